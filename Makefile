@@ -1,0 +1,60 @@
+# Slipway: every target sets up .venv itself, from the exact pins, and is safe to run again.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV_VERSION := 0.13.8
+export PYTHONDONTWRITEBYTECODE := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help plan test lint typecheck format pytest docs bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# pip brings uv into the venv, then uv installs the pins (seconds instead of a minute);
+# without uv, pip installs them itself.
+define install
+	@if $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) >/dev/null 2>&1; then \
+	  $(VENV)/bin/uv pip install --quiet --python $(PY) -r $(1); \
+	else \
+	  echo "uv unavailable; installing with pip"; \
+	  $(PY) -m pip install --quiet --disable-pip-version-check -r $(1); \
+	fi
+endef
+
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(call install,requirements.txt)
+	@touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
+	$(call install,requirements-dev.txt)
+	@touch $(VENV)/.runtime $@
+
+plan: $(VENV)/.runtime ## Preview dev, staging and prod offline (no cloud account, no Pulumi CLI)
+	$(PY) -m infra.plan $(PLAN_ARGS)
+
+test: lint pytest ## Everything CI runs: lint, type checks and the test suite
+
+lint: $(VENV)/.dev ## ruff (lint and format check) and mypy (strict on components/ and infra/)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+pytest: $(VENV)/.dev
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+
+format: $(VENV)/.dev ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+docs: $(VENV)/.runtime ## Regenerate docs/configuration.md and the config block of Pulumi.yaml
+	$(PY) -m infra.docgen --write
+
+bench: $(VENV)/.dev ## Measure the offline plan against the SDK floor
+	$(PY) -m tests.bench
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

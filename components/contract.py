@@ -1,0 +1,45 @@
+"""The names that tie the stacks, the GitHub environments and the generated workflows together.
+
+Each stack writes the values of :class:`EnvironmentVariable` into its own GitHub deployment
+environment; the generated workflows read them as ``${{ vars.NAME }}``. Because both sides take
+the names from here, they cannot drift. Renaming a member is a breaking change for every
+application repository that already runs the generated workflows.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EnvironmentVariable(StrEnum):
+    """GitHub Actions variables that each stack writes into its deployment environment."""
+
+    AWS_REGION = "AWS_REGION"
+    """Region of the stack's AWS resources."""
+    AWS_ACCOUNT_ID = "AWS_ACCOUNT_ID"
+    """Account the deploy role lives in; passed to ``allowed-account-ids``."""
+    AWS_DEPLOY_ROLE_ARN = "AWS_DEPLOY_ROLE_ARN"
+    """Role the environment's jobs assume through GitHub OIDC."""
+    ECR_REPOSITORY_URL = "ECR_REPOSITORY_URL"
+    """``<account>.dkr.ecr.<region>.amazonaws.com/<name>`` of the stack's ECR repository."""
+    ECS_CLUSTER = "ECS_CLUSTER"
+    """Name of the ECS cluster."""
+    ECS_SERVICE = "ECS_SERVICE"
+    """Name of the ECS service."""
+    ECS_CONTAINER_NAME = "ECS_CONTAINER_NAME"
+    """Name of the application container inside the task definition."""
+    ECS_TASK_FAMILY = "ECS_TASK_FAMILY"
+    """Task definition family the deploy registers new revisions in."""
+    ENVIRONMENT_URL = "ENVIRONMENT_URL"
+    """Public base URL of the environment (``https://…``)."""
+    HEALTH_CHECK_PATH = "HEALTH_CHECK_PATH"
+    """Path on ``ENVIRONMENT_URL`` that answers 200 when the application is healthy."""
+    IMAGE_CHANNEL_PARAMETER = "IMAGE_CHANNEL_PARAMETER"
+    """SSM parameter holding the image (by digest) CI deployed last; docs/image-channel.md."""
+
+
+class EnvironmentSecret(StrEnum):
+    """GitHub Actions secrets that a stack may write into its deployment environment."""
+
+    SLACK_WEBHOOK_URL = "SLACK_WEBHOOK_URL"
+    """Incoming-webhook URL for deployment notifications; optional."""

@@ -1,0 +1,28 @@
+"""The one exception type that every Slipway validation raises."""
+
+from __future__ import annotations
+
+
+class ConfigError(ValueError):
+    """A setting or component argument is not allowed.
+
+    The message names the setting (``slipway:logRetentionDays`` for stack settings,
+    ``ContainerRegistryArgs.keep_release_images`` for component arguments), the value that was
+    received and what is allowed. Several problems found at once are reported together, one per
+    line, so that a user fixes them in one round.
+    """
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems: list[str] = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def invalid(setting: str, value: object, allowed: str) -> str:
+    """Format one problem in the shared ``<setting>: got <value>; <allowed>`` shape."""
+    return f"{setting}: got {value!r}; {allowed}"
+
+
+def require(ok: bool, setting: str, value: object, allowed: str) -> None:
+    """Raise :class:`ConfigError` for ``setting`` unless ``ok``."""
+    if not ok:
+        raise ConfigError(invalid(setting, value, allowed))

@@ -1,0 +1,1 @@
+"""The Slipway stack program: settings, composition, offline plan and tooling."""

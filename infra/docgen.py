@@ -1,0 +1,176 @@
+"""Render the files that are derived from the settings model.
+
+* the ``config:`` block of ``Pulumi.yaml``, so the Pulumi CLI type-checks every setting;
+* ``docs/configuration.md``, the configuration reference.
+
+``python -m infra.docgen --write`` (``make docs``) rewrites both; ``--check`` exits 1 when a
+committed copy differs from what the code renders (the test suite does the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic_core import PydanticUndefined
+
+from infra.settings import (
+    NAMESPACE,
+    SECRET_SETTINGS,
+    StackSettings,
+    pulumi_type,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+PULUMI_YAML = ROOT / "Pulumi.yaml"
+CONFIGURATION_MD = ROOT / "docs" / "configuration.md"
+CONFIG_MARKER = (
+    "# --- settings: rendered from infra/settings.py by `make docs`; do not edit below ---"
+)
+
+PROJECT_HEADER = """\
+name: slipway
+description: >-
+  Slipway: an application's delivery platform on AWS and GitHub (ECR, ECS on Fargate, secrets,
+  monitoring, backups, GitHub OIDC, deployment environments and workflows), one stack per
+  environment.
+runtime:
+  name: python
+  options:
+    toolchain: pip
+    virtualenv: .venv
+main: infra/
+"""
+
+
+def _default(name: str) -> Any:
+    info = StackSettings.model_fields[name]
+    if info.default_factory is not None:
+        return info.default_factory()  # type: ignore[call-arg]
+    return None if info.default is PydanticUndefined else info.default
+
+
+def config_block() -> dict[str, Any]:
+    """Declarations of every project setting, as Pulumi.yaml's ``config:`` block holds them."""
+    block: dict[str, Any] = {}
+    for name, info in StackSettings.model_fields.items():
+        kind = pulumi_type(info)
+        declaration: dict[str, Any] = {"type": kind}
+        if kind == "array":
+            declaration["items"] = {"type": "string"}
+        declaration["description"] = info.description or ""
+        default = _default(name)
+        if default is not None:
+            declaration["default"] = default
+        block[info.alias or name] = declaration
+    for secret in SECRET_SETTINGS:
+        block[secret.key] = {"type": "string", "description": secret.description, "secret": True}
+    return block
+
+
+def render_pulumi_yaml() -> str:
+    """The whole of Pulumi.yaml."""
+    body = yaml.safe_dump({"config": config_block()}, sort_keys=False, width=100)
+    return f"{PROJECT_HEADER}\n{CONFIG_MARKER}\n{body}"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, list):
+        return "`[" + ", ".join(f'"{v}"' for v in value) + "]`" if value else "`[]`"
+    return f"`{value}`"
+
+
+def render_configuration_md() -> str:
+    """docs/configuration.md: one row per setting, in model order."""
+    lines = [
+        "<!-- Generated from infra/settings.py by `make docs`; a test fails when it is stale. -->",
+        "# Configuration reference",
+        "",
+        "Every setting is a key in the `slipway` namespace of a stack's `Pulumi.<stack>.yaml`,",
+        "set with `pulumi config set <key> <value>` (lists: `pulumi config set --path",
+        "'<key>[0]' <value>`). A bad value stops the program before anything is created, with a",
+        "message that names the key, the value and what is allowed; so does a key that is not",
+        "listed here.",
+        "",
+        "| key | type | default | description |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, info in StackSettings.model_fields.items():
+        config_key = f"`{NAMESPACE}:{info.alias or name}`"
+        required = info.is_required()
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        profile_default = extra.get("profile_default")
+        if required:
+            default = "**required**"
+        elif isinstance(profile_default, dict):
+            default = "by profile: " + ", ".join(f"{k} `{v}`" for k, v in profile_default.items())
+        else:
+            default = _cell(_default(name))
+        description = (info.description or "").replace("|", "\\|")
+        lines.append(f"| {config_key} | {pulumi_type(info)} | {default} | {description} |")
+    lines += [
+        "",
+        "## Secret settings",
+        "",
+        "Set these only with `pulumi config set --secret <key> <value>`. A secret setting found in",
+        "plain text stops the program; the value reaches resources only as a secret Output.",
+        "",
+        "| key | description |",
+        "| --- | --- |",
+    ]
+    for secret in SECRET_SETTINGS:
+        lines.append(f"| `{NAMESPACE}:{secret.key}` | {secret.description} |")
+    lines += [
+        "",
+        "## Provider settings",
+        "",
+        "| key | description |",
+        "| --- | --- |",
+        "| `aws:region` | Region of the stack's AWS resources (required). |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def rendered() -> dict[Path, str]:
+    """Every derived file and its expected content."""
+    return {PULUMI_YAML: render_pulumi_yaml(), CONFIGURATION_MD: render_configuration_md()}
+
+
+def stale() -> list[Path]:
+    """Derived files whose committed content differs from the rendering."""
+    return [
+        path
+        for path, content in rendered().items()
+        if not path.exists() or path.read_text() != content
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``--write`` or ``--check``."""
+    parser = argparse.ArgumentParser(prog="python -m infra.docgen", description=__doc__)
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true", help="rewrite the derived files")
+    mode.add_argument("--check", action="store_true", help="exit 1 if a derived file is stale")
+    args = parser.parse_args(argv)
+    if args.write:
+        for path, content in rendered().items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+            print(f"wrote {path.relative_to(ROOT)}")
+        return 0
+    outdated = stale()
+    for path in outdated:
+        print(f"stale: {path.relative_to(ROOT)} (run `make docs`)", file=sys.stderr)
+    return 1 if outdated else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

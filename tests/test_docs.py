@@ -1,0 +1,52 @@
+"""Files rendered from the code are current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra import docgen
+from infra.settings import SECRET_SETTINGS, StackSettings
+
+
+def test_rendered_files_are_current() -> None:
+    assert docgen.stale() == [], "run `make docs`"
+
+
+def test_pulumi_yaml_declares_every_setting_with_type_and_description() -> None:
+    project = yaml.safe_load(docgen.PULUMI_YAML.read_text())
+    assert project["name"] == "slipway"
+    assert project["main"] == "infra/"
+    assert project["runtime"]["options"]["virtualenv"] == ".venv"
+    declared = project["config"]
+    expected = {i.alias for i in StackSettings.model_fields.values()} | {
+        s.key for s in SECRET_SETTINGS
+    }
+    assert set(declared) == expected
+    for name, declaration in declared.items():
+        assert declaration["type"] in ("string", "integer", "boolean", "array"), name
+        assert declaration["description"], name
+    assert all(declared[s.key]["secret"] is True for s in SECRET_SETTINGS)
+
+
+def test_configuration_reference_lists_every_key() -> None:
+    text = docgen.CONFIGURATION_MD.read_text()
+    for info in StackSettings.model_fields.values():
+        assert f"`slipway:{info.alias}`" in text
+    assert "by profile: dev `30`, staging `90`, prod `365`" in text
+
+
+def test_check_mode_fails_on_a_stale_copy_and_write_mends_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "configuration.md"
+    target.write_text("outdated\n")
+    monkeypatch.setattr(docgen, "ROOT", tmp_path)
+    monkeypatch.setattr(docgen, "rendered", lambda: {target: "current\n"})
+    assert docgen.main(["--check"]) == 1
+    assert "stale: configuration.md" in capsys.readouterr().err
+    assert docgen.main(["--write"]) == 0
+    assert target.read_text() == "current\n"
+    assert docgen.main(["--check"]) == 0

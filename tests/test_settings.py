@@ -1,0 +1,312 @@
+"""Settings: every malformed configuration fails before any resource exists, and says why."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import ConfigError
+from infra.offline import run_stack
+from infra.settings import SECRET_SETTINGS, Profile, StackSettings, parse_settings
+
+# (case id, stack, config overrides (None removes the key), secret values, expected fragments)
+MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]]] = [
+    (
+        "unknown key with a suggestion",
+        "dev",
+        {"logRetentionDay": "30"},
+        {},
+        [
+            "slipway:logRetentionDay is not a Slipway setting",
+            "did you mean slipway:logRetentionDays",
+        ],
+    ),
+    (
+        "unknown key without a close match",
+        "dev",
+        {"colour": "blue"},
+        {},
+        ["slipway:colour is not a Slipway setting", "docs/configuration.md"],
+    ),
+    (
+        "integer given as a word",
+        "dev",
+        {"logRetentionDays": "thirty"},
+        {},
+        ["slipway:logRetentionDays: got 'thirty'; a whole number"],
+    ),
+    (
+        "retention CloudWatch does not offer",
+        "dev",
+        {"logRetentionDays": "10"},
+        {},
+        ["slipway:logRetentionDays: got 10;", "CloudWatch Logs allows one of 1, 3, 5, 7, 14"],
+    ),
+    (
+        "prod retention below 90 days",
+        "prod",
+        {"logRetentionDays": "30"},
+        {},
+        ["slipway:logRetentionDays: got 30;", "prod profile keeps logs at least 90 days"],
+    ),
+    (
+        "unknown profile",
+        "dev",
+        {"profile": "production"},
+        {},
+        ["slipway:profile: got 'production';", "'dev', 'staging' or 'prod'"],
+    ),
+    (
+        "missing profile",
+        "staging",
+        {"profile": None},
+        {},
+        ["slipway:profile is required and not set", "pulumi config set profile"],
+    ),
+    (
+        "missing application repository",
+        "prod",
+        {"githubRepository": None},
+        {},
+        ["slipway:githubRepository is required and not set"],
+    ),
+    (
+        "repository slug without owner",
+        "dev",
+        {"githubRepository": "storefront"},
+        {},
+        ["slipway:githubRepository: got 'storefront';", "owner/name"],
+    ),
+    (
+        "repository owner with a double hyphen",
+        "dev",
+        {"githubRepository": "acme--corp/storefront"},
+        {},
+        ["slipway:githubRepository: got 'acme--corp/storefront';", "single inner hyphens"],
+    ),
+    (
+        "repository name that is a path",
+        "dev",
+        {"githubRepository": "acme-corp/.."},
+        {},
+        ["slipway:githubRepository: got 'acme-corp/..';"],
+    ),
+    (
+        "infra repository given as a URL",
+        "dev",
+        {"githubInfraRepository": "https://github.com/acme-corp/infra"},
+        {},
+        ["slipway:githubInfraRepository: got 'https://github.com/acme-corp/infra';", "owner/name"],
+    ),
+    (
+        "CIDR with an impossible prefix",
+        "dev",
+        {"vpcCidr": "10.20.0.0/33"},
+        {},
+        ["slipway:vpcCidr: got '10.20.0.0/33';", "CIDR notation"],
+    ),
+    (
+        "CIDR that is not an address",
+        "dev",
+        {"vpcCidr": "ten.twenty/16"},
+        {},
+        ["slipway:vpcCidr: got 'ten.twenty/16';", "CIDR notation"],
+    ),
+    (
+        "public CIDR",
+        "prod",
+        {"vpcCidr": "8.8.0.0/16"},
+        {},
+        ["slipway:vpcCidr: got '8.8.0.0/16';", "private IPv4 network (RFC 1918)"],
+    ),
+    (
+        "CIDR with host bits set",
+        "dev",
+        {"vpcCidr": "10.20.1.0/16"},
+        {},
+        ["slipway:vpcCidr: got '10.20.1.0/16';", "has host bits set"],
+    ),
+    (
+        "CIDR too small for the subnets",
+        "dev",
+        {"vpcCidr": "10.20.0.0/28"},
+        {},
+        ["slipway:vpcCidr: got '10.20.0.0/28';", "/16 to /24"],
+    ),
+    (
+        "keep zero release images",
+        "dev",
+        {"registryKeepReleaseImages": "0"},
+        {},
+        ["slipway:registryKeepReleaseImages: got 0;", "greater than or equal to 1"],
+    ),
+    (
+        "keep too many release images",
+        "prod",
+        {"registryKeepReleaseImages": "5000"},
+        {},
+        ["slipway:registryKeepReleaseImages: got 5000;", "less than or equal to 1000"],
+    ),
+    (
+        "negative untagged expiry",
+        "dev",
+        {"registryUntaggedExpiryDays": "-1"},
+        {},
+        ["slipway:registryUntaggedExpiryDays: got -1;", "greater than or equal to 1"],
+    ),
+    (
+        "release pattern that matches everything",
+        "dev",
+        {"registryReleaseTagPatterns": '["*"]'},
+        {},
+        ["slipway:registryReleaseTagPatterns: got ['*'];", "lone '*' is refused"],
+    ),
+    (
+        "list setting given as a plain string",
+        "dev",
+        {"registryReleaseTagPatterns": "v*"},
+        {},
+        ["slipway:registryReleaseTagPatterns: got 'v*'; a list of strings"],
+    ),
+    (
+        "pull account that is not an account ID",
+        "dev",
+        {"registryPullAccountIds": '["12345"]'},
+        {},
+        ["slipway:registryPullAccountIds: got ['12345'];", "12-digit AWS account IDs"],
+    ),
+    (
+        "KMS deletion window shorter than KMS allows",
+        "dev",
+        {"kmsDeletionWindowDays": "3"},
+        {},
+        ["slipway:kmsDeletionWindowDays: got 3;", "greater than or equal to 7"],
+    ),
+    (
+        "environment name with upper case and underscore",
+        "dev",
+        {"environment": "Dev_1"},
+        {},
+        ["slipway:environment: got 'Dev_1';", "lower-case letters"],
+    ),
+    (
+        "application name ending with a hyphen",
+        "dev",
+        {"appName": "shop-"},
+        {},
+        ["slipway:appName: got 'shop-';", "not ending with '-'"],
+    ),
+    (
+        "secret setting in plain text",
+        "prod",
+        {"slackWebhookUrl": "https://hooks.slack.com/services/T000/B000/XXXX"},
+        {},
+        ["slipway:slackWebhookUrl holds a secret in plain text", "pulumi config set --secret"],
+    ),
+    (
+        "plain setting set as a secret",
+        "dev",
+        {},
+        {"vpcCidr": "10.20.0.0/16"},
+        ["slipway:vpcCidr is not a secret setting but was set with --secret"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack_name", "overrides", "secrets", "expected"),
+    [pytest.param(*case[1:], id=case[0]) for case in MALFORMED],
+)
+def test_malformed_configuration_fails_before_any_resource(
+    stack_name: str, overrides: dict[str, str | None], secrets: dict[str, str], expected: list[str]
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_stack(stack_name, overrides=overrides, secrets=secrets)
+    message = str(caught.value)
+    for fragment in expected:
+        assert fragment in message
+    assert len(caught.value.problems) == 1, message
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_malformed_table_is_large_and_distinct() -> None:
+    assert len(MALFORMED) >= 20
+    assert len({case[0] for case in MALFORMED}) == len(MALFORMED)
+
+
+def test_every_problem_is_reported_in_one_message() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_stack("dev", overrides={"logRetentionDays": "10", "vpcCidr": "nope", "bogus": "1"})
+    keys = sorted(p.split(" ")[0].split(":")[1] for p in caught.value.problems)
+    assert keys == ["bogus", "logRetentionDays", "vpcCidr"]
+    assert str(caught.value).count("\n") == 2
+
+
+def test_type_errors_and_value_errors_are_collected_together() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(
+            {"profile": "dev", "githubRepository": "a/b", "registryKeepReleaseImages": "x"},
+            set(),
+            "dev",
+        )
+    assert caught.value.problems == ["slipway:registryKeepReleaseImages: got 'x'; a whole number"]
+
+
+def test_environment_defaults_to_the_stack_name() -> None:
+    settings, _ = parse_settings({"profile": "dev", "githubRepository": "a/b"}, set(), "qa")
+    assert settings.env == "qa"
+    assert settings.resource_prefix == "b-qa"
+
+
+def test_app_name_defaults_to_a_cleaned_repository_name() -> None:
+    settings, _ = parse_settings(
+        {"profile": "dev", "githubRepository": "acme/My_Shop.Web"}, set(), "dev"
+    )
+    assert settings.app == "my-shop-web"
+
+
+@pytest.mark.parametrize(
+    ("profile", "retention"), [(Profile.DEV, 30), (Profile.STAGING, 90), (Profile.PROD, 365)]
+)
+def test_log_retention_follows_the_profile(profile: Profile, retention: int) -> None:
+    settings, _ = parse_settings({"profile": profile.value, "githubRepository": "a/b"}, set(), "x")
+    assert settings.log_retention == retention
+    assert settings.protect_stateful is (profile is Profile.PROD)
+
+
+def test_settings_are_frozen() -> None:
+    settings, _ = parse_settings({"profile": "dev", "githubRepository": "a/b"}, set(), "dev")
+    with pytest.raises(ValueError, match="frozen"):
+        settings.vpc_cidr = "10.0.0.0/16"  # type: ignore[misc]
+
+
+def test_model_rejects_unknown_fields_when_used_directly() -> None:
+    with pytest.raises(ValueError, match="Extra inputs are not permitted"):
+        StackSettings.model_validate({"profile": "dev", "githubRepository": "a/b", "x": 1})
+
+
+def test_secret_settings_come_out_only_as_secret_outputs() -> None:
+    recording_secrets: dict[str, bool] = {}
+
+    def program() -> dict[str, object]:
+        from infra.settings import load_settings
+
+        _, secrets = load_settings()
+        value = secrets.get("slackWebhookUrl")
+        assert value is not None
+        return {"webhook": value}
+
+    from infra.offline import load_stack_config, run_program
+
+    config, secret_keys = load_stack_config("prod")
+    config["slipway:slackWebhookUrl"] = "https://hooks.slack.com/services/T/B/X"
+    recording = run_program("prod", config, [*secret_keys, "slipway:slackWebhookUrl"], program)
+    recording_secrets["webhook"] = "webhook" in recording.secret_outputs
+    assert recording_secrets == {"webhook": True}
+
+
+def test_unset_secret_is_none_and_undeclared_secret_is_refused() -> None:
+    _, secrets = parse_settings({"profile": "dev", "githubRepository": "a/b"}, set(), "dev")
+    assert secrets.get("slackWebhookUrl") is None
+    with pytest.raises(KeyError, match="not a declared secret setting"):
+        secrets.get("databasePassword")
+    assert {s.key for s in SECRET_SETTINGS} == {"slackWebhookUrl"}
