@@ -13,6 +13,7 @@ echo back.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import logging
@@ -144,12 +145,271 @@ def _hex(seed: str, length: int) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
 
 
+@dataclass(frozen=True)
+class _Context:
+    region: str
+    account: str
+    name: str
+    logical: str
+    inputs: dict[str, Any]
+
+    def short(self, prefix: str, length: int = 17) -> str:
+        """An AWS-style ID (``vpc-0a1b…``), stable for one logical name."""
+        return f"{prefix}-0{_hex(self.logical + prefix, length - 1)}"
+
+    def arn(self, service: str, resource: str, region: bool = True) -> str:
+        where = self.region if region else ""
+        return f"arn:aws:{service}:{where}:{self.account}:{resource}"
+
+
+Shape = Callable[[_Context], tuple[str, dict[str, Any]]]
+
+
+def _kms_key(c: _Context) -> tuple[str, dict[str, Any]]:
+    key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{c.account}/{c.region}/{c.logical}"))
+    return key_id, {"keyId": key_id, "arn": c.arn("kms", f"key/{key_id}")}
+
+
+def _ecr_repository(c: _Context) -> tuple[str, dict[str, Any]]:
+    return c.name, {
+        "name": c.name,
+        "arn": c.arn("ecr", f"repository/{c.name}"),
+        "registryId": c.account,
+        "repositoryUrl": f"{c.account}.dkr.ecr.{c.region}.amazonaws.com/{c.name}",
+    }
+
+
+def _iam_role(c: _Context) -> tuple[str, dict[str, Any]]:
+    path = c.inputs.get("path") or "/"
+    return c.name, {
+        "name": c.name,
+        "arn": f"arn:aws:iam::{c.account}:role{path}{c.name}",
+        "uniqueId": "AROA" + _hex(c.name, 17).upper(),
+    }
+
+
+def _role_policy(c: _Context) -> tuple[str, dict[str, Any]]:
+    return f"{c.inputs.get('role', 'role')}:{c.name}", {"name": c.name}
+
+
+def _ec2(prefix: str, service: str = "ec2", resource: str = "") -> Shape:
+    def shape(c: _Context) -> tuple[str, dict[str, Any]]:
+        resource_id = c.short(prefix)
+        kind = resource or prefix
+        return resource_id, {"arn": c.arn(service, f"{kind}/{resource_id}")}
+
+    return shape
+
+
+def _vpc(c: _Context) -> tuple[str, dict[str, Any]]:
+    vpc_id = c.short("vpc")
+    return vpc_id, {
+        "arn": c.arn("ec2", f"vpc/{vpc_id}"),
+        "defaultSecurityGroupId": c.short("sg", 17) + "d",
+        "mainRouteTableId": c.short("rtb"),
+        "defaultNetworkAclId": c.short("acl"),
+        "ownerId": c.account,
+    }
+
+
+def _eip(c: _Context) -> tuple[str, dict[str, Any]]:
+    allocation = c.short("eipalloc")
+    octet = int(_hex(c.logical, 2), 16)
+    return allocation, {"allocationId": allocation, "publicIp": f"203.0.113.{octet % 250 + 1}"}
+
+
+def _vpc_endpoint(c: _Context) -> tuple[str, dict[str, Any]]:
+    endpoint_id = c.short("vpce")
+    return endpoint_id, {
+        "arn": c.arn("ec2", f"vpc-endpoint/{endpoint_id}"),
+        "prefixListId": "pl-6da54004",
+        "dnsEntries": [],
+    }
+
+
+def _log_group(c: _Context) -> tuple[str, dict[str, Any]]:
+    return c.name, {"name": c.name, "arn": c.arn("logs", f"log-group:{c.name}")}
+
+
+def _ecs_cluster(c: _Context) -> tuple[str, dict[str, Any]]:
+    arn = c.arn("ecs", f"cluster/{c.name}")
+    return arn, {"name": c.name, "arn": arn}
+
+
+def _task_definition(c: _Context) -> tuple[str, dict[str, Any]]:
+    family = c.inputs.get("family") or c.name
+    return f"{family}", {
+        "family": family,
+        "revision": 1,
+        "arn": c.arn("ecs", f"task-definition/{family}:1"),
+        "arnWithoutRevision": c.arn("ecs", f"task-definition/{family}"),
+    }
+
+
+def _ecs_service(c: _Context) -> tuple[str, dict[str, Any]]:
+    cluster = str(c.inputs.get("cluster", "cluster")).rsplit("/", 1)[-1]
+    arn = c.arn("ecs", f"service/{cluster}/{c.name}")
+    return arn, {"name": c.name, "arn": arn}
+
+
+def _load_balancer(c: _Context) -> tuple[str, dict[str, Any]]:
+    suffix = f"app/{c.name}/{_hex(c.logical + 'lb', 16)}"
+    arn = c.arn("elasticloadbalancing", f"loadbalancer/{suffix}")
+    return arn, {
+        "name": c.name,
+        "arn": arn,
+        "arnSuffix": suffix,
+        "dnsName": f"{c.name}-{int(_hex(c.logical, 8), 16) % 10**10}.{c.region}.elb.amazonaws.com",
+        "zoneId": "Z32O12XQLNTSW2",
+    }
+
+
+def _target_group(c: _Context) -> tuple[str, dict[str, Any]]:
+    suffix = f"targetgroup/{c.name}/{_hex(c.logical + 'tg', 16)}"
+    arn = c.arn("elasticloadbalancing", suffix)
+    return arn, {"name": c.name, "arn": arn, "arnSuffix": suffix}
+
+
+def _listener(c: _Context) -> tuple[str, dict[str, Any]]:
+    arn = c.arn("elasticloadbalancing", f"listener/app/{c.logical}/{_hex(c.logical, 16)}")
+    return arn, {"arn": arn}
+
+
+def _secret(c: _Context) -> tuple[str, dict[str, Any]]:
+    arn = c.arn("secretsmanager", f"secret:{c.name}-{_hex(c.logical, 6)}")
+    return arn, {"arn": arn, "name": c.name}
+
+
+def _secret_version(c: _Context) -> tuple[str, dict[str, Any]]:
+    version = str(uuid.uuid5(uuid.NAMESPACE_URL, c.logical))
+    return f"{c.inputs.get('secretId', '')}|{version}", {"versionId": version, "arn": ""}
+
+
+def _ssm_parameter(c: _Context) -> tuple[str, dict[str, Any]]:
+    return c.name, {
+        "name": c.name,
+        "arn": c.arn("ssm", "parameter/" + c.name.lstrip("/")),
+        "version": 1,
+    }
+
+
+def _named_arn(service: str, resource: str, region: bool = True) -> Shape:
+    def shape(c: _Context) -> tuple[str, dict[str, Any]]:
+        arn = c.arn(service, resource.format(name=c.name), region)
+        return (arn if service == "sns" else c.name), {"arn": arn, "name": c.name}
+
+    return shape
+
+
+def _s3_bucket(c: _Context) -> tuple[str, dict[str, Any]]:
+    bucket = c.inputs.get("bucket") or c.name
+    return bucket, {
+        "bucket": bucket,
+        "arn": f"arn:aws:s3:::{bucket}",
+        "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+        "bucketRegionalDomainName": f"{bucket}.s3.{c.region}.amazonaws.com",
+    }
+
+
+def _backup_plan(c: _Context) -> tuple[str, dict[str, Any]]:
+    plan_id = str(uuid.uuid5(uuid.NAMESPACE_URL, c.logical))
+    return plan_id, {"arn": c.arn("backup", f"backup-plan:{plan_id}"), "version": "1"}
+
+
+def _oidc_provider(c: _Context) -> tuple[str, dict[str, Any]]:
+    host = str(c.inputs.get("url", "https://token.actions.githubusercontent.com"))
+    arn = f"arn:aws:iam::{c.account}:oidc-provider/{host.removeprefix('https://')}"
+    return arn, {"arn": arn}
+
+
+def _docker_image(c: _Context) -> tuple[str, dict[str, Any]]:
+    image = str(c.inputs.get("imageName", c.name))
+    digest = "sha256:" + _hex(c.logical + image, 64)
+    return f"{image}@{digest}", {"repoDigest": f"{image.split(':')[0]}@{digest}"}
+
+
+def _github(prefix: str) -> Shape:
+    def shape(c: _Context) -> tuple[str, dict[str, Any]]:
+        return f"{prefix}{_hex(c.logical, 8)}", {"etag": 'W/"' + _hex(c.logical, 32) + '"'}
+
+    return shape
+
+
+_SHAPES: dict[str, Shape] = {
+    "aws:kms/key:Key": _kms_key,
+    "aws:kms/alias:Alias": lambda c: (c.name, {"arn": c.arn("kms", c.name)}),
+    "aws:ecr/repository:Repository": _ecr_repository,
+    "aws:iam/role:Role": _iam_role,
+    "aws:iam/rolePolicy:RolePolicy": _role_policy,
+    "aws:iam/policy:Policy": lambda c: (
+        f"arn:aws:iam::{c.account}:policy/{c.name}",
+        {"arn": f"arn:aws:iam::{c.account}:policy/{c.name}", "policyId": c.short("ANPA")},
+    ),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "aws:ec2/vpc:Vpc": _vpc,
+    "aws:ec2/subnet:Subnet": _ec2("subnet"),
+    "aws:ec2/internetGateway:InternetGateway": _ec2("igw", resource="internet-gateway"),
+    "aws:ec2/eip:Eip": _eip,
+    "aws:ec2/natGateway:NatGateway": _ec2("nat", resource="natgateway"),
+    "aws:ec2/routeTable:RouteTable": _ec2("rtb", resource="route-table"),
+    "aws:ec2/securityGroup:SecurityGroup": _ec2("sg", resource="security-group"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _ec2("sg", resource="security-group"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _ec2(
+        "sgr", resource="security-group-rule"
+    ),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _ec2(
+        "sgr", resource="security-group-rule"
+    ),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
+    "aws:ec2/flowLog:FlowLog": _ec2("fl", resource="vpc-flow-log"),
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _named_arn("cloudwatch", "alarm:{name}"),
+    "aws:cloudwatch/dashboard:Dashboard": lambda c: (
+        c.name,
+        {"dashboardArn": f"arn:aws:cloudwatch::{c.account}:dashboard/{c.name}"},
+    ),
+    "aws:ecs/cluster:Cluster": _ecs_cluster,
+    "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
+    "aws:ecs/service:Service": _ecs_service,
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:lb/targetGroup:TargetGroup": _target_group,
+    "aws:lb/listener:Listener": _listener,
+    "aws:appautoscaling/policy:Policy": lambda c: (
+        c.name,
+        {"arn": c.arn("autoscaling", f"scalingPolicy:{_hex(c.logical, 8)}:policyName/{c.name}")},
+    ),
+    "aws:secretsmanager/secret:Secret": _secret,
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
+    "aws:ssm/parameter:Parameter": _ssm_parameter,
+    "aws:sns/topic:Topic": _named_arn("sns", "{name}"),
+    "aws:s3/bucket:Bucket": _s3_bucket,
+    "aws:s3/bucketV2:BucketV2": _s3_bucket,
+    "aws:backup/vault:Vault": _named_arn("backup", "backup-vault:{name}"),
+    "aws:backup/plan:Plan": _backup_plan,
+    "aws:cloudtrail/trail:Trail": _named_arn("cloudtrail", "trail/{name}"),
+    "docker:index/image:Image": _docker_image,
+    "github:index/repositoryEnvironment:RepositoryEnvironment": _github("env-"),
+    "github:index/repositoryRuleset:RepositoryRuleset": _github("ruleset-"),
+    "github:index/repositoryFile:RepositoryFile": _github("file-"),
+    "github:index/branch:Branch": _github("branch-"),
+    "github:index/repositoryPullRequest:RepositoryPullRequest": lambda c: (
+        str(int(_hex(c.logical, 6), 16) % 9000 + 100),
+        {"number": int(_hex(c.logical, 6), 16) % 9000 + 100},
+    ),
+}
+"""Computed outputs per resource type, in the shapes AWS and GitHub really return."""
+
+
 class AwsMocks(pulumi_mocks.Mocks):
     """Answers resource creations and invokes with values in AWS's and GitHub's real shapes."""
 
-    def __init__(self, region: str, stack: str) -> None:
+    def __init__(
+        self, region: str, stack: str, ssm_parameters: Mapping[str, str] | None = None
+    ) -> None:
         self.region = region
         self.stack = stack
+        self.ssm_parameters = dict(ssm_parameters or {})
+        """Live SSM parameters (name to value) that invokes see: what CI wrote, for example."""
 
     # Physical names: the given ``name`` input, or Pulumi's auto-name (logical name + suffix).
     def _physical(self, args: pulumi_mocks.MockResourceArgs) -> str:
@@ -159,37 +419,20 @@ class AwsMocks(pulumi_mocks.Mocks):
         return f"{args.name}-{_hex(self.stack + args.name, 7)}"
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        region, account = self.region, ACCOUNT_ID
         name = self._physical(args)
         state: dict[str, Any] = dict(args.inputs)
-        token = args.typ
-        module = token.split(":")[1].split("/")[0] if ":" in token else ""
-        resource_id = name
-        if token == "aws:kms/key:Key":
-            resource_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{account}/{region}/{args.name}"))
-            state.update(keyId=resource_id, arn=f"arn:aws:kms:{region}:{account}:key/{resource_id}")
-        elif token == "aws:kms/alias:Alias":
-            state.update(arn=f"arn:aws:kms:{region}:{account}:{name}")
-        elif token == "aws:ecr/repository:Repository":
-            state.update(
-                name=name,
-                arn=f"arn:aws:ecr:{region}:{account}:repository/{name}",
-                registryId=account,
-                repositoryUrl=f"{account}.dkr.ecr.{region}.amazonaws.com/{name}",
-            )
-        elif token == "aws:iam/role:Role":
-            state.update(
-                name=name,
-                arn=f"arn:aws:iam::{account}:role/{name}",
-                uniqueId="AROA" + _hex(name, 17).upper(),
-            )
-        elif token in ("aws:iam/rolePolicy:RolePolicy",):
-            role = state.get("role", "role")
-            resource_id = f"{role}:{name}"
-            state["name"] = name
-        elif module and token.startswith("aws:"):
-            state.setdefault("arn", f"arn:aws:{module}:{region}:{account}:{name}")
-        state.setdefault("tagsAll", state.get("tags") or {})
+        shape = _SHAPES.get(args.typ)
+        context = _Context(self.region, ACCOUNT_ID, name, args.name, state)
+        if shape is not None:
+            resource_id, computed = shape(context)
+            state.update(computed)
+        else:
+            resource_id = name
+            module = args.typ.split(":")[1].split("/")[0] if args.typ.startswith("aws:") else ""
+            if module:
+                state.setdefault("arn", f"arn:aws:{module}:{self.region}:{ACCOUNT_ID}:{name}")
+        if args.typ.startswith("aws:"):
+            state.setdefault("tagsAll", state.get("tags") or {})
         return resource_id, state
 
     def call(
@@ -227,6 +470,35 @@ class AwsMocks(pulumi_mocks.Mocks):
                 "id": self.region,
                 "state": "available",
             }, []
+        if token == "aws:ssm/getParametersByPath:getParametersByPath":
+            path = str(args.args["path"]).rstrip("/") + "/"
+            names = sorted(n for n in self.ssm_parameters if n.startswith(path))
+            return {
+                "path": args.args["path"],
+                "names": names,
+                "values": [self.ssm_parameters[n] for n in names],
+                "types": ["String" for _ in names],
+                "arns": [f"arn:aws:ssm:{self.region}:{ACCOUNT_ID}:parameter{n}" for n in names],
+                "id": args.args["path"],
+            }, []
+        if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            password = "eyJwYXlsb2FkIjoib2ZmbGluZSJ9"
+            return {
+                "authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(),
+                "userName": "AWS",
+                "password": password,
+                "proxyEndpoint": f"https://{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com",
+                "expiresAt": "2026-11-24T12:00:00Z",
+                "id": self.region,
+            }, []
+        if token == "github:index/getUser:getUser":
+            login = str(args.args["username"])
+            user_id = str(int(_hex(login, 6), 16))
+            return {"id": user_id, "nodeId": f"U_{_hex(login, 12)}", "login": login}, []
+        if token == "github:index/getTeam:getTeam":
+            slug = str(args.args["slug"])
+            team_id = str(int(_hex(slug, 6), 16))
+            return {"id": team_id, "nodeId": f"T_{_hex(slug, 12)}", "slug": slug, "name": slug}, []
         raise NotImplementedError(
             f"the offline runtime has no answer for invoke {token}; add one to AwsMocks.call"
         )
@@ -338,6 +610,7 @@ def run_program(
     secret_keys: list[str] | tuple[str, ...] = (),
     program: Program = default_program,
     preview: bool = False,
+    ssm_parameters: Mapping[str, str] | None = None,
 ) -> Recording:
     """Run ``program`` under the mock runtime with ``config``; return what it registered.
 
@@ -346,7 +619,7 @@ def run_program(
     """
     recording = Recording(stack=stack)
     region = config.get("aws:region", "us-east-1")
-    mocks = AwsMocks(region=region, stack=stack)
+    mocks = AwsMocks(region=region, stack=stack, ssm_parameters=ssm_parameters)
     monitor = RecordingMonitor(mocks)
     logger = logging.getLogger(f"slipway.offline.{stack}")
     logger.propagate = False
@@ -386,11 +659,13 @@ def run_stack(
     secrets: Mapping[str, str] | None = None,
     program: Program = default_program,
     root: Path = ROOT,
+    ssm_parameters: Mapping[str, str] | None = None,
 ) -> Recording:
     """Run the program for ``stack`` from its ``Pulumi.<stack>.yaml``.
 
     ``overrides`` replace config values (``None`` removes a key); ``secrets`` add secret values.
-    Keys without a namespace are taken as ``slipway:`` keys.
+    Keys without a namespace are taken as ``slipway:`` keys. ``ssm_parameters`` is the live
+    SSM state the program's invokes see (for example an image channel CI has written).
     """
     config, secret_keys = load_stack_config(stack, root)
 
@@ -405,4 +680,4 @@ def run_stack(
     for config_key, value in (secrets or {}).items():
         config[qualified(config_key)] = value
         secret_keys.append(qualified(config_key))
-    return run_program(stack, config, secret_keys, program)
+    return run_program(stack, config, secret_keys, program, ssm_parameters=ssm_parameters)

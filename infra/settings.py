@@ -28,14 +28,10 @@ from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
 from components.errors import ConfigError, invalid
+from components.logs import CLOUDWATCH_RETENTION_DAYS
 
 NAMESPACE = "slipway"
 
-CLOUDWATCH_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-    2922, 3288, 3653,
-)  # fmt: skip
-"""The values CloudWatch Logs accepts for a log group's retention."""
 
 REPOSITORY_SLUG = re.compile(
     r"^(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})/"

@@ -57,7 +57,13 @@ Program = Callable[[], Mapping[str, Any]]
 def run_component() -> Callable[[Program], Recording]:
     """Run a small program (usually one component) under the same mocks as the stacks."""
 
-    def run(program: Program, region: str = "eu-west-1") -> Recording:
-        return run_program("test", {"aws:region": region}, (), program)
+    def run(
+        program: Program,
+        region: str = "eu-west-1",
+        ssm_parameters: Mapping[str, str] | None = None,
+    ) -> Recording:
+        return run_program(
+            "test", {"aws:region": region}, (), program, ssm_parameters=ssm_parameters
+        )
 
     return run

@@ -1,0 +1,212 @@
+"""``.github/workflows/deploy.yml``: deploy one image digest through the environments in order.
+
+Called by ``release.yml`` after the image is published, or started by hand
+(``workflow_dispatch``) with any earlier digest to redeploy or roll back. One job per
+environment, chained with ``needs`` in the spec's order; each runs in its GitHub environment
+(whose protection rules gate it), assumes that environment's role through OIDC and reads that
+stack's variables. Each job:
+
+1. makes sure the digest is in the environment's own ECR repository, promoting it by digest
+   from GHCR when it is missing (each stack owns its repository, often in another account);
+2. renders the latest revision of the task definition family with only the application
+   container's image changed to ``<repository-url>@sha256:…``;
+3. registers it, updates the service and waits for stability;
+4. probes the environment URL; on success records the image in the image-channel parameter so
+   that ``pulumi up`` keeps it; on failure rolls the service back to the revision it ran
+   before and fails;
+5. notifies Slack, when the environment has a webhook.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.contract import EnvironmentSecret, EnvironmentVariable
+from components.workflows import pins, scripts
+from components.workflows.common import (
+    RUNNER,
+    Job,
+    Step,
+    aws_credentials,
+    expr,
+    ghcr_login,
+    permissions,
+    run,
+    secret,
+    uses,
+    var,
+)
+from components.workflows.spec import WorkflowSpec
+
+V = EnvironmentVariable
+
+STEP_IDS = ("image", "render", "deploy", "health", "channel", "rollback")
+"""Ids of the steps whose scripts the tests run."""
+
+
+def job_id(environment: str) -> str:
+    """The deploy job id for one environment."""
+    return f"deploy-{environment}"
+
+
+def _inputs() -> dict[str, Any]:
+    return {
+        "image-digest": {
+            "description": "Image manifest digest to deploy (sha256:…).",
+            "type": "string",
+            "required": True,
+        },
+        "version": {
+            "description": "Release version of the image, used as its ECR tag when promoted.",
+            "type": "string",
+            "required": False,
+            "default": "",
+        },
+    }
+
+
+def _slack_payload(environment: str) -> str:
+    run_url = (
+        expr("github.server_url")
+        + "/"
+        + expr("github.repository")
+        + "/actions/runs/"
+        + expr("github.run_id")
+    )
+    text = (
+        f"Deploy to {environment}: "
+        + expr("job.status")
+        + " (version "
+        + expr("inputs.version")
+        + ", "
+        + expr("inputs.image-digest")
+        + ") "
+        + run_url
+    )
+    return f'text: "{text}"\n'
+
+
+def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
+    ecs = {
+        "ECS_CLUSTER": var(V.ECS_CLUSTER),
+        "ECS_SERVICE": var(V.ECS_SERVICE),
+    }
+    image = expr("steps.image.outputs.image")
+    failed = "steps.deploy.outcome == 'failure' || steps.health.outcome == 'failure'"
+    return [
+        aws_credentials(f"deploy-{environment}"),
+        uses(pins.ECR_LOGIN, "Log in to Amazon ECR", id="ecr"),
+        ghcr_login(),
+        run(
+            "Make sure the image is in this environment's ECR",
+            scripts.ENSURE_IMAGE,
+            {
+                "IMAGE_DIGEST": expr("inputs.image-digest"),
+                "IMAGE_VERSION": expr("inputs.version"),
+                "ECR_REPOSITORY_URL": var(V.ECR_REPOSITORY_URL),
+                "SOURCE_IMAGE": spec.ghcr_image_ref,
+            },
+            id="image",
+        ),
+        run(
+            "Render the task definition",
+            scripts.RENDER_TASK_DEFINITION,
+            {
+                **ecs,
+                "ECS_TASK_FAMILY": var(V.ECS_TASK_FAMILY),
+                "ECS_CONTAINER_NAME": var(V.ECS_CONTAINER_NAME),
+                "IMAGE": image,
+            },
+            id="render",
+        ),
+        run(
+            "Deploy and wait for a stable service",
+            scripts.DEPLOY_SERVICE,
+            {**ecs, "TASK_DEFINITION_FILE": expr("steps.render.outputs.task-definition-file")},
+            id="deploy",
+        ),
+        run(
+            "Health check",
+            scripts.HEALTH_CHECK,
+            {
+                "ENVIRONMENT_URL": var(V.ENVIRONMENT_URL),
+                "HEALTH_CHECK_PATH": var(V.HEALTH_CHECK_PATH),
+                "HEALTH_CHECK_RETRIES": str(spec.health_check_retries),
+                "HEALTH_CHECK_INTERVAL_SECONDS": str(spec.health_check_interval_seconds),
+            },
+            id="health",
+        ),
+        run(
+            "Record the image in the image channel",
+            scripts.WRITE_IMAGE_CHANNEL,
+            {"IMAGE_CHANNEL_PARAMETER": var(V.IMAGE_CHANNEL_PARAMETER), "IMAGE": image},
+            id="channel",
+        ),
+        run(
+            "Roll back to the previous task definition",
+            scripts.ROLLBACK,
+            {
+                **ecs,
+                "PREVIOUS_TASK_DEFINITION": expr("steps.render.outputs.previous-task-definition"),
+            },
+            id="rollback",
+            if_=f"failure() && steps.render.outputs.previous-task-definition != '' && ({failed})",
+        ),
+        run(
+            "Check for a Slack webhook",
+            scripts.SLACK_ENABLED,
+            {"SLACK_WEBHOOK_URL": secret(EnvironmentSecret.SLACK_WEBHOOK_URL)},
+            id="slack",
+            if_="always()",
+        ),
+        uses(
+            pins.SLACK,
+            "Notify Slack",
+            {
+                "webhook": secret(EnvironmentSecret.SLACK_WEBHOOK_URL),
+                "webhook-type": "incoming-webhook",
+                "payload": _slack_payload(environment),
+            },
+            if_="always() && steps.slack.outputs.enabled == 'true'",
+        ),
+    ]
+
+
+def _job(spec: WorkflowSpec, index: int) -> Job:
+    environment = spec.environments[index]
+    job: Job = {"name": f"Deploy to {environment}"}
+    if index > 0:
+        job["needs"] = job_id(spec.environments[index - 1])
+    job.update(
+        {
+            "runs-on": RUNNER,
+            "timeout-minutes": spec.deploy_timeout_minutes,
+            "permissions": permissions(
+                ("id-token", "write"),
+                ("packages", "read"),
+                reasons={
+                    "id-token": f"assume the {environment} environment's AWS role",
+                    "packages": "copy the image from GHCR when this ECR lacks it",
+                },
+            ),
+            "environment": {"name": environment, "url": var(V.ENVIRONMENT_URL)},
+            "concurrency": {"group": f"deploy-{environment}", "cancel-in-progress": False},
+            "steps": _steps(spec, environment),
+        }
+    )
+    return job
+
+
+def deploy_workflow(spec: WorkflowSpec) -> dict[str, Any]:
+    """The deploy workflow as data."""
+    return {
+        "name": "Deploy",
+        "run-name": "Deploy " + expr("inputs.version || inputs.image-digest"),
+        "on": {
+            "workflow_call": {"inputs": _inputs()},
+            "workflow_dispatch": {"inputs": _inputs()},
+        },
+        "permissions": {},
+        "concurrency": {"group": "deploy-" + expr("github.ref"), "cancel-in-progress": False},
+        "jobs": {job_id(env): _job(spec, i) for i, env in enumerate(spec.environments)},
+    }

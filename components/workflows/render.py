@@ -1,0 +1,48 @@
+"""Render every generated file of the application repository from one :class:`WorkflowSpec`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from components.workflows.changesets import render_changeset_config
+from components.workflows.dependabot import dependabot_config
+from components.workflows.deploy import deploy_workflow
+from components.workflows.docker import docker_workflow
+from components.workflows.dockerfile import render_dockerfile
+from components.workflows.release import release_workflow
+from components.workflows.retention import retention_workflow
+from components.workflows.spec import WorkflowSpec
+from components.workflows.yamlio import dump_yaml
+
+RELEASE_PATH = ".github/workflows/release.yml"
+DOCKER_PATH = ".github/workflows/docker.yml"
+DEPLOY_PATH = ".github/workflows/deploy.yml"
+RETENTION_PATH = ".github/workflows/ghcr-retention.yml"
+DEPENDABOT_PATH = ".github/dependabot.yml"
+DOCKERFILE_PATH = "Dockerfile"
+CHANGESET_CONFIG_PATH = ".changeset/config.json"
+
+_YAML: dict[str, Callable[[WorkflowSpec], dict[str, Any]]] = {
+    RELEASE_PATH: release_workflow,
+    DOCKER_PATH: docker_workflow,
+    DEPLOY_PATH: deploy_workflow,
+    RETENTION_PATH: retention_workflow,
+    DEPENDABOT_PATH: dependabot_config,
+}
+
+
+def workflow_data(spec: WorkflowSpec) -> dict[str, dict[str, Any]]:
+    """The YAML files as data (before emission), keyed by repository path."""
+    return {path: build(spec) for path, build in _YAML.items()}
+
+
+def render_workflow_files(spec: WorkflowSpec) -> dict[str, str]:
+    """Every generated file's content keyed by its path in the application repository.
+
+    Pure and deterministic: the same spec gives byte-identical output.
+    """
+    files = {path: dump_yaml(data) for path, data in workflow_data(spec).items()}
+    files[DOCKERFILE_PATH] = render_dockerfile(spec)
+    files[CHANGESET_CONFIG_PATH] = render_changeset_config(spec)
+    return dict(sorted(files.items()))

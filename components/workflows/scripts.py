@@ -1,0 +1,358 @@
+"""The bash scripts of the generated ``run:`` steps, one named constant per step.
+
+Every script takes its inputs only from environment variables set by the step's ``env:`` (or
+from GitHub's own runner variables such as ``GITHUB_OUTPUT``), never from ``${{ }}``
+expressions, so no value can be injected into the shell. Tests run the deploy scripts against a
+local AWS API emulator by extracting them from the rendered workflow.
+"""
+
+from __future__ import annotations
+
+# --------------------------------------------------------------------------------------------
+# release.yml
+# --------------------------------------------------------------------------------------------
+
+SETUP_PNPM = """\
+set -euo pipefail
+# Node.js 22 and 24 bundle corepack; it fetches the pinned pnpm and checks its signature.
+corepack enable
+corepack prepare "pnpm@${PNPM_VERSION}" --activate
+pnpm --version
+"""
+"""Activate the pinned pnpm through corepack (env: PNPM_VERSION)."""
+
+CHECK_NPM = """\
+set -euo pipefail
+version=$(npm --version)
+oldest=$(printf '%s\\n' "${NPM_MIN_VERSION}" "${version}" | sort -V | head -n 1)
+if [[ "${oldest}" != "${NPM_MIN_VERSION}" ]]; then
+  echo "::error::npm ${version} predates ${NPM_MIN_VERSION}, the first with trusted publishing"
+  exit 1
+fi
+echo "npm ${version}"
+"""
+"""Fail early unless the bundled npm can publish through OIDC (env: NPM_MIN_VERSION)."""
+
+INSTALL_DEPENDENCIES = """\
+set -euo pipefail
+pnpm install --frozen-lockfile
+"""
+"""Install the repository's dependencies exactly as locked."""
+
+IMAGE_VERSION = """\
+set -euo pipefail
+if [[ -n "${IMAGE_PACKAGE}" ]]; then
+  version=$(jq -r --arg name "${IMAGE_PACKAGE}" \\
+    'map(select(.name == $name)) | first | .version // empty' <<<"${PUBLISHED_PACKAGES}")
+else
+  version=$(jq -r 'first | .version // empty' <<<"${PUBLISHED_PACKAGES}")
+fi
+if [[ -z "${version}" ]]; then
+  echo "No published package to build an image for."
+  exit 0
+fi
+if [[ ! "${version}" =~ ^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]]; then
+  echo "::error::published version '${version}' is not semantic"
+  exit 1
+fi
+echo "version=${version}" >> "${GITHUB_OUTPUT}"
+"""
+"""Pick the image version from the published-packages JSON (env: PUBLISHED_PACKAGES,
+IMAGE_PACKAGE); outputs ``version``, empty when the image package was not published."""
+
+RELEASE_BRANCHES = """\
+set -euo pipefail
+jq -r '.[] | "\\(.name)\\t\\(.version)"' <<<"${PUBLISHED_PACKAGES}" |
+  while IFS=$'\\t' read -r name version; do
+    tag=""
+    for candidate in "${name}@${version}" "v${version}"; do
+      if git rev-parse --quiet --verify "refs/tags/${candidate}" >/dev/null; then
+        tag="${candidate}"
+        break
+      fi
+    done
+    if [[ -z "${tag}" ]]; then
+      echo "::error::no git tag for ${name}@${version}"
+      exit 1
+    fi
+    if [[ "${tag}" == "v${version}" ]]; then
+      branch="release/v${version}"
+    else
+      branch="release/${tag}"
+    fi
+    sha=$(git rev-list -n 1 "${tag}")
+    if gh api "repos/${GITHUB_REPOSITORY}/git/ref/heads/${branch}" >/dev/null 2>&1; then
+      echo "${branch} already exists"
+      continue
+    fi
+    gh api --method POST "repos/${GITHUB_REPOSITORY}/git/refs" \\
+      -f "ref=refs/heads/${branch}" -f "sha=${sha}" >/dev/null
+    echo "Created ${branch} at ${tag} (${sha})"
+  done
+"""
+"""Create ``release/v<version>`` (or ``release/<name>@<version>``) from each new tag through
+the API, so no git credentials are kept (env: PUBLISHED_PACKAGES, GH_TOKEN)."""
+
+# --------------------------------------------------------------------------------------------
+# docker.yml
+# --------------------------------------------------------------------------------------------
+
+EXPORT_DIGEST = """\
+set -euo pipefail
+if [[ ! "${DIGEST}" =~ ^sha256:[0-9a-f]{64}$ ]]; then
+  echo "::error::build returned no image digest"
+  exit 1
+fi
+mkdir -p "${RUNNER_TEMP}/digests"
+printf '%s' "${DIGEST}" > "${RUNNER_TEMP}/digests/${PLATFORM_PAIR}"
+"""
+"""Write this platform's pushed digest to ``$RUNNER_TEMP/digests/<pair>`` for upload."""
+
+READ_DIGEST = """\
+set -euo pipefail
+digest=$(cat "${RUNNER_TEMP}/digests/${PLATFORM_PAIR}")
+if [[ ! "${digest}" =~ ^sha256:[0-9a-f]{64}$ ]]; then
+  echo "::error::no valid digest for ${PLATFORM_PAIR}"
+  exit 1
+fi
+echo "digest=${digest}" >> "${GITHUB_OUTPUT}"
+"""
+"""Read one platform's digest back from the downloaded artifact; outputs ``digest``."""
+
+MERGE_MANIFESTS = """\
+set -euo pipefail
+sources=()
+for file in "${RUNNER_TEMP}"/digests/*; do
+  digest=$(cat "${file}")
+  if [[ ! "${digest}" =~ ^sha256:[0-9a-f]{64}$ ]]; then
+    echo "::error::invalid digest in ${file}"
+    exit 1
+  fi
+  sources+=("${digest}")
+done
+tags=()
+while IFS= read -r tag; do
+  tags+=(--tag "${tag}")
+done < <(jq -r '.tags[]' <<<"${METADATA_JSON}")
+docker buildx imagetools create "${tags[@]}" "${sources[@]/#/${GHCR_IMAGE}@}"
+# The stack's ECR repository keeps immutable tags: only the release version is tagged there.
+docker buildx imagetools create --tag "${ECR_REPOSITORY_URL}:${VERSION}" \\
+  "${sources[@]/#/${ECR_REPOSITORY_URL}@}"
+ghcr_digest=$(docker buildx imagetools inspect "${GHCR_IMAGE}:${VERSION}" \\
+  --format '{{json .Manifest}}' | jq -r .digest)
+ecr_digest=$(docker buildx imagetools inspect "${ECR_REPOSITORY_URL}:${VERSION}" \\
+  --format '{{json .Manifest}}' | jq -r .digest)
+echo "digest=${ghcr_digest}" >> "${GITHUB_OUTPUT}"
+echo "ecr-digest=${ecr_digest}" >> "${GITHUB_OUTPUT}"
+echo "Merged ${GHCR_IMAGE}@${ghcr_digest} and ${ECR_REPOSITORY_URL}@${ecr_digest}"
+"""
+"""Merge the per-platform digests into one manifest list per registry and tag it
+(env: METADATA_JSON, GHCR_IMAGE, ECR_REPOSITORY_URL, VERSION); outputs ``digest``,
+``ecr-digest``."""
+
+# --------------------------------------------------------------------------------------------
+# deploy.yml
+# --------------------------------------------------------------------------------------------
+
+ENSURE_IMAGE = """\
+set -euo pipefail
+if [[ ! "${IMAGE_DIGEST}" =~ ^sha256:[0-9a-f]{64}$ ]]; then
+  echo "::error::image digest '${IMAGE_DIGEST}' is not sha256:<64 hex digits>"
+  exit 1
+fi
+registry="${ECR_REPOSITORY_URL%%/*}"
+repository="${ECR_REPOSITORY_URL#*/}"
+registry_id="${registry%%.*}"
+
+image_present() {
+  local err
+  if err=$(aws ecr describe-images --registry-id "${registry_id}" \\
+      --repository-name "${repository}" --image-ids "imageDigest=${IMAGE_DIGEST}" \\
+      2>&1 >/dev/null); then
+    return 0
+  fi
+  if [[ "${err}" == *ImageNotFoundException* ]]; then
+    return 1
+  fi
+  echo "${err}" >&2
+  echo "::error::cannot read ${ECR_REPOSITORY_URL}"
+  exit 1
+}
+
+if ! image_present; then
+  if [[ -z "${SOURCE_IMAGE:-}" ]]; then
+    echo "::error::image ${IMAGE_DIGEST} is not in ${ECR_REPOSITORY_URL}"
+    exit 1
+  fi
+  tag="${IMAGE_VERSION:-}"
+  if [[ -z "${tag}" ]]; then
+    tag="promoted-${IMAGE_DIGEST:7:12}"
+  fi
+  echo "Promoting ${SOURCE_IMAGE}@${IMAGE_DIGEST} to ${ECR_REPOSITORY_URL}:${tag}"
+  docker buildx imagetools create --tag "${ECR_REPOSITORY_URL}:${tag}" \\
+    "${SOURCE_IMAGE}@${IMAGE_DIGEST}"
+  if ! image_present; then
+    echo "::error::image ${IMAGE_DIGEST} is still not in ${ECR_REPOSITORY_URL} after promotion"
+    exit 1
+  fi
+fi
+echo "image=${ECR_REPOSITORY_URL}@${IMAGE_DIGEST}" >> "${GITHUB_OUTPUT}"
+echo "Deploying ${ECR_REPOSITORY_URL}@${IMAGE_DIGEST}"
+"""
+"""Make sure the digest is in this environment's ECR repository, promoting it by digest from
+GHCR when it is missing (env: IMAGE_DIGEST, IMAGE_VERSION, ECR_REPOSITORY_URL, SOURCE_IMAGE);
+outputs ``image`` = ``<repository-url>@sha256:…``."""
+
+RENDER_TASK_DEFINITION = """\
+set -euo pipefail
+previous=$(aws ecs describe-services --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}" \\
+  --query 'services[0].taskDefinition' --output text)
+if [[ -z "${previous}" || "${previous}" == "None" ]]; then
+  echo "::error::service ${ECS_SERVICE} not found in cluster ${ECS_CLUSTER}"
+  exit 1
+fi
+echo "previous-task-definition=${previous}" >> "${GITHUB_OUTPUT}"
+workdir="${RUNNER_TEMP:-/tmp}"
+described="${workdir}/task-definition.described.json"
+rendered="${workdir}/task-definition.json"
+# The latest ACTIVE revision of the family: its shape belongs to the stack, only the image is ours.
+aws ecs describe-task-definition --task-definition "${ECS_TASK_FAMILY}" \\
+  --query taskDefinition --output json > "${described}"
+if ! jq -e --arg name "${ECS_CONTAINER_NAME}" \\
+    'any(.containerDefinitions[]; .name == $name)' "${described}" >/dev/null; then
+  echo "::error::no container ${ECS_CONTAINER_NAME} in task definition ${ECS_TASK_FAMILY}"
+  exit 1
+fi
+jq --arg name "${ECS_CONTAINER_NAME}" --arg image "${IMAGE}" '
+  del(.taskDefinitionArn, .revision, .status, .requiresAttributes, .compatibilities,
+      .registeredAt, .registeredBy, .deregisteredAt)
+  | .containerDefinitions |= map(if .name == $name then .image = $image else . end)
+' "${described}" > "${rendered}"
+echo "task-definition-file=${rendered}" >> "${GITHUB_OUTPUT}"
+echo "Rendered ${ECS_TASK_FAMILY} with ${ECS_CONTAINER_NAME} on ${IMAGE} (was ${previous})"
+"""
+"""Capture the service's current task definition and render the latest revision of the family
+with only the container's image changed (env: ECS_CLUSTER, ECS_SERVICE, ECS_TASK_FAMILY,
+ECS_CONTAINER_NAME, IMAGE); outputs ``previous-task-definition``, ``task-definition-file``."""
+
+DEPLOY_SERVICE = """\
+set -euo pipefail
+arn=$(aws ecs register-task-definition --cli-input-json "file://${TASK_DEFINITION_FILE}" \\
+  --query taskDefinition.taskDefinitionArn --output text)
+echo "task-definition=${arn}" >> "${GITHUB_OUTPUT}"
+echo "Registered ${arn}"
+aws ecs update-service --cluster "${ECS_CLUSTER}" --service "${ECS_SERVICE}" \\
+  --task-definition "${arn}" >/dev/null
+echo "Waiting for ${ECS_SERVICE} to become stable"
+aws ecs wait services-stable --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}"
+# The deployment circuit breaker may have rolled the service back on its own.
+current=$(aws ecs describe-services --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}" \\
+  --query 'services[0].taskDefinition' --output text)
+if [[ "${current}" != "${arn}" ]]; then
+  echo "::error::${ECS_SERVICE} runs ${current}, not ${arn} (rolled back by ECS?)"
+  exit 1
+fi
+"""
+"""Register the rendered task definition, point the service at it and wait until it is stable
+(env: ECS_CLUSTER, ECS_SERVICE, TASK_DEFINITION_FILE); outputs ``task-definition``."""
+
+HEALTH_CHECK = """\
+set -euo pipefail
+url="${ENVIRONMENT_URL%/}${HEALTH_CHECK_PATH:-/}"
+for attempt in $(seq 1 "${HEALTH_CHECK_RETRIES}"); do
+  status=$(curl --silent --output /dev/null --write-out '%{http_code}' --max-time 10 \\
+    "${url}" || true)
+  if [[ "${status}" == "200" ]]; then
+    echo "${url} is healthy"
+    exit 0
+  fi
+  echo "Attempt ${attempt}/${HEALTH_CHECK_RETRIES}: ${url} answered ${status:-nothing}"
+  if (( attempt < HEALTH_CHECK_RETRIES )); then
+    sleep "${HEALTH_CHECK_INTERVAL_SECONDS}"
+  fi
+done
+echo "::error::${url} did not answer 200 after ${HEALTH_CHECK_RETRIES} attempts"
+exit 1
+"""
+"""Probe ``$ENVIRONMENT_URL$HEALTH_CHECK_PATH`` until it answers 200 (env: ENVIRONMENT_URL,
+HEALTH_CHECK_PATH, HEALTH_CHECK_RETRIES, HEALTH_CHECK_INTERVAL_SECONDS)."""
+
+WRITE_IMAGE_CHANNEL = """\
+set -euo pipefail
+aws ssm put-parameter --name "${IMAGE_CHANNEL_PARAMETER}" --overwrite --type String \\
+  --value "${IMAGE}" >/dev/null
+echo "Recorded ${IMAGE} in ${IMAGE_CHANNEL_PARAMETER}"
+"""
+"""Record the healthy image in the stack's image channel parameter, so the next ``pulumi up``
+keeps it (env: IMAGE_CHANNEL_PARAMETER, IMAGE)."""
+
+ROLLBACK = """\
+set -euo pipefail
+echo "::warning::Rolling ${ECS_SERVICE} back to ${PREVIOUS_TASK_DEFINITION}"
+aws ecs update-service --cluster "${ECS_CLUSTER}" --service "${ECS_SERVICE}" \\
+  --task-definition "${PREVIOUS_TASK_DEFINITION}" >/dev/null
+aws ecs wait services-stable --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}"
+echo "::error::Deploy failed; ${ECS_SERVICE} is back on ${PREVIOUS_TASK_DEFINITION}"
+exit 1
+"""
+"""Put the service back on the task definition captured before the deploy, wait, and fail
+(env: ECS_CLUSTER, ECS_SERVICE, PREVIOUS_TASK_DEFINITION)."""
+
+SLACK_ENABLED = """\
+set -euo pipefail
+if [[ -n "${SLACK_WEBHOOK_URL:-}" ]]; then
+  echo "enabled=true" >> "${GITHUB_OUTPUT}"
+else
+  echo "SLACK_WEBHOOK_URL is not set for this environment; no notification."
+fi
+"""
+"""Tell whether the environment has a Slack webhook (env: SLACK_WEBHOOK_URL); outputs
+``enabled``."""
+
+# --------------------------------------------------------------------------------------------
+# ghcr-retention.yml
+# --------------------------------------------------------------------------------------------
+
+GHCR_RETENTION = """\
+set -euo pipefail
+owner="${GHCR_IMAGE%%/*}"
+package="${GHCR_IMAGE#*/}"
+encoded="${package//\\//%2F}"
+if [[ "$(gh api "users/${owner}" --jq .type)" == "Organization" ]]; then
+  base="orgs/${owner}/packages/container/${encoded}"
+else
+  base="users/${owner}/packages/container/${encoded}"
+fi
+versions=$(gh api --paginate "${base}/versions?per_page=100" | jq -s 'add // []')
+# Untagged versions can still be the per-platform images or attestations of a tagged
+# manifest list: collect every child digest of every tagged version and never delete those.
+protected=$(jq -r '.[] | select((.metadata.container.tags | length) > 0) | .name' \\
+    <<<"${versions}" |
+  while read -r digest; do
+    docker buildx imagetools inspect --raw "ghcr.io/${GHCR_IMAGE}@${digest}" |
+      jq -r '.manifests[]?.digest'
+  done | jq -R . | jq -s 'unique')
+cutoff=$(( $(date -u +%s) - OLDER_THAN_DAYS * 86400 ))
+doomed=$(jq -r --argjson keep "${KEEP_LATEST}" --argjson cutoff "${cutoff}" \\
+    --argjson protected "${protected}" '
+  [.[] | select((.metadata.container.tags | length) == 0)]
+  | sort_by(.created_at) | reverse | .[$keep:]
+  | .[] | select((.created_at | fromdateiso8601) < $cutoff)
+  | select(.name as $name | $protected | index($name) | not)
+  | "\\(.id) \\(.name) \\(.created_at)"' <<<"${versions}")
+if [[ -z "${doomed}" ]]; then
+  echo "Nothing to delete."
+  exit 0
+fi
+while read -r id digest created; do
+  if [[ "${DRY_RUN}" == "true" ]]; then
+    echo "Would delete ${digest} (${created})"
+  else
+    gh api --method DELETE "${base}/versions/${id}"
+    echo "Deleted ${digest} (${created})"
+  fi
+done <<<"${doomed}"
+"""
+"""Delete untagged GHCR versions older than ``OLDER_THAN_DAYS``, keeping the newest
+``KEEP_LATEST`` and every child of a tagged manifest list (env: GHCR_IMAGE, KEEP_LATEST,
+OLDER_THAN_DAYS, DRY_RUN, GH_TOKEN)."""

@@ -1,0 +1,329 @@
+"""Properties every rendered workflow holds, checked on the parsed YAML."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from components.contract import EnvironmentVariable
+from components.errors import ConfigError
+from components.workflows import (
+    ALL_PINS,
+    GENERATOR,
+    NpmPublishMode,
+    WorkflowSpec,
+    changesets_action_for,
+    load_yaml,
+    render_workflow_files,
+)
+from components.workflows.pins import CHANGESETS_V1, CHANGESETS_V2
+from tests.workflows.conftest import SPECS
+
+WORKFLOWS = (
+    ".github/workflows/release.yml",
+    ".github/workflows/docker.yml",
+    ".github/workflows/deploy.yml",
+    ".github/workflows/ghcr-retention.yml",
+)
+USES_LINE = re.compile(r"^\s*(?:- )?uses: (\S+)(.*)$")
+
+
+def _rendered(name: str) -> dict[str, str]:
+    return render_workflow_files(SPECS[name])
+
+
+def _steps(workflow: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for job in workflow["jobs"].values():
+        yield from job.get("steps", [])
+
+
+@pytest.fixture(params=sorted(SPECS))
+def files(request: pytest.FixtureRequest) -> dict[str, str]:
+    return _rendered(str(request.param))
+
+
+@pytest.fixture(params=sorted(SPECS))
+def parsed(request: pytest.FixtureRequest) -> dict[str, Any]:
+    rendered = _rendered(str(request.param))
+    return {path: load_yaml(rendered[path]) for path in WORKFLOWS}
+
+
+def test_every_file_has_the_generated_header(files: dict[str, str]) -> None:
+    for path, content in files.items():
+        if path.endswith(".json"):
+            continue  # JSON cannot hold comments
+        head = "\n".join(content.splitlines()[:3])
+        assert GENERATOR in head, path
+        assert "Do not edit" in head, path
+
+
+def test_on_is_emitted_as_a_plain_key(files: dict[str, str]) -> None:
+    for path in WORKFLOWS:
+        assert re.search(r"^on:$", files[path], re.MULTILINE), path
+        assert "true:" not in files[path]
+        assert "'on':" not in files[path]
+
+
+def test_every_uses_is_pinned_with_its_tag_comment(files: dict[str, str]) -> None:
+    by_uses = {pin.uses: pin for pin in ALL_PINS}
+    seen = 0
+    for path in WORKFLOWS:
+        for line in files[path].splitlines():
+            match = USES_LINE.match(line)
+            if match is None:
+                continue
+            value, rest = match.groups()
+            if value.startswith("$/"):
+                assert rest == "", line  # local reusable workflow
+                continue
+            assert value in by_uses, f"{path}: {value} is not in pins.py"
+            assert re.fullmatch(r"[^@]+@[0-9a-f]{40}", value)
+            assert rest == f"  # {by_uses[value].tag}", line
+            seen += 1
+    assert seen > 20
+
+
+def test_no_expression_inside_run(parsed: dict[str, Any]) -> None:
+    for path, workflow in parsed.items():
+        for step in _steps(workflow):
+            if "run" in step:
+                assert "${{" not in step["run"], (path, step["name"])
+                assert step.get("shell") == "bash"
+                assert step["run"].startswith("set -euo pipefail\n"), (path, step["name"])
+
+
+def test_top_level_permissions_are_empty(parsed: dict[str, Any]) -> None:
+    for path, workflow in parsed.items():
+        assert workflow["permissions"] == {}, path
+        assert "concurrency" in workflow, path
+
+
+def test_every_job_has_a_timeout_and_its_own_permissions(parsed: dict[str, Any]) -> None:
+    for path, workflow in parsed.items():
+        for job_id, job in workflow["jobs"].items():
+            assert "permissions" in job, (path, job_id)
+            if "uses" in job:
+                # A job calling a reusable workflow cannot set timeout-minutes; the called
+                # workflow's jobs carry it.
+                assert "runs-on" not in job
+                continue
+            assert isinstance(job["timeout-minutes"], int), (path, job_id)
+
+
+def test_checkout_never_persists_credentials(parsed: dict[str, Any]) -> None:
+    for workflow in parsed.values():
+        for step in _steps(workflow):
+            if "actions/checkout@" in step.get("uses", ""):
+                assert step["with"]["persist-credentials"] is False
+
+
+def test_no_dangerous_triggers_or_inherited_secrets(files: dict[str, str]) -> None:
+    for path in WORKFLOWS:
+        assert "pull_request_target" not in files[path]
+        assert "secrets: inherit" not in files[path]
+        assert "toJSON(secrets" not in files[path]
+        assert "workflow_run" not in files[path]
+
+
+def test_no_tag_trigger_chaining(parsed: dict[str, Any]) -> None:
+    for path, workflow in parsed.items():
+        push = workflow["on"].get("push") or {}
+        assert "tags" not in push, path
+    release = parsed[".github/workflows/release.yml"]
+    assert release["on"] == {"push": {"branches": ["main"]}}
+    jobs = release["jobs"]
+    assert jobs["image"]["uses"] == "$/.github/workflows/docker.yml"
+    assert "needs.release.outputs.published == 'true'" in jobs["image"]["if"]
+    assert jobs["deploy"]["uses"] == "$/.github/workflows/deploy.yml"
+    assert jobs["deploy"]["needs"] == ["release", "image"]
+    assert "workflow_call" in parsed[".github/workflows/docker.yml"]["on"]
+    assert "workflow_call" in parsed[".github/workflows/deploy.yml"]["on"]
+
+
+def test_secrets_only_in_jobs_with_an_environment(parsed: dict[str, Any]) -> None:
+    for path, workflow in parsed.items():
+        for job_id, job in workflow["jobs"].items():
+            text = repr(job)
+            if "secrets." in text:
+                assert "environment" in job, (path, job_id)
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_deploy_jobs_follow_the_environment_order(name: str) -> None:
+    spec = SPECS[name]
+    deploy = load_yaml(_rendered(name)[".github/workflows/deploy.yml"])
+    jobs = deploy["jobs"]
+    assert list(jobs) == [f"deploy-{env}" for env in spec.environments]
+    previous = None
+    for env in spec.environments:
+        job = jobs[f"deploy-{env}"]
+        assert job.get("needs") == previous
+        assert job["environment"] == {
+            "name": env,
+            "url": f"${{{{ vars.{EnvironmentVariable.ENVIRONMENT_URL} }}}}",
+        }
+        assert job["concurrency"] == {"group": f"deploy-{env}", "cancel-in-progress": False}
+        creds = job["steps"][0]["with"]
+        assert creds["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+        assert creds["allowed-account-ids"] == "${{ vars.AWS_ACCOUNT_ID }}"
+        previous = f"deploy-{env}"
+    assert set(deploy["on"]) == {"workflow_call", "workflow_dispatch"}
+
+
+def test_deploy_reads_only_contract_variables() -> None:
+    text = _rendered("default")[".github/workflows/deploy.yml"]
+    names = set(re.findall(r"vars\.([A-Z_]+)", text))
+    assert names <= {v.value for v in EnvironmentVariable}
+    assert names >= {
+        "AWS_DEPLOY_ROLE_ARN",
+        "ECR_REPOSITORY_URL",
+        "ECS_TASK_FAMILY",
+        "IMAGE_CHANNEL_PARAMETER",
+    }
+
+
+@pytest.mark.parametrize(("cli_major", "pin"), [(2, CHANGESETS_V1), (3, CHANGESETS_V2)])
+def test_changesets_action_major_follows_the_cli_major(cli_major: int, pin: Any) -> None:
+    assert changesets_action_for(cli_major) == pin
+    assert pin.major == cli_major - 1
+    spec = WorkflowSpec(repository="acme/storefront", changesets_cli_major=cli_major)
+    release = load_yaml(render_workflow_files(spec)[".github/workflows/release.yml"])
+    step = next(s for s in release["jobs"]["release"]["steps"] if s.get("id") == "changesets")
+    assert step["uses"] == pin.uses
+    inputs = set(step["with"])
+    if cli_major == 3:
+        assert {"publish-script", "version-script", "commit-message", "pr-title"} <= inputs
+        assert not inputs & {"publish", "version", "commit", "title"}
+    else:
+        assert {"publish", "version", "commit", "title"} <= inputs
+        assert not inputs & {"publish-script", "version-script"}
+
+
+def test_unsupported_changesets_major_is_rejected() -> None:
+    with pytest.raises(ConfigError, match=r"WorkflowSpec\.changesets_cli_major: got 4"):
+        WorkflowSpec(repository="acme/storefront", changesets_cli_major=4)
+
+
+def test_trusted_publishing_has_no_npm_token() -> None:
+    text = _rendered("default")[".github/workflows/release.yml"]
+    assert "NPM_TOKEN" not in text
+    assert "registry-url" not in text
+    assert "id-token: write" in text
+
+
+def test_token_publishing_reads_the_secret_from_the_npm_environment() -> None:
+    release = load_yaml(_rendered("token-two-envs")[".github/workflows/release.yml"])
+    job = release["jobs"]["release"]
+    assert job["environment"] == "npm"
+    step = next(s for s in job["steps"] if s.get("id") == "changesets")
+    assert step["env"]["NODE_AUTH_TOKEN"] == "${{ secrets.NPM_TOKEN }}"
+    assert step["env"]["NPM_CONFIG_PROVENANCE"] == "true"
+
+
+def test_no_npm_publishing_needs_no_oidc_or_environment() -> None:
+    spec = WorkflowSpec(repository="acme/storefront", npm_publish=NpmPublishMode.NONE)
+    release = load_yaml(render_workflow_files(spec)[".github/workflows/release.yml"])
+    job = release["jobs"]["release"]
+    assert "environment" not in job
+    assert "id-token" not in job["permissions"]
+
+
+def test_publishing_jobs_restore_no_cache() -> None:
+    docker = load_yaml(_rendered("default")[".github/workflows/docker.yml"])
+    for job_id in ("build", "merge"):
+        for step in docker["jobs"][job_id]["steps"]:
+            assert "cache-from" not in step.get("with", {}), job_id
+    push = next(s for s in docker["jobs"]["build"]["steps"] if s.get("id") == "push")
+    assert push["with"]["cache-to"].startswith("type=gha,mode=max,scope=")
+    assert push["with"]["provenance"] == "mode=max"
+    assert push["with"]["sbom"] is True
+    release = load_yaml(_rendered("default")[".github/workflows/release.yml"])
+    node = next(
+        s for s in release["jobs"]["release"]["steps"] if "setup-node" in s["uses"] if "uses" in s
+    )
+    assert node["with"]["package-manager-cache"] is False
+
+
+def test_docker_pull_requests_never_push() -> None:
+    docker = load_yaml(_rendered("default")[".github/workflows/docker.yml"])
+    test_job = docker["jobs"]["test"]
+    assert test_job["if"] == "github.event_name == 'pull_request'"
+    assert test_job["permissions"] == {"contents": "read"}
+    for step in test_job["steps"]:
+        assert step.get("with", {}).get("push", False) is False
+    for job_id in ("build", "merge"):
+        assert docker["jobs"][job_id].get("if", "") != "github.event_name == 'pull_request'"
+    assert docker["jobs"]["build"]["if"] == "github.event_name != 'pull_request'"
+    assert [p["runner"] for p in docker["jobs"]["build"]["strategy"]["matrix"]["include"]] == [
+        "ubuntu-24.04",
+        "ubuntu-24.04-arm",
+    ]
+
+
+def test_dependabot_has_a_cooldown_of_a_week() -> None:
+    config = load_yaml(_rendered("default")[".github/dependabot.yml"])
+    ecosystems = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert {"github-actions", "npm"} <= set(ecosystems)
+    for update in ecosystems.values():
+        assert update["cooldown"]["default-days"] >= 7
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"environments": ()}, "WorkflowSpec.environments"),
+        ({"environments": ("dev", "dev")}, "no duplicate names"),
+        ({"environments": ("Dev",)}, "WorkflowSpec.environments: got 'Dev'"),
+        ({"build_environment": "qa"}, "WorkflowSpec.build_environment: got 'qa'"),
+        ({"node_version": "20"}, "WorkflowSpec.node_version: got '20'"),
+        ({"node_version": "22"}, "Node.js 24 or later when publishing"),
+        ({"trivy_version": "v0.69.4"}, "was not compromised"),
+        ({"trivy_version": "latest"}, "WorkflowSpec.trivy_version"),
+        ({"npm_environment": "prod"}, "WorkflowSpec.npm_environment"),
+        ({"health_check_retries": 0}, "WorkflowSpec.health_check_retries: got 0"),
+        ({"dockerfile": "../Dockerfile"}, "WorkflowSpec.dockerfile"),
+        ({"ghcr_image": "Acme/Shop"}, "WorkflowSpec.ghcr_image"),
+    ],
+)
+def test_invalid_specs_name_the_field_value_and_rule(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        WorkflowSpec(repository="acme/storefront", **kwargs)
+
+
+def test_invalid_repository() -> None:
+    with pytest.raises(ConfigError, match=r"WorkflowSpec\.repository: got 'acme'"):
+        WorkflowSpec(repository="acme")
+
+
+def test_node_22_is_fine_without_npm_publishing() -> None:
+    spec = WorkflowSpec(
+        repository="acme/storefront", node_version="22", npm_publish=NpmPublishMode.NONE
+    )
+    assert spec.image_build_environment == "dev"
+    assert spec.ghcr_image_ref == "ghcr.io/acme/storefront"
+
+
+def test_public_api_is_pinned() -> None:
+    import components.workflows as package
+
+    # isort-style order, as ruff's RUF022 wants: CONSTANTS, then Classes, then functions.
+    def key(name: str) -> tuple[int, str]:
+        return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+    assert package.__all__ == sorted(package.__all__, key=key)
+    assert package.__all__ == [
+        "ALL_PINS",
+        "GENERATOR",
+        "ActionPin",
+        "GhcrRetention",
+        "NpmPublishMode",
+        "WorkflowSpec",
+        "changesets_action_for",
+        "dump_yaml",
+        "load_yaml",
+        "render_workflow_files",
+        "workflow_data",
+    ]
