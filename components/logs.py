@@ -1,4 +1,4 @@
-"""Log groups with retention, optional KMS encryption and protection: the one way Slipway makes them."""
+"""Log groups with retention, optional KMS encryption and protection, made one way."""
 
 from __future__ import annotations
 
