@@ -41,6 +41,23 @@ REPOSITORY_SLUG = re.compile(
 NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,22}[a-z0-9])?$")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 ECR_TAG_PATTERN = re.compile(r"^[A-Za-z0-9._*-]{1,128}$")
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
+HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
+CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+GHCR_IMAGE = re.compile(r"^ghcr\.io/[a-z0-9-]+/[a-z0-9._/-]+$")
+IMAGE_REFERENCE = re.compile(
+    r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$"
+)
+
+
+InterfaceEndpoint = Literal[
+    "ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "ssmmessages", "kms", "sts", "monitoring"
+]
+"""Interface VPC endpoints Slipway knows how to place (service names without the region)."""
+
+
+def _default_endpoints() -> list[InterfaceEndpoint]:
+    return ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]
 
 
 class Profile(StrEnum):
@@ -86,6 +103,47 @@ def _cidr(value: str) -> str:
         ) from None
     if not network.is_private or not 16 <= network.prefixlen <= 24:
         raise ValueError("a private IPv4 network (RFC 1918) with a prefix from /16 to /24")
+    return value
+
+
+def _cidrs(value: list[str]) -> list[str]:
+    for item in value:
+        try:
+            ipaddress.IPv4Network(item, strict=True)
+        except ValueError as error:
+            raise ValueError(f"IPv4 networks in CIDR notation; {item!r}: {error}") from None
+    return value
+
+
+def _env_names(value: list[str]) -> list[str]:
+    bad = [v for v in value if not ENV_NAME.match(v)]
+    if bad or len(set(value)) != len(value):
+        raise ValueError(
+            f"unique environment variable names (upper case, digits, '_'); not {bad or value}"
+        )
+    return value
+
+
+def _env_assignments(value: list[str]) -> list[str]:
+    names = [v.split("=", 1)[0] for v in value]
+    bad = [v for v in value if "=" not in v or not ENV_NAME.match(v.split("=", 1)[0])]
+    if bad or len(set(names)) != len(names):
+        raise ValueError(f"unique NAME=value entries with upper-case names; not {bad or value}")
+    return value
+
+
+def _optional(pattern: re.Pattern[str], allowed: str) -> Any:
+    def check(value: str | None) -> str | None:
+        if value is not None and not pattern.match(value):
+            raise ValueError(allowed)
+        return value
+
+    return AfterValidator(check)
+
+
+def _health_path(value: str) -> str:
+    if not HEALTH_PATH.match(value):
+        raise ValueError("a URL path starting with '/', without spaces, query or fragment")
     return value
 
 
@@ -189,8 +247,200 @@ class StackSettings(BaseModel):
         description="IPv4 range of the VPC, private (RFC 1918), /16 to /24. Give each stack "
         "its own range if they may ever be peered.",
     )
+    reserved_cidrs: Annotated[list[str], AfterValidator(_cidrs)] = Field(
+        default_factory=list,
+        description="Networks the VPC must not overlap: other VPCs, VPNs, on-premises ranges. "
+        "An overlap stops the program.",
+    )
+    az_count: int | None = Field(
+        default=None,
+        ge=2,
+        le=3,
+        description="Availability zones the VPC spans. By profile: dev 2, staging 2, prod 3.",
+        json_schema_extra=profile_default(dev=2, staging=2, prod=3),
+    )
+    nat_strategy: Literal["none", "single", "per_az"] | None = Field(
+        default=None,
+        description="NAT gateways for the private subnets: `none` (VPC endpoints only), "
+        "`single` or `per_az`. By profile: dev single, staging single, prod per_az.",
+        json_schema_extra=profile_default(dev="single", staging="single", prod="per_az"),
+    )
+    vpc_interface_endpoints: list[InterfaceEndpoint] = Field(
+        default_factory=_default_endpoints,
+        description="Interface VPC endpoints in the private subnets: they keep image pulls, "
+        "logs and secret reads off the NAT and off the internet.",
+    )
+    vpc_s3_gateway_endpoint: bool = Field(
+        default=True,
+        description="S3 gateway endpoint on the private route tables (free; ECR layers "
+        "come from S3).",
+    )
+    flow_logs: bool | None = Field(
+        default=None,
+        description="VPC flow logs to CloudWatch Logs. By profile: dev off, staging on, prod on.",
+        json_schema_extra=profile_default(dev=False, staging=True, prod=True),
+    )
+    encrypt_logs: bool | None = Field(
+        default=None,
+        description="Encrypt every log group with the stack's customer-managed key. By "
+        "profile: dev off, staging on, prod on.",
+        json_schema_extra=profile_default(dev=False, staging=True, prod=True),
+    )
+
+    # --- ECS cluster --------------------------------------------------------------------------
+    container_insights: Literal["enhanced", "enabled", "disabled"] = Field(
+        default="enhanced",
+        description="Container Insights level of the cluster.",
+    )
+    capacity_on_demand_base: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Tasks that always run on on-demand Fargate before the weights apply. "
+        "By profile: dev 0, staging 1, prod 2.",
+        json_schema_extra=profile_default(dev=0, staging=1, prod=2),
+    )
+    capacity_spot_weight: int | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="Weight of Fargate Spot against on-demand Fargate (weight 1) beyond the "
+        "base. By profile: dev 3, staging 1, prod 0.",
+        json_schema_extra=profile_default(dev=3, staging=1, prod=0),
+    )
+    execute_command: bool = Field(
+        default=False,
+        description="Allow `aws ecs execute-command` into tasks; every session is logged to "
+        "an encrypted, retained log group.",
+    )
+
+    # --- service ------------------------------------------------------------------------------
+    container_port: int = Field(
+        default=3000, ge=1, le=65535, description="Port the application listens on."
+    )
+    health_check_path: Annotated[str, AfterValidator(_health_path)] = Field(
+        default="/health",
+        description="Path that answers 200 when the application is healthy; used by the "
+        "load balancer, the container health check and the deploy workflow.",
+    )
+    task_cpu: int | None = Field(
+        default=None,
+        description="Task CPU units (256 = 0.25 vCPU), a Fargate size. By profile: dev 256, "
+        "staging 512, prod 1024.",
+        json_schema_extra=profile_default(dev=256, staging=512, prod=1024),
+    )
+    task_memory: int | None = Field(
+        default=None,
+        description="Task memory in MiB; must be a valid Fargate combination with "
+        "`taskCpu`. By profile: dev 512, staging 1024, prod 2048.",
+        json_schema_extra=profile_default(dev=512, staging=1024, prod=2048),
+    )
+    cpu_architecture: Literal["X86_64", "ARM64"] = Field(
+        default="X86_64",
+        description="CPU architecture of the tasks. Fargate Spot runs only X86_64.",
+    )
+    desired_count: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="Tasks to run (the starting point when autoscaling is on). By profile: "
+        "dev 1, staging 2, prod 3.",
+        json_schema_extra=profile_default(dev=1, staging=2, prod=3),
+    )
+    autoscaling: bool | None = Field(
+        default=None,
+        description="Target tracking on CPU and requests per target; autoscaling then owns "
+        "the task count. By profile: dev off, staging off, prod on.",
+        json_schema_extra=profile_default(dev=False, staging=False, prod=True),
+    )
+    min_count: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="Fewest tasks autoscaling may leave. Default: `desiredCount`.",
+    )
+    max_count: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="Most tasks autoscaling may start. Default: four times `desiredCount`.",
+    )
+    certificate_arn: Annotated[
+        str | None,
+        _optional(
+            CERTIFICATE_ARN,
+            "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+        ),
+    ] = Field(
+        default=None,
+        description="ACM certificate for the HTTPS listener; HTTP then redirects to HTTPS. "
+        "Required in staging and prod; without it dev serves plain HTTP and the plan says so.",
+    )
+    alarm_rollback: bool | None = Field(
+        default=None,
+        description="Roll a deployment back when its 5xx or unhealthy-host alarm fires. By "
+        "profile: dev off, staging on, prod on. The circuit breaker is always on.",
+        json_schema_extra=profile_default(dev=False, staging=True, prod=True),
+    )
+    ingress_cidrs: Annotated[list[str], AfterValidator(_cidrs)] = Field(
+        default_factory=lambda: ["0.0.0.0/0"],
+        description="Who may reach the load balancer on 80/443. The load balancer is the only "
+        "thing that accepts traffic from outside the VPC.",
+    )
+    app_environment: Annotated[list[str], AfterValidator(_env_assignments)] = Field(
+        default_factory=list,
+        description="Plain environment variables of the application, `NAME=value`. Never put "
+        "secrets here: use `appSecrets`.",
+    )
+    app_secrets: Annotated[list[str], AfterValidator(_env_names)] = Field(
+        default_factory=list,
+        description="Secrets the application reads as environment variables. Each becomes a "
+        "Secrets Manager secret created empty and filled outside Pulumi (`aws secretsmanager "
+        "put-secret-value`), so its value never enters Pulumi state; see docs/secrets.md.",
+    )
+
+    # --- images -------------------------------------------------------------------------------
+    image_source: Literal["ecr", "ghcr"] = Field(
+        default="ecr",
+        description="Where ECS pulls the application image: the stack's ECR repository, or "
+        "GHCR through a read-only package token (`ghcrPullToken`).",
+    )
+    ghcr_image: Annotated[
+        str | None, _optional(GHCR_IMAGE, "a GHCR image such as ghcr.io/acme-corp/storefront")
+    ] = Field(
+        default=None,
+        description="GHCR image (without tag) to run when `imageSource` is `ghcr`.",
+    )
+    ghcr_username: str | None = Field(
+        default=None,
+        description="GitHub user or bot that owns `ghcrPullToken`. Required with GHCR.",
+    )
+    bootstrap_image: Annotated[
+        str | None,
+        _optional(IMAGE_REFERENCE, "an image reference with a tag or an @sha256 digest"),
+    ] = Field(
+        default=None,
+        description="Image a brand-new environment runs until CI deploys. Default: the "
+        "repository's `bootstrap` tag, or the image built from `bootstrapBuildContext`.",
+    )
+    bootstrap_build_context: str | None = Field(
+        default=None,
+        description="Local Docker context that `pulumi up` builds and pushes to ECR when the "
+        "environment is new (pulumi-docker). Default: off.",
+    )
 
     # --- derived values -----------------------------------------------------------------------
+    def by_profile(self, field_name: str) -> Any:
+        """A setting's value: what the stack file says, or the profile's default."""
+        value = getattr(self, field_name)
+        if value is not None:
+            return value
+        extra = StackSettings.model_fields[field_name].json_schema_extra
+        assert isinstance(extra, dict), field_name
+        defaults = extra["profile_default"]
+        assert isinstance(defaults, dict)
+        return defaults[self.profile.value]
+
     @property
     def is_prod(self) -> bool:
         """True for the prod profile."""
@@ -233,9 +483,9 @@ class StackSettings(BaseModel):
     @property
     def log_retention(self) -> int:
         """Effective log retention in days."""
-        if self.log_retention_days is not None:
-            return self.log_retention_days
-        return {Profile.DEV: 30, Profile.STAGING: 90, Profile.PROD: 365}[self.profile]
+        value = self.by_profile("log_retention_days")
+        assert isinstance(value, int)
+        return value
 
     @property
     def tags(self) -> dict[str, str]:
@@ -247,16 +497,66 @@ class StackSettings(BaseModel):
             "slipway:repository": self.github_repository,
         }
 
-    def cross_field_problems(self) -> list[str]:
-        """Rules that involve more than one setting or depend on the profile."""
+    def cross_field_problems(self, secrets: frozenset[str] = frozenset()) -> list[str]:
+        """Rules that involve more than one setting or depend on the profile.
+
+        ``secrets`` names the secret settings that are set.
+        """
         problems: list[str] = []
+
+        def problem(field_name: str, allowed: str) -> None:
+            problems.append(invalid(key(field_name), getattr(self, field_name), allowed))
+
         if self.is_prod and self.log_retention_days is not None and self.log_retention_days < 90:
-            problems.append(
-                invalid(
-                    key("log_retention_days"),
-                    self.log_retention_days,
-                    "the prod profile keeps logs at least 90 days (90, 120, 150, 180, 365, …)",
+            problem(
+                "log_retention_days",
+                "the prod profile keeps logs at least 90 days (90, 120, 150, 180, 365, …)",
+            )
+        if self.profile is not Profile.DEV and self.certificate_arn is None:
+            problem(
+                "certificate_arn",
+                f"the {self.profile.value} profile serves HTTPS only, so the HTTPS listener "
+                "needs an ACM certificate ARN; plain HTTP is allowed only in dev",
+            )
+        for reserved in self.reserved_cidrs:
+            if ipaddress.IPv4Network(reserved).overlaps(ipaddress.IPv4Network(self.vpc_cidr)):
+                problem("vpc_cidr", f"a range that does not overlap reservedCidrs ({reserved})")
+        if self.by_profile("nat_strategy") == "none":
+            missing = sorted({"ecr.api", "ecr.dkr", "logs"} - set(self.vpc_interface_endpoints))
+            if missing or not self.vpc_s3_gateway_endpoint:
+                problem(
+                    "nat_strategy",
+                    "`none` only with the ecr.api, ecr.dkr and logs interface endpoints and "
+                    "the S3 gateway endpoint (tasks could not pull images or ship logs); "
+                    f"missing: {missing + ([] if self.vpc_s3_gateway_endpoint else ['s3'])}",
                 )
+        if self.cpu_architecture == "ARM64" and self.by_profile("capacity_spot_weight") > 0:
+            problem("cpu_architecture", "X86_64 while capacitySpotWeight > 0 (Spot is x86 only)")
+        desired = self.by_profile("desired_count")
+        low, high = self.min_count or desired, self.max_count or 4 * desired
+        if not low <= desired <= high:
+            problem(
+                "desired_count",
+                f"a count between minCount ({low}) and maxCount ({high})",
+            )
+        if self.image_source == "ghcr":
+            if self.ghcr_image is None:
+                problem("ghcr_image", "a GHCR image when imageSource is ghcr")
+            if self.ghcr_username is None:
+                problem("ghcr_username", "the token owner's login when imageSource is ghcr")
+            if "ghcrPullToken" not in secrets:
+                problems.append(
+                    f"{NAMESPACE}:ghcrPullToken is required when imageSource is ghcr; set it "
+                    "with `pulumi config set --secret ghcrPullToken <read-only package token>`"
+                )
+        if self.bootstrap_image is not None and self.bootstrap_build_context is not None:
+            problem("bootstrap_build_context", "unset when bootstrapImage is set (pick one)")
+        plain = {entry.split("=", 1)[0] for entry in self.app_environment}
+        if plain & set(self.app_secrets):
+            problem(
+                "app_environment",
+                f"names that are not also secrets; {sorted(plain & set(self.app_secrets))} "
+                "are in appSecrets",
             )
         return problems
 
@@ -270,6 +570,11 @@ class SecretSetting:
 
 
 SECRET_SETTINGS: tuple[SecretSetting, ...] = (
+    SecretSetting(
+        "ghcrPullToken",
+        "Read-only GitHub package token ECS pulls GHCR images with (`imageSource: ghcr`). "
+        "Stored in Secrets Manager; only the task execution role may read it.",
+    ),
     SecretSetting(
         "slackWebhookUrl",
         "Slack incoming-webhook URL for deployment notifications, written as the GitHub "
@@ -402,7 +707,7 @@ def parse_settings(
     except ValidationError as error:
         problems.extend(p for p in _describe(error) if _key_of(p) not in failed)
     if settings is not None and not problems:
-        problems.extend(settings.cross_field_problems())
+        problems.extend(settings.cross_field_problems(frozenset(secret_names & set(raw))))
     if problems:
         raise ConfigError(problems)
     assert settings is not None

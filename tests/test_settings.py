@@ -8,6 +8,8 @@ from components import ConfigError
 from infra.offline import run_stack
 from infra.settings import SECRET_SETTINGS, Profile, StackSettings, parse_settings
 
+CERTIFICATE = "arn:aws:acm:eu-west-1:111122223333:certificate/6c1f0f5e-2b7a-4b57-9d0e-1a4c5e7f9b21"
+
 # (case id, stack, config overrides (None removes the key), secret values, expected fragments)
 MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]]] = [
     (
@@ -196,6 +198,97 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:appName: got 'shop-';", "not ending with '-'"],
     ),
     (
+        "HTTPS listener without a certificate in prod",
+        "prod",
+        {"certificateArn": None},
+        {},
+        ["slipway:certificateArn: got None;", "plain HTTP is allowed only in dev"],
+    ),
+    (
+        "certificate that is not an ACM ARN",
+        "staging",
+        {"certificateArn": "arn:aws:iam::111122223333:server-certificate/x"},
+        {},
+        ["slipway:certificateArn: got 'arn:aws:iam::111122223333:server-certificate/x';"],
+    ),
+    (
+        "VPC overlapping a reserved range",
+        "prod",
+        {"vpcCidr": "10.0.0.0/20"},
+        {},
+        ["slipway:vpcCidr: got '10.0.0.0/20';", "does not overlap reservedCidrs (10.0.0.0/16)"],
+    ),
+    (
+        "no NAT and no endpoints",
+        "dev",
+        {"natStrategy": "none", "vpcInterfaceEndpoints": '["secretsmanager"]'},
+        {},
+        ["slipway:natStrategy: got 'none';", "missing: ['ecr.api', 'ecr.dkr', 'logs']"],
+    ),
+    (
+        "unknown interface endpoint",
+        "dev",
+        {"vpcInterfaceEndpoints": '["ecr.api", "dynamodb"]'},
+        {},
+        ["slipway:vpcInterfaceEndpoints: got 'dynamodb';", "'ecr.api', 'ecr.dkr'"],
+    ),
+    (
+        "three availability zones too many",
+        "prod",
+        {"azCount": "4"},
+        {},
+        ["slipway:azCount: got 4;", "less than or equal to 3"],
+    ),
+    (
+        "ARM tasks on Fargate Spot",
+        "dev",
+        {"cpuArchitecture": "ARM64"},
+        {},
+        ["slipway:cpuArchitecture: got 'ARM64';", "Spot is x86 only"],
+    ),
+    (
+        "desired count above the maximum",
+        "prod",
+        {"desiredCount": "20"},
+        {},
+        ["slipway:desiredCount: got 20;", "between minCount (20) and maxCount (12)"],
+    ),
+    (
+        "GHCR without its pull token",
+        "dev",
+        {"imageSource": "ghcr", "ghcrImage": "ghcr.io/acme-corp/storefront", "ghcrUsername": "bot"},
+        {},
+        ["slipway:ghcrPullToken is required when imageSource is ghcr"],
+    ),
+    (
+        "health path without a leading slash",
+        "dev",
+        {"healthCheckPath": "health"},
+        {},
+        ["slipway:healthCheckPath: got 'health';", "starting with '/'"],
+    ),
+    (
+        "environment entry without a value",
+        "dev",
+        {"appEnvironment": '["NODE_ENV"]'},
+        {},
+        ["slipway:appEnvironment: got ['NODE_ENV'];", "NAME=value"],
+    ),
+    (
+        "secret also given as a plain variable",
+        "staging",
+        {"appEnvironment": '["DATABASE_URL=postgres://db"]'},
+        {},
+        ["slipway:appEnvironment:", "['DATABASE_URL'] are in appSecrets"],
+    ),
+    (
+        "boolean given as yes",
+        "dev",
+        {"executeCommand": "yes"},
+        {},
+        ["slipway:executeCommand: got 'yes'; true or false"],
+    ),
+    (
         "secret setting in plain text",
         "prod",
         {"slackWebhookUrl": "https://hooks.slack.com/services/T000/B000/XXXX"},
@@ -268,7 +361,8 @@ def test_app_name_defaults_to_a_cleaned_repository_name() -> None:
     ("profile", "retention"), [(Profile.DEV, 30), (Profile.STAGING, 90), (Profile.PROD, 365)]
 )
 def test_log_retention_follows_the_profile(profile: Profile, retention: int) -> None:
-    settings, _ = parse_settings({"profile": profile.value, "githubRepository": "a/b"}, set(), "x")
+    raw = {"profile": profile.value, "githubRepository": "a/b", "certificateArn": CERTIFICATE}
+    settings, _ = parse_settings(raw, set(), "x")
     assert settings.log_retention == retention
     assert settings.protect_stateful is (profile is Profile.PROD)
 
@@ -309,4 +403,4 @@ def test_unset_secret_is_none_and_undeclared_secret_is_refused() -> None:
     assert secrets.get("slackWebhookUrl") is None
     with pytest.raises(KeyError, match="not a declared secret setting"):
         secrets.get("databasePassword")
-    assert {s.key for s in SECRET_SETTINGS} == {"slackWebhookUrl"}
+    assert {s.key for s in SECRET_SETTINGS} == {"ghcrPullToken", "slackWebhookUrl"}
