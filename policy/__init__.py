@@ -1,0 +1,1 @@
+"""Slipway's policy pack: the platform's guarantees as rules (see policy/rules.py)."""
