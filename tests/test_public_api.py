@@ -5,13 +5,21 @@ from __future__ import annotations
 import components
 
 PUBLIC = [
+    "BootstrapImage",
+    "BootstrapImageArgs",
     "ConfigError",
+    "ContainerInsights",
     "ContainerRegistry",
     "ContainerRegistryArgs",
+    "EcsCluster",
+    "EcsClusterArgs",
     "EncryptionKey",
     "EncryptionKeyArgs",
     "EnvironmentSecret",
     "EnvironmentVariable",
+    "SecretSpec",
+    "SecretStore",
+    "SecretStoreArgs",
     "ServiceKeyAccess",
 ]
 
