@@ -1,0 +1,927 @@
+"""FargateService: what it registers, that AWS would accept it, and the image channel's flow."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import botocore.session
+import botocore.validate
+import pulumi
+import pytest
+
+from components.errors import ConfigError
+from components.fargate_service import (
+    EXECUTE_COMMAND_ACTIONS,
+    FARGATE_MEMORY,
+    TLS_POLICY,
+    FargateService,
+    FargateServiceArgs,
+    node_health_check,
+)
+from components.image_channel import SHAPE_TAG
+from components.registry import PULL_ACTIONS
+from infra.offline import ACCOUNT_ID, RecordedResource, Recording
+from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
+
+Runner = Callable[..., Recording]
+
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+SERVICE = "aws:ecs/service:Service"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+LISTENER = "aws:lb/listener:Listener"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+PARAMETER = "aws:ssm/parameter:Parameter"
+SCALING_TARGET = "aws:appautoscaling/target:Target"
+SCALING_POLICY = "aws:appautoscaling/policy:Policy"
+
+REGION = "eu-west-1"
+ARN = f"{REGION}:{ACCOUNT_ID}"
+PREFIX = "/slipway/shop/prod/image-channel"
+REPOSITORY_URL = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/shop/prod"
+REPOSITORY_ARN = f"arn:aws:ecr:{ARN}:repository/shop/prod"
+BOOTSTRAP = f"{REPOSITORY_URL}:bootstrap"
+CI_IMAGE = f"{REPOSITORY_URL}@sha256:" + "a" * 64
+OLD_IMAGE = f"{REPOSITORY_URL}@sha256:" + "b" * 64
+CERTIFICATE = f"arn:aws:acm:{ARN}:certificate/12345678-1234-1234-1234-123456789012"
+DB_SECRET = f"arn:aws:secretsmanager:{ARN}:secret:shop/db-AbCdEf"
+API_SECRET = f"arn:aws:secretsmanager:{ARN}:secret:shop/stripe-GhIjKl"
+GHCR_SECRET = f"arn:aws:secretsmanager:{ARN}:secret:shop/ghcr-MnOpQr"
+SECRET_KEY = f"arn:aws:kms:{ARN}:key/11111111-2222-3333-4444-555555555555"
+TOPIC = f"arn:aws:sns:{ARN}:shop-alarms"
+CLUSTER_ARN = f"arn:aws:ecs:{ARN}:cluster/shop-prod"
+PULUMI_TD = f"arn:aws:ecs:{ARN}:task-definition/shop-prod:1"
+CI_TD = f"arn:aws:ecs:{ARN}:task-definition/shop-prod:7"
+
+BASE: dict[str, Any] = {
+    "service_name": "shop-prod",
+    "cluster_arn": CLUSTER_ARN,
+    "cluster_name": "shop-prod",
+    "vpc_id": "vpc-0123456789abcdef0",
+    "public_subnet_ids": ["subnet-0a000000000000001", "subnet-0a000000000000002"],
+    "private_subnet_ids": ["subnet-0b000000000000001", "subnet-0b000000000000002"],
+    "image_channel_prefix": PREFIX,
+    "bootstrap_image": BOOTSTRAP,
+    "repository_arn": REPOSITORY_ARN,
+    "certificate_arn": CERTIFICATE,
+    "health_check_path": "/health",
+    "environment": {"NODE_ENV": "production", "LOG_LEVEL": "info"},
+    "secrets": {"DATABASE_URL": DB_SECRET, "STRIPE_KEY": f"{API_SECRET}:key::"},
+    "secret_kms_key_arns": (SECRET_KEY,),
+    "alarm_actions": (TOPIC,),
+    "tags": {"slipway:app": "shop"},
+}
+
+
+_recordings: dict[str, Recording] = {}
+
+
+def service(
+    run: Runner, ssm_parameters: dict[str, str] | None = None, **overrides: Any
+) -> Recording:
+    """Run the component with BASE + ``overrides``; the program is deterministic, so each
+    distinct run is made once per session (tests only read recordings)."""
+    key = repr((sorted(overrides.items()), sorted((ssm_parameters or {}).items())))
+    if key not in _recordings:
+        _recordings[key] = _run(run, ssm_parameters, overrides)
+    return _recordings[key]
+
+
+def _run(
+    run: Runner, ssm_parameters: dict[str, str] | None, overrides: dict[str, Any]
+) -> Recording:
+    def program() -> dict[str, Any]:
+        component = FargateService("web", FargateServiceArgs(**{**BASE, **overrides}))
+        assert isinstance(component.task_role, pulumi.CustomResource)
+        return {
+            "service_name": component.service_name,
+            "service_arn": component.service_arn,
+            "task_family": component.task_family,
+            "container_name": component.container_name,
+            "task_definition_arn": component.task_definition_arn,
+            "task_role_arn": component.task_role_arn,
+            "execution_role_name": component.execution_role_name,
+            "url": component.url,
+            "lb_arn_suffix": component.lb_arn_suffix,
+            "target_group_arn_suffix": component.target_group_arn_suffix,
+            "log_group_name": component.log_group_name,
+            "alarm_names": component.alarm_names,
+            "alb_sg": component.alb_security_group_id,
+            "service_sg": component.service_security_group_id,
+            "channel_parameter": component.image_channel.deployed_parameter_name,
+        }
+
+    return run(program, ssm_parameters=ssm_parameters)
+
+
+def container(recording: Recording) -> dict[str, Any]:
+    (definition,) = json.loads(recording.one(TASK_DEFINITION).inputs["containerDefinitions"])
+    return definition  # type: ignore[no-any-return]
+
+
+def policy_of(recording: Recording, name: str) -> dict[str, Any]:
+    return recording.one(ROLE_POLICY, name).json_input("policy")  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------------------------
+# Task definition
+# --------------------------------------------------------------------------------------------
+
+
+def register_task_definition_params(td: RecordedResource) -> dict[str, Any]:
+    inputs = td.inputs
+    return {
+        "family": inputs["family"],
+        "containerDefinitions": json.loads(inputs["containerDefinitions"]),
+        "cpu": inputs["cpu"],
+        "memory": inputs["memory"],
+        "networkMode": inputs["networkMode"],
+        "requiresCompatibilities": inputs["requiresCompatibilities"],
+        "executionRoleArn": inputs["executionRoleArn"],
+        "taskRoleArn": inputs["taskRoleArn"],
+        "volumes": inputs["volumes"],
+        "runtimePlatform": inputs["runtimePlatform"],
+        "tags": [{"key": k, "value": v} for k, v in inputs["tags"].items()],
+    }
+
+
+@pytest.mark.parametrize("mode", ["ecr", "ghcr"])
+def test_task_definition_matches_the_ecs_api_model(run_component: Runner, mode: str) -> None:
+    overrides: dict[str, Any] = {"cpu_architecture": "ARM64", "cpu": 1024, "memory": 3072}
+    if mode == "ghcr":
+        overrides.update(repository_arn=None, repository_credentials_secret_arn=GHCR_SECRET)
+    td = service(run_component, **overrides).one(TASK_DEFINITION)
+    params = register_task_definition_params(td)
+    model = botocore.session.get_session().get_service_model("ecs")
+    botocore.validate.validate_parameters(
+        params, model.operation_model("RegisterTaskDefinition").input_shape
+    )
+    assert params["family"] == "shop-prod"
+    assert (params["cpu"], params["memory"]) == ("1024", "3072")
+    assert params["networkMode"] == "awsvpc"
+    assert params["requiresCompatibilities"] == ["FARGATE"]
+    assert params["runtimePlatform"] == {
+        "operatingSystemFamily": "LINUX",
+        "cpuArchitecture": "ARM64",
+    }
+    assert params["executionRoleArn"].startswith(f"arn:aws:iam::{ACCOUNT_ID}:role/web-execution")
+    assert params["taskRoleArn"].startswith(f"arn:aws:iam::{ACCOUNT_ID}:role/web-task-role")
+    assert td.inputs["skipDestroy"] is True
+
+
+def test_container_is_hardened(run_component: Runner) -> None:
+    recording = service(run_component)
+    app = container(recording)
+    assert app["name"] == "app"
+    assert app["essential"] is True
+    assert app["readonlyRootFilesystem"] is True
+    assert app["privileged"] is False
+    assert app["user"] == "1000"
+    assert app["linuxParameters"] == {
+        "initProcessEnabled": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert app["mountPoints"] == [
+        {"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}
+    ]
+    assert recording.one(TASK_DEFINITION).inputs["volumes"] == [{"name": "tmp"}]
+    assert app["portMappings"] == [
+        {"containerPort": 3000, "hostPort": 3000, "protocol": "tcp", "name": "http"}
+    ]
+    assert "repositoryCredentials" not in app
+
+
+def test_container_health_check_fetches_the_health_path(run_component: Runner) -> None:
+    check = container(service(run_component, container_port=8080))["healthCheck"]
+    assert check["command"] == list(node_health_check(8080, "/health"))
+    assert check["command"][:3] == ["CMD", "node", "-e"]
+    assert "http://127.0.0.1:8080/health" in check["command"][3]
+    assert (check["interval"], check["timeout"], check["retries"]) == (30, 5, 3)
+    assert check["startPeriod"] == 60
+    custom = container(
+        service(run_component, health_check_command=("CMD-SHELL", "wget -q -O- localhost:3000"))
+    )
+    assert custom["healthCheck"]["command"] == ["CMD-SHELL", "wget -q -O- localhost:3000"]
+
+
+def test_logs_go_to_the_services_own_log_group(run_component: Runner) -> None:
+    recording = service(run_component, log_retention_days=365, protect=True)
+    options = container(recording)["logConfiguration"]
+    assert options["logDriver"] == "awslogs"
+    assert options["options"]["awslogs-group"] == "/ecs/shop-prod"
+    assert options["options"]["awslogs-region"] == REGION
+    assert options["options"]["awslogs-stream-prefix"] == "ecs"
+    group = recording.one(LOG_GROUP)
+    assert group.inputs["name"] == "/ecs/shop-prod"
+    assert group.inputs["retentionInDays"] == 365
+    assert (group.protect, group.retain_on_delete) == (True, True)
+
+
+def test_secrets_are_injected_by_reference_never_as_plain_environment(
+    run_component: Runner,
+) -> None:
+    app = container(service(run_component))
+    assert app["secrets"] == [
+        {"name": "DATABASE_URL", "valueFrom": DB_SECRET},
+        {"name": "STRIPE_KEY", "valueFrom": f"{API_SECRET}:key::"},
+    ]
+    assert app["environment"] == [
+        {"name": "LOG_LEVEL", "value": "info"},
+        {"name": "NODE_ENV", "value": "production"},
+    ]
+    plain = json.dumps(app["environment"])
+    assert "secretsmanager" not in plain
+    assert not {e["name"] for e in app["environment"]} & {s["name"] for s in app["secrets"]}
+
+
+# --------------------------------------------------------------------------------------------
+# Roles
+# --------------------------------------------------------------------------------------------
+
+
+def test_execution_role_is_scoped_exactly_in_ecr_mode(run_component: Runner) -> None:
+    recording = service(run_component)
+    document = policy_of(recording, "web-execution-policy")
+    assert_valid_permission_policy(document)
+    log_group_arn = f"arn:aws:logs:{ARN}:log-group:/ecs/shop-prod"
+    assert document["Statement"] == [
+        {
+            "Sid": "WriteServiceLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+        },
+        {
+            "Sid": "EcrLogin",
+            "Effect": "Allow",
+            "Action": ["ecr:GetAuthorizationToken"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "EcrPull",
+            "Effect": "Allow",
+            "Action": sorted(PULL_ACTIONS),
+            "Resource": [REPOSITORY_ARN],
+        },
+        {
+            "Sid": "ReadTaskSecrets",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            # The JSON-key suffix of STRIPE_KEY's valueFrom is not part of the secret's ARN.
+            "Resource": [DB_SECRET, API_SECRET],
+        },
+        {
+            "Sid": "DecryptTaskSecrets",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": [SECRET_KEY],
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}
+            },
+        },
+    ]
+    assert policy_role(recording, "web-execution-policy").name == "web-execution-role"
+
+
+def policy_role(recording: Recording, policy: str) -> RecordedResource:
+    role_name = recording.one(ROLE_POLICY, policy).inputs["role"]
+    (role,) = [r for r in recording.of_type(ROLE) if role_name.startswith(r.name)]
+    return role
+
+
+def test_execution_role_in_ghcr_mode_reads_the_credentials_secret_instead_of_ecr(
+    run_component: Runner,
+) -> None:
+    recording = service(
+        run_component,
+        repository_arn=None,
+        repository_credentials_secret_arn=GHCR_SECRET,
+        secrets={},
+        secret_kms_key_arns=(),
+    )
+    document = policy_of(recording, "web-execution-policy")
+    assert_valid_permission_policy(document)
+    sids = [s["Sid"] for s in document["Statement"]]
+    assert sids == ["WriteServiceLogs", "ReadTaskSecrets"]
+    assert document["Statement"][1]["Resource"] == [GHCR_SECRET]
+    assert not any(a.startswith("ecr:") for s in document["Statement"] for a in s["Action"])
+    assert container(recording)["repositoryCredentials"] == {"credentialsParameter": GHCR_SECRET}
+
+
+def test_both_roles_trust_only_ecs_tasks_of_this_account(run_component: Runner) -> None:
+    recording = service(run_component)
+    roles = {r.name: r for r in recording.of_type(ROLE)}
+    assert set(roles) == {"web-execution-role", "web-task-role"}
+    conditions = {}
+    for name, role in roles.items():
+        trust = role.json_input("assumeRolePolicy")
+        assert_valid_trust_policy(trust)
+        (statement,) = trust["Statement"]
+        assert statement["Effect"] == "Allow"
+        assert statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+        assert statement["Action"] == "sts:AssumeRole"
+        conditions[name] = statement["Condition"]
+        assert "managedPolicyArns" not in role.inputs
+    assert conditions["web-execution-role"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}
+    assert conditions["web-task-role"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{ARN}:*"},
+    }
+    assert recording.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
+
+
+def test_task_role_is_empty_unless_ecs_exec_is_enabled(run_component: Runner) -> None:
+    default = service(run_component)
+    assert [p.name for p in default.of_type(ROLE_POLICY)] == ["web-execution-policy"]
+    assert default.one(SERVICE).inputs["enableExecuteCommand"] is False
+    with_exec = service(run_component, enable_execute_command=True)
+    document = policy_of(with_exec, "web-task-execute-command")
+    assert_valid_permission_policy(document)
+    assert document["Statement"][0]["Action"] == sorted(EXECUTE_COMMAND_ACTIONS)
+    assert policy_role(with_exec, "web-task-execute-command").name == "web-task-role"
+    assert with_exec.one(SERVICE).inputs["enableExecuteCommand"] is True
+    # ECS Exec's agent gets writable volumes; the root filesystem stays read-only.
+    app = container(with_exec)
+    assert app["readonlyRootFilesystem"] is True
+    assert [(m["sourceVolume"], m["containerPath"]) for m in app["mountPoints"]] == [
+        ("tmp", "/tmp"),
+        ("ssm-agent-lib", "/var/lib/amazon"),
+        ("ssm-agent-log", "/var/log/amazon"),
+    ]
+    assert with_exec.one(TASK_DEFINITION).inputs["volumes"] == [
+        {"name": "tmp"},
+        {"name": "ssm-agent-lib"},
+        {"name": "ssm-agent-log"},
+    ]
+
+
+def test_no_permission_document_allows_every_action_or_passrole(run_component: Runner) -> None:
+    recording = service(run_component, enable_execute_command=True)
+    for policy in recording.of_type(ROLE_POLICY):
+        for statement in policy.json_input("policy")["Statement"]:
+            assert "*" not in statement["Action"]
+            assert not any(a.startswith("iam:") for a in statement["Action"])
+
+
+# --------------------------------------------------------------------------------------------
+# Load balancer and security groups
+# --------------------------------------------------------------------------------------------
+
+
+def test_https_listener_and_http_redirect(run_component: Runner) -> None:
+    recording = service(run_component)
+    listeners = {r.name: r.inputs for r in recording.of_type(LISTENER)}
+    assert set(listeners) == {"web-https", "web-http"}
+    https = listeners["web-https"]
+    assert (https["port"], https["protocol"]) == (443, "HTTPS")
+    assert https["sslPolicy"] == TLS_POLICY == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert https["certificateArn"] == CERTIFICATE
+    (forward,) = https["defaultActions"]
+    assert forward["type"] == "forward"
+    assert forward["targetGroupArn"].startswith(f"arn:aws:elasticloadbalancing:{ARN}:targetgroup/")
+    (redirect,) = listeners["web-http"]["defaultActions"]
+    assert redirect["type"] == "redirect"
+    assert redirect["redirect"] == {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}
+    assert recording.warnings == []
+    assert recording.outputs["url"].startswith("https://")
+
+
+def test_plain_http_only_when_allowed_and_then_with_a_warning(run_component: Runner) -> None:
+    recording = service(run_component, certificate_arn=None, allow_plain_http=True)
+    (listener,) = recording.of_type(LISTENER)
+    assert (listener.inputs["port"], listener.inputs["protocol"]) == (80, "HTTP")
+    assert listener.inputs["defaultActions"][0]["type"] == "forward"
+    assert any("serves plain HTTP" in w for w in recording.warnings)
+    assert recording.outputs["url"].startswith("http://")
+    ports = {(r.inputs["fromPort"], r.inputs["toPort"]) for r in recording.of_type(INGRESS)}
+    assert ports == {(80, 80), (3000, 3000)}
+
+
+def test_missing_certificate_is_refused(run_component: Runner) -> None:
+    with pytest.raises(ConfigError) as caught:
+        service(run_component, certificate_arn=None)
+    assert "FargateServiceArgs.certificate_arn: got None" in str(caught.value)
+    assert "allow_plain_http=True" in str(caught.value)
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_domain_name_makes_the_url(run_component: Runner) -> None:
+    recording = service(run_component, domain_name="shop.example.com")
+    assert recording.outputs["url"] == "https://shop.example.com"
+
+
+@pytest.mark.parametrize("protection", [True, False])
+def test_load_balancer_settings(run_component: Runner, protection: bool) -> None:
+    recording = service(run_component, deletion_protection=protection)
+    lb = recording.one(LOAD_BALANCER).inputs
+    assert lb["enableDeletionProtection"] is protection
+    assert lb["loadBalancerType"] == "application"
+    assert lb["internal"] is False
+    assert lb["dropInvalidHeaderFields"] is True
+    assert lb["enableHttp2"] is True
+    assert lb["subnets"] == BASE["public_subnet_ids"]
+    assert "idleTimeout" not in lb
+    alb_sg = recording.one(SECURITY_GROUP, "web-alb-sg")
+    assert lb["securityGroups"] == [recording.outputs["alb_sg"]]
+    assert alb_sg.inputs["vpcId"] == BASE["vpc_id"]
+
+
+def test_target_group_checks_the_health_path(run_component: Runner) -> None:
+    tg = service(run_component, deregistration_delay_seconds=10).one(TARGET_GROUP).inputs
+    assert tg["targetType"] == "ip"
+    assert (tg["port"], tg["protocol"]) == (3000, "HTTP")
+    assert tg["deregistrationDelay"] == 10
+    assert tg["healthCheck"]["path"] == "/health"
+    assert tg["healthCheck"]["matcher"] == "200-399"
+    assert tg["healthCheck"]["port"] == "traffic-port"
+    assert tg["vpcId"] == BASE["vpc_id"]
+
+
+def test_only_the_alb_is_open_to_the_world(run_component: Runner) -> None:
+    recording = service(run_component)
+    alb_sg, service_sg = recording.outputs["alb_sg"], recording.outputs["service_sg"]
+    for group in recording.of_type(SECURITY_GROUP):
+        assert "ingress" not in group.inputs
+        assert "egress" not in group.inputs
+        assert group.inputs["revokeRulesOnDelete"] is True
+    world = [r for r in recording.of_type(INGRESS) if r.inputs.get("cidrIpv4") == "0.0.0.0/0"]
+    assert sorted((r.inputs["securityGroupId"], r.inputs["fromPort"]) for r in world) == [
+        (alb_sg, 80),
+        (alb_sg, 443),
+    ]
+    assert all(r.inputs["toPort"] == r.inputs["fromPort"] for r in world)
+    (service_in,) = [
+        r for r in recording.of_type(INGRESS) if r.inputs["securityGroupId"] == service_sg
+    ]
+    assert service_in.inputs["referencedSecurityGroupId"] == alb_sg
+    assert (service_in.inputs["fromPort"], service_in.inputs["toPort"]) == (3000, 3000)
+    assert "cidrIpv4" not in service_in.inputs
+    egress = {r.inputs["securityGroupId"]: r.inputs for r in recording.of_type(EGRESS)}
+    assert egress[alb_sg]["referencedSecurityGroupId"] == service_sg
+    assert (egress[alb_sg]["fromPort"], egress[alb_sg]["toPort"]) == (3000, 3000)
+    assert egress[service_sg]["cidrIpv4"] == "0.0.0.0/0"
+    assert (egress[service_sg]["fromPort"], egress[service_sg]["toPort"]) == (443, 443)
+    assert all(r.inputs["ipProtocol"] == "tcp" for r in recording.of_type(INGRESS))
+
+
+def test_ingress_cidrs_narrow_the_alb(run_component: Runner) -> None:
+    recording = service(run_component, ingress_cidrs=("203.0.113.0/24", "198.51.100.0/24"))
+    cidrs = sorted(
+        (r.inputs["cidrIpv4"], r.inputs["fromPort"])
+        for r in recording.of_type(INGRESS)
+        if "cidrIpv4" in r.inputs
+    )
+    assert cidrs == [
+        ("198.51.100.0/24", 80),
+        ("198.51.100.0/24", 443),
+        ("203.0.113.0/24", 80),
+        ("203.0.113.0/24", 443),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Service
+# --------------------------------------------------------------------------------------------
+
+
+def create_service_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    network = inputs["networkConfiguration"]
+    params: dict[str, Any] = {
+        "cluster": inputs["cluster"],
+        "serviceName": inputs["name"],
+        "taskDefinition": inputs["taskDefinition"],
+        "loadBalancers": [
+            {
+                "targetGroupArn": lb["targetGroupArn"],
+                "containerName": lb["containerName"],
+                "containerPort": int(lb["containerPort"]),
+            }
+            for lb in inputs["loadBalancers"]
+        ],
+        "desiredCount": int(inputs["desiredCount"]),
+        "platformVersion": inputs["platformVersion"],
+        "schedulingStrategy": inputs["schedulingStrategy"],
+        "healthCheckGracePeriodSeconds": int(inputs["healthCheckGracePeriodSeconds"]),
+        "deploymentController": inputs["deploymentController"],
+        "deploymentConfiguration": {
+            "deploymentCircuitBreaker": inputs["deploymentCircuitBreaker"],
+            "maximumPercent": int(inputs["deploymentMaximumPercent"]),
+            "minimumHealthyPercent": int(inputs["deploymentMinimumHealthyPercent"]),
+        },
+        "networkConfiguration": {
+            "awsvpcConfiguration": {
+                "subnets": network["subnets"],
+                "securityGroups": network["securityGroups"],
+                "assignPublicIp": "ENABLED" if network["assignPublicIp"] else "DISABLED",
+            }
+        },
+        "enableECSManagedTags": inputs["enableEcsManagedTags"],
+        "propagateTags": inputs["propagateTags"],
+        "enableExecuteCommand": inputs["enableExecuteCommand"],
+        "tags": [{"key": k, "value": v} for k, v in inputs["tags"].items()],
+    }
+    if "launchType" in inputs:
+        params["launchType"] = inputs["launchType"]
+    if "capacityProviderStrategies" in inputs:
+        params["capacityProviderStrategy"] = [
+            {k: int(v) if isinstance(v, float) else v for k, v in item.items()}
+            for item in inputs["capacityProviderStrategies"]
+        ]
+    if "alarms" in inputs:
+        params["deploymentConfiguration"]["alarms"] = inputs["alarms"]
+    return params
+
+
+def test_service_request_matches_the_ecs_api_model(run_component: Runner) -> None:
+    recording = service(run_component)
+    inputs = recording.one(SERVICE).inputs
+    params = create_service_params(inputs)
+    model = botocore.session.get_session().get_service_model("ecs")
+    botocore.validate.validate_parameters(
+        params, model.operation_model("CreateService").input_shape
+    )
+    assert params["serviceName"] == "shop-prod"
+    assert params["cluster"] == CLUSTER_ARN
+    assert params["launchType"] == "FARGATE"
+    assert params["networkConfiguration"]["awsvpcConfiguration"] == {
+        "subnets": BASE["private_subnet_ids"],
+        "securityGroups": [recording.outputs["service_sg"]],
+        "assignPublicIp": "DISABLED",
+    }
+    assert inputs["networkConfiguration"]["assignPublicIp"] is False
+    assert params["loadBalancers"][0]["containerName"] == "app"
+    assert params["loadBalancers"][0]["containerPort"] == 3000
+    assert inputs["propagateTags"] == "SERVICE"
+    assert inputs["enableEcsManagedTags"] is True
+    assert inputs["waitForSteadyState"] is False
+    assert inputs["forceNewDeployment"] is False
+    assert inputs["healthCheckGracePeriodSeconds"] == 60
+
+
+def test_service_waits_for_its_listeners_and_execution_policy(run_component: Runner) -> None:
+    recording = service(run_component)
+    needed = {r.urn for r in recording.of_type(LISTENER)}
+    needed.add(recording.one(ROLE_POLICY, "web-execution-policy").urn)
+    assert len(needed) == 3
+    assert needed <= set(recording.one(SERVICE).dependencies)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"alarm_rollback": False},
+        {"autoscaling": True},
+        {"certificate_arn": None, "allow_plain_http": True},
+    ],
+)
+def test_circuit_breaker_is_always_on(run_component: Runner, overrides: dict[str, Any]) -> None:
+    inputs = service(run_component, **overrides).one(SERVICE).inputs
+    assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+
+
+def test_capacity_provider_strategy_replaces_the_launch_type(run_component: Runner) -> None:
+    strategy = (
+        {"capacity_provider": "FARGATE", "weight": 1, "base": 1},
+        {"capacity_provider": "FARGATE_SPOT", "weight": 3},
+    )
+    inputs = service(run_component, capacity_provider_strategy=strategy).one(SERVICE).inputs
+    assert "launchType" not in inputs
+    assert inputs["capacityProviderStrategies"] == [
+        {"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+        {"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0},
+    ]
+    model = botocore.session.get_session().get_service_model("ecs")
+    botocore.validate.validate_parameters(
+        create_service_params(inputs), model.operation_model("CreateService").input_shape
+    )
+
+
+def test_alarm_rollback_creates_alarms_with_actions(run_component: Runner) -> None:
+    recording = service(run_component, target_5xx_threshold=25)
+    alarms = {r.inputs["name"]: r for r in recording.of_type(ALARM)}
+    assert set(alarms) == {"shop-prod-target-5xx", "shop-prod-unhealthy-hosts"}
+    lb_suffix = recording.outputs["lb_arn_suffix"]
+    tg_suffix = recording.outputs["target_group_arn_suffix"]
+    for alarm in alarms.values():
+        assert alarm.inputs["namespace"] == "AWS/ApplicationELB"
+        assert alarm.inputs["dimensions"] == {"LoadBalancer": lb_suffix, "TargetGroup": tg_suffix}
+        assert alarm.inputs["alarmActions"] == [TOPIC]
+        assert alarm.inputs["okActions"] == [TOPIC]
+        assert alarm.inputs["comparisonOperator"] == "GreaterThanThreshold"
+        assert alarm.inputs["treatMissingData"] == "notBreaching"
+    five = alarms["shop-prod-target-5xx"].inputs
+    assert (five["metricName"], five["statistic"], five["threshold"]) == (
+        "HTTPCode_Target_5XX_Count",
+        "Sum",
+        25,
+    )
+    hosts = alarms["shop-prod-unhealthy-hosts"].inputs
+    assert (hosts["metricName"], hosts["statistic"], hosts["threshold"]) == (
+        "UnHealthyHostCount",
+        "Maximum",
+        0,
+    )
+    assert recording.one(SERVICE).inputs["alarms"] == {
+        "alarmNames": ["shop-prod-target-5xx", "shop-prod-unhealthy-hosts"],
+        "enable": True,
+        "rollback": True,
+    }
+    assert recording.outputs["alarm_names"] == [
+        "shop-prod-target-5xx",
+        "shop-prod-unhealthy-hosts",
+    ]
+
+
+def test_no_alarms_without_alarm_rollback(run_component: Runner) -> None:
+    recording = service(run_component, alarm_rollback=False)
+    assert recording.of_type(ALARM) == []
+    assert "alarms" not in recording.one(SERVICE).inputs
+    assert recording.outputs["alarm_names"] == []
+
+
+def test_autoscaling_owns_the_desired_count(run_component: Runner) -> None:
+    recording = service(
+        run_component,
+        autoscaling=True,
+        min_count=2,
+        desired_count=3,
+        max_count=8,
+        cpu_target=50,
+        requests_per_target=500,
+    )
+    svc = recording.one(SERVICE)
+    assert svc.ignore_changes == ("desiredCount",)
+    assert svc.inputs["desiredCount"] == 3
+    target = recording.one(SCALING_TARGET).inputs
+    assert (target["minCapacity"], target["maxCapacity"]) == (2, 8)
+    assert target["resourceId"] == "service/shop-prod/shop-prod"
+    assert target["scalableDimension"] == "ecs:service:DesiredCount"
+    assert target["serviceNamespace"] == "ecs"
+    policies = {p.name: p.inputs for p in recording.of_type(SCALING_POLICY)}
+    assert set(policies) == {"web-scale-cpu", "web-scale-requests"}
+    for policy in policies.values():
+        assert policy["policyType"] == "TargetTrackingScaling"
+        assert policy["resourceId"] == "service/shop-prod/shop-prod"
+    cpu = policies["web-scale-cpu"]["targetTrackingScalingPolicyConfiguration"]
+    assert cpu["targetValue"] == 50
+    assert cpu["predefinedMetricSpecification"] == {
+        "predefinedMetricType": "ECSServiceAverageCPUUtilization"
+    }
+    requests = policies["web-scale-requests"]["targetTrackingScalingPolicyConfiguration"]
+    assert requests["targetValue"] == 500
+    label = recording.outputs["lb_arn_suffix"] + "/" + recording.outputs["target_group_arn_suffix"]
+    assert requests["predefinedMetricSpecification"] == {
+        "predefinedMetricType": "ALBRequestCountPerTarget",
+        "resourceLabel": label,
+    }
+    assert label.startswith("app/")
+    assert "/targetgroup/" in label
+
+
+def test_without_autoscaling_pulumi_owns_the_desired_count(run_component: Runner) -> None:
+    recording = service(run_component, desired_count=1)
+    svc = recording.one(SERVICE)
+    assert svc.ignore_changes == ()
+    assert svc.inputs["desiredCount"] == 1
+    assert recording.of_type(SCALING_TARGET) == []
+    assert recording.of_type(SCALING_POLICY) == []
+
+
+# --------------------------------------------------------------------------------------------
+# Image channel, both directions
+# --------------------------------------------------------------------------------------------
+
+
+def current_shape(run: Runner, **overrides: Any) -> str:
+    return service(run, **overrides).one(TASK_DEFINITION).inputs["tags"][SHAPE_TAG]  # type: ignore[no-any-return]
+
+
+def records(shape_deployed: str, shape_registered: str) -> dict[str, str]:
+    return {
+        f"{PREFIX}/deployed": json.dumps(
+            {"image": CI_IMAGE, "taskDefinitionArn": CI_TD, "shape": shape_deployed}
+        ),
+        f"{PREFIX}/registered": json.dumps({"shape": shape_registered, "image": OLD_IMAGE}),
+    }
+
+
+def test_first_run_bootstraps_and_registers(run_component: Runner) -> None:
+    recording = service(run_component)
+    td = recording.one(TASK_DEFINITION)
+    shape = td.inputs["tags"][SHAPE_TAG]
+    assert len(shape) == 64
+    assert td.inputs["tags"]["slipway:app"] == "shop"
+    assert container(recording)["image"] == BOOTSTRAP
+    assert recording.one(SERVICE).inputs["taskDefinition"] == PULUMI_TD
+    registered = recording.one(PARAMETER, "web-image-registered")
+    assert json.loads(registered.inputs["value"]) == {"shape": shape, "image": BOOTSTRAP}
+    deployed = recording.one(PARAMETER, "web-image-deployed")
+    assert deployed.inputs["name"] == f"{PREFIX}/deployed"
+    assert deployed.ignore_changes == ("value",)
+    assert recording.outputs["channel_parameter"] == f"{PREFIX}/deployed"
+
+
+def test_ci_deploy_is_neither_rolled_back_nor_redeployed(run_component: Runner) -> None:
+    shape = current_shape(run_component)
+    recording = service(run_component, ssm_parameters=records(shape, shape))
+    # Pulumi's task definition is unchanged (same shape, same image as before): no new revision.
+    assert container(recording)["image"] == OLD_IMAGE
+    assert recording.one(TASK_DEFINITION).inputs["tags"][SHAPE_TAG] == shape
+    # The service stays on CI's revision: no rollback, no new deployment.
+    assert recording.one(SERVICE).inputs["taskDefinition"] == CI_TD
+    registered = recording.one(PARAMETER, "web-image-registered")
+    assert json.loads(registered.inputs["value"]) == {"shape": shape, "image": OLD_IMAGE}
+    assert recording.warnings == []
+
+
+def test_shape_change_rolls_out_with_cis_image(run_component: Runner) -> None:
+    old_shape = current_shape(run_component)
+    recording = service(
+        run_component, ssm_parameters=records(old_shape, old_shape), cpu=512, memory=1024
+    )
+    new_shape = recording.one(TASK_DEFINITION).inputs["tags"][SHAPE_TAG]
+    assert new_shape != old_shape
+    assert container(recording)["image"] == CI_IMAGE
+    assert recording.one(SERVICE).inputs["taskDefinition"] == PULUMI_TD
+    registered = recording.one(PARAMETER, "web-image-registered")
+    assert json.loads(registered.inputs["value"]) == {"shape": new_shape, "image": CI_IMAGE}
+
+
+def test_an_environment_change_is_a_shape_change(run_component: Runner) -> None:
+    assert current_shape(run_component) != current_shape(
+        run_component, environment={"NODE_ENV": "production", "LOG_LEVEL": "debug"}
+    )
+
+
+@pytest.mark.parametrize("broken", ["deployed", "registered"])
+def test_malformed_channel_warns_and_falls_back(run_component: Runner, broken: str) -> None:
+    shape = current_shape(run_component)
+    live = records(shape, shape)
+    live[f"{PREFIX}/{broken}"] = '{"image": '
+    recording = service(run_component, ssm_parameters=live)
+    (warning,) = recording.warnings
+    assert f"{PREFIX}/{broken} is malformed" in warning
+    if broken == "deployed":
+        # Registered still matches: Pulumi's image is kept; without CI's record, Pulumi's revision.
+        assert container(recording)["image"] == OLD_IMAGE
+        assert recording.one(SERVICE).inputs["taskDefinition"] == PULUMI_TD
+    else:
+        assert container(recording)["image"] == CI_IMAGE
+        assert recording.one(SERVICE).inputs["taskDefinition"] == CI_TD
+
+
+# --------------------------------------------------------------------------------------------
+# Shape of the component
+# --------------------------------------------------------------------------------------------
+
+
+def test_every_child_is_parented_named_and_tagged(run_component: Runner) -> None:
+    recording = service(run_component)
+    untaggable = {ROLE_POLICY, SCALING_POLICY, "slipway:index:ImageChannel"}
+    for resource in recording.resources:
+        if resource.type == "slipway:index:FargateService":
+            assert resource.parent_type == "pulumi:pulumi:Stack"
+            continue
+        assert resource.name.startswith("web-"), resource.name
+        assert resource.parent_type in (
+            "slipway:index:FargateService",
+            "slipway:index:ImageChannel",
+        ), resource.name
+        if resource.type not in untaggable:
+            assert resource.inputs.get("tags", {}).get("slipway:app") == "shop", resource.name
+
+
+def test_protect_covers_the_log_group_and_the_deployed_record_only(run_component: Runner) -> None:
+    recording = service(run_component, protect=True)
+    protected = {r.name for r in recording.resources if r.protect}
+    retained = {r.name for r in recording.resources if r.retain_on_delete}
+    assert protected == retained == {"web-logs", "web-image-deployed"}
+    assert not any(r.protect for r in service(run_component).resources)
+
+
+def test_outputs(run_component: Runner) -> None:
+    outputs = service(run_component).outputs
+    assert outputs["service_name"] == "shop-prod"
+    assert outputs["service_arn"] == f"arn:aws:ecs:{ARN}:service/shop-prod/shop-prod"
+    assert outputs["task_family"] == "shop-prod"
+    assert outputs["container_name"] == "app"
+    assert outputs["task_definition_arn"] == PULUMI_TD
+    assert outputs["log_group_name"] == "/ecs/shop-prod"
+    assert outputs["task_role_arn"].startswith(f"arn:aws:iam::{ACCOUNT_ID}:role/web-task-role")
+    assert outputs["execution_role_name"].startswith("web-execution-role")
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory", "message"),
+    [
+        (256, 4096, "FargateServiceArgs.memory: got 4096; with cpu 256 Fargate allows memory "
+         "(MiB) 512, 1024, 2048"),
+        (1024, 1024, "FargateServiceArgs.memory: got 1024; with cpu 1024 Fargate allows memory "
+         "(MiB) 2048, 3072, 4096, 5120, 6144, 7168, 8192"),
+        (3000, 8192, "FargateServiceArgs.cpu: got 3000; Fargate allows CPU units 256, 512, "
+         "1024, 2048, 4096, 8192, 16384"),
+        (8192, 20000, "with cpu 8192 Fargate allows memory (MiB) 16384, 20480, 24576"),
+        (16384, 32769, "with cpu 16384 Fargate allows memory (MiB) 32768, 40960"),
+    ],
+)  # fmt: skip
+def test_fargate_sizes_are_validated(
+    run_component: Runner, cpu: int, memory: int, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        service(run_component, cpu=cpu, memory=memory)
+    assert message in str(caught.value)
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_every_fargate_size_is_accepted() -> None:
+    for cpu, memories in FARGATE_MEMORY.items():
+        for memory in memories:
+            FargateServiceArgs(**{**BASE, "cpu": cpu, "memory": memory})
+    assert FARGATE_MEMORY[4096][-1] == 30720
+    assert FARGATE_MEMORY[16384] == tuple(range(32768, 122881, 8192))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"service_name": "shop prod"}, "FargateServiceArgs.service_name: got 'shop prod'"),
+        ({"vpc_id": "vpc-xyz"}, "FargateServiceArgs.vpc_id"),
+        ({"public_subnet_ids": ["subnet-0a000000000000001"]}, "two or more subnet IDs"),
+        ({"private_subnet_ids": []}, "FargateServiceArgs.private_subnet_ids: got []"),
+        ({"image_channel_prefix": "image-channel"}, "FargateServiceArgs.image_channel_prefix"),
+        ({"bootstrap_image": "nginx"}, "FargateServiceArgs.bootstrap_image: got 'nginx'"),
+        ({"repository_arn": None}, "exactly one of repository_arn"),
+        ({"repository_credentials_secret_arn": GHCR_SECRET}, "exactly one of repository_arn"),
+        ({"repository_arn": "shop/prod"}, "an ECR repository ARN"),
+        ({"container_port": 80}, "FargateServiceArgs.container_port: got 80; 1024 to 65535"),
+        ({"cpu_architecture": "arm64"}, "X86_64 or ARM64"),
+        ({"user": "root"}, "FargateServiceArgs.user: got 'root'"),
+        ({"user": "0"}, "never 0 or root"),
+        ({"user": "1000:0"}, "FargateServiceArgs.user: got '1000:0'"),
+        ({"health_check_path": "health"}, "FargateServiceArgs.health_check_path"),
+        ({"health_check_command": ("curl", "x")}, "'CMD' or 'CMD-SHELL'"),
+        ({"environment": {"1BAD": "x"}}, "FargateServiceArgs.environment: got ['1BAD']"),
+        ({"environment": {"DB_PASSWORD": "hunter2"}}, "no secret-looking names"),
+        ({"environment": {"GITHUB_TOKEN": "x"}}, "pass them through secrets"),
+        ({"environment": {"DATABASE_URL": "x"}}, "a secret must never have a plain twin"),
+        ({"secrets": {"DB": "plain-value"}}, "Secrets Manager secret ARNs as values"),
+        ({"secrets": {"bad-name": DB_SECRET}}, "FargateServiceArgs.secrets: got ['bad-name']"),
+        ({"secret_kms_key_arns": ("alias/x",)}, "FargateServiceArgs.secret_kms_key_arns"),
+        ({"log_retention_days": 10}, "FargateServiceArgs.log_retention_days: got 10"),
+        ({"certificate_arn": "cert"}, "an ACM certificate ARN"),
+        ({"domain_name": "Shop.Example.com"}, "FargateServiceArgs.domain_name"),
+        ({"ingress_cidrs": ()}, "FargateServiceArgs.ingress_cidrs: got []"),
+        ({"ingress_cidrs": ("10.0.0.1/8",)}, "IPv4 networks in CIDR notation"),
+        ({"deregistration_delay_seconds": 4000}, "deregistration_delay_seconds: got 4000"),
+        ({"health_check_grace_period_seconds": -1}, "health_check_grace_period_seconds"),
+        ({"desired_count": 101}, "FargateServiceArgs.desired_count: got 101; 0 to 100"),
+        (
+            {"capacity_provider_strategy": ({"capacity_provider": "EC2", "weight": 1},)},
+            "FargateServiceArgs.capacity_provider_strategy",
+        ),
+        (
+            {"capacity_provider_strategy": ({"capacity_provider": "FARGATE", "weight": 0},)},
+            "some weight above 0",
+        ),
+        ({"alarm_actions": ("topic",)}, "FargateServiceArgs.alarm_actions: got ['topic']"),
+        (
+            {"autoscaling": True, "min_count": 3, "desired_count": 2, "max_count": 5},
+            "FargateServiceArgs.min_count: got (3, 2, 5); 1 ≤ min_count ≤ desired_count",
+        ),
+        (
+            {"autoscaling": True, "min_count": 1, "desired_count": 2, "max_count": 101},
+            "max_count ≤ 100",
+        ),
+        ({"cpu_target": 95}, "FargateServiceArgs.cpu_target: got 95; 10 to 90"),
+        ({"requests_per_target": 0}, "FargateServiceArgs.requests_per_target: got 0"),
+    ],
+)
+def test_bad_arguments_fail_before_anything_is_registered(
+    run_component: Runner, overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        service(run_component, **overrides)
+    assert message in str(caught.value)
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_all_problems_are_reported_together() -> None:
+    with pytest.raises(ConfigError) as caught:
+        FargateServiceArgs(
+            **{**BASE, "cpu": 256, "memory": 4096, "container_port": 80, "user": "0"}
+        )
+    assert len(caught.value.problems) == 3
