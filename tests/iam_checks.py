@@ -14,6 +14,15 @@ ACCEPTED_FINDINGS: dict[tuple[str, tuple[str, ...]], str] = {
         "resource-level permissions; what the token may do is still limited by the repository "
         "statements next to it."
     ),
+    ("RESOURCE_STAR", ("ecs:registertaskdefinition",)): (
+        "RegisterTaskDefinition has no usable resource-level permission yet "
+        "(aws/containers-roadmap#929); the deploy role can only update its own service to its "
+        "own family, and PassRole bounds the roles a revision may name."
+    ),
+    ("PERMISSIONS_MANAGEMENT_ACTIONS", ("iam:passrole",)): (
+        "A deploy registers task definitions that name the task and execution roles: PassRole "
+        "on exactly those two ARNs, and only to ecs-tasks.amazonaws.com."
+    ),
 }
 """The only parliament findings a Slipway permission policy may have, each with its reason."""
 
@@ -27,7 +36,10 @@ def parliament_findings(document: str | dict[str, Any]) -> list[str]:
     analysed = parliament.analyze_policy_string(_text(document), include_community_auditors=True)
     left = []
     for finding in analysed.findings:
-        actions = tuple(sorted(finding.location.get("actions", []) or []))
+        listed = finding.location.get("actions") or (
+            finding.detail if isinstance(finding.detail, list) else []
+        )
+        actions = tuple(sorted(str(a).lower() for a in listed))
         if (finding.issue, actions) not in ACCEPTED_FINDINGS:
             left.append(repr(finding))
     return left

@@ -1,0 +1,560 @@
+"""``GithubOidc``: GitHub Actions' OIDC identity provider and the roles its jobs assume.
+
+* The provider (``https://token.actions.githubusercontent.com``, audience ``sts.amazonaws.com``)
+  is created, or referenced with ``existing_provider_arn``: IAM allows one provider per URL per
+  account, so when several stacks share an account exactly one of them owns it.
+* :meth:`GithubOidc.deploy_role`: one role per GitHub deployment environment of the application
+  repository, trusted only for ``repo:<owner>/<repo>:environment:<environment>`` and allowed
+  exactly what the generated ``docker.yml``/``deploy.yml`` do, nothing else.
+* With ``infrastructure_repository``: a read-only preview role for that repository's pull
+  requests and an apply role for its deployment environments.
+
+Every trust policy checks ``aud`` AND ``sub`` with ``StringEquals``: a trust policy that checks
+only ``aud`` can be assumed from any repository on GitHub. Pull requests from forks get no OIDC
+token at all, so a preview of a fork's pull request cannot use the preview role.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.errors import ConfigError, invalid, require
+from components.iam import Statement, allow, policy_document
+from components.registry import PUSH_ACTIONS
+
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
+STS_AUDIENCE = "sts.amazonaws.com"
+AUDIENCE_KEY = f"{GITHUB_OIDC_HOST}:aud"
+SUBJECT_KEY = f"{GITHUB_OIDC_HOST}:sub"
+MAX_SESSION_SECONDS = 3600
+"""Deploy jobs time out after 30 minutes by default; one hour is the shortest IAM allows."""
+
+READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
+WRITE_MANAGED_POLICIES = frozenset(
+    {
+        ADMINISTRATOR_ACCESS,
+        "arn:aws:iam::aws:policy/PowerUserAccess",
+        "arn:aws:iam::aws:policy/IAMFullAccess",
+    }
+)
+"""Managed policies a preview role must never get: pull requests would gain write access."""
+
+PREVIEW_DENIED_DATA_READS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:GetItem",
+    "dynamodb:PartiQLSelect",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "logs:FilterLogEvents",
+    "logs:GetLogEvents",
+    "logs:StartLiveTail",
+    "logs:StartQuery",
+    "secretsmanager:GetSecretValue",
+)
+"""Data reads that ``ReadOnlyAccess`` grants and a preview never needs (table items, log
+contents, secret values). Object reads in S3 are denied separately, except for the state bucket."""
+S3_OBJECT_READS = ("s3:GetObject", "s3:GetObjectVersion")
+
+REPOSITORY_SLUG = re.compile(
+    r"^(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})/"
+    r"(?P<name>(?!\.{1,2}$)[A-Za-z0-9._-]{1,100})$"
+)
+"""``owner/name`` as GitHub allows them; no wildcard can slip into an OIDC subject."""
+ENVIRONMENT_NAME = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
+"""GitHub environment names Slipway accepts: no ``*``, ``?``, ``:`` or ``/``, so the name is
+literal inside ``repo:<owner>/<repo>:environment:<name>``."""
+ROLE_PART = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
+TASK_FAMILY = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+PROVIDER_ARN = re.compile(
+    r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/" + re.escape(GITHUB_OIDC_HOST) + "$"
+)
+MANAGED_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?:aws|\d{12}):policy/[\w+=,.@/-]+$")
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+ECR_REPOSITORY_ARN = re.compile(r"^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository/.+$")
+ECS_SERVICE_ARN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/[^/]+/[^/]+$")
+SSM_PARAMETER_ARN = re.compile(r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/.+$")
+KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]+$")
+S3_BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9.-]{3,63}$")
+
+
+def environment_subject(repository: str, environment: str) -> str:
+    """OIDC ``sub`` of a job that runs in ``environment`` of ``repository`` (``owner/name``)."""
+    return f"repo:{repository}:environment:{environment}"
+
+
+def pull_request_subject(repository: str) -> str:
+    """OIDC ``sub`` of a ``pull_request`` job of ``repository`` (same-repository branches only;
+    GitHub gives pull requests from forks no token)."""
+    return f"repo:{repository}:pull_request"
+
+
+def github_trust_policy(provider_arn: pulumi.Input[str], subjects: Sequence[str]) -> Any:
+    """Trust policy for GitHub OIDC: the audience AND one of ``subjects``, matched exactly."""
+    subject: str | list[str] = subjects[0] if len(subjects) == 1 else list(subjects)
+    return policy_document(
+        [
+            {
+                "Sid": "GithubActionsOidc",
+                "Effect": "Allow",
+                "Principal": {"Federated": provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {AUDIENCE_KEY: STS_AUDIENCE, SUBJECT_KEY: subject},
+                },
+            }
+        ]
+    )
+
+
+def _is_output(value: object) -> bool:
+    return isinstance(value, pulumi.Output)
+
+
+def _check_arn(
+    problems: list[str], setting: str, value: object, pattern: re.Pattern[str], allowed: str
+) -> None:
+    if value is None or _is_output(value):
+        return
+    if not (isinstance(value, str) and pattern.match(value)):
+        problems.append(invalid(setting, value, allowed))
+
+
+def _check_slug(problems: list[str], setting: str, value: str) -> None:
+    if not REPOSITORY_SLUG.match(value):
+        problems.append(
+            invalid(
+                setting,
+                value,
+                "owner/name of a GitHub repository (letters, digits, '-', '.', '_'; no wildcards)",
+            )
+        )
+
+
+def _check_environments(problems: list[str], setting: str, values: Sequence[str]) -> None:
+    bad = [v for v in values if not ENVIRONMENT_NAME.match(v)]
+    if bad or len(set(values)) != len(values):
+        problems.append(
+            invalid(
+                setting,
+                list(values),
+                "distinct GitHub environment names of 1 to 255 letters, digits, '.', '_' and '-'",
+            )
+        )
+
+
+@dataclass(frozen=True)
+class GithubOidcArgs:
+    """Arguments of :class:`GithubOidc`."""
+
+    existing_provider_arn: pulumi.Input[str] | None = None
+    """ARN of the account's GitHub OIDC provider when another stack owns it. Default: this
+    component creates the provider (only one stack per AWS account may)."""
+    infrastructure_repository: str | None = None
+    """``owner/name`` of the infrastructure repository whose pipeline gets a preview role (and an
+    apply role with ``infrastructure_environments``). Default: none, no infrastructure roles."""
+    infrastructure_environments: Sequence[str] = ()
+    """GitHub environments of the infrastructure repository whose jobs may assume the apply role
+    (give them required reviewers). Default: none, so no apply role."""
+    preview_policy_arns: Sequence[str] = (READ_ONLY_ACCESS,)
+    """Managed policies of the preview role. Default: AWS's ``ReadOnlyAccess``: a ``pulumi
+    preview --refresh`` reads the configuration of every resource type the program manages
+    (key policies, role policies, parameters by path), which ``ViewOnlyAccess`` does not cover.
+    Its data reads are cut back by an explicit deny (:data:`PREVIEW_DENIED_DATA_READS`, S3
+    objects outside ``state_bucket_arn``). Write policies are refused."""
+    apply_policy_arns: Sequence[str] = (ADMINISTRATOR_ACCESS,)
+    """Managed policies of the apply role. Default: ``AdministratorAccess``, because the stack
+    creates IAM roles, KMS keys and networks; narrow it with ``permissions_boundary_arn``."""
+    permissions_boundary_arn: pulumi.Input[str] | None = None
+    """Permissions boundary for the preview and apply roles. Default: none."""
+    state_key_arn: pulumi.Input[str] | None = None
+    """KMS key of the Pulumi secrets provider (and state bucket). Both infrastructure roles may
+    decrypt with it; the apply role may also encrypt. Default: none."""
+    state_bucket_arn: pulumi.Input[str] | None = None
+    """S3 bucket of a self-managed Pulumi backend: the preview role may read its objects and no
+    other bucket's. Default: none (Pulumi Cloud backend), so the preview role reads no S3 object."""
+    protect: bool = False
+    """Protect the provider and retain it if it leaves the program: every GitHub role of the
+    account depends on it. On in prod."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for the provider and every role."""
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        name = "GithubOidcArgs."
+        _check_arn(
+            problems,
+            name + "existing_provider_arn",
+            self.existing_provider_arn,
+            PROVIDER_ARN,
+            f"arn:aws:iam::<account>:oidc-provider/{GITHUB_OIDC_HOST}",
+        )
+        if self.infrastructure_repository is not None:
+            _check_slug(
+                problems, name + "infrastructure_repository", self.infrastructure_repository
+            )
+        elif self.infrastructure_environments:
+            problems.append(
+                invalid(
+                    name + "infrastructure_environments",
+                    list(self.infrastructure_environments),
+                    "only with infrastructure_repository",
+                )
+            )
+        _check_environments(
+            problems, name + "infrastructure_environments", self.infrastructure_environments
+        )
+        for setting, arns in (
+            ("preview_policy_arns", self.preview_policy_arns),
+            ("apply_policy_arns", self.apply_policy_arns),
+        ):
+            if not arns or not all(MANAGED_POLICY_ARN.match(a) for a in arns):
+                problems.append(
+                    invalid(name + setting, list(arns), "one or more IAM managed policy ARNs")
+                )
+        writes = sorted(WRITE_MANAGED_POLICIES.intersection(self.preview_policy_arns))
+        if writes:
+            problems.append(
+                invalid(
+                    name + "preview_policy_arns",
+                    writes,
+                    "read-only policies: pull requests must never get write access",
+                )
+            )
+        _check_arn(
+            problems,
+            name + "permissions_boundary_arn",
+            self.permissions_boundary_arn,
+            MANAGED_POLICY_ARN,
+            "an IAM managed policy ARN",
+        )
+        _check_arn(
+            problems, name + "state_key_arn", self.state_key_arn, KMS_KEY_ARN, "a KMS key ARN"
+        )
+        _check_arn(
+            problems,
+            name + "state_bucket_arn",
+            self.state_bucket_arn,
+            S3_BUCKET_ARN,
+            "an S3 bucket ARN",
+        )
+        if problems:
+            raise ConfigError(problems)
+
+
+@dataclass(frozen=True)
+class DeployRoleArgs:
+    """Arguments of :meth:`GithubOidc.deploy_role`: one environment of the application."""
+
+    repository: str
+    """``owner/name`` of the application repository, exactly as GitHub spells it (the ``sub``
+    claim is compared case-sensitively)."""
+    environment: str
+    """GitHub deployment environment whose jobs may assume the role."""
+    ecr_repository_arn: pulumi.Input[str]
+    """The stack's ECR repository: push, pull and read image metadata."""
+    ecs_service_arn: pulumi.Input[str]
+    """The stack's ECS service (long ARN format, ``service/<cluster>/<name>``): describe and
+    update; also fixes the region and account of the task definition family."""
+    task_family: pulumi.Input[str]
+    """Task definition family the deploy registers revisions in."""
+    task_role_arn: pulumi.Input[str]
+    """Task role the registered task definitions name: the only role besides the execution role
+    the deploy may pass, and only to ECS tasks."""
+    execution_role_arn: pulumi.Input[str]
+    """Execution role the registered task definitions name."""
+    image_channel_parameter_arn: pulumi.Input[str]
+    """SSM parameter of the image channel: read and write that one parameter."""
+    permissions_boundary_arn: pulumi.Input[str] | None = None
+    """Permissions boundary of the role. Default: none."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for the role."""
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        name = "DeployRoleArgs."
+        _check_slug(problems, name + "repository", self.repository)
+        _check_environments(problems, name + "environment", [self.environment])
+        for setting, value, pattern, allowed in (
+            ("ecr_repository_arn", self.ecr_repository_arn, ECR_REPOSITORY_ARN, "an ECR ARN"),
+            (
+                "ecs_service_arn",
+                self.ecs_service_arn,
+                ECS_SERVICE_ARN,
+                "an ECS service ARN in the long format (service/<cluster>/<service>)",
+            ),
+            ("task_family", self.task_family, TASK_FAMILY, "letters, digits, '_' and '-'"),
+            ("task_role_arn", self.task_role_arn, ROLE_ARN, "an IAM role ARN"),
+            ("execution_role_arn", self.execution_role_arn, ROLE_ARN, "an IAM role ARN"),
+            (
+                "image_channel_parameter_arn",
+                self.image_channel_parameter_arn,
+                SSM_PARAMETER_ARN,
+                "an SSM parameter ARN",
+            ),
+            (
+                "permissions_boundary_arn",
+                self.permissions_boundary_arn,
+                MANAGED_POLICY_ARN,
+                "an IAM managed policy ARN",
+            ),
+        ):
+            _check_arn(problems, name + setting, value, pattern, allowed)
+        if problems:
+            raise ConfigError(problems)
+
+
+def _task_definition_arn_pattern(service_arn: str, family: str) -> str:
+    """``arn:…:ecs:<region>:<account>:task-definition/<family>:*`` next to ``service_arn``."""
+    prefix, _ = service_arn.split(":service/", 1)
+    return f"{prefix}:task-definition/{family}:*"
+
+
+def deploy_statements(args: DeployRoleArgs) -> list[Statement]:
+    """Permissions of a deploy role: what ``docker.yml`` and ``deploy.yml`` call, scoped.
+
+    * ``EcrLogin``: ``ecr:GetAuthorizationToken`` has no resource-level permissions, so ``*``.
+    * ``EcrPushPull``: push, pull and ``DescribeImages`` on the stack's repository only.
+    * ``EcsDescribeTaskDefinitions``: ``ecs:DescribeTaskDefinition`` has no resource-level
+      permissions, so ``*`` (it reveals task definitions, never secrets' values).
+    * ``EcsRegisterTaskDefinitions``: ``ecs:RegisterTaskDefinition`` on ``*``. ECS documents
+      no resource-level permissions for task definitions (aws/containers-roadmap#929 is still
+      open), so a family ARN risks an AccessDenied deploy; no condition key names the family.
+      What a registered revision can do is bounded by ``EcsPassRoles``, and the service only
+      runs revisions of its own family (``EcsDeployService``).
+    * ``EcsTagNewTaskDefinitions``: ``ecs:TagResource`` on the family's revisions, and only as
+      part of ``RegisterTaskDefinition`` (``ecs:CreateAction``), in case tags are sent.
+    * ``EcsDescribeService`` and ``EcsDeployService``: the stack's service only; the update must
+      name a revision of the family (``ecs:task-definition``), so the service cannot be pointed
+      at another application's task definition. The workflow always passes a full ARN.
+    * ``EcsPassRoles``: ``iam:PassRole`` on exactly the task and execution roles, only to ECS
+      tasks (``iam:PassedToService``).
+    * ``ImageChannel``: ``ssm:GetParameter`` and ``ssm:PutParameter`` on the one parameter.
+    """
+    task_definitions = pulumi.Output.all(
+        pulumi.Output.from_input(args.ecs_service_arn),
+        pulumi.Output.from_input(args.task_family),
+    ).apply(lambda values: _task_definition_arn_pattern(str(values[0]), str(values[1])))
+    return [
+        allow("EcrLogin", ["ecr:GetAuthorizationToken"], "*"),
+        allow("EcrPushPull", PUSH_ACTIONS, [args.ecr_repository_arn]),
+        allow("EcsDescribeTaskDefinitions", ["ecs:DescribeTaskDefinition"], "*"),
+        allow("EcsRegisterTaskDefinitions", ["ecs:RegisterTaskDefinition"], "*"),
+        {
+            **allow("EcsTagNewTaskDefinitions", ["ecs:TagResource"], [task_definitions]),
+            "Condition": {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
+        },
+        allow("EcsDescribeService", ["ecs:DescribeServices"], [args.ecs_service_arn]),
+        {
+            **allow("EcsDeployService", ["ecs:UpdateService"], [args.ecs_service_arn]),
+            "Condition": {"ArnLike": {"ecs:task-definition": task_definitions}},
+        },
+        {
+            **allow(
+                "EcsPassRoles", ["iam:PassRole"], [args.task_role_arn, args.execution_role_arn]
+            ),
+            "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        },
+        allow(
+            "ImageChannel",
+            ["ssm:GetParameter", "ssm:PutParameter"],
+            [args.image_channel_parameter_arn],
+        ),
+    ]
+
+
+class GithubOidc(pulumi.ComponentResource):
+    """GitHub Actions' OIDC provider in this account, and the roles GitHub jobs assume.
+
+    Outputs:
+        provider_arn: ARN of the OIDC provider (created or given).
+        preview_role_arn: ARN of the infrastructure repository's preview role, or None.
+        preview_role_name: Name of the preview role, or None.
+        apply_role_arn: ARN of the infrastructure repository's apply role, or None.
+        apply_role_name: Name of the apply role, or None.
+
+    Deploy roles come from :meth:`deploy_role`, one per application environment.
+    """
+
+    TOKEN = "slipway:index:GithubOidc"
+
+    provider_arn: pulumi.Output[str]
+    preview_role_arn: pulumi.Output[str] | None
+    preview_role_name: pulumi.Output[str] | None
+    apply_role_arn: pulumi.Output[str] | None
+    apply_role_name: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: GithubOidcArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(self.TOKEN, name, None, opts)
+        self._name_prefix = name
+        self._tags = dict(args.tags)
+        if args.existing_provider_arn is None:
+            provider = aws.iam.OpenIdConnectProvider(
+                f"{name}-provider",
+                url=GITHUB_OIDC_URL,
+                client_id_lists=[STS_AUDIENCE],
+                # No thumbprints: IAM verifies GitHub's certificate against its own trusted CAs
+                # and ignores any thumbprint for this provider, so a list would only go stale.
+                tags=dict(args.tags),
+                opts=pulumi.ResourceOptions(
+                    parent=self, protect=args.protect, retain_on_delete=args.protect
+                ),
+            )
+            self.provider_arn = provider.arn
+        else:
+            self.provider_arn = pulumi.Output.from_input(args.existing_provider_arn)
+
+        self.preview_role_arn = self.preview_role_name = None
+        self.apply_role_arn = self.apply_role_name = None
+        if args.infrastructure_repository is not None:
+            preview = self._preview_role(args, args.infrastructure_repository)
+            self.preview_role_arn, self.preview_role_name = preview.arn, preview.name
+            if args.infrastructure_environments:
+                apply = self._apply_role(args, args.infrastructure_repository)
+                self.apply_role_arn, self.apply_role_name = apply.arn, apply.name
+
+        self.register_outputs(
+            {
+                "provider_arn": self.provider_arn,
+                "preview_role_arn": self.preview_role_arn,
+                "preview_role_name": self.preview_role_name,
+                "apply_role_arn": self.apply_role_arn,
+                "apply_role_name": self.apply_role_name,
+            }
+        )
+
+    def _role(
+        self,
+        part: str,
+        description: str,
+        subjects: Sequence[str],
+        boundary: pulumi.Input[str] | None,
+        tags: Mapping[str, str],
+    ) -> aws.iam.Role:
+        return aws.iam.Role(
+            f"{self._name_prefix}-{part}",
+            description=description,
+            assume_role_policy=github_trust_policy(self.provider_arn, subjects),
+            max_session_duration=MAX_SESSION_SECONDS,
+            permissions_boundary=boundary,
+            tags=dict(tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _attach(self, part: str, role: aws.iam.Role, policy_arns: Sequence[str]) -> None:
+        for index, arn in enumerate(policy_arns):
+            aws.iam.RolePolicyAttachment(
+                f"{self._name_prefix}-{part}-managed-{index}",
+                role=role.name,
+                policy_arn=arn,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+    def _preview_role(self, args: GithubOidcArgs, repository: str) -> aws.iam.Role:
+        role = self._role(
+            "preview",
+            f"Read-only previews for pull requests of {repository}",
+            [pull_request_subject(repository)],
+            args.permissions_boundary_arn,
+            args.tags,
+        )
+        self._attach("preview", role, args.preview_policy_arns)
+        object_reads: dict[str, Any] = {
+            "Sid": "PreviewReadsNoOtherObjects",
+            "Effect": "Deny",
+            "Action": list(S3_OBJECT_READS),
+        }
+        if args.state_bucket_arn is None:
+            object_reads["Resource"] = "*"
+        else:
+            object_reads["NotResource"] = [
+                pulumi.Output.concat(args.state_bucket_arn, "/*"),
+            ]
+        statements: list[Statement] = [
+            {
+                "Sid": "PreviewReadsNoData",
+                "Effect": "Deny",
+                "Action": list(PREVIEW_DENIED_DATA_READS),
+                "Resource": "*",
+            },
+            object_reads,
+        ]
+        aws.iam.RolePolicy(
+            f"{self._name_prefix}-preview-limits",
+            role=role.name,
+            policy=policy_document(statements),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        if args.state_key_arn is not None:
+            aws.iam.RolePolicy(
+                f"{self._name_prefix}-preview-state-key",
+                role=role.name,
+                policy=policy_document(
+                    [allow("StateKeyDecrypt", ["kms:Decrypt"], [args.state_key_arn])]
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return role
+
+    def _apply_role(self, args: GithubOidcArgs, repository: str) -> aws.iam.Role:
+        role = self._role(
+            "apply",
+            f"Applies the infrastructure from environments of {repository}",
+            [environment_subject(repository, e) for e in args.infrastructure_environments],
+            args.permissions_boundary_arn,
+            args.tags,
+        )
+        self._attach("apply", role, args.apply_policy_arns)
+        if args.state_key_arn is not None:
+            aws.iam.RolePolicy(
+                f"{self._name_prefix}-apply-state-key",
+                role=role.name,
+                policy=policy_document(
+                    [
+                        allow(
+                            "StateKeyUse",
+                            ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                            [args.state_key_arn],
+                        )
+                    ]
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return role
+
+    def deploy_role(self, name: str, args: DeployRoleArgs) -> aws.iam.Role:
+        """A role for the jobs of one GitHub environment, allowed :func:`deploy_statements`.
+
+        ``name`` names the children: ``<component>-<name>`` (the role) and
+        ``<component>-<name>-policy``; lower-case letters, digits and '-', at most 32.
+        Returns the role (its ``arn`` goes into ``AWS_DEPLOY_ROLE_ARN``).
+        """
+        require(
+            bool(ROLE_PART.match(name)),
+            "GithubOidc.deploy_role.name",
+            name,
+            "1 to 32 lower-case letters, digits and '-'",
+        )
+        role = self._role(
+            name,
+            f"Deploys {args.repository} from its GitHub environment {args.environment}",
+            [environment_subject(args.repository, args.environment)],
+            args.permissions_boundary_arn,
+            {**self._tags, **args.tags},
+        )
+        aws.iam.RolePolicy(
+            f"{self._name_prefix}-{name}-policy",
+            role=role.name,
+            policy=policy_document(deploy_statements(args)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return role

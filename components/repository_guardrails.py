@@ -1,0 +1,259 @@
+"""``RepositoryGuardrails``: the application repository's default-branch ruleset and settings.
+
+Repository-level resources have exactly ONE owner stack (docs: design notes): two stacks that
+manage the same ruleset or setting fight on every ``up``. The stack that owns them creates this
+component; the others do not.
+
+* A branch ruleset on ``~DEFAULT_BRANCH``, enforced: changes arrive through pull requests with
+  approving reviews (stale approvals dismissed), the required status checks pass, no force
+  push, no deletion.
+* Workflow permissions: ``GITHUB_TOKEN`` is read-only by default (the generated workflows ask
+  for what they need per job), and whether Actions may create and approve pull requests.
+* Optionally ``.github/CODEOWNERS`` naming the owners of ``.github/workflows/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_github as github
+
+from components.errors import ConfigError, invalid
+from components.github_oidc import REPOSITORY_SLUG
+from components.workflows.docker import PLATFORMS
+
+GITHUB_ACTIONS_APP_ID = 15368
+"""ID of the GitHub Actions app: a required check pinned to it cannot be satisfied by a commit
+status that someone with write access posts under the same name."""
+DEFAULT_STATUS_CHECKS = tuple(f"Test the image ({p['platform']})" for p in PLATFORMS)
+"""Names of the checks the generated ``docker.yml`` reports on pull requests: its ``test`` job,
+once per platform (``Test the image (linux/amd64)``…)."""
+CODEOWNERS_PATH = ".github/CODEOWNERS"
+CODEOWNER = re.compile(
+    r"^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:/[a-z0-9][a-z0-9_-]{0,99})?$"
+)
+"""``@user`` or ``@org/team-slug``."""
+RULESET_NAME = re.compile(r"^[A-Za-z0-9 ._-]{1,100}$")
+
+
+@dataclass(frozen=True)
+class RepositoryGuardrailsArgs:
+    """Arguments of :class:`RepositoryGuardrails`. Defaults are the protective choices."""
+
+    repository: str
+    """``owner/name`` of the application repository; the resources take the name, the GitHub
+    provider's ``owner`` must be the same owner."""
+    ruleset_name: str = "slipway-default-branch"
+    """Name of the ruleset as GitHub shows it."""
+    required_approvals: int = 1
+    """Approving reviews a pull request needs, 1 to 10. Default: 1."""
+    require_last_push_approval: bool = True
+    """The most recent push must be approved by someone other than its author. Default: on."""
+    require_code_owner_review: bool = False
+    """A code owner must approve changes to the files they own. Default: off; turn on with
+    ``codeowners``."""
+    required_status_checks: Sequence[str] = DEFAULT_STATUS_CHECKS
+    """Check names that must pass before merging. Default: the generated ``docker.yml``'s pull
+    request checks; add your own test jobs' names. Empty: no status check required."""
+    status_check_integration_id: int | None = GITHUB_ACTIONS_APP_ID
+    """App the required checks must come from. Default: GitHub Actions; None accepts any source."""
+    require_up_to_date_branch: bool = True
+    """Checks must have run on the latest default branch (strict policy). Default: on."""
+    actions_can_create_pull_requests: bool = False
+    """Let workflows create and approve pull requests with ``GITHUB_TOKEN`` (GitHub's single
+    setting ``can_approve_pull_request_reviews``). The generated ``release.yml`` needs it:
+    Changesets opens the version pull request. Default: off, because any workflow could then
+    also approve a pull request and count towards ``required_approvals``; when turning it on,
+    keep ``.github/workflows/`` under code-owner review. Note that a pull request opened with
+    ``GITHUB_TOKEN`` starts no ``pull_request`` workflow, so its required checks only run
+    after a human pushes to it (or closes and reopens it)."""
+    codeowners: Sequence[str] = ()
+    """Owners (``@user``, ``@org/team``) of ``.github/workflows/`` and of the CODEOWNERS file,
+    written to ``.github/CODEOWNERS``. Default: none, no file. See :class:`RepositoryGuardrails`
+    for the trade-off of committing it."""
+    codeowners_branch: str | None = None
+    """Branch the CODEOWNERS commit goes to. Default: the default branch."""
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        name = "RepositoryGuardrailsArgs."
+        if not REPOSITORY_SLUG.match(self.repository):
+            problems.append(
+                invalid(name + "repository", self.repository, "owner/name of a GitHub repository")
+            )
+        if not RULESET_NAME.match(self.ruleset_name):
+            problems.append(
+                invalid(
+                    name + "ruleset_name", self.ruleset_name, "1 to 100 letters, digits, ' ._-'"
+                )
+            )
+        if not 1 <= self.required_approvals <= 10:
+            problems.append(
+                invalid(name + "required_approvals", self.required_approvals, "1 to 10")
+            )
+        checks = list(self.required_status_checks)
+        if any(not c.strip() or c != c.strip() for c in checks) or len(set(checks)) != len(checks):
+            problems.append(
+                invalid(
+                    name + "required_status_checks",
+                    checks,
+                    "distinct check names without surrounding spaces",
+                )
+            )
+        if self.status_check_integration_id is not None and self.status_check_integration_id < 1:
+            problems.append(
+                invalid(
+                    name + "status_check_integration_id",
+                    self.status_check_integration_id,
+                    "a GitHub App ID, or None",
+                )
+            )
+        bad = [o for o in self.codeowners if not CODEOWNER.match(o)]
+        if bad or len(set(self.codeowners)) != len(self.codeowners):
+            problems.append(
+                invalid(name + "codeowners", list(self.codeowners), "distinct @user or @org/team")
+            )
+        if self.require_code_owner_review and not self.codeowners:
+            problems.append(
+                invalid(
+                    name + "require_code_owner_review",
+                    True,
+                    "only with codeowners (nobody could approve otherwise)",
+                )
+            )
+        if self.codeowners_branch is not None and not (
+            self.codeowners
+            and re.match(r"^[A-Za-z0-9._/-]{1,255}$", self.codeowners_branch)
+            and ".." not in self.codeowners_branch
+        ):
+            problems.append(
+                invalid(
+                    name + "codeowners_branch",
+                    self.codeowners_branch,
+                    "a branch name, and only with codeowners",
+                )
+            )
+        if problems:
+            raise ConfigError(problems)
+
+    @property
+    def repository_name(self) -> str:
+        """The repository's name without the owner."""
+        return self.repository.split("/", 1)[1]
+
+
+def codeowners_content(owners: Sequence[str]) -> str:
+    """``.github/CODEOWNERS``: ``owners`` own the workflows and this file."""
+    who = " ".join(owners)
+    return (
+        "# Managed by Slipway (Pulumi, RepositoryGuardrails). Changes here are overwritten.\n"
+        f"/.github/workflows/ {who}\n"
+        f"/{CODEOWNERS_PATH} {who}\n"
+    )
+
+
+class RepositoryGuardrails(pulumi.ComponentResource):
+    """Default-branch ruleset, workflow permissions and (optionally) CODEOWNERS of one repository.
+
+    Create it in exactly one stack. CODEOWNERS trade-off: the file is committed through the
+    contents API. On the default branch the commit is made before the ruleset exists on the
+    first ``up`` (the ruleset depends on it); a later change to the owners is refused by the
+    ruleset ("changes must be made through a pull request") unless the provider's identity may
+    bypass it. With ``codeowners_branch`` the commit goes to that branch instead, and a pull
+    request (the one that delivers the workflows) takes it to the default branch.
+
+    Outputs:
+        ruleset_id: ID of the ruleset.
+        required_status_checks: The check names the ruleset requires.
+        codeowners_path: ``.github/CODEOWNERS`` when the component writes it, else None.
+    """
+
+    TOKEN = "slipway:index:RepositoryGuardrails"
+
+    ruleset_id: pulumi.Output[str]
+    required_status_checks: pulumi.Output[list[str]]
+    codeowners_path: pulumi.Output[str] | None
+
+    def __init__(
+        self,
+        name: str,
+        args: RepositoryGuardrailsArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(self.TOKEN, name, None, opts)
+        repository = args.repository_name
+        ruleset_after: list[pulumi.Resource] = []
+        self.codeowners_path = None
+        if args.codeowners:
+            codeowners = github.RepositoryFile(
+                f"{name}-codeowners",
+                repository=repository,
+                file=CODEOWNERS_PATH,
+                content=codeowners_content(args.codeowners),
+                branch=args.codeowners_branch,
+                commit_message="Set the owners of the GitHub workflows (Slipway)",
+                # Never silently replace a CODEOWNERS file someone else wrote.
+                overwrite_on_create=False,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            if args.codeowners_branch is None:
+                ruleset_after.append(codeowners)
+            self.codeowners_path = codeowners.file
+
+        status_checks = (
+            github.RepositoryRulesetRulesRequiredStatusChecksArgs(
+                required_checks=[
+                    github.RepositoryRulesetRulesRequiredStatusChecksRequiredCheckArgs(
+                        context=check, integration_id=args.status_check_integration_id
+                    )
+                    for check in args.required_status_checks
+                ],
+                strict_required_status_checks_policy=args.require_up_to_date_branch,
+            )
+            if args.required_status_checks
+            else None
+        )
+        ruleset = github.RepositoryRuleset(
+            f"{name}-ruleset",
+            name=args.ruleset_name,
+            repository=repository,
+            target="branch",
+            enforcement="active",
+            conditions=github.RepositoryRulesetConditionsArgs(
+                ref_name=github.RepositoryRulesetConditionsRefNameArgs(
+                    includes=["~DEFAULT_BRANCH"], excludes=[]
+                )
+            ),
+            rules=github.RepositoryRulesetRulesArgs(
+                pull_request=github.RepositoryRulesetRulesPullRequestArgs(
+                    required_approving_review_count=args.required_approvals,
+                    dismiss_stale_reviews_on_push=True,
+                    require_last_push_approval=args.require_last_push_approval,
+                    require_code_owner_review=args.require_code_owner_review,
+                ),
+                required_status_checks=status_checks,
+                non_fast_forward=True,
+                deletion=True,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=ruleset_after),
+        )
+        github.WorkflowRepositoryPermissions(
+            f"{name}-workflow-permissions",
+            repository=repository,
+            default_workflow_permissions="read",
+            can_approve_pull_request_reviews=args.actions_can_create_pull_requests,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        self.ruleset_id = ruleset.id
+        self.required_status_checks = pulumi.Output.from_input(list(args.required_status_checks))
+        self.register_outputs(
+            {
+                "ruleset_id": self.ruleset_id,
+                "required_status_checks": self.required_status_checks,
+                "codeowners_path": self.codeowners_path,
+            }
+        )

@@ -1,0 +1,193 @@
+"""RepositoryGuardrails: the default-branch ruleset, workflow permissions and CODEOWNERS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from components.errors import ConfigError
+from components.repository_guardrails import (
+    DEFAULT_STATUS_CHECKS,
+    GITHUB_ACTIONS_APP_ID,
+    RepositoryGuardrails,
+    RepositoryGuardrailsArgs,
+)
+from components.workflows.docker import docker_workflow
+from components.workflows.spec import WorkflowSpec
+from infra.offline import Recording
+
+Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
+RULESET = "github:index/repositoryRuleset:RepositoryRuleset"
+FILE = "github:index/repositoryFile:RepositoryFile"
+PERMISSIONS = "github:index/workflowRepositoryPermissions:WorkflowRepositoryPermissions"
+
+
+def guardrails(run: Runner, **overrides: Any) -> Recording:
+    def program() -> dict[str, Any]:
+        args = RepositoryGuardrailsArgs(**{"repository": "acme-corp/storefront", **overrides})
+        component = RepositoryGuardrails("repo", args)
+        return {
+            "ruleset": component.ruleset_id,
+            "checks": component.required_status_checks,
+            "codeowners": component.codeowners_path,
+        }
+
+    return run(program)
+
+
+def test_ruleset_protects_the_default_branch(run_component: Runner) -> None:
+    recording = guardrails(run_component)
+    ruleset = recording.one(RULESET)
+    assert ruleset.name == "repo-ruleset"
+    assert ruleset.inputs["repository"] == "storefront"
+    assert ruleset.inputs["name"] == "slipway-default-branch"
+    assert ruleset.inputs["target"] == "branch"
+    assert ruleset.inputs["enforcement"] == "active"
+    assert ruleset.inputs["conditions"] == {
+        "refName": {"includes": ["~DEFAULT_BRANCH"], "excludes": []}
+    }
+    assert "bypassActors" not in ruleset.inputs
+    rules = ruleset.inputs["rules"]
+    assert rules["pullRequest"] == {
+        "requiredApprovingReviewCount": 1,
+        "dismissStaleReviewsOnPush": True,
+        "requireLastPushApproval": True,
+        "requireCodeOwnerReview": False,
+    }
+    assert rules["nonFastForward"] is True
+    assert rules["deletion"] is True
+    assert rules["requiredStatusChecks"] == {
+        "requiredChecks": [
+            {"context": "Test the image (linux/amd64)", "integrationId": GITHUB_ACTIONS_APP_ID},
+            {"context": "Test the image (linux/arm64)", "integrationId": GITHUB_ACTIONS_APP_ID},
+        ],
+        "strictRequiredStatusChecksPolicy": True,
+    }
+    assert recording.outputs["checks"] == list(DEFAULT_STATUS_CHECKS)
+    assert recording.outputs["codeowners"] is None
+
+
+def test_default_checks_are_the_names_docker_yml_reports_on_pull_requests() -> None:
+    workflow = docker_workflow(WorkflowSpec(repository="acme-corp/storefront"))
+    assert "pull_request" in workflow["on"]
+    job = workflow["jobs"]["test"]
+    names = [
+        job["name"].replace("${{ matrix.platform }}", entry["platform"])
+        for entry in job["strategy"]["matrix"]["include"]
+    ]
+    assert tuple(names) == DEFAULT_STATUS_CHECKS
+
+
+def test_rules_follow_the_arguments(run_component: Runner) -> None:
+    recording = guardrails(
+        run_component,
+        required_approvals=2,
+        require_last_push_approval=False,
+        required_status_checks=("lint", "Test the image (linux/amd64)"),
+        status_check_integration_id=None,
+        require_up_to_date_branch=False,
+    )
+    rules = recording.one(RULESET).inputs["rules"]
+    assert rules["pullRequest"]["requiredApprovingReviewCount"] == 2
+    assert rules["pullRequest"]["requireLastPushApproval"] is False
+    assert rules["pullRequest"]["dismissStaleReviewsOnPush"] is True
+    assert rules["requiredStatusChecks"] == {
+        "requiredChecks": [{"context": "lint"}, {"context": "Test the image (linux/amd64)"}],
+        "strictRequiredStatusChecksPolicy": False,
+    }
+
+
+def test_no_status_checks_means_no_status_check_rule(run_component: Runner) -> None:
+    rules = guardrails(run_component, required_status_checks=()).one(RULESET).inputs["rules"]
+    assert "requiredStatusChecks" not in rules
+    assert rules["nonFastForward"] is True
+
+
+def test_workflow_token_is_read_only_and_pull_requests_off_by_default(
+    run_component: Runner,
+) -> None:
+    permissions = guardrails(run_component).one(PERMISSIONS)
+    assert permissions.inputs == {
+        "repository": "storefront",
+        "defaultWorkflowPermissions": "read",
+        "canApprovePullRequestReviews": False,
+    }
+
+
+def test_actions_may_create_pull_requests_when_asked(run_component: Runner) -> None:
+    permissions = guardrails(run_component, actions_can_create_pull_requests=True).one(PERMISSIONS)
+    assert permissions.inputs["canApprovePullRequestReviews"] is True
+    assert permissions.inputs["defaultWorkflowPermissions"] == "read"
+
+
+def test_no_codeowners_file_unless_owners_are_given(run_component: Runner) -> None:
+    assert guardrails(run_component).of_type(FILE) == []
+
+
+def test_codeowners_on_the_default_branch_is_committed_before_the_ruleset(
+    run_component: Runner,
+) -> None:
+    recording = guardrails(
+        run_component,
+        codeowners=("@acme-corp/platform", "@octocat"),
+        require_code_owner_review=True,
+    )
+    file = recording.one(FILE)
+    assert file.inputs["file"] == ".github/CODEOWNERS"
+    assert file.inputs["repository"] == "storefront"
+    assert file.inputs["overwriteOnCreate"] is False
+    assert "branch" not in file.inputs
+    lines = file.inputs["content"].splitlines()
+    assert "/.github/workflows/ @acme-corp/platform @octocat" in lines
+    assert "/.github/CODEOWNERS @acme-corp/platform @octocat" in lines
+    ruleset = recording.one(RULESET)
+    assert file.urn in ruleset.dependencies
+    assert ruleset.inputs["rules"]["pullRequest"]["requireCodeOwnerReview"] is True
+    assert recording.outputs["codeowners"] == ".github/CODEOWNERS"
+
+
+def test_codeowners_on_another_branch_does_not_hold_the_ruleset(run_component: Runner) -> None:
+    recording = guardrails(
+        run_component, codeowners=("@octocat",), codeowners_branch="slipway/workflows"
+    )
+    file = recording.one(FILE)
+    assert file.inputs["branch"] == "slipway/workflows"
+    assert file.urn not in recording.one(RULESET).dependencies
+
+
+def test_every_child_is_parented_to_the_component(run_component: Runner) -> None:
+    recording = guardrails(run_component, codeowners=("@octocat",))
+    assert len(recording.resources) == 4
+    for resource in recording.resources:
+        if resource.type == RepositoryGuardrails.TOKEN:
+            assert resource.parent_type == "pulumi:pulumi:Stack"
+        else:
+            assert resource.parent_type == RepositoryGuardrails.TOKEN, resource.name
+            assert resource.name.startswith("repo-"), resource.name
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"repository": "storefront"}, "RepositoryGuardrailsArgs.repository: got 'storefront'"),
+        ({"required_approvals": 0}, "RepositoryGuardrailsArgs.required_approvals: got 0"),
+        ({"required_approvals": 11}, "RepositoryGuardrailsArgs.required_approvals: got 11"),
+        ({"required_status_checks": ("lint", "lint")}, "required_status_checks"),
+        ({"required_status_checks": (" lint",)}, "required_status_checks"),
+        ({"status_check_integration_id": 0}, "status_check_integration_id: got 0"),
+        ({"codeowners": ("octocat",)}, "RepositoryGuardrailsArgs.codeowners: got ['octocat']"),
+        ({"require_code_owner_review": True}, "only with codeowners"),
+        ({"codeowners_branch": "slipway/workflows"}, "codeowners_branch"),
+        ({"codeowners": ("@o",), "codeowners_branch": "a..b"}, "codeowners_branch"),
+        ({"ruleset_name": "x" * 101}, "RepositoryGuardrailsArgs.ruleset_name"),
+    ],
+)
+def test_bad_arguments_fail_before_anything_is_registered(
+    run_component: Runner, overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        guardrails(run_component, **overrides)
+    assert message in str(caught.value)
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]
