@@ -22,6 +22,7 @@ from typing import Any
 
 from components.errors import ConfigError
 from infra.offline import STACKS, RecordedResource, Recording, run_stack
+from policy.rules import ResourceView, evaluate
 
 HIDDEN_INPUTS = frozenset({"tags", "tagsAll", "__defaults"})
 MAX_VALUE = 96
@@ -141,6 +142,17 @@ def differences(recordings: Sequence[Recording]) -> list[str]:
     return lines
 
 
+def policy_violations(recording: Recording) -> list[str]:
+    """The policy pack's verdict on the recorded resources (policy/rules.py)."""
+    return evaluate(
+        [
+            ResourceView.of(r.type, r.name, r.inputs, r.protect, r.retain_on_delete)
+            for r in recording.resources
+            if r.custom
+        ]
+    )
+
+
 def render_text(recordings: Sequence[Recording]) -> str:
     """The human-readable plan."""
     out: list[str] = []
@@ -157,6 +169,9 @@ def render_text(recordings: Sequence[Recording]) -> str:
             out.append(f"    {name}: {shown}")
         for warning in recording.warnings:
             out.append(f"warning: {warning}")
+        violations = policy_violations(recording)
+        out.append(f"policy: {len(violations)} violations" if violations else "policy: passed")
+        out.extend(f"    {v}" for v in violations)
         out.append("")
     diff = differences(recordings)
     if diff:
@@ -184,6 +199,7 @@ def to_json(recordings: Sequence[Recording]) -> dict[str, Any]:
                     k: ("[secret]" if k in r.secret_outputs else v) for k, v in r.outputs.items()
                 },
                 "warnings": r.warnings,
+                "policyViolations": policy_violations(r),
             }
             for r in recordings
         },
@@ -237,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         for path in write_out(args.out, recordings):
             print(f"wrote {path}", file=sys.stderr)
+    if any(policy_violations(r) for r in recordings):
+        print("policy violations: see above", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -44,6 +44,13 @@ ECR_TAG_PATTERN = re.compile(r"^[A-Za-z0-9._*-]{1,128}$")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
 HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]{3,128}$")
+REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+TEAM_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+GLOB = re.compile(r"^[A-Za-z0-9._/*?\[\]{}!,+-]+$")
 GHCR_IMAGE = re.compile(r"^ghcr\.io/[a-z0-9-]+/[a-z0-9._/-]+$")
 IMAGE_REFERENCE = re.compile(
     r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$"
@@ -112,6 +119,45 @@ def _cidrs(value: list[str]) -> list[str]:
             ipaddress.IPv4Network(item, strict=True)
         except ValueError as error:
             raise ValueError(f"IPv4 networks in CIDR notation; {item!r}: {error}") from None
+    return value
+
+
+def _logins(value: list[str]) -> list[str]:
+    bad = [v for v in value if not LOGIN.match(v)]
+    if bad or len(value) > 6:
+        raise ValueError(f"at most 6 GitHub logins; not {bad or value}")
+    return value
+
+
+def _team_slugs(value: list[str]) -> list[str]:
+    bad = [v for v in value if not TEAM_SLUG.match(v)]
+    if bad or len(value) > 6:
+        raise ValueError(f"at most 6 GitHub team slugs (lower case); not {bad or value}")
+    return value
+
+
+def _globs(value: list[str]) -> list[str]:
+    bad = [
+        v
+        for v in value
+        if not GLOB.match(v) or ".." in v or v.startswith("/") or v.count("[") != v.count("]")
+    ]
+    if bad:
+        raise ValueError(f"GitHub glob patterns such as main, release/* or v*; not {bad}")
+    return value
+
+
+def _emails(value: list[str]) -> list[str]:
+    bad = [v for v in value if not EMAIL.match(v)]
+    if bad:
+        raise ValueError(f"e-mail addresses; not {bad}")
+    return value
+
+
+def _https_urls(value: list[str]) -> list[str]:
+    bad = [v for v in value if not v.startswith("https://") or " " in v or "@" in v]
+    if bad:
+        raise ValueError(f"https:// URLs without credentials; not {bad}")
     return value
 
 
@@ -429,6 +475,155 @@ class StackSettings(BaseModel):
         "environment is new (pulumi-docker). Default: off.",
     )
 
+    # --- alerting, audit trail ----------------------------------------------------------------
+    alert_emails: Annotated[list[str], AfterValidator(_emails)] = Field(
+        default_factory=list,
+        description="E-mail addresses subscribed to the stack's alert topic (each confirms "
+        "once by e-mail).",
+    )
+    alert_https_endpoints: Annotated[list[str], AfterValidator(_https_urls)] = Field(
+        default_factory=list,
+        description="HTTPS endpoints subscribed to the alert topic (AWS Chatbot, an "
+        "incident tool's webhook).",
+    )
+    owns_account_resources: bool = Field(
+        default=False,
+        description="This stack creates the account-wide resources: the GitHub OIDC identity "
+        "provider and the CloudTrail trail. Exactly one stack per AWS account sets it; the "
+        "others reference them.",
+    )
+    existing_trail_arn: Annotated[
+        str | None,
+        _optional(
+            TRAIL_ARN, "a CloudTrail trail ARN (arn:aws:cloudtrail:<region>:<account>:trail/<name>)"
+        ),
+    ] = Field(
+        default=None,
+        description="An organisation or account trail that already records this account; the "
+        "stack then creates no trail of its own.",
+    )
+    audit_retention_days: int | None = Field(
+        default=None,
+        ge=91,
+        le=3653,
+        description="Days the audit bucket keeps trail files. By profile: dev 91, staging "
+        "365, prod 2557 (seven years).",
+        json_schema_extra=profile_default(dev=91, staging=365, prod=2557),
+    )
+    audit_object_lock: bool | None = Field(
+        default=None,
+        description="Object-lock the audit bucket (governance mode, one year) so trail files "
+        "cannot be altered or deleted. By profile: dev off, staging off, prod on.",
+        json_schema_extra=profile_default(dev=False, staging=False, prod=True),
+    )
+
+    # --- backups ------------------------------------------------------------------------------
+    backup_copy_region: Annotated[
+        str | None, _optional(REGION, "an AWS region name such as eu-central-1")
+    ] = Field(
+        default=None,
+        description="Second region every recovery point is copied to. Required in prod; must "
+        "differ from `aws:region`.",
+    )
+    backup_vault_lock: Literal["none", "governance", "compliance"] | None = Field(
+        default=None,
+        description="Lock on the backup vaults. By profile: dev none, staging governance, prod "
+        "compliance (immutable once the cool-off ends).",
+        json_schema_extra=profile_default(dev="none", staging="governance", prod="compliance"),
+    )
+    backup_vault_lock_cool_off_days: int | None = Field(
+        default=None,
+        ge=3,
+        le=36500,
+        description="Days a compliance lock can still be removed; required with `compliance`. "
+        "After it the lock, and every recovery point's retention, cannot be changed.",
+    )
+    backup_resource_arns: list[str] = Field(
+        default_factory=list,
+        description="ARNs of resources the backup plan takes besides those tagged "
+        "`backup=<environment>` (an RDS cluster, an EFS file system…).",
+    )
+    data_bucket: bool = Field(
+        default=False,
+        description="An application data bucket (versioned, KMS-encrypted, TLS-only) that the "
+        "task role may read and write, backed up with the plan.",
+    )
+    secrets_recovery_window_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=30,
+        description="Days a deleted secret can be restored (0 or 7 to 30). By profile: dev 0 "
+        "(so a rebuilt stack can reuse the names), staging 7, prod 30.",
+        json_schema_extra=profile_default(dev=0, staging=7, prod=30),
+    )
+
+    # --- GitHub -------------------------------------------------------------------------------
+    domain_name: Annotated[
+        str | None, _optional(DOMAIN, "a lower-case DNS name such as shop.example.com")
+    ] = Field(
+        default=None,
+        description="Public name of the environment (covered by `certificateArn`); point a DNS "
+        "alias at the load balancer (output `loadBalancerDnsName`). It makes the environment "
+        "URL that GitHub shows and the deploy workflow probes. Required with a certificate.",
+    )
+    reviewers: Annotated[list[str], AfterValidator(_logins)] = Field(
+        default_factory=list,
+        description="GitHub users who must approve a deploy to this environment.",
+    )
+    reviewer_teams: Annotated[list[str], AfterValidator(_team_slugs)] = Field(
+        default_factory=list,
+        description="GitHub teams (slugs) who may approve a deploy to this environment. "
+        "GitHub allows six reviewers, users and teams together.",
+    )
+    require_reviewers: bool | None = Field(
+        default=None,
+        description="Refuse an environment without reviewers. By profile: dev off, staging "
+        "off, prod on.",
+        json_schema_extra=profile_default(dev=False, staging=False, prod=True),
+    )
+    prevent_self_review: bool = Field(
+        default=True,
+        description="The person who started a deploy cannot approve it.",
+    )
+    wait_timer_minutes: int | None = Field(
+        default=None,
+        ge=0,
+        le=43200,
+        description="Minutes a deploy waits after approval before it starts (0 to 43200). "
+        "By profile: dev 0, staging 0, prod 5.",
+        json_schema_extra=profile_default(dev=0, staging=0, prod=5),
+    )
+    environment_admins_bypass: bool = Field(
+        default=False,
+        description="Repository admins may skip the environment's protection rules. Refused "
+        "in prod.",
+    )
+    deploy_branch_patterns: Annotated[list[str], AfterValidator(_globs)] = Field(
+        default_factory=lambda: ["main"],
+        description="Branches (GitHub glob patterns) allowed to deploy to this environment.",
+    )
+    deploy_tag_patterns: Annotated[list[str], AfterValidator(_globs)] = Field(
+        default_factory=list,
+        description="Tags (GitHub glob patterns, e.g. `v*`) allowed to deploy to this environment.",
+    )
+    owns_repository_resources: bool = Field(
+        default=False,
+        description="This stack manages the application repository's shared files and "
+        "settings: the generated workflows (delivered as a pull request), the default-branch "
+        "ruleset and the Actions permissions. Exactly one stack per repository sets it.",
+    )
+    required_approvals: int = Field(
+        default=1,
+        ge=1,
+        le=6,
+        description="Approving reviews a pull request to the default branch needs (owner stack).",
+    )
+    workflows_direct_commit: bool = Field(
+        default=False,
+        description="Commit the generated workflow files straight to the default branch "
+        "instead of opening a pull request (owner stack). Branch protection usually refuses it.",
+    )
+
     # --- derived values -----------------------------------------------------------------------
     def by_profile(self, field_name: str) -> Any:
         """A setting's value: what the stack file says, or the profile's default."""
@@ -497,10 +692,12 @@ class StackSettings(BaseModel):
             "slipway:repository": self.github_repository,
         }
 
-    def cross_field_problems(self, secrets: frozenset[str] = frozenset()) -> list[str]:
+    def cross_field_problems(
+        self, secrets: frozenset[str] = frozenset(), region: str | None = None
+    ) -> list[str]:
         """Rules that involve more than one setting or depend on the profile.
 
-        ``secrets`` names the secret settings that are set.
+        ``secrets`` names the secret settings that are set; ``region`` is ``aws:region``.
         """
         problems: list[str] = []
 
@@ -549,6 +746,41 @@ class StackSettings(BaseModel):
                     f"{NAMESPACE}:ghcrPullToken is required when imageSource is ghcr; set it "
                     "with `pulumi config set --secret ghcrPullToken <read-only package token>`"
                 )
+        if self.profile is Profile.PROD and self.backup_copy_region is None:
+            problem("backup_copy_region", "a second region: prod copies every backup out of region")
+        if region is not None and self.backup_copy_region == region:
+            problem(
+                "backup_copy_region",
+                f"a region other than aws:region ({region}); a copy in the same region does not "
+                "survive a regional outage",
+            )
+        lock = self.by_profile("backup_vault_lock")
+        if lock == "compliance" and self.backup_vault_lock_cool_off_days is None:
+            problems.append(
+                f"{NAMESPACE}:backupVaultLockCoolOffDays is required with a compliance vault "
+                "lock: it is the window (3 days or more) in which the lock can still be removed"
+            )
+        if lock != "compliance" and self.backup_vault_lock_cool_off_days is not None:
+            problem("backup_vault_lock_cool_off_days", "unset unless backupVaultLock is compliance")
+        if self.container_insights == "disabled":
+            problem(
+                "container_insights",
+                "enabled or enhanced: the running-tasks alarm reads Container Insights metrics",
+            )
+        if self.existing_trail_arn is not None and not self.owns_account_resources:
+            problem("existing_trail_arn", "set only on the stack that owns account resources")
+        if self.certificate_arn is not None and self.domain_name is None:
+            problem("domain_name", "the name the certificate covers (set with certificateArn)")
+        if len(self.reviewers) + len(self.reviewer_teams) > 6:
+            problem("reviewers", "at most 6 reviewers, users and teams together (GitHub's limit)")
+        if self.by_profile("require_reviewers") and not (self.reviewers or self.reviewer_teams):
+            problem(
+                "reviewers",
+                f"at least one reviewer or reviewer team: the {self.profile.value} environment "
+                "requires approval",
+            )
+        if self.is_prod and self.environment_admins_bypass:
+            problem("environment_admins_bypass", "false in prod: admins do not skip approval")
         if self.bootstrap_image is not None and self.bootstrap_build_context is not None:
             problem("bootstrap_build_context", "unset when bootstrapImage is set (pick one)")
         plain = {entry.split("=", 1)[0] for entry in self.app_environment}
@@ -655,7 +887,7 @@ def _secret_keys() -> set[str]:
 
 
 def parse_settings(
-    raw: Mapping[str, str], secret_keys: set[str], stack: str
+    raw: Mapping[str, str], secret_keys: set[str], stack: str, region: str | None = None
 ) -> tuple[StackSettings, StackSecrets]:
     """Validate raw config strings (keys without namespace) into settings and secret handles.
 
@@ -707,7 +939,7 @@ def parse_settings(
     except ValidationError as error:
         problems.extend(p for p in _describe(error) if _key_of(p) not in failed)
     if settings is not None and not problems:
-        problems.extend(settings.cross_field_problems(frozenset(secret_names & set(raw))))
+        problems.extend(settings.cross_field_problems(frozenset(secret_names & set(raw)), region))
     if problems:
         raise ConfigError(problems)
     assert settings is not None
@@ -754,4 +986,5 @@ class StackSecrets:
 
 def load_settings() -> tuple[StackSettings, StackSecrets]:
     """Read and validate the current stack's config; see :func:`parse_settings`."""
-    return parse_settings(_raw_config(), _secret_keys(), pulumi.get_stack())
+    region = pulumi.Config("aws").get("region")
+    return parse_settings(_raw_config(), _secret_keys(), pulumi.get_stack(), region)

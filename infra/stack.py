@@ -1,13 +1,89 @@
-"""Composition of one Slipway stack from its settings."""
+"""Composition of one Slipway stack from its settings.
+
+``build`` wires the components together in dependency order and returns the stack outputs.
+Everything that differs between dev, staging and prod comes from :class:`StackSettings` (the
+stack file plus the profile's defaults); nothing here tests the stack's name.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
-from components import ContainerRegistry, ContainerRegistryArgs
-from infra.settings import StackSecrets, StackSettings, load_settings
+from components import (
+    BootstrapImage,
+    BootstrapImageArgs,
+    ContainerRegistry,
+    ContainerRegistryArgs,
+    EcsCluster,
+    EcsClusterArgs,
+    EncryptionKey,
+    EncryptionKeyArgs,
+    SecretSpec,
+    SecretStore,
+    SecretStoreArgs,
+    ServiceKeyAccess,
+)
+from components.alerting import Alerting, AlertingArgs
+from components.audit_trail import AuditTrail, AuditTrailArgs
+from components.backup import (
+    BackupPlan,
+    BackupPlanArgs,
+    VaultLock,
+    dev_rules,
+    prod_rules,
+    staging_rules,
+)
+from components.cluster import ContainerInsights
+from components.contract import EnvironmentSecret, EnvironmentVariable
+from components.deployment_environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from components.fargate_service import FargateService, FargateServiceArgs
+from components.github_oidc import DeployRoleArgs, GithubOidc, GithubOidcArgs
+from components.logs import logs_service_principal
+from components.monitoring import ServiceMonitoring, ServiceMonitoringArgs, thresholds_for
+from components.network import NatStrategy, Network, NetworkArgs
+from components.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
+from infra.settings import Profile, StackSecrets, StackSettings, load_settings
+
+OIDC_HOST = "token.actions.githubusercontent.com"
+GHCR_PULL_SECRET = "ghcr-pull"
+BACKUP_RULES = {Profile.DEV: dev_rules, Profile.STAGING: staging_rules, Profile.PROD: prod_rules}
+
+
+def secret_name(variable: str) -> str:
+    """Secrets Manager name of an application secret after the stack's prefix: the variable
+    itself (``storefront/prod/DATABASE_URL``), so operators know what to fill."""
+    return variable
+
+
+def image_channel_prefix(settings: StackSettings) -> str:
+    """SSM path of the stack's image channel (docs/image-channel.md)."""
+    return f"/slipway/{settings.app}/{settings.env}/image-channel"
+
+
+def _logs_key(settings: StackSettings, region: str) -> EncryptionKey | None:
+    if not settings.by_profile("encrypt_logs"):
+        return None
+    identity = aws.get_caller_identity_output()
+    log_groups = pulumi.Output.concat("arn:aws:logs:", region, ":", identity.account_id, ":*")
+    return EncryptionKey(
+        "logs-key",
+        EncryptionKeyArgs(
+            description=f"Encrypts the log groups of {settings.resource_prefix}",
+            alias=f"{settings.resource_prefix}/logs",
+            deletion_window_days=settings.kms_deletion_window_days,
+            services=(
+                ServiceKeyAccess(
+                    service=logs_service_principal(region),
+                    condition={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+                ),
+            ),
+            protect=settings.protect_stateful,
+            tags=settings.tags,
+        ),
+    )
 
 
 def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
@@ -16,7 +92,15 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
     The output names are a stable, documented contract (docs/outputs.md): other stacks and
     the application repository's workflows read them.
     """
-    del secrets  # no component of this stack reads a secret yet
+    region = pulumi.Config("aws").require("region")
+    prefix = settings.resource_prefix
+    protect = settings.protect_stateful
+    tags = settings.tags
+    retention = settings.log_retention
+
+    logs_key = _logs_key(settings, region)
+    log_key_arn = logs_key.key_arn if logs_key else None
+
     registry = ContainerRegistry(
         "registry",
         ContainerRegistryArgs(
@@ -26,18 +110,340 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
             release_tag_patterns=tuple(settings.registry_release_tag_patterns),
             pull_account_ids=tuple(settings.registry_pull_account_ids),
             key_deletion_window_days=settings.kms_deletion_window_days,
-            protect=settings.protect_stateful,
-            tags=settings.tags,
+            protect=protect,
+            tags=tags,
         ),
     )
-    return {
+
+    network = Network(
+        "network",
+        NetworkArgs(
+            name_prefix=prefix,
+            vpc_cidr=settings.vpc_cidr,
+            az_count=settings.by_profile("az_count"),
+            nat_strategy=NatStrategy(settings.by_profile("nat_strategy")),
+            interface_endpoints=tuple(settings.vpc_interface_endpoints),
+            s3_gateway_endpoint=settings.vpc_s3_gateway_endpoint,
+            flow_logs=settings.by_profile("flow_logs"),
+            flow_log_retention_days=retention,
+            log_kms_key_arn=log_key_arn,
+            protect=protect,
+            tags=tags,
+        ),
+    )
+
+    cluster = EcsCluster(
+        "cluster",
+        EcsClusterArgs(
+            cluster_name=prefix,
+            container_insights=ContainerInsights(settings.container_insights),
+            on_demand_base=settings.by_profile("capacity_on_demand_base"),
+            on_demand_weight=1,
+            spot_weight=settings.by_profile("capacity_spot_weight"),
+            execute_command=settings.execute_command,
+            exec_log_retention_days=retention,
+            log_kms_key_arn=log_key_arn,
+            key_deletion_window_days=settings.kms_deletion_window_days,
+            protect=protect,
+            tags=tags,
+        ),
+    )
+
+    specs = [
+        SecretSpec(
+            name=secret_name(variable),
+            description=f"{variable} of {prefix}; fill with `aws secretsmanager put-secret-value`",
+        )
+        for variable in settings.app_secrets
+    ]
+    ghcr = settings.image_source == "ghcr"
+    if ghcr:
+        token = secrets.get("ghcrPullToken")
+        assert token is not None  # the settings refuse GHCR without the token
+        specs.append(
+            SecretSpec(
+                name=GHCR_PULL_SECRET,
+                description="Read-only GHCR package token ECS pulls the image with",
+                value=pulumi.Output.json_dumps(
+                    {"username": settings.ghcr_username, "password": token}
+                ),
+            )
+        )
+    store = SecretStore(
+        "secrets",
+        SecretStoreArgs(
+            name_prefix=f"{settings.app}/{settings.env}/",
+            secrets=tuple(specs),
+            key_deletion_window_days=settings.kms_deletion_window_days,
+            recovery_window_days=settings.by_profile("secrets_recovery_window_days"),
+            protect=protect,
+            tags=tags,
+        ),
+    )
+
+    alerting = Alerting(
+        "alerting",
+        AlertingArgs(
+            topic_name=f"{prefix}-alerts",
+            email_endpoints=tuple(settings.alert_emails),
+            https_endpoints=tuple(settings.alert_https_endpoints),
+            key_deletion_window_days=settings.kms_deletion_window_days,
+            protect=protect,
+            tags=tags,
+        ),
+    )
+
+    if settings.bootstrap_image is not None:
+        bootstrap: pulumi.Input[str] = settings.bootstrap_image
+    elif settings.bootstrap_build_context is not None:
+        bootstrap = BootstrapImage(
+            "bootstrap",
+            BootstrapImageArgs(
+                context=settings.bootstrap_build_context,
+                repository_url=registry.repository_url,
+                registry_id=registry.registry_id,
+                platform="linux/arm64" if settings.cpu_architecture == "ARM64" else "linux/amd64",
+            ),
+        ).image
+    elif ghcr:
+        bootstrap = f"{settings.ghcr_image}:bootstrap"
+    else:
+        bootstrap = pulumi.Output.concat(registry.repository_url, ":bootstrap")
+
+    desired = settings.by_profile("desired_count")
+    service = FargateService(
+        "service",
+        FargateServiceArgs(
+            service_name=prefix,
+            cluster_arn=cluster.cluster_arn,
+            cluster_name=cluster.cluster_name,
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            private_subnet_ids=network.private_subnet_ids,
+            image_channel_prefix=image_channel_prefix(settings),
+            bootstrap_image=bootstrap,
+            repository_arn=None if ghcr else registry.repository_arn,
+            repository_credentials_secret_arn=(
+                store.secret_arns[GHCR_PULL_SECRET] if ghcr else None
+            ),
+            container_port=settings.container_port,
+            cpu=settings.by_profile("task_cpu"),
+            memory=settings.by_profile("task_memory"),
+            cpu_architecture=settings.cpu_architecture,
+            health_check_path=settings.health_check_path,
+            environment=dict(entry.split("=", 1) for entry in settings.app_environment),
+            secrets=store.environment_secrets(
+                {variable: secret_name(variable) for variable in settings.app_secrets}
+            ),
+            secret_kms_key_arns=(store.kms_key_arn,),
+            log_retention_days=retention,
+            log_kms_key_arn=log_key_arn,
+            certificate_arn=settings.certificate_arn,
+            allow_plain_http=settings.profile is Profile.DEV and settings.certificate_arn is None,
+            domain_name=settings.domain_name,
+            ingress_cidrs=tuple(settings.ingress_cidrs),
+            deletion_protection=settings.is_prod,
+            desired_count=desired,
+            capacity_provider_strategy=cluster.default_capacity_provider_strategy,
+            enable_execute_command=settings.execute_command,
+            alarm_rollback=settings.by_profile("alarm_rollback"),
+            alarm_actions=(alerting.topic_arn,),
+            autoscaling=settings.by_profile("autoscaling"),
+            min_count=settings.min_count or desired,
+            max_count=settings.max_count or 4 * desired,
+            protect=protect,
+            tags=tags,
+        ),
+    )
+    if settings.execute_command:
+        cluster.grant_exec(service.task_role)
+
+    backup = BackupPlan(
+        "backup",
+        BackupPlanArgs(
+            name_prefix=prefix,
+            selection_tag_value=settings.env,
+            rules=BACKUP_RULES[settings.profile](),
+            resource_arns=tuple(settings.backup_resource_arns),
+            region=region,
+            copy_region=settings.backup_copy_region,
+            vault_lock=VaultLock(settings.by_profile("backup_vault_lock")),
+            vault_lock_cool_off_days=settings.backup_vault_lock_cool_off_days,
+            notification_topic_arn=alerting.topic_arn if settings.is_prod else None,
+            key_deletion_window_days=settings.kms_deletion_window_days,
+            data_bucket=settings.data_bucket,
+            protect=protect,
+            tags=tags,
+        ),
+    )
+    if settings.data_bucket:
+        backup.grant_read_write(service.task_role)
+
+    monitoring = ServiceMonitoring(
+        "monitoring",
+        ServiceMonitoringArgs(
+            name_prefix=prefix,
+            cluster_name=cluster.cluster_name,
+            service_name=service.service_name,
+            lb_arn_suffix=service.lb_arn_suffix,
+            target_group_arn_suffix=service.target_group_arn_suffix,
+            alarm_actions=(alerting.topic_arn,),
+            thresholds=thresholds_for(settings.profile.value),
+            backup_vault_name=backup.vault_name if settings.is_prod else None,
+            tags=tags,
+        ),
+    )
+
+    outputs: dict[str, Any] = {
         "environment": settings.env,
         "profile": settings.profile.value,
+        "awsRegion": region,
         "repositoryUrl": registry.repository_url,
         "repositoryArn": registry.repository_arn,
         "registryId": registry.registry_id,
         "registryKmsKeyArn": registry.kms_key_arn,
+        "vpcId": network.vpc_id,
+        "privateSubnetIds": network.private_subnet_ids,
+        "publicSubnetIds": network.public_subnet_ids,
+        "clusterName": cluster.cluster_name,
+        "clusterArn": cluster.cluster_arn,
+        "serviceName": service.service_name,
+        "serviceArn": service.service_arn,
+        "taskFamily": service.task_family,
+        "containerName": service.container_name,
+        "taskRoleArn": service.task_role_arn,
+        "executionRoleArn": service.execution_role_arn,
+        "loadBalancerDnsName": service.load_balancer_dns_name,
+        "environmentUrl": service.url,
+        "logGroupName": service.log_group_name,
+        "imageChannelParameter": service.image_channel.deployed_parameter_name,
+        "secretArns": store.secret_arns,
+        "alertTopicArn": alerting.topic_arn,
+        "dashboardName": monitoring.dashboard_name,
+        "backupVaultName": backup.vault_name,
+        "backupPlanId": backup.plan_id,
+        "backupCopyVaultArn": backup.copy_vault_arn,
+        "dataBucketName": backup.data_bucket_name,
     }
+    outputs |= _account_resources(settings, region)
+    outputs |= _github(settings, secrets, region, registry, service)
+    return outputs
+
+
+def _account_resources(settings: StackSettings, region: str) -> dict[str, Any]:
+    """The CloudTrail trail, created only by the stack that owns the account's resources."""
+    if not settings.owns_account_resources:
+        return {}
+    trail = AuditTrail(
+        "audit",
+        AuditTrailArgs(
+            trail_name=f"{settings.app}-account-trail",
+            use_existing_trail_arn=settings.existing_trail_arn,
+            retention_days=settings.by_profile("audit_retention_days"),
+            log_retention_days=settings.log_retention,
+            object_lock=settings.by_profile("audit_object_lock"),
+            key_deletion_window_days=settings.kms_deletion_window_days,
+            protect=settings.protect_stateful,
+            tags=settings.tags,
+        ),
+    )
+    del region
+    return {"auditTrailArn": trail.trail_arn, "auditBucketName": trail.bucket_name}
+
+
+def _github(
+    settings: StackSettings,
+    secrets: StackSecrets,
+    region: str,
+    registry: ContainerRegistry,
+    service: FargateService,
+) -> dict[str, Any]:
+    """GitHub OIDC roles, the deployment environment and, for the owner, the repository."""
+    identity = aws.get_caller_identity_output()
+    infra = settings.github_infra_repository
+    oidc = GithubOidc(
+        "github-oidc",
+        GithubOidcArgs(
+            existing_provider_arn=(
+                None
+                if settings.owns_account_resources
+                else pulumi.Output.concat(
+                    "arn:aws:iam::", identity.account_id, ":oidc-provider/", OIDC_HOST
+                )
+            ),
+            infrastructure_repository=infra,
+            infrastructure_environments=(f"infra-{settings.env}",) if infra else (),
+            protect=settings.protect_stateful,
+            tags=settings.tags,
+        ),
+    )
+    deploy_role = oidc.deploy_role(
+        "deploy",
+        DeployRoleArgs(
+            repository=settings.github_repository,
+            environment=settings.env,
+            ecr_repository_arn=registry.repository_arn,
+            ecs_service_arn=service.service_arn,
+            task_family=service.task_family,
+            task_role_arn=service.task_role_arn,
+            execution_role_arn=service.execution_role_arn,
+            image_channel_parameter_arn=service.image_channel.deployed_parameter_arn,
+            tags=settings.tags,
+        ),
+    )
+    variables: dict[EnvironmentVariable, pulumi.Input[str]] = {
+        EnvironmentVariable.AWS_REGION: region,
+        EnvironmentVariable.AWS_ACCOUNT_ID: identity.account_id,
+        EnvironmentVariable.AWS_DEPLOY_ROLE_ARN: deploy_role.arn,
+        EnvironmentVariable.ECR_REPOSITORY_URL: registry.repository_url,
+        EnvironmentVariable.ECS_CLUSTER: pulumi.Output.from_input(settings.resource_prefix),
+        EnvironmentVariable.ECS_SERVICE: service.service_name,
+        EnvironmentVariable.ECS_CONTAINER_NAME: service.container_name,
+        EnvironmentVariable.ECS_TASK_FAMILY: service.task_family,
+        EnvironmentVariable.ENVIRONMENT_URL: service.url,
+        EnvironmentVariable.HEALTH_CHECK_PATH: settings.health_check_path,
+        EnvironmentVariable.IMAGE_CHANNEL_PARAMETER: (
+            service.image_channel.deployed_parameter_name
+        ),
+    }
+    environment_secrets: dict[EnvironmentSecret, pulumi.Input[str]] = {}
+    webhook = secrets.get("slackWebhookUrl")
+    if webhook is not None:
+        environment_secrets[EnvironmentSecret.SLACK_WEBHOOK_URL] = webhook
+    environment = DeploymentEnvironment(
+        "github-environment",
+        DeploymentEnvironmentArgs(
+            repository=settings.github_repository,
+            environment=settings.env,
+            reviewers=tuple(settings.reviewers),
+            reviewer_teams=tuple(settings.reviewer_teams),
+            require_reviewers=settings.by_profile("require_reviewers"),
+            prevent_self_review=settings.prevent_self_review,
+            wait_timer_minutes=settings.by_profile("wait_timer_minutes"),
+            can_admins_bypass=settings.environment_admins_bypass,
+            deploy_branch_patterns=tuple(settings.deploy_branch_patterns),
+            deploy_tag_patterns=tuple(settings.deploy_tag_patterns),
+            variables=variables,
+            secrets=environment_secrets,
+        ),
+    )
+    outputs: dict[str, Any] = {
+        "githubEnvironment": environment.environment,
+        "deployRoleArn": deploy_role.arn,
+        "githubOidcProviderArn": oidc.provider_arn,
+    }
+    if oidc.preview_role_arn is not None:
+        outputs["infraPreviewRoleArn"] = oidc.preview_role_arn
+    if settings.owns_repository_resources:
+        RepositoryGuardrails(
+            "repository",
+            RepositoryGuardrailsArgs(
+                repository=settings.github_repository,
+                required_approvals=settings.required_approvals,
+                actions_can_create_pull_requests=True,
+            ),
+        )
+    return outputs
 
 
 def main() -> None:

@@ -10,19 +10,26 @@ from pathlib import Path
 import pytest
 
 from infra import plan
-from infra.offline import ROOT
+from infra.offline import ROOT, Recording
 from tests.conftest import recorded
 
 
 def test_text_plan_shows_each_stack_tree_outputs_and_differences() -> None:
-    text = plan.render_text([recorded(s) for s in ("dev", "staging", "prod")])
-    for stack in ("dev", "staging", "prod"):
-        assert f"=== stack {stack}: 5 resources in 2 components" in text
-    assert "└─ slipway:index:ContainerRegistry  registry" in text
+    recordings = [recorded(s) for s in ("dev", "staging", "prod")]
+    text = plan.render_text(recordings)
+    for recording in recordings:
+        custom = sum(1 for r in recording.resources if r.custom)
+        components = len(recording.resources) - custom
+        assert f"=== stack {recording.stack}: {custom} resources in {components} components" in text
+    assert text.count("policy: passed") == 3
+    assert "├─ slipway:index:ContainerRegistry  registry" in text
+    assert "slipway:index:RepositoryGuardrails  repository: only in prod" in text
+    assert "aws:ec2/natGateway:NatGateway  network-nat-b: only in prod" in text
     assert "imageTagMutability: IMMUTABLE" in text
     assert "enableKeyRotation: true" in text
     assert "Expire untagged images after 3 days; Keep the newest 10 release images" in text
     assert "Deny DenyOutsideAllowedAccounts (1 action)" in text
+    assert "warning: FargateService service serves plain HTTP" in text
     assert "repositoryUrl: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/storefront/prod" in text
     assert "=== differences between dev, staging, prod" in text
     assert (
@@ -46,6 +53,7 @@ def test_json_plan_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
     assert repo["parent"] == "registry"
     assert prod["outputs"]["environment"] == "prod"
     assert document["differences"] == []
+    assert prod["policyViolations"] == []
 
 
 def test_out_writes_each_stack_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,3 +90,21 @@ def test_plan_runs_as_a_command_without_cloud_or_cli() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("=== stack ") == 3
+
+
+def test_a_policy_violation_fails_the_plan(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    original = plan.run_stack
+
+    def unrotated(stack: str) -> Recording:
+        recording = original(stack)
+        key = next(r for r in recording.resources if r.type == "aws:kms/key:Key")
+        key.inputs = {**key.inputs, "enableKeyRotation": False}
+        return recording
+
+    monkeypatch.setattr(plan, "run_stack", unrotated)
+    assert plan.main(["--stack", "dev"]) == 3
+    captured = capsys.readouterr()
+    assert "policy: 1 violations" in captured.out
+    assert "[kms-rotation-on] registry-key-key: enableKeyRotation must be true" in captured.out

@@ -289,6 +289,118 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:executeCommand: got 'yes'; true or false"],
     ),
     (
+        "backup copy region equal to the primary",
+        "prod",
+        {"backupCopyRegion": "eu-west-1"},
+        {},
+        ["slipway:backupCopyRegion: got 'eu-west-1';", "other than aws:region (eu-west-1)"],
+    ),
+    (
+        "prod without a backup copy region",
+        "prod",
+        {"backupCopyRegion": None},
+        {},
+        ["slipway:backupCopyRegion: got None;", "prod copies every backup out of region"],
+    ),
+    (
+        "compliance lock without a cool-off in prod",
+        "prod",
+        {"backupVaultLockCoolOffDays": None},
+        {},
+        ["slipway:backupVaultLockCoolOffDays is required with a compliance vault lock"],
+    ),
+    (
+        "cool-off without a compliance lock",
+        "staging",
+        {"backupVaultLockCoolOffDays": "7"},
+        {},
+        ["slipway:backupVaultLockCoolOffDays: got 7;", "unless backupVaultLock is compliance"],
+    ),
+    (
+        "copy region that is not a region",
+        "prod",
+        {"backupCopyRegion": "Frankfurt"},
+        {},
+        ["slipway:backupCopyRegion: got 'Frankfurt';", "AWS region name"],
+    ),
+    (
+        "alert e-mail without a domain",
+        "staging",
+        {"alertEmails": '["oncall"]'},
+        {},
+        ["slipway:alertEmails: got ['oncall'];", "e-mail addresses"],
+    ),
+    (
+        "alert endpoint over plain HTTP",
+        "prod",
+        {"alertHttpsEndpoints": '["http://hooks.example.com/x"]'},
+        {},
+        ["slipway:alertHttpsEndpoints:", "https:// URLs"],
+    ),
+    (
+        "audit retention shorter than a quarter",
+        "prod",
+        {"auditRetentionDays": "30"},
+        {},
+        ["slipway:auditRetentionDays: got 30;", "greater than or equal to 91"],
+    ),
+    (
+        "Container Insights off under the running-tasks alarm",
+        "dev",
+        {"containerInsights": "disabled"},
+        {},
+        ["slipway:containerInsights: got 'disabled';", "running-tasks alarm"],
+    ),
+    (
+        "seven reviewers",
+        "prod",
+        {"reviewers": '["a1", "a2", "a3", "a4", "a5", "a6", "a7"]'},
+        {},
+        ["slipway:reviewers: got ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7'];", "at most 6"],
+    ),
+    (
+        "seven reviewers counting teams",
+        "prod",
+        {"reviewers": '["a1", "a2", "a3", "a4", "a5"]', "reviewerTeams": '["t1", "t2"]'},
+        {},
+        ["slipway:reviewers:", "users and teams together"],
+    ),
+    (
+        "wait timer of 50000 minutes",
+        "prod",
+        {"waitTimerMinutes": "50000"},
+        {},
+        ["slipway:waitTimerMinutes: got 50000;", "less than or equal to 43200"],
+    ),
+    (
+        "empty reviewer list in prod",
+        "prod",
+        {"reviewers": None, "reviewerTeams": None},
+        {},
+        ["slipway:reviewers: got [];", "the prod environment requires approval"],
+    ),
+    (
+        "branch pattern that is not a glob",
+        "staging",
+        {"deployBranchPatterns": '["release/..", "main"]'},
+        {},
+        ["slipway:deployBranchPatterns:", "GitHub glob patterns"],
+    ),
+    (
+        "admins bypassing prod approval",
+        "prod",
+        {"environmentAdminsBypass": "true"},
+        {},
+        ["slipway:environmentAdminsBypass: got True;", "false in prod"],
+    ),
+    (
+        "certificate without the name it covers",
+        "staging",
+        {"domainName": None},
+        {},
+        ["slipway:domainName: got None;", "the name the certificate covers"],
+    ),
+    (
         "secret setting in plain text",
         "prod",
         {"slackWebhookUrl": "https://hooks.slack.com/services/T000/B000/XXXX"},
@@ -361,8 +473,16 @@ def test_app_name_defaults_to_a_cleaned_repository_name() -> None:
     ("profile", "retention"), [(Profile.DEV, 30), (Profile.STAGING, 90), (Profile.PROD, 365)]
 )
 def test_log_retention_follows_the_profile(profile: Profile, retention: int) -> None:
-    raw = {"profile": profile.value, "githubRepository": "a/b", "certificateArn": CERTIFICATE}
-    settings, _ = parse_settings(raw, set(), "x")
+    raw = {"profile": profile.value, "githubRepository": "a/b"}
+    if profile is not Profile.DEV:
+        raw |= {"certificateArn": CERTIFICATE, "domainName": "shop.example.com"}
+    if profile is Profile.PROD:
+        raw |= {
+            "backupCopyRegion": "eu-central-1",
+            "backupVaultLockCoolOffDays": "7",
+            "reviewers": '["octocat"]',
+        }
+    settings, _ = parse_settings(raw, set(), "x", "eu-west-1")
     assert settings.log_retention == retention
     assert settings.protect_stateful is (profile is Profile.PROD)
 
