@@ -5,22 +5,47 @@ from __future__ import annotations
 import components
 
 PUBLIC = [
+    "AlarmThresholds",
+    "Alerting",
+    "AlertingArgs",
+    "AuditTrail",
+    "AuditTrailArgs",
+    "BackupPlan",
+    "BackupPlanArgs",
+    "BackupRule",
     "BootstrapImage",
     "BootstrapImageArgs",
     "ConfigError",
     "ContainerInsights",
     "ContainerRegistry",
     "ContainerRegistryArgs",
+    "DeployRoleArgs",
+    "DeploymentEnvironment",
+    "DeploymentEnvironmentArgs",
     "EcsCluster",
     "EcsClusterArgs",
     "EncryptionKey",
     "EncryptionKeyArgs",
     "EnvironmentSecret",
     "EnvironmentVariable",
+    "FargateService",
+    "FargateServiceArgs",
+    "GithubOidc",
+    "GithubOidcArgs",
+    "ImageChannel",
+    "ImageChannelArgs",
+    "NatStrategy",
+    "Network",
+    "NetworkArgs",
+    "RepositoryGuardrails",
+    "RepositoryGuardrailsArgs",
     "SecretSpec",
     "SecretStore",
     "SecretStoreArgs",
     "ServiceKeyAccess",
+    "ServiceMonitoring",
+    "ServiceMonitoringArgs",
+    "VaultLock",
 ]
 
 
@@ -37,6 +62,10 @@ def test_every_public_name_resolves() -> None:
 def test_component_type_tokens_are_stable() -> None:
     assert components.ContainerRegistry.TOKEN == "slipway:index:ContainerRegistry"
     assert components.EncryptionKey.TOKEN == "slipway:index:EncryptionKey"
+    for name in components.__all__:
+        token = getattr(getattr(components, name), "TOKEN", None)
+        if token is not None:
+            assert token == f"slipway:index:{name}"
 
 
 def test_importing_creates_nothing() -> None:
