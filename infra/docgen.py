@@ -127,6 +127,11 @@ def render_configuration_md() -> str:
     ]
     for secret in SECRET_SETTINGS:
         lines.append(f"| `{NAMESPACE}:{secret.key}` | {secret.description} |")
+    lines.append(
+        f"| `{NAMESPACE}:secret<Name>` | The value of the application secret `<NAME>` listed in "
+        "`appSecrets`, e.g. `secretDatabaseUrl` for `DATABASE_URL`. Optional: without it the "
+        "secret is created empty and filled outside Pulumi (docs/secrets.md). |"
+    )
     lines += [
         "",
         "## Provider settings",

@@ -902,8 +902,17 @@ def parse_settings(
     known = sorted([*fields, *secret_names])
     problems: list[str] = []
     values: dict[str, Any] = {}
+    app_secret_values: set[str] = set()
     for raw_key, raw_value in sorted(raw.items()):
         config_key = f"{NAMESPACE}:{raw_key}"
+        if APP_SECRET_KEY.match(raw_key):
+            app_secret_values.add(raw_key)
+            if raw_key not in secret_keys:
+                problems.append(
+                    f"{config_key} holds a secret in plain text; remove it and set it with "
+                    f"`pulumi config set --secret {raw_key} …`"
+                )
+            continue
         if raw_key in secret_names:
             if raw_key not in secret_keys:
                 problems.append(
@@ -940,10 +949,27 @@ def parse_settings(
         problems.extend(p for p in _describe(error) if _key_of(p) not in failed)
     if settings is not None and not problems:
         problems.extend(settings.cross_field_problems(frozenset(secret_names & set(raw)), region))
+        declared = {app_secret_key(v): v for v in settings.app_secrets}
+        for orphan in sorted(app_secret_values - set(declared)):
+            problems.append(
+                f"{NAMESPACE}:{orphan} is the value of no application secret; add its variable "
+                f"to {NAMESPACE}:appSecrets (known: {sorted(declared) or 'none'})"
+            )
     if problems:
         raise ConfigError(problems)
     assert settings is not None
-    return settings, StackSecrets(frozenset(secret_names & set(raw)))
+    return settings, StackSecrets(frozenset((secret_names | app_secret_values) & set(raw)))
+
+
+APP_SECRET_KEY = re.compile(r"^secret[A-Z][A-Za-z0-9]*$")
+"""Secret settings that give an application secret its value (``secretDatabaseUrl``)."""
+
+
+def app_secret_key(variable: str) -> str:
+    """The secret setting that may hold ``variable``'s value: ``DATABASE_URL`` →
+    ``secretDatabaseUrl``. When it is not set, the secret is created empty and filled outside
+    Pulumi (docs/secrets.md)."""
+    return "secret" + "".join(part.capitalize() for part in variable.lower().split("_") if part)
 
 
 def _key_of(problem: str) -> str:
@@ -977,7 +1003,8 @@ class StackSecrets:
 
     def get(self, secret_key: str) -> pulumi.Output[str] | None:
         """The secret as a secret Output, or None when it is not set."""
-        if secret_key not in {s.key for s in SECRET_SETTINGS}:
+        declared = {s.key for s in SECRET_SETTINGS}
+        if secret_key not in declared and not APP_SECRET_KEY.match(secret_key):
             raise KeyError(f"{NAMESPACE}:{secret_key} is not a declared secret setting")
         if secret_key not in self.present:
             return None

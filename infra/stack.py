@@ -45,7 +45,7 @@ from components.logs import logs_service_principal
 from components.monitoring import ServiceMonitoring, ServiceMonitoringArgs, thresholds_for
 from components.network import NatStrategy, Network, NetworkArgs
 from components.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
-from infra.settings import Profile, StackSecrets, StackSettings, load_settings
+from infra.settings import Profile, StackSecrets, StackSettings, app_secret_key, load_settings
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 GHCR_PULL_SECRET = "ghcr-pull"
@@ -152,7 +152,8 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
     specs = [
         SecretSpec(
             name=secret_name(variable),
-            description=f"{variable} of {prefix}; fill with `aws secretsmanager put-secret-value`",
+            description=f"{variable} of {prefix}",
+            value=secrets.get(app_secret_key(variable)),
         )
         for variable in settings.app_secrets
     ]

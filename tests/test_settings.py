@@ -401,6 +401,20 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:domainName: got None;", "the name the certificate covers"],
     ),
     (
+        "application secret value in plain text",
+        "staging",
+        {"secretDatabaseUrl": "postgres://user:pw@db/app"},
+        {},
+        ["slipway:secretDatabaseUrl holds a secret in plain text"],
+    ),
+    (
+        "value for an application secret that is not declared",
+        "staging",
+        {},
+        {"secretStripeKey": "sk_live_x"},
+        ["slipway:secretStripeKey is the value of no application secret", "appSecrets"],
+    ),
+    (
         "secret setting in plain text",
         "prod",
         {"slackWebhookUrl": "https://hooks.slack.com/services/T000/B000/XXXX"},
@@ -524,3 +538,11 @@ def test_unset_secret_is_none_and_undeclared_secret_is_refused() -> None:
     with pytest.raises(KeyError, match="not a declared secret setting"):
         secrets.get("databasePassword")
     assert {s.key for s in SECRET_SETTINGS} == {"ghcrPullToken", "slackWebhookUrl"}
+
+
+def test_app_secret_keys_follow_the_variable_names() -> None:
+    from infra.settings import app_secret_key
+
+    assert app_secret_key("DATABASE_URL") == "secretDatabaseUrl"
+    assert app_secret_key("SESSION_SECRET") == "secretSessionSecret"
+    assert app_secret_key("X") == "secretX"

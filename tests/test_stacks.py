@@ -317,3 +317,15 @@ def test_the_entry_point_pulumi_runs_exports_the_outputs() -> None:
     run()
     exported = stack_resource.outputs  # type: ignore[attr-defined]
     assert set(exported) == OUTPUTS
+
+
+def test_an_application_secret_value_from_config_stays_secret() -> None:
+    value = "postgres://storefront:hunter2@db.internal:5432/storefront"
+    recording = run_stack("staging", secrets={"secretDatabaseUrl": value})
+    versions = recording.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    (version,) = versions  # SESSION_SECRET has no value in config: created empty
+    assert version.inputs["secretString"] == value
+    assert "secretString" in version.secret_inputs
+    secrets = {r.inputs["name"] for r in recording.of_type("aws:secretsmanager/secret:Secret")}
+    assert secrets == {"storefront/staging/DATABASE_URL", "storefront/staging/SESSION_SECRET"}
+    assert not any(value in warning for warning in recording.warnings)
