@@ -99,7 +99,7 @@ def test_a_policy_violation_fails_the_plan(
 
     def unrotated(stack: str) -> Recording:
         recording = original(stack)
-        key = next(r for r in recording.resources if r.type == "aws:kms/key:Key")
+        key = recording.one("aws:kms/key:Key", "registry-key-key")
         key.inputs = {**key.inputs, "enableKeyRotation": False}
         return recording
 
