@@ -4,16 +4,23 @@ Called by ``release.yml`` after the image is published, or started by hand
 (``workflow_dispatch``) with any earlier digest to redeploy or roll back. One job per
 environment, chained with ``needs`` in the spec's order; each runs in its GitHub environment
 (whose protection rules gate it), assumes that environment's role through OIDC and reads that
-stack's variables. Each job:
+stack's variables. The ``environment`` input (default ``all``) picks one environment alone, so an
+operator can roll back prod without touching dev and staging; with ``all`` every job still
+waits for the previous environment's success (see :func:`job_condition`). Each job:
 
 1. makes sure the digest is in the environment's own ECR repository, promoting it by digest
    from GHCR when it is missing (each stack owns its repository, often in another account);
-2. renders the latest revision of the task definition family with only the application
-   container's image changed to ``<repository-url>@sha256:…``;
+2. renders the latest revision of the task definition family (read with its tags) with only
+   the application container's image changed to ``<repository-url>@sha256:…``, keeping the
+   family's tags, the :data:`SHAPE_TAG` among them, so the stack's shape survives CI revisions;
 3. registers it, updates the service and waits for stability;
-4. probes the environment URL; on success records the image in the image-channel parameter so
-   that ``pulumi up`` keeps it; on failure rolls the service back to the revision it ran
-   before and fails;
+4. probes the environment URL; on success writes the image channel parameter
+   (``IMAGE_CHANNEL_PARAMETER``, ``<prefix>/deployed``) with the JSON
+   ``{"image": "<repository-url>@sha256:…", "taskDefinitionArn": "<revision the service now
+   runs>", "shape": "<value of the slipway:shape tag>"}`` (built with ``jq``), after checking
+   that the service still runs that revision, so that ``pulumi up`` keeps it. When the deploy,
+   the health check or the channel write fails, the service goes back to the revision it ran
+   before, the channel keeps its old value and the job fails;
 5. notifies Slack, when the environment has a webhook.
 """
 
@@ -43,13 +50,35 @@ V = EnvironmentVariable
 STEP_IDS = ("image", "render", "deploy", "health", "channel", "rollback")
 """Ids of the steps whose scripts the tests run."""
 
+SHAPE_TAG = "slipway:shape"
+"""Tag the stack puts on its task definition revisions; its value names the shape (everything
+but the image) and is carried into every revision CI registers and into the image channel."""
+
+ALL_ENVIRONMENTS = "all"
+"""Value of the ``environment`` input that deploys through every environment in order."""
+
 
 def job_id(environment: str) -> str:
     """The deploy job id for one environment."""
     return f"deploy-{environment}"
 
 
-def _inputs() -> dict[str, Any]:
+def _inputs(spec: WorkflowSpec, *, dispatch: bool) -> dict[str, Any]:
+    choices = [ALL_ENVIRONMENTS, *spec.environments]
+    environment: dict[str, Any] = {
+        "description": (
+            f"Deploy to this environment alone, or to {ALL_ENVIRONMENTS} of them in order ("
+            + " → ".join(spec.environments)
+            + ")."
+        ),
+        "type": "choice" if dispatch else "string",
+        "required": False,
+        "default": ALL_ENVIRONMENTS,
+    }
+    if dispatch:
+        environment["options"] = choices
+    else:
+        environment["description"] += f" One of {', '.join(choices)}."
     return {
         "image-digest": {
             "description": "Image manifest digest to deploy (sha256:…).",
@@ -62,6 +91,7 @@ def _inputs() -> dict[str, Any]:
             "required": False,
             "default": "",
         },
+        "environment": environment,
     }
 
 
@@ -92,7 +122,12 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         "ECS_SERVICE": var(V.ECS_SERVICE),
     }
     image = expr("steps.image.outputs.image")
-    failed = "steps.deploy.outcome == 'failure' || steps.health.outcome == 'failure'"
+    # A deploy the channel cannot record would be reverted by the next `pulumi up`: roll it back
+    # now, so the service and the channel agree after every failed job.
+    failed = (
+        "steps.deploy.outcome == 'failure' || steps.health.outcome == 'failure'"
+        " || steps.channel.outcome == 'failure'"
+    )
     return [
         aws_credentials(f"deploy-{environment}"),
         uses(pins.ECR_LOGIN, "Log in to Amazon ECR", id="ecr"),
@@ -116,6 +151,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
                 "ECS_TASK_FAMILY": var(V.ECS_TASK_FAMILY),
                 "ECS_CONTAINER_NAME": var(V.ECS_CONTAINER_NAME),
                 "IMAGE": image,
+                "SHAPE_TAG": SHAPE_TAG,
             },
             id="render",
         ),
@@ -139,7 +175,13 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         run(
             "Record the image in the image channel",
             scripts.WRITE_IMAGE_CHANNEL,
-            {"IMAGE_CHANNEL_PARAMETER": var(V.IMAGE_CHANNEL_PARAMETER), "IMAGE": image},
+            {
+                **ecs,
+                "IMAGE_CHANNEL_PARAMETER": var(V.IMAGE_CHANNEL_PARAMETER),
+                "IMAGE": image,
+                "TASK_DEFINITION_ARN": expr("steps.deploy.outputs.task-definition"),
+                "SHAPE": expr("steps.render.outputs.shape"),
+            },
             id="channel",
         ),
         run(
@@ -172,11 +214,31 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
     ]
 
 
+def job_condition(spec: WorkflowSpec, index: int) -> str:
+    """The ``if:`` of one environment's deploy job.
+
+    The job runs when the operator picked its environment alone, or picked
+    :data:`ALL_ENVIRONMENTS` and the previous environment's job succeeded. ``needs`` keeps the
+    order, but GitHub skips a job whose ``needs`` was skipped unless its ``if:`` holds a status
+    function. ``!cancelled()`` is that function (written last, so the YAML needs no quotes);
+    the explicit ``result == 'success'`` check then restores "only after a successful previous
+    environment" in the chained case, and unlike ``always()`` a cancelled run stops here.
+    """
+    environment = spec.environments[index]
+    alone = f"inputs.environment == '{environment}'"
+    everything = f"inputs.environment == '{ALL_ENVIRONMENTS}'"
+    if index == 0:
+        return f"{everything} || {alone}"
+    previous = job_id(spec.environments[index - 1])
+    return f"({alone} || ({everything} && needs.{previous}.result == 'success')) && !cancelled()"
+
+
 def _job(spec: WorkflowSpec, index: int) -> Job:
     environment = spec.environments[index]
     job: Job = {"name": f"Deploy to {environment}"}
     if index > 0:
         job["needs"] = job_id(spec.environments[index - 1])
+    job["if"] = job_condition(spec, index)
     job.update(
         {
             "runs-on": RUNNER,
@@ -201,10 +263,13 @@ def deploy_workflow(spec: WorkflowSpec) -> dict[str, Any]:
     """The deploy workflow as data."""
     return {
         "name": "Deploy",
-        "run-name": "Deploy " + expr("inputs.version || inputs.image-digest"),
+        "run-name": "Deploy "
+        + expr("inputs.version || inputs.image-digest")
+        + " to "
+        + expr("inputs.environment"),
         "on": {
-            "workflow_call": {"inputs": _inputs()},
-            "workflow_dispatch": {"inputs": _inputs()},
+            "workflow_call": {"inputs": _inputs(spec, dispatch=False)},
+            "workflow_dispatch": {"inputs": _inputs(spec, dispatch=True)},
         },
         "permissions": {},
         "concurrency": {"group": "deploy-" + expr("github.ref"), "cancel-in-progress": False},

@@ -215,25 +215,42 @@ echo "previous-task-definition=${previous}" >> "${GITHUB_OUTPUT}"
 workdir="${RUNNER_TEMP:-/tmp}"
 described="${workdir}/task-definition.described.json"
 rendered="${workdir}/task-definition.json"
-# The latest ACTIVE revision of the family: its shape belongs to the stack, only the image is ours.
-aws ecs describe-task-definition --task-definition "${ECS_TASK_FAMILY}" \\
-  --query taskDefinition --output json > "${described}"
+# The latest ACTIVE revision of the family, with its tags: its shape belongs to the stack, only
+# the image is ours.
+aws ecs describe-task-definition --task-definition "${ECS_TASK_FAMILY}" --include TAGS \\
+  --output json > "${described}"
 if ! jq -e --arg name "${ECS_CONTAINER_NAME}" \\
-    'any(.containerDefinitions[]; .name == $name)' "${described}" >/dev/null; then
+    'any(.taskDefinition.containerDefinitions[]; .name == $name)' "${described}" >/dev/null; then
   echo "::error::no container ${ECS_CONTAINER_NAME} in task definition ${ECS_TASK_FAMILY}"
   exit 1
 fi
+shape=$(jq -r --arg key "${SHAPE_TAG}" \\
+  'first((.tags // [])[] | select(.key == $key) | .value) // ""' "${described}")
+if [[ "${shape}" == *$'\\n'* || "${shape}" == *$'\\r'* ]]; then
+  echo "::error::the ${SHAPE_TAG} tag of ${ECS_TASK_FAMILY} spans several lines"
+  exit 1
+fi
+if [[ -z "${shape}" ]]; then
+  echo "::warning::${ECS_TASK_FAMILY} has no ${SHAPE_TAG} tag; the image channel records no shape"
+fi
+echo "shape=${shape}" >> "${GITHUB_OUTPUT}"
+# The new revision carries the same tags (so the shape survives CI revisions); keys under the
+# reserved aws: prefix cannot be set by callers and are left out.
 jq --arg name "${ECS_CONTAINER_NAME}" --arg image "${IMAGE}" '
-  del(.taskDefinitionArn, .revision, .status, .requiresAttributes, .compatibilities,
+  [(.tags // [])[] | select(.key | ascii_downcase | startswith("aws:") | not)] as $tags
+  | .taskDefinition
+  | del(.taskDefinitionArn, .revision, .status, .requiresAttributes, .compatibilities,
       .registeredAt, .registeredBy, .deregisteredAt)
   | .containerDefinitions |= map(if .name == $name then .image = $image else . end)
+  | if ($tags | length) > 0 then .tags = $tags else . end
 ' "${described}" > "${rendered}"
 echo "task-definition-file=${rendered}" >> "${GITHUB_OUTPUT}"
 echo "Rendered ${ECS_TASK_FAMILY} with ${ECS_CONTAINER_NAME} on ${IMAGE} (was ${previous})"
 """
 """Capture the service's current task definition and render the latest revision of the family
-with only the container's image changed (env: ECS_CLUSTER, ECS_SERVICE, ECS_TASK_FAMILY,
-ECS_CONTAINER_NAME, IMAGE); outputs ``previous-task-definition``, ``task-definition-file``."""
+with only the container's image changed and its tags kept (env: ECS_CLUSTER, ECS_SERVICE,
+ECS_TASK_FAMILY, ECS_CONTAINER_NAME, IMAGE, SHAPE_TAG); outputs ``previous-task-definition``,
+``task-definition-file`` and ``shape`` (the value of the ``SHAPE_TAG`` tag, empty when absent)."""
 
 DEPLOY_SERVICE = """\
 set -euo pipefail
@@ -279,12 +296,31 @@ HEALTH_CHECK_PATH, HEALTH_CHECK_RETRIES, HEALTH_CHECK_INTERVAL_SECONDS)."""
 
 WRITE_IMAGE_CHANNEL = """\
 set -euo pipefail
+if [[ ! "${IMAGE}" =~ @sha256:[0-9a-f]{64}$ ]]; then
+  echo "::error::image '${IMAGE}' is not pinned by digest"
+  exit 1
+fi
+if [[ -z "${TASK_DEFINITION_ARN}" ]]; then
+  echo "::error::no task definition was registered"
+  exit 1
+fi
+# Record only the revision the service really runs now, never one ECS already rolled back.
+current=$(aws ecs describe-services --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}" \\
+  --query 'services[0].taskDefinition' --output text)
+if [[ "${current}" != "${TASK_DEFINITION_ARN}" ]]; then
+  echo "::error::${ECS_SERVICE} runs ${current}, not ${TASK_DEFINITION_ARN}; channel unchanged"
+  exit 1
+fi
+value=$(jq -cn --arg image "${IMAGE}" --arg taskDefinitionArn "${TASK_DEFINITION_ARN}" \\
+  --arg shape "${SHAPE:-}" \\
+  '{image: $image, taskDefinitionArn: $taskDefinitionArn, shape: $shape}')
 aws ssm put-parameter --name "${IMAGE_CHANNEL_PARAMETER}" --overwrite --type String \\
-  --value "${IMAGE}" >/dev/null
-echo "Recorded ${IMAGE} in ${IMAGE_CHANNEL_PARAMETER}"
+  --value "${value}" >/dev/null
+echo "Recorded ${value} in ${IMAGE_CHANNEL_PARAMETER}"
 """
-"""Record the healthy image in the stack's image channel parameter, so the next ``pulumi up``
-keeps it (env: IMAGE_CHANNEL_PARAMETER, IMAGE)."""
+"""Record the healthy deploy in the stack's image channel parameter as
+``{"image", "taskDefinitionArn", "shape"}`` JSON, so the next ``pulumi up`` keeps it (env:
+IMAGE_CHANNEL_PARAMETER, IMAGE, TASK_DEFINITION_ARN, SHAPE, ECS_CLUSTER, ECS_SERVICE)."""
 
 ROLLBACK = """\
 set -euo pipefail

@@ -152,6 +152,12 @@ class WorkflowSpec:
             )
         check(len(set(envs)) == len(envs), "environments", envs, "no duplicate names")
         check(
+            "all" not in envs,
+            "environments",
+            envs,
+            "no environment named 'all' (deploy.yml's input uses it for every environment)",
+        )
+        check(
             self.build_environment is None or self.build_environment in envs,
             "build_environment",
             self.build_environment,

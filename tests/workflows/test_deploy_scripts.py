@@ -24,9 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
+import botocore.validate
 import pytest
 
+from components import image_channel
 from components.workflows import load_yaml, render_workflow_files
+from components.workflows.deploy import SHAPE_TAG
 from tests.workflows.conftest import SPECS, tool, tool_env
 
 REGION = "eu-west-1"
@@ -127,6 +131,17 @@ class World:
         name = self.variables["IMAGE_CHANNEL_PARAMETER"]
         return str(ssm.get_parameter(Name=name)["Parameter"]["Value"])
 
+    def channel_parameter(self) -> dict[str, Any]:
+        ssm = self.client("ssm")
+        name = self.variables["IMAGE_CHANNEL_PARAMETER"]
+        return dict(ssm.get_parameter(Name=name)["Parameter"])
+
+    def tags_of(self, task_definition: str) -> dict[str, str]:
+        described = self.client("ecs").describe_task_definition(
+            taskDefinition=task_definition, include=["TAGS"]
+        )
+        return {t["key"]: t["value"] for t in described.get("tags", [])}
+
 
 def _manifest(seed: str) -> str:
     return json.dumps(
@@ -144,15 +159,25 @@ def _manifest(seed: str) -> str:
 
 
 @pytest.fixture
+def family_tags() -> list[dict[str, str]]:
+    """Tags of the seeded task definition: the shape the stack registered, and one of its own."""
+    return [{"key": SHAPE_TAG, "value": "abc"}, {"key": "team", "value": "shop"}]
+
+
+@pytest.fixture
 def world(
     request: pytest.FixtureRequest,
+    family_tags: list[dict[str, str]],
     moto_endpoint: str,
     health_server: tuple[str, type[_Health]],
     tmp_path: Path,
 ) -> World:
-    """Seed moto with an ECR image, a cluster, a task definition family, a service and the
-    image-channel parameter, all named after the test."""
-    name = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-")
+    """Seed moto with an ECR image, a cluster, a task definition family (tagged with the shape
+    the stack registered, ``slipway:shape=abc``), a service and the image-channel parameter, all
+    named after the test. A test parametrizes ``family_tags`` to seed other tags."""
+    node = request.node.name.lower()
+    short = hashlib.sha256(node.encode()).hexdigest()[:6]
+    name = re.sub(r"[^a-z0-9-]", "-", node)[:33].strip("-") + "-" + short
     w = World(moto_endpoint, tmp_path, {}, {}, "")
     ecr, ecs, ssm = w.client("ecr"), w.client("ecs"), w.client("ssm")
     repo = ecr.create_repository(repositoryName=f"app/{name}")["repository"]
@@ -162,6 +187,7 @@ def world(
     digest = pushed["image"]["imageId"]["imageDigest"]
     ecs.create_cluster(clusterName=name)
     registered = ecs.register_task_definition(
+        **({"tags": family_tags} if family_tags else {}),
         family=name,
         requiresCompatibilities=["FARGATE"],
         networkMode="awsvpc",
@@ -183,7 +209,7 @@ def world(
         desiredCount=1,
         launchType="FARGATE",
     )
-    parameter = f"/slipway/{name}/image"
+    parameter = f"/slipway/{name}/deployed"
     ssm.put_parameter(Name=parameter, Value="unset", Type="String")
     url, _handler = health_server
     w.variables = {
@@ -274,16 +300,28 @@ def test_every_deploy_step_is_found_in_the_rendered_workflow() -> None:
             assert "${{" not in str(value) or EXPRESSION.fullmatch(str(value)), value
 
 
+def _deploy(w: World) -> None:
+    for step_id in ("image", "render", "deploy"):
+        result = run_step(w, step_id)
+        assert result.returncode == 0, (step_id, result.stdout, result.stderr)
+
+
+def _register_input_problems(document: dict[str, Any]) -> None:
+    """Raise unless ``document`` is a valid RegisterTaskDefinition request (botocore's model)."""
+    model = botocore.session.get_session().get_service_model("ecs")
+    shape = model.operation_model("RegisterTaskDefinition").input_shape
+    botocore.validate.validate_parameters(document, shape)
+
+
 def test_healthy_deploy_moves_the_service_and_records_the_channel(
     world: World, health_server: tuple[str, type[_Health]]
 ) -> None:
     health_server[1].status = 200
-    for step_id in ("image", "render", "deploy"):
-        result = run_step(world, step_id)
-        assert result.returncode == 0, (step_id, result.stdout, result.stderr)
+    _deploy(world)
     image = f"{world.variables['ECR_REPOSITORY_URL']}@{world.inputs['image-digest']}"
     assert world.outputs["image"]["image"] == image
     assert world.outputs["render"]["previous-task-definition"] == world.original_task_definition
+    assert world.outputs["render"]["shape"] == "abc"
     rendered = json.loads(Path(world.outputs["render"]["task-definition-file"]).read_text())
     for read_only in (
         "taskDefinitionArn",
@@ -296,17 +334,33 @@ def test_healthy_deploy_moves_the_service_and_records_the_channel(
         "deregisteredAt",
     ):
         assert read_only not in rendered
+    _register_input_problems(rendered)
+    assert rendered["tags"] == [
+        {"key": SHAPE_TAG, "value": "abc"},
+        {"key": "team", "value": "shop"},
+    ]
     images = {c["name"]: c["image"] for c in rendered["containerDefinitions"]}
     assert images == {"app": image, "sidecar": "public.ecr.aws/docker/library/nginx:1"}
     result = run_step(world, "health", **FAST_HEALTH)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert run_step(world, "channel").returncode == 0
+    channel = run_step(world, "channel")
+    assert channel.returncode == 0, channel.stdout + channel.stderr
 
     new = world.outputs["deploy"]["task-definition"]
     assert new.endswith(":2")
     assert new != world.original_task_definition
     assert world.service_task_definition() == new
-    assert world.channel() == image
+    parameter = world.channel_parameter()
+    assert parameter["Type"] == "String"
+    assert parameter["Version"] == 2  # overwritten, not recreated
+    assert json.loads(parameter["Value"]) == {
+        "image": image,
+        "taskDefinitionArn": new,
+        "shape": "abc",
+    }
+    assert list(json.loads(parameter["Value"])) == ["image", "taskDefinitionArn", "shape"]
+    # The shape survives the CI revision: the next deploy (or pulumi up) reads it again.
+    assert world.tags_of(new) == {SHAPE_TAG: "abc", "team": "shop"}
     ecs = world.client("ecs")
     described = ecs.describe_task_definition(taskDefinition=new)["taskDefinition"]
     assert described["containerDefinitions"][0]["image"] == image
@@ -314,13 +368,82 @@ def test_healthy_deploy_moves_the_service_and_records_the_channel(
     assert described["networkMode"] == "awsvpc"
 
 
+def test_a_second_deploy_still_finds_the_shape(
+    world: World, health_server: tuple[str, type[_Health]]
+) -> None:
+    health_server[1].status = 200
+    for _ in range(2):
+        _deploy(world)
+        assert run_step(world, "health", **FAST_HEALTH).returncode == 0
+        assert run_step(world, "channel").returncode == 0
+    third = world.outputs["deploy"]["task-definition"]
+    assert third.endswith(":3")
+    assert world.outputs["render"]["previous-task-definition"].endswith(":2")
+    assert json.loads(world.channel())["shape"] == "abc"
+    assert world.tags_of(third)[SHAPE_TAG] == "abc"
+
+
+@pytest.mark.parametrize(
+    ("family_tags", "kept"),
+    [
+        ([], []),
+        ([{"key": "team", "value": "shop"}], [{"key": "team", "value": "shop"}]),
+        # Keys under aws: are reserved for AWS (CloudFormation sets them); registering them
+        # again would be refused, so they are not carried over.
+        ([{"key": "aws:cloudformation:stack-name", "value": "app"}], []),
+    ],
+    ids=["no-tags", "other-tags", "reserved-tags"],
+)
+def test_missing_shape_tag_warns_and_records_an_empty_shape(
+    world: World, health_server: tuple[str, type[_Health]], kept: list[dict[str, str]]
+) -> None:
+    health_server[1].status = 200
+    assert run_step(world, "image").returncode == 0
+    render = run_step(world, "render")
+    assert render.returncode == 0, render.stdout + render.stderr
+    family = world.variables["ECS_TASK_FAMILY"]
+    assert f"::warning::{family} has no {SHAPE_TAG} tag" in render.stdout
+    assert world.outputs["render"]["shape"] == ""
+    rendered = json.loads(Path(world.outputs["render"]["task-definition-file"]).read_text())
+    _register_input_problems(rendered)
+    if kept:
+        assert rendered["tags"] == kept
+    else:
+        assert "tags" not in rendered  # an empty list is never sent
+    for step_id in ("deploy", "health", "channel"):
+        result = run_step(world, step_id, **FAST_HEALTH)
+        assert result.returncode == 0, (step_id, result.stdout, result.stderr)
+    value = json.loads(world.channel())
+    assert value["shape"] == ""
+    assert value["taskDefinitionArn"] == world.service_task_definition()
+    assert world.tags_of(value["taskDefinitionArn"]) == {t["key"]: t["value"] for t in kept}
+
+
+SHAPE_HASH = hashlib.sha256(b"shape").hexdigest()
+
+
+@pytest.mark.parametrize("family_tags", [[{"key": SHAPE_TAG, "value": SHAPE_HASH}]])
+def test_the_channel_record_is_what_the_stack_parses(
+    world: World, health_server: tuple[str, type[_Health]]
+) -> None:
+    # The other side of the contract: components.image_channel reads what CI writes.
+    assert SHAPE_TAG == image_channel.SHAPE_TAG
+    assert world.variables["IMAGE_CHANNEL_PARAMETER"].endswith("/" + image_channel.DEPLOYED)
+    health_server[1].status = 200
+    _deploy(world)
+    assert run_step(world, "health", **FAST_HEALTH).returncode == 0
+    assert run_step(world, "channel").returncode == 0
+    record = image_channel.parse_deployed(world.channel())
+    assert record.image == world.outputs["image"]["image"]
+    assert record.task_definition_arn == world.service_task_definition()
+    assert record.shape == SHAPE_HASH
+
+
 def test_failed_health_check_rolls_back_and_fails(
     world: World, health_server: tuple[str, type[_Health]]
 ) -> None:
     health_server[1].status = 500
-    for step_id in ("image", "render", "deploy"):
-        result = run_step(world, step_id)
-        assert result.returncode == 0, (step_id, result.stdout, result.stderr)
+    _deploy(world)
     assert world.service_task_definition() == world.outputs["deploy"]["task-definition"]
     health = run_step(world, "health", **FAST_HEALTH)
     assert health.returncode != 0
@@ -331,6 +454,35 @@ def test_failed_health_check_rolls_back_and_fails(
     assert rollback.returncode != 0
     assert "is back on" in rollback.stdout
     assert world.service_task_definition() == world.original_task_definition
+    assert world.channel() == "unset"
+    assert world.channel_parameter()["Version"] == 1
+
+
+def test_channel_refuses_a_revision_the_service_no_longer_runs(
+    world: World, health_server: tuple[str, type[_Health]]
+) -> None:
+    health_server[1].status = 200
+    _deploy(world)
+    assert run_step(world, "health", **FAST_HEALTH).returncode == 0
+    # ECS (circuit breaker, alarm rollback) put the service back on the old revision meanwhile.
+    world.client("ecs").update_service(
+        cluster=world.variables["ECS_CLUSTER"],
+        service=world.variables["ECS_SERVICE"],
+        taskDefinition=world.original_task_definition,
+    )
+    channel = run_step(world, "channel")
+    assert channel.returncode != 0
+    assert "channel unchanged" in channel.stdout
+    assert world.channel() == "unset"
+    # A failed channel step triggers the rollback, so service and channel agree afterwards.
+    assert "steps.channel.outcome == 'failure'" in STEPS["rollback"]["if"]
+
+
+def test_channel_refuses_an_image_that_is_not_a_digest(world: World) -> None:
+    _deploy(world)
+    channel = run_step(world, "channel", IMAGE="registry.example/app:latest")
+    assert channel.returncode != 0
+    assert "is not pinned by digest" in channel.stdout
     assert world.channel() == "unset"
 
 
@@ -352,6 +504,7 @@ def test_missing_image_fails_before_the_service_changes(world: World) -> None:
     assert "image" not in world.outputs["image"]
     assert world.service_task_definition() == world.original_task_definition
     assert world.channel() == "unset"
+    assert world.tags_of(world.original_task_definition)[SHAPE_TAG] == "abc"
 
 
 def test_missing_image_is_promoted_from_ghcr_by_digest(world: World) -> None:

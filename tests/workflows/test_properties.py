@@ -95,6 +95,14 @@ def test_no_expression_inside_run(parsed: dict[str, Any]) -> None:
                 assert step["run"].startswith("set -euo pipefail\n"), (path, step["name"])
 
 
+def test_run_scripts_are_literal_blocks(files: dict[str, str]) -> None:
+    # A control character in a script would make the emitter fall back to a quoted scalar.
+    for path in WORKFLOWS:
+        for line in files[path].splitlines():
+            if re.match(r"^\s+run: ", line):
+                assert line.endswith("run: |"), (path, line[:80])
+
+
 def test_top_level_permissions_are_empty(parsed: dict[str, Any]) -> None:
     for path, workflow in parsed.items():
         assert workflow["permissions"] == {}, path
@@ -171,6 +179,91 @@ def test_deploy_jobs_follow_the_environment_order(name: str) -> None:
         assert creds["allowed-account-ids"] == "${{ vars.AWS_ACCOUNT_ID }}"
         previous = f"deploy-{env}"
     assert set(deploy["on"]) == {"workflow_call", "workflow_dispatch"}
+
+
+_STATUS_FUNCTIONS = re.compile(r"\b(?:success|failure|always|cancelled)\(\)")
+_CONDITION_TOKENS = re.compile(
+    r"^(?:\s+|\(|\)|&&|\|\||==|!cancelled\(\)|'[a-z-]+'|"
+    r"inputs\.environment|needs\.[a-z-]+\.result)+$"
+)
+
+
+def _evaluate(condition: str, selection: str, results: dict[str, str], cancelled: bool) -> bool:
+    """Evaluate a deploy job's ``if:`` the way GitHub does, for the subset it uses."""
+    assert _CONDITION_TOKENS.match(condition), condition
+    python = re.sub(r"needs\.([a-z-]+)\.result", lambda m: repr(results[m.group(1)]), condition)
+    python = (
+        python.replace("inputs.environment", repr(selection))
+        .replace("!cancelled()", repr(not cancelled))
+        .replace("&&", " and ")
+        .replace("||", " or ")
+    )
+    return bool(eval(python, {"__builtins__": {}}, {}))  # noqa: S307 - checked token by token
+
+
+def _simulate(
+    name: str, selection: str, failing: frozenset[str] = frozenset(), cancel_after: str = ""
+) -> dict[str, str]:
+    """Which deploy jobs GitHub runs: ``success``/``failure``/``skipped`` per environment."""
+    deploy = load_yaml(_rendered(name)[".github/workflows/deploy.yml"])
+    results: dict[str, str] = {}
+    cancelled = False
+    for job_id, job in deploy["jobs"].items():
+        needs = job.get("needs")
+        needs = [needs] if isinstance(needs, str) else list(needs or [])
+        condition = job.get("if", "")
+        # Without a status function GitHub adds an implicit success(): every need succeeded.
+        implicit = not _STATUS_FUNCTIONS.search(condition)
+        if implicit and (cancelled or any(results[n] != "success" for n in needs)):
+            results[job_id] = "skipped"
+            continue
+        if condition and not _evaluate(condition, selection, results, cancelled):
+            results[job_id] = "skipped"
+            continue
+        environment = job["environment"]["name"]
+        results[job_id] = "failure" if environment in failing else "success"
+        if environment == cancel_after:
+            cancelled = True
+    return {job_id.removeprefix("deploy-"): result for job_id, result in results.items()}
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_deploy_environment_input_runs_one_environment_alone(name: str) -> None:
+    environments = SPECS[name].environments
+    for chosen in environments:
+        ran = _simulate(name, chosen)
+        assert ran == {e: ("success" if e == chosen else "skipped") for e in environments}
+        # Earlier environments being broken does not matter when one is chosen alone.
+        others = frozenset(e for e in environments if e != chosen)
+        assert _simulate(name, chosen, failing=others)[chosen] == "success"
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_deploy_all_runs_every_environment_in_order_and_stops_at_a_failure(name: str) -> None:
+    environments = SPECS[name].environments
+    assert _simulate(name, "all") == dict.fromkeys(environments, "success")
+    for index, broken in enumerate(environments):
+        ran = _simulate(name, "all", failing=frozenset({broken}))
+        expected = ["success"] * index + ["failure"] + ["skipped"] * (len(environments) - index - 1)
+        assert list(ran.values()) == expected, broken
+    # A run cancelled during the first environment deploys no further.
+    ran = _simulate(name, "all", cancel_after=environments[0])
+    assert set(list(ran.values())[1:]) <= {"skipped"}
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_deploy_environment_input(name: str) -> None:
+    spec = SPECS[name]
+    deploy = load_yaml(_rendered(name)[".github/workflows/deploy.yml"])
+    dispatch = deploy["on"]["workflow_dispatch"]["inputs"]["environment"]
+    assert dispatch["type"] == "choice"
+    assert dispatch["options"] == ["all", *spec.environments]
+    assert dispatch["default"] == "all"
+    call = deploy["on"]["workflow_call"]["inputs"]["environment"]
+    assert (call["type"], call["default"]) == ("string", "all")
+    # release.yml passes no environment, so a release deploys everywhere.
+    release = load_yaml(_rendered(name)[".github/workflows/release.yml"])
+    assert "environment" not in release["jobs"]["deploy"].get("with", {})
 
 
 def test_deploy_reads_only_contract_variables() -> None:
@@ -277,6 +370,7 @@ def test_dependabot_has_a_cooldown_of_a_week() -> None:
         ({"environments": ()}, "WorkflowSpec.environments"),
         ({"environments": ("dev", "dev")}, "no duplicate names"),
         ({"environments": ("Dev",)}, "WorkflowSpec.environments: got 'Dev'"),
+        ({"environments": ("dev", "all")}, "no environment named 'all'"),
         ({"build_environment": "qa"}, "WorkflowSpec.build_environment: got 'qa'"),
         ({"node_version": "20"}, "WorkflowSpec.node_version: got '20'"),
         ({"node_version": "22"}, "Node.js 24 or later when publishing"),
