@@ -47,6 +47,9 @@ from components.workflows.spec import WorkflowSpec
 
 V = EnvironmentVariable
 
+STABILITY_POLL_SECONDS = 15
+"""Seconds between checks of the service's rollout (the AWS CLI waiter's own interval)."""
+
 STEP_IDS = ("image", "render", "deploy", "health", "channel", "rollback")
 """Ids of the steps whose scripts the tests run."""
 
@@ -121,6 +124,11 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         "ECS_CLUSTER": var(V.ECS_CLUSTER),
         "ECS_SERVICE": var(V.ECS_SERVICE),
     }
+    # Half the job's time for a rollout to settle, so a rollback still fits in the other half.
+    stability = {
+        "STABILITY_POLL_SECONDS": str(STABILITY_POLL_SECONDS),
+        "STABILITY_TIMEOUT_SECONDS": str(spec.deploy_timeout_minutes * 60 // 2),
+    }
     image = expr("steps.image.outputs.image")
     # A deploy the channel cannot record would be reverted by the next `pulumi up`: roll it back
     # now, so the service and the channel agree after every failed job.
@@ -158,7 +166,11 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         run(
             "Deploy and wait for a stable service",
             scripts.DEPLOY_SERVICE,
-            {**ecs, "TASK_DEFINITION_FILE": expr("steps.render.outputs.task-definition-file")},
+            {
+                **ecs,
+                **stability,
+                "TASK_DEFINITION_FILE": expr("steps.render.outputs.task-definition-file"),
+            },
             id="deploy",
         ),
         run(
@@ -189,6 +201,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
             scripts.ROLLBACK,
             {
                 **ecs,
+                **stability,
                 "PREVIOUS_TASK_DEFINITION": expr("steps.render.outputs.previous-task-definition"),
             },
             id="rollback",

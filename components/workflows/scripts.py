@@ -252,8 +252,37 @@ with only the container's image changed and its tags kept (env: ECS_CLUSTER, ECS
 ECS_TASK_FAMILY, ECS_CONTAINER_NAME, IMAGE, SHAPE_TAG); outputs ``previous-task-definition``,
 ``task-definition-file`` and ``shape`` (the value of the ``SHAPE_TAG`` tag, empty when absent)."""
 
-DEPLOY_SERVICE = """\
+WAIT_STABLE = """\
+# Same test as the AWS CLI's services-stable waiter (one deployment, running == desired), but
+# polled every STABILITY_POLL_SECONDS and bounded by STABILITY_TIMEOUT_SECONDS.
+wait_stable() {
+  local deadline=$((SECONDS + STABILITY_TIMEOUT_SECONDS)) deployments running desired
+  while true; do
+    read -r deployments running desired < <(aws ecs describe-services \\
+      --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}" \\
+      --query 'services[0].[length(deployments), runningCount, desiredCount]' --output text)
+    if [[ "${deployments}" == "1" && "${running}" == "${desired}" ]]; then
+      return 0
+    fi
+    if (( SECONDS >= deadline )); then
+      echo "::error::${ECS_SERVICE} not stable after ${STABILITY_TIMEOUT_SECONDS}s" \\
+        "(${deployments} deployments, ${running}/${desired} running)"
+      return 1
+    fi
+    echo "Waiting for ${ECS_SERVICE}: ${deployments} deployments, ${running}/${desired} running"
+    sleep "${STABILITY_POLL_SECONDS}"
+  done
+}
+"""
+"""Shell function shared by the deploy and rollback steps (env: ECS_CLUSTER, ECS_SERVICE,
+STABILITY_POLL_SECONDS, STABILITY_TIMEOUT_SECONDS)."""
+
+DEPLOY_SERVICE = (
+    """\
 set -euo pipefail
+"""
+    + WAIT_STABLE
+    + """\
 arn=$(aws ecs register-task-definition --cli-input-json "file://${TASK_DEFINITION_FILE}" \\
   --query taskDefinition.taskDefinitionArn --output text)
 echo "task-definition=${arn}" >> "${GITHUB_OUTPUT}"
@@ -261,7 +290,7 @@ echo "Registered ${arn}"
 aws ecs update-service --cluster "${ECS_CLUSTER}" --service "${ECS_SERVICE}" \\
   --task-definition "${arn}" >/dev/null
 echo "Waiting for ${ECS_SERVICE} to become stable"
-aws ecs wait services-stable --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}"
+wait_stable
 # The deployment circuit breaker may have rolled the service back on its own.
 current=$(aws ecs describe-services --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}" \\
   --query 'services[0].taskDefinition' --output text)
@@ -270,8 +299,10 @@ if [[ "${current}" != "${arn}" ]]; then
   exit 1
 fi
 """
+)
 """Register the rendered task definition, point the service at it and wait until it is stable
-(env: ECS_CLUSTER, ECS_SERVICE, TASK_DEFINITION_FILE); outputs ``task-definition``."""
+(env: ECS_CLUSTER, ECS_SERVICE, TASK_DEFINITION_FILE, STABILITY_*); outputs
+``task-definition``."""
 
 HEALTH_CHECK = """\
 set -euo pipefail
@@ -322,15 +353,20 @@ echo "Recorded ${value} in ${IMAGE_CHANNEL_PARAMETER}"
 ``{"image", "taskDefinitionArn", "shape"}`` JSON, so the next ``pulumi up`` keeps it (env:
 IMAGE_CHANNEL_PARAMETER, IMAGE, TASK_DEFINITION_ARN, SHAPE, ECS_CLUSTER, ECS_SERVICE)."""
 
-ROLLBACK = """\
+ROLLBACK = (
+    """\
 set -euo pipefail
+"""
+    + WAIT_STABLE
+    + """\
 echo "::warning::Rolling ${ECS_SERVICE} back to ${PREVIOUS_TASK_DEFINITION}"
 aws ecs update-service --cluster "${ECS_CLUSTER}" --service "${ECS_SERVICE}" \\
   --task-definition "${PREVIOUS_TASK_DEFINITION}" >/dev/null
-aws ecs wait services-stable --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}"
+wait_stable
 echo "::error::Deploy failed; ${ECS_SERVICE} is back on ${PREVIOUS_TASK_DEFINITION}"
 exit 1
 """
+)
 """Put the service back on the task definition captured before the deploy, wait, and fail
 (env: ECS_CLUSTER, ECS_SERVICE, PREVIOUS_TASK_DEFINITION)."""
 

@@ -274,6 +274,9 @@ def run_step(w: World, step_id: str, **overrides: str) -> subprocess.CompletedPr
     if w.extra_path:
         env["PATH"] = w.extra_path + os.pathsep + env["PATH"]
     env.update({k: _resolve(str(v), w) for k, v in step.get("env", {}).items()})
+    if "STABILITY_POLL_SECONDS" in env:
+        # moto settles at once; the rendered 15 s interval would only make the tests slow.
+        env["STABILITY_POLL_SECONDS"] = "1"
     env.update(overrides)
     result = subprocess.run(
         [tool("bash"), "-c", step["run"]],

@@ -421,3 +421,17 @@ def test_public_api_is_pinned() -> None:
         "render_workflow_files",
         "workflow_data",
     ]
+
+
+def test_rollouts_are_polled_with_a_bounded_wait() -> None:
+    from components.workflows import deploy, scripts
+    from components.workflows.spec import WorkflowSpec
+
+    spec = WorkflowSpec(repository="acme-corp/storefront")
+    steps = {s.get("id"): s for s in deploy._steps(spec, "prod")}
+    for step_id in ("deploy", "rollback"):
+        env = steps[step_id]["env"]
+        assert env["STABILITY_POLL_SECONDS"] == "15"
+        assert env["STABILITY_TIMEOUT_SECONDS"] == str(spec.deploy_timeout_minutes * 30)
+        assert "wait_stable" in steps[step_id]["run"]
+    assert "aws ecs wait" not in scripts.DEPLOY_SERVICE + scripts.ROLLBACK
