@@ -1,0 +1,155 @@
+"""bootstrap/: the state bucket and secrets key, run offline through its real entry point."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pulumi.runtime import settings as runtime_settings
+
+from infra.offline import ACCOUNT_ID, ROOT, Recording, run_program
+
+BOOTSTRAP = ROOT / "bootstrap"
+MAIN = BOOTSTRAP / "__main__.py"
+BUCKET = "aws:s3/bucket:Bucket"
+
+
+def run_bootstrap(extra: Mapping[str, str] | None = None) -> Recording:
+    """Run bootstrap/__main__.py as the Pulumi CLI does (run_name ``__main__``)."""
+
+    def program() -> Mapping[str, Any]:
+        runpy.run_path(str(MAIN), run_name="__main__")
+        stack = runtime_settings.get_root_resource()
+        assert stack is not None
+        return dict(stack.outputs)  # type: ignore[attr-defined]
+
+    config = {"aws:region": "eu-west-1", **(extra or {})}
+    return run_program("bootstrap", config, (), program)
+
+
+@pytest.fixture(scope="module")
+def recording() -> Recording:
+    return run_bootstrap()
+
+
+def test_the_project_file_runs_this_program_with_the_shared_virtualenv() -> None:
+    project = yaml.safe_load((BOOTSTRAP / "Pulumi.yaml").read_text())
+    assert project["name"] == "slipway-bootstrap"
+    assert project["runtime"]["name"] == "python"
+    assert project["runtime"]["options"]["virtualenv"] == "../.venv"
+    assert (BOOTSTRAP / project["main"]).resolve() == MAIN.resolve()
+    assert set(project["config"]) == {"stateBucketName", "noncurrentVersionDays"}
+
+
+def test_the_bucket_is_named_after_account_and_region_protected_and_retained(
+    recording: Recording,
+) -> None:
+    bucket = recording.one(BUCKET, "state")
+    assert bucket.inputs["bucket"] == f"slipway-pulumi-state-{ACCOUNT_ID}-eu-west-1"
+    assert bucket.inputs["forceDestroy"] is False
+    assert bucket.protect
+    assert bucket.retain_on_delete
+
+
+def test_the_bucket_is_versioned_private_and_owner_enforced(recording: Recording) -> None:
+    versioning = recording.one("aws:s3/bucketVersioning:BucketVersioning")
+    assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+    block = recording.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    for flag in (
+        "blockPublicAcls",
+        "blockPublicPolicy",
+        "ignorePublicAcls",
+        "restrictPublicBuckets",
+    ):
+        assert block.inputs[flag] is True, flag
+    ownership = recording.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    bucket = recording.one(BUCKET, "state")
+    for part in (versioning, block, ownership):
+        assert part.inputs["bucket"] == bucket.inputs["bucket"]
+
+
+def test_the_bucket_is_encrypted_with_the_rotating_key(recording: Recording) -> None:
+    key = recording.one("aws:kms/key:Key", "state-key")
+    assert key.inputs["enableKeyRotation"] is True
+    assert key.inputs["multiRegion"] is True
+    assert key.inputs["deletionWindowInDays"] == 30
+    assert key.protect
+    assert key.retain_on_delete
+    (rule,) = recording.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    ).inputs["rules"]
+    default = rule["applyServerSideEncryptionByDefault"]
+    assert default["sseAlgorithm"] == "aws:kms"
+    assert default["kmsMasterKeyId"].startswith(f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/")
+    assert rule["bucketKeyEnabled"] is True
+
+
+def test_the_key_policy_delegates_to_iam_of_this_account_only(recording: Recording) -> None:
+    policy = recording.one("aws:kms/key:Key", "state-key").json_input("policy")
+    (statement,) = policy["Statement"]
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}
+    assert statement["Effect"] == "Allow"
+    alias = recording.one("aws:kms/alias:Alias")
+    assert alias.inputs["name"] == "alias/slipway-pulumi-secrets"
+
+
+def test_the_bucket_refuses_requests_without_tls(recording: Recording) -> None:
+    policy = json.loads(recording.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert statement["Action"] == "s3:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    bucket_arn = f"arn:aws:s3:::slipway-pulumi-state-{ACCOUNT_ID}-eu-west-1"
+    assert statement["Resource"] == [bucket_arn, f"{bucket_arn}/*"]
+
+
+def test_old_state_versions_expire(recording: Recording) -> None:
+    (rule,) = recording.one(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    ).inputs["rules"]
+    assert rule["status"] == "Enabled"
+    assert rule["noncurrentVersionExpiration"]["noncurrentDays"] == 90
+    assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
+    assert "expiration" not in rule  # current state files never expire
+
+
+def test_the_outputs_are_the_login_and_secrets_provider_strings(recording: Recording) -> None:
+    bucket = f"slipway-pulumi-state-{ACCOUNT_ID}-eu-west-1"
+    assert recording.outputs["loginUrl"] == f"s3://{bucket}?region=eu-west-1&awssdk=v2"
+    assert recording.outputs["secretsProvider"] == (
+        "awskms://alias/slipway-pulumi-secrets?region=eu-west-1"
+    )
+    assert recording.outputs["stateBucketName"] == bucket
+
+
+def test_settings_override_the_name_and_retention() -> None:
+    recording = run_bootstrap(
+        {
+            "slipway-bootstrap:stateBucketName": "acme-pulumi-state",
+            "slipway-bootstrap:noncurrentVersionDays": "30",
+        }
+    )
+    assert recording.one(BUCKET).inputs["bucket"] == "acme-pulumi-state"
+    (rule,) = recording.one(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    ).inputs["rules"]
+    assert rule["noncurrentVersionExpiration"]["noncurrentDays"] == 30
+
+
+def test_a_bad_bucket_name_stops_before_anything_is_created() -> None:
+    with pytest.raises(ValueError, match="stateBucketName") as error:
+        run_bootstrap({"slipway-bootstrap:stateBucketName": "Bad_Name"})
+    assert error.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_the_readme_shows_the_commands_the_outputs_feed() -> None:
+    text = Path(BOOTSTRAP / "README.md").read_text()
+    for needle in ('pulumi login "file://', "pulumi stack output loginUrl", "--secrets-provider"):
+        assert needle in text, needle
