@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 UV_VERSION := 0.13.8
-export PYTHONDONTWRITEBYTECODE := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help plan test lint typecheck format pytest docs bench clean
@@ -38,13 +37,16 @@ plan: $(VENV)/.runtime ## Preview dev, staging and prod offline (no cloud accoun
 
 test: lint pytest ## Everything CI runs: lint, type checks and the test suite
 
-lint: $(VENV)/.dev ## ruff (lint and format check) and mypy (strict on components/ and infra/)
+lint: $(VENV)/.dev ## ruff (lint and format check) and mypy (strict on components/, infra/, policy/)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict bootstrap/__main__.py
+	$(VENV)/bin/mypy --strict examples/another_stack/__main__.py
 
+# Two workers: the suite is CPU-bound and these machines have two cores.
 pytest: $(VENV)/.dev
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 format: $(VENV)/.dev ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -54,7 +56,7 @@ docs: $(VENV)/.runtime ## Regenerate docs/configuration.md and the config block 
 	$(PY) -m infra.docgen --write
 
 bench: $(VENV)/.dev ## Measure the offline plan against the SDK floor
-	$(PY) -m tests.bench
+	$(PY) -m bench
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

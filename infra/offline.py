@@ -29,7 +29,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 
-from infra.settings import NAMESPACE
+from infra.settings import NAMESPACE, StackSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 """The project directory (where Pulumi.yaml lives)."""
@@ -547,6 +547,18 @@ def load_stack_config(stack: str, root: Path = ROOT) -> tuple[StackConfig, list[
         else:
             config[config_key] = _as_config_string(value)
     return config, secret_keys
+
+
+def stack_settings(stack: str, root: Path = ROOT) -> StackSettings:
+    """The validated settings of ``stack``, read from its stack file without running it."""
+    from infra.settings import parse_settings
+
+    config, secret_keys = load_stack_config(stack, root)
+    prefix = f"{NAMESPACE}:"
+    raw = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
+    secret = {k[len(prefix) :] for k in secret_keys if k.startswith(prefix)}
+    settings, _ = parse_settings(raw, secret, stack, config.get("aws:region"))
+    return settings
 
 
 # --------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from components.errors import ConfigError
-from infra.offline import STACKS, RecordedResource, Recording, run_stack
+from infra.offline import STACKS, RecordedResource, Recording, run_stack, stack_settings
 from policy.rules import ResourceView, evaluate
 
 HIDDEN_INPUTS = frozenset({"tags", "tagsAll", "__defaults"})
@@ -208,9 +208,11 @@ def to_json(recordings: Sequence[Recording]) -> dict[str, Any]:
 
 
 def generated_files(recording: Recording) -> dict[str, str]:
-    """Files the stack generates for other repositories (path to content)."""
-    files = recording.outputs.get("generatedFiles")
-    return dict(files) if isinstance(files, dict) else {}
+    """Files the stack delivers into the application repository (path to content), rendered
+    by the same function the stack's WorkflowSet uses."""
+    from infra.stack import generated_files as render
+
+    return render(stack_settings(recording.stack))
 
 
 def write_out(directory: Path, recordings: Iterable[Recording]) -> list[Path]:

@@ -51,6 +51,10 @@ DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[
 LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 TEAM_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 GLOB = re.compile(r"^[A-Za-z0-9._/*?\[\]{}!,+-]+$")
+BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+KEY_ARN = re.compile(
+    r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/[0-9a-f-]{36}|alias/[A-Za-z0-9/_-]+)$"
+)
 GHCR_IMAGE = re.compile(r"^ghcr\.io/[a-z0-9-]+/[a-z0-9._/-]+$")
 IMAGE_REFERENCE = re.compile(
     r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$"
@@ -119,6 +123,15 @@ def _cidrs(value: list[str]) -> list[str]:
             ipaddress.IPv4Network(item, strict=True)
         except ValueError as error:
             raise ValueError(f"IPv4 networks in CIDR notation; {item!r}: {error}") from None
+    return value
+
+
+def _environment_names(value: list[str]) -> list[str]:
+    bad = [v for v in value if not NAME.match(v) or v == "all"]
+    if not value or bad or len(set(value)) != len(value):
+        raise ValueError(
+            f"one or more distinct environment names (lower case, not 'all'); not {bad or value}"
+        )
     return value
 
 
@@ -622,6 +635,39 @@ class StackSettings(BaseModel):
         default=False,
         description="Commit the generated workflow files straight to the default branch "
         "instead of opening a pull request (owner stack). Branch protection usually refuses it.",
+    )
+
+    # --- generated workflows (owner stack) ----------------------------------------------------
+    workflow_environments: Annotated[list[str], AfterValidator(_environment_names)] = Field(
+        default_factory=lambda: ["dev", "staging", "prod"],
+        description="GitHub environments the generated deploy workflow walks through, in "
+        "order (owner stack). Each needs its own stack.",
+    )
+    npm_publish: Literal["trusted", "token", "none"] = Field(
+        default="trusted",
+        description="How the release workflow publishes to npm: trusted publishing (OIDC, "
+        "provenance), an `NPM_TOKEN` secret in the `npm` environment, or not at all.",
+    )
+    changesets_cli_major: int = Field(
+        default=3,
+        ge=2,
+        le=3,
+        description="Major version of @changesets/cli the application uses; the release "
+        "workflow picks the changesets/action major that matches it.",
+    )
+
+    # --- this repository's own CI -------------------------------------------------------------
+    state_bucket_arn: Annotated[
+        str | None, _optional(BUCKET_ARN, "an S3 bucket ARN (arn:aws:s3:::<bucket>)")
+    ] = Field(
+        default=None,
+        description="Bucket of the self-managed Pulumi state (bootstrap/): the preview role "
+        "may read it.",
+    )
+    state_key_arn: Annotated[str | None, _optional(KEY_ARN, "a KMS key or alias ARN")] = Field(
+        default=None,
+        description="KMS key of Pulumi's secrets provider (bootstrap/): the preview and apply "
+        "roles may use it.",
     )
 
     # --- derived values -----------------------------------------------------------------------

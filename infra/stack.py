@@ -39,12 +39,15 @@ from components.backup import (
 from components.cluster import ContainerInsights
 from components.contract import EnvironmentSecret, EnvironmentVariable
 from components.deployment_environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from components.errors import ConfigError, invalid
 from components.fargate_service import FargateService, FargateServiceArgs
 from components.github_oidc import DeployRoleArgs, GithubOidc, GithubOidcArgs
 from components.logs import logs_service_principal
 from components.monitoring import ServiceMonitoring, ServiceMonitoringArgs, thresholds_for
 from components.network import NatStrategy, Network, NetworkArgs
 from components.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
+from components.workflow_set import WorkflowSet, WorkflowSetArgs
+from components.workflows import NpmPublishMode, WorkflowSpec, render_workflow_files
 from infra.settings import Profile, StackSecrets, StackSettings, app_secret_key, load_settings
 
 OIDC_HOST = "token.actions.githubusercontent.com"
@@ -93,6 +96,16 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
     the application repository's workflows read them.
     """
     region = pulumi.Config("aws").require("region")
+    owner = pulumi.Config("github").get("owner")
+    if owner is not None and owner.lower() != settings.repository_owner.lower():
+        raise ConfigError(
+            invalid(
+                "github:owner",
+                owner,
+                f"the owner of slipway:githubRepository ({settings.repository_owner}): the GitHub "
+                "provider writes the environment and files there",
+            )
+        )
     prefix = settings.resource_prefix
     protect = settings.protect_stateful
     tags = settings.tags
@@ -374,6 +387,8 @@ def _github(
             ),
             infrastructure_repository=infra,
             infrastructure_environments=(f"infra-{settings.env}",) if infra else (),
+            state_bucket_arn=settings.state_bucket_arn,
+            state_key_arn=settings.state_key_arn,
             protect=settings.protect_stateful,
             tags=settings.tags,
         ),
@@ -435,7 +450,19 @@ def _github(
     }
     if oidc.preview_role_arn is not None:
         outputs["infraPreviewRoleArn"] = oidc.preview_role_arn
+    if oidc.apply_role_arn is not None:
+        outputs["infraApplyRoleArn"] = oidc.apply_role_arn
     if settings.owns_repository_resources:
+        workflows = WorkflowSet(
+            "workflows",
+            WorkflowSetArgs(
+                repository=settings.github_repository,
+                spec=workflow_spec(settings),
+                direct_commit=settings.workflows_direct_commit,
+            ),
+        )
+        outputs["workflowsContentSha"] = workflows.content_sha
+        outputs["workflowsPullRequest"] = workflows.pull_request_number
         RepositoryGuardrails(
             "repository",
             RepositoryGuardrailsArgs(
@@ -445,6 +472,26 @@ def _github(
             ),
         )
     return outputs
+
+
+def workflow_spec(settings: StackSettings) -> WorkflowSpec:
+    """What the application repository's generated files are rendered from. Identical for
+    every stack with the same settings, so whichever stack owns the files renders the same."""
+    return WorkflowSpec(
+        repository=settings.github_repository,
+        environments=tuple(settings.workflow_environments),
+        changesets_cli_major=settings.changesets_cli_major,
+        npm_publish=NpmPublishMode(settings.npm_publish),
+        container_port=settings.container_port,
+        health_check_path=settings.health_check_path,
+    )
+
+
+def generated_files(settings: StackSettings) -> dict[str, str]:
+    """The files this stack delivers into the application repository (path to content)."""
+    if not settings.owns_repository_resources:
+        return {}
+    return render_workflow_files(workflow_spec(settings))
 
 
 def main() -> None:

@@ -7,10 +7,12 @@ import runpy
 from pathlib import Path
 
 import pulumi
+import pytest
 import yaml
 from pulumi.runtime import settings as runtime_settings
 
 from components.contract import EnvironmentVariable
+from components.errors import ConfigError
 from infra.offline import (
     ACCOUNT_ID,
     ROOT,
@@ -20,6 +22,7 @@ from infra.offline import (
     Recording,
     load_stack_config,
     run_stack,
+    stack_settings,
 )
 from infra.plan import policy_violations
 from infra.stack import image_channel_prefix
@@ -33,10 +36,10 @@ OUTPUTS = {
     "executionRoleArn", "loadBalancerDnsName", "environmentUrl", "logGroupName",
     "imageChannelParameter", "secretArns", "alertTopicArn", "dashboardName", "backupVaultName",
     "backupPlanId", "backupCopyVaultArn", "dataBucketName", "githubEnvironment",
-    "deployRoleArn", "githubOidcProviderArn", "infraPreviewRoleArn",
+    "deployRoleArn", "githubOidcProviderArn", "infraPreviewRoleArn", "infraApplyRoleArn",
 }  # fmt: skip
 """Every stack's outputs (docs/outputs.md); the owner of account resources adds the trail's."""
-OWNER_OUTPUTS = {"auditTrailArn", "auditBucketName"}
+OWNER_OUTPUTS = {"auditTrailArn", "auditBucketName", "workflowsContentSha", "workflowsPullRequest"}
 LISTENER = "aws:lb/listener:Listener"
 SERVICE = "aws:ecs/service:Service"
 
@@ -138,7 +141,7 @@ def test_stack_file_settings_are_all_known(stack: Recording) -> None:
     aliases = {info.alias for info in StackSettings.model_fields.values()}
     for key in config:
         namespace, name = key.split(":", 1)
-        assert namespace in ("aws", "slipway"), key
+        assert namespace in ("aws", "github", "slipway"), key
         if namespace == "slipway":
             assert name in aliases, key
 
@@ -294,12 +297,7 @@ def test_a_ci_deploy_survives_pulumi_up() -> None:
 
 
 def image_channel_prefix_for(stack: str) -> str:
-    from infra.settings import parse_settings
-
-    config, _ = load_stack_config(stack)
-    raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("slipway:")}
-    settings, _ = parse_settings(raw, set(), stack, config["aws:region"])
-    return image_channel_prefix(settings)
+    return image_channel_prefix(stack_settings(stack))
 
 
 def test_the_entry_point_pulumi_runs_exports_the_outputs() -> None:
@@ -329,3 +327,28 @@ def test_an_application_secret_value_from_config_stays_secret() -> None:
     secrets = {r.inputs["name"] for r in recording.of_type("aws:secretsmanager/secret:Secret")}
     assert secrets == {"storefront/staging/DATABASE_URL", "storefront/staging/SESSION_SECRET"}
     assert not any(value in warning for warning in recording.warnings)
+
+
+def test_the_github_owner_must_own_the_repository() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_stack("dev", overrides={"github:owner": "someone-else"})
+    assert "github:owner: got 'someone-else'; the owner of slipway:githubRepository" in str(
+        caught.value
+    )
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_the_owner_stack_delivers_the_rendered_workflows_as_a_pull_request() -> None:
+    from components.workflows import render_workflow_files
+    from infra.stack import workflow_spec
+
+    prod = recorded("prod")
+    files = {
+        r.inputs["file"]: r.inputs["content"]
+        for r in prod.of_type("github:index/repositoryFile:RepositoryFile")
+        if r.parent_type == "slipway:index:WorkflowSet"
+    }
+    assert files == render_workflow_files(workflow_spec(stack_settings("prod")))
+    assert prod.of_type("github:index/repositoryPullRequest:RepositoryPullRequest")
+    for stack in ("dev", "staging"):
+        assert not recorded(stack).of_type("github:index/repositoryFile:RepositoryFile")
