@@ -18,6 +18,7 @@ from components.image_channel import ImageChannel, ImageChannelArgs
 from components.monitoring import AlarmThresholds, ServiceMonitoring, ServiceMonitoringArgs
 from components.network import NatStrategy, Network, NetworkArgs
 from components.registry import ContainerRegistry, ContainerRegistryArgs
+from components.registry_replication import RegistryReplication, RegistryReplicationArgs
 from components.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
 from components.secret_store import SecretSpec, SecretStore, SecretStoreArgs
 
@@ -54,6 +55,8 @@ __all__ = [
     "NatStrategy",
     "Network",
     "NetworkArgs",
+    "RegistryReplication",
+    "RegistryReplicationArgs",
     "RepositoryGuardrails",
     "RepositoryGuardrailsArgs",
     "SecretSpec",

@@ -68,6 +68,9 @@ ContainerSecretSource = str | tuple[str, str]
 """A secret's name, or ``(name, json_key)`` to read one key of a JSON secret."""
 
 
+REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
+
+
 @dataclass(frozen=True)
 class SecretSpec:
     """One secret of the store."""
@@ -98,6 +101,10 @@ class SecretStoreArgs:
     recovery_window_days: int = 30
     """Days a deleted secret can still be restored: 0 (deleted at once) or 7 to 30.
     Default: 30, the longest."""
+    replica_regions: Sequence[str] = ()
+    """Regions every secret is replicated to (disaster recovery). A replica is encrypted with
+    that region's ``aws/secretsmanager`` key: the store's key lives in one region only.
+    Default: none."""
     protect: bool = False
     """Protect the secrets and the key, and retain them if they leave the program. On in prod."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -106,6 +113,13 @@ class SecretStoreArgs:
     def __post_init__(self) -> None:
         problems: list[str] = []
         name = "SecretStoreArgs."
+        bad_regions = [r for r in self.replica_regions if not REGION.match(r)]
+        if bad_regions or len(set(self.replica_regions)) != len(self.replica_regions):
+            problems.append(
+                invalid(
+                    name + "replica_regions", list(self.replica_regions), "distinct AWS regions"
+                )
+            )
         if not (isinstance(self.name_prefix, str) and SECRET_NAME_CHARS.match(self.name_prefix)):
             problems.append(
                 invalid(
@@ -257,6 +271,11 @@ class SecretStore(pulumi.ComponentResource):
                 description=spec.description or None,
                 kms_key_id=kms_key_arn,
                 recovery_window_in_days=args.recovery_window_days,
+                replicas=[
+                    aws.secretsmanager.SecretReplicaArgs(region=region)
+                    for region in args.replica_regions
+                ]
+                or None,
                 tags=dict(args.tags),
                 opts=stateful,
             )

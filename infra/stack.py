@@ -45,6 +45,7 @@ from components.github_oidc import DeployRoleArgs, GithubOidc, GithubOidcArgs
 from components.logs import logs_service_principal
 from components.monitoring import ServiceMonitoring, ServiceMonitoringArgs, thresholds_for
 from components.network import NatStrategy, Network, NetworkArgs
+from components.registry_replication import RegistryReplication, RegistryReplicationArgs
 from components.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
 from components.workflow_set import WorkflowSet, WorkflowSetArgs
 from components.workflows import NpmPublishMode, WorkflowSpec, render_workflow_files
@@ -162,6 +163,12 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
         ),
     )
 
+    # prod keeps copies of its secrets and images in the backup copy region (disaster recovery).
+    dr_regions = (
+        (settings.backup_copy_region,)
+        if settings.is_prod and settings.backup_copy_region is not None
+        else ()
+    )
     specs = [
         SecretSpec(
             name=secret_name(variable),
@@ -190,6 +197,7 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
             secrets=tuple(specs),
             key_deletion_window_days=settings.kms_deletion_window_days,
             recovery_window_days=settings.by_profile("secrets_recovery_window_days"),
+            replica_regions=dr_regions,
             protect=protect,
             tags=tags,
         ),
@@ -361,8 +369,20 @@ def _account_resources(settings: StackSettings, region: str) -> dict[str, Any]:
             tags=settings.tags,
         ),
     )
-    del region
-    return {"auditTrailArn": trail.trail_arn, "auditBucketName": trail.bucket_name}
+    outputs: dict[str, Any] = {
+        "auditTrailArn": trail.trail_arn,
+        "auditBucketName": trail.bucket_name,
+    }
+    if settings.backup_copy_region is not None:
+        RegistryReplication(
+            "registry-replication",
+            RegistryReplicationArgs(
+                destination_region=settings.backup_copy_region,
+                repository_prefixes=(f"{settings.app}/",),
+                source_region=region,
+            ),
+        )
+    return outputs
 
 
 def _github(

@@ -37,6 +37,8 @@ PUBLIC = [
     "NatStrategy",
     "Network",
     "NetworkArgs",
+    "RegistryReplication",
+    "RegistryReplicationArgs",
     "RepositoryGuardrails",
     "RepositoryGuardrailsArgs",
     "SecretSpec",

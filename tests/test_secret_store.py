@@ -421,3 +421,29 @@ def test_environment_secrets_map_variables_to_value_from() -> None:
         "DATABASE_URL": arns["database-url"],
         "GHCR_PASSWORD": f"{arns['ghcr-pull']}:password::",
     }
+
+
+def test_replicas_are_kept_in_the_listed_regions(run_component: Any) -> None:
+    def program() -> dict[str, Any]:
+        SecretStore(
+            "dr",
+            SecretStoreArgs(
+                name_prefix="shop/prod/",
+                secrets=(SecretSpec("DATABASE_URL"),),
+                replica_regions=("eu-central-1",),
+            ),
+        )
+        return {}
+
+    (secret,) = run_component(program).of_type("aws:secretsmanager/secret:Secret")
+    assert secret.inputs["replicas"] == [{"region": "eu-central-1"}]
+
+
+@pytest.mark.parametrize("regions", [("Frankfurt",), ("eu-central-1", "eu-central-1")])
+def test_bad_replica_regions_are_refused(run_component: Any, regions: tuple[str, ...]) -> None:
+    def program() -> dict[str, Any]:
+        SecretStore("dr", SecretStoreArgs(name_prefix="shop/prod/", replica_regions=regions))
+        return {}
+
+    with pytest.raises(ConfigError, match=r"SecretStoreArgs\.replica_regions"):
+        run_component(program)

@@ -352,3 +352,20 @@ def test_the_owner_stack_delivers_the_rendered_workflows_as_a_pull_request() -> 
     assert prod.of_type("github:index/repositoryPullRequest:RepositoryPullRequest")
     for stack in ("dev", "staging"):
         assert not recorded(stack).of_type("github:index/repositoryFile:RepositoryFile")
+
+
+def test_prod_keeps_images_and_secrets_in_the_copy_region() -> None:
+    prod = recorded("prod")
+    (configuration,) = prod.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration")
+    (rule,) = configuration.inputs["replicationConfiguration"]["rules"]
+    assert [d["region"] for d in rule["destinations"]] == ["eu-central-1"]
+    assert rule["repositoryFilters"] == [{"filter": "storefront/", "filterType": "PREFIX_MATCH"}]
+    for secret in prod.of_type("aws:secretsmanager/secret:Secret"):
+        assert secret.inputs["replicas"] == [{"region": "eu-central-1"}], secret.name
+    for stack in ("dev", "staging"):
+        recording = recorded(stack)
+        assert not recording.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration")
+        assert all(
+            not s.inputs.get("replicas")
+            for s in recording.of_type("aws:secretsmanager/secret:Secret")
+        )
