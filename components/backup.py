@@ -29,6 +29,8 @@ import pulumi_aws as aws
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
+from components.patterns import KMS_KEY_OR_ALIAS_ARN as KMS_KEY_ARN
+from components.patterns import REGION
 
 BACKUP_SERVICE_PRINCIPAL = "backup.amazonaws.com"
 BACKUP_POLICY = "service-role/AWSBackupServiceRolePolicyForBackup"
@@ -61,10 +63,8 @@ PREFIX_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 MAX_PREFIX_LENGTH = 50 - len(VAULT_SUFFIX)
 """Vault names are at most 50 characters; the longest suffix is ``-vault``."""
 RULE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,50}$")
-REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}$")
-KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key|alias)/.+$")
 RESOURCE_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$")
 TAG_PART = re.compile(r"^[\w .:/=+@-]{1,128}$")
 

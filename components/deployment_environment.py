@@ -25,7 +25,8 @@ import pulumi_github as github
 
 from components.contract import EnvironmentSecret, EnvironmentVariable
 from components.errors import ConfigError, invalid
-from components.github_oidc import ENVIRONMENT_NAME, REPOSITORY_SLUG
+from components.github_oidc import ENVIRONMENT_NAME
+from components.patterns import REPOSITORY_SLUG, TEAM_SLUG
 
 MAX_REVIEWERS = 6
 """GitHub accepts up to six reviewers per environment, users and teams together."""
@@ -34,7 +35,6 @@ DEFAULT_BRANCH_PATTERNS = ("main",)
 MAX_WAIT_TIMER_MINUTES = 43200
 """30 days, GitHub's limit."""
 USER_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
-TEAM_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?$")
 PATTERN_FORBIDDEN = re.compile(r"[\s:~^\\]|\.\.|@\{|//")
 """Never in a git ref name, so never in a pattern that should match one."""
 

@@ -44,6 +44,7 @@ from components.image_channel import (
     shape_of,
 )
 from components.logs import CLOUDWATCH_RETENTION_DAYS, RETENTION_ALLOWED, log_group
+from components.patterns import ACM_CERTIFICATE_ARN, KMS_KEY_ARN
 from components.registry import PULL_ACTIONS
 
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
@@ -90,9 +91,7 @@ SECRET_ARN = re.compile(
     r"(?::[^:]*:[^:]*:[^:]*)?$"
 )
 """A Secrets Manager secret ARN, optionally with ECS's ``:json-key:version-stage:version-id``."""
-KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(?:mrk-)?[0-9a-f-]{32,36}$")
 ECR_REPOSITORY_ARN = re.compile(r"^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository/[a-z0-9._/-]+$")
-ACM_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$")
 SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")

@@ -26,6 +26,8 @@ import pulumi_aws as aws
 
 from components.errors import ConfigError, invalid, require
 from components.iam import Statement, allow, policy_document
+from components.patterns import KMS_KEY_OR_ALIAS_ARN as KMS_KEY_ARN
+from components.patterns import REPOSITORY_SLUG
 from components.registry import PUSH_ACTIONS
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -63,11 +65,6 @@ PREVIEW_DENIED_DATA_READS = (
 contents, secret values). Object reads in S3 are denied separately, except for the state bucket."""
 S3_OBJECT_READS = ("s3:GetObject", "s3:GetObjectVersion")
 
-REPOSITORY_SLUG = re.compile(
-    r"^(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})/"
-    r"(?P<name>(?!\.{1,2}$)[A-Za-z0-9._-]{1,100})$"
-)
-"""``owner/name`` as GitHub allows them; no wildcard can slip into an OIDC subject."""
 ENVIRONMENT_NAME = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
 """GitHub environment names Slipway accepts: no ``*``, ``?``, ``:`` or ``/``, so the name is
 literal inside ``repo:<owner>/<repo>:environment:<name>``."""
@@ -81,7 +78,6 @@ ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 ECR_REPOSITORY_ARN = re.compile(r"^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository/.+$")
 ECS_SERVICE_ARN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/[^/]+/[^/]+$")
 SSM_PARAMETER_ARN = re.compile(r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/.+$")
-KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]+$")
 S3_BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9.-]{3,63}$")
 
 

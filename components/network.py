@@ -14,6 +14,7 @@ import pulumi_aws as aws
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document
 from components.logs import check_retention, log_group
+from components.patterns import KMS_KEY_ARN
 
 MAX_AZ_COUNT = 3
 """The subnet layout keeps room for this many availability zones."""
@@ -52,7 +53,6 @@ ANYWHERE_IPV4 = "0.0.0.0/0"
 RFC1918 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 NAME_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
-KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 
 
 class NatStrategy(StrEnum):

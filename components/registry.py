@@ -13,11 +13,11 @@ import pulumi_aws as aws
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
+from components.patterns import ACCOUNT_ID
 
 REPOSITORY_NAME = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 """ECR's own rule for repository names (lower case, '/' separates namespaces)."""
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9._*-]{1,128}$")
-ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 PULL_ACTIONS = (
     "ecr:BatchCheckLayerAvailability",

@@ -17,13 +17,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components.errors import ConfigError, invalid
+from components.patterns import REGION
 
 _Configuration = aws.ecr.ReplicationConfigurationReplicationConfigurationArgs
 _Rule = aws.ecr.ReplicationConfigurationReplicationConfigurationRuleArgs
 _Destination = aws.ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArgs
 _Filter = aws.ecr.ReplicationConfigurationReplicationConfigurationRuleRepositoryFilterArgs
 
-REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
 PREFIX = re.compile(r"^[a-z0-9][a-z0-9._/-]{0,255}$")
 
 

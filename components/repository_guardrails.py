@@ -22,7 +22,7 @@ import pulumi
 import pulumi_github as github
 
 from components.errors import ConfigError, invalid
-from components.github_oidc import REPOSITORY_SLUG
+from components.patterns import REPOSITORY_SLUG
 from components.workflows.docker import PLATFORMS
 
 GITHUB_ACTIONS_APP_ID = 15368

@@ -52,6 +52,7 @@ import pulumi_aws as aws
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
+from components.patterns import REGION
 
 SECRET_NAME_CHARS = re.compile(r"^[A-Za-z0-9/_+=.@-]*$")
 """The characters Secrets Manager allows in a secret name."""
@@ -66,9 +67,6 @@ READ_ACTIONS = ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"
 
 ContainerSecretSource = str | tuple[str, str]
 """A secret's name, or ``(name, json_key)`` to read one key of a JSON secret."""
-
-
-REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
 
 
 @dataclass(frozen=True)

@@ -29,32 +29,23 @@ from pydantic.fields import FieldInfo
 
 from components.errors import ConfigError, invalid
 from components.logs import CLOUDWATCH_RETENTION_DAYS
+from components.patterns import ACCOUNT_ID, REGION, REPOSITORY_SLUG, TEAM_SLUG
+from components.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
+from components.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
 
 NAMESPACE = "slipway"
 
 
-REPOSITORY_SLUG = re.compile(
-    r"^(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})/"
-    r"(?P<name>(?!\.{1,2}$)[A-Za-z0-9._-]{1,100})$"
-)
-"""``owner/name`` as GitHub allows them: owner without leading, trailing or double hyphens."""
 NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,22}[a-z0-9])?$")
-ACCOUNT_ID = re.compile(r"^\d{12}$")
 ECR_TAG_PATTERN = re.compile(r"^[A-Za-z0-9._*-]{1,128}$")
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
 HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
-CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]{3,128}$")
-REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
-TEAM_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 GLOB = re.compile(r"^[A-Za-z0-9._/*?\[\]{}!,+-]+$")
 BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-KEY_ARN = re.compile(
-    r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/[0-9a-f-]{36}|alias/[A-Za-z0-9/_-]+)$"
-)
 GHCR_IMAGE = re.compile(r"^ghcr\.io/[a-z0-9-]+/[a-z0-9._/-]+$")
 IMAGE_REFERENCE = re.compile(
     r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$"
