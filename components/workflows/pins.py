@@ -88,6 +88,7 @@ UPLOAD_SARIF = ActionPin(
 SLACK = ActionPin(
     "slackapi/slack-github-action", "v4.0.0", "dcb1066f776dd043e64d0e8ba94ca15cc7e1875d"
 )
+PULUMI = ActionPin("pulumi/actions", "v7.0.0", "8e5e406f4007fca908480587cb9893c07090f58d")
 
 ALL_PINS: tuple[ActionPin, ...] = (
     CHECKOUT,
@@ -106,6 +107,7 @@ ALL_PINS: tuple[ActionPin, ...] = (
     TRIVY,
     UPLOAD_SARIF,
     SLACK,
+    PULUMI,
 )
 """Every pin the generator may emit; a test checks each rendered ``uses:`` against this."""
 

@@ -1,0 +1,318 @@
+"""The pipeline of Slipway's own repository: linted, committed as rendered, and its properties."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.errors import ConfigError
+from components.workflows import ALL_PINS, load_yaml
+from components.workflows.infra_pipeline import (
+    DEPENDABOT_PATH,
+    INFRA_WORKFLOW_PATH,
+    PLAN_DIR,
+    REPOSITORY_ROOT,
+    SLIPWAY_PIPELINE,
+    InfraPipelineSpec,
+    infra_workflow,
+    main,
+    render_infra_files,
+    stale_files,
+)
+from components.workflows.pins import CONFIGURE_AWS, PULUMI
+from tests.workflows.conftest import tool, write_repository
+from tests.workflows.test_lint import _run
+
+SPEC = SLIPWAY_PIPELINE
+USES_LINE = re.compile(r"^\s*(?:- )?uses: (\S+)(.*)$")
+PREVIEW_ROLE = "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
+APPLY_ROLE = "${{ vars.AWS_INFRA_ROLE_ARN }}"
+SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[str, str]:
+    return render_infra_files(SPEC)
+
+
+@pytest.fixture(scope="module")
+def workflow(files: dict[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = load_yaml(files[INFRA_WORKFLOW_PATH])
+    return data
+
+
+@pytest.fixture(scope="module")
+def repo(files: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_repository(tmp_path_factory.mktemp("infra-repo"), files)
+
+
+def _step(job: dict[str, Any], pin_action: str) -> dict[str, Any]:
+    found = [s for s in job["steps"] if str(s.get("uses", "")).startswith(f"{pin_action}@")]
+    assert len(found) == 1, (pin_action, job["name"])
+    step: dict[str, Any] = found[0]
+    return step
+
+
+def _jobs_for(workflow: dict[str, Any], event: str) -> dict[str, dict[str, Any]]:
+    """Jobs whose ``if:`` can hold for ``event`` (every job here names its events)."""
+    return {
+        job_id: job
+        for job_id, job in workflow["jobs"].items()
+        if f"github.event_name == '{event}'" in job["if"]
+    }
+
+
+# --- linters: the same zero-findings bar as the application's workflows -----------------------
+
+
+def test_actionlint_with_shellcheck(repo: Path) -> None:
+    tool("shellcheck")  # actionlint silently skips shell checks without it
+    result = _run([tool("actionlint"), "-no-color", str(repo / INFRA_WORKFLOW_PATH)], repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+
+
+def test_zizmor_pedantic(repo: Path) -> None:
+    result = _run(
+        [tool("zizmor"), "--offline", "--persona", "pedantic", "--format", "plain", "."], repo
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout, result.stdout
+    for name in ("infra.yml", "dependabot.yml"):
+        assert name in result.stderr, result.stderr  # both files were audited
+
+
+@pytest.mark.parametrize(
+    ("schema", "path"),
+    [("vendor.github-workflows", INFRA_WORKFLOW_PATH), ("vendor.dependabot", DEPENDABOT_PATH)],
+)
+def test_schema(repo: Path, schema: str, path: str) -> None:
+    result = _run([tool("check-jsonschema"), "--builtin-schema", schema, str(repo / path)], repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- the committed files are the rendering ----------------------------------------------------
+
+
+def test_committed_files_equal_the_rendering(files: dict[str, str]) -> None:
+    for relative, content in files.items():
+        committed = REPOSITORY_ROOT / relative
+        assert committed.is_file(), f"{relative} missing: python -m {main.__module__} --write"
+        assert committed.read_text(encoding="utf-8") == content, (
+            f"{relative} differs from the rendering: python -m {main.__module__} --write"
+        )
+    assert stale_files(REPOSITORY_ROOT) == []
+
+
+def test_cli_checks_then_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--root", str(tmp_path)]) == 1
+    assert INFRA_WORKFLOW_PATH in capsys.readouterr().err
+    assert main(["--write", "--root", str(tmp_path)]) == 0
+    assert main(["--root", str(tmp_path)]) == 0
+    (tmp_path / INFRA_WORKFLOW_PATH).write_text("edited\n", encoding="utf-8")
+    assert stale_files(tmp_path) == [INFRA_WORKFLOW_PATH]
+    assert main(["--root", str(tmp_path)]) == 1
+
+
+def test_rendering_is_deterministic(files: dict[str, str]) -> None:
+    assert render_infra_files(InfraPipelineSpec()) == files
+    assert all(content.endswith("\n") for content in files.values())
+
+
+# --- every workflow's rules ---------------------------------------------------------------------
+
+
+def test_every_uses_is_pinned_with_its_tag_comment(files: dict[str, str]) -> None:
+    by_uses = {pin.uses: pin for pin in ALL_PINS}
+    seen = set()
+    for line in files[INFRA_WORKFLOW_PATH].splitlines():
+        match = USES_LINE.match(line)
+        if match is None:
+            continue
+        value, rest = match.groups()
+        assert value in by_uses, f"{value} is not in pins.py"
+        assert rest == f"  # {by_uses[value].tag}", line
+        seen.add(value)
+    assert PULUMI.uses in seen
+    assert CONFIGURE_AWS.uses in seen
+
+
+def test_workflow_hardening(files: dict[str, str], workflow: dict[str, Any]) -> None:
+    text = files[INFRA_WORKFLOW_PATH]
+    assert "pull_request_target" not in text
+    assert "workflow_run" not in text
+    assert "secrets." not in text, "no job of this pipeline reads a secret"
+    assert workflow["permissions"] == {}
+    assert "concurrency" in workflow
+    for job_id, job in workflow["jobs"].items():
+        assert isinstance(job["timeout-minutes"], int), job_id
+        assert "permissions" in job, job_id
+        for step in job["steps"]:
+            if "run" in step:
+                assert "${{" not in step["run"], (job_id, step["name"])
+                assert step["shell"] == "bash"
+                assert step["run"].startswith("set -euo pipefail\n")
+            if "actions/checkout@" in step.get("uses", ""):
+                assert step["with"]["persist-credentials"] is False
+    # Every granted permission carries its reason (zizmor's pedantic persona checks it too).
+    for line in text.splitlines():
+        if re.match(r"^\s+(?:contents|id-token|pull-requests|issues): (?:read|write)", line):
+            assert "  # " in line, line
+
+
+def test_triggers(workflow: dict[str, Any]) -> None:
+    assert workflow["on"] == {
+        "pull_request": {"branches": ["main"]},
+        "push": {"branches": ["main"]},
+        "schedule": [{"cron": SPEC.drift_schedule_cron}],
+        "workflow_dispatch": {},
+    }
+    concurrency = workflow["concurrency"]
+    assert "github.event_name" in concurrency["group"]  # a drift run never replaces a push run
+    assert concurrency["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+
+
+# --- pull requests ---------------------------------------------------------------------------
+
+
+def test_fork_pull_requests_get_checks_without_credentials(workflow: dict[str, Any]) -> None:
+    pr_jobs = _jobs_for(workflow, "pull_request")
+    assert set(pr_jobs) == {"checks", "preview"}
+    # What a fork's pull request runs: every pull_request job but the same-repository preview.
+    fork_jobs = {k: v for k, v in pr_jobs.items() if SAME_REPOSITORY not in v["if"]}
+    assert set(fork_jobs) == {"checks"}
+    checks = fork_jobs["checks"]
+    assert checks["permissions"] == {"contents": "read"}
+    assert "environment" not in checks
+    assert "secrets." not in repr(checks)
+    assert "vars." not in repr(checks)
+    runs = [s["run"] for s in checks["steps"] if "run" in s]
+    assert any("make test\n" in r for r in runs)
+    assert any(f'make plan PLAN_ARGS="--out {PLAN_DIR}"' in r for r in runs)
+    upload = _step(checks, "actions/upload-artifact")
+    assert upload["with"]["path"] == PLAN_DIR
+    assert not any("configure-aws-credentials" in str(s.get("uses")) for s in checks["steps"])
+
+
+def test_preview_only_for_same_repository_pull_requests(workflow: dict[str, Any]) -> None:
+    preview = workflow["jobs"]["preview"]
+    assert preview["if"] == f"github.event_name == 'pull_request' && {SAME_REPOSITORY}"
+    assert "environment" not in preview
+    assert preview["permissions"] == {
+        "contents": "read",
+        "id-token": "write",
+        "pull-requests": "write",
+    }
+    assert preview["strategy"]["matrix"]["stack"] == list(SPEC.stacks)
+    creds = _step(preview, CONFIGURE_AWS.action)["with"]
+    assert creds["role-to-assume"] == PREVIEW_ROLE
+    assert creds["allowed-account-ids"] == "${{ vars.AWS_ACCOUNT_ID }}"
+    pulumi = _step(preview, PULUMI.action)["with"]
+    assert pulumi["command"] == "preview"
+    assert pulumi["comment-on-pr"] is True
+    assert pulumi["refresh"] is True
+    assert pulumi["stack-name"] == "${{ matrix.stack }}"
+    assert pulumi["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    assert "expect-no-changes" not in pulumi
+
+
+# --- push to main ------------------------------------------------------------------------------
+
+
+def test_up_jobs_run_in_order_in_their_environments(workflow: dict[str, Any]) -> None:
+    push_jobs = _jobs_for(workflow, "push")
+    assert list(push_jobs) == ["checks", "up-dev", "up-staging", "up-prod"]
+    previous = "checks"
+    for stack in SPEC.stacks:
+        job = push_jobs[f"up-{stack}"]
+        assert job["needs"] == previous
+        assert "github.ref == 'refs/heads/main'" in job["if"]
+        assert job["environment"] == f"infra-{stack}"  # GithubOidc's apply-role subject
+        assert job["concurrency"] == {"group": f"pulumi-{stack}", "cancel-in-progress": False}
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}
+        creds = _step(job, CONFIGURE_AWS.action)["with"]
+        assert creds["role-to-assume"] == APPLY_ROLE
+        pulumi = _step(job, PULUMI.action)["with"]
+        assert pulumi["command"] == "up"
+        assert pulumi["stack-name"] == stack
+        assert pulumi["pulumi-version"] == SPEC.pulumi_version
+        previous = f"up-{stack}"
+    # Only the up jobs hold the apply role, and every one of them sits in an environment.
+    for job_id, job in workflow["jobs"].items():
+        if APPLY_ROLE in repr(job):
+            assert job_id.startswith("up-"), job_id
+            assert "environment" in job, job_id
+
+
+def test_pinned_pulumi_cli_matches_the_sdk_pin(workflow: dict[str, Any]) -> None:
+    requirements = (REPOSITORY_ROOT / "requirements.txt").read_text(encoding="utf-8")
+    match = re.search(r"^pulumi==(\S+)$", requirements, re.MULTILINE)
+    assert match is not None
+    assert SPEC.pulumi_version == match.group(1)
+    versions = {
+        step["with"]["pulumi-version"]
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if step.get("uses", "").startswith(f"{PULUMI.action}@")
+    }
+    assert versions == {match.group(1)}
+
+
+# --- drift ---------------------------------------------------------------------------------------
+
+
+def test_drift_check_is_read_only_and_fails_on_changes(workflow: dict[str, Any]) -> None:
+    assert set(_jobs_for(workflow, "schedule")) == {"drift", "drift-issue"}
+    drift = workflow["jobs"]["drift"]
+    assert "environment" not in drift
+    assert drift["permissions"] == {"contents": "read", "id-token": "write"}
+    assert drift["strategy"] == {"fail-fast": False, "matrix": {"stack": list(SPEC.stacks)}}
+    assert _step(drift, CONFIGURE_AWS.action)["with"]["role-to-assume"] == PREVIEW_ROLE
+    pulumi = _step(drift, PULUMI.action)
+    assert "continue-on-error" not in pulumi  # drift fails the job
+    assert pulumi["with"]["command"] == "preview"
+    assert pulumi["with"]["expect-no-changes"] is True
+    assert pulumi["with"]["refresh"] is True
+    report = workflow["jobs"]["drift-issue"]
+    assert report["needs"] == "drift"
+    assert report["if"].startswith("failure() && ")
+    assert report["permissions"] == {"issues": "write"}  # and nothing that runs the program
+    assert not any("uses" in s for s in report["steps"])
+
+
+# --- the spec ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("stacks", ()),
+        ("stacks", ("dev", "dev")),
+        ("stacks", ("Prod",)),
+        ("pulumi_version", "^3"),
+        ("aws_region", "eu_west_1"),
+        ("default_branch", "-main"),
+        ("drift_schedule_cron", "@daily"),
+        ("preview_role_variable", "GITHUB_ROLE"),
+        ("apply_role_variable", "AWS_PREVIEW_ROLE_ARN"),
+        ("backend_url_variable", "pulumi url"),
+        ("up_timeout_minutes", 0),
+        ("checks_timeout_minutes", True),
+    ],
+)
+def test_spec_rejects_bad_values(field: str, value: object) -> None:
+    with pytest.raises(ConfigError, match=rf"InfraPipelineSpec\.{field}: got"):
+        InfraPipelineSpec(**{field: value})  # type: ignore[arg-type]
+
+
+def test_spec_follows_the_stacks() -> None:
+    spec = InfraPipelineSpec(stacks=("staging", "prod"), default_branch="trunk")
+    jobs = infra_workflow(spec)["jobs"]
+    assert [j for j in jobs if j.startswith("up-")] == ["up-staging", "up-prod"]
+    assert jobs["up-staging"]["needs"] == "checks"
+    assert jobs["up-prod"]["environment"] == "infra-prod"
+    assert "refs/heads/trunk" in jobs["up-prod"]["if"]
+    assert jobs["drift"]["strategy"]["matrix"]["stack"] == ["staging", "prod"]
