@@ -93,12 +93,12 @@ def pull_request_subject(repository: str) -> str:
 
 
 def github_trust_policy(provider_arn: pulumi.Input[str], subjects: Sequence[str]) -> Any:
-    """Trust policy for GitHub OIDC: the audience AND one of ``subjects``, matched exactly."""
-    subject: str | list[str] = subjects[0] if len(subjects) == 1 else list(subjects)
+    """Trust policy for GitHub OIDC: the audience AND a subject, matched exactly. Each subject
+    gets a statement of its own, so every statement names exactly one repository context."""
     return policy_document(
         [
             {
-                "Sid": "GithubActionsOidc",
+                "Sid": "GithubActionsOidc" if index == 0 else f"GithubActionsOidc{index}",
                 "Effect": "Allow",
                 "Principal": {"Federated": provider_arn},
                 "Action": "sts:AssumeRoleWithWebIdentity",
@@ -106,6 +106,7 @@ def github_trust_policy(provider_arn: pulumi.Input[str], subjects: Sequence[str]
                     "StringEquals": {AUDIENCE_KEY: STS_AUDIENCE, SUBJECT_KEY: subject},
                 },
             }
+            for index, subject in enumerate(subjects)
         ]
     )
 
@@ -157,6 +158,10 @@ class GithubOidcArgs:
     """``owner/name`` of the infrastructure repository whose pipeline gets a preview role (and an
     apply role with ``infrastructure_environments``). Default: none, no infrastructure roles."""
     infrastructure_environments: Sequence[str] = ()
+    drift_environment: str | None = "infra-drift"
+    """GitHub environment of the infrastructure repository whose jobs (the scheduled drift
+    check) may also assume the read-only preview role: a scheduled run has no pull request
+    subject. None: only pull requests may."""
     """GitHub environments of the infrastructure repository whose jobs may assume the apply role
     (give them required reviewers). Default: none, so no apply role."""
     preview_policy_arns: Sequence[str] = (READ_ONLY_ACCESS,)
@@ -207,6 +212,8 @@ class GithubOidcArgs:
         _check_environments(
             problems, name + "infrastructure_environments", self.infrastructure_environments
         )
+        if self.drift_environment is not None:
+            _check_environments(problems, name + "drift_environment", [self.drift_environment])
         for setting, arns in (
             ("preview_policy_arns", self.preview_policy_arns),
             ("apply_policy_arns", self.apply_policy_arns),
@@ -459,7 +466,12 @@ class GithubOidc(pulumi.ComponentResource):
         role = self._role(
             "preview",
             f"Read-only previews for pull requests of {repository}",
-            [pull_request_subject(repository)],
+            [pull_request_subject(repository)]
+            + (
+                [environment_subject(repository, args.drift_environment)]
+                if args.drift_environment
+                else []
+            ),
             args.permissions_boundary_arn,
             args.tags,
         )

@@ -246,10 +246,19 @@ def test_preview_role_trusts_pull_requests_and_reads_no_data(run_component: Runn
         state_key_arn=STATE_KEY,
     )
     role = recording.one(ROLE, "github-preview")
-    assert trust_condition(role) == {
-        f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
-        f"{GITHUB_OIDC_HOST}:sub": "repo:acme-corp/storefront-infra:pull_request",
-    }
+    document = role.json_input("assumeRolePolicy")
+    assert_valid_trust_policy(document)
+    # Pull requests, and the scheduled drift check in its own environment: one statement each.
+    assert [s["Condition"]["StringEquals"] for s in document["Statement"]] == [
+        {
+            f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
+            f"{GITHUB_OIDC_HOST}:sub": "repo:acme-corp/storefront-infra:pull_request",
+        },
+        {
+            f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
+            f"{GITHUB_OIDC_HOST}:sub": "repo:acme-corp/storefront-infra:environment:infra-drift",
+        },
+    ]
     (attachment,) = [
         a for a in recording.of_type(ATTACHMENT) if a.name.startswith("github-preview")
     ]
@@ -297,13 +306,15 @@ def test_apply_role_trusts_exactly_its_environments(run_component: Runner) -> No
         state_key_arn=STATE_KEY,
     )
     apply = recording.one(ROLE, "github-apply")
-    assert trust_condition(apply) == {
-        f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
-        f"{GITHUB_OIDC_HOST}:sub": [
-            "repo:acme-corp/storefront-infra:environment:infra-dev",
-            "repo:acme-corp/storefront-infra:environment:infra-prod",
-        ],
-    }
+    document = apply.json_input("assumeRolePolicy")
+    assert_valid_trust_policy(document)
+    assert [s["Condition"]["StringEquals"] for s in document["Statement"]] == [
+        {
+            f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
+            f"{GITHUB_OIDC_HOST}:sub": f"repo:acme-corp/storefront-infra:environment:{env}",
+        }
+        for env in ("infra-dev", "infra-prod")
+    ]
     assert apply.inputs["permissionsBoundary"] == boundary
     assert recording.one(ROLE, "github-preview").inputs["permissionsBoundary"] == boundary
     assert apply.inputs["maxSessionDuration"] == 3600

@@ -79,6 +79,9 @@ class InfraPipelineSpec:
     ``aws:region`` in its stack file)."""
     default_branch: str = "main"
     """Branch whose pushes run ``pulumi up``; pull requests against it run previews."""
+    drift_environment: str = "infra-drift"
+    """GitHub environment the drift check runs in: the read-only preview role trusts it
+    (``GithubOidcArgs.drift_environment``), since a scheduled run has no pull request subject."""
     drift_schedule_cron: str = "23 5 * * 1-5"
     """When the drift check runs (UTC cron); weekday mornings by default."""
     preview_role_variable: str = "AWS_PREVIEW_ROLE_ARN"
@@ -367,6 +370,7 @@ def _drift_job(spec: InfraPipelineSpec) -> Job:
         "name": f"Drift check {stack}",
         "if": _event("schedule", "workflow_dispatch"),
         "runs-on": RUNNER,
+        "environment": spec.drift_environment,
         "timeout-minutes": spec.preview_timeout_minutes,
         "permissions": permissions(
             ("contents", "read"),

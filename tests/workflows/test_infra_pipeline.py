@@ -267,7 +267,8 @@ def test_pinned_pulumi_cli_matches_the_sdk_pin(workflow: dict[str, Any]) -> None
 def test_drift_check_is_read_only_and_fails_on_changes(workflow: dict[str, Any]) -> None:
     assert set(_jobs_for(workflow, "schedule")) == {"drift", "drift-issue"}
     drift = workflow["jobs"]["drift"]
-    assert "environment" not in drift
+    # Its own environment: the OIDC subject the read-only preview role trusts for scheduled runs.
+    assert drift["environment"] == "infra-drift" == SPEC.drift_environment
     assert drift["permissions"] == {"contents": "read", "id-token": "write"}
     assert drift["strategy"] == {"fail-fast": False, "matrix": {"stack": list(SPEC.stacks)}}
     assert _step(drift, CONFIGURE_AWS.action)["with"]["role-to-assume"] == PREVIEW_ROLE
