@@ -233,6 +233,8 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
         bootstrap = pulumi.Output.concat(registry.repository_url, ":bootstrap")
 
     desired = settings.by_profile("desired_count")
+    # One set of thresholds for the rollback alarms and the operational ones.
+    thresholds = thresholds_for(settings.profile.value)
     service = FargateService(
         "service",
         FargateServiceArgs(
@@ -270,6 +272,7 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
             enable_execute_command=settings.execute_command,
             alarm_rollback=settings.by_profile("alarm_rollback"),
             alarm_actions=(alerting.topic_arn,),
+            target_5xx_threshold=thresholds.target_5xx_count,
             autoscaling=settings.by_profile("autoscaling"),
             min_count=settings.min_count or desired,
             max_count=settings.max_count or 4 * desired,
@@ -310,7 +313,7 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
             lb_arn_suffix=service.lb_arn_suffix,
             target_group_arn_suffix=service.target_group_arn_suffix,
             alarm_actions=(alerting.topic_arn,),
-            thresholds=thresholds_for(settings.profile.value),
+            thresholds=thresholds,
             backup_vault_name=backup.vault_name if settings.is_prod else None,
             tags=tags,
         ),

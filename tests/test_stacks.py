@@ -209,6 +209,19 @@ def test_rollout_safety_and_scaling_by_profile() -> None:
     assert [lb[s].inputs["enableDeletionProtection"] for s in STACKS] == [False, False, True]
 
 
+def test_rollback_and_operational_5xx_alarms_share_the_profile_threshold() -> None:
+    from components.monitoring import thresholds_for
+
+    for stack in ("staging", "prod"):
+        alarms = {
+            r.inputs["name"]: r.inputs["threshold"]
+            for r in recorded(stack).of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        }
+        expected = thresholds_for(stack).target_5xx_count
+        assert alarms[f"storefront-{stack}-target-5xx"] == expected
+        assert alarms[f"storefront-{stack}-ops-target-5xx"] == expected
+
+
 def test_dev_runs_mostly_on_spot_and_prod_keeps_an_on_demand_base() -> None:
     def strategy(stack: str) -> dict[str, tuple[float, float]]:
         service = recorded(stack).one(SERVICE)
