@@ -29,6 +29,7 @@ import pulumi_aws as aws
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
+from components.jsonout import json_output
 from components.patterns import KMS_KEY_OR_ALIAS_ARN as KMS_KEY_ARN
 from components.patterns import REGION
 
@@ -677,7 +678,7 @@ class BackupPlan(pulumi.ComponentResource):
             f"{name}-role",
             name=f"{args.name_prefix}-backup",
             description=f"Assumed by AWS Backup to back up and restore {args.name_prefix}",
-            assume_role_policy=pulumi.Output.json_dumps(backup_trust_policy()),
+            assume_role_policy=json_output(backup_trust_policy()),
             tags=dict(args.tags),
             opts=child,
         )

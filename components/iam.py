@@ -1,7 +1,7 @@
 """Small helpers for IAM and resource policy documents.
 
-Documents are built as plain data and serialised once with :func:`pulumi.Output.json_dumps`, so
-an ARN that is still an Output can sit anywhere inside a statement.
+Documents are built as plain data and serialised once with :func:`~components.jsonout.json_output`,
+so an ARN that is still an Output can sit anywhere inside a statement.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.jsonout import json_output
+
 Statement = Mapping[str, Any]
 """One IAM statement (``Sid``, ``Effect``, ``Action``, ``Resource``, ``Condition``…)."""
 
@@ -20,7 +22,7 @@ POLICY_VERSION = "2012-10-17"
 
 def policy_document(statements: Sequence[Statement]) -> pulumi.Output[str]:
     """Serialise ``statements`` into a policy document; Outputs inside are resolved first."""
-    return pulumi.Output.json_dumps({"Version": POLICY_VERSION, "Statement": list(statements)})
+    return json_output({"Version": POLICY_VERSION, "Statement": list(statements)})
 
 
 def allow(sid: str, actions: Sequence[str], resources: Sequence[Any] | str) -> dict[str, Any]:

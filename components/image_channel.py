@@ -51,6 +51,7 @@ import pulumi_aws as aws
 
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
+from components.jsonout import json_output
 
 DEPLOYED = "deployed"
 """Leaf name of the parameter CI writes."""
@@ -342,7 +343,7 @@ class ImageChannel(pulumi.ComponentResource):
             "(JSON image, taskDefinitionArn, shape).",
             type="String",
             tier="Standard",
-            value=pulumi.Output.json_dumps(
+            value=json_output(
                 {"image": args.bootstrap_image, "taskDefinitionArn": "", "shape": ""}
             ),
             tags=dict(args.tags),
@@ -361,7 +362,7 @@ class ImageChannel(pulumi.ComponentResource):
             "by Pulumi only (JSON shape, image).",
             type="String",
             tier="Standard",
-            value=pulumi.Output.json_dumps({"shape": self._shape, "image": self.image}),
+            value=json_output({"shape": self._shape, "image": self.image}),
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
+from components.jsonout import json_output
 from components.patterns import ACCOUNT_ID
 
 REPOSITORY_NAME = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
@@ -246,7 +247,7 @@ class ContainerRegistry(pulumi.ComponentResource):
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",
             repository=repository.name,
-            policy=pulumi.Output.json_dumps(
+            policy=json_output(
                 lifecycle_policy_document(
                     args.untagged_expiry_days,
                     args.keep_release_images,

@@ -394,7 +394,7 @@ class SecretStore(pulumi.ComponentResource):
         secret name, or to ``(secret name, JSON key)`` for one key of a JSON secret.
 
         Returns ``[{"name": "DATABASE_URL", "valueFrom": <secret ARN>}, …]``, sorted by name
-        (ARN values are Outputs; serialise with ``pulumi.Output.json_dumps``). Raises
+        (ARN values are Outputs; serialise with :func:`~components.jsonout.json_output`). Raises
         :class:`ConfigError` as :meth:`environment_secrets` does.
         """
         return [
