@@ -44,6 +44,7 @@ from components.image_channel import (
     shape_of,
 )
 from components.logs import CLOUDWATCH_RETENTION_DAYS, RETENTION_ALLOWED, log_group
+from components.monitoring import TARGET_5XX_ALARM, UNHEALTHY_HOSTS_ALARM
 from components.patterns import ACM_CERTIFICATE_ARN, KMS_KEY_ARN
 from components.registry import PULL_ACTIONS
 
@@ -679,6 +680,16 @@ class FargateService(pulumi.ComponentResource):
         target_group_arn / target_group_arn_suffix: The target group.
         log_group_name: The service's log group.
         alarm_names: Names of the rollback alarms (empty without ``alarm_rollback``).
+        rollback_alarm_arns: Alarm key to the rollback alarm's ARN, keyed like
+            :class:`~components.monitoring.ServiceMonitoring`'s alarms on the same metrics
+            (:data:`~components.monitoring.TARGET_5XX_ALARM`,
+            :data:`~components.monitoring.UNHEALTHY_HOSTS_ALARM`); empty without
+            ``alarm_rollback``. They notify ``alarm_actions``: pass them to
+            ``ServiceMonitoringArgs.existing_alarms`` so one incident does not page twice.
+        rollback_alarm_keys: The keys of ``rollback_alarm_arns`` as a plain tuple, known
+            before deployment (``()`` without ``alarm_rollback``), to build
+            ``existing_alarms`` from: ``{k: rollback_alarm_arns[k] for k in
+            rollback_alarm_keys}``.
         alb_security_group_id / service_security_group_id: The two security groups; add
             rules to the service's to reach databases and caches.
         image_channel: The :class:`~components.image_channel.ImageChannel`.
@@ -704,6 +715,8 @@ class FargateService(pulumi.ComponentResource):
     target_group_arn_suffix: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
     alarm_names: pulumi.Output[list[str]]
+    rollback_alarm_arns: pulumi.Output[dict[str, str]]
+    rollback_alarm_keys: tuple[str, ...]
     alb_security_group_id: pulumi.Output[str]
     service_security_group_id: pulumi.Output[str]
     image_channel: ImageChannel
@@ -1019,54 +1032,52 @@ class FargateService(pulumi.ComponentResource):
             "LoadBalancer": load_balancer.arn_suffix,
             "TargetGroup": target_group.arn_suffix,
         }
-        alarms: list[aws.cloudwatch.MetricAlarm] = []
+        # Keyed like ServiceMonitoring's alarms on the same metrics.
+        rollback: dict[str, aws.cloudwatch.MetricAlarm] = {}
         if args.alarm_rollback:
             actions = list(args.alarm_actions)
-            alarms.append(
-                aws.cloudwatch.MetricAlarm(
-                    f"{name}-target-5xx",
-                    name=f"{args.service_name}-target-5xx",
-                    alarm_description=f"{args.service_name}: more than "
-                    f"{args.target_5xx_threshold} target 5xx responses a minute, 3 minutes "
-                    "running; rolls a deployment back",
-                    namespace="AWS/ApplicationELB",
-                    metric_name="HTTPCode_Target_5XX_Count",
-                    dimensions=dimensions,
-                    statistic="Sum",
-                    period=60,
-                    evaluation_periods=3,
-                    datapoints_to_alarm=3,
-                    threshold=args.target_5xx_threshold,
-                    comparison_operator="GreaterThanThreshold",
-                    treat_missing_data="notBreaching",
-                    alarm_actions=actions,
-                    ok_actions=actions,
-                    tags=tags,
-                    opts=child,
-                )
+            rollback[TARGET_5XX_ALARM] = aws.cloudwatch.MetricAlarm(
+                f"{name}-target-5xx",
+                name=f"{args.service_name}-target-5xx",
+                alarm_description=f"{args.service_name}: more than "
+                f"{args.target_5xx_threshold} target 5xx responses a minute, 3 minutes "
+                "running; rolls a deployment back",
+                namespace="AWS/ApplicationELB",
+                metric_name="HTTPCode_Target_5XX_Count",
+                dimensions=dimensions,
+                statistic="Sum",
+                period=60,
+                evaluation_periods=3,
+                datapoints_to_alarm=3,
+                threshold=args.target_5xx_threshold,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=actions,
+                ok_actions=actions,
+                tags=tags,
+                opts=child,
             )
-            alarms.append(
-                aws.cloudwatch.MetricAlarm(
-                    f"{name}-unhealthy-hosts",
-                    name=f"{args.service_name}-unhealthy-hosts",
-                    alarm_description=f"{args.service_name}: a target failed its health checks "
-                    "for 3 minutes; rolls a deployment back",
-                    namespace="AWS/ApplicationELB",
-                    metric_name="UnHealthyHostCount",
-                    dimensions=dimensions,
-                    statistic="Maximum",
-                    period=60,
-                    evaluation_periods=3,
-                    datapoints_to_alarm=3,
-                    threshold=0,
-                    comparison_operator="GreaterThanThreshold",
-                    treat_missing_data="notBreaching",
-                    alarm_actions=actions,
-                    ok_actions=actions,
-                    tags=tags,
-                    opts=child,
-                )
+            rollback[UNHEALTHY_HOSTS_ALARM] = aws.cloudwatch.MetricAlarm(
+                f"{name}-unhealthy-hosts",
+                name=f"{args.service_name}-unhealthy-hosts",
+                alarm_description=f"{args.service_name}: a target failed its health checks "
+                "for 3 minutes; rolls a deployment back",
+                namespace="AWS/ApplicationELB",
+                metric_name="UnHealthyHostCount",
+                dimensions=dimensions,
+                statistic="Maximum",
+                period=60,
+                evaluation_periods=3,
+                datapoints_to_alarm=3,
+                threshold=0,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=actions,
+                ok_actions=actions,
+                tags=tags,
+                opts=child,
             )
+        alarms = list(rollback.values())
 
         # --- service ------------------------------------------------------------------------
         strategy = [_provider_strategy(item) for item in args.capacity_provider_strategy]
@@ -1185,6 +1196,11 @@ class FargateService(pulumi.ComponentResource):
         self.target_group_arn_suffix = target_group.arn_suffix
         self.log_group_name = logs.name
         self.alarm_names = pulumi.Output.all(*[alarm.name for alarm in alarms])
+        self.rollback_alarm_keys = tuple(rollback)
+        rollback_keys = self.rollback_alarm_keys
+        self.rollback_alarm_arns = pulumi.Output.all(*[alarm.arn for alarm in alarms]).apply(
+            lambda arns: dict(zip(rollback_keys, arns, strict=True))
+        )
         self.alb_security_group_id = alb_sg.id
         self.service_security_group_id = service_sg.id
         self.image_channel = channel
@@ -1207,6 +1223,7 @@ class FargateService(pulumi.ComponentResource):
                 "target_group_arn_suffix": self.target_group_arn_suffix,
                 "log_group_name": self.log_group_name,
                 "alarm_names": self.alarm_names,
+                "rollback_alarm_arns": self.rollback_alarm_arns,
                 "alb_security_group_id": self.alb_security_group_id,
                 "service_security_group_id": self.service_security_group_id,
             }

@@ -1,11 +1,16 @@
 """``ServiceMonitoring``: operational alarms and a dashboard for one ECS service behind an ALB.
 
 These alarms page people (through ``alarm_actions``, usually the topic of
-:class:`~components.alerting.Alerting`). They are not ECS deployment-rollback alarms: the service
-component makes its own two (target 5xx, unhealthy hosts) for the deployment circuit breaker.
+:class:`~components.alerting.Alerting`). The service component may make two ECS
+deployment-rollback alarms of its own (keys :data:`TARGET_5XX_ALARM` and
+:data:`UNHEALTHY_HOSTS_ALARM`, ``FargateService.rollback_alarm_arns``) on the same metrics,
+notifying the same topic. Two alarms on one metric page twice for one incident, so pass those as
+``existing_alarms``: no alarm is created here for their keys, and the dashboard's alarm widget
+and ``alarm_arns`` show the given ones instead, so every alarm that pages is still in one place.
+
 Alarm names here are ``<name_prefix>-ops-<key>`` with the keys of :data:`ALARM_KEYS`; the
-``ops`` keeps them apart from the service's rollback alarms (``<service>-target-5xx``…), since
-two resources writing one alarm name would overwrite each other.
+``ops`` keeps them apart from the rollback alarms' (``<service>-target-5xx``…) when both exist
+(no ``existing_alarms``), since two resources writing one alarm name would overwrite each other.
 
 The running-tasks alarm reads Container Insights metrics: the cluster must have Container Insights
 on, otherwise the alarm has no data and (by design) goes to ALARM.
@@ -51,10 +56,16 @@ METRICS: Mapping[str, frozenset[str]] = {
 }
 """Every metric this module reads, by the namespace AWS publishes it in."""
 
+TARGET_5XX_ALARM = "target-5xx"
+"""Key of the alarm on the service's target 5xx responses (here and in
+:class:`~components.fargate_service.FargateService`'s rollback alarms)."""
+UNHEALTHY_HOSTS_ALARM = "unhealthy-hosts"
+"""Key of the alarm on unhealthy targets (here and in the service's rollback alarms)."""
+
 ALARM_KEYS = (
-    "target-5xx",
+    TARGET_5XX_ALARM,
     "elb-5xx",
-    "unhealthy-hosts",
+    UNHEALTHY_HOSTS_ALARM,
     "latency-p99",
     "cpu-high",
     "memory-high",
@@ -68,6 +79,7 @@ BACKUP_PERIOD_SECONDS = 3600
 NAME_PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 """Alarm and dashboard names: dashboards allow only letters, digits, '-' and '_'."""
 VAULT_NAME = re.compile(r"^[A-Za-z0-9_.-]{2,50}$")
+ALARM_ARN = re.compile(r"^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.{1,255}$")
 
 
 @dataclass(frozen=True)
@@ -207,9 +219,9 @@ class ServiceMonitoringArgs:
     """Arguments of :class:`ServiceMonitoring`."""
 
     name_prefix: str
-    """The dashboard's name and the prefix of every alarm name (``<prefix>-ops-<key>``), e.g.
-    ``storefront-prod`` (letters, digits, '-' and '_'). Both are unique per account and region:
-    use the stack's resource prefix."""
+    """The dashboard's name and the prefix of every alarm name created here
+    (``<prefix>-ops-<key>``), e.g. ``storefront-prod`` (letters, digits, '-' and '_'). Both are
+    unique per account and region: use the stack's resource prefix."""
     cluster_name: pulumi.Input[str]
     """Name of the ECS cluster (the ``ClusterName`` dimension)."""
     service_name: pulumi.Input[str]
@@ -229,6 +241,22 @@ class ServiceMonitoringArgs:
     dimension). Default: no backup alarm; the stack sets it in prod."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every alarm."""
+    existing_alarms: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Alarm key to the ARN of an alarm that already watches that key's metric and already
+    notifies ``alarm_actions``: the service's rollback alarms, e.g.
+    ``{k: service.rollback_alarm_arns[k] for k in service.rollback_alarm_keys}``. No alarm is
+    created here for these keys (one incident pages once); the given ARNs are shown on the
+    dashboard's alarm widget and included in ``alarm_arns``. Their thresholds are the caller's
+    business (the stack gives both the profile's). Keys: those of :data:`ALARM_KEYS` this
+    component would create (``backup-jobs-failed`` only with ``backup_vault_name``). Default:
+    none, every alarm is created here."""
+
+    def _creatable_alarm_keys(self) -> tuple[str, ...]:
+        """The keys of :data:`ALARM_KEYS` these arguments make an alarm for, before
+        ``existing_alarms`` takes some away."""
+        if self.backup_vault_name is None:
+            return tuple(k for k in ALARM_KEYS if k != "backup-jobs-failed")
+        return ALARM_KEYS
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -265,6 +293,35 @@ class ServiceMonitoringArgs:
                     "2 to 50 letters, digits, '-', '_' and '.'",
                 )
             )
+        allowed = self._creatable_alarm_keys()
+        existing: object = self.existing_alarms  # an Output here would hide its keys
+        if not isinstance(existing, Mapping):
+            problems.append(
+                invalid(
+                    name + "existing_alarms",
+                    existing,
+                    "a dict of alarm key to ARN whose keys are known before deployment, e.g. "
+                    "{k: service.rollback_alarm_arns[k] for k in service.rollback_alarm_keys}",
+                )
+            )
+            existing = {}
+        for key, arn in existing.items():
+            if key not in allowed:
+                problems.append(
+                    invalid(
+                        name + "existing_alarms",
+                        key,
+                        "keys of alarms this component would create: " + ", ".join(allowed),
+                    )
+                )
+            elif isinstance(arn, str) and not ALARM_ARN.match(arn):
+                problems.append(
+                    invalid(
+                        f"{name}existing_alarms[{key!r}]",
+                        arn,
+                        "a CloudWatch alarm ARN (arn:aws:cloudwatch:<region>:<account>:alarm:…)",
+                    )
+                )
         if problems:
             raise ConfigError(problems)
 
@@ -388,9 +445,14 @@ class ServiceMonitoring(pulumi.ComponentResource):
     * ``backup-jobs-failed`` (with ``backup_vault_name``): ``NumberOfBackupJobsFailed`` sum
       >= 1 in an hour; not breaching (no jobs, no data).
 
+    Keys given in ``existing_alarms`` get no alarm here: the given alarm stands in for it.
+
     Outputs:
-        alarm_arns: Alarm key to alarm ARN.
-        alarm_names: Names of the alarms, in :data:`ALARM_KEYS` order.
+        alarm_arns: Alarm key to alarm ARN, in :data:`ALARM_KEYS` order, for every alarm that
+            pages about the service: those created here and those of ``existing_alarms``
+            (the same ARNs as the dashboard's alarm widget).
+        alarm_names: Names of the alarms created here only (``<name_prefix>-ops-<key>``), in
+            :data:`ALARM_KEYS` order; not those of ``existing_alarms``.
         dashboard_name: Name of the CloudWatch dashboard.
     """
 
@@ -414,9 +476,10 @@ class ServiceMonitoring(pulumi.ComponentResource):
         }
         ecs_dims = {"ClusterName": args.cluster_name, "ServiceName": args.service_name}
 
-        alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
-        alarms["target-5xx"] = self._alarm(
-            "target-5xx",
+        # Filled by _alarm, in ALARM_KEYS order, skipping the keys of existing_alarms.
+        self._alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
+        self._alarm(
+            TARGET_5XX_ALARM,
             "5xx responses from the service's tasks",
             namespace=ALB_NAMESPACE,
             metric_name=TARGET_5XX,
@@ -426,7 +489,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             threshold=t.target_5xx_count,
             missing="notBreaching",
         )
-        alarms["elb-5xx"] = self._alarm(
+        self._alarm(
             "elb-5xx",
             "5xx responses generated by the load balancer (no healthy target, timeouts)",
             namespace=ALB_NAMESPACE,
@@ -437,8 +500,8 @@ class ServiceMonitoring(pulumi.ComponentResource):
             threshold=t.elb_5xx_count,
             missing="notBreaching",
         )
-        alarms["unhealthy-hosts"] = self._alarm(
-            "unhealthy-hosts",
+        self._alarm(
+            UNHEALTHY_HOSTS_ALARM,
             "Targets failing the load balancer's health check",
             namespace=ALB_NAMESPACE,
             metric_name=UNHEALTHY_HOSTS,
@@ -448,7 +511,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             threshold=t.unhealthy_hosts,
             missing="notBreaching",
         )
-        alarms["latency-p99"] = self._alarm(
+        self._alarm(
             "latency-p99",
             "99th percentile response time of the service's tasks, in seconds",
             namespace=ALB_NAMESPACE,
@@ -459,7 +522,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             threshold=t.latency_p99_seconds,
             missing="notBreaching",
         )
-        alarms["cpu-high"] = self._alarm(
+        self._alarm(
             "cpu-high",
             "Service CPU, percent of the tasks' reservation",
             namespace=ECS_NAMESPACE,
@@ -470,7 +533,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             threshold=t.cpu_percent,
             missing="notBreaching",
         )
-        alarms["memory-high"] = self._alarm(
+        self._alarm(
             "memory-high",
             "Service memory, percent of the tasks' reservation",
             namespace=ECS_NAMESPACE,
@@ -481,7 +544,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             threshold=t.memory_percent,
             missing="notBreaching",
         )
-        alarms["running-tasks-low"] = self._alarm(
+        self._alarm(
             "running-tasks-low",
             "Fewer tasks running than desired (needs Container Insights on the cluster)",
             metric_queries=[
@@ -511,7 +574,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             missing="breaching",
         )
         if args.backup_vault_name is not None:
-            alarms["backup-jobs-failed"] = self._alarm(
+            self._alarm(
                 "backup-jobs-failed",
                 "Failed AWS Backup jobs in the stack's backup vault",
                 namespace=BACKUP_NAMESPACE,
@@ -525,14 +588,22 @@ class ServiceMonitoring(pulumi.ComponentResource):
                 evaluation_periods=1,
             )
 
-        keys = list(alarms)
+        alarms = self._alarms
+        # Every alarm that pages about the service, created here or given, in ALARM_KEYS order.
+        paging: dict[str, pulumi.Input[str]] = {}
+        for key in ALARM_KEYS:
+            if key in alarms:
+                paging[key] = alarms[key].arn
+            elif key in args.existing_alarms:
+                paging[key] = args.existing_alarms[key]
+        keys = list(paging)
         body = pulumi.Output.all(
             region.region,
             args.lb_arn_suffix,
             args.target_group_arn_suffix,
             args.cluster_name,
             args.service_name,
-            *[alarms[k].arn for k in keys],
+            *paging.values(),
         ).apply(
             lambda v: dashboard_body(
                 region=v[0],
@@ -551,10 +622,10 @@ class ServiceMonitoring(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-        self.alarm_arns = pulumi.Output.all(*[alarms[k].arn for k in keys]).apply(
+        self.alarm_arns = pulumi.Output.all(*paging.values()).apply(
             lambda arns: dict(zip(keys, arns, strict=True))
         )
-        self.alarm_names = pulumi.Output.all(*[alarms[k].name for k in keys]).apply(list)
+        self.alarm_names = pulumi.Output.all(*[alarm.name for alarm in alarms.values()]).apply(list)
         self.dashboard_name = dashboard.dashboard_name
         self.register_outputs(
             {
@@ -580,10 +651,14 @@ class ServiceMonitoring(pulumi.ComponentResource):
         metric_queries: list[aws.cloudwatch.MetricAlarmMetricQueryArgs] | None = None,
         period: int | None = None,
         evaluation_periods: int | None = None,
-    ) -> aws.cloudwatch.MetricAlarm:
+    ) -> None:
+        """Create the alarm of ``key`` into ``self._alarms``, unless ``existing_alarms`` has
+        one for it."""
+        if key in self._args.existing_alarms:
+            return
         t = self._args.thresholds
         single_metric = metric_queries is None
-        return aws.cloudwatch.MetricAlarm(
+        self._alarms[key] = aws.cloudwatch.MetricAlarm(
             f"{self._logical}-{key}",
             name=f"{self._args.name_prefix}-ops-{key}",
             alarm_description=description,

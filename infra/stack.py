@@ -38,10 +38,15 @@ from components.backup import (
 )
 from components.cluster import ContainerInsights
 from components.contract import EnvironmentSecret, EnvironmentVariable
-from components.deployment_environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from components.deployment_environment import (
+    DEFAULT_BRANCH_PATTERNS,
+    DeploymentEnvironment,
+    DeploymentEnvironmentArgs,
+)
 from components.errors import ConfigError, invalid
 from components.fargate_service import FargateService, FargateServiceArgs
 from components.github_oidc import DeployRoleArgs, GithubOidc, GithubOidcArgs
+from components.jsonout import json_output
 from components.logs import logs_service_principal
 from components.monitoring import ServiceMonitoring, ServiceMonitoringArgs, thresholds_for
 from components.network import NatStrategy, Network, NetworkArgs
@@ -185,9 +190,7 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
             SecretSpec(
                 name=GHCR_PULL_SECRET,
                 description="Read-only GHCR package token ECS pulls the image with",
-                value=pulumi.Output.json_dumps(
-                    {"username": settings.ghcr_username, "password": token}
-                ),
+                value=json_output({"username": settings.ghcr_username, "password": token}),
             )
         )
     store = SecretStore(
@@ -316,6 +319,10 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
             thresholds=thresholds,
             backup_vault_name=backup.vault_name if settings.is_prod else None,
             tags=tags,
+            # The rollback alarms already page on these metrics: no second alarm for them.
+            existing_alarms={
+                key: service.rollback_alarm_arns[key] for key in service.rollback_alarm_keys
+            },
         ),
     )
 
@@ -476,16 +483,30 @@ def _github(
     if oidc.apply_role_arn is not None:
         outputs["infraApplyRoleArn"] = oidc.apply_role_arn
     if settings.owns_repository_resources:
+        spec = workflow_spec(settings)
         workflows = WorkflowSet(
             "workflows",
             WorkflowSetArgs(
                 repository=settings.github_repository,
-                spec=workflow_spec(settings),
+                spec=spec,
                 direct_commit=settings.workflows_direct_commit,
             ),
         )
         outputs["workflowsContentSha"] = workflows.content_sha
         outputs["workflowsPullRequest"] = workflows.pull_request_number
+        if spec.npm_publish is not NpmPublishMode.NONE:
+            # The release job publishes from this environment (trusted publishing names it;
+            # token mode keeps NPM_TOKEN in it). Only the release workflow's branches may use
+            # it; no reviewers, since a merged version pull request is the approval.
+            npm = DeploymentEnvironment(
+                "npm-environment",
+                DeploymentEnvironmentArgs(
+                    repository=settings.github_repository,
+                    environment=spec.npm_environment,
+                    deploy_branch_patterns=DEFAULT_BRANCH_PATTERNS,
+                ),
+            )
+            outputs["npmEnvironment"] = npm.environment
         RepositoryGuardrails(
             "repository",
             RepositoryGuardrailsArgs(

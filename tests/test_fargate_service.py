@@ -21,6 +21,12 @@ from components.fargate_service import (
     node_health_check,
 )
 from components.image_channel import SHAPE_TAG
+from components.monitoring import (
+    TARGET_5XX_ALARM,
+    UNHEALTHY_HOSTS_ALARM,
+    ServiceMonitoring,
+    ServiceMonitoringArgs,
+)
 from components.registry import PULL_ACTIONS
 from infra.offline import ACCOUNT_ID, RecordedResource, Recording
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
@@ -114,6 +120,8 @@ def _run(
             "target_group_arn_suffix": component.target_group_arn_suffix,
             "log_group_name": component.log_group_name,
             "alarm_names": component.alarm_names,
+            "rollback_alarm_arns": component.rollback_alarm_arns,
+            "rollback_alarm_keys": list(component.rollback_alarm_keys),
             "alb_sg": component.alb_security_group_id,
             "service_sg": component.service_security_group_id,
             "channel_parameter": component.image_channel.deployed_parameter_name,
@@ -639,6 +647,12 @@ def test_alarm_rollback_creates_alarms_with_actions(run_component: Runner) -> No
         "shop-prod-target-5xx",
         "shop-prod-unhealthy-hosts",
     ]
+    # Keyed like ServiceMonitoring's alarms on the same metrics.
+    assert recording.outputs["rollback_alarm_keys"] == [TARGET_5XX_ALARM, UNHEALTHY_HOSTS_ALARM]
+    assert recording.outputs["rollback_alarm_arns"] == {
+        TARGET_5XX_ALARM: f"arn:aws:cloudwatch:{ARN}:alarm:shop-prod-target-5xx",
+        UNHEALTHY_HOSTS_ALARM: f"arn:aws:cloudwatch:{ARN}:alarm:shop-prod-unhealthy-hosts",
+    }
 
 
 def test_no_alarms_without_alarm_rollback(run_component: Runner) -> None:
@@ -646,6 +660,49 @@ def test_no_alarms_without_alarm_rollback(run_component: Runner) -> None:
     assert recording.of_type(ALARM) == []
     assert "alarms" not in recording.one(SERVICE).inputs
     assert recording.outputs["alarm_names"] == []
+    assert recording.outputs["rollback_alarm_keys"] == []
+    assert recording.outputs["rollback_alarm_arns"] == {}
+
+
+@pytest.mark.parametrize("rollback", [True, False])
+def test_with_service_monitoring_each_metric_has_one_alarm(
+    run_component: Runner, rollback: bool
+) -> None:
+    def program() -> dict[str, Any]:
+        web = FargateService("web", FargateServiceArgs(**{**BASE, "alarm_rollback": rollback}))
+        monitoring = ServiceMonitoring(
+            "mon",
+            ServiceMonitoringArgs(
+                name_prefix="shop-prod",
+                cluster_name="shop-prod",
+                service_name=web.service_name,
+                lb_arn_suffix=web.lb_arn_suffix,
+                target_group_arn_suffix=web.target_group_arn_suffix,
+                alarm_actions=[TOPIC],
+                existing_alarms={k: web.rollback_alarm_arns[k] for k in web.rollback_alarm_keys},
+            ),
+        )
+        return {"alarm_arns": monitoring.alarm_arns, "rollback": web.rollback_alarm_arns}
+
+    recording = run_component(program)
+    alarms = recording.of_type(ALARM)
+    watched = [
+        (
+            a.inputs.get("namespace"),
+            a.inputs.get("metricName"),
+            json.dumps(a.inputs.get("dimensions"), sort_keys=True),
+            a.inputs.get("statistic") or a.inputs.get("extendedStatistic"),
+        )
+        for a in alarms
+        if "metricQueries" not in a.inputs
+    ]
+    assert len(watched) == len(set(watched)) == 6
+    rollback_arns = recording.outputs["rollback"]
+    assert bool(rollback_arns) is rollback
+    assert {a.parent_name for a in alarms} == ({"web", "mon"} if rollback else {"mon"})
+    # Every alarm that pages is in the monitoring's alarm_arns, the rollback ones included.
+    assert rollback_arns.items() <= recording.outputs["alarm_arns"].items()
+    assert len(recording.outputs["alarm_arns"]) == len(alarms) == 7
 
 
 def test_autoscaling_owns_the_desired_count(run_component: Runner) -> None:

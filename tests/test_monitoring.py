@@ -16,6 +16,8 @@ from components import monitoring
 from components.errors import ConfigError
 from components.monitoring import (
     ALARM_KEYS,
+    TARGET_5XX_ALARM,
+    UNHEALTHY_HOSTS_ALARM,
     AlarmThresholds,
     ServiceMonitoring,
     ServiceMonitoringArgs,
@@ -27,6 +29,8 @@ Runner = Callable[..., Recording]
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
 TOPIC_ARN = f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:ops-alerts"
+ALARM_ARN = f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT_ID}:alarm:shop-prod-target-5xx"
+EXISTING = "ServiceMonitoringArgs.existing_alarms"
 
 DOCUMENTED_METRICS: dict[str, set[str]] = {
     "AWS/ApplicationELB": {
@@ -158,8 +162,12 @@ def service_program(
     prefix: str = "shop-prod",
     backup_vault_name: str | None = None,
     lb_name: str = "web-lb",
+    rollback_alarms: bool = False,
+    existing_alarms: dict[str, str] | None = None,
 ) -> Callable[[], dict[str, Any]]:
-    """Real (mocked) load balancer, target group, cluster and service feed the component."""
+    """Real (mocked) load balancer, target group, cluster and service feed the component.
+    ``rollback_alarms``: two alarms standing for the service's rollback alarms (outside the
+    component) are passed as ``existing_alarms``; ``existing_alarms``: plain ARNs passed."""
 
     def program() -> dict[str, Any]:
         lb = aws.lb.LoadBalancer("lb", name=lb_name, load_balancer_type="application")
@@ -169,6 +177,31 @@ def service_program(
         extra: dict[str, Any] = {}
         if thresholds is not None:
             extra["thresholds"] = thresholds
+        outputs: dict[str, Any] = {}
+        if existing_alarms is not None:
+            extra["existing_alarms"] = existing_alarms
+        if rollback_alarms:
+            given = {
+                key: aws.cloudwatch.MetricAlarm(
+                    f"svc-{key}",
+                    name=f"{prefix}-svc-{key}",
+                    namespace="AWS/ApplicationELB",
+                    metric_name=metric,
+                    dimensions={"LoadBalancer": lb.arn_suffix, "TargetGroup": tg.arn_suffix},
+                    statistic=stat,
+                    period=60,
+                    evaluation_periods=3,
+                    threshold=0,
+                    comparison_operator="GreaterThanThreshold",
+                    alarm_actions=[TOPIC_ARN],
+                )
+                for key, metric, stat in (
+                    (TARGET_5XX_ALARM, "HTTPCode_Target_5XX_Count", "Sum"),
+                    (UNHEALTHY_HOSTS_ALARM, "UnHealthyHostCount", "Maximum"),
+                )
+            }
+            extra["existing_alarms"] = {key: alarm.arn for key, alarm in given.items()}
+            outputs["given_arns"] = {key: alarm.arn for key, alarm in given.items()}
         component = ServiceMonitoring(
             "mon",
             ServiceMonitoringArgs(
@@ -191,6 +224,7 @@ def service_program(
             "tg_suffix": tg.arn_suffix,
             "cluster": cluster.name,
             "service": service.name,
+            **outputs,
         }
 
     return program
@@ -537,6 +571,10 @@ def test_evaluation_window_longer_than_a_day_is_refused() -> None:
         ({"alarm_actions": [TOPIC_ARN] * 6}, "ServiceMonitoringArgs.alarm_actions"),
         ({"name_prefix": "shop prod"}, "ServiceMonitoringArgs.name_prefix"),
         ({"backup_vault_name": "x"}, "ServiceMonitoringArgs.backup_vault_name"),
+        ({"existing_alarms": {"target-5xx-rollback": ALARM_ARN}}, EXISTING),
+        ({"existing_alarms": {"backup-jobs-failed": ALARM_ARN}}, EXISTING),
+        ({"existing_alarms": {"target-5xx": "shop-prod-target-5xx"}}, EXISTING + "['target-5xx']"),
+        ({"existing_alarms": [("target-5xx", ALARM_ARN)]}, EXISTING),
     ],
 )
 def test_bad_arguments_fail_before_anything_is_registered(
@@ -570,3 +608,84 @@ def test_alarm_names_cannot_collide_with_the_services_rollback_alarms(
     # FargateService names its two rollback alarms <service>-target-5xx / -unhealthy-hosts.
     assert not names & {"shop-prod-target-5xx", "shop-prod-unhealthy-hosts"}
     assert {"shop-prod-ops-target-5xx", "shop-prod-ops-unhealthy-hosts"} <= names
+
+
+def test_existing_alarms_replace_the_alarms_of_their_keys(run_component: Runner) -> None:
+    recording = run_component(service_program(rollback_alarms=True, backup_vault_name="vault-1"))
+    out = recording.outputs
+    given = out["given_arns"]
+    assert list(given) == [TARGET_5XX_ALARM, UNHEALTHY_HOSTS_ALARM]
+    created = [a for a in recording.of_type(ALARM) if a.parent_name == "mon"]
+    created_keys = {a.name.removeprefix("mon-") for a in created}
+    assert created_keys == set(ALARM_KEYS) - set(given)
+    assert not any(
+        a.inputs["name"].endswith(("-ops-target-5xx", "-ops-unhealthy-hosts")) for a in created
+    )
+    # alarm_arns: every alarm that pages, the given ones at their keys, in ALARM_KEYS order.
+    assert list(out["alarm_arns"]) == list(ALARM_KEYS)
+    for key, arn in given.items():
+        assert out["alarm_arns"][key] == arn
+    created_arns = {
+        a.name.removeprefix("mon-"): f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT_ID}:alarm:"
+        + a.inputs["name"]
+        for a in created
+    }
+    assert out["alarm_arns"] == {k: given.get(k) or created_arns[k] for k in ALARM_KEYS}
+    # alarm_names: only the alarms created here.
+    assert out["alarm_names"] == [f"shop-prod-ops-{k}" for k in ALARM_KEYS if k not in given]
+    # The dashboard's alarm widget shows every alarm that pages, given ones included.
+    dashboard = recording.one(DASHBOARD)
+    (widget,) = [
+        w for w in json.loads(dashboard.inputs["dashboardBody"])["widgets"] if w["type"] == "alarm"
+    ]
+    assert widget["properties"]["alarms"] == list(out["alarm_arns"].values())
+    assert set(given.values()) <= set(widget["properties"]["alarms"])
+    svc_alarms = {a.urn for a in recording.of_type(ALARM) if a.parent_name != "mon"}
+    assert len(svc_alarms) == 2
+    assert svc_alarms <= set(dashboard.dependencies)
+
+
+@pytest.mark.parametrize("key", ALARM_KEYS)
+def test_any_alarm_key_can_be_given_as_existing(run_component: Runner, key: str) -> None:
+    arn = f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT_ID}:alarm:elsewhere-{key}"
+    recording = run_component(
+        service_program(backup_vault_name="vault-1", existing_alarms={key: arn})
+    )
+    created = {a.name.removeprefix("mon-") for a in recording.of_type(ALARM)}
+    assert created == set(ALARM_KEYS) - {key}
+    assert list(recording.outputs["alarm_arns"]) == list(ALARM_KEYS)
+    assert recording.outputs["alarm_arns"][key] == arn
+    assert f"shop-prod-ops-{key}" not in recording.outputs["alarm_names"]
+    body = json.loads(recording.one(DASHBOARD).inputs["dashboardBody"])
+    (widget,) = [w for w in body["widgets"] if w["type"] == "alarm"]
+    assert widget["properties"]["alarms"][ALARM_KEYS.index(key)] == arn
+
+
+def test_unknown_existing_alarm_key_names_the_key_and_the_allowed_ones(
+    run_component: Runner,
+) -> None:
+    def program() -> dict[str, Any]:
+        ServiceMonitoring(
+            "mon",
+            ServiceMonitoringArgs(
+                name_prefix="shop-prod",
+                cluster_name="c",
+                service_name="s",
+                lb_arn_suffix="app/a/1",
+                target_group_arn_suffix="targetgroup/t/2",
+                alarm_actions=[TOPIC_ARN],
+                existing_alarms={"5xx": ALARM_ARN, TARGET_5XX_ALARM: ALARM_ARN},
+            ),
+        )
+        return {}
+
+    with pytest.raises(ConfigError) as caught:
+        run_component(program)
+    (problem,) = caught.value.problems
+    assert problem.startswith("ServiceMonitoringArgs.existing_alarms: got '5xx'; ")
+    allowed = problem.split("; ", 1)[1]
+    # Without a backup vault there is no backup alarm to stand in for.
+    for key in ALARM_KEYS[:-1]:
+        assert key in allowed
+    assert "backup-jobs-failed" not in allowed
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]

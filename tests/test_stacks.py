@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import runpy
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pytest
@@ -39,9 +40,20 @@ OUTPUTS = {
     "deployRoleArn", "githubOidcProviderArn", "infraPreviewRoleArn", "infraApplyRoleArn",
 }  # fmt: skip
 """Every stack's outputs (docs/outputs.md); the owner of account resources adds the trail's."""
-OWNER_OUTPUTS = {"auditTrailArn", "auditBucketName", "workflowsContentSha", "workflowsPullRequest"}
+OWNER_OUTPUTS = {
+    "auditTrailArn",
+    "auditBucketName",
+    "workflowsContentSha",
+    "workflowsPullRequest",
+    "npmEnvironment",
+}
 LISTENER = "aws:lb/listener:Listener"
+ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
+BRANCH_POLICY = (
+    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
+)
 SERVICE = "aws:ecs/service:Service"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
 def _named(recording: Recording) -> dict[tuple[str, str], RecordedResource]:
@@ -209,17 +221,77 @@ def test_rollout_safety_and_scaling_by_profile() -> None:
     assert [lb[s].inputs["enableDeletionProtection"] for s in STACKS] == [False, False, True]
 
 
-def test_rollback_and_operational_5xx_alarms_share_the_profile_threshold() -> None:
+def test_one_5xx_and_one_unhealthy_hosts_alarm_per_stack_at_the_profile_threshold() -> None:
     from components.monitoring import thresholds_for
 
-    for stack in ("staging", "prod"):
-        alarms = {
-            r.inputs["name"]: r.inputs["threshold"]
-            for r in recorded(stack).of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    for stack in STACKS:
+        alarms = {r.inputs["name"]: r.inputs for r in recorded(stack).of_type(ALARM)}
+        thresholds = thresholds_for(stack)
+        if stack == "dev":
+            # No rollback alarms in dev: the operational ones watch these metrics.
+            five, hosts = "ops-target-5xx", "ops-unhealthy-hosts"
+            assert f"storefront-{stack}-target-5xx" not in alarms
+        else:
+            # The rollback alarms page; the monitoring makes no second alarm on their metrics.
+            five, hosts = "target-5xx", "unhealthy-hosts"
+            assert not {
+                f"storefront-{stack}-ops-target-5xx",
+                f"storefront-{stack}-ops-unhealthy-hosts",
+            } & set(alarms)
+        five_xx = alarms[f"storefront-{stack}-{five}"]
+        assert five_xx["metricName"] == "HTTPCode_Target_5XX_Count"
+        assert five_xx["threshold"] == thresholds.target_5xx_count
+        unhealthy = alarms[f"storefront-{stack}-{hosts}"]
+        assert unhealthy["metricName"] == "UnHealthyHostCount"
+        # ">= unhealthy_hosts" (operational) and "> unhealthy_hosts - 1" (rollback) agree.
+        assert (unhealthy["comparisonOperator"], unhealthy["threshold"]) in {
+            ("GreaterThanOrEqualToThreshold", thresholds.unhealthy_hosts),
+            ("GreaterThanThreshold", thresholds.unhealthy_hosts - 1),
         }
-        expected = thresholds_for(stack).target_5xx_count
-        assert alarms[f"storefront-{stack}-target-5xx"] == expected
-        assert alarms[f"storefront-{stack}-ops-target-5xx"] == expected
+        for alarm in (five_xx, unhealthy):
+            assert alarm["period"] == thresholds.period_seconds
+            assert alarm["evaluationPeriods"] == thresholds.evaluation_periods
+
+
+def _watches(alarm: dict[str, Any]) -> tuple[str, ...]:
+    """What an alarm evaluates: its metric, dimensions and statistic, or its metric math."""
+    if "metricQueries" in alarm:
+        queries = [{k: v for k, v in q.items() if k != "label"} for q in alarm["metricQueries"]]
+        return ("metric math", json.dumps(sorted(queries, key=json.dumps), sort_keys=True))
+    return (
+        alarm["namespace"],
+        alarm["metricName"],
+        json.dumps(alarm.get("dimensions") or {}, sort_keys=True),
+        alarm.get("statistic") or "",
+        alarm.get("extendedStatistic") or "",
+    )
+
+
+def test_no_two_alarms_watch_the_same_metric(stack: Recording) -> None:
+    # Two alarms on one metric and statistic page twice for one incident.
+    alarms = stack.of_type(ALARM)
+    assert len(alarms) >= 7
+    seen: dict[tuple[str, ...], str] = {}
+    for alarm in alarms:
+        watched = _watches(alarm.inputs)
+        assert watched not in seen, f"{alarm.inputs['name']} and {seen[watched]} watch {watched}"
+        seen[watched] = alarm.inputs["name"]
+
+
+def test_every_alarm_pages_and_is_on_the_dashboard(stack: Recording) -> None:
+    topic = stack.outputs["alertTopicArn"]
+    region = stack.outputs["awsRegion"]
+    paging: set[str] = set()
+    for alarm in stack.of_type(ALARM):
+        assert alarm.inputs["alarmActions"] == [topic], alarm.name
+        assert alarm.inputs["okActions"] == [topic], alarm.name
+        paging.add(f"arn:aws:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{alarm.inputs['name']}")
+    dashboard = stack.one("aws:cloudwatch/dashboard:Dashboard")
+    widgets = json.loads(dashboard.inputs["dashboardBody"])["widgets"]
+    (alarm_widget,) = [w for w in widgets if w["type"] == "alarm"]
+    listed = alarm_widget["properties"]["alarms"]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == paging
 
 
 def test_dev_runs_mostly_on_spot_and_prod_keeps_an_on_demand_base() -> None:
@@ -272,14 +344,38 @@ def test_exactly_one_stack_owns_each_shared_resource() -> None:
 
 
 def test_prod_requires_reviewers_and_no_admin_bypass() -> None:
-    prod = recorded("prod").one("github:index/repositoryEnvironment:RepositoryEnvironment")
-    dev = recorded("dev").one("github:index/repositoryEnvironment:RepositoryEnvironment")
+    prod = recorded("prod").one(ENVIRONMENT, "github-environment-environment")
+    dev = recorded("dev").one(ENVIRONMENT, "github-environment-environment")
     assert prod.inputs["reviewers"][0]["users"]
     assert prod.inputs["reviewers"][0]["teams"]
     assert prod.inputs["canAdminsBypass"] is False
     assert prod.inputs["waitTimer"] == 5
     assert prod.inputs["preventSelfReview"] is True
     assert not dev.inputs.get("reviewers")
+
+
+def test_the_repository_owner_creates_the_npm_environment_for_the_release_job() -> None:
+    prod = recorded("prod")
+    npm = prod.one(ENVIRONMENT, "npm-environment-environment")
+    assert npm.inputs["environment"] == "npm"
+    assert npm.inputs["canAdminsBypass"] is False
+    assert not npm.inputs.get("reviewers")
+    assert npm.inputs["deploymentBranchPolicy"] == {
+        "protectedBranches": False,
+        "customBranchPolicies": True,
+    }
+    policies = [r for r in prod.of_type(BRANCH_POLICY) if r.parent_name == "npm-environment"]
+    assert [p.inputs["branchPattern"] for p in policies] == ["main"]
+    assert prod.outputs["npmEnvironment"] == "npm"
+    for other in ("dev", "staging"):
+        names = [r.inputs["environment"] for r in recorded(other).of_type(ENVIRONMENT)]
+        assert names == [other]
+
+
+def test_no_npm_environment_when_nothing_is_published_to_npm() -> None:
+    recording = run_stack("prod", overrides={"npmPublish": "none"})
+    assert [r.inputs["environment"] for r in recording.of_type(ENVIRONMENT)] == ["prod"]
+    assert "npmEnvironment" not in recording.outputs
 
 
 # --- the image channel through the whole program ------------------------------------------
