@@ -4,7 +4,7 @@
     python -m bench --json               # the same, machine-readable
     python -m bench --quick --services 1 --stacks dev   # one timed run each (tests)
     python -m bench --check              # exit 1 when a target is missed
-    python -m bench --gc paused          # with the collector paused during each run
+    python -m bench --gc off             # the collector off until each timing ends
 
 It reports; it gates only with ``--check``.
 """
@@ -44,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, help="timed runs per program (default: 3, quick 1)")
     parser.add_argument(
         "--gc",
-        choices=("runtime", "paused"),
+        choices=("runtime", "off"),
         default="runtime",
-        help="runtime: the collector as the offline runtime leaves it (default); "
-        "paused: disabled while each program runs",
+        help="runtime: as the offline runtime handles it (default); "
+        "off: off until each timing ends, leaving the post-run collection out",
     )
     parser.add_argument(
         "--no-plan", action="store_true", help="skip the fresh-process python -m infra.plan run"
