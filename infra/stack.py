@@ -95,13 +95,8 @@ def _logs_key(settings: StackSettings, region: str) -> EncryptionKey | None:
     )
 
 
-def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
-    """Create every resource of the stack and return its outputs (name to value).
-
-    The output names are a stable, documented contract (docs/outputs.md): other stacks and
-    the application repository's workflows read them.
-    """
-    region = pulumi.Config("aws").require("region")
+def _check_github_owner(settings: StackSettings) -> None:
+    """The GitHub provider's ``owner`` must be the application repository's owner."""
     owner = pulumi.Config("github").get("owner")
     if owner is not None and owner.lower() != settings.repository_owner.lower():
         raise ConfigError(
@@ -112,6 +107,76 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
                 "provider writes the environment and files there",
             )
         )
+
+
+def _secret_store(settings: StackSettings, secrets: StackSecrets) -> SecretStore:
+    """The application's secrets (and the GHCR pull token in GHCR mode)."""
+    prefix = settings.resource_prefix
+    # prod keeps copies of its secrets in the backup copy region (disaster recovery).
+    dr_regions = (
+        (settings.backup_copy_region,)
+        if settings.is_prod and settings.backup_copy_region is not None
+        else ()
+    )
+    specs = [
+        SecretSpec(
+            name=secret_name(variable),
+            description=f"{variable} of {prefix}",
+            value=secrets.get(app_secret_key(variable)),
+        )
+        for variable in settings.app_secrets
+    ]
+    if settings.image_source == "ghcr":
+        token = secrets.get("ghcrPullToken")
+        assert token is not None  # the settings refuse GHCR without the token
+        specs.append(
+            SecretSpec(
+                name=GHCR_PULL_SECRET,
+                description="Read-only GHCR package token ECS pulls the image with",
+                value=json_output({"username": settings.ghcr_username, "password": token}),
+            )
+        )
+    return SecretStore(
+        "secrets",
+        SecretStoreArgs(
+            name_prefix=f"{settings.app}/{settings.env}/",
+            secrets=tuple(specs),
+            key_deletion_window_days=settings.kms_deletion_window_days,
+            recovery_window_days=settings.by_profile("secrets_recovery_window_days"),
+            replica_regions=dr_regions,
+            protect=settings.protect_stateful,
+            tags=settings.tags,
+        ),
+    )
+
+
+def _bootstrap_image(settings: StackSettings, registry: ContainerRegistry) -> pulumi.Input[str]:
+    """The image the service runs until CI deploys one: given, built here, or ``:bootstrap``."""
+    if settings.bootstrap_image is not None:
+        return settings.bootstrap_image
+    if settings.bootstrap_build_context is not None:
+        return BootstrapImage(
+            "bootstrap",
+            BootstrapImageArgs(
+                context=settings.bootstrap_build_context,
+                repository_url=registry.repository_url,
+                registry_id=registry.registry_id,
+                platform="linux/arm64" if settings.cpu_architecture == "ARM64" else "linux/amd64",
+            ),
+        ).image
+    if settings.image_source == "ghcr":
+        return f"{settings.ghcr_image}:bootstrap"
+    return pulumi.Output.concat(registry.repository_url, ":bootstrap")
+
+
+def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
+    """Create every resource of the stack and return its outputs (name to value).
+
+    The output names are a stable, documented contract (docs/outputs.md): other stacks and
+    the application repository's workflows read them.
+    """
+    region = pulumi.Config("aws").require("region")
+    _check_github_owner(settings)
     prefix = settings.resource_prefix
     protect = settings.protect_stateful
     tags = settings.tags
@@ -168,43 +233,8 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
         ),
     )
 
-    # prod keeps copies of its secrets and images in the backup copy region (disaster recovery).
-    dr_regions = (
-        (settings.backup_copy_region,)
-        if settings.is_prod and settings.backup_copy_region is not None
-        else ()
-    )
-    specs = [
-        SecretSpec(
-            name=secret_name(variable),
-            description=f"{variable} of {prefix}",
-            value=secrets.get(app_secret_key(variable)),
-        )
-        for variable in settings.app_secrets
-    ]
     ghcr = settings.image_source == "ghcr"
-    if ghcr:
-        token = secrets.get("ghcrPullToken")
-        assert token is not None  # the settings refuse GHCR without the token
-        specs.append(
-            SecretSpec(
-                name=GHCR_PULL_SECRET,
-                description="Read-only GHCR package token ECS pulls the image with",
-                value=json_output({"username": settings.ghcr_username, "password": token}),
-            )
-        )
-    store = SecretStore(
-        "secrets",
-        SecretStoreArgs(
-            name_prefix=f"{settings.app}/{settings.env}/",
-            secrets=tuple(specs),
-            key_deletion_window_days=settings.kms_deletion_window_days,
-            recovery_window_days=settings.by_profile("secrets_recovery_window_days"),
-            replica_regions=dr_regions,
-            protect=protect,
-            tags=tags,
-        ),
-    )
+    store = _secret_store(settings, secrets)
 
     alerting = Alerting(
         "alerting",
@@ -218,22 +248,7 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
         ),
     )
 
-    if settings.bootstrap_image is not None:
-        bootstrap: pulumi.Input[str] = settings.bootstrap_image
-    elif settings.bootstrap_build_context is not None:
-        bootstrap = BootstrapImage(
-            "bootstrap",
-            BootstrapImageArgs(
-                context=settings.bootstrap_build_context,
-                repository_url=registry.repository_url,
-                registry_id=registry.registry_id,
-                platform="linux/arm64" if settings.cpu_architecture == "ARM64" else "linux/amd64",
-            ),
-        ).image
-    elif ghcr:
-        bootstrap = f"{settings.ghcr_image}:bootstrap"
-    else:
-        bootstrap = pulumi.Output.concat(registry.repository_url, ":bootstrap")
+    bootstrap = _bootstrap_image(settings, registry)
 
     desired = settings.by_profile("desired_count")
     # One set of thresholds for the rollback alarms and the operational ones.
