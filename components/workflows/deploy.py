@@ -265,7 +265,13 @@ def _job(spec: WorkflowSpec, index: int) -> Job:
                 },
             ),
             "environment": {"name": environment, "url": var(V.ENVIRONMENT_URL)},
-            "concurrency": {"group": f"deploy-{environment}", "cancel-in-progress": False},
+            # One deploy per environment at a time, whichever branch it comes from (they share
+            # one service); pending deploys wait in order and are never cancelled by a newer one.
+            "concurrency": {
+                "group": f"deploy-{environment}",
+                "cancel-in-progress": False,
+                "queue": "max",
+            },
             "steps": _steps(spec, environment),
         }
     )

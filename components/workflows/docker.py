@@ -10,6 +10,12 @@ Two entry points:
   into one tagged manifest list per registry and attest it. Nothing is tagged before the tests
   and the scan pass.
 
+Tags: ECR gets the version alone (its tags are immutable). GHCR gets the version, ``sha-<short
+commit>`` and two floating tags that only ever move forward, as the caller decides from the
+release history: ``latest`` (input ``tag-latest``: the package's highest release) and ``X.Y``
+(input ``tag-minor``: the highest release of that line). A hotfix of an older line, published
+from a release branch, moves neither backwards. Both inputs default to ``false``.
+
 Layer cache: pull requests read the GitHub Actions cache; the publishing jobs only write it
 (``cache-to``) and never restore it, so a poisoned cache entry cannot reach a published image.
 """
@@ -33,6 +39,7 @@ from components.workflows.common import (
     uses,
     var,
 )
+from components.workflows.release import RELEASE_BRANCH_PATTERNS
 from components.workflows.spec import WorkflowSpec
 
 PLATFORMS: tuple[dict[str, str], ...] = (
@@ -100,16 +107,22 @@ def _metadata(spec: WorkflowSpec) -> Step:
         "\n".join(
             (
                 "type=semver,pattern={{version}},value=" + version,
-                "type=semver,pattern={{major}}.{{minor}},value=" + version,
+                "type=semver,pattern={{major}}.{{minor}},value="
+                + version
+                + ",enable="
+                + expr("inputs.tag-minor"),
                 "type=sha",
             )
         )
         + "\n"
     )
+    # metadata-action's default (latest=auto) would tag every stable semver value `latest`,
+    # a hotfix of an older line included.
+    flavor = "latest=" + expr("inputs.tag-latest") + "\n"
     return uses(
         pins.DOCKER_METADATA,
         "Image tags and labels",
-        {"images": spec.ghcr_image_ref, "tags": tags},
+        {"images": spec.ghcr_image_ref, "flavor": flavor, "tags": tags},
         id="meta",
     )
 
@@ -312,7 +325,8 @@ def docker_workflow(spec: WorkflowSpec) -> dict[str, Any]:
     return {
         "name": "Docker",
         "on": {
-            "pull_request": {"branches": [spec.default_branch]},
+            # Pull requests into release branches (hotfixes) get the same checks as into main.
+            "pull_request": {"branches": [spec.default_branch, *RELEASE_BRANCH_PATTERNS]},
             "workflow_call": {
                 "inputs": {
                     "version": {
@@ -326,6 +340,20 @@ def docker_workflow(spec: WorkflowSpec) -> dict[str, Any]:
                         "type": "string",
                         "required": False,
                         "default": spec.image_build_environment,
+                    },
+                    "tag-latest": {
+                        "description": "Also tag the GHCR image latest: only for the highest "
+                        "release of the package.",
+                        "type": "boolean",
+                        "required": False,
+                        "default": False,
+                    },
+                    "tag-minor": {
+                        "description": "Also move the GHCR X.Y tag: only for the highest release "
+                        "of that X.Y line.",
+                        "type": "boolean",
+                        "required": False,
+                        "default": False,
                     },
                 },
                 "outputs": {

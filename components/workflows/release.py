@@ -1,10 +1,18 @@
 """``.github/workflows/release.yml``: Changesets versioning and publishing, then image and deploy.
 
-On every push to the default branch changesets/action either opens (or updates) the version
-pull request with the changelog, or, once that pull request is merged, publishes: version tags,
-GitHub Releases and npm packages. When something was published the workflow calls
-``docker.yml`` and then ``deploy.yml`` as reusable workflows. Tags pushed with ``GITHUB_TOKEN``
-start no workflow, which is why the chain is ``workflow_call`` and not a tag trigger.
+On every push to the default branch, and to the release branches this workflow creates
+(:data:`RELEASE_BRANCH_PATTERNS`), changesets/action either opens (or updates) the version pull
+request with the changelog against the pushed branch, or, once that pull request is merged,
+publishes: version tags, GitHub Releases and npm packages. When something was published the
+workflow calls ``docker.yml`` and then ``deploy.yml`` as reusable workflows. Tags pushed with
+``GITHUB_TOKEN`` start no workflow, which is why the chain is ``workflow_call`` and not a tag
+trigger.
+
+A release branch is a maintenance line: a hotfix merged there goes through the same version pull
+request, publish, image (tests, scan, attestation) and deploy chain as a release from the default
+branch. Only the default branch creates release branches. A version lower than one already
+released publishes under the npm dist-tag ``release-<major>.<minor>`` instead of ``latest``, keeps
+the latest GitHub Release where it was, and moves no floating image tag backwards.
 """
 
 from __future__ import annotations
@@ -28,9 +36,27 @@ from components.workflows.spec import MIN_TRUSTED_PUBLISHING_NPM, NpmPublishMode
 VERSION_SCRIPT = "pnpm exec changeset version && pnpm install --lockfile-only"
 """Bumps versions and changelogs, then refreshes the lockfile for the version pull request."""
 PUBLISH_SCRIPT = "pnpm exec changeset publish"
-"""Publishes to npm (private packages: only tags) and creates the version tags."""
+"""Publishes to npm (private packages: only tags) and creates the version tags. On a release
+branch publishing an older line, ``--tag release-<major>.<minor>`` is appended
+(:data:`scripts.NPM_DIST_TAG`)."""
+RELEASE_BRANCH_PATTERNS = ("release/v[0-9]*", "release/*@[0-9]*", "release/@*/*@[0-9]*")
+"""Branch patterns matching exactly the names :data:`scripts.RELEASE_BRANCHES` creates:
+``release/v1.4.2`` (single package), ``release/pkg@1.4.2`` and ``release/@scope/pkg@1.4.2``
+(monorepo). The same text means the same in both of GitHub's pattern syntaxes, since ``*``
+never matches ``/`` in either and only ``*`` and ``[0-9]`` are used: ``on.<event>.branches``
+filters (the push trigger here, the pull request trigger of ``docker.yml``), and the Ruby
+``File.fnmatch`` (``FNM_PATHNAME``) patterns of environment deployment-branch policies and
+ruleset conditions. Every environment the release chain runs in (``npm``, the build
+environment, each deploy environment) must allow them next to the default branch, or GitHub
+refuses the release-branch run."""
+NPM_TAG_STEP = "npm-tag"
+"""Id of the step that chooses the publish script (and so the npm dist-tag)."""
 VERSION_PR_TITLE = "chore: version packages"
 """Title and commit message of the version pull request."""
+
+
+def _publish_script() -> str:
+    return expr(f"steps.{NPM_TAG_STEP}.outputs.publish-script")
 
 
 def _changesets_step(spec: WorkflowSpec) -> Step:
@@ -41,7 +67,7 @@ def _changesets_step(spec: WorkflowSpec) -> Step:
         with_ = {
             "github-token": expr("github.token"),
             "version-script": VERSION_SCRIPT,
-            "publish-script": PUBLISH_SCRIPT,
+            "publish-script": _publish_script(),
             "commit-message": VERSION_PR_TITLE,
             "pr-title": VERSION_PR_TITLE,
             "create-github-releases": True,
@@ -50,7 +76,7 @@ def _changesets_step(spec: WorkflowSpec) -> Step:
     else:
         with_ = {
             "version": VERSION_SCRIPT,
-            "publish": PUBLISH_SCRIPT,
+            "publish": _publish_script(),
             "commit": VERSION_PR_TITLE,
             "title": VERSION_PR_TITLE,
             "createGithubReleases": True,
@@ -88,6 +114,9 @@ def _release_job(spec: WorkflowSpec) -> Job:
         setup_node["registry-url"] = "https://registry.npmjs.org"
     packages = expr(f"steps.changesets.outputs.{published_packages_output(spec)}")
     published = "steps.changesets.outputs.published == 'true'"
+    on_default_branch = f"github.ref == 'refs/heads/{spec.default_branch}'"
+    older_line = f"steps.{NPM_TAG_STEP}.outputs.older-line == 'true'"
+    latest_release = f"steps.{NPM_TAG_STEP}.outputs.latest-release-id"
     steps: list[Step] = [
         checkout(fetch_depth=0),
         uses(pins.SETUP_NODE, "Set up Node.js", setup_node),
@@ -107,12 +136,29 @@ def _release_job(spec: WorkflowSpec) -> Job:
         )
     steps += [
         run("Install dependencies", scripts.INSTALL_DEPENDENCIES),
+        run(
+            "Choose the npm dist-tag",
+            scripts.NPM_DIST_TAG,
+            {
+                "PUBLISH_SCRIPT": PUBLISH_SCRIPT,
+                "DEFAULT_BRANCH": spec.default_branch,
+                "GH_TOKEN": expr("github.token"),
+            },
+            id=NPM_TAG_STEP,
+        ),
         _changesets_step(spec),
+        run(
+            "Keep the newest GitHub Release marked latest",
+            scripts.RESTORE_LATEST_RELEASE,
+            {"LATEST_RELEASE_ID": expr(latest_release), "GH_TOKEN": expr("github.token")},
+            if_=f"{published} && {older_line} && {latest_release} != ''",
+        ),
+        # Only the default branch cuts release branches; a release branch is already the line.
         run(
             "Create release branches",
             scripts.RELEASE_BRANCHES,
             {"PUBLISHED_PACKAGES": packages, "GH_TOKEN": expr("github.token")},
-            if_=published,
+            if_=f"{published} && {on_default_branch}",
         ),
         run(
             "Pick the image version",
@@ -135,6 +181,8 @@ def _release_job(spec: WorkflowSpec) -> Job:
     job["outputs"] = {
         "published": expr("steps.changesets.outputs.published"),
         "version": expr("steps.image-version.outputs.version"),
+        "tag-latest": expr("steps.image-version.outputs.tag-latest"),
+        "tag-minor": expr("steps.image-version.outputs.tag-minor"),
     }
     job["steps"] = steps
     return job
@@ -145,8 +193,9 @@ def release_workflow(spec: WorkflowSpec) -> dict[str, Any]:
     chain_if = "needs.release.outputs.published == 'true' && needs.release.outputs.version != ''"
     return {
         "name": "Release",
-        "on": {"push": {"branches": [spec.default_branch]}},
+        "on": {"push": {"branches": [spec.default_branch, *RELEASE_BRANCH_PATTERNS]}},
         "permissions": {},
+        # One group per branch: a release-branch run never waits for, nor cancels, main's.
         "concurrency": {"group": "release-" + expr("github.ref"), "cancel-in-progress": False},
         "jobs": {
             "release": _release_job(spec),
@@ -168,7 +217,11 @@ def release_workflow(spec: WorkflowSpec) -> dict[str, Any]:
                     },
                 ),
                 "uses": "$/.github/workflows/docker.yml",
-                "with": {"version": expr("needs.release.outputs.version")},
+                "with": {
+                    "version": expr("needs.release.outputs.version"),
+                    "tag-latest": expr("needs.release.outputs.tag-latest == 'true'"),
+                    "tag-minor": expr("needs.release.outputs.tag-minor == 'true'"),
+                },
             },
             "deploy": {
                 "name": "Deploy",

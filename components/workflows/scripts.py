@@ -39,14 +39,93 @@ pnpm install --frozen-lockfile
 """
 """Install the repository's dependencies exactly as locked."""
 
+NPM_DIST_TAG = """\
+set -euo pipefail
+script="${PUBLISH_SCRIPT}"
+older=""
+line=""
+# Every package.json in the repository with its name and version (unreadable ones skipped).
+packages() {
+  git ls-files -z -- package.json '*/package.json' | while IFS= read -r -d '' file; do
+    jq -r --arg file "${file}" '[$file, .name // "", .version // ""] | @tsv' "${file}" || true
+  done
+}
+# On the default branch Changesets chooses the dist-tag itself (latest, or the pre-release tag).
+# A release branch may publish an older line, and `changeset publish` passes `--tag latest`
+# explicitly, which skips npm's own guard: `latest` would move back to the old line.
+if [[ "${GITHUB_REF_NAME}" != "${DEFAULT_BRANCH}" ]]; then
+  while IFS=$'\\t' read -r file name version; do
+    if [[ -z "${name}" || ! "${version}" =~ ^[0-9]+\\.[0-9]+\\.[0-9]+$ ]]; then
+      continue
+    fi
+    # Changesets tags a monorepo package `<name>@<version>`, a single package `v<version>`.
+    prefixes=("${name}@")
+    if [[ "${file}" == "package.json" ]]; then
+      prefixes+=("v")
+    fi
+    released=()
+    for prefix in "${prefixes[@]}"; do
+      while IFS= read -r tag; do
+        candidate="${tag#"${prefix}"}"
+        if [[ "${candidate}" =~ ^[0-9]+\\.[0-9]+\\.[0-9]+$ ]]; then
+          released+=("${candidate}")
+        fi
+      done < <(git tag --list "${prefix}*")
+    done
+    if [[ " ${released[*]} " == *" ${version} "* ]]; then
+      continue
+    fi
+    highest=$(printf '%s\\n' "${version}" "${released[@]}" | sort -V | tail -n 1)
+    if [[ "${highest}" != "${version}" && -z "${older}" ]]; then
+      older="${name}@${version} is older than ${name}@${highest}"
+      line="${version%.*}"
+    fi
+  done < <(packages)
+fi
+if [[ -n "${older}" ]]; then
+  tag="release-${line}"
+  script="${script} --tag ${tag}"
+  echo "::notice::${older}: npm dist-tag ${tag}; latest and the latest GitHub Release stay put"
+  echo "older-line=true" >> "${GITHUB_OUTPUT}"
+  latest=$(gh api "repos/${GITHUB_REPOSITORY}/releases/latest" --jq .id 2>/dev/null || true)
+  if [[ "${latest}" =~ ^[0-9]+$ ]]; then
+    echo "latest-release-id=${latest}" >> "${GITHUB_OUTPUT}"
+  fi
+else
+  echo "older-line=false" >> "${GITHUB_OUTPUT}"
+fi
+echo "publish-script=${script}" >> "${GITHUB_OUTPUT}"
+echo "Publish script: ${script}"
+"""
+"""Choose how a release branch publishes (env: PUBLISH_SCRIPT, DEFAULT_BRANCH, GH_TOKEN; the
+runner's GITHUB_REF_NAME, GITHUB_REPOSITORY). On the default branch ``publish-script`` is
+``PUBLISH_SCRIPT`` unchanged. On a release branch, when a version about to be published (a
+``package.json`` version with no git tag yet) is lower than a version of the same package already
+released (tagged), ``publish-script`` gets ``--tag release-<major>.<minor>``, ``older-line`` is
+``true`` and ``latest-release-id`` names the GitHub Release that is the latest now. A hotfix of the
+newest line publishes to ``latest`` as from the default branch, since npm resolves a range to the
+``latest`` version whenever that version satisfies it."""
+
+RESTORE_LATEST_RELEASE = """\
+set -euo pipefail
+tag=$(gh api --method PATCH "repos/${GITHUB_REPOSITORY}/releases/${LATEST_RELEASE_ID}" \\
+  -f make_latest=true --jq .tag_name)
+echo "${tag} stays the latest GitHub Release"
+"""
+"""Mark the release that was the latest before an older line published as the latest again:
+changesets/action creates releases with GitHub's default ``make_latest`` (env:
+LATEST_RELEASE_ID, GH_TOKEN)."""
+
 IMAGE_VERSION = """\
 set -euo pipefail
 if [[ -n "${IMAGE_PACKAGE}" ]]; then
-  version=$(jq -r --arg name "${IMAGE_PACKAGE}" \\
-    'map(select(.name == $name)) | first | .version // empty' <<<"${PUBLISHED_PACKAGES}")
+  selected=$(jq -c --arg name "${IMAGE_PACKAGE}" \\
+    'map(select(.name == $name)) | first // empty' <<<"${PUBLISHED_PACKAGES}")
 else
-  version=$(jq -r 'first | .version // empty' <<<"${PUBLISHED_PACKAGES}")
+  selected=$(jq -c 'first // empty' <<<"${PUBLISHED_PACKAGES}")
 fi
+name=$(jq -r '.name // empty' <<<"${selected:-null}")
+version=$(jq -r '.version // empty' <<<"${selected:-null}")
 if [[ -z "${version}" ]]; then
   echo "No published package to build an image for."
   exit 0
@@ -56,9 +135,54 @@ if [[ ! "${version}" =~ ^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]]; then
   exit 1
 fi
 echo "version=${version}" >> "${GITHUB_OUTPUT}"
+# Floating image tags only move forward: `latest` to the highest release of the package, `X.Y`
+# to the highest release of its X.Y line. The version tags are the release history.
+if git rev-parse --quiet --verify "refs/tags/${name}@${version}" >/dev/null; then
+  prefix="${name}@"
+elif git rev-parse --quiet --verify "refs/tags/v${version}" >/dev/null; then
+  prefix="v"
+else
+  echo "::warning::no git tag for ${name}@${version}; no floating image tag moves"
+  prefix=""
+fi
+released=()
+if [[ -n "${prefix}" ]]; then
+  while IFS= read -r tag; do
+    candidate="${tag#"${prefix}"}"
+    if [[ "${candidate}" =~ ^[0-9]+\\.[0-9]+\\.[0-9]+$ ]]; then
+      released+=("${candidate}")
+    fi
+  done < <(git tag --list "${prefix}*")
+fi
+tag_latest=false
+tag_minor=false
+if [[ -n "${prefix}" && "${version}" =~ ^[0-9]+\\.[0-9]+\\.[0-9]+$ ]]; then
+  line="${version%.*}"
+  in_line=("${version}")
+  for candidate in "${released[@]}"; do
+    if [[ "${candidate%.*}" == "${line}" ]]; then
+      in_line+=("${candidate}")
+    fi
+  done
+  highest=$(printf '%s\\n' "${version}" "${released[@]}" | sort -V | tail -n 1)
+  highest_in_line=$(printf '%s\\n' "${in_line[@]}" | sort -V | tail -n 1)
+  if [[ "${highest}" == "${version}" ]]; then
+    tag_latest=true
+  fi
+  if [[ "${highest_in_line}" == "${version}" ]]; then
+    tag_minor=true
+  fi
+fi
+echo "tag-latest=${tag_latest}" >> "${GITHUB_OUTPUT}"
+echo "tag-minor=${tag_minor}" >> "${GITHUB_OUTPUT}"
+echo "Image ${version}: latest moves: ${tag_latest}; ${version%.*} moves: ${tag_minor}"
 """
 """Pick the image version from the published-packages JSON (env: PUBLISHED_PACKAGES,
-IMAGE_PACKAGE); outputs ``version``, empty when the image package was not published."""
+IMAGE_PACKAGE); outputs ``version`` (empty when the image package was not published),
+``tag-latest`` (``true`` only when it is the package's highest released version) and
+``tag-minor`` (``true`` only when it is the highest of its ``X.Y`` line). Pre-releases move
+neither; a hotfix of an older line published from a release branch moves neither ``latest``
+nor, unless it is the newest of its line, ``X.Y``."""
 
 RELEASE_BRANCHES = """\
 set -euo pipefail
@@ -91,7 +215,8 @@ jq -r '.[] | "\\(.name)\\t\\(.version)"' <<<"${PUBLISHED_PACKAGES}" |
   done
 """
 """Create ``release/v<version>`` (or ``release/<name>@<version>``) from each new tag through
-the API, so no git credentials are kept (env: PUBLISHED_PACKAGES, GH_TOKEN)."""
+the API, so no git credentials are kept (env: PUBLISHED_PACKAGES, GH_TOKEN). Idempotent: an
+existing branch is left alone. ``release.yml`` runs it only on the default branch."""
 
 # --------------------------------------------------------------------------------------------
 # docker.yml

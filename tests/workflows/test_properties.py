@@ -20,6 +20,7 @@ from components.workflows import (
     render_workflow_files,
 )
 from components.workflows.pins import CHANGESETS_V1, CHANGESETS_V2
+from components.workflows.release import RELEASE_BRANCH_PATTERNS
 from tests.workflows.conftest import SPECS
 
 WORKFLOWS = (
@@ -141,7 +142,7 @@ def test_no_tag_trigger_chaining(parsed: dict[str, Any]) -> None:
         push = workflow["on"].get("push") or {}
         assert "tags" not in push, path
     release = parsed[".github/workflows/release.yml"]
-    assert release["on"] == {"push": {"branches": ["main"]}}
+    assert release["on"] == {"push": {"branches": ["main", *RELEASE_BRANCH_PATTERNS]}}
     jobs = release["jobs"]
     assert jobs["image"]["uses"] == "$/.github/workflows/docker.yml"
     assert "needs.release.outputs.published == 'true'" in jobs["image"]["if"]
@@ -173,7 +174,11 @@ def test_deploy_jobs_follow_the_environment_order(name: str) -> None:
             "name": env,
             "url": f"${{{{ vars.{EnvironmentVariable.ENVIRONMENT_URL} }}}}",
         }
-        assert job["concurrency"] == {"group": f"deploy-{env}", "cancel-in-progress": False}
+        assert job["concurrency"] == {
+            "group": f"deploy-{env}",
+            "cancel-in-progress": False,
+            "queue": "max",
+        }
         creds = job["steps"][0]["with"]
         assert creds["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
         assert creds["allowed-account-ids"] == "${{ vars.AWS_ACCOUNT_ID }}"

@@ -1,0 +1,639 @@
+"""Hotfixes from release branches: the same automated chain as the default branch, without moving
+``latest`` (npm dist-tag, GitHub Release, image tags) back to an older line.
+
+The shell steps are taken from the rendered ``release.yml`` and run under bash in a scratch git
+repository (its tags are the release history) with a fake ``gh``; ``if:`` conditions and
+concurrency groups are evaluated the way GitHub does for the subset of expressions they use.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.workflows import load_yaml, render_workflow_files
+from components.workflows.release import (
+    NPM_TAG_STEP,
+    PUBLISH_SCRIPT,
+    RELEASE_BRANCH_PATTERNS,
+)
+from tests.workflows.conftest import SPECS, tool, tool_env
+
+RELEASE = ".github/workflows/release.yml"
+DOCKER = ".github/workflows/docker.yml"
+DEPLOY = ".github/workflows/deploy.yml"
+REPOSITORY = "acme/storefront"
+NOT_RELEASE_BRANCHES = (
+    "main",
+    "release/notes",
+    "release/v1.4.2/extra",
+    "changeset-release/release/v1.4.2",
+    "changeset-release/main",
+    "feature/release/v1.4.2",
+    "hotfix/1.4.3",
+)
+"""Branch names no release-branch filter may match (the version pull request's own branch
+``changeset-release/<branch>`` above all: a push to it must not publish)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers: rendered workflows, GitHub's pattern and expression semantics, script runner
+# --------------------------------------------------------------------------------------------
+
+
+def _workflow(name: str, path: str) -> Any:
+    return load_yaml(render_workflow_files(SPECS[name])[path])
+
+
+def _release_step(name: str, *, id_: str | None = None, title: str | None = None) -> Any:
+    steps = _workflow(name, RELEASE)["jobs"]["release"]["steps"]
+    return next(s for s in steps if (id_ and s.get("id") == id_) or s["name"] == title)
+
+
+def _filter_regex(pattern: str) -> re.Pattern[str]:
+    """GitHub Actions branch filter syntax (``*`` never matches ``/``, ``**`` does)."""
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "[":
+            end = pattern.index("]", i)
+            out, i = out + pattern[i : end + 1], end + 1
+        elif pattern[i] in "?+!":
+            raise AssertionError(f"{pattern}: the helper does not model {pattern[i]!r}")
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out)
+
+
+def filter_matches(patterns: tuple[str, ...] | list[str], branch: str) -> bool:
+    """Whether ``branch`` matches one of ``patterns`` as an ``on.*.branches`` filter."""
+    return any(_filter_regex(p).fullmatch(branch) for p in patterns)
+
+
+def policy_matches(patterns: tuple[str, ...], branch: str) -> bool:
+    """Ruby ``File.fnmatch`` with ``FNM_PATHNAME`` (environment policies, rulesets): ``*`` and
+    ``?`` never match ``/``, ``[...]`` is a character class; no ``**`` in the patterns this
+    helper accepts."""
+    for pattern in patterns:
+        assert "**" not in pattern, pattern
+        regex, i = "", 0
+        while i < len(pattern):
+            if pattern[i] == "[":
+                end = pattern.index("]", i)
+                regex, i = regex + pattern[i : end + 1], end + 1
+                continue
+            c = pattern[i]
+            regex += "[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c)
+            i += 1
+        if re.fullmatch(regex, branch):
+            return True
+    return False
+
+
+_EXPRESSION_TOKENS = re.compile(
+    r"\s+|\(|\)|&&|\|\||==|!=|'[^']*'|[a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)+"
+)
+
+
+def evaluate(condition: str, context: dict[str, str]) -> bool:
+    """Evaluate an ``if:`` built from context lookups, string literals, ``==``/``!=``,
+    ``&&``/``||`` and parentheses; an unset output is ``''``, as on GitHub."""
+    pieces: list[str] = []
+    position = 0
+    for match in _EXPRESSION_TOKENS.finditer(condition):
+        assert match.start() == position, f"unsupported expression: {condition[position:]}"
+        token = match.group()
+        position = match.end()
+        if token.strip() == "":
+            continue
+        if token == "&&":
+            pieces.append(" and ")
+        elif token == "||":
+            pieces.append(" or ")
+        elif token in ("==", "!=", "(", ")") or token.startswith("'"):
+            pieces.append(token)
+        else:
+            pieces.append(repr(context.get(token, "")))
+    assert position == len(condition), f"unsupported expression: {condition[position:]}"
+    return bool(eval("".join(pieces), {"__builtins__": {}}, {}))  # noqa: S307 - tokens checked
+
+
+def substitute(text: str, context: dict[str, str]) -> str:
+    """Replace each ``${{ name }}`` lookup in ``text`` with its value from ``context``."""
+
+    def value(match: re.Match[str]) -> str:
+        return context[match.group(1)]
+
+    return re.sub(r"\$\{\{\s*([a-z][a-z0-9_.-]*)\s*\}\}", value, text)
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        [
+            tool("git"),
+            *("-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"),
+            *("-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"),
+            *args,
+        ],
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
+
+
+def make_repo(root: Path, files: dict[str, Any], tags: list[str]) -> Path:
+    """A git repository holding ``files`` (JSON-dumped when not str) at one commit, tagged."""
+    root.mkdir(parents=True, exist_ok=True)
+    git(root, "init", "-q", "-b", "main")
+    for relative, content in files.items():
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content if isinstance(content, str) else json.dumps(content))
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "--allow-empty", "-m", "release")
+    for tag in tags:
+        git(root, "tag", tag)
+    return root
+
+
+def fake_gh(bin_dir: Path, log: Path, body: str) -> None:
+    """A ``gh`` that appends its arguments (one per line, then ``--``) to ``log``, then runs
+    ``body`` (bash, arguments in ``$@``)."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    gh = bin_dir / "gh"
+    gh.write_text(f'#!/bin/bash\nprintf "%s\\n" "$@" -- >> "{log}"\n{body}\n')
+    gh.chmod(0o755)
+
+
+def run_step(
+    step: dict[str, Any], cwd: Path, env: dict[str, str], bin_dir: Path
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """Run a step's ``run:`` under bash with ``env`` and ``$GITHUB_OUTPUT``; its outputs."""
+    output = cwd.parent / f"{cwd.name}-output"
+    output.write_text("")
+    full = tool_env()
+    full.update(env)
+    full["PATH"] = f"{bin_dir}:{full['PATH']}"
+    full["GITHUB_OUTPUT"] = str(output)
+    full.setdefault("GITHUB_REPOSITORY", REPOSITORY)
+    done = subprocess.run(
+        [tool("bash"), "-c", step["run"]],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+    return done, outputs
+
+
+def gh_calls(log: Path) -> list[list[str]]:
+    """The argument lists ``fake_gh`` recorded."""
+    if not log.exists():
+        return []
+    calls: list[list[str]] = []
+    current: list[str] = []
+    for line in log.read_text().splitlines():
+        if line == "--":
+            calls.append(current)
+            current = []
+        else:
+            current.append(line)
+    return calls
+
+
+# --------------------------------------------------------------------------------------------
+# Triggers: main and exactly the release branches release.yml creates
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_release_runs_on_the_default_branch_and_the_release_branches(name: str) -> None:
+    spec = SPECS[name]
+    branches = _workflow(name, RELEASE)["on"]["push"]["branches"]
+    assert branches == [spec.default_branch, *RELEASE_BRANCH_PATTERNS]
+    assert filter_matches(branches, spec.default_branch)
+    for other in NOT_RELEASE_BRANCHES[1:]:
+        assert not filter_matches(branches, other), other
+    # Pull requests into a release branch (the hotfix and its version pull request) get the
+    # same image tests as pull requests into main, so a ruleset can require them there too.
+    docker = _workflow(name, DOCKER)
+    assert docker["on"]["pull_request"]["branches"] == branches
+    assert "branches" not in docker["on"]["workflow_call"]
+
+
+def _published(*packages: tuple[str, str]) -> str:
+    return json.dumps([{"name": n, "version": v} for n, v in packages])
+
+
+def test_created_release_branches_are_exactly_the_ones_release_runs_on(tmp_path: Path) -> None:
+    step = _release_step("default", title="Create release branches")
+    repo = make_repo(
+        tmp_path / "repo",
+        {"README.md": "x\n"},
+        ["v1.4.2", "v1.5.0-rc.1", "@acme/ui@2.1.0", "shop@3.0.0", "v0.9.0"],
+    )
+    log = tmp_path / "gh.log"
+    # No branch exists yet except release/v0.9.0.
+    fake_gh(
+        tmp_path / "bin",
+        log,
+        'if [[ "$2" == "repos/acme/storefront/git/ref/heads/release/v0.9.0" ]]; then exit 0; fi\n'
+        'if [[ "$2" == repos/acme/storefront/git/ref/heads/* ]]; then exit 1; fi\n'
+        '[[ "$1 $2 $3" == "api --method POST" ]] || exit 2',
+    )
+    env = {
+        "PUBLISHED_PACKAGES": _published(
+            ("storefront", "1.4.2"),
+            ("storefront", "1.5.0-rc.1"),
+            ("@acme/ui", "2.1.0"),
+            ("shop", "3.0.0"),
+            ("storefront", "0.9.0"),
+        ),
+        "GH_TOKEN": "t",
+    }
+    done, _ = run_step(step, repo, env, tmp_path / "bin")
+    assert done.returncode == 0, done.stderr
+    created = [
+        arg.removeprefix("ref=refs/heads/")
+        for call in gh_calls(log)
+        if call[:3] == ["api", "--method", "POST"]
+        for arg in call
+        if arg.startswith("ref=refs/heads/")
+    ]
+    assert created == [
+        "release/v1.4.2",
+        "release/v1.5.0-rc.1",
+        "release/@acme/ui@2.1.0",
+        "release/shop@3.0.0",
+    ]
+    assert "release/v0.9.0 already exists" in done.stdout  # idempotent
+    branches = _workflow("default", RELEASE)["on"]["push"]["branches"]
+    for branch in [*created, "release/v0.9.0"]:
+        assert filter_matches(branches, branch), branch
+        # The same patterns, as environment policies and ruleset conditions read them.
+        assert policy_matches(RELEASE_BRANCH_PATTERNS, branch), branch
+    for other in NOT_RELEASE_BRANCHES:
+        assert not filter_matches(RELEASE_BRANCH_PATTERNS, other), other
+        assert not policy_matches(RELEASE_BRANCH_PATTERNS, other), other
+
+
+# --------------------------------------------------------------------------------------------
+# Step conditions: release branches are never created from a release branch
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_only_the_default_branch_creates_release_branches(name: str) -> None:
+    condition = _release_step(name, title="Create release branches")["if"]
+    published = "steps.changesets.outputs.published"
+    assert evaluate(condition, {"github.ref": "refs/heads/main", published: "true"})
+    for ref in ("release/v1.4.2", "release/@acme/storefront@1.4.2"):
+        assert not evaluate(condition, {"github.ref": f"refs/heads/{ref}", published: "true"})
+    assert not evaluate(condition, {"github.ref": "refs/heads/main", published: "false"})
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_the_latest_github_release_is_restored_only_after_an_older_line_published(
+    name: str,
+) -> None:
+    step = _release_step(name, title="Keep the newest GitHub Release marked latest")
+    published = "steps.changesets.outputs.published"
+    older = f"steps.{NPM_TAG_STEP}.outputs.older-line"
+    latest = f"steps.{NPM_TAG_STEP}.outputs.latest-release-id"
+    assert evaluate(step["if"], {published: "true", older: "true", latest: "42"})
+    assert not evaluate(step["if"], {published: "true", older: "false", latest: ""})
+    assert not evaluate(step["if"], {published: "false", older: "true", latest: "42"})
+    assert not evaluate(step["if"], {published: "true", older: "true", latest: ""})
+    assert step["env"]["LATEST_RELEASE_ID"] == "${{ " + latest + " }}"
+
+
+def test_restoring_the_latest_release_patches_make_latest(tmp_path: Path) -> None:
+    step = _release_step("default", title="Keep the newest GitHub Release marked latest")
+    log = tmp_path / "gh.log"
+    fake_gh(tmp_path / "bin", log, "echo v1.6.0")
+    work = tmp_path / "work"
+    work.mkdir()
+    done, _ = run_step(step, work, {"LATEST_RELEASE_ID": "42", "GH_TOKEN": "t"}, tmp_path / "bin")
+    assert done.returncode == 0, done.stderr
+    assert gh_calls(log) == [
+        [
+            "api",
+            "--method",
+            "PATCH",
+            "repos/acme/storefront/releases/42",
+            "-f",
+            "make_latest=true",
+            "--jq",
+            ".tag_name",
+        ]
+    ]
+    assert "v1.6.0 stays the latest GitHub Release" in done.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# npm: an older line publishes under release-<major>.<minor>, never under latest
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_changesets_publishes_with_the_chosen_script(name: str) -> None:
+    steps = _workflow(name, RELEASE)["jobs"]["release"]["steps"]
+    ids = [s.get("id") for s in steps]
+    assert ids.index(NPM_TAG_STEP) < ids.index("changesets")
+    chooser = steps[ids.index(NPM_TAG_STEP)]
+    assert chooser["env"]["PUBLISH_SCRIPT"] == PUBLISH_SCRIPT
+    assert chooser["env"]["DEFAULT_BRANCH"] == SPECS[name].default_branch
+    assert "if" not in chooser  # every run needs its publish script
+    changesets = steps[ids.index("changesets")]["with"]
+    key = "publish-script" if "publish-script" in changesets else "publish"
+    assert changesets[key] == "${{ steps." + NPM_TAG_STEP + ".outputs.publish-script }}"
+    # The version pull request goes to the pushed branch: changesets/action's default base is
+    # the workflow's ref (its `pr-base-branch`, `branch` in v1, is left unset).
+    assert not {"pr-base-branch", "branch"} & set(changesets)
+
+
+SINGLE = {"package.json": {"name": "@acme/storefront", "version": "1.4.3"}}
+MONOREPO = {
+    "package.json": {"name": "root", "private": True},
+    "packages/ui/package.json": {"name": "@acme/ui", "version": "2.0.1"},
+    "packages/api/package.json": {"name": "@acme/api", "version": "5.0.0"},
+    "fixtures/broken/package.json": "{ not json",
+}
+
+
+@pytest.mark.parametrize(
+    ("files", "tags", "ref", "expected_tag"),
+    [
+        # A 1.4.3 hotfix while 1.6.0 is released: latest stays on 1.6.0.
+        (SINGLE, ["v1.4.2", "v1.6.0"], "release/v1.4.2", "release-1.4"),
+        # The same files on the default branch: Changesets' own choice, untouched.
+        (SINGLE, ["v1.4.2", "v1.6.0"], "main", None),
+        # A hotfix of the newest line is the highest version: it takes latest, or `^1.6.0`
+        # would keep resolving to the unpatched 1.6.0 (npm prefers the latest dist-tag).
+        (
+            {"package.json": {"name": "@acme/storefront", "version": "1.6.1"}},
+            ["v1.4.2", "v1.6.0"],
+            "release/v1.6.0",
+            None,
+        ),
+        # Version numbers compare as numbers: 1.10.0 is newer than 1.9.0.
+        (
+            {"package.json": {"name": "@acme/storefront", "version": "1.10.1"}},
+            ["v1.9.0", "v1.10.0"],
+            "release/v1.10.0",
+            None,
+        ),
+        # Nothing new to publish (the version is tagged already): nothing to decide.
+        (
+            {"package.json": {"name": "@acme/storefront", "version": "1.4.2"}},
+            ["v1.4.2", "v1.6.0"],
+            "release/v1.4.2",
+            None,
+        ),
+        # Monorepo: the ui hotfix 2.0.1 is older than ui 2.1.0; api 5.0.0 is released already.
+        (
+            MONOREPO,
+            ["@acme/ui@2.0.0", "@acme/ui@2.1.0", "@acme/api@4.0.0", "@acme/api@5.0.0"],
+            "release/@acme/ui@2.0.0",
+            "release-2.0",
+        ),
+        # Monorepo, newest line of every package being published: latest.
+        (
+            MONOREPO,
+            ["@acme/ui@2.0.0", "@acme/api@5.0.0"],
+            "release/@acme/ui@2.0.0",
+            None,
+        ),
+    ],
+)
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_npm_dist_tag(
+    tmp_path: Path,
+    name: str,
+    files: dict[str, Any],
+    tags: list[str],
+    ref: str,
+    expected_tag: str | None,
+) -> None:
+    step = _release_step(name, id_=NPM_TAG_STEP)
+    repo = make_repo(tmp_path / "repo", files, tags)
+    log = tmp_path / "gh.log"
+    fake_gh(
+        tmp_path / "bin",
+        log,
+        '[[ "$*" == "api repos/acme/storefront/releases/latest --jq .id" ]] && echo 77',
+    )
+    env = {k: v for k, v in step["env"].items() if "${{" not in v}
+    env.update({"GITHUB_REF_NAME": ref, "GH_TOKEN": "t"})
+    done, outputs = run_step(step, repo, env, tmp_path / "bin")
+    assert done.returncode == 0, done.stderr
+    if expected_tag is None:
+        assert outputs == {"older-line": "false", "publish-script": PUBLISH_SCRIPT}
+        assert gh_calls(log) == []
+    else:
+        assert outputs == {
+            "older-line": "true",
+            "latest-release-id": "77",
+            "publish-script": f"{PUBLISH_SCRIPT} --tag {expected_tag}",
+        }
+        # npm refuses a dist-tag that parses as a semver range (`1.4`, `v1.4`).
+        assert re.fullmatch(r"release-\d+\.\d+", expected_tag)
+        assert f"npm dist-tag {expected_tag}" in done.stdout
+
+
+def test_npm_dist_tag_without_a_latest_release(tmp_path: Path) -> None:
+    step = _release_step("default", id_=NPM_TAG_STEP)
+    repo = make_repo(tmp_path / "repo", SINGLE, ["v1.4.2", "v1.6.0"])
+    fake_gh(tmp_path / "bin", tmp_path / "gh.log", "echo 'HTTP 404: Not Found' >&2; exit 1")
+    env = {"PUBLISH_SCRIPT": PUBLISH_SCRIPT, "DEFAULT_BRANCH": "main"}
+    env.update({"GITHUB_REF_NAME": "release/v1.4.2", "GH_TOKEN": "t"})
+    done, outputs = run_step(step, repo, env, tmp_path / "bin")
+    assert done.returncode == 0, done.stderr
+    assert outputs == {
+        "older-line": "true",
+        "publish-script": f"{PUBLISH_SCRIPT} --tag release-1.4",
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Image: floating tags only move forward
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("package", "version", "tags", "latest", "minor"),
+    [
+        ("storefront", "1.6.0", ["v1.4.2", "v1.5.0", "v1.6.0"], "true", "true"),
+        # The 1.4.3 hotfix: 1.4 moves to it, latest stays on 1.6.0.
+        ("storefront", "1.4.3", ["v1.4.2", "v1.4.3", "v1.6.0"], "false", "true"),
+        # A 1.4.3 after 1.4.5 (a skipped number) moves nothing backwards.
+        ("storefront", "1.4.3", ["v1.4.3", "v1.4.5", "v1.6.0"], "false", "false"),
+        # A hotfix of the newest line moves both.
+        ("storefront", "1.6.1", ["v1.4.2", "v1.6.0", "v1.6.1"], "true", "true"),
+        ("storefront", "1.10.0", ["v1.9.0", "v1.10.0"], "true", "true"),
+        # Pre-releases never float.
+        ("storefront", "1.7.0-rc.1", ["v1.6.0", "v1.7.0-rc.1"], "false", "false"),
+        # Monorepo tags are `<name>@<version>`; other packages' versions do not count.
+        (
+            "@acme/storefront",
+            "1.4.3",
+            ["@acme/storefront@1.4.3", "@acme/storefront@1.6.0", "@acme/ui@9.0.0"],
+            "false",
+            "true",
+        ),
+        (
+            "@acme/storefront",
+            "1.6.1",
+            ["@acme/storefront@1.6.1", "@acme/storefront@1.6.0", "@acme/ui@9.0.0", "v9.9.9"],
+            "true",
+            "true",
+        ),
+        # No tag at all: nothing floats (and a warning says so).
+        ("storefront", "1.6.1", ["v1.6.0"], "false", "false"),
+    ],
+)
+def test_image_floating_tags(
+    tmp_path: Path, package: str, version: str, tags: list[str], latest: str, minor: str
+) -> None:
+    step = _release_step("token-two-envs", id_="image-version")
+    repo = make_repo(tmp_path / "repo", {"README.md": "x\n"}, tags)
+    env = {"PUBLISHED_PACKAGES": _published((package, version)), "IMAGE_PACKAGE": ""}
+    done, outputs = run_step(step, repo, env, tmp_path / "bin")
+    assert done.returncode == 0, done.stderr
+    assert outputs == {"version": version, "tag-latest": latest, "tag-minor": minor}
+
+
+def test_image_version_follows_the_image_package(tmp_path: Path) -> None:
+    step = _release_step("default", id_="image-version")
+    assert step["env"]["IMAGE_PACKAGE"] == "@acme/storefront"
+    repo = make_repo(
+        tmp_path / "repo", {"README.md": "x\n"}, ["@acme/ui@3.0.0", "@acme/storefront@1.4.3"]
+    )
+    env = {
+        "PUBLISHED_PACKAGES": _published(("@acme/ui", "3.0.0"), ("@acme/storefront", "1.4.3")),
+        "IMAGE_PACKAGE": "@acme/storefront",
+    }
+    done, outputs = run_step(step, repo, env, tmp_path / "bin")
+    assert done.returncode == 0, done.stderr
+    assert outputs == {"version": "1.4.3", "tag-latest": "true", "tag-minor": "true"}
+    # A release that did not publish the image package builds no image.
+    env["PUBLISHED_PACKAGES"] = _published(("@acme/ui", "3.0.0"))
+    done, outputs = run_step(step, repo, env, tmp_path / "bin")
+    assert done.returncode == 0, done.stderr
+    assert outputs == {}
+
+
+def metadata_tags(metadata: dict[str, str], inputs: dict[str, str], sha: str) -> set[str]:
+    """The GHCR tags docker/metadata-action derives from the rendered ``flavor``/``tags`` for a
+    ``workflow_call`` run (no git tag ref): ``type=semver`` with ``value`` renders its pattern,
+    pre-releases render the full version only, ``enable=false`` drops an entry, and
+    ``flavor latest=true`` adds ``latest`` (``auto`` would add it for any stable version)."""
+    context = {f"inputs.{k}": v for k, v in inputs.items()}
+    flavor = dict(
+        line.split("=", 1) for line in substitute(metadata["flavor"], context).splitlines()
+    )
+    assert flavor["latest"] in ("true", "false"), flavor  # never metadata-action's `auto`
+    result: set[str] = set()
+    for line in substitute(metadata["tags"], context).splitlines():
+        attrs: dict[str, str] = {}
+        for part in line.split(","):
+            key, _, value = part.partition("=")
+            attrs[key] = value
+        if attrs.get("enable", "true") == "false":
+            continue
+        if attrs["type"] == "sha":
+            result.add(f"sha-{sha[:7]}")
+            continue
+        assert attrs["type"] == "semver", line
+        match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)(-.+)?", attrs["value"])
+        assert match, attrs["value"]
+        major, minor, patch, pre = match.groups()
+        if pre:
+            result.add(attrs["value"])
+        else:
+            rendered = attrs["pattern"].replace("{{version}}", attrs["value"])
+            rendered = rendered.replace("{{major}}", major).replace("{{minor}}", minor)
+            result.add(rendered.replace("{{patch}}", patch))
+    if flavor["latest"] == "true":
+        result.add("latest")
+    return result
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_docker_tags_follow_the_release_decision(name: str) -> None:
+    docker = _workflow(name, DOCKER)
+    inputs = docker["on"]["workflow_call"]["inputs"]
+    for key in ("tag-latest", "tag-minor"):
+        assert (inputs[key]["type"], inputs[key]["default"]) == ("boolean", False)
+    release = _workflow(name, RELEASE)
+    assert release["jobs"]["image"]["with"] == {
+        "version": "${{ needs.release.outputs.version }}",
+        "tag-latest": "${{ needs.release.outputs.tag-latest == 'true' }}",
+        "tag-minor": "${{ needs.release.outputs.tag-minor == 'true' }}",
+    }
+    job_outputs = release["jobs"]["release"]["outputs"]
+    assert job_outputs["tag-latest"] == "${{ steps.image-version.outputs.tag-latest }}"
+    assert job_outputs["tag-minor"] == "${{ steps.image-version.outputs.tag-minor }}"
+    sha = "0123456789abcdef"
+    for job_id in ("build", "merge"):
+        step = next(s for s in docker["jobs"][job_id]["steps"] if s.get("id") == "meta")
+        meta = step["with"]
+
+        def tags(version: str, latest: bool, minor: bool, meta: dict[str, str] = meta) -> set[str]:
+            values = {"version": version, "tag-latest": str(latest).lower()}
+            values["tag-minor"] = str(minor).lower()
+            return metadata_tags(meta, values, sha)
+
+        assert tags("1.6.0", True, True) == {"1.6.0", "1.6", "latest", "sha-0123456"}
+        # The 1.4.3 hotfix while 1.6.0 is out: latest stays put, 1.4 moves to the hotfix.
+        assert tags("1.4.3", False, True) == {"1.4.3", "1.4", "sha-0123456"}
+        assert tags("1.4.3", False, False) == {"1.4.3", "sha-0123456"}
+        assert tags("1.7.0-rc.1", False, False) == {"1.7.0-rc.1", "sha-0123456"}
+
+
+# --------------------------------------------------------------------------------------------
+# Concurrency: per branch for the chain, per environment (shared, queued) for deploys
+# --------------------------------------------------------------------------------------------
+
+
+def _group(workflow: dict[str, Any], ref: str) -> str:
+    context = {"github.ref": f"refs/heads/{ref}", "github.event_name": "push"}
+    return substitute(workflow["concurrency"]["group"], context)
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_a_release_branch_run_never_shares_a_workflow_group_with_main(name: str) -> None:
+    for path in (RELEASE, DOCKER, DEPLOY):
+        workflow = _workflow(name, path)
+        main = _group(workflow, "main")
+        hotfix = _group(workflow, "release/v1.4.2")
+        other = _group(workflow, "release/v1.5.0")
+        assert len({main, hotfix, other}) == 3, path
+        cancel = workflow["concurrency"]["cancel-in-progress"]
+        if isinstance(cancel, str):  # docker.yml cancels only superseded pull request runs
+            expression = cancel.removeprefix("${{ ").removesuffix(" }}")
+            cancel = evaluate(expression, {"github.event_name": "push"})
+        assert cancel is False, path
+    # Deploys into one environment share one service: they run one at a time whichever branch
+    # they come from, and a pending deploy waits its turn instead of being cancelled.
+    deploy = _workflow(name, DEPLOY)
+    for environment in SPECS[name].environments:
+        job = deploy["jobs"][f"deploy-{environment}"]
+        assert job["concurrency"] == {
+            "group": f"deploy-{environment}",
+            "cancel-in-progress": False,
+            "queue": "max",
+        }
