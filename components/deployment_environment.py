@@ -27,11 +27,14 @@ from components.contract import EnvironmentSecret, EnvironmentVariable
 from components.errors import ConfigError, invalid
 from components.github_oidc import ENVIRONMENT_NAME
 from components.patterns import REPOSITORY_SLUG, TEAM_SLUG
+from components.workflows.release import RELEASE_BRANCH_PATTERNS
 
 MAX_REVIEWERS = 6
 """GitHub accepts up to six reviewers per environment, users and teams together."""
-DEFAULT_BRANCH_PATTERNS = ("main",)
-"""Where the generated release workflow runs, and so the only branch that deploys by default."""
+DEFAULT_BRANCH_PATTERNS = ("main", *RELEASE_BRANCH_PATTERNS)
+"""Where the generated release workflow runs, and so the only branches that deploy by default:
+the default branch and the release branches it creates (a hotfix of an older line is released
+and deployed from its release branch, docs/runbooks/hotfix.md)."""
 MAX_WAIT_TIMER_MINUTES = 43200
 """30 days, GitHub's limit."""
 USER_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
@@ -88,9 +91,10 @@ class DeploymentEnvironmentArgs:
     protected_branches_only: bool = False
     """Only protected branches may deploy, instead of the patterns below. Default: off."""
     deploy_branch_patterns: Sequence[str] | None = None
-    """Branch globs that may deploy (``release/*``). Default: ``main``, where the generated
-    release workflow runs, so ``deploy.yml`` dispatched from any other branch is refused (none
-    with ``protected_branches_only``). An empty list with no tag patterns lets every branch
+    """Branch globs that may deploy (``release/*``). Default: :data:`DEFAULT_BRANCH_PATTERNS`,
+    ``main`` and the release branches, where the generated release workflow runs, so
+    ``deploy.yml`` dispatched from any other branch is refused (none with
+    ``protected_branches_only``). An empty list with no tag patterns lets every branch
     and tag deploy."""
     deploy_tag_patterns: Sequence[str] = ()
     """Tag globs that may deploy (``v*``). Default: none."""

@@ -27,6 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
+from components.deployment_environment import DEFAULT_BRANCH_PATTERNS
 from components.errors import ConfigError, invalid
 from components.logs import CLOUDWATCH_RETENTION_DAYS
 from components.patterns import ACCOUNT_ID, REGION, REPOSITORY_SLUG, TEAM_SLUG
@@ -44,7 +45,7 @@ TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Z
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
-GLOB = re.compile(r"^[A-Za-z0-9._/*?\[\]{}!,+-]+$")
+GLOB = re.compile(r"^[A-Za-z0-9._/*?\[\]{}!,+@-]+$")
 BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 GHCR_IMAGE = re.compile(r"^ghcr\.io/[a-z0-9-]+/[a-z0-9._/-]+$")
 IMAGE_REFERENCE = re.compile(
@@ -144,7 +145,11 @@ def _globs(value: list[str]) -> list[str]:
     bad = [
         v
         for v in value
-        if not GLOB.match(v) or ".." in v or v.startswith("/") or v.count("[") != v.count("]")
+        if not GLOB.match(v)
+        or ".." in v
+        or "@{" in v
+        or v.startswith("/")
+        or v.count("[") != v.count("]")
     ]
     if bad:
         raise ValueError(f"GitHub glob patterns such as main, release/* or v*; not {bad}")
@@ -603,8 +608,10 @@ class StackSettings(BaseModel):
         "in prod.",
     )
     deploy_branch_patterns: Annotated[list[str], AfterValidator(_globs)] = Field(
-        default_factory=lambda: ["main"],
-        description="Branches (GitHub glob patterns) allowed to deploy to this environment.",
+        default_factory=lambda: list(DEFAULT_BRANCH_PATTERNS),
+        description="Branches (GitHub glob patterns) allowed to deploy to this environment: "
+        "by default `main` and the release branches the release workflow creates "
+        "(`release/v1.4.2`, `release/@scope/pkg@1.4.2`), where hotfixes are released.",
     )
     deploy_tag_patterns: Annotated[list[str], AfterValidator(_globs)] = Field(
         default_factory=list,

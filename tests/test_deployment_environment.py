@@ -61,9 +61,14 @@ def test_environment_defaults_protect_the_deployment(run_component: Runner) -> N
         "customBranchPolicies": True,
     }
     assert "reviewers" not in env.inputs
-    (policy,) = recording.of_type(POLICY)
-    assert policy.inputs["branchPattern"] == "main"
-    assert "tagPattern" not in policy.inputs
+    policies = recording.of_type(POLICY)
+    assert [p.inputs["branchPattern"] for p in policies] == [
+        "main",
+        "release/v[0-9]*",
+        "release/*@[0-9]*",
+        "release/@*/*@[0-9]*",
+    ]
+    assert all("tagPattern" not in p.inputs for p in policies)
     assert recording.outputs["environment"] == "prod"
     assert recording.outputs["repository"] == "storefront"
 

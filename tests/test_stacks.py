@@ -14,6 +14,7 @@ from pulumi.runtime import settings as runtime_settings
 
 from components.contract import EnvironmentVariable
 from components.errors import ConfigError
+from components.workflows.release import RELEASE_BRANCH_PATTERNS
 from infra.offline import (
     ACCOUNT_ID,
     ROOT,
@@ -365,11 +366,32 @@ def test_the_repository_owner_creates_the_npm_environment_for_the_release_job() 
         "customBranchPolicies": True,
     }
     policies = [r for r in prod.of_type(BRANCH_POLICY) if r.parent_name == "npm-environment"]
-    assert [p.inputs["branchPattern"] for p in policies] == ["main"]
+    assert [p.inputs["branchPattern"] for p in policies] == [
+        "main",
+        "release/v[0-9]*",
+        "release/*@[0-9]*",
+        "release/@*/*@[0-9]*",
+    ]
     assert prod.outputs["npmEnvironment"] == "npm"
     for other in ("dev", "staging"):
         names = [r.inputs["environment"] for r in recorded(other).of_type(ENVIRONMENT)]
         assert names == [other]
+
+
+@pytest.mark.parametrize("stack_name", STACKS)
+def test_every_environment_of_the_release_chain_allows_the_release_branches(
+    stack_name: str,
+) -> None:
+    """A hotfix is released from its release branch and deployed through every environment:
+    an environment that allowed only main would refuse those jobs."""
+    recording = recorded(stack_name)
+    allowed: dict[str, set[str]] = {}
+    for policy in recording.of_type(BRANCH_POLICY):
+        if "branchPattern" in policy.inputs:
+            allowed.setdefault(policy.parent_name, set()).add(policy.inputs["branchPattern"])
+    assert allowed, stack_name
+    for environment, patterns in allowed.items():
+        assert patterns >= {"main", *RELEASE_BRANCH_PATTERNS}, environment
 
 
 def test_no_npm_environment_when_nothing_is_published_to_npm() -> None:
