@@ -1,4 +1,4 @@
-"""``RepositoryGuardrails``: the application repository's default-branch ruleset and settings.
+"""``RepositoryGuardrails``: the application repository's branch rulesets and settings.
 
 Repository-level resources have exactly ONE owner stack (docs: design notes): two stacks that
 manage the same ruleset or setting fight on every ``up``. The stack that owns them creates this
@@ -7,6 +7,12 @@ component; the others do not.
 * A branch ruleset on ``~DEFAULT_BRANCH``, enforced: changes arrive through pull requests with
   approving reviews (stale approvals dismissed), the required status checks pass, no force
   push, no deletion.
+* A second ruleset with the same rules on the release branches ``release.yml`` creates
+  (:data:`~components.workflows.release.RELEASE_BRANCH_PATTERNS`), so a hotfix reaches a
+  maintenance line the way a change reaches the default branch. It has no "restrict creations"
+  rule and its required checks are not enforced on creation, so the workflow can still create
+  the branches through the API; only pushes to, force pushes to and deletions of an existing
+  release branch are governed.
 * Workflow permissions: ``GITHUB_TOKEN`` is read-only by default (the generated workflows ask
   for what they need per job), and whether Actions may create and approve pull requests.
 * Optionally ``.github/CODEOWNERS`` naming the owners of ``.github/workflows/``.
@@ -24,6 +30,7 @@ import pulumi_github as github
 from components.errors import ConfigError, invalid
 from components.patterns import REPOSITORY_SLUG
 from components.workflows.docker import PLATFORMS
+from components.workflows.release import RELEASE_BRANCH_PATTERNS
 
 GITHUB_ACTIONS_APP_ID = 15368
 """ID of the GitHub Actions app: a required check pinned to it cannot be satisfied by a commit
@@ -36,6 +43,8 @@ CODEOWNER = re.compile(
     r"^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:/[a-z0-9][a-z0-9_-]{0,99})?$"
 )
 """``@user`` or ``@org/team-slug``."""
+RELEASE_RULESET_NAME = "slipway-release-branches"
+"""Name of the release-branch ruleset as GitHub shows it."""
 RULESET_NAME = re.compile(r"^[A-Za-z0-9 ._-]{1,100}$")
 
 
@@ -47,7 +56,15 @@ class RepositoryGuardrailsArgs:
     """``owner/name`` of the application repository; the resources take the name, the GitHub
     provider's ``owner`` must be the same owner."""
     ruleset_name: str = "slipway-default-branch"
-    """Name of the ruleset as GitHub shows it."""
+    """Name of the default-branch ruleset as GitHub shows it (not ``slipway-release-branches``,
+    the release-branch ruleset's name)."""
+    protect_release_branches: bool = True
+    """Also create the ruleset ``slipway-release-branches`` on the release branches
+    ``release.yml`` creates (``release/v1.4.2``, ``release/pkg@1.4.2``…), with the same pull
+    request and status check rules as the default branch, no force push and no deletion, but
+    no rule against creating them (the workflow creates them, so anyone with write access can
+    create one too, at any commit). Default: on; turn off only when the repository does not
+    use the generated ``release.yml`` or another ruleset already governs ``release/*``."""
     required_approvals: int = 1
     """Approving reviews a pull request needs, 1 to 10. Default: 1."""
     require_last_push_approval: bool = True
@@ -61,7 +78,8 @@ class RepositoryGuardrailsArgs:
     status_check_integration_id: int | None = GITHUB_ACTIONS_APP_ID
     """App the required checks must come from. Default: GitHub Actions; None accepts any source."""
     require_up_to_date_branch: bool = True
-    """Checks must have run on the latest default branch (strict policy). Default: on."""
+    """Checks must have run on the latest target branch, the default branch or the release
+    branch the pull request goes to (strict policy). Default: on."""
     actions_can_create_pull_requests: bool = False
     """Let workflows create and approve pull requests with ``GITHUB_TOKEN`` (GitHub's single
     setting ``can_approve_pull_request_reviews``). The generated ``release.yml`` needs it:
@@ -88,6 +106,14 @@ class RepositoryGuardrailsArgs:
             problems.append(
                 invalid(
                     name + "ruleset_name", self.ruleset_name, "1 to 100 letters, digits, ' ._-'"
+                )
+            )
+        elif self.protect_release_branches and self.ruleset_name == RELEASE_RULESET_NAME:
+            problems.append(
+                invalid(
+                    name + "ruleset_name",
+                    self.ruleset_name,
+                    f"a name other than {RELEASE_RULESET_NAME!r}, the release-branch ruleset's",
                 )
             )
         if not 1 <= self.required_approvals <= 10:
@@ -155,8 +181,41 @@ def codeowners_content(owners: Sequence[str]) -> str:
     )
 
 
+def _branch_rules(
+    args: RepositoryGuardrailsArgs, *, allow_creation: bool
+) -> github.RepositoryRulesetRulesArgs:
+    """Pull requests with approvals, the required checks, no force push, no deletion: the rules
+    every protected branch gets. ``allow_creation`` lets a matching branch be created even
+    though its commit carries no required checks yet (``do_not_enforce_on_create``)."""
+    status_checks = (
+        github.RepositoryRulesetRulesRequiredStatusChecksArgs(
+            required_checks=[
+                github.RepositoryRulesetRulesRequiredStatusChecksRequiredCheckArgs(
+                    context=check, integration_id=args.status_check_integration_id
+                )
+                for check in args.required_status_checks
+            ],
+            strict_required_status_checks_policy=args.require_up_to_date_branch,
+            do_not_enforce_on_create=True if allow_creation else None,
+        )
+        if args.required_status_checks
+        else None
+    )
+    return github.RepositoryRulesetRulesArgs(
+        pull_request=github.RepositoryRulesetRulesPullRequestArgs(
+            required_approving_review_count=args.required_approvals,
+            dismiss_stale_reviews_on_push=True,
+            require_last_push_approval=args.require_last_push_approval,
+            require_code_owner_review=args.require_code_owner_review,
+        ),
+        required_status_checks=status_checks,
+        non_fast_forward=True,
+        deletion=True,
+    )
+
+
 class RepositoryGuardrails(pulumi.ComponentResource):
-    """Default-branch ruleset, workflow permissions and (optionally) CODEOWNERS of one repository.
+    """Branch rulesets, workflow permissions and (optionally) CODEOWNERS of one repository.
 
     Create it in exactly one stack. CODEOWNERS trade-off: the file is committed through the
     contents API. On the default branch the commit is made before the ruleset exists on the
@@ -165,15 +224,24 @@ class RepositoryGuardrails(pulumi.ComponentResource):
     bypass it. With ``codeowners_branch`` the commit goes to that branch instead, and a pull
     request (the one that delivers the workflows) takes it to the default branch.
 
+    The release-branch ruleset (``protect_release_branches``) has, like the default-branch one,
+    no bypass actor. ``release.yml`` still creates the branches with ``GITHUB_TOKEN``: the
+    ruleset has no "restrict creations" rule, its required checks are not enforced on creation,
+    and the pull request rule is checked on updates of a branch, not on its creation (as
+    reported by users; GitHub's rules reference does not say it in so many words).
+
     Outputs:
-        ruleset_id: ID of the ruleset.
-        required_status_checks: The check names the ruleset requires.
+        ruleset_id: ID of the default-branch ruleset.
+        release_branches_ruleset_id: ID of the release-branch ruleset, None when
+            ``protect_release_branches`` is off.
+        required_status_checks: The check names both rulesets require.
         codeowners_path: ``.github/CODEOWNERS`` when the component writes it, else None.
     """
 
     TOKEN = "slipway:index:RepositoryGuardrails"
 
     ruleset_id: pulumi.Output[str]
+    release_branches_ruleset_id: pulumi.Output[str] | None
     required_status_checks: pulumi.Output[list[str]]
     codeowners_path: pulumi.Output[str] | None
 
@@ -203,19 +271,6 @@ class RepositoryGuardrails(pulumi.ComponentResource):
                 ruleset_after.append(codeowners)
             self.codeowners_path = codeowners.file
 
-        status_checks = (
-            github.RepositoryRulesetRulesRequiredStatusChecksArgs(
-                required_checks=[
-                    github.RepositoryRulesetRulesRequiredStatusChecksRequiredCheckArgs(
-                        context=check, integration_id=args.status_check_integration_id
-                    )
-                    for check in args.required_status_checks
-                ],
-                strict_required_status_checks_policy=args.require_up_to_date_branch,
-            )
-            if args.required_status_checks
-            else None
-        )
         ruleset = github.RepositoryRuleset(
             f"{name}-ruleset",
             name=args.ruleset_name,
@@ -227,19 +282,28 @@ class RepositoryGuardrails(pulumi.ComponentResource):
                     includes=["~DEFAULT_BRANCH"], excludes=[]
                 )
             ),
-            rules=github.RepositoryRulesetRulesArgs(
-                pull_request=github.RepositoryRulesetRulesPullRequestArgs(
-                    required_approving_review_count=args.required_approvals,
-                    dismiss_stale_reviews_on_push=True,
-                    require_last_push_approval=args.require_last_push_approval,
-                    require_code_owner_review=args.require_code_owner_review,
-                ),
-                required_status_checks=status_checks,
-                non_fast_forward=True,
-                deletion=True,
-            ),
+            rules=_branch_rules(args, allow_creation=False),
             opts=pulumi.ResourceOptions(parent=self, depends_on=ruleset_after),
         )
+        self.release_branches_ruleset_id = None
+        if args.protect_release_branches:
+            release_ruleset = github.RepositoryRuleset(
+                f"{name}-release-branches",
+                name=RELEASE_RULESET_NAME,
+                repository=repository,
+                target="branch",
+                enforcement="active",
+                conditions=github.RepositoryRulesetConditionsArgs(
+                    ref_name=github.RepositoryRulesetConditionsRefNameArgs(
+                        includes=[f"refs/heads/{p}" for p in RELEASE_BRANCH_PATTERNS],
+                        excludes=[],
+                    )
+                ),
+                # No ``creation`` rule: release.yml creates these branches with GITHUB_TOKEN.
+                rules=_branch_rules(args, allow_creation=True),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.release_branches_ruleset_id = release_ruleset.id
         github.WorkflowRepositoryPermissions(
             f"{name}-workflow-permissions",
             repository=repository,
@@ -253,6 +317,7 @@ class RepositoryGuardrails(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "ruleset_id": self.ruleset_id,
+                "release_branches_ruleset_id": self.release_branches_ruleset_id,
                 "required_status_checks": self.required_status_checks,
                 "codeowners_path": self.codeowners_path,
             }

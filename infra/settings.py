@@ -621,7 +621,8 @@ class StackSettings(BaseModel):
         default=False,
         description="This stack manages the application repository's shared files and "
         "settings: the generated workflows (delivered as a pull request), the default-branch "
-        "ruleset and the Actions permissions. Exactly one stack per repository sets it.",
+        "and release-branch rulesets, the `npm` environment and the Actions permissions. "
+        "Exactly one stack per repository sets it.",
     )
     required_approvals: int = Field(
         default=1,

@@ -1,4 +1,4 @@
-"""RepositoryGuardrails: the default-branch ruleset, workflow permissions and CODEOWNERS."""
+"""RepositoryGuardrails: the branch rulesets, workflow permissions and CODEOWNERS."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from components.repository_guardrails import (
     RepositoryGuardrailsArgs,
 )
 from components.workflows.docker import docker_workflow
+from components.workflows.release import RELEASE_BRANCH_PATTERNS
 from components.workflows.spec import WorkflowSpec
 from infra.offline import Recording
 
@@ -30,6 +31,7 @@ def guardrails(run: Runner, **overrides: Any) -> Recording:
         component = RepositoryGuardrails("repo", args)
         return {
             "ruleset": component.ruleset_id,
+            "release_ruleset": component.release_branches_ruleset_id,
             "checks": component.required_status_checks,
             "codeowners": component.codeowners_path,
         }
@@ -39,7 +41,7 @@ def guardrails(run: Runner, **overrides: Any) -> Recording:
 
 def test_ruleset_protects_the_default_branch(run_component: Runner) -> None:
     recording = guardrails(run_component)
-    ruleset = recording.one(RULESET)
+    ruleset = recording.one(RULESET, "repo-ruleset")
     assert ruleset.name == "repo-ruleset"
     assert ruleset.inputs["repository"] == "storefront"
     assert ruleset.inputs["name"] == "slipway-default-branch"
@@ -89,7 +91,7 @@ def test_rules_follow_the_arguments(run_component: Runner) -> None:
         status_check_integration_id=None,
         require_up_to_date_branch=False,
     )
-    rules = recording.one(RULESET).inputs["rules"]
+    rules = recording.one(RULESET, "repo-ruleset").inputs["rules"]
     assert rules["pullRequest"]["requiredApprovingReviewCount"] == 2
     assert rules["pullRequest"]["requireLastPushApproval"] is False
     assert rules["pullRequest"]["dismissStaleReviewsOnPush"] is True
@@ -100,9 +102,88 @@ def test_rules_follow_the_arguments(run_component: Runner) -> None:
 
 
 def test_no_status_checks_means_no_status_check_rule(run_component: Runner) -> None:
-    rules = guardrails(run_component, required_status_checks=()).one(RULESET).inputs["rules"]
-    assert "requiredStatusChecks" not in rules
+    recording = guardrails(run_component, required_status_checks=())
+    for name in ("repo-ruleset", "repo-release-branches"):
+        rules = recording.one(RULESET, name).inputs["rules"]
+        assert "requiredStatusChecks" not in rules, name
+        assert rules["nonFastForward"] is True, name
+
+
+def test_release_branches_get_the_default_branch_rules(run_component: Runner) -> None:
+    recording = guardrails(run_component)
+    default = recording.one(RULESET, "repo-ruleset")
+    release = recording.one(RULESET, "repo-release-branches")
+    assert release.parent_type == RepositoryGuardrails.TOKEN
+    assert release.inputs["name"] == "slipway-release-branches"
+    assert release.inputs["repository"] == "storefront"
+    assert release.inputs["target"] == "branch"
+    assert release.inputs["enforcement"] == "active"
+    assert release.inputs["conditions"] == {
+        "refName": {
+            "includes": [
+                "refs/heads/release/v[0-9]*",
+                "refs/heads/release/*@[0-9]*",
+                "refs/heads/release/@*/*@[0-9]*",
+            ],
+            "excludes": [],
+        }
+    }
+    # The same patterns release.yml and docker.yml run on, whatever they become.
+    includes = release.inputs["conditions"]["refName"]["includes"]
+    assert includes == [f"refs/heads/{p}" for p in RELEASE_BRANCH_PATTERNS]
+    # Same bypass list as the default branch: none.
+    assert "bypassActors" not in release.inputs
+    assert "bypassActors" not in default.inputs
+    rules = release.inputs["rules"]
+    assert rules["pullRequest"] == default.inputs["rules"]["pullRequest"]
+    assert rules["requiredStatusChecks"] == {
+        **default.inputs["rules"]["requiredStatusChecks"],
+        "doNotEnforceOnCreate": True,
+    }
     assert rules["nonFastForward"] is True
+    assert rules["deletion"] is True
+    # release.yml creates these branches with GITHUB_TOKEN: nothing may refuse a creation.
+    assert "creation" not in rules
+    assert "doNotEnforceOnCreate" not in default.inputs["rules"]["requiredStatusChecks"]
+    # The output is this ruleset's ID, not the default-branch one's.
+    assert recording.outputs["release_ruleset"]
+    assert recording.outputs["release_ruleset"] != recording.outputs["ruleset"]
+
+
+def test_release_branch_rules_follow_the_arguments(run_component: Runner) -> None:
+    recording = guardrails(
+        run_component,
+        required_approvals=3,
+        require_last_push_approval=False,
+        codeowners=("@octocat",),
+        require_code_owner_review=True,
+        required_status_checks=("lint",),
+        status_check_integration_id=None,
+        require_up_to_date_branch=False,
+    )
+    rules = recording.one(RULESET, "repo-release-branches").inputs["rules"]
+    assert rules["pullRequest"] == {
+        "requiredApprovingReviewCount": 3,
+        "dismissStaleReviewsOnPush": True,
+        "requireLastPushApproval": False,
+        "requireCodeOwnerReview": True,
+    }
+    assert rules["requiredStatusChecks"] == {
+        "requiredChecks": [{"context": "lint"}],
+        "strictRequiredStatusChecksPolicy": False,
+        "doNotEnforceOnCreate": True,
+    }
+
+
+def test_release_branches_can_be_left_alone(run_component: Runner) -> None:
+    recording = guardrails(run_component, protect_release_branches=False)
+    assert [r.name for r in recording.of_type(RULESET)] == ["repo-ruleset"]
+    assert recording.outputs["release_ruleset"] is None
+    # The default-branch ruleset may then take the name.
+    renamed = guardrails(
+        run_component, protect_release_branches=False, ruleset_name="slipway-release-branches"
+    )
+    assert renamed.one(RULESET).inputs["name"] == "slipway-release-branches"
 
 
 def test_workflow_token_is_read_only_and_pull_requests_off_by_default(
@@ -142,7 +223,7 @@ def test_codeowners_on_the_default_branch_is_committed_before_the_ruleset(
     lines = file.inputs["content"].splitlines()
     assert "/.github/workflows/ @acme-corp/platform @octocat" in lines
     assert "/.github/CODEOWNERS @acme-corp/platform @octocat" in lines
-    ruleset = recording.one(RULESET)
+    ruleset = recording.one(RULESET, "repo-ruleset")
     assert file.urn in ruleset.dependencies
     assert ruleset.inputs["rules"]["pullRequest"]["requireCodeOwnerReview"] is True
     assert recording.outputs["codeowners"] == ".github/CODEOWNERS"
@@ -154,12 +235,12 @@ def test_codeowners_on_another_branch_does_not_hold_the_ruleset(run_component: R
     )
     file = recording.one(FILE)
     assert file.inputs["branch"] == "slipway/workflows"
-    assert file.urn not in recording.one(RULESET).dependencies
+    assert file.urn not in recording.one(RULESET, "repo-ruleset").dependencies
 
 
 def test_every_child_is_parented_to_the_component(run_component: Runner) -> None:
     recording = guardrails(run_component, codeowners=("@octocat",))
-    assert len(recording.resources) == 4
+    assert len(recording.resources) == 5
     for resource in recording.resources:
         if resource.type == RepositoryGuardrails.TOKEN:
             assert resource.parent_type == "pulumi:pulumi:Stack"
@@ -182,6 +263,10 @@ def test_every_child_is_parented_to_the_component(run_component: Runner) -> None
         ({"codeowners_branch": "slipway/workflows"}, "codeowners_branch"),
         ({"codeowners": ("@o",), "codeowners_branch": "a..b"}, "codeowners_branch"),
         ({"ruleset_name": "x" * 101}, "RepositoryGuardrailsArgs.ruleset_name"),
+        (
+            {"ruleset_name": "slipway-release-branches"},
+            "RepositoryGuardrailsArgs.ruleset_name: got 'slipway-release-branches'",
+        ),
     ],
 )
 def test_bad_arguments_fail_before_anything_is_registered(
