@@ -14,7 +14,9 @@ COOLDOWN_DAYS = 7
 """Days a new release must age before Dependabot proposes it."""
 
 
-def _update(ecosystem: str, group: str) -> dict[str, Any]:
+def update_entry(ecosystem: str, group: str) -> dict[str, Any]:
+    """One ``updates`` entry: the repository root, weekly, with the cooldown, every update of
+    the ecosystem grouped into one pull request named ``group``."""
     return {
         "package-ecosystem": ecosystem,
         "directory": "/",
@@ -31,8 +33,8 @@ def dependabot_config(spec: WorkflowSpec) -> dict[str, Any]:
     return {
         "version": 2,
         "updates": [
-            _update("github-actions", "actions"),
-            _update("npm", "npm"),
-            _update("docker", "base-images"),
+            update_entry("github-actions", "actions"),
+            update_entry("npm", "npm"),
+            update_entry("docker", "base-images"),
         ],
     }

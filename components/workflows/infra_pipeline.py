@@ -42,7 +42,7 @@ from components.workflows.common import (
     run,
     uses,
 )
-from components.workflows.dependabot import COOLDOWN_DAYS
+from components.workflows.dependabot import update_entry
 from components.workflows.yamlio import dump_yaml
 
 INFRA_WORKFLOW_PATH = ".github/workflows/infra.yml"
@@ -461,25 +461,14 @@ def infra_workflow(spec: InfraPipelineSpec) -> dict[str, Any]:
     }
 
 
-def _dependabot_update(ecosystem: str, group: str) -> dict[str, Any]:
-    # One directory each: bootstrap/requirements.txt only includes ../requirements.txt.
-    return {
-        "package-ecosystem": ecosystem,
-        "directory": "/",
-        "schedule": {"interval": "weekly"},
-        "cooldown": {"default-days": COOLDOWN_DAYS},
-        "open-pull-requests-limit": 10,
-        "groups": {group: {"patterns": ["*"]}},
-    }
-
-
 def infra_dependabot_config() -> dict[str, Any]:
     """Dependabot for this repository: the pinned actions and the exact Python pins."""
     return {
         "version": 2,
         "updates": [
-            _dependabot_update("github-actions", "actions"),
-            _dependabot_update("pip", "python"),
+            update_entry("github-actions", "actions"),
+            # The root is enough: bootstrap/requirements.txt only includes ../requirements.txt.
+            update_entry("pip", "python"),
         ],
     }
 
