@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption_key import EncryptionKey, EncryptionKeyArgs, ServiceKeyAccess
+from components.encryption_key import EncryptionKeyArgs, ServiceKeyAccess, given_or_new_key_arn
 from components.errors import ConfigError, invalid
 from components.iam import policy_document
 
@@ -229,29 +229,26 @@ class Alerting(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=invoke)
         region = aws.get_region_output(opts=invoke)
 
-        if args.kms_key_arn is None:
-            key = EncryptionKey(
-                f"{name}-key",
-                EncryptionKeyArgs(
-                    description=f"Encrypts the messages of SNS topic {args.topic_name}",
-                    alias=f"sns/{args.topic_name}",
-                    deletion_window_days=args.key_deletion_window_days,
-                    services=[
-                        ServiceKeyAccess(
-                            service=service,
-                            actions=SERVICE_KEY_ACTIONS,
-                            condition={"StringEquals": {"aws:SourceAccount": identity.account_id}},
-                        )
-                        for service in PUBLISHING_SERVICES
-                    ],
-                    protect=args.protect,
-                    tags=args.tags,
-                ),
-                opts=child,
-            )
-            kms_key_arn: pulumi.Input[str] = key.key_arn
-        else:
-            kms_key_arn = args.kms_key_arn
+        kms_key_arn = given_or_new_key_arn(
+            args.kms_key_arn,
+            f"{name}-key",
+            lambda: EncryptionKeyArgs(
+                description=f"Encrypts the messages of SNS topic {args.topic_name}",
+                alias=f"sns/{args.topic_name}",
+                deletion_window_days=args.key_deletion_window_days,
+                services=[
+                    ServiceKeyAccess(
+                        service=service,
+                        actions=SERVICE_KEY_ACTIONS,
+                        condition={"StringEquals": {"aws:SourceAccount": identity.account_id}},
+                    )
+                    for service in PUBLISHING_SERVICES
+                ],
+                protect=args.protect,
+                tags=args.tags,
+            ),
+            parent=self,
+        )
 
         topic = aws.sns.Topic(
             f"{name}-topic",

@@ -26,7 +26,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption_key import EncryptionKey, EncryptionKeyArgs, ServiceKeyAccess
+from components.encryption_key import EncryptionKeyArgs, ServiceKeyAccess, given_or_new_key_arn
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
 from components.logs import check_retention, log_group, logs_service_principal
@@ -217,7 +217,10 @@ class EcsCluster(pulumi.ComponentResource):
         self._exec_log_group_arn: pulumi.Output[str] | None = None
         if args.execute_command:
             group_name = exec_log_group_name(args.cluster_name)
-            if args.log_kms_key_arn is None:
+
+            def exec_key() -> EncryptionKeyArgs:
+                """The key of the sessions and their log group, usable by CloudWatch Logs for
+                that group only."""
                 invoke = pulumi.InvokeOutputOptions(parent=self)
                 region = aws.get_region_output(opts=invoke).region
                 identity = aws.get_caller_identity_output(opts=invoke)
@@ -232,31 +235,27 @@ class EcsCluster(pulumi.ComponentResource):
                     ":log-group:",
                     group_name,
                 )
-                key = EncryptionKey(
-                    f"{name}-exec-key",
-                    EncryptionKeyArgs(
-                        description=(
-                            f"Encrypts ECS Exec sessions of cluster {args.cluster_name} "
-                            "and their log"
-                        ),
-                        alias=f"ecs/{args.cluster_name}/exec",
-                        deletion_window_days=args.key_deletion_window_days,
-                        services=(
-                            ServiceKeyAccess(
-                                service=logs_service_principal(region),
-                                condition={
-                                    "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}
-                                },
-                            ),
-                        ),
-                        protect=args.protect,
-                        tags=args.tags,
+                return EncryptionKeyArgs(
+                    description=(
+                        f"Encrypts ECS Exec sessions of cluster {args.cluster_name} and their log"
                     ),
-                    opts=child,
+                    alias=f"ecs/{args.cluster_name}/exec",
+                    deletion_window_days=args.key_deletion_window_days,
+                    services=(
+                        ServiceKeyAccess(
+                            service=logs_service_principal(region),
+                            condition={
+                                "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}
+                            },
+                        ),
+                    ),
+                    protect=args.protect,
+                    tags=args.tags,
                 )
-                kms_key_arn: pulumi.Input[str] = key.key_arn
-            else:
-                kms_key_arn = args.log_kms_key_arn
+
+            kms_key_arn = given_or_new_key_arn(
+                args.log_kms_key_arn, f"{name}-exec-key", exec_key, parent=self
+            )
             group = log_group(
                 f"{name}-exec-logs",
                 parent=self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,3 +150,18 @@ class EncryptionKey(pulumi.ComponentResource):
         self.register_outputs(
             {"key_arn": self.key_arn, "key_id": self.key_id, "alias_arn": self.alias_arn}
         )
+
+
+def given_or_new_key_arn(
+    given: pulumi.Input[str] | None,
+    name: str,
+    new_key: Callable[[], EncryptionKeyArgs],
+    parent: pulumi.Resource,
+) -> pulumi.Input[str]:
+    """The key a component encrypts with: ``given`` when the caller brings its own key,
+    otherwise the ARN of a new :class:`EncryptionKey` ``name``, a child of ``parent``, made
+    from ``new_key()`` (called only then, so the new key's arguments, and any invoke they
+    need, cost nothing when a key is given)."""
+    if given is not None:
+        return given
+    return EncryptionKey(name, new_key(), opts=pulumi.ResourceOptions(parent=parent)).key_arn

@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption_key import EncryptionKey, EncryptionKeyArgs
+from components.encryption_key import EncryptionKeyArgs, given_or_new_key_arn
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
 from components.jsonout import json_output
@@ -212,21 +212,18 @@ class ContainerRegistry(pulumi.ComponentResource):
             parent=self, protect=args.protect, retain_on_delete=args.protect
         )
 
-        if args.kms_key_arn is None:
-            key = EncryptionKey(
-                f"{name}-key",
-                EncryptionKeyArgs(
-                    description=f"Encrypts the images of ECR repository {args.repository_name}",
-                    alias=f"ecr/{args.repository_name}",
-                    deletion_window_days=args.key_deletion_window_days,
-                    protect=args.protect,
-                    tags=args.tags,
-                ),
-                opts=child,
-            )
-            kms_key_arn: pulumi.Input[str] = key.key_arn
-        else:
-            kms_key_arn = args.kms_key_arn
+        kms_key_arn = given_or_new_key_arn(
+            args.kms_key_arn,
+            f"{name}-key",
+            lambda: EncryptionKeyArgs(
+                description=f"Encrypts the images of ECR repository {args.repository_name}",
+                alias=f"ecr/{args.repository_name}",
+                deletion_window_days=args.key_deletion_window_days,
+                protect=args.protect,
+                tags=args.tags,
+            ),
+            parent=self,
+        )
 
         repository = aws.ecr.Repository(
             f"{name}-repo",

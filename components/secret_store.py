@@ -49,7 +49,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption_key import EncryptionKey, EncryptionKeyArgs
+from components.encryption_key import EncryptionKeyArgs, given_or_new_key_arn
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
 from components.patterns import REGION
@@ -235,27 +235,23 @@ class SecretStore(pulumi.ComponentResource):
     ) -> None:
         super().__init__(self.TOKEN, name, None, opts)
         self._name_prefix = name
-        child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(
             parent=self, protect=args.protect, retain_on_delete=args.protect
         )
         self._region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
 
-        if args.kms_key_arn is None:
-            key = EncryptionKey(
-                f"{name}-key",
-                EncryptionKeyArgs(
-                    description=f"Encrypts the Secrets Manager secrets under {args.name_prefix}",
-                    alias=key_alias(args.name_prefix),
-                    deletion_window_days=args.key_deletion_window_days,
-                    protect=args.protect,
-                    tags=args.tags,
-                ),
-                opts=child,
-            )
-            kms_key_arn: pulumi.Input[str] = key.key_arn
-        else:
-            kms_key_arn = args.kms_key_arn
+        kms_key_arn = given_or_new_key_arn(
+            args.kms_key_arn,
+            f"{name}-key",
+            lambda: EncryptionKeyArgs(
+                description=f"Encrypts the Secrets Manager secrets under {args.name_prefix}",
+                alias=key_alias(args.name_prefix),
+                deletion_window_days=args.key_deletion_window_days,
+                protect=args.protect,
+                tags=args.tags,
+            ),
+            parent=self,
+        )
         self.kms_key_arn = pulumi.Output.from_input(kms_key_arn)
 
         self.secret_arns = {}
