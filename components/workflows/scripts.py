@@ -39,8 +39,24 @@ pnpm install --frozen-lockfile
 """
 """Install the repository's dependencies exactly as locked."""
 
-NPM_DIST_TAG = """\
-set -euo pipefail
+_RELEASED_VERSIONS = """\
+# Stable versions (X.Y.Z) released under a git tag prefix (`v`, `<name>@`), one per line.
+released_versions() {
+  local tag candidate
+  while IFS= read -r tag; do
+    candidate="${tag#"$1"}"
+    if [[ "${candidate}" =~ ^[0-9]+\\.[0-9]+\\.[0-9]+$ ]]; then
+      echo "${candidate}"
+    fi
+  done < <(git tag --list "$1*")
+}
+"""
+"""Shell function shared by :data:`NPM_DIST_TAG` and :data:`IMAGE_VERSION`."""
+
+NPM_DIST_TAG = (
+    "set -euo pipefail\n"
+    + _RELEASED_VERSIONS
+    + """\
 script="${PUBLISH_SCRIPT}"
 older=""
 line=""
@@ -65,12 +81,7 @@ if [[ "${GITHUB_REF_NAME}" != "${DEFAULT_BRANCH}" ]]; then
     fi
     released=()
     for prefix in "${prefixes[@]}"; do
-      while IFS= read -r tag; do
-        candidate="${tag#"${prefix}"}"
-        if [[ "${candidate}" =~ ^[0-9]+\\.[0-9]+\\.[0-9]+$ ]]; then
-          released+=("${candidate}")
-        fi
-      done < <(git tag --list "${prefix}*")
+      mapfile -t -O "${#released[@]}" released < <(released_versions "${prefix}")
     done
     if [[ " ${released[*]} " == *" ${version} "* ]]; then
       continue
@@ -97,6 +108,7 @@ fi
 echo "publish-script=${script}" >> "${GITHUB_OUTPUT}"
 echo "Publish script: ${script}"
 """
+)
 """Choose how a release branch publishes (env: PUBLISH_SCRIPT, DEFAULT_BRANCH, GH_TOKEN; the
 runner's GITHUB_REF_NAME, GITHUB_REPOSITORY). On the default branch ``publish-script`` is
 ``PUBLISH_SCRIPT`` unchanged. On a release branch, when a version about to be published (a
@@ -116,8 +128,10 @@ echo "${tag} stays the latest GitHub Release"
 changesets/action creates releases with GitHub's default ``make_latest`` (env:
 LATEST_RELEASE_ID, GH_TOKEN)."""
 
-IMAGE_VERSION = """\
-set -euo pipefail
+IMAGE_VERSION = (
+    "set -euo pipefail\n"
+    + _RELEASED_VERSIONS
+    + """\
 if [[ -n "${IMAGE_PACKAGE}" ]]; then
   selected=$(jq -c --arg name "${IMAGE_PACKAGE}" \\
     'map(select(.name == $name)) | first // empty' <<<"${PUBLISHED_PACKAGES}")
@@ -147,12 +161,7 @@ else
 fi
 released=()
 if [[ -n "${prefix}" ]]; then
-  while IFS= read -r tag; do
-    candidate="${tag#"${prefix}"}"
-    if [[ "${candidate}" =~ ^[0-9]+\\.[0-9]+\\.[0-9]+$ ]]; then
-      released+=("${candidate}")
-    fi
-  done < <(git tag --list "${prefix}*")
+  mapfile -t released < <(released_versions "${prefix}")
 fi
 tag_latest=false
 tag_minor=false
@@ -177,6 +186,7 @@ echo "tag-latest=${tag_latest}" >> "${GITHUB_OUTPUT}"
 echo "tag-minor=${tag_minor}" >> "${GITHUB_OUTPUT}"
 echo "Image ${version}: latest moves: ${tag_latest}; ${version%.*} moves: ${tag_minor}"
 """
+)
 """Pick the image version from the published-packages JSON (env: PUBLISHED_PACKAGES,
 IMAGE_PACKAGE); outputs ``version`` (empty when the image package was not published),
 ``tag-latest`` (``true`` only when it is the package's highest released version) and
