@@ -38,11 +38,7 @@ from components.backup import (
 )
 from components.cluster import ContainerInsights
 from components.contract import EnvironmentSecret, EnvironmentVariable
-from components.deployment_environment import (
-    DEFAULT_BRANCH_PATTERNS,
-    DeploymentEnvironment,
-    DeploymentEnvironmentArgs,
-)
+from components.deployment_environment import DeploymentEnvironment, DeploymentEnvironmentArgs
 from components.errors import ConfigError, invalid
 from components.fargate_service import FargateService, FargateServiceArgs
 from components.github_oidc import DeployRoleArgs, GithubOidc, GithubOidcArgs
@@ -511,14 +507,13 @@ def _github(
         outputs["workflowsPullRequest"] = workflows.pull_request_number
         if spec.npm_publish is not NpmPublishMode.NONE:
             # The release job publishes from this environment (trusted publishing names it;
-            # token mode keeps NPM_TOKEN in it). Only the release workflow's branches may use
-            # it; no reviewers, since a merged version pull request is the approval.
+            # token mode keeps NPM_TOKEN in it). The component's default branches are the
+            # release workflow's (main and the release branches); no reviewers, since a merged
+            # version pull request is the approval.
             npm = DeploymentEnvironment(
                 "npm-environment",
                 DeploymentEnvironmentArgs(
-                    repository=settings.github_repository,
-                    environment=spec.npm_environment,
-                    deploy_branch_patterns=DEFAULT_BRANCH_PATTERNS,
+                    repository=settings.github_repository, environment=spec.npm_environment
                 ),
             )
             outputs["npmEnvironment"] = npm.environment
