@@ -43,3 +43,20 @@ class EnvironmentSecret(StrEnum):
 
     SLACK_WEBHOOK_URL = "SLACK_WEBHOOK_URL"
     """Incoming-webhook URL for deployment notifications; optional."""
+
+
+class ReleaseVariable(StrEnum):
+    """GitHub Actions variables of the release environment (``WorkflowSpec.npm_environment``),
+    which the version and publish jobs run in (``deployment: false``)."""
+
+    RELEASE_APP_CLIENT_ID = "RELEASE_APP_CLIENT_ID"
+    """Client ID of the GitHub App the release jobs act as (``actions/create-github-app-token``
+    ``client-id``): its token opens the version pull request (so its checks run) and is the
+    only identity allowed to create release branches and release tags."""
+
+
+class ReleaseSecret(StrEnum):
+    """GitHub Actions secrets of the release environment."""
+
+    RELEASE_APP_PRIVATE_KEY = "RELEASE_APP_PRIVATE_KEY"
+    """Private key (PEM) of the release GitHub App."""

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from components.workflows.pins import ALL_PINS, ActionPin, changesets_action_for
 from components.workflows.render import render_workflow_files, workflow_data
-from components.workflows.spec import GhcrRetention, NpmPublishMode, WorkflowSpec
+from components.workflows.spec import (
+    GhcrRetention,
+    NpmPublishMode,
+    ReleaseTokenMode,
+    WorkflowSpec,
+)
 from components.workflows.yamlio import GENERATOR, dump_yaml, load_yaml
 
 __all__ = [
@@ -18,6 +23,7 @@ __all__ = [
     "ActionPin",
     "GhcrRetention",
     "NpmPublishMode",
+    "ReleaseTokenMode",
     "WorkflowSpec",
     "changesets_action_for",
     "dump_yaml",

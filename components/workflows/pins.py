@@ -88,6 +88,11 @@ UPLOAD_SARIF = ActionPin(
 SLACK = ActionPin(
     "slackapi/slack-github-action", "v4.0.0", "dcb1066f776dd043e64d0e8ba94ca15cc7e1875d"
 )
+CREATE_APP_TOKEN = ActionPin(
+    "actions/create-github-app-token", "v3.1.1", "1b10c78c7865c340bc4f6099eb2f838309f1e8c3"
+)
+"""Not in the shared pin table: tag v3.1.1 resolved to this commit in the action's own
+repository (runs on node24); checked on 2026-12-01."""
 PULUMI = ActionPin("pulumi/actions", "v7.0.0", "8e5e406f4007fca908480587cb9893c07090f58d")
 
 ALL_PINS: tuple[ActionPin, ...] = (
@@ -107,6 +112,7 @@ ALL_PINS: tuple[ActionPin, ...] = (
     TRIVY,
     UPLOAD_SARIF,
     SLACK,
+    CREATE_APP_TOKEN,
     PULUMI,
 )
 """Every pin the generator may emit; a test checks each rendered ``uses:`` against this."""

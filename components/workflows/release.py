@@ -49,6 +49,10 @@ filters (the push trigger here, the pull request trigger of ``docker.yml``), and
 ruleset conditions. Every environment the release chain runs in (``npm``, the build
 environment, each deploy environment) must allow them next to the default branch, or GitHub
 refuses the release-branch run."""
+RELEASE_TAG_PATTERNS = ("v[0-9]*", "*@[0-9]*", "@*/*@[0-9]*")
+"""Tag name patterns of the release tags Changesets creates: ``v1.4.2`` (single package),
+``pkg@1.4.2`` and ``@scope/pkg@1.4.2`` (monorepo). Rulesets protect them (``refs/tags/`` is
+prepended there)."""
 NPM_TAG_STEP = "npm-tag"
 """Id of the step that chooses the publish script (and so the npm dist-tag)."""
 VERSION_PR_TITLE = "chore: version packages"

@@ -52,6 +52,20 @@ class NpmPublishMode(StrEnum):
     """No npm publishing: Changesets only versions, tags and releases (private packages)."""
 
 
+class ReleaseTokenMode(StrEnum):
+    """Which identity the release jobs use to open the version pull request and to create
+    release tags, GitHub Releases and release branches."""
+
+    APP = "app"
+    """A GitHub App installation token (``actions/create-github-app-token``): the version pull
+    request's checks run, workflows need no right to create pull requests, and rulesets can let
+    only the app create release branches and tags."""
+    GITHUB_TOKEN = "github-token"
+    """The job's ``GITHUB_TOKEN``: no app needed, but pull requests it opens start no workflow
+    (so the version pull request runs no checks) and "Allow GitHub Actions to create and approve
+    pull requests" must stay on. An explicit fallback; the plan warns."""
+
+
 @dataclass(frozen=True)
 class GhcrRetention:
     """How the scheduled clean-up prunes the GHCR package (GitHub has no retention setting)."""
@@ -95,6 +109,14 @@ class WorkflowSpec:
     trusted publishers can be restricted to it)."""
     npm_access: str = "public"
     """Changesets ``access``: ``public`` or ``restricted``."""
+    release_token: ReleaseTokenMode = ReleaseTokenMode.APP
+    """Identity of the version and publish jobs; see :class:`ReleaseTokenMode`."""
+    attestations: bool = True
+    """Create and verify build-provenance attestations. Private repositories need GitHub
+    Enterprise Cloud for them; elsewhere they are free."""
+    code_scanning: bool = True
+    """Upload the Trivy SARIF report to code scanning (public repositories, or private ones with
+    GitHub Code Security). The scan gates the release either way."""
     image_package: str | None = None
     """npm package whose published version tags the image; the first published one if None."""
     ghcr_image: str | None = None
@@ -214,6 +236,14 @@ class WorkflowSpec:
             self.npm_environment,
             "an environment name that is not one of the deploy environments",
         )
+        check(
+            isinstance(self.release_token, ReleaseTokenMode),
+            "release_token",
+            self.release_token,
+            f"one of {[m.value for m in ReleaseTokenMode]}",
+        )
+        for flag in ("attestations", "code_scanning"):
+            check(isinstance(getattr(self, flag), bool), flag, getattr(self, flag), "a bool")
         check(
             self.npm_access in ("public", "restricted"),
             "npm_access",

@@ -419,6 +419,7 @@ def test_public_api_is_pinned() -> None:
         "ActionPin",
         "GhcrRetention",
         "NpmPublishMode",
+        "ReleaseTokenMode",
         "WorkflowSpec",
         "changesets_action_for",
         "dump_yaml",
