@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.workflows import pins, scripts
+from components.workflows import pins, repo_scripts, scripts
 from components.workflows.common import (
     RUNNER,
     Job,
@@ -33,8 +33,9 @@ from components.workflows.common import (
 )
 from components.workflows.spec import MIN_TRUSTED_PUBLISHING_NPM, NpmPublishMode, WorkflowSpec
 
-VERSION_SCRIPT = "pnpm exec changeset version && pnpm install --lockfile-only"
-"""Bumps versions and changelogs, then refreshes the lockfile for the version pull request."""
+VERSION_SCRIPT = repo_scripts.VERSION_SCRIPT
+"""Bumps versions and changelogs, then refreshes the lockfile for the version pull request: one
+command (``bash <delivered script>``), since changesets/action spawns it without a shell."""
 PUBLISH_SCRIPT = "pnpm exec changeset publish"
 """Publishes to npm (private packages: only tags) and creates the version tags. On a release
 branch publishing an older line, ``--tag release-<major>.<minor>`` is appended

@@ -11,6 +11,7 @@ from components.workflows.deploy import deploy_workflow
 from components.workflows.docker import docker_workflow
 from components.workflows.dockerfile import render_dockerfile
 from components.workflows.release import release_workflow
+from components.workflows.repo_scripts import render_repo_scripts
 from components.workflows.retention import retention_workflow
 from components.workflows.spec import WorkflowSpec
 from components.workflows.yamlio import dump_yaml
@@ -45,4 +46,5 @@ def render_workflow_files(spec: WorkflowSpec) -> dict[str, str]:
     files = {path: dump_yaml(data) for path, data in workflow_data(spec).items()}
     files[DOCKERFILE_PATH] = render_dockerfile(spec)
     files[CHANGESET_CONFIG_PATH] = render_changeset_config(spec)
+    files.update(render_repo_scripts())
     return dict(sorted(files.items()))

@@ -70,3 +70,10 @@ def test_hadolint(rendered_repo: Path) -> None:
     result = _run([tool("hadolint"), "--no-color", "Dockerfile"], rendered_repo)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == "", result.stdout
+
+
+def test_shellcheck_delivered_scripts(rendered_repo: Path) -> None:
+    scripts = sorted(str(p) for p in (rendered_repo / ".github" / "scripts").glob("*.sh"))
+    assert scripts, "no delivered scripts"
+    result = _run([tool("shellcheck"), "--severity=style", *scripts], rendered_repo)
+    assert result.returncode == 0, result.stdout + result.stderr

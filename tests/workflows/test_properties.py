@@ -441,3 +441,26 @@ def test_rollouts_are_polled_with_a_bounded_wait() -> None:
         assert env["STABILITY_TIMEOUT_SECONDS"] == str(spec.deploy_timeout_minutes * 30)
         assert "wait_stable" in steps[step_id]["run"]
     assert "aws ecs wait" not in scripts.DEPLOY_SERVICE + scripts.ROLLBACK
+
+
+SCRIPT_INPUTS = ("script", "version-script", "publish-script", "version", "publish")
+"""Inputs of changesets/action (v1, v2 and its sub-actions) that it spawns through
+``@actions/exec``: split into words, the first word run, no shell in between."""
+SHELL_SYNTAX = re.compile(r"&&|\|\||[;|<>`]|\$\(|\$\{(?!\{)")
+
+
+def test_every_exec_spawned_input_is_one_command(parsed: dict[str, Any]) -> None:
+    seen = 0
+    for workflow in parsed.values():
+        for step in _steps(workflow):
+            if not str(step.get("uses", "")).startswith("changesets/action"):
+                continue
+            for key in SCRIPT_INPUTS:
+                value = (step.get("with") or {}).get(key)
+                if value is None:
+                    continue
+                seen += 1
+                text = re.sub(r"\$\{\{.*?\}\}", "EXPR", str(value))
+                assert not SHELL_SYNTAX.search(text), f"{key}: {value!r} needs a shell"
+                assert "\n" not in str(value).strip(), f"{key}: {value!r} is several lines"
+    assert seen, "no changesets/action script input found"
