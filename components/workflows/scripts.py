@@ -289,54 +289,219 @@ echo "Merged ${GHCR_IMAGE}@${ghcr_digest} and ${ECR_REPOSITORY_URL}@${ecr_digest
 # deploy.yml
 # --------------------------------------------------------------------------------------------
 
-ENSURE_IMAGE = """\
-set -euo pipefail
+_DIGEST_CHECK = """\
 if [[ ! "${IMAGE_DIGEST}" =~ ^sha256:[0-9a-f]{64}$ ]]; then
   echo "::error::image digest '${IMAGE_DIGEST}' is not sha256:<64 hex digits>"
+  exit 1
+fi
+"""
+"""Refuse an ``image-digest`` input that is not a manifest digest (env: IMAGE_DIGEST)."""
+
+READ_IMAGE_CHANNEL = """\
+set -euo pipefail
+# The last known-good deploy of this environment, as the image channel recorded it.
+if ! value=$(aws ssm get-parameter --name "${IMAGE_CHANNEL_PARAMETER}" \\
+    --query Parameter.Value --output text); then
+  echo "::error::cannot read the image channel ${IMAGE_CHANNEL_PARAMETER}"
+  exit 1
+fi
+field() {
+  jq -r --arg key "$1" 'if type == "object" then (.[$key] // "" | strings) else "" end' \\
+    <<<"${value}" 2>/dev/null || true
+}
+arn=$(field taskDefinitionArn)
+version=$(field version)
+shape=$(field shape)
+if ! jq -e 'type == "object"' <<<"${value}" >/dev/null 2>&1; then
+  echo "::warning::${IMAGE_CHANNEL_PARAMETER} holds no JSON object; no known-good revision"
+fi
+revision='^arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task-definition/[A-Za-z0-9_-]+:[0-9]+$'
+if [[ -n "${arn}" && ! "${arn}" =~ ${revision} ]]; then
+  echo "::warning::the channel's taskDefinitionArn '${arn}' is not a revision ARN; ignored"
+  arn=""
+fi
+if [[ -n "${version}" && ! "${version}" =~ ${SEMVER} ]]; then
+  echo "::warning::the channel's version '${version}' is not a release version; ignored"
+  version=""
+fi
+if [[ ! "${shape}" =~ ^[0-9a-f]{64}$ ]]; then
+  shape=""
+fi
+{
+  echo "task-definition=${arn}"
+  echo "version=${version}"
+  echo "shape=${shape}"
+} >> "${GITHUB_OUTPUT}"
+echo "Known good: ${arn:-none} (version ${version:-unknown})"
+"""
+"""Read the environment's image channel (env: IMAGE_CHANNEL_PARAMETER, SEMVER); outputs the
+last healthy deploy's ``task-definition``, ``version`` and ``shape``, each empty when the record
+lacks it (Pulumi's bootstrap record, or one written before CI recorded versions) or holds an
+invalid value (warned). Only an unreadable parameter fails the step."""
+
+VERIFY_ATTESTATION = (
+    "set -euo pipefail\n"
+    + _DIGEST_CHECK
+    + """\
+reference="oci://${SOURCE_IMAGE}@${IMAGE_DIGEST}"
+signer="${GITHUB_REPOSITORY}/${SIGNER_WORKFLOW}"
+if ! gh attestation verify "${reference}" --bundle-from-oci --repo "${GITHUB_REPOSITORY}" \\
+    --signer-workflow "${signer}"; then
+  echo "::error::refused ${IMAGE_DIGEST}: no build-provenance attestation signed by ${signer}" \\
+    "verifies for it; nothing was promoted or deployed"
+  exit 1
+fi
+echo "${reference} has a verified build-provenance attestation from ${signer}"
+"""
+)
+"""Refuse a digest without a build-provenance attestation made by this repository's image
+workflow (env: IMAGE_DIGEST, SOURCE_IMAGE, SIGNER_WORKFLOW, GH_TOKEN; the runner's
+GITHUB_REPOSITORY)."""
+
+_VERSION_LT = """\
+# True when release version $1 precedes $2: X.Y.Z numerically, a pre-release before its release,
+# two pre-releases of one X.Y.Z by sort -V.
+version_lt() {
+  local a="$1" b="$2" core_a="${1%%-*}" core_b="${2%%-*}"
+  if [[ "${core_a}" != "${core_b}" ]]; then
+    [[ "$(printf '%s\\n' "${core_a}" "${core_b}" | sort -V | head -n 1)" == "${core_a}" ]]
+    return
+  fi
+  if [[ "${a}" == "${b}" || "${a}" == "${core_a}" ]]; then
+    return 1
+  fi
+  if [[ "${b}" == "${core_b}" ]]; then
+    return 0
+  fi
+  [[ "$(printf '%s\\n' "${a}" "${b}" | sort -V | head -n 1)" == "${a}" ]]
+}
+"""
+
+IMAGE_RELEASE = (
+    "set -euo pipefail\n"
+    + _DIGEST_CHECK
+    + _VERSION_LT
+    + """\
+refuse() {
+  echo "::error::refused ${IMAGE_DIGEST} for ${ENVIRONMENT_NAME}: $*;" \\
+    "nothing was promoted or deployed"
+  exit 1
+}
+if ! configs=$(docker buildx imagetools inspect "${SOURCE_IMAGE}@${IMAGE_DIGEST}" \\
+    --format '{{json .Image}}'); then
+  refuse "cannot read ${SOURCE_IMAGE}@${IMAGE_DIGEST}"
+fi
+# One image config (single platform) or a map of them by platform; entries without a config
+# (attestation manifests) carry no labels.
+mapfile -t labels < <(jq -r --arg key "${VERSION_LABEL}" '
+  (if type == "object" and has("config") then [.] else [.[]? | objects | select(has("config"))] end)
+  | map(.config.Labels[$key]? // "") | unique | .[]' <<<"${configs}")
+if (( ${#labels[@]} != 1 )) || [[ -z "${labels[0]}" ]]; then
+  refuse "it is not a release: its ${VERSION_LABEL} label is missing or differs between platforms"
+fi
+version="${labels[0]}"
+if [[ ! "${version}" =~ ${SEMVER} ]]; then
+  refuse "it is not a release: its ${VERSION_LABEL} label is '${version}', not a release version"
+fi
+if [[ -n "${EXPECTED_VERSION:-}" && "${EXPECTED_VERSION}" != "${version}" ]]; then
+  refuse "the version input says '${EXPECTED_VERSION}' but the image is ${version}"
+fi
+if [[ -n "${CURRENT_VERSION:-}" ]] && version_lt "${version}" "${CURRENT_VERSION}"; then
+  if [[ "${ALLOW_DOWNGRADE:-false}" != "true" ]]; then
+    refuse "${version} is lower than ${CURRENT_VERSION}, which ${ENVIRONMENT_NAME} runs;" \\
+      "start deploy.yml with allow-downgrade to roll back on purpose"
+  fi
+  echo "::warning::Downgrading ${ENVIRONMENT_NAME} from ${CURRENT_VERSION} to ${version}" \\
+    "(allow-downgrade)"
+fi
+echo "version=${version}" >> "${GITHUB_OUTPUT}"
+echo "${SOURCE_IMAGE}@${IMAGE_DIGEST} is release ${version}"
+"""
+)
+"""Take the release version from the image's own ``VERSION_LABEL`` (the same on every platform)
+and refuse a digest that is not a release, one whose label differs from a given
+``EXPECTED_VERSION``, and one lower than the environment's ``CURRENT_VERSION`` unless
+``ALLOW_DOWNGRADE`` is ``true`` (env: IMAGE_DIGEST, SOURCE_IMAGE, VERSION_LABEL, SEMVER,
+EXPECTED_VERSION, CURRENT_VERSION, ALLOW_DOWNGRADE, ENVIRONMENT_NAME); outputs ``version``."""
+
+ENSURE_IMAGE = (
+    "set -euo pipefail\n"
+    + _DIGEST_CHECK
+    + """\
+if [[ ! "${IMAGE_VERSION}" =~ ${SEMVER} ]]; then
+  echo "::error::no release version for ${IMAGE_DIGEST} ('${IMAGE_VERSION}')"
   exit 1
 fi
 registry="${ECR_REPOSITORY_URL%%/*}"
 repository="${ECR_REPOSITORY_URL#*/}"
 registry_id="${registry%%.*}"
+ecr=(--registry-id "${registry_id}" --repository-name "${repository}")
 
-image_present() {
-  local err
-  if err=$(aws ecr describe-images --registry-id "${registry_id}" \\
-      --repository-name "${repository}" --image-ids "imageDigest=${IMAGE_DIGEST}" \\
-      2>&1 >/dev/null); then
+# The digest ECR has under one image id (imageTag=… or imageDigest=…), empty when none.
+ecr_digest() {
+  local out
+  if out=$(aws ecr describe-images "${ecr[@]}" --image-ids "$1" \\
+      --query 'imageDetails[0].imageDigest' --output text 2>&1); then
+    echo "${out}"
     return 0
   fi
-  if [[ "${err}" == *ImageNotFoundException* ]]; then
-    return 1
+  if [[ "${out}" == *ImageNotFoundException* ]]; then
+    return 0
   fi
-  echo "${err}" >&2
+  echo "${out}" >&2
   echo "::error::cannot read ${ECR_REPOSITORY_URL}"
   exit 1
 }
 
-if ! image_present; then
+tagged=$(ecr_digest "imageTag=${IMAGE_VERSION}")
+present=$(ecr_digest "imageDigest=${IMAGE_DIGEST}")
+if [[ -n "${tagged}" && "${tagged}" != "${IMAGE_DIGEST}" ]]; then
+  echo "::error::${ECR_REPOSITORY_URL}:${IMAGE_VERSION} already points at ${tagged}, not" \\
+    "${IMAGE_DIGEST}. ECR tags are immutable: a release version names one image. Deploy" \\
+    "${tagged}, or release a new version."
+  exit 1
+elif [[ -n "${tagged}" ]]; then
+  echo "${ECR_REPOSITORY_URL}:${IMAGE_VERSION} is already ${IMAGE_DIGEST}; nothing to promote"
+elif [[ -n "${present}" ]]; then
+  # Present under another tag or none (a promotion that stopped before tagging): tag it, so
+  # the lifecycle policy keeps it as a release.
+  manifest="${RUNNER_TEMP:-/tmp}/manifest-${IMAGE_DIGEST#sha256:}.json"
+  aws ecr batch-get-image "${ecr[@]}" --image-ids "imageDigest=${IMAGE_DIGEST}" \\
+    --output json > "${manifest}.response"
+  jq -j '.images[0].imageManifest' "${manifest}.response" > "${manifest}"
+  media_type=$(jq -r '.images[0].imageManifestMediaType // empty' "${manifest}.response")
+  media=()
+  if [[ -n "${media_type}" ]]; then
+    media=(--image-manifest-media-type "${media_type}")
+  fi
+  aws ecr put-image "${ecr[@]}" --image-tag "${IMAGE_VERSION}" \\
+    --image-manifest "file://${manifest}" --image-digest "${IMAGE_DIGEST}" "${media[@]}" \\
+    >/dev/null
+  echo "Tagged ${ECR_REPOSITORY_URL}@${IMAGE_DIGEST} as ${IMAGE_VERSION}"
+else
   if [[ -z "${SOURCE_IMAGE:-}" ]]; then
     echo "::error::image ${IMAGE_DIGEST} is not in ${ECR_REPOSITORY_URL}"
     exit 1
   fi
-  tag="${IMAGE_VERSION:-}"
-  if [[ -z "${tag}" ]]; then
-    tag="promoted-${IMAGE_DIGEST:7:12}"
-  fi
-  echo "Promoting ${SOURCE_IMAGE}@${IMAGE_DIGEST} to ${ECR_REPOSITORY_URL}:${tag}"
-  docker buildx imagetools create --tag "${ECR_REPOSITORY_URL}:${tag}" \\
+  echo "Promoting ${SOURCE_IMAGE}@${IMAGE_DIGEST} to ${ECR_REPOSITORY_URL}:${IMAGE_VERSION}"
+  docker buildx imagetools create --tag "${ECR_REPOSITORY_URL}:${IMAGE_VERSION}" \\
     "${SOURCE_IMAGE}@${IMAGE_DIGEST}"
-  if ! image_present; then
-    echo "::error::image ${IMAGE_DIGEST} is still not in ${ECR_REPOSITORY_URL} after promotion"
+  promoted=$(ecr_digest "imageTag=${IMAGE_VERSION}")
+  if [[ "${promoted}" != "${IMAGE_DIGEST}" ]]; then
+    echo "::error::after promotion ${ECR_REPOSITORY_URL}:${IMAGE_VERSION} is" \\
+      "'${promoted}', not ${IMAGE_DIGEST}"
     exit 1
   fi
 fi
 echo "image=${ECR_REPOSITORY_URL}@${IMAGE_DIGEST}" >> "${GITHUB_OUTPUT}"
-echo "Deploying ${ECR_REPOSITORY_URL}@${IMAGE_DIGEST}"
+echo "Deploying ${ECR_REPOSITORY_URL}@${IMAGE_DIGEST} (${IMAGE_VERSION})"
 """
-"""Make sure the digest is in this environment's ECR repository, promoting it by digest from
-GHCR when it is missing (env: IMAGE_DIGEST, IMAGE_VERSION, ECR_REPOSITORY_URL, SOURCE_IMAGE);
-outputs ``image`` = ``<repository-url>@sha256:…``."""
+)
+"""Make sure this environment's ECR repository holds the digest under its release version,
+idempotently: a tag already on the digest is kept, a digest already present is tagged through
+the ECR API, a missing one is copied by digest from GHCR; a tag on another digest fails, since
+ECR tags are immutable (env: IMAGE_DIGEST, IMAGE_VERSION, SEMVER, ECR_REPOSITORY_URL,
+SOURCE_IMAGE); outputs ``image`` = ``<repository-url>@sha256:…``."""
 
 RENDER_TASK_DEFINITION = """\
 set -euo pipefail
@@ -369,6 +534,22 @@ if [[ -z "${shape}" ]]; then
   echo "::warning::${ECS_TASK_FAMILY} has no ${SHAPE_TAG} tag; the image channel records no shape"
 fi
 echo "shape=${shape}" >> "${GITHUB_OUTPUT}"
+# Roll back to the channel's last known-good revision when it has the shape the stack registers
+# now (the revision `pulumi up` keeps, components/image_channel.py); otherwise, to what ran.
+target="${previous}"
+if [[ -n "${KNOWN_GOOD_TASK_DEFINITION:-}" && -n "${shape}" \\
+    && "${KNOWN_GOOD_SHAPE:-}" == "${shape}" \\
+    && "${KNOWN_GOOD_TASK_DEFINITION}" == */"${ECS_TASK_FAMILY}":* ]]; then
+  status=$(aws ecs describe-task-definition --task-definition "${KNOWN_GOOD_TASK_DEFINITION}" \\
+    --query taskDefinition.status --output text 2>/dev/null || true)
+  if [[ "${status}" == "ACTIVE" ]]; then
+    target="${KNOWN_GOOD_TASK_DEFINITION}"
+  else
+    echo "::warning::known-good ${KNOWN_GOOD_TASK_DEFINITION} is ${status:-unreadable};" \\
+      "rollback target is ${previous}"
+  fi
+fi
+echo "rollback-target=${target}" >> "${GITHUB_OUTPUT}"
 # The new revision carries the same tags (so the shape survives CI revisions); keys under the
 # reserved aws: prefix cannot be set by callers and are left out.
 jq --arg name "${ECS_CONTAINER_NAME}" --arg image "${IMAGE}" '
@@ -380,53 +561,122 @@ jq --arg name "${ECS_CONTAINER_NAME}" --arg image "${IMAGE}" '
   | if ($tags | length) > 0 then .tags = $tags else . end
 ' "${described}" > "${rendered}"
 echo "task-definition-file=${rendered}" >> "${GITHUB_OUTPUT}"
-echo "Rendered ${ECS_TASK_FAMILY} with ${ECS_CONTAINER_NAME} on ${IMAGE} (was ${previous})"
+echo "Rendered ${ECS_TASK_FAMILY} with ${ECS_CONTAINER_NAME} on ${IMAGE} (was ${previous};" \\
+  "rollback target ${target})"
 """
-"""Capture the service's current task definition and render the latest revision of the family
-with only the container's image changed and its tags kept (env: ECS_CLUSTER, ECS_SERVICE,
-ECS_TASK_FAMILY, ECS_CONTAINER_NAME, IMAGE, SHAPE_TAG); outputs ``previous-task-definition``,
-``task-definition-file`` and ``shape`` (the value of the ``SHAPE_TAG`` tag, empty when absent)."""
+"""Capture the service's current task definition, choose the rollback target and render the
+latest revision of the family with only the container's image changed and its tags kept (env:
+ECS_CLUSTER, ECS_SERVICE, ECS_TASK_FAMILY, ECS_CONTAINER_NAME, IMAGE, SHAPE_TAG,
+KNOWN_GOOD_TASK_DEFINITION, KNOWN_GOOD_SHAPE); outputs ``previous-task-definition``,
+``rollback-target`` (the channel's known-good revision when it is an ACTIVE revision of the
+family with today's shape, else ``previous-task-definition``), ``task-definition-file`` and
+``shape`` (the value of the ``SHAPE_TAG`` tag, empty when absent)."""
 
-WAIT_STABLE = """\
-# Same test as the AWS CLI's services-stable waiter (one deployment, running == desired), but
-# polled every STABILITY_POLL_SECONDS and bounded by STABILITY_TIMEOUT_SECONDS.
-wait_stable() {
-  local deadline=$((SECONDS + STABILITY_TIMEOUT_SECONDS)) deployments running desired
+FOLLOW_DEPLOYMENT = """\
+# Follow one ECS deployment (by id) every STABILITY_POLL_SECONDS. Success: it is the PRIMARY and
+# only deployment, COMPLETED, with every desired task running (the services-stable waiter's
+# test, for this deployment). Failure, at the first poll that sees it: ECS marked it FAILED
+# (circuit breaker), or another deployment replaced it; or STABILITY_TIMEOUT_SECONDS passed.
+# A failed DescribeServices is retried; DESCRIBE_ATTEMPTS failures in a row end the wait.
+sleeper=""
+follow_deployment() {
+  local id="$1" deadline=$((SECONDS + STABILITY_TIMEOUT_SECONDS)) errors=0 state
+  local status="" rollout="" running="" desired="" count="" reason=""
   while true; do
-    read -r deployments running desired < <(aws ecs describe-services \\
-      --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}" \\
-      --query 'services[0].[length(deployments), runningCount, desiredCount]' --output text)
-    if [[ "${deployments}" == "1" && "${running}" == "${desired}" ]]; then
-      return 0
+    if state=$(aws ecs describe-services --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}" \\
+        --output json | jq -er --arg id "${id}" '
+          .services[0] // error("service not found")
+          | . as $service | (.deployments // []) as $all
+          | (first($all[] | select(.id == $id)) // {}) as $ours
+          | [$ours.status // "GONE", $ours.rolloutState // "NONE", $service.runningCount,
+             $service.desiredCount, ($all | length), $ours.rolloutStateReason // ""]
+          | map(tostring) | @tsv'); then
+      errors=0
+      IFS=$'\\t' read -r status rollout running desired count reason <<<"${state}"
+      if [[ "${rollout}" == "FAILED" ]]; then
+        echo "::error::deployment ${id} of ${ECS_SERVICE} FAILED: ${reason}"
+        return 1
+      fi
+      if [[ "${status}" != "PRIMARY" ]]; then
+        echo "::error::deployment ${id} of ${ECS_SERVICE} is ${status}: another deployment" \\
+          "replaced it (the circuit breaker rolled back, or someone deployed meanwhile)"
+        return 1
+      fi
+      if [[ "${count}" == "1" && "${running}" == "${desired}" \\
+          && ( "${rollout}" == "COMPLETED" || "${rollout}" == "NONE" ) ]]; then
+        echo "${ECS_SERVICE} is stable on deployment ${id} (${running}/${desired} running)"
+        return 0
+      fi
+    else
+      errors=$((errors + 1))
+      echo "::warning::cannot read ${ECS_SERVICE} (attempt ${errors} of ${DESCRIBE_ATTEMPTS})"
+      if (( errors >= DESCRIBE_ATTEMPTS )); then
+        echo "::error::${ECS_SERVICE} unreadable ${DESCRIBE_ATTEMPTS} times in a row; giving up"
+        return 1
+      fi
     fi
     if (( SECONDS >= deadline )); then
       echo "::error::${ECS_SERVICE} not stable after ${STABILITY_TIMEOUT_SECONDS}s" \\
-        "(${deployments} deployments, ${running}/${desired} running)"
+        "(deployment ${id} ${rollout:-?}, ${running:-?}/${desired:-?} running, ${count:-?}" \\
+        "deployments)"
       return 1
     fi
-    echo "Waiting for ${ECS_SERVICE}: ${deployments} deployments, ${running}/${desired} running"
-    sleep "${STABILITY_POLL_SECONDS}"
+    echo "Waiting for ${ECS_SERVICE}: deployment ${id} ${rollout:-?}," \\
+      "${running:-?}/${desired:-?} running, ${count:-?} deployments"
+    # In the background, so that a signal is handled at once rather than after the sleep.
+    sleep "${STABILITY_POLL_SECONDS}" &
+    sleeper=$!
+    wait "${sleeper}"
+    sleeper=""
   done
 }
+# Point the service at a task definition; prints the id of the deployment that runs it.
+start_deployment() {
+  aws ecs update-service --cluster "${ECS_CLUSTER}" --service "${ECS_SERVICE}" \\
+    --task-definition "$1" --output json |
+    jq -er '.service.deployments[] | select(.status == "PRIMARY") | .id'
+}
 """
-"""Shell function shared by the deploy and rollback steps (env: ECS_CLUSTER, ECS_SERVICE,
-STABILITY_POLL_SECONDS, STABILITY_TIMEOUT_SECONDS)."""
+"""Shell functions shared by the deploy and rollback steps (env: ECS_CLUSTER, ECS_SERVICE,
+STABILITY_POLL_SECONDS, STABILITY_TIMEOUT_SECONDS, DESCRIBE_ATTEMPTS)."""
 
 DEPLOY_SERVICE = (
     """\
 set -euo pipefail
 """
-    + WAIT_STABLE
+    + FOLLOW_DEPLOYMENT
     + """\
+updating=""
+# The runner cancels a step with SIGINT, then SIGTERM 7.5 s later, then kills it 2.5 s after
+# that; GitHub gives the whole job 5 minutes more. Point the service back at once, so that ECS
+# rolls back even if nothing is left to wait for it; the rollback step follows it.
+interrupted() {
+  trap - INT TERM
+  if [[ -n "${sleeper}" ]]; then
+    kill "${sleeper}" 2>/dev/null || true
+  fi
+  if [[ -n "${updating}" ]]; then
+    echo "::warning::$1 received: pointing ${ECS_SERVICE} back at ${ROLLBACK_TARGET}"
+    if aws ecs update-service --cluster "${ECS_CLUSTER}" --service "${ECS_SERVICE}" \\
+        --task-definition "${ROLLBACK_TARGET}" >/dev/null; then
+      echo "rollback-started=true" >> "${GITHUB_OUTPUT}"
+    else
+      echo "::error::could not point ${ECS_SERVICE} back at ${ROLLBACK_TARGET}"
+    fi
+  fi
+  exit "$2"
+}
+trap 'interrupted SIGINT 130' INT
+trap 'interrupted SIGTERM 143' TERM
 arn=$(aws ecs register-task-definition --cli-input-json "file://${TASK_DEFINITION_FILE}" \\
   --query taskDefinition.taskDefinitionArn --output text)
 echo "task-definition=${arn}" >> "${GITHUB_OUTPUT}"
 echo "Registered ${arn}"
-aws ecs update-service --cluster "${ECS_CLUSTER}" --service "${ECS_SERVICE}" \\
-  --task-definition "${arn}" >/dev/null
-echo "Waiting for ${ECS_SERVICE} to become stable"
-wait_stable
-# The deployment circuit breaker may have rolled the service back on its own.
+updating=1
+deployment=$(start_deployment "${arn}")
+echo "deployment=${deployment}" >> "${GITHUB_OUTPUT}"
+echo "Waiting for ${ECS_SERVICE} to run ${arn} (deployment ${deployment})"
+follow_deployment "${deployment}"
 current=$(aws ecs describe-services --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}" \\
   --query 'services[0].taskDefinition' --output text)
 if [[ "${current}" != "${arn}" ]]; then
@@ -435,16 +685,17 @@ if [[ "${current}" != "${arn}" ]]; then
 fi
 """
 )
-"""Register the rendered task definition, point the service at it and wait until it is stable
-(env: ECS_CLUSTER, ECS_SERVICE, TASK_DEFINITION_FILE, STABILITY_*); outputs
-``task-definition``."""
+"""Register the rendered task definition, point the service at it and follow that deployment
+until it is stable, failed or replaced (env: ECS_CLUSTER, ECS_SERVICE, TASK_DEFINITION_FILE,
+ROLLBACK_TARGET, STABILITY_*, DESCRIBE_ATTEMPTS); outputs ``task-definition``, ``deployment`` and,
+when a SIGINT or SIGTERM arrived after the update, ``rollback-started``."""
 
 HEALTH_CHECK = """\
 set -euo pipefail
 url="${ENVIRONMENT_URL%/}${HEALTH_CHECK_PATH:-/}"
 for attempt in $(seq 1 "${HEALTH_CHECK_RETRIES}"); do
-  status=$(curl --silent --output /dev/null --write-out '%{http_code}' --max-time 10 \\
-    "${url}" || true)
+  status=$(curl --silent --output /dev/null --write-out '%{http_code}' \\
+    --max-time "${HEALTH_CHECK_TIMEOUT_SECONDS}" "${url}" || true)
   if [[ "${status}" == "200" ]]; then
     echo "${url} is healthy"
     exit 0
@@ -458,7 +709,8 @@ echo "::error::${url} did not answer 200 after ${HEALTH_CHECK_RETRIES} attempts"
 exit 1
 """
 """Probe ``$ENVIRONMENT_URL$HEALTH_CHECK_PATH`` until it answers 200 (env: ENVIRONMENT_URL,
-HEALTH_CHECK_PATH, HEALTH_CHECK_RETRIES, HEALTH_CHECK_INTERVAL_SECONDS)."""
+HEALTH_CHECK_PATH, HEALTH_CHECK_RETRIES, HEALTH_CHECK_INTERVAL_SECONDS,
+HEALTH_CHECK_TIMEOUT_SECONDS)."""
 
 WRITE_IMAGE_CHANNEL = """\
 set -euo pipefail
@@ -470,6 +722,10 @@ if [[ -z "${TASK_DEFINITION_ARN}" ]]; then
   echo "::error::no task definition was registered"
   exit 1
 fi
+if [[ ! "${VERSION}" =~ ${SEMVER} ]]; then
+  echo "::error::'${VERSION}' is not a release version"
+  exit 1
+fi
 # Record only the revision the service really runs now, never one ECS already rolled back.
 current=$(aws ecs describe-services --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}" \\
   --query 'services[0].taskDefinition' --output text)
@@ -478,32 +734,83 @@ if [[ "${current}" != "${TASK_DEFINITION_ARN}" ]]; then
   exit 1
 fi
 value=$(jq -cn --arg image "${IMAGE}" --arg taskDefinitionArn "${TASK_DEFINITION_ARN}" \\
-  --arg shape "${SHAPE:-}" \\
-  '{image: $image, taskDefinitionArn: $taskDefinitionArn, shape: $shape}')
+  --arg shape "${SHAPE:-}" --arg version "${VERSION}" \\
+  '{image: $image, taskDefinitionArn: $taskDefinitionArn, shape: $shape, version: $version}')
 aws ssm put-parameter --name "${IMAGE_CHANNEL_PARAMETER}" --overwrite --type String \\
   --value "${value}" >/dev/null
 echo "Recorded ${value} in ${IMAGE_CHANNEL_PARAMETER}"
 """
 """Record the healthy deploy in the stack's image channel parameter as
-``{"image", "taskDefinitionArn", "shape"}`` JSON, so the next ``pulumi up`` keeps it (env:
-IMAGE_CHANNEL_PARAMETER, IMAGE, TASK_DEFINITION_ARN, SHAPE, ECS_CLUSTER, ECS_SERVICE)."""
+``{"image", "taskDefinitionArn", "shape", "version"}`` JSON, so the next ``pulumi up`` keeps it
+and the next deploy knows the version and revision to compare and fall back to (env:
+IMAGE_CHANNEL_PARAMETER, IMAGE, TASK_DEFINITION_ARN, SHAPE, VERSION, SEMVER, ECS_CLUSTER,
+ECS_SERVICE). ``components.image_channel`` reads the first three keys and ignores the rest."""
 
 ROLLBACK = (
     """\
 set -euo pipefail
 """
-    + WAIT_STABLE
+    + FOLLOW_DEPLOYMENT
     + """\
-echo "::warning::Rolling ${ECS_SERVICE} back to ${PREVIOUS_TASK_DEFINITION}"
-aws ecs update-service --cluster "${ECS_CLUSTER}" --service "${ECS_SERVICE}" \\
-  --task-definition "${PREVIOUS_TASK_DEFINITION}" >/dev/null
-wait_stable
-echo "::error::Deploy failed; ${ECS_SERVICE} is back on ${PREVIOUS_TASK_DEFINITION}"
+echo "::warning::Rolling ${ECS_SERVICE} back to ${ROLLBACK_TARGET}"
+echo "target=${ROLLBACK_TARGET}" >> "${GITHUB_OUTPUT}"
+if deployment=$(start_deployment "${ROLLBACK_TARGET}") && follow_deployment "${deployment}"; then
+  echo "result=rolled-back" >> "${GITHUB_OUTPUT}"
+  echo "::error::Deploy failed; ${ECS_SERVICE} is back on ${ROLLBACK_TARGET}"
+else
+  echo "result=rollback-failed" >> "${GITHUB_OUTPUT}"
+  echo "::error::Rolling ${ECS_SERVICE} back to ${ROLLBACK_TARGET} did not complete; follow" \\
+    "docs/runbooks/rollback.md"
+fi
 exit 1
 """
 )
-"""Put the service back on the task definition captured before the deploy, wait, and fail
-(env: ECS_CLUSTER, ECS_SERVICE, PREVIOUS_TASK_DEFINITION)."""
+"""Put the service back on the rollback target, follow that deployment, and fail either way
+(env: ECS_CLUSTER, ECS_SERVICE, ROLLBACK_TARGET, STABILITY_*, DESCRIBE_ATTEMPTS); outputs
+``target`` and ``result`` (``rolled-back`` or ``rollback-failed``)."""
+
+DEPLOY_NOTICE = """\
+set -euo pipefail
+what="${VERSION:-${IMAGE_DIGEST//[^A-Za-z0-9:]/}}"
+what="${what:0:80}"
+run="${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}"
+if [[ "${CHANNEL_OUTCOME}" == "success" ]]; then
+  outcome="deployed"
+  text="Deployed ${what} to ${ENVIRONMENT_NAME}."
+elif [[ "${ROLLBACK_RESULT}" == "rolled-back" ]]; then
+  outcome="rolled-back"
+  text="Deploy of ${what} to ${ENVIRONMENT_NAME} failed; rolled back to ${ROLLBACK_TARGET##*/}."
+elif [[ -n "${ROLLBACK_OUTCOME}" && "${ROLLBACK_OUTCOME}" != "skipped" ]]; then
+  outcome="rollback-failed"
+  text="ROLLBACK FAILED in ${ENVIRONMENT_NAME} (deploy of ${what}): act now,"
+  text="${text} see docs/runbooks/rollback.md."
+elif [[ "${REFUSAL_OUTCOMES}" == *failure* ]]; then
+  outcome="refused"
+  text="Refused to deploy ${what} to ${ENVIRONMENT_NAME}; the service is unchanged."
+elif [[ "${JOB_STATUS}" == "cancelled" ]]; then
+  outcome="cancelled"
+  text="Deploy of ${what} to ${ENVIRONMENT_NAME} was cancelled before the service changed."
+else
+  outcome="failed"
+  text="Deploy of ${what} to ${ENVIRONMENT_NAME} failed before the service changed."
+fi
+{
+  echo "outcome=${outcome}"
+  echo "text=${text} ${run}"
+} >> "${GITHUB_OUTPUT}"
+echo "${outcome}: ${text}"
+if [[ -n "${SLACK_WEBHOOK_URL:-}" ]]; then
+  echo "enabled=true" >> "${GITHUB_OUTPUT}"
+else
+  echo "SLACK_WEBHOOK_URL is not set for this environment; no notification."
+fi
+"""
+"""Say how the deploy job ended, for the job's outputs and Slack (env: ENVIRONMENT_NAME,
+VERSION, IMAGE_DIGEST, CHANNEL_OUTCOME, ROLLBACK_OUTCOME, ROLLBACK_RESULT, ROLLBACK_TARGET,
+REFUSAL_OUTCOMES (the outcomes of the steps that may refuse a digest), JOB_STATUS,
+SLACK_WEBHOOK_URL; the runner's GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID); outputs
+``outcome`` (``deployed``, ``rolled-back``, ``rollback-failed``, ``refused``, ``cancelled`` or
+``failed``), one-line ``text`` and ``enabled`` when the environment has a webhook."""
 
 SLACK_ENABLED = """\
 set -euo pipefail

@@ -1,8 +1,15 @@
 """The deploy job's shell steps, taken from the rendered deploy.yml, run against a moto server.
 
-Each step's ``env:`` is resolved the way GitHub would (``vars``, ``inputs`` and earlier
-``steps.*.outputs``), then its ``run:`` script runs under bash with the AWS CLI pointed at a
-local moto server and ``$GITHUB_OUTPUT`` emulated with a file. A small HTTP server plays the
+Each step's ``env:`` is resolved the way GitHub would (``vars``, ``inputs``, ``github``,
+``job``, ``secrets`` and earlier ``steps.*``), then its ``run:`` script runs under bash with the
+AWS CLI (from PyPI) pointed at a moto server on 127.0.0.1 and ``$GITHUB_OUTPUT`` emulated with a
+file. :func:`run_job` runs a whole job: the steps in order, each only when its rendered ``if:``
+holds (evaluated from the steps' outcomes, the job's failure and cancellation), so the tests
+also prove the conditions. The moto server runs in a thread of the test process, so that
+:mod:`tests.workflows.ecs_rollouts` can give moto's ECS the deployment life cycle it lacks
+(new deployments, ``rolloutState``, the circuit breaker). Stubs stand in for ``docker buildx
+imagetools`` (a GHCR that serves the test's images, their labels, and copies into moto's ECR)
+and ``gh attestation verify`` (a list of attested digests). A small HTTP server plays the
 application's health endpoint.
 """
 
@@ -13,11 +20,10 @@ import http.server
 import json
 import os
 import re
-import socket
+import signal
 import subprocess
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,49 +33,45 @@ import boto3
 import botocore.session
 import botocore.validate
 import pytest
+from moto.ecs.models import ecs_backends
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from components import image_channel
 from components.workflows import load_yaml, render_workflow_files
-from components.workflows.deploy import SHAPE_TAG
+from components.workflows.deploy import (
+    DESCRIBE_ATTEMPTS,
+    SHAPE_TAG,
+    SIGNER_WORKFLOW,
+    VERSION_LABEL,
+)
 from tests.workflows.conftest import SPECS, tool, tool_env
+from tests.workflows.ecs_rollouts import COMPLETE, FAIL, STUCK, EcsRollouts, installed
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
+REPOSITORY = "acme/storefront"
 EXPRESSION = re.compile(r"\$\{\{\s*([a-z]+)\.([A-Za-z0-9_.-]+)\s*\}\}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+POLL = 1
+"""Seconds between rollout polls in the tests (the rendered 15 s would only make them slow)."""
 
 
 @pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    """A moto server on loopback; ECS services report their tasks as running."""
-    port = _free_port()
-    env = tool_env()
-    env["MOTO_ECS_SERVICE_RUNNING"] = "1"
-    process = subprocess.Popen(
-        [tool("moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
+def ecs_model() -> Iterator[EcsRollouts]:
+    """The ECS rolling-update model, installed on moto's backend for this module."""
+    with installed(EcsRollouts()) as model:
+        yield model
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint(ecs_model: EcsRollouts) -> Iterator[str]:
+    """A moto server on 127.0.0.1, in a thread of this process (so the model applies to it)."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("moto server did not start")
-        yield endpoint
+        yield f"http://{host}:{port}"
     finally:
-        os.kill(process.pid, 15)
-        process.wait(timeout=10)
+        server.stop()
 
 
 class _Health(http.server.BaseHTTPRequestHandler):
@@ -98,17 +100,111 @@ def health_server() -> Iterator[tuple[str, type[_Health]]]:
         server.server_close()
 
 
+def _manifest(seed: str) -> str:
+    layer = "sha256:" + hashlib.sha256(seed.encode()).hexdigest()
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 7023,
+                "digest": "sha256:" + hashlib.sha256(("config" + seed).encode()).hexdigest(),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 1,
+                    "digest": layer,
+                }
+            ],
+        }
+    )
+
+
+def _digest(manifest: str) -> str:
+    """A manifest's digest, as registries compute it."""
+    return "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+
+
+def _config(version: str | None) -> dict[str, Any]:
+    labels = {"org.opencontainers.image.source": f"https://github.com/{REPOSITORY}"}
+    if version is not None:
+        labels[VERSION_LABEL] = version
+    return {"architecture": "amd64", "os": "linux", "config": {"Labels": labels}}
+
+
+SHAPE_HASH = hashlib.sha256(b"shape").hexdigest()
+"""The shape the stack registered, as components.image_channel computes it (a sha256)."""
+
+DOCKER_STUB = """\
+#!/bin/bash
+# `docker buildx imagetools` against a GHCR made of {images}: inspect prints an image's
+# `{{{{json .Image}}}}`; create copies its manifest into moto's ECR under the tag.
+set -euo pipefail
+echo "$*" >> "{calls}"
+if [[ "$1 $2" != "buildx imagetools" ]]; then
+  echo "unexpected: docker $*" >&2
+  exit 2
+fi
+case "$3" in
+  inspect)
+    digest="${{4##*@}}"
+    if ! jq -ec --arg d "${{digest}}" '.[$d].image' "{images}"; then
+      echo "ERROR: $4: not found" >&2
+      exit 1
+    fi
+    ;;
+  create)
+    target="$5"
+    digest="${{6##*@}}"
+    manifest=$(jq -r --arg d "${{digest}}" '.[$d].manifest // empty' "{images}")
+    if [[ -z "${{manifest}}" ]]; then
+      echo "ERROR: $6: not found" >&2
+      exit 1
+    fi
+    repository="${{target%:*}}"
+    repository="${{repository#*/}}"
+    aws ecr put-image --repository-name "${{repository}}" --image-tag "${{target##*:}}" \\
+      --image-manifest "${{manifest}}" --image-digest "${{digest}}" >/dev/null
+    ;;
+  *)
+    echo "unexpected: docker $*" >&2
+    exit 2
+    ;;
+esac
+"""
+
+GH_STUB = """\
+#!/bin/bash
+# `gh attestation verify oci://<image>@<digest> ...`: verified when the digest is listed.
+echo "$*" >> "{calls}"
+digest="${{3##*@}}"
+if grep -qxF "${{digest}}" "{attested}"; then
+  echo "Loaded 1 attestation from GHCR"
+  echo "The following policy criteria will be enforced: ..."
+  exit 0
+fi
+echo "Error: failed to verify the artifact: no matching attestations found" >&2
+exit 1
+"""
+
+
 @dataclass
 class World:
-    """One seeded environment: names in moto, the image digest, and the step runner state."""
+    """One seeded environment: names in moto, the images in "GHCR", and the step runner state."""
 
     endpoint: str
     tmp: Path
-    variables: dict[str, str]
-    inputs: dict[str, str]
-    original_task_definition: str
+    model: EcsRollouts
+    variables: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    original_task_definition: str = ""
+    initial_channel: str = ""
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
-    extra_path: str = ""
+    outcomes: dict[str, str] = field(default_factory=dict)
+    images: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -119,12 +215,61 @@ class World:
             aws_secret_access_key="testing",
         )
 
-    def service_task_definition(self) -> str:
+    @property
+    def bin(self) -> Path:
+        return self.tmp / "bin"
+
+    @property
+    def repository(self) -> str:
+        return self.variables["ECR_REPOSITORY_URL"].split("/", 1)[1]
+
+    def add_image(
+        self, seed: str, version: str | None, *, platforms: int = 1, attested: bool = True
+    ) -> str:
+        """Publish an image in the stub GHCR (labelled with ``version``); returns its digest."""
+        manifest = _manifest(seed)
+        digest = _digest(manifest)
+        image: Any = _config(version)
+        if platforms > 1:
+            image = {f"linux/arch{i}": _config(version) for i in range(platforms)}
+        self.images[digest] = {"manifest": manifest, "image": image}
+        (self.tmp / "images.json").write_text(json.dumps(self.images))
+        if attested:
+            with (self.tmp / "attested").open("a") as f:
+                f.write(digest + "\n")
+        return digest
+
+    def push_to_ecr(self, digest: str, tag: str) -> None:
+        self.client("ecr").put_image(
+            repositoryName=self.repository,
+            imageManifest=self.images[digest]["manifest"],
+            imageTag=tag,
+            imageDigest=digest,
+        )
+
+    def ecr_tags(self) -> dict[str, str]:
+        """Every tag of the environment's ECR repository and its digest."""
+        ids = self.client("ecr").list_images(repositoryName=self.repository)["imageIds"]
+        return {i["imageTag"]: i["imageDigest"] for i in ids if "imageTag" in i}
+
+    def docker_calls(self) -> list[str]:
+        calls = self.tmp / "docker-calls"
+        return calls.read_text().splitlines() if calls.exists() else []
+
+    def gh_calls(self) -> list[str]:
+        calls = self.tmp / "gh-calls"
+        return calls.read_text().splitlines() if calls.exists() else []
+
+    def service(self) -> dict[str, Any]:
         ecs = self.client("ecs")
-        service = ecs.describe_services(
-            cluster=self.variables["ECS_CLUSTER"], services=[self.variables["ECS_SERVICE"]]
-        )["services"][0]
-        return str(service["taskDefinition"])
+        return dict(
+            ecs.describe_services(
+                cluster=self.variables["ECS_CLUSTER"], services=[self.variables["ECS_SERVICE"]]
+            )["services"][0]
+        )
+
+    def service_task_definition(self) -> str:
+        return str(self.service()["taskDefinition"])
 
     def channel(self) -> str:
         ssm = self.client("ssm")
@@ -136,6 +281,25 @@ class World:
         name = self.variables["IMAGE_CHANNEL_PARAMETER"]
         return dict(ssm.get_parameter(Name=name)["Parameter"])
 
+    def record(self, **fields: str) -> None:
+        """Write the channel as an earlier healthy deploy would have."""
+        self.initial_channel = json.dumps(fields)
+        self.client("ssm").put_parameter(
+            Name=self.variables["IMAGE_CHANNEL_PARAMETER"],
+            Value=self.initial_channel,
+            Type="String",
+            Overwrite=True,
+        )
+
+    def register(self, image: str, tags: list[dict[str, str]] | None = None) -> str:
+        """Register another revision of the family; returns its ARN."""
+        return str(
+            self.client("ecs").register_task_definition(
+                **_task_definition(self.variables["ECS_TASK_FAMILY"], image),
+                tags=tags or [{"key": SHAPE_TAG, "value": SHAPE_HASH}],
+            )["taskDefinition"]["taskDefinitionArn"]
+        )
+
     def tags_of(self, task_definition: str) -> dict[str, str]:
         described = self.client("ecs").describe_task_definition(
             taskDefinition=task_definition, include=["TAGS"]
@@ -143,23 +307,22 @@ class World:
         return {t["key"]: t["value"] for t in described.get("tags", [])}
 
 
-def _manifest(seed: str) -> str:
-    return json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {
-                "mediaType": "application/vnd.docker.container.image.v1+json",
-                "size": 7023,
-                "digest": "sha256:" + hashlib.sha256(seed.encode()).hexdigest(),
+def _task_definition(family: str, image: str) -> dict[str, Any]:
+    return {
+        "family": family,
+        "requiresCompatibilities": ["FARGATE"],
+        "networkMode": "awsvpc",
+        "cpu": "256",
+        "memory": "512",
+        "containerDefinitions": [
+            {"name": "app", "image": image, "essential": True},
+            {
+                "name": "sidecar",
+                "image": "public.ecr.aws/docker/library/nginx:1",
+                "essential": False,
             },
-            "layers": [],
-        }
-    )
-
-
-SHAPE_HASH = hashlib.sha256(b"shape").hexdigest()
-"""The shape the stack registered, as components.image_channel computes it (a sha256)."""
+        ],
+    }
 
 
 @pytest.fixture
@@ -173,53 +336,52 @@ def world(
     request: pytest.FixtureRequest,
     family_tags: list[dict[str, str]],
     moto_endpoint: str,
+    ecs_model: EcsRollouts,
     health_server: tuple[str, type[_Health]],
     tmp_path: Path,
-) -> World:
-    """Seed moto with an ECR image, a cluster, a task definition family (tagged with the shape
-    the stack registered, ``slipway:shape=abc``), a service and the image-channel parameter, all
-    named after the test. A test parametrizes ``family_tags`` to seed other tags."""
+) -> Iterator[World]:
+    """Seed moto with an immutable ECR repository holding release 1.2.3 (as docker.yml leaves
+    the build environment's), a cluster, a task definition family tagged with the shape the
+    stack registered, a service on it and Pulumi's bootstrap image-channel record, all named
+    after the test; the same image in the stub GHCR, attested. A test parametrizes
+    ``family_tags`` to seed other tags."""
     node = request.node.name.lower()
     short = hashlib.sha256(node.encode()).hexdigest()[:6]
     name = re.sub(r"[^a-z0-9-]", "-", node)[:33].strip("-") + "-" + short
-    w = World(moto_endpoint, tmp_path, {}, {}, "")
-    ecr, ecs, ssm = w.client("ecr"), w.client("ecs"), w.client("ssm")
-    repo = ecr.create_repository(repositoryName=f"app/{name}")["repository"]
-    pushed = ecr.put_image(
-        repositoryName=f"app/{name}", imageManifest=_manifest(name), imageTag="1.2.3"
+    ecs_model.reset()
+    health_server[1].status = 200
+    w = World(moto_endpoint, tmp_path, ecs_model)
+    w.bin.mkdir()
+    (tmp_path / "attested").write_text("")
+    (w.bin / "docker").write_text(
+        DOCKER_STUB.format(calls=tmp_path / "docker-calls", images=tmp_path / "images.json")
     )
-    digest = pushed["image"]["imageId"]["imageDigest"]
+    (w.bin / "gh").write_text(
+        GH_STUB.format(calls=tmp_path / "gh-calls", attested=tmp_path / "attested")
+    )
+    for stub in w.bin.iterdir():
+        stub.chmod(0o755)
+    ecr, ecs, ssm = w.client("ecr"), w.client("ecs"), w.client("ssm")
+    repo = ecr.create_repository(repositoryName=f"app/{name}", imageTagMutability="IMMUTABLE")
     ecs.create_cluster(clusterName=name)
     registered = ecs.register_task_definition(
         **({"tags": family_tags} if family_tags else {}),
-        family=name,
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[
-            {"name": "app", "image": "public.ecr.aws/docker/library/busybox:1", "essential": True},
-            {
-                "name": "sidecar",
-                "image": "public.ecr.aws/docker/library/nginx:1",
-                "essential": False,
-            },
-        ],
+        **_task_definition(name, "public.ecr.aws/docker/library/busybox:1"),
     )["taskDefinition"]
     ecs.create_service(
         cluster=name,
         serviceName=name,
         taskDefinition=registered["taskDefinitionArn"],
-        desiredCount=1,
+        desiredCount=2,
         launchType="FARGATE",
     )
+    ecs_model.track(ecs_backends[ACCOUNT][REGION], name, name)
     parameter = f"/slipway/{name}/deployed"
-    ssm.put_parameter(Name=parameter, Value="unset", Type="String")
     url, _handler = health_server
     w.variables = {
         "AWS_REGION": REGION,
         "AWS_ACCOUNT_ID": ACCOUNT,
-        "ECR_REPOSITORY_URL": repo["repositoryUri"],
+        "ECR_REPOSITORY_URL": repo["repository"]["repositoryUri"],
         "ECS_CLUSTER": name,
         "ECS_SERVICE": name,
         "ECS_TASK_FAMILY": name,
@@ -228,89 +390,269 @@ def world(
         "HEALTH_CHECK_PATH": "/health",
         "IMAGE_CHANNEL_PARAMETER": parameter,
     }
-    w.inputs = {"image-digest": digest, "version": "1.2.3"}
+    # What Pulumi creates (components.image_channel): the bootstrap image, nothing deployed.
+    w.initial_channel = json.dumps(
+        {
+            "image": f"{w.variables['ECR_REPOSITORY_URL']}:bootstrap",
+            "taskDefinitionArn": "",
+            "shape": "",
+        }
+    )
+    ssm.put_parameter(Name=parameter, Value=w.initial_channel, Type="String")
+    digest = w.add_image(name, "1.2.3")
+    w.push_to_ecr(digest, "1.2.3")
+    w.inputs = {
+        "image-digest": digest,
+        "version": "",
+        "environment": "dev",
+        "allow-downgrade": "false",
+    }
     w.original_task_definition = registered["taskDefinitionArn"]
-    return w
+    yield w
+    ecs_model.reset()
 
 
-def _deploy_steps() -> dict[str, dict[str, Any]]:
-    deploy = load_yaml(render_workflow_files(SPECS["default"])[".github/workflows/deploy.yml"])
-    steps = deploy["jobs"]["deploy-dev"]["steps"]
-    return {step["id"]: step for step in steps if "id" in step and "run" in step}
+def _deploy_job(spec: str = "default") -> dict[str, Any]:
+    deploy = load_yaml(render_workflow_files(SPECS[spec])[".github/workflows/deploy.yml"])
+    return dict(deploy["jobs"]["deploy-dev"])
 
 
-STEPS = _deploy_steps()
+JOB = _deploy_job()
+STEPS = {step["id"]: step for step in JOB["steps"] if "id" in step and "run" in step}
 
 
-def _resolve(value: str, w: World) -> str:
+def _resolve(value: str, w: World, status: str = "success") -> str:
     def substitute(match: re.Match[str]) -> str:
         context, path = match.groups()
         if context == "vars":
             return w.variables[path]
         if context == "inputs":
             return w.inputs[path]
+        if context == "secrets":
+            return w.secrets.get(path, "")
+        if context == "github":
+            return {"token": "ghs_test"}[path]
+        if context == "job":
+            return {"status": status}[path]
         if context == "steps":
-            step_id, _outputs, output = path.split(".", 2)
-            return w.outputs.get(step_id, {}).get(output, "")
+            step_id, kind, *rest = path.split(".")
+            if kind == "outcome":
+                return w.outcomes.get(step_id, "")
+            return w.outputs.get(step_id, {}).get(rest[0], "")
         raise AssertionError(f"unexpected expression context {context!r} in {value!r}")
 
     return EXPRESSION.sub(substitute, value)
 
 
-def run_step(w: World, step_id: str, **overrides: str) -> subprocess.CompletedProcess[str]:
-    """Run one rendered step's script with its resolved env; record its outputs."""
-    step = STEPS[step_id]
+def _step_env(w: World, step_id: str, status: str, overrides: dict[str, str]) -> dict[str, str]:
+    env = tool_env()
     output_file = w.tmp / f"{step_id}.output"
     output_file.write_text("")
-    env = tool_env()
     env.update(
         {
+            "PATH": os.pathsep.join([str(w.bin), env["PATH"]]),
             "AWS_ENDPOINT_URL": w.endpoint,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
             "AWS_PAGER": "",
+            # The CLI's own retries would hide the errors the model injects from the scripts.
+            "AWS_RETRY_MODE": "standard",
+            "AWS_MAX_ATTEMPTS": "1",
             "RUNNER_TEMP": str(w.tmp),
             "GITHUB_OUTPUT": str(output_file),
+            "GITHUB_REPOSITORY": REPOSITORY,
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_RUN_ID": "4242",
         }
     )
-    if w.extra_path:
-        env["PATH"] = w.extra_path + os.pathsep + env["PATH"]
-    env.update({k: _resolve(str(v), w) for k, v in step.get("env", {}).items()})
+    step = STEPS[step_id]
+    env.update({k: _resolve(str(v), w, status) for k, v in step.get("env", {}).items()})
     if "STABILITY_POLL_SECONDS" in env:
-        # moto settles at once; the rendered 15 s interval would only make the tests slow.
-        env["STABILITY_POLL_SECONDS"] = "1"
+        env["STABILITY_POLL_SECONDS"] = str(POLL)
     env.update(overrides)
+    return env
+
+
+def _record_outputs(w: World, step_id: str) -> None:
+    lines = (w.tmp / f"{step_id}.output").read_text().splitlines()
+    w.outputs[step_id] = dict(line.split("=", 1) for line in lines if "=" in line)
+
+
+def run_step(
+    w: World, step_id: str, *, status: str = "success", **overrides: str
+) -> subprocess.CompletedProcess[str]:
+    """Run one rendered step's script with its resolved env; record its outputs and outcome."""
     result = subprocess.run(
-        [tool("bash"), "-c", step["run"]],
-        env=env,
+        [tool("bash"), "-c", STEPS[step_id]["run"]],
+        env=_step_env(w, step_id, status, overrides),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         check=False,
     )
-    outputs = dict(
-        line.split("=", 1) for line in output_file.read_text().splitlines() if "=" in line
-    )
-    w.outputs[step_id] = outputs
+    _record_outputs(w, step_id)
+    w.outcomes[step_id] = "success" if result.returncode == 0 else "failure"
     return result
 
 
-FAST_HEALTH = {"HEALTH_CHECK_RETRIES": "3", "HEALTH_CHECK_INTERVAL_SECONDS": "0"}
+@dataclass
+class Interrupted:
+    """A step that received a signal while it waited for the rollout."""
+
+    result: subprocess.CompletedProcess[str]
+    seconds_to_exit: float
+    task_definition_at_exit: str
+
+
+def run_step_and_signal(w: World, step_id: str, signum: int) -> Interrupted:
+    """Start a step, send it ``signum`` once it is waiting for the rollout (as the runner does
+    on cancel), and wait for it to end."""
+    process = subprocess.Popen(
+        [tool("bash"), "-c", STEPS[step_id]["run"]],
+        env=_step_env(w, step_id, "success", {}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    seen: list[str] = []
+    for line in process.stdout:
+        seen.append(line)
+        if ": deployment " in line and "IN_PROGRESS" in line:
+            break
+    else:
+        process.wait(timeout=10)
+        pytest.fail("the step never waited for the rollout:\n" + "".join(seen))
+    sent = time.monotonic()
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=30)
+    elapsed = time.monotonic() - sent
+    at_exit = w.service_task_definition()
+    _record_outputs(w, step_id)
+    w.outcomes[step_id] = "cancelled"
+    result = subprocess.CompletedProcess(process.args, process.returncode, "".join(seen) + out, err)
+    return Interrupted(result, elapsed, at_exit)
+
+
+# ------------------------------------------------------------------------------------------
+# The job: steps in order, each when its rendered `if:` holds
+# ------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<function>success|failure|cancelled|always)\(\)"
+    r"|(?P<context>steps\.[A-Za-z0-9_-]+\.(?:outcome|outputs\.[A-Za-z0-9_-]+))"
+    r"|'(?P<literal>[^']*)'"
+    r"|(?P<operator>==|!=|&&|\|\||!|\(|\)))"
+)
+
+
+def condition_holds(condition: str, w: World, *, failed: bool, cancelled: bool) -> bool:
+    """Evaluate a step's ``if:`` as GitHub does, for the subset the deploy job uses."""
+    functions = {
+        "success": not failed and not cancelled,
+        "failure": failed,
+        "cancelled": cancelled,
+        "always": True,
+    }
+    operators = {"&&": " and ", "||": " or ", "!": " not ", "==": "==", "!=": "!="}
+    python: list[str] = []
+    position = 0
+    while position < len(condition.rstrip()):
+        match = _TOKEN.match(condition, position)
+        assert match, f"cannot read {condition[position:]!r} in {condition!r}"
+        position = match.end()
+        if match["function"]:
+            python.append(repr(functions[match["function"]]))
+        elif match["context"]:
+            python.append(repr(_resolve("${{ " + match["context"] + " }}", w)))
+        elif match["literal"] is not None:
+            python.append(repr(match["literal"]))
+        else:
+            python.append(operators.get(match["operator"], match["operator"]))
+    if not any(f"{name}()" in condition for name in functions):
+        python = ["(", repr(functions["success"]), ") and (", *python, ")"]
+    return bool(eval("".join(python), {"__builtins__": {}}, {}))  # noqa: S307 - token by token
+
+
+@dataclass
+class JobRun:
+    """What :func:`run_job` saw."""
+
+    results: dict[str, subprocess.CompletedProcess[str]]
+    interrupted: Interrupted | None = None
+
+    def ran(self) -> list[str]:
+        return list(self.results)
+
+
+def run_job(
+    w: World,
+    *,
+    signal_in: tuple[str, int] | None = None,
+    until: str | None = None,
+    overrides: dict[str, dict[str, str]] | None = None,
+) -> JobRun:
+    """Run the deploy job's steps in order as the runner would. ``signal_in`` cancels the job by
+    signalling that step mid-wait; ``until`` stops after that step (a job cut short)."""
+    failed = cancelled = False
+    run = JobRun({})
+    w.outcomes.clear()
+    for step in JOB["steps"]:
+        step_id = step.get("id", step["name"])
+        if not condition_holds(step.get("if", "success()"), w, failed=failed, cancelled=cancelled):
+            w.outcomes[step_id] = "skipped"
+            continue
+        if "run" not in step:
+            w.outcomes[step_id] = "success"  # logins, credentials, Slack: nothing to emulate
+            continue
+        status = "cancelled" if cancelled else "failure" if failed else "success"
+        if signal_in and signal_in[0] == step_id:
+            run.interrupted = run_step_and_signal(w, step_id, signal_in[1])
+            run.results[step_id] = run.interrupted.result
+            cancelled = True
+        else:
+            extra = (overrides or {}).get(step_id, {})
+            run.results[step_id] = run_step(w, step_id, status=status, **extra)
+            failed = failed or run.results[step_id].returncode != 0
+        if step_id == until:
+            break
+    return run
+
+
+FAST_HEALTH = {"HEALTH_CHECK_RETRIES": "2", "HEALTH_CHECK_INTERVAL_SECONDS": "0"}
+FAST = {"health": FAST_HEALTH}
+
+
+def _log(run: JobRun) -> str:
+    return "\n".join(
+        f"--- {step} ({r.returncode})\n{r.stdout}{r.stderr}" for step, r in run.results.items()
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# The rendered job
+# ------------------------------------------------------------------------------------------
 
 
 def test_every_deploy_step_is_found_in_the_rendered_workflow() -> None:
-    assert set(STEPS) == {"image", "render", "deploy", "health", "channel", "rollback", "slack"}
+    assert set(STEPS) == {
+        "known-good",
+        "attestation",
+        "release",
+        "image",
+        "render",
+        "deploy",
+        "health",
+        "channel",
+        "rollback",
+        "notice",
+    }
     for step in STEPS.values():
         for value in step.get("env", {}).values():
-            assert "${{" not in str(value) or EXPRESSION.fullmatch(str(value)), value
-
-
-def _deploy(w: World) -> None:
-    for step_id in ("image", "render", "deploy"):
-        result = run_step(w, step_id)
-        assert result.returncode == 0, (step_id, result.stdout, result.stderr)
+            for expression in re.findall(r"\$\{\{.*?\}\}", str(value)):
+                assert EXPRESSION.fullmatch(expression), value
 
 
 def _register_input_problems(document: dict[str, Any]) -> None:
@@ -320,15 +662,31 @@ def _register_input_problems(document: dict[str, Any]) -> None:
     botocore.validate.validate_parameters(document, shape)
 
 
-def test_healthy_deploy_moves_the_service_and_records_the_channel(
-    world: World, health_server: tuple[str, type[_Health]]
-) -> None:
-    health_server[1].status = 200
-    _deploy(world)
-    image = f"{world.variables['ECR_REPOSITORY_URL']}@{world.inputs['image-digest']}"
+# ------------------------------------------------------------------------------------------
+# A healthy deploy, and the channel it writes
+# ------------------------------------------------------------------------------------------
+
+
+def test_healthy_deploy_moves_the_service_and_records_the_channel(world: World) -> None:
+    run = run_job(world, overrides=FAST)
+    log = _log(run)
+    assert world.outcomes["rollback"] == "skipped", log
+    assert world.outputs["notice"]["outcome"] == "deployed", log
+    digest = world.inputs["image-digest"]
+    image = f"{world.variables['ECR_REPOSITORY_URL']}@{digest}"
     assert world.outputs["image"]["image"] == image
+    assert world.outputs["release"]["version"] == "1.2.3"
     assert world.outputs["render"]["previous-task-definition"] == world.original_task_definition
+    assert world.outputs["render"]["rollback-target"] == world.original_task_definition
     assert world.outputs["render"]["shape"] == SHAPE_HASH
+    # The build environment's ECR already had the release: nothing was copied.
+    assert "is already" in run.results["image"].stdout
+    assert not [c for c in world.docker_calls() if "create" in c]
+    # The attestation was verified from GHCR, signed by this repository's docker.yml.
+    assert world.gh_calls() == [
+        f"attestation verify oci://ghcr.io/acme/storefront@{digest} --bundle-from-oci"
+        f" --repo {REPOSITORY} --signer-workflow {REPOSITORY}/{SIGNER_WORKFLOW}"
+    ]
     rendered = json.loads(Path(world.outputs["render"]["task-definition-file"]).read_text())
     for read_only in (
         "taskDefinitionArn",
@@ -348,37 +706,48 @@ def test_healthy_deploy_moves_the_service_and_records_the_channel(
     ]
     images = {c["name"]: c["image"] for c in rendered["containerDefinitions"]}
     assert images == {"app": image, "sidecar": "public.ecr.aws/docker/library/nginx:1"}
-    result = run_step(world, "health", **FAST_HEALTH)
-    assert result.returncode == 0, result.stdout + result.stderr
-    channel = run_step(world, "channel")
-    assert channel.returncode == 0, channel.stdout + channel.stderr
 
     new = world.outputs["deploy"]["task-definition"]
     assert new.endswith(":2")
-    assert new != world.original_task_definition
     assert world.service_task_definition() == new
+    (rollout,) = world.model.rollouts_to(new)
+    assert world.outputs["deploy"]["deployment"] == rollout.deployment["id"]
+    assert rollout.deployment["rolloutState"] == "COMPLETED"
     parameter = world.channel_parameter()
     assert parameter["Type"] == "String"
     assert parameter["Version"] == 2  # overwritten, not recreated
-    assert json.loads(parameter["Value"]) == {
+    value = json.loads(parameter["Value"])
+    assert value == {
         "image": image,
         "taskDefinitionArn": new,
         "shape": SHAPE_HASH,
+        "version": "1.2.3",
     }
-    assert list(json.loads(parameter["Value"])) == ["image", "taskDefinitionArn", "shape"]
+    assert list(value) == ["image", "taskDefinitionArn", "shape", "version"]
     # The shape survives the CI revision: the next deploy (or pulumi up) renders from this
     # revision and reads it again.
     assert world.tags_of(new) == {SHAPE_TAG: SHAPE_HASH, "team": "shop"}
-    # The other side of the contract: components.image_channel reads what CI wrote.
+    # The other side of the contract: components.image_channel reads what CI wrote, the new
+    # version field included (it reads the keys it knows and ignores the others).
     assert SHAPE_TAG == image_channel.SHAPE_TAG
     assert world.variables["IMAGE_CHANNEL_PARAMETER"].endswith("/" + image_channel.DEPLOYED)
     record = image_channel.parse_deployed(parameter["Value"])
     assert (record.image, record.task_definition_arn, record.shape) == (image, new, SHAPE_HASH)
-    ecs = world.client("ecs")
-    described = ecs.describe_task_definition(taskDefinition=new)["taskDefinition"]
+    prefix = world.variables["IMAGE_CHANNEL_PARAMETER"].rsplit("/", 1)[0]
+    state = image_channel.read_channel(prefix, [f"{prefix}/deployed"], [parameter["Value"]])
+    assert state.problems == ()
+    assert state.deployed == record
+    described = world.client("ecs").describe_task_definition(taskDefinition=new)["taskDefinition"]
     assert described["containerDefinitions"][0]["image"] == image
     assert described["cpu"] == "256"
     assert described["networkMode"] == "awsvpc"
+    # The next deploy reads what this one recorded.
+    assert run_step(world, "known-good").returncode == 0
+    assert world.outputs["known-good"] == {
+        "task-definition": new,
+        "version": "1.2.3",
+        "shape": SHAPE_HASH,
+    }
 
 
 @pytest.mark.parametrize(
@@ -395,7 +764,7 @@ def test_healthy_deploy_moves_the_service_and_records_the_channel(
 def test_missing_shape_tag_warns_and_renders_without_a_shape(
     world: World, kept: list[dict[str, str]]
 ) -> None:
-    assert run_step(world, "image").returncode == 0
+    world.outputs["image"] = {"image": "registry.example/app@sha256:" + "1" * 64}
     render = run_step(world, "render")
     assert render.returncode == 0, render.stdout + render.stderr
     family = world.variables["ECS_TASK_FAMILY"]
@@ -412,31 +781,9 @@ def test_missing_shape_tag_warns_and_renders_without_a_shape(
     # outcome for a revision of unknown shape.
 
 
-def test_failed_health_check_rolls_back_and_fails(
-    world: World, health_server: tuple[str, type[_Health]]
-) -> None:
-    health_server[1].status = 500
-    _deploy(world)
-    assert world.service_task_definition() == world.outputs["deploy"]["task-definition"]
-    health = run_step(world, "health", **FAST_HEALTH)
-    assert health.returncode != 0
-    assert "did not answer 200 after 3 attempts" in health.stdout
-    # The rendered `if:` of the rollback step holds for a failed health step.
-    assert "steps.health.outcome == 'failure'" in STEPS["rollback"]["if"]
-    rollback = run_step(world, "rollback")
-    assert rollback.returncode != 0
-    assert "is back on" in rollback.stdout
-    assert world.service_task_definition() == world.original_task_definition
-    assert world.channel() == "unset"
-    assert world.channel_parameter()["Version"] == 1
-
-
-def test_channel_refuses_a_revision_the_service_no_longer_runs(
-    world: World, health_server: tuple[str, type[_Health]]
-) -> None:
-    health_server[1].status = 200
-    _deploy(world)
-    assert run_step(world, "health", **FAST_HEALTH).returncode == 0
+def test_channel_refuses_a_revision_the_service_no_longer_runs(world: World) -> None:
+    run = run_job(world, until="health", overrides=FAST)
+    assert world.outcomes["health"] == "success", _log(run)
     # ECS (circuit breaker, alarm rollback) put the service back on the old revision meanwhile.
     world.client("ecs").update_service(
         cluster=world.variables["ECS_CLUSTER"],
@@ -446,78 +793,426 @@ def test_channel_refuses_a_revision_the_service_no_longer_runs(
     channel = run_step(world, "channel")
     assert channel.returncode != 0
     assert "channel unchanged" in channel.stdout
-    assert world.channel() == "unset"
+    assert world.channel() == world.initial_channel
     # A failed channel step triggers the rollback, so service and channel agree afterwards.
-    assert "steps.channel.outcome == 'failure'" in STEPS["rollback"]["if"]
+    assert condition_holds(STEPS["rollback"]["if"], world, failed=True, cancelled=False)
 
 
 def test_channel_refuses_an_image_that_is_not_a_digest(world: World) -> None:
     # The check comes first in the step, before any AWS call: no deploy is needed to reach it.
     channel = run_step(
-        world, "channel", IMAGE="registry.example/app:latest", TASK_DEFINITION_ARN="arn:x"
+        world,
+        "channel",
+        IMAGE="registry.example/app:latest",
+        TASK_DEFINITION_ARN="arn:x",
+        VERSION="1.2.3",
     )
     assert channel.returncode != 0
     assert "is not pinned by digest" in channel.stdout
-    assert world.channel() == "unset"
+    assert world.channel() == world.initial_channel
 
 
-def test_missing_image_fails_before_the_service_changes(world: World) -> None:
-    fake_bin = world.tmp / "bin"
-    fake_bin.mkdir()
-    calls = world.tmp / "docker-calls"
-    docker = fake_bin / "docker"
-    docker.write_text(
-        f'#!/bin/sh\necho "$@" >> "{calls}"\necho "no route to ghcr.io" >&2\nexit 1\n'
+def test_an_old_channel_record_without_a_version_is_read(world: World) -> None:
+    # Written by a deploy before CI recorded versions: no downgrade check, no error.
+    world.record(
+        image="x@sha256:" + "2" * 64,
+        taskDefinitionArn=world.original_task_definition,
+        shape=SHAPE_HASH,
     )
-    docker.chmod(0o755)
-    world.extra_path = str(fake_bin)
-    world.inputs["image-digest"] = "sha256:" + "0" * 64
-    result = run_step(world, "image")
-    assert result.returncode != 0
-    # Promotion from GHCR was attempted, by digest, and its failure stopped the job.
-    assert f"ghcr.io/acme/storefront@sha256:{'0' * 64}" in calls.read_text()
-    assert "image" not in world.outputs["image"]
-    assert world.service_task_definition() == world.original_task_definition
-    assert world.channel() == "unset"
-    assert world.tags_of(world.original_task_definition)[SHAPE_TAG] == SHAPE_HASH
-
-
-def test_missing_image_is_promoted_from_ghcr_by_digest(world: World) -> None:
-    manifest = _manifest("promoted")
-    (world.tmp / "manifest.json").write_text(manifest)
-    repository = world.variables["ECR_REPOSITORY_URL"].split("/", 1)[1]
-    fake_bin = world.tmp / "bin"
-    fake_bin.mkdir()
-    docker = fake_bin / "docker"
-    # Stands in for `docker buildx imagetools create --tag <ecr>:<tag> <ghcr>@<digest>`.
-    docker.write_text(
-        "#!/bin/sh\nset -e\n"
-        f'tag="${{5##*:}}"\n'
-        f'aws ecr put-image --repository-name {repository} --image-tag "$tag" '
-        f'--image-manifest "$(cat {world.tmp / "manifest.json"})" >/dev/null\n'
-    )
-    docker.chmod(0o755)
-    world.extra_path = str(fake_bin)
-    ecr = world.client("ecr")
-    # Learn the digest moto gives this manifest from a scratch repository, and empty the
-    # environment's repository so the image is missing there.
-    scratch = f"scratch/{repository}"
-    ecr.create_repository(repositoryName=scratch)
-    expected = ecr.put_image(repositoryName=scratch, imageManifest=manifest)["image"]["imageId"][
-        "imageDigest"
-    ]
-    ecr.batch_delete_image(repositoryName=repository, imageIds=[{"imageTag": "1.2.3"}])
-    assert not ecr.list_images(repositoryName=repository)["imageIds"]
-    world.inputs.update({"image-digest": expected, "version": "2.0.0"})
-    result = run_step(world, "image")
+    result = run_step(world, "known-good")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Promoting ghcr.io/acme/storefront@" in result.stdout
-    found = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": "2.0.0"}])
-    assert found["imageDetails"][0]["imageDigest"] == expected
+    assert world.outputs["known-good"] == {
+        "task-definition": world.original_task_definition,
+        "version": "",
+        "shape": SHAPE_HASH,
+    }
+
+
+def test_a_malformed_channel_warns_and_gives_no_known_good_revision(world: World) -> None:
+    world.record(image="x", taskDefinitionArn="not-an-arn", shape="abc", version="latest")
+    result = run_step(world, "known-good")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is not a revision ARN" in result.stdout
+    assert "is not a release version" in result.stdout
+    assert world.outputs["known-good"] == {"task-definition": "", "version": "", "shape": ""}
+
+
+# ------------------------------------------------------------------------------------------
+# Rollback: after a failed health check, to the last known-good revision, after a signal
+# ------------------------------------------------------------------------------------------
+
+
+def test_failed_health_check_rolls_back_and_fails(
+    world: World, health_server: tuple[str, type[_Health]]
+) -> None:
+    health_server[1].status = 500
+    run = run_job(world, overrides=FAST)
+    log = _log(run)
+    assert world.outcomes["health"] == "failure", log
+    assert "did not answer 200 after 2 attempts" in run.results["health"].stdout
+    assert world.outcomes["channel"] == "skipped"
+    assert world.outcomes["rollback"] == "failure"  # it rolls back, then fails the job
+    assert world.outputs["rollback"]["result"] == "rolled-back", log
+    assert "is back on" in run.results["rollback"].stdout
+    assert world.service_task_definition() == world.original_task_definition
+    (rollback,) = world.model.rollouts_to(world.original_task_definition)
+    assert rollback.deployment["rolloutState"] == "COMPLETED"
+    assert world.service()["deployments"][0]["id"] == rollback.deployment["id"]
+    assert world.channel() == world.initial_channel
+    assert world.channel_parameter()["Version"] == 1
+    assert world.outputs["notice"]["outcome"] == "rolled-back"
+    assert "failed; rolled back to" in world.outputs["notice"]["text"]
+
+
+def test_rollback_goes_to_the_channels_known_good_revision(
+    world: World, health_server: tuple[str, type[_Health]]
+) -> None:
+    # The channel names a healthy revision; the service was since left on a broken one (say, by
+    # a job whose own rollback could not finish). A rollback must not return to the broken one.
+    good = world.register("registry.example/app@sha256:" + "3" * 64)
+    broken = world.register("registry.example/app@sha256:" + "4" * 64)
+    world.record(
+        image="x@sha256:" + "3" * 64, taskDefinitionArn=good, shape=SHAPE_HASH, version="1.0.0"
+    )
+    world.client("ecs").update_service(
+        cluster=world.variables["ECS_CLUSTER"],
+        service=world.variables["ECS_SERVICE"],
+        taskDefinition=broken,
+    )
+    health_server[1].status = 500
+    run = run_job(world, overrides=FAST)
+    assert world.outputs["render"]["previous-task-definition"] == broken, _log(run)
+    assert world.outputs["render"]["rollback-target"] == good
+    assert world.outputs["rollback"]["result"] == "rolled-back", _log(run)
+    assert world.service_task_definition() == good
+
+
+def test_rollback_falls_back_to_what_ran_when_the_shape_changed(
+    world: World, health_server: tuple[str, type[_Health]]
+) -> None:
+    # The known-good revision has another shape than the stack registers now (a `pulumi up`
+    # changed it since): going back to it would undo the infrastructure change.
+    old_shape = world.register(
+        "registry.example/app@sha256:" + "5" * 64,
+        tags=[{"key": SHAPE_TAG, "value": hashlib.sha256(b"old").hexdigest()}],
+    )
+    world.record(
+        image="x@sha256:" + "5" * 64,
+        taskDefinitionArn=old_shape,
+        shape=hashlib.sha256(b"old").hexdigest(),
+        version="1.0.0",
+    )
+    # The family's latest revision carries today's shape again.
+    world.register("public.ecr.aws/docker/library/busybox:1")
+    health_server[1].status = 500
+    run = run_job(world, overrides=FAST)
+    assert world.outputs["render"]["rollback-target"] == world.original_task_definition, _log(run)
+    assert world.service_task_definition() == world.original_task_definition
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_mid_wait_rolls_back(world: World, signum: int) -> None:
+    # New revisions never settle, so the deploy step is still waiting when the runner cancels.
+    original = world.original_task_definition
+    world.model.plan_for = lambda arn: COMPLETE if arn == original else STUCK
+    run = run_job(world, signal_in=("deploy", signum), overrides=FAST)
+    log = _log(run)
+    interrupted = run.interrupted
+    assert interrupted is not None
+    assert interrupted.result.returncode == 128 + signum, log
+    # The trap pointed the service back before the step ended, well inside the runner's grace
+    # (SIGINT, 7.5 s, SIGTERM, 2.5 s, then the process tree is killed).
+    assert interrupted.task_definition_at_exit == original, log
+    assert interrupted.seconds_to_exit < 7.5, interrupted.seconds_to_exit
+    assert world.outputs["deploy"]["rollback-started"] == "true"
+    assert f"{signal.Signals(signum).name} received" in interrupted.result.stdout
+    # The job is cancelled: the health check and the channel are skipped, the rollback runs
+    # (its `if:` covers cancelled()) and follows ECS back to a stable service.
+    assert world.outcomes["health"] == "skipped"
+    assert world.outcomes["channel"] == "skipped"
+    assert world.outputs["rollback"]["result"] == "rolled-back", log
+    assert world.service_task_definition() == original
+    assert world.channel() == world.initial_channel
+    assert world.outputs["notice"]["outcome"] == "rolled-back"
+
+
+# ------------------------------------------------------------------------------------------
+# Following the rollout: FAILED within two polls, transient API errors
+# ------------------------------------------------------------------------------------------
+
+
+def _prepare_rollout(w: World) -> None:
+    """Render a revision to roll out (the steps before it are proven above)."""
+    w.outputs["image"] = {
+        "image": f"{w.variables['ECR_REPOSITORY_URL']}@{w.inputs['image-digest']}"
+    }
+    render = run_step(w, "render")
+    assert render.returncode == 0, render.stdout + render.stderr
+
+
+def test_a_failed_rollout_is_caught_within_two_polls(world: World) -> None:
+    # The circuit breaker fails the rollout at the second poll and, its rollback being on (as
+    # Slipway configures it), starts a deployment of the previous revision.
+    original = world.original_task_definition
+    world.model.plan_for = lambda arn: COMPLETE if arn == original else FAIL
+    world.model.fail_at_poll = 2
+    _prepare_rollout(world)
+    timeout = 120
+    started = time.monotonic()
+    deploy = run_step(
+        world, "deploy", STABILITY_TIMEOUT_SECONDS=str(timeout), STABILITY_POLL_SECONDS="2"
+    )
+    ended = time.monotonic()
+    assert deploy.returncode != 0
+    new = world.outputs["deploy"]["task-definition"]
+    (rollout,) = world.model.rollouts_to(new)
+    assert rollout.polls == 2  # FAILED at the second poll
+    assert rollout.failed_at is not None
+    # The poll that saw FAILED was the step's last: no further poll, no wait for the timeout.
+    assert rollout.polls_after_failure == 0
+    assert ended - rollout.failed_at < 2 * 2, ended - rollout.failed_at
+    assert ended - started < timeout / 4
+    assert "FAILED: ECS deployment circuit breaker" in deploy.stdout
+    # The job then rolls back (whatever ECS started itself) and the channel stays as it was.
+    assert condition_holds(STEPS["rollback"]["if"], world, failed=True, cancelled=False)
+    rollback = run_step(world, "rollback")
+    assert world.outputs["rollback"]["result"] == "rolled-back", rollback.stdout
+    assert world.service_task_definition() == original
+    assert world.channel() == world.initial_channel
+
+
+def test_a_transient_api_error_is_survived(world: World) -> None:
+    _prepare_rollout(world)
+    world.model.describe_errors = DESCRIBE_ATTEMPTS - 1
+    deploy = run_step(world, "deploy")
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    assert f"(attempt 1 of {DESCRIBE_ATTEMPTS})" in deploy.stdout
+    assert f"(attempt {DESCRIBE_ATTEMPTS - 1} of {DESCRIBE_ATTEMPTS})" in deploy.stdout
+    assert world.service_task_definition() == world.outputs["deploy"]["task-definition"]
+
+
+def test_a_lasting_api_error_ends_the_wait_after_bounded_attempts(world: World) -> None:
+    _prepare_rollout(world)
+    world.model.describe_errors = 100
+    started = time.monotonic()
+    deploy = run_step(world, "deploy", STABILITY_TIMEOUT_SECONDS="300")
+    assert deploy.returncode != 0
+    assert f"unreadable {DESCRIBE_ATTEMPTS} times in a row" in deploy.stdout
+    assert 100 - world.model.describe_errors == DESCRIBE_ATTEMPTS
+    assert time.monotonic() - started < 60
+    world.model.describe_errors = 0
+
+
+# ------------------------------------------------------------------------------------------
+# Which digests are deployed: releases, attested, never backwards unless asked
+# ------------------------------------------------------------------------------------------
+
+
+def _refused(run: JobRun, w: World, step: str, message: str) -> None:
+    log = _log(run)
+    assert w.outcomes[step] == "failure", log
+    assert message in run.results[step].stdout, log
+    assert "nothing was promoted or deployed" in run.results[step].stdout
+    for later in ("image", "render", "deploy", "health", "channel", "rollback"):
+        if later != step:
+            assert w.outcomes[later] == "skipped", (later, log)
+    assert w.service_task_definition() == w.original_task_definition
+    assert w.channel() == w.initial_channel
+    assert w.outputs["notice"]["outcome"] == "refused"
+
+
+def test_an_unattested_digest_is_refused(world: World) -> None:
+    digest = world.add_image("unsigned", "2.0.0", attested=False)
+    world.inputs["image-digest"] = digest
+    before = world.ecr_tags()
+    run = run_job(world, overrides=FAST)
+    _refused(run, world, "attestation", f"refused {digest}: no build-provenance attestation")
+    assert world.outcomes["release"] == "skipped"
+    assert world.docker_calls() == []  # not even inspected
+    assert world.ecr_tags() == before
+
+
+def test_a_digest_that_is_not_a_release_is_refused(world: World) -> None:
+    world.inputs["image-digest"] = world.add_image("branch-build", "pr-12")
+    run = run_job(world, overrides=FAST)
+    _refused(
+        run,
+        world,
+        "release",
+        "it is not a release: its org.opencontainers.image.version label is 'pr-12'",
+    )
+    assert not [c for c in world.docker_calls() if "create" in c]
+
+
+@pytest.mark.parametrize("platforms", [1, 2], ids=["one-platform", "index"])
+def test_an_image_without_a_version_label_is_refused(world: World, platforms: int) -> None:
+    world.inputs["image-digest"] = world.add_image("unlabelled", None, platforms=platforms)
+    run = run_job(world, overrides=FAST)
+    _refused(run, world, "release", "label is missing or differs between platforms")
+
+
+def test_the_version_comes_from_the_label_not_from_the_input(world: World) -> None:
+    world.inputs["version"] = "9.9.9"
+    run = run_job(world, overrides=FAST)
+    _refused(run, world, "release", "the version input says '9.9.9' but the image is 1.2.3")
+
+
+def test_the_label_of_a_multi_platform_image_is_read(world: World) -> None:
+    world.inputs["image-digest"] = world.add_image("multi", "1.3.0", platforms=2)
+    result = run_step(world, "release")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert world.outputs["release"]["version"] == "1.3.0"
+
+
+def test_a_downgrade_is_refused(world: World) -> None:
+    newer = world.register("registry.example/app@sha256:" + "6" * 64)
+    world.record(
+        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="2.0.0"
+    )
+    run = run_job(world, overrides=FAST)
+    _refused(run, world, "release", "1.2.3 is lower than 2.0.0, which dev runs")
+    assert "allow-downgrade" in run.results["release"].stdout
+
+
+def test_a_downgrade_is_deployed_when_allowed(world: World) -> None:
+    newer = world.register("registry.example/app@sha256:" + "6" * 64)
+    world.record(
+        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="2.0.0"
+    )
+    world.inputs["allow-downgrade"] = "true"
+    run = run_job(world, until="release")
+    assert world.outcomes["release"] == "success", _log(run)
+    assert "::warning::Downgrading dev from 2.0.0 to 1.2.3" in run.results["release"].stdout
+    assert world.outputs["release"]["version"] == "1.2.3"
+
+
+@pytest.mark.parametrize(
+    ("candidate", "current", "lower"),
+    [
+        ("1.2.3", "1.10.0", True),
+        ("1.10.0", "1.9.9", False),
+        ("2.0.0-rc.1", "2.0.0", True),
+        ("2.0.0", "2.0.0-rc.1", False),
+        ("2.0.0-rc.2", "2.0.0-rc.10", True),
+        ("1.2.3", "1.2.3", False),
+    ],
+)
+def test_versions_are_compared_by_precedence(
+    world: World, candidate: str, current: str, lower: bool
+) -> None:
+    world.inputs["image-digest"] = world.add_image("cmp-" + candidate, candidate)
+    result = run_step(world, "release", CURRENT_VERSION=current)
+    assert (result.returncode != 0) == lower, result.stdout + result.stderr
 
 
 def test_malformed_digest_is_rejected(world: World) -> None:
     world.inputs["image-digest"] = "latest"
-    result = run_step(world, "image")
-    assert result.returncode != 0
-    assert "is not sha256:" in result.stdout
+    for step in ("attestation", "release", "image"):
+        result = run_step(world, step)
+        assert result.returncode != 0
+        assert "is not sha256:" in result.stdout
+
+
+# ------------------------------------------------------------------------------------------
+# Promotion into the environment's ECR: by digest, idempotent
+# ------------------------------------------------------------------------------------------
+
+
+def test_a_missing_image_is_promoted_from_ghcr_by_digest(world: World) -> None:
+    digest = world.add_image("promoted", "2.0.0")
+    world.inputs["image-digest"] = digest
+    run = run_job(world, until="image")
+    assert world.outcomes["image"] == "success", _log(run)
+    assert world.outputs["image"]["image"] == f"{world.variables['ECR_REPOSITORY_URL']}@{digest}"
+    assert "Promoting ghcr.io/acme/storefront@" in run.results["image"].stdout
+    assert world.ecr_tags()["2.0.0"] == digest
+    assert [c for c in world.docker_calls() if "create" in c] == [
+        f"buildx imagetools create --tag {world.variables['ECR_REPOSITORY_URL']}:2.0.0"
+        f" ghcr.io/acme/storefront@{digest}"
+    ]
+
+
+def test_a_rerun_after_a_partial_promotion_is_idempotent(world: World) -> None:
+    digest = world.add_image("rerun", "2.0.0")
+    world.inputs["image-digest"] = digest
+    # First attempt: the image is promoted, then the job stops (cancelled, runner lost, a later
+    # step failed) before the service changed.
+    first = run_job(world, until="image")
+    assert world.outcomes["image"] == "success", _log(first)
+    assert world.service_task_definition() == world.original_task_definition
+    # "Re-run failed jobs": the same job again. ECR tags are immutable, so pushing the tag again
+    # would be refused even for the same digest; the step sees it is done and skips it.
+    second = run_job(world, overrides=FAST)
+    log = _log(second)
+    assert f"is already {digest}; nothing to promote" in second.results["image"].stdout, log
+    assert world.outputs["notice"]["outcome"] == "deployed", log
+    assert len([c for c in world.docker_calls() if "create" in c]) == 1
+    assert world.ecr_tags()["2.0.0"] == digest
+
+
+def test_a_digest_already_in_ecr_under_another_tag_is_tagged_without_a_copy(world: World) -> None:
+    digest = world.add_image("sha-tagged", "2.1.0")
+    world.push_to_ecr(digest, "sha-0123456")  # copied once, never tagged with its version
+    world.inputs["image-digest"] = digest
+    result = run_step(world, "release")
+    assert result.returncode == 0
+    image = run_step(world, "image")
+    assert image.returncode == 0, image.stdout + image.stderr
+    assert "as 2.1.0" in image.stdout
+    assert world.ecr_tags()["2.1.0"] == digest
+    assert not [c for c in world.docker_calls() if "create" in c]
+
+
+def test_a_version_tag_on_another_digest_fails_clearly(world: World) -> None:
+    # Same version label, another digest (a rebuild): ECR's 1.2.3 is the first one, immutable.
+    original = world.inputs["image-digest"]
+    other = world.add_image("rebuilt", "1.2.3")
+    world.inputs["image-digest"] = other
+    run = run_job(world, overrides=FAST)
+    log = _log(run)
+    assert world.outcomes["image"] == "failure", log
+    message = run.results["image"].stdout
+    assert f":1.2.3 already points at {original}, not {other}" in message
+    assert "ECR tags are immutable" in message
+    assert world.ecr_tags()["1.2.3"] == original
+    assert world.service_task_definition() == world.original_task_definition
+    assert world.outputs["notice"]["outcome"] == "refused"
+
+
+def test_a_failed_promotion_fails_before_the_service_changes(world: World) -> None:
+    digest = world.add_image("unreachable", "2.0.0")
+    world.images[digest]["manifest"] = ""  # GHCR cannot serve it
+    (world.tmp / "images.json").write_text(json.dumps(world.images))
+    world.inputs["image-digest"] = digest
+    run = run_job(world, overrides=FAST)
+    assert world.outcomes["image"] == "failure", _log(run)
+    assert "image" not in world.outputs["image"]
+    assert world.outcomes["render"] == "skipped"
+    assert world.service_task_definition() == world.original_task_definition
+    assert world.channel() == world.initial_channel
+    assert world.tags_of(world.original_task_definition)[SHAPE_TAG] == SHAPE_HASH
+
+
+# ------------------------------------------------------------------------------------------
+# The summary the job reports (its outcome output and Slack)
+# ------------------------------------------------------------------------------------------
+
+
+def test_the_summary_enables_slack_only_with_a_webhook(world: World) -> None:
+    world.outcomes.update(channel="success", rollback="skipped")
+    assert run_step(world, "notice").returncode == 0
+    assert "enabled" not in world.outputs["notice"]
+    world.secrets["SLACK_WEBHOOK_URL"] = "https://hooks.slack.example/T/B/x"
+    assert run_step(world, "notice").returncode == 0
+    assert world.outputs["notice"]["enabled"] == "true"
+    assert world.outputs["notice"]["text"].endswith(
+        "https://github.com/acme/storefront/actions/runs/4242"
+    )
+
+
+def test_the_summary_cannot_be_split_by_a_digest_input(world: World) -> None:
+    world.inputs["image-digest"] = "sha256:abc\nenabled=true\noutcome=deployed"
+    world.outcomes.update(release="failure", rollback="skipped")
+    assert run_step(world, "notice", REFUSAL_OUTCOMES="failure").returncode == 0
+    assert world.outputs["notice"]["outcome"] == "refused"
+    assert "enabled" not in world.outputs["notice"]
