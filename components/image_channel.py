@@ -10,7 +10,9 @@ health check, everything except the application container's image). CI owns the 
     "shape": "<64 hex>"}``. Pulumi creates the parameter once (``ignore_changes=["value"]``)
     with ``{"image": <bootstrap image>, "taskDefinitionArn": "", "shape": ""}``, so CI can
     always ``aws ssm put-parameter --overwrite --type String``; it is protected and retained
-    when ``protect`` is on. Its name is the ``IMAGE_CHANNEL_PARAMETER`` GitHub variable.
+    when ``protect`` is on. Its name is the ``IMAGE_CHANNEL_PARAMETER`` GitHub variable. CI also
+    records ``"version"`` (the release version, for its downgrade check); :func:`parse_deployed`
+    reads only the three keys above and ignores any other.
 
 ``P/registered`` (written only by Pulumi)
     JSON ``{"shape": "<64 hex>", "image": "<image of Pulumi's task definition>"}``.

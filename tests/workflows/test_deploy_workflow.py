@@ -4,6 +4,7 @@ docker.yml. The shell itself is proven against moto in test_deploy_scripts.py.""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -347,3 +348,21 @@ def test_step_ids_are_documented() -> None:
     rendered = _steps(_workflow(SPECS["default"])["jobs"]["deploy-dev"])
     assert set(deploy_module.STEP_IDS) <= set(rendered)
     assert set(deploy_module.REFUSING_STEPS) <= set(deploy_module.STEP_IDS)
+
+
+def test_the_channel_record_with_a_version_stays_readable_by_pulumi() -> None:
+    """CI's record gains ``version``; components.image_channel reads the keys it knows only."""
+    from components import image_channel
+
+    arn = "arn:aws:ecs:eu-west-1:123456789012:task-definition/storefront-prod:42"
+    image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/storefront/prod@sha256:" + "a" * 64
+    shape = "b" * 64
+    text = json.dumps(
+        {"image": image, "taskDefinitionArn": arn, "shape": shape, "version": "1.2.3"}
+    )
+    assert image_channel.parse_deployed(text) == image_channel.DeployedRecord(image, arn, shape)
+    prefix = "/slipway/storefront/prod/image-channel"
+    state = image_channel.read_channel(prefix, [f"{prefix}/deployed"], [text])
+    assert state.problems == ()
+    # WRITE_IMAGE_CHANNEL writes exactly these keys.
+    assert "version: $version}" in deploy_module.scripts.WRITE_IMAGE_CHANNEL
