@@ -29,15 +29,16 @@ import pulumi_github as github
 
 from components.errors import ConfigError, invalid
 from components.patterns import REPOSITORY_SLUG
-from components.workflows.docker import PLATFORMS
+from components.workflows.docker import pull_request_check_names
 from components.workflows.release import RELEASE_BRANCH_PATTERNS
 
 GITHUB_ACTIONS_APP_ID = 15368
 """ID of the GitHub Actions app: a required check pinned to it cannot be satisfied by a commit
 status that someone with write access posts under the same name."""
-DEFAULT_STATUS_CHECKS = tuple(f"Test the image ({p['platform']})" for p in PLATFORMS)
-"""Names of the checks the generated ``docker.yml`` reports on pull requests: its ``test`` job,
-once per platform (``Test the image (linux/amd64)``…)."""
+DEFAULT_STATUS_CHECKS = pull_request_check_names()
+"""Names of the checks the generated ``docker.yml`` reports on pull requests: its ``check`` job
+once per platform (``Check the image (linux/amd64)``…: tests inside the image, smoke test,
+scan) and its Dockerfile lint."""
 CODEOWNERS_PATH = ".github/CODEOWNERS"
 CODEOWNER = re.compile(
     r"^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:/[a-z0-9][a-z0-9_-]{0,99})?$"

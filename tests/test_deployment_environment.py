@@ -64,9 +64,9 @@ def test_environment_defaults_protect_the_deployment(run_component: Runner) -> N
     policies = recording.of_type(POLICY)
     assert [p.inputs["branchPattern"] for p in policies] == [
         "main",
-        "release/v[0-9]*",
-        "release/*@[0-9]*",
-        "release/@*/*@[0-9]*",
+        "release/[0-9]*.x",
+        "release/*@[0-9]*.x",
+        "release/@*/*@[0-9]*.x",
     ]
     assert all("tagPattern" not in p.inputs for p in policies)
     assert recording.outputs["environment"] == "prod"

@@ -62,8 +62,9 @@ def test_ruleset_protects_the_default_branch(run_component: Runner) -> None:
     assert rules["deletion"] is True
     assert rules["requiredStatusChecks"] == {
         "requiredChecks": [
-            {"context": "Test the image (linux/amd64)", "integrationId": GITHUB_ACTIONS_APP_ID},
-            {"context": "Test the image (linux/arm64)", "integrationId": GITHUB_ACTIONS_APP_ID},
+            {"context": "Check the image (linux/amd64)", "integrationId": GITHUB_ACTIONS_APP_ID},
+            {"context": "Check the image (linux/arm64)", "integrationId": GITHUB_ACTIONS_APP_ID},
+            {"context": "Lint the Dockerfile", "integrationId": GITHUB_ACTIONS_APP_ID},
         ],
         "strictRequiredStatusChecksPolicy": True,
     }
@@ -74,12 +75,15 @@ def test_ruleset_protects_the_default_branch(run_component: Runner) -> None:
 def test_default_checks_are_the_names_docker_yml_reports_on_pull_requests() -> None:
     workflow = docker_workflow(WorkflowSpec(repository="acme-corp/storefront"))
     assert "pull_request" in workflow["on"]
-    job = workflow["jobs"]["test"]
+    job = workflow["jobs"]["check"]
     names = [
         job["name"].replace("${{ matrix.platform }}", entry["platform"])
         for entry in job["strategy"]["matrix"]["include"]
     ]
-    assert tuple(names) == DEFAULT_STATUS_CHECKS
+    assert (*names, workflow["jobs"]["lint"]["name"]) == DEFAULT_STATUS_CHECKS
+    # Both run on pull requests: neither is skipped there.
+    for job_id in ("check", "lint"):
+        assert workflow["jobs"][job_id]["if"] == "!(inputs.version != '')"
 
 
 def test_rules_follow_the_arguments(run_component: Runner) -> None:
@@ -121,9 +125,9 @@ def test_release_branches_get_the_default_branch_rules(run_component: Runner) ->
     assert release.inputs["conditions"] == {
         "refName": {
             "includes": [
-                "refs/heads/release/v[0-9]*",
-                "refs/heads/release/*@[0-9]*",
-                "refs/heads/release/@*/*@[0-9]*",
+                "refs/heads/release/[0-9]*.x",
+                "refs/heads/release/*@[0-9]*.x",
+                "refs/heads/release/@*/*@[0-9]*.x",
             ],
             "excludes": [],
         }

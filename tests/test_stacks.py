@@ -368,9 +368,9 @@ def test_the_repository_owner_creates_the_npm_environment_for_the_release_job() 
     policies = [r for r in prod.of_type(BRANCH_POLICY) if r.parent_name == "npm-environment"]
     assert [p.inputs["branchPattern"] for p in policies] == [
         "main",
-        "release/v[0-9]*",
-        "release/*@[0-9]*",
-        "release/@*/*@[0-9]*",
+        "release/[0-9]*.x",
+        "release/*@[0-9]*.x",
+        "release/@*/*@[0-9]*.x",
     ]
     assert prod.outputs["npmEnvironment"] == "npm"
     for other in ("dev", "staging"):
