@@ -33,6 +33,7 @@ from components.logs import CLOUDWATCH_RETENTION_DAYS
 from components.patterns import ACCOUNT_ID, REGION, REPOSITORY_SLUG, TEAM_SLUG
 from components.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from components.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
+from components.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
 
 NAMESPACE = "slipway"
 
@@ -153,6 +154,16 @@ def _globs(value: list[str]) -> list[str]:
     ]
     if bad:
         raise ValueError(f"GitHub glob patterns such as main, release/* or v*; not {bad}")
+    return value
+
+
+def _changesets_major(value: int) -> int:
+    if value not in CHANGESETS_ACTION_FOR_CLI_MAJOR:
+        allowed = sorted(CHANGESETS_ACTION_FOR_CLI_MAJOR)
+        raise ValueError(
+            f"one of {allowed}: the release workflow splits versioning, packing and publishing "
+            "with changesets/action v2's sub-actions, which need @changesets/cli 3"
+        )
     return value
 
 
@@ -647,10 +658,8 @@ class StackSettings(BaseModel):
         description="How the release workflow publishes to npm: trusted publishing (OIDC, "
         "provenance), an `NPM_TOKEN` secret in the `npm` environment, or not at all.",
     )
-    changesets_cli_major: int = Field(
+    changesets_cli_major: Annotated[int, AfterValidator(_changesets_major)] = Field(
         default=3,
-        ge=2,
-        le=3,
         description="Major version of @changesets/cli the application uses; the release "
         "workflow picks the changesets/action major that matches it.",
     )

@@ -422,6 +422,13 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:slackWebhookUrl holds a secret in plain text", "pulumi config set --secret"],
     ),
     (
+        "Changesets CLI 2, whose action cannot split the release jobs",
+        "prod",
+        {"changesetsCliMajor": "2"},
+        {},
+        ["slipway:changesetsCliMajor", "got 2", "one of [3]"],
+    ),
+    (
         "plain setting set as a secret",
         "dev",
         {},
