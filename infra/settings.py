@@ -621,8 +621,8 @@ class StackSettings(BaseModel):
     deploy_branch_patterns: Annotated[list[str], AfterValidator(_globs)] = Field(
         default_factory=lambda: list(DEFAULT_BRANCH_PATTERNS),
         description="Branches (GitHub glob patterns) allowed to deploy to this environment: "
-        "by default `main` and the release branches the release workflow creates "
-        "(`release/v1.4.2`, `release/@scope/pkg@1.4.2`), where hotfixes are released.",
+        "by default `main` and the release lines the release workflow creates "
+        "(`release/1.4.x`, `release/@scope/pkg@1.4.x`), where hotfixes are released.",
     )
     deploy_tag_patterns: Annotated[list[str], AfterValidator(_globs)] = Field(
         default_factory=list,
