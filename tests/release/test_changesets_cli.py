@@ -252,6 +252,35 @@ def test_publish_script_publishes_a_workspace_in_dependency_order(
     ]
 
 
+def test_an_older_line_publishes_under_its_dist_tag_and_latest_stays(
+    node_tools: NodeTools, registry: Registry, tmp_path: Path
+) -> None:
+    """A hotfix on ``release/v1.4.x`` after 1.5.0 is out: ``NPM_DIST_TAG=release-1.4``.
+
+    ``changeset publish --from-pack-dir`` refuses ``--tag`` ("Releasing under custom tag is not
+    allowed in artifact mode"): the dist-tag travels in the pack's publish plan instead."""
+    main = single_package(tmp_path / "main", node_tools, registry, "storefront-lines", "1.5.0")
+    publish(main, tmp_path / "main-release")
+    assert main.npm_view("storefront-lines")["dist-tags"] == {"latest": "1.5.0"}
+
+    cs = changeset({"storefront-lines": "patch"}, "Fix the basket total.")
+    line = single_package(
+        tmp_path / "line", node_tools, registry, "storefront-lines", "1.4.0", a=cs
+    )
+    version_pull_request(line)
+    assert line.manifest()["version"] == "1.4.1"
+
+    _, events = publish(line, tmp_path / "line-release", npm_dist_tag="release-1.4")
+
+    assert line.npm_view("storefront-lines")["dist-tags"] == {
+        "latest": "1.5.0",
+        "release-1.4": "1.4.1",
+    }
+    assert git_tag_events(events) == [
+        {"type": "git-tag", "tag": "v1.4.1", "packageName": "storefront-lines"}
+    ]
+
+
 def test_publish_script_refuses_to_run_without_a_pack_dir(
     node_tools: NodeTools, tmp_path: Path
 ) -> None:
