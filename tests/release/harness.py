@@ -210,12 +210,22 @@ class Workspace:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content, encoding="utf-8")
         self.git("init", "-q", "-b", self.spec.default_branch)
-        # What the action's ensureGitUser does when the runner has no git identity.
-        self.git("config", "user.name", "github-actions[bot]")
-        self.git("config", "user.email", "41898282+github-actions[bot]@users.noreply.github.com")
+        self.identify()
         self.run("pnpm", "install", "--offline")
         self.commit("Initial commit")
         return self
+
+    def identify(self) -> None:
+        """What the action's ensureGitUser does when the runner has no git identity."""
+        self.git("config", "user.name", "github-actions[bot]")
+        self.git("config", "user.email", "41898282+github-actions[bot]@users.noreply.github.com")
+
+    def clone(self, origin: Path, root: Path) -> Workspace:
+        """A fresh checkout of ``origin`` at ``root``, as a re-run job starts from."""
+        self.run("git", "clone", "-q", str(origin), str(root))
+        other = Workspace(root, self.tools, self.spec, self.registry)
+        other.identify()
+        return other
 
     # -- commands -------------------------------------------------------------------------
 

@@ -232,6 +232,38 @@ def test_publish_script_publishes_the_packed_tarball(
     assert ws.git("cat-file", "-t", "v1.1.0").strip() == "tag"
 
 
+def test_a_rerun_after_npm_accepted_the_packages_still_reports_their_tags(
+    node_tools: NodeTools, registry: Registry, tmp_path: Path
+) -> None:
+    """Re-run failed jobs: npm took the packages, then the job failed before the action pushed
+    the tags. The re-run's publish finds every version already on npm ("You cannot publish over
+    the previously published versions", which the CLI treats as done), so ``publish`` alone
+    writes no git-tag event and the action would push no tag, create no GitHub Release and
+    report nothing published. ``changeset git-tag`` reports the tags that exist neither in
+    the checkout nor on the remote."""
+    cs = changeset({"storefront-rerun": "minor"}, "Add the checkout page.")
+    ws = single_package(tmp_path / "repo", node_tools, registry, "storefront-rerun", "1.0.0", a=cs)
+    version_pull_request(ws)
+    origin = tmp_path / "origin.git"
+    ws.git("init", "-q", "--bare", "-b", SPEC.default_branch, str(origin))
+    ws.git("remote", "add", "origin", str(origin))
+    ws.git("push", "-q", "origin", "HEAD")
+    pack_dir, first = publish(ws, tmp_path / "first")
+    assert len(git_tag_events(first)) == 1
+    assert ws.npm_view("storefront-rerun")["dist-tags"] == {"latest": "1.1.0"}
+
+    rerun = ws.clone(origin, tmp_path / "rerun")
+    output = tmp_path / "rerun-output.ndjson"
+    env = {"PACK_DIR": str(pack_dir), "CHANGESETS_OUTPUT": str(output)}
+    result = rerun.action_script("publish", PUBLISH_SCRIPT, env=env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    events = [json.loads(line) for line in output.read_text().splitlines() if line.strip()]
+    assert git_tag_events(events) == [
+        {"type": "git-tag", "tag": "v1.1.0", "packageName": "storefront-rerun"}
+    ]
+
+
 def test_publish_script_publishes_a_workspace_in_dependency_order(
     node_tools: NodeTools, registry: Registry, tmp_path: Path
 ) -> None:

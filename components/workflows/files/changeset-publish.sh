@@ -16,3 +16,7 @@ if [[ -n "${NPM_DIST_TAG:-}" ]]; then
   mv "${plan}.tagged" "${plan}"
 fi
 pnpm exec changeset publish --from-pack-dir "${pack_dir}"
+# A re-run after npm took the packages finds them all published and tags nothing, so the action
+# would push no tag and create no release. `git-tag` tags (and reports to CHANGESETS_OUTPUT)
+# each package version that has no tag in the checkout or on the remote yet.
+pnpm exec changeset git-tag
