@@ -210,14 +210,24 @@ def test_the_old_two_command_version_script_fails_as_the_action_spawns_it(
 # -- publishing -----------------------------------------------------------------------------
 
 
-def test_publish_script_publishes_the_packed_tarball(
+def test_publish_script_publishes_the_packed_tarball_and_a_rerun_reports_its_tag(
     node_tools: NodeTools, registry: Registry, tmp_path: Path
 ) -> None:
+    """The publish job, then "Re-run failed jobs" after npm took the package but the job failed
+    before the action pushed the tag. The re-run's ``publish`` finds the version already on npm
+    ("You cannot publish over the previously published versions", which the CLI treats as done)
+    and writes no git-tag event, so the action would push no tag, create no GitHub Release and
+    report nothing published; the script's ``changeset git-tag`` reports the tag that exists
+    neither in the fresh checkout nor on the remote."""
     cs = changeset({"storefront-single": "minor"}, "Add the checkout page.")
     ws = single_package(tmp_path / "repo", node_tools, registry, "storefront-single", "1.0.0", a=cs)
     version_pull_request(ws)
+    origin = tmp_path / "origin.git"  # GitHub's copy: the action pushes tags there, not git
+    ws.git("init", "-q", "--bare", "-b", SPEC.default_branch, str(origin))
+    ws.git("remote", "add", "origin", str(origin))
+    ws.git("push", "-q", "origin", "HEAD")
 
-    pack_dir, events = publish(ws, tmp_path)
+    pack_dir, events = publish(ws, tmp_path / "first")
 
     assert ws.npm_view("storefront-single@1.1.0")["version"] == "1.1.0"
     assert ws.npm_view("storefront-single")["dist-tags"] == {"latest": "1.1.0"}
@@ -225,32 +235,10 @@ def test_publish_script_publishes_the_packed_tarball(
     tarball = pack_dir / "packages" / "storefront-single-1.1.0.tgz"
     shasum = hashlib.sha1(tarball.read_bytes()).hexdigest()  # noqa: S324 - npm's own checksum
     assert ws.npm_view("storefront-single@1.1.0")["dist"]["shasum"] == shasum
-    # The tag the action pushes, created (annotated) by the CLI in the checkout.
-    assert git_tag_events(events) == [
-        {"type": "git-tag", "tag": "v1.1.0", "packageName": "storefront-single"}
-    ]
+    # The tag the action pushes, created (annotated) by the CLI in the checkout, reported once.
+    tag_event = {"type": "git-tag", "tag": "v1.1.0", "packageName": "storefront-single"}
+    assert git_tag_events(events) == [tag_event]
     assert ws.git("cat-file", "-t", "v1.1.0").strip() == "tag"
-
-
-def test_a_rerun_after_npm_accepted_the_packages_still_reports_their_tags(
-    node_tools: NodeTools, registry: Registry, tmp_path: Path
-) -> None:
-    """Re-run failed jobs: npm took the packages, then the job failed before the action pushed
-    the tags. The re-run's publish finds every version already on npm ("You cannot publish over
-    the previously published versions", which the CLI treats as done), so ``publish`` alone
-    writes no git-tag event and the action would push no tag, create no GitHub Release and
-    report nothing published. ``changeset git-tag`` reports the tags that exist neither in
-    the checkout nor on the remote."""
-    cs = changeset({"storefront-rerun": "minor"}, "Add the checkout page.")
-    ws = single_package(tmp_path / "repo", node_tools, registry, "storefront-rerun", "1.0.0", a=cs)
-    version_pull_request(ws)
-    origin = tmp_path / "origin.git"
-    ws.git("init", "-q", "--bare", "-b", SPEC.default_branch, str(origin))
-    ws.git("remote", "add", "origin", str(origin))
-    ws.git("push", "-q", "origin", "HEAD")
-    pack_dir, first = publish(ws, tmp_path / "first")
-    assert len(git_tag_events(first)) == 1
-    assert ws.npm_view("storefront-rerun")["dist-tags"] == {"latest": "1.1.0"}
 
     rerun = ws.clone(origin, tmp_path / "rerun")
     output = tmp_path / "rerun-output.ndjson"
@@ -258,10 +246,9 @@ def test_a_rerun_after_npm_accepted_the_packages_still_reports_their_tags(
     result = rerun.action_script("publish", PUBLISH_SCRIPT, env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
-    events = [json.loads(line) for line in output.read_text().splitlines() if line.strip()]
-    assert git_tag_events(events) == [
-        {"type": "git-tag", "tag": "v1.1.0", "packageName": "storefront-rerun"}
-    ]
+    rerun_events = [json.loads(line) for line in output.read_text().splitlines() if line.strip()]
+    assert git_tag_events(rerun_events) == [tag_event]
+    assert ws.npm_view("storefront-single")["versions"] == ["1.1.0"]
 
 
 def test_publish_script_publishes_a_workspace_in_dependency_order(
