@@ -259,6 +259,21 @@ class StackSettings(BaseModel):
         description="This infrastructure repository, `owner/name`, when its own pipeline "
         "should get CI roles. Default: none.",
     )
+    github_owner_type: Literal["organization", "user"] = Field(
+        default="organization",
+        description="Kind of account that owns `githubRepository` (and `githubInfraRepository`): "
+        "Slipway reads the owner's numeric ID through the GitHub provider with "
+        "`get_organization` or `get_user`.",
+    )
+    github_oidc_subject_format: Literal["immutable", "name", "both"] = Field(
+        default="immutable",
+        description="OIDC subjects every CI role trusts. `immutable`: "
+        "`repo:OWNER@OWNER_ID/REPO@REPO_ID:environment:ENV`, what GitHub issues to "
+        "repositories created or renamed on or after 2026-07-15 and to older ones that opted "
+        "in; the IDs are read through the GitHub provider. `name`: the name-only "
+        "`repo:OWNER/REPO:…` of older repositories (a recycled name could mint it). `both`: "
+        "either, only while migrating (docs/deployment-guide.md#oidc-subjects).",
+    )
 
     # --- container registry -------------------------------------------------------------------
     registry_untagged_expiry_days: int = Field(

@@ -41,7 +41,15 @@ from components.contract import EnvironmentSecret, EnvironmentVariable
 from components.deployment_environment import DeploymentEnvironment, DeploymentEnvironmentArgs
 from components.errors import ConfigError, invalid
 from components.fargate_service import FargateService, FargateServiceArgs
-from components.github_oidc import DeployRoleArgs, GithubOidc, GithubOidcArgs
+from components.github_oidc import (
+    DeployRoleArgs,
+    GithubOidc,
+    GithubOidcArgs,
+    GithubRepositoryFacts,
+    OwnerType,
+    SubjectFormat,
+    read_repository,
+)
 from components.jsonout import json_output
 from components.logs import logs_service_principal
 from components.monitoring import ServiceMonitoring, ServiceMonitoringArgs, thresholds_for
@@ -50,7 +58,14 @@ from components.registry_replication import RegistryReplication, RegistryReplica
 from components.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
 from components.workflow_set import WorkflowSet, WorkflowSetArgs
 from components.workflows import NpmPublishMode, WorkflowSpec, render_workflow_files
-from infra.settings import Profile, StackSecrets, StackSettings, app_secret_key, load_settings
+from infra.settings import (
+    Profile,
+    StackSecrets,
+    StackSettings,
+    app_secret_key,
+    key,
+    load_settings,
+)
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 GHCR_PULL_SECRET = "ghcr-pull"
@@ -103,6 +118,23 @@ def _check_github_owner(settings: StackSettings) -> None:
                 "provider writes the environment and files there",
             )
         )
+
+
+def read_github_repositories(
+    settings: StackSettings,
+) -> tuple[GithubRepositoryFacts, GithubRepositoryFacts | None]:
+    """What GitHub says about the application and infrastructure repositories (IDs, spelling,
+    visibility), read before anything is registered: a repository the provider cannot read,
+    or one spelled differently, stops the program before the first resource."""
+    owner_type = OwnerType(settings.github_owner_type)
+    application = read_repository(settings.github_repository, owner_type, key("github_repository"))
+    infra = settings.github_infra_repository
+    infrastructure = (
+        read_repository(infra, owner_type, key("github_infra_repository"))
+        if infra is not None
+        else None
+    )
+    return application, infrastructure
 
 
 def _secret_store(settings: StackSettings, secrets: StackSecrets) -> SecretStore:
@@ -173,6 +205,7 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
     """
     region = pulumi.Config("aws").require("region")
     _check_github_owner(settings)
+    repositories = read_github_repositories(settings)
     prefix = settings.resource_prefix
     protect = settings.protect_stateful
     tags = settings.tags
@@ -369,7 +402,7 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
         "dataBucketName": backup.data_bucket_name,
     }
     outputs |= _account_resources(settings, region)
-    outputs |= _github(settings, secrets, region, registry, service)
+    outputs |= _github(settings, secrets, region, registry, service, repositories)
     return outputs
 
 
@@ -412,10 +445,13 @@ def _github(
     region: str,
     registry: ContainerRegistry,
     service: FargateService,
+    repositories: tuple[GithubRepositoryFacts, GithubRepositoryFacts | None],
 ) -> dict[str, Any]:
     """GitHub OIDC roles, the deployment environment and, for the owner, the repository."""
     identity = aws.get_caller_identity_output()
     infra = settings.github_infra_repository
+    application, infrastructure = repositories
+    subject_format = SubjectFormat(settings.github_oidc_subject_format)
     oidc = GithubOidc(
         "github-oidc",
         GithubOidcArgs(
@@ -427,6 +463,8 @@ def _github(
                 )
             ),
             infrastructure_repository=infra,
+            infrastructure_repository_ids=infrastructure.ids if infrastructure else None,
+            infrastructure_subject_format=subject_format,
             infrastructure_environments=(f"infra-{settings.env}",) if infra else (),
             state_bucket_arn=settings.state_bucket_arn,
             state_key_arn=settings.state_key_arn,
@@ -439,6 +477,8 @@ def _github(
         DeployRoleArgs(
             repository=settings.github_repository,
             environment=settings.env,
+            repository_ids=application.ids,
+            subject_format=subject_format,
             ecr_repository_arn=registry.repository_arn,
             ecs_service_arn=service.service_arn,
             task_family=service.task_family,

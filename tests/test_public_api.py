@@ -37,17 +37,21 @@ PUBLIC = [
     "NatStrategy",
     "Network",
     "NetworkArgs",
+    "OwnerType",
     "RegistryReplication",
     "RegistryReplicationArgs",
     "RepositoryGuardrails",
     "RepositoryGuardrailsArgs",
+    "RepositoryIds",
     "SecretSpec",
     "SecretStore",
     "SecretStoreArgs",
     "ServiceKeyAccess",
     "ServiceMonitoring",
     "ServiceMonitoringArgs",
+    "SubjectFormat",
     "VaultLock",
+    "read_repository",
 ]
 
 

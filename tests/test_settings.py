@@ -72,6 +72,20 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:githubRepository is required and not set"],
     ),
     (
+        "OIDC subject format that does not exist",
+        "dev",
+        {"githubOidcSubjectFormat": "ids"},
+        {},
+        ["slipway:githubOidcSubjectFormat: got 'ids';", "'immutable', 'name' or 'both'"],
+    ),
+    (
+        "owner type that is neither organisation nor user",
+        "prod",
+        {"githubOwnerType": "enterprise"},
+        {},
+        ["slipway:githubOwnerType: got 'enterprise';", "'organization' or 'user'"],
+    ),
+    (
         "repository slug without owner",
         "dev",
         {"githubRepository": "storefront"},
