@@ -22,6 +22,7 @@ from components.github_oidc import (
     SubjectFormat,
     read_repository,
 )
+from components.github_plan import GithubPlan, RepositoryPlan, Visibility
 from components.image_channel import ImageChannel, ImageChannelArgs
 from components.monitoring import AlarmThresholds, ServiceMonitoring, ServiceMonitoringArgs
 from components.network import NatStrategy, Network, NetworkArgs
@@ -58,6 +59,7 @@ __all__ = [
     "FargateServiceArgs",
     "GithubOidc",
     "GithubOidcArgs",
+    "GithubPlan",
     "ImageChannel",
     "ImageChannelArgs",
     "NatStrategy",
@@ -69,6 +71,7 @@ __all__ = [
     "RepositoryGuardrails",
     "RepositoryGuardrailsArgs",
     "RepositoryIds",
+    "RepositoryPlan",
     "SecretSpec",
     "SecretStore",
     "SecretStoreArgs",
@@ -77,5 +80,6 @@ __all__ = [
     "ServiceMonitoringArgs",
     "SubjectFormat",
     "VaultLock",
+    "Visibility",
     "read_repository",
 ]

@@ -26,6 +26,7 @@ import pulumi_github as github
 from components.contract import EnvironmentSecret, EnvironmentVariable
 from components.errors import ConfigError, invalid
 from components.github_oidc import ENVIRONMENT_NAME
+from components.github_plan import RepositoryPlan
 from components.patterns import REPOSITORY_SLUG, TEAM_SLUG
 from components.workflows.release import RELEASE_BRANCH_PATTERNS
 
@@ -103,6 +104,10 @@ class DeploymentEnvironmentArgs:
     secrets: Mapping[EnvironmentSecret, pulumi.Input[str]] = field(default_factory=dict)
     """Environment secrets; only :class:`EnvironmentSecret` names, values from Pulumi secrets
     (they are stored as secrets in the state whatever is passed)."""
+    repository_plan: RepositoryPlan | None = None
+    """The repository's visibility and its owner's plan: reviewers or a wait timer that GitHub
+    would not enforce there (a private repository below Enterprise) are refused, and so is
+    any environment where GitHub has none (private on Free). Default: not checked."""
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -172,6 +177,31 @@ class DeploymentEnvironmentArgs:
                     "one of the two policies)",
                 )
             )
+        plan = self.repository_plan
+        if plan is not None and not plan.environments:
+            problems.append(
+                invalid(
+                    name + "repository_plan",
+                    plan.describe(),
+                    "a public repository, or a plan with environments in private ones (pro, "
+                    "team or enterprise): GitHub Free has none there",
+                )
+            )
+        elif plan is not None and not plan.protection_rules:
+            asked = {
+                "reviewers": [*self.reviewers, *self.reviewer_teams],
+                "wait_timer_minutes": self.wait_timer_minutes,
+            }
+            for setting, value in asked.items():
+                if value:
+                    problems.append(
+                        invalid(
+                            name + setting,
+                            value,
+                            f"none on {plan.describe()}: GitHub enforces required reviewers "
+                            "and wait timers there only on GitHub Enterprise",
+                        )
+                    )
         unknown_variables = sorted(
             str(k) for k in self.variables if k not in set(EnvironmentVariable)
         )

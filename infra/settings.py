@@ -29,6 +29,13 @@ from pydantic.fields import FieldInfo
 
 from components.deployment_environment import DEFAULT_BRANCH_PATTERNS
 from components.errors import ConfigError, invalid
+from components.github_plan import (
+    ORGANIZATION_PLANS,
+    PERSONAL_PLANS,
+    GithubPlan,
+    RepositoryPlan,
+    Visibility,
+)
 from components.logs import CLOUDWATCH_RETENTION_DAYS
 from components.patterns import ACCOUNT_ID, REGION, REPOSITORY_SLUG, TEAM_SLUG
 from components.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
@@ -264,6 +271,27 @@ class StackSettings(BaseModel):
         description="Kind of account that owns `githubRepository` (and `githubInfraRepository`): "
         "Slipway reads the owner's numeric ID through the GitHub provider with "
         "`get_organization` or `get_user`.",
+    )
+    github_repository_visibility: Literal["public", "private", "internal"] = Field(
+        default="public",
+        description="Visibility of `githubRepository`, checked against what GitHub reports "
+        "before anything is created. With `githubPlan` it decides what GitHub enforces: a "
+        "private repository's required reviewers and wait timers only on `enterprise`, so a "
+        "stack asking for them elsewhere is refused.",
+    )
+    github_plan: Literal["free", "pro", "team", "enterprise"] = Field(
+        default="free",
+        description="GitHub plan of the repository's owner: `free`, `pro` (personal), `team` "
+        "(organisation) or `enterprise` (Enterprise Cloud). Private repositories need `pro` "
+        "or `team` for environments and rulesets, `enterprise` for required reviewers, wait "
+        "timers and artifact attestations.",
+    )
+    github_code_scanning: bool | None = Field(
+        default=None,
+        description="Code scanning is available, so the generated workflows upload the image "
+        "scan's SARIF report (the scan gates releases either way). Default: on for a public "
+        "repository, off otherwise; a private repository needs `team` or `enterprise` with "
+        "GitHub Code Security enabled.",
     )
     github_oidc_subject_format: Literal["immutable", "name", "both"] = Field(
         default="immutable",
@@ -707,6 +735,20 @@ class StackSettings(BaseModel):
         return self.is_prod
 
     @property
+    def repository_plan(self) -> RepositoryPlan:
+        """The application repository's visibility and its owner's plan."""
+        return RepositoryPlan(
+            Visibility(self.github_repository_visibility), GithubPlan(self.github_plan)
+        )
+
+    @property
+    def code_scanning(self) -> bool:
+        """Effective ``githubCodeScanning``: as set, or on exactly for public repositories."""
+        if self.github_code_scanning is not None:
+            return self.github_code_scanning
+        return self.repository_plan.public
+
+    @property
     def repository_owner(self) -> str:
         """Owner (organisation or user) of the application repository."""
         return self.github_repository.split("/", 1)[0]
@@ -839,6 +881,7 @@ class StackSettings(BaseModel):
                 f"at least one reviewer or reviewer team: the {self.profile.value} environment "
                 "requires approval",
             )
+        problems.extend(_plan_problems(self))
         if self.is_prod and self.environment_admins_bypass:
             problem("environment_admins_bypass", "false in prod: admins do not skip approval")
         if self.bootstrap_image is not None and self.bootstrap_build_context is not None:
@@ -851,6 +894,62 @@ class StackSettings(BaseModel):
                 "are in appSecrets",
             )
         return problems
+
+
+def _plan_problems(settings: StackSettings) -> list[str]:
+    """What the repository's visibility and plan cannot deliver (components.github_plan)."""
+    problems: list[str] = []
+    repository = settings.repository_plan
+    plan = repository.plan
+
+    def problem(field_name: str, allowed: str) -> None:
+        problems.append(invalid(key(field_name), getattr(settings, field_name), allowed))
+
+    personal = settings.github_owner_type == "user"
+    if plan not in (PERSONAL_PLANS if personal else ORGANIZATION_PLANS):
+        kinds = PERSONAL_PLANS if personal else ORGANIZATION_PLANS
+        problem(
+            "github_plan",
+            f"one of {sorted(k.value for k in kinds)} for a repository owned by "
+            f"{'a user' if personal else 'an organisation'} (githubOwnerType "
+            f"{settings.github_owner_type})",
+        )
+    if repository.visibility is Visibility.INTERNAL and plan is not GithubPlan.ENTERPRISE:
+        problem(
+            "github_repository_visibility",
+            f"public or private: internal repositories exist only on GitHub Enterprise "
+            f"(githubPlan is {plan.value})",
+        )
+    elif not repository.environments:
+        problem(
+            "github_plan",
+            "pro, team or enterprise for a private repository: on GitHub Free a private "
+            "repository has no environments, environment secrets or rulesets, which every "
+            "stack writes (or make it public: githubRepositoryVisibility public)",
+        )
+    elif not repository.protection_rules:
+        wait = settings.by_profile("wait_timer_minutes")
+        asks = []
+        if settings.reviewers or settings.reviewer_teams:
+            asks.append("required reviewers (reviewers, reviewerTeams)")
+        if wait:
+            asks.append(f"a {wait}-minute wait timer (waitTimerMinutes)")
+        if asks:
+            problem(
+                "github_repository_visibility",
+                f"public, or githubPlan enterprise: the {settings.env} environment asks for "
+                f"{' and '.join(asks)}, which GitHub enforces on {repository.describe()} only "
+                "with GitHub Enterprise, so its approval gate would silently not exist. To run "
+                "without the gate, say so: reviewers [], reviewerTeams [], requireReviewers "
+                "false, waitTimerMinutes 0",
+            )
+    if settings.github_code_scanning and not repository.code_scanning_purchasable:
+        problem(
+            "github_code_scanning",
+            f"false or unset: code scanning is not available on {repository.describe()} (it "
+            "needs a public repository, or team or enterprise with GitHub Code Security)",
+        )
+    return problems
 
 
 @dataclass(frozen=True)

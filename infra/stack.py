@@ -127,13 +127,25 @@ def read_github_repositories(
     visibility), read before anything is registered: a repository the provider cannot read,
     or one spelled differently, stops the program before the first resource."""
     owner_type = OwnerType(settings.github_owner_type)
-    application = read_repository(settings.github_repository, owner_type, key("github_repository"))
+    owner_key = key("github_owner_type")
+    application = read_repository(
+        settings.github_repository, owner_type, key("github_repository"), owner_key
+    )
     infra = settings.github_infra_repository
     infrastructure = (
-        read_repository(infra, owner_type, key("github_infra_repository"))
+        read_repository(infra, owner_type, key("github_infra_repository"), owner_key)
         if infra is not None
         else None
     )
+    if application.visibility != settings.github_repository_visibility:
+        raise ConfigError(
+            invalid(
+                key("github_repository_visibility"),
+                settings.github_repository_visibility,
+                f"{application.visibility!r}, what GitHub reports for {application.full_name}: "
+                "the visibility decides which protections GitHub enforces",
+            )
+        )
     return application, infrastructure
 
 
@@ -522,6 +534,7 @@ def _github(
             deploy_tag_patterns=tuple(settings.deploy_tag_patterns),
             variables=variables,
             secrets=environment_secrets,
+            repository_plan=settings.repository_plan,
         ),
     )
     outputs: dict[str, Any] = {
@@ -578,6 +591,8 @@ def workflow_spec(settings: StackSettings) -> WorkflowSpec:
         npm_publish=NpmPublishMode(settings.npm_publish),
         container_port=settings.container_port,
         health_check_path=settings.health_check_path,
+        attestations=settings.repository_plan.attestations,
+        code_scanning=settings.code_scanning,
     )
 
 

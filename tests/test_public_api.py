@@ -32,6 +32,7 @@ PUBLIC = [
     "FargateServiceArgs",
     "GithubOidc",
     "GithubOidcArgs",
+    "GithubPlan",
     "ImageChannel",
     "ImageChannelArgs",
     "NatStrategy",
@@ -43,6 +44,7 @@ PUBLIC = [
     "RepositoryGuardrails",
     "RepositoryGuardrailsArgs",
     "RepositoryIds",
+    "RepositoryPlan",
     "SecretSpec",
     "SecretStore",
     "SecretStoreArgs",
@@ -51,6 +53,7 @@ PUBLIC = [
     "ServiceMonitoringArgs",
     "SubjectFormat",
     "VaultLock",
+    "Visibility",
     "read_repository",
 ]
 

@@ -86,6 +86,83 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:githubOwnerType: got 'enterprise';", "'organization' or 'user'"],
     ),
     (
+        "private repository on GitHub Free",
+        "dev",
+        {"githubRepositoryVisibility": "private"},
+        {},
+        [
+            "slipway:githubPlan: got 'free'; pro, team or enterprise for a private repository",
+            "no environments, environment secrets or rulesets",
+        ],
+    ),
+    (
+        "prod approval gate GitHub would not enforce",
+        "prod",
+        {"githubRepositoryVisibility": "private", "githubPlan": "team"},
+        {},
+        [
+            "slipway:githubRepositoryVisibility: got 'private'; public, or githubPlan enterprise: "
+            "the prod environment asks for required reviewers (reviewers, reviewerTeams) and a "
+            "5-minute wait timer (waitTimerMinutes), which GitHub enforces on a private "
+            "repository on the team plan only with GitHub Enterprise",
+            "requireReviewers false, waitTimerMinutes 0",
+        ],
+    ),
+    (
+        "wait timer alone on a private repository of a personal Pro account",
+        "staging",
+        {
+            "githubRepositoryVisibility": "private",
+            "githubPlan": "pro",
+            "githubOwnerType": "user",
+            "waitTimerMinutes": "10",
+        },
+        {},
+        ["slipway:githubRepositoryVisibility: got 'private';", "a 10-minute wait timer"],
+    ),
+    (
+        "internal repository below Enterprise",
+        "dev",
+        {"githubRepositoryVisibility": "internal", "githubPlan": "team"},
+        {},
+        [
+            "slipway:githubRepositoryVisibility: got 'internal'; public or private: internal "
+            "repositories exist only on GitHub Enterprise (githubPlan is team)"
+        ],
+    ),
+    (
+        "organisation on a personal plan",
+        "dev",
+        {"githubPlan": "pro"},
+        {},
+        [
+            "slipway:githubPlan: got 'pro'; one of ['enterprise', 'free', 'team'] for a "
+            "repository owned by an organisation (githubOwnerType organization)"
+        ],
+    ),
+    (
+        "plan GitHub does not sell",
+        "dev",
+        {"githubPlan": "business"},
+        {},
+        ["slipway:githubPlan: got 'business';", "'free', 'pro', 'team' or 'enterprise'"],
+    ),
+    (
+        "code scanning on a private Pro repository",
+        "dev",
+        {
+            "githubRepositoryVisibility": "private",
+            "githubPlan": "pro",
+            "githubOwnerType": "user",
+            "githubCodeScanning": "true",
+        },
+        {},
+        [
+            "slipway:githubCodeScanning: got True; false or unset: code scanning is not "
+            "available on a private repository on the pro plan"
+        ],
+    ),
+    (
         "repository slug without owner",
         "dev",
         {"githubRepository": "storefront"},
@@ -560,3 +637,53 @@ def test_app_secret_keys_follow_the_variable_names() -> None:
     assert app_secret_key("DATABASE_URL") == "secretDatabaseUrl"
     assert app_secret_key("SESSION_SECRET") == "secretSessionSecret"
     assert app_secret_key("X") == "secretX"
+
+
+def _settings(stack: str, **overrides: str) -> StackSettings:
+    from infra.offline import load_stack_config
+
+    config, secret_keys = load_stack_config(stack)
+    raw = {k.removeprefix("slipway:"): v for k, v in config.items() if k.startswith("slipway:")}
+    secret = {k.removeprefix("slipway:") for k in secret_keys}
+    settings, _ = parse_settings({**raw, **overrides}, secret, stack, "eu-west-1")
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("overrides", "attestations", "code_scanning"),
+    [
+        ({}, True, True),
+        ({"githubCodeScanning": "false"}, True, False),
+        ({"githubRepositoryVisibility": "private", "githubPlan": "enterprise"}, True, False),
+        (
+            {
+                "githubRepositoryVisibility": "private",
+                "githubPlan": "enterprise",
+                "githubCodeScanning": "true",
+            },
+            True,
+            True,
+        ),
+        (
+            {
+                "githubRepositoryVisibility": "private",
+                "githubPlan": "team",
+                "githubCodeScanning": "true",
+                "reviewers": "[]",
+                "reviewerTeams": "[]",
+                "requireReviewers": "false",
+                "waitTimerMinutes": "0",
+            },
+            False,
+            True,
+        ),
+    ],
+)
+def test_the_workflows_use_attestations_and_code_scanning_only_where_github_has_them(
+    overrides: dict[str, str], attestations: bool, code_scanning: bool
+) -> None:
+    from infra.stack import workflow_spec
+
+    spec = workflow_spec(_settings("prod", **overrides))
+    assert spec.attestations is attestations
+    assert spec.code_scanning is code_scanning

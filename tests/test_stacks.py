@@ -603,3 +603,52 @@ def test_prod_keeps_images_and_secrets_in_the_copy_region() -> None:
             not s.inputs.get("replicas")
             for s in recording.of_type("aws:secretsmanager/secret:Secret")
         )
+
+
+# --- the repository's visibility and plan --------------------------------------------------
+
+PRIVATE = {"acme-corp/storefront": GithubRepository("acme-corp/storefront", visibility="private")}
+
+
+def test_a_visibility_github_contradicts_stops_the_stack_before_any_resource() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_stack("dev", github_repositories=PRIVATE)
+    assert str(caught.value) == (
+        "slipway:githubRepositoryVisibility: got 'public'; 'private', what GitHub reports for "
+        "acme-corp/storefront: the visibility decides which protections GitHub enforces"
+    )
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_a_private_prod_on_enterprise_keeps_its_gate() -> None:
+    recording = run_stack(
+        "prod",
+        overrides={"githubRepositoryVisibility": "private", "githubPlan": "enterprise"},
+        github_repositories=PRIVATE,
+    )
+    environment = recording.one(ENVIRONMENT, "github-environment-environment")
+    assert environment.inputs["reviewers"][0]["users"]
+    assert environment.inputs["waitTimer"] == 5
+
+
+def test_a_private_prod_on_team_runs_only_when_told_there_is_no_gate() -> None:
+    overrides: dict[str, str | None] = {
+        "githubRepositoryVisibility": "private",
+        "githubPlan": "team",
+    }
+    with pytest.raises(ConfigError, match="githubRepositoryVisibility: got 'private'"):
+        run_stack("prod", overrides=overrides, github_repositories=PRIVATE)
+    recording = run_stack(
+        "prod",
+        overrides={
+            **overrides,
+            "reviewers": None,
+            "reviewerTeams": None,
+            "requireReviewers": "false",
+            "waitTimerMinutes": "0",
+        },
+        github_repositories=PRIVATE,
+    )
+    environment = recording.one(ENVIRONMENT, "github-environment-environment")
+    assert not environment.inputs.get("reviewers")
+    assert environment.inputs["waitTimer"] == 0
