@@ -54,6 +54,9 @@ DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[
 LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 GLOB = re.compile(r"^[A-Za-z0-9._/*?\[\]{}!,+@-]+$")
 BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+APP_CLIENT_ID = re.compile(r"^Iv(?:1\.[0-9a-f]{16}|[0-9A-Za-z]{10,40})$")
+"""A GitHub App's client ID: ``Iv1.`` and 16 hex digits (older apps) or ``Iv23…``; not an
+OAuth app's (``Ov23…``) and not the numeric App ID."""
 GHCR_IMAGE = re.compile(r"^ghcr\.io/[a-z0-9-]+/[a-z0-9._/-]+$")
 IMAGE_REFERENCE = re.compile(
     r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$"
@@ -690,6 +693,36 @@ class StackSettings(BaseModel):
         description="How the release workflow publishes to npm: trusted publishing (OIDC, "
         "provenance), an `NPM_TOKEN` secret in the `npm` environment, or not at all.",
     )
+    release_token: Literal["app", "github-token"] = Field(
+        default="app",
+        description="Identity of the release jobs (owner stack). `app`: a GitHub App "
+        "(`releaseAppId`, `releaseAppClientId`, its key in the release environment) opens the "
+        "version pull request, so its checks run, and is the only actor the rulesets let "
+        "create release branches and tags; workflows may not create or approve pull requests. "
+        "`github-token`: the job's `GITHUB_TOKEN`, an explicit fallback: the version pull "
+        "request runs no checks, workflows may create and approve pull requests, anyone with "
+        "write access can create release branches and tags, and the plan warns.",
+    )
+    release_app_id: int | None = Field(
+        default=None,
+        ge=1,
+        description="Numeric App ID of the release GitHub App (its settings page, 'App ID'): "
+        "the rulesets' bypass actor. Required with `releaseToken: app` on the stack that owns "
+        "repository resources; set only there.",
+    )
+    release_app_client_id: Annotated[
+        str | None,
+        _optional(
+            APP_CLIENT_ID,
+            "a GitHub App client ID (Iv1.<16 hex> or Iv23…), not the numeric App ID and not an "
+            "OAuth app's (Ov…)",
+        ),
+    ] = Field(
+        default=None,
+        description="Client ID of the release GitHub App, written as the variable "
+        "`RELEASE_APP_CLIENT_ID` of the release environment (`actions/create-github-app-token` "
+        "`client-id`). Required with `releaseToken: app` on the owner stack; set only there.",
+    )
     changesets_cli_major: int = Field(
         default=3,
         ge=2,
@@ -882,6 +915,7 @@ class StackSettings(BaseModel):
                 "requires approval",
             )
         problems.extend(_plan_problems(self))
+        problems.extend(_release_problems(self, secrets))
         if self.is_prod and self.environment_admins_bypass:
             problem("environment_admins_bypass", "false in prod: admins do not skip approval")
         if self.bootstrap_image is not None and self.bootstrap_build_context is not None:
@@ -952,6 +986,35 @@ def _plan_problems(settings: StackSettings) -> list[str]:
     return problems
 
 
+def _release_problems(settings: StackSettings, secrets: frozenset[str]) -> list[str]:
+    """The release identity: complete on the owner stack in app mode, absent elsewhere."""
+    problems: list[str] = []
+    given = {
+        "releaseAppId": settings.release_app_id is not None,
+        "releaseAppClientId": settings.release_app_client_id is not None,
+        "releaseAppPrivateKey": "releaseAppPrivateKey" in secrets,
+    }
+    if not settings.owns_repository_resources:
+        why = "set only on the stack that owns repository resources (ownsRepositoryResources)"
+    elif settings.release_token == "github-token":
+        why = "unset with releaseToken github-token (no release app)"
+    else:
+        for setting in ("releaseAppId", "releaseAppClientId"):
+            if not given[setting]:
+                problems.append(
+                    f"{NAMESPACE}:{setting} is required with releaseToken app on the stack "
+                    "that owns repository resources: create the release GitHub App "
+                    "(docs/deployment-guide.md#the-release-github-app) and set its "
+                    f"{'App ID' if setting == 'releaseAppId' else 'client ID'}, or set "
+                    "releaseToken github-token to release with GITHUB_TOKEN"
+                )
+        return problems
+    for setting, present in given.items():
+        if present:
+            problems.append(f"{NAMESPACE}:{setting} is set; {why}")
+    return problems
+
+
 @dataclass(frozen=True)
 class SecretSetting:
     """A setting whose value is a secret; it never enters :class:`StackSettings`."""
@@ -965,6 +1028,13 @@ SECRET_SETTINGS: tuple[SecretSetting, ...] = (
         "ghcrPullToken",
         "Read-only GitHub package token ECS pulls GHCR images with (`imageSource: ghcr`). "
         "Stored in Secrets Manager; only the task execution role may read it.",
+    ),
+    SecretSetting(
+        "releaseAppPrivateKey",
+        "Private key (PEM) of the release GitHub App, written as the secret "
+        "`RELEASE_APP_PRIVATE_KEY` of the release environment. Optional: without it, add the "
+        "secret to the environment yourself (`gh secret set RELEASE_APP_PRIVATE_KEY --env npm`). "
+        "Owner stack with `releaseToken: app` only.",
     ),
     SecretSetting(
         "slackWebhookUrl",

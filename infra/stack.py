@@ -37,8 +37,18 @@ from components.backup import (
     staging_rules,
 )
 from components.cluster import ContainerInsights
-from components.contract import EnvironmentSecret, EnvironmentVariable
-from components.deployment_environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from components.contract import (
+    EnvironmentSecret,
+    EnvironmentVariable,
+    ReleaseSecret,
+    ReleaseVariable,
+)
+from components.deployment_environment import (
+    DeploymentEnvironment,
+    DeploymentEnvironmentArgs,
+    SecretName,
+    VariableName,
+)
 from components.errors import ConfigError, invalid
 from components.fargate_service import FargateService, FargateServiceArgs
 from components.github_oidc import (
@@ -57,7 +67,12 @@ from components.network import NatStrategy, Network, NetworkArgs
 from components.registry_replication import RegistryReplication, RegistryReplicationArgs
 from components.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
 from components.workflow_set import WorkflowSet, WorkflowSetArgs
-from components.workflows import NpmPublishMode, WorkflowSpec, render_workflow_files
+from components.workflows import (
+    NpmPublishMode,
+    ReleaseTokenMode,
+    WorkflowSpec,
+    render_workflow_files,
+)
 from infra.settings import (
     Profile,
     StackSecrets,
@@ -500,7 +515,7 @@ def _github(
             tags=settings.tags,
         ),
     )
-    variables: dict[EnvironmentVariable, pulumi.Input[str]] = {
+    variables: dict[VariableName, pulumi.Input[str]] = {
         EnvironmentVariable.AWS_REGION: region,
         EnvironmentVariable.AWS_ACCOUNT_ID: identity.account_id,
         EnvironmentVariable.AWS_DEPLOY_ROLE_ARN: deploy_role.arn,
@@ -515,7 +530,7 @@ def _github(
             service.image_channel.deployed_parameter_name
         ),
     }
-    environment_secrets: dict[EnvironmentSecret, pulumi.Input[str]] = {}
+    environment_secrets: dict[SecretName, pulumi.Input[str]] = {}
     webhook = secrets.get("slackWebhookUrl")
     if webhook is not None:
         environment_secrets[EnvironmentSecret.SLACK_WEBHOOK_URL] = webhook
@@ -558,27 +573,48 @@ def _github(
         )
         outputs["workflowsContentSha"] = workflows.content_sha
         outputs["workflowsPullRequest"] = workflows.pull_request_number
-        if spec.npm_publish is not NpmPublishMode.NONE:
-            # The release job publishes from this environment (trusted publishing names it;
-            # token mode keeps NPM_TOKEN in it). The component's default branches are the
-            # release workflow's (main and the release branches); no reviewers, since a merged
-            # version pull request is the approval.
-            npm = DeploymentEnvironment(
-                "npm-environment",
-                DeploymentEnvironmentArgs(
-                    repository=settings.github_repository, environment=spec.npm_environment
-                ),
-            )
-            outputs["npmEnvironment"] = npm.environment
+        app = spec.release_token is ReleaseTokenMode.APP
+        if app or spec.npm_publish is not NpmPublishMode.NONE:
+            release_environment = _release_environment(settings, secrets, spec)
+            outputs["npmEnvironment"] = release_environment.environment
         RepositoryGuardrails(
             "repository",
             RepositoryGuardrailsArgs(
                 repository=settings.github_repository,
                 required_approvals=settings.required_approvals,
-                actions_can_create_pull_requests=True,
+                release_app_id=settings.release_app_id if app else None,
+                # Only GITHUB_TOKEN releases need workflows to open pull requests.
+                actions_can_create_pull_requests=not app,
             ),
         )
     return outputs
+
+
+def _release_environment(
+    settings: StackSettings, secrets: StackSecrets, spec: WorkflowSpec
+) -> DeploymentEnvironment:
+    """The environment the version and publish jobs run in (``spec.npm_environment``): it
+    holds the release app's client ID and key, and trusted publishers name it. The component's
+    default branches are the release workflow's (main and the release branches); no reviewers,
+    since a merged version pull request is the approval."""
+    variables: dict[VariableName, pulumi.Input[str]] = {}
+    release_secrets: dict[SecretName, pulumi.Input[str]] = {}
+    if spec.release_token is ReleaseTokenMode.APP:
+        assert settings.release_app_client_id is not None  # the settings require it
+        variables[ReleaseVariable.RELEASE_APP_CLIENT_ID] = settings.release_app_client_id
+        key_value = secrets.get("releaseAppPrivateKey")
+        if key_value is not None:
+            release_secrets[ReleaseSecret.RELEASE_APP_PRIVATE_KEY] = key_value
+    return DeploymentEnvironment(
+        "npm-environment",
+        DeploymentEnvironmentArgs(
+            repository=settings.github_repository,
+            environment=spec.npm_environment,
+            variables=variables,
+            secrets=release_secrets,
+            repository_plan=settings.repository_plan,
+        ),
+    )
 
 
 def workflow_spec(settings: StackSettings) -> WorkflowSpec:
@@ -591,6 +627,7 @@ def workflow_spec(settings: StackSettings) -> WorkflowSpec:
         npm_publish=NpmPublishMode(settings.npm_publish),
         container_port=settings.container_port,
         health_check_path=settings.health_check_path,
+        release_token=ReleaseTokenMode(settings.release_token),
         attestations=settings.repository_plan.attestations,
         code_scanning=settings.code_scanning,
     )

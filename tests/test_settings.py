@@ -163,6 +163,82 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ],
     ),
     (
+        "release app without its App ID on the owner stack",
+        "prod",
+        {"releaseAppId": None},
+        {},
+        [
+            "slipway:releaseAppId is required with releaseToken app on the stack that owns "
+            "repository resources",
+            "or set releaseToken github-token",
+        ],
+    ),
+    (
+        "release app without its client ID on the owner stack",
+        "prod",
+        {"releaseAppClientId": None},
+        {},
+        ["slipway:releaseAppClientId is required with releaseToken app", "its client ID"],
+    ),
+    (
+        "OAuth app client ID given for the release app",
+        "prod",
+        {"releaseAppClientId": "Ov23liB4xKz7Qm2NpR8s"},
+        {},
+        [
+            "slipway:releaseAppClientId: got 'Ov23liB4xKz7Qm2NpR8s'; a GitHub App client ID",
+            "not an OAuth app's (Ov…)",
+        ],
+    ),
+    (
+        "numeric App ID given as the client ID",
+        "prod",
+        {"releaseAppClientId": "1234567"},
+        {},
+        ["slipway:releaseAppClientId: got '1234567';", "not the numeric App ID"],
+    ),
+    (
+        "App ID of zero",
+        "prod",
+        {"releaseAppId": "0"},
+        {},
+        ["slipway:releaseAppId: got 0;", "greater than or equal to 1"],
+    ),
+    (
+        "release token mode that does not exist",
+        "prod",
+        {"releaseToken": "pat"},
+        {},
+        ["slipway:releaseToken: got 'pat';", "'app' or 'github-token'"],
+    ),
+    (
+        "release app settings on a stack that does not own the repository",
+        "dev",
+        {"releaseAppId": "1234567"},
+        {},
+        [
+            "slipway:releaseAppId is set; set only on the stack that owns repository resources "
+            "(ownsRepositoryResources)"
+        ],
+    ),
+    (
+        "release app key with GITHUB_TOKEN releases",
+        "prod",
+        {"releaseToken": "github-token", "releaseAppId": None, "releaseAppClientId": None},
+        {"releaseAppPrivateKey": "-----BEGIN RSA PRIVATE KEY-----"},
+        [
+            "slipway:releaseAppPrivateKey is set; unset with releaseToken github-token (no "
+            "release app)"
+        ],
+    ),
+    (
+        "release app key in plain text",
+        "prod",
+        {"releaseAppPrivateKey": "-----BEGIN RSA PRIVATE KEY-----"},
+        {},
+        ["slipway:releaseAppPrivateKey holds a secret in plain text"],
+    ),
+    (
         "repository slug without owner",
         "dev",
         {"githubRepository": "storefront"},
@@ -628,7 +704,11 @@ def test_unset_secret_is_none_and_undeclared_secret_is_refused() -> None:
     assert secrets.get("slackWebhookUrl") is None
     with pytest.raises(KeyError, match="not a declared secret setting"):
         secrets.get("databasePassword")
-    assert {s.key for s in SECRET_SETTINGS} == {"ghcrPullToken", "slackWebhookUrl"}
+    assert {s.key for s in SECRET_SETTINGS} == {
+        "ghcrPullToken",
+        "releaseAppPrivateKey",
+        "slackWebhookUrl",
+    }
 
 
 def test_app_secret_keys_follow_the_variable_names() -> None:
@@ -639,13 +719,14 @@ def test_app_secret_keys_follow_the_variable_names() -> None:
     assert app_secret_key("X") == "secretX"
 
 
-def _settings(stack: str, **overrides: str) -> StackSettings:
+def _settings(stack: str, **overrides: str | None) -> StackSettings:
     from infra.offline import load_stack_config
 
     config, secret_keys = load_stack_config(stack)
     raw = {k.removeprefix("slipway:"): v for k, v in config.items() if k.startswith("slipway:")}
     secret = {k.removeprefix("slipway:") for k in secret_keys}
-    settings, _ = parse_settings({**raw, **overrides}, secret, stack, "eu-west-1")
+    merged = {k: v for k, v in {**raw, **overrides}.items() if v is not None}
+    settings, _ = parse_settings(merged, secret, stack, "eu-west-1")
     return settings
 
 
@@ -687,3 +768,23 @@ def test_the_workflows_use_attestations_and_code_scanning_only_where_github_has_
     spec = workflow_spec(_settings("prod", **overrides))
     assert spec.attestations is attestations
     assert spec.code_scanning is code_scanning
+
+
+@pytest.mark.parametrize(
+    ("overrides", "mode"),
+    [
+        ({}, "app"),
+        (
+            {"releaseToken": "github-token", "releaseAppId": None, "releaseAppClientId": None},
+            "github-token",
+        ),
+    ],
+)
+def test_the_workflows_act_as_the_configured_release_identity(
+    overrides: dict[str, str | None], mode: str
+) -> None:
+    from components.workflows import ReleaseTokenMode
+    from infra.stack import workflow_spec
+
+    settings = _settings("prod", **overrides)
+    assert workflow_spec(settings).release_token is ReleaseTokenMode(mode)

@@ -117,6 +117,7 @@ def test_the_github_environment_carries_every_contract_variable(stack: Recording
     written = {
         r.inputs["variableName"]: r.inputs["value"]
         for r in stack.of_type("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
+        if r.parent_name == "github-environment"
     }
     assert set(written) == {v.value for v in EnvironmentVariable}
     assert written["ECS_SERVICE"] == stack.outputs["serviceName"]
@@ -497,10 +498,74 @@ def test_every_environment_of_the_release_chain_allows_the_release_branches(
         assert patterns >= {"main", *RELEASE_BRANCH_PATTERNS}, environment
 
 
-def test_no_npm_environment_when_nothing_is_published_to_npm() -> None:
-    recording = run_stack("prod", overrides={"npmPublish": "none"})
+GITHUB_TOKEN_RELEASES: dict[str, str | None] = {
+    "releaseToken": "github-token",
+    "releaseAppId": None,
+    "releaseAppClientId": None,
+}
+VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
+SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
+RULESET = "github:index/repositoryRuleset:RepositoryRuleset"
+PERMISSIONS = "github:index/workflowRepositoryPermissions:WorkflowRepositoryPermissions"
+
+
+def test_no_release_environment_without_npm_publishing_or_an_app() -> None:
+    recording = run_stack("prod", overrides={"npmPublish": "none", **GITHUB_TOKEN_RELEASES})
     assert [r.inputs["environment"] for r in recording.of_type(ENVIRONMENT)] == ["prod"]
     assert "npmEnvironment" not in recording.outputs
+
+
+def test_the_release_app_needs_its_environment_even_without_npm_publishing() -> None:
+    recording = run_stack("prod", overrides={"npmPublish": "none"})
+    assert recording.one(ENVIRONMENT, "npm-environment-environment").inputs["environment"] == (
+        "npm"
+    )
+    assert recording.outputs["npmEnvironment"] == "npm"
+
+
+def test_the_release_environment_holds_the_app_client_id_and_key() -> None:
+    key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA…\n-----END RSA PRIVATE KEY-----\n"
+    recording = run_stack("prod", secrets={"releaseAppPrivateKey": key})
+    variables = {
+        r.inputs["variableName"]: r.inputs["value"]
+        for r in recording.of_type(VARIABLE)
+        if r.parent_name == "npm-environment"
+    }
+    assert variables == {"RELEASE_APP_CLIENT_ID": "Iv23liB4xKz7Qm2NpR8s"}
+    (secret,) = [r for r in recording.of_type(SECRET) if r.parent_name == "npm-environment"]
+    assert secret.inputs["secretName"] == "RELEASE_APP_PRIVATE_KEY"
+    assert secret.inputs["environment"] == "npm"
+    assert "value" in secret.secret_inputs
+    # Without the key in config, no secret resource: the operator adds it (deployment guide).
+    assert not [r for r in recorded("prod").of_type(SECRET) if r.parent_name == "npm-environment"]
+
+
+def test_with_the_release_app_only_it_creates_release_branches_and_tags() -> None:
+    prod = recorded("prod")
+    bypass = [{"actorType": "Integration", "actorId": 1234567, "bypassMode": "always"}]
+    creation = prod.one(RULESET, "repository-release-branch-creation")
+    assert creation.inputs["rules"] == {"creation": True}
+    assert creation.inputs["bypassActors"] == bypass
+    tags = prod.one(RULESET, "repository-release-tags")
+    assert tags.inputs["rules"] == {"creation": True, "update": True, "deletion": True}
+    assert tags.inputs["bypassActors"] == bypass
+    assert prod.one(PERMISSIONS).inputs["canApprovePullRequestReviews"] is False
+    assert not any("release" in w.lower() or "pull request" in w for w in prod.warnings)
+
+
+def test_github_token_releases_keep_pull_requests_open_to_actions_and_warn() -> None:
+    recording = run_stack("prod", overrides=GITHUB_TOKEN_RELEASES)
+    assert recording.one(PERMISSIONS).inputs["canApprovePullRequestReviews"] is True
+    names = [r.name for r in recording.of_type(RULESET)]
+    assert "repository-release-branch-creation" not in names
+    assert recording.one(RULESET, "repository-release-tags").inputs["rules"] == {
+        "update": True,
+        "deletion": True,
+    }
+    warnings = "\n".join(recording.warnings)
+    assert "GitHub Actions may create and approve pull requests" in warnings
+    assert "can create a release branch or a release tag" in warnings
+    assert not [r for r in recording.of_type(VARIABLE) if r.parent_name == "npm-environment"]
 
 
 # --- the image channel through the whole program ------------------------------------------
