@@ -666,8 +666,9 @@ class StackSettings(BaseModel):
     owns_repository_resources: bool = Field(
         default=False,
         description="This stack manages the application repository's shared files and "
-        "settings: the generated workflows (delivered as a pull request), the default-branch "
-        "and release-branch rulesets, the `npm` environment and the Actions permissions. "
+        "settings: the generated workflows (delivered as a pull request), the rulesets "
+        "(default branch, release branches, release-branch creation, release tags), the `npm` "
+        "release environment and the Actions permissions. "
         "Exactly one stack per repository sets it.",
     )
     required_approvals: int = Field(
