@@ -329,6 +329,64 @@ def _docker_image(c: _Context) -> tuple[str, dict[str, Any]]:
     return f"{image}@{digest}", {"repoDigest": f"{image.split(':')[0]}@{digest}"}
 
 
+def github_account_id(login: str) -> int:
+    """The numeric ID the offline GitHub gives an organisation or user (stable per login)."""
+    return int(_hex(login, 6), 16)
+
+
+def github_repository_id(full_name: str) -> int:
+    """The numeric ID the offline GitHub gives a repository (stable per ``owner/name``)."""
+    return int(_hex(full_name.lower(), 7), 16) + 100_000_000
+
+
+@dataclass(frozen=True)
+class GithubRepository:
+    """A repository as the offline GitHub knows it; unknown repositories are public ones whose
+    IDs follow :func:`github_account_id` and :func:`github_repository_id`."""
+
+    full_name: str
+    """``owner/name`` as GitHub spells it."""
+    visibility: str = "public"
+    exists: bool = True
+    """False: the provider answers as for a 404 (an empty result, no error)."""
+    owner_type: str = "organization"
+    """``user``: the owner is a personal account, which ``get_organization`` cannot read."""
+
+
+def _get_repository(full_name: str, known: Mapping[str, GithubRepository]) -> dict[str, Any]:
+    """``github:index/getRepository:getRepository`` in the provider's shape: looked up
+    case-insensitively (as GitHub does), answering with GitHub's own spelling."""
+    found = next((r for k, r in known.items() if k.lower() == full_name.lower()), None)
+    repository = found or GithubRepository(full_name)
+    if not repository.exists:
+        # terraform-provider-github's data source clears the ID on a 404 and sets nothing else.
+        return {"id": "", "fullName": full_name}
+    name = repository.full_name.split("/", 1)[1]
+    repo_id = github_repository_id(repository.full_name)
+    return {
+        "id": name,
+        "name": name,
+        "fullName": repository.full_name,
+        "repoId": repo_id,
+        "nodeId": "R_kgDO" + _hex(repository.full_name, 8),
+        "visibility": repository.visibility,
+        "private": repository.visibility != "public",
+        "defaultBranch": "main",
+        "archived": False,
+        "fork": False,
+        "htmlUrl": f"https://github.com/{repository.full_name}",
+        "httpCloneUrl": f"https://github.com/{repository.full_name}.git",
+        "sshCloneUrl": f"git@github.com:{repository.full_name}.git",
+        "gitCloneUrl": f"git://github.com/{repository.full_name}.git",
+        "svnUrl": f"https://github.com/{repository.full_name}",
+        "description": "",
+        "topics": [],
+        "pages": [],
+        "templates": [],
+        "repositoryLicenses": [],
+    }
+
+
 def _github(prefix: str) -> Shape:
     def shape(c: _Context) -> tuple[str, dict[str, Any]]:
         return f"{prefix}{_hex(c.logical, 8)}", {"etag": 'W/"' + _hex(c.logical, 32) + '"'}
@@ -409,12 +467,18 @@ class AwsMocks(pulumi_mocks.Mocks):
     """Answers resource creations and invokes with values in AWS's and GitHub's real shapes."""
 
     def __init__(
-        self, region: str, stack: str, ssm_parameters: Mapping[str, str] | None = None
+        self,
+        region: str,
+        stack: str,
+        ssm_parameters: Mapping[str, str] | None = None,
+        github_repositories: Mapping[str, GithubRepository] | None = None,
     ) -> None:
         self.region = region
         self.stack = stack
         self.ssm_parameters = dict(ssm_parameters or {})
         """Live SSM parameters (name to value) that invokes see: what CI wrote, for example."""
+        self.github_repositories = dict(github_repositories or {})
+        """Repositories that differ from the default answer (public, IDs from the name)."""
 
     # Physical names: the given ``name`` input, or Pulumi's auto-name (logical name + suffix).
     def _physical(self, args: pulumi_mocks.MockResourceArgs) -> str:
@@ -498,8 +562,33 @@ class AwsMocks(pulumi_mocks.Mocks):
             }, []
         if token == "github:index/getUser:getUser":
             login = str(args.args["username"])
-            user_id = str(int(_hex(login, 6), 16))
+            user_id = str(github_account_id(login))
             return {"id": user_id, "nodeId": f"U_{_hex(login, 12)}", "login": login}, []
+        if token == "github:index/getRepository:getRepository":
+            return _get_repository(str(args.args["fullName"]), self.github_repositories), []
+        if token == "github:index/getOrganization:getOrganization":
+            login = str(args.args["name"])
+            users = {
+                r.full_name.split("/")[0].lower()
+                for r in self.github_repositories.values()
+                if r.owner_type == "user"
+            }
+            if login.lower() in users:
+                # What the provider reports for GET /orgs/<a user's login>.
+                raise RuntimeError(f"GET https://api.github.com/orgs/{login}: 404 Not Found []")
+            return {
+                "id": str(github_account_id(login)),
+                "login": login,
+                "name": login,
+                "orgname": login,
+                "nodeId": "O_kgDO" + _hex(login, 8),
+                "description": "",
+                "plan": "team",
+                "summaryOnly": bool(args.args.get("summaryOnly")),
+                "repositories": [],
+                "members": [],
+                "users": [],
+            }, []
         if token == "github:index/getTeam:getTeam":
             slug = str(args.args["slug"])
             team_id = str(int(_hex(slug, 6), 16))
@@ -637,6 +726,7 @@ def run_program(
     program: Program = default_program,
     preview: bool = False,
     ssm_parameters: Mapping[str, str] | None = None,
+    github_repositories: Mapping[str, GithubRepository] | None = None,
 ) -> Recording:
     """Run ``program`` under the mock runtime with ``config``; return what it registered.
 
@@ -645,7 +735,12 @@ def run_program(
     """
     recording = Recording(stack=stack)
     region = config.get("aws:region", "us-east-1")
-    mocks = AwsMocks(region=region, stack=stack, ssm_parameters=ssm_parameters)
+    mocks = AwsMocks(
+        region=region,
+        stack=stack,
+        ssm_parameters=ssm_parameters,
+        github_repositories=github_repositories,
+    )
     monitor = RecordingMonitor(mocks)
     logger = logging.getLogger(f"slipway.offline.{stack}")
     logger.propagate = False
@@ -693,12 +788,15 @@ def run_stack(
     program: Program = default_program,
     root: Path = ROOT,
     ssm_parameters: Mapping[str, str] | None = None,
+    github_repositories: Mapping[str, GithubRepository] | None = None,
 ) -> Recording:
     """Run the program for ``stack`` from its ``Pulumi.<stack>.yaml``.
 
     ``overrides`` replace config values (``None`` removes a key); ``secrets`` add secret values.
     Keys without a namespace are taken as ``slipway:`` keys. ``ssm_parameters`` is the live
-    SSM state the program's invokes see (for example an image channel CI has written).
+    SSM state the program's invokes see (for example an image channel CI has written);
+    ``github_repositories`` the repositories GitHub knows differently from the default (public,
+    spelled as configured).
     """
     config, secret_keys = load_stack_config(stack, root)
 
@@ -713,4 +811,11 @@ def run_stack(
     for config_key, value in (secrets or {}).items():
         config[qualified(config_key)] = value
         secret_keys.append(qualified(config_key))
-    return run_program(stack, config, secret_keys, program, ssm_parameters=ssm_parameters)
+    return run_program(
+        stack,
+        config,
+        secret_keys,
+        program,
+        ssm_parameters=ssm_parameters,
+        github_repositories=github_repositories,
+    )
