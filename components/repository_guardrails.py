@@ -40,7 +40,7 @@ import pulumi
 import pulumi_github as github
 
 from components.errors import ConfigError, invalid
-from components.patterns import REPOSITORY_SLUG
+from components.patterns import CODE_OWNER, REPOSITORY_SLUG
 from components.workflows.docker import pull_request_check_names
 from components.workflows.release import RELEASE_BRANCH_PATTERNS, RELEASE_TAG_PATTERNS
 
@@ -52,10 +52,7 @@ DEFAULT_STATUS_CHECKS = pull_request_check_names()
 once per platform (``Check the image (linux/amd64)``…: tests inside the image, smoke test,
 scan) and its Dockerfile lint."""
 CODEOWNERS_PATH = ".github/CODEOWNERS"
-CODEOWNER = re.compile(
-    r"^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:/[a-z0-9][a-z0-9_-]{0,99})?$"
-)
-"""``@user`` or ``@org/team-slug``."""
+
 RELEASE_RULESET_NAME = "slipway-release-branches"
 """Name of the release-branch ruleset as GitHub shows it."""
 RELEASE_CREATION_RULESET_NAME = "slipway-release-branch-creation"
@@ -101,7 +98,7 @@ class RepositoryGuardrailsArgs:
     """The most recent push must be approved by someone other than its author. Default: on."""
     require_code_owner_review: bool = False
     """A code owner must approve changes to the files they own. Default: off; turn on with
-    ``codeowners``."""
+    ``codeowners`` or ``external_codeowners``."""
     required_status_checks: Sequence[str] = DEFAULT_STATUS_CHECKS
     """Check names that must pass before merging. Default: the generated ``docker.yml``'s pull
     request checks; add your own test jobs' names. Empty: no status check required."""
@@ -124,6 +121,11 @@ class RepositoryGuardrailsArgs:
     for the trade-off of committing it."""
     codeowners_branch: str | None = None
     """Branch the CODEOWNERS commit goes to. Default: the default branch."""
+    external_codeowners: bool = False
+    """The repository's CODEOWNERS is delivered by other means, such as the workflow pull
+    request (``WorkflowSpec.code_owners`` renders ``.github/CODEOWNERS`` beside the
+    workflows): ``require_code_owner_review`` may be on without ``codeowners``, and this
+    component writes no file. Default: off."""
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -198,17 +200,25 @@ class RepositoryGuardrailsArgs:
                     "a GitHub App ID, or None",
                 )
             )
-        bad = [o for o in self.codeowners if not CODEOWNER.match(o)]
+        bad = [o for o in self.codeowners if not CODE_OWNER.match(o)]
         if bad or len(set(self.codeowners)) != len(self.codeowners):
             problems.append(
                 invalid(name + "codeowners", list(self.codeowners), "distinct @user or @org/team")
             )
-        if self.require_code_owner_review and not self.codeowners:
+        if self.require_code_owner_review and not (self.codeowners or self.external_codeowners):
             problems.append(
                 invalid(
                     name + "require_code_owner_review",
                     True,
-                    "only with codeowners (nobody could approve otherwise)",
+                    "only with codeowners or external_codeowners (nobody could approve otherwise)",
+                )
+            )
+        if self.external_codeowners and self.codeowners:
+            problems.append(
+                invalid(
+                    name + "external_codeowners",
+                    True,
+                    "off when this component writes CODEOWNERS itself (codeowners): one file",
                 )
             )
         if self.codeowners_branch is not None and not (

@@ -37,7 +37,7 @@ from components.github_plan import (
     Visibility,
 )
 from components.logs import CLOUDWATCH_RETENTION_DAYS
-from components.patterns import ACCOUNT_ID, REGION, REPOSITORY_SLUG, TEAM_SLUG
+from components.patterns import ACCOUNT_ID, CODE_OWNER, REGION, REPOSITORY_SLUG, TEAM_SLUG
 from components.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from components.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
 from components.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
@@ -149,6 +149,13 @@ def _team_slugs(value: list[str]) -> list[str]:
     bad = [v for v in value if not TEAM_SLUG.match(v)]
     if bad or len(value) > 6:
         raise ValueError(f"at most 6 GitHub team slugs (lower case); not {bad or value}")
+    return value
+
+
+def _code_owners(value: list[str]) -> list[str]:
+    bad = [v for v in value if not CODE_OWNER.match(v)]
+    if bad or len(set(value)) != len(value):
+        raise ValueError(f"distinct '@user' or '@org/team' owners; not {bad or value}")
     return value
 
 
@@ -734,6 +741,13 @@ class StackSettings(BaseModel):
         description="Client ID of the release GitHub App, written as the variable "
         "`RELEASE_APP_CLIENT_ID` of the release environment (`actions/create-github-app-token` "
         "`client-id`). Required with `releaseToken: app` on the owner stack; set only there.",
+    )
+    workflow_code_owners: Annotated[list[str], AfterValidator(_code_owners)] = Field(
+        default_factory=list,
+        description="Owners (`@user`, `@org/team`) of the generated release machinery: "
+        "`.github/CODEOWNERS` is delivered with the workflows, naming them for `.github/`, the "
+        "Dockerfile and the Changesets configuration, and the rulesets then require a code "
+        "owner's review. Empty (the default): no CODEOWNERS, and the plan warns.",
     )
     changesets_cli_major: Annotated[int, AfterValidator(_changesets_major)] = Field(
         default=3,

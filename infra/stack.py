@@ -574,9 +574,15 @@ def _github(
         outputs["workflowsContentSha"] = workflows.content_sha
         outputs["workflowsPullRequest"] = workflows.pull_request_number
         app = spec.release_token is ReleaseTokenMode.APP
-        if app or spec.npm_publish is not NpmPublishMode.NONE:
-            release_environment = _release_environment(settings, secrets, spec)
-            outputs["npmEnvironment"] = release_environment.environment
+        # Every release run reports from it (the notify job), whatever else it holds.
+        release_environment = _release_environment(settings, secrets, spec)
+        outputs["npmEnvironment"] = release_environment.environment
+        owners = bool(spec.code_owners)
+        if not owners:
+            pulumi.log.warn(
+                "slipway:workflowCodeOwners is empty: no .github/CODEOWNERS is delivered with "
+                "the workflows, so a change to the release machinery needs no owner's review"
+            )
         RepositoryGuardrails(
             "repository",
             RepositoryGuardrailsArgs(
@@ -585,6 +591,9 @@ def _github(
                 release_app_id=settings.release_app_id if app else None,
                 # Only GITHUB_TOKEN releases need workflows to open pull requests.
                 actions_can_create_pull_requests=not app,
+                # The workflow pull request delivers CODEOWNERS (WorkflowSpec.code_owners).
+                require_code_owner_review=owners,
+                external_codeowners=owners,
             ),
         )
     return outputs
@@ -593,8 +602,9 @@ def _github(
 def _release_environment(
     settings: StackSettings, secrets: StackSecrets, spec: WorkflowSpec
 ) -> DeploymentEnvironment:
-    """The environment the version and publish jobs run in (``spec.npm_environment``): it
-    holds the release app's client ID and key, and trusted publishers name it. The component's
+    """The environment the version, publish and notify jobs run in (``spec.npm_environment``):
+    it holds the release app's client ID and key and the Slack webhook of release reports, and
+    trusted publishers name it. The component's
     default branches are the release workflow's (main and the release branches); no reviewers,
     since a merged version pull request is the approval."""
     variables: dict[VariableName, pulumi.Input[str]] = {}
@@ -605,6 +615,9 @@ def _release_environment(
         key_value = secrets.get("releaseAppPrivateKey")
         if key_value is not None:
             release_secrets[ReleaseSecret.RELEASE_APP_PRIVATE_KEY] = key_value
+    webhook = secrets.get("slackWebhookUrl")
+    if webhook is not None:
+        release_secrets[EnvironmentSecret.SLACK_WEBHOOK_URL] = webhook
     return DeploymentEnvironment(
         "npm-environment",
         DeploymentEnvironmentArgs(
@@ -628,6 +641,7 @@ def workflow_spec(settings: StackSettings) -> WorkflowSpec:
         container_port=settings.container_port,
         health_check_path=settings.health_check_path,
         release_token=ReleaseTokenMode(settings.release_token),
+        code_owners=tuple(settings.workflow_code_owners),
         attestations=settings.repository_plan.attestations,
         code_scanning=settings.code_scanning,
     )

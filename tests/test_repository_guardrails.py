@@ -269,7 +269,11 @@ def test_every_child_is_parented_to_the_component(run_component: Runner) -> None
         ({"required_status_checks": (" lint",)}, "required_status_checks"),
         ({"status_check_integration_id": 0}, "status_check_integration_id: got 0"),
         ({"codeowners": ("octocat",)}, "RepositoryGuardrailsArgs.codeowners: got ['octocat']"),
-        ({"require_code_owner_review": True}, "only with codeowners"),
+        ({"require_code_owner_review": True}, "only with codeowners or external_codeowners"),
+        (
+            {"codeowners": ("@o",), "external_codeowners": True},
+            "RepositoryGuardrailsArgs.external_codeowners",
+        ),
         ({"codeowners_branch": "slipway/workflows"}, "codeowners_branch"),
         ({"codeowners": ("@o",), "codeowners_branch": "a..b"}, "codeowners_branch"),
         ({"ruleset_name": "x" * 101}, "RepositoryGuardrailsArgs.ruleset_name"),

@@ -589,6 +589,13 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:slackWebhookUrl holds a secret in plain text", "pulumi config set --secret"],
     ),
     (
+        "code owner without the @",
+        "prod",
+        {"workflowCodeOwners": '["acme-corp/platform"]'},
+        {},
+        ["slipway:workflowCodeOwners", "'@user' or '@org/team'", "acme-corp/platform"],
+    ),
+    (
         "Changesets CLI 2, whose action cannot split the release jobs",
         "prod",
         {"changesetsCliMajor": "2"},

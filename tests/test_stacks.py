@@ -506,13 +506,58 @@ GITHUB_TOKEN_RELEASES: dict[str, str | None] = {
 VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
 RULESET = "github:index/repositoryRuleset:RepositoryRuleset"
+REPOSITORY_FILE = "github:index/repositoryFile:RepositoryFile"
 PERMISSIONS = "github:index/workflowRepositoryPermissions:WorkflowRepositoryPermissions"
 
 
-def test_no_release_environment_without_npm_publishing_or_an_app() -> None:
-    recording = run_stack("prod", overrides={"npmPublish": "none", **GITHUB_TOKEN_RELEASES})
-    assert [r.inputs["environment"] for r in recording.of_type(ENVIRONMENT)] == ["prod"]
-    assert "npmEnvironment" not in recording.outputs
+def test_the_release_environment_exists_without_npm_publishing_or_an_app() -> None:
+    # The release workflow's report job reads the Slack webhook from it, whatever the mode.
+    key = "https://hooks.slack.com/services/T000/B000/XXXX"
+    recording = run_stack(
+        "prod",
+        overrides={"npmPublish": "none", **GITHUB_TOKEN_RELEASES},
+        secrets={"slackWebhookUrl": key},
+    )
+    assert sorted(r.inputs["environment"] for r in recording.of_type(ENVIRONMENT)) == [
+        "npm",
+        "prod",
+    ]
+    assert recording.outputs["npmEnvironment"] == "npm"
+    names = {
+        r.inputs["secretName"]
+        for r in recording.of_type(SECRET)
+        if r.parent_name == "npm-environment"
+    }
+    assert names == {"SLACK_WEBHOOK_URL"}
+
+
+def test_code_owners_are_delivered_and_their_review_required() -> None:
+    recording = run_stack("prod")
+    delivered = {
+        r.inputs["file"]: r.inputs["content"]
+        for r in recording.of_type(REPOSITORY_FILE)
+        if r.parent_name == "workflows"
+    }
+    owners = [line for line in delivered[".github/CODEOWNERS"].splitlines() if line[:1] == "/"]
+    assert owners[0] == "/.github/ @acme-corp/platform"
+    rulesets = recording.of_type(RULESET)
+    default = next(r for r in rulesets if r.inputs["name"] == "slipway-default-branch")
+    assert default.inputs["rules"]["pullRequest"]["requireCodeOwnerReview"] is True
+    assert not any("CODEOWNERS" in w for w in recording.warnings)
+    # RepositoryGuardrails writes no second CODEOWNERS of its own.
+    assert [
+        r.parent_name
+        for r in recording.of_type(REPOSITORY_FILE)
+        if r.inputs["file"] == ".github/CODEOWNERS"
+    ] == ["workflows"]
+
+
+def test_without_code_owners_no_codeowners_file_and_the_plan_warns() -> None:
+    recording = run_stack("prod", overrides={"workflowCodeOwners": None})
+    files = {r.inputs["file"] for r in recording.of_type(REPOSITORY_FILE)}
+    assert ".github/workflows/release.yml" in files
+    assert ".github/CODEOWNERS" not in files
+    assert any("workflowCodeOwners is empty" in w for w in recording.warnings)
 
 
 def test_the_release_app_needs_its_environment_even_without_npm_publishing() -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from components.errors import ConfigError, invalid
+from components.patterns import CODE_OWNER
 from components.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -26,9 +27,6 @@ _NODE_IMAGE = re.compile(r"^[a-z0-9./-]+:[A-Za-z0-9._-]+(?:@sha256:[0-9a-f]{64})
 _PACKAGE = re.compile(r"^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$")
 _PATH = re.compile(r"^[A-Za-z0-9._/-]+$")
 _URL_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
-_CODE_OWNER = re.compile(
-    r"^(?:@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9._-]{1,100})?|[^@\s]+@[^@\s]+\.[^@\s]+)$"
-)
 _CRON = re.compile(r"^[0-9*/,-]+( [0-9*/,-]+){4}$")
 
 SUPPORTED_NODE_MAJORS = (22, 24)
@@ -121,7 +119,7 @@ class WorkflowSpec:
     """Upload the Trivy SARIF report to code scanning (public repositories, or private ones with
     GitHub Code Security). The scan gates the release either way."""
     code_owners: tuple[str, ...] = ()
-    """Owners (``@user``, ``@org/team`` or an e-mail) of the generated files in
+    """Owners (``@user``, ``@org/team``) of the generated files in
     ``.github/CODEOWNERS``; no file when empty (the plan warns)."""
     extra_code_owner_lines: tuple[str, ...] = ()
     """The application's own CODEOWNERS lines, written before the generated entries (GitHub
@@ -253,10 +251,10 @@ class WorkflowSpec:
         )
         for owner in self.code_owners:
             check(
-                bool(_CODE_OWNER.match(owner)),
+                bool(CODE_OWNER.match(owner)),
                 "code_owners",
                 owner,
-                "'@user', '@org/team' or an e-mail address",
+                "'@user' or '@org/team'",
             )
         for line in self.extra_code_owner_lines:
             check(
