@@ -30,11 +30,11 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 
-from infra.settings import NAMESPACE, StackSettings
+from components.errors import ConfigError
+from infra.settings import NAMESPACE, Profile, StackSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 """The project directory (where Pulumi.yaml lives)."""
-STACKS = ("dev", "staging", "prod")
 ACCOUNT_ID = "111122223333"
 """The AWS account the mocks pretend to be (AWS's documentation example account)."""
 SECRET_PLACEHOLDER = "[secret]"
@@ -620,6 +620,33 @@ def _load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader, see _SAFE_LOADER
 
 
+_PROFILE_ORDER = tuple(p.value for p in Profile)
+"""Profiles in promotion order (dev, staging, prod): stacks are listed in this order."""
+
+
+def discover_stacks(root: Path = ROOT) -> tuple[str, ...]:
+    """Every ``Pulumi.<name>.yaml`` in ``root`` is a stack. Ordered by their profile's place in
+    the promotion order (dev, staging, prod), then by name; a file whose profile cannot be read
+    (a YAML error, say) comes last, so planning it reports the problem."""
+
+    def rank(path: Path) -> tuple[int, str]:
+        name = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        try:
+            config = (_load_yaml(path.read_text()) or {}).get("config") or {}
+            profile = config.get(f"{NAMESPACE}:profile", name)
+        except (yaml.YAMLError, AttributeError, OSError):
+            profile = None
+        order = _PROFILE_ORDER.index(profile) if profile in _PROFILE_ORDER else len(_PROFILE_ORDER)
+        return order, name
+
+    files = [p for p in root.glob("Pulumi.*.yaml") if p.name.count(".") == 2]
+    return tuple(rank(p)[1] for p in sorted(files, key=rank))
+
+
+STACKS = discover_stacks()
+"""The stacks of this project: one per ``Pulumi.<name>.yaml`` beside ``Pulumi.yaml``."""
+
+
 def project_defaults(root: Path = ROOT) -> StackConfig:
     """Defaults that Pulumi.yaml declares for the project's own settings."""
     project = _load_yaml((root / "Pulumi.yaml").read_text())
@@ -640,7 +667,17 @@ def load_stack_config(stack: str, root: Path = ROOT) -> tuple[StackConfig, list[
     still marked secret, so the program takes the same path it takes for real.
     """
     path = root / f"Pulumi.{stack}.yaml"
-    document = _load_yaml(path.read_text()) or {}
+    try:
+        document = _load_yaml(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = (
+            f"{path.name}, line {mark.line + 1}, column {mark.column + 1}" if mark else path.name
+        )
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{where}: not valid YAML ({problem})") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path.name}: got {type(document).__name__}; a mapping with 'config:'")
     config = project_defaults(root)
     secret_keys: list[str] = []
     for config_key, value in (document.get("config") or {}).items():
