@@ -24,7 +24,7 @@ def _project(tmp_path: Path, *stacks: str) -> Path:
 def test_the_stacks_are_the_stack_files_in_promotion_order() -> None:
     files = sorted(p.name for p in ROOT.glob("Pulumi.*.yaml"))
     assert sorted(f"Pulumi.{s}.yaml" for s in STACKS) == files
-    assert STACKS == discover_stacks(ROOT)
+    assert discover_stacks(ROOT) == STACKS
     assert STACKS[:3] == ("dev", "staging", "prod")
 
 
