@@ -13,7 +13,16 @@ from components.deployment_environment import DeploymentEnvironment, DeploymentE
 from components.encryption_key import EncryptionKey, EncryptionKeyArgs, ServiceKeyAccess
 from components.errors import ConfigError
 from components.fargate_service import FargateService, FargateServiceArgs
-from components.github_oidc import DeployRoleArgs, GithubOidc, GithubOidcArgs
+from components.github_oidc import (
+    DeployRoleArgs,
+    GithubOidc,
+    GithubOidcArgs,
+    OwnerType,
+    RepositoryIds,
+    SubjectFormat,
+    read_repository,
+)
+from components.github_plan import GithubPlan, RepositoryPlan, Visibility
 from components.image_channel import ImageChannel, ImageChannelArgs
 from components.monitoring import AlarmThresholds, ServiceMonitoring, ServiceMonitoringArgs
 from components.network import NatStrategy, Network, NetworkArgs
@@ -50,20 +59,27 @@ __all__ = [
     "FargateServiceArgs",
     "GithubOidc",
     "GithubOidcArgs",
+    "GithubPlan",
     "ImageChannel",
     "ImageChannelArgs",
     "NatStrategy",
     "Network",
     "NetworkArgs",
+    "OwnerType",
     "RegistryReplication",
     "RegistryReplicationArgs",
     "RepositoryGuardrails",
     "RepositoryGuardrailsArgs",
+    "RepositoryIds",
+    "RepositoryPlan",
     "SecretSpec",
     "SecretStore",
     "SecretStoreArgs",
     "ServiceKeyAccess",
     "ServiceMonitoring",
     "ServiceMonitoringArgs",
+    "SubjectFormat",
     "VaultLock",
+    "Visibility",
+    "read_repository",
 ]

@@ -23,12 +23,22 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_github as github
 
-from components.contract import EnvironmentSecret, EnvironmentVariable
+from components.contract import (
+    EnvironmentSecret,
+    EnvironmentVariable,
+    ReleaseSecret,
+    ReleaseVariable,
+)
 from components.errors import ConfigError, invalid
 from components.github_oidc import ENVIRONMENT_NAME
+from components.github_plan import RepositoryPlan
 from components.patterns import REPOSITORY_SLUG, TEAM_SLUG
 from components.workflows.release import RELEASE_BRANCH_PATTERNS
 
+VariableName = EnvironmentVariable | ReleaseVariable
+"""Names a stack may write as environment variables."""
+SecretName = EnvironmentSecret | ReleaseSecret
+"""Names a stack may write as environment secrets."""
 MAX_REVIEWERS = 6
 """GitHub accepts up to six reviewers per environment, users and teams together."""
 DEFAULT_BRANCH_PATTERNS = ("main", *RELEASE_BRANCH_PATTERNS)
@@ -98,11 +108,17 @@ class DeploymentEnvironmentArgs:
     and tag deploy."""
     deploy_tag_patterns: Sequence[str] = ()
     """Tag globs that may deploy (``v*``). Default: none."""
-    variables: Mapping[EnvironmentVariable, pulumi.Input[str]] = field(default_factory=dict)
-    """Environment variables for the workflows; only :class:`EnvironmentVariable` names."""
-    secrets: Mapping[EnvironmentSecret, pulumi.Input[str]] = field(default_factory=dict)
-    """Environment secrets; only :class:`EnvironmentSecret` names, values from Pulumi secrets
-    (they are stored as secrets in the state whatever is passed)."""
+    variables: Mapping[VariableName, pulumi.Input[str]] = field(default_factory=dict)
+    """Environment variables for the workflows; only names from
+    :mod:`components.contract` (:class:`EnvironmentVariable` for a deployment environment,
+    :class:`ReleaseVariable` for the release environment)."""
+    secrets: Mapping[SecretName, pulumi.Input[str]] = field(default_factory=dict)
+    """Environment secrets; only :class:`EnvironmentSecret` or :class:`ReleaseSecret` names,
+    values from Pulumi secrets (they are stored as secrets in the state whatever is passed)."""
+    repository_plan: RepositoryPlan | None = None
+    """The repository's visibility and its owner's plan: reviewers or a wait timer that GitHub
+    would not enforce there (a private repository below Enterprise) are refused, and so is
+    any environment where GitHub has none (private on Free). Default: not checked."""
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -172,27 +188,52 @@ class DeploymentEnvironmentArgs:
                     "one of the two policies)",
                 )
             )
-        unknown_variables = sorted(
-            str(k) for k in self.variables if k not in set(EnvironmentVariable)
-        )
+        plan = self.repository_plan
+        if plan is not None and not plan.environments:
+            problems.append(
+                invalid(
+                    name + "repository_plan",
+                    plan.describe(),
+                    "a public repository, or a plan with environments in private ones (pro, "
+                    "team or enterprise): GitHub Free has none there",
+                )
+            )
+        elif plan is not None and not plan.protection_rules:
+            asked = {
+                "reviewers": [*self.reviewers, *self.reviewer_teams],
+                "wait_timer_minutes": self.wait_timer_minutes,
+            }
+            for setting, value in asked.items():
+                if value:
+                    problems.append(
+                        invalid(
+                            name + setting,
+                            value,
+                            f"none on {plan.describe()}: GitHub enforces required reviewers "
+                            "and wait timers there only on GitHub Enterprise",
+                        )
+                    )
+        known_variables = {*EnvironmentVariable, *ReleaseVariable}
+        unknown_variables = sorted(str(k) for k in self.variables if k not in known_variables)
         if unknown_variables:
             problems.append(
                 invalid(
                     name + "variables",
                     unknown_variables,
-                    "names of components.contract.EnvironmentVariable",
+                    "names of components.contract.EnvironmentVariable or ReleaseVariable",
                 )
             )
         empty = sorted(str(k) for k, v in self.variables.items() if isinstance(v, str) and not v)
         if empty:
             problems.append(invalid(name + "variables", empty, "non-empty values"))
-        unknown_secrets = sorted(str(k) for k in self.secrets if k not in set(EnvironmentSecret))
+        known_secrets = {*EnvironmentSecret, *ReleaseSecret}
+        unknown_secrets = sorted(str(k) for k in self.secrets if k not in known_secrets)
         if unknown_secrets:
             problems.append(
                 invalid(
                     name + "secrets",
                     unknown_secrets,
-                    "names of components.contract.EnvironmentSecret",
+                    "names of components.contract.EnvironmentSecret or ReleaseSecret",
                 )
             )
         if problems:

@@ -4,14 +4,29 @@
   is created, or referenced with ``existing_provider_arn``: IAM allows one provider per URL per
   account, so when several stacks share an account exactly one of them owns it.
 * :meth:`GithubOidc.deploy_role`: one role per GitHub deployment environment of the application
-  repository, trusted only for ``repo:<owner>/<repo>:environment:<environment>`` and allowed
-  exactly what the generated ``docker.yml``/``deploy.yml`` do, nothing else.
+  repository, trusted only for that environment of that repository and allowed exactly what
+  the generated ``docker.yml``/``deploy.yml`` do, nothing else.
 * With ``infrastructure_repository``: a read-only preview role for that repository's pull
   requests and an apply role for its deployment environments.
 
 Every trust policy checks ``aud`` AND ``sub`` with ``StringEquals``: a trust policy that checks
 only ``aud`` can be assumed from any repository on GitHub. Pull requests from forks get no OIDC
 token at all, so a preview of a fork's pull request cannot use the preview role.
+
+Subjects (:class:`SubjectFormat`). GitHub issues immutable subjects,
+``repo:OWNER@OWNER_ID/REPO@REPO_ID:environment:ENV``, to repositories created or renamed on or
+after 2026-07-15, and to older repositories that opt in; older repositories keep the name-only
+``repo:OWNER/REPO:environment:ENV`` until then. The numeric IDs never change and are never
+reused, so an immutable subject cannot be minted by whoever later registers a deleted or
+renamed owner's or repository's name. Sources: GitHub changelog 2026-04-23 "Immutable subject
+claims for GitHub Actions OIDC tokens"
+(https://github.blog/changelog/2026-04-23-immutable-subject-claims-for-github-actions-oidc-tokens);
+GitHub Docs "OpenID Connect", section "Immutable subject claims"
+(https://docs.github.com/en/actions/concepts/security/openid-connect; text proposed in
+github/docs#45221: "The immutable ID is appended to each name with an ``@`` delimiter",
+``repo:octocat@123456/my-repo@456789:ref:refs/heads/main``). The IDs are read through the
+GitHub provider (:func:`read_repository`), so the trusted subject is built from the same
+numbers GitHub puts into the token.
 """
 
 from __future__ import annotations
@@ -19,10 +34,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_github as github
 
 from components.errors import ConfigError, invalid, require
 from components.iam import Statement, allow, policy_document
@@ -81,15 +98,162 @@ SSM_PARAMETER_ARN = re.compile(r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter
 S3_BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9.-]{3,63}$")
 
 
-def environment_subject(repository: str, environment: str) -> str:
-    """OIDC ``sub`` of a job that runs in ``environment`` of ``repository`` (``owner/name``)."""
-    return f"repo:{repository}:environment:{environment}"
+class SubjectFormat(StrEnum):
+    """Which form of the ``sub`` claim a trust policy accepts for one repository."""
+
+    IMMUTABLE = "immutable"
+    """``repo:OWNER@OWNER_ID/REPO@REPO_ID:…``: what GitHub issues to repositories created or
+    renamed on or after 2026-07-15 and to older ones that opted in. The default."""
+    NAME = "name"
+    """``repo:OWNER/REPO:…``: the name-only subject of older repositories that have not opted
+    in. Whoever registers the name after a deletion or rename could mint it."""
+    BOTH = "both"
+    """Either form: the window of a no-downtime migration (trust both, switch the repository to
+    immutable subjects, then trust ``immutable`` only). Carries the risk of ``name``."""
 
 
-def pull_request_subject(repository: str) -> str:
-    """OIDC ``sub`` of a ``pull_request`` job of ``repository`` (same-repository branches only;
-    GitHub gives pull requests from forks no token)."""
-    return f"repo:{repository}:pull_request"
+class OwnerType(StrEnum):
+    """The kind of account that owns a repository: decides how its numeric ID is read."""
+
+    ORGANIZATION = "organization"
+    USER = "user"
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+@dataclass(frozen=True)
+class RepositoryIds:
+    """The immutable numeric IDs GitHub puts into a repository's immutable subjects."""
+
+    owner_id: int
+    """ID of the owning organisation or user (``repository_owner_id`` claim)."""
+    repository_id: int
+    """ID of the repository (``repository_id`` claim)."""
+
+    def __post_init__(self) -> None:
+        problems = [
+            invalid(f"RepositoryIds.{name}", value, "a GitHub ID: a whole number above 0")
+            for name, value in (("owner_id", self.owner_id), ("repository_id", self.repository_id))
+            if not _is_id(value)
+        ]
+        if problems:
+            raise ConfigError(problems)
+
+
+@dataclass(frozen=True)
+class GithubRepositoryFacts:
+    """What GitHub says about a repository (:func:`read_repository`)."""
+
+    full_name: str
+    """``owner/name`` as GitHub spells it."""
+    ids: RepositoryIds
+    """Its owner's and its own immutable IDs."""
+    visibility: str
+    """``public``, ``private`` or ``internal``."""
+
+
+def subject_prefixes(
+    repository: str, ids: RepositoryIds | None, subject_format: SubjectFormat
+) -> list[str]:
+    """``repo:…`` parts of the subjects ``repository`` (``owner/name``) may present, immutable
+    form first. ``ids`` is needed unless ``subject_format`` is ``name``."""
+    owner, name = repository.split("/", 1)
+    prefixes = []
+    if subject_format is not SubjectFormat.NAME:
+        if ids is None:
+            raise ConfigError(
+                invalid("repository_ids", None, f"the IDs of {repository} for {subject_format}")
+            )
+        prefixes.append(f"repo:{owner}@{ids.owner_id}/{name}@{ids.repository_id}")
+    if subject_format is not SubjectFormat.IMMUTABLE:
+        prefixes.append(f"repo:{repository}")
+    return prefixes
+
+
+def environment_subjects(
+    repository: str,
+    environment: str,
+    ids: RepositoryIds | None = None,
+    subject_format: SubjectFormat = SubjectFormat.IMMUTABLE,
+) -> list[str]:
+    """OIDC ``sub`` values of a job that runs in ``environment`` of ``repository``."""
+    return [
+        f"{prefix}:environment:{environment}"
+        for prefix in subject_prefixes(repository, ids, subject_format)
+    ]
+
+
+def pull_request_subjects(
+    repository: str,
+    ids: RepositoryIds | None = None,
+    subject_format: SubjectFormat = SubjectFormat.IMMUTABLE,
+) -> list[str]:
+    """OIDC ``sub`` values of a ``pull_request`` job of ``repository`` (same-repository
+    branches only; GitHub gives pull requests from forks no token)."""
+    return [
+        f"{prefix}:pull_request" for prefix in subject_prefixes(repository, ids, subject_format)
+    ]
+
+
+def read_repository(
+    repository: str,
+    owner_type: OwnerType,
+    setting: str,
+    owner_type_setting: str = "owner_type",
+    opts: pulumi.InvokeOptions | None = None,
+) -> GithubRepositoryFacts:
+    """Read ``repository``'s IDs and visibility through the GitHub provider, synchronously.
+
+    Call it before registering any resource: a repository the provider cannot read, or one
+    spelled differently from GitHub's spelling (subjects compare case-sensitively), stops the
+    program with a :class:`ConfigError` naming ``setting`` (``owner_type_setting`` when the
+    owner's ID is not a number). The repository ID is
+    ``get_repository(...).repo_id``; the owner's is the ID of ``get_organization`` (with
+    ``summary_only``, so no member or repository lists are fetched) or ``get_user``, which the
+    provider sets to the account's numeric ID.
+    """
+    found = github.get_repository(full_name=repository, opts=opts)
+    if not _is_id(found.repo_id) or not found.full_name:
+        raise ConfigError(
+            invalid(
+                setting,
+                repository,
+                "a repository the GitHub provider's credentials can read (GitHub answered that "
+                "it does not exist or is not visible to them)",
+            )
+        )
+    if found.full_name != repository:
+        raise ConfigError(
+            invalid(
+                setting,
+                repository,
+                f"the repository exactly as GitHub spells it now, {found.full_name!r}: OIDC "
+                "subjects compare case-sensitively, and a renamed repository gets new ones",
+            )
+        )
+    owner = repository.split("/", 1)[0]
+    # A failing invoke is the provider's error (for a personal account read as an organisation:
+    # "GET https://api.github.com/orgs/<login>: 404 Not Found"); Pulumi reports it itself.
+    if owner_type is OwnerType.ORGANIZATION:
+        owner_id = github.get_organization(name=owner, summary_only=True, opts=opts).id
+    else:
+        owner_id = github.get_user(username=owner, opts=opts).id
+    if not str(owner_id).isdigit():
+        raise ConfigError(
+            invalid(
+                owner_type_setting,
+                owner_type.value,
+                f"the kind of account {owner!r} is, with a numeric ID (the provider answered "
+                f"{owner_id!r})",
+            )
+        )
+    return GithubRepositoryFacts(
+        full_name=found.full_name,
+        ids=RepositoryIds(owner_id=int(owner_id), repository_id=int(found.repo_id)),
+        visibility=found.visibility,
+    )
 
 
 def github_trust_policy(provider_arn: pulumi.Input[str], subjects: Sequence[str]) -> Any:
@@ -135,6 +299,32 @@ def _check_slug(problems: list[str], setting: str, value: str) -> None:
         )
 
 
+def _check_subject_format(
+    problems: list[str], prefix: str, subject_format: object, ids: object
+) -> None:
+    """``<prefix>subject_format`` is a :class:`SubjectFormat`; ``<prefix>repository_ids`` is
+    given whenever the format includes immutable subjects."""
+    if not isinstance(subject_format, SubjectFormat):
+        problems.append(
+            invalid(
+                prefix + "subject_format",
+                subject_format,
+                "a SubjectFormat member: "
+                + ", ".join(f"SubjectFormat.{f.name}" for f in SubjectFormat),
+            )
+        )
+    elif subject_format is not SubjectFormat.NAME and not isinstance(ids, RepositoryIds):
+        problems.append(
+            invalid(
+                prefix + "repository_ids",
+                ids,
+                f"the owner and repository IDs (RepositoryIds, read with read_repository) "
+                f"when {prefix}subject_format is {subject_format.value!r}: GitHub's immutable "
+                "subjects name them; subject_format 'name' trusts name-only subjects instead",
+            )
+        )
+
+
 def _check_environments(problems: list[str], setting: str, values: Sequence[str]) -> None:
     bad = [v for v in values if not ENVIRONMENT_NAME.match(v)]
     if bad or len(set(values)) != len(values):
@@ -156,14 +346,20 @@ class GithubOidcArgs:
     component creates the provider (only one stack per AWS account may)."""
     infrastructure_repository: str | None = None
     """``owner/name`` of the infrastructure repository whose pipeline gets a preview role (and an
-    apply role with ``infrastructure_environments``). Default: none, no infrastructure roles."""
+    apply role with ``infrastructure_environments``), exactly as GitHub spells it. Default:
+    none, no infrastructure roles."""
+    infrastructure_repository_ids: RepositoryIds | None = None
+    """The infrastructure repository's owner and repository IDs (:func:`read_repository`);
+    required unless ``infrastructure_subject_format`` is ``name``."""
+    infrastructure_subject_format: SubjectFormat = SubjectFormat.IMMUTABLE
+    """Subjects the infrastructure roles trust (:class:`SubjectFormat`). Default: immutable."""
     infrastructure_environments: Sequence[str] = ()
+    """GitHub environments of the infrastructure repository whose jobs may assume the apply role
+    (give them required reviewers). Default: none, so no apply role."""
     drift_environment: str | None = "infra-drift"
     """GitHub environment of the infrastructure repository whose jobs (the scheduled drift
     check) may also assume the read-only preview role: a scheduled run has no pull request
     subject. None: only pull requests may."""
-    """GitHub environments of the infrastructure repository whose jobs may assume the apply role
-    (give them required reviewers). Default: none, so no apply role."""
     preview_policy_arns: Sequence[str] = (READ_ONLY_ACCESS,)
     """Managed policies of the preview role. Default: AWS's ``ReadOnlyAccess``: a ``pulumi
     preview --refresh`` reads the configuration of every resource type the program manages
@@ -201,14 +397,21 @@ class GithubOidcArgs:
             _check_slug(
                 problems, name + "infrastructure_repository", self.infrastructure_repository
             )
-        elif self.infrastructure_environments:
-            problems.append(
-                invalid(
-                    name + "infrastructure_environments",
-                    list(self.infrastructure_environments),
-                    "only with infrastructure_repository",
-                )
+            _check_subject_format(
+                problems,
+                name + "infrastructure_",
+                self.infrastructure_subject_format,
+                self.infrastructure_repository_ids,
             )
+        else:
+            for setting, value in (
+                ("infrastructure_environments", list(self.infrastructure_environments)),
+                ("infrastructure_repository_ids", self.infrastructure_repository_ids),
+            ):
+                if value:
+                    problems.append(
+                        invalid(name + setting, value, "only with infrastructure_repository")
+                    )
         _check_environments(
             problems, name + "infrastructure_environments", self.infrastructure_environments
         )
@@ -275,6 +478,11 @@ class DeployRoleArgs:
     """Execution role the registered task definitions name."""
     image_channel_parameter_arn: pulumi.Input[str]
     """SSM parameter of the image channel: read and write that one parameter."""
+    repository_ids: RepositoryIds | None = None
+    """The repository's owner and repository IDs (:func:`read_repository`); required unless
+    ``subject_format`` is ``name``."""
+    subject_format: SubjectFormat = SubjectFormat.IMMUTABLE
+    """Subjects the role trusts (:class:`SubjectFormat`). Default: immutable."""
     permissions_boundary_arn: pulumi.Input[str] | None = None
     """Permissions boundary of the role. Default: none."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -285,6 +493,7 @@ class DeployRoleArgs:
         name = "DeployRoleArgs."
         _check_slug(problems, name + "repository", self.repository)
         _check_environments(problems, name + "environment", [self.environment])
+        _check_subject_format(problems, name, self.subject_format, self.repository_ids)
         for setting, value, pattern, allowed in (
             ("ecr_repository_arn", self.ecr_repository_arn, ECR_REPOSITORY_ARN, "an ECR ARN"),
             (
@@ -463,12 +672,13 @@ class GithubOidc(pulumi.ComponentResource):
             )
 
     def _preview_role(self, args: GithubOidcArgs, repository: str) -> aws.iam.Role:
+        ids, subject_format = args.infrastructure_repository_ids, args.infrastructure_subject_format
         role = self._role(
             "preview",
             f"Read-only previews for pull requests of {repository}",
-            [pull_request_subject(repository)]
+            pull_request_subjects(repository, ids, subject_format)
             + (
-                [environment_subject(repository, args.drift_environment)]
+                environment_subjects(repository, args.drift_environment, ids, subject_format)
                 if args.drift_environment
                 else []
             ),
@@ -517,7 +727,16 @@ class GithubOidc(pulumi.ComponentResource):
         role = self._role(
             "apply",
             f"Applies the infrastructure from environments of {repository}",
-            [environment_subject(repository, e) for e in args.infrastructure_environments],
+            [
+                subject
+                for environment in args.infrastructure_environments
+                for subject in environment_subjects(
+                    repository,
+                    environment,
+                    args.infrastructure_repository_ids,
+                    args.infrastructure_subject_format,
+                )
+            ],
             args.permissions_boundary_arn,
             args.tags,
         )
@@ -555,7 +774,9 @@ class GithubOidc(pulumi.ComponentResource):
         role = self._role(
             name,
             f"Deploys {args.repository} from its GitHub environment {args.environment}",
-            [environment_subject(args.repository, args.environment)],
+            environment_subjects(
+                args.repository, args.environment, args.repository_ids, args.subject_format
+            ),
             args.permissions_boundary_arn,
             {**self._tags, **args.tags},
         )

@@ -26,3 +26,7 @@ REPOSITORY_SLUG = re.compile(
 """``owner/name`` as GitHub allows them: owner without leading, trailing or double hyphens."""
 TEAM_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?$")
 """A GitHub team slug."""
+CODE_OWNER = re.compile(
+    r"^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:/[a-z0-9][a-z0-9_-]{0,99})?$"
+)
+"""A CODEOWNERS owner: ``@user`` or ``@org/team-slug``."""

@@ -30,11 +30,11 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 
-from infra.settings import NAMESPACE, StackSettings
+from components.errors import ConfigError
+from infra.settings import NAMESPACE, Profile, StackSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 """The project directory (where Pulumi.yaml lives)."""
-STACKS = ("dev", "staging", "prod")
 ACCOUNT_ID = "111122223333"
 """The AWS account the mocks pretend to be (AWS's documentation example account)."""
 SECRET_PLACEHOLDER = "[secret]"
@@ -329,6 +329,64 @@ def _docker_image(c: _Context) -> tuple[str, dict[str, Any]]:
     return f"{image}@{digest}", {"repoDigest": f"{image.split(':')[0]}@{digest}"}
 
 
+def github_account_id(login: str) -> int:
+    """The numeric ID the offline GitHub gives an organisation or user (stable per login)."""
+    return int(_hex(login, 6), 16)
+
+
+def github_repository_id(full_name: str) -> int:
+    """The numeric ID the offline GitHub gives a repository (stable per ``owner/name``)."""
+    return int(_hex(full_name.lower(), 7), 16) + 100_000_000
+
+
+@dataclass(frozen=True)
+class GithubRepository:
+    """A repository as the offline GitHub knows it; unknown repositories are public ones whose
+    IDs follow :func:`github_account_id` and :func:`github_repository_id`."""
+
+    full_name: str
+    """``owner/name`` as GitHub spells it."""
+    visibility: str = "public"
+    exists: bool = True
+    """False: the provider answers as for a 404 (an empty result, no error)."""
+    owner_type: str = "organization"
+    """``user``: the owner is a personal account, which ``get_organization`` cannot read."""
+
+
+def _get_repository(full_name: str, known: Mapping[str, GithubRepository]) -> dict[str, Any]:
+    """``github:index/getRepository:getRepository`` in the provider's shape: looked up
+    case-insensitively (as GitHub does), answering with GitHub's own spelling."""
+    found = next((r for k, r in known.items() if k.lower() == full_name.lower()), None)
+    repository = found or GithubRepository(full_name)
+    if not repository.exists:
+        # terraform-provider-github's data source clears the ID on a 404 and sets nothing else.
+        return {"id": "", "fullName": full_name}
+    name = repository.full_name.split("/", 1)[1]
+    repo_id = github_repository_id(repository.full_name)
+    return {
+        "id": name,
+        "name": name,
+        "fullName": repository.full_name,
+        "repoId": repo_id,
+        "nodeId": "R_kgDO" + _hex(repository.full_name, 8),
+        "visibility": repository.visibility,
+        "private": repository.visibility != "public",
+        "defaultBranch": "main",
+        "archived": False,
+        "fork": False,
+        "htmlUrl": f"https://github.com/{repository.full_name}",
+        "httpCloneUrl": f"https://github.com/{repository.full_name}.git",
+        "sshCloneUrl": f"git@github.com:{repository.full_name}.git",
+        "gitCloneUrl": f"git://github.com/{repository.full_name}.git",
+        "svnUrl": f"https://github.com/{repository.full_name}",
+        "description": "",
+        "topics": [],
+        "pages": [],
+        "templates": [],
+        "repositoryLicenses": [],
+    }
+
+
 def _github(prefix: str) -> Shape:
     def shape(c: _Context) -> tuple[str, dict[str, Any]]:
         return f"{prefix}{_hex(c.logical, 8)}", {"etag": 'W/"' + _hex(c.logical, 32) + '"'}
@@ -409,12 +467,18 @@ class AwsMocks(pulumi_mocks.Mocks):
     """Answers resource creations and invokes with values in AWS's and GitHub's real shapes."""
 
     def __init__(
-        self, region: str, stack: str, ssm_parameters: Mapping[str, str] | None = None
+        self,
+        region: str,
+        stack: str,
+        ssm_parameters: Mapping[str, str] | None = None,
+        github_repositories: Mapping[str, GithubRepository] | None = None,
     ) -> None:
         self.region = region
         self.stack = stack
         self.ssm_parameters = dict(ssm_parameters or {})
         """Live SSM parameters (name to value) that invokes see: what CI wrote, for example."""
+        self.github_repositories = dict(github_repositories or {})
+        """Repositories that differ from the default answer (public, IDs from the name)."""
 
     # Physical names: the given ``name`` input, or Pulumi's auto-name (logical name + suffix).
     def _physical(self, args: pulumi_mocks.MockResourceArgs) -> str:
@@ -498,8 +562,33 @@ class AwsMocks(pulumi_mocks.Mocks):
             }, []
         if token == "github:index/getUser:getUser":
             login = str(args.args["username"])
-            user_id = str(int(_hex(login, 6), 16))
+            user_id = str(github_account_id(login))
             return {"id": user_id, "nodeId": f"U_{_hex(login, 12)}", "login": login}, []
+        if token == "github:index/getRepository:getRepository":
+            return _get_repository(str(args.args["fullName"]), self.github_repositories), []
+        if token == "github:index/getOrganization:getOrganization":
+            login = str(args.args["name"])
+            users = {
+                r.full_name.split("/")[0].lower()
+                for r in self.github_repositories.values()
+                if r.owner_type == "user"
+            }
+            if login.lower() in users:
+                # What the provider reports for GET /orgs/<a user's login>.
+                raise RuntimeError(f"GET https://api.github.com/orgs/{login}: 404 Not Found []")
+            return {
+                "id": str(github_account_id(login)),
+                "login": login,
+                "name": login,
+                "orgname": login,
+                "nodeId": "O_kgDO" + _hex(login, 8),
+                "description": "",
+                "plan": "team",
+                "summaryOnly": bool(args.args.get("summaryOnly")),
+                "repositories": [],
+                "members": [],
+                "users": [],
+            }, []
         if token == "github:index/getTeam:getTeam":
             slug = str(args.args["slug"])
             team_id = str(int(_hex(slug, 6), 16))
@@ -531,6 +620,33 @@ def _load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader, see _SAFE_LOADER
 
 
+_PROFILE_ORDER = tuple(p.value for p in Profile)
+"""Profiles in promotion order (dev, staging, prod): stacks are listed in this order."""
+
+
+def discover_stacks(root: Path = ROOT) -> tuple[str, ...]:
+    """Every ``Pulumi.<name>.yaml`` in ``root`` is a stack. Ordered by their profile's place in
+    the promotion order (dev, staging, prod), then by name; a file whose profile cannot be read
+    (a YAML error, say) comes last, so planning it reports the problem."""
+
+    def rank(path: Path) -> tuple[int, str]:
+        name = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        try:
+            config = (_load_yaml(path.read_text()) or {}).get("config") or {}
+            profile = config.get(f"{NAMESPACE}:profile", name)
+        except (yaml.YAMLError, AttributeError, OSError):
+            profile = None
+        order = _PROFILE_ORDER.index(profile) if profile in _PROFILE_ORDER else len(_PROFILE_ORDER)
+        return order, name
+
+    files = [p for p in root.glob("Pulumi.*.yaml") if p.name.count(".") == 2]
+    return tuple(rank(p)[1] for p in sorted(files, key=rank))
+
+
+STACKS = discover_stacks()
+"""The stacks of this project: one per ``Pulumi.<name>.yaml`` beside ``Pulumi.yaml``."""
+
+
 def project_defaults(root: Path = ROOT) -> StackConfig:
     """Defaults that Pulumi.yaml declares for the project's own settings."""
     project = _load_yaml((root / "Pulumi.yaml").read_text())
@@ -551,7 +667,17 @@ def load_stack_config(stack: str, root: Path = ROOT) -> tuple[StackConfig, list[
     still marked secret, so the program takes the same path it takes for real.
     """
     path = root / f"Pulumi.{stack}.yaml"
-    document = _load_yaml(path.read_text()) or {}
+    try:
+        document = _load_yaml(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = (
+            f"{path.name}, line {mark.line + 1}, column {mark.column + 1}" if mark else path.name
+        )
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{where}: not valid YAML ({problem})") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path.name}: got {type(document).__name__}; a mapping with 'config:'")
     config = project_defaults(root)
     secret_keys: list[str] = []
     for config_key, value in (document.get("config") or {}).items():
@@ -637,6 +763,7 @@ def run_program(
     program: Program = default_program,
     preview: bool = False,
     ssm_parameters: Mapping[str, str] | None = None,
+    github_repositories: Mapping[str, GithubRepository] | None = None,
 ) -> Recording:
     """Run ``program`` under the mock runtime with ``config``; return what it registered.
 
@@ -645,7 +772,12 @@ def run_program(
     """
     recording = Recording(stack=stack)
     region = config.get("aws:region", "us-east-1")
-    mocks = AwsMocks(region=region, stack=stack, ssm_parameters=ssm_parameters)
+    mocks = AwsMocks(
+        region=region,
+        stack=stack,
+        ssm_parameters=ssm_parameters,
+        github_repositories=github_repositories,
+    )
     monitor = RecordingMonitor(mocks)
     logger = logging.getLogger(f"slipway.offline.{stack}")
     logger.propagate = False
@@ -693,12 +825,15 @@ def run_stack(
     program: Program = default_program,
     root: Path = ROOT,
     ssm_parameters: Mapping[str, str] | None = None,
+    github_repositories: Mapping[str, GithubRepository] | None = None,
 ) -> Recording:
     """Run the program for ``stack`` from its ``Pulumi.<stack>.yaml``.
 
     ``overrides`` replace config values (``None`` removes a key); ``secrets`` add secret values.
     Keys without a namespace are taken as ``slipway:`` keys. ``ssm_parameters`` is the live
-    SSM state the program's invokes see (for example an image channel CI has written).
+    SSM state the program's invokes see (for example an image channel CI has written);
+    ``github_repositories`` the repositories GitHub knows differently from the default (public,
+    spelled as configured).
     """
     config, secret_keys = load_stack_config(stack, root)
 
@@ -713,4 +848,11 @@ def run_stack(
     for config_key, value in (secrets or {}).items():
         config[qualified(config_key)] = value
         secret_keys.append(qualified(config_key))
-    return run_program(stack, config, secret_keys, program, ssm_parameters=ssm_parameters)
+    return run_program(
+        stack,
+        config,
+        secret_keys,
+        program,
+        ssm_parameters=ssm_parameters,
+        github_repositories=github_repositories,
+    )

@@ -237,17 +237,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m infra.plan", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--stack", action="append", choices=STACKS, help="repeatable; default: all")
+    parser.add_argument(
+        "--stack",
+        action="append",
+        choices=STACKS,
+        help="a Pulumi.<name>.yaml beside Pulumi.yaml; repeatable; default: every one",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--out", type=Path, help="write each stack's plan and generated files here")
     args = parser.parse_args(argv)
     recordings = []
+    refused = False
+    # Every stack is planned, so that every stack's problems are reported in one round.
     for stack in args.stack or STACKS:
         try:
             recordings.append(run_stack(stack))
         except ConfigError as error:
             print(f"stack {stack}: invalid settings\n{error}", file=sys.stderr)
-            return 2
+            refused = True
+    if refused:
+        return 2
     if args.json:
         print(json.dumps(to_json(recordings), indent=2, sort_keys=True))
     else:

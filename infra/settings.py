@@ -29,10 +29,18 @@ from pydantic.fields import FieldInfo
 
 from components.deployment_environment import DEFAULT_BRANCH_PATTERNS
 from components.errors import ConfigError, invalid
+from components.github_plan import (
+    ORGANIZATION_PLANS,
+    PERSONAL_PLANS,
+    GithubPlan,
+    RepositoryPlan,
+    Visibility,
+)
 from components.logs import CLOUDWATCH_RETENTION_DAYS
-from components.patterns import ACCOUNT_ID, REGION, REPOSITORY_SLUG, TEAM_SLUG
+from components.patterns import ACCOUNT_ID, CODE_OWNER, REGION, REPOSITORY_SLUG, TEAM_SLUG
 from components.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from components.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
+from components.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
 
 NAMESPACE = "slipway"
 
@@ -47,6 +55,9 @@ DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[
 LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 GLOB = re.compile(r"^[A-Za-z0-9._/*?\[\]{}!,+@-]+$")
 BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+APP_CLIENT_ID = re.compile(r"^Iv(?:1\.[0-9a-f]{16}|[0-9A-Za-z]{10,40})$")
+"""A GitHub App's client ID: ``Iv1.`` and 16 hex digits (older apps) or ``Iv23…``; not an
+OAuth app's (``Ov23…``) and not the numeric App ID."""
 GHCR_IMAGE = re.compile(r"^ghcr\.io/[a-z0-9-]+/[a-z0-9._/-]+$")
 IMAGE_REFERENCE = re.compile(
     r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$"
@@ -141,6 +152,13 @@ def _team_slugs(value: list[str]) -> list[str]:
     return value
 
 
+def _code_owners(value: list[str]) -> list[str]:
+    bad = [v for v in value if not CODE_OWNER.match(v)]
+    if bad or len(set(value)) != len(value):
+        raise ValueError(f"distinct '@user' or '@org/team' owners; not {bad or value}")
+    return value
+
+
 def _globs(value: list[str]) -> list[str]:
     bad = [
         v
@@ -153,6 +171,16 @@ def _globs(value: list[str]) -> list[str]:
     ]
     if bad:
         raise ValueError(f"GitHub glob patterns such as main, release/* or v*; not {bad}")
+    return value
+
+
+def _changesets_major(value: int) -> int:
+    if value not in CHANGESETS_ACTION_FOR_CLI_MAJOR:
+        allowed = sorted(CHANGESETS_ACTION_FOR_CLI_MAJOR)
+        raise ValueError(
+            f"one of {allowed}: the release workflow splits versioning, packing and publishing "
+            "with changesets/action v2's sub-actions, which need @changesets/cli 3"
+        )
     return value
 
 
@@ -258,6 +286,42 @@ class StackSettings(BaseModel):
         default=None,
         description="This infrastructure repository, `owner/name`, when its own pipeline "
         "should get CI roles. Default: none.",
+    )
+    github_owner_type: Literal["organization", "user"] = Field(
+        default="organization",
+        description="Kind of account that owns `githubRepository` (and `githubInfraRepository`): "
+        "Slipway reads the owner's numeric ID through the GitHub provider with "
+        "`get_organization` or `get_user`.",
+    )
+    github_repository_visibility: Literal["public", "private", "internal"] = Field(
+        default="public",
+        description="Visibility of `githubRepository`, checked against what GitHub reports "
+        "before anything is created. With `githubPlan` it decides what GitHub enforces: a "
+        "private repository's required reviewers and wait timers only on `enterprise`, so a "
+        "stack asking for them elsewhere is refused.",
+    )
+    github_plan: Literal["free", "pro", "team", "enterprise"] = Field(
+        default="free",
+        description="GitHub plan of the repository's owner: `free`, `pro` (personal), `team` "
+        "(organisation) or `enterprise` (Enterprise Cloud). Private repositories need `pro` "
+        "or `team` for environments and rulesets, `enterprise` for required reviewers, wait "
+        "timers and artifact attestations.",
+    )
+    github_code_scanning: bool | None = Field(
+        default=None,
+        description="Code scanning is available, so the generated workflows upload the image "
+        "scan's SARIF report (the scan gates releases either way). Default: on for a public "
+        "repository, off otherwise; a private repository needs `team` or `enterprise` with "
+        "GitHub Code Security enabled.",
+    )
+    github_oidc_subject_format: Literal["immutable", "name", "both"] = Field(
+        default="immutable",
+        description="OIDC subjects every CI role trusts. `immutable`: "
+        "`repo:OWNER@OWNER_ID/REPO@REPO_ID:environment:ENV`, what GitHub issues to "
+        "repositories created or renamed on or after 2026-07-15 and to older ones that opted "
+        "in; the IDs are read through the GitHub provider. `name`: the name-only "
+        "`repo:OWNER/REPO:…` of older repositories (a recycled name could mint it). `both`: "
+        "either, only while migrating (docs/deployment-guide.md#oidc-subjects).",
     )
 
     # --- container registry -------------------------------------------------------------------
@@ -610,8 +674,8 @@ class StackSettings(BaseModel):
     deploy_branch_patterns: Annotated[list[str], AfterValidator(_globs)] = Field(
         default_factory=lambda: list(DEFAULT_BRANCH_PATTERNS),
         description="Branches (GitHub glob patterns) allowed to deploy to this environment: "
-        "by default `main` and the release branches the release workflow creates "
-        "(`release/v1.4.2`, `release/@scope/pkg@1.4.2`), where hotfixes are released.",
+        "by default `main` and the release lines the release workflow creates "
+        "(`release/1.4.x`, `release/@scope/pkg@1.4.x`), where hotfixes are released.",
     )
     deploy_tag_patterns: Annotated[list[str], AfterValidator(_globs)] = Field(
         default_factory=list,
@@ -620,8 +684,9 @@ class StackSettings(BaseModel):
     owns_repository_resources: bool = Field(
         default=False,
         description="This stack manages the application repository's shared files and "
-        "settings: the generated workflows (delivered as a pull request), the default-branch "
-        "and release-branch rulesets, the `npm` environment and the Actions permissions. "
+        "settings: the generated workflows (delivered as a pull request), the rulesets "
+        "(default branch, release branches, release-branch creation, release tags), the `npm` "
+        "release environment and the Actions permissions. "
         "Exactly one stack per repository sets it.",
     )
     required_approvals: int = Field(
@@ -647,10 +712,45 @@ class StackSettings(BaseModel):
         description="How the release workflow publishes to npm: trusted publishing (OIDC, "
         "provenance), an `NPM_TOKEN` secret in the `npm` environment, or not at all.",
     )
-    changesets_cli_major: int = Field(
+    release_token: Literal["app", "github-token"] = Field(
+        default="app",
+        description="Identity of the release jobs (owner stack). `app`: a GitHub App "
+        "(`releaseAppId`, `releaseAppClientId`, its key in the release environment) opens the "
+        "version pull request, so its checks run, and is the only actor the rulesets let "
+        "create release branches and tags; workflows may not create or approve pull requests. "
+        "`github-token`: the job's `GITHUB_TOKEN`, an explicit fallback: the version pull "
+        "request runs no checks, workflows may create and approve pull requests, anyone with "
+        "write access can create release branches and tags, and the plan warns.",
+    )
+    release_app_id: int | None = Field(
+        default=None,
+        ge=1,
+        description="Numeric App ID of the release GitHub App (its settings page, 'App ID'): "
+        "the rulesets' bypass actor. Required with `releaseToken: app` on the stack that owns "
+        "repository resources; set only there.",
+    )
+    release_app_client_id: Annotated[
+        str | None,
+        _optional(
+            APP_CLIENT_ID,
+            "a GitHub App client ID (Iv1.<16 hex> or Iv23…), not the numeric App ID and not an "
+            "OAuth app's (Ov…)",
+        ),
+    ] = Field(
+        default=None,
+        description="Client ID of the release GitHub App, written as the variable "
+        "`RELEASE_APP_CLIENT_ID` of the release environment (`actions/create-github-app-token` "
+        "`client-id`). Required with `releaseToken: app` on the owner stack; set only there.",
+    )
+    workflow_code_owners: Annotated[list[str], AfterValidator(_code_owners)] = Field(
+        default_factory=list,
+        description="Owners (`@user`, `@org/team`) of the generated release machinery: "
+        "`.github/CODEOWNERS` is delivered with the workflows, naming them for `.github/`, the "
+        "Dockerfile and the Changesets configuration, and the rulesets then require a code "
+        "owner's review. Empty (the default): no CODEOWNERS, and the plan warns.",
+    )
+    changesets_cli_major: Annotated[int, AfterValidator(_changesets_major)] = Field(
         default=3,
-        ge=2,
-        le=3,
         description="Major version of @changesets/cli the application uses; the release "
         "workflow picks the changesets/action major that matches it.",
     )
@@ -690,6 +790,20 @@ class StackSettings(BaseModel):
     def protect_stateful(self) -> bool:
         """Registries, keys, secrets and log groups are protected and retained in prod."""
         return self.is_prod
+
+    @property
+    def repository_plan(self) -> RepositoryPlan:
+        """The application repository's visibility and its owner's plan."""
+        return RepositoryPlan(
+            Visibility(self.github_repository_visibility), GithubPlan(self.github_plan)
+        )
+
+    @property
+    def code_scanning(self) -> bool:
+        """Effective ``githubCodeScanning``: as set, or on exactly for public repositories."""
+        if self.github_code_scanning is not None:
+            return self.github_code_scanning
+        return self.repository_plan.public
 
     @property
     def repository_owner(self) -> str:
@@ -824,6 +938,8 @@ class StackSettings(BaseModel):
                 f"at least one reviewer or reviewer team: the {self.profile.value} environment "
                 "requires approval",
             )
+        problems.extend(_plan_problems(self))
+        problems.extend(_release_problems(self, secrets))
         if self.is_prod and self.environment_admins_bypass:
             problem("environment_admins_bypass", "false in prod: admins do not skip approval")
         if self.bootstrap_image is not None and self.bootstrap_build_context is not None:
@@ -836,6 +952,91 @@ class StackSettings(BaseModel):
                 "are in appSecrets",
             )
         return problems
+
+
+def _plan_problems(settings: StackSettings) -> list[str]:
+    """What the repository's visibility and plan cannot deliver (components.github_plan)."""
+    problems: list[str] = []
+    repository = settings.repository_plan
+    plan = repository.plan
+
+    def problem(field_name: str, allowed: str) -> None:
+        problems.append(invalid(key(field_name), getattr(settings, field_name), allowed))
+
+    personal = settings.github_owner_type == "user"
+    if plan not in (PERSONAL_PLANS if personal else ORGANIZATION_PLANS):
+        kinds = PERSONAL_PLANS if personal else ORGANIZATION_PLANS
+        problem(
+            "github_plan",
+            f"one of {sorted(k.value for k in kinds)} for a repository owned by "
+            f"{'a user' if personal else 'an organisation'} (githubOwnerType "
+            f"{settings.github_owner_type})",
+        )
+    if repository.visibility is Visibility.INTERNAL and plan is not GithubPlan.ENTERPRISE:
+        problem(
+            "github_repository_visibility",
+            f"public or private: internal repositories exist only on GitHub Enterprise "
+            f"(githubPlan is {plan.value})",
+        )
+    elif not repository.environments:
+        problem(
+            "github_plan",
+            "pro, team or enterprise for a private repository: on GitHub Free a private "
+            "repository has no environments, environment secrets or rulesets, which every "
+            "stack writes (or make it public: githubRepositoryVisibility public)",
+        )
+    elif not repository.protection_rules:
+        wait = settings.by_profile("wait_timer_minutes")
+        asks = []
+        if settings.reviewers or settings.reviewer_teams:
+            asks.append("required reviewers (reviewers, reviewerTeams)")
+        if wait:
+            asks.append(f"a {wait}-minute wait timer (waitTimerMinutes)")
+        if asks:
+            problem(
+                "github_repository_visibility",
+                f"public, or githubPlan enterprise: the {settings.env} environment asks for "
+                f"{' and '.join(asks)}, which GitHub enforces on {repository.describe()} only "
+                "with GitHub Enterprise, so its approval gate would silently not exist. To run "
+                "without the gate, say so: reviewers [], reviewerTeams [], requireReviewers "
+                "false, waitTimerMinutes 0",
+            )
+    if settings.github_code_scanning and not repository.code_scanning_purchasable:
+        problem(
+            "github_code_scanning",
+            f"false or unset: code scanning is not available on {repository.describe()} (it "
+            "needs a public repository, or team or enterprise with GitHub Code Security)",
+        )
+    return problems
+
+
+def _release_problems(settings: StackSettings, secrets: frozenset[str]) -> list[str]:
+    """The release identity: complete on the owner stack in app mode, absent elsewhere."""
+    problems: list[str] = []
+    given = {
+        "releaseAppId": settings.release_app_id is not None,
+        "releaseAppClientId": settings.release_app_client_id is not None,
+        "releaseAppPrivateKey": "releaseAppPrivateKey" in secrets,
+    }
+    if not settings.owns_repository_resources:
+        why = "set only on the stack that owns repository resources (ownsRepositoryResources)"
+    elif settings.release_token == "github-token":
+        why = "unset with releaseToken github-token (no release app)"
+    else:
+        for setting in ("releaseAppId", "releaseAppClientId"):
+            if not given[setting]:
+                problems.append(
+                    f"{NAMESPACE}:{setting} is required with releaseToken app on the stack "
+                    "that owns repository resources: create the release GitHub App "
+                    "(docs/deployment-guide.md#the-release-github-app) and set its "
+                    f"{'App ID' if setting == 'releaseAppId' else 'client ID'}, or set "
+                    "releaseToken github-token to release with GITHUB_TOKEN"
+                )
+        return problems
+    for setting, present in given.items():
+        if present:
+            problems.append(f"{NAMESPACE}:{setting} is set; {why}")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -851,6 +1052,13 @@ SECRET_SETTINGS: tuple[SecretSetting, ...] = (
         "ghcrPullToken",
         "Read-only GitHub package token ECS pulls GHCR images with (`imageSource: ghcr`). "
         "Stored in Secrets Manager; only the task execution role may read it.",
+    ),
+    SecretSetting(
+        "releaseAppPrivateKey",
+        "Private key (PEM) of the release GitHub App, written as the secret "
+        "`RELEASE_APP_PRIVATE_KEY` of the release environment. Optional: without it, add the "
+        "secret to the environment yourself (`gh secret set RELEASE_APP_PRIVATE_KEY --env npm`). "
+        "Owner stack with `releaseToken: app` only.",
     ),
     SecretSetting(
         "slackWebhookUrl",

@@ -37,11 +37,29 @@ from components.backup import (
     staging_rules,
 )
 from components.cluster import ContainerInsights
-from components.contract import EnvironmentSecret, EnvironmentVariable
-from components.deployment_environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from components.contract import (
+    EnvironmentSecret,
+    EnvironmentVariable,
+    ReleaseSecret,
+    ReleaseVariable,
+)
+from components.deployment_environment import (
+    DeploymentEnvironment,
+    DeploymentEnvironmentArgs,
+    SecretName,
+    VariableName,
+)
 from components.errors import ConfigError, invalid
 from components.fargate_service import FargateService, FargateServiceArgs
-from components.github_oidc import DeployRoleArgs, GithubOidc, GithubOidcArgs
+from components.github_oidc import (
+    DeployRoleArgs,
+    GithubOidc,
+    GithubOidcArgs,
+    GithubRepositoryFacts,
+    OwnerType,
+    SubjectFormat,
+    read_repository,
+)
 from components.jsonout import json_output
 from components.logs import logs_service_principal
 from components.monitoring import ServiceMonitoring, ServiceMonitoringArgs, thresholds_for
@@ -49,8 +67,20 @@ from components.network import NatStrategy, Network, NetworkArgs
 from components.registry_replication import RegistryReplication, RegistryReplicationArgs
 from components.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
 from components.workflow_set import WorkflowSet, WorkflowSetArgs
-from components.workflows import NpmPublishMode, WorkflowSpec, render_workflow_files
-from infra.settings import Profile, StackSecrets, StackSettings, app_secret_key, load_settings
+from components.workflows import (
+    NpmPublishMode,
+    ReleaseTokenMode,
+    WorkflowSpec,
+    render_workflow_files,
+)
+from infra.settings import (
+    Profile,
+    StackSecrets,
+    StackSettings,
+    app_secret_key,
+    key,
+    load_settings,
+)
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 GHCR_PULL_SECRET = "ghcr-pull"
@@ -103,6 +133,35 @@ def _check_github_owner(settings: StackSettings) -> None:
                 "provider writes the environment and files there",
             )
         )
+
+
+def read_github_repositories(
+    settings: StackSettings,
+) -> tuple[GithubRepositoryFacts, GithubRepositoryFacts | None]:
+    """What GitHub says about the application and infrastructure repositories (IDs, spelling,
+    visibility), read before anything is registered: a repository the provider cannot read,
+    or one spelled differently, stops the program before the first resource."""
+    owner_type = OwnerType(settings.github_owner_type)
+    owner_key = key("github_owner_type")
+    application = read_repository(
+        settings.github_repository, owner_type, key("github_repository"), owner_key
+    )
+    infra = settings.github_infra_repository
+    infrastructure = (
+        read_repository(infra, owner_type, key("github_infra_repository"), owner_key)
+        if infra is not None
+        else None
+    )
+    if application.visibility != settings.github_repository_visibility:
+        raise ConfigError(
+            invalid(
+                key("github_repository_visibility"),
+                settings.github_repository_visibility,
+                f"{application.visibility!r}, what GitHub reports for {application.full_name}: "
+                "the visibility decides which protections GitHub enforces",
+            )
+        )
+    return application, infrastructure
 
 
 def _secret_store(settings: StackSettings, secrets: StackSecrets) -> SecretStore:
@@ -173,6 +232,7 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
     """
     region = pulumi.Config("aws").require("region")
     _check_github_owner(settings)
+    repositories = read_github_repositories(settings)
     prefix = settings.resource_prefix
     protect = settings.protect_stateful
     tags = settings.tags
@@ -369,7 +429,7 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
         "dataBucketName": backup.data_bucket_name,
     }
     outputs |= _account_resources(settings, region)
-    outputs |= _github(settings, secrets, region, registry, service)
+    outputs |= _github(settings, secrets, region, registry, service, repositories)
     return outputs
 
 
@@ -412,10 +472,13 @@ def _github(
     region: str,
     registry: ContainerRegistry,
     service: FargateService,
+    repositories: tuple[GithubRepositoryFacts, GithubRepositoryFacts | None],
 ) -> dict[str, Any]:
     """GitHub OIDC roles, the deployment environment and, for the owner, the repository."""
     identity = aws.get_caller_identity_output()
     infra = settings.github_infra_repository
+    application, infrastructure = repositories
+    subject_format = SubjectFormat(settings.github_oidc_subject_format)
     oidc = GithubOidc(
         "github-oidc",
         GithubOidcArgs(
@@ -427,6 +490,8 @@ def _github(
                 )
             ),
             infrastructure_repository=infra,
+            infrastructure_repository_ids=infrastructure.ids if infrastructure else None,
+            infrastructure_subject_format=subject_format,
             infrastructure_environments=(f"infra-{settings.env}",) if infra else (),
             state_bucket_arn=settings.state_bucket_arn,
             state_key_arn=settings.state_key_arn,
@@ -439,6 +504,8 @@ def _github(
         DeployRoleArgs(
             repository=settings.github_repository,
             environment=settings.env,
+            repository_ids=application.ids,
+            subject_format=subject_format,
             ecr_repository_arn=registry.repository_arn,
             ecs_service_arn=service.service_arn,
             task_family=service.task_family,
@@ -448,7 +515,7 @@ def _github(
             tags=settings.tags,
         ),
     )
-    variables: dict[EnvironmentVariable, pulumi.Input[str]] = {
+    variables: dict[VariableName, pulumi.Input[str]] = {
         EnvironmentVariable.AWS_REGION: region,
         EnvironmentVariable.AWS_ACCOUNT_ID: identity.account_id,
         EnvironmentVariable.AWS_DEPLOY_ROLE_ARN: deploy_role.arn,
@@ -463,7 +530,7 @@ def _github(
             service.image_channel.deployed_parameter_name
         ),
     }
-    environment_secrets: dict[EnvironmentSecret, pulumi.Input[str]] = {}
+    environment_secrets: dict[SecretName, pulumi.Input[str]] = {}
     webhook = secrets.get("slackWebhookUrl")
     if webhook is not None:
         environment_secrets[EnvironmentSecret.SLACK_WEBHOOK_URL] = webhook
@@ -482,6 +549,7 @@ def _github(
             deploy_tag_patterns=tuple(settings.deploy_tag_patterns),
             variables=variables,
             secrets=environment_secrets,
+            repository_plan=settings.repository_plan,
         ),
     )
     outputs: dict[str, Any] = {
@@ -505,27 +573,61 @@ def _github(
         )
         outputs["workflowsContentSha"] = workflows.content_sha
         outputs["workflowsPullRequest"] = workflows.pull_request_number
-        if spec.npm_publish is not NpmPublishMode.NONE:
-            # The release job publishes from this environment (trusted publishing names it;
-            # token mode keeps NPM_TOKEN in it). The component's default branches are the
-            # release workflow's (main and the release branches); no reviewers, since a merged
-            # version pull request is the approval.
-            npm = DeploymentEnvironment(
-                "npm-environment",
-                DeploymentEnvironmentArgs(
-                    repository=settings.github_repository, environment=spec.npm_environment
-                ),
+        app = spec.release_token is ReleaseTokenMode.APP
+        # Every release run reports from it (the notify job), whatever else it holds.
+        release_environment = _release_environment(settings, secrets, spec)
+        outputs["npmEnvironment"] = release_environment.environment
+        owners = bool(spec.code_owners)
+        if not owners:
+            pulumi.log.warn(
+                "slipway:workflowCodeOwners is empty: no .github/CODEOWNERS is delivered with "
+                "the workflows, so a change to the release machinery needs no owner's review"
             )
-            outputs["npmEnvironment"] = npm.environment
         RepositoryGuardrails(
             "repository",
             RepositoryGuardrailsArgs(
                 repository=settings.github_repository,
                 required_approvals=settings.required_approvals,
-                actions_can_create_pull_requests=True,
+                release_app_id=settings.release_app_id if app else None,
+                # Only GITHUB_TOKEN releases need workflows to open pull requests.
+                actions_can_create_pull_requests=not app,
+                # The workflow pull request delivers CODEOWNERS (WorkflowSpec.code_owners).
+                require_code_owner_review=owners,
+                external_codeowners=owners,
             ),
         )
     return outputs
+
+
+def _release_environment(
+    settings: StackSettings, secrets: StackSecrets, spec: WorkflowSpec
+) -> DeploymentEnvironment:
+    """The environment the version, publish and notify jobs run in (``spec.npm_environment``):
+    it holds the release app's client ID and key and the Slack webhook of release reports, and
+    trusted publishers name it. The component's
+    default branches are the release workflow's (main and the release branches); no reviewers,
+    since a merged version pull request is the approval."""
+    variables: dict[VariableName, pulumi.Input[str]] = {}
+    release_secrets: dict[SecretName, pulumi.Input[str]] = {}
+    if spec.release_token is ReleaseTokenMode.APP:
+        assert settings.release_app_client_id is not None  # the settings require it
+        variables[ReleaseVariable.RELEASE_APP_CLIENT_ID] = settings.release_app_client_id
+        key_value = secrets.get("releaseAppPrivateKey")
+        if key_value is not None:
+            release_secrets[ReleaseSecret.RELEASE_APP_PRIVATE_KEY] = key_value
+    webhook = secrets.get("slackWebhookUrl")
+    if webhook is not None:
+        release_secrets[EnvironmentSecret.SLACK_WEBHOOK_URL] = webhook
+    return DeploymentEnvironment(
+        "npm-environment",
+        DeploymentEnvironmentArgs(
+            repository=settings.github_repository,
+            environment=spec.npm_environment,
+            variables=variables,
+            secrets=release_secrets,
+            repository_plan=settings.repository_plan,
+        ),
+    )
 
 
 def workflow_spec(settings: StackSettings) -> WorkflowSpec:
@@ -538,6 +640,10 @@ def workflow_spec(settings: StackSettings) -> WorkflowSpec:
         npm_publish=NpmPublishMode(settings.npm_publish),
         container_port=settings.container_port,
         health_check_path=settings.health_check_path,
+        release_token=ReleaseTokenMode(settings.release_token),
+        code_owners=tuple(settings.workflow_code_owners),
+        attestations=settings.repository_plan.attestations,
+        code_scanning=settings.code_scanning,
     )
 
 

@@ -15,6 +15,7 @@ monitor present them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,12 @@ PROFILE_TAG = "slipway:profile"
 WORLD = ("0.0.0.0/0", "::/0")
 LOAD_BALANCER_PORTS = frozenset({80, 443})
 OIDC_HOST = "token.actions.githubusercontent.com"
+OIDC_SUBJECT = re.compile(
+    r"^repo:(?:[A-Za-z0-9-]+@[1-9][0-9]*/[A-Za-z0-9._-]+@[1-9][0-9]*|[A-Za-z0-9-]+/[A-Za-z0-9._-]+)"
+    r":(?:environment:[A-Za-z0-9._-]+|pull_request)$"
+)
+"""One repository, in GitHub's name-only form (``repo:owner/name``) or its immutable form
+(``repo:owner@<owner-id>/name@<repo-id>``), and one environment or its pull requests."""
 STATEFUL_TYPES = frozenset(
     {
         "aws:ecr/repository:Repository",
@@ -215,13 +222,11 @@ def oidc_trust_scoped(r: ResourceView) -> list[str]:
         if len(subjects) != 1 or "*" in str(subjects[0]):
             problems.append(f"{r.name}: GitHub OIDC trust must name exactly one subject")
             continue
-        parts = str(subjects[0]).split(":")
-        scoped = len(parts) == 4 and parts[0] == "repo" and parts[2] == "environment"
-        pull_request = len(parts) == 3 and parts[0] == "repo" and parts[2] == "pull_request"
-        if not (scoped or pull_request) or "/" not in parts[1]:
+        if not OIDC_SUBJECT.match(str(subjects[0])):
             problems.append(
                 f"{r.name}: GitHub OIDC subject {subjects[0]!r} must be "
-                "repo:<owner>/<repo>:environment:<name> (or :pull_request for previews)"
+                "repo:<owner>/<repo>:environment:<name> (or :pull_request for previews), with "
+                "<owner>@<owner-id>/<repo>@<repo-id> in GitHub's immutable form"
             )
     return problems
 

@@ -17,7 +17,7 @@ with warnings.catch_warnings():
 
     gc.collect()
 
-from infra.offline import STACKS, Recording, run_program, run_stack
+from infra.offline import STACKS, GithubRepository, Recording, run_program, run_stack
 
 _cache: dict[str, Recording] = {}
 
@@ -61,9 +61,15 @@ def run_component() -> Callable[[Program], Recording]:
         program: Program,
         region: str = "eu-west-1",
         ssm_parameters: Mapping[str, str] | None = None,
+        github_repositories: Mapping[str, GithubRepository] | None = None,
     ) -> Recording:
         return run_program(
-            "test", {"aws:region": region}, (), program, ssm_parameters=ssm_parameters
+            "test",
+            {"aws:region": region},
+            (),
+            program,
+            ssm_parameters=ssm_parameters,
+            github_repositories=github_repositories,
         )
 
     return run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import parliament
@@ -62,3 +63,62 @@ def assert_valid_permission_policy(document: str | dict[str, Any]) -> None:
 def assert_valid_trust_policy(document: str | dict[str, Any]) -> None:
     """AWS would accept it as an assume-role policy (moto's validator)."""
     IAMTrustPolicyDocumentValidator(_text(document)).validate()
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _like(pattern: str, value: str) -> bool:
+    """IAM's ``StringLike``: ``*`` matches any run of characters, ``?`` exactly one."""
+    regex = "".join(
+        ".*" if char == "*" else "." if char == "?" else re.escape(char) for char in pattern
+    )
+    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
+
+
+def _condition_holds(condition: dict[str, Any], claims: dict[str, str]) -> bool:
+    """Every operator block, and every key in it, holds (IAM ANDs them; the values listed for
+    one key are ORed). Keys compare case-insensitively, values case-sensitively."""
+    lowered = {k.lower(): v for k, v in claims.items()}
+    for operator, block in condition.items():
+        for condition_key, expected in block.items():
+            actual = lowered.get(condition_key.lower())
+            if actual is None:
+                return False
+            if operator == "StringEquals":
+                matched = actual in _as_list(expected)
+            elif operator == "StringLike":
+                matched = any(_like(p, actual) for p in _as_list(expected))
+            else:
+                raise NotImplementedError(f"condition operator {operator} is not evaluated here")
+            if not matched:
+                return False
+    return True
+
+
+def trust_allows(
+    document: str | dict[str, Any],
+    claims: dict[str, str],
+    provider_arn: str,
+    action: str = "sts:AssumeRoleWithWebIdentity",
+) -> bool:
+    """Would IAM let a web identity whose token carries ``claims`` (condition keys such as
+    ``token.actions.githubusercontent.com:sub``) assume a role with this trust policy?
+
+    Evaluates what Slipway's trust policies use (Allow and Deny statements, a federated
+    principal, ``StringEquals`` and ``StringLike``); refuses to guess about anything else.
+    """
+    parsed = json.loads(_text(document))
+    allowed = False
+    for statement in _as_list(parsed["Statement"]):
+        principals = _as_list((statement.get("Principal") or {}).get("Federated"))
+        actions = _as_list(statement.get("Action"))
+        if provider_arn not in principals or action not in actions:
+            continue
+        if not _condition_holds(statement.get("Condition") or {}, claims):
+            continue
+        if statement["Effect"] == "Deny":
+            return False
+        allowed = True
+    return allowed

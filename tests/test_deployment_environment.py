@@ -16,6 +16,7 @@ from components.deployment_environment import (
     pattern_problem,
 )
 from components.errors import ConfigError
+from components.github_plan import GithubPlan, RepositoryPlan, Visibility
 from infra.offline import Recording
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
@@ -64,9 +65,9 @@ def test_environment_defaults_protect_the_deployment(run_component: Runner) -> N
     policies = recording.of_type(POLICY)
     assert [p.inputs["branchPattern"] for p in policies] == [
         "main",
-        "release/v[0-9]*",
-        "release/*@[0-9]*",
-        "release/@*/*@[0-9]*",
+        "release/[0-9]*.x",
+        "release/*@[0-9]*.x",
+        "release/@*/*@[0-9]*.x",
     ]
     assert all("tagPattern" not in p.inputs for p in policies)
     assert recording.outputs["environment"] == "prod"
@@ -250,6 +251,27 @@ def test_invalid_globs_are_refused(pattern: str) -> None:
         ({"variables": {"AWS_SECRET_ACCESS_KEY": "x"}}, "DeploymentEnvironmentArgs.variables"),
         ({"variables": {EnvironmentVariable.ECS_CLUSTER: ""}}, "non-empty values"),
         ({"secrets": {"NPM_TOKEN": "x"}}, "DeploymentEnvironmentArgs.secrets: got ['NPM_TOKEN']"),
+        (
+            {
+                "reviewers": ("octocat",),
+                "repository_plan": RepositoryPlan(Visibility.PRIVATE, GithubPlan.TEAM),
+            },
+            "DeploymentEnvironmentArgs.reviewers: got ['octocat']; none on a private repository "
+            "on the team plan: GitHub enforces required reviewers and wait timers there only on "
+            "GitHub Enterprise",
+        ),
+        (
+            {
+                "wait_timer_minutes": 5,
+                "repository_plan": RepositoryPlan(Visibility.INTERNAL, GithubPlan.TEAM),
+            },
+            "DeploymentEnvironmentArgs.wait_timer_minutes: got 5; none on an internal repository",
+        ),
+        (
+            {"repository_plan": RepositoryPlan(Visibility.PRIVATE, GithubPlan.FREE)},
+            "DeploymentEnvironmentArgs.repository_plan: got 'a private repository on the free "
+            "plan'; a public repository, or a plan with environments",
+        ),
     ],
 )
 def test_bad_settings_fail_before_anything_is_registered(
@@ -265,3 +287,68 @@ def test_several_problems_are_reported_together(run_component: Runner) -> None:
     with pytest.raises(ConfigError) as caught:
         environment(run_component, wait_timer_minutes=50000, repository="x", require_reviewers=True)
     assert len(caught.value.problems) == 3
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        RepositoryPlan(Visibility.PUBLIC, GithubPlan.FREE),
+        RepositoryPlan(Visibility.PRIVATE, GithubPlan.ENTERPRISE),
+    ],
+)
+def test_reviewers_and_wait_timer_where_github_enforces_them(
+    run_component: Runner, plan: RepositoryPlan
+) -> None:
+    recording = environment(
+        run_component, reviewers=("octocat",), wait_timer_minutes=5, repository_plan=plan
+    )
+    env = recording.one(ENVIRONMENT)
+    assert env.inputs["reviewers"][0]["users"] == [github_id("octocat")]
+    assert env.inputs["waitTimer"] == 5
+
+
+def test_a_private_team_repository_gets_an_environment_without_a_gate(
+    run_component: Runner,
+) -> None:
+    plan = RepositoryPlan(Visibility.PRIVATE, GithubPlan.TEAM)
+    env = environment(run_component, repository_plan=plan).one(ENVIRONMENT)
+    assert not env.inputs.get("reviewers")
+    assert env.inputs["waitTimer"] == 0
+
+
+@pytest.mark.parametrize(
+    ("visibility", "plan", "environments", "protection", "attestations", "code_scanning"),
+    [
+        (Visibility.PUBLIC, GithubPlan.FREE, True, True, True, True),
+        (Visibility.PRIVATE, GithubPlan.FREE, False, False, False, False),
+        (Visibility.PRIVATE, GithubPlan.PRO, True, False, False, False),
+        (Visibility.PRIVATE, GithubPlan.TEAM, True, False, False, True),
+        (Visibility.PRIVATE, GithubPlan.ENTERPRISE, True, True, True, True),
+        (Visibility.INTERNAL, GithubPlan.ENTERPRISE, True, True, True, True),
+    ],
+)
+def test_what_each_plan_offers(
+    visibility: Visibility,
+    plan: GithubPlan,
+    environments: bool,
+    protection: bool,
+    attestations: bool,
+    code_scanning: bool,
+) -> None:
+    """GitHub's availability notes (components.github_plan cites them), as a table."""
+    offered = RepositoryPlan(visibility, plan)
+    assert offered.environments is environments
+    assert offered.protection_rules is protection
+    assert offered.attestations is attestations
+    assert offered.code_scanning_purchasable is code_scanning
+
+
+def test_plan_values_must_be_members() -> None:
+    with pytest.raises(ConfigError) as caught:
+        RepositoryPlan("private", "team")  # type: ignore[arg-type]
+    assert caught.value.problems == [
+        "RepositoryPlan.visibility: got 'private'; a Visibility member: Visibility.PUBLIC, "
+        "Visibility.PRIVATE, Visibility.INTERNAL",
+        "RepositoryPlan.plan: got 'team'; a GithubPlan member: GithubPlan.FREE, GithubPlan.PRO, "
+        "GithubPlan.TEAM, GithubPlan.ENTERPRISE",
+    ]

@@ -21,13 +21,26 @@ from components.github_oidc import (
     DeployRoleArgs,
     GithubOidc,
     GithubOidcArgs,
+    GithubRepositoryFacts,
+    OwnerType,
+    RepositoryIds,
+    SubjectFormat,
+    read_repository,
 )
 from components.registry import PUSH_ACTIONS
-from infra.offline import ACCOUNT_ID, RecordedResource, Recording
+from infra.offline import (
+    ACCOUNT_ID,
+    GithubRepository,
+    RecordedResource,
+    Recording,
+    github_account_id,
+    github_repository_id,
+)
 from tests.iam_checks import (
     assert_valid_permission_policy,
     assert_valid_trust_policy,
     parliament_findings,
+    trust_allows,
 )
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
@@ -43,6 +56,14 @@ TASK_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/shop-dev-task"
 EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/shop-dev-execution"
 PARAMETER_ARN = f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:parameter/slipway/shop/dev/image"
 STATE_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"
+APP_IDS = RepositoryIds(owner_id=72338249, repository_id=901234567)
+"""IDs of acme-corp (an organisation) and acme-corp/storefront, as GitHub would give them."""
+INFRA_IDS = RepositoryIds(owner_id=72338249, repository_id=901234999)
+INFRA = {
+    "infrastructure_repository": "acme-corp/storefront-infra",
+    "infrastructure_repository_ids": INFRA_IDS,
+}
+INFRA_PREFIX = "acme-corp@72338249/storefront-infra@901234999"
 
 PROPOSED_ACCEPTED_FINDINGS = {
     "RESOURCE_STAR - ['ecs:RegisterTaskDefinition']",
@@ -57,6 +78,7 @@ def deploy_args(**overrides: Any) -> DeployRoleArgs:
     values: dict[str, Any] = {
         "repository": "acme-corp/storefront",
         "environment": "dev",
+        "repository_ids": APP_IDS,
         "ecr_repository_arn": ECR_ARN,
         "ecs_service_arn": SERVICE_ARN,
         "task_family": "shop-dev",
@@ -146,7 +168,7 @@ def test_deploy_role_trusts_exactly_one_environment_of_one_repository(
     condition = trust_condition(role)
     assert condition == {
         f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
-        f"{GITHUB_OIDC_HOST}:sub": "repo:acme-corp/storefront:environment:dev",
+        f"{GITHUB_OIDC_HOST}:sub": "repo:acme-corp@72338249/storefront@901234567:environment:dev",
     }
     assert role.inputs["maxSessionDuration"] == 3600
     assert not any("*" in str(v) or "?" in str(v) for v in condition.values())
@@ -242,7 +264,7 @@ def test_no_infrastructure_roles_without_the_infrastructure_repository(
 def test_preview_role_trusts_pull_requests_and_reads_no_data(run_component: Runner) -> None:
     recording = oidc(
         run_component,
-        infrastructure_repository="acme-corp/storefront-infra",
+        **INFRA,
         state_key_arn=STATE_KEY,
     )
     role = recording.one(ROLE, "github-preview")
@@ -252,11 +274,11 @@ def test_preview_role_trusts_pull_requests_and_reads_no_data(run_component: Runn
     assert [s["Condition"]["StringEquals"] for s in document["Statement"]] == [
         {
             f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
-            f"{GITHUB_OIDC_HOST}:sub": "repo:acme-corp/storefront-infra:pull_request",
+            f"{GITHUB_OIDC_HOST}:sub": f"repo:{INFRA_PREFIX}:pull_request",
         },
         {
             f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
-            f"{GITHUB_OIDC_HOST}:sub": "repo:acme-corp/storefront-infra:environment:infra-drift",
+            f"{GITHUB_OIDC_HOST}:sub": f"repo:{INFRA_PREFIX}:environment:infra-drift",
         },
     ]
     (attachment,) = [
@@ -286,7 +308,7 @@ def test_preview_role_trusts_pull_requests_and_reads_no_data(run_component: Runn
 def test_preview_may_read_the_state_bucket_only(run_component: Runner) -> None:
     recording = oidc(
         run_component,
-        infrastructure_repository="acme-corp/storefront-infra",
+        **INFRA,
         state_bucket_arn="arn:aws:s3:::acme-pulumi-state",
     )
     limits = recording.one(ROLE_POLICY, "github-preview-limits").json_input("policy")
@@ -300,7 +322,7 @@ def test_apply_role_trusts_exactly_its_environments(run_component: Runner) -> No
     boundary = f"arn:aws:iam::{ACCOUNT_ID}:policy/slipway-boundary"
     recording = oidc(
         run_component,
-        infrastructure_repository="acme-corp/storefront-infra",
+        **INFRA,
         infrastructure_environments=("infra-dev", "infra-prod"),
         permissions_boundary_arn=boundary,
         state_key_arn=STATE_KEY,
@@ -311,7 +333,7 @@ def test_apply_role_trusts_exactly_its_environments(run_component: Runner) -> No
     assert [s["Condition"]["StringEquals"] for s in document["Statement"]] == [
         {
             f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
-            f"{GITHUB_OIDC_HOST}:sub": f"repo:acme-corp/storefront-infra:environment:{env}",
+            f"{GITHUB_OIDC_HOST}:sub": f"repo:{INFRA_PREFIX}:environment:{env}",
         }
         for env in ("infra-dev", "infra-prod")
     ]
@@ -328,7 +350,7 @@ def test_apply_role_trusts_exactly_its_environments(run_component: Runner) -> No
 def test_every_child_is_parented_and_named_after_the_component(run_component: Runner) -> None:
     recording = oidc(
         run_component,
-        infrastructure_repository="acme-corp/storefront-infra",
+        **INFRA,
         infrastructure_environments=("infra-dev",),
     )
     for resource in recording.resources:
@@ -359,9 +381,30 @@ def test_outputs_given_as_outputs_are_not_validated_early(run_component: Runner)
         ({"infrastructure_repository": "acme/*"}, {}, "infrastructure_repository: got 'acme/*'"),
         ({"infrastructure_environments": ("prod",)}, {}, "only with infrastructure_repository"),
         (
-            {"infrastructure_repository": "a/b", "preview_policy_arns": (ADMINISTRATOR_ACCESS,)},
+            {**INFRA, "preview_policy_arns": (ADMINISTRATOR_ACCESS,)},
             {},
             "pull requests must never get write access",
+        ),
+        (
+            {"infrastructure_repository": "acme-corp/storefront-infra"},
+            {},
+            "GithubOidcArgs.infrastructure_repository_ids: got None; the owner and repository IDs",
+        ),
+        (
+            {"infrastructure_repository_ids": INFRA_IDS},
+            {},
+            "infrastructure_repository_ids: got RepositoryIds(",
+        ),
+        (
+            {**INFRA, "infrastructure_subject_format": "immutable"},
+            {},
+            "GithubOidcArgs.infrastructure_subject_format: got 'immutable'; a SubjectFormat member",
+        ),
+        ({}, {"repository_ids": None}, "DeployRoleArgs.repository_ids: got None;"),
+        (
+            {},
+            {"repository_ids": None, "subject_format": SubjectFormat.BOTH},
+            "when DeployRoleArgs.subject_format is 'both'",
         ),
         ({"apply_policy_arns": ()}, {}, "GithubOidcArgs.apply_policy_arns: got []"),
         ({"state_key_arn": "alias/state"}, {}, "GithubOidcArgs.state_key_arn"),
@@ -392,3 +435,168 @@ def test_bad_deploy_role_name_is_refused(run_component: Runner) -> None:
 
     with pytest.raises(ConfigError, match=r"GithubOidc\.deploy_role\.name: got 'Deploy_Dev'"):
         run_component(program)
+
+
+def token(prefix: str, context: str) -> dict[str, str]:
+    """The claims IAM sees from a GitHub Actions OIDC token (aud and sub)."""
+    return {
+        f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
+        f"{GITHUB_OIDC_HOST}:sub": f"repo:{prefix}:{context}",
+    }
+
+
+IMMUTABLE = "acme-corp@72338249/storefront@901234567"
+"""GitHub's immutable form: each name followed by ``@`` and its numeric ID."""
+NAME = "acme-corp/storefront"
+RECYCLED = "acme-corp@88888888/storefront@777777777"
+"""The same names registered again by someone else after a deletion: new IDs."""
+
+
+@pytest.mark.parametrize(
+    ("subject_format", "accepted"),
+    [
+        (SubjectFormat.IMMUTABLE, {IMMUTABLE}),
+        (SubjectFormat.NAME, {NAME}),
+        (SubjectFormat.BOTH, {IMMUTABLE, NAME}),
+    ],
+)
+def test_the_deploy_role_accepts_exactly_the_subjects_of_its_format(
+    run_component: Runner, subject_format: SubjectFormat, accepted: set[str]
+) -> None:
+    """Evaluated like IAM would: a token of each form, of the right and a wrong environment,
+    and a token of a repository that took over the names, against the recorded trust."""
+    role = oidc(run_component, deploy={"subject_format": subject_format}).one(
+        ROLE, "github-deploy-dev"
+    )
+    document = role.json_input("assumeRolePolicy")
+    assert_valid_trust_policy(document)
+    for prefix in (IMMUTABLE, NAME, RECYCLED):
+        allowed = trust_allows(document, token(prefix, "environment:dev"), PROVIDER_ARN)
+        assert allowed is (prefix in accepted), (subject_format, prefix)
+        assert not trust_allows(document, token(prefix, "environment:prod"), PROVIDER_ARN)
+        assert not trust_allows(document, token(prefix, "pull_request"), PROVIDER_ARN)
+    wrong_audience = {**token(IMMUTABLE, "environment:dev"), f"{GITHUB_OIDC_HOST}:aud": "x"}
+    assert not trust_allows(document, wrong_audience, PROVIDER_ARN)
+    # One exact subject per statement, never a pattern.
+    assert len(document["Statement"]) == len(accepted)
+    for statement in document["Statement"]:
+        assert set(statement["Condition"]) == {"StringEquals"}
+
+
+@pytest.mark.parametrize("subject_format", list(SubjectFormat))
+def test_the_infrastructure_roles_follow_their_format(
+    run_component: Runner, subject_format: SubjectFormat
+) -> None:
+    recording = oidc(
+        run_component,
+        **INFRA,
+        infrastructure_subject_format=subject_format,
+        infrastructure_environments=("infra-prod",),
+    )
+    preview = recording.one(ROLE, "github-preview").json_input("assumeRolePolicy")
+    apply = recording.one(ROLE, "github-apply").json_input("assumeRolePolicy")
+    immutable, name = INFRA_PREFIX, "acme-corp/storefront-infra"
+    expected = {
+        SubjectFormat.IMMUTABLE: {immutable},
+        SubjectFormat.NAME: {name},
+        SubjectFormat.BOTH: {immutable, name},
+    }[subject_format]
+    for prefix in (immutable, name, "acme-corp@1/storefront-infra@2"):
+        trusted = prefix in expected
+        for document, context in (
+            (preview, "pull_request"),
+            (preview, "environment:infra-drift"),
+            (apply, "environment:infra-prod"),
+        ):
+            assert trust_allows(document, token(prefix, context), PROVIDER_ARN) is trusted
+        assert not trust_allows(preview, token(prefix, "environment:infra-prod"), PROVIDER_ARN)
+        assert not trust_allows(apply, token(prefix, "pull_request"), PROVIDER_ARN)
+    # The application repository's subjects open neither infrastructure role.
+    assert not trust_allows(preview, token(IMMUTABLE, "pull_request"), PROVIDER_ARN)
+
+
+def test_name_format_needs_no_ids(run_component: Runner) -> None:
+    recording = oidc(
+        run_component,
+        deploy={"repository_ids": None, "subject_format": SubjectFormat.NAME},
+        infrastructure_repository="acme-corp/storefront-infra",
+        infrastructure_subject_format=SubjectFormat.NAME,
+    )
+    condition = trust_condition(recording.one(ROLE, "github-deploy-dev"))
+    assert condition[f"{GITHUB_OIDC_HOST}:sub"] == "repo:acme-corp/storefront:environment:dev"
+
+
+@pytest.mark.parametrize(
+    ("owner_id", "repository_id", "message"),
+    [
+        (0, 1, "RepositoryIds.owner_id: got 0;"),
+        (1, -5, "RepositoryIds.repository_id: got -5;"),
+        (True, 1, "RepositoryIds.owner_id: got True;"),
+        ("72338249", 1, "RepositoryIds.owner_id: got '72338249'; a GitHub ID"),
+    ],
+)
+def test_repository_ids_are_positive_whole_numbers(
+    owner_id: Any, repository_id: Any, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        RepositoryIds(owner_id=owner_id, repository_id=repository_id)
+    assert message in str(caught.value)
+
+
+def read(
+    run: Callable[..., Recording],
+    repository: str,
+    owner_type: OwnerType = OwnerType.ORGANIZATION,
+    known: dict[str, GithubRepository] | None = None,
+) -> GithubRepositoryFacts:
+    found: list[GithubRepositoryFacts] = []
+
+    def program() -> dict[str, Any]:
+        found.append(read_repository(repository, owner_type, "slipway:githubRepository"))
+        return {}
+
+    run(program, github_repositories=known)
+    return found[0]
+
+
+def test_ids_are_read_through_the_github_provider(run_component: Callable[..., Recording]) -> None:
+    facts = read(run_component, "acme-corp/storefront")
+    assert facts == GithubRepositoryFacts(
+        full_name="acme-corp/storefront",
+        ids=RepositoryIds(
+            owner_id=github_account_id("acme-corp"),
+            repository_id=github_repository_id("acme-corp/storefront"),
+        ),
+        visibility="public",
+    )
+    private = read(
+        run_component,
+        "octocat/hello",
+        OwnerType.USER,
+        {"octocat/hello": GithubRepository("octocat/hello", visibility="private")},
+    )
+    assert private.ids.owner_id == github_account_id("octocat")
+    assert private.visibility == "private"
+
+
+@pytest.mark.parametrize(
+    ("known", "message"),
+    [
+        (
+            {"acme-corp/storefront": GithubRepository("acme-corp/storefront", exists=False)},
+            "slipway:githubRepository: got 'acme-corp/storefront'; a repository the GitHub "
+            "provider's credentials can read",
+        ),
+        (
+            {"acme-corp/storefront": GithubRepository("Acme-Corp/Storefront")},
+            "exactly as GitHub spells it now, 'Acme-Corp/Storefront': OIDC subjects compare "
+            "case-sensitively",
+        ),
+    ],
+)
+def test_a_repository_github_does_not_know_so_is_refused(
+    run_component: Callable[..., Recording], known: dict[str, GithubRepository], message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        read(run_component, "acme-corp/storefront", known=known)
+    assert message in str(caught.value)

@@ -1,8 +1,17 @@
-"""The accepted parliament findings are exact: nothing broader slips through."""
+"""The accepted parliament findings are exact: nothing broader slips through; the trust
+evaluator the tests rely on reads conditions the way IAM documents them."""
 
 from __future__ import annotations
 
-from tests.iam_checks import parliament_findings
+from typing import Any
+
+import pytest
+
+from tests.iam_checks import parliament_findings, trust_allows
+
+PROVIDER = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+SUB = "token.actions.githubusercontent.com:sub"
+AUD = "token.actions.githubusercontent.com:aud"
 
 
 def _policy(action: str, resource: str = "*") -> dict[str, object]:
@@ -20,3 +29,67 @@ def test_accepted_findings_are_accepted() -> None:
 def test_other_resource_star_findings_are_not() -> None:
     assert parliament_findings(_policy("ecs:UpdateService"))
     assert parliament_findings(_policy("s3:GetObject"))
+
+
+def _trust(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": PROVIDER},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                **statement,
+            }
+            for statement in statements
+        ],
+    }
+
+
+def _claims(sub: str, aud: str = "sts.amazonaws.com") -> dict[str, str]:
+    return {SUB: sub, AUD: aud}
+
+
+def test_string_equals_is_exact_and_case_sensitive_and_ors_listed_values() -> None:
+    document = _trust(
+        {
+            "Condition": {
+                "StringEquals": {AUD: "sts.amazonaws.com", SUB: ["repo:a/b:x", "repo:c/d:x"]}
+            }
+        }
+    )
+    assert trust_allows(document, _claims("repo:a/b:x"), PROVIDER)
+    assert trust_allows(document, _claims("repo:c/d:x"), PROVIDER)
+    assert not trust_allows(document, _claims("repo:A/b:x"), PROVIDER)
+    assert not trust_allows(document, _claims("repo:a/b:x", aud="other"), PROVIDER)
+    assert not trust_allows(document, {SUB: "repo:a/b:x"}, PROVIDER)  # no aud at all
+    assert not trust_allows(document, _claims("repo:a/b:x"), PROVIDER.replace("1111", "9999"))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "sub", "allowed"),
+    [
+        ("repo:a/b:*", "repo:a/b:environment:prod", True),
+        ("repo:a/b:*", "repo:a/bb:environment:prod", False),
+        ("repo:a@?/b@*:pull_request", "repo:a@1/b@42:pull_request", True),
+        ("repo:a@?/b@*:pull_request", "repo:a@12/b@42:pull_request", False),
+        ("repo:a/b.c:*", "repo:a/bxc:pull_request", False),  # '.' is literal
+    ],
+)
+def test_string_like_wildcards(pattern: str, sub: str, allowed: bool) -> None:
+    document = _trust({"Condition": {"StringLike": {SUB: pattern}}})
+    assert trust_allows(document, _claims(sub), PROVIDER) is allowed
+
+
+def test_an_explicit_deny_wins_and_other_operators_are_not_guessed() -> None:
+    allow = {"Condition": {"StringLike": {SUB: "repo:a/*"}}}
+    deny = {"Effect": "Deny", "Condition": {"StringEquals": {SUB: "repo:a/secret:x"}}}
+    document = _trust(allow, deny)
+    assert trust_allows(document, _claims("repo:a/open:x"), PROVIDER)
+    assert not trust_allows(document, _claims("repo:a/secret:x"), PROVIDER)
+    with pytest.raises(NotImplementedError, match="ForAnyValue:StringLike"):
+        trust_allows(
+            _trust({"Condition": {"ForAnyValue:StringLike": {SUB: "*"}}}),
+            _claims("x"),
+            PROVIDER,
+        )

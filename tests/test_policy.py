@@ -155,6 +155,29 @@ CASES: list[tuple[Any, ResourceView, ResourceView, str]] = [
     ),
     (
         rules.oidc_trust_scoped,
+        view(
+            "aws:iam/role:Role",
+            {"assumeRolePolicy": trust("repo:acme@4821/shop@90210:environment:prod")},
+        ),
+        view(
+            "aws:iam/role:Role",
+            {"assumeRolePolicy": trust("repo:acme@/shop@90210:environment:prod")},
+        ),
+        "<owner>@<owner-id>/<repo>@<repo-id>",
+    ),
+    (
+        rules.oidc_trust_scoped,
+        view(
+            "aws:iam/role:Role", {"assumeRolePolicy": trust("repo:acme@4821/shop@9:pull_request")}
+        ),
+        view(
+            "aws:iam/role:Role",
+            {"assumeRolePolicy": trust("repo:acme@4821/shop@9:environment:prod:extra")},
+        ),
+        "must be repo:<owner>/<repo>:environment:<name>",
+    ),
+    (
+        rules.oidc_trust_scoped,
         view("aws:iam/role:Role", {"assumeRolePolicy": trust("repo:acme/shop:environment:dev")}),
         view(
             "aws:iam/role:Role",

@@ -15,12 +15,15 @@ from components.repository_guardrails import (
     RepositoryGuardrailsArgs,
 )
 from components.workflows.docker import docker_workflow
-from components.workflows.release import RELEASE_BRANCH_PATTERNS
+from components.workflows.release import RELEASE_BRANCH_PATTERNS, RELEASE_TAG_PATTERNS
 from components.workflows.spec import WorkflowSpec
 from infra.offline import Recording
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
 RULESET = "github:index/repositoryRuleset:RepositoryRuleset"
+APP_ID = 1234567
+"""A release GitHub App's numeric App ID."""
+APP_BYPASS = [{"actorType": "Integration", "actorId": APP_ID, "bypassMode": "always"}]
 FILE = "github:index/repositoryFile:RepositoryFile"
 PERMISSIONS = "github:index/workflowRepositoryPermissions:WorkflowRepositoryPermissions"
 
@@ -32,6 +35,8 @@ def guardrails(run: Runner, **overrides: Any) -> Recording:
         return {
             "ruleset": component.ruleset_id,
             "release_ruleset": component.release_branches_ruleset_id,
+            "creation_ruleset": component.release_creation_ruleset_id,
+            "tags_ruleset": component.release_tags_ruleset_id,
             "checks": component.required_status_checks,
             "codeowners": component.codeowners_path,
         }
@@ -62,8 +67,9 @@ def test_ruleset_protects_the_default_branch(run_component: Runner) -> None:
     assert rules["deletion"] is True
     assert rules["requiredStatusChecks"] == {
         "requiredChecks": [
-            {"context": "Test the image (linux/amd64)", "integrationId": GITHUB_ACTIONS_APP_ID},
-            {"context": "Test the image (linux/arm64)", "integrationId": GITHUB_ACTIONS_APP_ID},
+            {"context": "Check the image (linux/amd64)", "integrationId": GITHUB_ACTIONS_APP_ID},
+            {"context": "Check the image (linux/arm64)", "integrationId": GITHUB_ACTIONS_APP_ID},
+            {"context": "Lint the Dockerfile", "integrationId": GITHUB_ACTIONS_APP_ID},
         ],
         "strictRequiredStatusChecksPolicy": True,
     }
@@ -74,12 +80,15 @@ def test_ruleset_protects_the_default_branch(run_component: Runner) -> None:
 def test_default_checks_are_the_names_docker_yml_reports_on_pull_requests() -> None:
     workflow = docker_workflow(WorkflowSpec(repository="acme-corp/storefront"))
     assert "pull_request" in workflow["on"]
-    job = workflow["jobs"]["test"]
+    job = workflow["jobs"]["check"]
     names = [
         job["name"].replace("${{ matrix.platform }}", entry["platform"])
         for entry in job["strategy"]["matrix"]["include"]
     ]
-    assert tuple(names) == DEFAULT_STATUS_CHECKS
+    assert (*names, workflow["jobs"]["lint"]["name"]) == DEFAULT_STATUS_CHECKS
+    # Both run on pull requests: neither is skipped there.
+    for job_id in ("check", "lint"):
+        assert workflow["jobs"][job_id]["if"] == "!(inputs.version != '')"
 
 
 def test_rules_follow_the_arguments(run_component: Runner) -> None:
@@ -121,9 +130,9 @@ def test_release_branches_get_the_default_branch_rules(run_component: Runner) ->
     assert release.inputs["conditions"] == {
         "refName": {
             "includes": [
-                "refs/heads/release/v[0-9]*",
-                "refs/heads/release/*@[0-9]*",
-                "refs/heads/release/@*/*@[0-9]*",
+                "refs/heads/release/[0-9]*.x",
+                "refs/heads/release/*@[0-9]*.x",
+                "refs/heads/release/@*/*@[0-9]*.x",
             ],
             "excludes": [],
         }
@@ -179,6 +188,7 @@ def test_release_branches_can_be_left_alone(run_component: Runner) -> None:
     recording = guardrails(run_component, protect_release_branches=False)
     assert [r.name for r in recording.of_type(RULESET)] == ["repo-ruleset"]
     assert recording.outputs["release_ruleset"] is None
+    assert recording.outputs["tags_ruleset"] is None
     # The default-branch ruleset may then take the name.
     renamed = guardrails(
         run_component, protect_release_branches=False, ruleset_name="slipway-release-branches"
@@ -239,8 +249,8 @@ def test_codeowners_on_another_branch_does_not_hold_the_ruleset(run_component: R
 
 
 def test_every_child_is_parented_to_the_component(run_component: Runner) -> None:
-    recording = guardrails(run_component, codeowners=("@octocat",))
-    assert len(recording.resources) == 5
+    recording = guardrails(run_component, codeowners=("@octocat",), release_app_id=APP_ID)
+    assert len(recording.resources) == 7
     for resource in recording.resources:
         if resource.type == RepositoryGuardrails.TOKEN:
             assert resource.parent_type == "pulumi:pulumi:Stack"
@@ -259,13 +269,34 @@ def test_every_child_is_parented_to_the_component(run_component: Runner) -> None
         ({"required_status_checks": (" lint",)}, "required_status_checks"),
         ({"status_check_integration_id": 0}, "status_check_integration_id: got 0"),
         ({"codeowners": ("octocat",)}, "RepositoryGuardrailsArgs.codeowners: got ['octocat']"),
-        ({"require_code_owner_review": True}, "only with codeowners"),
+        ({"require_code_owner_review": True}, "only with codeowners or external_codeowners"),
+        (
+            {"codeowners": ("@o",), "external_codeowners": True},
+            "RepositoryGuardrailsArgs.external_codeowners",
+        ),
         ({"codeowners_branch": "slipway/workflows"}, "codeowners_branch"),
         ({"codeowners": ("@o",), "codeowners_branch": "a..b"}, "codeowners_branch"),
         ({"ruleset_name": "x" * 101}, "RepositoryGuardrailsArgs.ruleset_name"),
         (
             {"ruleset_name": "slipway-release-branches"},
             "RepositoryGuardrailsArgs.ruleset_name: got 'slipway-release-branches'",
+        ),
+        (
+            {"ruleset_name": "slipway-release-tags"},
+            "RepositoryGuardrailsArgs.ruleset_name: got 'slipway-release-tags'; a name other than",
+        ),
+        ({"release_app_id": 0}, "RepositoryGuardrailsArgs.release_app_id: got 0; the GitHub App"),
+        ({"release_app_id": "Iv23liAbc"}, "RepositoryGuardrailsArgs.release_app_id: got 'Iv23"),
+        ({"release_app_id": True}, "RepositoryGuardrailsArgs.release_app_id: got True"),
+        (
+            {"release_app_id": APP_ID, "actions_can_create_pull_requests": True},
+            "RepositoryGuardrailsArgs.actions_can_create_pull_requests: got True; False with "
+            "release_app_id",
+        ),
+        (
+            {"release_app_id": APP_ID, "protect_release_branches": False},
+            "RepositoryGuardrailsArgs.release_app_id: got 1234567; None when "
+            "protect_release_branches is off",
         ),
     ],
 )
@@ -276,3 +307,64 @@ def test_bad_arguments_fail_before_anything_is_registered(
         guardrails(run_component, **overrides)
     assert message in str(caught.value)
     assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_only_the_release_app_creates_release_branches(run_component: Runner) -> None:
+    recording = guardrails(run_component, release_app_id=APP_ID)
+    creation = recording.one(RULESET, "repo-release-branch-creation")
+    assert creation.parent_type == RepositoryGuardrails.TOKEN
+    assert creation.inputs["name"] == "slipway-release-branch-creation"
+    assert creation.inputs["target"] == "branch"
+    assert creation.inputs["enforcement"] == "active"
+    assert creation.inputs["conditions"]["refName"]["includes"] == [
+        f"refs/heads/{p}" for p in RELEASE_BRANCH_PATTERNS
+    ]
+    assert creation.inputs["rules"] == {"creation": True}
+    assert creation.inputs["bypassActors"] == APP_BYPASS
+    # The app bypasses creation only: the release branches' own rules still bind it.
+    release = recording.one(RULESET, "repo-release-branches")
+    assert "bypassActors" not in release.inputs
+    assert "creation" not in release.inputs["rules"]
+    assert "bypassActors" not in recording.one(RULESET, "repo-ruleset").inputs
+    assert recording.outputs["creation_ruleset"]
+    assert not any("no release app" in w for w in recording.warnings)
+
+
+def test_only_the_release_app_creates_moves_or_deletes_release_tags(run_component: Runner) -> None:
+    recording = guardrails(run_component, release_app_id=APP_ID)
+    tags = recording.one(RULESET, "repo-release-tags")
+    assert tags.inputs["name"] == "slipway-release-tags"
+    assert tags.inputs["target"] == "tag"
+    assert tags.inputs["enforcement"] == "active"
+    assert tags.inputs["conditions"] == {
+        "refName": {"includes": [f"refs/tags/{p}" for p in RELEASE_TAG_PATTERNS], "excludes": []}
+    }
+    assert tags.inputs["rules"] == {"creation": True, "update": True, "deletion": True}
+    assert tags.inputs["bypassActors"] == APP_BYPASS
+    assert recording.outputs["tags_ruleset"]
+
+
+def test_without_an_app_release_tags_cannot_move_and_the_plan_warns(
+    run_component: Runner,
+) -> None:
+    """GITHUB_TOKEN cannot be a bypass actor: creation stays open (the workflow needs it),
+    moving and deleting release tags is refused for everyone."""
+    recording = guardrails(run_component, actions_can_create_pull_requests=True)
+    assert "repo-release-branch-creation" not in [r.name for r in recording.of_type(RULESET)]
+    tags = recording.one(RULESET, "repo-release-tags")
+    assert tags.inputs["rules"] == {"update": True, "deletion": True}
+    assert "bypassActors" not in tags.inputs
+    assert recording.outputs["creation_ruleset"] is None
+    warnings = "\n".join(recording.warnings)
+    assert "anyone with write access to acme-corp/storefront can create a release branch" in (
+        warnings
+    )
+    assert "GitHub Actions may create and approve pull requests" in warnings
+
+
+def test_no_warning_about_pull_requests_while_actions_may_not_create_them(
+    run_component: Runner,
+) -> None:
+    recording = guardrails(run_component, release_app_id=APP_ID)
+    assert recording.one(PERMISSIONS).inputs["canApprovePullRequestReviews"] is False
+    assert recording.warnings == []

@@ -72,6 +72,173 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:githubRepository is required and not set"],
     ),
     (
+        "OIDC subject format that does not exist",
+        "dev",
+        {"githubOidcSubjectFormat": "ids"},
+        {},
+        ["slipway:githubOidcSubjectFormat: got 'ids';", "'immutable', 'name' or 'both'"],
+    ),
+    (
+        "owner type that is neither organisation nor user",
+        "prod",
+        {"githubOwnerType": "enterprise"},
+        {},
+        ["slipway:githubOwnerType: got 'enterprise';", "'organization' or 'user'"],
+    ),
+    (
+        "private repository on GitHub Free",
+        "dev",
+        {"githubRepositoryVisibility": "private"},
+        {},
+        [
+            "slipway:githubPlan: got 'free'; pro, team or enterprise for a private repository",
+            "no environments, environment secrets or rulesets",
+        ],
+    ),
+    (
+        "prod approval gate GitHub would not enforce",
+        "prod",
+        {"githubRepositoryVisibility": "private", "githubPlan": "team"},
+        {},
+        [
+            "slipway:githubRepositoryVisibility: got 'private'; public, or githubPlan enterprise: "
+            "the prod environment asks for required reviewers (reviewers, reviewerTeams) and a "
+            "5-minute wait timer (waitTimerMinutes), which GitHub enforces on a private "
+            "repository on the team plan only with GitHub Enterprise",
+            "requireReviewers false, waitTimerMinutes 0",
+        ],
+    ),
+    (
+        "wait timer alone on a private repository of a personal Pro account",
+        "staging",
+        {
+            "githubRepositoryVisibility": "private",
+            "githubPlan": "pro",
+            "githubOwnerType": "user",
+            "waitTimerMinutes": "10",
+        },
+        {},
+        ["slipway:githubRepositoryVisibility: got 'private';", "a 10-minute wait timer"],
+    ),
+    (
+        "internal repository below Enterprise",
+        "dev",
+        {"githubRepositoryVisibility": "internal", "githubPlan": "team"},
+        {},
+        [
+            "slipway:githubRepositoryVisibility: got 'internal'; public or private: internal "
+            "repositories exist only on GitHub Enterprise (githubPlan is team)"
+        ],
+    ),
+    (
+        "organisation on a personal plan",
+        "dev",
+        {"githubPlan": "pro"},
+        {},
+        [
+            "slipway:githubPlan: got 'pro'; one of ['enterprise', 'free', 'team'] for a "
+            "repository owned by an organisation (githubOwnerType organization)"
+        ],
+    ),
+    (
+        "plan GitHub does not sell",
+        "dev",
+        {"githubPlan": "business"},
+        {},
+        ["slipway:githubPlan: got 'business';", "'free', 'pro', 'team' or 'enterprise'"],
+    ),
+    (
+        "code scanning on a private Pro repository",
+        "dev",
+        {
+            "githubRepositoryVisibility": "private",
+            "githubPlan": "pro",
+            "githubOwnerType": "user",
+            "githubCodeScanning": "true",
+        },
+        {},
+        [
+            "slipway:githubCodeScanning: got True; false or unset: code scanning is not "
+            "available on a private repository on the pro plan"
+        ],
+    ),
+    (
+        "release app without its App ID on the owner stack",
+        "prod",
+        {"releaseAppId": None},
+        {},
+        [
+            "slipway:releaseAppId is required with releaseToken app on the stack that owns "
+            "repository resources",
+            "or set releaseToken github-token",
+        ],
+    ),
+    (
+        "release app without its client ID on the owner stack",
+        "prod",
+        {"releaseAppClientId": None},
+        {},
+        ["slipway:releaseAppClientId is required with releaseToken app", "its client ID"],
+    ),
+    (
+        "OAuth app client ID given for the release app",
+        "prod",
+        {"releaseAppClientId": "Ov23liB4xKz7Qm2NpR8s"},
+        {},
+        [
+            "slipway:releaseAppClientId: got 'Ov23liB4xKz7Qm2NpR8s'; a GitHub App client ID",
+            "not an OAuth app's (Ov…)",
+        ],
+    ),
+    (
+        "numeric App ID given as the client ID",
+        "prod",
+        {"releaseAppClientId": "1234567"},
+        {},
+        ["slipway:releaseAppClientId: got '1234567';", "not the numeric App ID"],
+    ),
+    (
+        "App ID of zero",
+        "prod",
+        {"releaseAppId": "0"},
+        {},
+        ["slipway:releaseAppId: got 0;", "greater than or equal to 1"],
+    ),
+    (
+        "release token mode that does not exist",
+        "prod",
+        {"releaseToken": "pat"},
+        {},
+        ["slipway:releaseToken: got 'pat';", "'app' or 'github-token'"],
+    ),
+    (
+        "release app settings on a stack that does not own the repository",
+        "dev",
+        {"releaseAppId": "1234567"},
+        {},
+        [
+            "slipway:releaseAppId is set; set only on the stack that owns repository resources "
+            "(ownsRepositoryResources)"
+        ],
+    ),
+    (
+        "release app key with GITHUB_TOKEN releases",
+        "prod",
+        {"releaseToken": "github-token", "releaseAppId": None, "releaseAppClientId": None},
+        {"releaseAppPrivateKey": "-----BEGIN RSA PRIVATE KEY-----"},
+        [
+            "slipway:releaseAppPrivateKey is set; unset with releaseToken github-token (no "
+            "release app)"
+        ],
+    ),
+    (
+        "release app key in plain text",
+        "prod",
+        {"releaseAppPrivateKey": "-----BEGIN RSA PRIVATE KEY-----"},
+        {},
+        ["slipway:releaseAppPrivateKey holds a secret in plain text"],
+    ),
+    (
         "repository slug without owner",
         "dev",
         {"githubRepository": "storefront"},
@@ -422,6 +589,20 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:slackWebhookUrl holds a secret in plain text", "pulumi config set --secret"],
     ),
     (
+        "code owner without the @",
+        "prod",
+        {"workflowCodeOwners": '["acme-corp/platform"]'},
+        {},
+        ["slipway:workflowCodeOwners", "'@user' or '@org/team'", "acme-corp/platform"],
+    ),
+    (
+        "Changesets CLI 2, whose action cannot split the release jobs",
+        "prod",
+        {"changesetsCliMajor": "2"},
+        {},
+        ["slipway:changesetsCliMajor", "got 2", "one of [3]"],
+    ),
+    (
         "plain setting set as a secret",
         "dev",
         {},
@@ -537,7 +718,11 @@ def test_unset_secret_is_none_and_undeclared_secret_is_refused() -> None:
     assert secrets.get("slackWebhookUrl") is None
     with pytest.raises(KeyError, match="not a declared secret setting"):
         secrets.get("databasePassword")
-    assert {s.key for s in SECRET_SETTINGS} == {"ghcrPullToken", "slackWebhookUrl"}
+    assert {s.key for s in SECRET_SETTINGS} == {
+        "ghcrPullToken",
+        "releaseAppPrivateKey",
+        "slackWebhookUrl",
+    }
 
 
 def test_app_secret_keys_follow_the_variable_names() -> None:
@@ -546,3 +731,74 @@ def test_app_secret_keys_follow_the_variable_names() -> None:
     assert app_secret_key("DATABASE_URL") == "secretDatabaseUrl"
     assert app_secret_key("SESSION_SECRET") == "secretSessionSecret"
     assert app_secret_key("X") == "secretX"
+
+
+def _settings(stack: str, **overrides: str | None) -> StackSettings:
+    from infra.offline import load_stack_config
+
+    config, secret_keys = load_stack_config(stack)
+    raw = {k.removeprefix("slipway:"): v for k, v in config.items() if k.startswith("slipway:")}
+    secret = {k.removeprefix("slipway:") for k in secret_keys}
+    merged = {k: v for k, v in {**raw, **overrides}.items() if v is not None}
+    settings, _ = parse_settings(merged, secret, stack, "eu-west-1")
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("overrides", "attestations", "code_scanning"),
+    [
+        ({}, True, True),
+        ({"githubCodeScanning": "false"}, True, False),
+        ({"githubRepositoryVisibility": "private", "githubPlan": "enterprise"}, True, False),
+        (
+            {
+                "githubRepositoryVisibility": "private",
+                "githubPlan": "enterprise",
+                "githubCodeScanning": "true",
+            },
+            True,
+            True,
+        ),
+        (
+            {
+                "githubRepositoryVisibility": "private",
+                "githubPlan": "team",
+                "githubCodeScanning": "true",
+                "reviewers": "[]",
+                "reviewerTeams": "[]",
+                "requireReviewers": "false",
+                "waitTimerMinutes": "0",
+            },
+            False,
+            True,
+        ),
+    ],
+)
+def test_the_workflows_use_attestations_and_code_scanning_only_where_github_has_them(
+    overrides: dict[str, str], attestations: bool, code_scanning: bool
+) -> None:
+    from infra.stack import workflow_spec
+
+    spec = workflow_spec(_settings("prod", **overrides))
+    assert spec.attestations is attestations
+    assert spec.code_scanning is code_scanning
+
+
+@pytest.mark.parametrize(
+    ("overrides", "mode"),
+    [
+        ({}, "app"),
+        (
+            {"releaseToken": "github-token", "releaseAppId": None, "releaseAppClientId": None},
+            "github-token",
+        ),
+    ],
+)
+def test_the_workflows_act_as_the_configured_release_identity(
+    overrides: dict[str, str | None], mode: str
+) -> None:
+    from components.workflows import ReleaseTokenMode
+    from infra.stack import workflow_spec
+
+    settings = _settings("prod", **overrides)
+    assert workflow_spec(settings).release_token is ReleaseTokenMode(mode)

@@ -20,8 +20,11 @@ from infra.offline import (
     ROOT,
     STACKS,
     AwsMocks,
+    GithubRepository,
     RecordedResource,
     Recording,
+    github_account_id,
+    github_repository_id,
     load_stack_config,
     run_stack,
     stack_settings,
@@ -30,6 +33,7 @@ from infra.plan import policy_violations
 from infra.stack import image_channel_prefix
 from policy.rules import STATEFUL_TYPES
 from tests.conftest import recorded
+from tests.iam_checks import assert_valid_trust_policy, trust_allows
 
 OUTPUTS = {
     "environment", "profile", "awsRegion", "repositoryUrl", "repositoryArn", "registryId",
@@ -113,6 +117,7 @@ def test_the_github_environment_carries_every_contract_variable(stack: Recording
     written = {
         r.inputs["variableName"]: r.inputs["value"]
         for r in stack.of_type("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
+        if r.parent_name == "github-environment"
     }
     assert set(written) == {v.value for v in EnvironmentVariable}
     assert written["ECS_SERVICE"] == stack.outputs["serviceName"]
@@ -127,12 +132,111 @@ def test_the_github_environment_carries_every_contract_variable(stack: Recording
 def test_the_deploy_role_trusts_exactly_this_environment(stack: Recording) -> None:
     role = next(r for r in stack.of_type("aws:iam/role:Role") if r.name.endswith("deploy"))
     (statement,) = role.json_input("assumeRolePolicy")["Statement"]
+    owner_id = github_account_id("acme-corp")
+    repository_id = github_repository_id("acme-corp/storefront")
     assert statement["Condition"]["StringEquals"] == {
         "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
         "token.actions.githubusercontent.com:sub": (
-            f"repo:acme-corp/storefront:environment:{stack.stack}"
+            f"repo:acme-corp@{owner_id}/storefront@{repository_id}:environment:{stack.stack}"
         ),
     }
+
+
+OIDC_PROVIDER = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"
+
+
+def github_token(repository: str, context: str, immutable: bool) -> dict[str, str]:
+    """The aud and sub claims GitHub issues to a job of ``repository`` (``owner/name``) in
+    ``context`` (``environment:prod``, ``pull_request``): the immutable form appends each
+    numeric ID with ``@`` (GitHub Docs, OpenID Connect, "Immutable subject claims"). The IDs
+    are the ones the offline GitHub gives the owner and the repository."""
+    owner, name = repository.split("/")
+    if immutable:
+        owner_id, repository_id = github_account_id(owner), github_repository_id(repository)
+        prefix = f"repo:{owner}@{owner_id}/{name}@{repository_id}"
+    else:
+        prefix = f"repo:{repository}"
+    return {
+        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+        "token.actions.githubusercontent.com:sub": f"{prefix}:{context}",
+    }
+
+
+def _recorded_with_format(stack_name: str, subject_format: str) -> Recording:
+    if subject_format == "immutable":
+        return recorded(stack_name)  # the default
+    return run_stack(stack_name, overrides={"githubOidcSubjectFormat": subject_format})
+
+
+@pytest.mark.parametrize("subject_format", ["immutable", "name", "both"])
+@pytest.mark.parametrize("stack_name", STACKS)
+def test_every_ci_role_trusts_the_subjects_github_issues(
+    stack_name: str, subject_format: str
+) -> None:
+    """Each trust policy, evaluated as IAM would, against tokens of both forms for the right
+    context and for neighbouring ones (another environment, pull requests, the other repo)."""
+    recording = _recorded_with_format(stack_name, subject_format)
+    roles = {
+        r.name.removeprefix("github-oidc-"): r.json_input("assumeRolePolicy")
+        for r in recording.of_type("aws:iam/role:Role")
+        if r.name.startswith("github-oidc-")
+    }
+    assert set(roles) == {"deploy", "preview", "apply"}
+    accepted = {"immutable": {True}, "name": {False}, "both": {True, False}}[subject_format]
+    app, infra = "acme-corp/storefront", "acme-corp/storefront-infra"
+    trusted = {
+        "deploy": {(app, f"environment:{stack_name}")},
+        "preview": {(infra, "pull_request"), (infra, "environment:infra-drift")},
+        "apply": {(infra, f"environment:infra-{stack_name}")},
+    }
+    contexts = {
+        f"environment:{e}" for e in (*STACKS, *(f"infra-{s}" for s in STACKS), "infra-drift")
+    } | {"pull_request", "ref:refs/heads/main"}
+    for role, document in roles.items():
+        assert_valid_trust_policy(document)
+        for repository in (app, infra):
+            for context in contexts:
+                for immutable in (True, False):
+                    claims = github_token(repository, context, immutable)
+                    expected = (repository, context) in trusted[role] and immutable in accepted
+                    allowed = trust_allows(document, claims, OIDC_PROVIDER)
+                    assert allowed is expected, (role, repository, context, immutable)
+
+
+def test_a_repository_github_cannot_find_stops_the_stack_before_any_resource() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_stack(
+            "dev",
+            github_repositories={
+                "acme-corp/storefront-infra": GithubRepository(
+                    "acme-corp/storefront-infra", exists=False
+                )
+            },
+        )
+    assert str(caught.value).startswith(
+        "slipway:githubInfraRepository: got 'acme-corp/storefront-infra'; a repository the "
+        "GitHub provider's credentials can read"
+    )
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_a_personal_repository_reads_its_owner_as_a_user() -> None:
+    personal = {"octocat/storefront": GithubRepository("octocat/storefront", owner_type="user")}
+    overrides: dict[str, str | None] = {
+        "githubRepository": "octocat/storefront",
+        "githubInfraRepository": None,
+        "github:owner": "octocat",
+    }
+    # Read as an organisation, the owner is GitHub's 404, before any resource.
+    with pytest.raises(RuntimeError, match="orgs/octocat: 404 Not Found") as caught:
+        run_stack("dev", overrides=overrides, github_repositories=personal)
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+    recording = run_stack(
+        "dev", overrides={**overrides, "githubOwnerType": "user"}, github_repositories=personal
+    )
+    role = recording.one("aws:iam/role:Role", "github-oidc-deploy")
+    claims = github_token("octocat/storefront", "environment:dev", immutable=True)
+    assert trust_allows(role.json_input("assumeRolePolicy"), claims, OIDC_PROVIDER)
 
 
 def test_application_secrets_come_from_secrets_manager_only(stack: Recording) -> None:
@@ -368,9 +472,9 @@ def test_the_repository_owner_creates_the_npm_environment_for_the_release_job() 
     policies = [r for r in prod.of_type(BRANCH_POLICY) if r.parent_name == "npm-environment"]
     assert [p.inputs["branchPattern"] for p in policies] == [
         "main",
-        "release/v[0-9]*",
-        "release/*@[0-9]*",
-        "release/@*/*@[0-9]*",
+        "release/[0-9]*.x",
+        "release/*@[0-9]*.x",
+        "release/@*/*@[0-9]*.x",
     ]
     assert prod.outputs["npmEnvironment"] == "npm"
     for other in ("dev", "staging"):
@@ -394,10 +498,119 @@ def test_every_environment_of_the_release_chain_allows_the_release_branches(
         assert patterns >= {"main", *RELEASE_BRANCH_PATTERNS}, environment
 
 
-def test_no_npm_environment_when_nothing_is_published_to_npm() -> None:
+GITHUB_TOKEN_RELEASES: dict[str, str | None] = {
+    "releaseToken": "github-token",
+    "releaseAppId": None,
+    "releaseAppClientId": None,
+}
+VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
+SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
+RULESET = "github:index/repositoryRuleset:RepositoryRuleset"
+REPOSITORY_FILE = "github:index/repositoryFile:RepositoryFile"
+PERMISSIONS = "github:index/workflowRepositoryPermissions:WorkflowRepositoryPermissions"
+
+
+def test_the_release_environment_exists_without_npm_publishing_or_an_app() -> None:
+    # The release workflow's report job reads the Slack webhook from it, whatever the mode.
+    key = "https://hooks.slack.com/services/T000/B000/XXXX"
+    recording = run_stack(
+        "prod",
+        overrides={"npmPublish": "none", **GITHUB_TOKEN_RELEASES},
+        secrets={"slackWebhookUrl": key},
+    )
+    assert sorted(r.inputs["environment"] for r in recording.of_type(ENVIRONMENT)) == [
+        "npm",
+        "prod",
+    ]
+    assert recording.outputs["npmEnvironment"] == "npm"
+    names = {
+        r.inputs["secretName"]
+        for r in recording.of_type(SECRET)
+        if r.parent_name == "npm-environment"
+    }
+    assert names == {"SLACK_WEBHOOK_URL"}
+
+
+def test_code_owners_are_delivered_and_their_review_required() -> None:
+    recording = run_stack("prod")
+    delivered = {
+        r.inputs["file"]: r.inputs["content"]
+        for r in recording.of_type(REPOSITORY_FILE)
+        if r.parent_name == "workflows"
+    }
+    owners = [line for line in delivered[".github/CODEOWNERS"].splitlines() if line[:1] == "/"]
+    assert owners[0] == "/.github/ @acme-corp/platform"
+    rulesets = recording.of_type(RULESET)
+    default = next(r for r in rulesets if r.inputs["name"] == "slipway-default-branch")
+    assert default.inputs["rules"]["pullRequest"]["requireCodeOwnerReview"] is True
+    assert not any("CODEOWNERS" in w for w in recording.warnings)
+    # RepositoryGuardrails writes no second CODEOWNERS of its own.
+    assert [
+        r.parent_name
+        for r in recording.of_type(REPOSITORY_FILE)
+        if r.inputs["file"] == ".github/CODEOWNERS"
+    ] == ["workflows"]
+
+
+def test_without_code_owners_no_codeowners_file_and_the_plan_warns() -> None:
+    recording = run_stack("prod", overrides={"workflowCodeOwners": None})
+    files = {r.inputs["file"] for r in recording.of_type(REPOSITORY_FILE)}
+    assert ".github/workflows/release.yml" in files
+    assert ".github/CODEOWNERS" not in files
+    assert any("workflowCodeOwners is empty" in w for w in recording.warnings)
+
+
+def test_the_release_app_needs_its_environment_even_without_npm_publishing() -> None:
     recording = run_stack("prod", overrides={"npmPublish": "none"})
-    assert [r.inputs["environment"] for r in recording.of_type(ENVIRONMENT)] == ["prod"]
-    assert "npmEnvironment" not in recording.outputs
+    assert recording.one(ENVIRONMENT, "npm-environment-environment").inputs["environment"] == (
+        "npm"
+    )
+    assert recording.outputs["npmEnvironment"] == "npm"
+
+
+def test_the_release_environment_holds_the_app_client_id_and_key() -> None:
+    key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA…\n-----END RSA PRIVATE KEY-----\n"
+    recording = run_stack("prod", secrets={"releaseAppPrivateKey": key})
+    variables = {
+        r.inputs["variableName"]: r.inputs["value"]
+        for r in recording.of_type(VARIABLE)
+        if r.parent_name == "npm-environment"
+    }
+    assert variables == {"RELEASE_APP_CLIENT_ID": "Iv23liB4xKz7Qm2NpR8s"}
+    (secret,) = [r for r in recording.of_type(SECRET) if r.parent_name == "npm-environment"]
+    assert secret.inputs["secretName"] == "RELEASE_APP_PRIVATE_KEY"
+    assert secret.inputs["environment"] == "npm"
+    assert "value" in secret.secret_inputs
+    # Without the key in config, no secret resource: the operator adds it (deployment guide).
+    assert not [r for r in recorded("prod").of_type(SECRET) if r.parent_name == "npm-environment"]
+
+
+def test_with_the_release_app_only_it_creates_release_branches_and_tags() -> None:
+    prod = recorded("prod")
+    bypass = [{"actorType": "Integration", "actorId": 1234567, "bypassMode": "always"}]
+    creation = prod.one(RULESET, "repository-release-branch-creation")
+    assert creation.inputs["rules"] == {"creation": True}
+    assert creation.inputs["bypassActors"] == bypass
+    tags = prod.one(RULESET, "repository-release-tags")
+    assert tags.inputs["rules"] == {"creation": True, "update": True, "deletion": True}
+    assert tags.inputs["bypassActors"] == bypass
+    assert prod.one(PERMISSIONS).inputs["canApprovePullRequestReviews"] is False
+    assert not any("release" in w.lower() or "pull request" in w for w in prod.warnings)
+
+
+def test_github_token_releases_keep_pull_requests_open_to_actions_and_warn() -> None:
+    recording = run_stack("prod", overrides=GITHUB_TOKEN_RELEASES)
+    assert recording.one(PERMISSIONS).inputs["canApprovePullRequestReviews"] is True
+    names = [r.name for r in recording.of_type(RULESET)]
+    assert "repository-release-branch-creation" not in names
+    assert recording.one(RULESET, "repository-release-tags").inputs["rules"] == {
+        "update": True,
+        "deletion": True,
+    }
+    warnings = "\n".join(recording.warnings)
+    assert "GitHub Actions may create and approve pull requests" in warnings
+    assert "can create a release branch or a release tag" in warnings
+    assert not [r for r in recording.of_type(VARIABLE) if r.parent_name == "npm-environment"]
 
 
 # --- the image channel through the whole program ------------------------------------------
@@ -500,3 +713,52 @@ def test_prod_keeps_images_and_secrets_in_the_copy_region() -> None:
             not s.inputs.get("replicas")
             for s in recording.of_type("aws:secretsmanager/secret:Secret")
         )
+
+
+# --- the repository's visibility and plan --------------------------------------------------
+
+PRIVATE = {"acme-corp/storefront": GithubRepository("acme-corp/storefront", visibility="private")}
+
+
+def test_a_visibility_github_contradicts_stops_the_stack_before_any_resource() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_stack("dev", github_repositories=PRIVATE)
+    assert str(caught.value) == (
+        "slipway:githubRepositoryVisibility: got 'public'; 'private', what GitHub reports for "
+        "acme-corp/storefront: the visibility decides which protections GitHub enforces"
+    )
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_a_private_prod_on_enterprise_keeps_its_gate() -> None:
+    recording = run_stack(
+        "prod",
+        overrides={"githubRepositoryVisibility": "private", "githubPlan": "enterprise"},
+        github_repositories=PRIVATE,
+    )
+    environment = recording.one(ENVIRONMENT, "github-environment-environment")
+    assert environment.inputs["reviewers"][0]["users"]
+    assert environment.inputs["waitTimer"] == 5
+
+
+def test_a_private_prod_on_team_runs_only_when_told_there_is_no_gate() -> None:
+    overrides: dict[str, str | None] = {
+        "githubRepositoryVisibility": "private",
+        "githubPlan": "team",
+    }
+    with pytest.raises(ConfigError, match="githubRepositoryVisibility: got 'private'"):
+        run_stack("prod", overrides=overrides, github_repositories=PRIVATE)
+    recording = run_stack(
+        "prod",
+        overrides={
+            **overrides,
+            "reviewers": None,
+            "reviewerTeams": None,
+            "requireReviewers": "false",
+            "waitTimerMinutes": "0",
+        },
+        github_repositories=PRIVATE,
+    )
+    environment = recording.one(ENVIRONMENT, "github-environment-environment")
+    assert not environment.inputs.get("reviewers")
+    assert environment.inputs["waitTimer"] == 0

@@ -1,9 +1,12 @@
 """``Dockerfile``: a multi-stage Node.js image template for the application repository.
 
-Stages: ``base`` (Node.js with pnpm through corepack), ``deps`` (all dependencies), ``build``,
+Stages: ``base`` (Node.js with pnpm through corepack), ``deps`` (``pnpm fetch`` from the
+lockfile, ``pnpm-workspace.yaml`` and ``.npmrc``: every dependency in the store), ``build``
+(the whole workspace, every manifest and ``patches/`` included, installed offline and built),
 ``test`` (runs the test suite; ``docker.yml`` builds it before anything is pushed),
-``prod-deps`` (production dependencies only) and ``runtime`` (slim, non-root, with a
-HEALTHCHECK), which is the last stage and the one published.
+``prod-deps`` (production dependencies only, lifecycle scripts off) and ``runtime`` (slim,
+non-root, with a HEALTHCHECK), which is the last stage and the one published. A ``.dockerignore``
+is delivered with it.
 
 The base image is pinned by tag. No digest for it was verified while writing this generator, and
 a digest is never made up: set ``WorkflowSpec.node_image`` to ``name:tag@sha256:…`` once one is
@@ -35,8 +38,7 @@ def render_dockerfile(spec: WorkflowSpec) -> str:
         else "# Base image pinned by tag only: no verified digest was available; add one.\n"
     )
     image = spec.node_image
-    install = "pnpm install --frozen-lockfile --store-dir=/pnpm/store"
-    cache = "--mount=type=cache,id=pnpm-store,target=/pnpm/store"
+    store = "--store-dir=/pnpm/store"
     return (
         header()
         + pinned_note
@@ -47,21 +49,27 @@ def render_dockerfile(spec: WorkflowSpec) -> str:
         + f" && corepack prepare pnpm@{spec.pnpm_version} --activate\n"
         + "WORKDIR /app\n"
         + "\n"
+        + "# Every dependency of the workspace, fetched from the lockfile alone (with the\n"
+        + "# workspace layout and registry settings), so a source change reuses this layer.\n"
+        + "# The store stays in the layer: a cache mount would not travel with the CI cache.\n"
         + "FROM base AS deps\n"
-        + "COPY package.json pnpm-lock.yaml ./\n"
-        + f"RUN {cache} {install}\n"
+        + "COPY pnpm-lock.yaml pnpm-workspace.yam[l] .npmr[c] ./\n"
+        + f"RUN pnpm fetch {store}\n"
         + "\n"
+        + "# The whole workspace: every package.json, patches/ and the sources.\n"
         + "FROM deps AS build\n"
         + "COPY . .\n"
-        + "RUN pnpm run build\n"
+        + f"RUN pnpm install --offline --frozen-lockfile {store} \\\n"
+        + " && pnpm run build\n"
         + "\n"
         + "# Building this stage runs the tests inside the image.\n"
         + "FROM build AS test\n"
         + "RUN pnpm test\n"
         + "\n"
-        + "FROM base AS prod-deps\n"
-        + "COPY package.json pnpm-lock.yaml ./\n"
-        + f"RUN {cache} {install} --prod\n"
+        + "# Production dependencies only, with no install scripts run.\n"
+        + "FROM deps AS prod-deps\n"
+        + "COPY . .\n"
+        + f"RUN pnpm install --offline --frozen-lockfile --prod --ignore-scripts {store}\n"
         + "\n"
         + f"FROM {image} AS runtime\n"
         + "ENV NODE_ENV=production\n"
@@ -76,3 +84,26 @@ def render_dockerfile(spec: WorkflowSpec) -> str:
         + _healthcheck(spec.container_port, spec.health_check_path)
         + 'CMD ["node", "dist/index.js"]\n'
     )
+
+
+DOCKERIGNORE = (
+    ".git\n"
+    ".github\n"
+    "**/node_modules\n"
+    "**/dist\n"
+    "**/coverage\n"
+    "**/.env\n"
+    "**/.env.*\n"
+    "**/*.log\n"
+    "**/.DS_Store\n"
+    "Dockerfile\n"
+    ".dockerignore\n"
+)
+"""What never enters the build context: git metadata, workflows, local installs and builds
+(the image installs and builds its own), local environment files that may hold secrets, logs."""
+
+
+def render_dockerignore(spec: WorkflowSpec) -> str:
+    """The ``.dockerignore`` text, kept beside the Dockerfile template."""
+    del spec  # the same for every repository; kept for a uniform renderer signature
+    return header() + DOCKERIGNORE

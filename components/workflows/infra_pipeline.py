@@ -462,11 +462,15 @@ def infra_workflow(spec: InfraPipelineSpec) -> dict[str, Any]:
 
 
 def infra_dependabot_config() -> dict[str, Any]:
-    """Dependabot for this repository: the pinned actions and the exact Python pins."""
+    """Dependabot for this repository: the generator's action pins and the exact Python pins.
+
+    Actions are watched where their versions live, ``components/workflows/actions/action.yml``
+    (:data:`pins.PINS_FILE`), not in ``.github/workflows/``: those files are rendered from the
+    pins, so a bump there would be reverted by the next render."""
     return {
         "version": 2,
         "updates": [
-            update_entry("github-actions", "actions"),
+            update_entry("github-actions", "actions", directory="/components/workflows/actions"),
             # The root is enough: bootstrap/requirements.txt only includes ../requirements.txt.
             update_entry("pip", "python"),
         ],

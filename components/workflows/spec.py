@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from components.errors import ConfigError, invalid
+from components.patterns import CODE_OWNER
 from components.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -117,6 +118,12 @@ class WorkflowSpec:
     code_scanning: bool = True
     """Upload the Trivy SARIF report to code scanning (public repositories, or private ones with
     GitHub Code Security). The scan gates the release either way."""
+    code_owners: tuple[str, ...] = ()
+    """Owners (``@user``, ``@org/team``) of the generated files in
+    ``.github/CODEOWNERS``; no file when empty (the plan warns)."""
+    extra_code_owner_lines: tuple[str, ...] = ()
+    """The application's own CODEOWNERS lines, written before the generated entries (GitHub
+    reads only one CODEOWNERS file, and ``.github/CODEOWNERS`` comes first)."""
     image_package: str | None = None
     """npm package whose published version tags the image; the first published one if None."""
     ghcr_image: str | None = None
@@ -242,6 +249,20 @@ class WorkflowSpec:
             self.release_token,
             f"one of {[m.value for m in ReleaseTokenMode]}",
         )
+        for owner in self.code_owners:
+            check(
+                bool(CODE_OWNER.match(owner)),
+                "code_owners",
+                owner,
+                "'@user' or '@org/team'",
+            )
+        for line in self.extra_code_owner_lines:
+            check(
+                "\n" not in line and bool(line.strip()),
+                "extra_code_owner_lines",
+                line,
+                "one non-empty CODEOWNERS line each",
+            )
         for flag in ("attestations", "code_scanning"):
             check(isinstance(getattr(self, flag), bool), flag, getattr(self, flag), "a bool")
         check(

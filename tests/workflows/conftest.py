@@ -10,17 +10,29 @@ from pathlib import Path
 
 import pytest
 
-from components.workflows import NpmPublishMode, WorkflowSpec, render_workflow_files
+from components.workflows import (
+    NpmPublishMode,
+    ReleaseTokenMode,
+    WorkflowSpec,
+    render_workflow_files,
+)
 
 SPECS: dict[str, WorkflowSpec] = {
-    # Three environments, trusted publishing, Changesets CLI v3 (changesets/action v2).
-    "default": WorkflowSpec(repository="acme/storefront", image_package="@acme/storefront"),
-    # Two environments, token publishing, Changesets CLI v2 (changesets/action v1).
+    # Three environments, trusted publishing, a release GitHub App, code owners.
+    "default": WorkflowSpec(
+        repository="acme/storefront",
+        image_package="@acme/storefront",
+        code_owners=("@acme/platform",),
+    ),
+    # Two environments, token publishing, GITHUB_TOKEN as the release identity, and a private
+    # repository without attestations or code scanning.
     "token-two-envs": WorkflowSpec(
         repository="Acme/Storefront",
         environments=("staging", "prod"),
         npm_publish=NpmPublishMode.TOKEN,
-        changesets_cli_major=2,
+        release_token=ReleaseTokenMode.GITHUB_TOKEN,
+        attestations=False,
+        code_scanning=False,
         health_check_retries=5,
     ),
 }

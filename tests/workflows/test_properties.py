@@ -14,12 +14,14 @@ from components.workflows import (
     ALL_PINS,
     GENERATOR,
     NpmPublishMode,
+    ReleaseTokenMode,
     WorkflowSpec,
     changesets_action_for,
     load_yaml,
     render_workflow_files,
 )
-from components.workflows.pins import CHANGESETS_V1, CHANGESETS_V2
+from components.workflows.docker import CANDIDATE_IMAGE, VERIFY_STEPS
+from components.workflows.pins import CHANGESETS_V2
 from components.workflows.release import RELEASE_BRANCH_PATTERNS
 from tests.workflows.conftest import SPECS
 
@@ -150,9 +152,10 @@ def test_no_tag_trigger_chaining(parsed: dict[str, Any]) -> None:
     assert release["on"] == {"push": {"branches": ["main", *RELEASE_BRANCH_PATTERNS]}}
     jobs = release["jobs"]
     assert jobs["image"]["uses"] == "$/.github/workflows/docker.yml"
-    assert "needs.release.outputs.published == 'true'" in jobs["image"]["if"]
+    assert jobs["image-publish"]["uses"] == "$/.github/workflows/docker.yml"
+    assert "needs.publish.outputs.published == 'true'" in jobs["image-publish"]["if"]
     assert jobs["deploy"]["uses"] == "$/.github/workflows/deploy.yml"
-    assert jobs["deploy"]["needs"] == ["release", "image"]
+    assert jobs["deploy"]["needs"] == ["mode", "image-publish"]
     assert "workflow_call" in parsed[".github/workflows/docker.yml"]["on"]
     assert "workflow_call" in parsed[".github/workflows/deploy.yml"]["on"]
 
@@ -290,82 +293,117 @@ def test_deploy_reads_only_contract_variables() -> None:
     }
 
 
-@pytest.mark.parametrize(("cli_major", "pin"), [(2, CHANGESETS_V1), (3, CHANGESETS_V2)])
-def test_changesets_action_major_follows_the_cli_major(cli_major: int, pin: Any) -> None:
-    assert changesets_action_for(cli_major) == pin
-    assert pin.major == cli_major - 1
-    spec = WorkflowSpec(repository="acme/storefront", changesets_cli_major=cli_major)
-    release = load_yaml(render_workflow_files(spec)[".github/workflows/release.yml"])
-    step = next(s for s in release["jobs"]["release"]["steps"] if s.get("id") == "changesets")
-    assert step["uses"] == pin.uses
-    inputs = set(step["with"])
-    if cli_major == 3:
-        assert {"publish-script", "version-script", "commit-message", "pr-title"} <= inputs
-        assert not inputs & {"publish", "version", "commit", "title"}
-    else:
-        assert {"publish", "version", "commit", "title"} <= inputs
-        assert not inputs & {"publish-script", "version-script"}
+def test_changesets_sub_actions_share_the_v2_pin() -> None:
+    assert changesets_action_for(3) == CHANGESETS_V2
+    assert CHANGESETS_V2.major == 2
+    release = load_yaml(_rendered("default")[".github/workflows/release.yml"])
+    used = {
+        step["uses"]
+        for job in release["jobs"].values()
+        for step in job.get("steps", [])
+        if str(step.get("uses", "")).startswith("changesets/action")
+    }
+    assert used == {
+        f"changesets/action/{sub}@{CHANGESETS_V2.sha}"
+        for sub in ("select-mode", "version", "pack", "publish")
+    }
 
 
-def test_unsupported_changesets_major_is_rejected() -> None:
-    with pytest.raises(ConfigError, match=r"WorkflowSpec\.changesets_cli_major: got 4"):
-        WorkflowSpec(repository="acme/storefront", changesets_cli_major=4)
+@pytest.mark.parametrize("major", [2, 4])
+def test_unsupported_changesets_major_is_rejected(major: int) -> None:
+    # CLI 2 needs changesets/action v1, which cannot split versioning, packing and publishing.
+    with pytest.raises(ConfigError, match=rf"WorkflowSpec\.changesets_cli_major: got {major}"):
+        WorkflowSpec(repository="acme/storefront", changesets_cli_major=major)
 
 
 def test_trusted_publishing_has_no_npm_token() -> None:
     text = _rendered("default")[".github/workflows/release.yml"]
     assert "NPM_TOKEN" not in text
     assert "registry-url" not in text
-    assert "id-token: write" in text
+    publish = load_yaml(text)["jobs"]["publish"]
+    assert publish["permissions"]["id-token"] == "write"
 
 
-def test_token_publishing_reads_the_secret_from_the_npm_environment() -> None:
+def test_token_publishing_reads_the_secret_from_the_release_environment() -> None:
     release = load_yaml(_rendered("token-two-envs")[".github/workflows/release.yml"])
-    job = release["jobs"]["release"]
-    assert job["environment"] == "npm"
-    step = next(s for s in job["steps"] if s.get("id") == "changesets")
+    job = release["jobs"]["publish"]
+    assert job["environment"] == {"name": "npm", "deployment": False}
+    step = next(s for s in job["steps"] if s.get("id") == "publish")
     assert step["env"]["NODE_AUTH_TOKEN"] == "${{ secrets.NPM_TOKEN }}"
     assert step["env"]["NPM_CONFIG_PROVENANCE"] == "true"
 
 
-def test_no_npm_publishing_needs_no_oidc_or_environment() -> None:
-    spec = WorkflowSpec(repository="acme/storefront", npm_publish=NpmPublishMode.NONE)
+def test_no_npm_publishing_and_no_app_needs_no_oidc_or_environment() -> None:
+    spec = WorkflowSpec(
+        repository="acme/storefront",
+        npm_publish=NpmPublishMode.NONE,
+        release_token=ReleaseTokenMode.GITHUB_TOKEN,
+    )
     release = load_yaml(render_workflow_files(spec)[".github/workflows/release.yml"])
-    job = release["jobs"]["release"]
+    job = release["jobs"]["publish"]
     assert "environment" not in job
     assert "id-token" not in job["permissions"]
+    assert job["permissions"]["contents"] == "write"
 
 
-def test_publishing_jobs_restore_no_cache() -> None:
+def test_release_jobs_restore_no_dependency_cache() -> None:
+    release = load_yaml(_rendered("default")[".github/workflows/release.yml"])
+    nodes = [
+        step
+        for job in release["jobs"].values()
+        for step in job.get("steps", [])
+        if "setup-node" in str(step.get("uses", ""))
+    ]
+    assert len(nodes) == 4  # mode, version, pack, publish
+    for node in nodes:
+        assert node["with"]["package-manager-cache"] is False
+
+
+def test_only_a_push_to_the_default_branch_writes_the_layer_cache() -> None:
     docker = load_yaml(_rendered("default")[".github/workflows/docker.yml"])
-    for job_id in ("build", "merge"):
-        for step in docker["jobs"][job_id]["steps"]:
-            assert "cache-from" not in step.get("with", {}), job_id
+    writes = {
+        (job_id, step["name"]): step["with"]["cache-to"]
+        for job_id, job in docker["jobs"].items()
+        for step in job.get("steps", [])
+        if "cache-to" in step.get("with", {})
+    }
+    assert writes == {
+        ("check", "Build and run the tests inside the image"): "${{ github.event_name == 'push'"
+        " && format('type=gha,mode=max,scope={0}', matrix.pair) || '' }}"
+    }
+    # The check job never runs for a release call, where github.event_name is 'push' as well.
+    assert docker["jobs"]["check"]["if"] == "!(inputs.version != '')"
+    assert docker["on"]["push"] == {"branches": ["main"]}
     push = next(s for s in docker["jobs"]["build"]["steps"] if s.get("id") == "push")
-    assert push["with"]["cache-to"].startswith("type=gha,mode=max,scope=")
     assert push["with"]["provenance"] == "mode=max"
     assert push["with"]["sbom"] is True
-    release = load_yaml(_rendered("default")[".github/workflows/release.yml"])
-    node = next(
-        s for s in release["jobs"]["release"]["steps"] if "setup-node" in s["uses"] if "uses" in s
-    )
-    assert node["with"]["package-manager-cache"] is False
 
 
 def test_docker_pull_requests_never_push() -> None:
     docker = load_yaml(_rendered("default")[".github/workflows/docker.yml"])
-    test_job = docker["jobs"]["test"]
-    assert test_job["if"] == "github.event_name == 'pull_request'"
-    assert test_job["permissions"] == {"contents": "read"}
-    for step in test_job["steps"]:
-        assert step.get("with", {}).get("push", False) is False
+    for job_id in ("check", "lint"):
+        job = docker["jobs"][job_id]
+        assert job["permissions"] == {"contents": "read"}
+        assert "environment" not in job
+        for step in job["steps"]:
+            assert step.get("with", {}).get("push", False) is False
+            assert "outputs" not in step.get("with", {})
     for job_id in ("build", "merge"):
-        assert docker["jobs"][job_id].get("if", "") != "github.event_name == 'pull_request'"
-    assert docker["jobs"]["build"]["if"] == "github.event_name != 'pull_request'"
-    assert [p["runner"] for p in docker["jobs"]["build"]["strategy"]["matrix"]["include"]] == [
+        assert "inputs.stage" in docker["jobs"][job_id]["if"]
+    assert [p["runner"] for p in docker["jobs"]["check"]["strategy"]["matrix"]["include"]] == [
         "ubuntu-24.04",
         "ubuntu-24.04-arm",
     ]
+
+
+def test_pull_requests_run_the_tests_smoke_test_and_scan_in_the_image() -> None:
+    docker = load_yaml(_rendered("default")[".github/workflows/docker.yml"])
+    ids = [s.get("id") for s in docker["jobs"]["check"]["steps"]]
+    assert [i for i in ids if i in VERIFY_STEPS] == list(VERIFY_STEPS)
+    scan = docker["jobs"]["check"]["steps"][ids.index("scan")]["with"]
+    assert (scan["exit-code"], scan["severity"]) == ("1", "CRITICAL,HIGH")
+    assert scan["image-ref"] == CANDIDATE_IMAGE
+    assert "hadolint" in repr(docker["jobs"]["lint"]["steps"])
 
 
 def test_dependabot_has_a_cooldown_of_a_week() -> None:
@@ -471,3 +509,185 @@ def test_every_exec_spawned_input_is_one_command(parsed: dict[str, Any]) -> None
                 assert not SHELL_SYNTAX.search(text), f"{key}: {value!r} needs a shell"
                 assert "\n" not in str(value).strip(), f"{key}: {value!r} is several lines"
     assert seen, "no changesets/action script input found"
+
+
+# --------------------------------------------------------------------------------------------
+# The release graph: nothing irreversible before the image passed; least privilege per job
+# --------------------------------------------------------------------------------------------
+
+IRREVERSIBLE_STEPS = ("publish",)
+"""Ids of release.yml steps that publish (npm, tags, GitHub Releases)."""
+
+
+def _needs(job: dict[str, Any]) -> list[str]:
+    needs = job.get("needs", [])
+    return [needs] if isinstance(needs, str) else list(needs)
+
+
+def _ancestors(jobs: dict[str, Any], job_id: str) -> set[str]:
+    seen: set[str] = set()
+    stack = _needs(jobs[job_id])
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(_needs(jobs[current]))
+    return seen
+
+
+def _called_steps(parsed: dict[str, Any], job: dict[str, Any], stage: str) -> set[str]:
+    """Step ids of the jobs a reusable-workflow call runs for ``stage``."""
+    called = parsed[".github/workflows/" + job["uses"].rsplit("/", 1)[1]]
+    return {
+        step.get("id", "")
+        for called_job in called["jobs"].values()
+        if f"inputs.stage == '{stage}'" in called_job.get("if", "")
+        for step in called_job.get("steps", [])
+    }
+
+
+def test_publish_transitively_needs_the_images_tests_smoke_and_scan(
+    parsed: dict[str, Any],
+) -> None:
+    release = parsed[".github/workflows/release.yml"]
+    jobs = release["jobs"]
+    publish = jobs["publish"]
+    assert any(s.get("id") in IRREVERSIBLE_STEPS for s in publish["steps"])
+    before = _ancestors(jobs, "publish")
+    assert {"mode", "pack", "image"} <= before
+    # The image call that publish waits for is the verify stage: every platform's tests inside
+    # the image, runtime image, smoke test and scan, and only then the push by digest.
+    assert jobs["image"]["with"]["stage"] == "verify"
+    verify_steps = _called_steps(parsed, jobs["image"], "verify")
+    assert set(VERIFY_STEPS) | {"push"} <= verify_steps
+    build = parsed[".github/workflows/docker.yml"]["jobs"]["build"]
+    ids = [s.get("id") for s in build["steps"]]
+    assert max(ids.index(i) for i in VERIFY_STEPS) < ids.index("push")
+    assert build["strategy"]["fail-fast"] is True
+    # The pack job runs the test suite before packing what publish uploads.
+    pack_steps = [s["name"] for s in jobs["pack"]["steps"]]
+    assert pack_steps.index("Run the tests") < pack_steps.index("Pack the packages to publish")
+    # publish runs only when pack and the image succeeded (the image may be absent).
+    condition = publish["if"]
+    assert "needs.pack.result == 'success'" in condition
+    assert "needs.image.result == 'success' || needs.image.result == 'skipped'" in condition
+    # Nothing that tags or deploys runs before publish.
+    assert "publish" in _ancestors(jobs, "image-publish")
+    assert "image-publish" in _ancestors(jobs, "deploy")
+    # And npm pack and the tests run beside the image build, not after it.
+    assert "pack" not in _ancestors(jobs, "image")
+    assert "image" not in _ancestors(jobs, "pack")
+
+
+def test_no_job_holds_both_id_token_and_pull_requests_write(parsed: dict[str, Any]) -> None:
+    for path, workflow in parsed.items():
+        for job_id, job in workflow["jobs"].items():
+            grants = job.get("permissions", {})
+            both = grants.get("id-token") == "write" and grants.get("pull-requests") == "write"
+            assert not both, (path, job_id)
+
+
+def test_only_the_version_job_may_write_pull_requests(parsed: dict[str, Any]) -> None:
+    for path, workflow in parsed.items():
+        for job_id, job in workflow["jobs"].items():
+            if job.get("permissions", {}).get("pull-requests") == "write":
+                assert (path, job_id) == (".github/workflows/release.yml", "version")
+
+
+DEPLOYING_JOBS = re.compile(r"^deploy-[a-z][a-z0-9-]*$")
+"""deploy.yml's per-environment jobs: the only jobs whose environment records a deployment."""
+
+
+def test_every_non_deploying_job_with_an_environment_creates_no_deployment(
+    parsed: dict[str, Any],
+) -> None:
+    seen = 0
+    for path, workflow in parsed.items():
+        for job_id, job in workflow["jobs"].items():
+            if "environment" not in job:
+                continue
+            if path.endswith("deploy.yml") and DEPLOYING_JOBS.match(job_id):
+                continue
+            seen += 1
+            environment = job["environment"]
+            assert isinstance(environment, dict), (path, job_id)
+            assert environment.get("deployment") is False, (path, job_id)
+    assert seen >= 4  # build, merge, publish, notify at least
+
+
+def test_the_version_pull_request_is_opened_by_the_release_app() -> None:
+    release = load_yaml(_rendered("default")[".github/workflows/release.yml"])
+    job = release["jobs"]["version"]
+    token = next(s for s in job["steps"] if s.get("id") == "app-token")
+    assert token["uses"].startswith("actions/create-github-app-token@")
+    assert token["with"]["client-id"] == "${{ vars.RELEASE_APP_CLIENT_ID }}"
+    assert token["with"]["private-key"] == "${{ secrets.RELEASE_APP_PRIVATE_KEY }}"
+    assert token["with"]["permission-pull-requests"] == "write"
+    version = next(s for s in job["steps"] if "changesets/action/version" in s.get("uses", ""))
+    assert version["with"]["github-token"] == "${{ steps.app-token.outputs.token }}"
+    # GITHUB_TOKEN itself stays read-only: the app writes.
+    assert job["permissions"] == {"contents": "read"}
+    # The same identity pushes the tags and releases, so rulesets can let only it create them.
+    publish = release["jobs"]["publish"]
+    step = next(s for s in publish["steps"] if s.get("id") == "publish")
+    assert step["with"]["github-token"] == "${{ steps.app-token.outputs.token }}"
+    branches = next(s for s in publish["steps"] if s["name"].startswith("Create or advance"))
+    assert branches["env"]["GH_TOKEN"] == "${{ steps.app-token.outputs.token }}"
+
+
+def test_without_an_app_the_github_token_opens_the_version_pull_request() -> None:
+    release = load_yaml(_rendered("token-two-envs")[".github/workflows/release.yml"])
+    job = release["jobs"]["version"]
+    assert "environment" not in job
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+    assert "create-github-app-token" not in repr(release)
+    version = next(s for s in job["steps"] if "changesets/action/version" in s.get("uses", ""))
+    assert version["with"]["github-token"] == "${{ github.token }}"
+
+
+def test_private_repositories_without_enterprise_skip_attestations_and_sarif() -> None:
+    docker = load_yaml(_rendered("token-two-envs")[".github/workflows/docker.yml"])
+    text = repr(docker)
+    assert "actions/attest@" not in text
+    assert "upload-sarif" not in text
+    scan = next(s for s in docker["jobs"]["build"]["steps"] if s.get("id") == "scan")
+    assert scan["with"]["exit-code"] == "1"  # the scan still gates the release
+    for job in docker["jobs"].values():
+        assert "attestations" not in job["permissions"]
+        assert "security-events" not in job["permissions"]
+    full = load_yaml(_rendered("default")[".github/workflows/docker.yml"])
+    assert "actions/attest@" in repr(full["jobs"]["merge"])
+    assert "upload-sarif" in repr(full["jobs"]["build"])
+
+
+def test_the_notify_job_reports_every_stage_whatever_happened(parsed: dict[str, Any]) -> None:
+    release = parsed[".github/workflows/release.yml"]
+    notify = release["jobs"]["notify"]
+    assert notify["if"] == "always()"
+    assert set(_needs(notify)) == set(release["jobs"]) - {"notify"}
+    assert notify["steps"][0]["env"]["NEEDS_JSON"] == "${{ toJSON(needs) }}"
+
+
+def test_generated_files_are_left_alone_by_the_application_dependabot() -> None:
+    config = load_yaml(_rendered("default")[".github/dependabot.yml"])
+    by_ecosystem = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert by_ecosystem["github-actions"]["exclude-paths"] == [
+        ".github/workflows/release.yml",
+        ".github/workflows/docker.yml",
+        ".github/workflows/deploy.yml",
+        ".github/workflows/ghcr-retention.yml",
+    ]
+    assert by_ecosystem["docker"]["exclude-paths"] == ["Dockerfile"]
+    assert "exclude-paths" not in by_ecosystem["npm"]
+
+
+def test_codeowners_cover_the_generated_release_machinery() -> None:
+    files = _rendered("default")
+    lines = [line for line in files[".github/CODEOWNERS"].splitlines() if not line.startswith("#")]
+    assert lines == [
+        "/.github/ @acme/platform",
+        "/Dockerfile @acme/platform",
+        "/.dockerignore @acme/platform",
+        "/.changeset/config.json @acme/platform",
+    ]
+    assert ".github/CODEOWNERS" not in _rendered("token-two-envs")

@@ -18,7 +18,7 @@ import pytest
 
 from components.workflows import load_yaml, render_workflow_files
 from components.workflows.release import (
-    NPM_TAG_STEP,
+    DECIDE_STEP,
     PUBLISH_SCRIPT,
     RELEASE_BRANCH_PATTERNS,
 )
@@ -31,10 +31,11 @@ REPOSITORY = "acme/storefront"
 NOT_RELEASE_BRANCHES = (
     "main",
     "release/notes",
-    "release/v1.4.2/extra",
-    "changeset-release/release/v1.4.2",
+    "release/1.4.x/extra",
+    "release/v1.4.2",
+    "changeset-release/release/1.4.x",
     "changeset-release/main",
-    "feature/release/v1.4.2",
+    "feature/release/1.4.x",
     "hotfix/1.4.3",
 )
 """Branch names no release-branch filter may match (the version pull request's own branch
@@ -50,9 +51,13 @@ def _workflow(name: str, path: str) -> Any:
     return load_yaml(render_workflow_files(SPECS[name])[path])
 
 
-def _release_step(name: str, *, id_: str | None = None, title: str | None = None) -> Any:
-    steps = _workflow(name, RELEASE)["jobs"]["release"]["steps"]
+def _release_step(name: str, job: str, *, id_: str | None = None, title: str | None = None) -> Any:
+    steps = _workflow(name, RELEASE)["jobs"][job]["steps"]
     return next(s for s in steps if (id_ and s.get("id") == id_) or s["name"] == title)
+
+
+BRANCH_STEP = "Create or advance the release-line branches"
+LATEST_STEP = "Keep the newest GitHub Release marked latest"
 
 
 def _filter_regex(pattern: str) -> re.Pattern[str]:
@@ -215,7 +220,7 @@ def gh_calls(log: Path) -> list[list[str]]:
 
 
 # --------------------------------------------------------------------------------------------
-# Triggers: main and exactly the release branches release.yml creates
+# Triggers: main and exactly the release-line branches release.yml creates
 # --------------------------------------------------------------------------------------------
 
 
@@ -227,8 +232,8 @@ def test_release_runs_on_the_default_branch_and_the_release_branches(name: str) 
     assert filter_matches(branches, spec.default_branch)
     for other in NOT_RELEASE_BRANCHES[1:]:
         assert not filter_matches(branches, other), other
-    # Pull requests into a release branch (the hotfix and its version pull request) get the
-    # same image tests as pull requests into main, so a ruleset can require them there too.
+    # Pull requests into a release line (the hotfix and its version pull request) get the same
+    # image checks as pull requests into main, so a ruleset can require them there too.
     docker = _workflow(name, DOCKER)
     assert docker["on"]["pull_request"]["branches"] == branches
     assert "branches" not in docker["on"]["workflow_call"]
@@ -238,21 +243,30 @@ def _published(*packages: tuple[str, str]) -> str:
     return json.dumps([{"name": n, "version": v} for n, v in packages])
 
 
-def test_created_release_branches_are_exactly_the_ones_release_runs_on(tmp_path: Path) -> None:
-    step = _release_step("default", title="Create release branches")
+def test_one_release_branch_per_line_exactly_the_ones_release_runs_on(tmp_path: Path) -> None:
+    step = _release_step("default", "publish", title=BRANCH_STEP)
     repo = make_repo(
         tmp_path / "repo",
         {"README.md": "x\n"},
-        ["v1.4.2", "v1.5.0-rc.1", "@acme/ui@2.1.0", "shop@3.0.0", "v0.9.0"],
+        ["v1.4.2", "v1.5.0-rc.1", "@acme/ui@2.1.0", "shop@3.0.0", "v0.9.1", "v0.8.3"],
     )
+    head = git(repo, "rev-parse", "HEAD").strip()
     log = tmp_path / "gh.log"
-    # No branch exists yet except release/v0.9.0.
+    # release/0.9.x exists at the tagged commit already; release/0.8.x exists elsewhere and
+    # cannot be fast-forwarded (hotfix commits of its own); nothing else exists.
     fake_gh(
         tmp_path / "bin",
         log,
-        'if [[ "$2" == "repos/acme/storefront/git/ref/heads/release/v0.9.0" ]]; then exit 0; fi\n'
-        'if [[ "$2" == repos/acme/storefront/git/ref/heads/* ]]; then exit 1; fi\n'
-        '[[ "$1 $2 $3" == "api --method POST" ]] || exit 2',
+        'case "$*" in\n'
+        f'  "api repos/acme/storefront/git/ref/heads/release/0.9.x --jq .object.sha") '
+        f"echo {head};;\n"
+        '  "api repos/acme/storefront/git/ref/heads/release/0.8.x --jq .object.sha") '
+        "echo 0000000000000000000000000000000000000000;;\n"
+        '  "api --method PATCH "*) exit 1;;\n'
+        '  "api repos/acme/storefront/git/ref/heads/"*) exit 1;;\n'
+        '  "api --method POST "*) ;;\n'
+        "  *) exit 2;;\n"
+        "esac",
     )
     env = {
         "PUBLISHED_PACKAGES": _published(
@@ -260,7 +274,8 @@ def test_created_release_branches_are_exactly_the_ones_release_runs_on(tmp_path:
             ("storefront", "1.5.0-rc.1"),
             ("@acme/ui", "2.1.0"),
             ("shop", "3.0.0"),
-            ("storefront", "0.9.0"),
+            ("storefront", "0.9.1"),
+            ("storefront", "0.8.3"),
         ),
         "GH_TOKEN": "t",
     }
@@ -273,15 +288,21 @@ def test_created_release_branches_are_exactly_the_ones_release_runs_on(tmp_path:
         for arg in call
         if arg.startswith("ref=refs/heads/")
     ]
-    assert created == [
-        "release/v1.4.2",
-        "release/v1.5.0-rc.1",
-        "release/@acme/ui@2.1.0",
-        "release/shop@3.0.0",
+    # One branch per major.minor line; a pre-release opens no line.
+    assert created == ["release/1.4.x", "release/@acme/ui@2.1.x", "release/shop@3.0.x"]
+    assert "storefront@1.5.0-rc.1 is a pre-release" in done.stdout
+    assert "release/0.9.x is at v0.9.1 already" in done.stdout  # idempotent
+    # A line with hotfix commits of its own is never forced: the PATCH says force=false.
+    patches = [c for c in gh_calls(log) if c[:3] == ["api", "--method", "PATCH"]]
+    assert patches == [
+        [
+            *("api", "--method", "PATCH", "repos/acme/storefront/git/refs/heads/release/0.8.x"),
+            *("-f", f"sha={head}", "-F", "force=false"),
+        ]
     ]
-    assert "release/v0.9.0 already exists" in done.stdout  # idempotent
+    assert "release/0.8.x has commits v0.8.3 lacks" in done.stdout
     branches = _workflow("default", RELEASE)["on"]["push"]["branches"]
-    for branch in [*created, "release/v0.9.0"]:
+    for branch in [*created, "release/0.9.x", "release/0.8.x"]:
         assert filter_matches(branches, branch), branch
         # The same patterns, as environment policies and ruleset conditions read them.
         assert policy_matches(RELEASE_BRANCH_PATTERNS, branch), branch
@@ -290,38 +311,57 @@ def test_created_release_branches_are_exactly_the_ones_release_runs_on(tmp_path:
         assert not policy_matches(RELEASE_BRANCH_PATTERNS, other), other
 
 
+def test_a_line_branch_is_fast_forwarded_to_a_newer_release_of_its_line(tmp_path: Path) -> None:
+    step = _release_step("default", "publish", title=BRANCH_STEP)
+    repo = make_repo(tmp_path / "repo", {"README.md": "x\n"}, ["v1.4.3"])
+    head = git(repo, "rev-parse", "HEAD").strip()
+    log = tmp_path / "gh.log"
+    fake_gh(
+        tmp_path / "bin",
+        log,
+        'case "$*" in\n'
+        '  "api repos/acme/storefront/git/ref/heads/release/1.4.x --jq .object.sha") '
+        "echo 1111111111111111111111111111111111111111;;\n"
+        '  "api --method PATCH "*) ;;\n'
+        "  *) exit 2;;\n"
+        "esac",
+    )
+    env = {"PUBLISHED_PACKAGES": _published(("storefront", "1.4.3")), "GH_TOKEN": "t"}
+    done, _ = run_step(step, repo, env, tmp_path / "bin")
+    assert done.returncode == 0, done.stderr
+    assert f"Advanced release/1.4.x to v1.4.3 ({head})" in done.stdout
+
+
 # --------------------------------------------------------------------------------------------
-# Step conditions: release branches are never created from a release branch
+# Step conditions
 # --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_only_the_default_branch_creates_release_branches(name: str) -> None:
-    condition = _release_step(name, title="Create release branches")["if"]
-    published = "steps.changesets.outputs.published"
-    assert evaluate(condition, {"github.ref": "refs/heads/main", published: "true"})
-    for ref in ("release/v1.4.2", "release/@acme/storefront@1.4.2"):
-        assert not evaluate(condition, {"github.ref": f"refs/heads/{ref}", published: "true"})
-    assert not evaluate(condition, {"github.ref": "refs/heads/main", published: "false"})
+    condition = _release_step(name, "publish", title=BRANCH_STEP)["if"]
+    assert evaluate(condition, {"github.ref": "refs/heads/main"})
+    for ref in ("release/1.4.x", "release/@acme/storefront@1.4.x"):
+        assert not evaluate(condition, {"github.ref": f"refs/heads/{ref}"})
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_the_latest_github_release_is_restored_only_after_an_older_line_published(
     name: str,
 ) -> None:
-    step = _release_step(name, title="Keep the newest GitHub Release marked latest")
-    published = "steps.changesets.outputs.published"
-    older = f"steps.{NPM_TAG_STEP}.outputs.older-line"
-    latest = f"steps.{NPM_TAG_STEP}.outputs.latest-release-id"
-    assert evaluate(step["if"], {published: "true", older: "true", latest: "42"})
-    assert not evaluate(step["if"], {published: "true", older: "false", latest: ""})
-    assert not evaluate(step["if"], {published: "false", older: "true", latest: "42"})
-    assert not evaluate(step["if"], {published: "true", older: "true", latest: ""})
+    step = _release_step(name, "publish", title=LATEST_STEP)
+    dist_tag = "needs.mode.outputs.dist-tag"
+    latest = "needs.mode.outputs.latest-release-id"
+    assert evaluate(step["if"], {dist_tag: "release-1.4", latest: "42"})
+    assert not evaluate(step["if"], {dist_tag: "", latest: ""})
+    assert not evaluate(step["if"], {dist_tag: "release-1.4", latest: ""})
     assert step["env"]["LATEST_RELEASE_ID"] == "${{ " + latest + " }}"
+    # The step runs only when the job's steps before it succeeded: after a real publish.
+    assert "always()" not in step["if"]
 
 
 def test_restoring_the_latest_release_patches_make_latest(tmp_path: Path) -> None:
-    step = _release_step("default", title="Keep the newest GitHub Release marked latest")
+    step = _release_step("default", "publish", title=LATEST_STEP)
     log = tmp_path / "gh.log"
     fake_gh(tmp_path / "bin", log, "echo v1.6.0")
     work = tmp_path / "work"
@@ -343,26 +383,23 @@ def test_restoring_the_latest_release_patches_make_latest(tmp_path: Path) -> Non
     assert "v1.6.0 stays the latest GitHub Release" in done.stdout
 
 
-# --------------------------------------------------------------------------------------------
-# npm: an older line publishes under release-<major>.<minor>, never under latest
-# --------------------------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_changesets_publishes_with_the_chosen_script(name: str) -> None:
-    steps = _workflow(name, RELEASE)["jobs"]["release"]["steps"]
-    ids = [s.get("id") for s in steps]
-    assert ids.index(NPM_TAG_STEP) < ids.index("changesets")
-    chooser = steps[ids.index(NPM_TAG_STEP)]
-    assert chooser["env"]["PUBLISH_SCRIPT"] == PUBLISH_SCRIPT
-    assert chooser["env"]["DEFAULT_BRANCH"] == SPECS[name].default_branch
-    assert "if" not in chooser  # every run needs its publish script
-    changesets = steps[ids.index("changesets")]["with"]
-    key = "publish-script" if "publish-script" in changesets else "publish"
-    assert changesets[key] == "${{ steps." + NPM_TAG_STEP + ".outputs.publish-script }}"
-    # The version pull request goes to the pushed branch: changesets/action's default base is
-    # the workflow's ref (its `pr-base-branch`, `branch` in v1, is left unset).
-    assert not {"pr-base-branch", "branch"} & set(changesets)
+def test_publish_runs_the_delivered_script_on_the_tested_tarballs(name: str) -> None:
+    step = _release_step(name, "publish", id_="publish")
+    assert step["with"]["script"] == PUBLISH_SCRIPT
+    assert step["env"]["NPM_DIST_TAG"] == "${{ needs.mode.outputs.dist-tag }}"
+    download = _release_step(name, "publish", title="Download the tested tarballs")
+    assert download["with"]["artifact-ids"] == "${{ needs.pack.outputs.pack-dir-artifact-id }}"
+    assert download["with"]["path"] == step["env"]["PACK_DIR"]
+    pack = _release_step(name, "pack", id_="pack")
+    assert pack["with"] == {
+        "publish-plan-artifact-id": "${{ needs.mode.outputs.publish-plan-artifact-id }}"
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Decisions before publishing: what is released, its dist-tag and the image's floating tags
+# --------------------------------------------------------------------------------------------
 
 
 SINGLE = {"package.json": {"name": "@acme/storefront", "version": "1.4.3"}}
@@ -374,166 +411,179 @@ MONOREPO = {
 }
 
 
+def _decide(
+    tmp_path: Path,
+    files: dict[str, Any],
+    tags: list[str],
+    ref: str,
+    *,
+    mode: str = "publish",
+    image_package: str = "",
+    gh_body: str = '[[ "$*" == "api repos/acme/storefront/releases/latest --jq .id" ]] && echo 77',
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str], list[list[str]]]:
+    step = _release_step("default", "mode", id_=DECIDE_STEP)
+    repo = make_repo(tmp_path / "repo", files, tags)
+    log = tmp_path / "gh.log"
+    fake_gh(tmp_path / "bin", log, gh_body)
+    env = {
+        "MODE": mode,
+        "IMAGE_PACKAGE": image_package,
+        "DEFAULT_BRANCH": "main",
+        "GITHUB_REF_NAME": ref,
+        "GH_TOKEN": "t",
+    }
+    done, outputs = run_step(step, repo, env, tmp_path / "bin")
+    return done, outputs, gh_calls(log)
+
+
 @pytest.mark.parametrize(
     ("files", "tags", "ref", "expected_tag"),
     [
         # A 1.4.3 hotfix while 1.6.0 is released: latest stays on 1.6.0.
-        (SINGLE, ["v1.4.2", "v1.6.0"], "release/v1.4.2", "release-1.4"),
+        (SINGLE, ["v1.4.2", "v1.6.0"], "release/1.4.x", "release-1.4"),
         # The same files on the default branch: Changesets' own choice, untouched.
-        (SINGLE, ["v1.4.2", "v1.6.0"], "main", None),
+        (SINGLE, ["v1.4.2", "v1.6.0"], "main", ""),
         # A hotfix of the newest line is the highest version: it takes latest, or `^1.6.0`
         # would keep resolving to the unpatched 1.6.0 (npm prefers the latest dist-tag).
         (
             {"package.json": {"name": "@acme/storefront", "version": "1.6.1"}},
             ["v1.4.2", "v1.6.0"],
-            "release/v1.6.0",
-            None,
+            "release/1.6.x",
+            "",
         ),
         # Version numbers compare as numbers: 1.10.0 is newer than 1.9.0.
         (
             {"package.json": {"name": "@acme/storefront", "version": "1.10.1"}},
             ["v1.9.0", "v1.10.0"],
-            "release/v1.10.0",
-            None,
-        ),
-        # Nothing new to publish (the version is tagged already): nothing to decide.
-        (
-            {"package.json": {"name": "@acme/storefront", "version": "1.4.2"}},
-            ["v1.4.2", "v1.6.0"],
-            "release/v1.4.2",
-            None,
+            "release/1.10.x",
+            "",
         ),
         # Monorepo: the ui hotfix 2.0.1 is older than ui 2.1.0; api 5.0.0 is released already.
         (
             MONOREPO,
             ["@acme/ui@2.0.0", "@acme/ui@2.1.0", "@acme/api@4.0.0", "@acme/api@5.0.0"],
-            "release/@acme/ui@2.0.0",
+            "release/@acme/ui@2.0.x",
             "release-2.0",
         ),
         # Monorepo, newest line of every package being published: latest.
-        (
-            MONOREPO,
-            ["@acme/ui@2.0.0", "@acme/api@5.0.0"],
-            "release/@acme/ui@2.0.0",
-            None,
-        ),
+        (MONOREPO, ["@acme/ui@2.0.0", "@acme/api@5.0.0"], "release/@acme/ui@2.0.x", ""),
     ],
 )
-@pytest.mark.parametrize("name", sorted(SPECS))
 def test_npm_dist_tag(
-    tmp_path: Path,
-    name: str,
-    files: dict[str, Any],
-    tags: list[str],
-    ref: str,
-    expected_tag: str | None,
+    tmp_path: Path, files: dict[str, Any], tags: list[str], ref: str, expected_tag: str
 ) -> None:
-    step = _release_step(name, id_=NPM_TAG_STEP)
-    repo = make_repo(tmp_path / "repo", files, tags)
-    log = tmp_path / "gh.log"
-    fake_gh(
-        tmp_path / "bin",
-        log,
-        '[[ "$*" == "api repos/acme/storefront/releases/latest --jq .id" ]] && echo 77',
-    )
-    env = {k: v for k, v in step["env"].items() if "${{" not in v}
-    env.update({"GITHUB_REF_NAME": ref, "GH_TOKEN": "t"})
-    done, outputs = run_step(step, repo, env, tmp_path / "bin")
+    done, outputs, calls = _decide(tmp_path, files, tags, ref)
     assert done.returncode == 0, done.stderr
-    if expected_tag is None:
-        assert outputs == {"older-line": "false", "publish-script": PUBLISH_SCRIPT}
-        assert gh_calls(log) == []
-    else:
-        assert outputs == {
-            "older-line": "true",
-            "latest-release-id": "77",
-            "publish-script": f"{PUBLISH_SCRIPT} --tag {expected_tag}",
-        }
+    assert outputs["dist-tag"] == expected_tag
+    if expected_tag:
+        assert outputs["latest-release-id"] == "77"
         # npm refuses a dist-tag that parses as a semver range (`1.4`, `v1.4`).
         assert re.fullmatch(r"release-\d+\.\d+", expected_tag)
         assert f"npm dist-tag {expected_tag}" in done.stdout
+    else:
+        assert "latest-release-id" not in outputs
+        assert calls == []
 
 
 def test_npm_dist_tag_without_a_latest_release(tmp_path: Path) -> None:
-    step = _release_step("default", id_=NPM_TAG_STEP)
-    repo = make_repo(tmp_path / "repo", SINGLE, ["v1.4.2", "v1.6.0"])
-    fake_gh(tmp_path / "bin", tmp_path / "gh.log", "echo 'HTTP 404: Not Found' >&2; exit 1")
-    env = {"PUBLISH_SCRIPT": PUBLISH_SCRIPT, "DEFAULT_BRANCH": "main"}
-    env.update({"GITHUB_REF_NAME": "release/v1.4.2", "GH_TOKEN": "t"})
-    done, outputs = run_step(step, repo, env, tmp_path / "bin")
+    done, outputs, _ = _decide(
+        tmp_path,
+        SINGLE,
+        ["v1.4.2", "v1.6.0"],
+        "release/1.4.x",
+        gh_body="echo 'HTTP 404: Not Found' >&2; exit 1",
+    )
     assert done.returncode == 0, done.stderr
-    assert outputs == {
-        "older-line": "true",
-        "publish-script": f"{PUBLISH_SCRIPT} --tag release-1.4",
-    }
+    assert outputs["dist-tag"] == "release-1.4"
+    assert "latest-release-id" not in outputs
 
 
-# --------------------------------------------------------------------------------------------
-# Image: floating tags only move forward
-# --------------------------------------------------------------------------------------------
+def test_a_release_branch_push_that_releases_nothing_fails_loudly(tmp_path: Path) -> None:
+    done, outputs, _ = _decide(tmp_path, SINGLE, ["v1.4.3"], "release/1.4.x", mode="none")
+    assert done.returncode == 1
+    assert "releases nothing" in done.stdout
+    assert "needs a changeset" in done.stdout
+    assert outputs == {}
+    # On the default branch a push without changesets is ordinary.
+    done, outputs, _ = _decide(tmp_path / "main", SINGLE, ["v1.4.3"], "main", mode="none")
+    assert done.returncode == 0, done.stderr
+    assert outputs == {}
+
+
+def test_version_mode_decides_nothing(tmp_path: Path) -> None:
+    done, outputs, calls = _decide(tmp_path, SINGLE, [], "main", mode="version")
+    assert done.returncode == 0, done.stderr
+    assert outputs == {}
+    assert calls == []
 
 
 @pytest.mark.parametrize(
     ("package", "version", "tags", "latest", "minor"),
     [
-        ("storefront", "1.6.0", ["v1.4.2", "v1.5.0", "v1.6.0"], "true", "true"),
+        ("storefront", "1.6.0", ["v1.4.2", "v1.5.0"], "true", "true"),
         # The 1.4.3 hotfix: 1.4 moves to it, latest stays on 1.6.0.
-        ("storefront", "1.4.3", ["v1.4.2", "v1.4.3", "v1.6.0"], "false", "true"),
+        ("storefront", "1.4.3", ["v1.4.2", "v1.6.0"], "false", "true"),
         # A 1.4.3 after 1.4.5 (a skipped number) moves nothing backwards.
-        ("storefront", "1.4.3", ["v1.4.3", "v1.4.5", "v1.6.0"], "false", "false"),
+        ("storefront", "1.4.3", ["v1.4.5", "v1.6.0"], "false", "false"),
         # A hotfix of the newest line moves both.
-        ("storefront", "1.6.1", ["v1.4.2", "v1.6.0", "v1.6.1"], "true", "true"),
-        ("storefront", "1.10.0", ["v1.9.0", "v1.10.0"], "true", "true"),
+        ("storefront", "1.6.1", ["v1.4.2", "v1.6.0"], "true", "true"),
+        ("storefront", "1.10.0", ["v1.9.0"], "true", "true"),
         # Pre-releases never float.
-        ("storefront", "1.7.0-rc.1", ["v1.6.0", "v1.7.0-rc.1"], "false", "false"),
-        # Monorepo tags are `<name>@<version>`; other packages' versions do not count.
-        (
-            "@acme/storefront",
-            "1.4.3",
-            ["@acme/storefront@1.4.3", "@acme/storefront@1.6.0", "@acme/ui@9.0.0"],
-            "false",
-            "true",
-        ),
-        (
-            "@acme/storefront",
-            "1.6.1",
-            ["@acme/storefront@1.6.1", "@acme/storefront@1.6.0", "@acme/ui@9.0.0", "v9.9.9"],
-            "true",
-            "true",
-        ),
-        # No tag at all: nothing floats (and a warning says so).
-        ("storefront", "1.6.1", ["v1.6.0"], "false", "false"),
+        ("storefront", "1.7.0-rc.1", ["v1.6.0"], "false", "false"),
     ],
 )
 def test_image_floating_tags(
     tmp_path: Path, package: str, version: str, tags: list[str], latest: str, minor: str
 ) -> None:
-    step = _release_step("token-two-envs", id_="image-version")
-    repo = make_repo(tmp_path / "repo", {"README.md": "x\n"}, tags)
-    env = {"PUBLISHED_PACKAGES": _published((package, version)), "IMAGE_PACKAGE": ""}
-    done, outputs = run_step(step, repo, env, tmp_path / "bin")
+    files = {"package.json": {"name": package, "version": version}}
+    done, outputs, _ = _decide(tmp_path, files, tags, "main")
     assert done.returncode == 0, done.stderr
-    assert outputs == {"version": version, "tag-latest": latest, "tag-minor": minor}
-
-
-def test_image_version_follows_the_image_package(tmp_path: Path) -> None:
-    step = _release_step("default", id_="image-version")
-    assert step["env"]["IMAGE_PACKAGE"] == "@acme/storefront"
-    repo = make_repo(
-        tmp_path / "repo", {"README.md": "x\n"}, ["@acme/ui@3.0.0", "@acme/storefront@1.4.3"]
-    )
-    env = {
-        "PUBLISHED_PACKAGES": _published(("@acme/ui", "3.0.0"), ("@acme/storefront", "1.4.3")),
-        "IMAGE_PACKAGE": "@acme/storefront",
+    assert outputs == {
+        "dist-tag": "",
+        "version": version,
+        "tag-latest": latest,
+        "tag-minor": minor,
     }
-    done, outputs = run_step(step, repo, env, tmp_path / "bin")
+
+
+def test_monorepo_floating_tags_count_only_the_image_package(tmp_path: Path) -> None:
+    files = {
+        "package.json": {"name": "root", "private": True},
+        "apps/web/package.json": {"name": "@acme/storefront", "version": "1.6.1"},
+        "packages/ui/package.json": {"name": "@acme/ui", "version": "9.0.0"},
+    }
+    tags = ["@acme/storefront@1.6.0", "@acme/ui@9.0.0", "v9.9.9"]
+    done, outputs, _ = _decide(tmp_path, files, tags, "main", image_package="@acme/storefront")
     assert done.returncode == 0, done.stderr
-    assert outputs == {"version": "1.4.3", "tag-latest": "true", "tag-minor": "true"}
-    # A release that did not publish the image package builds no image.
-    env["PUBLISHED_PACKAGES"] = _published(("@acme/ui", "3.0.0"))
-    done, outputs = run_step(step, repo, env, tmp_path / "bin")
+    assert (outputs["version"], outputs["tag-latest"], outputs["tag-minor"]) == (
+        "1.6.1",
+        "true",
+        "true",
+    )
+
+
+def test_the_image_follows_the_image_package_only(tmp_path: Path) -> None:
+    step = _release_step("default", "mode", id_=DECIDE_STEP)
+    assert step["env"]["IMAGE_PACKAGE"] == "@acme/storefront"
+    files = {
+        "package.json": {"name": "root", "private": True},
+        "packages/ui/package.json": {"name": "@acme/ui", "version": "3.0.0"},
+        "apps/web/package.json": {"name": "@acme/storefront", "version": "1.4.3"},
+    }
+    done, outputs, _ = _decide(tmp_path, files, [], "main", image_package="@acme/storefront")
     assert done.returncode == 0, done.stderr
-    assert outputs == {}
+    assert outputs["version"] == "1.4.3"
+    # A release that does not include the image package builds no image and deploys nothing.
+    done, outputs, _ = _decide(
+        tmp_path / "ui-only",
+        files,
+        ["@acme/storefront@1.4.3"],
+        "main",
+        image_package="@acme/storefront",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "version" not in outputs
+    assert "not part of this release" in done.stdout
 
 
 def metadata_tags(metadata: dict[str, str], inputs: dict[str, str], sha: str) -> set[str]:
@@ -579,14 +629,16 @@ def test_docker_tags_follow_the_release_decision(name: str) -> None:
     for key in ("tag-latest", "tag-minor"):
         assert (inputs[key]["type"], inputs[key]["default"]) == ("boolean", False)
     release = _workflow(name, RELEASE)
-    assert release["jobs"]["image"]["with"] == {
-        "version": "${{ needs.release.outputs.version }}",
-        "tag-latest": "${{ needs.release.outputs.tag-latest == 'true' }}",
-        "tag-minor": "${{ needs.release.outputs.tag-minor == 'true' }}",
-    }
-    job_outputs = release["jobs"]["release"]["outputs"]
-    assert job_outputs["tag-latest"] == "${{ steps.image-version.outputs.tag-latest }}"
-    assert job_outputs["tag-minor"] == "${{ steps.image-version.outputs.tag-minor }}"
+    for job_id, stage in (("image", "verify"), ("image-publish", "publish")):
+        assert release["jobs"][job_id]["with"] == {
+            "stage": stage,
+            "version": "${{ needs.mode.outputs.version }}",
+            "tag-latest": "${{ needs.mode.outputs.tag-latest == 'true' }}",
+            "tag-minor": "${{ needs.mode.outputs.tag-minor == 'true' }}",
+        }
+    job_outputs = release["jobs"]["mode"]["outputs"]
+    assert job_outputs["tag-latest"] == f"${{{{ steps.{DECIDE_STEP}.outputs.tag-latest }}}}"
+    assert job_outputs["tag-minor"] == f"${{{{ steps.{DECIDE_STEP}.outputs.tag-minor }}}}"
     sha = "0123456789abcdef"
     for job_id in ("build", "merge"):
         step = next(s for s in docker["jobs"][job_id]["steps"] if s.get("id") == "meta")
@@ -605,13 +657,22 @@ def test_docker_tags_follow_the_release_decision(name: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Concurrency: per branch for the chain, per environment (shared, queued) for deploys
+# Concurrency: per branch for the chain
 # --------------------------------------------------------------------------------------------
 
 
-def _group(workflow: dict[str, Any], ref: str) -> str:
+def _group(workflow: dict[str, Any], ref: str, inputs: dict[str, str] | None = None) -> str:
     context = {"github.ref": f"refs/heads/{ref}", "github.event_name": "push"}
-    return substitute(workflow["concurrency"]["group"], context)
+    for key, value in (inputs or {}).items():
+        context[f"inputs.{key}"] = value
+    group = workflow["concurrency"]["group"]
+    # `a || b` inside one lookup: the first non-empty value, as GitHub evaluates it.
+    group = re.sub(
+        r"\$\{\{ ([a-z.-]+) \|\| ([a-z._-]+) \}\}",
+        lambda m: context.get(m.group(1)) or context.get(m.group(2), ""),
+        group,
+    )
+    return re.sub(r"\$\{\{ ([a-z._-]+) \}\}", lambda m: context.get(m.group(1), ""), group)
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
@@ -619,8 +680,8 @@ def test_a_release_branch_run_never_shares_a_workflow_group_with_main(name: str)
     for path in (RELEASE, DOCKER):
         workflow = _workflow(name, path)
         main = _group(workflow, "main")
-        hotfix = _group(workflow, "release/v1.4.2")
-        other = _group(workflow, "release/v1.5.0")
+        hotfix = _group(workflow, "release/1.4.x")
+        other = _group(workflow, "release/1.5.x")
         assert len({main, hotfix, other}) == 3, path
         cancel = workflow["concurrency"]["cancel-in-progress"]
         if isinstance(cancel, str):  # docker.yml cancels only superseded pull request runs
@@ -639,3 +700,15 @@ def test_a_release_branch_run_never_shares_a_workflow_group_with_main(name: str)
             "cancel-in-progress": False,
             "queue": "max",
         }
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_the_two_image_stages_of_a_release_never_wait_for_each_other(name: str) -> None:
+    """release.yml calls docker.yml twice in one run, and the cache-warming push run of the same
+    commit runs beside them: three distinct groups, so no call is queued behind (or cancelled
+    as a pending run by) another."""
+    docker = _workflow(name, DOCKER)
+    verify = _group(docker, "main", {"version": "1.4.3", "stage": "verify"})
+    publish = _group(docker, "main", {"version": "1.4.3", "stage": "publish"})
+    warm = _group(docker, "main")
+    assert len({verify, publish, warm}) == 3

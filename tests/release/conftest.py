@@ -1,0 +1,24 @@
+"""Fixtures of the release tests: the real Node.js tools and a throwaway npm registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.release.harness import Registry, start_verdaccio
+from tests.release.node_tools import NodeTools, ensure_node_tools
+
+
+@pytest.fixture(scope="session")
+def node_tools() -> NodeTools:
+    """Node.js 24, @changesets/cli, pnpm, @actions/exec and verdaccio (installed on first use:
+    about 20 s on a cold npm cache, then reused from the virtualenv)."""
+    return ensure_node_tools()
+
+
+@pytest.fixture(scope="session")
+def registry(node_tools: NodeTools, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """A verdaccio on 127.0.0.1 for this test session, stopped by PID at the end."""
+    with start_verdaccio(node_tools, tmp_path_factory.mktemp("verdaccio")) as running:
+        yield running
