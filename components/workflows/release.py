@@ -395,17 +395,19 @@ def _deploy_job() -> Job:
         "permissions": permissions(
             ("id-token", "write"),
             ("packages", "read"),
-            ("attestations", "read"),
             reasons={
                 "id-token": "deploy.yml: each environment's AWS role through OIDC",
-                "packages": "deploy.yml: copy the image from GHCR into each ECR",
-                "attestations": "deploy.yml: verify the image's build provenance",
+                "packages": "deploy.yml: the image, its labels and attestations in GHCR",
             },
         ),
         "uses": "$/.github/workflows/deploy.yml",
         "with": {
             "image-digest": expr("needs.image-publish.outputs.image-digest"),
             "version": expr("needs.image-publish.outputs.version"),
+            # A hotfix of an older line (it publishes under a release-X.Y dist-tag) is lower than
+            # what the environments ahead of prod run: deploying it there is the intent. Any
+            # other release that is lower than an environment's version is refused there.
+            "allow-downgrade": expr(_output("mode", "dist-tag") + " != ''"),
         },
     }
 

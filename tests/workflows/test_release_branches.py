@@ -712,3 +712,13 @@ def test_the_two_image_stages_of_a_release_never_wait_for_each_other(name: str) 
     publish = _group(docker, "main", {"version": "1.4.3", "stage": "publish"})
     warm = _group(docker, "main")
     assert len({verify, publish, warm}) == 3
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_only_an_older_line_release_may_deploy_below_what_an_environment_runs(name: str) -> None:
+    deploy = _workflow(name, RELEASE)["jobs"]["deploy"]
+    allow = deploy["with"]["allow-downgrade"].removeprefix("${{ ").removesuffix(" }}")
+    assert evaluate(allow, {"needs.mode.outputs.dist-tag": "release-1.4"})
+    assert not evaluate(allow, {"needs.mode.outputs.dist-tag": ""})
+    inputs = _workflow(name, DEPLOY)["on"]["workflow_call"]["inputs"]
+    assert inputs["allow-downgrade"]["type"] == "boolean"
