@@ -128,6 +128,7 @@ from components.workflows.common import (
     uses,
     var,
 )
+from components.workflows.paths import DOCKER_PATH
 from components.workflows.spec import WorkflowSpec
 
 V = EnvironmentVariable
@@ -163,8 +164,8 @@ RELEASE_VERSION = re.compile(
 """A release version (``X.Y.Z`` or ``X.Y.Z-pre``): what the version label of a deployable image
 must be. Written so that Python and bash (``[[ =~ ]]``) read it alike."""
 
-SIGNER_WORKFLOW = ".github/workflows/docker.yml"
-"""The workflow whose attestations the deploy accepts (``render.DOCKER_PATH``)."""
+SIGNER_WORKFLOW = DOCKER_PATH
+"""The workflow whose attestations the deploy accepts: ``docker.yml`` signs them."""
 
 STEP_IDS = (
     "known-good",
