@@ -23,11 +23,8 @@ is a stack secret (``github:token`` or ``github:appAuth``).
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from components.errors import ConfigError, invalid
@@ -483,47 +480,3 @@ def render_infra_files(spec: InfraPipelineSpec) -> dict[str, str]:
         DEPENDABOT_PATH: dump_yaml(infra_dependabot_config()),
         INFRA_WORKFLOW_PATH: dump_yaml(infra_workflow(spec)),
     }
-
-
-SLIPWAY_PIPELINE = InfraPipelineSpec()
-"""The spec of Slipway's own repository; the committed files are its rendering."""
-
-REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
-
-
-def stale_files(root: Path, spec: InfraPipelineSpec = SLIPWAY_PIPELINE) -> list[str]:
-    """Paths under ``root`` whose content differs from the rendering (missing ones included)."""
-    stale = []
-    for relative, content in render_infra_files(spec).items():
-        target = root / relative
-        if not target.is_file() or target.read_text(encoding="utf-8") != content:
-            stale.append(relative)
-    return stale
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: check (default) or ``--write`` this repository's rendered files."""
-    parser = argparse.ArgumentParser(
-        prog="python -m components.workflows.infra_pipeline",
-        description="Render .github/workflows/infra.yml and .github/dependabot.yml.",
-    )
-    parser.add_argument("--write", action="store_true", help="write the files (default: check)")
-    parser.add_argument("--root", type=Path, default=REPOSITORY_ROOT, help="repository root")
-    args = parser.parse_args(argv)
-    root: Path = args.root
-    stale = stale_files(root)
-    if not args.write:
-        for relative in stale:
-            print(f"{relative} differs from the rendering; run with --write", file=sys.stderr)
-        return 1 if stale else 0
-    for relative, content in render_infra_files(SLIPWAY_PIPELINE).items():
-        if relative in stale:
-            target = root / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(content, encoding="utf-8")
-            print(f"wrote {relative}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

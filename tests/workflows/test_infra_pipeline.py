@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +15,18 @@ from components.workflows.infra_pipeline import (
     DEPENDABOT_PATH,
     INFRA_WORKFLOW_PATH,
     PLAN_DIR,
-    REPOSITORY_ROOT,
-    SLIPWAY_PIPELINE,
     InfraPipelineSpec,
     infra_workflow,
-    main,
     render_infra_files,
-    stale_files,
+    up_job_id,
 )
 from components.workflows.pins import CONFIGURE_AWS, PULUMI
+from infra.offline import ROOT as REPOSITORY_ROOT
+from infra.pipeline import main, slipway_pipeline, stale_files
 from tests.workflows.conftest import tool, write_repository
 from tests.workflows.test_lint import _run
 
-SPEC = SLIPWAY_PIPELINE
+SPEC = slipway_pipeline()
 USES_LINE = re.compile(r"^\s*(?:- )?uses: (\S+)(.*)$")
 PREVIEW_ROLE = "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
 APPLY_ROLE = "${{ vars.AWS_INFRA_ROLE_ARN }}"
@@ -107,7 +107,16 @@ def test_committed_files_equal_the_rendering(files: dict[str, str]) -> None:
     assert stale_files(REPOSITORY_ROOT) == []
 
 
+def _project(root: Path, *extra: str) -> Path:
+    for path in REPOSITORY_ROOT.glob("Pulumi*.yaml"):
+        shutil.copy(path, root / path.name)
+    for name in extra:
+        shutil.copy(REPOSITORY_ROOT / "Pulumi.staging.yaml", root / f"Pulumi.{name}.yaml")
+    return root
+
+
 def test_cli_checks_then_writes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _project(tmp_path)
     assert main(["--root", str(tmp_path)]) == 1
     assert INFRA_WORKFLOW_PATH in capsys.readouterr().err
     assert main(["--write", "--root", str(tmp_path)]) == 0
@@ -117,8 +126,17 @@ def test_cli_checks_then_writes(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["--root", str(tmp_path)]) == 1
 
 
+def test_the_pipeline_has_a_stage_for_every_stack_file(tmp_path: Path) -> None:
+    root = _project(tmp_path, "qa")
+    spec = slipway_pipeline(root)
+    assert spec.stacks == ("dev", "qa", "staging", "prod")
+    workflow = infra_workflow(spec)
+    assert workflow["jobs"][up_job_id("qa")]["environment"] == "infra-qa"
+    assert workflow["jobs"]["preview"]["strategy"]["matrix"]["stack"] == list(spec.stacks)
+
+
 def test_rendering_is_deterministic(files: dict[str, str]) -> None:
-    assert render_infra_files(InfraPipelineSpec()) == files
+    assert render_infra_files(slipway_pipeline()) == files
     assert all(content.endswith("\n") for content in files.values())
 
 

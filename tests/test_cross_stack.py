@@ -1,0 +1,60 @@
+"""Checks across every stack file: one repository owner, distinct environments, and a deploy
+workflow that walks only through environments some stack writes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from infra.cross_stack import cross_stack_problems
+from infra.offline import ROOT, STACKS, discover_stacks, stack_settings
+from infra.settings import StackSettings
+
+
+def _settings(root: Path) -> dict[str, StackSettings]:
+    return {name: stack_settings(name, root) for name in discover_stacks(root)}
+
+
+def _project(tmp_path: Path) -> Path:
+    for path in ROOT.glob("Pulumi*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path
+
+
+def test_the_project_stacks_agree() -> None:
+    assert cross_stack_problems({s: stack_settings(s) for s in STACKS}) == []
+
+
+def test_a_workflow_environment_without_a_stack_is_refused(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    prod = root / "Pulumi.prod.yaml"
+    prod.write_text(
+        prod.read_text() + "  slipway:workflowEnvironments:\n    - dev\n    - qa\n    - prod\n"
+    )
+    problems = cross_stack_problems(_settings(root))
+    assert problems == [
+        "slipway:workflowEnvironments (Pulumi.prod.yaml): got ['qa'], which no stack deploys "
+        "to; one of ['dev', 'prod', 'staging'] (each environment needs a stack that writes its "
+        "variables)"
+    ]
+    # Adding the stack makes it valid.
+    text = (root / "Pulumi.staging.yaml").read_text()
+    (root / "Pulumi.qa.yaml").write_text(
+        text.replace("slipway:vpcCidr: 10.30.0.0/16", "slipway:vpcCidr: 10.35.0.0/16")
+    )
+    assert cross_stack_problems(_settings(root)) == []
+
+
+def test_two_repository_owners_and_a_shared_environment_are_refused(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    text = (root / "Pulumi.prod.yaml").read_text()
+    (root / "Pulumi.prod2.yaml").write_text(
+        text.replace("slipway:vpcCidr: 10.40.0.0/16", "slipway:vpcCidr: 10.45.0.0/16")
+    )
+    problems = cross_stack_problems(_settings(root))
+    assert any(
+        p.startswith("slipway:ownsRepositoryResources: 2 stacks own acme-corp/storefront")
+        and "Pulumi.prod.yaml, Pulumi.prod2.yaml" in p
+        for p in problems
+    ), problems
+    assert all("slipway:" in p for p in problems)
