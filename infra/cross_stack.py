@@ -6,6 +6,10 @@
   each other's variables and fight over its protection rules).
 * The owner stack's ``workflowEnvironments`` names only environments some stack deploys to:
   ``deploy.yml`` reads every environment's variables, which only a stack writes.
+* Exactly one stack owns the account-wide resources (OIDC provider, trail, ECR replication) of
+  each AWS account, where the account is known (``aws:allowedAccountIds`` names one).
+* A warning when two stacks' VPC ranges overlap in one region of one account (or of accounts
+  that are not known): peering or a shared transit gateway would be impossible.
 
 ``make plan`` and the tests run them over every ``Pulumi.<name>.yaml``
 (:func:`infra.offline.discover_stacks`); each problem names the stack files and the setting.
@@ -13,10 +17,45 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from infra.settings import StackSettings
+
+
+@dataclass(frozen=True)
+class StackPlacement:
+    """Where a stack's AWS resources go, from its provider settings."""
+
+    region: str | None
+    """``aws:region``."""
+    account: str | None
+    """The account when ``aws:allowedAccountIds`` names exactly one, else None (unknown)."""
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, str]) -> StackPlacement:
+        """Read ``aws:region`` and ``aws:allowedAccountIds`` from a stack's config map."""
+        account = None
+        raw = config.get("aws:allowedAccountIds")
+        if raw:
+            try:
+                accounts = json.loads(raw)
+            except ValueError:
+                accounts = [raw]
+            if isinstance(accounts, list) and len(accounts) == 1:
+                account = str(accounts[0])
+        return cls(region=config.get("aws:region"), account=account)
+
+
+@dataclass
+class CrossStackReport:
+    """What the checks found: problems stop the plan, warnings are shown."""
+
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
@@ -58,3 +97,40 @@ def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
                 "its variables)"
             )
     return problems
+
+
+def cross_stack_report(
+    stacks: Mapping[str, StackSettings], placements: Mapping[str, StackPlacement]
+) -> CrossStackReport:
+    """:func:`cross_stack_problems`, plus the account-wide owner per known account (a problem)
+    and overlapping VPC ranges in one region (a warning)."""
+    report = CrossStackReport(problems=cross_stack_problems(stacks))
+    account_owners: dict[str, list[str]] = defaultdict(list)
+    for name, settings in stacks.items():
+        account = placements[name].account
+        if settings.owns_account_resources and account is not None:
+            account_owners[account].append(name)
+    for account, names in sorted(account_owners.items()):
+        if len(names) > 1:
+            files = ", ".join(f"Pulumi.{s}.yaml" for s in names)
+            report.problems.append(
+                f"slipway:ownsAccountResources: {files} all own the account-wide resources of "
+                f"account {account}; exactly one stack per account may (IAM allows one GitHub "
+                "OIDC provider per account)"
+            )
+    names = list(stacks)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            a, b = placements[first], placements[second]
+            if a.region != b.region or (a.account and b.account and a.account != b.account):
+                continue
+            cidr_a = ipaddress.IPv4Network(stacks[first].vpc_cidr)
+            cidr_b = ipaddress.IPv4Network(stacks[second].vpc_cidr)
+            if cidr_a.overlaps(cidr_b):
+                report.warnings.append(
+                    f"slipway:vpcCidr: Pulumi.{first}.yaml ({cidr_a}) and Pulumi.{second}.yaml "
+                    f"({cidr_b}) overlap in {a.region}"
+                    + ("" if a.account else " (account not known: aws:allowedAccountIds)")
+                    + "; they can never be peered or joined through a transit gateway"
+                )
+    return report

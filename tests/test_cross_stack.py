@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from infra.cross_stack import cross_stack_problems
-from infra.offline import ROOT, STACKS, discover_stacks, stack_settings
+from infra.cross_stack import StackPlacement, cross_stack_problems, cross_stack_report
+from infra.offline import ROOT, STACKS, discover_stacks, load_stack_config, stack_settings
 from infra.settings import StackSettings
 
 
@@ -58,3 +58,56 @@ def test_two_repository_owners_and_a_shared_environment_are_refused(tmp_path: Pa
         for p in problems
     ), problems
     assert all("slipway:" in p for p in problems)
+
+
+def _placements(root: Path) -> dict[str, StackPlacement]:
+    return {
+        name: StackPlacement.from_config(load_stack_config(name, root)[0])
+        for name in discover_stacks(root)
+    }
+
+
+def test_the_project_has_no_overlap_and_one_account_owner() -> None:
+    report = cross_stack_report({s: stack_settings(s) for s in STACKS}, _placements(ROOT))
+    assert report.problems == []
+    assert report.warnings == []
+
+
+def test_overlapping_vpcs_in_one_region_warn(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    text = (root / "Pulumi.staging.yaml").read_text()
+    # qa keeps staging's range: same region, accounts unknown.
+    (root / "Pulumi.qa.yaml").write_text(text)
+    report = cross_stack_report(_settings(root), _placements(root))
+    assert report.warnings == [
+        "slipway:vpcCidr: Pulumi.qa.yaml (10.30.0.0/16) and Pulumi.staging.yaml (10.30.0.0/16) "
+        "overlap in eu-west-1 (account not known: aws:allowedAccountIds); they can never be "
+        "peered or joined through a transit gateway"
+    ]
+    # In different accounts they may overlap.
+    for name, account in (("qa", "111111111111"), ("staging", "222222222222")):
+        path = root / f"Pulumi.{name}.yaml"
+        path.write_text(
+            path.read_text().replace(
+                "config:\n", f"config:\n  aws:allowedAccountIds: ['{account}']\n", 1
+            )
+        )
+    assert cross_stack_report(_settings(root), _placements(root)).warnings == []
+
+
+def test_two_account_owners_in_one_known_account_are_refused(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    for name in ("dev", "prod"):
+        path = root / f"Pulumi.{name}.yaml"
+        text = path.read_text().replace(
+            "config:\n", "config:\n  aws:allowedAccountIds: ['111122223333']\n", 1
+        )
+        if name == "dev":
+            text += "  slipway:ownsAccountResources: true\n"
+        path.write_text(text)
+    report = cross_stack_report(_settings(root), _placements(root))
+    assert report.problems == [
+        "slipway:ownsAccountResources: Pulumi.dev.yaml, Pulumi.prod.yaml all own the "
+        "account-wide resources of account 111122223333; exactly one stack per account may "
+        "(IAM allows one GitHub OIDC provider per account)"
+    ]
