@@ -1338,12 +1338,27 @@ def parse_settings(
     if "environment" not in values and "environment" not in failed:
         values["environment"] = stack
     settings: StackSettings | None = None
+    checked: StackSettings | None = None
     try:
-        settings = StackSettings.model_validate(values)
+        settings = checked = StackSettings.model_validate(values)
     except ValidationError as error:
         problems.extend(p for p in _describe(error) if _key_of(p) not in failed)
+        failed |= {str(item["loc"][0]) for item in error.errors() if item["loc"]}
+        # The rules across settings still run in this round, on the settings that are valid
+        # (a refused value is left to its default), so that every problem shows at once.
+        try:
+            checked = StackSettings.model_validate(
+                {k: v for k, v in values.items() if k not in failed}
+            )
+        except ValidationError:
+            checked = None
+    if checked is not None:
+        problems.extend(
+            p
+            for p in checked.cross_field_problems(frozenset(secret_names & set(raw)), region)
+            if not _mentions(p, failed)
+        )
     if settings is not None and not problems:
-        problems.extend(settings.cross_field_problems(frozenset(secret_names & set(raw)), region))
         declared = {app_secret_key(v): v for v in settings.app_secrets}
         for orphan in sorted(app_secret_values - set(declared)):
             problems.append(
@@ -1365,6 +1380,14 @@ def app_secret_key(variable: str) -> str:
     ``secretDatabaseUrl``. When it is not set, the secret is created empty and filled outside
     Pulumi (docs/secrets.md)."""
     return "secret" + "".join(part.capitalize() for part in variable.lower().split("_") if part)
+
+
+def _mentions(problem: str, aliases: set[str]) -> bool:
+    """True when a problem names any of ``aliases`` (with or without the namespace): a rule
+    across settings that involves a refused value says nothing reliable about the others."""
+    return any(
+        re.search(rf"(?<![A-Za-z0-9]){re.escape(a)}(?![A-Za-z0-9])", problem) for a in aliases if a
+    )
 
 
 def _key_of(problem: str) -> str:

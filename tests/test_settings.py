@@ -961,3 +961,16 @@ def test_credentials_are_refused_without_echoing_them() -> None:
 def test_a_github_token_set_as_a_secret_is_accepted() -> None:
     recording = run_stack("dev", secrets={"github:token": "ghp_0123456789abcdef"})
     assert recording.resources
+
+
+def test_rules_across_settings_run_in_the_same_round_as_single_values() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_stack("dev", overrides={"logRetentionDays": "10", "taskCpu": "300", "bogus": "1"})
+    keys = sorted(p.split(" ")[0].split(":")[1] for p in caught.value.problems)
+    assert keys == ["bogus", "logRetentionDays", "taskCpu"]
+
+
+def test_a_refused_value_does_not_make_the_rules_across_settings_blame_another() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_stack("dev", overrides={"taskCpu": "lots", "taskMemory": "4096"})
+    assert caught.value.problems == ["slipway:taskCpu: got 'lots'; a whole number"]
