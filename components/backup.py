@@ -31,7 +31,7 @@ from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
 from components.jsonout import json_output
 from components.patterns import KMS_KEY_OR_ALIAS_ARN as KMS_KEY_ARN
-from components.patterns import REGION
+from components.patterns import is_region
 
 BACKUP_SERVICE_PRINCIPAL = "backup.amazonaws.com"
 BACKUP_POLICY = "service-role/AWSBackupServiceRolePolicyForBackup"
@@ -144,6 +144,12 @@ def cron_is_valid(expression: str) -> bool:
         if not all(item and _cron_item_ok(item, index) for item in text.split(",")):
             return False
     return True
+
+
+def resource_arn_problems(arns: Sequence[pulumi.Input[str]], setting: str) -> list[str]:
+    """A problem naming every literal in ``arns`` that is not a resource ARN (Outputs pass)."""
+    bad = [a for a in arns if isinstance(a, str) and not RESOURCE_ARN.match(a)]
+    return [invalid(setting, bad, "resource ARNs (arn:aws:…)")] if bad else []
 
 
 @dataclass(frozen=True)
@@ -378,9 +384,7 @@ class BackupPlanArgs:
         problems.extend(self._rule_problems(name))
         problems.extend(self._region_problems(name))
         problems.extend(self._lock_problems(name))
-        arns = [a for a in self.resource_arns if isinstance(a, str) and not RESOURCE_ARN.match(a)]
-        if arns:
-            problems.append(invalid(name + "resource_arns", arns, "resource ARNs (arn:aws:…)"))
+        problems.extend(resource_arn_problems(self.resource_arns, name + "resource_arns"))
         topic = self.notification_topic_arn
         if isinstance(topic, str):
             match = SNS_TOPIC_ARN.match(topic)
@@ -439,7 +443,7 @@ class BackupPlanArgs:
     def _region_problems(self, name: str) -> list[str]:
         problems: list[str] = []
         for key_name, value in (("region", self.region), ("copy_region", self.copy_region)):
-            if value is not None and not REGION.match(value):
+            if value is not None and not is_region(value):
                 problems.append(invalid(name + key_name, value, "an AWS region such as eu-west-1"))
         if self.copy_region is not None:
             if self.region is None:

@@ -39,6 +39,30 @@ def context_digest(context: Path) -> str:
     return digest.hexdigest()
 
 
+def build_context_problems(
+    context: str,
+    dockerfile: str = "Dockerfile",
+    context_name: str = "BootstrapImageArgs.context",
+    dockerfile_name: str | None = None,
+) -> list[str]:
+    """A problem unless ``context`` is an existing directory holding ``dockerfile``.
+
+    Relative paths are taken from the working directory, as ``docker build`` (and ``pulumi
+    up``) take them. ``context_name`` is how the caller's user spells the context (the stack
+    settings pass ``slipway:bootstrapBuildContext``); a missing Dockerfile is blamed on
+    ``dockerfile_name`` when the caller has such a setting, else on the context.
+    """
+    path = Path(context)
+    if not path.is_dir():
+        where = f" (relative paths start at {Path.cwd()})" if not path.is_absolute() else ""
+        return [invalid(context_name, context, f"an existing directory{where}")]
+    if not (path / dockerfile).is_file():
+        if dockerfile_name is None:
+            return [invalid(context_name, context, f"a directory that holds a {dockerfile}")]
+        return [invalid(dockerfile_name, dockerfile, f"a file inside the context {context}")]
+    return []
+
+
 @dataclass(frozen=True)
 class BootstrapImageArgs:
     """Arguments of :class:`BootstrapImage`."""
@@ -57,20 +81,12 @@ class BootstrapImageArgs:
     """``linux/amd64`` or ``linux/arm64``; must match the service's CPU architecture."""
 
     def __post_init__(self) -> None:
-        problems = []
-        context = Path(self.context)
-        if not context.is_dir():
-            problems.append(
-                invalid("BootstrapImageArgs.context", self.context, "an existing directory")
-            )
-        elif not (context / self.dockerfile).is_file():
-            problems.append(
-                invalid(
-                    "BootstrapImageArgs.dockerfile",
-                    self.dockerfile,
-                    f"a file inside the context {self.context}",
-                )
-            )
+        problems = build_context_problems(
+            self.context,
+            self.dockerfile,
+            "BootstrapImageArgs.context",
+            "BootstrapImageArgs.dockerfile",
+        )
         if self.platform not in PLATFORMS:
             problems.append(
                 invalid("BootstrapImageArgs.platform", self.platform, " or ".join(PLATFORMS))

@@ -76,6 +76,43 @@ def pattern_problem(pattern: str) -> str | None:
     return None
 
 
+def reviewer_problems(
+    reviewers: Sequence[str],
+    reviewer_teams: Sequence[str],
+    names: tuple[str, str] = (
+        "DeploymentEnvironmentArgs.reviewers",
+        "DeploymentEnvironmentArgs.reviewer_teams",
+    ),
+) -> list[str]:
+    """Problems with an environment's required reviewers: distinct GitHub logins, distinct team
+    slugs, at most :data:`MAX_REVIEWERS` together. ``names`` are how the caller's user spells
+    the two lists (the stack settings pass ``slipway:reviewers`` and ``slipway:reviewerTeams``).
+    """
+    problems: list[str] = []
+    for setting, values, pattern, allowed in (
+        (names[0], reviewers, USER_LOGIN, "GitHub logins"),
+        (names[1], reviewer_teams, TEAM_SLUG, "team slugs (lower case)"),
+    ):
+        bad = [v for v in values if not pattern.match(v)]
+        repeated = sorted({v for v in values if list(values).count(v) > 1})
+        if bad:
+            problems.append(invalid(setting, list(values), f"distinct {allowed}; not {bad}"))
+        elif repeated:
+            problems.append(
+                invalid(setting, list(values), f"distinct {allowed}; {repeated} given twice")
+            )
+    if len(reviewers) + len(reviewer_teams) > MAX_REVIEWERS:
+        problems.append(
+            invalid(
+                names[0],
+                [*reviewers, *reviewer_teams],
+                f"at most {MAX_REVIEWERS} users and teams together ({names[0]} and {names[1]}; "
+                "GitHub's limit)",
+            )
+        )
+    return problems
+
+
 @dataclass(frozen=True)
 class DeploymentEnvironmentArgs:
     """Arguments of :class:`DeploymentEnvironment`. Defaults are the protective choices."""
@@ -135,22 +172,8 @@ class DeploymentEnvironmentArgs:
                     "1 to 255 letters, digits, '.', '_' and '-'",
                 )
             )
-        for setting, values, pattern, allowed in (
-            ("reviewers", self.reviewers, USER_LOGIN, "GitHub logins"),
-            ("reviewer_teams", self.reviewer_teams, TEAM_SLUG, "team slugs (lower case)"),
-        ):
-            bad = [v for v in values if not pattern.match(v)]
-            if bad or len(set(values)) != len(values):
-                problems.append(invalid(name + setting, list(values), f"distinct {allowed}"))
+        problems.extend(reviewer_problems(self.reviewers, self.reviewer_teams))
         count = len(self.reviewers) + len(self.reviewer_teams)
-        if count > MAX_REVIEWERS:
-            problems.append(
-                invalid(
-                    name + "reviewers",
-                    [*self.reviewers, *self.reviewer_teams],
-                    f"at most {MAX_REVIEWERS} users and teams together",
-                )
-            )
         if self.require_reviewers and count == 0:
             problems.append(
                 invalid(

@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,26 +117,98 @@ def secret_arn_of(value_from: str) -> str:
     return match.group(1) if match else value_from
 
 
-def fargate_size_problems(cpu: int, memory: int) -> list[str]:
-    """Problems with a Fargate task size, each listing what is allowed."""
+def fargate_size_problems(
+    cpu: int,
+    memory: int,
+    cpu_name: str = "FargateServiceArgs.cpu",
+    memory_name: str = "FargateServiceArgs.memory",
+) -> list[str]:
+    """Problems with a Fargate task size, each naming the setting and listing what is allowed.
+
+    ``cpu_name`` and ``memory_name`` are how the caller's user spells the two values (the stack
+    settings pass ``slipway:taskCpu`` and ``slipway:taskMemory``).
+    """
     if cpu not in FARGATE_MEMORY:
         return [
             invalid(
-                "FargateServiceArgs.cpu",
-                cpu,
-                "Fargate allows CPU units " + ", ".join(map(str, FARGATE_MEMORY)),
+                cpu_name, cpu, "Fargate allows CPU units " + ", ".join(map(str, FARGATE_MEMORY))
             )
         ]
     allowed = FARGATE_MEMORY[cpu]
     if memory not in allowed:
         return [
             invalid(
-                "FargateServiceArgs.memory",
+                memory_name,
                 memory,
-                f"with cpu {cpu} Fargate allows memory (MiB) " + ", ".join(map(str, allowed)),
+                f"with {cpu_name} {cpu} Fargate allows memory (MiB) "
+                + ", ".join(map(str, allowed)),
             )
         ]
     return []
+
+
+MAX_TASKS = 100
+"""Most tasks a Slipway service runs (and autoscaling may start)."""
+
+
+def task_count_problems(
+    min_count: int,
+    desired_count: int,
+    max_count: int,
+    names: tuple[str, str, str] = (
+        "FargateServiceArgs.min_count",
+        "FargateServiceArgs.desired_count",
+        "FargateServiceArgs.max_count",
+    ),
+) -> list[str]:
+    """Problems with autoscaling's bounds: ``1 <= min <= desired <= max <= 100``.
+
+    ``names`` are how the caller's user spells minimum, desired and maximum (the stack settings
+    pass ``slipway:minCount``, ``slipway:desiredCount`` and ``slipway:maxCount``). A minimum
+    above the maximum is reported alone: it is the mistake, whatever the desired count.
+    """
+    low, desired, high = names
+    if not 1 <= min_count <= MAX_TASKS:
+        return [invalid(low, min_count, f"1 to {MAX_TASKS}")]
+    if not 1 <= max_count <= MAX_TASKS:
+        return [invalid(high, max_count, f"1 to {MAX_TASKS}")]
+    if min_count > max_count:
+        return [
+            invalid(
+                low,
+                min_count,
+                f"at most {high} ({max_count}): autoscaling keeps the task count between "
+                f"{low} and {high}",
+            )
+        ]
+    if not min_count <= desired_count <= max_count:
+        return [
+            invalid(
+                desired,
+                desired_count,
+                f"a count from {low} ({min_count}) to {high} ({max_count})",
+            )
+        ]
+    return []
+
+
+def secret_looking_problems(
+    names: Iterable[str],
+    setting: str = "FargateServiceArgs.environment",
+    instead: str = "secrets (a Secrets Manager ARN)",
+) -> list[str]:
+    """A problem when a plain environment variable's name looks like it carries a secret
+    (:data:`SECRET_ISH`); ``instead`` says where such a value belongs."""
+    secret_ish = sorted(k for k in names if SECRET_ISH.search(k.upper()))
+    if not secret_ish:
+        return []
+    return [
+        invalid(
+            setting,
+            secret_ish,
+            f"no secret-looking names in plain environment; pass them through {instead} instead",
+        )
+    ]
 
 
 def _strings(value: Any) -> list[str] | None:
@@ -374,14 +446,7 @@ class FargateServiceArgs:
             )
         bad_env = sorted(k for k in self.environment if not ENV_NAME.match(k))
         check(not bad_env, "environment", bad_env, "names of letters, digits and '_'")
-        secret_ish = sorted(k for k in self.environment if SECRET_ISH.search(k.upper()))
-        check(
-            not secret_ish,
-            "environment",
-            secret_ish,
-            "no secret-looking names in plain environment; pass them through secrets "
-            "(a Secrets Manager ARN) instead",
-        )
+        problems.extend(secret_looking_problems(self.environment))
         not_text = sorted(k for k, v in self.environment.items() if not isinstance(v, str))
         check(not not_text, "environment", not_text, "string values")
         bad_secret_names = sorted(k for k in self.secrets if not ENV_NAME.match(k))
@@ -459,7 +524,12 @@ class FargateServiceArgs:
             self.health_check_grace_period_seconds,
             "0 to 3600",
         )
-        check(0 <= self.desired_count <= 100, "desired_count", self.desired_count, "0 to 100")
+        check(
+            0 <= self.desired_count <= MAX_TASKS,
+            "desired_count",
+            self.desired_count,
+            f"0 to {MAX_TASKS}",
+        )
         self._check_capacity_providers(check)
         bad_topics = [
             a for a in self.alarm_actions if isinstance(a, str) and not SNS_TOPIC_ARN.match(a)
@@ -472,12 +542,7 @@ class FargateServiceArgs:
             "1 to 100000",
         )
         if self.autoscaling:
-            check(
-                1 <= self.min_count <= self.desired_count <= self.max_count <= 100,
-                "min_count",
-                (self.min_count, self.desired_count, self.max_count),
-                "1 ≤ min_count ≤ desired_count ≤ max_count ≤ 100 (min, desired, max)",
-            )
+            problems.extend(task_count_problems(self.min_count, self.desired_count, self.max_count))
         check(10 <= self.cpu_target <= 90, "cpu_target", self.cpu_target, "10 to 90 (%)")
         check(
             1 <= self.requests_per_target <= 1_000_000,

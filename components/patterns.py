@@ -3,10 +3,41 @@ settings validate them alike."""
 
 from __future__ import annotations
 
+import difflib
 import re
 
-REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$")
-"""An AWS region name: ``eu-west-1``, ``us-gov-west-1``, ``ap-southeast-2``."""
+import pulumi_aws
+
+from components.errors import invalid
+
+AWS_REGIONS: tuple[str, ...] = tuple(region.value for region in pulumi_aws.Region)
+"""Every AWS region code, from the AWS provider's own ``pulumi_aws.Region`` enum: the provider
+maintains the list, so a region AWS opens arrives with a provider upgrade and a made-up one
+(``eu-west-9``) is refused."""
+
+
+def is_region(value: object) -> bool:
+    """True for an AWS region code the provider knows (:data:`AWS_REGIONS`)."""
+    return isinstance(value, str) and value in AWS_REGIONS
+
+
+def region_problems(value: object, setting: str) -> list[str]:
+    """A problem unless ``value`` is an AWS region code (:func:`is_region`); ``setting`` is how
+    the caller's user spells it (``aws:region``, ``slipway:backupCopyRegion``)."""
+    if is_region(value):
+        return []
+    close = difflib.get_close_matches(str(value).lower(), AWS_REGIONS, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return [
+        invalid(
+            setting,
+            value,
+            f"{hint}a region code (not its display name) from pulumi_aws.Region: "
+            + ", ".join(AWS_REGIONS),
+        )
+    ]
+
+
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 """An AWS account ID."""
 KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(?:mrk-)?[0-9a-f-]{32,36}$")

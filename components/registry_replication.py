@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.errors import ConfigError, invalid
-from components.patterns import REGION
+from components.patterns import is_region
 
 _Configuration = aws.ecr.ReplicationConfigurationReplicationConfigurationArgs
 _Rule = aws.ecr.ReplicationConfigurationReplicationConfigurationRuleArgs
@@ -42,7 +42,7 @@ class RegistryReplicationArgs:
     def __post_init__(self) -> None:
         problems = []
         name = "RegistryReplicationArgs."
-        if not REGION.match(self.destination_region):
+        if not is_region(self.destination_region):
             problems.append(
                 invalid(name + "destination_region", self.destination_region, "an AWS region")
             )

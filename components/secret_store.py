@@ -52,7 +52,7 @@ import pulumi_aws as aws
 from components.encryption_key import EncryptionKeyArgs, given_or_new_key_arn
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
-from components.patterns import REGION
+from components.patterns import is_region
 
 SECRET_NAME_CHARS = re.compile(r"^[A-Za-z0-9/_+=.@-]*$")
 """The characters Secrets Manager allows in a secret name."""
@@ -111,7 +111,7 @@ class SecretStoreArgs:
     def __post_init__(self) -> None:
         problems: list[str] = []
         name = "SecretStoreArgs."
-        bad_regions = [r for r in self.replica_regions if not REGION.match(r)]
+        bad_regions = [r for r in self.replica_regions if not is_region(r)]
         if bad_regions or len(set(self.replica_regions)) != len(self.replica_regions):
             problems.append(
                 invalid(
@@ -194,17 +194,21 @@ class SecretStoreArgs:
             problems.append(
                 invalid(name + "key_deletion_window_days", self.key_deletion_window_days, "7 to 30")
             )
-        days = self.recovery_window_days
-        if (
-            isinstance(days, bool)
-            or not isinstance(days, int)
-            or not (days == 0 or 7 <= days <= 30)
-        ):
-            problems.append(
-                invalid(name + "recovery_window_days", days, "0 (delete at once) or 7 to 30")
-            )
+        problems.extend(
+            recovery_window_problems(self.recovery_window_days, name + "recovery_window_days")
+        )
         if problems:
             raise ConfigError(problems)
+
+
+def recovery_window_problems(days: object, setting: str) -> list[str]:
+    """A problem unless ``days`` is a recovery window Secrets Manager accepts: 0 (the store then
+    deletes at once, ``force_delete_without_recovery``) or 7 to 30 days (DeleteSecret's
+    ``RecoveryWindowInDays``; AWS Secrets Manager API Reference, "DeleteSecret",
+    https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html)."""
+    if isinstance(days, int) and not isinstance(days, bool) and (days == 0 or 7 <= days <= 30):
+        return []
+    return [invalid(setting, days, "0 (delete at once) or 7 to 30")]
 
 
 def key_alias(name_prefix: str) -> str | None:

@@ -18,7 +18,9 @@ import yaml
 from pydantic_core import PydanticUndefined
 
 from infra.settings import (
+    AWS_CREDENTIAL_KEYS,
     NAMESPACE,
+    PROVIDER_SECRET_KEYS,
     SECRET_SETTINGS,
     StackSettings,
     pulumi_type,
@@ -138,7 +140,16 @@ def render_configuration_md() -> str:
         "",
         "| key | description |",
         "| --- | --- |",
-        "| `aws:region` | Region of the stack's AWS resources (required). |",
+        "| `aws:region` | Region of the stack's AWS resources (required): a region code from "
+        "the AWS provider's own list (`pulumi_aws.Region`), such as `eu-west-1`. |",
+        "| "
+        + ", ".join(f"`{k}`" for k in AWS_CREDENTIAL_KEYS)
+        + " | Refused, even with `--secret`: the provider finds AWS credentials in the "
+        "environment (`aws sso login` or `AWS_PROFILE` on your machine, the OIDC role in the "
+        "pipeline); see docs/secrets.md. |",
+        "| "
+        + ", ".join(f"`{k}`" for k in PROVIDER_SECRET_KEYS)
+        + " | Only with `pulumi config set --secret`; or export `GITHUB_TOKEN` instead. |",
         "",
     ]
     return "\n".join(lines)

@@ -691,13 +691,14 @@ def load_stack_config(stack: str, root: Path = ROOT) -> tuple[StackConfig, list[
 
 def stack_settings(stack: str, root: Path = ROOT) -> StackSettings:
     """The validated settings of ``stack``, read from its stack file without running it."""
-    from infra.settings import parse_settings
+    from infra.settings import parse_settings, provider_config
 
     config, secret_keys = load_stack_config(stack, root)
     prefix = f"{NAMESPACE}:"
     raw = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
     secret = {k[len(prefix) :] for k in secret_keys if k.startswith(prefix)}
-    settings, _ = parse_settings(raw, secret, stack, config.get("aws:region"))
+    provider = provider_config(config, secret_keys)
+    settings, _ = parse_settings(raw, secret, stack, provider=provider)
     return settings
 
 

@@ -17,18 +17,33 @@ import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 import pulumi
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+)
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
-from components.deployment_environment import DEFAULT_BRANCH_PATTERNS
+from components.backup import resource_arn_problems
+from components.bootstrap_image import build_context_problems
+from components.deployment_environment import DEFAULT_BRANCH_PATTERNS, reviewer_problems
 from components.errors import ConfigError, invalid
+from components.fargate_service import (
+    MAX_TASKS,
+    fargate_size_problems,
+    secret_looking_problems,
+    task_count_problems,
+)
 from components.github_plan import (
     ORGANIZATION_PLANS,
     PERSONAL_PLANS,
@@ -37,9 +52,10 @@ from components.github_plan import (
     Visibility,
 )
 from components.logs import CLOUDWATCH_RETENTION_DAYS
-from components.patterns import ACCOUNT_ID, CODE_OWNER, REGION, REPOSITORY_SLUG, TEAM_SLUG
+from components.patterns import ACCOUNT_ID, CODE_OWNER, REPOSITORY_SLUG, region_problems
 from components.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from components.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
+from components.secret_store import recovery_window_problems
 from components.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
 
 NAMESPACE = "slipway"
@@ -52,7 +68,6 @@ HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]{3,128}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 GLOB = re.compile(r"^[A-Za-z0-9._/*?\[\]{}!,+@-]+$")
 BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 APP_CLIENT_ID = re.compile(r"^Iv(?:1\.[0-9a-f]{16}|[0-9A-Za-z]{10,40})$")
@@ -138,20 +153,6 @@ def _environment_names(value: list[str]) -> list[str]:
     return value
 
 
-def _logins(value: list[str]) -> list[str]:
-    bad = [v for v in value if not LOGIN.match(v)]
-    if bad or len(value) > 6:
-        raise ValueError(f"at most 6 GitHub logins; not {bad or value}")
-    return value
-
-
-def _team_slugs(value: list[str]) -> list[str]:
-    bad = [v for v in value if not TEAM_SLUG.match(v)]
-    if bad or len(value) > 6:
-        raise ValueError(f"at most 6 GitHub team slugs (lower case); not {bad or value}")
-    return value
-
-
 def _code_owners(value: list[str]) -> list[str]:
     bad = [v for v in value if not CODE_OWNER.match(v)]
     if bad or len(set(value)) != len(value):
@@ -213,6 +214,33 @@ def _env_assignments(value: list[str]) -> list[str]:
     if bad or len(set(names)) != len(names):
         raise ValueError(f"unique NAME=value entries with upper-case names; not {bad or value}")
     return value
+
+
+def _component_rule(check: Callable[[Any, str], list[str]]) -> Any:
+    """Validate a field with a component's own rule, passing the config key as the name.
+
+    ``check(value, setting)`` is the function the component itself calls (one home per rule);
+    its problems already name the setting, so :func:`_describe` reports them as they are.
+    ``None`` (unset, the profile decides) is not checked.
+    """
+
+    def validate(value: Any, info: ValidationInfo) -> Any:
+        if value is not None and info.field_name is not None:
+            problems = check(value, key(info.field_name))
+            if problems:
+                raise ConfigError(problems)
+        return value
+
+    return AfterValidator(validate)
+
+
+def _plain_environment(value: list[str], setting: str) -> list[str]:
+    names = [entry.split("=", 1)[0] for entry in value]
+    return secret_looking_problems(names, setting, instead=key("app_secrets"))
+
+
+def _build_context(value: str, setting: str) -> list[str]:
+    return build_context_problems(value, context_name=setting)
 
 
 def _optional(pattern: re.Pattern[str], allowed: str) -> Any:
@@ -474,15 +502,12 @@ class StackSettings(BaseModel):
     )
     min_count: int | None = Field(
         default=None,
-        ge=1,
-        le=100,
         description="Fewest tasks autoscaling may leave. Default: `desiredCount`.",
     )
     max_count: int | None = Field(
         default=None,
-        ge=1,
-        le=100,
-        description="Most tasks autoscaling may start. Default: four times `desiredCount`.",
+        description="Most tasks autoscaling may start. Default: four times `desiredCount`, at "
+        "most 100.",
     )
     certificate_arn: Annotated[
         str | None,
@@ -506,7 +531,9 @@ class StackSettings(BaseModel):
         description="Who may reach the load balancer on 80/443. The load balancer is the only "
         "thing that accepts traffic from outside the VPC.",
     )
-    app_environment: Annotated[list[str], AfterValidator(_env_assignments)] = Field(
+    app_environment: Annotated[
+        list[str], AfterValidator(_env_assignments), _component_rule(_plain_environment)
+    ] = Field(
         default_factory=list,
         description="Plain environment variables of the application, `NAME=value`. Never put "
         "secrets here: use `appSecrets`.",
@@ -542,7 +569,7 @@ class StackSettings(BaseModel):
         description="Image a brand-new environment runs until CI deploys. Default: the "
         "repository's `bootstrap` tag, or the image built from `bootstrapBuildContext`.",
     )
-    bootstrap_build_context: str | None = Field(
+    bootstrap_build_context: Annotated[str | None, _component_rule(_build_context)] = Field(
         default=None,
         description="Local Docker context that `pulumi up` builds and pushes to ECR when the "
         "environment is new (pulumi-docker). Default: off.",
@@ -591,9 +618,7 @@ class StackSettings(BaseModel):
     )
 
     # --- backups ------------------------------------------------------------------------------
-    backup_copy_region: Annotated[
-        str | None, _optional(REGION, "an AWS region name such as eu-central-1")
-    ] = Field(
+    backup_copy_region: Annotated[str | None, _component_rule(region_problems)] = Field(
         default=None,
         description="Second region every recovery point is copied to. Required in prod; must "
         "differ from `aws:region`.",
@@ -611,7 +636,7 @@ class StackSettings(BaseModel):
         description="Days a compliance lock can still be removed; required with `compliance`. "
         "After it the lock, and every recovery point's retention, cannot be changed.",
     )
-    backup_resource_arns: list[str] = Field(
+    backup_resource_arns: Annotated[list[str], _component_rule(resource_arn_problems)] = Field(
         default_factory=list,
         description="ARNs of resources the backup plan takes besides those tagged "
         "`backup=<environment>` (an RDS cluster, an EFS file system…).",
@@ -621,10 +646,10 @@ class StackSettings(BaseModel):
         description="An application data bucket (versioned, KMS-encrypted, TLS-only) that the "
         "task role may read and write, backed up with the plan.",
     )
-    secrets_recovery_window_days: int | None = Field(
+    secrets_recovery_window_days: Annotated[
+        int | None, _component_rule(recovery_window_problems)
+    ] = Field(
         default=None,
-        ge=0,
-        le=30,
         description="Days a deleted secret can be restored (0 or 7 to 30). By profile: dev 0 "
         "(so a rebuilt stack can reuse the names), staging 7, prod 30.",
         json_schema_extra=profile_default(dev=0, staging=7, prod=30),
@@ -639,11 +664,11 @@ class StackSettings(BaseModel):
         "alias at the load balancer (output `loadBalancerDnsName`). It makes the environment "
         "URL that GitHub shows and the deploy workflow probes. Required with a certificate.",
     )
-    reviewers: Annotated[list[str], AfterValidator(_logins)] = Field(
+    reviewers: list[str] = Field(
         default_factory=list,
         description="GitHub users who must approve a deploy to this environment.",
     )
-    reviewer_teams: Annotated[list[str], AfterValidator(_team_slugs)] = Field(
+    reviewer_teams: list[str] = Field(
         default_factory=list,
         description="GitHub teams (slugs) who may approve a deploy to this environment. "
         "GitHub allows six reviewers, users and teams together.",
@@ -835,6 +860,24 @@ class StackSettings(BaseModel):
         return f"{self.app}-{self.env}"
 
     @property
+    def task_counts(self) -> tuple[int, int, int]:
+        """Autoscaling's fewest, starting and most tasks: ``minCount`` (default: the desired
+        count), ``desiredCount`` (by profile) and ``maxCount`` (default: four times the desired
+        count, at most :data:`~components.fargate_service.MAX_TASKS`).
+
+        An unset bound never falls on the wrong side of a set one, so a problem with them
+        (:func:`~components.fargate_service.task_count_problems`) names the setting the user
+        wrote: ``desiredCount 20`` with ``maxCount 12`` blames desiredCount, not minCount.
+        """
+        desired = self.by_profile("desired_count")
+        assert isinstance(desired, int)
+        high = self.max_count if self.max_count is not None else min(4 * desired, MAX_TASKS)
+        low = self.min_count if self.min_count is not None else min(desired, high)
+        if self.max_count is None:
+            high = max(high, low)
+        return low, desired, high
+
+    @property
     def log_retention(self) -> int:
         """Effective log retention in days."""
         value = self.by_profile("log_retention_days")
@@ -888,13 +931,19 @@ class StackSettings(BaseModel):
                 )
         if self.cpu_architecture == "ARM64" and self.by_profile("capacity_spot_weight") > 0:
             problem("cpu_architecture", "X86_64 while capacitySpotWeight > 0 (Spot is x86 only)")
-        desired = self.by_profile("desired_count")
-        low, high = self.min_count or desired, self.max_count or 4 * desired
-        if not low <= desired <= high:
-            problem(
-                "desired_count",
-                f"a count between minCount ({low}) and maxCount ({high})",
+        problems.extend(
+            fargate_size_problems(
+                self.by_profile("task_cpu"),
+                self.by_profile("task_memory"),
+                key("task_cpu"),
+                key("task_memory"),
             )
+        )
+        problems.extend(
+            task_count_problems(
+                *self.task_counts, (key("min_count"), key("desired_count"), key("max_count"))
+            )
+        )
         if self.image_source == "ghcr":
             if self.ghcr_image is None:
                 problem("ghcr_image", "a GHCR image when imageSource is ghcr")
@@ -930,8 +979,11 @@ class StackSettings(BaseModel):
             problem("existing_trail_arn", "set only on the stack that owns account resources")
         if self.certificate_arn is not None and self.domain_name is None:
             problem("domain_name", "the name the certificate covers (set with certificateArn)")
-        if len(self.reviewers) + len(self.reviewer_teams) > 6:
-            problem("reviewers", "at most 6 reviewers, users and teams together (GitHub's limit)")
+        problems.extend(
+            reviewer_problems(
+                self.reviewers, self.reviewer_teams, (key("reviewers"), key("reviewer_teams"))
+            )
+        )
         if self.by_profile("require_reviewers") and not (self.reviewers or self.reviewer_teams):
             problem(
                 "reviewers",
@@ -1123,30 +1175,114 @@ def _parse(raw: str, kind: PulumiType, config_key: str) -> Any:
     return raw
 
 
-def _raw_config() -> dict[str, str]:
-    """Every ``slipway:`` key the engine passed in, as the strings Pulumi hands programs."""
+def _all_config() -> dict[str, str]:
+    """Every config key the engine passed in (``namespace:key``), as strings."""
     from pulumi.runtime import config as runtime_config
 
-    merged: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+
+
+def _all_secret_keys() -> set[str]:
+    from pulumi.runtime import config as runtime_config
+
+    return set(runtime_config.get_config_secret_keys_env()) | runtime_config._SECRET_KEYS.get()
+
+
+def _raw_config() -> dict[str, str]:
+    """Every ``slipway:`` key the engine passed in, as the strings Pulumi hands programs."""
     prefix = f"{NAMESPACE}:"
-    return {k[len(prefix) :]: v for k, v in merged.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in _all_config().items() if k.startswith(prefix)}
 
 
 def _secret_keys() -> set[str]:
-    from pulumi.runtime import config as runtime_config
+    prefix = f"{NAMESPACE}:"
+    return {k[len(prefix) :] for k in _all_secret_keys() if k.startswith(prefix)}
 
-    keys = set(runtime_config.get_config_secret_keys_env()) | runtime_config._SECRET_KEYS.get()
-    return {k[len(NAMESPACE) + 1 :] for k in keys if k.startswith(f"{NAMESPACE}:")}
+
+def provider_config(config: Mapping[str, Any], secret_keys: Iterable[str]) -> ProviderConfig:
+    """The ``aws:`` and ``github:`` keys of a whole config map, and which of them are secret."""
+    providers = ("aws:", "github:")
+    return ProviderConfig(
+        {k: str(v) for k, v in config.items() if k.startswith(providers)},
+        frozenset(k for k in secret_keys if k.startswith(providers)),
+    )
+
+
+def _provider_config() -> ProviderConfig:
+    """The providers' keys the engine passed in, and which of them are secret."""
+    return provider_config(_all_config(), _all_secret_keys())
+
+
+AWS_CREDENTIAL_KEYS = ("aws:accessKey", "aws:secretKey", "aws:token")
+"""AWS provider settings that hold credentials: refused in any stack file, secret or not."""
+PROVIDER_SECRET_KEYS = ("github:token",)
+"""Provider settings that hold credentials: allowed only when set with ``--secret``."""
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """The providers' settings of a stack (``aws:*``, ``github:*``), as Pulumi passes them."""
+
+    values: Mapping[str, str]
+    """Full keys (``aws:region``) to their raw values."""
+    secret_keys: frozenset[str] = frozenset()
+    """Full keys set with ``--secret``."""
+
+
+def provider_problems(provider: ProviderConfig) -> list[str]:
+    """Problems with the providers' settings; credential values are never echoed.
+
+    AWS keys never belong in a stack file, not even encrypted: keys in the provider's
+    configuration come before the environment (Terraform AWS provider, "Authentication and
+    Configuration", https://registry.terraform.io/providers/hashicorp/aws/latest/docs, which
+    the Pulumi provider bridges), so they would replace the infrastructure pipeline's OIDC role
+    and the developer's own SSO session, and they are long-lived where those expire. The
+    provider reads credentials from the environment and the shared AWS config files
+    (Pulumi Registry, "AWS: Installation & Configuration",
+    https://www.pulumi.com/registry/packages/aws/installation-configuration/). The GitHub
+    token may live in config only as a secret (docs/secrets.md).
+    """
+    problems: list[str] = []
+    region = provider.values.get("aws:region")
+    if region is None:
+        problems.append(
+            "aws:region is required and not set; set it with `pulumi config set aws:region "
+            "<code>`, a region code from pulumi_aws.Region such as eu-west-1"
+        )
+    else:
+        problems.extend(region_problems(region, "aws:region"))
+    for credential in AWS_CREDENTIAL_KEYS:
+        if credential in provider.values:
+            how = "with --secret" if credential in provider.secret_keys else "in plain text"
+            problems.append(
+                f"{credential} is set ({how}); AWS credentials never go in a stack file: remove "
+                f"it (`pulumi config rm {credential}`) and let the provider find them in the "
+                "environment: `aws sso login` or AWS_PROFILE on your machine, the OIDC role in "
+                "the pipeline (docs/secrets.md)"
+            )
+    for credential in PROVIDER_SECRET_KEYS:
+        if credential in provider.values and credential not in provider.secret_keys:
+            problems.append(
+                f"{credential} holds a secret in plain text; remove it (`pulumi config rm "
+                f"{credential}`) and set it with `pulumi config set --secret {credential} …`, "
+                "or export GITHUB_TOKEN instead (docs/secrets.md)"
+            )
+    return problems
 
 
 def parse_settings(
-    raw: Mapping[str, str], secret_keys: set[str], stack: str, region: str | None = None
+    raw: Mapping[str, str],
+    secret_keys: set[str],
+    stack: str,
+    region: str | None = None,
+    provider: ProviderConfig | None = None,
 ) -> tuple[StackSettings, StackSecrets]:
     """Validate raw config strings (keys without namespace) into settings and secret handles.
 
     Raises :class:`ConfigError` listing every problem, each naming the key, the value and what
     is allowed. Nothing in here touches the Pulumi engine, so a bad value stops the program
-    before any resource is registered.
+    before any resource is registered. With ``provider``, the providers' settings are checked
+    in the same round (:func:`provider_problems`) and ``aws:region`` comes from them.
     """
     fields = {
         (info.alias or name): (name, info) for name, info in StackSettings.model_fields.items()
@@ -1154,6 +1290,12 @@ def parse_settings(
     secret_names = {s.key for s in SECRET_SETTINGS}
     known = sorted([*fields, *secret_names])
     problems: list[str] = []
+    provider_found: list[str] = []
+    if provider is not None:
+        provider_found = provider_problems(provider)
+        region = provider.values.get("aws:region")
+        if any(p.startswith("aws:region") for p in provider_found):
+            region = None
     values: dict[str, Any] = {}
     app_secret_values: set[str] = set()
     for raw_key, raw_value in sorted(raw.items()):
@@ -1196,20 +1338,35 @@ def parse_settings(
     if "environment" not in values and "environment" not in failed:
         values["environment"] = stack
     settings: StackSettings | None = None
+    checked: StackSettings | None = None
     try:
-        settings = StackSettings.model_validate(values)
+        settings = checked = StackSettings.model_validate(values)
     except ValidationError as error:
         problems.extend(p for p in _describe(error) if _key_of(p) not in failed)
+        failed |= {str(item["loc"][0]) for item in error.errors() if item["loc"]}
+        # The rules across settings still run in this round, on the settings that are valid
+        # (a refused value is left to its default), so that every problem shows at once.
+        try:
+            checked = StackSettings.model_validate(
+                {k: v for k, v in values.items() if k not in failed}
+            )
+        except ValidationError:
+            checked = None
+    if checked is not None:
+        problems.extend(
+            p
+            for p in checked.cross_field_problems(frozenset(secret_names & set(raw)), region)
+            if not _mentions(p, failed)
+        )
     if settings is not None and not problems:
-        problems.extend(settings.cross_field_problems(frozenset(secret_names & set(raw)), region))
         declared = {app_secret_key(v): v for v in settings.app_secrets}
         for orphan in sorted(app_secret_values - set(declared)):
             problems.append(
                 f"{NAMESPACE}:{orphan} is the value of no application secret; add its variable "
                 f"to {NAMESPACE}:appSecrets (known: {sorted(declared) or 'none'})"
             )
-    if problems:
-        raise ConfigError(problems)
+    if problems or provider_found:
+        raise ConfigError(provider_found + problems)
     assert settings is not None
     return settings, StackSecrets(frozenset((secret_names | app_secret_values) & set(raw)))
 
@@ -1223,6 +1380,14 @@ def app_secret_key(variable: str) -> str:
     ``secretDatabaseUrl``. When it is not set, the secret is created empty and filled outside
     Pulumi (docs/secrets.md)."""
     return "secret" + "".join(part.capitalize() for part in variable.lower().split("_") if part)
+
+
+def _mentions(problem: str, aliases: set[str]) -> bool:
+    """True when a problem names any of ``aliases`` (with or without the namespace): a rule
+    across settings that involves a refused value says nothing reliable about the others."""
+    return any(
+        re.search(rf"(?<![A-Za-z0-9]){re.escape(a)}(?![A-Za-z0-9])", problem) for a in aliases if a
+    )
 
 
 def _key_of(problem: str) -> str:
@@ -1243,6 +1408,8 @@ def _describe(error: ValidationError) -> list[str]:
             )
         elif item["type"] == "extra_forbidden":
             problems.append(f"{config_key} is not a Slipway setting")
+        elif isinstance(item.get("ctx", {}).get("error"), ConfigError):
+            problems.extend(item["ctx"]["error"].problems)  # a component's rule, already named
         else:
             problems.append(invalid(config_key, item.get("input"), message))
     return problems
@@ -1266,5 +1433,6 @@ class StackSecrets:
 
 def load_settings() -> tuple[StackSettings, StackSecrets]:
     """Read and validate the current stack's config; see :func:`parse_settings`."""
-    region = pulumi.Config("aws").get("region")
-    return parse_settings(_raw_config(), _secret_keys(), pulumi.get_stack(), region)
+    return parse_settings(
+        _raw_config(), _secret_keys(), pulumi.get_stack(), provider=_provider_config()
+    )

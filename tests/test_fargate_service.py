@@ -885,14 +885,16 @@ def test_outputs(run_component: Runner) -> None:
 @pytest.mark.parametrize(
     ("cpu", "memory", "message"),
     [
-        (256, 4096, "FargateServiceArgs.memory: got 4096; with cpu 256 Fargate allows memory "
-         "(MiB) 512, 1024, 2048"),
-        (1024, 1024, "FargateServiceArgs.memory: got 1024; with cpu 1024 Fargate allows memory "
-         "(MiB) 2048, 3072, 4096, 5120, 6144, 7168, 8192"),
+        (256, 4096, "FargateServiceArgs.memory: got 4096; with FargateServiceArgs.cpu 256 "
+         "Fargate allows memory (MiB) 512, 1024, 2048"),
+        (1024, 1024, "FargateServiceArgs.memory: got 1024; with FargateServiceArgs.cpu 1024 "
+         "Fargate allows memory (MiB) 2048, 3072, 4096, 5120, 6144, 7168, 8192"),
         (3000, 8192, "FargateServiceArgs.cpu: got 3000; Fargate allows CPU units 256, 512, "
          "1024, 2048, 4096, 8192, 16384"),
-        (8192, 20000, "with cpu 8192 Fargate allows memory (MiB) 16384, 20480, 24576"),
-        (16384, 32769, "with cpu 16384 Fargate allows memory (MiB) 32768, 40960"),
+        (8192, 20000, "with FargateServiceArgs.cpu 8192 Fargate allows memory (MiB) 16384, "
+         "20480, 24576"),
+        (16384, 32769, "with FargateServiceArgs.cpu 16384 Fargate allows memory (MiB) 32768, "
+         "40960"),
     ],
 )  # fmt: skip
 def test_fargate_sizes_are_validated(
@@ -957,11 +959,16 @@ def test_every_fargate_size_is_accepted() -> None:
         ({"alarm_actions": ("topic",)}, "FargateServiceArgs.alarm_actions: got ['topic']"),
         (
             {"autoscaling": True, "min_count": 3, "desired_count": 2, "max_count": 5},
-            "FargateServiceArgs.min_count: got (3, 2, 5); 1 ≤ min_count ≤ desired_count",
+            "FargateServiceArgs.desired_count: got 2; a count from FargateServiceArgs.min_count "
+            "(3) to FargateServiceArgs.max_count (5)",
+        ),
+        (
+            {"autoscaling": True, "min_count": 6, "desired_count": 2, "max_count": 5},
+            "FargateServiceArgs.min_count: got 6; at most FargateServiceArgs.max_count (5)",
         ),
         (
             {"autoscaling": True, "min_count": 1, "desired_count": 2, "max_count": 101},
-            "max_count ≤ 100",
+            "FargateServiceArgs.max_count: got 101; 1 to 100",
         ),
         ({"cpu_target": 95}, "FargateServiceArgs.cpu_target: got 95; 10 to 90"),
         ({"requests_per_target": 0}, "FargateServiceArgs.requests_per_target: got 0"),

@@ -418,7 +418,7 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "prod",
         {"desiredCount": "20"},
         {},
-        ["slipway:desiredCount: got 20;", "between minCount (20) and maxCount (12)"],
+        ["slipway:desiredCount: got 20;", "from slipway:minCount (12) to slipway:maxCount (12)"],
     ),
     (
         "GHCR without its pull token",
@@ -488,7 +488,7 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "prod",
         {"backupCopyRegion": "Frankfurt"},
         {},
-        ["slipway:backupCopyRegion: got 'Frankfurt';", "AWS region name"],
+        ["slipway:backupCopyRegion: got 'Frankfurt';", "a region code", "pulumi_aws.Region"],
     ),
     (
         "alert e-mail without a domain",
@@ -523,7 +523,7 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "prod",
         {"reviewers": '["a1", "a2", "a3", "a4", "a5", "a6", "a7"]'},
         {},
-        ["slipway:reviewers: got ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7'];", "at most 6"],
+        ["slipway:reviewers: got ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', ", "at most 6"],
     ),
     (
         "seven reviewers counting teams",
@@ -603,6 +603,142 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:changesetsCliMajor", "got 2", "one of [3]"],
     ),
     (
+        "task CPU that is not a Fargate size",
+        "dev",
+        {"taskCpu": "300"},
+        {},
+        ["slipway:taskCpu: got 300;", "Fargate allows CPU units 256, 512, 1024"],
+    ),
+    (
+        "task memory that does not go with the task CPU",
+        "dev",
+        {"taskCpu": "256", "taskMemory": "4096"},
+        {},
+        [
+            "slipway:taskMemory: got 4096;",
+            "with slipway:taskCpu 256 Fargate allows memory (MiB) 512, 1024, 2048",
+        ],
+    ),
+    (
+        "profile's task memory that does not go with a bigger task CPU",
+        "dev",
+        {"taskCpu": "2048"},
+        {},
+        ["slipway:taskMemory: got 512;", "with slipway:taskCpu 2048 Fargate allows memory"],
+    ),
+    (
+        "secret recovery window Secrets Manager refuses",
+        "staging",
+        {"secretsRecoveryWindowDays": "3"},
+        {},
+        ["slipway:secretsRecoveryWindowDays: got 3;", "0 (delete at once) or 7 to 30"],
+    ),
+    (
+        "backup resource that is not an ARN",
+        "dev",
+        {"backupResourceArns": '["not-an-arn"]'},
+        {},
+        ["slipway:backupResourceArns: got ['not-an-arn'];", "resource ARNs (arn:aws:"],
+    ),
+    (
+        "plain environment variable that looks like a secret",
+        "dev",
+        {"appEnvironment": '["DB_PASSWORD=hunter2"]'},
+        {},
+        [
+            "slipway:appEnvironment: got ['DB_PASSWORD'];",
+            "no secret-looking names",
+            "slipway:appSecrets",
+        ],
+    ),
+    (
+        "reviewer named twice",
+        "prod",
+        {"reviewers": '["octocat", "octocat"]'},
+        {},
+        ["slipway:reviewers: got ['octocat', 'octocat'];", "distinct GitHub logins"],
+    ),
+    (
+        "reviewer team named twice",
+        "prod",
+        {"reviewerTeams": '["platform", "platform"]'},
+        {},
+        ["slipway:reviewerTeams: got ['platform', 'platform'];", "distinct team slugs"],
+    ),
+    (
+        "bootstrap build context that does not exist",
+        "dev",
+        {"bootstrapBuildContext": "no/such/context"},
+        {},
+        ["slipway:bootstrapBuildContext: got 'no/such/context';", "an existing directory"],
+    ),
+    (
+        "bootstrap build context without a Dockerfile",
+        "dev",
+        {"bootstrapBuildContext": "docs"},
+        {},
+        ["slipway:bootstrapBuildContext: got 'docs';", "a directory that holds a Dockerfile"],
+    ),
+    (
+        "fewest tasks above the most tasks",
+        "dev",
+        {"minCount": "5", "maxCount": "2"},
+        {},
+        ["slipway:minCount: got 5;", "at most slipway:maxCount (2)"],
+    ),
+    (
+        "desired count outside the autoscaling bounds",
+        "prod",
+        {"minCount": "4", "maxCount": "8"},
+        {},
+        [
+            "slipway:desiredCount: got 3;",
+            "a count from slipway:minCount (4) to slipway:maxCount (8)",
+        ],
+    ),
+    (
+        "region the AWS provider does not know",
+        "dev",
+        {"aws:region": "eu-west-9"},
+        {},
+        ["aws:region: got 'eu-west-9';", "pulumi_aws.Region", "eu-central-1"],
+    ),
+    (
+        "region given by its display name",
+        "dev",
+        {"aws:region": "Europe (Ireland)"},
+        {},
+        ["aws:region: got 'Europe (Ireland)';", "a region code (not its display name)"],
+    ),
+    (
+        "missing region",
+        "staging",
+        {"aws:region": None},
+        {},
+        ["aws:region is required and not set", "pulumi config set aws:region"],
+    ),
+    (
+        "AWS access key in plain text",
+        "dev",
+        {"aws:accessKey": "AKIAIOSFODNN7EXAMPLE"},
+        {},
+        ["aws:accessKey is set (in plain text)", "AWS credentials never go in a stack file"],
+    ),
+    (
+        "AWS secret key even as a secret",
+        "prod",
+        {},
+        {"aws:secretKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+        ["aws:secretKey is set (with --secret)", "AWS_PROFILE"],
+    ),
+    (
+        "GitHub token in plain text",
+        "staging",
+        {"github:token": "ghp_0000000000000000000000000000000000"},
+        {},
+        ["github:token holds a secret in plain text", "pulumi config set --secret github:token"],
+    ),
+    (
         "plain setting set as a secret",
         "dev",
         {},
@@ -629,7 +765,7 @@ def test_malformed_configuration_fails_before_any_resource(
 
 
 def test_malformed_table_is_large_and_distinct() -> None:
-    assert len(MALFORMED) >= 20
+    assert len(MALFORMED) >= 40
     assert len({case[0] for case in MALFORMED}) == len(MALFORMED)
 
 
@@ -802,3 +938,39 @@ def test_the_workflows_act_as_the_configured_release_identity(
 
     settings = _settings("prod", **overrides)
     assert workflow_spec(settings).release_token is ReleaseTokenMode(mode)
+
+
+def test_provider_settings_are_checked_in_the_same_round_as_slipway_settings() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_stack(
+            "dev",
+            overrides={"aws:region": "eu-west-9", "taskCpu": "300", "github:token": "ghp_x"},
+        )
+    keys = sorted(p.split(" ")[0].rstrip(":") for p in caught.value.problems)
+    assert keys == ["aws:region", "github:token", "slipway:taskCpu"]
+
+
+def test_credentials_are_refused_without_echoing_them() -> None:
+    key_id, token = "AKIAIOSFODNN7EXAMPLE", "ghp_0123456789abcdef"
+    with pytest.raises(ConfigError) as caught:
+        run_stack("dev", overrides={"aws:accessKey": key_id, "github:token": token})
+    assert key_id not in str(caught.value)
+    assert token not in str(caught.value)
+
+
+def test_a_github_token_set_as_a_secret_is_accepted() -> None:
+    recording = run_stack("dev", secrets={"github:token": "ghp_0123456789abcdef"})
+    assert recording.resources
+
+
+def test_rules_across_settings_run_in_the_same_round_as_single_values() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_stack("dev", overrides={"logRetentionDays": "10", "taskCpu": "300", "bogus": "1"})
+    keys = sorted(p.split(" ")[0].split(":")[1] for p in caught.value.problems)
+    assert keys == ["bogus", "logRetentionDays", "taskCpu"]
+
+
+def test_a_refused_value_does_not_make_the_rules_across_settings_blame_another() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_stack("dev", overrides={"taskCpu": "lots", "taskMemory": "4096"})
+    assert caught.value.problems == ["slipway:taskCpu: got 'lots'; a whole number"]
