@@ -51,11 +51,12 @@ def _json_document(value: str) -> Any:
 
 
 def whole(value: Any) -> Any:
-    """A property value as plain data, nothing cut: JSON documents held in strings (policies,
-    container definitions) parsed, and integers that the engine sends as floats made integers
-    again, so that ``--json`` lays every document out line by line."""
+    """A property value as plain data, nothing cut: one-line JSON documents held in strings
+    (policies, container definitions) parsed, and integers that the engine sends as floats
+    made integers again, so that ``--json`` lays every document out line by line."""
     if isinstance(value, str):
-        document = _json_document(value)
+        # A file's content (multi-line: a generated package.json) stays byte for byte.
+        document = None if "\n" in value else _json_document(value)
         return value if document is None else whole(document)
     if isinstance(value, float) and value.is_integer():
         return int(value)
