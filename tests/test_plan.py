@@ -291,3 +291,21 @@ def test_a_resource_in_the_dr_region_shows_that_region() -> None:
     rules = resources["backup-plan"]["properties"]["rules"]
     copy = rules[0]["copyActions"][0]["destinationVaultArn"]
     assert copy.startswith("arn:aws:backup:eu-central-1:111122223333:backup-vault:")
+
+
+def test_a_resource_with_its_own_region_input_shows_that_region() -> None:
+    """pulumi-aws 7 resources take ``region`` themselves, without a second provider."""
+    elsewhere = _resource("elsewhere", name="v", region="us-east-1")
+    here = _resource("here", name="w", region="eu-west-1")
+    recording = Recording(stack="prod", resources=[elsewhere, here], region="eu-west-1")
+    assert plan.region_of(elsewhere, recording) == "us-east-1"
+    assert plan.region_of(here, recording) == ""
+    assert plan.render_tree(recording) == [
+        "├─ aws:backup/vault:Vault  elsewhere  [us-east-1]",
+        "│      name: v",
+        "│      region: us-east-1",
+        "│      (region): us-east-1",
+        "└─ aws:backup/vault:Vault  here",
+        "       name: w",
+        "       region: eu-west-1",
+    ]
