@@ -37,7 +37,7 @@ from policy.rules import ResourceView, evaluate
 HIDDEN_INPUTS = frozenset({"tags", "tagsAll", "__defaults"})
 MAX_VALUE = 96
 """The text view shortens a one-line value to this many characters; ``--json`` never does."""
-POLICY_INPUTS_HINT = "Statement"
+POLICY_KEY = "Statement"
 """A JSON document with this key is an IAM or resource policy: shown one statement a line."""
 
 
@@ -110,8 +110,8 @@ def render_value(value: Any) -> list[str]:
     shortened to :data:`MAX_VALUE` characters."""
     if isinstance(value, str):
         document = _json_document(value)
-        if isinstance(document, dict) and POLICY_INPUTS_HINT in document:
-            statements = document[POLICY_INPUTS_HINT]
+        if isinstance(document, dict) and POLICY_KEY in document:
+            statements = document[POLICY_KEY]
             if isinstance(statements, dict):
                 statements = [statements]
             return [statement_line(s) for s in statements]
@@ -201,7 +201,7 @@ def ordered(recording: Recording) -> list[tuple[int, RecordedResource]]:
 
 def _is_policy(value: Any) -> bool:
     document = _json_document(value) if isinstance(value, str) else None
-    return isinstance(document, dict) and POLICY_INPUTS_HINT in document
+    return isinstance(document, dict) and POLICY_KEY in document
 
 
 def _last_sibling(rows: list[tuple[int, RecordedResource]], index: int) -> bool:
