@@ -479,6 +479,9 @@ class AwsMocks(pulumi_mocks.Mocks):
         """Live SSM parameters (name to value) that invokes see: what CI wrote, for example."""
         self.github_repositories = dict(github_repositories or {})
         """Repositories that differ from the default answer (public, IDs from the name)."""
+        self.provider_regions: dict[str, str] = {}
+        """Explicit AWS providers (logical name to region), so that what the program creates
+        through one (the DR region's vault and key) gets ARNs in that provider's region."""
 
     # Physical names: the given ``name`` input, or Pulumi's auto-name (logical name + suffix).
     def _physical(self, args: pulumi_mocks.MockResourceArgs) -> str:
@@ -490,8 +493,13 @@ class AwsMocks(pulumi_mocks.Mocks):
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         name = self._physical(args)
         state: dict[str, Any] = dict(args.inputs)
+        if args.typ == "pulumi:providers:aws" and args.inputs.get("region"):
+            self.provider_regions[args.name] = str(args.inputs["region"])
+        # A provider reference is "<provider URN>::<provider ID>"; the URN ends in its name.
+        provider_name = (args.provider or "").rsplit("::", 1)[0].rsplit("::", 1)[-1]
+        region = self.provider_regions.get(provider_name, self.region)
         shape = _SHAPES.get(args.typ)
-        context = _Context(self.region, ACCOUNT_ID, name, args.name, state)
+        context = _Context(region, ACCOUNT_ID, name, args.name, state)
         if shape is not None:
             resource_id, computed = shape(context)
             state.update(computed)
@@ -499,7 +507,7 @@ class AwsMocks(pulumi_mocks.Mocks):
             resource_id = name
             module = args.typ.split(":")[1].split("/")[0] if args.typ.startswith("aws:") else ""
             if module:
-                state.setdefault("arn", f"arn:aws:{module}:{self.region}:{ACCOUNT_ID}:{name}")
+                state.setdefault("arn", f"arn:aws:{module}:{region}:{ACCOUNT_ID}:{name}")
         if args.typ.startswith("aws:"):
             state.setdefault("tagsAll", state.get("tags") or {})
         return resource_id, state
@@ -713,6 +721,8 @@ class Recording:
 
     stack: str
     resources: list[RecordedResource] = field(default_factory=list)
+    region: str = ""
+    """``aws:region`` of the run: the region of the default AWS provider."""
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
@@ -771,8 +781,8 @@ def run_program(
     Exceptions from the program (a :class:`~components.ConfigError` for bad settings) propagate
     after the run; the partial recording is attached to them as ``recording``.
     """
-    recording = Recording(stack=stack)
     region = config.get("aws:region", "us-east-1")
+    recording = Recording(stack=stack, region=region)
     mocks = AwsMocks(
         region=region,
         stack=stack,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from infra import plan
-from infra.offline import ROOT, Recording
+from infra.offline import ROOT, RecordedResource, Recording
 from tests.conftest import recorded
 
 
@@ -28,7 +30,10 @@ def test_text_plan_shows_each_stack_tree_outputs_and_differences() -> None:
     assert "imageTagMutability: IMMUTABLE" in text
     assert "enableKeyRotation: true" in text
     assert "Expire untagged images after 3 days; Keep the newest 10 release images" in text
-    assert "Deny DenyOutsideAllowedAccounts (1 action)" in text
+    assert (
+        "Deny [DenyOutsideAllowedAccounts] principal * actions ecr:* if BoolIfExists "
+        "aws:PrincipalIsAWSService=false and StringNotEquals aws:PrincipalAccount=111122223333"
+    ) in text
     assert "warning: FargateService service serves plain HTTP" in text
     assert "repositoryUrl: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/storefront/prod" in text
     assert "=== differences between dev, staging, prod" in text
@@ -41,7 +46,7 @@ def test_text_plan_shows_each_stack_tree_outputs_and_differences() -> None:
 def test_differences_ignore_the_environment_name_itself() -> None:
     diff = plan.differences([recorded("dev"), recorded("staging")])
     assert not any("name: dev=" in line for line in diff)
-    assert any("registry-lifecycle  policy:" in line for line in diff)
+    assert any("registry-lifecycle  policy.rules[0].description:" in line for line in diff)
 
 
 def test_json_plan_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
@@ -49,7 +54,7 @@ def test_json_plan_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
     document = json.loads(capsys.readouterr().out)
     prod = document["stacks"]["prod"]
     repo = next(r for r in prod["resources"] if r["name"] == "registry-repo")
-    assert repo["properties"]["(protect)"] == "true"
+    assert repo["properties"]["(protect)"] is True
     assert repo["parent"] == "registry"
     assert prod["outputs"]["environment"] == "prod"
     assert document["differences"] == []
@@ -82,20 +87,6 @@ def test_bad_settings_stop_the_plan_with_the_message(
     assert "slipway:logRetentionDays: got 10;" in capsys.readouterr().err
 
 
-def test_plan_runs_as_a_command_without_cloud_or_cli() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "infra.plan"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.count("=== stack ") == 3
-
-
 def test_a_policy_violation_fails_the_plan(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -112,3 +103,209 @@ def test_a_policy_violation_fails_the_plan(
     captured = capsys.readouterr()
     assert "policy: 1 violations" in captured.out
     assert "[kms-rotation-on] registry-key-key: enableKeyRotation must be true" in captured.out
+
+
+def _shuffled(recording: Recording) -> Recording:
+    """The same registrations, arriving in another order (as asynchronous work can make them)."""
+    return dataclasses.replace(
+        recording,
+        resources=recording.resources[1::2][::-1] + recording.resources[::2],
+        warnings=recording.warnings[::-1],
+    )
+
+
+def test_both_views_keep_one_order_whatever_the_registration_order() -> None:
+    recordings = [recorded(s) for s in ("dev", "prod")]
+    shuffled = [_shuffled(r) for r in recordings]
+    assert plan.render_text(shuffled) == plan.render_text(recordings)
+    assert plan.to_json(shuffled) == plan.to_json(recordings)
+    rows = plan.ordered(recordings[0])
+    json_names = [r["name"] for r in plan.to_json(recordings[:1])["stacks"]["dev"]["resources"]]
+    assert json_names == [r.name for _, r in rows]  # the text's order
+    siblings: dict[str, list[tuple[str, str]]] = {}
+    for _, resource in rows:
+        siblings.setdefault(resource.parent, []).append((resource.type, resource.name))
+    assert all(keys == sorted(keys) for keys in siblings.values())
+
+
+def test_two_json_runs_are_byte_identical_without_cloud_or_cli() -> None:
+    """Two processes of the command, with no cloud credentials, no Pulumi CLI on the PATH and
+    no home directory, print the same bytes."""
+    command = [sys.executable, "-m", "infra.plan", "--json"]
+    runs = [
+        subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=180) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err.decode() for _, err in outputs]
+    first, second = (out for out, _ in outputs)
+    assert first == second
+    assert json.loads(first)["stacks"].keys() == {"dev", "staging", "prod"}
+
+
+def test_json_carries_every_value_whole() -> None:
+    recording = recorded("prod")
+    document = plan.to_json([recording])
+    resources = {(r["type"], r["name"]): r for r in document["stacks"]["prod"]["resources"]}
+    long_strings = [
+        (r, name, value)
+        for r in recording.resources
+        for name, value in r.inputs.items()
+        if isinstance(value, str)
+        and len(value) > plan.MAX_VALUE
+        and not value.startswith(("{", "["))
+        and name not in r.secret_inputs
+    ]
+    assert long_strings
+    for resource, name, value in long_strings:
+        assert resources[(resource.type, resource.name)]["properties"][name] == value
+    role_policy = recording.one("aws:iam/rolePolicy:RolePolicy", "service-execution-policy")
+    shown = resources[(role_policy.type, role_policy.name)]["properties"]["policy"]
+    assert shown == role_policy.json_input("policy")  # the document itself, every statement
+    task = recording.one("aws:ecs/taskDefinition:TaskDefinition")
+    definitions = resources[(task.type, task.name)]["properties"]["containerDefinitions"]
+    assert definitions == json.loads(task.inputs["containerDefinitions"])
+    file = recording.one("github:index/repositoryFile:RepositoryFile", "workflows-file-0")
+    assert file.inputs["content"].startswith("{\n")  # a JSON file, kept byte for byte
+    assert resources[(file.type, file.name)]["properties"]["content"] == file.inputs["content"]
+    assert "…" not in json.dumps(document)
+
+
+def test_text_shows_a_policy_one_statement_a_line() -> None:
+    text = plan.render_text([recorded("dev")])
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.endswith("service-execution-policy"))
+    assert lines[start + 1].endswith("    policy:")
+    assert lines[start + 2].endswith(
+        "Allow [WriteServiceLogs] actions logs:CreateLogStream, logs:PutLogEvents on "
+        "arn:aws:logs:eu-west-1:111122223333:log-group:/ecs/storefront-dev, "
+        "arn:aws:logs:eu-west-1:111122223333:log-group:/ecs/storefront-dev:log-stream:*"
+    )
+    assert lines[start + 3].endswith("Allow [EcrLogin] actions ecr:GetAuthorizationToken on *")
+    assert (
+        "Allow [EcsTasksOfThisAccount] principal Service ecs-tasks.amazonaws.com actions "
+        "sts:AssumeRole if StringEquals aws:SourceAccount=111122223333"
+    ) in text
+    assert '{"Statement"' not in text
+    assert '"Version"' not in text
+
+
+def test_statement_line_names_every_part() -> None:
+    statement = {
+        "Sid": "Deny",
+        "Effect": "Deny",
+        "NotPrincipal": {"AWS": ["arn:aws:iam::111122223333:root"]},
+        "NotAction": "kms:Decrypt",
+        "NotResource": ["a", "b"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    assert plan.statement_line(statement) == (
+        "Deny [Deny] not principal AWS arn:aws:iam::111122223333:root not actions kms:Decrypt "
+        "not on a, b if Bool aws:SecureTransport=false"
+    )
+
+
+def test_differences_normalise_names_and_keep_real_ones() -> None:
+    recordings = [recorded(s) for s in ("dev", "staging", "prod")]
+    diff = plan.differences(recordings)
+    # Auto-named roles (Pulumi's suffix differs per stack) used to be reported as differences.
+    for former in (
+        "service-execution-policy  role:",
+        "service-task-definition  executionRoleArn:",
+        "github-oidc-deploy-policy  role:",
+        "monitoring-elb-5xx  dimensions",
+    ):
+        assert not any(former in line for line in diff), former
+    assert (
+        "aws:cloudwatch/logGroup:LogGroup  service-logs  retentionInDays: "
+        "dev=14  staging=90  prod=365" in diff
+    )
+    assert (
+        "aws:ec2/route:Route  network-private-b-default  natGatewayId: dev=nat-01da25a9c97125085  "
+        "staging=nat-01da25a9c97125085  prod=nat-0667b54cb9c2435e0"
+    ) in diff
+    assert (
+        "aws:ecs/taskDefinition:TaskDefinition  service-task-definition  "
+        "containerDefinitions[0].environment[0].value: dev=debug  staging=info  prod=warn"
+    ) in diff
+
+
+def _resource(logical: str, **inputs: Any) -> RecordedResource:
+    return RecordedResource(
+        type="aws:backup/vault:Vault",
+        name=logical,
+        urn=f"urn:pulumi:s::slipway::aws:backup/vault:Vault::{logical}",
+        parent="",
+        custom=True,
+        inputs=inputs,
+        secret_inputs=frozenset(),
+        protect=False,
+        retain_on_delete=False,
+        ignore_changes=(),
+        dependencies=(),
+        provider="",
+        delete_before_replace=False,
+    )
+
+
+def test_the_environment_name_is_normalised_only_as_a_word() -> None:
+    def stack(env: str, retention: int, note: str) -> Recording:
+        vault = _resource(
+            "vault",
+            name=f"storefront-{env}-vault",
+            kmsKeyArn=f"arn:aws:kms:eu-west-1:111122223333:alias/storefront/{env}",
+            role=f"vault-role-{'abcdef1' if env == 'dev' else '1234567'}",
+            note=note,
+            retention=retention,
+        )
+        role = _resource("vault-role")
+        return Recording(stack=env, resources=[vault, role], outputs={"environment": env})
+
+    same = plan.differences([stack("dev", 7, "devices"), stack("prod", 7, "devices")])
+    assert same == []
+    real = plan.differences([stack("dev", 7, "devices"), stack("prod", 30, "prod devices")])
+    assert real == [
+        "aws:backup/vault:Vault  vault  note: dev=devices  prod=<env> devices",
+        "aws:backup/vault:Vault  vault  retention: dev=7  prod=30",
+    ]
+
+
+def test_a_resource_in_the_dr_region_shows_that_region() -> None:
+    recording = recorded("prod")
+    tree = plan.render_tree(recording)
+    assert any(
+        line.endswith("aws:backup/vault:Vault  backup-dr-vault  [eu-central-1]") for line in tree
+    )
+    assert any(line.endswith("aws:kms/key:Key  backup-dr-key-key  [eu-central-1]") for line in tree)
+    assert any(line.endswith("aws:backup/vault:Vault  backup-vault") for line in tree)
+    resources = {r["name"]: r for r in plan.to_json([recording])["stacks"]["prod"]["resources"]}
+    assert resources["backup-dr-vault"]["properties"]["(region)"] == "eu-central-1"
+    assert "(region)" not in resources["backup-vault"]["properties"]
+    # The offline runtime answers in the provider's region: the copy goes to eu-central-1.
+    rules = resources["backup-plan"]["properties"]["rules"]
+    copy = rules[0]["copyActions"][0]["destinationVaultArn"]
+    assert copy.startswith("arn:aws:backup:eu-central-1:111122223333:backup-vault:")
+
+
+def test_a_resource_with_its_own_region_input_shows_that_region() -> None:
+    """pulumi-aws 7 resources take ``region`` themselves, without a second provider."""
+    elsewhere = _resource("elsewhere", name="v", region="us-east-1")
+    here = _resource("here", name="w", region="eu-west-1")
+    recording = Recording(stack="prod", resources=[elsewhere, here], region="eu-west-1")
+    assert plan.region_of(elsewhere, recording) == "us-east-1"
+    assert plan.region_of(here, recording) == ""
+    assert plan.render_tree(recording) == [
+        "├─ aws:backup/vault:Vault  elsewhere  [us-east-1]",
+        "│      name: v",
+        "│      region: us-east-1",
+        "│      (region): us-east-1",
+        "└─ aws:backup/vault:Vault  here",
+        "       name: w",
+        "       region: eu-west-1",
+    ]
