@@ -22,7 +22,9 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from infra.offline import ROOT, discover_stacks, load_stack_config, stack_settings
 from infra.settings import StackSettings
 
 
@@ -134,3 +136,14 @@ def cross_stack_report(
                     + "; they can never be peered or joined through a transit gateway"
                 )
     return report
+
+
+def project_report(root: Path = ROOT) -> CrossStackReport:
+    """:func:`cross_stack_report` over every stack file in ``root``. Call it once each stack's
+    own settings are valid (``make plan`` plans them first)."""
+    names = discover_stacks(root)
+    stacks = {name: stack_settings(name, root) for name in names}
+    placements = {
+        name: StackPlacement.from_config(load_stack_config(name, root)[0]) for name in names
+    }
+    return cross_stack_report(stacks, placements)

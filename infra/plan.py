@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from components.errors import ConfigError
+from infra.cross_stack import project_report
 from infra.offline import STACKS, RecordedResource, Recording, run_stack, stack_settings
 from policy.rules import ResourceView, evaluate
 
@@ -492,6 +493,15 @@ def main(argv: list[str] | None = None) -> int:
             refused = True
     if refused:
         return 2
+    if not args.stack:
+        # Only with every stack planned can the stacks be compared with each other.
+        report = project_report()
+        for warning in report.warnings:
+            print(f"cross-stack warning: {warning}", file=sys.stderr)
+        for problem in report.problems:
+            print(f"cross-stack problem: {problem}", file=sys.stderr)
+        if report.problems:
+            return 2
     if args.json:
         print(json.dumps(to_json(recordings), indent=2, sort_keys=True))
     else:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from infra.cross_stack import StackPlacement, cross_stack_problems, cross_stack_report
 from infra.offline import ROOT, STACKS, discover_stacks, load_stack_config, stack_settings
 from infra.settings import StackSettings
@@ -111,3 +113,22 @@ def test_two_account_owners_in_one_known_account_are_refused(tmp_path: Path) -> 
         "account-wide resources of account 111122223333; exactly one stack per account may "
         "(IAM allows one GitHub OIDC provider per account)"
     ]
+
+
+def test_the_plan_stops_on_a_cross_stack_problem(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infra import cross_stack, plan
+
+    report = cross_stack.CrossStackReport(
+        problems=["slipway:ownsRepositoryResources: 0 stacks own acme-corp/storefront (none)"],
+        warnings=["slipway:vpcCidr: overlap"],
+    )
+    monkeypatch.setattr(plan, "project_report", lambda: report)
+    assert plan.main([]) == 2
+    err = capsys.readouterr().err
+    assert "cross-stack problem: slipway:ownsRepositoryResources" in err
+    assert "cross-stack warning: slipway:vpcCidr: overlap" in err
+    # A subset of the stacks cannot be compared: no cross-stack check.
+    monkeypatch.setattr(plan, "project_report", lambda: pytest.fail("not with --stack"))
+    assert plan.main(["--stack", "dev"]) == 0
