@@ -979,6 +979,14 @@ class StackSettings(BaseModel):
             problem("existing_trail_arn", "set only on the stack that owns account resources")
         if self.certificate_arn is not None and self.domain_name is None:
             problem("domain_name", "the name the certificate covers (set with certificateArn)")
+        if self.certificate_arn is not None and region is not None:
+            certificate_region = self.certificate_arn.split(":")[3]
+            if certificate_region != region:
+                problem(
+                    "certificate_arn",
+                    f"an ACM certificate in {region} (aws:region): a load balancer's listener "
+                    f"can only use certificates of its own region, not {certificate_region}",
+                )
         problems.extend(
             reviewer_problems(
                 self.reviewers, self.reviewer_teams, (key("reviewers"), key("reviewer_teams"))

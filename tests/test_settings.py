@@ -596,6 +596,16 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:workflowCodeOwners", "'@user' or '@org/team'", "acme-corp/platform"],
     ),
     (
+        "certificate in another region than the stack",
+        "prod",
+        {
+            "certificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/"
+            "9a3d7b42-6e1c-4f08-b5d2-3c8e0a7f1d64"
+        },
+        {},
+        ["slipway:certificateArn", "an ACM certificate in eu-west-1", "not us-east-1"],
+    ),
+    (
         "Changesets CLI 2, whose action cannot split the release jobs",
         "prod",
         {"changesetsCliMajor": "2"},
