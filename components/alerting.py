@@ -23,7 +23,12 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption_key import EncryptionKeyArgs, ServiceKeyAccess, given_or_new_key_arn
+from components.encryption_key import (
+    EncryptionKeyArgs,
+    ServiceKeyAccess,
+    deletion_window_problems,
+    given_or_new_key_arn,
+)
 from components.errors import ConfigError, invalid
 from components.iam import policy_document
 
@@ -195,10 +200,11 @@ class AlertingArgs:
             problems.append(
                 invalid(name + "https_endpoints", list(self.https_endpoints), "no duplicates")
             )
-        if not 7 <= self.key_deletion_window_days <= 30:
-            problems.append(
-                invalid(name + "key_deletion_window_days", self.key_deletion_window_days, "7 to 30")
+        problems.extend(
+            deletion_window_problems(
+                self.key_deletion_window_days, name + "key_deletion_window_days"
             )
+        )
         if problems:
             raise ConfigError(problems)
 

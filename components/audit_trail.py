@@ -32,15 +32,15 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption_key import EncryptionKey, EncryptionKeyArgs, ServiceKeyAccess
+from components.encryption_key import (
+    EncryptionKey,
+    EncryptionKeyArgs,
+    ServiceKeyAccess,
+    deletion_window_problems,
+)
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document
-from components.logs import (
-    CLOUDWATCH_RETENTION_DAYS,
-    RETENTION_ALLOWED,
-    log_group,
-    logs_service_principal,
-)
+from components.logs import log_group, logs_service_principal, retention_problems
 
 _TRAIL_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?=[A-Za-z0-9])){2,127}"
 TRAIL_NAME = re.compile(rf"^{_TRAIL_NAME}$")
@@ -310,10 +310,7 @@ class AuditTrailArgs:
                     f"at day {GLACIER_AFTER_DAYS}; S3 expires them only after that)",
                 )
             )
-        if self.log_retention_days not in CLOUDWATCH_RETENTION_DAYS:
-            problems.append(
-                invalid(name + "log_retention_days", self.log_retention_days, RETENTION_ALLOWED)
-            )
+        problems.extend(retention_problems(self.log_retention_days, name + "log_retention_days"))
         if self.object_lock_mode not in ("GOVERNANCE", "COMPLIANCE"):
             problems.append(
                 invalid(
@@ -329,10 +326,11 @@ class AuditTrailArgs:
                     "it is locked",
                 )
             )
-        if not 7 <= self.key_deletion_window_days <= 30:
-            problems.append(
-                invalid(name + "key_deletion_window_days", self.key_deletion_window_days, "7 to 30")
+        problems.extend(
+            deletion_window_problems(
+                self.key_deletion_window_days, name + "key_deletion_window_days"
             )
+        )
         if problems:
             raise ConfigError(problems)
 

@@ -26,7 +26,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption_key import EncryptionKey, EncryptionKeyArgs
+from components.encryption_key import EncryptionKey, EncryptionKeyArgs, deletion_window_problems
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
 from components.jsonout import json_output
@@ -401,10 +401,11 @@ class BackupPlanArgs:
                 )
         if isinstance(self.kms_key_arn, str) and not KMS_KEY_ARN.match(self.kms_key_arn):
             problems.append(invalid(name + "kms_key_arn", self.kms_key_arn, "a KMS key ARN"))
-        if not 7 <= self.key_deletion_window_days <= 30:
-            problems.append(
-                invalid(name + "key_deletion_window_days", self.key_deletion_window_days, "7 to 30")
+        problems.extend(
+            deletion_window_problems(
+                self.key_deletion_window_days, name + "key_deletion_window_days"
             )
+        )
         if self.data_bucket_name is not None and not (
             BUCKET_NAME.match(self.data_bucket_name)
             and ".." not in self.data_bucket_name

@@ -26,10 +26,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption_key import EncryptionKeyArgs, ServiceKeyAccess, given_or_new_key_arn
+from components.encryption_key import (
+    EncryptionKeyArgs,
+    ServiceKeyAccess,
+    deletion_window_problems,
+    given_or_new_key_arn,
+)
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
-from components.logs import check_retention, log_group, logs_service_principal
+from components.logs import log_group, logs_service_principal, retention_problems
 
 CLUSTER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 """ECS's rule for cluster names."""
@@ -159,14 +164,14 @@ class EcsClusterArgs:
                     "above 0 to place any task",
                 )
             )
-        try:
-            check_retention(name + "exec_log_retention_days", self.exec_log_retention_days)
-        except ConfigError as error:
-            problems.extend(error.problems)
-        if not 7 <= self.key_deletion_window_days <= 30:
-            problems.append(
-                invalid(name + "key_deletion_window_days", self.key_deletion_window_days, "7 to 30")
+        problems.extend(
+            retention_problems(self.exec_log_retention_days, name + "exec_log_retention_days")
+        )
+        problems.extend(
+            deletion_window_problems(
+                self.key_deletion_window_days, name + "key_deletion_window_days"
             )
+        )
         if problems:
             raise ConfigError(problems)
 

@@ -21,6 +21,24 @@ KEY_USE_ACTIONS = (
 )
 """What a service that encrypts with the key on the account's behalf is allowed to do."""
 
+DELETION_WINDOW_DAYS = range(7, 31)
+"""Days KMS lets a scheduled key deletion wait: 7 to 30 (AWS KMS API Reference,
+"ScheduleKeyDeletion", ``PendingWindowInDays``:
+https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html)."""
+
+
+def deletion_window_problems(days: object, setting: str) -> list[str]:
+    """The one rule for a KMS key's deletion window: a problem naming ``setting`` unless
+    ``days`` is a whole number in :data:`DELETION_WINDOW_DAYS`.
+
+    ``setting`` is how the caller's user spells the value
+    (``EcsClusterArgs.key_deletion_window_days``, ``slipway:kmsDeletionWindowDays``).
+    """
+    if isinstance(days, int) and not isinstance(days, bool) and days in DELETION_WINDOW_DAYS:
+        return []
+    low, high = DELETION_WINDOW_DAYS[0], DELETION_WINDOW_DAYS[-1]
+    return [invalid(setting, days, f"KMS allows {low} to {high} days")]
+
 
 @dataclass(frozen=True)
 class ServiceKeyAccess:
@@ -43,7 +61,8 @@ class EncryptionKeyArgs:
     alias: str | None = None
     """Alias without the ``alias/`` prefix. Default: no alias."""
     deletion_window_days: int = 30
-    """Days a scheduled deletion waits (7 to 30). Default: 30, the longest."""
+    """Days a scheduled deletion waits (7 to 30, :func:`deletion_window_problems`). Default: 30,
+    the longest."""
     services: Sequence[ServiceKeyAccess] = ()
     """AWS services that may use the key. The account's IAM policies always may (a key policy
     statement for the account root), so IAM roles get access through ``grant_*`` helpers."""
@@ -54,14 +73,11 @@ class EncryptionKeyArgs:
 
     def __post_init__(self) -> None:
         problems = []
-        if not 7 <= self.deletion_window_days <= 30:
-            problems.append(
-                invalid(
-                    "EncryptionKeyArgs.deletion_window_days",
-                    self.deletion_window_days,
-                    "KMS allows 7 to 30 days",
-                )
+        problems.extend(
+            deletion_window_problems(
+                self.deletion_window_days, "EncryptionKeyArgs.deletion_window_days"
             )
+        )
         if self.alias is not None and (
             not self.alias
             or self.alias.startswith(("alias/", "aws/"))

@@ -43,7 +43,7 @@ from components.image_channel import (
     is_parameter_prefix,
     shape_of,
 )
-from components.logs import CLOUDWATCH_RETENTION_DAYS, RETENTION_ALLOWED, log_group
+from components.logs import log_group, retention_problems
 from components.monitoring import TARGET_5XX_ALARM, UNHEALTHY_HOSTS_ALARM
 from components.patterns import ACM_CERTIFICATE_ARN, KMS_KEY_ARN
 from components.registry import PULL_ACTIONS
@@ -473,12 +473,7 @@ class FargateServiceArgs:
                 self.log_kms_key_arn,
                 "a KMS key ARN",
             )
-        check(
-            self.log_retention_days in CLOUDWATCH_RETENTION_DAYS,
-            "log_retention_days",
-            self.log_retention_days,
-            RETENTION_ALLOWED,
-        )
+        problems.extend(retention_problems(self.log_retention_days, n + "log_retention_days"))
         if self.certificate_arn is None:
             check(
                 self.allow_plain_http,

@@ -13,7 +13,7 @@ import pulumi_aws as aws
 
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document
-from components.logs import check_retention, log_group
+from components.logs import log_group, retention_problems
 from components.patterns import KMS_KEY_ARN
 
 MAX_AZ_COUNT = 3
@@ -192,10 +192,9 @@ class NetworkArgs:
                         f"gateway endpoint (missing: {'; '.join(needs)}), or use 'single'",
                     )
                 )
-        try:
-            check_retention(name + "flow_log_retention_days", self.flow_log_retention_days)
-        except ConfigError as error:
-            problems.extend(error.problems)
+        problems.extend(
+            retention_problems(self.flow_log_retention_days, name + "flow_log_retention_days")
+        )
         if isinstance(self.log_kms_key_arn, str) and not KMS_KEY_ARN.match(self.log_kms_key_arn):
             problems.append(
                 invalid(

@@ -10,7 +10,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption_key import EncryptionKeyArgs, given_or_new_key_arn
+from components.encryption_key import (
+    EncryptionKeyArgs,
+    deletion_window_problems,
+    given_or_new_key_arn,
+)
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
 from components.jsonout import json_output
@@ -170,10 +174,11 @@ class ContainerRegistryArgs:
                     "4 '*' wildcards (a lone '*' would match every tagged image)",
                 )
             )
-        if not 7 <= self.key_deletion_window_days <= 30:
-            problems.append(
-                invalid(name + "key_deletion_window_days", self.key_deletion_window_days, "7 to 30")
+        problems.extend(
+            deletion_window_problems(
+                self.key_deletion_window_days, name + "key_deletion_window_days"
             )
+        )
         bad_accounts = [a for a in self.pull_account_ids if not ACCOUNT_ID.match(a)]
         if bad_accounts:
             problems.append(

@@ -49,7 +49,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption_key import EncryptionKeyArgs, given_or_new_key_arn
+from components.encryption_key import (
+    EncryptionKeyArgs,
+    deletion_window_problems,
+    given_or_new_key_arn,
+)
 from components.errors import ConfigError, invalid
 from components.iam import allow, policy_document, role_name_of
 from components.patterns import is_region
@@ -190,10 +194,11 @@ class SecretStoreArgs:
                         "Config.require_secret), never a literal string in code",
                     )
                 )
-        if not 7 <= self.key_deletion_window_days <= 30:
-            problems.append(
-                invalid(name + "key_deletion_window_days", self.key_deletion_window_days, "7 to 30")
+        problems.extend(
+            deletion_window_problems(
+                self.key_deletion_window_days, name + "key_deletion_window_days"
             )
+        )
         problems.extend(
             recovery_window_problems(self.recovery_window_days, name + "recovery_window_days")
         )

@@ -37,6 +37,7 @@ from pydantic.fields import FieldInfo
 from components.backup import resource_arn_problems
 from components.bootstrap_image import build_context_problems
 from components.deployment_environment import DEFAULT_BRANCH_PATTERNS, reviewer_problems
+from components.encryption_key import DELETION_WINDOW_DAYS, deletion_window_problems
 from components.errors import ConfigError, invalid
 from components.fargate_service import (
     MAX_TASKS,
@@ -51,7 +52,7 @@ from components.github_plan import (
     RepositoryPlan,
     Visibility,
 )
-from components.logs import CLOUDWATCH_RETENTION_DAYS
+from components.logs import RETENTION_ALLOWED, retention_problems
 from components.patterns import ACCOUNT_ID, CODE_OWNER, REPOSITORY_SLUG, region_problems
 from components.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from components.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
@@ -59,6 +60,8 @@ from components.secret_store import recovery_window_problems
 from components.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
 
 NAMESPACE = "slipway"
+PROD_MIN_LOG_DAYS = 90
+"""Fewest days the prod profile keeps logs."""
 
 
 NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,22}[a-z0-9])?$")
@@ -95,14 +98,6 @@ class Profile(StrEnum):
     DEV = "dev"
     STAGING = "staging"
     PROD = "prod"
-
-
-def _retention(value: int | None) -> int | None:
-    if value is not None and value not in CLOUDWATCH_RETENTION_DAYS:
-        raise ValueError(
-            "CloudWatch Logs allows one of " + ", ".join(map(str, CLOUDWATCH_RETENTION_DAYS))
-        )
-    return value
 
 
 def _slug(value: str | None) -> str | None:
@@ -375,16 +370,15 @@ class StackSettings(BaseModel):
     )
 
     # --- encryption and logs ------------------------------------------------------------------
-    kms_deletion_window_days: int = Field(
+    kms_deletion_window_days: Annotated[int, _component_rule(deletion_window_problems)] = Field(
         default=30,
-        ge=7,
-        le=30,
-        description="Days a scheduled deletion of a KMS key waits before the key is gone.",
+        description="Days a scheduled deletion of a KMS key waits before the key is gone: "
+        f"{DELETION_WINDOW_DAYS[0]} to {DELETION_WINDOW_DAYS[-1]}.",
     )
-    log_retention_days: Annotated[int | None, AfterValidator(_retention)] = Field(
+    log_retention_days: Annotated[int | None, _component_rule(retention_problems)] = Field(
         default=None,
-        description="Retention of every log group, in days; one of CloudWatch's values. "
-        "By profile: dev 30, staging 90, prod 365; prod refuses less than 90.",
+        description=f"Retention of every log group, in days; {RETENTION_ALLOWED}. "
+        f"By profile: dev 30, staging 90, prod 365; prod refuses less than {PROD_MIN_LOG_DAYS}.",
         json_schema_extra=profile_default(dev=30, staging=90, prod=365),
     )
 
@@ -906,10 +900,14 @@ class StackSettings(BaseModel):
         def problem(field_name: str, allowed: str) -> None:
             problems.append(invalid(key(field_name), getattr(self, field_name), allowed))
 
-        if self.is_prod and self.log_retention_days is not None and self.log_retention_days < 90:
-            problem(
-                "log_retention_days",
-                "the prod profile keeps logs at least 90 days (90, 120, 150, 180, 365, …)",
+        if self.is_prod and self.log_retention_days is not None:
+            problems.extend(
+                retention_problems(
+                    self.log_retention_days,
+                    key("log_retention_days"),
+                    minimum=PROD_MIN_LOG_DAYS,
+                    reason=f"the prod profile keeps logs at least {PROD_MIN_LOG_DAYS} days",
+                )
             )
         if self.profile is not Profile.DEV and self.certificate_arn is None:
             problem(

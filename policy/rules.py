@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.logs import retention_problems
+
 PROFILE_TAG = "slipway:profile"
 WORLD = ("0.0.0.0/0", "::/0")
 LOAD_BALANCER_PORTS = frozenset({80, 443})
@@ -179,13 +181,14 @@ def no_world_open_ports(r: ResourceView) -> list[str]:
 
 
 def log_retention_set(r: ResourceView) -> list[str]:
-    """Every log group expires its events."""
+    """Every log group expires its events, after a retention CloudWatch Logs offers (the
+    components' own rule, :func:`components.logs.retention_problems`)."""
     if r.type != "aws:cloudwatch/logGroup:LogGroup":
         return []
     days = r.props.get("retentionInDays")
     if not days:
         return [f"{r.name}: retentionInDays must be set (logs would be kept forever)"]
-    return []
+    return retention_problems(days, f"{r.name}: retentionInDays")
 
 
 def kms_rotation_on(r: ResourceView) -> list[str]:

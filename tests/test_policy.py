@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.logs import retention_problems
 from infra.offline import ROOT
 from policy import rules
 from policy.rules import RULES, ResourceView, evaluate
@@ -262,3 +263,14 @@ def test_pack_is_declared_for_the_pulumi_cli() -> None:
     declared = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
     assert declared["runtime"]["name"] == "python"
     assert "PolicyPack(" in (ROOT / "policy" / "__main__.py").read_text()
+
+
+@pytest.mark.parametrize("days", [1, 10, 30, 3654])
+def test_log_retention_rule_is_the_components_rule(days: int) -> None:
+    """The pack refuses exactly the retentions the components refuse (one rule, in
+    components/logs.py), naming the resource and the property."""
+    found = rules.log_retention_set(
+        view("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": float(days)})
+    )
+    assert found == retention_problems(days, "r: retentionInDays")
+    assert bool(found) == (days in (10, 3654))

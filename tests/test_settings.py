@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from components import ConfigError
+from components.cluster import EcsClusterArgs
+from components.logs import CLOUDWATCH_RETENTION_DAYS
 from infra.offline import run_stack
 from infra.settings import SECRET_SETTINGS, Profile, StackSettings, parse_settings
 
@@ -41,14 +43,17 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "dev",
         {"logRetentionDays": "10"},
         {},
-        ["slipway:logRetentionDays: got 10;", "CloudWatch Logs allows one of 1, 3, 5, 7, 14"],
+        ["slipway:logRetentionDays: got 10;", "one of CloudWatch's values: 1, 3, 5, 7, 14"],
     ),
     (
         "prod retention below 90 days",
         "prod",
         {"logRetentionDays": "30"},
         {},
-        ["slipway:logRetentionDays: got 30;", "prod profile keeps logs at least 90 days"],
+        [
+            "slipway:logRetentionDays: got 30;",
+            "prod profile keeps logs at least 90 days: one of 90, 120, 150",
+        ],
     ),
     (
         "unknown profile",
@@ -348,7 +353,7 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "dev",
         {"kmsDeletionWindowDays": "3"},
         {},
-        ["slipway:kmsDeletionWindowDays: got 3;", "greater than or equal to 7"],
+        ["slipway:kmsDeletionWindowDays: got 3;", "KMS allows 7 to 30 days"],
     ),
     (
         "environment name with upper case and underscore",
@@ -984,3 +989,42 @@ def test_a_refused_value_does_not_make_the_rules_across_settings_blame_another()
     with pytest.raises(ConfigError) as caught:
         run_stack("dev", overrides={"taskCpu": "lots", "taskMemory": "4096"})
     assert caught.value.problems == ["slipway:taskCpu: got 'lots'; a whole number"]
+
+
+def _setting_verdict(raw: dict[str, str], setting: str) -> list[str]:
+    """The problems the settings report for ``setting`` (empty: accepted)."""
+    base = {"profile": "dev", "githubRepository": "a/b"}
+    try:
+        parse_settings({**base, **raw}, set(), "dev")
+    except ConfigError as error:
+        return [p for p in error.problems if p.startswith(f"slipway:{setting}:")]
+    return []
+
+
+@pytest.mark.parametrize("days", [0, 1, 2, 10, 30, 90, 400, 731, 3653, 3654, 36500])
+def test_log_retention_is_one_rule_for_the_settings_and_the_components(days: int) -> None:
+    """slipway:logRetentionDays and a component's retention give the same verdict, in the same
+    words after the name: both call components.logs.retention_problems."""
+    settings = _setting_verdict({"logRetentionDays": str(days)}, "logRetentionDays")
+    try:
+        EcsClusterArgs(cluster_name="c", exec_log_retention_days=days)
+        component: list[str] = []
+    except ConfigError as error:
+        component = error.problems
+    assert bool(settings) == bool(component) == (days not in CLOUDWATCH_RETENTION_DAYS)
+    assert [p.split(":", 2)[2] for p in settings] == [p.split(":", 1)[1] for p in component]
+
+
+@pytest.mark.parametrize("days", [-1, 0, 6, 7, 14, 30, 31, 365])
+def test_kms_deletion_window_is_one_rule_for_the_settings_and_the_components(days: int) -> None:
+    """slipway:kmsDeletionWindowDays and EcsClusterArgs.key_deletion_window_days give the same
+    verdict, in the same words after the name: both call
+    components.encryption_key.deletion_window_problems."""
+    settings = _setting_verdict({"kmsDeletionWindowDays": str(days)}, "kmsDeletionWindowDays")
+    try:
+        EcsClusterArgs(cluster_name="c", key_deletion_window_days=days)
+        component: list[str] = []
+    except ConfigError as error:
+        component = error.problems
+    assert bool(settings) == bool(component) == (not 7 <= days <= 30)
+    assert [p.split(":", 2)[2] for p in settings] == [p.split(":", 1)[1] for p in component]
