@@ -83,6 +83,8 @@ EXECUTE_COMMAND_ACTIONS = (
 SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
 CONTAINER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
+"""An environment variable name: letters, digits and '_', not starting with a digit, at most
+255 characters. Checked only through :func:`env_name_problems`."""
 SECRET_ISH = re.compile(
     r"(?:^|_)(?:PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIALS?)(?:_|$)"
 )
@@ -149,6 +151,43 @@ def fargate_size_problems(
 
 MAX_TASKS = 100
 """Most tasks a Slipway service runs (and autoscaling may start)."""
+
+
+def desired_count_problems(
+    count: object,
+    setting: str = "FargateServiceArgs.desired_count",
+    *,
+    minimum: int = 0,
+    reason: str = "",
+) -> list[str]:
+    """The one range rule for a service's desired task count: ``minimum`` (0, a service scaled
+    to nothing, unless the caller needs more) to :data:`MAX_TASKS`.
+
+    ``setting`` is how the caller's user spells the value (``slipway:desiredCount``);
+    ``reason`` says why a ``minimum`` above 0 applies.
+    """
+    if isinstance(count, int) and not isinstance(count, bool) and minimum <= count <= MAX_TASKS:
+        return []
+    allowed = f"{minimum} to {MAX_TASKS}"
+    return [invalid(setting, count, f"{allowed} ({reason})" if reason else allowed)]
+
+
+def env_name_problems(names: Iterable[str], setting: str, *, upper_case: bool = False) -> list[str]:
+    """The one rule for environment variable names (:data:`ENV_NAME`); with ``upper_case``,
+    lower-case letters are refused too (the stack settings, whose secret keys are derived
+    from the names case-insensitively: ``DATABASE_URL`` → ``secretDatabaseUrl``)."""
+    bad = sorted(n for n in names if not ENV_NAME.match(n) or (upper_case and n != n.upper()))
+    if not bad:
+        return []
+    letters = "upper-case letters" if upper_case else "letters"
+    return [
+        invalid(
+            setting,
+            bad,
+            f"names of {letters}, digits and '_', not starting with a digit, at most 255 "
+            "characters",
+        )
+    ]
 
 
 def task_count_problems(
@@ -444,13 +483,11 @@ class FargateServiceArgs:
                 command,
                 "'CMD' or 'CMD-SHELL' followed by the command",
             )
-        bad_env = sorted(k for k in self.environment if not ENV_NAME.match(k))
-        check(not bad_env, "environment", bad_env, "names of letters, digits and '_'")
+        problems.extend(env_name_problems(self.environment, n + "environment"))
         problems.extend(secret_looking_problems(self.environment))
         not_text = sorted(k for k, v in self.environment.items() if not isinstance(v, str))
         check(not not_text, "environment", not_text, "string values")
-        bad_secret_names = sorted(k for k in self.secrets if not ENV_NAME.match(k))
-        check(not bad_secret_names, "secrets", bad_secret_names, "names of letters, digits, '_'")
+        problems.extend(env_name_problems(self.secrets, n + "secrets"))
         bad_arns = sorted(
             k for k, v in self.secrets.items() if isinstance(v, str) and not SECRET_ARN.match(v)
         )
@@ -519,12 +556,7 @@ class FargateServiceArgs:
             self.health_check_grace_period_seconds,
             "0 to 3600",
         )
-        check(
-            0 <= self.desired_count <= MAX_TASKS,
-            "desired_count",
-            self.desired_count,
-            f"0 to {MAX_TASKS}",
-        )
+        problems.extend(desired_count_problems(self.desired_count, n + "desired_count"))
         self._check_capacity_providers(check)
         bad_topics = [
             a for a in self.alarm_actions if isinstance(a, str) and not SNS_TOPIC_ARN.match(a)

@@ -41,6 +41,8 @@ from components.encryption_key import DELETION_WINDOW_DAYS, deletion_window_prob
 from components.errors import ConfigError, invalid
 from components.fargate_service import (
     MAX_TASKS,
+    desired_count_problems,
+    env_name_problems,
     fargate_size_problems,
     secret_looking_problems,
     task_count_problems,
@@ -66,7 +68,6 @@ PROD_MIN_LOG_DAYS = 90
 
 NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,22}[a-z0-9])?$")
 ECR_TAG_PATTERN = re.compile(r"^[A-Za-z0-9._*-]{1,128}$")
-ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
 HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]{3,128}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
@@ -194,21 +195,30 @@ def _https_urls(value: list[str]) -> list[str]:
     return value
 
 
-def _env_names(value: list[str]) -> list[str]:
-    bad = [v for v in value if not ENV_NAME.match(v)]
-    if bad or len(set(value)) != len(value):
-        raise ValueError(
-            f"unique environment variable names (upper case, digits, '_'); not {bad or value}"
-        )
-    return value
+def _variable_names(value: list[str], setting: str) -> list[str]:
+    """Upper-case environment variable names (the component's rule), each once."""
+    problems = env_name_problems(value, setting, upper_case=True)
+    repeated = sorted({v for v in value if value.count(v) > 1})
+    if repeated:
+        problems.append(invalid(setting, repeated, "each name once"))
+    return problems
 
 
-def _env_assignments(value: list[str]) -> list[str]:
-    names = [v.split("=", 1)[0] for v in value]
-    bad = [v for v in value if "=" not in v or not ENV_NAME.match(v.split("=", 1)[0])]
-    if bad or len(set(names)) != len(names):
-        raise ValueError(f"unique NAME=value entries with upper-case names; not {bad or value}")
-    return value
+def _assignments(value: list[str], setting: str) -> list[str]:
+    """``NAME=value`` entries whose names pass :func:`_variable_names`."""
+    without_value = [v.split("=", 1)[0] for v in value if "=" not in v]
+    if without_value:
+        return [invalid(setting, without_value, "NAME=value entries with upper-case names")]
+    return _variable_names([v.split("=", 1)[0] for v in value], setting)
+
+
+def _desired_count(value: int, setting: str) -> list[str]:
+    return desired_count_problems(
+        value,
+        setting,
+        minimum=1,
+        reason="a stack's service runs at least one task: minCount and maxCount start from it",
+    )
 
 
 def _component_rule(check: Callable[[Any, str], list[str]]) -> Any:
@@ -480,10 +490,8 @@ class StackSettings(BaseModel):
         default="X86_64",
         description="CPU architecture of the tasks. Fargate Spot runs only X86_64.",
     )
-    desired_count: int | None = Field(
+    desired_count: Annotated[int | None, _component_rule(_desired_count)] = Field(
         default=None,
-        ge=1,
-        le=100,
         description="Tasks to run (the starting point when autoscaling is on). By profile: "
         "dev 1, staging 2, prod 3.",
         json_schema_extra=profile_default(dev=1, staging=2, prod=3),
@@ -526,13 +534,13 @@ class StackSettings(BaseModel):
         "thing that accepts traffic from outside the VPC.",
     )
     app_environment: Annotated[
-        list[str], AfterValidator(_env_assignments), _component_rule(_plain_environment)
+        list[str], _component_rule(_assignments), _component_rule(_plain_environment)
     ] = Field(
         default_factory=list,
         description="Plain environment variables of the application, `NAME=value`. Never put "
         "secrets here: use `appSecrets`.",
     )
-    app_secrets: Annotated[list[str], AfterValidator(_env_names)] = Field(
+    app_secrets: Annotated[list[str], _component_rule(_variable_names)] = Field(
         default_factory=list,
         description="Secrets the application reads as environment variables. Each becomes a "
         "Secrets Manager secret created empty and filled outside Pulumi (`aws secretsmanager "

@@ -6,6 +6,7 @@ import pytest
 
 from components import ConfigError
 from components.cluster import EcsClusterArgs
+from components.fargate_service import desired_count_problems, env_name_problems
 from components.logs import CLOUDWATCH_RETENTION_DAYS
 from infra.offline import run_stack
 from infra.settings import SECRET_SETTINGS, Profile, StackSettings, parse_settings
@@ -438,6 +439,34 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         {"healthCheckPath": "health"},
         {},
         ["slipway:healthCheckPath: got 'health';", "starting with '/'"],
+    ),
+    (
+        "no task at all",
+        "dev",
+        {"desiredCount": "0"},
+        {},
+        ["slipway:desiredCount: got 0; 1 to 100", "runs at least one task"],
+    ),
+    (
+        "application secret with a lower-case name",
+        "dev",
+        {"appSecrets": '["database_url"]'},
+        {},
+        ["slipway:appSecrets: got ['database_url'];", "names of upper-case letters"],
+    ),
+    (
+        "environment variable name starting with a digit",
+        "dev",
+        {"appEnvironment": '["1PORT=3000"]'},
+        {},
+        ["slipway:appEnvironment: got ['1PORT'];", "not starting with a digit"],
+    ),
+    (
+        "application secret named twice",
+        "dev",
+        {"appSecrets": '["DATABASE_URL", "DATABASE_URL"]'},
+        {},
+        ["slipway:appSecrets: got ['DATABASE_URL']; each name once"],
     ),
     (
         "environment entry without a value",
@@ -1028,3 +1057,28 @@ def test_kms_deletion_window_is_one_rule_for_the_settings_and_the_components(day
         component = error.problems
     assert bool(settings) == bool(component) == (not 7 <= days <= 30)
     assert [p.split(":", 2)[2] for p in settings] == [p.split(":", 1)[1] for p in component]
+
+
+@pytest.mark.parametrize("count", [-1, 0, 1, 3, 100, 101])
+def test_desired_count_is_the_components_rule_with_one_task_at_least(count: int) -> None:
+    """slipway:desiredCount and FargateServiceArgs.desired_count use one range rule
+    (components.fargate_service.desired_count_problems); the settings differ only by asking
+    for one task at least, and say why."""
+    settings = _setting_verdict({"desiredCount": str(count)}, "desiredCount")
+    component = desired_count_problems(count)
+    assert bool(settings) == (not 1 <= count <= 100)
+    assert bool(component) == (not 0 <= count <= 100)
+    if settings and component:
+        assert settings[0].split("; ")[1].startswith("1 to 100")
+        assert component[0].split("; ")[1] == "0 to 100"
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "_X", "database_url", "1X", "A-B", "X" * 256])
+def test_variable_names_are_the_components_rule(name: str) -> None:
+    """slipway:appSecrets and FargateServiceArgs.secrets refuse the same names, in the same
+    words (components.fargate_service.env_name_problems); the settings also refuse lower case."""
+    settings = _setting_verdict({"appSecrets": f'["{name}"]'}, "appSecrets")
+    component = env_name_problems([name], "FargateServiceArgs.secrets")
+    upper = env_name_problems([name], "x", upper_case=True)
+    assert bool(settings) == bool(upper) == bool(component or name != name.upper())
+    assert [p.split(": ", 1)[1] for p in settings] == [p.split(": ", 1)[1] for p in upper]
