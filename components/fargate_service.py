@@ -149,6 +149,22 @@ def fargate_size_problems(
     return []
 
 
+def container_port_problems(
+    port: object, setting: str = "FargateServiceArgs.container_port"
+) -> list[str]:
+    """The one rule for the application's port: 1024 to 65535, because the container runs
+    without root and without capabilities, so it cannot bind a privileged port."""
+    if isinstance(port, int) and not isinstance(port, bool) and 1024 <= port <= 65535:
+        return []
+    return [
+        invalid(
+            setting,
+            port,
+            "1024 to 65535 (the container runs without root and without capabilities)",
+        )
+    ]
+
+
 MAX_TASKS = 100
 """Most tasks a Slipway service runs (and autoscaling may start)."""
 
@@ -448,12 +464,7 @@ class FargateServiceArgs:
             self.container_name,
             "1 to 255 letters, digits, '-' and '_'",
         )
-        check(
-            1024 <= self.container_port <= 65535,
-            "container_port",
-            self.container_port,
-            "1024 to 65535 (the container runs without root and without capabilities)",
-        )
+        problems.extend(container_port_problems(self.container_port, n + "container_port"))
         problems.extend(fargate_size_problems(self.cpu, self.memory))
         check(
             self.cpu_architecture in CPU_ARCHITECTURES,

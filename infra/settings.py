@@ -41,6 +41,7 @@ from components.encryption_key import DELETION_WINDOW_DAYS, deletion_window_prob
 from components.errors import ConfigError, invalid
 from components.fargate_service import (
     MAX_TASKS,
+    container_port_problems,
     desired_count_problems,
     env_name_problems,
     fargate_size_problems,
@@ -466,8 +467,10 @@ class StackSettings(BaseModel):
     )
 
     # --- service ------------------------------------------------------------------------------
-    container_port: int = Field(
-        default=3000, ge=1, le=65535, description="Port the application listens on."
+    container_port: Annotated[int, _component_rule(container_port_problems)] = Field(
+        default=3000,
+        description="Port the application listens on: 1024 to 65535 (the container runs "
+        "without root, so it cannot bind a lower port).",
     )
     health_check_path: Annotated[str, AfterValidator(_health_path)] = Field(
         default="/health",

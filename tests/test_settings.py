@@ -6,7 +6,11 @@ import pytest
 
 from components import ConfigError
 from components.cluster import EcsClusterArgs
-from components.fargate_service import desired_count_problems, env_name_problems
+from components.fargate_service import (
+    container_port_problems,
+    desired_count_problems,
+    env_name_problems,
+)
 from components.logs import CLOUDWATCH_RETENTION_DAYS
 from infra.offline import run_stack
 from infra.settings import SECRET_SETTINGS, Profile, StackSettings, parse_settings
@@ -439,6 +443,13 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         {"healthCheckPath": "health"},
         {},
         ["slipway:healthCheckPath: got 'health';", "starting with '/'"],
+    ),
+    (
+        "privileged container port",
+        "dev",
+        {"containerPort": "80"},
+        {},
+        ["slipway:containerPort: got 80; 1024 to 65535", "without root"],
     ),
     (
         "no task at all",
@@ -1082,3 +1093,13 @@ def test_variable_names_are_the_components_rule(name: str) -> None:
     upper = env_name_problems([name], "x", upper_case=True)
     assert bool(settings) == bool(upper) == bool(component or name != name.upper())
     assert [p.split(": ", 1)[1] for p in settings] == [p.split(": ", 1)[1] for p in upper]
+
+
+@pytest.mark.parametrize("port", [0, 80, 1023, 1024, 3000, 65535, 65536])
+def test_container_port_is_the_components_rule(port: int) -> None:
+    """slipway:containerPort is refused up front exactly when FargateServiceArgs.container_port
+    would refuse it later (components.fargate_service.container_port_problems)."""
+    settings = _setting_verdict({"containerPort": str(port)}, "containerPort")
+    component = container_port_problems(port)
+    assert bool(settings) == bool(component) == (not 1024 <= port <= 65535)
+    assert [p.split(": ", 1)[1] for p in settings] == [p.split(": ", 1)[1] for p in component]
