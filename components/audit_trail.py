@@ -62,6 +62,26 @@ MAX_RETENTION_DAYS = 3653
 LOG_DELIVERY_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
 
+def audit_retention_problems(days: object, setting: str) -> list[str]:
+    """The one range rule for how long the audit bucket keeps trail files:
+    ``GLACIER_AFTER_DAYS + 1`` to :data:`MAX_RETENTION_DAYS` (files move to GLACIER at day
+    :data:`GLACIER_AFTER_DAYS`; S3 expires them only after that)."""
+    if (
+        isinstance(days, int)
+        and not isinstance(days, bool)
+        and GLACIER_AFTER_DAYS < days <= MAX_RETENTION_DAYS
+    ):
+        return []
+    return [
+        invalid(
+            setting,
+            days,
+            f"{GLACIER_AFTER_DAYS + 1} to {MAX_RETENTION_DAYS} (files move to GLACIER "
+            f"at day {GLACIER_AFTER_DAYS}; S3 expires them only after that)",
+        )
+    ]
+
+
 def lifecycle_rules(retention_days: int) -> list[dict[str, Any]]:
     """The bucket's lifecycle rules as S3's API names them (``PutBucketLifecycleConfiguration``).
 
@@ -301,15 +321,7 @@ class AuditTrailArgs:
                     "letter or digit",
                 )
             )
-        if not GLACIER_AFTER_DAYS < self.retention_days <= MAX_RETENTION_DAYS:
-            problems.append(
-                invalid(
-                    name + "retention_days",
-                    self.retention_days,
-                    f"{GLACIER_AFTER_DAYS + 1} to {MAX_RETENTION_DAYS} (files move to GLACIER "
-                    f"at day {GLACIER_AFTER_DAYS}; S3 expires them only after that)",
-                )
-            )
+        problems.extend(audit_retention_problems(self.retention_days, name + "retention_days"))
         problems.extend(retention_problems(self.log_retention_days, name + "log_retention_days"))
         if self.object_lock_mode not in ("GOVERNANCE", "COMPLIANCE"):
             problems.append(

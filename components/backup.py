@@ -59,6 +59,19 @@ LOCK_MINIMUM_COOL_OFF_DAYS = 3
 MAX_RETENTION_DAYS = 36500
 """AWS's upper bound for retention and vault lock days (100 years)."""
 
+
+def cool_off_problems(days: object, setting: str) -> list[str]:
+    """The one range rule for a compliance vault lock's cool-off (``ChangeableForDays``):
+    :data:`LOCK_MINIMUM_COOL_OFF_DAYS` to :data:`MAX_RETENTION_DAYS` days."""
+    if (
+        isinstance(days, int)
+        and not isinstance(days, bool)
+        and LOCK_MINIMUM_COOL_OFF_DAYS <= days <= MAX_RETENTION_DAYS
+    ):
+        return []
+    return [invalid(setting, days, f"{LOCK_MINIMUM_COOL_OFF_DAYS} to {MAX_RETENTION_DAYS} days")]
+
+
 VAULT_SUFFIX = "-vault"
 PREFIX_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 MAX_PREFIX_LENGTH = 50 - len(VAULT_SUFFIX)
@@ -481,14 +494,8 @@ class BackupPlanArgs:
                         "lock can still be removed; after it nobody can remove it",
                     )
                 )
-            elif not LOCK_MINIMUM_COOL_OFF_DAYS <= cool_off <= MAX_RETENTION_DAYS:
-                problems.append(
-                    invalid(
-                        name + "vault_lock_cool_off_days",
-                        cool_off,
-                        f"{LOCK_MINIMUM_COOL_OFF_DAYS} to {MAX_RETENTION_DAYS} days",
-                    )
-                )
+            else:
+                problems.extend(cool_off_problems(cool_off, name + "vault_lock_cool_off_days"))
         elif cool_off is not None:
             problems.append(
                 invalid(

@@ -34,7 +34,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
-from components.backup import resource_arn_problems
+from components.audit_trail import audit_retention_problems
+from components.backup import LOCK_MINIMUM_COOL_OFF_DAYS, cool_off_problems, resource_arn_problems
 from components.bootstrap_image import build_context_problems
 from components.deployment_environment import DEFAULT_BRANCH_PATTERNS, reviewer_problems
 from components.encryption_key import DELETION_WINDOW_DAYS, deletion_window_problems
@@ -607,10 +608,8 @@ class StackSettings(BaseModel):
         description="An organisation or account trail that already records this account; the "
         "stack then creates no trail of its own.",
     )
-    audit_retention_days: int | None = Field(
+    audit_retention_days: Annotated[int | None, _component_rule(audit_retention_problems)] = Field(
         default=None,
-        ge=91,
-        le=3653,
         description="Days the audit bucket keeps trail files. By profile: dev 91, staging "
         "365, prod 2557 (seven years).",
         json_schema_extra=profile_default(dev=91, staging=365, prod=2557),
@@ -634,12 +633,12 @@ class StackSettings(BaseModel):
         "compliance (immutable once the cool-off ends).",
         json_schema_extra=profile_default(dev="none", staging="governance", prod="compliance"),
     )
-    backup_vault_lock_cool_off_days: int | None = Field(
-        default=None,
-        ge=3,
-        le=36500,
-        description="Days a compliance lock can still be removed; required with `compliance`. "
-        "After it the lock, and every recovery point's retention, cannot be changed.",
+    backup_vault_lock_cool_off_days: Annotated[int | None, _component_rule(cool_off_problems)] = (
+        Field(
+            default=None,
+            description="Days a compliance lock can still be removed; required with `compliance`. "
+            "After it the lock, and every recovery point's retention, cannot be changed.",
+        )
     )
     backup_resource_arns: Annotated[list[str], _component_rule(resource_arn_problems)] = Field(
         default_factory=list,
@@ -975,7 +974,8 @@ class StackSettings(BaseModel):
         if lock == "compliance" and self.backup_vault_lock_cool_off_days is None:
             problems.append(
                 f"{NAMESPACE}:backupVaultLockCoolOffDays is required with a compliance vault "
-                "lock: it is the window (3 days or more) in which the lock can still be removed"
+                f"lock: it is the window ({LOCK_MINIMUM_COOL_OFF_DAYS} days or more) in which the "
+                "lock can still be removed"
             )
         if lock != "compliance" and self.backup_vault_lock_cool_off_days is not None:
             problem("backup_vault_lock_cool_off_days", "unset unless backupVaultLock is compliance")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from components import ConfigError
+from components.audit_trail import audit_retention_problems
+from components.backup import cool_off_problems
 from components.cluster import EcsClusterArgs
 from components.fargate_service import (
     container_port_problems,
@@ -452,6 +456,13 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:containerPort: got 80; 1024 to 65535", "without root"],
     ),
     (
+        "compliance lock cool-off shorter than AWS allows",
+        "prod",
+        {"backupVaultLockCoolOffDays": "2"},
+        {},
+        ["slipway:backupVaultLockCoolOffDays: got 2; 3 to 36500 days"],
+    ),
+    (
         "no task at all",
         "dev",
         {"desiredCount": "0"},
@@ -554,7 +565,7 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "prod",
         {"auditRetentionDays": "30"},
         {},
-        ["slipway:auditRetentionDays: got 30;", "greater than or equal to 91"],
+        ["slipway:auditRetentionDays: got 30; 91 to 3653", "files move to GLACIER"],
     ),
     (
         "Container Insights off under the running-tasks alarm",
@@ -1103,3 +1114,22 @@ def test_container_port_is_the_components_rule(port: int) -> None:
     component = container_port_problems(port)
     assert bool(settings) == bool(component) == (not 1024 <= port <= 65535)
     assert [p.split(": ", 1)[1] for p in settings] == [p.split(": ", 1)[1] for p in component]
+
+
+@pytest.mark.parametrize(
+    ("setting", "rule", "values"),
+    [
+        ("auditRetentionDays", audit_retention_problems, [0, 90, 91, 365, 3653, 3654]),
+        ("backupVaultLockCoolOffDays", cool_off_problems, [0, 2, 3, 7, 36500, 36501]),
+    ],
+)
+def test_day_ranges_are_the_components_rules(
+    setting: str, rule: Callable[[object, str], list[str]], values: list[int]
+) -> None:
+    """slipway:auditRetentionDays (AuditTrailArgs.retention_days) and
+    slipway:backupVaultLockCoolOffDays (BackupPlanArgs.vault_lock_cool_off_days) are refused
+    by the components' own functions, in the same words."""
+    for value in values:
+        raw = {setting: str(value), "backupVaultLock": "compliance"}
+        found = _setting_verdict(raw, setting)
+        assert found == rule(value, f"slipway:{setting}"), value
