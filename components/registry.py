@@ -24,6 +24,42 @@ REPOSITORY_NAME = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[.
 """ECR's own rule for repository names (lower case, '/' separates namespaces)."""
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9._*-]{1,128}$")
 
+
+def _whole(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def untagged_expiry_problems(days: object, setting: str) -> list[str]:
+    """The one rule for how long untagged images live: 1 to 365 days."""
+    return [] if _whole(days, 1, 365) else [invalid(setting, days, "1 to 365")]
+
+
+def keep_release_problems(count: object, setting: str) -> list[str]:
+    """The one rule for how many release images the registry keeps: 1 to 1000."""
+    return [] if _whole(count, 1, 1000) else [invalid(setting, count, "1 to 1000")]
+
+
+def release_tag_pattern_problems(patterns: Sequence[str], setting: str) -> list[str]:
+    """The one rule for the tag patterns that mark release images (ECR's ``tagPatternList``:
+    :data:`TAG_PATTERN`, at most 4 wildcards), one or more, never a lone ``*``."""
+    if patterns and all(TAG_PATTERN.match(p) and p.count("*") <= 4 and p != "*" for p in patterns):
+        return []
+    return [
+        invalid(
+            setting,
+            list(patterns),
+            "one or more ECR tag patterns of letters, digits, '.', '_', '-' and at most "
+            "4 '*' wildcards (a lone '*' would match every tagged image)",
+        )
+    ]
+
+
+def pull_account_problems(account_ids: Sequence[str], setting: str) -> list[str]:
+    """The one rule for the accounts allowed to pull: 12-digit AWS account IDs."""
+    bad = [a for a in account_ids if not ACCOUNT_ID.match(a)]
+    return [invalid(setting, bad, "12-digit AWS account IDs")] if bad else []
+
+
 PULL_ACTIONS = (
     "ecr:BatchCheckLayerAvailability",
     "ecr:BatchGetImage",
@@ -154,36 +190,21 @@ class ContainerRegistryArgs:
                     "2 to 256 lower-case letters, digits, '.', '_', '-' and '/' namespaces",
                 )
             )
-        if not 1 <= self.untagged_expiry_days <= 365:
-            problems.append(
-                invalid(name + "untagged_expiry_days", self.untagged_expiry_days, "1 to 365")
-            )
-        if not 1 <= self.keep_release_images <= 1000:
-            problems.append(
-                invalid(name + "keep_release_images", self.keep_release_images, "1 to 1000")
-            )
-        if not self.release_tag_patterns or not all(
-            TAG_PATTERN.match(p) and p.count("*") <= 4 and p != "*"
-            for p in self.release_tag_patterns
-        ):
-            problems.append(
-                invalid(
-                    name + "release_tag_patterns",
-                    list(self.release_tag_patterns),
-                    "one or more ECR tag patterns of letters, digits, '.', '_', '-' and at most "
-                    "4 '*' wildcards (a lone '*' would match every tagged image)",
-                )
-            )
+        problems.extend(
+            untagged_expiry_problems(self.untagged_expiry_days, name + "untagged_expiry_days")
+        )
+        problems.extend(
+            keep_release_problems(self.keep_release_images, name + "keep_release_images")
+        )
+        problems.extend(
+            release_tag_pattern_problems(self.release_tag_patterns, name + "release_tag_patterns")
+        )
         problems.extend(
             deletion_window_problems(
                 self.key_deletion_window_days, name + "key_deletion_window_days"
             )
         )
-        bad_accounts = [a for a in self.pull_account_ids if not ACCOUNT_ID.match(a)]
-        if bad_accounts:
-            problems.append(
-                invalid(name + "pull_account_ids", bad_accounts, "12-digit AWS account IDs")
-            )
+        problems.extend(pull_account_problems(self.pull_account_ids, name + "pull_account_ids"))
         if problems:
             raise ConfigError(problems)
 

@@ -57,9 +57,15 @@ from components.github_plan import (
     Visibility,
 )
 from components.logs import RETENTION_ALLOWED, retention_problems
-from components.patterns import ACCOUNT_ID, CODE_OWNER, REPOSITORY_SLUG, region_problems
 from components.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
+from components.patterns import CODE_OWNER, REPOSITORY_SLUG, region_problems
 from components.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
+from components.registry import (
+    keep_release_problems,
+    pull_account_problems,
+    release_tag_pattern_problems,
+    untagged_expiry_problems,
+)
 from components.secret_store import recovery_window_problems
 from components.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
 
@@ -69,7 +75,6 @@ PROD_MIN_LOG_DAYS = 90
 
 
 NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,22}[a-z0-9])?$")
-ECR_TAG_PATTERN = re.compile(r"^[A-Za-z0-9._*-]{1,128}$")
 HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]{3,128}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
@@ -265,24 +270,6 @@ def _health_path(value: str) -> str:
     return value
 
 
-def _tag_patterns(value: list[str]) -> list[str]:
-    if not value or not all(
-        ECR_TAG_PATTERN.match(p) and p.count("*") <= 4 and p != "*" for p in value
-    ):
-        raise ValueError(
-            "one or more ECR tag patterns of letters, digits, '.', '_', '-' and at most 4 '*' "
-            "wildcards; a lone '*' is refused because it would match every tagged image"
-        )
-    return value
-
-
-def _account_ids(value: list[str]) -> list[str]:
-    bad = [a for a in value if not ACCOUNT_ID.match(a)]
-    if bad:
-        raise ValueError(f"12-digit AWS account IDs; not {bad}")
-    return value
-
-
 def profile_default(**values: Any) -> dict[str, Any]:
     """Marks a setting whose default depends on the profile (rendered in the docs)."""
     return {"profile_default": values}
@@ -360,22 +347,22 @@ class StackSettings(BaseModel):
     )
 
     # --- container registry -------------------------------------------------------------------
-    registry_untagged_expiry_days: int = Field(
-        default=7, ge=1, le=365, description="Untagged images expire this many days after push."
+    registry_untagged_expiry_days: Annotated[int, _component_rule(untagged_expiry_problems)] = (
+        Field(default=7, description="Untagged images expire this many days after push.")
     )
-    registry_keep_release_images: int = Field(
+    registry_keep_release_images: Annotated[int, _component_rule(keep_release_problems)] = Field(
         default=30,
-        ge=1,
-        le=1000,
         description="How many release-tagged images the registry keeps; older ones expire. "
         "Rollback can reach back this far.",
     )
-    registry_release_tag_patterns: Annotated[list[str], AfterValidator(_tag_patterns)] = Field(
+    registry_release_tag_patterns: Annotated[
+        list[str], _component_rule(release_tag_pattern_problems)
+    ] = Field(
         default_factory=lambda: ["*.*.*"],
         description="ECR tag patterns that mark release images. Default: semantic versions "
         "(`1.4.2`), as the generated docker workflow tags them.",
     )
-    registry_pull_account_ids: Annotated[list[str], AfterValidator(_account_ids)] = Field(
+    registry_pull_account_ids: Annotated[list[str], _component_rule(pull_account_problems)] = Field(
         default_factory=list,
         description="Other AWS accounts allowed to pull images (never push). Every other "
         "account is denied by the repository policy.",

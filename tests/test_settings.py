@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,12 @@ from components.fargate_service import (
     env_name_problems,
 )
 from components.logs import CLOUDWATCH_RETENTION_DAYS
+from components.registry import (
+    keep_release_problems,
+    pull_account_problems,
+    release_tag_pattern_problems,
+    untagged_expiry_problems,
+)
 from infra.offline import run_stack
 from infra.settings import SECRET_SETTINGS, Profile, StackSettings, parse_settings
 
@@ -320,28 +327,28 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "dev",
         {"registryKeepReleaseImages": "0"},
         {},
-        ["slipway:registryKeepReleaseImages: got 0;", "greater than or equal to 1"],
+        ["slipway:registryKeepReleaseImages: got 0; 1 to 1000"],
     ),
     (
         "keep too many release images",
         "prod",
         {"registryKeepReleaseImages": "5000"},
         {},
-        ["slipway:registryKeepReleaseImages: got 5000;", "less than or equal to 1000"],
+        ["slipway:registryKeepReleaseImages: got 5000; 1 to 1000"],
     ),
     (
         "negative untagged expiry",
         "dev",
         {"registryUntaggedExpiryDays": "-1"},
         {},
-        ["slipway:registryUntaggedExpiryDays: got -1;", "greater than or equal to 1"],
+        ["slipway:registryUntaggedExpiryDays: got -1; 1 to 365"],
     ),
     (
         "release pattern that matches everything",
         "dev",
         {"registryReleaseTagPatterns": '["*"]'},
         {},
-        ["slipway:registryReleaseTagPatterns: got ['*'];", "lone '*' is refused"],
+        ["slipway:registryReleaseTagPatterns: got ['*'];", "a lone '*' would match every"],
     ),
     (
         "list setting given as a plain string",
@@ -1133,3 +1140,32 @@ def test_day_ranges_are_the_components_rules(
         raw = {setting: str(value), "backupVaultLock": "compliance"}
         found = _setting_verdict(raw, setting)
         assert found == rule(value, f"slipway:{setting}"), value
+
+
+@pytest.mark.parametrize(
+    ("setting", "raw", "rule", "value"),
+    [
+        ("registryUntaggedExpiryDays", "0", untagged_expiry_problems, 0),
+        ("registryUntaggedExpiryDays", "365", untagged_expiry_problems, 365),
+        ("registryUntaggedExpiryDays", "366", untagged_expiry_problems, 366),
+        ("registryKeepReleaseImages", "1000", keep_release_problems, 1000),
+        ("registryKeepReleaseImages", "1001", keep_release_problems, 1001),
+        ("registryReleaseTagPatterns", '["v*"]', release_tag_pattern_problems, ["v*"]),
+        ("registryReleaseTagPatterns", '["*"]', release_tag_pattern_problems, ["*"]),
+        ("registryReleaseTagPatterns", "[]", release_tag_pattern_problems, []),
+        (
+            "registryReleaseTagPatterns",
+            '["a*b*c*d*e*"]',
+            release_tag_pattern_problems,
+            ["a*b*c*d*e*"],
+        ),
+        ("registryPullAccountIds", '["111122223333"]', pull_account_problems, ["111122223333"]),
+        ("registryPullAccountIds", '["12345"]', pull_account_problems, ["12345"]),
+    ],
+)
+def test_registry_settings_are_the_registrys_rules(
+    setting: str, raw: str, rule: Callable[[Any, str], list[str]], value: object
+) -> None:
+    """The registry settings are refused by ContainerRegistryArgs' own functions
+    (components/registry.py), in the same words, with the config key as the name."""
+    assert _setting_verdict({setting: raw}, setting) == rule(value, f"slipway:{setting}")
