@@ -43,6 +43,26 @@ FARGATE_SPOT = "FARGATE_SPOT"
 MAX_BASE = 100_000
 MAX_WEIGHT = 1_000
 """ECS's limits for a capacity provider strategy item's ``base`` and ``weight``."""
+
+
+def capacity_base_problems(
+    base: object, setting: str, *, maximum: int = MAX_BASE, reason: str = ""
+) -> list[str]:
+    """The one rule for a strategy item's ``base``: 0 to ``maximum`` (ECS's :data:`MAX_BASE`
+    unless the caller needs less; ``reason`` says why)."""
+    if _is_int(base) and 0 <= base <= maximum:  # type: ignore[operator]
+        return []
+    allowed = f"0 to {maximum}"
+    return [invalid(setting, base, f"{allowed} ({reason})" if reason else allowed)]
+
+
+def capacity_weight_problems(weight: object, setting: str) -> list[str]:
+    """The one rule for a strategy item's ``weight``: 0 to :data:`MAX_WEIGHT`."""
+    if _is_int(weight) and 0 <= weight <= MAX_WEIGHT:  # type: ignore[operator]
+        return []
+    return [invalid(setting, weight, f"0 to {MAX_WEIGHT}")]
+
+
 _ExecConfiguration = aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs
 EXEC_CHANNEL_ACTIONS = (
     "ssmmessages:CreateControlChannel",
@@ -145,16 +165,12 @@ class EcsClusterArgs:
                     "one of " + ", ".join(repr(v.value) for v in ContainerInsights),
                 )
             )
-        if not _is_int(self.on_demand_base) or not 0 <= self.on_demand_base <= MAX_BASE:
-            problems.append(
-                invalid(name + "on_demand_base", self.on_demand_base, f"0 to {MAX_BASE}")
-            )
+        problems.extend(capacity_base_problems(self.on_demand_base, name + "on_demand_base"))
         weights_ok = True
         for field_name in ("on_demand_weight", "spot_weight"):
-            value = getattr(self, field_name)
-            if not _is_int(value) or not 0 <= value <= MAX_WEIGHT:
-                weights_ok = False
-                problems.append(invalid(name + field_name, value, f"0 to {MAX_WEIGHT}"))
+            weight_problems = capacity_weight_problems(getattr(self, field_name), name + field_name)
+            weights_ok = weights_ok and not weight_problems
+            problems.extend(weight_problems)
         if weights_ok and self.on_demand_weight == 0 and self.spot_weight == 0:
             problems.append(
                 invalid(

@@ -37,6 +37,7 @@ from pydantic.fields import FieldInfo
 from components.audit_trail import audit_retention_problems
 from components.backup import LOCK_MINIMUM_COOL_OFF_DAYS, cool_off_problems, resource_arn_problems
 from components.bootstrap_image import build_context_problems
+from components.cluster import capacity_base_problems, capacity_weight_problems
 from components.deployment_environment import DEFAULT_BRANCH_PATTERNS, reviewer_problems
 from components.encryption_key import DELETION_WINDOW_DAYS, deletion_window_problems
 from components.errors import ConfigError, invalid
@@ -217,6 +218,15 @@ def _assignments(value: list[str], setting: str) -> list[str]:
     if without_value:
         return [invalid(setting, without_value, "NAME=value entries with upper-case names")]
     return _variable_names([v.split("=", 1)[0] for v in value], setting)
+
+
+def _on_demand_base(value: int, setting: str) -> list[str]:
+    return capacity_base_problems(
+        value,
+        setting,
+        maximum=MAX_TASKS,
+        reason=f"a stack's service runs at most {MAX_TASKS} tasks",
+    )
 
 
 def _desired_count(value: int, setting: str) -> list[str]:
@@ -432,18 +442,14 @@ class StackSettings(BaseModel):
         default="enhanced",
         description="Container Insights level of the cluster.",
     )
-    capacity_on_demand_base: int | None = Field(
+    capacity_on_demand_base: Annotated[int | None, _component_rule(_on_demand_base)] = Field(
         default=None,
-        ge=0,
-        le=100,
         description="Tasks that always run on on-demand Fargate before the weights apply. "
         "By profile: dev 0, staging 1, prod 2.",
         json_schema_extra=profile_default(dev=0, staging=1, prod=2),
     )
-    capacity_spot_weight: int | None = Field(
+    capacity_spot_weight: Annotated[int | None, _component_rule(capacity_weight_problems)] = Field(
         default=None,
-        ge=0,
-        le=1000,
         description="Weight of Fargate Spot against on-demand Fargate (weight 1) beyond the "
         "base. By profile: dev 3, staging 1, prod 0.",
         json_schema_extra=profile_default(dev=3, staging=1, prod=0),

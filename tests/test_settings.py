@@ -10,7 +10,7 @@ import pytest
 from components import ConfigError
 from components.audit_trail import audit_retention_problems
 from components.backup import cool_off_problems
-from components.cluster import EcsClusterArgs
+from components.cluster import EcsClusterArgs, capacity_base_problems, capacity_weight_problems
 from components.fargate_service import (
     container_port_problems,
     desired_count_problems,
@@ -468,6 +468,20 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         {"backupVaultLockCoolOffDays": "2"},
         {},
         ["slipway:backupVaultLockCoolOffDays: got 2; 3 to 36500 days"],
+    ),
+    (
+        "on-demand base above the most tasks a stack runs",
+        "dev",
+        {"capacityOnDemandBase": "101"},
+        {},
+        ["slipway:capacityOnDemandBase: got 101; 0 to 100", "at most 100 tasks"],
+    ),
+    (
+        "spot weight above what ECS allows",
+        "dev",
+        {"capacitySpotWeight": "1001"},
+        {},
+        ["slipway:capacitySpotWeight: got 1001; 0 to 1000"],
     ),
     (
         "no task at all",
@@ -1169,3 +1183,14 @@ def test_registry_settings_are_the_registrys_rules(
     """The registry settings are refused by ContainerRegistryArgs' own functions
     (components/registry.py), in the same words, with the config key as the name."""
     assert _setting_verdict({setting: raw}, setting) == rule(value, f"slipway:{setting}")
+
+
+@pytest.mark.parametrize("value", [-1, 0, 3, 100, 101, 1000, 1001])
+def test_capacity_settings_are_the_clusters_rules(value: int) -> None:
+    """slipway:capacitySpotWeight is EcsClusterArgs.spot_weight's rule; slipway:capacityOnDemandBase
+    is on_demand_base's rule with a stack's 100-task ceiling (components/cluster.py)."""
+    weight = _setting_verdict({"capacitySpotWeight": str(value)}, "capacitySpotWeight")
+    assert weight == capacity_weight_problems(value, "slipway:capacitySpotWeight")
+    base = _setting_verdict({"capacityOnDemandBase": str(value)}, "capacityOnDemandBase")
+    assert bool(base) == (not 0 <= value <= 100)
+    assert bool(capacity_base_problems(value, "x")) == (value < 0)
