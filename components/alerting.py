@@ -39,6 +39,19 @@ EMAIL = re.compile(
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
 """An address SNS can deliver to: a dot-atom local part and a domain with a top-level label."""
+
+
+def email_problems(emails: Sequence[str], setting: str) -> list[str]:
+    """The one rule for alert e-mail addresses: each matches :data:`EMAIL`, is at most 254
+    characters, and appears once."""
+    bad = [e for e in emails if not EMAIL.match(e) or len(e) > 254]
+    if bad:
+        return [invalid(setting, bad, "e-mail addresses (name@example.com)")]
+    if len(set(emails)) != len(emails):
+        return [invalid(setting, list(emails), "no duplicates")]
+    return []
+
+
 HOSTNAME = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$")
 
 PUBLISHING_SERVICES: Mapping[str, str] = {
@@ -172,15 +185,7 @@ class AlertingArgs:
                     "1 to 256 letters, digits, '-' and '_'",
                 )
             )
-        bad_emails = [e for e in self.email_endpoints if not EMAIL.match(e) or len(e) > 254]
-        if bad_emails:
-            problems.append(
-                invalid(name + "email_endpoints", bad_emails, "e-mail addresses (name@example.com)")
-            )
-        elif len(set(self.email_endpoints)) != len(self.email_endpoints):
-            problems.append(
-                invalid(name + "email_endpoints", list(self.email_endpoints), "no duplicates")
-            )
+        problems.extend(email_problems(self.email_endpoints, name + "email_endpoints"))
         bad_urls = {
             url: reason
             for url in self.https_endpoints

@@ -50,6 +50,19 @@ TRAIL_ARN = re.compile(
     rf"^arn:aws(?:-cn|-us-gov)?:cloudtrail:[a-z]{{2}}(?:-[a-z]+)+-\d:\d{{12}}:trail/{_TRAIL_NAME}$"
 )
 """``arn:<partition>:cloudtrail:<region>:<account>:trail/<name>``."""
+
+
+def trail_arn_problems(arn: object, setting: str) -> list[str]:
+    """The one rule for an existing trail's ARN (:data:`TRAIL_ARN`)."""
+    if isinstance(arn, str) and TRAIL_ARN.match(arn):
+        return []
+    return [
+        invalid(
+            setting, arn, "a trail ARN: arn:aws:cloudtrail:<region>:<12-digit account>:trail/<name>"
+        )
+    ]
+
+
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 """S3's rule, without dots (they break TLS for virtual-hosted URLs)."""
 
@@ -297,15 +310,9 @@ class AuditTrailArgs:
                     "letter or digit, no two of '.', '_', '-' in a row",
                 )
             )
-        if self.use_existing_trail_arn is not None and not TRAIL_ARN.match(
-            self.use_existing_trail_arn
-        ):
-            problems.append(
-                invalid(
-                    name + "use_existing_trail_arn",
-                    self.use_existing_trail_arn,
-                    "a trail ARN: arn:aws:cloudtrail:<region>:<12-digit account>:trail/<name>",
-                )
+        if self.use_existing_trail_arn is not None:
+            problems.extend(
+                trail_arn_problems(self.use_existing_trail_arn, name + "use_existing_trail_arn")
             )
         if self.bucket_name is not None and (
             not BUCKET_NAME.match(self.bucket_name)

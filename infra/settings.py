@@ -34,7 +34,8 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
-from components.audit_trail import audit_retention_problems
+from components.alerting import email_problems
+from components.audit_trail import audit_retention_problems, trail_arn_problems
 from components.backup import LOCK_MINIMUM_COOL_OFF_DAYS, cool_off_problems, resource_arn_problems
 from components.bootstrap_image import build_context_problems
 from components.cluster import capacity_base_problems, capacity_weight_problems
@@ -77,8 +78,6 @@ PROD_MIN_LOG_DAYS = 90
 
 NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,22}[a-z0-9])?$")
 HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
-TRAIL_ARN = re.compile(r"^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[A-Za-z0-9._-]{3,128}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 GLOB = re.compile(r"^[A-Za-z0-9._/*?\[\]{}!,+@-]+$")
 BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -186,13 +185,6 @@ def _changesets_major(value: int) -> int:
             f"one of {allowed}: the release workflow splits versioning, packing and publishing "
             "with changesets/action v2's sub-actions, which need @changesets/cli 3"
         )
-    return value
-
-
-def _emails(value: list[str]) -> list[str]:
-    bad = [v for v in value if not EMAIL.match(v)]
-    if bad:
-        raise ValueError(f"e-mail addresses; not {bad}")
     return value
 
 
@@ -575,7 +567,7 @@ class StackSettings(BaseModel):
     )
 
     # --- alerting, audit trail ----------------------------------------------------------------
-    alert_emails: Annotated[list[str], AfterValidator(_emails)] = Field(
+    alert_emails: Annotated[list[str], _component_rule(email_problems)] = Field(
         default_factory=list,
         description="E-mail addresses subscribed to the stack's alert topic (each confirms "
         "once by e-mail).",
@@ -591,12 +583,7 @@ class StackSettings(BaseModel):
         "provider and the CloudTrail trail. Exactly one stack per AWS account sets it; the "
         "others reference them.",
     )
-    existing_trail_arn: Annotated[
-        str | None,
-        _optional(
-            TRAIL_ARN, "a CloudTrail trail ARN (arn:aws:cloudtrail:<region>:<account>:trail/<name>)"
-        ),
-    ] = Field(
+    existing_trail_arn: Annotated[str | None, _component_rule(trail_arn_problems)] = Field(
         default=None,
         description="An organisation or account trail that already records this account; the "
         "stack then creates no trail of its own.",

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from components import ConfigError
-from components.audit_trail import audit_retention_problems
+from components.alerting import email_problems
+from components.audit_trail import audit_retention_problems, trail_arn_problems
 from components.backup import cool_off_problems
 from components.cluster import EcsClusterArgs, capacity_base_problems, capacity_weight_problems
 from components.fargate_service import (
@@ -482,6 +483,23 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         {"capacitySpotWeight": "1001"},
         {},
         ["slipway:capacitySpotWeight: got 1001; 0 to 1000"],
+    ),
+    (
+        "alert e-mail given twice",
+        "dev",
+        {"alertEmails": '["oncall@example.com", "oncall@example.com"]'},
+        {},
+        ["slipway:alertEmails: got ['oncall@example.com', 'oncall@example.com']; no duplicates"],
+    ),
+    (
+        "existing trail ARN with a malformed trail name",
+        "prod",
+        {
+            "existingTrailArn": "arn:aws:cloudtrail:eu-west-1:111122223333:trail/a..b",
+            "ownsAccountResources": "true",
+        },
+        {},
+        ["slipway:existingTrailArn: got 'arn:aws:cloudtrail:eu-west-1:111122223333:trail/a..b'"],
     ),
     (
         "no task at all",
@@ -1194,3 +1212,33 @@ def test_capacity_settings_are_the_clusters_rules(value: int) -> None:
     base = _setting_verdict({"capacityOnDemandBase": str(value)}, "capacityOnDemandBase")
     assert bool(base) == (not 0 <= value <= 100)
     assert bool(capacity_base_problems(value, "x")) == (value < 0)
+
+
+@pytest.mark.parametrize(
+    ("setting", "raw", "rule", "value"),
+    [
+        ("alertEmails", '["a@example.com"]', email_problems, ["a@example.com"]),
+        ("alertEmails", '["a,b@example.com"]', email_problems, ["a,b@example.com"]),
+        ("alertEmails", '["a@x.com", "a@x.com"]', email_problems, ["a@x.com", "a@x.com"]),
+        (
+            "existingTrailArn",
+            "arn:aws:cloudtrail:eu-west-1:111122223333:trail/org",
+            trail_arn_problems,
+            "arn:aws:cloudtrail:eu-west-1:111122223333:trail/org",
+        ),
+        (
+            "existingTrailArn",
+            "arn:aws:cloudtrail:eu-west-1:111122223333:trail/a__b",
+            trail_arn_problems,
+            "arn:aws:cloudtrail:eu-west-1:111122223333:trail/a__b",
+        ),
+    ],
+)
+def test_alerting_and_trail_settings_are_the_components_rules(
+    setting: str, raw: str, rule: Callable[[Any, str], list[str]], value: object
+) -> None:
+    """slipway:alertEmails is AlertingArgs.email_endpoints' rule and slipway:existingTrailArn
+    AuditTrailArgs.use_existing_trail_arn's, in the same words: a value the component would
+    refuse later is refused up front."""
+    raw_config = {setting: raw, "ownsAccountResources": "true"}
+    assert _setting_verdict(raw_config, setting) == rule(value, f"slipway:{setting}")
