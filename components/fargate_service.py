@@ -103,6 +103,13 @@ HEALTH_CHECK_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@/%-]{0,1023}$")
 DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
+def domain_name_problems(name: object, setting: str) -> list[str]:
+    """The one rule for the service's DNS name (:data:`DOMAIN_NAME`)."""
+    if isinstance(name, str) and DOMAIN_NAME.match(name):
+        return []
+    return [invalid(setting, name, "a lower-case DNS name such as shop.example.com")]
+
+
 def node_health_check(port: int, path: str) -> tuple[str, ...]:
     """A container health check for a Node.js image (no curl needed): GET
     ``http://127.0.0.1:<port><path>`` and succeed on 200-399."""
@@ -537,12 +544,7 @@ class FargateServiceArgs:
                 "an ACM certificate ARN",
             )
         if self.domain_name is not None:
-            check(
-                bool(DOMAIN_NAME.match(self.domain_name)),
-                "domain_name",
-                self.domain_name,
-                "a lower-case DNS name such as shop.example.com",
-            )
+            problems.extend(domain_name_problems(self.domain_name, n + "domain_name"))
         bad_cidrs = []
         for cidr in self.ingress_cidrs:
             try:

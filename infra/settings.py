@@ -46,6 +46,7 @@ from components.fargate_service import (
     MAX_TASKS,
     container_port_problems,
     desired_count_problems,
+    domain_name_problems,
     env_name_problems,
     fargate_size_problems,
     secret_looking_problems,
@@ -78,7 +79,6 @@ PROD_MIN_LOG_DAYS = 90
 
 NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,22}[a-z0-9])?$")
 HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
-DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 GLOB = re.compile(r"^[A-Za-z0-9._/*?\[\]{}!,+@-]+$")
 BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 APP_CLIENT_ID = re.compile(r"^Iv(?:1\.[0-9a-f]{16}|[0-9A-Za-z]{10,40})$")
@@ -640,9 +640,7 @@ class StackSettings(BaseModel):
     )
 
     # --- GitHub -------------------------------------------------------------------------------
-    domain_name: Annotated[
-        str | None, _optional(DOMAIN, "a lower-case DNS name such as shop.example.com")
-    ] = Field(
+    domain_name: Annotated[str | None, _component_rule(domain_name_problems)] = Field(
         default=None,
         description="Public name of the environment (covered by `certificateArn`); point a DNS "
         "alias at the load balancer (output `loadBalancerDnsName`). It makes the environment "

@@ -15,6 +15,7 @@ from components.cluster import EcsClusterArgs, capacity_base_problems, capacity_
 from components.fargate_service import (
     container_port_problems,
     desired_count_problems,
+    domain_name_problems,
     env_name_problems,
 )
 from components.logs import CLOUDWATCH_RETENTION_DAYS
@@ -500,6 +501,13 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         },
         {},
         ["slipway:existingTrailArn: got 'arn:aws:cloudtrail:eu-west-1:111122223333:trail/a..b'"],
+    ),
+    (
+        "domain name with upper case",
+        "dev",
+        {"domainName": "Shop.Example.com", "certificateArn": CERTIFICATE},
+        {},
+        ["slipway:domainName: got 'Shop.Example.com'; a lower-case DNS name"],
     ),
     (
         "no task at all",
@@ -1242,3 +1250,10 @@ def test_alerting_and_trail_settings_are_the_components_rules(
     refuse later is refused up front."""
     raw_config = {setting: raw, "ownsAccountResources": "true"}
     assert _setting_verdict(raw_config, setting) == rule(value, f"slipway:{setting}")
+
+
+@pytest.mark.parametrize("name", ["shop.example.com", "a.io", "Shop.example.com", "x", "a..b.com"])
+def test_domain_name_is_the_components_rule(name: str) -> None:
+    """slipway:domainName is FargateServiceArgs.domain_name's rule, in the same words."""
+    found = _setting_verdict({"domainName": name, "certificateArn": CERTIFICATE}, "domainName")
+    assert found == domain_name_problems(name, "slipway:domainName")
