@@ -47,6 +47,19 @@ the default branch and the release branches it creates (a hotfix of an older lin
 and deployed from its release branch, docs/runbooks/hotfix.md)."""
 MAX_WAIT_TIMER_MINUTES = 43200
 """30 days, GitHub's limit."""
+
+
+def wait_timer_problems(minutes: object, setting: str) -> list[str]:
+    """The one rule for an environment's wait timer: 0 to :data:`MAX_WAIT_TIMER_MINUTES`."""
+    if (
+        isinstance(minutes, int)
+        and not isinstance(minutes, bool)
+        and 0 <= minutes <= MAX_WAIT_TIMER_MINUTES
+    ):
+        return []
+    return [invalid(setting, minutes, f"0 to {MAX_WAIT_TIMER_MINUTES} minutes")]
+
+
 USER_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 PATTERN_FORBIDDEN = re.compile(r"[\s:~^\\]|\.\.|@\{|//")
 """Never in a git ref name, so never in a pattern that should match one."""
@@ -182,14 +195,7 @@ class DeploymentEnvironmentArgs:
                     "at least one user or team: this environment requires reviewers",
                 )
             )
-        if not 0 <= self.wait_timer_minutes <= MAX_WAIT_TIMER_MINUTES:
-            problems.append(
-                invalid(
-                    name + "wait_timer_minutes",
-                    self.wait_timer_minutes,
-                    f"0 to {MAX_WAIT_TIMER_MINUTES} minutes",
-                )
-            )
+        problems.extend(wait_timer_problems(self.wait_timer_minutes, name + "wait_timer_minutes"))
         for setting, patterns in (
             ("deploy_branch_patterns", self.branch_patterns),
             ("deploy_tag_patterns", self.deploy_tag_patterns),

@@ -39,7 +39,12 @@ from components.audit_trail import audit_retention_problems, trail_arn_problems
 from components.backup import LOCK_MINIMUM_COOL_OFF_DAYS, cool_off_problems, resource_arn_problems
 from components.bootstrap_image import build_context_problems
 from components.cluster import capacity_base_problems, capacity_weight_problems
-from components.deployment_environment import DEFAULT_BRANCH_PATTERNS, reviewer_problems
+from components.deployment_environment import (
+    DEFAULT_BRANCH_PATTERNS,
+    MAX_WAIT_TIMER_MINUTES,
+    reviewer_problems,
+    wait_timer_problems,
+)
 from components.encryption_key import DELETION_WINDOW_DAYS, deletion_window_problems
 from components.errors import ConfigError, invalid
 from components.fargate_service import (
@@ -665,11 +670,10 @@ class StackSettings(BaseModel):
         default=True,
         description="The person who started a deploy cannot approve it.",
     )
-    wait_timer_minutes: int | None = Field(
+    wait_timer_minutes: Annotated[int | None, _component_rule(wait_timer_problems)] = Field(
         default=None,
-        ge=0,
-        le=43200,
-        description="Minutes a deploy waits after approval before it starts (0 to 43200). "
+        description="Minutes a deploy waits after approval before it starts (0 to "
+        f"{MAX_WAIT_TIMER_MINUTES}). "
         "By profile: dev 0, staging 0, prod 5.",
         json_schema_extra=profile_default(dev=0, staging=0, prod=5),
     )

@@ -12,6 +12,7 @@ from components.alerting import email_problems
 from components.audit_trail import audit_retention_problems, trail_arn_problems
 from components.backup import cool_off_problems
 from components.cluster import EcsClusterArgs, capacity_base_problems, capacity_weight_problems
+from components.deployment_environment import wait_timer_problems
 from components.fargate_service import (
     container_port_problems,
     desired_count_problems,
@@ -640,7 +641,7 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "prod",
         {"waitTimerMinutes": "50000"},
         {},
-        ["slipway:waitTimerMinutes: got 50000;", "less than or equal to 43200"],
+        ["slipway:waitTimerMinutes: got 50000; 0 to 43200 minutes"],
     ),
     (
         "empty reviewer list in prod",
@@ -1257,3 +1258,10 @@ def test_domain_name_is_the_components_rule(name: str) -> None:
     """slipway:domainName is FargateServiceArgs.domain_name's rule, in the same words."""
     found = _setting_verdict({"domainName": name, "certificateArn": CERTIFICATE}, "domainName")
     assert found == domain_name_problems(name, "slipway:domainName")
+
+
+@pytest.mark.parametrize("minutes", [-1, 0, 5, 43200, 43201])
+def test_wait_timer_is_the_environments_rule(minutes: int) -> None:
+    """slipway:waitTimerMinutes is DeploymentEnvironmentArgs.wait_timer_minutes' rule."""
+    found = _setting_verdict({"waitTimerMinutes": str(minutes)}, "waitTimerMinutes")
+    assert found == wait_timer_problems(minutes, "slipway:waitTimerMinutes")
