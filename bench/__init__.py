@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bench.programs import CONFIG, floor_program, synthetic_program, typed_floor_program
+from components.workflows.render import clear_render_cache
 from infra.offline import (
     ROOT,
     STACKS,
@@ -254,13 +255,19 @@ def measure_case(
 
 
 def stack_case(stack: str, reps: int, warmup: int, mode: GcMode) -> Case:
-    """``run_stack(stack)`` against its floors (run with the same config and secrets)."""
+    """``run_stack(stack)`` against its floors (run with the same config and secrets). Each run
+    renders the workflow files anew, as one ``pulumi up`` does: the render cache is cleared."""
     config, secret_keys = load_stack_config(stack)
+
+    def cold_run() -> Recording:
+        clear_render_cache()
+        return run_stack(stack)
+
     return measure_case(
         f"stack:{stack}",
         "stack",
         None,
-        lambda: run_stack(stack),
+        cold_run,
         lambda program: run_program(stack, config, secret_keys, program),
         reps,
         warmup,

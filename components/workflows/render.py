@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from components.workflows.changesets import render_changeset_config
@@ -45,8 +46,15 @@ def workflow_data(spec: WorkflowSpec) -> dict[str, dict[str, Any]]:
 def render_workflow_files(spec: WorkflowSpec) -> dict[str, str]:
     """Every generated file's content keyed by its path in the application repository.
 
-    Pure and deterministic: the same spec gives byte-identical output.
+    Pure and deterministic: the same spec gives byte-identical output. A stack renders the same
+    spec more than once (the workflow pull request, the plan's generated files), so the text is
+    computed once per spec; each call gets its own dict.
     """
+    return dict(_render(spec))
+
+
+@lru_cache(maxsize=8)
+def _render(spec: WorkflowSpec) -> tuple[tuple[str, str], ...]:
     files = {path: dump_yaml(data) for path, data in workflow_data(spec).items()}
     files[DOCKERFILE_PATH] = render_dockerfile(spec)
     files[DOCKERIGNORE_PATH] = render_dockerignore(spec)
@@ -55,4 +63,9 @@ def render_workflow_files(spec: WorkflowSpec) -> dict[str, str]:
     codeowners = render_codeowners(spec)
     if codeowners is not None:
         files[CODEOWNERS_PATH] = codeowners
-    return dict(sorted(files.items()))
+    return tuple(sorted(files.items()))
+
+
+def clear_render_cache() -> None:
+    """Forget every rendering, so the next call renders again (benchmarks time a cold run)."""
+    _render.cache_clear()
