@@ -1,0 +1,58 @@
+"""Every stack's registrations, as a set, against a reviewed record.
+
+A restructure (moving code between modules, grouping arguments, splitting a component's
+constructor) must not change what a stack registers: the same URNs, with the same inputs, options
+and dependencies. Each record holds one line per resource: its URN and a digest of everything
+else the engine received. Regenerate after an intended change with ``UPDATE_SNAPSHOTS=1`` and
+review the diff: a changed line names the resource whose registration changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from infra.offline import STACKS, RecordedResource
+from tests.conftest import recorded
+
+RECORDS = Path(__file__).parent / "snapshots" / "registrations"
+UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
+
+
+def fingerprint(resource: RecordedResource) -> str:
+    """One line: the URN, then a digest of the inputs, options and dependencies."""
+    body = {
+        "custom": resource.custom,
+        "parent": resource.parent,
+        "inputs": resource.inputs,
+        "secret_inputs": sorted(resource.secret_inputs),
+        "protect": resource.protect,
+        "retain_on_delete": resource.retain_on_delete,
+        "ignore_changes": sorted(resource.ignore_changes),
+        "dependencies": sorted(resource.dependencies),
+        "provider": resource.provider,
+        "delete_before_replace": resource.delete_before_replace,
+    }
+    canonical = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
+    return f"{resource.urn} {hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_registrations_match_the_record(stack: str) -> None:
+    lines = sorted(fingerprint(resource) for resource in recorded(stack).resources)
+    assert len(lines) == len(set(lines)), "two registrations share a URN"
+    record = RECORDS / f"{stack}.txt"
+    if UPDATE:
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text("\n".join(lines) + "\n")
+    assert record.exists(), f"no record for {stack}; run with UPDATE_SNAPSHOTS=1"
+    expected = set(record.read_text().splitlines())
+    missing, extra = sorted(expected - set(lines)), sorted(set(lines) - expected)
+    assert (missing, extra) == ([], []), (
+        f"{stack}: registrations changed; UPDATE_SNAPSHOTS=1 after review\n"
+        f"  no longer registered as recorded: {missing[:10]}\n  new or changed: {extra[:10]}"
+    )
