@@ -15,20 +15,23 @@ $(PY):
 
 # pip brings uv into the venv, then uv installs the pins (seconds instead of a minute);
 # without uv, pip installs them itself.
+# The pins, then Slipway itself, editable, under its import name `slipway` (components/slipway).
 define install
 	@if $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) >/dev/null 2>&1; then \
-	  $(VENV)/bin/uv pip install --quiet --python $(PY) -r $(1); \
+	  $(VENV)/bin/uv pip install --quiet --python $(PY) -r $(1) && \
+	  $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .; \
 	else \
 	  echo "uv unavailable; installing with pip"; \
-	  $(PY) -m pip install --quiet --disable-pip-version-check -r $(1); \
+	  $(PY) -m pip install --quiet --disable-pip-version-check -r $(1) && \
+	  $(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .; \
 	fi
 endef
 
-$(VENV)/.runtime: requirements.txt | $(PY)
+$(VENV)/.runtime: requirements.txt pyproject.toml | $(PY)
 	$(call install,requirements.txt)
 	@touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
+$(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml | $(PY)
 	$(call install,requirements-dev.txt)
 	@touch $(VENV)/.runtime $@
 
@@ -37,7 +40,7 @@ plan: $(VENV)/.runtime ## Preview dev, staging and prod offline (no cloud accoun
 
 test: lint pytest ## Everything CI runs: lint, type checks and the test suite
 
-lint: $(VENV)/.dev ## ruff (lint and format check) and mypy (strict on components/, infra/, policy/)
+lint: $(VENV)/.dev ## ruff (lint and format check) and mypy (strict on components/slipway/, infra/, policy/)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bench.programs import CONFIG, floor_program, synthetic_program, typed_floor_program
-from components.workflows.render import clear_render_cache
 from infra.offline import (
     ROOT,
     STACKS,
@@ -48,6 +47,7 @@ from infra.offline import (
     run_program,
     run_stack,
 )
+from slipway.workflows.render import clear_render_cache
 
 SERVICE_COUNTS = (1, 10, 50)
 """Sizes of the synthetic stack."""

@@ -1,7 +1,7 @@
 """The programs the benchmark runs besides the real stacks.
 
-* :func:`synthetic_program`: one :class:`~components.network.Network`, one
-  :class:`~components.cluster.EcsCluster` and ``n`` :class:`~components.fargate_service.
+* :func:`synthetic_program`: one :class:`~slipway.network.Network`, one
+  :class:`~slipway.cluster.EcsCluster` and ``n`` :class:`~slipway.fargate_service.
   FargateService` built straight from the components with fixed arguments (no settings file),
   so the cost of a service can be read at several sizes.
 * :func:`floor_program`: the same custom resources registered directly as
@@ -24,10 +24,10 @@ from typing import Any
 
 import pulumi
 
-from components.cluster import EcsCluster, EcsClusterArgs
-from components.fargate_service import FargateService, FargateServiceArgs
-from components.network import NatStrategy, Network, NetworkArgs
 from infra.offline import ACCOUNT_ID, Program, RecordedResource
+from slipway.cluster import EcsCluster, EcsClusterArgs
+from slipway.fargate_service import FargateService, FargateServiceArgs
+from slipway.network import NatStrategy, Network, NetworkArgs
 
 REGION = "eu-west-1"
 """Region of the synthetic runs (``aws:region``)."""

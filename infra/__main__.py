@@ -3,7 +3,10 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The program (infra/) and the library it composes (components/slipway, imported as `slipway`)
+# come from this checkout, also when the Pulumi CLI installed only requirements.txt.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "components"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from infra.stack import main
 

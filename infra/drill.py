@@ -6,7 +6,7 @@
 
 1. Reads the stack's settings from ``Pulumi.<stack>.yaml`` (no Pulumi engine, no state) to get
    the app, environment, region and profile; the vault is named as the stack names it
-   (:func:`components.backup.vault_name`). It checks that the vault exists.
+   (:func:`slipway.backup.vault_name`). It checks that the vault exists.
 2. Lists the vault's recovery points (all pages), takes the newest COMPLETED one and checks
    that it is younger than the RPO (by profile: dev 48 h, staging 24 h, prod 24 h).
 3. Unless ``--dry-run``, starts a restore job into a NEW, isolated resource named
@@ -40,10 +40,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from components.backup import vault_name
-from components.errors import ConfigError
 from infra.offline import ROOT, load_stack_config
 from infra.settings import NAMESPACE, Profile, parse_settings
+from slipway.backup import vault_name
+from slipway.errors import ConfigError
 
 OK, USAGE, STALE, API_ERROR, RESTORE_FAILED = 0, 1, 2, 3, 4
 

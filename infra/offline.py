@@ -30,8 +30,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 
-from components.errors import ConfigError
 from infra.settings import NAMESPACE, Profile, StackSettings
+from slipway.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 """The project directory (where Pulumi.yaml lives)."""
@@ -778,7 +778,7 @@ def run_program(
 ) -> Recording:
     """Run ``program`` under the mock runtime with ``config``; return what it registered.
 
-    Exceptions from the program (a :class:`~components.ConfigError` for bad settings) propagate
+    Exceptions from the program (a :class:`~slipway.ConfigError` for bad settings) propagate
     after the run; the partial recording is attached to them as ``recording``.
     """
     region = config.get("aws:region", "us-east-1")

@@ -1,5 +1,5 @@
 """This repository's own pipeline (``.github/workflows/infra.yml`` and ``.github/dependabot.yml``):
-rendered by :mod:`components.workflows.infra_pipeline` for the stacks this project has.
+rendered by :mod:`slipway.workflows.infra_pipeline` for the stacks this project has.
 
 The stacks are the stack files (:func:`infra.offline.discover_stacks`), in promotion order, so
 adding ``Pulumi.qa.yaml`` adds a preview, an ``up`` job (environment ``infra-qa``) and a drift
@@ -13,8 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from components.workflows.infra_pipeline import InfraPipelineSpec, render_infra_files
 from infra.offline import ROOT, discover_stacks
+from slipway.workflows.infra_pipeline import InfraPipelineSpec, render_infra_files
 
 
 def slipway_pipeline(root: Path = ROOT) -> InfraPipelineSpec:

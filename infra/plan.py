@@ -30,10 +30,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from components.errors import ConfigError
 from infra.cross_stack import project_report
 from infra.offline import STACKS, RecordedResource, Recording, run_stack, stack_settings
 from policy.rules import ResourceView, evaluate
+from slipway.errors import ConfigError
 
 HIDDEN_INPUTS = frozenset({"tags", "tagsAll", "__defaults"})
 MAX_VALUE = 96

@@ -34,20 +34,20 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
-from components.alerting import email_problems
-from components.audit_trail import audit_retention_problems, trail_arn_problems
-from components.backup import LOCK_MINIMUM_COOL_OFF_DAYS, cool_off_problems, resource_arn_problems
-from components.bootstrap_image import build_context_problems
-from components.cluster import capacity_base_problems, capacity_weight_problems
-from components.deployment_environment import (
+from slipway.alerting import email_problems
+from slipway.audit_trail import audit_retention_problems, trail_arn_problems
+from slipway.backup import LOCK_MINIMUM_COOL_OFF_DAYS, cool_off_problems, resource_arn_problems
+from slipway.bootstrap_image import build_context_problems
+from slipway.cluster import capacity_base_problems, capacity_weight_problems
+from slipway.deployment_environment import (
     DEFAULT_BRANCH_PATTERNS,
     MAX_WAIT_TIMER_MINUTES,
     reviewer_problems,
     wait_timer_problems,
 )
-from components.encryption_key import DELETION_WINDOW_DAYS, deletion_window_problems
-from components.errors import ConfigError, invalid
-from components.fargate_service import (
+from slipway.encryption_key import DELETION_WINDOW_DAYS, deletion_window_problems
+from slipway.errors import ConfigError, invalid
+from slipway.fargate_service import (
     MAX_TASKS,
     container_port_problems,
     desired_count_problems,
@@ -57,25 +57,25 @@ from components.fargate_service import (
     secret_looking_problems,
     task_count_problems,
 )
-from components.github_plan import (
+from slipway.github_plan import (
     ORGANIZATION_PLANS,
     PERSONAL_PLANS,
     GithubPlan,
     RepositoryPlan,
     Visibility,
 )
-from components.logs import RETENTION_ALLOWED, retention_problems
-from components.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
-from components.patterns import CODE_OWNER, REPOSITORY_SLUG, region_problems
-from components.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
-from components.registry import (
+from slipway.logs import RETENTION_ALLOWED, retention_problems
+from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
+from slipway.patterns import CODE_OWNER, REPOSITORY_SLUG, region_problems
+from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
+from slipway.registry import (
     keep_release_problems,
     pull_account_problems,
     release_tag_pattern_problems,
     untagged_expiry_problems,
 )
-from components.secret_store import recovery_window_problems
-from components.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
+from slipway.secret_store import recovery_window_problems
+from slipway.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
 
 NAMESPACE = "slipway"
 PROD_MIN_LOG_DAYS = 90
@@ -849,10 +849,10 @@ class StackSettings(BaseModel):
     def task_counts(self) -> tuple[int, int, int]:
         """Autoscaling's fewest, starting and most tasks: ``minCount`` (default: the desired
         count), ``desiredCount`` (by profile) and ``maxCount`` (default: four times the desired
-        count, at most :data:`~components.fargate_service.MAX_TASKS`).
+        count, at most :data:`~slipway.fargate_service.MAX_TASKS`).
 
         An unset bound never falls on the wrong side of a set one, so a problem with them
-        (:func:`~components.fargate_service.task_count_problems`) names the setting the user
+        (:func:`~slipway.fargate_service.task_count_problems`) names the setting the user
         wrote: ``desiredCount 20`` with ``maxCount 12`` blames desiredCount, not minCount.
         """
         desired = self.by_profile("desired_count")
@@ -1006,7 +1006,7 @@ class StackSettings(BaseModel):
 
 
 def _plan_problems(settings: StackSettings) -> list[str]:
-    """What the repository's visibility and plan cannot deliver (components.github_plan)."""
+    """What the repository's visibility and plan cannot deliver (slipway.github_plan)."""
     problems: list[str] = []
     repository = settings.repository_plan
     plan = repository.plan

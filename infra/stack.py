@@ -12,7 +12,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import (
+from infra.settings import (
+    Profile,
+    StackSecrets,
+    StackSettings,
+    app_secret_key,
+    key,
+    load_settings,
+)
+from slipway import (
     BootstrapImage,
     BootstrapImageArgs,
     ContainerRegistry,
@@ -26,9 +34,9 @@ from components import (
     SecretStoreArgs,
     ServiceKeyAccess,
 )
-from components.alerting import Alerting, AlertingArgs
-from components.audit_trail import AuditTrail, AuditTrailArgs
-from components.backup import (
+from slipway.alerting import Alerting, AlertingArgs
+from slipway.audit_trail import AuditTrail, AuditTrailArgs
+from slipway.backup import (
     BackupPlan,
     BackupPlanArgs,
     VaultLock,
@@ -36,22 +44,22 @@ from components.backup import (
     prod_rules,
     staging_rules,
 )
-from components.cluster import ContainerInsights
-from components.contract import (
+from slipway.cluster import ContainerInsights
+from slipway.contract import (
     EnvironmentSecret,
     EnvironmentVariable,
     ReleaseSecret,
     ReleaseVariable,
 )
-from components.deployment_environment import (
+from slipway.deployment_environment import (
     DeploymentEnvironment,
     DeploymentEnvironmentArgs,
     SecretName,
     VariableName,
 )
-from components.errors import ConfigError, invalid
-from components.fargate_service import FargateService, FargateServiceArgs
-from components.github_oidc import (
+from slipway.errors import ConfigError, invalid
+from slipway.fargate_service import FargateService, FargateServiceArgs
+from slipway.github_oidc import (
     DeployRoleArgs,
     GithubOidc,
     GithubOidcArgs,
@@ -60,26 +68,18 @@ from components.github_oidc import (
     SubjectFormat,
     read_repository,
 )
-from components.jsonout import json_output
-from components.logs import logs_service_principal
-from components.monitoring import ServiceMonitoring, ServiceMonitoringArgs, thresholds_for
-from components.network import NatStrategy, Network, NetworkArgs
-from components.registry_replication import RegistryReplication, RegistryReplicationArgs
-from components.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
-from components.workflow_set import WorkflowSet, WorkflowSetArgs
-from components.workflows import (
+from slipway.jsonout import json_output
+from slipway.logs import logs_service_principal
+from slipway.monitoring import ServiceMonitoring, ServiceMonitoringArgs, thresholds_for
+from slipway.network import NatStrategy, Network, NetworkArgs
+from slipway.registry_replication import RegistryReplication, RegistryReplicationArgs
+from slipway.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
+from slipway.workflow_set import WorkflowSet, WorkflowSetArgs
+from slipway.workflows import (
     NpmPublishMode,
     ReleaseTokenMode,
     WorkflowSpec,
     render_workflow_files,
-)
-from infra.settings import (
-    Profile,
-    StackSecrets,
-    StackSettings,
-    app_secret_key,
-    key,
-    load_settings,
 )
 
 OIDC_HOST = "token.actions.githubusercontent.com"

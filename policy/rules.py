@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.logs import retention_problems
+from slipway.logs import retention_problems
 
 PROFILE_TAG = "slipway:profile"
 WORLD = ("0.0.0.0/0", "::/0")
@@ -182,7 +182,7 @@ def no_world_open_ports(r: ResourceView) -> list[str]:
 
 def log_retention_set(r: ResourceView) -> list[str]:
     """Every log group expires its events, after a retention CloudWatch Logs offers (the
-    components' own rule, :func:`components.logs.retention_problems`)."""
+    components' own rule, :func:`slipway.logs.retention_problems`)."""
     if r.type != "aws:cloudwatch/logGroup:LogGroup":
         return []
     days = r.props.get("retentionInDays")

@@ -10,14 +10,14 @@ import botocore.session
 import botocore.validate
 import pytest
 
-from components.alerting import (
+from infra.offline import ACCOUNT_ID, Recording
+from slipway.alerting import (
     PUBLISHING_SERVICES,
     Alerting,
     AlertingArgs,
     https_endpoint_problem,
 )
-from components.errors import ConfigError
-from infra.offline import ACCOUNT_ID, Recording
+from slipway.errors import ConfigError
 
 Runner = Callable[..., Recording]
 TOPIC = "aws:sns/topic:Topic"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from components.errors import ConfigError
 from infra import offline, plan
 from infra.offline import ROOT, STACKS, discover_stacks, run_stack
+from slipway.errors import ConfigError
 
 
 def _project(tmp_path: Path, *stacks: str) -> Path:

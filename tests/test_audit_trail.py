@@ -12,9 +12,9 @@ import botocore.validate
 import pytest
 from moto import mock_aws
 
-from components.audit_trail import AuditTrail, AuditTrailArgs, lifecycle_rules
-from components.errors import ConfigError
 from infra.offline import ACCOUNT_ID, Recording
+from slipway.audit_trail import AuditTrail, AuditTrailArgs, lifecycle_rules
+from slipway.errors import ConfigError
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
 
 Runner = Callable[..., Recording]
@@ -467,6 +467,6 @@ def test_valid_existing_trail_arns() -> None:
 
 
 def test_trust_policy_document_is_plain_json() -> None:
-    from components.audit_trail import CLOUDTRAIL_TRUST_POLICY
+    from slipway.audit_trail import CLOUDTRAIL_TRUST_POLICY
 
     assert json.loads(CLOUDTRAIL_TRUST_POLICY)["Version"] == "2012-10-17"

@@ -12,7 +12,8 @@ import pytest
 from botocore.validate import validate_parameters
 from moto import mock_aws
 
-from components.backup import (
+from infra.offline import Recording, run_program
+from slipway.backup import (
     FAILURE_EVENTS,
     BackupPlan,
     BackupPlanArgs,
@@ -25,8 +26,7 @@ from components.backup import (
     staging_rules,
     vault_name,
 )
-from components.errors import ConfigError
-from infra.offline import Recording, run_program
+from slipway.errors import ConfigError
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
 
 Runner = Callable[..., Recording]

@@ -12,15 +12,15 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.cluster import (
+from infra.offline import ACCOUNT_ID, Recording
+from slipway.cluster import (
     EXEC_CHANNEL_ACTIONS,
     EXEC_LOG_ACTIONS,
     ContainerInsights,
     EcsCluster,
     EcsClusterArgs,
 )
-from components.errors import ConfigError
-from infra.offline import ACCOUNT_ID, Recording
+from slipway.errors import ConfigError
 from tests.iam_checks import assert_valid_permission_policy
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]

@@ -9,15 +9,15 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.contract import EnvironmentSecret, EnvironmentVariable
-from components.deployment_environment import (
+from infra.offline import Recording
+from slipway.contract import EnvironmentSecret, EnvironmentVariable
+from slipway.deployment_environment import (
     DeploymentEnvironment,
     DeploymentEnvironmentArgs,
     pattern_problem,
 )
-from components.errors import ConfigError
-from components.github_plan import GithubPlan, RepositoryPlan, Visibility
-from infra.offline import Recording
+from slipway.errors import ConfigError
+from slipway.github_plan import GithubPlan, RepositoryPlan, Visibility
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
 ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"

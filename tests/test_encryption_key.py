@@ -7,8 +7,8 @@ from typing import Any
 
 import pulumi
 
-from components.encryption_key import EncryptionKeyArgs, given_or_new_key_arn
 from infra.offline import ACCOUNT_ID, Recording
+from slipway.encryption_key import EncryptionKeyArgs, given_or_new_key_arn
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
 GIVEN = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"

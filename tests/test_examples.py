@@ -12,6 +12,7 @@ import pytest
 import yaml
 from pulumi.runtime import settings as runtime_settings
 
+import slipway
 from infra.offline import ACCOUNT_ID, ROOT, Recording, run_program
 
 EXAMPLE = ROOT / "examples" / "another_stack"
@@ -50,9 +51,9 @@ def test_the_example_imports_only_the_public_components_api() -> None:
         if isinstance(node, ast.Import)
         for alias in node.names
     }
-    assert "components" in imported
+    assert "slipway" in imported
     assert not any(name.startswith("infra") for name in imported)
-    assert not any(name.startswith("components.") for name in imported)
+    assert not any(name.startswith(("components", "slipway.")) for name in imported)
 
 
 def test_the_project_is_its_own_and_installs_the_library_from_git() -> None:
@@ -61,7 +62,8 @@ def test_the_project_is_its_own_and_installs_the_library_from_git() -> None:
     assert project["runtime"]["name"] == "python"
     assert (EXAMPLE / project["main"]).resolve() == MAIN.resolve()
     requirements = (EXAMPLE / "requirements.txt").read_text()
-    assert "slipway-components @ git+https://" in requirements
+    assert "slipway @ git+https://" in requirements
+    assert f"@v{slipway.__version__}" in requirements, "the example pins the current release"
 
 
 def test_it_composes_the_five_components(recording: Recording) -> None:

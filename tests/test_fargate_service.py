@@ -11,8 +11,9 @@ import botocore.validate
 import pulumi
 import pytest
 
-from components.errors import ConfigError
-from components.fargate_service import (
+from infra.offline import ACCOUNT_ID, RecordedResource, Recording
+from slipway.errors import ConfigError
+from slipway.fargate_service import (
     EXECUTE_COMMAND_ACTIONS,
     FARGATE_MEMORY,
     TLS_POLICY,
@@ -20,15 +21,14 @@ from components.fargate_service import (
     FargateServiceArgs,
     node_health_check,
 )
-from components.image_channel import SHAPE_TAG
-from components.monitoring import (
+from slipway.image_channel import SHAPE_TAG
+from slipway.monitoring import (
     TARGET_5XX_ALARM,
     UNHEALTHY_HOSTS_ALARM,
     ServiceMonitoring,
     ServiceMonitoringArgs,
 )
-from components.registry import PULL_ACTIONS
-from infra.offline import ACCOUNT_ID, RecordedResource, Recording
+from slipway.registry import PULL_ACTIONS
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
 
 Runner = Callable[..., Recording]

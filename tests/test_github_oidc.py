@@ -12,8 +12,16 @@ import pytest
 from moto import mock_aws
 from moto.iam.policy_validation import IAMPolicyDocumentValidator
 
-from components.errors import ConfigError
-from components.github_oidc import (
+from infra.offline import (
+    ACCOUNT_ID,
+    GithubRepository,
+    RecordedResource,
+    Recording,
+    github_account_id,
+    github_repository_id,
+)
+from slipway.errors import ConfigError
+from slipway.github_oidc import (
     ADMINISTRATOR_ACCESS,
     GITHUB_OIDC_HOST,
     PREVIEW_DENIED_DATA_READS,
@@ -27,15 +35,7 @@ from components.github_oidc import (
     SubjectFormat,
     read_repository,
 )
-from components.registry import PUSH_ACTIONS
-from infra.offline import (
-    ACCOUNT_ID,
-    GithubRepository,
-    RecordedResource,
-    Recording,
-    github_account_id,
-    github_repository_id,
-)
+from slipway.registry import PUSH_ACTIONS
 from tests.iam_checks import (
     assert_valid_permission_policy,
     assert_valid_trust_policy,

@@ -9,8 +9,9 @@ from typing import Any
 import pulumi_aws as aws
 import pytest
 
-from components.errors import ConfigError
-from components.image_channel import (
+from infra.offline import ACCOUNT_ID, Recording
+from slipway.errors import ConfigError
+from slipway.image_channel import (
     IMAGE_PLACEHOLDER,
     DeployedRecord,
     ImageChannel,
@@ -24,7 +25,6 @@ from components.image_channel import (
     shape_of,
     task_image,
 )
-from infra.offline import ACCOUNT_ID, Recording
 from tests.iam_checks import assert_valid_permission_policy
 
 Runner = Callable[..., Recording]

@@ -12,8 +12,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from components.jsonout import json_output
 from infra.offline import Recording
+from slipway.jsonout import json_output
 
 Program = Callable[[], Mapping[str, Any]]
 

@@ -12,9 +12,10 @@ import botocore.validate
 import pulumi_aws as aws
 import pytest
 
-from components import monitoring
-from components.errors import ConfigError
-from components.monitoring import (
+from infra.offline import ACCOUNT_ID, Recording
+from slipway import monitoring
+from slipway.errors import ConfigError
+from slipway.monitoring import (
     ALARM_KEYS,
     TARGET_5XX_ALARM,
     UNHEALTHY_HOSTS_ALARM,
@@ -23,7 +24,6 @@ from components.monitoring import (
     ServiceMonitoringArgs,
     thresholds_for,
 )
-from infra.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[..., Recording]
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

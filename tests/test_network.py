@@ -10,8 +10,9 @@ import botocore.session
 import botocore.validate
 import pytest
 
-from components.errors import ConfigError
-from components.network import (
+from infra.offline import ACCOUNT_ID, RecordedResource, Recording
+from slipway.errors import ConfigError
+from slipway.network import (
     ALB_MIN_SUBNET_PREFIX,
     FLOW_LOG_ACTIONS,
     NatStrategy,
@@ -19,7 +20,6 @@ from components.network import (
     NetworkArgs,
     subnet_layout,
 )
-from infra.offline import ACCOUNT_ID, RecordedResource, Recording
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
 
 Runner = Callable[..., Recording]

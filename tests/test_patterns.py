@@ -7,7 +7,7 @@ import re
 import pulumi_aws
 import pytest
 
-from components import patterns
+from slipway import patterns
 
 KEY = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 MRK = "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"

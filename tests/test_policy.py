@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from components.logs import retention_problems
 from infra.offline import ROOT
 from policy import rules
 from policy.rules import RULES, ResourceView, evaluate
+from slipway.logs import retention_problems
 
 PROD_TAGS = {"tags": {"slipway:profile": "prod"}}
 
@@ -268,7 +268,7 @@ def test_pack_is_declared_for_the_pulumi_cli() -> None:
 @pytest.mark.parametrize("days", [1, 10, 30, 3654])
 def test_log_retention_rule_is_the_components_rule(days: int) -> None:
     """The pack refuses exactly the retentions the components refuse (one rule, in
-    components/logs.py), naming the resource and the property."""
+    components/slipway/logs.py), naming the resource and the property."""
     found = rules.log_retention_set(
         view("aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": float(days)})
     )

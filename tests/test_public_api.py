@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import components
+import slipway
 
 PUBLIC = [
     "AlarmThresholds",
@@ -59,20 +59,20 @@ PUBLIC = [
 
 
 def test_all_is_pinned_and_sorted() -> None:
-    assert components.__all__ == PUBLIC
-    assert sorted(components.__all__) == components.__all__
+    assert slipway.__all__ == PUBLIC
+    assert sorted(slipway.__all__) == slipway.__all__
 
 
 def test_every_public_name_resolves() -> None:
-    for name in components.__all__:
-        assert getattr(components, name) is not None
+    for name in slipway.__all__:
+        assert getattr(slipway, name) is not None
 
 
 def test_component_type_tokens_are_stable() -> None:
-    assert components.ContainerRegistry.TOKEN == "slipway:index:ContainerRegistry"
-    assert components.EncryptionKey.TOKEN == "slipway:index:EncryptionKey"
-    for name in components.__all__:
-        token = getattr(getattr(components, name), "TOKEN", None)
+    assert slipway.ContainerRegistry.TOKEN == "slipway:index:ContainerRegistry"
+    assert slipway.EncryptionKey.TOKEN == "slipway:index:EncryptionKey"
+    for name in slipway.__all__:
+        token = getattr(getattr(slipway, name), "TOKEN", None)
         if token is not None:
             assert token == f"slipway:index:{name}"
 
@@ -82,7 +82,7 @@ def test_importing_creates_nothing() -> None:
     import sys
 
     code = (
-        "import components, infra.stack, infra.settings, infra.plan;"
+        "import slipway, infra.stack, infra.settings, infra.plan;"
         "from pulumi.runtime import settings;"
         "assert settings.get_root_resource() is None"
     )

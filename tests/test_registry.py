@@ -15,9 +15,9 @@ import pytest
 from moto import mock_aws
 from moto.ecr.policy_validation import EcrLifecyclePolicyValidator
 
-from components import ConfigError, ContainerRegistry, ContainerRegistryArgs
-from components.registry import PULL_ACTIONS, PUSH_ACTIONS, lifecycle_policy_document
 from infra.offline import ACCOUNT_ID, Recording
+from slipway import ConfigError, ContainerRegistry, ContainerRegistryArgs
+from slipway.registry import PULL_ACTIONS, PUSH_ACTIONS, lifecycle_policy_document
 from tests.iam_checks import assert_valid_permission_policy
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]

@@ -9,8 +9,8 @@ import botocore.session
 import botocore.validate
 import pytest
 
-from components import ConfigError, RegistryReplication, RegistryReplicationArgs
 from infra.offline import ACCOUNT_ID, Recording
+from slipway import ConfigError, RegistryReplication, RegistryReplicationArgs
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
 CONFIGURATION = "aws:ecr/replicationConfiguration:ReplicationConfiguration"

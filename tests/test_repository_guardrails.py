@@ -7,17 +7,17 @@ from typing import Any
 
 import pytest
 
-from components.errors import ConfigError
-from components.repository_guardrails import (
+from infra.offline import Recording
+from slipway.errors import ConfigError
+from slipway.repository_guardrails import (
     DEFAULT_STATUS_CHECKS,
     GITHUB_ACTIONS_APP_ID,
     RepositoryGuardrails,
     RepositoryGuardrailsArgs,
 )
-from components.workflows.docker import docker_workflow
-from components.workflows.release import RELEASE_BRANCH_PATTERNS, RELEASE_TAG_PATTERNS
-from components.workflows.spec import WorkflowSpec
-from infra.offline import Recording
+from slipway.workflows.docker import docker_workflow
+from slipway.workflows.release import RELEASE_BRANCH_PATTERNS, RELEASE_TAG_PATTERNS
+from slipway.workflows.spec import WorkflowSpec
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
 RULESET = "github:index/repositoryRuleset:RepositoryRuleset"

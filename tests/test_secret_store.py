@@ -14,9 +14,9 @@ import pulumi_aws as aws
 import pytest
 from moto import mock_aws
 
-from components.errors import ConfigError
-from components.secret_store import SecretSpec, SecretStore, SecretStoreArgs
 from infra.offline import ACCOUNT_ID, Recording, run_program
+from slipway.errors import ConfigError
+from slipway.secret_store import SecretSpec, SecretStore, SecretStoreArgs
 from tests.iam_checks import assert_valid_permission_policy
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]

@@ -7,27 +7,27 @@ from typing import Any
 
 import pytest
 
-from components import ConfigError
-from components.alerting import email_problems
-from components.audit_trail import audit_retention_problems, trail_arn_problems
-from components.backup import cool_off_problems
-from components.cluster import EcsClusterArgs, capacity_base_problems, capacity_weight_problems
-from components.deployment_environment import wait_timer_problems
-from components.fargate_service import (
+from infra.offline import run_stack
+from infra.settings import SECRET_SETTINGS, Profile, StackSettings, parse_settings
+from slipway import ConfigError
+from slipway.alerting import email_problems
+from slipway.audit_trail import audit_retention_problems, trail_arn_problems
+from slipway.backup import cool_off_problems
+from slipway.cluster import EcsClusterArgs, capacity_base_problems, capacity_weight_problems
+from slipway.deployment_environment import wait_timer_problems
+from slipway.fargate_service import (
     container_port_problems,
     desired_count_problems,
     domain_name_problems,
     env_name_problems,
 )
-from components.logs import CLOUDWATCH_RETENTION_DAYS
-from components.registry import (
+from slipway.logs import CLOUDWATCH_RETENTION_DAYS
+from slipway.registry import (
     keep_release_problems,
     pull_account_problems,
     release_tag_pattern_problems,
     untagged_expiry_problems,
 )
-from infra.offline import run_stack
-from infra.settings import SECRET_SETTINGS, Profile, StackSettings, parse_settings
 
 CERTIFICATE = "arn:aws:acm:eu-west-1:111122223333:certificate/6c1f0f5e-2b7a-4b57-9d0e-1a4c5e7f9b21"
 
@@ -1047,8 +1047,8 @@ def test_the_workflows_use_attestations_and_code_scanning_only_where_github_has_
 def test_the_workflows_act_as_the_configured_release_identity(
     overrides: dict[str, str | None], mode: str
 ) -> None:
-    from components.workflows import ReleaseTokenMode
     from infra.stack import workflow_spec
+    from slipway.workflows import ReleaseTokenMode
 
     settings = _settings("prod", **overrides)
     assert workflow_spec(settings).release_token is ReleaseTokenMode(mode)
@@ -1103,7 +1103,7 @@ def _setting_verdict(raw: dict[str, str], setting: str) -> list[str]:
 @pytest.mark.parametrize("days", [0, 1, 2, 10, 30, 90, 400, 731, 3653, 3654, 36500])
 def test_log_retention_is_one_rule_for_the_settings_and_the_components(days: int) -> None:
     """slipway:logRetentionDays and a component's retention give the same verdict, in the same
-    words after the name: both call components.logs.retention_problems."""
+    words after the name: both call slipway.logs.retention_problems."""
     settings = _setting_verdict({"logRetentionDays": str(days)}, "logRetentionDays")
     try:
         EcsClusterArgs(cluster_name="c", exec_log_retention_days=days)
@@ -1118,7 +1118,7 @@ def test_log_retention_is_one_rule_for_the_settings_and_the_components(days: int
 def test_kms_deletion_window_is_one_rule_for_the_settings_and_the_components(days: int) -> None:
     """slipway:kmsDeletionWindowDays and EcsClusterArgs.key_deletion_window_days give the same
     verdict, in the same words after the name: both call
-    components.encryption_key.deletion_window_problems."""
+    slipway.encryption_key.deletion_window_problems."""
     settings = _setting_verdict({"kmsDeletionWindowDays": str(days)}, "kmsDeletionWindowDays")
     try:
         EcsClusterArgs(cluster_name="c", key_deletion_window_days=days)
@@ -1208,14 +1208,14 @@ def test_registry_settings_are_the_registrys_rules(
     setting: str, raw: str, rule: Callable[[Any, str], list[str]], value: object
 ) -> None:
     """The registry settings are refused by ContainerRegistryArgs' own functions
-    (components/registry.py), in the same words, with the config key as the name."""
+    (components/slipway/registry.py), in the same words, with the config key as the name."""
     assert _setting_verdict({setting: raw}, setting) == rule(value, f"slipway:{setting}")
 
 
 @pytest.mark.parametrize("value", [-1, 0, 3, 100, 101, 1000, 1001])
 def test_capacity_settings_are_the_clusters_rules(value: int) -> None:
     """slipway:capacitySpotWeight is EcsClusterArgs.spot_weight's rule; slipway:capacityOnDemandBase
-    is on_demand_base's rule with a stack's 100-task ceiling (components/cluster.py)."""
+    is on_demand_base's rule with a stack's 100-task ceiling (components/slipway/cluster.py)."""
     weight = _setting_verdict({"capacitySpotWeight": str(value)}, "capacitySpotWeight")
     assert weight == capacity_weight_problems(value, "slipway:capacitySpotWeight")
     base = _setting_verdict({"capacityOnDemandBase": str(value)}, "capacityOnDemandBase")

@@ -12,9 +12,6 @@ import pytest
 import yaml
 from pulumi.runtime import settings as runtime_settings
 
-from components.contract import EnvironmentVariable
-from components.errors import ConfigError
-from components.workflows.release import RELEASE_BRANCH_PATTERNS
 from infra.offline import (
     ACCOUNT_ID,
     ROOT,
@@ -32,6 +29,9 @@ from infra.offline import (
 from infra.plan import policy_violations
 from infra.stack import image_channel_prefix
 from policy.rules import STATEFUL_TYPES
+from slipway.contract import EnvironmentVariable
+from slipway.errors import ConfigError
+from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
 from tests.conftest import recorded
 from tests.iam_checks import assert_valid_trust_policy, trust_allows
 
@@ -327,7 +327,7 @@ def test_rollout_safety_and_scaling_by_profile() -> None:
 
 
 def test_one_5xx_and_one_unhealthy_hosts_alarm_per_stack_at_the_profile_threshold() -> None:
-    from components.monitoring import thresholds_for
+    from slipway.monitoring import thresholds_for
 
     for stack in STACKS:
         alarms = {r.inputs["name"]: r.inputs for r in recorded(stack).of_type(ALARM)}
@@ -683,8 +683,8 @@ def test_the_github_owner_must_own_the_repository() -> None:
 
 
 def test_the_owner_stack_delivers_the_rendered_workflows_as_a_pull_request() -> None:
-    from components.workflows import render_workflow_files
     from infra.stack import workflow_spec
+    from slipway.workflows import render_workflow_files
 
     prod = recorded("prod")
     files = {

@@ -12,7 +12,7 @@ from typing import Any
 
 import pulumi
 
-from components import (
+from slipway import (
     ContainerRegistry,
     ContainerRegistryArgs,
     EcsCluster,

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.workflows.changesets import render_changeset_config
-from components.workflows.repo_scripts import render_repo_scripts
-from components.workflows.spec import WorkflowSpec
+from slipway.workflows.changesets import render_changeset_config
+from slipway.workflows.repo_scripts import render_repo_scripts
+from slipway.workflows.spec import WorkflowSpec
 from tests.release.node_tools import NodeTools
 
 ACTION_EXEC = Path(__file__).with_name("action_exec.mjs")

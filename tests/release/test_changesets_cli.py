@@ -23,7 +23,7 @@ import json
 import re
 from pathlib import Path
 
-from components.workflows.repo_scripts import PUBLISH_SCRIPT, VERSION_SCRIPT, VERSION_SCRIPT_PATH
+from slipway.workflows.repo_scripts import PUBLISH_SCRIPT, VERSION_SCRIPT, VERSION_SCRIPT_PATH
 from tests.release.harness import Registry, Workspace
 from tests.release.node_tools import MANIFEST, NodeTools
 from tests.workflows.conftest import SPECS

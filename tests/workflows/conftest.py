@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from components.workflows import (
+from slipway.workflows import (
     NpmPublishMode,
     ReleaseTokenMode,
     WorkflowSpec,

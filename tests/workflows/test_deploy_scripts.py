@@ -36,9 +36,9 @@ import pytest
 from moto.ecs.models import ecs_backends
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from components import image_channel
-from components.workflows import load_yaml, render_workflow_files
-from components.workflows.deploy import (
+from slipway import image_channel
+from slipway.workflows import load_yaml, render_workflow_files
+from slipway.workflows.deploy import (
     DESCRIBE_ATTEMPTS,
     SHAPE_TAG,
     SIGNER_WORKFLOW,
@@ -135,7 +135,7 @@ def _config(version: str | None) -> dict[str, Any]:
 
 
 SHAPE_HASH = hashlib.sha256(b"shape").hexdigest()
-"""The shape the stack registered, as components.image_channel computes it (a sha256)."""
+"""The shape the stack registered, as slipway.image_channel computes it (a sha256)."""
 
 DOCKER_STUB = """\
 #!/bin/bash
@@ -727,7 +727,7 @@ def test_healthy_deploy_moves_the_service_and_records_the_channel(world: World) 
     # The shape survives the CI revision: the next deploy (or pulumi up) renders from this
     # revision and reads it again.
     assert world.tags_of(new) == {SHAPE_TAG: SHAPE_HASH, "team": "shop"}
-    # The other side of the contract: components.image_channel reads what CI wrote, the new
+    # The other side of the contract: slipway.image_channel reads what CI wrote, the new
     # version field included (it reads the keys it knows and ignores the others).
     assert SHAPE_TAG == image_channel.SHAPE_TAG
     assert world.variables["IMAGE_CHANNEL_PARAMETER"].endswith("/" + image_channel.DEPLOYED)

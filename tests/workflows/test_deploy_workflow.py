@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from components.errors import ConfigError
-from components.workflows import WorkflowSpec, load_yaml, render_workflow_files
-from components.workflows import deploy as deploy_module
-from components.workflows.deploy import (
+from slipway.errors import ConfigError
+from slipway.workflows import WorkflowSpec, load_yaml, render_workflow_files
+from slipway.workflows import deploy as deploy_module
+from slipway.workflows.deploy import (
     PROMOTION_MINUTES,
     RECORD_MINUTES,
     RELEASE_VERSION,
@@ -24,7 +24,7 @@ from components.workflows.deploy import (
     deploy_budget,
     job_id,
 )
-from components.workflows.render import DEPLOY_PATH, DOCKER_PATH, RELEASE_PATH
+from slipway.workflows.render import DEPLOY_PATH, DOCKER_PATH, RELEASE_PATH
 from tests.workflows.conftest import SPECS
 
 SINGLE = WorkflowSpec(repository="acme/storefront", environments=("prod",))
@@ -351,8 +351,8 @@ def test_step_ids_are_documented() -> None:
 
 
 def test_the_channel_record_with_a_version_stays_readable_by_pulumi() -> None:
-    """CI's record gains ``version``; components.image_channel reads the keys it knows only."""
-    from components import image_channel
+    """CI's record gains ``version``; slipway.image_channel reads the keys it knows only."""
+    from slipway import image_channel
 
     arn = "arn:aws:ecs:eu-west-1:123456789012:task-definition/storefront-prod:42"
     image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/storefront/prod@sha256:" + "a" * 64

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from components.workflows import load_yaml, render_workflow_files
+from slipway.workflows import load_yaml, render_workflow_files
 from tests.workflows.conftest import SPECS
 from tests.workflows.test_release_branches import run_step
 

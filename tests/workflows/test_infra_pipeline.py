@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
-from components.errors import ConfigError
-from components.workflows import ALL_PINS, load_yaml
-from components.workflows.infra_pipeline import (
+from infra.offline import ROOT as REPOSITORY_ROOT
+from infra.pipeline import main, slipway_pipeline, stale_files
+from slipway.errors import ConfigError
+from slipway.workflows import ALL_PINS, load_yaml
+from slipway.workflows.infra_pipeline import (
     DEPENDABOT_PATH,
     INFRA_WORKFLOW_PATH,
     PLAN_DIR,
@@ -20,9 +22,7 @@ from components.workflows.infra_pipeline import (
     render_infra_files,
     up_job_id,
 )
-from components.workflows.pins import CONFIGURE_AWS, PULUMI
-from infra.offline import ROOT as REPOSITORY_ROOT
-from infra.pipeline import main, slipway_pipeline, stale_files
+from slipway.workflows.pins import CONFIGURE_AWS, PULUMI
 from tests.workflows.conftest import tool, write_repository
 from tests.workflows.test_lint import _run
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from components.contract import EnvironmentVariable
-from components.errors import ConfigError
-from components.workflows import (
+from slipway.contract import EnvironmentVariable
+from slipway.errors import ConfigError
+from slipway.workflows import (
     ALL_PINS,
     GENERATOR,
     NpmPublishMode,
@@ -20,9 +20,9 @@ from components.workflows import (
     load_yaml,
     render_workflow_files,
 )
-from components.workflows.docker import CANDIDATE_IMAGE, VERIFY_STEPS
-from components.workflows.pins import CHANGESETS_V2
-from components.workflows.release import RELEASE_BRANCH_PATTERNS
+from slipway.workflows.docker import CANDIDATE_IMAGE, VERIFY_STEPS
+from slipway.workflows.pins import CHANGESETS_V2
+from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
 from tests.workflows.conftest import SPECS
 
 WORKFLOWS = (
@@ -111,7 +111,7 @@ def test_top_level_permissions_are_empty(parsed: dict[str, Any]) -> None:
         assert workflow["permissions"] == {}, path
         if path == ".github/workflows/deploy.yml":
             # Per-environment job groups only: a run-wide group would hold every later deploy,
-            # a manual rollback included, behind a prod approval (components/workflows/deploy.py).
+            # a manual rollback included, behind a prod approval (slipway/workflows/deploy.py).
             assert "concurrency" not in workflow, path
         else:
             assert "concurrency" in workflow, path
@@ -451,7 +451,7 @@ def test_node_22_is_fine_without_npm_publishing() -> None:
 
 
 def test_public_api_is_pinned() -> None:
-    import components.workflows as package
+    import slipway.workflows as package
 
     # isort-style order, as ruff's RUF022 wants: CONSTANTS, then Classes, then functions.
     def key(name: str) -> tuple[int, str]:
@@ -475,8 +475,8 @@ def test_public_api_is_pinned() -> None:
 
 
 def test_rollouts_are_polled_with_a_bounded_wait() -> None:
-    from components.workflows import deploy, scripts
-    from components.workflows.spec import WorkflowSpec
+    from slipway.workflows import deploy, scripts
+    from slipway.workflows.spec import WorkflowSpec
 
     spec = WorkflowSpec(repository="acme-corp/storefront")
     steps = {s.get("id"): s for s in deploy._steps(spec, "prod")}

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from components.workflows import load_yaml, render_workflow_files
-from components.workflows.release import (
+from slipway.workflows import load_yaml, render_workflow_files
+from slipway.workflows.release import (
     DECIDE_STEP,
     PUBLISH_SCRIPT,
     RELEASE_BRANCH_PATTERNS,
@@ -690,7 +690,7 @@ def test_a_release_branch_run_never_shares_a_workflow_group_with_main(name: str)
         assert cancel is False, path
     # Deploys into one environment share one service: they run one at a time whichever branch
     # they come from, and a pending deploy waits its turn instead of being cancelled. deploy.yml
-    # has no workflow-level group at all (components/workflows/deploy.py).
+    # has no workflow-level group at all (components/slipway/workflows/deploy.py).
     deploy = _workflow(name, DEPLOY)
     assert "concurrency" not in deploy
     for environment in SPECS[name].environments:

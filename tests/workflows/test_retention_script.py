@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from components.workflows import WorkflowSpec, load_yaml, render_workflow_files
+from slipway.workflows import WorkflowSpec, load_yaml, render_workflow_files
 from tests.workflows.conftest import tool, tool_env
 
 

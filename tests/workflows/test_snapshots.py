@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from components.workflows import render_workflow_files
+from slipway.workflows import render_workflow_files
 from tests.workflows.conftest import SPECS
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

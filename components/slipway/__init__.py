@@ -1,0 +1,89 @@
+"""Slipway's reusable Pulumi components: the public API other stacks import.
+
+Everything listed in ``__all__`` is supported; anything else is internal and may change.
+Releases are tagged ``v<version>`` and described in CHANGELOG.md; pin one (docs/components.md).
+"""
+
+from slipway.alerting import Alerting, AlertingArgs
+from slipway.audit_trail import AuditTrail, AuditTrailArgs
+from slipway.backup import BackupPlan, BackupPlanArgs, BackupRule, VaultLock
+from slipway.bootstrap_image import BootstrapImage, BootstrapImageArgs
+from slipway.cluster import ContainerInsights, EcsCluster, EcsClusterArgs
+from slipway.contract import EnvironmentSecret, EnvironmentVariable
+from slipway.deployment_environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from slipway.encryption_key import EncryptionKey, EncryptionKeyArgs, ServiceKeyAccess
+from slipway.errors import ConfigError
+from slipway.fargate_service import FargateService, FargateServiceArgs
+from slipway.github_oidc import (
+    DeployRoleArgs,
+    GithubOidc,
+    GithubOidcArgs,
+    OwnerType,
+    RepositoryIds,
+    SubjectFormat,
+    read_repository,
+)
+from slipway.github_plan import GithubPlan, RepositoryPlan, Visibility
+from slipway.image_channel import ImageChannel, ImageChannelArgs
+from slipway.monitoring import AlarmThresholds, ServiceMonitoring, ServiceMonitoringArgs
+from slipway.network import NatStrategy, Network, NetworkArgs
+from slipway.registry import ContainerRegistry, ContainerRegistryArgs
+from slipway.registry_replication import RegistryReplication, RegistryReplicationArgs
+from slipway.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
+from slipway.secret_store import SecretSpec, SecretStore, SecretStoreArgs
+
+__version__ = "0.2.0"
+"""This release; the one home of the version (pyproject.toml reads it)."""
+
+__all__ = [
+    "AlarmThresholds",
+    "Alerting",
+    "AlertingArgs",
+    "AuditTrail",
+    "AuditTrailArgs",
+    "BackupPlan",
+    "BackupPlanArgs",
+    "BackupRule",
+    "BootstrapImage",
+    "BootstrapImageArgs",
+    "ConfigError",
+    "ContainerInsights",
+    "ContainerRegistry",
+    "ContainerRegistryArgs",
+    "DeployRoleArgs",
+    "DeploymentEnvironment",
+    "DeploymentEnvironmentArgs",
+    "EcsCluster",
+    "EcsClusterArgs",
+    "EncryptionKey",
+    "EncryptionKeyArgs",
+    "EnvironmentSecret",
+    "EnvironmentVariable",
+    "FargateService",
+    "FargateServiceArgs",
+    "GithubOidc",
+    "GithubOidcArgs",
+    "GithubPlan",
+    "ImageChannel",
+    "ImageChannelArgs",
+    "NatStrategy",
+    "Network",
+    "NetworkArgs",
+    "OwnerType",
+    "RegistryReplication",
+    "RegistryReplicationArgs",
+    "RepositoryGuardrails",
+    "RepositoryGuardrailsArgs",
+    "RepositoryIds",
+    "RepositoryPlan",
+    "SecretSpec",
+    "SecretStore",
+    "SecretStoreArgs",
+    "ServiceKeyAccess",
+    "ServiceMonitoring",
+    "ServiceMonitoringArgs",
+    "SubjectFormat",
+    "VaultLock",
+    "Visibility",
+    "read_repository",
+]

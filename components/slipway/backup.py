@@ -1,0 +1,961 @@
+"""``BackupPlan``: an AWS Backup vault, plan and selection, with optional DR copy and data bucket.
+
+What a stack gets:
+
+* a vault encrypted with a customer-managed KMS key (its own, or ``kms_key_arn``);
+* a plan whose rules come from the args (presets: :func:`dev_rules`, :func:`staging_rules`,
+  :func:`prod_rules`);
+* selections: every resource tagged ``<selection_tag_key>=<selection_tag_value>`` (by default
+  ``backup=<environment>``), plus explicit ``resource_arns``;
+* an IAM role that AWS Backup assumes, carrying only AWS's managed backup and restore policies;
+* optionally (prod): a copy of every recovery point in a vault in a second region, a vault lock,
+  notifications of failed jobs, and an application data bucket that the plan protects.
+
+The vault name is derived from the stack's resource prefix (:func:`vault_name`), so the
+restore drill (``python -m infra.drill``) finds it without reading Pulumi state.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from slipway.encryption_key import EncryptionKey, EncryptionKeyArgs, deletion_window_problems
+from slipway.errors import ConfigError, invalid
+from slipway.iam import allow, policy_document, role_name_of
+from slipway.jsonout import json_output
+from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KMS_KEY_ARN
+from slipway.patterns import is_region
+
+BACKUP_SERVICE_PRINCIPAL = "backup.amazonaws.com"
+BACKUP_POLICY = "service-role/AWSBackupServiceRolePolicyForBackup"
+RESTORE_POLICY = "service-role/AWSBackupServiceRolePolicyForRestores"
+S3_BACKUP_POLICY = "AWSBackupServiceRolePolicyForS3Backup"
+S3_RESTORE_POLICY = "AWSBackupServiceRolePolicyForS3Restore"
+"""AWS managed policies (paths under ``arn:<partition>:iam::aws:policy/``). The two generic ones
+do not cover S3: AWS Backup needs the S3 pair to back up and restore buckets."""
+
+FAILURE_EVENTS = (
+    "BACKUP_JOB_FAILED",
+    "COPY_JOB_FAILED",
+    "RESTORE_JOB_FAILED",
+    "S3_BACKUP_OBJECT_FAILED",
+    "S3_RESTORE_OBJECT_FAILED",
+)
+"""Vault events sent to the notification topic: only failures. ``BACKUP_JOB_COMPLETED`` would
+also fire for every successful job; the S3 object events catch partial S3 backups."""
+
+COLD_STORAGE_MINIMUM_DAYS = 90
+"""AWS keeps a recovery point in cold storage at least this long: delete_after must be at least
+cold_storage_after + 90."""
+LOCK_MINIMUM_COOL_OFF_DAYS = 3
+"""AWS's minimum ``ChangeableForDays`` of a compliance-mode vault lock."""
+MAX_RETENTION_DAYS = 36500
+"""AWS's upper bound for retention and vault lock days (100 years)."""
+
+
+def cool_off_problems(days: object, setting: str) -> list[str]:
+    """The one range rule for a compliance vault lock's cool-off (``ChangeableForDays``):
+    :data:`LOCK_MINIMUM_COOL_OFF_DAYS` to :data:`MAX_RETENTION_DAYS` days."""
+    if (
+        isinstance(days, int)
+        and not isinstance(days, bool)
+        and LOCK_MINIMUM_COOL_OFF_DAYS <= days <= MAX_RETENTION_DAYS
+    ):
+        return []
+    return [invalid(setting, days, f"{LOCK_MINIMUM_COOL_OFF_DAYS} to {MAX_RETENTION_DAYS} days")]
+
+
+VAULT_SUFFIX = "-vault"
+PREFIX_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+MAX_PREFIX_LENGTH = 50 - len(VAULT_SUFFIX)
+"""Vault names are at most 50 characters; the longest suffix is ``-vault``."""
+RULE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,50}$")
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}$")
+RESOURCE_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$")
+TAG_PART = re.compile(r"^[\w .:/=+@-]{1,128}$")
+
+
+def vault_name(resource_prefix: str) -> str:
+    """The vault's name for a stack whose resources start with ``resource_prefix``
+    (``<app>-<environment>``). The drill derives the same name from the stack's settings."""
+    return f"{resource_prefix}{VAULT_SUFFIX}"
+
+
+# --------------------------------------------------------------------------------------------
+# Rules
+# --------------------------------------------------------------------------------------------
+
+_CRON_FIELDS = (
+    # name, lowest, highest, named values
+    ("minutes", 0, 59, ()),
+    ("hours", 0, 23, ()),
+    ("day-of-month", 1, 31, ()),
+    (
+        "month",
+        1,
+        12,
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
+    ),
+    ("day-of-week", 1, 7, ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")),
+    ("year", 1970, 2199, ()),
+)
+CRON_ALLOWED = (
+    "an AWS cron expression 'cron(minutes hours day-of-month month day-of-week year)' with 6 "
+    "fields, '?' in exactly one of day-of-month and day-of-week, and a single minute "
+    "(AWS Backup runs a rule at most once an hour), e.g. 'cron(0 3 * * ? *)'"
+)
+
+
+def _cron_value_ok(text: str, low: int, high: int, names: Sequence[str]) -> bool:
+    if text.isdigit():
+        return low <= int(text) <= high
+    return text.upper() in names
+
+
+def _cron_item_ok(item: str, index: int) -> bool:
+    _, low, high, names = _CRON_FIELDS[index]
+    if item == "*":
+        return True
+    if index == 2 and re.fullmatch(r"L|LW|\d{1,2}W", item):
+        return item in ("L", "LW") or 1 <= int(item[:-1]) <= 31
+    if index == 4 and re.fullmatch(r"[1-7]L|[1-7]#[1-5]|L", item):
+        return True
+    base, _, step = item.partition("/")
+    if step and not (step.isdigit() and int(step) >= 1):
+        return False
+    if base == "*":
+        return bool(step)
+    start, _, end = base.partition("-")
+    if not _cron_value_ok(start, low, high, names):
+        return False
+    return not end or _cron_value_ok(end, low, high, names)
+
+
+def cron_is_valid(expression: str) -> bool:
+    """True when ``expression`` is a ``cron(…)`` schedule AWS Backup accepts (see CRON_ALLOWED)."""
+    match = re.fullmatch(r"cron\((.*)\)", expression)
+    if not match:
+        return False
+    fields = match.group(1).split()
+    if len(fields) != 6:
+        return False
+    if (fields[2] == "?") == (fields[4] == "?"):
+        return False
+    if not fields[0].isdigit():  # more than once an hour is refused by AWS Backup
+        return False
+    for index, text in enumerate(fields):
+        if text == "?" and index in (2, 4):
+            continue
+        if not all(item and _cron_item_ok(item, index) for item in text.split(",")):
+            return False
+    return True
+
+
+def resource_arn_problems(arns: Sequence[pulumi.Input[str]], setting: str) -> list[str]:
+    """A problem naming every literal in ``arns`` that is not a resource ARN (Outputs pass)."""
+    bad = [a for a in arns if isinstance(a, str) and not RESOURCE_ARN.match(a)]
+    return [invalid(setting, bad, "resource ARNs (arn:aws:…)")] if bad else []
+
+
+@dataclass(frozen=True)
+class BackupRule:
+    """One rule of the plan: when to back up and how long to keep the recovery points.
+
+    When :attr:`BackupPlanArgs.copy_region` is set, the component adds a copy action to every
+    rule: each recovery point is copied to the second region's vault with the same lifecycle.
+    """
+
+    name: str
+    """Rule name, unique in the plan: letters, digits, '.', '_', '-', at most 50."""
+    schedule: str
+    """AWS cron expression in UTC, e.g. ``cron(0 3 * * ? *)`` (daily at 03:00)."""
+    delete_after_days: int
+    """Recovery points are deleted this many days after creation (1 to 36500)."""
+    cold_storage_after_days: int | None = None
+    """Move recovery points to cold storage after this many days. Default: never. Only resource
+    types that support cold storage move; AWS Backup keeps the others warm until deletion
+    (the plan opts in with ``opt_in_to_archive_for_supported_resources``). AWS requires
+    ``delete_after_days >= cold_storage_after_days + 90``."""
+    start_window_minutes: int = 60
+    """A job that has not started this long after its scheduled time is cancelled (at least 60).
+    Default: 60, so that the daily backup starts within an hour and the RPO holds."""
+    completion_window_minutes: int = 24 * 60
+    """A started job that has not finished after this many minutes is cancelled. Default: 1 day;
+    must be longer than the start window."""
+
+    def problems(self, setting: str) -> list[str]:
+        """Everything wrong with this rule, each naming ``setting`` (``…rules[0]``)."""
+        found: list[str] = []
+        if not RULE_NAME.match(self.name):
+            found.append(
+                invalid(f"{setting}.name", self.name, "1 to 50 letters, digits, '.', '_' and '-'")
+            )
+        if not cron_is_valid(self.schedule):
+            found.append(invalid(f"{setting}.schedule", self.schedule, CRON_ALLOWED))
+        if not 1 <= self.delete_after_days <= MAX_RETENTION_DAYS:
+            found.append(
+                invalid(
+                    f"{setting}.delete_after_days",
+                    self.delete_after_days,
+                    f"1 to {MAX_RETENTION_DAYS} days (a recovery point must be kept at least "
+                    "a day)",
+                )
+            )
+        cold = self.cold_storage_after_days
+        if cold is not None:
+            if cold < 1:
+                found.append(
+                    invalid(f"{setting}.cold_storage_after_days", cold, "at least 1, or None")
+                )
+            elif self.delete_after_days < cold + COLD_STORAGE_MINIMUM_DAYS:
+                found.append(
+                    invalid(
+                        f"{setting}.cold_storage_after_days",
+                        cold,
+                        f"AWS keeps cold recovery points at least {COLD_STORAGE_MINIMUM_DAYS} "
+                        f"days, so delete_after_days ({self.delete_after_days}) must be at "
+                        f"least cold_storage_after_days + {COLD_STORAGE_MINIMUM_DAYS} "
+                        f"({cold + COLD_STORAGE_MINIMUM_DAYS}); lower it or set None",
+                    )
+                )
+        if self.start_window_minutes < 60:
+            found.append(
+                invalid(
+                    f"{setting}.start_window_minutes",
+                    self.start_window_minutes,
+                    "at least 60 minutes",
+                )
+            )
+        if self.completion_window_minutes <= self.start_window_minutes:
+            found.append(
+                invalid(
+                    f"{setting}.completion_window_minutes",
+                    self.completion_window_minutes,
+                    f"more than start_window_minutes ({self.start_window_minutes})",
+                )
+            )
+        return found
+
+
+DAILY = "cron(0 3 * * ? *)"
+"""Every day at 03:00 UTC."""
+MONTHLY = "cron(0 5 1 * ? *)"
+"""The first day of every month at 05:00 UTC."""
+
+
+def dev_rules() -> tuple[BackupRule, ...]:
+    """dev: a daily backup kept 7 days."""
+    return (BackupRule("daily", DAILY, delete_after_days=7),)
+
+
+def staging_rules() -> tuple[BackupRule, ...]:
+    """staging: a daily backup kept 14 days."""
+    return (BackupRule("daily", DAILY, delete_after_days=14),)
+
+
+def prod_rules() -> tuple[BackupRule, ...]:
+    """prod: a daily backup kept 35 days and a monthly one kept a year, moved to cold storage
+    after 90 days where the resource type supports it (365 >= 90 + 90, so AWS accepts it)."""
+    return (
+        BackupRule("daily", DAILY, delete_after_days=35),
+        BackupRule("monthly", MONTHLY, delete_after_days=365, cold_storage_after_days=90),
+    )
+
+
+class VaultLock(StrEnum):
+    """Vault lock mode (AWS Backup Vault Lock)."""
+
+    NONE = "none"
+    """No lock: recovery points can be deleted early by anyone with the permission."""
+    GOVERNANCE = "governance"
+    """Retention is enforced, but principals with ``backup:DeleteBackupVaultLockConfiguration``
+    can remove the lock. No cool-off."""
+    COMPLIANCE = "compliance"
+    """Retention is enforced for everyone, root included. During the cool-off the lock can still
+    be removed; after it, the lock and the vault's retention can never be changed or removed."""
+
+
+# --------------------------------------------------------------------------------------------
+# Args
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackupPlanArgs:
+    """Arguments of :class:`BackupPlan`. Every default is the secure choice."""
+
+    name_prefix: str
+    """Start of every name: the stack's ``<app>-<environment>``. The vault is
+    ``<prefix>-vault`` (see :func:`vault_name`), the plan ``<prefix>-plan``, the role
+    ``<prefix>-backup``. Lower-case letters, digits and '-', at most 44 characters."""
+    selection_tag_value: str
+    """Resources tagged ``<selection_tag_key>=<selection_tag_value>`` are backed up; usually
+    the environment name (``backup=prod``)."""
+    rules: Sequence[BackupRule] = field(default_factory=dev_rules)
+    """Rules of the plan; see :func:`dev_rules`, :func:`staging_rules`, :func:`prod_rules`.
+    Default: the dev preset (daily, kept 7 days)."""
+    selection_tag_key: str = "backup"
+    """Tag key of the selection (matched with STRINGEQUALS). Default: ``backup``."""
+    resource_arns: Sequence[pulumi.Input[str]] = ()
+    """Further resources to back up by ARN (databases, file systems, buckets) that are not
+    tagged. Default: none."""
+    region: str | None = None
+    """The primary region (that of the default provider). Required with ``copy_region``, so the
+    two can be compared before anything is registered."""
+    copy_region: str | None = None
+    """Copy every recovery point to a vault of the same name in this region (disaster
+    recovery). Default: no copy. Must differ from ``region``."""
+    vault_lock: VaultLock = VaultLock.NONE
+    """Vault lock mode on the vault and the copy vault. Default: none."""
+    vault_lock_cool_off_days: int | None = None
+    """COMPLIANCE only, and required there (at least 3): days during which the lock can still be
+    removed. After them it is immutable."""
+    vault_lock_min_retention_days: int | None = None
+    """Shortest retention the lock allows. Default: the shortest ``delete_after_days`` of the
+    rules."""
+    vault_lock_max_retention_days: int | None = None
+    """Longest retention the lock allows. Default: the longest ``delete_after_days`` of the
+    rules."""
+    notification_topic_arn: pulumi.Input[str] | None = None
+    """SNS topic (in the vault's region) told about failed backup, copy and restore jobs
+    (:data:`FAILURE_EVENTS`). Its topic policy must let ``backup.amazonaws.com`` publish
+    (:func:`notification_topic_statement`). Default: no notifications."""
+    kms_key_arn: pulumi.Input[str] | None = None
+    """Existing KMS key for the vault. Default: the component creates one, with rotation. The
+    copy vault always gets its own key in its own region."""
+    key_deletion_window_days: int = 30
+    """Deletion window of the keys the component creates, 7 to 30 days."""
+    data_bucket: bool = False
+    """Create an application data bucket (versioned, SSE-KMS with its own key, private,
+    TLS-only, owner-enforced) tagged for the selection. Default: no bucket."""
+    data_bucket_name: str | None = None
+    """Name of the data bucket. Default: a unique name Pulumi derives from the component's."""
+    s3_backup: bool | None = None
+    """Also attach AWS's S3 backup and restore managed policies to the backup role, needed for
+    any S3 bucket in the selection. Default: on exactly when ``data_bucket`` is on."""
+    protect: bool = False
+    """Protect the vaults, keys, vault locks and bucket, and retain them if they leave the
+    program. On in prod."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every taggable child (and recovery points)."""
+
+    @property
+    def attaches_s3_policies(self) -> bool:
+        """Whether the backup role carries the S3 managed policies."""
+        return self.data_bucket if self.s3_backup is None else self.s3_backup
+
+    def lock_retention(self) -> tuple[int, int]:
+        """The (min, max) retention days of the vault lock."""
+        days = [rule.delete_after_days for rule in self.rules]
+        low = self.vault_lock_min_retention_days
+        high = self.vault_lock_max_retention_days
+        return (min(days) if low is None else low, max(days) if high is None else high)
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        name = "BackupPlanArgs."
+        lock: object = self.vault_lock
+        if not isinstance(lock, VaultLock):
+            try:
+                object.__setattr__(self, "vault_lock", VaultLock(str(lock)))
+            except ValueError:
+                raise ConfigError(
+                    invalid(name + "vault_lock", self.vault_lock, "none, governance or compliance")
+                ) from None
+        if not (
+            len(self.name_prefix) <= MAX_PREFIX_LENGTH and PREFIX_PATTERN.match(self.name_prefix)
+        ):
+            problems.append(
+                invalid(
+                    name + "name_prefix",
+                    self.name_prefix,
+                    f"1 to {MAX_PREFIX_LENGTH} lower-case letters, digits and '-', not "
+                    "starting or ending with '-' (vault names are at most 50 characters)",
+                )
+            )
+        for key_name, value in (
+            ("selection_tag_key", self.selection_tag_key),
+            ("selection_tag_value", self.selection_tag_value),
+        ):
+            if not TAG_PART.match(value) or value.startswith("aws:"):
+                problems.append(
+                    invalid(
+                        name + key_name,
+                        value,
+                        "1 to 128 letters, digits, spaces and _ . : / = + - @, not starting "
+                        "with 'aws:'",
+                    )
+                )
+        problems.extend(self._rule_problems(name))
+        problems.extend(self._region_problems(name))
+        problems.extend(self._lock_problems(name))
+        problems.extend(resource_arn_problems(self.resource_arns, name + "resource_arns"))
+        topic = self.notification_topic_arn
+        if isinstance(topic, str):
+            match = SNS_TOPIC_ARN.match(topic)
+            if not match:
+                problems.append(invalid(name + "notification_topic_arn", topic, "an SNS topic ARN"))
+            elif self.region is not None and match.group(1) != self.region:
+                problems.append(
+                    invalid(
+                        name + "notification_topic_arn",
+                        topic,
+                        f"a topic in the vault's region {self.region} (AWS Backup only "
+                        "notifies topics in the vault's region)",
+                    )
+                )
+        if isinstance(self.kms_key_arn, str) and not KMS_KEY_ARN.match(self.kms_key_arn):
+            problems.append(invalid(name + "kms_key_arn", self.kms_key_arn, "a KMS key ARN"))
+        problems.extend(
+            deletion_window_problems(
+                self.key_deletion_window_days, name + "key_deletion_window_days"
+            )
+        )
+        if self.data_bucket_name is not None and not (
+            BUCKET_NAME.match(self.data_bucket_name)
+            and ".." not in self.data_bucket_name
+            and not re.fullmatch(r"[\d.]+", self.data_bucket_name)
+        ):
+            problems.append(
+                invalid(
+                    name + "data_bucket_name",
+                    self.data_bucket_name,
+                    "an S3 bucket name: 3 to 63 lower-case letters, digits, '.' and '-', "
+                    "starting and ending with a letter or digit",
+                )
+            )
+        if self.data_bucket_name is not None and not self.data_bucket:
+            problems.append(
+                invalid(
+                    name + "data_bucket_name",
+                    self.data_bucket_name,
+                    "only with data_bucket=True",
+                )
+            )
+        if problems:
+            raise ConfigError(problems)
+
+    def _rule_problems(self, name: str) -> list[str]:
+        problems: list[str] = []
+        if not self.rules:
+            problems.append(invalid(name + "rules", list(self.rules), "at least one BackupRule"))
+        for index, rule in enumerate(self.rules):
+            problems.extend(rule.problems(f"{name}rules[{index}]"))
+        names = [rule.name for rule in self.rules]
+        if len(set(names)) != len(names):
+            problems.append(invalid(name + "rules", names, "rules with distinct names"))
+        return problems
+
+    def _region_problems(self, name: str) -> list[str]:
+        problems: list[str] = []
+        for key_name, value in (("region", self.region), ("copy_region", self.copy_region)):
+            if value is not None and not is_region(value):
+                problems.append(invalid(name + key_name, value, "an AWS region such as eu-west-1"))
+        if self.copy_region is not None:
+            if self.region is None:
+                problems.append(
+                    invalid(
+                        name + "region",
+                        None,
+                        "the primary region, required with copy_region so that the two can "
+                        "be compared",
+                    )
+                )
+            elif self.copy_region == self.region:
+                problems.append(
+                    invalid(
+                        name + "copy_region",
+                        self.copy_region,
+                        f"a region other than the primary region {self.region}: a copy in the "
+                        "same region does not survive a regional outage",
+                    )
+                )
+        return problems
+
+    def _lock_problems(self, name: str) -> list[str]:
+        problems: list[str] = []
+        cool_off = self.vault_lock_cool_off_days
+        if self.vault_lock is VaultLock.COMPLIANCE:
+            if cool_off is None:
+                problems.append(
+                    invalid(
+                        name + "vault_lock_cool_off_days",
+                        cool_off,
+                        f"a COMPLIANCE lock needs a cool-off of at least "
+                        f"{LOCK_MINIMUM_COOL_OFF_DAYS} days, the time in which a mistaken "
+                        "lock can still be removed; after it nobody can remove it",
+                    )
+                )
+            else:
+                problems.extend(cool_off_problems(cool_off, name + "vault_lock_cool_off_days"))
+        elif cool_off is not None:
+            problems.append(
+                invalid(
+                    name + "vault_lock_cool_off_days",
+                    cool_off,
+                    f"None: only a COMPLIANCE lock has a cool-off (vault_lock is "
+                    f"{self.vault_lock.value})",
+                )
+            )
+        if self.vault_lock is VaultLock.NONE:
+            for key_name, value in (
+                ("vault_lock_min_retention_days", self.vault_lock_min_retention_days),
+                ("vault_lock_max_retention_days", self.vault_lock_max_retention_days),
+            ):
+                if value is not None:
+                    problems.append(invalid(name + key_name, value, "None when vault_lock is none"))
+            return problems
+        if not self.rules or any(
+            not 1 <= rule.delete_after_days <= MAX_RETENTION_DAYS for rule in self.rules
+        ):
+            return problems  # already reported against the rules
+        low, high = self.lock_retention()
+        shortest = min(rule.delete_after_days for rule in self.rules)
+        longest = max(rule.delete_after_days for rule in self.rules)
+        if not 1 <= low <= shortest:
+            problems.append(
+                invalid(
+                    name + "vault_lock_min_retention_days",
+                    low,
+                    f"1 to the shortest rule retention ({shortest}); AWS Backup fails jobs "
+                    "whose retention is below the lock's minimum",
+                )
+            )
+        if not longest <= high <= MAX_RETENTION_DAYS:
+            problems.append(
+                invalid(
+                    name + "vault_lock_max_retention_days",
+                    high,
+                    f"the longest rule retention ({longest}) to {MAX_RETENTION_DAYS}; AWS "
+                    "Backup fails jobs whose retention is above the lock's maximum",
+                )
+            )
+        return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Documents
+# --------------------------------------------------------------------------------------------
+
+
+def backup_trust_policy() -> dict[str, Any]:
+    """Lets AWS Backup, and nothing else, assume the role."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AwsBackupAssumesRole",
+                "Effect": "Allow",
+                "Principal": {"Service": BACKUP_SERVICE_PRINCIPAL},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def tls_only_statement(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """A bucket policy statement that refuses every request not made over TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def notification_topic_statement(topic_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """The statement an SNS topic policy needs so that AWS Backup can publish vault events."""
+    return {
+        "Sid": "AwsBackupPublishesVaultEvents",
+        "Effect": "Allow",
+        "Principal": {"Service": BACKUP_SERVICE_PRINCIPAL},
+        "Action": "SNS:Publish",
+        "Resource": topic_arn,
+    }
+
+
+DATA_READ_WRITE_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
+DATA_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+"""What SSE-KMS needs from a reader (Decrypt) and a writer (GenerateDataKey)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Component
+# --------------------------------------------------------------------------------------------
+
+
+class BackupPlan(pulumi.ComponentResource):
+    """An AWS Backup vault, plan, selections and role; optionally a DR copy vault in a second
+    region, a vault lock, failure notifications and an application data bucket.
+
+    Outputs:
+        vault_name: Name of the vault (``<prefix>-vault``; the copy vault has the same name).
+        vault_arn: ARN of the vault.
+        vault_kms_key_arn: ARN of the key that encrypts the vault.
+        plan_id: ID of the backup plan.
+        plan_arn: ARN of the backup plan.
+        backup_role_arn: ARN of the role AWS Backup uses to back up and restore.
+        copy_vault_arn: ARN of the copy vault in ``copy_region``, or None.
+        data_bucket_name: Name of the data bucket, or None.
+        data_bucket_arn: ARN of the data bucket, or None.
+    """
+
+    TOKEN = "slipway:index:BackupPlan"
+
+    vault_name: pulumi.Output[str]
+    vault_arn: pulumi.Output[str]
+    vault_kms_key_arn: pulumi.Output[str]
+    plan_id: pulumi.Output[str]
+    plan_arn: pulumi.Output[str]
+    backup_role_arn: pulumi.Output[str]
+    copy_vault_arn: pulumi.Output[str] | None
+    data_bucket_name: pulumi.Output[str] | None
+    data_bucket_arn: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: BackupPlanArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(self.TOKEN, name, None, opts)
+        self._name_prefix = name
+        self._data_bucket: aws.s3.Bucket | None = None
+        self._data_key_arn: pulumi.Output[str] | None = None
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(
+            parent=self, protect=args.protect, retain_on_delete=args.protect
+        )
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        partition = aws.get_partition_output(opts=invoke).partition
+        self._region = aws.get_region_output(opts=invoke).region
+        vault_name_ = vault_name(args.name_prefix)
+
+        # --- vault ---------------------------------------------------------------------------
+        if args.kms_key_arn is None:
+            vault_key_arn: pulumi.Input[str] = self._key(
+                f"{name}-key", f"backup/{args.name_prefix}", vault_name_, args, child
+            )
+        else:
+            vault_key_arn = args.kms_key_arn
+        vault = aws.backup.Vault(
+            f"{name}-vault",
+            name=vault_name_,
+            kms_key_arn=vault_key_arn,
+            force_destroy=False,
+            tags=dict(args.tags),
+            opts=stateful,
+        )
+        self._lock(f"{name}-lock", vault, args, stateful)
+
+        # --- copy vault in the DR region -----------------------------------------------------
+        copy_vault: aws.backup.Vault | None = None
+        if args.copy_region is not None:
+            provider = aws.Provider(f"{name}-dr-provider", region=args.copy_region, opts=child)
+            dr_child = pulumi.ResourceOptions(parent=self, provider=provider)
+            dr_stateful = pulumi.ResourceOptions.merge(
+                stateful, pulumi.ResourceOptions(provider=provider)
+            )
+            copy_key_arn = self._key(
+                f"{name}-dr-key", f"backup/{args.name_prefix}", vault_name_, args, dr_child
+            )
+            copy_vault = aws.backup.Vault(
+                f"{name}-dr-vault",
+                name=vault_name_,
+                kms_key_arn=copy_key_arn,
+                force_destroy=False,
+                tags=dict(args.tags),
+                opts=dr_stateful,
+            )
+            self._lock(f"{name}-dr-lock", copy_vault, args, dr_stateful)
+
+        # --- plan ----------------------------------------------------------------------------
+        plan = aws.backup.Plan(
+            f"{name}-plan",
+            name=f"{args.name_prefix}-plan",
+            rules=[self._rule(rule, vault.name, copy_vault, args.tags) for rule in args.rules],
+            tags=dict(args.tags),
+            opts=child,
+        )
+
+        # --- role ----------------------------------------------------------------------------
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=f"{args.name_prefix}-backup",
+            description=f"Assumed by AWS Backup to back up and restore {args.name_prefix}",
+            assume_role_policy=json_output(backup_trust_policy()),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        managed = [BACKUP_POLICY, RESTORE_POLICY]
+        if args.attaches_s3_policies:
+            managed += [S3_BACKUP_POLICY, S3_RESTORE_POLICY]
+        aws.iam.RolePolicyAttachmentsExclusive(
+            f"{name}-role-policies",
+            role_name=role.name,
+            policy_arns=[
+                pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", path)
+                for path in managed
+            ],
+            opts=child,
+        )
+
+        # --- data bucket ---------------------------------------------------------------------
+        if args.data_bucket:
+            self._bucket(name, args, stateful, child)
+
+        # --- selections ----------------------------------------------------------------------
+        aws.backup.Selection(
+            f"{name}-selection-tag",
+            name=f"{args.name_prefix}-tag",
+            plan_id=plan.id,
+            iam_role_arn=role.arn,
+            selection_tags=[
+                aws.backup.SelectionSelectionTagArgs(
+                    type="STRINGEQUALS",
+                    key=args.selection_tag_key,
+                    value=args.selection_tag_value,
+                )
+            ],
+            opts=child,
+        )
+        if args.resource_arns:
+            aws.backup.Selection(
+                f"{name}-selection-arns",
+                name=f"{args.name_prefix}-arns",
+                plan_id=plan.id,
+                iam_role_arn=role.arn,
+                resources=list(args.resource_arns),
+                opts=child,
+            )
+
+        # --- notifications -------------------------------------------------------------------
+        if args.notification_topic_arn is not None:
+            aws.backup.VaultNotifications(
+                f"{name}-notifications",
+                backup_vault_name=vault.name,
+                sns_topic_arn=args.notification_topic_arn,
+                backup_vault_events=list(FAILURE_EVENTS),
+                opts=child,
+            )
+
+        self.vault_name = vault.name
+        self.vault_arn = vault.arn
+        self.vault_kms_key_arn = pulumi.Output.from_input(vault_key_arn)
+        self.plan_id = plan.id
+        self.plan_arn = plan.arn
+        self.backup_role_arn = role.arn
+        self.copy_vault_arn = copy_vault.arn if copy_vault is not None else None
+        bucket = self._data_bucket
+        self.data_bucket_name = bucket.bucket if bucket is not None else None
+        self.data_bucket_arn = bucket.arn if bucket is not None else None
+        self.register_outputs(
+            {
+                "vault_name": self.vault_name,
+                "vault_arn": self.vault_arn,
+                "vault_kms_key_arn": self.vault_kms_key_arn,
+                "plan_id": self.plan_id,
+                "plan_arn": self.plan_arn,
+                "backup_role_arn": self.backup_role_arn,
+                "copy_vault_arn": self.copy_vault_arn,
+                "data_bucket_name": self.data_bucket_name,
+                "data_bucket_arn": self.data_bucket_arn,
+            }
+        )
+
+    # --- parts ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _key(
+        name: str,
+        alias: str,
+        what: str,
+        args: BackupPlanArgs,
+        opts: pulumi.ResourceOptions,
+    ) -> pulumi.Output[str]:
+        key = EncryptionKey(
+            name,
+            EncryptionKeyArgs(
+                description=f"Encrypts {what}",
+                alias=alias,
+                deletion_window_days=args.key_deletion_window_days,
+                protect=args.protect,
+                tags=args.tags,
+            ),
+            opts=opts,
+        )
+        return key.key_arn
+
+    @staticmethod
+    def _lock(
+        name: str, vault: aws.backup.Vault, args: BackupPlanArgs, opts: pulumi.ResourceOptions
+    ) -> None:
+        if args.vault_lock is VaultLock.NONE:
+            return
+        low, high = args.lock_retention()
+        aws.backup.VaultLockConfiguration(
+            name,
+            backup_vault_name=vault.name,
+            min_retention_days=low,
+            max_retention_days=high,
+            # Without changeable_for_days the lock is in governance mode; with it, compliance.
+            changeable_for_days=(
+                args.vault_lock_cool_off_days if args.vault_lock is VaultLock.COMPLIANCE else None
+            ),
+            opts=opts,
+        )
+
+    @staticmethod
+    def _rule(
+        rule: BackupRule,
+        vault_name_: pulumi.Input[str],
+        copy_vault: aws.backup.Vault | None,
+        tags: Mapping[str, str],
+    ) -> aws.backup.PlanRuleArgs:
+        cold = rule.cold_storage_after_days
+        lifecycle = aws.backup.PlanRuleLifecycleArgs(
+            delete_after=rule.delete_after_days,
+            cold_storage_after=cold,
+            opt_in_to_archive_for_supported_resources=True if cold is not None else None,
+        )
+        copy_actions = None
+        if copy_vault is not None:
+            copy_actions = [
+                aws.backup.PlanRuleCopyActionArgs(
+                    destination_vault_arn=copy_vault.arn,
+                    lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(
+                        delete_after=rule.delete_after_days,
+                        cold_storage_after=cold,
+                        opt_in_to_archive_for_supported_resources=(
+                            True if cold is not None else None
+                        ),
+                    ),
+                )
+            ]
+        return aws.backup.PlanRuleArgs(
+            rule_name=rule.name,
+            target_vault_name=vault_name_,
+            schedule=rule.schedule,
+            start_window=rule.start_window_minutes,
+            completion_window=rule.completion_window_minutes,
+            lifecycle=lifecycle,
+            copy_actions=copy_actions,
+            recovery_point_tags=dict(tags),
+        )
+
+    def _bucket(
+        self,
+        name: str,
+        args: BackupPlanArgs,
+        stateful: pulumi.ResourceOptions,
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        key_arn = self._key(
+            f"{name}-data-key",
+            f"s3/{args.name_prefix}-data",
+            f"the application data bucket of {args.name_prefix}",
+            args,
+            child,
+        )
+        bucket = aws.s3.Bucket(
+            f"{name}-data",
+            bucket=args.data_bucket_name,
+            force_destroy=False,
+            tags={**args.tags, args.selection_tag_key: args.selection_tag_value},
+            opts=stateful,
+        )
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-data-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-data-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        # AWS Backup backs up only versioned buckets.
+        aws.s3.BucketVersioning(
+            f"{name}-data-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled"
+            ),
+            opts=child,
+        )
+        sse_default = (
+            aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-data-encryption",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=sse_default(
+                        sse_algorithm="aws:kms", kms_master_key_id=key_arn
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-data-policy",
+            bucket=bucket.id,
+            policy=policy_document([tls_only_statement(bucket.arn)]),
+            opts=child,
+        )
+        self._data_bucket = bucket
+        self._data_key_arn = key_arn
+
+    # --- grants --------------------------------------------------------------------------------
+
+    def grant_read_write(self, role: aws.iam.Role) -> aws.iam.RolePolicy:
+        """Let ``role`` (an application task role) list the data bucket and get, put and delete
+        its objects, with the bucket key usable only through S3. Returns the policy."""
+        bucket, key_arn = self._data_bucket, self._data_key_arn
+        if bucket is None or key_arn is None:
+            raise ConfigError(
+                invalid(
+                    "BackupPlanArgs.data_bucket",
+                    False,
+                    "True to grant access to the data bucket",
+                )
+            )
+        return aws.iam.RolePolicy(
+            f"{self._name_prefix}-readwrite-{role_name_of(role)}",
+            role=role.name,
+            policy=policy_document(
+                [
+                    allow("DataBucketList", ["s3:ListBucket"], [bucket.arn]),
+                    allow(
+                        "DataObjectsReadWrite",
+                        DATA_READ_WRITE_ACTIONS,
+                        [pulumi.Output.concat(bucket.arn, "/*")],
+                    ),
+                    {
+                        **allow("DataKeyThroughS3", DATA_KEY_ACTIONS, [key_arn]),
+                        "Condition": {
+                            "StringEquals": {
+                                "kms:ViaService": pulumi.Output.concat(
+                                    "s3.", self._region, ".amazonaws.com"
+                                )
+                            }
+                        },
+                    },
+                ]
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -1,0 +1,63 @@
+"""Shapes of AWS and GitHub identifiers, defined once so that every component and the stack
+settings validate them alike."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+import pulumi_aws
+
+from slipway.errors import invalid
+
+AWS_REGIONS: tuple[str, ...] = tuple(region.value for region in pulumi_aws.Region)
+"""Every AWS region code, from the AWS provider's own ``pulumi_aws.Region`` enum: the provider
+maintains the list, so a region AWS opens arrives with a provider upgrade and a made-up one
+(``eu-west-9``) is refused."""
+
+
+def is_region(value: object) -> bool:
+    """True for an AWS region code the provider knows (:data:`AWS_REGIONS`)."""
+    return isinstance(value, str) and value in AWS_REGIONS
+
+
+def region_problems(value: object, setting: str) -> list[str]:
+    """A problem unless ``value`` is an AWS region code (:func:`is_region`); ``setting`` is how
+    the caller's user spells it (``aws:region``, ``slipway:backupCopyRegion``)."""
+    if is_region(value):
+        return []
+    close = difflib.get_close_matches(str(value).lower(), AWS_REGIONS, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return [
+        invalid(
+            setting,
+            value,
+            f"{hint}a region code (not its display name) from pulumi_aws.Region: "
+            + ", ".join(AWS_REGIONS),
+        )
+    ]
+
+
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+"""An AWS account ID."""
+KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(?:mrk-)?[0-9a-f-]{32,36}$")
+"""The ARN of a KMS key (single- or multi-Region)."""
+KMS_KEY_OR_ALIAS_ARN = re.compile(
+    r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/(?:mrk-)?[0-9a-f-]{32,36}|alias/[A-Za-z0-9/_-]+)$"
+)
+"""The ARN of a KMS key or of one of its aliases."""
+ACM_CERTIFICATE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
+)
+"""The ARN of an ACM certificate."""
+REPOSITORY_SLUG = re.compile(
+    r"^(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})/"
+    r"(?P<name>(?!\.{1,2}$)[A-Za-z0-9._-]{1,100})$"
+)
+"""``owner/name`` as GitHub allows them: owner without leading, trailing or double hyphens."""
+TEAM_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?$")
+"""A GitHub team slug."""
+CODE_OWNER = re.compile(
+    r"^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:/[a-z0-9][a-z0-9_-]{0,99})?$"
+)
+"""A CODEOWNERS owner: ``@user`` or ``@org/team-slug``."""

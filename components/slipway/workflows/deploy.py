@@ -1,0 +1,585 @@
+"""``.github/workflows/deploy.yml``: deploy one image digest through the environments in order.
+
+Called by ``release.yml`` after the image is published, or started by hand
+(``workflow_dispatch``) with any earlier digest to redeploy or roll back. One job per
+environment, chained with ``needs`` in the spec's order; each runs in its GitHub environment
+(whose protection rules gate it), assumes that environment's role through OIDC and reads that
+stack's variables. The ``environment`` input (default ``all``) picks one environment alone, so an
+operator can roll back prod without touching dev and staging; with ``all`` every job still
+waits for the previous environment's success (see :func:`job_condition`). Each job:
+
+1. reads the environment's image channel (``IMAGE_CHANNEL_PARAMETER``): the version, revision
+   and shape of its last healthy deploy;
+2. verifies the digest's build-provenance attestation, signed by this repository's
+   ``docker.yml`` (``gh attestation verify oci://<ghcr image>@<digest> --bundle-from-oci
+   --repo <owner/name> --signer-workflow <owner/name>/.github/workflows/docker.yml``), unless
+   ``WorkflowSpec.attestations`` is off. ``docker.yml`` pushes the attestation to GHCR next to
+   the image (``push-to-registry``), so ``--bundle-from-oci`` reads it with the job's
+   ``packages: read``; the GitHub API path would need ``attestations: read`` ("REST API
+   endpoints for artifact attestations", https://docs.github.com/en/rest/users/attestations),
+   which ``release.yml``'s call does not grant and a called workflow cannot widen. ``gh`` still
+   wants a token to start (cli/cli#11803): the job's own;
+3. takes the release version from the image's own ``org.opencontainers.image.version`` label
+   (docker/metadata-action sets it; the free-text ``version`` input is only checked against it),
+   and refuses a digest that is not a release, and a version lower than the environment runs
+   unless the ``allow-downgrade`` input is true;
+4. makes sure the digest is in the environment's own ECR repository under that version,
+   idempotently (a re-run after a partial promotion skips what is done; a tag on another digest
+   fails, ECR tags being immutable);
+5. renders the latest revision of the task definition family (read with its tags) with only
+   the application container's image changed to ``<repository-url>@sha256:…``, keeping the
+   family's tags, the :data:`SHAPE_TAG` among them, so the stack's shape survives CI revisions,
+   and chooses the rollback target (below);
+6. registers it, updates the service and follows that one ECS deployment: stable when it is
+   the only deployment, ``COMPLETED``, all tasks running; failed at the first poll that sees
+   ``rolloutState: FAILED`` (the circuit breaker) or another deployment replacing it, so a failed
+   rollout is caught within two polls rather than after the timeout; a failed
+   ``DescribeServices`` is retried :data:`DESCRIBE_ATTEMPTS` times in a row;
+7. probes the environment URL; on success writes the image channel
+   ``{"image", "taskDefinitionArn", "shape", "version"}`` (``slipway.image_channel`` reads
+   the first three and ignores the rest), after checking that the service still runs that
+   revision, so that ``pulumi up`` keeps it;
+8. rolls back when the deploy, the health check or the channel write fails, and when the job is
+   cancelled or times out (below), so the channel keeps its old value and the job fails;
+9. says how it ended (``deployed``, ``rolled-back``, ``rollback-failed``, ``refused``,
+   ``cancelled``, ``failed``) in its ``outcome`` output and on Slack, in a final ``always()``
+   step.
+
+Rollback. The target is the last known-good revision recorded in the image channel when that
+revision is ACTIVE, belongs to the family and has the shape the stack registers now (the
+revision ``pulumi up`` itself would keep, :func:`slipway.image_channel.service_task_definition`);
+otherwise the revision the service ran before the deploy. A service left on a broken revision
+by an earlier failed job is so not taken for "good". The rollback step runs on ``failure()``
+*and* ``cancelled()``: a step with ``if: failure()`` does not run when the job is cancelled or
+times out. On cancellation the runner sends SIGINT, then SIGTERM 7.5 s later, then kills the
+step 2.5 s after that, and GitHub ends the whole job 5 minutes later ("Workflow cancellation
+reference", https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-cancellation).
+The deploy step therefore traps both signals and points the service back at once, so ECS rolls
+back even when the rollback step is cut short; that step then follows the rollback.
+
+Time budget (:func:`deploy_budget`). ``timeout-minutes`` of a deploy job (``T``,
+``WorkflowSpec.deploy_timeout_minutes``) must hold the slowest path that still ends well: a
+promotion, a rollout that waits its full time and fails, and a full rollback::
+
+    T = SETUP + PROMOTION + (R + 1) + HEALTH + RECORD + (R + 1)
+    R = (T - SETUP - PROMOTION - HEALTH - RECORD - 2) // 2
+
+with ``SETUP`` = :data:`SETUP_MINUTES` (OIDC, logins, channel read, attestation, label,
+render), ``PROMOTION`` = :data:`PROMOTION_MINUTES` (the promotion step's own timeout), ``R`` the
+minutes one rollout may take (the deploy wait and the rollback wait each; ``+ 1`` for their API
+calls), ``HEALTH`` the health check's worst case, ``retries * timeout + (retries - 1) *
+interval`` rounded up, and ``RECORD`` = :data:`RECORD_MINUTES` (channel write, notification).
+The defaults give ``T`` = 30, ``HEALTH`` = 4, ``R`` = 7. Each of those steps carries its part as
+its own ``timeout-minutes``, so their sum never exceeds ``T``.
+
+Concurrency. deploy.yml has no workflow-level ``concurrency``: a run-wide group would be held
+by a run whose prod job waits for approval (a job waiting for its reviewers holds its group),
+for days, and every later run, a manual rollback included, would queue behind it without even
+creating jobs. Only each deploy job holds ``deploy-<environment>`` (one service per
+environment; queued with ``queue: max``, never cancelled), so dev and staging deploy the next
+release while prod waits, and only prod's own queue waits behind prod's approval: a reviewer
+rejects the pending deployment to let a rollback through (``docs/runbooks/rollback.md``).
+
+Notifications. Each deploy job ends with an ``always()`` step that posts its outcome to the
+environment's Slack webhook. "Awaiting approval" comes from a small job (:func:`announce_job_id`)
+before the last environment: the generator cannot see which environments have reviewers (each
+stack sets its own; Slipway's profiles give them to prod, the last), and a job that names the
+gated environment waits for its reviewers even with ``deployment: false``. The webhook is an
+environment secret, which a job outside an environment cannot read, and a job output cannot
+carry a secret; so the announcement runs in the *previous* environment with ``deployment:
+false``, reading that environment's webhook without creating a deployment there, beside the gated
+job (which does not wait for it). A repository with one environment gets no announcement.
+
+``deployment: false`` ("Deploying with GitHub Actions", section "Using environments without
+deployments",
+https://docs.github.com/en/actions/how-tos/deploy/configure-and-manage-deployments/control-deployments#using-environments-without-deployments;
+"Workflow syntax", ``jobs.<job_id>.environment``,
+https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-syntax#jobsjob_idenvironment):
+the job still references the environment, with full access to its secrets and variables, and
+its wait timer and required reviewers still apply; only the deployment object is not created
+(custom protection-rule apps are incompatible and fail the job). The OpenID Connect reference
+(https://docs.github.com/en/actions/reference/security/oidc) defines the ``environment`` claim
+as "the name of the environment used by the job" and the ``sub`` of a job that references an
+environment as ``repo:<owner>/<name>:environment:<name>``; neither page says that
+``deployment: false`` changes the token, so such a job is expected to keep the claim. The
+announcement job needs no token at all (``permissions: {}``), so nothing here depends on it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from slipway.contract import EnvironmentSecret, EnvironmentVariable
+from slipway.errors import ConfigError, invalid
+from slipway.workflows import pins, scripts
+from slipway.workflows.common import (
+    RUNNER,
+    Job,
+    Step,
+    aws_credentials,
+    expr,
+    ghcr_login,
+    permissions,
+    run,
+    secret,
+    uses,
+    var,
+)
+from slipway.workflows.paths import DOCKER_PATH
+from slipway.workflows.spec import WorkflowSpec
+
+V = EnvironmentVariable
+
+STABILITY_POLL_SECONDS = 15
+"""Seconds between checks of a rollout (the AWS CLI waiter's own interval)."""
+
+DESCRIBE_ATTEMPTS = 3
+"""Failed ``DescribeServices`` calls in a row after which a rollout wait gives up."""
+
+SETUP_MINUTES = 3
+"""Budget of a deploy job's short steps: OIDC, logins, channel read, attestation, label, render."""
+
+PROMOTION_MINUTES = 5
+"""``timeout-minutes`` of the step that copies the image from GHCR into the environment's ECR."""
+
+RECORD_MINUTES = 1
+"""Budget of the channel write and the notification."""
+
+MIN_ROLLOUT_MINUTES = 2
+"""The shortest rollout wait a deploy job may have; a smaller ``deploy_timeout_minutes`` is
+refused."""
+
+HEALTH_CHECK_TIMEOUT_SECONDS = 10
+"""``curl --max-time`` of one health check attempt."""
+
+VERSION_LABEL = "org.opencontainers.image.version"
+"""OCI label holding the image's release version (docker/metadata-action sets it)."""
+
+RELEASE_VERSION = re.compile(
+    r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$"
+)
+"""A release version (``X.Y.Z`` or ``X.Y.Z-pre``): what the version label of a deployable image
+must be. Written so that Python and bash (``[[ =~ ]]``) read it alike."""
+
+SIGNER_WORKFLOW = DOCKER_PATH
+"""The workflow whose attestations the deploy accepts: ``docker.yml`` signs them."""
+
+STEP_IDS = (
+    "known-good",
+    "attestation",
+    "release",
+    "image",
+    "render",
+    "deploy",
+    "health",
+    "channel",
+    "rollback",
+    "notice",
+)
+"""Ids of the steps whose scripts the tests run (``attestation`` only with attestations on)."""
+
+REFUSING_STEPS = ("attestation", "release", "image")
+"""Steps that refuse a digest before anything changes."""
+
+SHAPE_TAG = "slipway:shape"
+"""Tag the stack puts on its task definition revisions; its value names the shape (everything
+but the image) and is carried into every revision CI registers and into the image channel."""
+
+ALL_ENVIRONMENTS = "all"
+"""Value of the ``environment`` input that deploys through every environment in order."""
+
+
+def job_id(environment: str) -> str:
+    """The deploy job id for one environment."""
+    return f"deploy-{environment}"
+
+
+def announce_job_id(environment: str) -> str:
+    """The id of the job that announces ``environment`` is waiting for approval."""
+    return f"announce-{environment}"
+
+
+@dataclass(frozen=True)
+class DeployBudget:
+    """How one deploy job's ``timeout-minutes`` is spent (the arithmetic is in the module's
+    docstring)."""
+
+    job_minutes: int
+    """``timeout-minutes`` of the job."""
+    health_minutes: int
+    """Worst case of the health check, rounded up."""
+    rollout_minutes: int
+    """How long one rollout may take: the deploy's wait, and again the rollback's."""
+
+    @property
+    def rollout_seconds(self) -> int:
+        """``STABILITY_TIMEOUT_SECONDS`` of the deploy and rollback steps."""
+        return self.rollout_minutes * 60
+
+    @property
+    def rollout_step_minutes(self) -> int:
+        """``timeout-minutes`` of the deploy and rollback steps: the wait and its API calls."""
+        return self.rollout_minutes + 1
+
+
+def deploy_budget(spec: WorkflowSpec) -> DeployBudget:
+    """Split ``spec.deploy_timeout_minutes`` so that a promotion, a failed rollout and a full
+    rollback fit; raises :class:`ConfigError` when the rollout would get less than
+    :data:`MIN_ROLLOUT_MINUTES`."""
+    retries = spec.health_check_retries
+    health_seconds = (
+        retries * HEALTH_CHECK_TIMEOUT_SECONDS + (retries - 1) * spec.health_check_interval_seconds
+    )
+    health = math.ceil(health_seconds / 60)
+    fixed = SETUP_MINUTES + PROMOTION_MINUTES + health + RECORD_MINUTES + 2
+    rollout = (spec.deploy_timeout_minutes - fixed) // 2
+    if rollout < MIN_ROLLOUT_MINUTES:
+        raise ConfigError(
+            invalid(
+                "WorkflowSpec.deploy_timeout_minutes",
+                spec.deploy_timeout_minutes,
+                f"at least {fixed + 2 * MIN_ROLLOUT_MINUTES} with health_check_retries={retries}"
+                f" and health_check_interval_seconds={spec.health_check_interval_seconds}: the job"
+                f" must hold setup ({SETUP_MINUTES}), a promotion ({PROMOTION_MINUTES}), the"
+                f" health check ({health}), the record ({RECORD_MINUTES}) and a rollout and a"
+                f" rollback of at least {MIN_ROLLOUT_MINUTES} minutes each (+1 each for their"
+                " API calls)",
+            )
+        )
+    return DeployBudget(spec.deploy_timeout_minutes, health, rollout)
+
+
+def _inputs(spec: WorkflowSpec, *, dispatch: bool) -> dict[str, Any]:
+    choices = [ALL_ENVIRONMENTS, *spec.environments]
+    environment: dict[str, Any] = {
+        "description": (
+            f"Deploy to this environment alone, or to {ALL_ENVIRONMENTS} of them in order ("
+            + " → ".join(spec.environments)
+            + ")."
+        ),
+        "type": "choice" if dispatch else "string",
+        "required": False,
+        "default": ALL_ENVIRONMENTS,
+    }
+    if dispatch:
+        environment["options"] = choices
+    else:
+        environment["description"] += f" One of {', '.join(choices)}."
+    return {
+        "image-digest": {
+            "description": "Image manifest digest to deploy (sha256:…).",
+            "type": "string",
+            "required": True,
+        },
+        "version": {
+            "description": (
+                "Optional: the release version you expect. The deploy reads the version from the"
+                f" image's {VERSION_LABEL} label and refuses the digest when they differ."
+            ),
+            "type": "string",
+            "required": False,
+            "default": "",
+        },
+        "environment": environment,
+        "allow-downgrade": {
+            "description": (
+                "Deploy a version lower than the environment runs (a rollback on purpose)."
+            ),
+            "type": "boolean",
+            "required": False,
+            "default": False,
+        },
+    }
+
+
+def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
+    budget = deploy_budget(spec)
+    ecs = {
+        "ECS_CLUSTER": var(V.ECS_CLUSTER),
+        "ECS_SERVICE": var(V.ECS_SERVICE),
+    }
+    rollout = {
+        "STABILITY_POLL_SECONDS": str(STABILITY_POLL_SECONDS),
+        "STABILITY_TIMEOUT_SECONDS": str(budget.rollout_seconds),
+        "DESCRIBE_ATTEMPTS": str(DESCRIBE_ATTEMPTS),
+        "ROLLBACK_TARGET": expr("steps.render.outputs.rollback-target"),
+    }
+    semver = {"SEMVER": RELEASE_VERSION.pattern}
+    digest = {"IMAGE_DIGEST": expr("inputs.image-digest"), "SOURCE_IMAGE": spec.ghcr_image_ref}
+    image = expr("steps.image.outputs.image")
+    version = expr("steps.release.outputs.version")
+    # Anything that may have moved the service, unless the channel recorded it: roll back. On
+    # cancellation (or a timeout) too: a step with `if: failure()` would not run then.
+    rollback_if = (
+        "(failure() || cancelled()) && steps.render.outputs.rollback-target != ''"
+        " && steps.deploy.outcome != 'skipped' && steps.channel.outcome != 'success'"
+    )
+    steps: list[Step] = [
+        aws_credentials(f"deploy-{environment}"),
+        uses(pins.ECR_LOGIN, "Log in to Amazon ECR", id="ecr"),
+        ghcr_login(),
+        run(
+            "Read the image channel",
+            scripts.READ_IMAGE_CHANNEL,
+            {"IMAGE_CHANNEL_PARAMETER": var(V.IMAGE_CHANNEL_PARAMETER), **semver},
+            id="known-good",
+        ),
+    ]
+    if spec.attestations:
+        steps.append(
+            run(
+                "Verify the build-provenance attestation",
+                scripts.VERIFY_ATTESTATION,
+                {**digest, "SIGNER_WORKFLOW": SIGNER_WORKFLOW, "GH_TOKEN": expr("github.token")},
+                id="attestation",
+            )
+        )
+    steps += [
+        run(
+            "Check the release version",
+            scripts.IMAGE_RELEASE,
+            {
+                **digest,
+                "VERSION_LABEL": VERSION_LABEL,
+                **semver,
+                "EXPECTED_VERSION": expr("inputs.version"),
+                "CURRENT_VERSION": expr("steps.known-good.outputs.version"),
+                "ALLOW_DOWNGRADE": expr("inputs.allow-downgrade"),
+                "ENVIRONMENT_NAME": environment,
+            },
+            id="release",
+        ),
+        run(
+            "Make sure the image is in this environment's ECR",
+            scripts.ENSURE_IMAGE,
+            {
+                **digest,
+                "IMAGE_VERSION": version,
+                **semver,
+                "ECR_REPOSITORY_URL": var(V.ECR_REPOSITORY_URL),
+            },
+            id="image",
+            **{"timeout-minutes": PROMOTION_MINUTES},
+        ),
+        run(
+            "Render the task definition",
+            scripts.RENDER_TASK_DEFINITION,
+            {
+                **ecs,
+                "ECS_TASK_FAMILY": var(V.ECS_TASK_FAMILY),
+                "ECS_CONTAINER_NAME": var(V.ECS_CONTAINER_NAME),
+                "IMAGE": image,
+                "SHAPE_TAG": SHAPE_TAG,
+                "KNOWN_GOOD_TASK_DEFINITION": expr("steps.known-good.outputs.task-definition"),
+                "KNOWN_GOOD_SHAPE": expr("steps.known-good.outputs.shape"),
+            },
+            id="render",
+        ),
+        run(
+            "Deploy and follow the rollout",
+            scripts.DEPLOY_SERVICE,
+            {
+                **ecs,
+                **rollout,
+                "TASK_DEFINITION_FILE": expr("steps.render.outputs.task-definition-file"),
+            },
+            id="deploy",
+            **{"timeout-minutes": budget.rollout_step_minutes},
+        ),
+        run(
+            "Health check",
+            scripts.HEALTH_CHECK,
+            {
+                "ENVIRONMENT_URL": var(V.ENVIRONMENT_URL),
+                "HEALTH_CHECK_PATH": var(V.HEALTH_CHECK_PATH),
+                "HEALTH_CHECK_RETRIES": str(spec.health_check_retries),
+                "HEALTH_CHECK_INTERVAL_SECONDS": str(spec.health_check_interval_seconds),
+                "HEALTH_CHECK_TIMEOUT_SECONDS": str(HEALTH_CHECK_TIMEOUT_SECONDS),
+            },
+            id="health",
+            **{"timeout-minutes": budget.health_minutes},
+        ),
+        run(
+            "Record the image in the image channel",
+            scripts.WRITE_IMAGE_CHANNEL,
+            {
+                **ecs,
+                "IMAGE_CHANNEL_PARAMETER": var(V.IMAGE_CHANNEL_PARAMETER),
+                "IMAGE": image,
+                "TASK_DEFINITION_ARN": expr("steps.deploy.outputs.task-definition"),
+                "SHAPE": expr("steps.render.outputs.shape"),
+                "VERSION": version,
+                **semver,
+            },
+            id="channel",
+        ),
+        run(
+            "Roll back to the last known-good revision",
+            scripts.ROLLBACK,
+            {**ecs, **rollout},
+            id="rollback",
+            if_=rollback_if,
+            **{"timeout-minutes": budget.rollout_step_minutes},
+        ),
+        run(
+            "Sum up the deploy",
+            scripts.DEPLOY_NOTICE,
+            {
+                "ENVIRONMENT_NAME": environment,
+                "VERSION": version,
+                "IMAGE_DIGEST": expr("inputs.image-digest"),
+                "CHANNEL_OUTCOME": expr("steps.channel.outcome"),
+                "ROLLBACK_OUTCOME": expr("steps.rollback.outcome"),
+                "ROLLBACK_RESULT": expr("steps.rollback.outputs.result"),
+                "ROLLBACK_TARGET": expr("steps.render.outputs.rollback-target"),
+                "REFUSAL_OUTCOMES": " ".join(
+                    expr(f"steps.{step}.outcome")
+                    for step in REFUSING_STEPS
+                    if step != "attestation" or spec.attestations
+                ),
+                "JOB_STATUS": expr("job.status"),
+                "SLACK_WEBHOOK_URL": secret(EnvironmentSecret.SLACK_WEBHOOK_URL),
+            },
+            id="notice",
+            if_="always()",
+        ),
+        uses(
+            pins.SLACK,
+            "Notify Slack",
+            {
+                "webhook": secret(EnvironmentSecret.SLACK_WEBHOOK_URL),
+                "webhook-type": "incoming-webhook",
+                "payload": "text: " + expr("toJSON(steps.notice.outputs.text)") + "\n",
+            },
+            if_="always() && steps.notice.outputs.enabled == 'true'",
+        ),
+    ]
+    return steps
+
+
+def job_condition(spec: WorkflowSpec, index: int) -> str:
+    """The ``if:`` of one environment's deploy job.
+
+    The job runs when the operator picked its environment alone, or picked
+    :data:`ALL_ENVIRONMENTS` and the previous environment's job succeeded. ``needs`` keeps the
+    order, but GitHub skips a job whose ``needs`` was skipped unless its ``if:`` holds a status
+    function. ``!cancelled()`` is that function (written last, so the YAML needs no quotes);
+    the explicit ``result == 'success'`` check then restores "only after a successful previous
+    environment" in the chained case, and unlike ``always()`` a cancelled run stops here.
+    """
+    environment = spec.environments[index]
+    alone = f"inputs.environment == '{environment}'"
+    everything = f"inputs.environment == '{ALL_ENVIRONMENTS}'"
+    if index == 0:
+        return f"{everything} || {alone}"
+    previous = job_id(spec.environments[index - 1])
+    return f"({alone} || ({everything} && needs.{previous}.result == 'success')) && !cancelled()"
+
+
+def _job(spec: WorkflowSpec, index: int) -> Job:
+    environment = spec.environments[index]
+    job: Job = {"name": f"Deploy to {environment}"}
+    if index > 0:
+        job["needs"] = job_id(spec.environments[index - 1])
+    job["if"] = job_condition(spec, index)
+    job.update(
+        {
+            "runs-on": RUNNER,
+            "timeout-minutes": deploy_budget(spec).job_minutes,
+            "permissions": permissions(
+                ("id-token", "write"),
+                ("packages", "read"),
+                reasons={
+                    "id-token": f"assume the {environment} environment's AWS role",
+                    "packages": "read the image, its labels and its attestations in GHCR",
+                },
+            ),
+            "environment": {"name": environment, "url": var(V.ENVIRONMENT_URL)},
+            # One deploy per environment at a time, whichever branch it comes from (they share
+            # one service); pending deploys wait in order and are never cancelled by a newer one.
+            # There is no workflow-level group (see the module docstring).
+            "concurrency": {
+                "group": f"deploy-{environment}",
+                "cancel-in-progress": False,
+                "queue": "max",
+            },
+            "outputs": {
+                "version": expr("steps.release.outputs.version"),
+                "outcome": expr("steps.notice.outputs.outcome"),
+            },
+            "steps": _steps(spec, environment),
+        }
+    )
+    return job
+
+
+def _announce_job(spec: WorkflowSpec) -> Job:
+    """The job that says the last environment waits for approval (module docstring)."""
+    gated = spec.environments[-1]
+    previous = spec.environments[-2]
+    text = (
+        "format('{0} is ready for {1}: approve the deployment (when {1} requires it) at"
+        " {2}/{3}/actions/runs/{4}', "
+        f"needs.{job_id(previous)}.outputs.version || inputs.image-digest, '{gated}',"
+        " github.server_url, github.repository, github.run_id)"
+    )
+    return {
+        "name": f"Announce {gated} awaiting approval",
+        "needs": job_id(previous),
+        "if": job_condition(spec, len(spec.environments) - 1),
+        "runs-on": RUNNER,
+        "timeout-minutes": 5,
+        "permissions": {},
+        # Reads the previous environment's webhook without deploying there; a job naming the
+        # gated environment would wait for its reviewers, even with deployment: false.
+        "environment": {"name": previous, "deployment": False},
+        # A few seconds long; announcements of several runs go out in order.
+        "concurrency": {
+            "group": announce_job_id(gated),
+            "cancel-in-progress": False,
+            "queue": "max",
+        },
+        "steps": [
+            run(
+                "Check for a Slack webhook",
+                scripts.SLACK_ENABLED,
+                {"SLACK_WEBHOOK_URL": secret(EnvironmentSecret.SLACK_WEBHOOK_URL)},
+                id="slack",
+            ),
+            uses(
+                pins.SLACK,
+                "Notify Slack",
+                {
+                    "webhook": secret(EnvironmentSecret.SLACK_WEBHOOK_URL),
+                    "webhook-type": "incoming-webhook",
+                    "payload": "text: " + expr(f"toJSON({text})") + "\n",
+                },
+                if_="steps.slack.outputs.enabled == 'true'",
+            ),
+        ],
+    }
+
+
+def deploy_workflow(spec: WorkflowSpec) -> dict[str, Any]:
+    """The deploy workflow as data."""
+    jobs: dict[str, Job] = {}
+    for index, environment in enumerate(spec.environments):
+        if index == len(spec.environments) - 1 and index > 0:
+            jobs[announce_job_id(environment)] = _announce_job(spec)
+        jobs[job_id(environment)] = _job(spec, index)
+    return {
+        "name": "Deploy",
+        "run-name": "Deploy "
+        + expr("inputs.version || inputs.image-digest")
+        + " to "
+        + expr("inputs.environment"),
+        "on": {
+            "workflow_call": {"inputs": _inputs(spec, dispatch=False)},
+            "workflow_dispatch": {"inputs": _inputs(spec, dispatch=True)},
+        },
+        "permissions": {},
+        "jobs": jobs,
+    }

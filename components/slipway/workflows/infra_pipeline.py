@@ -1,0 +1,485 @@
+"""``.github/workflows/infra.yml``: the pipeline of Slipway's own repository (the Pulumi program).
+
+Rendered by the same generator as the application's workflows, from an
+:class:`InfraPipelineSpec`, and committed; a test fails when the committed file differs from the
+rendering. Regenerate with ``python -m slipway.workflows.infra_pipeline --write``.
+
+* ``pull_request``: the ``checks`` job runs the offline plan (``make plan``, uploaded as an
+  artifact and written to the job summary) and ``make test``, with no credentials at all, so
+  pull requests from forks get the same checks. The ``preview`` job runs ``pulumi preview``
+  per stack through the read-only preview role and comments on the pull request; it runs only
+  for branches of this repository (GitHub gives a fork's pull request no OIDC token).
+* ``push`` to the default branch: ``checks``, then ``pulumi up`` stack by stack in order, each
+  job in its ``infra-<stack>`` environment (whose protection rules gate it) with the apply role
+  from that environment's variables, and one concurrency group per stack.
+* ``schedule`` and ``workflow_dispatch``: ``pulumi preview --expect-no-changes --refresh`` per
+  stack through the read-only role. Drift fails the job, and the ``drift-issue`` job opens (or
+  comments on) one issue, so drift is visible beyond the failed run's e-mail.
+
+No job reads a secret: the stacks use the ``awskms`` secrets provider recorded in each
+``Pulumi.<stack>.yaml``, so decrypting needs only the role, and the GitHub provider's credential
+is a stack secret (``github:token`` or ``github:appAuth``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from slipway.errors import ConfigError, invalid
+from slipway.workflows import pins
+from slipway.workflows.common import (
+    RUNNER,
+    Job,
+    Step,
+    checkout,
+    expr,
+    permissions,
+    run,
+    uses,
+)
+from slipway.workflows.dependabot import update_entry
+from slipway.workflows.yamlio import dump_yaml
+
+INFRA_WORKFLOW_PATH = ".github/workflows/infra.yml"
+DEPENDABOT_PATH = ".github/dependabot.yml"
+
+INFRA_ENVIRONMENT_PREFIX = "infra-"
+"""GithubOidc trusts its apply role for ``environment:infra-<env>`` (infra/stack.py)."""
+
+PLAN_DIR = "plan-out"
+"""Where ``make plan`` writes each stack's plan and generated files; uploaded as an artifact."""
+
+DRIFT_ISSUE_TITLE = "Infrastructure drift detected"
+"""Title of the one issue the drift check opens, then comments on while it stays open."""
+
+_STACK = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
+_BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
+_CRON = re.compile(r"^[0-9*/,-]+( [0-9*/,-]+){4}$")
+_VARIABLE = re.compile(r"^[A-Z][A-Z0-9_]{0,99}$")
+
+
+@dataclass(frozen=True)
+class InfraPipelineSpec:
+    """Everything ``infra.yml`` depends on. Account-specific values (role ARNs, account id,
+    backend URL) stay in GitHub variables, named here, so the file holds no identifier."""
+
+    stacks: tuple[str, ...] = ("dev", "staging", "prod")
+    """Pulumi stacks, in ``up`` order; each applies in the environment ``infra-<stack>``."""
+    pulumi_version: str = "3.272.0"
+    """Exact Pulumi CLI version; keep it equal to the ``pulumi`` SDK pin in requirements.txt."""
+    aws_region: str = "eu-west-1"
+    """Region configure-aws-credentials uses for STS (each stack's resources follow
+    ``aws:region`` in its stack file)."""
+    default_branch: str = "main"
+    """Branch whose pushes run ``pulumi up``; pull requests against it run previews."""
+    drift_environment: str = "infra-drift"
+    """GitHub environment the drift check runs in: the read-only preview role trusts it
+    (``GithubOidcArgs.drift_environment``), since a scheduled run has no pull request subject."""
+    drift_schedule_cron: str = "23 5 * * 1-5"
+    """When the drift check runs (UTC cron); weekday mornings by default."""
+    preview_role_variable: str = "AWS_PREVIEW_ROLE_ARN"
+    """Repository variable: ARN of the read-only preview role (a stack's ``infraPreviewRoleArn``
+    output), used by pull request previews and the drift check."""
+    apply_role_variable: str = "AWS_INFRA_ROLE_ARN"
+    """Variable of each ``infra-<stack>`` environment: ARN of that stack's apply role
+    (``infraApplyRoleArn``)."""
+    account_id_variable: str = "AWS_ACCOUNT_ID"
+    """Variable passed to ``allowed-account-ids``: repository-level for previews; an
+    environment-level value of the same name overrides it in the ``up`` jobs."""
+    backend_url_variable: str = "PULUMI_BACKEND_URL"
+    """Repository variable: the ``pulumi login`` URL (``s3://…`` from bootstrap's ``loginUrl``)."""
+    checks_timeout_minutes: int = 30
+    """``timeout-minutes`` of the checks job (``make test`` and ``make plan``)."""
+    preview_timeout_minutes: int = 30
+    """``timeout-minutes`` of each preview and drift job."""
+    up_timeout_minutes: int = 60
+    """``timeout-minutes`` of each ``pulumi up`` job."""
+
+    def __post_init__(self) -> None:
+        problems = self._problems()
+        if problems:
+            raise ConfigError(problems)
+
+    def _problems(self) -> list[str]:
+        p: list[str] = []
+
+        def check(ok: bool, name: str, value: object, allowed: str) -> None:
+            if not ok:
+                p.append(invalid(f"InfraPipelineSpec.{name}", value, allowed))
+
+        stacks = self.stacks
+        check(
+            isinstance(stacks, tuple)
+            and len(stacks) >= 1
+            and all(isinstance(s, str) and _STACK.match(s) for s in stacks)
+            and len(set(stacks)) == len(stacks),
+            "stacks",
+            stacks,
+            "a non-empty tuple of distinct stack names (lower-case letters, digits and '-', "
+            "starting with a letter, at most 31)",
+        )
+        check(
+            isinstance(self.pulumi_version, str) and bool(_SEMVER.match(self.pulumi_version)),
+            "pulumi_version",
+            self.pulumi_version,
+            "an exact X.Y.Z Pulumi CLI version",
+        )
+        check(
+            isinstance(self.aws_region, str) and bool(_REGION.match(self.aws_region)),
+            "aws_region",
+            self.aws_region,
+            "an AWS region such as eu-west-1",
+        )
+        check(
+            isinstance(self.default_branch, str) and bool(_BRANCH.match(self.default_branch)),
+            "default_branch",
+            self.default_branch,
+            "a branch name",
+        )
+        check(
+            isinstance(self.drift_schedule_cron, str)
+            and bool(_CRON.match(self.drift_schedule_cron)),
+            "drift_schedule_cron",
+            self.drift_schedule_cron,
+            "a five-field cron expression",
+        )
+        names = ("preview_role", "apply_role", "account_id", "backend_url")
+        values = [getattr(self, f"{n}_variable") for n in names]
+        for name, value in zip(names, values, strict=True):
+            check(
+                isinstance(value, str)
+                and bool(_VARIABLE.match(value))
+                and not value.startswith("GITHUB_"),
+                f"{name}_variable",
+                value,
+                "a GitHub variable name (upper-case letters, digits and '_'; not GITHUB_*)",
+            )
+        check(
+            values[0] != values[1],
+            "apply_role_variable",
+            values[1],
+            "a name other than preview_role_variable (an environment value would shadow it)",
+        )
+        for name in ("checks", "preview", "up"):
+            value = getattr(self, f"{name}_timeout_minutes")
+            check(
+                isinstance(value, int) and not isinstance(value, bool) and 5 <= value <= 360,
+                f"{name}_timeout_minutes",
+                value,
+                "an integer from 5 to 360",
+            )
+        return p
+
+    def environment(self, stack: str) -> str:
+        """The GitHub environment the ``up`` job of ``stack`` runs in."""
+        return f"{INFRA_ENVIRONMENT_PREFIX}{stack}"
+
+
+def up_job_id(stack: str) -> str:
+    """The ``pulumi up`` job id for one stack."""
+    return f"up-{stack}"
+
+
+def concurrency_group(stack: str) -> str:
+    """Concurrency group of every ``pulumi up`` of ``stack``: one update at a time."""
+    return f"pulumi-{stack}"
+
+
+def _var(name: str) -> str:
+    return expr(f"vars.{name}")
+
+
+def _event(*names: str) -> str:
+    return " || ".join(f"github.event_name == '{n}'" for n in names)
+
+
+_SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
+"""True only for a pull request from a branch of this repository: a fork's gets no OIDC token."""
+
+
+def _install_runtime() -> Step:
+    # The Pulumi CLI runs the program in .venv (Pulumi.yaml: runtime.options.virtualenv); the
+    # Makefile creates it from the exact pins in requirements.txt with the runner's python3.
+    return run(
+        "Install the stack program's pinned dependencies",
+        "set -euo pipefail\nmake .venv/.runtime\n",
+    )
+
+
+def _aws_credentials(spec: InfraPipelineSpec, role_variable: str, session: str) -> Step:
+    return uses(
+        pins.CONFIGURE_AWS,
+        "Configure AWS credentials (OIDC)",
+        {
+            "role-to-assume": _var(role_variable),
+            "role-session-name": session,
+            "aws-region": spec.aws_region,
+            "allowed-account-ids": _var(spec.account_id_variable),
+        },
+    )
+
+
+def _pulumi(spec: InfraPipelineSpec, name: str, stack: str, **inputs: Any) -> Step:
+    with_: dict[str, Any] = {
+        "command": inputs.pop("command"),
+        "stack-name": stack,
+        "pulumi-version": spec.pulumi_version,
+        "cloud-url": _var(spec.backend_url_variable),
+    }
+    with_.update({key.replace("_", "-"): value for key, value in inputs.items()})
+    return uses(pins.PULUMI, name, with_, id="pulumi")
+
+
+_PLAN_SCRIPT = f"""set -euo pipefail
+mkdir -p {PLAN_DIR}
+make plan PLAN_ARGS="--out {PLAN_DIR}" | tee {PLAN_DIR}/plan.txt
+"""
+
+_PLAN_SUMMARY_SCRIPT = f"""set -euo pipefail
+{{
+  echo "## Offline plan"
+  echo
+  echo '```text'
+  head -c 900000 {PLAN_DIR}/plan.txt
+  echo '```'
+}} >> "$GITHUB_STEP_SUMMARY"
+"""
+
+
+def _checks_job(spec: InfraPipelineSpec) -> Job:
+    always = "!cancelled()"
+    return {
+        "name": "Lint, tests and offline plan",
+        "if": _event("pull_request", "push"),
+        "runs-on": RUNNER,
+        "timeout-minutes": spec.checks_timeout_minutes,
+        "permissions": permissions(("contents", "read")),
+        "steps": [
+            checkout(),
+            run("Offline plan of every stack", _PLAN_SCRIPT, id="plan"),
+            run(
+                "Show the plan in the job summary",
+                _PLAN_SUMMARY_SCRIPT,
+                if_=f"{always} && hashFiles('{PLAN_DIR}/plan.txt') != ''",
+            ),
+            uses(
+                pins.UPLOAD_ARTIFACT,
+                "Upload the plan",
+                {
+                    "name": "offline-plan",
+                    "path": PLAN_DIR,
+                    "if-no-files-found": "error",
+                    "retention-days": 14,
+                },
+                if_=f"{always} && hashFiles('{PLAN_DIR}/plan.txt') != ''",
+            ),
+            run(
+                "Lint, type checks and tests",
+                "set -euo pipefail\nmake test\n",
+                if_=always,
+            ),
+        ],
+    }
+
+
+def _stack_matrix(spec: InfraPipelineSpec) -> dict[str, Any]:
+    return {"fail-fast": False, "matrix": {"stack": list(spec.stacks)}}
+
+
+def _preview_job(spec: InfraPipelineSpec) -> Job:
+    stack = expr("matrix.stack")
+    return {
+        "name": f"Preview {stack}",
+        "if": f"github.event_name == 'pull_request' && {_SAME_REPOSITORY}",
+        "runs-on": RUNNER,
+        "timeout-minutes": spec.preview_timeout_minutes,
+        "permissions": permissions(
+            ("contents", "read"),
+            ("id-token", "write"),
+            ("pull-requests", "write"),
+            reasons={
+                "id-token": "assume the read-only preview role",
+                "pull-requests": "comment the preview on the pull request",
+            },
+        ),
+        "strategy": _stack_matrix(spec),
+        "steps": [
+            checkout(),
+            _install_runtime(),
+            _aws_credentials(spec, spec.preview_role_variable, "infra-preview-" + stack),
+            _pulumi(
+                spec,
+                "pulumi preview",
+                stack,
+                command="preview",
+                refresh=True,
+                diff=True,
+                comment_on_pr=True,
+                comment_on_summary=True,
+            ),
+        ],
+    }
+
+
+def _up_job(spec: InfraPipelineSpec, index: int) -> Job:
+    stack = spec.stacks[index]
+    environment = spec.environment(stack)
+    job: Job = {"name": f"pulumi up {stack}"}
+    job["needs"] = "checks" if index == 0 else up_job_id(spec.stacks[index - 1])
+    job.update(
+        {
+            "if": f"github.event_name == 'push' && github.ref == "
+            f"'refs/heads/{spec.default_branch}'",
+            "runs-on": RUNNER,
+            "timeout-minutes": spec.up_timeout_minutes,
+            "permissions": permissions(
+                ("contents", "read"),
+                ("id-token", "write"),
+                reasons={"id-token": f"assume the apply role of {environment}"},
+            ),
+            "environment": environment,
+            "concurrency": {"group": concurrency_group(stack), "cancel-in-progress": False},
+            "steps": [
+                checkout(),
+                _install_runtime(),
+                _aws_credentials(spec, spec.apply_role_variable, f"infra-up-{stack}"),
+                _pulumi(
+                    spec,
+                    "pulumi up",
+                    stack,
+                    command="up",
+                    diff=True,
+                    comment_on_summary=True,
+                ),
+            ],
+        }
+    )
+    return job
+
+
+def _drift_job(spec: InfraPipelineSpec) -> Job:
+    stack = expr("matrix.stack")
+    return {
+        "name": f"Drift check {stack}",
+        "if": _event("schedule", "workflow_dispatch"),
+        "runs-on": RUNNER,
+        "environment": spec.drift_environment,
+        "timeout-minutes": spec.preview_timeout_minutes,
+        "permissions": permissions(
+            ("contents", "read"),
+            ("id-token", "write"),
+            reasons={"id-token": "assume the read-only preview role"},
+        ),
+        "strategy": _stack_matrix(spec),
+        "steps": [
+            checkout(),
+            _install_runtime(),
+            _aws_credentials(spec, spec.preview_role_variable, "infra-drift-" + stack),
+            _pulumi(
+                spec,
+                "pulumi preview --expect-no-changes",
+                stack,
+                command="preview",
+                refresh=True,
+                expect_no_changes=True,
+                diff=True,
+                comment_on_summary=True,
+            ),
+        ],
+    }
+
+
+_DRIFT_ISSUE_SCRIPT = """set -euo pipefail
+run_url="${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}"
+body="The scheduled drift check found changes (or could not run): ${run_url}"
+number="$(gh issue list --repo "$GITHUB_REPOSITORY" --state open \\
+  --search "\\"${ISSUE_TITLE}\\" in:title" --json number,title \\
+  --jq "map(select(.title == \\"${ISSUE_TITLE}\\")) | .[0].number // empty")"
+if [[ -n "$number" ]]; then
+  gh issue comment "$number" --repo "$GITHUB_REPOSITORY" --body "$body"
+else
+  gh issue create --repo "$GITHUB_REPOSITORY" --title "$ISSUE_TITLE" --body "$body"
+fi
+"""
+
+
+def _drift_issue_job(spec: InfraPipelineSpec) -> Job:
+    del spec  # the same for every spec; kept for a uniform signature
+    return {
+        "name": "Report drift",
+        "needs": "drift",
+        "if": f"failure() && ({_event('schedule', 'workflow_dispatch')})",
+        "runs-on": RUNNER,
+        "timeout-minutes": 5,
+        "permissions": permissions(
+            ("issues", "write"),
+            reasons={"issues": "open or comment on the drift issue"},
+        ),
+        "steps": [
+            run(
+                "Open or update the drift issue",
+                _DRIFT_ISSUE_SCRIPT,
+                {"GH_TOKEN": expr("github.token"), "ISSUE_TITLE": DRIFT_ISSUE_TITLE},
+            ),
+        ],
+    }
+
+
+def infra_workflow(spec: InfraPipelineSpec) -> dict[str, Any]:
+    """The infrastructure workflow as data."""
+    jobs: dict[str, Job] = {"checks": _checks_job(spec), "preview": _preview_job(spec)}
+    for index, stack in enumerate(spec.stacks):
+        jobs[up_job_id(stack)] = _up_job(spec, index)
+    jobs["drift"] = _drift_job(spec)
+    jobs["drift-issue"] = _drift_issue_job(spec)
+    return {
+        "name": "Infrastructure",
+        "on": {
+            "pull_request": {"branches": [spec.default_branch]},
+            "push": {"branches": [spec.default_branch]},
+            "schedule": [{"cron": spec.drift_schedule_cron}],
+            "workflow_dispatch": {},
+        },
+        "permissions": {},
+        # Pull requests: a new push cancels the previous run. Pushes and drift checks queue per
+        # event, so a drift check never replaces a pending `pulumi up` run.
+        "concurrency": {
+            "group": "infra-"
+            + expr("github.event_name")
+            + "-"
+            + expr("github.event.pull_request.number || github.ref"),
+            "cancel-in-progress": expr("github.event_name == 'pull_request'"),
+        },
+        "jobs": jobs,
+    }
+
+
+def infra_dependabot_config() -> dict[str, Any]:
+    """Dependabot for this repository: the generator's action pins and the exact Python pins.
+
+    Actions are watched where their versions live,
+    ``components/slipway/workflows/actions/action.yml`` (:data:`pins.PINS_FILE`), not in
+    ``.github/workflows/``: those files are rendered from the pins, so a bump there would be
+    reverted by the next render."""
+    return {
+        "version": 2,
+        "updates": [
+            update_entry(
+                "github-actions", "actions", directory="/components/slipway/workflows/actions"
+            ),
+            # The root is enough: bootstrap/requirements.txt only includes ../requirements.txt.
+            update_entry("pip", "python"),
+        ],
+    }
+
+
+def render_infra_files(spec: InfraPipelineSpec) -> dict[str, str]:
+    """``infra.yml`` and ``dependabot.yml`` of this repository, keyed by repository path."""
+    return {
+        DEPENDABOT_PATH: dump_yaml(infra_dependabot_config()),
+        INFRA_WORKFLOW_PATH: dump_yaml(infra_workflow(spec)),
+    }

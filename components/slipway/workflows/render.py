@@ -1,0 +1,71 @@
+"""Render every generated file of the application repository from one :class:`WorkflowSpec`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from slipway.workflows.changesets import render_changeset_config
+from slipway.workflows.codeowners import render_codeowners
+from slipway.workflows.dependabot import dependabot_config
+from slipway.workflows.deploy import deploy_workflow
+from slipway.workflows.docker import docker_workflow
+from slipway.workflows.dockerfile import render_dockerfile, render_dockerignore
+from slipway.workflows.paths import (
+    CHANGESET_CONFIG_PATH,
+    CODEOWNERS_PATH,
+    DEPENDABOT_PATH,
+    DEPLOY_PATH,
+    DOCKER_PATH,
+    DOCKERFILE_PATH,
+    DOCKERIGNORE_PATH,
+    RELEASE_PATH,
+    RETENTION_PATH,
+)
+from slipway.workflows.release import release_workflow
+from slipway.workflows.repo_scripts import render_repo_scripts
+from slipway.workflows.retention import retention_workflow
+from slipway.workflows.spec import WorkflowSpec
+from slipway.workflows.yamlio import dump_yaml
+
+_YAML: dict[str, Callable[[WorkflowSpec], dict[str, Any]]] = {
+    RELEASE_PATH: release_workflow,
+    DOCKER_PATH: docker_workflow,
+    DEPLOY_PATH: deploy_workflow,
+    RETENTION_PATH: retention_workflow,
+    DEPENDABOT_PATH: dependabot_config,
+}
+
+
+def workflow_data(spec: WorkflowSpec) -> dict[str, dict[str, Any]]:
+    """The YAML files as data (before emission), keyed by repository path."""
+    return {path: build(spec) for path, build in _YAML.items()}
+
+
+def render_workflow_files(spec: WorkflowSpec) -> dict[str, str]:
+    """Every generated file's content keyed by its path in the application repository.
+
+    Pure and deterministic: the same spec gives byte-identical output. A stack renders the same
+    spec more than once (the workflow pull request, the plan's generated files), so the text is
+    computed once per spec; each call gets its own dict.
+    """
+    return dict(_render(spec))
+
+
+@lru_cache(maxsize=8)
+def _render(spec: WorkflowSpec) -> tuple[tuple[str, str], ...]:
+    files = {path: dump_yaml(data) for path, data in workflow_data(spec).items()}
+    files[DOCKERFILE_PATH] = render_dockerfile(spec)
+    files[DOCKERIGNORE_PATH] = render_dockerignore(spec)
+    files[CHANGESET_CONFIG_PATH] = render_changeset_config(spec)
+    files.update(render_repo_scripts())
+    codeowners = render_codeowners(spec)
+    if codeowners is not None:
+        files[CODEOWNERS_PATH] = codeowners
+    return tuple(sorted(files.items()))
+
+
+def clear_render_cache() -> None:
+    """Forget every rendering, so the next call renders again (benchmarks time a cold run)."""
+    _render.cache_clear()
