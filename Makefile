@@ -36,11 +36,11 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml | $(PY)
 	@touch $(VENV)/.runtime $@
 
 plan: $(VENV)/.runtime ## Preview dev, staging and prod offline (no cloud account, no Pulumi CLI)
-	$(PY) -m infra.plan $(PLAN_ARGS)
+	$(PY) -m tooling.plan $(PLAN_ARGS)
 
 test: lint pytest ## Everything CI runs: lint, type checks and the test suite
 
-lint: $(VENV)/.dev ## ruff (lint and format check) and mypy (strict on components/slipway/, infra/, policy/)
+lint: $(VENV)/.dev ## ruff (lint and format check) and mypy (strict on components/slipway/, infra/, tooling/, policy/)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -56,10 +56,10 @@ format: $(VENV)/.dev ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff format .
 
 docs: $(VENV)/.runtime ## Regenerate docs/configuration.md and the config block of Pulumi.yaml
-	$(PY) -m infra.docgen --write
+	$(PY) -m tooling.docgen --write
 
 bench: $(VENV)/.dev ## Measure the offline plan against the SDK floor
-	$(PY) -m bench
+	$(PY) -m tooling.bench
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -3,7 +3,7 @@
 The same functions run in three places:
 
 * the CrossGuard pack (``policy/__main__.py``), for ``pulumi preview/up --policy-pack policy``;
-* ``make plan`` (``infra.plan``), over the resources the offline run recorded;
+* ``make plan`` (``tooling.plan``), over the resources the offline run recorded;
 * the tests, which prove each rule rejects a bad resource and accepts a good one.
 
 A rule returns a list of violation messages (empty: compliant). Resource rules see one

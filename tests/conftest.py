@@ -17,7 +17,7 @@ with warnings.catch_warnings():
 
     gc.collect()
 
-from infra.offline import STACKS, GithubRepository, Recording, run_program, run_stack
+from tooling.offline import STACKS, GithubRepository, Recording, run_program, run_stack
 
 _cache: dict[str, Recording] = {}
 

@@ -10,7 +10,6 @@ import botocore.session
 import botocore.validate
 import pytest
 
-from infra.offline import ACCOUNT_ID, Recording
 from slipway.alerting import (
     PUBLISHING_SERVICES,
     Alerting,
@@ -18,6 +17,7 @@ from slipway.alerting import (
     https_endpoint_problem,
 )
 from slipway.errors import ConfigError
+from tooling.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[..., Recording]
 TOPIC = "aws:sns/topic:Topic"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from infra import offline, plan
-from infra.offline import ROOT, STACKS, discover_stacks, run_stack
 from slipway.errors import ConfigError
+from tooling import offline, plan
+from tooling.offline import ROOT, STACKS, discover_stacks, run_stack
 
 
 def _project(tmp_path: Path, *stacks: str) -> Path:

@@ -12,10 +12,10 @@ import botocore.validate
 import pytest
 from moto import mock_aws
 
-from infra.offline import ACCOUNT_ID, Recording
 from slipway.audit_trail import AuditTrail, AuditTrailArgs, lifecycle_rules
 from slipway.errors import ConfigError
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
+from tooling.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[..., Recording]
 TRAIL = "aws:cloudtrail/trail:Trail"

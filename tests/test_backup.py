@@ -12,7 +12,6 @@ import pytest
 from botocore.validate import validate_parameters
 from moto import mock_aws
 
-from infra.offline import Recording, run_program
 from slipway.backup import (
     FAILURE_EVENTS,
     BackupPlan,
@@ -28,6 +27,7 @@ from slipway.backup import (
 )
 from slipway.errors import ConfigError
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
+from tooling.offline import Recording, run_program
 
 Runner = Callable[..., Recording]
 

@@ -1,6 +1,6 @@
 """The benchmark's machinery (``make bench``): its report, its floors and its targets.
 
-No timing is asserted here: speed is measured by ``python -m bench``, on a quiet machine.
+No timing is asserted here: speed is measured by ``python -m tooling.bench``, on a quiet machine.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from collections import Counter
 
 import pytest
 
-from bench import Case, Report, assert_same_resources, evaluate, scaling_of
-from bench.__main__ import main
-from bench.programs import (
+from tooling.bench import Case, Report, assert_same_resources, evaluate, scaling_of
+from tooling.bench.__main__ import main
+from tooling.bench.programs import (
     CONFIG,
     floor_program,
     python_name,
@@ -20,7 +20,7 @@ from bench.programs import (
     synthetic_program,
     typed_floor_program,
 )
-from infra.offline import Recording, run_program
+from tooling.offline import Recording, run_program
 
 CASE_KEYS = {
     "case",
@@ -71,7 +71,7 @@ def test_quick_json_report_has_every_figure(capsys: pytest.CaptureFixture[str]) 
     assert report["method"]["reps"] == 1
     assert report["method"]["quick"] is True
     assert set(report["imports"]) == {"pulumi", "pulumi_aws", "slipway", "total"}
-    assert report["plan_wall"] is None  # quick skips the fresh infra.plan process
+    assert report["plan_wall"] is None  # quick skips the fresh tooling.plan process
     assert report["scaling"] is None  # one size only
     assert {"cpus", "cpu_model", "memory", "python", "packages"} <= set(report["machine"])
     assert report["machine"]["packages"]["pulumi-aws"] != "not installed"

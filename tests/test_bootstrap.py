@@ -12,7 +12,7 @@ import pytest
 import yaml
 from pulumi.runtime import settings as runtime_settings
 
-from infra.offline import ACCOUNT_ID, ROOT, Recording, run_program
+from tooling.offline import ACCOUNT_ID, ROOT, Recording, run_program
 
 BOOTSTRAP = ROOT / "bootstrap"
 MAIN = BOOTSTRAP / "__main__.py"

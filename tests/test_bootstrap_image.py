@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from infra.offline import ACCOUNT_ID, Recording
 from slipway import ConfigError
 from slipway.bootstrap_image import BootstrapImage, BootstrapImageArgs, context_digest
+from tooling.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
 REPO = f"{ACCOUNT_ID}.dkr.ecr.eu-west-1.amazonaws.com/storefront/dev"

@@ -12,7 +12,6 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from infra.offline import ACCOUNT_ID, Recording
 from slipway.cluster import (
     EXEC_CHANNEL_ACTIONS,
     EXEC_LOG_ACTIONS,
@@ -22,6 +21,7 @@ from slipway.cluster import (
 )
 from slipway.errors import ConfigError
 from tests.iam_checks import assert_valid_permission_policy
+from tooling.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
 CLUSTER = "aws:ecs/cluster:Cluster"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import slipway
-from infra.offline import ROOT
+from tooling.offline import ROOT
 
 CONSUMER_COMPONENTS = '''"""The consumer's own package, named like Slipway's source folder."""
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.cross_stack import StackPlacement, cross_stack_problems, cross_stack_report
-from infra.offline import ROOT, STACKS, discover_stacks, load_stack_config, stack_settings
 from infra.settings import StackSettings
+from tooling.cross_stack import StackPlacement, cross_stack_problems, cross_stack_report
+from tooling.offline import ROOT, STACKS, discover_stacks, load_stack_config, stack_settings
 
 
 def _settings(root: Path) -> dict[str, StackSettings]:
@@ -118,7 +118,7 @@ def test_two_account_owners_in_one_known_account_are_refused(tmp_path: Path) -> 
 def test_the_plan_stops_on_a_cross_stack_problem(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from infra import cross_stack, plan
+    from tooling import cross_stack, plan
 
     report = cross_stack.CrossStackReport(
         problems=["slipway:ownsRepositoryResources: 0 stacks own acme-corp/storefront (none)"],

@@ -9,7 +9,6 @@ from typing import Any
 import pulumi
 import pytest
 
-from infra.offline import Recording
 from slipway.contract import EnvironmentSecret, EnvironmentVariable
 from slipway.deployment_environment import (
     DeploymentEnvironment,
@@ -18,6 +17,7 @@ from slipway.deployment_environment import (
 )
 from slipway.errors import ConfigError
 from slipway.github_plan import GithubPlan, RepositoryPlan, Visibility
+from tooling.offline import Recording
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
 ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"

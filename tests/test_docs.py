@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra import docgen
 from infra.settings import SECRET_SETTINGS, StackSettings
+from tooling import docgen
 
 
 def test_rendered_files_are_current() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.offline import ROOT
+from tooling.offline import ROOT
 
 DOCS = ROOT / "docs"
 LINK = re.compile(r"(?<!!)\[(?:[^\]\\]|\\.)*\]\(([^)\s]+)\)")

@@ -16,8 +16,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from infra import drill
-from infra.offline import ROOT
+from tooling import drill
+from tooling.offline import ROOT
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 VAULT = "storefront-prod-vault"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pulumi
 
-from infra.offline import ACCOUNT_ID, Recording
 from slipway.encryption_key import EncryptionKeyArgs, given_or_new_key_arn
+from tooling.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
 GIVEN = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"

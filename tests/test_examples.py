@@ -13,7 +13,7 @@ import yaml
 from pulumi.runtime import settings as runtime_settings
 
 import slipway
-from infra.offline import ACCOUNT_ID, ROOT, Recording, run_program
+from tooling.offline import ACCOUNT_ID, ROOT, Recording, run_program
 
 EXAMPLE = ROOT / "examples" / "another_stack"
 MAIN = EXAMPLE / "__main__.py"

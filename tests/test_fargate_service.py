@@ -11,7 +11,6 @@ import botocore.validate
 import pulumi
 import pytest
 
-from infra.offline import ACCOUNT_ID, RecordedResource, Recording
 from slipway.errors import ConfigError
 from slipway.fargate_service import (
     EXECUTE_COMMAND_ACTIONS,
@@ -30,6 +29,7 @@ from slipway.monitoring import (
 )
 from slipway.registry import PULL_ACTIONS
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
+from tooling.offline import ACCOUNT_ID, RecordedResource, Recording
 
 Runner = Callable[..., Recording]
 

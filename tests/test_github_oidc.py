@@ -12,14 +12,6 @@ import pytest
 from moto import mock_aws
 from moto.iam.policy_validation import IAMPolicyDocumentValidator
 
-from infra.offline import (
-    ACCOUNT_ID,
-    GithubRepository,
-    RecordedResource,
-    Recording,
-    github_account_id,
-    github_repository_id,
-)
 from slipway.errors import ConfigError
 from slipway.github_oidc import (
     ADMINISTRATOR_ACCESS,
@@ -41,6 +33,14 @@ from tests.iam_checks import (
     assert_valid_trust_policy,
     parliament_findings,
     trust_allows,
+)
+from tooling.offline import (
+    ACCOUNT_ID,
+    GithubRepository,
+    RecordedResource,
+    Recording,
+    github_account_id,
+    github_repository_id,
 )
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]

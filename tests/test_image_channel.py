@@ -9,7 +9,6 @@ from typing import Any
 import pulumi_aws as aws
 import pytest
 
-from infra.offline import ACCOUNT_ID, Recording
 from slipway.errors import ConfigError
 from slipway.image_channel import (
     IMAGE_PLACEHOLDER,
@@ -26,6 +25,7 @@ from slipway.image_channel import (
     task_image,
 )
 from tests.iam_checks import assert_valid_permission_policy
+from tooling.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[..., Recording]
 PARAMETER = "aws:ssm/parameter:Parameter"

@@ -12,8 +12,8 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from infra.offline import Recording
 from slipway.jsonout import json_output
+from tooling.offline import Recording
 
 Program = Callable[[], Mapping[str, Any]]
 

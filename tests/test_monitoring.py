@@ -12,7 +12,6 @@ import botocore.validate
 import pulumi_aws as aws
 import pytest
 
-from infra.offline import ACCOUNT_ID, Recording
 from slipway import monitoring
 from slipway.errors import ConfigError
 from slipway.monitoring import (
@@ -24,6 +23,7 @@ from slipway.monitoring import (
     ServiceMonitoringArgs,
     thresholds_for,
 )
+from tooling.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[..., Recording]
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"

@@ -10,7 +10,6 @@ import botocore.session
 import botocore.validate
 import pytest
 
-from infra.offline import ACCOUNT_ID, RecordedResource, Recording
 from slipway.errors import ConfigError
 from slipway.network import (
     ALB_MIN_SUBNET_PREFIX,
@@ -21,6 +20,7 @@ from slipway.network import (
     subnet_layout,
 )
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
+from tooling.offline import ACCOUNT_ID, RecordedResource, Recording
 
 Runner = Callable[..., Recording]
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from infra import plan
-from infra.offline import ROOT, RecordedResource, Recording
 from tests.conftest import recorded
+from tooling import plan
+from tooling.offline import ROOT, RecordedResource, Recording
 
 
 def test_text_plan_shows_each_stack_tree_outputs_and_differences() -> None:
@@ -131,7 +131,7 @@ def test_both_views_keep_one_order_whatever_the_registration_order() -> None:
 def test_two_json_runs_are_byte_identical_without_cloud_or_cli() -> None:
     """Two processes of the command, with no cloud credentials, no Pulumi CLI on the PATH and
     no home directory, print the same bytes."""
-    command = [sys.executable, "-m", "infra.plan", "--json"]
+    command = [sys.executable, "-m", "tooling.plan", "--json"]
     runs = [
         subprocess.Popen(
             command,

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.offline import ROOT
 from policy import rules
 from policy.rules import RULES, ResourceView, evaluate
 from slipway.logs import retention_problems
+from tooling.offline import ROOT
 
 PROD_TAGS = {"tags": {"slipway:profile": "prod"}}
 

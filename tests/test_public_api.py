@@ -82,7 +82,7 @@ def test_importing_creates_nothing() -> None:
     import sys
 
     code = (
-        "import slipway, infra.stack, infra.settings, infra.plan;"
+        "import slipway, infra.stack, infra.settings, tooling.plan;"
         "from pulumi.runtime import settings;"
         "assert settings.get_root_resource() is None"
     )

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.offline import STACKS, RecordedResource
 from tests.conftest import recorded
+from tooling.offline import STACKS, RecordedResource
 
 RECORDS = Path(__file__).parent / "snapshots" / "registrations"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"

@@ -15,10 +15,10 @@ import pytest
 from moto import mock_aws
 from moto.ecr.policy_validation import EcrLifecyclePolicyValidator
 
-from infra.offline import ACCOUNT_ID, Recording
 from slipway import ConfigError, ContainerRegistry, ContainerRegistryArgs
 from slipway.registry import PULL_ACTIONS, PUSH_ACTIONS, lifecycle_policy_document
 from tests.iam_checks import assert_valid_permission_policy
+from tooling.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
 REPOSITORY = "aws:ecr/repository:Repository"

@@ -9,8 +9,8 @@ import botocore.session
 import botocore.validate
 import pytest
 
-from infra.offline import ACCOUNT_ID, Recording
 from slipway import ConfigError, RegistryReplication, RegistryReplicationArgs
+from tooling.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
 CONFIGURATION = "aws:ecr/replicationConfiguration:ReplicationConfiguration"

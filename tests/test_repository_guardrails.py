@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from infra.offline import Recording
 from slipway.errors import ConfigError
 from slipway.repository_guardrails import (
     DEFAULT_STATUS_CHECKS,
@@ -18,6 +17,7 @@ from slipway.repository_guardrails import (
 from slipway.workflows.docker import docker_workflow
 from slipway.workflows.release import RELEASE_BRANCH_PATTERNS, RELEASE_TAG_PATTERNS
 from slipway.workflows.spec import WorkflowSpec
+from tooling.offline import Recording
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
 RULESET = "github:index/repositoryRuleset:RepositoryRuleset"

@@ -14,10 +14,10 @@ import pulumi_aws as aws
 import pytest
 from moto import mock_aws
 
-from infra.offline import ACCOUNT_ID, Recording, run_program
 from slipway.errors import ConfigError
 from slipway.secret_store import SecretSpec, SecretStore, SecretStoreArgs
 from tests.iam_checks import assert_valid_permission_policy
+from tooling.offline import ACCOUNT_ID, Recording, run_program
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
 SECRET = "aws:secretsmanager/secret:Secret"

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from infra.offline import run_stack
 from infra.settings import SECRET_SETTINGS, Profile, StackSettings, parse_settings
 from slipway import ConfigError
 from slipway.alerting import email_problems
@@ -28,6 +27,7 @@ from slipway.registry import (
     release_tag_pattern_problems,
     untagged_expiry_problems,
 )
+from tooling.offline import run_stack
 
 CERTIFICATE = "arn:aws:acm:eu-west-1:111122223333:certificate/6c1f0f5e-2b7a-4b57-9d0e-1a4c5e7f9b21"
 
@@ -954,7 +954,7 @@ def test_secret_settings_come_out_only_as_secret_outputs() -> None:
         assert value is not None
         return {"webhook": value}
 
-    from infra.offline import load_stack_config, run_program
+    from tooling.offline import load_stack_config, run_program
 
     config, secret_keys = load_stack_config("prod")
     config["slipway:slackWebhookUrl"] = "https://hooks.slack.com/services/T/B/X"
@@ -984,7 +984,7 @@ def test_app_secret_keys_follow_the_variable_names() -> None:
 
 
 def _settings(stack: str, **overrides: str | None) -> StackSettings:
-    from infra.offline import load_stack_config
+    from tooling.offline import load_stack_config
 
     config, secret_keys = load_stack_config(stack)
     raw = {k.removeprefix("slipway:"): v for k, v in config.items() if k.startswith("slipway:")}

@@ -12,7 +12,14 @@ import pytest
 import yaml
 from pulumi.runtime import settings as runtime_settings
 
-from infra.offline import (
+from infra.stack import image_channel_prefix
+from policy.rules import STATEFUL_TYPES
+from slipway.contract import EnvironmentVariable
+from slipway.errors import ConfigError
+from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
+from tests.conftest import recorded
+from tests.iam_checks import assert_valid_trust_policy, trust_allows
+from tooling.offline import (
     ACCOUNT_ID,
     ROOT,
     STACKS,
@@ -26,14 +33,7 @@ from infra.offline import (
     run_stack,
     stack_settings,
 )
-from infra.plan import policy_violations
-from infra.stack import image_channel_prefix
-from policy.rules import STATEFUL_TYPES
-from slipway.contract import EnvironmentVariable
-from slipway.errors import ConfigError
-from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
-from tests.conftest import recorded
-from tests.iam_checks import assert_valid_trust_policy, trust_allows
+from tooling.plan import policy_violations
 
 OUTPUTS = {
     "environment", "profile", "awsRegion", "repositoryUrl", "repositoryArn", "registryId",

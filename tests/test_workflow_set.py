@@ -11,10 +11,10 @@ import pulumi
 import pulumi_github as github
 import pytest
 
-from infra.offline import Recording, run_program
 from slipway.errors import ConfigError
 from slipway.workflow_set import WorkflowSet, WorkflowSetArgs, is_valid_branch_name
 from slipway.workflows import WorkflowSpec, render_workflow_files
+from tooling.offline import Recording, run_program
 
 Runner = Callable[..., Recording]
 BRANCH = "github:index/branch:Branch"

@@ -12,7 +12,7 @@ What a stack gets:
   notifications of failed jobs, and an application data bucket that the plan protects.
 
 The vault name is derived from the stack's resource prefix (:func:`vault_name`), so the
-restore drill (``python -m infra.drill``) finds it without reading Pulumi state.
+restore drill (``python -m tooling.drill``) finds it without reading Pulumi state.
 """
 
 from __future__ import annotations

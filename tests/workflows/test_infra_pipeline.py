@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 
-from infra.offline import ROOT as REPOSITORY_ROOT
-from infra.pipeline import main, slipway_pipeline, stale_files
 from slipway.errors import ConfigError
 from slipway.workflows import ALL_PINS, load_yaml
 from slipway.workflows.infra_pipeline import (
@@ -25,6 +23,8 @@ from slipway.workflows.infra_pipeline import (
 from slipway.workflows.pins import CONFIGURE_AWS, PULUMI
 from tests.workflows.conftest import tool, write_repository
 from tests.workflows.test_lint import _run
+from tooling.offline import ROOT as REPOSITORY_ROOT
+from tooling.pipeline import main, slipway_pipeline, stale_files
 
 SPEC = slipway_pipeline()
 USES_LINE = re.compile(r"^\s*(?:- )?uses: (\S+)(.*)$")

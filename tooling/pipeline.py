@@ -1,10 +1,10 @@
 """This repository's own pipeline (``.github/workflows/infra.yml`` and ``.github/dependabot.yml``):
 rendered by :mod:`slipway.workflows.infra_pipeline` for the stacks this project has.
 
-The stacks are the stack files (:func:`infra.offline.discover_stacks`), in promotion order, so
+The stacks are the stack files (:func:`tooling.offline.discover_stacks`), in promotion order, so
 adding ``Pulumi.qa.yaml`` adds a preview, an ``up`` job (environment ``infra-qa``) and a drift
 check for it at the next render. A test fails while the committed files differ from the
-rendering: ``python -m infra.pipeline --write`` renders them again.
+rendering: ``python -m tooling.pipeline --write`` renders them again.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from infra.offline import ROOT, discover_stacks
 from slipway.workflows.infra_pipeline import InfraPipelineSpec, render_infra_files
+from tooling.offline import ROOT, discover_stacks
 
 
 def slipway_pipeline(root: Path = ROOT) -> InfraPipelineSpec:
@@ -35,7 +35,7 @@ def stale_files(root: Path = ROOT) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Command line: check (default) or ``--write`` this repository's rendered files."""
     parser = argparse.ArgumentParser(
-        prog="python -m infra.pipeline",
+        prog="python -m tooling.pipeline",
         description="Render .github/workflows/infra.yml and .github/dependabot.yml.",
     )
     parser.add_argument("--write", action="store_true", help="write the files (default: check)")

@@ -1,9 +1,9 @@
 """Offline plan: run the real program for each stack under mocks and show what it would create.
 
-    python -m infra.plan                    # dev, staging and prod
-    python -m infra.plan --stack prod       # one stack
-    python -m infra.plan --json             # machine-readable
-    python -m infra.plan --out plan-out     # also write the generated files for review
+    python -m tooling.plan                    # dev, staging and prod
+    python -m tooling.plan --stack prod       # one stack
+    python -m tooling.plan --json             # machine-readable
+    python -m tooling.plan --out plan-out     # also write the generated files for review
 
 No cloud account and no Pulumi CLI are needed, so a pull request from a fork can run it. For
 each stack it prints the resource tree with the properties a reviewer cares about and the
@@ -30,10 +30,10 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from infra.cross_stack import project_report
-from infra.offline import STACKS, RecordedResource, Recording, run_stack, stack_settings
 from policy.rules import ResourceView, evaluate
 from slipway.errors import ConfigError
+from tooling.cross_stack import project_report
+from tooling.offline import STACKS, RecordedResource, Recording, run_stack, stack_settings
 
 HIDDEN_INPUTS = frozenset({"tags", "tagsAll", "__defaults"})
 MAX_VALUE = 96
@@ -471,7 +471,7 @@ def write_out(directory: Path, recordings: Iterable[Recording]) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(
-        prog="python -m infra.plan", description=__doc__.split("\n")[0]
+        prog="python -m tooling.plan", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
         "--stack",

@@ -12,7 +12,7 @@
   that are not known): peering or a shared transit gateway would be impossible.
 
 ``make plan`` and the tests run them over every ``Pulumi.<name>.yaml``
-(:func:`infra.offline.discover_stacks`); each problem names the stack files and the setting.
+(:func:`tooling.offline.discover_stacks`); each problem names the stack files and the setting.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.offline import ROOT, discover_stacks, load_stack_config, stack_settings
 from infra.settings import StackSettings
+from tooling.offline import ROOT, discover_stacks, load_stack_config, stack_settings
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from typing import Any
 
 import pulumi
 
-from infra.offline import ACCOUNT_ID, Program, RecordedResource
 from slipway.cluster import EcsCluster, EcsClusterArgs
 from slipway.fargate_service import FargateService, FargateServiceArgs
 from slipway.network import NatStrategy, Network, NetworkArgs
+from tooling.offline import ACCOUNT_ID, Program, RecordedResource
 
 REGION = "eu-west-1"
 """Region of the synthetic runs (``aws:region``)."""

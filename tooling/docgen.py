@@ -3,7 +3,7 @@
 * the ``config:`` block of ``Pulumi.yaml``, so the Pulumi CLI type-checks every setting;
 * ``docs/configuration.md``, the configuration reference.
 
-``python -m infra.docgen --write`` (``make docs``) rewrites both; ``--check`` exits 1 when a
+``python -m tooling.docgen --write`` (``make docs``) rewrites both; ``--check`` exits 1 when a
 committed copy differs from what the code renders (the test suite does the same).
 """
 
@@ -171,7 +171,7 @@ def stale() -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``--write`` or ``--check``."""
-    parser = argparse.ArgumentParser(prog="python -m infra.docgen", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tooling.docgen", description=__doc__)
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="rewrite the derived files")
     mode.add_argument("--check", action="store_true", help="exit 1 if a derived file is stale")

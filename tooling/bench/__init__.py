@@ -1,15 +1,15 @@
 """The offline plan's speed, measured against the SDK floor (``make bench``).
 
-Each case is a program run under the mock runtime (:func:`infra.offline.run_program`), in this
+Each case is a program run under the mock runtime (:func:`tooling.offline.run_program`), in this
 process, after the imports and (unless ``quick``) one untimed warm-up run:
 
-* ``stack:<name>``: the real program for dev, staging and prod (:func:`infra.offline.run_stack`).
+* ``stack:<name>``: the real program for dev, staging and prod (:func:`tooling.offline.run_stack`).
 * ``synthetic:<n>``: one network, one cluster and ``n`` Fargate services
-  (:func:`bench.programs.synthetic_program`).
+  (:func:`tooling.bench.programs.synthetic_program`).
 
 Every case is also run as two floors that register exactly the same custom resources (same
 type, name and inputs; checked, not assumed): ``floor``, raw ``pulumi.CustomResource`` calls,
-and ``typed``, the provider SDK's generated classes (:mod:`bench.programs`). Each of the
+and ``typed``, the provider SDK's generated classes (:mod:`tooling.bench.programs`). Each of the
 three is timed ``reps`` times, interleaved so that a load spike on the shared machine hits
 them alike, and the *best* (minimum) wall time is reported: the one least disturbed by other
 processes. Ratios are components / floor of the best times.
@@ -36,8 +36,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
-from bench.programs import CONFIG, floor_program, synthetic_program, typed_floor_program
-from infra.offline import (
+from slipway.workflows.render import clear_render_cache
+from tooling.bench.programs import CONFIG, floor_program, synthetic_program, typed_floor_program
+from tooling.offline import (
     ROOT,
     STACKS,
     Program,
@@ -47,7 +48,6 @@ from infra.offline import (
     run_program,
     run_stack,
 )
-from slipway.workflows.render import clear_render_cache
 
 SERVICE_COUNTS = (1, 10, 50)
 """Sizes of the synthetic stack."""
@@ -304,7 +304,7 @@ import pulumi
 t1 = time.perf_counter()
 import pulumi_aws
 t2 = time.perf_counter()
-import infra.offline, infra.plan, infra.stack
+import tooling.offline, tooling.plan, infra.stack
 t3 = time.perf_counter()
 print(json.dumps({"pulumi": t1 - t0, "pulumi_aws": t2 - t1, "slipway": t3 - t2}))
 """
@@ -329,9 +329,9 @@ def import_seconds(reps: int) -> dict[str, float]:
 
 
 def plan_wall_seconds(reps: int) -> dict[str, Any]:
-    """Wall time of ``python -m infra.plan`` (all three stacks, text output discarded) in a
+    """Wall time of ``python -m tooling.plan`` (all three stacks, text output discarded) in a
     fresh process, best of ``reps``: imports, the three runs, the policy rules, the rendering."""
-    command = [sys.executable, "-m", "infra.plan"]
+    command = [sys.executable, "-m", "tooling.plan"]
     samples: list[float] = []
     done: subprocess.CompletedProcess[str] | None = None
     for _ in range(reps):
@@ -480,7 +480,7 @@ def evaluate(
                 plan_wall["seconds"],
                 STACKS_WALL_LIMIT,
                 plan_wall["seconds"] < STACKS_WALL_LIMIT,
-                "python -m infra.plan in a fresh process (imports included)",
+                "python -m tooling.plan in a fresh process (imports included)",
             )
         )
     elif len(stacks) == len(STACKS):
@@ -529,7 +529,7 @@ def run_benchmark(
     plan_wall: bool | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
-    """Measure every case. ``quick``: one timed run each, no warm-up, no ``infra.plan``
+    """Measure every case. ``quick``: one timed run each, no warm-up, no ``tooling.plan``
     process (for tests; the figures are then only indicative)."""
     started = time.perf_counter()
     reps = reps if reps is not None else (QUICK_REPS if quick else REPS)
@@ -541,7 +541,7 @@ def run_benchmark(
     wall = None
     measure_plan = (not quick) if plan_wall is None else plan_wall
     if measure_plan:
-        say("python -m infra.plan")
+        say("python -m tooling.plan")
         wall = plan_wall_seconds(reps)
     cases: list[Case] = []
     for stack in stacks:
@@ -609,7 +609,7 @@ def render_table(report: Report) -> str:
     if report.plan_wall:
         p = report.plan_wall
         lines.append(
-            f"python -m infra.plan (three stacks, fresh process): {p['seconds']:.2f} s wall"
+            f"python -m tooling.plan (three stacks, fresh process): {p['seconds']:.2f} s wall"
             + ("" if p["returncode"] == 0 else f" (exit {p['returncode']})")
         )
     rows = [[title for _, title, _ in COLUMNS]]

@@ -1,10 +1,10 @@
-"""``python -m bench``: measure the offline plan against the SDK floor (``make bench``).
+"""``python -m tooling.bench``: measure the offline plan against the SDK floor (``make bench``).
 
-    python -m bench                      # dev, staging, prod and N = 1, 10, 50 services
-    python -m bench --json               # the same, machine-readable
-    python -m bench --quick --services 1 --stacks dev   # one timed run each (tests)
-    python -m bench --check              # exit 1 when a target is missed
-    python -m bench --gc off             # the collector off until each timing ends
+    python -m tooling.bench                      # dev, staging, prod and N = 1, 10, 50 services
+    python -m tooling.bench --json               # the same, machine-readable
+    python -m tooling.bench --quick --services 1 --stacks dev   # one timed run each (tests)
+    python -m tooling.bench --check              # exit 1 when a target is missed
+    python -m tooling.bench --gc off             # the collector off until each timing ends
 
 It reports; it gates only with ``--check``.
 """
@@ -16,13 +16,15 @@ import json
 import sys
 from typing import cast
 
-from bench import SERVICE_COUNTS, GcMode, render_table, run_benchmark
-from infra.offline import STACKS
+from tooling.bench import SERVICE_COUNTS, GcMode, render_table, run_benchmark
+from tooling.offline import STACKS
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the report; 1 with ``--check`` when a target is missed."""
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tooling.bench", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument("--quick", action="store_true", help="one timed run each, no warm-up")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         "off: off until each timing ends, leaving the post-run collection out",
     )
     parser.add_argument(
-        "--no-plan", action="store_true", help="skip the fresh-process python -m infra.plan run"
+        "--no-plan", action="store_true", help="skip the fresh-process python -m tooling.plan run"
     )
     args = parser.parse_args(argv)
     if any(n < 1 for n in args.services) or (args.reps is not None and args.reps < 1):

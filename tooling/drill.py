@@ -1,6 +1,6 @@
 """Restore drill: prove that the newest backup of a stack is recent and really restores.
 
-    python -m infra.drill --stack prod [--vault NAME] [--region R] [--rpo-hours N]
+    python -m tooling.drill --stack prod [--vault NAME] [--region R] [--rpo-hours N]
                           [--resource-arn ARN] [--target-role-arn ARN] [--dry-run] [--json]
                           [--timeout-minutes N] [--poll-seconds N]
 
@@ -40,10 +40,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from infra.offline import ROOT, load_stack_config
 from infra.settings import NAMESPACE, Profile, parse_settings
 from slipway.backup import vault_name
 from slipway.errors import ConfigError
+from tooling.offline import ROOT, load_stack_config
 
 OK, USAGE, STALE, API_ERROR, RESTORE_FAILED = 0, 1, 2, 3, 4
 
@@ -365,9 +365,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m infra.drill``."""
+    """The command line of ``python -m tooling.drill``."""
     p = _Parser(
-        prog="python -m infra.drill",
+        prog="python -m tooling.drill",
         description="Check the newest backup of a stack against its RPO and restore it into "
         "a new, isolated resource.",
     )
