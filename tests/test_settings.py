@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from infra.domains.identity import IdentitySettings
 from infra.settings import SECRET_SETTINGS, Profile, StackSettings, parse_settings
 from slipway import ConfigError
 from slipway.alerting import email_problems
@@ -853,6 +854,20 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["github:token holds a secret in plain text", "pulumi config set --secret github:token"],
     ),
     (
+        "more required approvals than a ruleset allows",
+        "prod",
+        {"requiredApprovals": "11"},
+        {},
+        ["slipway:requiredApprovals: got 11; 1 to 10"],
+    ),
+    (
+        "a health check path the container's health command cannot carry",
+        "dev",
+        {"healthCheckPath": "/health?x=1"},
+        {},
+        ["slipway:healthCheckPath: got '/health?x=1'"],
+    ),
+    (
         "plain setting set as a secret",
         "dev",
         {},
@@ -876,6 +891,15 @@ def test_malformed_configuration_fails_before_any_resource(
         assert fragment in message
     assert len(caught.value.problems) == 1, message
     assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_required_approvals_follow_the_rulesets_own_limit() -> None:
+    """One rule (RepositoryGuardrails' ``required_approvals_problems``): a ruleset's
+    pull-request rule takes up to 10 approvals, so the setting does too."""
+    settings, _ = parse_settings(
+        {"profile": "dev", "githubRepository": "a/b", "requiredApprovals": "10"}, set(), "dev"
+    )
+    assert settings.workflows.required_approvals == 10
 
 
 def test_malformed_table_is_large_and_distinct() -> None:
@@ -903,15 +927,15 @@ def test_type_errors_and_value_errors_are_collected_together() -> None:
 
 def test_environment_defaults_to_the_stack_name() -> None:
     settings, _ = parse_settings({"profile": "dev", "githubRepository": "a/b"}, set(), "qa")
-    assert settings.env == "qa"
-    assert settings.resource_prefix == "b-qa"
+    assert settings.identity.env == "qa"
+    assert settings.identity.resource_prefix == "b-qa"
 
 
 def test_app_name_defaults_to_a_cleaned_repository_name() -> None:
     settings, _ = parse_settings(
         {"profile": "dev", "githubRepository": "acme/My_Shop.Web"}, set(), "dev"
     )
-    assert settings.app == "my-shop-web"
+    assert settings.identity.app == "my-shop-web"
 
 
 @pytest.mark.parametrize(
@@ -928,19 +952,19 @@ def test_log_retention_follows_the_profile(profile: Profile, retention: int) -> 
             "reviewers": '["octocat"]',
         }
     settings, _ = parse_settings(raw, set(), "x", "eu-west-1")
-    assert settings.log_retention == retention
-    assert settings.protect_stateful is (profile is Profile.PROD)
+    assert settings.observability.log_retention == retention
+    assert settings.identity.protect_stateful is (profile is Profile.PROD)
 
 
 def test_settings_are_frozen() -> None:
     settings, _ = parse_settings({"profile": "dev", "githubRepository": "a/b"}, set(), "dev")
     with pytest.raises(ValueError, match="frozen"):
-        settings.vpc_cidr = "10.0.0.0/16"  # type: ignore[misc]
+        settings.network.vpc_cidr = "10.0.0.0/16"  # type: ignore[misc]
 
 
 def test_model_rejects_unknown_fields_when_used_directly() -> None:
     with pytest.raises(ValueError, match="Extra inputs are not permitted"):
-        StackSettings.model_validate({"profile": "dev", "githubRepository": "a/b", "x": 1})
+        IdentitySettings.model_validate({"profile": "dev", "githubRepository": "a/b", "x": 1})
 
 
 def test_secret_settings_come_out_only_as_secret_outputs() -> None:

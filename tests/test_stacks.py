@@ -252,10 +252,10 @@ def test_application_secrets_come_from_secrets_manager_only(stack: Recording) ->
 
 
 def test_stack_file_settings_are_all_known(stack: Recording) -> None:
-    from infra.settings import StackSettings
+    from infra.settings import all_fields
 
     config, _ = load_stack_config(stack.stack)
-    aliases = {info.alias for info in StackSettings.model_fields.values()}
+    aliases = {info.alias for info in all_fields().values()}
     for key in config:
         namespace, name = key.split(":", 1)
         assert namespace in ("aws", "github", "slipway"), key
@@ -644,10 +644,13 @@ def image_channel_prefix_for(stack: str) -> str:
     return image_channel_prefix(stack_settings(stack))
 
 
-def test_the_entry_point_pulumi_runs_exports_the_outputs() -> None:
+def test_the_entry_point_pulumi_runs_exports_the_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
     config, secret_keys = load_stack_config("staging")
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(config, secret_keys)
+    # As the Pulumi CLI's language host passes config to the program.
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(secret_keys))
     pulumi.runtime.set_mocks(AwsMocks("eu-west-1", "staging"), project="slipway", stack="staging")
     stack_resource = runtime_settings.get_root_resource()
     assert stack_resource is not None

@@ -66,11 +66,11 @@ def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
     owners: dict[str, list[str]] = defaultdict(list)
     environments: dict[tuple[str, str], list[str]] = defaultdict(list)
     for name, settings in stacks.items():
-        repository = settings.github_repository.lower()
-        if settings.owns_repository_resources:
+        repository = settings.identity.github_repository.lower()
+        if settings.workflows.owns_repository_resources:
             owners[repository].append(name)
-        environments[(repository, settings.env)].append(name)
-    repositories = sorted({s.github_repository.lower() for s in stacks.values()})
+        environments[(repository, settings.identity.env)].append(name)
+    repositories = sorted({s.identity.github_repository.lower() for s in stacks.values()})
     for repository in repositories:
         found = owners.get(repository, [])
         if len(found) != 1:
@@ -87,11 +87,11 @@ def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
                 f"{repository}; give each stack its own environment"
             )
     for name, settings in stacks.items():
-        if not settings.owns_repository_resources:
+        if not settings.workflows.owns_repository_resources:
             continue
-        repository = settings.github_repository.lower()
+        repository = settings.identity.github_repository.lower()
         known = sorted(env for (repo, env) in environments if repo == repository)
-        missing = [e for e in settings.workflow_environments if e not in known]
+        missing = [e for e in settings.workflows.workflow_environments if e not in known]
         if missing:
             problems.append(
                 f"slipway:workflowEnvironments (Pulumi.{name}.yaml): got {missing}, which no "
@@ -110,7 +110,7 @@ def cross_stack_report(
     account_owners: dict[str, list[str]] = defaultdict(list)
     for name, settings in stacks.items():
         account = placements[name].account
-        if settings.owns_account_resources and account is not None:
+        if settings.account.owns_account_resources and account is not None:
             account_owners[account].append(name)
     for account, names in sorted(account_owners.items()):
         if len(names) > 1:
@@ -126,8 +126,8 @@ def cross_stack_report(
             a, b = placements[first], placements[second]
             if a.region != b.region or (a.account and b.account and a.account != b.account):
                 continue
-            cidr_a = ipaddress.IPv4Network(stacks[first].vpc_cidr)
-            cidr_b = ipaddress.IPv4Network(stacks[second].vpc_cidr)
+            cidr_a = ipaddress.IPv4Network(stacks[first].network.vpc_cidr)
+            cidr_b = ipaddress.IPv4Network(stacks[second].network.vpc_cidr)
             if cidr_a.overlaps(cidr_b):
                 report.warnings.append(
                     f"slipway:vpcCidr: Pulumi.{first}.yaml ({cidr_a}) and Pulumi.{second}.yaml "

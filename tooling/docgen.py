@@ -11,27 +11,29 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic_core import PydanticUndefined
 
+from infra.common import ProfileTable
 from infra.settings import (
     AWS_CREDENTIAL_KEYS,
+    DOMAINS,
     NAMESPACE,
     PROVIDER_SECRET_KEYS,
     SECRET_SETTINGS,
-    StackSettings,
+    all_fields,
+    domain_of,
     pulumi_type,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 PULUMI_YAML = ROOT / "Pulumi.yaml"
 CONFIGURATION_MD = ROOT / "docs" / "configuration.md"
-CONFIG_MARKER = (
-    "# --- settings: rendered from infra/settings.py by `make docs`; do not edit below ---"
-)
+CONFIG_MARKER = "# --- settings: rendered from infra/domains/ by `make docs`; do not edit below ---"
 
 PROJECT_HEADER = """\
 name: slipway
@@ -49,7 +51,7 @@ main: infra/
 
 
 def _default(name: str) -> Any:
-    info = StackSettings.model_fields[name]
+    info = all_fields()[name]
     if info.default_factory is not None:
         return info.default_factory()  # type: ignore[call-arg]
     return None if info.default is PydanticUndefined else info.default
@@ -58,7 +60,7 @@ def _default(name: str) -> Any:
 def config_block() -> dict[str, Any]:
     """Declarations of every project setting, as Pulumi.yaml's ``config:`` block holds them."""
     block: dict[str, Any] = {}
-    for name, info in StackSettings.model_fields.items():
+    for name, info in all_fields().items():
         kind = pulumi_type(info)
         declaration: dict[str, Any] = {"type": kind}
         if kind == "array":
@@ -89,10 +91,50 @@ def _cell(value: Any) -> str:
     return f"`{value}`"
 
 
+def _decision_cell(value: Any) -> str:
+    """A profile decision as the docs show it: a preset by its rules, a dataclass by its
+    fields."""
+    if isinstance(value, tuple) and value and is_dataclass(value[0]):
+        return "; ".join(_decision_cell(item) for item in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        parts = [f"{f.name} {getattr(value, f.name)}" for f in fields(value)]
+        return ", ".join(p for p in parts if not p.endswith(" None"))
+    return _cell(value)
+
+
+def profile_decisions() -> list[str]:
+    """docs/configuration.md's "What each profile decides": every domain's profile table,
+    the 'by profile' settings' defaults and the decisions that are not settings."""
+    lines = [
+        "",
+        "## What each profile decides",
+        "",
+        "Each domain keeps one table of what the profile decides (`infra/domains/*.py`,",
+        "`PROFILES`); a 'by profile' setting above takes its default from it when unset. A stack",
+        "of any name picks its profile with `slipway:profile`.",
+    ]
+    for domain in DOMAINS:
+        table = domain.PROFILES
+        if not isinstance(table, ProfileTable):
+            continue
+        module = domain.__module__.rsplit(".", 1)[-1]
+        lines += [
+            "",
+            f"### {module}",
+            "",
+            "| decision | what it decides | dev | staging | prod |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for field_name, doc, values in table.rows():
+            cells = " | ".join(_decision_cell(v).replace("|", "\\|") for v in values)
+            lines.append(f"| `{field_name}` | {doc} | {cells} |")
+    return lines
+
+
 def render_configuration_md() -> str:
     """docs/configuration.md: one row per setting, in model order."""
     lines = [
-        "<!-- Generated from infra/settings.py by `make docs`; a test fails when it is stale. -->",
+        "<!-- Generated from infra/domains/ by `make docs`; a test fails when it is stale. -->",
         "# Configuration reference",
         "",
         "Every setting is a key in the `slipway` namespace of a stack's `Pulumi.<stack>.yaml`,",
@@ -104,19 +146,22 @@ def render_configuration_md() -> str:
         "| key | type | default | description |",
         "| --- | --- | --- | --- |",
     ]
-    for name, info in StackSettings.model_fields.items():
+    for name, info in all_fields().items():
         config_key = f"`{NAMESPACE}:{info.alias or name}`"
-        required = info.is_required()
-        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        profile_default = extra.get("profile_default")
-        if required:
+        domain = domain_of(name)
+        if info.is_required():
             default = "**required**"
-        elif isinstance(profile_default, dict):
-            default = "by profile: " + ", ".join(f"{k} `{v}`" for k, v in profile_default.items())
+        elif domain.profile_decides(name) and domain.PROFILES is not None:
+            values = [getattr(row, name) for row in domain.PROFILES.all()]
+            default = "by profile: " + ", ".join(
+                f"{profile} {_cell(value)}"
+                for profile, value in zip(("dev", "staging", "prod"), values, strict=True)
+            )
         else:
             default = _cell(_default(name))
         description = (info.description or "").replace("|", "\\|")
         lines.append(f"| {config_key} | {pulumi_type(info)} | {default} | {description} |")
+    lines += profile_decisions()
     lines += [
         "",
         "## Secret settings",

@@ -138,10 +138,10 @@ def resolve_target(
         raise DrillFailure(USAGE, f"--rpo-hours must be positive, got {rpo_hours}")
     return Target(
         stack=stack,
-        app=settings.app,
-        environment=settings.env,
+        app=settings.identity.app,
+        environment=settings.identity.env,
         region=chosen_region,
-        vault=vault or vault_name(settings.resource_prefix),
+        vault=vault or vault_name(settings.identity.resource_prefix),
         rpo_hours=rpo_hours if rpo_hours is not None else RPO_HOURS[settings.profile],
         rto_minutes=RTO_MINUTES[settings.profile],
     )

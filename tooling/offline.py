@@ -18,6 +18,7 @@ import gc
 import hashlib
 import json
 import logging
+import os
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -797,6 +798,14 @@ def run_program(
 
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+    # The language host hands a program its config in these variables (the Pulumi CLI's
+    # python host, like every other language's); the settings list the keys from them.
+    engine_env = {
+        "PULUMI_CONFIG": json.dumps(dict(config)),
+        "PULUMI_CONFIG_SECRET_KEYS": json.dumps(list(secret_keys)),
+    }
+    saved_env = {name: os.environ.get(name) for name in engine_env}
+    os.environ.update(engine_env)
     pulumi.runtime.set_mocks(
         mocks, project="slipway", stack=stack, preview=preview, logger=logger, monitor=monitor
     )
@@ -825,6 +834,11 @@ def run_program(
     finally:
         if collecting:
             gc.enable()
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     recording.resources = list(monitor.records)
     return recording
 

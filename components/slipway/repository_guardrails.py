@@ -70,6 +70,24 @@ requests (``pull_request``)."""
 RULESET_NAME = re.compile(r"^[A-Za-z0-9 ._-]{1,100}$")
 
 
+MAX_REQUIRED_APPROVALS = 10
+"""The most approving reviews a ruleset's pull-request rule can require (GitHub REST API,
+"Create a repository ruleset", ``required_approving_review_count``: 0 to 10,
+https://docs.github.com/en/rest/repos/rules#create-a-repository-ruleset)."""
+
+
+def required_approvals_problems(value: object, setting: str) -> list[str]:
+    """A problem unless ``value`` is 1 to :data:`MAX_REQUIRED_APPROVALS`: at least one
+    approval, since the default branch is where releases start."""
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and 1 <= value <= MAX_REQUIRED_APPROVALS
+    ):
+        return []
+    return [invalid(setting, value, f"1 to {MAX_REQUIRED_APPROVALS}")]
+
+
 @dataclass(frozen=True)
 class RepositoryGuardrailsArgs:
     """Arguments of :class:`RepositoryGuardrails`. Defaults are the protective choices."""
@@ -179,10 +197,9 @@ class RepositoryGuardrailsArgs:
                     "release rulesets",
                 )
             )
-        if not 1 <= self.required_approvals <= 10:
-            problems.append(
-                invalid(name + "required_approvals", self.required_approvals, "1 to 10")
-            )
+        problems.extend(
+            required_approvals_problems(self.required_approvals, name + "required_approvals")
+        )
         checks = list(self.required_status_checks)
         if any(not c.strip() or c != c.strip() for c in checks) or len(set(checks)) != len(checks):
             problems.append(

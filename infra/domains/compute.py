@@ -1,0 +1,444 @@
+"""Compute: the ECS cluster and the application's Fargate service behind its load balancer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import pulumi
+from pydantic import AfterValidator, Field
+
+from infra.common import (
+    CheckContext,
+    ProfileTable,
+    SettingsModel,
+    component_rule,
+    decision,
+    key,
+    optional,
+)
+from infra.domains.identity import StackIdentity
+from infra.domains.network import cidrs
+from slipway import EcsCluster, EcsClusterArgs, SecretStore
+from slipway.alerting import Alerting
+from slipway.cluster import ContainerInsights, capacity_base_problems, capacity_weight_problems
+from slipway.errors import invalid
+from slipway.fargate_service import (
+    HEALTH_CHECK_PATH,
+    MAX_TASKS,
+    FargateService,
+    FargateServiceArgs,
+    container_port_problems,
+    desired_count_problems,
+    domain_name_problems,
+    env_name_problems,
+    fargate_size_problems,
+    secret_looking_problems,
+    task_count_problems,
+)
+from slipway.monitoring import AlarmThresholds
+from slipway.network import Network
+from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
+
+
+def variable_names(value: list[str], setting: str) -> list[str]:
+    """Upper-case environment variable names (the component's rule), each once."""
+    problems = env_name_problems(value, setting, upper_case=True)
+    repeated = sorted({v for v in value if value.count(v) > 1})
+    if repeated:
+        problems.append(invalid(setting, repeated, "each name once"))
+    return problems
+
+
+def _assignments(value: list[str], setting: str) -> list[str]:
+    """``NAME=value`` entries whose names pass :func:`variable_names`."""
+    without_value = [v.split("=", 1)[0] for v in value if "=" not in v]
+    if without_value:
+        return [invalid(setting, without_value, "NAME=value entries with upper-case names")]
+    return variable_names([v.split("=", 1)[0] for v in value], setting)
+
+
+def _plain_environment(value: list[str], setting: str) -> list[str]:
+    names = [entry.split("=", 1)[0] for entry in value]
+    return secret_looking_problems(names, setting, instead=key("app_secrets"))
+
+
+def _on_demand_base(value: int, setting: str) -> list[str]:
+    return capacity_base_problems(
+        value,
+        setting,
+        maximum=MAX_TASKS,
+        reason=f"a stack's service runs at most {MAX_TASKS} tasks",
+    )
+
+
+def _desired_count(value: int, setting: str) -> list[str]:
+    return desired_count_problems(
+        value,
+        setting,
+        minimum=1,
+        reason="a stack's service runs at least one task: minCount and maxCount start from it",
+    )
+
+
+HEALTH_PATH = optional(
+    HEALTH_CHECK_PATH, "a URL path starting with '/', without spaces, query or fragment"
+)
+"""``healthCheckPath`` follows the service's own rule (:data:`HEALTH_CHECK_PATH`)."""
+
+
+@dataclass(frozen=True)
+class ComputeProfile:
+    """What the profile decides for the cluster and the service."""
+
+    capacity_on_demand_base: int = decision("Tasks always on on-demand Fargate")
+    capacity_spot_weight: int = decision("Weight of Fargate Spot against on-demand")
+    task_cpu: int = decision("Task CPU units (`taskCpu`)")
+    task_memory: int = decision("Task memory in MiB (`taskMemory`)")
+    desired_count: int = decision("Tasks to run (`desiredCount`)")
+    autoscaling: bool = decision("Target tracking owns the task count (`autoscaling`)")
+    alarm_rollback: bool = decision("A firing 5xx or unhealthy-host alarm rolls back")
+    https_only: bool = decision(
+        "The load balancer serves HTTPS only, so `certificateArn` is required"
+    )
+    deletion_protection: bool = decision("The load balancer cannot be deleted by accident")
+
+
+PROFILES = ProfileTable(
+    dev=ComputeProfile(
+        capacity_on_demand_base=0,
+        capacity_spot_weight=3,
+        task_cpu=256,
+        task_memory=512,
+        desired_count=1,
+        autoscaling=False,
+        alarm_rollback=False,
+        https_only=False,
+        deletion_protection=False,
+    ),
+    staging=ComputeProfile(
+        capacity_on_demand_base=1,
+        capacity_spot_weight=1,
+        task_cpu=512,
+        task_memory=1024,
+        desired_count=2,
+        autoscaling=False,
+        alarm_rollback=True,
+        https_only=True,
+        deletion_protection=False,
+    ),
+    prod=ComputeProfile(
+        capacity_on_demand_base=2,
+        capacity_spot_weight=0,
+        task_cpu=1024,
+        task_memory=2048,
+        desired_count=3,
+        autoscaling=True,
+        alarm_rollback=True,
+        https_only=True,
+        deletion_protection=True,
+    ),
+)
+
+
+class ComputeSettings(SettingsModel):
+    """The cluster and the service."""
+
+    PROFILES = PROFILES
+
+    container_insights: Literal["enhanced", "enabled", "disabled"] = Field(
+        default="enhanced",
+        description="Container Insights level of the cluster.",
+    )
+
+    capacity_on_demand_base: Annotated[int | None, component_rule(_on_demand_base)] = Field(
+        default=None,
+        description="Tasks that always run on on-demand Fargate before the weights apply.",
+    )
+
+    capacity_spot_weight: Annotated[int | None, component_rule(capacity_weight_problems)] = Field(
+        default=None,
+        description="Weight of Fargate Spot against on-demand Fargate (weight 1) beyond the base.",
+    )
+
+    execute_command: bool = Field(
+        default=False,
+        description="Allow `aws ecs execute-command` into tasks; every session is logged to "
+        "an encrypted, retained log group.",
+    )
+
+    container_port: Annotated[int, component_rule(container_port_problems)] = Field(
+        default=3000,
+        description="Port the application listens on: 1024 to 65535 (the container runs "
+        "without root, so it cannot bind a lower port).",
+    )
+
+    health_check_path: Annotated[str, HEALTH_PATH] = Field(
+        default="/health",
+        description="Path that answers 200 when the application is healthy; used by the "
+        "load balancer, the container health check and the deploy workflow.",
+    )
+
+    task_cpu: int | None = Field(
+        default=None,
+        description="Task CPU units (256 = 0.25 vCPU), a Fargate size.",
+    )
+
+    task_memory: int | None = Field(
+        default=None,
+        description="Task memory in MiB; must be a valid Fargate combination with `taskCpu`.",
+    )
+
+    cpu_architecture: Literal["X86_64", "ARM64"] = Field(
+        default="X86_64",
+        description="CPU architecture of the tasks. Fargate Spot runs only X86_64.",
+    )
+
+    desired_count: Annotated[int | None, component_rule(_desired_count)] = Field(
+        default=None,
+        description="Tasks to run (the starting point when autoscaling is on).",
+    )
+
+    autoscaling: bool | None = Field(
+        default=None,
+        description="Target tracking on CPU and requests per target; autoscaling then owns "
+        "the task count.",
+    )
+
+    min_count: int | None = Field(
+        default=None,
+        description="Fewest tasks autoscaling may leave. Default: `desiredCount`.",
+    )
+
+    max_count: int | None = Field(
+        default=None,
+        description="Most tasks autoscaling may start. Default: four times `desiredCount`, at "
+        "most 100.",
+    )
+
+    certificate_arn: Annotated[
+        str | None,
+        optional(
+            CERTIFICATE_ARN,
+            "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+        ),
+    ] = Field(
+        default=None,
+        description="ACM certificate for the HTTPS listener; HTTP then redirects to HTTPS. "
+        "Required in staging and prod; without it dev serves plain HTTP and the plan says so.",
+    )
+
+    alarm_rollback: bool | None = Field(
+        default=None,
+        description="Roll a deployment back when its 5xx or unhealthy-host alarm fires. "
+        "The circuit breaker is always on.",
+    )
+
+    ingress_cidrs: Annotated[list[str], AfterValidator(cidrs)] = Field(
+        default_factory=lambda: ["0.0.0.0/0"],
+        description="Who may reach the load balancer on 80/443. The load balancer is the only "
+        "thing that accepts traffic from outside the VPC.",
+    )
+
+    app_environment: Annotated[
+        list[str], component_rule(_assignments), component_rule(_plain_environment)
+    ] = Field(
+        default_factory=list,
+        description="Plain environment variables of the application, `NAME=value`. Never put "
+        "secrets here: use `appSecrets`.",
+    )
+
+    domain_name: Annotated[str | None, component_rule(domain_name_problems)] = Field(
+        default=None,
+        description="Public name of the environment (covered by `certificateArn`); point a DNS "
+        "alias at the load balancer (output `loadBalancerDnsName`). It makes the environment "
+        "URL that GitHub shows and the deploy workflow probes. Required with a certificate.",
+    )
+
+    @property
+    def task_counts(self) -> tuple[int, int, int]:
+        """Autoscaling's fewest, starting and most tasks: ``minCount`` (default: the desired
+        count), ``desiredCount`` (by profile) and ``maxCount`` (default: four times the desired
+        count, at most :data:`~slipway.fargate_service.MAX_TASKS`).
+
+        An unset bound never falls on the wrong side of a set one, so a problem with them
+        (:func:`~slipway.fargate_service.task_count_problems`) names the setting the user
+        wrote: ``desiredCount 20`` with ``maxCount 12`` blames desiredCount, not minCount.
+        """
+        desired = self.by_profile("desired_count")
+        assert isinstance(desired, int)
+        high = self.max_count if self.max_count is not None else min(4 * desired, MAX_TASKS)
+        low = self.min_count if self.min_count is not None else min(desired, high)
+        if self.max_count is None:
+            high = max(high, low)
+        return low, desired, high
+
+    @property
+    def platform(self) -> str:
+        """The Docker platform of the tasks' CPU architecture."""
+        return "linux/arm64" if self.cpu_architecture == "ARM64" else "linux/amd64"
+
+    def problems(self, context: CheckContext) -> list[str]:
+        """Rules across this domain's settings, the region and the application's secrets."""
+        region, secret_variables = context.region, context.secret_variables
+        problems: list[str] = []
+        if self.decided().https_only and self.certificate_arn is None:
+            problems.append(
+                self.invalid(
+                    "certificate_arn",
+                    f"the {self.profile.value} profile serves HTTPS only, so the HTTPS listener "
+                    "needs an ACM certificate ARN; plain HTTP is allowed only in dev",
+                )
+            )
+        if self.cpu_architecture == "ARM64" and self.by_profile("capacity_spot_weight") > 0:
+            problems.append(
+                self.invalid(
+                    "cpu_architecture", "X86_64 while capacitySpotWeight > 0 (Spot is x86 only)"
+                )
+            )
+        problems.extend(
+            fargate_size_problems(
+                self.by_profile("task_cpu"),
+                self.by_profile("task_memory"),
+                key("task_cpu"),
+                key("task_memory"),
+            )
+        )
+        problems.extend(
+            task_count_problems(
+                *self.task_counts, (key("min_count"), key("desired_count"), key("max_count"))
+            )
+        )
+        if self.container_insights == "disabled":
+            problems.append(
+                self.invalid(
+                    "container_insights",
+                    "enabled or enhanced: the running-tasks alarm reads Container Insights metrics",
+                )
+            )
+        if self.certificate_arn is not None and self.domain_name is None:
+            problems.append(
+                self.invalid(
+                    "domain_name", "the name the certificate covers (set with certificateArn)"
+                )
+            )
+        if self.certificate_arn is not None and region is not None:
+            certificate_region = self.certificate_arn.split(":")[3]
+            if certificate_region != region:
+                problems.append(
+                    self.invalid(
+                        "certificate_arn",
+                        f"an ACM certificate in {region} (aws:region): a load balancer's "
+                        "listener can only use certificates of its own region, not "
+                        f"{certificate_region}",
+                    )
+                )
+        plain = {entry.split("=", 1)[0] for entry in self.app_environment}
+        if plain & set(secret_variables):
+            problems.append(
+                self.invalid(
+                    "app_environment",
+                    f"names that are not also secrets; {sorted(plain & set(secret_variables))} "
+                    "are in appSecrets",
+                )
+            )
+        return problems
+
+
+def build_cluster(
+    settings: ComputeSettings,
+    identity: StackIdentity,
+    log_retention_days: int,
+    log_key_arn: pulumi.Input[str] | None,
+) -> EcsCluster:
+    """The ECS cluster and its capacity providers."""
+    return EcsCluster(
+        "cluster",
+        EcsClusterArgs(
+            cluster_name=identity.resource_prefix,
+            container_insights=ContainerInsights(settings.container_insights),
+            on_demand_base=settings.by_profile("capacity_on_demand_base"),
+            on_demand_weight=1,
+            spot_weight=settings.by_profile("capacity_spot_weight"),
+            execute_command=settings.execute_command,
+            exec_log_retention_days=log_retention_days,
+            log_kms_key_arn=log_key_arn,
+            key_deletion_window_days=identity.key_deletion_window_days,
+            protect=identity.protect,
+            tags=identity.tags,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ServiceInputs:
+    """What the service takes from the other domains."""
+
+    network: Network
+    cluster: EcsCluster
+    image_channel_prefix: str
+    """SSM path of the stack's image channel (docs/image-channel.md)."""
+    bootstrap_image: pulumi.Input[str]
+    repository_arn: pulumi.Input[str] | None
+    """The ECR repository the execution role may pull from (None with GHCR)."""
+    repository_credentials_secret_arn: pulumi.Input[str] | None
+    """The GHCR pull token's secret (None with ECR)."""
+    secrets: SecretStore
+    secret_names: dict[str, str]
+    """Environment variable to the secret's name in ``secrets``."""
+    log_retention_days: int
+    log_key_arn: pulumi.Input[str] | None
+    alerting: Alerting
+    thresholds: AlarmThresholds
+
+
+def build_service(
+    settings: ComputeSettings, identity: StackIdentity, inputs: ServiceInputs
+) -> FargateService:
+    """The application's Fargate service, its load balancer and its rollback alarms."""
+    cluster, network = inputs.cluster, inputs.network
+    low, desired, high = settings.task_counts
+    service = FargateService(
+        "service",
+        FargateServiceArgs(
+            service_name=identity.resource_prefix,
+            cluster_arn=cluster.cluster_arn,
+            cluster_name=cluster.cluster_name,
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            private_subnet_ids=network.private_subnet_ids,
+            image_channel_prefix=inputs.image_channel_prefix,
+            bootstrap_image=inputs.bootstrap_image,
+            repository_arn=inputs.repository_arn,
+            repository_credentials_secret_arn=inputs.repository_credentials_secret_arn,
+            container_port=settings.container_port,
+            cpu=settings.by_profile("task_cpu"),
+            memory=settings.by_profile("task_memory"),
+            cpu_architecture=settings.cpu_architecture,
+            health_check_path=settings.health_check_path,
+            environment=dict(entry.split("=", 1) for entry in settings.app_environment),
+            secrets=inputs.secrets.environment_secrets(inputs.secret_names),
+            secret_kms_key_arns=(inputs.secrets.kms_key_arn,),
+            log_retention_days=inputs.log_retention_days,
+            log_kms_key_arn=inputs.log_key_arn,
+            certificate_arn=settings.certificate_arn,
+            allow_plain_http=not settings.decided().https_only and settings.certificate_arn is None,
+            domain_name=settings.domain_name,
+            ingress_cidrs=tuple(settings.ingress_cidrs),
+            deletion_protection=settings.decided().deletion_protection,
+            desired_count=desired,
+            capacity_provider_strategy=cluster.default_capacity_provider_strategy,
+            enable_execute_command=settings.execute_command,
+            alarm_rollback=settings.by_profile("alarm_rollback"),
+            alarm_actions=(inputs.alerting.topic_arn,),
+            target_5xx_threshold=inputs.thresholds.target_5xx_count,
+            autoscaling=settings.by_profile("autoscaling"),
+            min_count=low,
+            max_count=high,
+            protect=identity.protect,
+            tags=identity.tags,
+        ),
+    )
+    if settings.execute_command:
+        cluster.grant_exec(service.task_role)
+    return service

@@ -1,0 +1,455 @@
+"""GitHub: the application repository as GitHub reports it, the CI roles GitHub Actions assumes
+through OIDC, and the stack's protected deployment environment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import AfterValidator, Field
+
+from infra.common import (
+    CheckContext,
+    ProfileTable,
+    SettingsModel,
+    component_rule,
+    decision,
+    key,
+    optional,
+    slug,
+)
+from infra.domains.identity import StackIdentity
+from slipway import ContainerRegistry
+from slipway.contract import EnvironmentSecret, EnvironmentVariable
+from slipway.deployment_environment import (
+    DEFAULT_BRANCH_PATTERNS,
+    MAX_WAIT_TIMER_MINUTES,
+    DeploymentEnvironment,
+    DeploymentEnvironmentArgs,
+    SecretName,
+    VariableName,
+    reviewer_problems,
+    wait_timer_problems,
+)
+from slipway.errors import ConfigError, invalid
+from slipway.fargate_service import FargateService
+from slipway.github_oidc import (
+    S3_BUCKET_ARN,
+    DeployRoleArgs,
+    GithubOidc,
+    GithubOidcArgs,
+    GithubRepositoryFacts,
+    OwnerType,
+    SubjectFormat,
+    read_repository,
+)
+from slipway.github_plan import (
+    ORGANIZATION_PLANS,
+    PERSONAL_PLANS,
+    GithubPlan,
+    RepositoryPlan,
+    Visibility,
+)
+from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
+
+OIDC_HOST = "token.actions.githubusercontent.com"
+GLOB = re.compile(r"^[A-Za-z0-9._/*?\[\]{}!,+@-]+$")
+
+
+def _globs(value: list[str]) -> list[str]:
+    bad = [
+        v
+        for v in value
+        if not GLOB.match(v)
+        or ".." in v
+        or "@{" in v
+        or v.startswith("/")
+        or v.count("[") != v.count("]")
+    ]
+    if bad:
+        raise ValueError(f"GitHub glob patterns such as main, release/* or v*; not {bad}")
+    return value
+
+
+@dataclass(frozen=True)
+class GithubProfile:
+    """What the profile decides for the deployment environment."""
+
+    require_reviewers: bool = decision("An environment without reviewers is refused")
+    wait_timer_minutes: int = decision("Minutes a deploy waits after approval")
+    admins_may_bypass: bool = decision(
+        "`environmentAdminsBypass` may let administrators skip the approval"
+    )
+
+
+PROFILES = ProfileTable(
+    dev=GithubProfile(require_reviewers=False, wait_timer_minutes=0, admins_may_bypass=True),
+    staging=GithubProfile(require_reviewers=False, wait_timer_minutes=0, admins_may_bypass=True),
+    prod=GithubProfile(require_reviewers=True, wait_timer_minutes=5, admins_may_bypass=False),
+)
+
+
+class GithubSettings(SettingsModel):
+    """GitHub: the repository's plan, OIDC and the deployment environment."""
+
+    PROFILES = PROFILES
+
+    github_infra_repository: Annotated[str | None, AfterValidator(slug)] = Field(
+        default=None,
+        description="This infrastructure repository, `owner/name`, when its own pipeline "
+        "should get CI roles. Default: none.",
+    )
+
+    github_owner_type: Literal["organization", "user"] = Field(
+        default="organization",
+        description="Kind of account that owns `githubRepository` (and `githubInfraRepository`): "
+        "Slipway reads the owner's numeric ID through the GitHub provider with "
+        "`get_organization` or `get_user`.",
+    )
+
+    github_repository_visibility: Literal["public", "private", "internal"] = Field(
+        default="public",
+        description="Visibility of `githubRepository`, checked against what GitHub reports "
+        "before anything is created. With `githubPlan` it decides what GitHub enforces: a "
+        "private repository's required reviewers and wait timers only on `enterprise`, so a "
+        "stack asking for them elsewhere is refused.",
+    )
+
+    github_plan: Literal["free", "pro", "team", "enterprise"] = Field(
+        default="free",
+        description="GitHub plan of the repository's owner: `free`, `pro` (personal), `team` "
+        "(organisation) or `enterprise` (Enterprise Cloud). Private repositories need `pro` "
+        "or `team` for environments and rulesets, `enterprise` for required reviewers, wait "
+        "timers and artifact attestations.",
+    )
+
+    github_code_scanning: bool | None = Field(
+        default=None,
+        description="Code scanning is available, so the generated workflows upload the image "
+        "scan's SARIF report (the scan gates releases either way). Default: on for a public "
+        "repository, off otherwise; a private repository needs `team` or `enterprise` with "
+        "GitHub Code Security enabled.",
+    )
+
+    github_oidc_subject_format: Literal["immutable", "name", "both"] = Field(
+        default="immutable",
+        description="OIDC subjects every CI role trusts. `immutable`: "
+        "`repo:OWNER@OWNER_ID/REPO@REPO_ID:environment:ENV`, what GitHub issues to "
+        "repositories created or renamed on or after 2026-07-15 and to older ones that opted "
+        "in; the IDs are read through the GitHub provider. `name`: the name-only "
+        "`repo:OWNER/REPO:…` of older repositories (a recycled name could mint it). `both`: "
+        "either, only while migrating (docs/deployment-guide.md#oidc-subjects).",
+    )
+
+    reviewers: list[str] = Field(
+        default_factory=list,
+        description="GitHub users who must approve a deploy to this environment.",
+    )
+
+    reviewer_teams: list[str] = Field(
+        default_factory=list,
+        description="GitHub teams (slugs) who may approve a deploy to this environment. "
+        "GitHub allows six reviewers, users and teams together.",
+    )
+
+    require_reviewers: bool | None = Field(
+        default=None,
+        description="Refuse an environment without reviewers.",
+    )
+
+    prevent_self_review: bool = Field(
+        default=True,
+        description="The person who started a deploy cannot approve it.",
+    )
+
+    wait_timer_minutes: Annotated[int | None, component_rule(wait_timer_problems)] = Field(
+        default=None,
+        description="Minutes a deploy waits after approval before it starts (0 to "
+        f"{MAX_WAIT_TIMER_MINUTES}).",
+    )
+
+    environment_admins_bypass: bool = Field(
+        default=False,
+        description="Repository admins may skip the environment's protection rules. Refused "
+        "in prod.",
+    )
+
+    deploy_branch_patterns: Annotated[list[str], AfterValidator(_globs)] = Field(
+        default_factory=lambda: list(DEFAULT_BRANCH_PATTERNS),
+        description="Branches (GitHub glob patterns) allowed to deploy to this environment: "
+        "by default `main` and the release lines the release workflow creates "
+        "(`release/1.4.x`, `release/@scope/pkg@1.4.x`), where hotfixes are released.",
+    )
+
+    deploy_tag_patterns: Annotated[list[str], AfterValidator(_globs)] = Field(
+        default_factory=list,
+        description="Tags (GitHub glob patterns, e.g. `v*`) allowed to deploy to this environment.",
+    )
+
+    state_bucket_arn: Annotated[
+        str | None, optional(S3_BUCKET_ARN, "an S3 bucket ARN (arn:aws:s3:::<bucket>)")
+    ] = Field(
+        default=None,
+        description="Bucket of the self-managed Pulumi state (bootstrap/): the preview role "
+        "may read it.",
+    )
+
+    state_key_arn: Annotated[str | None, optional(KEY_ARN, "a KMS key or alias ARN")] = Field(
+        default=None,
+        description="KMS key of Pulumi's secrets provider (bootstrap/): the preview and apply "
+        "roles may use it.",
+    )
+
+    @property
+    def repository_plan(self) -> RepositoryPlan:
+        """The application repository's visibility and its owner's plan."""
+        return RepositoryPlan(
+            Visibility(self.github_repository_visibility), GithubPlan(self.github_plan)
+        )
+
+    @property
+    def code_scanning(self) -> bool:
+        """Effective ``githubCodeScanning``: as set, or on exactly for public repositories."""
+        if self.github_code_scanning is not None:
+            return self.github_code_scanning
+        return self.repository_plan.public
+
+    def problems(self, context: CheckContext) -> list[str]:
+        """Rules across this domain's settings, for the stack's environment."""
+        problems = reviewer_problems(
+            self.reviewers, self.reviewer_teams, (key("reviewers"), key("reviewer_teams"))
+        )
+        if self.by_profile("require_reviewers") and not (self.reviewers or self.reviewer_teams):
+            problems.append(
+                self.invalid(
+                    "reviewers",
+                    f"at least one reviewer or reviewer team: the {self.profile.value} "
+                    "environment requires approval",
+                )
+            )
+        problems.extend(self._plan_problems(context.environment))
+        if self.environment_admins_bypass and not self.decided().admins_may_bypass:
+            problems.append(
+                self.invalid(
+                    "environment_admins_bypass",
+                    f"false in {self.profile.value}: admins do not skip approval",
+                )
+            )
+        return problems
+
+    def _plan_problems(self, environment: str) -> list[str]:
+        """What the repository's visibility and plan cannot deliver (slipway.github_plan)."""
+        problems: list[str] = []
+        repository = self.repository_plan
+        plan = repository.plan
+        personal = self.github_owner_type == "user"
+        if plan not in (PERSONAL_PLANS if personal else ORGANIZATION_PLANS):
+            kinds = PERSONAL_PLANS if personal else ORGANIZATION_PLANS
+            problems.append(
+                self.invalid(
+                    "github_plan",
+                    f"one of {sorted(k.value for k in kinds)} for a repository owned by "
+                    f"{'a user' if personal else 'an organisation'} (githubOwnerType "
+                    f"{self.github_owner_type})",
+                )
+            )
+        if repository.visibility is Visibility.INTERNAL and plan is not GithubPlan.ENTERPRISE:
+            problems.append(
+                self.invalid(
+                    "github_repository_visibility",
+                    f"public or private: internal repositories exist only on GitHub Enterprise "
+                    f"(githubPlan is {plan.value})",
+                )
+            )
+        elif not repository.environments:
+            problems.append(
+                self.invalid(
+                    "github_plan",
+                    "pro, team or enterprise for a private repository: on GitHub Free a "
+                    "private repository has no environments, environment secrets or rulesets, "
+                    "which every stack writes (or make it public: githubRepositoryVisibility "
+                    "public)",
+                )
+            )
+        elif not repository.protection_rules:
+            wait = self.by_profile("wait_timer_minutes")
+            asks = []
+            if self.reviewers or self.reviewer_teams:
+                asks.append("required reviewers (reviewers, reviewerTeams)")
+            if wait:
+                asks.append(f"a {wait}-minute wait timer (waitTimerMinutes)")
+            if asks:
+                problems.append(
+                    self.invalid(
+                        "github_repository_visibility",
+                        f"public, or githubPlan enterprise: the {environment} environment asks "
+                        f"for {' and '.join(asks)}, which GitHub enforces on "
+                        f"{repository.describe()} only with GitHub Enterprise, so its approval "
+                        "gate would silently not exist. To run without the gate, say so: "
+                        "reviewers [], reviewerTeams [], requireReviewers false, "
+                        "waitTimerMinutes 0",
+                    )
+                )
+        if self.github_code_scanning and not repository.code_scanning_purchasable:
+            problems.append(
+                self.invalid(
+                    "github_code_scanning",
+                    f"false or unset: code scanning is not available on {repository.describe()} "
+                    "(it needs a public repository, or team or enterprise with GitHub Code "
+                    "Security)",
+                )
+            )
+        return problems
+
+
+def check_provider_owner(repository: str) -> None:
+    """The GitHub provider's ``owner`` must be the application repository's owner."""
+    owner = pulumi.Config("github").get("owner")
+    repository_owner = repository.split("/", 1)[0]
+    if owner is not None and owner.lower() != repository_owner.lower():
+        raise ConfigError(
+            invalid(
+                "github:owner",
+                owner,
+                f"the owner of slipway:githubRepository ({repository_owner}): the GitHub "
+                "provider writes the environment and files there",
+            )
+        )
+
+
+def read_repositories(
+    settings: GithubSettings, repository: str
+) -> tuple[GithubRepositoryFacts, GithubRepositoryFacts | None]:
+    """What GitHub says about the application and infrastructure repositories (IDs, spelling,
+    visibility), read before anything is registered: a repository the provider cannot read,
+    or one spelled differently, stops the program before the first resource."""
+    owner_type = OwnerType(settings.github_owner_type)
+    owner_key = key("github_owner_type")
+    application = read_repository(repository, owner_type, key("github_repository"), owner_key)
+    infra = settings.github_infra_repository
+    infrastructure = (
+        read_repository(infra, owner_type, key("github_infra_repository"), owner_key)
+        if infra is not None
+        else None
+    )
+    if application.visibility != settings.github_repository_visibility:
+        raise ConfigError(
+            invalid(
+                key("github_repository_visibility"),
+                settings.github_repository_visibility,
+                f"{application.visibility!r}, what GitHub reports for {application.full_name}: "
+                "the visibility decides which protections GitHub enforces",
+            )
+        )
+    return application, infrastructure
+
+
+@dataclass(frozen=True)
+class DeliveryTargets:
+    """What the deploy role may change and the environment's variables describe."""
+
+    registry: ContainerRegistry
+    service: FargateService
+    health_check_path: str
+    slack_webhook: pulumi.Output[str] | None
+
+
+def build(
+    settings: GithubSettings,
+    identity: StackIdentity,
+    repositories: tuple[GithubRepositoryFacts, GithubRepositoryFacts | None],
+    owns_account_resources: bool,
+    targets: DeliveryTargets,
+) -> dict[str, Any]:
+    """The OIDC provider (or a reference to the account's), the CI roles and the stack's
+    deployment environment; their outputs."""
+    account = aws.get_caller_identity_output()
+    infra = settings.github_infra_repository
+    application, infrastructure = repositories
+    subject_format = SubjectFormat(settings.github_oidc_subject_format)
+    registry, service = targets.registry, targets.service
+    oidc = GithubOidc(
+        "github-oidc",
+        GithubOidcArgs(
+            existing_provider_arn=(
+                None
+                if owns_account_resources
+                else pulumi.Output.concat(
+                    "arn:aws:iam::", account.account_id, ":oidc-provider/", OIDC_HOST
+                )
+            ),
+            infrastructure_repository=infra,
+            infrastructure_repository_ids=infrastructure.ids if infrastructure else None,
+            infrastructure_subject_format=subject_format,
+            infrastructure_environments=(f"infra-{identity.environment}",) if infra else (),
+            state_bucket_arn=settings.state_bucket_arn,
+            state_key_arn=settings.state_key_arn,
+            protect=identity.protect,
+            tags=identity.tags,
+        ),
+    )
+    deploy_role = oidc.deploy_role(
+        "deploy",
+        DeployRoleArgs(
+            repository=identity.repository,
+            environment=identity.environment,
+            repository_ids=application.ids,
+            subject_format=subject_format,
+            ecr_repository_arn=registry.repository_arn,
+            ecs_service_arn=service.service_arn,
+            task_family=service.task_family,
+            task_role_arn=service.task_role_arn,
+            execution_role_arn=service.execution_role_arn,
+            image_channel_parameter_arn=service.image_channel.deployed_parameter_arn,
+            tags=identity.tags,
+        ),
+    )
+    variables: dict[VariableName, pulumi.Input[str]] = {
+        EnvironmentVariable.AWS_REGION: identity.region,
+        EnvironmentVariable.AWS_ACCOUNT_ID: account.account_id,
+        EnvironmentVariable.AWS_DEPLOY_ROLE_ARN: deploy_role.arn,
+        EnvironmentVariable.ECR_REPOSITORY_URL: registry.repository_url,
+        EnvironmentVariable.ECS_CLUSTER: pulumi.Output.from_input(identity.resource_prefix),
+        EnvironmentVariable.ECS_SERVICE: service.service_name,
+        EnvironmentVariable.ECS_CONTAINER_NAME: service.container_name,
+        EnvironmentVariable.ECS_TASK_FAMILY: service.task_family,
+        EnvironmentVariable.ENVIRONMENT_URL: service.url,
+        EnvironmentVariable.HEALTH_CHECK_PATH: targets.health_check_path,
+        EnvironmentVariable.IMAGE_CHANNEL_PARAMETER: (
+            service.image_channel.deployed_parameter_name
+        ),
+    }
+    environment_secrets: dict[SecretName, pulumi.Input[str]] = {}
+    if targets.slack_webhook is not None:
+        environment_secrets[EnvironmentSecret.SLACK_WEBHOOK_URL] = targets.slack_webhook
+    environment = DeploymentEnvironment(
+        "github-environment",
+        DeploymentEnvironmentArgs(
+            repository=identity.repository,
+            environment=identity.environment,
+            reviewers=tuple(settings.reviewers),
+            reviewer_teams=tuple(settings.reviewer_teams),
+            require_reviewers=settings.by_profile("require_reviewers"),
+            prevent_self_review=settings.prevent_self_review,
+            wait_timer_minutes=settings.by_profile("wait_timer_minutes"),
+            can_admins_bypass=settings.environment_admins_bypass,
+            deploy_branch_patterns=tuple(settings.deploy_branch_patterns),
+            deploy_tag_patterns=tuple(settings.deploy_tag_patterns),
+            variables=variables,
+            secrets=environment_secrets,
+            repository_plan=settings.repository_plan,
+        ),
+    )
+    outputs: dict[str, Any] = {
+        "githubEnvironment": environment.environment,
+        "deployRoleArn": deploy_role.arn,
+        "githubOidcProviderArn": oidc.provider_arn,
+    }
+    if oidc.preview_role_arn is not None:
+        outputs["infraPreviewRoleArn"] = oidc.preview_role_arn
+    if oidc.apply_role_arn is not None:
+        outputs["infraApplyRoleArn"] = oidc.apply_role_arn
+    return outputs

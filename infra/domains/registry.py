@@ -1,0 +1,165 @@
+"""Registry: the stack's ECR repository, where the service's image comes from (ECR or GHCR),
+and the image a brand-new environment starts with."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+import pulumi
+from pydantic import Field
+
+from infra.common import NAMESPACE, CheckContext, SettingsModel, component_rule, optional
+from infra.domains.identity import StackIdentity
+from slipway import (
+    BootstrapImage,
+    BootstrapImageArgs,
+    ContainerRegistry,
+    ContainerRegistryArgs,
+)
+from slipway.bootstrap_image import build_context_problems
+from slipway.registry import (
+    keep_release_problems,
+    pull_account_problems,
+    release_tag_pattern_problems,
+    untagged_expiry_problems,
+)
+
+GHCR_IMAGE = re.compile(r"^ghcr\.io/[a-z0-9-]+/[a-z0-9._/-]+$")
+IMAGE_REFERENCE = re.compile(
+    r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$"
+)
+
+
+def _build_context(value: str, setting: str) -> list[str]:
+    return build_context_problems(value, context_name=setting)
+
+
+class RegistrySettings(SettingsModel):
+    """The image registry and the image source."""
+
+    registry_untagged_expiry_days: Annotated[int, component_rule(untagged_expiry_problems)] = Field(
+        default=7, description="Untagged images expire this many days after push."
+    )
+
+    registry_keep_release_images: Annotated[int, component_rule(keep_release_problems)] = Field(
+        default=30,
+        description="How many release-tagged images the registry keeps; older ones expire. "
+        "Rollback can reach back this far.",
+    )
+
+    registry_release_tag_patterns: Annotated[
+        list[str], component_rule(release_tag_pattern_problems)
+    ] = Field(
+        default_factory=lambda: ["*.*.*"],
+        description="ECR tag patterns that mark release images. Default: semantic versions "
+        "(`1.4.2`), as the generated docker workflow tags them.",
+    )
+
+    registry_pull_account_ids: Annotated[list[str], component_rule(pull_account_problems)] = Field(
+        default_factory=list,
+        description="Other AWS accounts allowed to pull images (never push). Every other "
+        "account is denied by the repository policy.",
+    )
+
+    image_source: Literal["ecr", "ghcr"] = Field(
+        default="ecr",
+        description="Where ECS pulls the application image: the stack's ECR repository, or "
+        "GHCR through a read-only package token (`ghcrPullToken`).",
+    )
+
+    ghcr_image: Annotated[
+        str | None, optional(GHCR_IMAGE, "a GHCR image such as ghcr.io/acme-corp/storefront")
+    ] = Field(
+        default=None,
+        description="GHCR image (without tag) to run when `imageSource` is `ghcr`.",
+    )
+
+    ghcr_username: str | None = Field(
+        default=None,
+        description="GitHub user or bot that owns `ghcrPullToken`. Required with GHCR.",
+    )
+
+    bootstrap_image: Annotated[
+        str | None,
+        optional(IMAGE_REFERENCE, "an image reference with a tag or an @sha256 digest"),
+    ] = Field(
+        default=None,
+        description="Image a brand-new environment runs until CI deploys. Default: the "
+        "repository's `bootstrap` tag, or the image built from `bootstrapBuildContext`.",
+    )
+
+    bootstrap_build_context: Annotated[str | None, component_rule(_build_context)] = Field(
+        default=None,
+        description="Local Docker context that `pulumi up` builds and pushes to ECR when the "
+        "environment is new (pulumi-docker). Default: off.",
+    )
+
+    @property
+    def ghcr(self) -> bool:
+        """The service pulls from GHCR (``imageSource: ghcr``)."""
+        return self.image_source == "ghcr"
+
+    def problems(self, context: CheckContext) -> list[str]:
+        """Rules across this domain's settings."""
+        problems: list[str] = []
+        if self.ghcr:
+            if self.ghcr_image is None:
+                problems.append(self.invalid("ghcr_image", "a GHCR image when imageSource is ghcr"))
+            if self.ghcr_username is None:
+                problems.append(
+                    self.invalid(
+                        "ghcr_username", "the token owner's login when imageSource is ghcr"
+                    )
+                )
+            if "ghcrPullToken" not in context.secrets:
+                problems.append(
+                    f"{NAMESPACE}:ghcrPullToken is required when imageSource is ghcr; set it "
+                    "with `pulumi config set --secret ghcrPullToken <read-only package token>`"
+                )
+        if self.bootstrap_image is not None and self.bootstrap_build_context is not None:
+            problems.append(
+                self.invalid(
+                    "bootstrap_build_context", "unset when bootstrapImage is set (pick one)"
+                )
+            )
+        return problems
+
+
+def build(settings: RegistrySettings, identity: StackIdentity) -> ContainerRegistry:
+    """The stack's ECR repository, ``<app>/<environment>``."""
+    return ContainerRegistry(
+        "registry",
+        ContainerRegistryArgs(
+            repository_name=f"{identity.app}/{identity.environment}",
+            untagged_expiry_days=settings.registry_untagged_expiry_days,
+            keep_release_images=settings.registry_keep_release_images,
+            release_tag_patterns=tuple(settings.registry_release_tag_patterns),
+            pull_account_ids=tuple(settings.registry_pull_account_ids),
+            key_deletion_window_days=identity.key_deletion_window_days,
+            protect=identity.protect,
+            tags=identity.tags,
+        ),
+    )
+
+
+def bootstrap_image(
+    settings: RegistrySettings, registry: ContainerRegistry, platform: str
+) -> pulumi.Input[str]:
+    """The image the service runs until CI deploys one: given, built here for ``platform``
+    (``linux/amd64``), or the repository's ``:bootstrap`` tag."""
+    if settings.bootstrap_image is not None:
+        return settings.bootstrap_image
+    if settings.bootstrap_build_context is not None:
+        return BootstrapImage(
+            "bootstrap",
+            BootstrapImageArgs(
+                context=settings.bootstrap_build_context,
+                repository_url=registry.repository_url,
+                registry_id=registry.registry_id,
+                platform=platform,
+            ),
+        ).image
+    if settings.ghcr:
+        return f"{settings.ghcr_image}:bootstrap"
+    return pulumi.Output.concat(registry.repository_url, ":bootstrap")

@@ -1,0 +1,290 @@
+"""Workflows: what the stack that owns the application repository's shared files delivers
+there (the generated workflows, the release environment, the rulesets) and the release
+identity they run with."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import AfterValidator, Field
+
+from infra.common import NAME, NAMESPACE, CheckContext, SettingsModel, component_rule, optional
+from slipway.contract import EnvironmentSecret, ReleaseSecret, ReleaseVariable
+from slipway.deployment_environment import (
+    DeploymentEnvironment,
+    DeploymentEnvironmentArgs,
+    SecretName,
+    VariableName,
+)
+from slipway.github_plan import RepositoryPlan
+from slipway.patterns import CODE_OWNER
+from slipway.repository_guardrails import (
+    RepositoryGuardrails,
+    RepositoryGuardrailsArgs,
+    required_approvals_problems,
+)
+from slipway.workflow_set import WorkflowSet, WorkflowSetArgs
+from slipway.workflows import NpmPublishMode, ReleaseTokenMode, WorkflowSpec
+from slipway.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
+
+APP_CLIENT_ID = re.compile(r"^Iv(?:1\.[0-9a-f]{16}|[0-9A-Za-z]{10,40})$")
+"""A GitHub App's client ID: ``Iv1.`` and 16 hex digits (older apps) or ``Iv23…``; not an
+OAuth app's (``Ov23…``) and not the numeric App ID."""
+
+
+def _environment_names(value: list[str]) -> list[str]:
+    bad = [v for v in value if not NAME.match(v) or v == "all"]
+    if not value or bad or len(set(value)) != len(value):
+        raise ValueError(
+            f"one or more distinct environment names (lower case, not 'all'); not {bad or value}"
+        )
+    return value
+
+
+def _code_owners(value: list[str]) -> list[str]:
+    bad = [v for v in value if not CODE_OWNER.match(v)]
+    if bad or len(set(value)) != len(value):
+        raise ValueError(f"distinct '@user' or '@org/team' owners; not {bad or value}")
+    return value
+
+
+def _changesets_major(value: int) -> int:
+    if value not in CHANGESETS_ACTION_FOR_CLI_MAJOR:
+        allowed = sorted(CHANGESETS_ACTION_FOR_CLI_MAJOR)
+        raise ValueError(
+            f"one of {allowed}: the release workflow splits versioning, packing and publishing "
+            "with changesets/action v2's sub-actions, which need @changesets/cli 3"
+        )
+    return value
+
+
+class WorkflowsSettings(SettingsModel):
+    """The application repository's shared files and settings (owner stack)."""
+
+    owns_repository_resources: bool = Field(
+        default=False,
+        description="This stack manages the application repository's shared files and "
+        "settings: the generated workflows (delivered as a pull request), the rulesets "
+        "(default branch, release branches, release-branch creation, release tags), the `npm` "
+        "release environment and the Actions permissions. "
+        "Exactly one stack per repository sets it.",
+    )
+
+    required_approvals: Annotated[int, component_rule(required_approvals_problems)] = Field(
+        default=1,
+        description="Approving reviews a pull request to the default branch needs (owner stack).",
+    )
+
+    workflows_direct_commit: bool = Field(
+        default=False,
+        description="Commit the generated workflow files straight to the default branch "
+        "instead of opening a pull request (owner stack). Branch protection usually refuses it.",
+    )
+
+    workflow_environments: Annotated[list[str], AfterValidator(_environment_names)] = Field(
+        default_factory=lambda: ["dev", "staging", "prod"],
+        description="GitHub environments the generated deploy workflow walks through, in "
+        "order (owner stack). Each needs its own stack.",
+    )
+
+    npm_publish: Literal["trusted", "token", "none"] = Field(
+        default="trusted",
+        description="How the release workflow publishes to npm: trusted publishing (OIDC, "
+        "provenance), an `NPM_TOKEN` secret in the `npm` environment, or not at all.",
+    )
+
+    release_token: Literal["app", "github-token"] = Field(
+        default="app",
+        description="Identity of the release jobs (owner stack). `app`: a GitHub App "
+        "(`releaseAppId`, `releaseAppClientId`, its key in the release environment) opens the "
+        "version pull request, so its checks run, and is the only actor the rulesets let "
+        "create release branches and tags; workflows may not create or approve pull requests. "
+        "`github-token`: the job's `GITHUB_TOKEN`, an explicit fallback: the version pull "
+        "request runs no checks, workflows may create and approve pull requests, anyone with "
+        "write access can create release branches and tags, and the plan warns.",
+    )
+
+    release_app_id: int | None = Field(
+        default=None,
+        ge=1,
+        description="Numeric App ID of the release GitHub App (its settings page, 'App ID'): "
+        "the rulesets' bypass actor. Required with `releaseToken: app` on the stack that owns "
+        "repository resources; set only there.",
+    )
+
+    release_app_client_id: Annotated[
+        str | None,
+        optional(
+            APP_CLIENT_ID,
+            "a GitHub App client ID (Iv1.<16 hex> or Iv23…), not the numeric App ID and not an "
+            "OAuth app's (Ov…)",
+        ),
+    ] = Field(
+        default=None,
+        description="Client ID of the release GitHub App, written as the variable "
+        "`RELEASE_APP_CLIENT_ID` of the release environment (`actions/create-github-app-token` "
+        "`client-id`). Required with `releaseToken: app` on the owner stack; set only there.",
+    )
+
+    workflow_code_owners: Annotated[list[str], AfterValidator(_code_owners)] = Field(
+        default_factory=list,
+        description="Owners (`@user`, `@org/team`) of the generated release machinery: "
+        "`.github/CODEOWNERS` is delivered with the workflows, naming them for `.github/`, the "
+        "Dockerfile and the Changesets configuration, and the rulesets then require a code "
+        "owner's review. Empty (the default): no CODEOWNERS, and the plan warns.",
+    )
+
+    changesets_cli_major: Annotated[int, AfterValidator(_changesets_major)] = Field(
+        default=3,
+        description="Major version of @changesets/cli the application uses; the release "
+        "workflow picks the changesets/action major that matches it.",
+    )
+
+    def problems(self, context: CheckContext) -> list[str]:
+        """The release identity: complete on the owner stack in app mode, absent elsewhere."""
+        secrets = context.secrets
+        problems: list[str] = []
+        given = {
+            "releaseAppId": self.release_app_id is not None,
+            "releaseAppClientId": self.release_app_client_id is not None,
+            "releaseAppPrivateKey": "releaseAppPrivateKey" in secrets,
+        }
+        if not self.owns_repository_resources:
+            why = "set only on the stack that owns repository resources (ownsRepositoryResources)"
+        elif self.release_token == "github-token":
+            why = "unset with releaseToken github-token (no release app)"
+        else:
+            for setting in ("releaseAppId", "releaseAppClientId"):
+                if not given[setting]:
+                    problems.append(
+                        f"{NAMESPACE}:{setting} is required with releaseToken app on the stack "
+                        "that owns repository resources: create the release GitHub App "
+                        "(docs/deployment-guide.md#the-release-github-app) and set its "
+                        f"{'App ID' if setting == 'releaseAppId' else 'client ID'}, or set "
+                        "releaseToken github-token to release with GITHUB_TOKEN"
+                    )
+            return problems
+        for setting, present in given.items():
+            if present:
+                problems.append(f"{NAMESPACE}:{setting} is set; {why}")
+        return problems
+
+
+@dataclass(frozen=True)
+class ApplicationFacts:
+    """What the generated files need to know of the application and its repository."""
+
+    repository: str
+    container_port: int
+    health_check_path: str
+    repository_plan: RepositoryPlan
+    code_scanning: bool
+
+
+def spec(settings: WorkflowsSettings, application: ApplicationFacts) -> WorkflowSpec:
+    """What the application repository's generated files are rendered from. Identical for
+    every stack with the same settings, so whichever stack owns the files renders the same."""
+    return WorkflowSpec(
+        repository=application.repository,
+        environments=tuple(settings.workflow_environments),
+        changesets_cli_major=settings.changesets_cli_major,
+        npm_publish=NpmPublishMode(settings.npm_publish),
+        container_port=application.container_port,
+        health_check_path=application.health_check_path,
+        release_token=ReleaseTokenMode(settings.release_token),
+        code_owners=tuple(settings.workflow_code_owners),
+        attestations=application.repository_plan.attestations,
+        code_scanning=application.code_scanning,
+    )
+
+
+@dataclass(frozen=True)
+class ReleaseSecrets:
+    """The secret settings the release environment holds, when set."""
+
+    app_private_key: pulumi.Output[str] | None
+    slack_webhook: pulumi.Output[str] | None
+
+
+def build(
+    settings: WorkflowsSettings,
+    application: ApplicationFacts,
+    release_secrets: ReleaseSecrets,
+) -> dict[str, Any]:
+    """On the stack that owns the repository's shared resources: the generated files, the
+    release environment and the rulesets; their outputs (none on the other stacks)."""
+    if not settings.owns_repository_resources:
+        return {}
+    workflow_spec = spec(settings, application)
+    workflows = WorkflowSet(
+        "workflows",
+        WorkflowSetArgs(
+            repository=application.repository,
+            spec=workflow_spec,
+            direct_commit=settings.workflows_direct_commit,
+        ),
+    )
+    app = workflow_spec.release_token is ReleaseTokenMode.APP
+    # Every release run reports from it (the notify job), whatever else it holds.
+    release_environment = _release_environment(
+        settings, application, workflow_spec, release_secrets
+    )
+    owners = bool(workflow_spec.code_owners)
+    if not owners:
+        pulumi.log.warn(
+            "slipway:workflowCodeOwners is empty: no .github/CODEOWNERS is delivered with "
+            "the workflows, so a change to the release machinery needs no owner's review"
+        )
+    RepositoryGuardrails(
+        "repository",
+        RepositoryGuardrailsArgs(
+            repository=application.repository,
+            required_approvals=settings.required_approvals,
+            release_app_id=settings.release_app_id if app else None,
+            # Only GITHUB_TOKEN releases need workflows to open pull requests.
+            actions_can_create_pull_requests=not app,
+            # The workflow pull request delivers CODEOWNERS (WorkflowSpec.code_owners).
+            require_code_owner_review=owners,
+            external_codeowners=owners,
+        ),
+    )
+    return {
+        "workflowsContentSha": workflows.content_sha,
+        "workflowsPullRequest": workflows.pull_request_number,
+        "npmEnvironment": release_environment.environment,
+    }
+
+
+def _release_environment(
+    settings: WorkflowsSettings,
+    application: ApplicationFacts,
+    workflow_spec: WorkflowSpec,
+    release_secrets: ReleaseSecrets,
+) -> DeploymentEnvironment:
+    """The environment the version, publish and notify jobs run in (``spec.npm_environment``):
+    it holds the release app's client ID and key and the Slack webhook of release reports, and
+    trusted publishers name it. The component's default branches are the release workflow's
+    (main and the release branches); no reviewers, since a merged version pull request is the
+    approval."""
+    variables: dict[VariableName, pulumi.Input[str]] = {}
+    secrets: dict[SecretName, pulumi.Input[str]] = {}
+    if workflow_spec.release_token is ReleaseTokenMode.APP:
+        assert settings.release_app_client_id is not None  # the settings require it
+        variables[ReleaseVariable.RELEASE_APP_CLIENT_ID] = settings.release_app_client_id
+        if release_secrets.app_private_key is not None:
+            secrets[ReleaseSecret.RELEASE_APP_PRIVATE_KEY] = release_secrets.app_private_key
+    if release_secrets.slack_webhook is not None:
+        secrets[EnvironmentSecret.SLACK_WEBHOOK_URL] = release_secrets.slack_webhook
+    return DeploymentEnvironment(
+        "npm-environment",
+        DeploymentEnvironmentArgs(
+            repository=application.repository,
+            environment=workflow_spec.npm_environment,
+            variables=variables,
+            secrets=secrets,
+            repository_plan=application.repository_plan,
+        ),
+    )
