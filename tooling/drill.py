@@ -40,17 +40,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from infra.settings import NAMESPACE, Profile, parse_settings
+from infra.domains.backup import PROFILES
+from infra.settings import NAMESPACE, parse_settings
 from slipway.backup import vault_name
 from slipway.errors import ConfigError
 from tooling.offline import ROOT, load_stack_config
 
 OK, USAGE, STALE, API_ERROR, RESTORE_FAILED = 0, 1, 2, 3, 4
 
-RPO_HOURS = {Profile.DEV: 48.0, Profile.STAGING: 24.0, Profile.PROD: 24.0}
-"""Default recovery point objective per profile, for daily backups."""
-RTO_MINUTES = {Profile.DEV: 24 * 60.0, Profile.STAGING: 8 * 60.0, Profile.PROD: 4 * 60.0}
-"""Recovery time objective per profile: the default bound on waiting for the restore."""
 TERMINAL = ("COMPLETED", "FAILED", "ABORTED")
 """Restore job states after which polling stops."""
 ISOLATED_TYPES = ("Aurora", "DynamoDB", "EBS", "EFS", "RDS", "S3")
@@ -81,7 +78,7 @@ class Target:
     region: str
     vault: str
     rpo_hours: float
-    rto_minutes: float = RTO_MINUTES[Profile.PROD]
+    rto_minutes: float = PROFILES.prod.rto_minutes
 
 
 @dataclass
@@ -142,8 +139,8 @@ def resolve_target(
         environment=settings.identity.env,
         region=chosen_region,
         vault=vault or vault_name(settings.identity.resource_prefix),
-        rpo_hours=rpo_hours if rpo_hours is not None else RPO_HOURS[settings.profile],
-        rto_minutes=RTO_MINUTES[settings.profile],
+        rpo_hours=rpo_hours if rpo_hours is not None else settings.backup.decided().rpo_hours,
+        rto_minutes=settings.backup.decided().rto_minutes,
     )
 
 

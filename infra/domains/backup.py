@@ -43,6 +43,12 @@ class BackupProfile:
         "Every recovery point is copied out of region, so `backupCopyRegion` is required"
     )
     notify_failures: bool = decision("Failed backup jobs notify the alert topic")
+    rpo_hours: float = decision(
+        "Recovery point objective: the restore drill fails on an older newest recovery point"
+    )
+    rto_minutes: float = decision(
+        "Recovery time objective: how long the restore drill waits for its restore job"
+    )
 
 
 PROFILES = ProfileTable(
@@ -51,18 +57,24 @@ PROFILES = ProfileTable(
         rules=dev_rules(),
         copy_region_required=False,
         notify_failures=False,
+        rpo_hours=48.0,
+        rto_minutes=24 * 60.0,
     ),
     staging=BackupProfile(
         backup_vault_lock="governance",
         rules=staging_rules(),
         copy_region_required=False,
         notify_failures=False,
+        rpo_hours=24.0,
+        rto_minutes=8 * 60.0,
     ),
     prod=BackupProfile(
         backup_vault_lock="compliance",
         rules=prod_rules(),
         copy_region_required=True,
         notify_failures=True,
+        rpo_hours=24.0,
+        rto_minutes=4 * 60.0,
     ),
 )
 
