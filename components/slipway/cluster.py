@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -35,9 +34,8 @@ from slipway.encryption_key import (
 from slipway.errors import ConfigError, invalid
 from slipway.iam import allow, policy_document, role_name_of
 from slipway.logs import log_group, logs_service_principal, retention_problems
+from slipway.patterns import ECS_NAME
 
-CLUSTER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-"""ECS's rule for cluster names."""
 FARGATE = "FARGATE"
 FARGATE_SPOT = "FARGATE_SPOT"
 MAX_BASE = 100_000
@@ -147,7 +145,7 @@ class EcsClusterArgs:
     def __post_init__(self) -> None:
         problems: list[str] = []
         name = "EcsClusterArgs."
-        if not (isinstance(self.cluster_name, str) and CLUSTER_NAME.match(self.cluster_name)):
+        if not (isinstance(self.cluster_name, str) and ECS_NAME.match(self.cluster_name)):
             problems.append(
                 invalid(
                     name + "cluster_name",

@@ -32,7 +32,7 @@ from slipway.contract import (
 from slipway.errors import ConfigError, invalid
 from slipway.github_oidc import ENVIRONMENT_NAME
 from slipway.github_plan import RepositoryPlan
-from slipway.patterns import REPOSITORY_SLUG, TEAM_SLUG
+from slipway.patterns import GITHUB_LOGIN, REPOSITORY_SLUG, TEAM_SLUG
 from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
 
 VariableName = EnvironmentVariable | ReleaseVariable
@@ -60,7 +60,6 @@ def wait_timer_problems(minutes: object, setting: str) -> list[str]:
     return [invalid(setting, minutes, f"0 to {MAX_WAIT_TIMER_MINUTES} minutes")]
 
 
-USER_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 PATTERN_FORBIDDEN = re.compile(r"[\s:~^\\]|\.\.|@\{|//")
 """Never in a git ref name, so never in a pattern that should match one."""
 
@@ -103,7 +102,7 @@ def reviewer_problems(
     """
     problems: list[str] = []
     for setting, values, pattern, allowed in (
-        (names[0], reviewers, USER_LOGIN, "GitHub logins"),
+        (names[0], reviewers, GITHUB_LOGIN, "GitHub logins"),
         (names[1], reviewer_teams, TEAM_SLUG, "team slugs (lower case)"),
     ):
         bad = [v for v in values if not pattern.match(v)]

@@ -43,8 +43,8 @@ import pulumi_github as github
 
 from slipway.errors import ConfigError, invalid, require
 from slipway.iam import Statement, allow, policy_document
+from slipway.patterns import ECS_NAME, REPOSITORY_SLUG
 from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KMS_KEY_ARN
-from slipway.patterns import REPOSITORY_SLUG
 from slipway.registry import PUSH_ACTIONS
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -86,7 +86,6 @@ ENVIRONMENT_NAME = re.compile(r"^[A-Za-z0-9._-]{1,255}$")
 """GitHub environment names Slipway accepts: no ``*``, ``?``, ``:`` or ``/``, so the name is
 literal inside ``repo:<owner>/<repo>:environment:<name>``."""
 ROLE_PART = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
-TASK_FAMILY = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 PROVIDER_ARN = re.compile(
     r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/" + re.escape(GITHUB_OIDC_HOST) + "$"
 )
@@ -502,7 +501,7 @@ class DeployRoleArgs:
                 ECS_SERVICE_ARN,
                 "an ECS service ARN in the long format (service/<cluster>/<service>)",
             ),
-            ("task_family", self.task_family, TASK_FAMILY, "letters, digits, '_' and '-'"),
+            ("task_family", self.task_family, ECS_NAME, "letters, digits, '_' and '-'"),
             ("task_role_arn", self.task_role_arn, ROLE_ARN, "an IAM role ARN"),
             ("execution_role_arn", self.execution_role_arn, ROLE_ARN, "an IAM role ARN"),
             (

@@ -50,14 +50,17 @@ ACM_CERTIFICATE_ARN = re.compile(
     r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$"
 )
 """The ARN of an ACM certificate."""
+_LOGIN = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
+_TEAM = r"[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?"
+GITHUB_LOGIN = re.compile(rf"^{_LOGIN}$")
+"""A GitHub user or organisation login: letters, digits and single inner hyphens, at most 39."""
 REPOSITORY_SLUG = re.compile(
-    r"^(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})/"
-    r"(?P<name>(?!\.{1,2}$)[A-Za-z0-9._-]{1,100})$"
+    rf"^(?P<owner>{_LOGIN})/(?P<name>(?!\.{{1,2}}$)[A-Za-z0-9._-]{{1,100}})$"
 )
 """``owner/name`` as GitHub allows them: owner without leading, trailing or double hyphens."""
-TEAM_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?$")
+TEAM_SLUG = re.compile(rf"^{_TEAM}$")
 """A GitHub team slug."""
-CODE_OWNER = re.compile(
-    r"^@[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:/[a-z0-9][a-z0-9_-]{0,99})?$"
-)
+CODE_OWNER = re.compile(rf"^@{_LOGIN}(?:/{_TEAM})?$")
 """A CODEOWNERS owner: ``@user`` or ``@org/team-slug``."""
+ECS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+"""ECS's rule for cluster names and task definition families."""

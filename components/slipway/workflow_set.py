@@ -76,6 +76,7 @@ import pulumi
 import pulumi_github as github
 
 from slipway.errors import ConfigError, invalid
+from slipway.patterns import REPOSITORY_SLUG
 from slipway.workflows import WorkflowSpec, render_workflow_files
 
 DEFAULT_BRANCH = "slipway/workflows"
@@ -83,8 +84,6 @@ DEFAULT_BRANCH = "slipway/workflows"
 DEFAULT_COMMIT_AUTHOR = "slipway[bot]"
 DEFAULT_COMMIT_EMAIL = "slipway[bot]@users.noreply.github.com"
 
-_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
-_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _BRANCH_CHARS = re.compile(r"^[A-Za-z0-9._/-]{1,200}$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _AUTHOR = re.compile(r"^[^\x00-\x1f\x7f<>]{1,100}$")
@@ -148,8 +147,7 @@ class WorkflowSetArgs:
         problems: list[str] = []
         name = "WorkflowSetArgs."
         slug = self.repository if isinstance(self.repository, str) else ""
-        owner, _, repo = slug.partition("/")
-        slug_ok = bool(_OWNER.match(owner) and _NAME.match(repo) and repo not in (".", ".."))
+        slug_ok = bool(REPOSITORY_SLUG.match(slug))
         if not slug_ok:
             problems.append(
                 invalid(
