@@ -547,7 +547,7 @@ def test_nat_gateway_count_is_a_plain_int_before_deployment() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"az_count": 4}, "NetworkArgs.az_count: got 4; 2 or 3"),
+        ({"az_count": 4}, "NetworkArgs.az_count: got 4; 2 to 3"),
         ({"az_count": 1}, "NetworkArgs.az_count: got 1"),
         ({"vpc_cidr": "52.20.0.0/16"}, "NetworkArgs.vpc_cidr: got '52.20.0.0/16'; a private"),
         ({"vpc_cidr": "100.64.0.0/16"}, "NetworkArgs.vpc_cidr: got '100.64.0.0/16'"),
@@ -561,7 +561,7 @@ def test_nat_gateway_count_is_a_plain_int_before_deployment() -> None:
         ),
         (
             {"nat_strategy": "none", "interface_endpoints": ()},
-            "missing: interface endpoints ecr.api, ecr.dkr, logs",
+            "missing: ecr.api, ecr.dkr, logs in interface_endpoints",
         ),
         (
             {"nat_strategy": "none", "s3_gateway_endpoint": False},
@@ -569,7 +569,7 @@ def test_nat_gateway_count_is_a_plain_int_before_deployment() -> None:
         ),
         (
             {"nat_strategy": "none", "s3_gateway_endpoint": False},
-            "missing: s3_gateway_endpoint=True",
+            "missing: s3_gateway_endpoint true",
         ),
         (
             {"interface_endpoints": ("ecr.api", "ec2")},

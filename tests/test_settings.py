@@ -310,7 +310,10 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "prod",
         {"vpcCidr": "8.8.0.0/16"},
         {},
-        ["slipway:vpcCidr: got '8.8.0.0/16';", "private IPv4 network (RFC 1918)"],
+        [
+            "slipway:vpcCidr: got '8.8.0.0/16';",
+            "a private IPv4 network (RFC 1918: 10/8, 172.16/12, 192.168/16), /16 to /24",
+        ],
     ),
     (
         "CIDR with host bits set",
@@ -415,21 +418,27 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "dev",
         {"natStrategy": "none", "vpcInterfaceEndpoints": '["secretsmanager"]'},
         {},
-        ["slipway:natStrategy: got 'none';", "missing: ['ecr.api', 'ecr.dkr', 'logs']"],
+        [
+            "slipway:natStrategy: got 'none';",
+            "missing: ecr.api, ecr.dkr, logs in slipway:vpcInterfaceEndpoints",
+        ],
     ),
     (
         "unknown interface endpoint",
         "dev",
         {"vpcInterfaceEndpoints": '["ecr.api", "dynamodb"]'},
         {},
-        ["slipway:vpcInterfaceEndpoints: got 'dynamodb';", "'ecr.api', 'ecr.dkr'"],
+        [
+            "slipway:vpcInterfaceEndpoints: got ['ecr.api', 'dynamodb']; distinct services among",
+            "ecr.api, ecr.dkr, logs, secretsmanager",
+        ],
     ),
     (
         "three availability zones too many",
         "prod",
         {"azCount": "4"},
         {},
-        ["slipway:azCount: got 4;", "less than or equal to 3"],
+        ["slipway:azCount: got 4;", "slipway:azCount: got 4; 2 to 3"],
     ),
     (
         "ARM tasks on Fargate Spot",

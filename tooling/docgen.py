@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import fields, is_dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,8 @@ def _default(name: str) -> Any:
     info = all_fields()[name]
     if info.default_factory is not None:
         return info.default_factory()  # type: ignore[call-arg]
-    return None if info.default is PydanticUndefined else info.default
+    default = None if info.default is PydanticUndefined else info.default
+    return default.value if isinstance(default, Enum) else default
 
 
 def config_block() -> dict[str, Any]:
@@ -82,6 +84,8 @@ def render_pulumi_yaml() -> str:
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, Enum):
+        value = value.value
     if value is None:
         return "—"
     if isinstance(value, bool):

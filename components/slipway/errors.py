@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 
 class ConfigError(ValueError):
     """A setting or component argument is not allowed.
@@ -18,7 +20,10 @@ class ConfigError(ValueError):
 
 
 def invalid(setting: str, value: object, allowed: str) -> str:
-    """Format one problem in the shared ``<setting>: got <value>; <allowed>`` shape."""
+    """Format one problem in the shared ``<setting>: got <value>; <allowed>`` shape. An enum
+    member shows as the value the user wrote (``'pro'``), not as its Python name."""
+    if isinstance(value, Enum):
+        value = value.value
     return f"{setting}: got {value!r}; {allowed}"
 
 

@@ -91,16 +91,62 @@ def subnet_layout(vpc_cidr: str, az_count: int) -> list[SubnetLayout]:
     ]
 
 
-def _vpc_cidr_problem(value: str) -> str | None:
+def vpc_cidr_problems(value: object, setting: str) -> list[str]:
+    """A problem unless ``value`` is a private (RFC 1918) IPv4 network from /16 to /24."""
     try:
-        network = ipaddress.IPv4Network(value, strict=True)
+        network = ipaddress.IPv4Network(str(value), strict=True)
     except ValueError as error:
-        return f"an IPv4 network in CIDR notation such as 10.20.0.0/16 ({error})"
+        allowed = f"an IPv4 network in CIDR notation such as 10.20.0.0/16 ({error})"
+        return [invalid(setting, value, allowed)]
     if not any(network.subnet_of(block) for block in RFC1918) or not (
         16 <= network.prefixlen <= 24
     ):
-        return "a private IPv4 network (RFC 1918: 10/8, 172.16/12, 192.168/16), /16 to /24"
-    return None
+        allowed = "a private IPv4 network (RFC 1918: 10/8, 172.16/12, 192.168/16), /16 to /24"
+        return [invalid(setting, value, allowed)]
+    return []
+
+
+def az_count_problems(value: object, setting: str) -> list[str]:
+    """A problem unless ``value`` is 2 to :data:`MAX_AZ_COUNT` availability zones."""
+    if isinstance(value, int) and not isinstance(value, bool) and 2 <= value <= MAX_AZ_COUNT:
+        return []
+    return [invalid(setting, value, f"2 to {MAX_AZ_COUNT}")]
+
+
+def interface_endpoint_problems(value: Sequence[str], setting: str) -> list[str]:
+    """A problem unless ``value`` names distinct services of
+    :data:`INTERFACE_ENDPOINT_SERVICES`."""
+    endpoints = list(value)
+    unknown = [s for s in endpoints if s not in INTERFACE_ENDPOINT_SERVICES]
+    if unknown or len(set(endpoints)) != len(endpoints):
+        allowed = "distinct services among " + ", ".join(INTERFACE_ENDPOINT_SERVICES)
+        return [invalid(setting, endpoints, allowed)]
+    return []
+
+
+def no_nat_problems(
+    endpoints: Sequence[str], s3_gateway_endpoint: bool, settings: tuple[str, str, str]
+) -> list[str]:
+    """With no NAT, what tasks would miss: the :data:`NO_NAT_REQUIRED_ENDPOINTS` and the S3
+    gateway. ``settings`` names the NAT strategy, the endpoints and the S3 gateway as the
+    caller's user spells them."""
+    strategy, endpoints_name, s3_name = settings
+    missing = [s for s in NO_NAT_REQUIRED_ENDPOINTS if s not in endpoints]
+    if not missing and s3_gateway_endpoint:
+        return []
+    needs = [f"{', '.join(missing)} in {endpoints_name}"] if missing else []
+    if not s3_gateway_endpoint:
+        needs.append(f"{s3_name} true")
+    return [
+        invalid(
+            strategy,
+            NatStrategy.NONE.value,
+            "'none' leaves private subnets without a route out, so tasks could not pull "
+            "images (ECR API, registry and S3 layers) or ship logs; it needs the ecr.api, "
+            "ecr.dkr and logs interface endpoints and the S3 gateway endpoint (missing: "
+            f"{'; '.join(needs)}), or use 'single'",
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -149,11 +195,8 @@ class NetworkArgs:
                     "1 to 40 lower-case letters, digits and '-', not starting or ending with '-'",
                 )
             )
-        cidr_problem = _vpc_cidr_problem(self.vpc_cidr)
-        if cidr_problem:
-            problems.append(invalid(name + "vpc_cidr", self.vpc_cidr, cidr_problem))
-        if self.az_count not in range(2, MAX_AZ_COUNT + 1):
-            problems.append(invalid(name + "az_count", self.az_count, "2 or 3"))
+        problems.extend(vpc_cidr_problems(self.vpc_cidr, name + "vpc_cidr"))
+        problems.extend(az_count_problems(self.az_count, name + "az_count"))
         strategy: NatStrategy | None = None
         try:
             strategy = NatStrategy(self.nat_strategy)
@@ -167,31 +210,15 @@ class NetworkArgs:
                 )
             )
         endpoints = list(self.interface_endpoints)
-        unknown = [s for s in endpoints if s not in INTERFACE_ENDPOINT_SERVICES]
-        if unknown or len(set(endpoints)) != len(endpoints):
-            problems.append(
-                invalid(
-                    name + "interface_endpoints",
+        problems.extend(interface_endpoint_problems(endpoints, name + "interface_endpoints"))
+        if strategy is NatStrategy.NONE:
+            problems.extend(
+                no_nat_problems(
                     endpoints,
-                    "distinct services among " + ", ".join(INTERFACE_ENDPOINT_SERVICES),
+                    self.s3_gateway_endpoint,
+                    (name + "nat_strategy", "interface_endpoints", "s3_gateway_endpoint"),
                 )
             )
-        if strategy is NatStrategy.NONE:
-            missing = [s for s in NO_NAT_REQUIRED_ENDPOINTS if s not in endpoints]
-            if missing or not self.s3_gateway_endpoint:
-                needs = [f"interface endpoints {', '.join(missing)}"] if missing else []
-                if not self.s3_gateway_endpoint:
-                    needs.append("s3_gateway_endpoint=True")
-                problems.append(
-                    invalid(
-                        name + "nat_strategy",
-                        strategy.value,
-                        "'none' leaves private subnets without a route out, so tasks could "
-                        "not pull images (ECR API, registry and S3 layers) or ship logs; it "
-                        "needs the ecr.api, ecr.dkr and logs interface endpoints and the S3 "
-                        f"gateway endpoint (missing: {'; '.join(needs)}), or use 'single'",
-                    )
-                )
         problems.extend(
             retention_problems(self.flow_log_retention_days, name + "flow_log_retention_days")
         )

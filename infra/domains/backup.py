@@ -4,7 +4,7 @@ and the optional application data bucket."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 import pulumi
 from pydantic import Field
@@ -37,7 +37,7 @@ from slipway.patterns import region_problems
 class BackupProfile:
     """What the profile decides for backups."""
 
-    backup_vault_lock: str = decision("Lock on the backup vaults (`backupVaultLock`)")
+    backup_vault_lock: VaultLock = decision("Lock on the backup vaults (`backupVaultLock`)")
     rules: tuple[BackupRule, ...] = decision("The plan's rules (the component's preset)")
     copy_region_required: bool = decision(
         "Every recovery point is copied out of region, so `backupCopyRegion` is required"
@@ -53,7 +53,7 @@ class BackupProfile:
 
 PROFILES = ProfileTable(
     dev=BackupProfile(
-        backup_vault_lock="none",
+        backup_vault_lock=VaultLock.NONE,
         rules=dev_rules(),
         copy_region_required=False,
         notify_failures=False,
@@ -61,7 +61,7 @@ PROFILES = ProfileTable(
         rto_minutes=24 * 60.0,
     ),
     staging=BackupProfile(
-        backup_vault_lock="governance",
+        backup_vault_lock=VaultLock.GOVERNANCE,
         rules=staging_rules(),
         copy_region_required=False,
         notify_failures=False,
@@ -69,7 +69,7 @@ PROFILES = ProfileTable(
         rto_minutes=8 * 60.0,
     ),
     prod=BackupProfile(
-        backup_vault_lock="compliance",
+        backup_vault_lock=VaultLock.COMPLIANCE,
         rules=prod_rules(),
         copy_region_required=True,
         notify_failures=True,
@@ -90,7 +90,7 @@ class BackupSettings(SettingsModel):
         "differ from `aws:region`.",
     )
 
-    backup_vault_lock: Literal["none", "governance", "compliance"] | None = Field(
+    backup_vault_lock: VaultLock | None = Field(
         default=None,
         description="Lock on the backup vaults; a compliance lock is immutable once its "
         "cool-off ends.",
@@ -136,13 +136,13 @@ class BackupSettings(SettingsModel):
                 )
             )
         lock = self.by_profile("backup_vault_lock")
-        if lock == "compliance" and self.backup_vault_lock_cool_off_days is None:
+        if lock is VaultLock.COMPLIANCE and self.backup_vault_lock_cool_off_days is None:
             problems.append(
                 f"{NAMESPACE}:backupVaultLockCoolOffDays is required with a compliance vault "
                 f"lock: it is the window ({LOCK_MINIMUM_COOL_OFF_DAYS} days or more) in which "
                 "the lock can still be removed"
             )
-        if lock != "compliance" and self.backup_vault_lock_cool_off_days is not None:
+        if lock is not VaultLock.COMPLIANCE and self.backup_vault_lock_cool_off_days is not None:
             problems.append(
                 self.invalid(
                     "backup_vault_lock_cool_off_days",

@@ -146,8 +146,8 @@ class ComputeSettings(SettingsModel):
 
     PROFILES = PROFILES
 
-    container_insights: Literal["enhanced", "enabled", "disabled"] = Field(
-        default="enhanced",
+    container_insights: ContainerInsights = Field(
+        default=ContainerInsights.ENHANCED,
         description="Container Insights level of the cluster.",
     )
 
@@ -309,7 +309,7 @@ class ComputeSettings(SettingsModel):
                 *self.task_counts, (key("min_count"), key("desired_count"), key("max_count"))
             )
         )
-        if self.container_insights == "disabled":
+        if self.container_insights is ContainerInsights.DISABLED:
             problems.append(
                 self.invalid(
                     "container_insights",

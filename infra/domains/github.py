@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import pulumi
 import pulumi_aws as aws
@@ -103,23 +103,23 @@ class GithubSettings(SettingsModel):
         "should get CI roles. Default: none.",
     )
 
-    github_owner_type: Literal["organization", "user"] = Field(
-        default="organization",
+    github_owner_type: OwnerType = Field(
+        default=OwnerType.ORGANIZATION,
         description="Kind of account that owns `githubRepository` (and `githubInfraRepository`): "
         "Slipway reads the owner's numeric ID through the GitHub provider with "
         "`get_organization` or `get_user`.",
     )
 
-    github_repository_visibility: Literal["public", "private", "internal"] = Field(
-        default="public",
+    github_repository_visibility: Visibility = Field(
+        default=Visibility.PUBLIC,
         description="Visibility of `githubRepository`, checked against what GitHub reports "
         "before anything is created. With `githubPlan` it decides what GitHub enforces: a "
         "private repository's required reviewers and wait timers only on `enterprise`, so a "
         "stack asking for them elsewhere is refused.",
     )
 
-    github_plan: Literal["free", "pro", "team", "enterprise"] = Field(
-        default="free",
+    github_plan: GithubPlan = Field(
+        default=GithubPlan.FREE,
         description="GitHub plan of the repository's owner: `free`, `pro` (personal), `team` "
         "(organisation) or `enterprise` (Enterprise Cloud). Private repositories need `pro` "
         "or `team` for environments and rulesets, `enterprise` for required reviewers, wait "
@@ -134,8 +134,8 @@ class GithubSettings(SettingsModel):
         "GitHub Code Security enabled.",
     )
 
-    github_oidc_subject_format: Literal["immutable", "name", "both"] = Field(
-        default="immutable",
+    github_oidc_subject_format: SubjectFormat = Field(
+        default=SubjectFormat.IMMUTABLE,
         description="OIDC subjects every CI role trusts. `immutable`: "
         "`repo:OWNER@OWNER_ID/REPO@REPO_ID:environment:ENV`, what GitHub issues to "
         "repositories created or renamed on or after 2026-07-15 and to older ones that opted "
@@ -245,7 +245,7 @@ class GithubSettings(SettingsModel):
         problems: list[str] = []
         repository = self.repository_plan
         plan = repository.plan
-        personal = self.github_owner_type == "user"
+        personal = self.github_owner_type is OwnerType.USER
         if plan not in (PERSONAL_PLANS if personal else ORGANIZATION_PLANS):
             kinds = PERSONAL_PLANS if personal else ORGANIZATION_PLANS
             problems.append(

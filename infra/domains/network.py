@@ -4,37 +4,23 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 import pulumi
 from pydantic import AfterValidator, Field
 
-from infra.common import CheckContext, ProfileTable, SettingsModel, decision
+from infra.common import CheckContext, ProfileTable, SettingsModel, component_rule, decision, key
 from infra.domains.identity import StackIdentity
-from slipway.network import NatStrategy, Network, NetworkArgs
-
-InterfaceEndpoint = Literal[
-    "ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "ssmmessages", "kms", "sts", "monitoring"
-]
-"""Interface VPC endpoints Slipway knows how to place (service names without the region)."""
-REQUIRED_WITHOUT_NAT = ("ecr.api", "ecr.dkr", "logs")
-"""Interface endpoints tasks need when there is no NAT: image pulls and logs."""
-
-
-def _default_endpoints() -> list[InterfaceEndpoint]:
-    return ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]
-
-
-def _cidr(value: str) -> str:
-    try:
-        network = ipaddress.IPv4Network(value, strict=True)
-    except ValueError as error:
-        raise ValueError(
-            f"an IPv4 network in CIDR notation such as 10.20.0.0/16 ({error})"
-        ) from None
-    if not network.is_private or not 16 <= network.prefixlen <= 24:
-        raise ValueError("a private IPv4 network (RFC 1918) with a prefix from /16 to /24")
-    return value
+from slipway.network import (
+    DEFAULT_INTERFACE_ENDPOINTS,
+    NatStrategy,
+    Network,
+    NetworkArgs,
+    az_count_problems,
+    interface_endpoint_problems,
+    no_nat_problems,
+    vpc_cidr_problems,
+)
 
 
 def cidrs(value: list[str]) -> list[str]:
@@ -51,14 +37,14 @@ class NetworkProfile:
     """What the profile decides for the network."""
 
     az_count: int = decision("Availability zones the VPC spans (`azCount`)")
-    nat_strategy: str = decision("NAT gateways for the private subnets (`natStrategy`)")
+    nat_strategy: NatStrategy = decision("NAT gateways for the private subnets (`natStrategy`)")
     flow_logs: bool = decision("VPC flow logs (`flowLogs`)")
 
 
 PROFILES = ProfileTable(
-    dev=NetworkProfile(az_count=2, nat_strategy="single", flow_logs=False),
-    staging=NetworkProfile(az_count=2, nat_strategy="single", flow_logs=True),
-    prod=NetworkProfile(az_count=3, nat_strategy="per_az", flow_logs=True),
+    dev=NetworkProfile(az_count=2, nat_strategy=NatStrategy.SINGLE, flow_logs=False),
+    staging=NetworkProfile(az_count=2, nat_strategy=NatStrategy.SINGLE, flow_logs=True),
+    prod=NetworkProfile(az_count=3, nat_strategy=NatStrategy.PER_AZ, flow_logs=True),
 )
 
 
@@ -67,7 +53,7 @@ class NetworkSettings(SettingsModel):
 
     PROFILES = PROFILES
 
-    vpc_cidr: Annotated[str, AfterValidator(_cidr)] = Field(
+    vpc_cidr: Annotated[str, component_rule(vpc_cidr_problems)] = Field(
         default="10.20.0.0/16",
         description="IPv4 range of the VPC, private (RFC 1918), /16 to /24. Give each stack "
         "its own range if they may ever be peered.",
@@ -79,23 +65,23 @@ class NetworkSettings(SettingsModel):
         "An overlap stops the program.",
     )
 
-    az_count: int | None = Field(
+    az_count: Annotated[int | None, component_rule(az_count_problems)] = Field(
         default=None,
-        ge=2,
-        le=3,
         description="Availability zones the VPC spans.",
     )
 
-    nat_strategy: Literal["none", "single", "per_az"] | None = Field(
+    nat_strategy: NatStrategy | None = Field(
         default=None,
         description="NAT gateways for the private subnets: `none` (VPC endpoints only), "
         "`single` or `per_az`.",
     )
 
-    vpc_interface_endpoints: list[InterfaceEndpoint] = Field(
-        default_factory=_default_endpoints,
-        description="Interface VPC endpoints in the private subnets: they keep image pulls, "
-        "logs and secret reads off the NAT and off the internet.",
+    vpc_interface_endpoints: Annotated[list[str], component_rule(interface_endpoint_problems)] = (
+        Field(
+            default_factory=lambda: list(DEFAULT_INTERFACE_ENDPOINTS),
+            description="Interface VPC endpoints in the private subnets: they keep image pulls, "
+            "logs and secret reads off the NAT and off the internet.",
+        )
     )
 
     vpc_s3_gateway_endpoint: bool = Field(
@@ -119,17 +105,18 @@ class NetworkSettings(SettingsModel):
                         "vpc_cidr", f"a range that does not overlap reservedCidrs ({reserved})"
                     )
                 )
-        if self.by_profile("nat_strategy") == "none":
-            missing = sorted(set(REQUIRED_WITHOUT_NAT) - set(self.vpc_interface_endpoints))
-            if missing or not self.vpc_s3_gateway_endpoint:
-                problems.append(
-                    self.invalid(
-                        "nat_strategy",
-                        "`none` only with the ecr.api, ecr.dkr and logs interface endpoints and "
-                        "the S3 gateway endpoint (tasks could not pull images or ship logs); "
-                        f"missing: {missing + ([] if self.vpc_s3_gateway_endpoint else ['s3'])}",
-                    )
+        if self.by_profile("nat_strategy") == NatStrategy.NONE:
+            problems.extend(
+                no_nat_problems(
+                    self.vpc_interface_endpoints,
+                    self.vpc_s3_gateway_endpoint,
+                    (
+                        key("nat_strategy"),
+                        key("vpc_interface_endpoints"),
+                        key("vpc_s3_gateway_endpoint"),
+                    ),
                 )
+            )
         return problems
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import pulumi
 from pydantic import AfterValidator, Field
@@ -90,14 +90,14 @@ class WorkflowsSettings(SettingsModel):
         "order (owner stack). Each needs its own stack.",
     )
 
-    npm_publish: Literal["trusted", "token", "none"] = Field(
-        default="trusted",
+    npm_publish: NpmPublishMode = Field(
+        default=NpmPublishMode.TRUSTED,
         description="How the release workflow publishes to npm: trusted publishing (OIDC, "
         "provenance), an `NPM_TOKEN` secret in the `npm` environment, or not at all.",
     )
 
-    release_token: Literal["app", "github-token"] = Field(
-        default="app",
+    release_token: ReleaseTokenMode = Field(
+        default=ReleaseTokenMode.APP,
         description="Identity of the release jobs (owner stack). `app`: a GitHub App "
         "(`releaseAppId`, `releaseAppClientId`, its key in the release environment) opens the "
         "version pull request, so its checks run, and is the only actor the rulesets let "
@@ -154,7 +154,7 @@ class WorkflowsSettings(SettingsModel):
         }
         if not self.owns_repository_resources:
             why = "set only on the stack that owns repository resources (ownsRepositoryResources)"
-        elif self.release_token == "github-token":
+        elif self.release_token is ReleaseTokenMode.GITHUB_TOKEN:
             why = "unset with releaseToken github-token (no release app)"
         else:
             for setting in ("releaseAppId", "releaseAppClientId"):
