@@ -51,7 +51,6 @@ from slipway.fargate_service import (
     MAX_TASKS,
     container_port_problems,
     desired_count_problems,
-    domain_name_problems,
     env_name_problems,
     fargate_size_problems,
     secret_looking_problems,
@@ -64,6 +63,7 @@ from slipway.github_plan import (
     RepositoryPlan,
     Visibility,
 )
+from slipway.load_balancer import domain_name_problems
 from slipway.logs import RETENTION_ALLOWED, retention_problems
 from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from slipway.patterns import CODE_OWNER, REPOSITORY_SLUG, region_problems

@@ -58,7 +58,14 @@ from slipway.deployment_environment import (
     VariableName,
 )
 from slipway.errors import ConfigError, invalid
-from slipway.fargate_service import FargateService, FargateServiceArgs
+from slipway.fargate_service import (
+    AutoscalingOptions,
+    CapacityOptions,
+    FargateService,
+    FargateServiceArgs,
+    PlacementOptions,
+)
+from slipway.fargate_task import LoggingOptions
 from slipway.github_oidc import (
     DeployRoleArgs,
     GithubOidc,
@@ -69,11 +76,13 @@ from slipway.github_oidc import (
     read_repository,
 )
 from slipway.jsonout import json_output
+from slipway.load_balancer import ListenerOptions
 from slipway.logs import logs_service_principal
 from slipway.monitoring import ServiceMonitoring, ServiceMonitoringArgs, thresholds_for
 from slipway.network import NatStrategy, Network, NetworkArgs
 from slipway.registry_replication import RegistryReplication, RegistryReplicationArgs
 from slipway.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
+from slipway.rollback_alarms import RollbackAlarmOptions
 from slipway.workflow_set import WorkflowSet, WorkflowSetArgs
 from slipway.workflows import (
     NpmPublishMode,
@@ -313,11 +322,21 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
         "service",
         FargateServiceArgs(
             service_name=prefix,
-            cluster_arn=cluster.cluster_arn,
-            cluster_name=cluster.cluster_name,
-            vpc_id=network.vpc_id,
-            public_subnet_ids=network.public_subnet_ids,
-            private_subnet_ids=network.private_subnet_ids,
+            placement=PlacementOptions(
+                cluster_arn=cluster.cluster_arn,
+                cluster_name=cluster.cluster_name,
+                vpc_id=network.vpc_id,
+                public_subnet_ids=network.public_subnet_ids,
+                private_subnet_ids=network.private_subnet_ids,
+            ),
+            listener=ListenerOptions(
+                certificate_arn=settings.certificate_arn,
+                allow_plain_http=(
+                    settings.profile is Profile.DEV and settings.certificate_arn is None
+                ),
+                domain_name=settings.domain_name,
+                ingress_cidrs=tuple(settings.ingress_cidrs),
+            ),
             image_channel_prefix=image_channel_prefix(settings),
             bootstrap_image=bootstrap,
             repository_arn=None if ghcr else registry.repository_arn,
@@ -325,31 +344,33 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
                 store.secret_arns[GHCR_PULL_SECRET] if ghcr else None
             ),
             container_port=settings.container_port,
-            cpu=settings.by_profile("task_cpu"),
-            memory=settings.by_profile("task_memory"),
-            cpu_architecture=settings.cpu_architecture,
             health_check_path=settings.health_check_path,
             environment=dict(entry.split("=", 1) for entry in settings.app_environment),
             secrets=store.environment_secrets(
                 {variable: secret_name(variable) for variable in settings.app_secrets}
             ),
             secret_kms_key_arns=(store.kms_key_arn,),
-            log_retention_days=retention,
-            log_kms_key_arn=log_key_arn,
-            certificate_arn=settings.certificate_arn,
-            allow_plain_http=settings.profile is Profile.DEV and settings.certificate_arn is None,
-            domain_name=settings.domain_name,
-            ingress_cidrs=tuple(settings.ingress_cidrs),
             deletion_protection=settings.is_prod,
-            desired_count=desired,
-            capacity_provider_strategy=cluster.default_capacity_provider_strategy,
             enable_execute_command=settings.execute_command,
-            alarm_rollback=settings.by_profile("alarm_rollback"),
-            alarm_actions=(alerting.topic_arn,),
-            target_5xx_threshold=thresholds.target_5xx_count,
-            autoscaling=settings.by_profile("autoscaling"),
-            min_count=settings.task_counts[0],
-            max_count=settings.task_counts[2],
+            logging=LoggingOptions(retention_days=retention, kms_key_arn=log_key_arn),
+            capacity=CapacityOptions(
+                cpu=settings.by_profile("task_cpu"),
+                memory=settings.by_profile("task_memory"),
+                cpu_architecture=settings.cpu_architecture,
+                desired_count=desired,
+                capacity_provider_strategy=cluster.default_capacity_provider_strategy,
+            ),
+            autoscaling=AutoscalingOptions(
+                min_count=settings.task_counts[0], max_count=settings.task_counts[2]
+            )
+            if settings.by_profile("autoscaling")
+            else None,
+            rollback_alarms=RollbackAlarmOptions(
+                alarm_actions=(alerting.topic_arn,),
+                target_5xx_threshold=thresholds.target_5xx_count,
+            )
+            if settings.by_profile("alarm_rollback")
+            else None,
             protect=protect,
             tags=tags,
         ),
