@@ -64,13 +64,7 @@ def _service_args(index: int, network: Network, cluster: EcsCluster) -> FargateS
     name = service_name(index)
     return FargateServiceArgs(
         service_name=name,
-        placement=PlacementOptions(
-            cluster_arn=cluster.cluster_arn,
-            cluster_name=cluster.cluster_name,
-            vpc_id=network.vpc_id,
-            public_subnet_ids=network.public_subnet_ids,
-            private_subnet_ids=network.private_subnet_ids,
-        ),
+        placement=PlacementOptions.of(cluster, network),
         listener=ListenerOptions(allow_plain_http=True),
         image_channel_prefix=f"/slipway/{PREFIX}/{name}/image-channel",
         bootstrap_image=f"{REPOSITORY_URL}:bootstrap",

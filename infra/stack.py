@@ -322,13 +322,7 @@ def build(settings: StackSettings, secrets: StackSecrets) -> dict[str, Any]:
         "service",
         FargateServiceArgs(
             service_name=prefix,
-            placement=PlacementOptions(
-                cluster_arn=cluster.cluster_arn,
-                cluster_name=cluster.cluster_name,
-                vpc_id=network.vpc_id,
-                public_subnet_ids=network.public_subnet_ids,
-                private_subnet_ids=network.private_subnet_ids,
-            ),
+            placement=PlacementOptions.of(cluster, network),
             listener=ListenerOptions(
                 certificate_arn=settings.certificate_arn,
                 allow_plain_http=(

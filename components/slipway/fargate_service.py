@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
@@ -41,6 +41,10 @@ from slipway.image_channel import (
 from slipway.load_balancer import ListenerOptions, ServiceLoadBalancer, build_load_balancer
 from slipway.patterns import KMS_KEY_ARN
 from slipway.rollback_alarms import RollbackAlarmOptions, rollback_alarms
+
+if TYPE_CHECKING:
+    from slipway.cluster import EcsCluster
+    from slipway.network import Network
 
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
@@ -280,23 +284,52 @@ class PlacementOptions:
             problems.check(
                 bool(VPC_ID.match(self.vpc_id)), "vpc_id", self.vpc_id, "a VPC ID (vpc-…)"
             )
-        public = _strings(self.public_subnet_ids)
-        if public is not None:
-            problems.check(
-                len(public) >= 2 and all(SUBNET_ID.match(s) for s in public),
-                "public_subnet_ids",
-                public,
-                "two or more subnet IDs (subnet-…), in different availability zones",
-            )
-        private = _strings(self.private_subnet_ids)
-        if private is not None:
-            problems.check(
-                len(private) >= 1 and all(SUBNET_ID.match(s) for s in private),
-                "private_subnet_ids",
-                private,
-                "one or more subnet IDs (subnet-…); two or more for availability",
-            )
+        _check_subnets(
+            problems,
+            "public_subnet_ids",
+            self.public_subnet_ids,
+            2,
+            "two or more subnet IDs (subnet-…), in different availability zones",
+        )
+        _check_subnets(
+            problems,
+            "private_subnet_ids",
+            self.private_subnet_ids,
+            1,
+            "one or more subnet IDs (subnet-…); two or more for availability",
+        )
         problems.raise_any()
+
+    @classmethod
+    def of(cls, cluster: EcsCluster, network: Network) -> PlacementOptions:
+        """The placement in ``cluster``, with the load balancer in ``network``'s public
+        subnets and the tasks in its private ones."""
+        return cls(
+            cluster_arn=cluster.cluster_arn,
+            cluster_name=cluster.cluster_name,
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            private_subnet_ids=network.private_subnet_ids,
+        )
+
+
+def _check_subnets(
+    problems: Problems,
+    field: str,
+    value: pulumi.Input[Sequence[pulumi.Input[str]]],
+    minimum: int,
+    allowed: str,
+) -> None:
+    """Note a problem unless ``value`` (when known before deployment) holds at least
+    ``minimum`` subnet IDs."""
+    subnets = _strings(value)
+    if subnets is not None:
+        problems.check(
+            len(subnets) >= minimum and all(SUBNET_ID.match(s) for s in subnets),
+            field,
+            subnets,
+            allowed,
+        )
 
 
 @dataclass(frozen=True)

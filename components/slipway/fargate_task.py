@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_aws as aws
 
-from slipway.errors import ConfigError, invalid
+from slipway.errors import Problems
 from slipway.iam import allow, policy_document
 from slipway.image_channel import (
     IMAGE_PLACEHOLDER,
@@ -81,12 +81,16 @@ class LoggingOptions:
     Default: CloudWatch's own encryption."""
 
     def __post_init__(self) -> None:
-        name = "LoggingOptions."
-        problems = retention_problems(self.retention_days, name + "retention_days")
-        if isinstance(self.kms_key_arn, str) and not KMS_KEY_ARN.match(self.kms_key_arn):
-            problems.append(invalid(name + "kms_key_arn", self.kms_key_arn, "a KMS key ARN"))
-        if problems:
-            raise ConfigError(problems)
+        problems = Problems("LoggingOptions")
+        problems.extend(retention_problems(self.retention_days, problems.name("retention_days")))
+        if isinstance(self.kms_key_arn, str):
+            problems.check(
+                bool(KMS_KEY_ARN.match(self.kms_key_arn)),
+                "kms_key_arn",
+                self.kms_key_arn,
+                "a KMS key ARN",
+            )
+        problems.raise_any()
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_aws as aws
 
-from slipway.errors import ConfigError, invalid
+from slipway.errors import Problems, invalid
 from slipway.patterns import ACM_CERTIFICATE_ARN
 
 if TYPE_CHECKING:
@@ -87,27 +87,25 @@ class ListenerOptions:
         return (HTTP_PORT, HTTPS_PORT) if self.https else (HTTP_PORT,)
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
-        name = "ListenerOptions."
-        if self.certificate_arn is None and not self.allow_plain_http:
-            problems.append(
-                invalid(
-                    name + "certificate_arn",
-                    None,
-                    "an ACM certificate ARN; plain HTTP needs allow_plain_http=True (dev only)",
-                )
+        problems = Problems("ListenerOptions")
+        if self.certificate_arn is None:
+            problems.check(
+                self.allow_plain_http,
+                "certificate_arn",
+                None,
+                "an ACM certificate ARN; plain HTTP needs allow_plain_http=True (dev only)",
             )
-        elif isinstance(self.certificate_arn, str) and not ACM_CERTIFICATE_ARN.match(
-            self.certificate_arn
-        ):
-            problems.append(
-                invalid(name + "certificate_arn", self.certificate_arn, "an ACM certificate ARN")
+        elif isinstance(self.certificate_arn, str):
+            problems.check(
+                bool(ACM_CERTIFICATE_ARN.match(self.certificate_arn)),
+                "certificate_arn",
+                self.certificate_arn,
+                "an ACM certificate ARN",
             )
         if self.domain_name is not None:
-            problems.extend(domain_name_problems(self.domain_name, name + "domain_name"))
-        problems.extend(cidr_problems(self.ingress_cidrs, name + "ingress_cidrs"))
-        if problems:
-            raise ConfigError(problems)
+            problems.extend(domain_name_problems(self.domain_name, problems.name("domain_name")))
+        problems.extend(cidr_problems(self.ingress_cidrs, problems.name("ingress_cidrs")))
+        problems.raise_any()
 
 
 @dataclass(frozen=True)
@@ -176,52 +174,63 @@ def _security_group_rules(
     container port; the tasks admit only the ALB and reach only HTTPS."""
     tags = dict(args.tags)
     child = pulumi.ResourceOptions(parent=parent)
+
+    def rule(
+        kind: Callable[..., object],
+        suffix: str,
+        group: aws.ec2.SecurityGroup,
+        description: str,
+        port: int,
+        **peer: Any,
+    ) -> None:
+        """One TCP rule of ``group`` on ``port``; ``peer`` is the CIDR or the other group."""
+        kind(
+            f"{name}-{suffix}",
+            security_group_id=group.id,
+            description=description,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            **peer,
+            tags=tags,
+            opts=child,
+        )
+
+    ingress, egress = aws.vpc.SecurityGroupIngressRule, aws.vpc.SecurityGroupEgressRule
     listener = args.listener
     for port in listener.ports:
         for cidr in listener.ingress_cidrs:
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-alb-in-{port}-{cidr.replace('/', '-')}",
-                security_group_id=alb_sg.id,
-                description=f"HTTP{'S' if port == HTTPS_PORT else ''} from {cidr}",
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
+            rule(
+                ingress,
+                f"alb-in-{port}-{cidr.replace('/', '-')}",
+                alb_sg,
+                f"HTTP{'S' if port == HTTPS_PORT else ''} from {cidr}",
+                port,
                 cidr_ipv4=cidr,
-                tags=tags,
-                opts=child,
             )
-    aws.vpc.SecurityGroupEgressRule(
-        f"{name}-alb-out-service",
-        security_group_id=alb_sg.id,
-        description="To the service's tasks on the container port",
-        ip_protocol="tcp",
-        from_port=args.container_port,
-        to_port=args.container_port,
+    rule(
+        egress,
+        "alb-out-service",
+        alb_sg,
+        "To the service's tasks on the container port",
+        args.container_port,
         referenced_security_group_id=service_sg.id,
-        tags=tags,
-        opts=child,
     )
-    aws.vpc.SecurityGroupIngressRule(
-        f"{name}-service-in-alb",
-        security_group_id=service_sg.id,
-        description="From the ALB on the container port",
-        ip_protocol="tcp",
-        from_port=args.container_port,
-        to_port=args.container_port,
+    rule(
+        ingress,
+        "service-in-alb",
+        service_sg,
+        "From the ALB on the container port",
+        args.container_port,
         referenced_security_group_id=alb_sg.id,
-        tags=tags,
-        opts=child,
     )
-    aws.vpc.SecurityGroupEgressRule(
-        f"{name}-service-out-https",
-        security_group_id=service_sg.id,
-        description="HTTPS out: image pulls, AWS APIs, secrets (through NAT or endpoints)",
-        ip_protocol="tcp",
-        from_port=HTTPS_PORT,
-        to_port=HTTPS_PORT,
+    rule(
+        egress,
+        "service-out-https",
+        service_sg,
+        "HTTPS out: image pulls, AWS APIs, secrets (through NAT or endpoints)",
+        HTTPS_PORT,
         cidr_ipv4="0.0.0.0/0",
-        tags=tags,
-        opts=child,
     )
 
 
@@ -281,40 +290,38 @@ def _listeners(
 ) -> list[pulumi.Resource]:
     """HTTPS forwarding to the target group with HTTP redirecting to it, or (plain-HTTP mode)
     HTTP forwarding."""
-    tags = dict(args.tags)
-    child = pulumi.ResourceOptions(parent=parent)
     forward = aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
-    listeners: list[pulumi.Resource] = []
-    http_action = forward
-    if args.listener.https:
-        listeners.append(
-            aws.lb.Listener(
-                f"{name}-https",
-                load_balancer_arn=load_balancer.arn,
-                port=HTTPS_PORT,
-                protocol="HTTPS",
-                ssl_policy=TLS_POLICY,
-                certificate_arn=args.listener.certificate_arn,
-                default_actions=[forward],
-                tags=tags,
-                opts=child,
-            )
-        )
-        http_action = aws.lb.ListenerDefaultActionArgs(
-            type="redirect",
-            redirect=aws.lb.ListenerDefaultActionRedirectArgs(
-                protocol="HTTPS", port=str(HTTPS_PORT), status_code="HTTP_301"
-            ),
-        )
-    listeners.append(
-        aws.lb.Listener(
-            f"{name}-http",
+
+    def listener(
+        protocol: str, port: int, action: aws.lb.ListenerDefaultActionArgs, **tls: Any
+    ) -> aws.lb.Listener:
+        """The ``<name>-<protocol>`` listener on ``port``; ``tls``: its policy and certificate."""
+        return aws.lb.Listener(
+            f"{name}-{protocol.lower()}",
             load_balancer_arn=load_balancer.arn,
-            port=HTTP_PORT,
-            protocol="HTTP",
-            default_actions=[http_action],
-            tags=tags,
-            opts=child,
+            port=port,
+            protocol=protocol,
+            **tls,
+            default_actions=[action],
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=parent),
         )
+
+    if not args.listener.https:
+        return [listener("HTTP", HTTP_PORT, forward)]
+    to_https = aws.lb.ListenerDefaultActionArgs(
+        type="redirect",
+        redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+            protocol="HTTPS", port=str(HTTPS_PORT), status_code="HTTP_301"
+        ),
     )
-    return listeners
+    return [
+        listener(
+            "HTTPS",
+            HTTPS_PORT,
+            forward,
+            ssl_policy=TLS_POLICY,
+            certificate_arn=args.listener.certificate_arn,
+        ),
+        listener("HTTP", HTTP_PORT, to_https),
+    ]

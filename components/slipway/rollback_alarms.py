@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from slipway.errors import ConfigError, invalid
+from slipway.errors import Problems
 
 ALB_NAMESPACE = "AWS/ApplicationELB"
 TARGET_5XX = "HTTPCode_Target_5XX_Count"
@@ -98,20 +98,18 @@ class RollbackAlarmOptions:
     100000. Default: 10."""
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
-        name = "RollbackAlarmOptions."
+        problems = Problems("RollbackAlarmOptions")
         bad_topics = [
             a for a in self.alarm_actions if isinstance(a, str) and not SNS_TOPIC_ARN.match(a)
         ]
-        if bad_topics:
-            problems.append(invalid(name + "alarm_actions", bad_topics, "SNS topic ARNs"))
-        threshold = self.target_5xx_threshold
-        if isinstance(threshold, bool) or not 1 <= threshold <= MAX_5XX_THRESHOLD:
-            problems.append(
-                invalid(name + "target_5xx_threshold", threshold, f"1 to {MAX_5XX_THRESHOLD}")
-            )
-        if problems:
-            raise ConfigError(problems)
+        problems.check(not bad_topics, "alarm_actions", bad_topics, "SNS topic ARNs")
+        problems.check(
+            1 <= self.target_5xx_threshold <= MAX_5XX_THRESHOLD,
+            "target_5xx_threshold",
+            self.target_5xx_threshold,
+            f"1 to {MAX_5XX_THRESHOLD}",
+        )
+        problems.raise_any()
 
 
 def _rollback_rules(service_name: str, target_5xx_threshold: int) -> dict[str, tuple[int, str]]:
