@@ -26,7 +26,12 @@ from slipway.image_channel import SHAPE_TAG
 from slipway.load_balancer import TLS_POLICY, ListenerOptions
 from slipway.monitoring import ServiceMonitoring, ServiceMonitoringArgs
 from slipway.registry import PULL_ACTIONS
-from slipway.rollback_alarms import TARGET_5XX_ALARM, UNHEALTHY_HOSTS_ALARM, RollbackAlarmOptions
+from slipway.rollback_alarms import (
+    ROLLBACK_METRICS,
+    TARGET_5XX_ALARM,
+    UNHEALTHY_HOSTS_ALARM,
+    RollbackAlarmOptions,
+)
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
 
 Runner = Callable[..., Recording]
@@ -755,6 +760,35 @@ def test_with_service_monitoring_each_metric_has_one_alarm(
     # Every alarm that pages is in the monitoring's alarm_arns, the rollback ones included.
     assert rollback_arns.items() <= recording.outputs["alarm_arns"].items()
     assert len(recording.outputs["alarm_arns"]) == len(alarms) == 7
+
+
+def test_rollback_and_operational_alarms_of_a_key_watch_one_metric(run_component: Runner) -> None:
+    """The metric of each rollback key is defined once (slipway.rollback_alarms): the
+    service's rollback alarm and ServiceMonitoring's alarm of the same key watch the same
+    namespace, metric, statistic and dimensions."""
+
+    def program() -> dict[str, Any]:
+        web = FargateService("web", FargateServiceArgs(**BASE))
+        ServiceMonitoring(
+            "mon",
+            ServiceMonitoringArgs(
+                name_prefix="shop-prod",
+                cluster_name="shop-prod",
+                service_name=web.service_name,
+                lb_arn_suffix=web.lb_arn_suffix,
+                target_group_arn_suffix=web.target_group_arn_suffix,
+                alarm_actions=[TOPIC],
+            ),
+        )
+        return {}
+
+    alarms = run_component(program).of_type(ALARM)
+    fields = ("namespace", "metricName", "statistic", "dimensions")
+    for key in ROLLBACK_METRICS:
+        rollback = [a.inputs for a in alarms if a.name == f"web-{key}"]
+        operational = [a.inputs for a in alarms if a.name == f"mon-{key}"]
+        assert len(rollback) == len(operational) == 1, key
+        assert [rollback[0][f] for f in fields] == [operational[0][f] for f in fields], key
 
 
 def test_autoscaling_owns_the_desired_count(run_component: Runner) -> None:
