@@ -13,21 +13,24 @@ import pytest
 
 from slipway.errors import ConfigError
 from slipway.fargate_service import (
-    EXECUTE_COMMAND_ACTIONS,
     FARGATE_MEMORY,
-    TLS_POLICY,
+    AutoscalingOptions,
+    CapacityOptions,
     FargateService,
     FargateServiceArgs,
-    node_health_check,
+    PlacementOptions,
 )
+from slipway.fargate_task import EXECUTE_COMMAND_ACTIONS, LoggingOptions, node_health_check
 from slipway.image_channel import SHAPE_TAG
-from slipway.monitoring import (
+from slipway.load_balancer import TLS_POLICY, ListenerOptions
+from slipway.monitoring import ServiceMonitoring, ServiceMonitoringArgs
+from slipway.registry import PULL_ACTIONS
+from slipway.rollback_alarms import (
+    ROLLBACK_METRICS,
     TARGET_5XX_ALARM,
     UNHEALTHY_HOSTS_ALARM,
-    ServiceMonitoring,
-    ServiceMonitoringArgs,
+    RollbackAlarmOptions,
 )
-from slipway.registry import PULL_ACTIONS
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
 from tooling.offline import ACCOUNT_ID, RecordedResource, Recording
 
@@ -67,22 +70,52 @@ CLUSTER_ARN = f"arn:aws:ecs:{ARN}:cluster/shop-prod"
 PULUMI_TD = f"arn:aws:ecs:{ARN}:task-definition/shop-prod:1"
 CI_TD = f"arn:aws:ecs:{ARN}:task-definition/shop-prod:7"
 
+VPC_ID = "vpc-0123456789abcdef0"
+PUBLIC_SUBNETS = ["subnet-0a000000000000001", "subnet-0a000000000000002"]
+PRIVATE_SUBNETS = ["subnet-0b000000000000001", "subnet-0b000000000000002"]
+
+GROUPS: dict[type, tuple[str, dict[str, Any]]] = {
+    PlacementOptions: (
+        "placement",
+        {
+            "cluster_arn": CLUSTER_ARN,
+            "cluster_name": "shop-prod",
+            "vpc_id": VPC_ID,
+            "public_subnet_ids": PUBLIC_SUBNETS,
+            "private_subnet_ids": PRIVATE_SUBNETS,
+        },
+    ),
+    ListenerOptions: ("listener", {"certificate_arn": CERTIFICATE}),
+    LoggingOptions: ("logging", {}),
+    CapacityOptions: ("capacity", {}),
+    AutoscalingOptions: ("autoscaling", {}),
+    RollbackAlarmOptions: ("rollback_alarms", {"alarm_actions": (TOPIC,)}),
+}
+"""Each options class: its FargateServiceArgs field and the fields the tests start from."""
+
+
+def grouped(options: type, **fields: Any) -> Any:
+    """``options`` made from the tests' starting fields (:data:`GROUPS`) and ``fields``."""
+    return options(**{**GROUPS[options][1], **fields})
+
+
+def override(options: type, **fields: Any) -> dict[str, Any]:
+    """An override of FargateServiceArgs: ``options``'s field set to :func:`grouped`."""
+    return {GROUPS[options][0]: grouped(options, **fields)}
+
+
 BASE: dict[str, Any] = {
     "service_name": "shop-prod",
-    "cluster_arn": CLUSTER_ARN,
-    "cluster_name": "shop-prod",
-    "vpc_id": "vpc-0123456789abcdef0",
-    "public_subnet_ids": ["subnet-0a000000000000001", "subnet-0a000000000000002"],
-    "private_subnet_ids": ["subnet-0b000000000000001", "subnet-0b000000000000002"],
+    "placement": grouped(PlacementOptions),
+    "listener": grouped(ListenerOptions),
     "image_channel_prefix": PREFIX,
     "bootstrap_image": BOOTSTRAP,
     "repository_arn": REPOSITORY_ARN,
-    "certificate_arn": CERTIFICATE,
     "health_check_path": "/health",
     "environment": {"NODE_ENV": "production", "LOG_LEVEL": "info"},
     "secrets": {"DATABASE_URL": DB_SECRET, "STRIPE_KEY": f"{API_SECRET}:key::"},
     "secret_kms_key_arns": (SECRET_KEY,),
-    "alarm_actions": (TOPIC,),
+    "rollback_alarms": grouped(RollbackAlarmOptions),
     "tags": {"slipway:app": "shop"},
 }
 
@@ -130,6 +163,18 @@ def _run(
     return run(program, ssm_parameters=ssm_parameters)
 
 
+def program_with(options: type, **fields: Any) -> Callable[[], dict[str, Any]]:
+    """A program that makes ``options`` from ``fields`` (:func:`grouped`) and the component
+    from it, so that a refused value fails inside the program."""
+
+    def program() -> dict[str, Any]:
+        overrides = override(options, **fields)
+        FargateService("web", FargateServiceArgs(**{**BASE, **overrides}))
+        return {}
+
+    return program
+
+
 def container(recording: Recording) -> dict[str, Any]:
     (definition,) = json.loads(recording.one(TASK_DEFINITION).inputs["containerDefinitions"])
     return definition  # type: ignore[no-any-return]
@@ -163,7 +208,7 @@ def register_task_definition_params(td: RecordedResource) -> dict[str, Any]:
 
 @pytest.mark.parametrize("mode", ["ecr", "ghcr"])
 def test_task_definition_matches_the_ecs_api_model(run_component: Runner, mode: str) -> None:
-    overrides: dict[str, Any] = {"cpu_architecture": "ARM64", "cpu": 1024, "memory": 3072}
+    overrides = override(CapacityOptions, cpu_architecture="ARM64", cpu=1024, memory=3072)
     if mode == "ghcr":
         overrides.update(repository_arn=None, repository_credentials_secret_arn=GHCR_SECRET)
     td = service(run_component, **overrides).one(TASK_DEFINITION)
@@ -221,7 +266,7 @@ def test_container_health_check_fetches_the_health_path(run_component: Runner) -
 
 
 def test_logs_go_to_the_services_own_log_group(run_component: Runner) -> None:
-    recording = service(run_component, log_retention_days=365, protect=True)
+    recording = service(run_component, **override(LoggingOptions, retention_days=365), protect=True)
     options = container(recording)["logConfiguration"]
     assert options["logDriver"] == "awslogs"
     assert options["options"]["awslogs-group"] == "/ecs/shop-prod"
@@ -402,8 +447,11 @@ def test_https_listener_and_http_redirect(run_component: Runner) -> None:
     assert recording.outputs["url"].startswith("https://")
 
 
+PLAIN_HTTP = override(ListenerOptions, certificate_arn=None, allow_plain_http=True)
+
+
 def test_plain_http_only_when_allowed_and_then_with_a_warning(run_component: Runner) -> None:
-    recording = service(run_component, certificate_arn=None, allow_plain_http=True)
+    recording = service(run_component, **PLAIN_HTTP)
     (listener,) = recording.of_type(LISTENER)
     assert (listener.inputs["port"], listener.inputs["protocol"]) == (80, "HTTP")
     assert listener.inputs["defaultActions"][0]["type"] == "forward"
@@ -415,14 +463,14 @@ def test_plain_http_only_when_allowed_and_then_with_a_warning(run_component: Run
 
 def test_missing_certificate_is_refused(run_component: Runner) -> None:
     with pytest.raises(ConfigError) as caught:
-        service(run_component, certificate_arn=None)
-    assert "FargateServiceArgs.certificate_arn: got None" in str(caught.value)
+        run_component(program_with(ListenerOptions, certificate_arn=None))
+    assert "ListenerOptions.certificate_arn: got None" in str(caught.value)
     assert "allow_plain_http=True" in str(caught.value)
     assert caught.value.recording.resources == []  # type: ignore[attr-defined]
 
 
 def test_domain_name_makes_the_url(run_component: Runner) -> None:
-    recording = service(run_component, domain_name="shop.example.com")
+    recording = service(run_component, **override(ListenerOptions, domain_name="shop.example.com"))
     assert recording.outputs["url"] == "https://shop.example.com"
 
 
@@ -435,11 +483,11 @@ def test_load_balancer_settings(run_component: Runner, protection: bool) -> None
     assert lb["internal"] is False
     assert lb["dropInvalidHeaderFields"] is True
     assert lb["enableHttp2"] is True
-    assert lb["subnets"] == BASE["public_subnet_ids"]
+    assert lb["subnets"] == PUBLIC_SUBNETS
     assert "idleTimeout" not in lb
     alb_sg = recording.one(SECURITY_GROUP, "web-alb-sg")
     assert lb["securityGroups"] == [recording.outputs["alb_sg"]]
-    assert alb_sg.inputs["vpcId"] == BASE["vpc_id"]
+    assert alb_sg.inputs["vpcId"] == VPC_ID
 
 
 def test_target_group_checks_the_health_path(run_component: Runner) -> None:
@@ -450,7 +498,7 @@ def test_target_group_checks_the_health_path(run_component: Runner) -> None:
     assert tg["healthCheck"]["path"] == "/health"
     assert tg["healthCheck"]["matcher"] == "200-399"
     assert tg["healthCheck"]["port"] == "traffic-port"
-    assert tg["vpcId"] == BASE["vpc_id"]
+    assert tg["vpcId"] == VPC_ID
 
 
 def test_only_the_alb_is_open_to_the_world(run_component: Runner) -> None:
@@ -481,7 +529,8 @@ def test_only_the_alb_is_open_to_the_world(run_component: Runner) -> None:
 
 
 def test_ingress_cidrs_narrow_the_alb(run_component: Runner) -> None:
-    recording = service(run_component, ingress_cidrs=("203.0.113.0/24", "198.51.100.0/24"))
+    cidrs = ("203.0.113.0/24", "198.51.100.0/24")
+    recording = service(run_component, **override(ListenerOptions, ingress_cidrs=cidrs))
     cidrs = sorted(
         (r.inputs["cidrIpv4"], r.inputs["fromPort"])
         for r in recording.of_type(INGRESS)
@@ -560,7 +609,7 @@ def test_service_request_matches_the_ecs_api_model(run_component: Runner) -> Non
     assert params["cluster"] == CLUSTER_ARN
     assert params["launchType"] == "FARGATE"
     assert params["networkConfiguration"]["awsvpcConfiguration"] == {
-        "subnets": BASE["private_subnet_ids"],
+        "subnets": PRIVATE_SUBNETS,
         "securityGroups": [recording.outputs["service_sg"]],
         "assignPublicIp": "DISABLED",
     }
@@ -586,9 +635,9 @@ def test_service_waits_for_its_listeners_and_execution_policy(run_component: Run
     "overrides",
     [
         {},
-        {"alarm_rollback": False},
-        {"autoscaling": True},
-        {"certificate_arn": None, "allow_plain_http": True},
+        {"rollback_alarms": None},
+        override(AutoscalingOptions),
+        PLAIN_HTTP,
     ],
 )
 def test_circuit_breaker_is_always_on(run_component: Runner, overrides: dict[str, Any]) -> None:
@@ -601,7 +650,10 @@ def test_capacity_provider_strategy_replaces_the_launch_type(run_component: Runn
         {"capacity_provider": "FARGATE", "weight": 1, "base": 1},
         {"capacity_provider": "FARGATE_SPOT", "weight": 3},
     )
-    inputs = service(run_component, capacity_provider_strategy=strategy).one(SERVICE).inputs
+    recording = service(
+        run_component, **override(CapacityOptions, capacity_provider_strategy=strategy)
+    )
+    inputs = recording.one(SERVICE).inputs
     assert "launchType" not in inputs
     assert inputs["capacityProviderStrategies"] == [
         {"capacityProvider": "FARGATE", "weight": 1, "base": 1},
@@ -614,7 +666,7 @@ def test_capacity_provider_strategy_replaces_the_launch_type(run_component: Runn
 
 
 def test_alarm_rollback_creates_alarms_with_actions(run_component: Runner) -> None:
-    recording = service(run_component, target_5xx_threshold=25)
+    recording = service(run_component, **override(RollbackAlarmOptions, target_5xx_threshold=25))
     alarms = {r.inputs["name"]: r for r in recording.of_type(ALARM)}
     assert set(alarms) == {"shop-prod-target-5xx", "shop-prod-unhealthy-hosts"}
     lb_suffix = recording.outputs["lb_arn_suffix"]
@@ -656,7 +708,7 @@ def test_alarm_rollback_creates_alarms_with_actions(run_component: Runner) -> No
 
 
 def test_no_alarms_without_alarm_rollback(run_component: Runner) -> None:
-    recording = service(run_component, alarm_rollback=False)
+    recording = service(run_component, rollback_alarms=None)
     assert recording.of_type(ALARM) == []
     assert "alarms" not in recording.one(SERVICE).inputs
     assert recording.outputs["alarm_names"] == []
@@ -669,7 +721,12 @@ def test_with_service_monitoring_each_metric_has_one_alarm(
     run_component: Runner, rollback: bool
 ) -> None:
     def program() -> dict[str, Any]:
-        web = FargateService("web", FargateServiceArgs(**{**BASE, "alarm_rollback": rollback}))
+        web = FargateService(
+            "web",
+            FargateServiceArgs(
+                **{**BASE, "rollback_alarms": BASE["rollback_alarms"] if rollback else None}
+            ),
+        )
         monitoring = ServiceMonitoring(
             "mon",
             ServiceMonitoringArgs(
@@ -705,15 +762,42 @@ def test_with_service_monitoring_each_metric_has_one_alarm(
     assert len(recording.outputs["alarm_arns"]) == len(alarms) == 7
 
 
+def test_rollback_and_operational_alarms_of_a_key_watch_one_metric(run_component: Runner) -> None:
+    """The metric of each rollback key is defined once (slipway.rollback_alarms): the
+    service's rollback alarm and ServiceMonitoring's alarm of the same key watch the same
+    namespace, metric, statistic and dimensions."""
+
+    def program() -> dict[str, Any]:
+        web = FargateService("web", FargateServiceArgs(**BASE))
+        ServiceMonitoring(
+            "mon",
+            ServiceMonitoringArgs(
+                name_prefix="shop-prod",
+                cluster_name="shop-prod",
+                service_name=web.service_name,
+                lb_arn_suffix=web.lb_arn_suffix,
+                target_group_arn_suffix=web.target_group_arn_suffix,
+                alarm_actions=[TOPIC],
+            ),
+        )
+        return {}
+
+    alarms = run_component(program).of_type(ALARM)
+    fields = ("namespace", "metricName", "statistic", "dimensions")
+    for key in ROLLBACK_METRICS:
+        rollback = [a.inputs for a in alarms if a.name == f"web-{key}"]
+        operational = [a.inputs for a in alarms if a.name == f"mon-{key}"]
+        assert len(rollback) == len(operational) == 1, key
+        assert [rollback[0][f] for f in fields] == [operational[0][f] for f in fields], key
+
+
 def test_autoscaling_owns_the_desired_count(run_component: Runner) -> None:
     recording = service(
         run_component,
-        autoscaling=True,
-        min_count=2,
-        desired_count=3,
-        max_count=8,
-        cpu_target=50,
-        requests_per_target=500,
+        **override(
+            AutoscalingOptions, min_count=2, max_count=8, cpu_target=50, requests_per_target=500
+        ),
+        **override(CapacityOptions, desired_count=3),
     )
     svc = recording.one(SERVICE)
     assert svc.ignore_changes == ("desiredCount",)
@@ -745,7 +829,7 @@ def test_autoscaling_owns_the_desired_count(run_component: Runner) -> None:
 
 
 def test_without_autoscaling_pulumi_owns_the_desired_count(run_component: Runner) -> None:
-    recording = service(run_component, desired_count=1)
+    recording = service(run_component, **override(CapacityOptions, desired_count=1))
     svc = recording.one(SERVICE)
     assert svc.ignore_changes == ()
     assert svc.inputs["desiredCount"] == 1
@@ -803,7 +887,9 @@ def test_ci_deploy_is_neither_rolled_back_nor_redeployed(run_component: Runner) 
 def test_shape_change_rolls_out_with_cis_image(run_component: Runner) -> None:
     old_shape = current_shape(run_component)
     recording = service(
-        run_component, ssm_parameters=records(old_shape, old_shape), cpu=512, memory=1024
+        run_component,
+        ssm_parameters=records(old_shape, old_shape),
+        **override(CapacityOptions, cpu=512, memory=1024),
     )
     new_shape = recording.one(TASK_DEFINITION).inputs["tags"][SHAPE_TAG]
     assert new_shape != old_shape
@@ -885,15 +971,15 @@ def test_outputs(run_component: Runner) -> None:
 @pytest.mark.parametrize(
     ("cpu", "memory", "message"),
     [
-        (256, 4096, "FargateServiceArgs.memory: got 4096; with FargateServiceArgs.cpu 256 "
+        (256, 4096, "CapacityOptions.memory: got 4096; with CapacityOptions.cpu 256 "
          "Fargate allows memory (MiB) 512, 1024, 2048"),
-        (1024, 1024, "FargateServiceArgs.memory: got 1024; with FargateServiceArgs.cpu 1024 "
+        (1024, 1024, "CapacityOptions.memory: got 1024; with CapacityOptions.cpu 1024 "
          "Fargate allows memory (MiB) 2048, 3072, 4096, 5120, 6144, 7168, 8192"),
-        (3000, 8192, "FargateServiceArgs.cpu: got 3000; Fargate allows CPU units 256, 512, "
+        (3000, 8192, "CapacityOptions.cpu: got 3000; Fargate allows CPU units 256, 512, "
          "1024, 2048, 4096, 8192, 16384"),
-        (8192, 20000, "with FargateServiceArgs.cpu 8192 Fargate allows memory (MiB) 16384, "
+        (8192, 20000, "with CapacityOptions.cpu 8192 Fargate allows memory (MiB) 16384, "
          "20480, 24576"),
-        (16384, 32769, "with FargateServiceArgs.cpu 16384 Fargate allows memory (MiB) 32768, "
+        (16384, 32769, "with CapacityOptions.cpu 16384 Fargate allows memory (MiB) 32768, "
          "40960"),
     ],
 )  # fmt: skip
@@ -901,7 +987,7 @@ def test_fargate_sizes_are_validated(
     run_component: Runner, cpu: int, memory: int, message: str
 ) -> None:
     with pytest.raises(ConfigError) as caught:
-        service(run_component, cpu=cpu, memory=memory)
+        run_component(program_with(CapacityOptions, cpu=cpu, memory=memory))
     assert message in str(caught.value)
     assert caught.value.recording.resources == []  # type: ignore[attr-defined]
 
@@ -909,7 +995,7 @@ def test_fargate_sizes_are_validated(
 def test_every_fargate_size_is_accepted() -> None:
     for cpu, memories in FARGATE_MEMORY.items():
         for memory in memories:
-            FargateServiceArgs(**{**BASE, "cpu": cpu, "memory": memory})
+            CapacityOptions(cpu=cpu, memory=memory)
     assert FARGATE_MEMORY[4096][-1] == 30720
     assert FARGATE_MEMORY[16384] == tuple(range(32768, 122881, 8192))
 
@@ -918,16 +1004,12 @@ def test_every_fargate_size_is_accepted() -> None:
     ("overrides", "message"),
     [
         ({"service_name": "shop prod"}, "FargateServiceArgs.service_name: got 'shop prod'"),
-        ({"vpc_id": "vpc-xyz"}, "FargateServiceArgs.vpc_id"),
-        ({"public_subnet_ids": ["subnet-0a000000000000001"]}, "two or more subnet IDs"),
-        ({"private_subnet_ids": []}, "FargateServiceArgs.private_subnet_ids: got []"),
         ({"image_channel_prefix": "image-channel"}, "FargateServiceArgs.image_channel_prefix"),
         ({"bootstrap_image": "nginx"}, "FargateServiceArgs.bootstrap_image: got 'nginx'"),
         ({"repository_arn": None}, "exactly one of repository_arn"),
         ({"repository_credentials_secret_arn": GHCR_SECRET}, "exactly one of repository_arn"),
         ({"repository_arn": "shop/prod"}, "an ECR repository ARN"),
         ({"container_port": 80}, "FargateServiceArgs.container_port: got 80; 1024 to 65535"),
-        ({"cpu_architecture": "arm64"}, "X86_64 or ARM64"),
         ({"user": "root"}, "FargateServiceArgs.user: got 'root'"),
         ({"user": "0"}, "never 0 or root"),
         ({"user": "1000:0"}, "FargateServiceArgs.user: got '1000:0'"),
@@ -940,38 +1022,16 @@ def test_every_fargate_size_is_accepted() -> None:
         ({"secrets": {"DB": "plain-value"}}, "Secrets Manager secret ARNs as values"),
         ({"secrets": {"bad-name": DB_SECRET}}, "FargateServiceArgs.secrets: got ['bad-name']"),
         ({"secret_kms_key_arns": ("alias/x",)}, "FargateServiceArgs.secret_kms_key_arns"),
-        ({"log_retention_days": 10}, "FargateServiceArgs.log_retention_days: got 10"),
-        ({"certificate_arn": "cert"}, "an ACM certificate ARN"),
-        ({"domain_name": "Shop.Example.com"}, "FargateServiceArgs.domain_name"),
-        ({"ingress_cidrs": ()}, "FargateServiceArgs.ingress_cidrs: got []"),
-        ({"ingress_cidrs": ("10.0.0.1/8",)}, "IPv4 networks in CIDR notation"),
         ({"deregistration_delay_seconds": 4000}, "deregistration_delay_seconds: got 4000"),
         ({"health_check_grace_period_seconds": -1}, "health_check_grace_period_seconds"),
-        ({"desired_count": 101}, "FargateServiceArgs.desired_count: got 101; 0 to 100"),
         (
-            {"capacity_provider_strategy": ({"capacity_provider": "EC2", "weight": 1},)},
-            "FargateServiceArgs.capacity_provider_strategy",
+            {
+                **override(AutoscalingOptions, min_count=3, max_count=5),
+                **override(CapacityOptions, desired_count=2),
+            },
+            "CapacityOptions.desired_count: got 2; a count from AutoscalingOptions.min_count "
+            "(3) to AutoscalingOptions.max_count (5)",
         ),
-        (
-            {"capacity_provider_strategy": ({"capacity_provider": "FARGATE", "weight": 0},)},
-            "some weight above 0",
-        ),
-        ({"alarm_actions": ("topic",)}, "FargateServiceArgs.alarm_actions: got ['topic']"),
-        (
-            {"autoscaling": True, "min_count": 3, "desired_count": 2, "max_count": 5},
-            "FargateServiceArgs.desired_count: got 2; a count from FargateServiceArgs.min_count "
-            "(3) to FargateServiceArgs.max_count (5)",
-        ),
-        (
-            {"autoscaling": True, "min_count": 6, "desired_count": 2, "max_count": 5},
-            "FargateServiceArgs.min_count: got 6; at most FargateServiceArgs.max_count (5)",
-        ),
-        (
-            {"autoscaling": True, "min_count": 1, "desired_count": 2, "max_count": 101},
-            "FargateServiceArgs.max_count: got 101; 1 to 100",
-        ),
-        ({"cpu_target": 95}, "FargateServiceArgs.cpu_target: got 95; 10 to 90"),
-        ({"requests_per_target": 0}, "FargateServiceArgs.requests_per_target: got 0"),
     ],
 )
 def test_bad_arguments_fail_before_anything_is_registered(
@@ -983,9 +1043,110 @@ def test_bad_arguments_fail_before_anything_is_registered(
     assert caught.value.recording.resources == []  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    ("options", "fields", "message"),
+    [
+        (PlacementOptions, {"cluster_name": ""}, "PlacementOptions.cluster_name: got ''"),
+        (PlacementOptions, {"vpc_id": "vpc-xyz"}, "PlacementOptions.vpc_id: got 'vpc-xyz'"),
+        (
+            PlacementOptions,
+            {"public_subnet_ids": ["subnet-0a000000000000001"]},
+            "PlacementOptions.public_subnet_ids: got ['subnet-0a000000000000001']; two or more",
+        ),
+        (
+            PlacementOptions,
+            {"private_subnet_ids": []},
+            "PlacementOptions.private_subnet_ids: got []",
+        ),
+        (
+            ListenerOptions,
+            {"certificate_arn": "cert"},
+            "ListenerOptions.certificate_arn: got 'cert'",
+        ),
+        (
+            ListenerOptions,
+            {"domain_name": "Shop.Example.com"},
+            "ListenerOptions.domain_name: got 'Shop.Example.com'; a lower-case DNS name",
+        ),
+        (ListenerOptions, {"ingress_cidrs": ()}, "ListenerOptions.ingress_cidrs: got []"),
+        (
+            ListenerOptions,
+            {"ingress_cidrs": ("10.0.0.1/8",)},
+            "ListenerOptions.ingress_cidrs: got ['10.0.0.1/8']; one or more IPv4 networks",
+        ),
+        (
+            LoggingOptions,
+            {"retention_days": 10},
+            "LoggingOptions.retention_days: got 10; one of CloudWatch's values",
+        ),
+        (
+            LoggingOptions,
+            {"kms_key_arn": "alias/logs"},
+            "LoggingOptions.kms_key_arn: got 'alias/logs'; a KMS key ARN",
+        ),
+        (
+            CapacityOptions,
+            {"cpu_architecture": "arm64"},
+            "CapacityOptions.cpu_architecture: got 'arm64'; X86_64 or ARM64",
+        ),
+        (
+            CapacityOptions,
+            {"desired_count": 101},
+            "CapacityOptions.desired_count: got 101; 0 to 100",
+        ),
+        (
+            CapacityOptions,
+            {"capacity_provider_strategy": ({"capacity_provider": "EC2", "weight": 1},)},
+            "CapacityOptions.capacity_provider_strategy: got [{'capacity_provider': 'EC2'",
+        ),
+        (
+            CapacityOptions,
+            {"capacity_provider_strategy": ({"capacity_provider": "FARGATE", "weight": 0},)},
+            "some weight above 0",
+        ),
+        (
+            AutoscalingOptions,
+            {"min_count": 6, "max_count": 5},
+            "AutoscalingOptions.min_count: got 6; at most AutoscalingOptions.max_count (5)",
+        ),
+        (AutoscalingOptions, {"max_count": 101}, "AutoscalingOptions.max_count: got 101; 1 to 100"),
+        (AutoscalingOptions, {"min_count": 0}, "AutoscalingOptions.min_count: got 0; 1 to 100"),
+        (AutoscalingOptions, {"cpu_target": 95}, "AutoscalingOptions.cpu_target: got 95; 10 to 90"),
+        (
+            AutoscalingOptions,
+            {"requests_per_target": 0},
+            "AutoscalingOptions.requests_per_target: got 0; 1 to 1000000",
+        ),
+        (
+            RollbackAlarmOptions,
+            {"alarm_actions": ("topic",)},
+            "RollbackAlarmOptions.alarm_actions: got ['topic']; SNS topic ARNs",
+        ),
+        (
+            RollbackAlarmOptions,
+            {"target_5xx_threshold": 0},
+            "RollbackAlarmOptions.target_5xx_threshold: got 0; 1 to 100000",
+        ),
+    ],
+)
+def test_each_options_class_refuses_a_bad_value_naming_the_field(
+    run_component: Runner, options: type, fields: dict[str, Any], message: str
+) -> None:
+    """Each group validates its own fields when it is made, naming ``<Class>.<field>``, the
+    value and what is allowed; made inside a program, it fails before anything registers."""
+    with pytest.raises(ConfigError) as caught:
+        grouped(options, **fields)
+    assert message in str(caught.value)
+    with pytest.raises(ConfigError) as in_program:
+        run_component(program_with(options, **fields))
+    assert in_program.value.problems == caught.value.problems
+    assert in_program.value.recording.resources == []  # type: ignore[attr-defined]
+
+
 def test_all_problems_are_reported_together() -> None:
     with pytest.raises(ConfigError) as caught:
-        FargateServiceArgs(
-            **{**BASE, "cpu": 256, "memory": 4096, "container_port": 80, "user": "0"}
-        )
+        FargateServiceArgs(**{**BASE, "container_port": 80, "user": "0", "service_name": "a b"})
+    assert len(caught.value.problems) == 3
+    with pytest.raises(ConfigError) as caught:
+        CapacityOptions(cpu=256, memory=4096, cpu_architecture="arm64", desired_count=-1)
     assert len(caught.value.problems) == 3

@@ -16,13 +16,12 @@ from slipway import monitoring
 from slipway.errors import ConfigError
 from slipway.monitoring import (
     ALARM_KEYS,
-    TARGET_5XX_ALARM,
-    UNHEALTHY_HOSTS_ALARM,
     AlarmThresholds,
     ServiceMonitoring,
     ServiceMonitoringArgs,
     thresholds_for,
 )
+from slipway.rollback_alarms import TARGET_5XX_ALARM, UNHEALTHY_HOSTS_ALARM
 from tooling.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[..., Recording]

@@ -18,9 +18,9 @@ from slipway.deployment_environment import wait_timer_problems
 from slipway.fargate_service import (
     container_port_problems,
     desired_count_problems,
-    domain_name_problems,
     env_name_problems,
 )
+from slipway.load_balancer import domain_name_problems
 from slipway.logs import CLOUDWATCH_RETENTION_DAYS
 from slipway.registry import (
     keep_release_problems,
@@ -1164,7 +1164,7 @@ def test_kms_deletion_window_is_one_rule_for_the_settings_and_the_components(day
 
 @pytest.mark.parametrize("count", [-1, 0, 1, 3, 100, 101])
 def test_desired_count_is_the_components_rule_with_one_task_at_least(count: int) -> None:
-    """slipway:desiredCount and FargateServiceArgs.desired_count use one range rule
+    """slipway:desiredCount and CapacityOptions.desired_count use one range rule
     (components.fargate_service.desired_count_problems); the settings differ only by asking
     for one task at least, and say why."""
     settings = _setting_verdict({"desiredCount": str(count)}, "desiredCount")
@@ -1288,7 +1288,7 @@ def test_alerting_and_trail_settings_are_the_components_rules(
 
 @pytest.mark.parametrize("name", ["shop.example.com", "a.io", "Shop.example.com", "x", "a..b.com"])
 def test_domain_name_is_the_components_rule(name: str) -> None:
-    """slipway:domainName is FargateServiceArgs.domain_name's rule, in the same words."""
+    """slipway:domainName is ListenerOptions.domain_name's rule, in the same words."""
     found = _setting_verdict({"domainName": name, "certificateArn": CERTIFICATE}, "domainName")
     assert found == domain_name_problems(name, "slipway:domainName")
 

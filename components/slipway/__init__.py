@@ -13,7 +13,14 @@ from slipway.contract import EnvironmentSecret, EnvironmentVariable
 from slipway.deployment_environment import DeploymentEnvironment, DeploymentEnvironmentArgs
 from slipway.encryption_key import EncryptionKey, EncryptionKeyArgs, ServiceKeyAccess
 from slipway.errors import ConfigError
-from slipway.fargate_service import FargateService, FargateServiceArgs
+from slipway.fargate_service import (
+    AutoscalingOptions,
+    CapacityOptions,
+    FargateService,
+    FargateServiceArgs,
+    PlacementOptions,
+)
+from slipway.fargate_task import LoggingOptions
 from slipway.github_oidc import (
     DeployRoleArgs,
     GithubOidc,
@@ -25,11 +32,13 @@ from slipway.github_oidc import (
 )
 from slipway.github_plan import GithubPlan, RepositoryPlan, Visibility
 from slipway.image_channel import ImageChannel, ImageChannelArgs
+from slipway.load_balancer import ListenerOptions
 from slipway.monitoring import AlarmThresholds, ServiceMonitoring, ServiceMonitoringArgs
 from slipway.network import NatStrategy, Network, NetworkArgs
 from slipway.registry import ContainerRegistry, ContainerRegistryArgs
 from slipway.registry_replication import RegistryReplication, RegistryReplicationArgs
 from slipway.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
+from slipway.rollback_alarms import RollbackAlarmOptions
 from slipway.secret_store import SecretSpec, SecretStore, SecretStoreArgs
 
 __version__ = "0.2.0"
@@ -41,11 +50,13 @@ __all__ = [
     "AlertingArgs",
     "AuditTrail",
     "AuditTrailArgs",
+    "AutoscalingOptions",
     "BackupPlan",
     "BackupPlanArgs",
     "BackupRule",
     "BootstrapImage",
     "BootstrapImageArgs",
+    "CapacityOptions",
     "ConfigError",
     "ContainerInsights",
     "ContainerRegistry",
@@ -66,16 +77,20 @@ __all__ = [
     "GithubPlan",
     "ImageChannel",
     "ImageChannelArgs",
+    "ListenerOptions",
+    "LoggingOptions",
     "NatStrategy",
     "Network",
     "NetworkArgs",
     "OwnerType",
+    "PlacementOptions",
     "RegistryReplication",
     "RegistryReplicationArgs",
     "RepositoryGuardrails",
     "RepositoryGuardrailsArgs",
     "RepositoryIds",
     "RepositoryPlan",
+    "RollbackAlarmOptions",
     "SecretSpec",
     "SecretStore",
     "SecretStoreArgs",

@@ -31,3 +31,30 @@ def require(ok: bool, setting: str, value: object, allowed: str) -> None:
     """Raise :class:`ConfigError` for ``setting`` unless ``ok``."""
     if not ok:
         raise ConfigError(invalid(setting, value, allowed))
+
+
+class Problems:
+    """The problems found with one argument class's fields, each named ``<owner>.<field>``,
+    raised together by :meth:`raise_any` so that a user fixes them in one round."""
+
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self.found: list[str] = []
+
+    def name(self, field: str) -> str:
+        """How the user spells ``field``: ``<owner>.<field>``."""
+        return f"{self.owner}.{field}"
+
+    def check(self, ok: bool, field: str, value: object, allowed: str) -> None:
+        """Note a problem with ``field`` unless ``ok``."""
+        if not ok:
+            self.found.append(invalid(self.name(field), value, allowed))
+
+    def extend(self, problems: list[str]) -> None:
+        """Note problems a shared rule found (already naming the field)."""
+        self.found.extend(problems)
+
+    def raise_any(self) -> None:
+        """Raise :class:`ConfigError` with every problem noted, if any."""
+        if self.found:
+            raise ConfigError(self.found)

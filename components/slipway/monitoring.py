@@ -2,11 +2,14 @@
 
 These alarms page people (through ``alarm_actions``, usually the topic of
 :class:`~slipway.alerting.Alerting`). The service component may make two ECS
-deployment-rollback alarms of its own (keys :data:`TARGET_5XX_ALARM` and
-:data:`UNHEALTHY_HOSTS_ALARM`, ``FargateService.rollback_alarm_arns``) on the same metrics,
-notifying the same topic. Two alarms on one metric page twice for one incident, so pass those as
-``existing_alarms``: no alarm is created here for their keys, and the dashboard's alarm widget
-and ``alarm_arns`` show the given ones instead, so every alarm that pages is still in one place.
+deployment-rollback alarms of its own (keys :data:`~slipway.rollback_alarms.TARGET_5XX_ALARM`
+and :data:`~slipway.rollback_alarms.UNHEALTHY_HOSTS_ALARM`,
+``FargateService.rollback_alarm_arns``) on the same metrics, notifying the same topic; their
+keys and the metric each key watches are defined once, in :mod:`slipway.rollback_alarms`, and
+read from there by the alarms here. Two alarms on one metric page twice for one incident, so
+pass those as ``existing_alarms``: no alarm is created here for their keys, and the dashboard's
+alarm widget and ``alarm_arns`` show the given ones instead, so every alarm that pages is still
+in one place.
 
 Alarm names here are ``<name_prefix>-ops-<key>`` with the keys of :data:`ALARM_KEYS`; the
 ``ops`` keeps them apart from the rollback alarms' (``<service>-target-5xx``…) when both exist
@@ -28,18 +31,23 @@ import pulumi
 import pulumi_aws as aws
 
 from slipway.errors import ConfigError, invalid
+from slipway.rollback_alarms import (
+    ALB_NAMESPACE,
+    TARGET_5XX,
+    TARGET_5XX_ALARM,
+    UNHEALTHY_HOSTS,
+    UNHEALTHY_HOSTS_ALARM,
+    metric_inputs,
+)
 
-ALB_NAMESPACE = "AWS/ApplicationELB"
 ECS_NAMESPACE = "AWS/ECS"
 CONTAINER_INSIGHTS_NAMESPACE = "ECS/ContainerInsights"
 BACKUP_NAMESPACE = "AWS/Backup"
 
 REQUEST_COUNT = "RequestCount"
 TARGET_RESPONSE_TIME = "TargetResponseTime"
-TARGET_5XX = "HTTPCode_Target_5XX_Count"
 ELB_5XX = "HTTPCode_ELB_5XX_Count"
 HEALTHY_HOSTS = "HealthyHostCount"
-UNHEALTHY_HOSTS = "UnHealthyHostCount"
 CPU_UTILIZATION = "CPUUtilization"
 MEMORY_UTILIZATION = "MemoryUtilization"
 RUNNING_TASKS = "RunningTaskCount"
@@ -55,12 +63,6 @@ METRICS: Mapping[str, frozenset[str]] = {
     BACKUP_NAMESPACE: frozenset({BACKUP_JOBS_FAILED}),
 }
 """Every metric this module reads, by the namespace AWS publishes it in."""
-
-TARGET_5XX_ALARM = "target-5xx"
-"""Key of the alarm on the service's target 5xx responses (here and in
-:class:`~slipway.fargate_service.FargateService`'s rollback alarms)."""
-UNHEALTHY_HOSTS_ALARM = "unhealthy-hosts"
-"""Key of the alarm on unhealthy targets (here and in the service's rollback alarms)."""
 
 ALARM_KEYS = (
     TARGET_5XX_ALARM,
@@ -481,10 +483,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
         self._alarm(
             TARGET_5XX_ALARM,
             "5xx responses from the service's tasks",
-            namespace=ALB_NAMESPACE,
-            metric_name=TARGET_5XX,
-            dimensions=tg_dims,
-            statistic="Sum",
+            **metric_inputs(TARGET_5XX_ALARM, args.lb_arn_suffix, args.target_group_arn_suffix),
             comparison="GreaterThanThreshold",
             threshold=t.target_5xx_count,
             missing="notBreaching",
@@ -503,10 +502,9 @@ class ServiceMonitoring(pulumi.ComponentResource):
         self._alarm(
             UNHEALTHY_HOSTS_ALARM,
             "Targets failing the load balancer's health check",
-            namespace=ALB_NAMESPACE,
-            metric_name=UNHEALTHY_HOSTS,
-            dimensions=tg_dims,
-            statistic="Maximum",
+            **metric_inputs(
+                UNHEALTHY_HOSTS_ALARM, args.lb_arn_suffix, args.target_group_arn_suffix
+            ),
             comparison="GreaterThanOrEqualToThreshold",
             threshold=t.unhealthy_hosts,
             missing="notBreaching",

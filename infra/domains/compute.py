@@ -26,19 +26,24 @@ from slipway.errors import invalid
 from slipway.fargate_service import (
     HEALTH_CHECK_PATH,
     MAX_TASKS,
+    AutoscalingOptions,
+    CapacityOptions,
     FargateService,
     FargateServiceArgs,
+    PlacementOptions,
     container_port_problems,
     desired_count_problems,
-    domain_name_problems,
     env_name_problems,
     fargate_size_problems,
     secret_looking_problems,
     task_count_problems,
 )
+from slipway.fargate_task import LoggingOptions
+from slipway.load_balancer import ListenerOptions, domain_name_problems
 from slipway.monitoring import AlarmThresholds
 from slipway.network import Network
 from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
+from slipway.rollback_alarms import RollbackAlarmOptions
 
 
 def variable_names(value: list[str], setting: str) -> list[str]:
@@ -402,39 +407,49 @@ def build_service(
         "service",
         FargateServiceArgs(
             service_name=identity.resource_prefix,
-            cluster_arn=cluster.cluster_arn,
-            cluster_name=cluster.cluster_name,
-            vpc_id=network.vpc_id,
-            public_subnet_ids=network.public_subnet_ids,
-            private_subnet_ids=network.private_subnet_ids,
+            placement=PlacementOptions.of(cluster, network),
+            listener=ListenerOptions(
+                certificate_arn=settings.certificate_arn,
+                allow_plain_http=(
+                    not settings.decided().https_only and settings.certificate_arn is None
+                ),
+                domain_name=settings.domain_name,
+                ingress_cidrs=tuple(settings.ingress_cidrs),
+            ),
             image_channel_prefix=inputs.image_channel_prefix,
             bootstrap_image=inputs.bootstrap_image,
             repository_arn=inputs.repository_arn,
             repository_credentials_secret_arn=inputs.repository_credentials_secret_arn,
             container_port=settings.container_port,
-            cpu=settings.by_profile("task_cpu"),
-            memory=settings.by_profile("task_memory"),
-            cpu_architecture=settings.cpu_architecture,
             health_check_path=settings.health_check_path,
             environment=dict(entry.split("=", 1) for entry in settings.app_environment),
             secrets=inputs.secrets.environment_secrets(inputs.secret_names),
             secret_kms_key_arns=(inputs.secrets.kms_key_arn,),
-            log_retention_days=inputs.log_retention_days,
-            log_kms_key_arn=inputs.log_key_arn,
-            certificate_arn=settings.certificate_arn,
-            allow_plain_http=not settings.decided().https_only and settings.certificate_arn is None,
-            domain_name=settings.domain_name,
-            ingress_cidrs=tuple(settings.ingress_cidrs),
             deletion_protection=settings.decided().deletion_protection,
-            desired_count=desired,
-            capacity_provider_strategy=cluster.default_capacity_provider_strategy,
             enable_execute_command=settings.execute_command,
-            alarm_rollback=settings.by_profile("alarm_rollback"),
-            alarm_actions=(inputs.alerting.topic_arn,),
-            target_5xx_threshold=inputs.thresholds.target_5xx_count,
-            autoscaling=settings.by_profile("autoscaling"),
-            min_count=low,
-            max_count=high,
+            logging=LoggingOptions(
+                retention_days=inputs.log_retention_days, kms_key_arn=inputs.log_key_arn
+            ),
+            capacity=CapacityOptions(
+                cpu=settings.by_profile("task_cpu"),
+                memory=settings.by_profile("task_memory"),
+                cpu_architecture=settings.cpu_architecture,
+                desired_count=desired,
+                capacity_provider_strategy=cluster.default_capacity_provider_strategy,
+            ),
+            autoscaling=(
+                AutoscalingOptions(min_count=low, max_count=high)
+                if settings.by_profile("autoscaling")
+                else None
+            ),
+            rollback_alarms=(
+                RollbackAlarmOptions(
+                    alarm_actions=(inputs.alerting.topic_arn,),
+                    target_5xx_threshold=inputs.thresholds.target_5xx_count,
+                )
+                if settings.by_profile("alarm_rollback")
+                else None
+            ),
             protect=identity.protect,
             tags=identity.tags,
         ),

@@ -25,8 +25,17 @@ from typing import Any
 import pulumi
 
 from slipway.cluster import EcsCluster, EcsClusterArgs
-from slipway.fargate_service import FargateService, FargateServiceArgs
+from slipway.fargate_service import (
+    AutoscalingOptions,
+    CapacityOptions,
+    FargateService,
+    FargateServiceArgs,
+    PlacementOptions,
+)
+from slipway.fargate_task import LoggingOptions
+from slipway.load_balancer import ListenerOptions
 from slipway.network import NatStrategy, Network, NetworkArgs
+from slipway.rollback_alarms import RollbackAlarmOptions
 from tooling.offline import ACCOUNT_ID, Program, RecordedResource
 
 REGION = "eu-west-1"
@@ -55,11 +64,8 @@ def _service_args(index: int, network: Network, cluster: EcsCluster) -> FargateS
     name = service_name(index)
     return FargateServiceArgs(
         service_name=name,
-        cluster_arn=cluster.cluster_arn,
-        cluster_name=cluster.cluster_name,
-        vpc_id=network.vpc_id,
-        public_subnet_ids=network.public_subnet_ids,
-        private_subnet_ids=network.private_subnet_ids,
+        placement=PlacementOptions.of(cluster, network),
+        listener=ListenerOptions(allow_plain_http=True),
         image_channel_prefix=f"/slipway/{PREFIX}/{name}/image-channel",
         bootstrap_image=f"{REPOSITORY_URL}:bootstrap",
         repository_arn=REPOSITORY_ARN,
@@ -71,15 +77,13 @@ def _service_args(index: int, network: Network, cluster: EcsCluster) -> FargateS
             )
         },
         secret_kms_key_arns=(SECRET_KEY_ARN,),
-        log_retention_days=30,
-        allow_plain_http=True,
         deletion_protection=False,
-        desired_count=2,
-        capacity_provider_strategy=cluster.default_capacity_provider_strategy,
-        alarm_actions=(TOPIC_ARN,),
-        autoscaling=True,
-        min_count=2,
-        max_count=4,
+        logging=LoggingOptions(retention_days=30),
+        capacity=CapacityOptions(
+            desired_count=2, capacity_provider_strategy=cluster.default_capacity_provider_strategy
+        ),
+        autoscaling=AutoscalingOptions(min_count=2, max_count=4),
+        rollback_alarms=RollbackAlarmOptions(alarm_actions=(TOPIC_ARN,)),
         tags=TAGS,
     )
 
