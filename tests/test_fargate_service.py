@@ -32,7 +32,7 @@ from slipway.rollback_alarms import (
     RollbackAlarmOptions,
 )
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
-from tooling.offline import ACCOUNT_ID, RecordedResource, Recording
+from tooling.offline import ACCOUNT_ID, RecordedResource, Recording, run_stack
 
 Runner = Callable[..., Recording]
 
@@ -263,6 +263,19 @@ def test_container_health_check_fetches_the_health_path(run_component: Runner) -
         service(run_component, health_check_command=("CMD-SHELL", "wget -q -O- localhost:3000"))
     )
     assert custom["healthCheck"]["command"] == ["CMD-SHELL", "wget -q -O- localhost:3000"]
+
+
+@pytest.mark.parametrize("path", ["/health'", "/health?x=1", "/a b", "/$(id)"])
+def test_a_health_path_the_health_command_cannot_carry_is_refused(
+    run_component: Runner, path: str
+) -> None:
+    """The path sits inside the container's health command, a JavaScript string in single
+    quotes (node_health_check): a quote would end it. One rule (slipway.patterns) for the
+    component, the workflows and the ``healthCheckPath`` setting."""
+    with pytest.raises(ConfigError, match="health_check_path"):
+        FargateServiceArgs(**{**BASE, "health_check_path": path})
+    with pytest.raises(ConfigError, match="healthCheckPath"):
+        run_stack("dev", overrides={"healthCheckPath": path})
 
 
 def test_logs_go_to_the_services_own_log_group(run_component: Runner) -> None:

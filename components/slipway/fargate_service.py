@@ -39,7 +39,7 @@ from slipway.image_channel import (
     is_parameter_prefix,
 )
 from slipway.load_balancer import ListenerOptions, ServiceLoadBalancer, build_load_balancer
-from slipway.patterns import KMS_KEY_ARN
+from slipway.patterns import HEALTH_CHECK_PATH, KMS_KEY_ARN
 from slipway.rollback_alarms import RollbackAlarmOptions, rollback_alarms
 
 if TYPE_CHECKING:
@@ -72,7 +72,6 @@ ECR_REPOSITORY_ARN = re.compile(r"^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:reposito
 VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 USER = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.-]*)(?::([A-Za-z0-9_][A-Za-z0-9_.-]*))?$")
-HEALTH_CHECK_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@/%-]{0,1023}$")
 SCALE_IN_COOLDOWN_SECONDS = 300
 SCALE_OUT_COOLDOWN_SECONDS = 60
 

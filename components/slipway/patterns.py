@@ -62,5 +62,9 @@ TEAM_SLUG = re.compile(rf"^{_TEAM}$")
 """A GitHub team slug."""
 CODE_OWNER = re.compile(rf"^@{_LOGIN}(?:/{_TEAM})?$")
 """A CODEOWNERS owner: ``@user`` or ``@org/team-slug``."""
+HEALTH_CHECK_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,1023}$")
+"""A health check path: '/' and unreserved URL characters, no query or fragment. It is carried
+inside the container's health command (a quoted JavaScript string), the load balancer's health
+check and the workflows' environment, so nothing that needs quoting or escaping."""
 ECS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 """ECS's rule for cluster names and task definition families."""

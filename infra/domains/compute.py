@@ -24,7 +24,6 @@ from slipway.alerting import Alerting
 from slipway.cluster import ContainerInsights, capacity_base_problems, capacity_weight_problems
 from slipway.errors import invalid
 from slipway.fargate_service import (
-    HEALTH_CHECK_PATH,
     MAX_TASKS,
     AutoscalingOptions,
     CapacityOptions,
@@ -43,6 +42,7 @@ from slipway.load_balancer import ListenerOptions, domain_name_problems
 from slipway.monitoring import AlarmThresholds
 from slipway.network import Network
 from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
+from slipway.patterns import HEALTH_CHECK_PATH
 from slipway.rollback_alarms import RollbackAlarmOptions
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from slipway.errors import ConfigError, invalid
-from slipway.patterns import CODE_OWNER
+from slipway.patterns import CODE_OWNER, HEALTH_CHECK_PATH
 from slipway.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -26,7 +26,6 @@ _IMAGE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]
 _NODE_IMAGE = re.compile(r"^[a-z0-9./-]+:[A-Za-z0-9._-]+(?:@sha256:[0-9a-f]{64})?$")
 _PACKAGE = re.compile(r"^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$")
 _PATH = re.compile(r"^[A-Za-z0-9._/-]+$")
-_URL_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 _CRON = re.compile(r"^[0-9*/,-]+( [0-9*/,-]+){4}$")
 
 SUPPORTED_NODE_MAJORS = (22, 24)
@@ -326,7 +325,7 @@ class WorkflowSpec:
             "a port from 1 to 65535",
         )
         check(
-            bool(_URL_PATH.match(self.health_check_path)),
+            bool(HEALTH_CHECK_PATH.match(self.health_check_path)),
             "health_check_path",
             self.health_check_path,
             "a URL path starting with '/'",
