@@ -100,6 +100,8 @@ def test_the_wheel_holds_only_slipway_with_its_data(wheel: Path) -> None:
         "slipway/py.typed",
         "slipway/workflows/actions/action.yml",
         "slipway/workflows/files/changeset-publish.sh",
+        "slipway/workflows/steps/deploy-service.sh",
+        "slipway/workflows/steps/lib/follow-deployment.sh",
     ):
         assert data in names
 
