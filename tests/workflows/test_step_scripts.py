@@ -30,6 +30,18 @@ SHELL_FREE = [ROOT / "components" / "slipway" / "workflows", ROOT / "infra", ROO
 """Where no Python module may hold a shell script in a string."""
 
 
+def _shellcheck(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [tool("shellcheck"), *map(str, args)],
+        cwd=ROOT,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def test_there_are_step_files_and_libraries() -> None:
     assert len(STEP_FILES) >= 30
     assert len(LIBRARIES) >= 4
@@ -38,15 +50,7 @@ def test_there_are_step_files_and_libraries() -> None:
 def test_every_step_file_and_library_passes_shellcheck() -> None:
     # steps/.shellcheckrc makes ShellCheck follow each include into lib/; a library it could
     # not follow would be reported (SC1091), so the check sees each step as it is rendered.
-    result = subprocess.run(
-        [tool("shellcheck"), "--severity=style", *map(str, STEP_FILES + LIBRARIES)],
-        cwd=ROOT,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = _shellcheck("--severity=style", *STEP_FILES, *LIBRARIES)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
 
@@ -56,15 +60,7 @@ def test_shellcheck_follows_the_includes_into_the_libraries() -> None:
     # above covers each step together with its libraries.
     included = [p for p in STEP_FILES if "/lib/" in p.read_text(encoding="utf-8")]
     assert included
-    result = subprocess.run(
-        [tool("shellcheck"), "--norc", "--severity=style", *map(str, included)],
-        cwd=ROOT,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = _shellcheck("--norc", "--severity=style", *included)
     assert result.returncode != 0
     assert set(re.findall(r"SC\d+", result.stdout)) == {"SC1091"}, result.stdout
 
