@@ -92,6 +92,23 @@ def test_includes_are_replaced_by_the_library_text() -> None:
         assert "shellcheck shell=" not in text
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        'source "$(dirname "${BASH_SOURCE[0]}")/lib/digest-check.sh" # why\n',
+        '. "$(dirname "${BASH_SOURCE[0]}")/lib/digest-check.sh"\n',
+        'source "${BASH_SOURCE[0]%/*}/lib/digest-check.sh"\n',
+    ],
+)
+def test_an_include_is_one_exact_line(monkeypatch: pytest.MonkeyPatch, line: str) -> None:
+    def read(relative: str, first_line: str) -> str:
+        return "set -euo pipefail\n" + line + "echo\n"
+
+    monkeypatch.setattr(scripts, "_read", read)
+    with pytest.raises(ValueError, match="an include must be"):
+        step_script("anything")
+
+
 def test_placeholders_take_plain_words() -> None:
     plan = step_script("infra-plan", PLAN_DIR="out/plan")
     assert "mkdir -p out/plan\n" in plan

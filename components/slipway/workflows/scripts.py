@@ -55,6 +55,13 @@ def step_script(name: str, **values: str) -> str:
     replaced by the libraries and its ``@NAME@`` placeholders by ``values`` (see the module's
     docstring)."""
     text = _INCLUDE.sub(lambda m: step_library(m.group(1)), _read(f"{name}.sh", SHEBANG))
+    if "BASH_SOURCE" in text:
+        # A near miss of the include line (or one inside a library) would source a file that
+        # does not exist where the runner writes the step's script.
+        raise ValueError(
+            f"steps/{name}.sh: an include must be a step file's line "
+            '\'source "$(dirname "${BASH_SOURCE[0]}")/lib/<name>.sh"\', nothing else'
+        )
     wanted = set(_PLACEHOLDER.findall(text))
     if wanted != set(values):
         raise ValueError(
