@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -81,10 +82,22 @@ json.dump(
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Built from the files a clone would have: in this checkout, the editable install's
+    # components/slipway.egg-info/SOURCES.txt would add files the package data misses.
+    source = tmp_path_factory.mktemp("source")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--",
+         "pyproject.toml", "README.md", "components"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    for name in filter(None, listed.split("\0")):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--no-index", "--wheel-dir", str(out), str(ROOT)],
+         "--no-index", "--wheel-dir", str(out), str(source)],
         check=True,
         capture_output=True,
     )  # fmt: skip
@@ -100,6 +113,8 @@ def test_the_wheel_holds_only_slipway_with_its_data(wheel: Path) -> None:
         "slipway/py.typed",
         "slipway/workflows/actions/action.yml",
         "slipway/workflows/files/changeset-publish.sh",
+        "slipway/workflows/steps/deploy-service.sh",
+        "slipway/workflows/steps/lib/follow-deployment.sh",
     ):
         assert data in names
 

@@ -40,6 +40,7 @@ from slipway.workflows.common import (
     uses,
 )
 from slipway.workflows.dependabot import update_entry
+from slipway.workflows.scripts import step_script
 from slipway.workflows.yamlio import dump_yaml
 
 INFRA_WORKFLOW_PATH = ".github/workflows/infra.yml"
@@ -206,7 +207,7 @@ def _install_runtime() -> Step:
     # Makefile creates it from the exact pins in requirements.txt with the runner's python3.
     return run(
         "Install the stack program's pinned dependencies",
-        "set -euo pipefail\nmake .venv/.runtime\n",
+        step_script("infra-install-runtime"),
     )
 
 
@@ -234,22 +235,6 @@ def _pulumi(spec: InfraPipelineSpec, name: str, stack: str, **inputs: Any) -> St
     return uses(pins.PULUMI, name, with_, id="pulumi")
 
 
-_PLAN_SCRIPT = f"""set -euo pipefail
-mkdir -p {PLAN_DIR}
-make plan PLAN_ARGS="--out {PLAN_DIR}" | tee {PLAN_DIR}/plan.txt
-"""
-
-_PLAN_SUMMARY_SCRIPT = f"""set -euo pipefail
-{{
-  echo "## Offline plan"
-  echo
-  echo '```text'
-  head -c 900000 {PLAN_DIR}/plan.txt
-  echo '```'
-}} >> "$GITHUB_STEP_SUMMARY"
-"""
-
-
 def _checks_job(spec: InfraPipelineSpec) -> Job:
     always = "!cancelled()"
     return {
@@ -260,10 +245,14 @@ def _checks_job(spec: InfraPipelineSpec) -> Job:
         "permissions": permissions(("contents", "read")),
         "steps": [
             checkout(),
-            run("Offline plan of every stack", _PLAN_SCRIPT, id="plan"),
+            run(
+                "Offline plan of every stack",
+                step_script("infra-plan", PLAN_DIR=PLAN_DIR),
+                id="plan",
+            ),
             run(
                 "Show the plan in the job summary",
-                _PLAN_SUMMARY_SCRIPT,
+                step_script("infra-plan-summary", PLAN_DIR=PLAN_DIR),
                 if_=f"{always} && hashFiles('{PLAN_DIR}/plan.txt') != ''",
             ),
             uses(
@@ -279,7 +268,7 @@ def _checks_job(spec: InfraPipelineSpec) -> Job:
             ),
             run(
                 "Lint, type checks and tests",
-                "set -euo pipefail\nmake test\n",
+                step_script("infra-test"),
                 if_=always,
             ),
         ],
@@ -393,20 +382,6 @@ def _drift_job(spec: InfraPipelineSpec) -> Job:
     }
 
 
-_DRIFT_ISSUE_SCRIPT = """set -euo pipefail
-run_url="${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}"
-body="The scheduled drift check found changes (or could not run): ${run_url}"
-number="$(gh issue list --repo "$GITHUB_REPOSITORY" --state open \\
-  --search "\\"${ISSUE_TITLE}\\" in:title" --json number,title \\
-  --jq "map(select(.title == \\"${ISSUE_TITLE}\\")) | .[0].number // empty")"
-if [[ -n "$number" ]]; then
-  gh issue comment "$number" --repo "$GITHUB_REPOSITORY" --body "$body"
-else
-  gh issue create --repo "$GITHUB_REPOSITORY" --title "$ISSUE_TITLE" --body "$body"
-fi
-"""
-
-
 def _drift_issue_job(spec: InfraPipelineSpec) -> Job:
     del spec  # the same for every spec; kept for a uniform signature
     return {
@@ -422,7 +397,7 @@ def _drift_issue_job(spec: InfraPipelineSpec) -> Job:
         "steps": [
             run(
                 "Open or update the drift issue",
-                _DRIFT_ISSUE_SCRIPT,
+                step_script("infra-drift-issue"),
                 {"GH_TOKEN": expr("github.token"), "ISSUE_TITLE": DRIFT_ISSUE_TITLE},
             ),
         ],

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/follow-deployment.sh"
+updating=""
+# The runner cancels a step with SIGINT, then SIGTERM 7.5 s later, then kills it 2.5 s after
+# that; GitHub gives the whole job 5 minutes more. Point the service back at once, so that ECS
+# rolls back even if nothing is left to wait for it; the rollback step follows it.
+interrupted() {
+  trap - INT TERM
+  if [[ -n "${sleeper}" ]]; then
+    kill "${sleeper}" 2>/dev/null || true
+  fi
+  if [[ -n "${updating}" ]]; then
+    echo "::warning::$1 received: pointing ${ECS_SERVICE} back at ${ROLLBACK_TARGET}"
+    if aws ecs update-service --cluster "${ECS_CLUSTER}" --service "${ECS_SERVICE}" \
+        --task-definition "${ROLLBACK_TARGET}" >/dev/null; then
+      echo "rollback-started=true" >> "${GITHUB_OUTPUT}"
+    else
+      echo "::error::could not point ${ECS_SERVICE} back at ${ROLLBACK_TARGET}"
+    fi
+  fi
+  exit "$2"
+}
+trap 'interrupted SIGINT 130' INT
+trap 'interrupted SIGTERM 143' TERM
+arn=$(aws ecs register-task-definition --cli-input-json "file://${TASK_DEFINITION_FILE}" \
+  --query taskDefinition.taskDefinitionArn --output text)
+echo "task-definition=${arn}" >> "${GITHUB_OUTPUT}"
+echo "Registered ${arn}"
+updating=1
+deployment=$(start_deployment "${arn}")
+echo "deployment=${deployment}" >> "${GITHUB_OUTPUT}"
+echo "Waiting for ${ECS_SERVICE} to run ${arn} (deployment ${deployment})"
+follow_deployment "${deployment}"
+current=$(aws ecs describe-services --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}" \
+  --query 'services[0].taskDefinition' --output text)
+if [[ "${current}" != "${arn}" ]]; then
+  echo "::error::${ECS_SERVICE} runs ${current}, not ${arn} (rolled back by ECS?)"
+  exit 1
+fi

@@ -1,0 +1,179 @@
+"""The shell of the generated ``run:`` steps lives in ``.sh`` files, shellchecked as files.
+
+``components/slipway/workflows/steps/<name>.sh`` (libraries in ``steps/lib/``) are loaded by
+:func:`slipway.workflows.scripts.step_script`; the rendered text is proven unchanged by the
+snapshots (test_snapshots.py), the registrations record and the committed ``infra.yml``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from slipway.workflows import scripts
+from slipway.workflows.scripts import LIBRARY_DIRECTIVE, SHEBANG, step_script
+from tests.workflows.conftest import tool, tool_env
+
+ROOT = Path(__file__).resolve().parents[2]
+STEPS = ROOT / "components" / "slipway" / "workflows" / "steps"
+STEP_FILES = sorted(STEPS.glob("*.sh"))
+LIBRARIES = sorted((STEPS / "lib").glob("*.sh"))
+LOADERS = [
+    ROOT / "components" / "slipway" / "workflows" / "scripts.py",
+    ROOT / "components" / "slipway" / "workflows" / "infra_pipeline.py",
+]
+SHELL_FREE = [ROOT / "components" / "slipway" / "workflows", ROOT / "infra", ROOT / "tooling"]
+"""Where no Python module may hold a shell script in a string."""
+
+
+def _shellcheck(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [tool("shellcheck"), *map(str, args)],
+        cwd=ROOT,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_there_are_step_files_and_libraries() -> None:
+    assert len(STEP_FILES) >= 30
+    assert len(LIBRARIES) >= 4
+
+
+def test_every_step_file_and_library_passes_shellcheck() -> None:
+    # steps/.shellcheckrc makes ShellCheck follow each include into lib/; a library it could
+    # not follow would be reported (SC1091), so the check sees each step as it is rendered.
+    result = _shellcheck("--severity=style", *STEP_FILES, *LIBRARIES)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+
+
+def test_shellcheck_follows_the_includes_into_the_libraries() -> None:
+    # Without the rc file's source-path, the includes are not followed: proof that the check
+    # above covers each step together with its libraries.
+    included = [p for p in STEP_FILES if "/lib/" in p.read_text(encoding="utf-8")]
+    assert included
+    result = _shellcheck("--norc", "--severity=style", *included)
+    assert result.returncode != 0
+    assert set(re.findall(r"SC\d+", result.stdout)) == {"SC1091"}, result.stdout
+
+
+@pytest.mark.parametrize("path", STEP_FILES, ids=lambda p: p.name)
+def test_a_step_file_starts_with_the_bash_shebang(path: Path) -> None:
+    assert path.read_text(encoding="utf-8").startswith(SHEBANG + "set -euo pipefail\n")
+
+
+@pytest.mark.parametrize("path", LIBRARIES, ids=lambda p: p.name)
+def test_a_library_declares_its_shell_and_is_included(path: Path) -> None:
+    assert path.read_text(encoding="utf-8").startswith(LIBRARY_DIRECTIVE)
+    line = f'source "$(dirname "${{BASH_SOURCE[0]}}")/lib/{path.name}"\n'
+    assert any(line in step.read_text(encoding="utf-8") for step in STEP_FILES), path.name
+
+
+@pytest.mark.parametrize("path", STEP_FILES, ids=lambda p: p.name)
+def test_every_step_file_is_loaded(path: Path) -> None:
+    loaders = "".join(p.read_text(encoding="utf-8") for p in LOADERS)
+    assert f'step_script("{path.stem}"' in loaders
+
+
+def test_includes_are_replaced_by_the_library_text() -> None:
+    assert scripts.DEPLOY_SERVICE.startswith("set -euo pipefail\n" + scripts.FOLLOW_DEPLOYMENT)
+    assert scripts.ROLLBACK.startswith("set -euo pipefail\n" + scripts.FOLLOW_DEPLOYMENT)
+    for text in (scripts.DEPLOY_SERVICE, scripts.IMAGE_RELEASE, scripts.RELEASE_DECISIONS):
+        assert "BASH_SOURCE" not in text
+        assert "#!" not in text
+        assert "shellcheck shell=" not in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'source "$(dirname "${BASH_SOURCE[0]}")/lib/digest-check.sh" # why\n',
+        '. "$(dirname "${BASH_SOURCE[0]}")/lib/digest-check.sh"\n',
+        'source "${BASH_SOURCE[0]%/*}/lib/digest-check.sh"\n',
+    ],
+)
+def test_an_include_is_one_exact_line(monkeypatch: pytest.MonkeyPatch, line: str) -> None:
+    def read(relative: str, first_line: str) -> str:
+        return "set -euo pipefail\n" + line + "echo\n"
+
+    monkeypatch.setattr(scripts, "_read", read)
+    with pytest.raises(ValueError, match="an include must be"):
+        step_script("anything")
+
+
+def test_placeholders_take_plain_words() -> None:
+    plan = step_script("infra-plan", PLAN_DIR="out/plan")
+    assert "mkdir -p out/plan\n" in plan
+    assert "@" not in plan
+    with pytest.raises(
+        ValueError, match=r"placeholders \['PLAN_DIR'\]; values were given for \[\]"
+    ):
+        step_script("infra-plan")
+    with pytest.raises(ValueError, match=r"values were given for \['OTHER', 'PLAN_DIR'\]"):
+        step_script("infra-plan", PLAN_DIR="out", OTHER="x")
+    with pytest.raises(ValueError, match="values were given for"):
+        step_script("setup-pnpm", PLAN_DIR="out")
+    for unsafe in ("out dir", "$(id)", "out;rm", "", "'out'"):
+        with pytest.raises(ValueError, match="not one plain shell word"):
+            step_script("infra-plan", PLAN_DIR=unsafe)
+
+
+def test_a_step_file_runs_as_a_file_with_its_libraries(tmp_path: Path) -> None:
+    # The include line works at run time too: the digest check comes from lib/digest-check.sh.
+    result = subprocess.run(
+        ["bash", str(STEPS / "verify-attestation.sh")],
+        cwd=tmp_path,
+        env={**tool_env(), "IMAGE_DIGEST": "latest"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "::error::image digest 'latest' is not sha256:<64 hex digits>" in result.stdout
+
+
+def _shell_strings(path: Path, root: Path = ROOT) -> list[str]:
+    """Where a module holds a string that is shell: one starting with ``set -`` (a script, or
+    the head of one built by concatenation or an f-string), or a multi-line one starting with a
+    shebang."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value.lstrip()
+            multi_line = "\n" in text.rstrip("\n")
+            if text.startswith("set -") or (text.startswith("#!") and multi_line):
+                found.append(f"{path.relative_to(root)}:{node.lineno}: {text[:40]!r}")
+    return found
+
+
+def test_no_python_module_holds_shell() -> None:
+    modules = sorted(p for root in SHELL_FREE for p in root.rglob("*.py"))
+    assert len(modules) > 20
+    found = [hit for module in modules for hit in _shell_strings(module)]
+    assert found == [], "shell belongs in components/slipway/workflows/steps/*.sh:\n" + "\n".join(
+        found
+    )
+
+
+def test_the_shell_detector_sees_concatenation_and_f_strings(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        'A = "set -euo pipefail\\n" + B\n'
+        'C = f"""set -euo pipefail\n{D}\n"""\n'
+        'E = """#!/usr/bin/env bash\necho\n"""\n'
+        'F = "#!/usr/bin/env bash\\n"\n'
+        'G = "make test"\n',
+        encoding="utf-8",
+    )
+    hits = _shell_strings(module, tmp_path)
+    # A, C and E; not F (one line) nor G.
+    assert sorted(int(hit.split(":")[1]) for hit in hits) == [1, 2, 5], hits
