@@ -2,7 +2,7 @@
 
 Rendered by the same generator as the application's workflows, from an
 :class:`InfraPipelineSpec`, and committed; a test fails when the committed file differs from the
-rendering. Regenerate with ``python -m slipway.workflows.infra_pipeline --write``.
+rendering. Regenerate with ``python -m tooling.pipeline --write``.
 
 * ``pull_request``: the ``checks`` job runs the offline plan (``make plan``, uploaded as an
   artifact and written to the job summary) and ``make test``, with no credentials at all, so
