@@ -62,6 +62,17 @@ TEAM_SLUG = re.compile(rf"^{_TEAM}$")
 """A GitHub team slug."""
 CODE_OWNER = re.compile(rf"^@{_LOGIN}(?:/{_TEAM})?$")
 """A CODEOWNERS owner: ``@user`` or ``@org/team-slug``."""
+WORKFLOW_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+"""A stack or environment name as the generated workflows use it: in job names, artifact names
+and ``matrix`` values, lower case, starting with a letter."""
+SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+"""A plain semantic version, ``1.4.2``."""
+VERSION_TAG = re.compile(r"^v\d+\.\d+\.\d+$")
+"""A release tag of a tool or action, ``v1.4.2``."""
+BRANCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
+"""A branch name the generated workflows put in ``on.push.branches``."""
+CRON = re.compile(r"^[0-9*/,-]+( [0-9*/,-]+){4}$")
+"""A five-field cron schedule as GitHub Actions' ``on.schedule`` takes it."""
 HEALTH_CHECK_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,1023}$")
 """A health check path: '/' and unreserved URL characters, no query or fragment. It is carried
 inside the container's health command (a quoted JavaScript string), the load balancer's health

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slipway.errors import ConfigError, invalid
+from slipway.patterns import BRANCH_NAME, CRON, SEMVER, WORKFLOW_NAME, is_region
 from slipway.workflows import pins
 from slipway.workflows.common import (
     RUNNER,
@@ -55,11 +56,6 @@ PLAN_DIR = "plan-out"
 DRIFT_ISSUE_TITLE = "Infrastructure drift detected"
 """Title of the one issue the drift check opens, then comments on while it stays open."""
 
-_STACK = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
-_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
-_BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
-_CRON = re.compile(r"^[0-9*/,-]+( [0-9*/,-]+){4}$")
 _VARIABLE = re.compile(r"^[A-Z][A-Z0-9_]{0,99}$")
 
 
@@ -116,7 +112,7 @@ class InfraPipelineSpec:
         check(
             isinstance(stacks, tuple)
             and len(stacks) >= 1
-            and all(isinstance(s, str) and _STACK.match(s) for s in stacks)
+            and all(isinstance(s, str) and WORKFLOW_NAME.match(s) for s in stacks)
             and len(set(stacks)) == len(stacks),
             "stacks",
             stacks,
@@ -124,26 +120,26 @@ class InfraPipelineSpec:
             "starting with a letter, at most 31)",
         )
         check(
-            isinstance(self.pulumi_version, str) and bool(_SEMVER.match(self.pulumi_version)),
+            isinstance(self.pulumi_version, str) and bool(SEMVER.match(self.pulumi_version)),
             "pulumi_version",
             self.pulumi_version,
             "an exact X.Y.Z Pulumi CLI version",
         )
         check(
-            isinstance(self.aws_region, str) and bool(_REGION.match(self.aws_region)),
+            is_region(self.aws_region),
             "aws_region",
             self.aws_region,
             "an AWS region such as eu-west-1",
         )
         check(
-            isinstance(self.default_branch, str) and bool(_BRANCH.match(self.default_branch)),
+            isinstance(self.default_branch, str) and bool(BRANCH_NAME.match(self.default_branch)),
             "default_branch",
             self.default_branch,
             "a branch name",
         )
         check(
             isinstance(self.drift_schedule_cron, str)
-            and bool(_CRON.match(self.drift_schedule_cron)),
+            and bool(CRON.match(self.drift_schedule_cron)),
             "drift_schedule_cron",
             self.drift_schedule_cron,
             "a five-field cron expression",

@@ -18,9 +18,9 @@ from importlib.resources import files
 from types import MappingProxyType
 
 from slipway.errors import ConfigError, invalid
+from slipway.patterns import VERSION_TAG
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
-_TAG = re.compile(r"^v\d+\.\d+\.\d+$")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class ActionPin:
     def __post_init__(self) -> None:
         if not _SHA.match(self.sha):
             raise ConfigError(invalid(f"ActionPin.sha ({self.action})", self.sha, "40 hex digits"))
-        if not _TAG.match(self.tag):
+        if not VERSION_TAG.match(self.tag):
             raise ConfigError(invalid(f"ActionPin.tag ({self.action})", self.tag, "vX.Y.Z"))
 
     @property

@@ -13,20 +13,23 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from slipway.errors import ConfigError, invalid
-from slipway.patterns import CODE_OWNER, HEALTH_CHECK_PATH
+from slipway.patterns import (
+    BRANCH_NAME,
+    CODE_OWNER,
+    CRON,
+    HEALTH_CHECK_PATH,
+    REPOSITORY_SLUG,
+    SEMVER,
+    VERSION_TAG,
+    WORKFLOW_NAME,
+)
 from slipway.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
 
-_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
-_ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
-_BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
-_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 _NODE = re.compile(r"^(\d+)(?:\.\d+\.\d+)?$")
-_TRIVY = re.compile(r"^v\d+\.\d+\.\d+$")
 _IMAGE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)+$")
 _NODE_IMAGE = re.compile(r"^[a-z0-9./-]+:[A-Za-z0-9._-]+(?:@sha256:[0-9a-f]{64})?$")
 _PACKAGE = re.compile(r"^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$")
 _PATH = re.compile(r"^[A-Za-z0-9._/-]+$")
-_CRON = re.compile(r"^[0-9*/,-]+( [0-9*/,-]+){4}$")
 
 SUPPORTED_NODE_MAJORS = (22, 24)
 """Node.js LTS lines the workflows and the Dockerfile template support."""
@@ -159,7 +162,7 @@ class WorkflowSpec:
                 p.append(invalid(f"WorkflowSpec.{name}", value, allowed))
 
         check(
-            bool(_REPOSITORY.match(self.repository)),
+            bool(REPOSITORY_SLUG.match(self.repository)),
             "repository",
             self.repository,
             "an 'owner/name' slug",
@@ -173,7 +176,7 @@ class WorkflowSpec:
         )
         for env in envs:
             check(
-                bool(_ENVIRONMENT.match(env)),
+                bool(WORKFLOW_NAME.match(env)),
                 "environments",
                 env,
                 "names of lower-case letters, digits and '-', starting with a letter",
@@ -192,7 +195,7 @@ class WorkflowSpec:
             f"None or one of {list(envs)}",
         )
         check(
-            bool(_BRANCH.match(self.default_branch)),
+            bool(BRANCH_NAME.match(self.default_branch)),
             "default_branch",
             self.default_branch,
             "a branch name",
@@ -211,7 +214,7 @@ class WorkflowSpec:
             "'name:tag' optionally followed by '@sha256:<64 hex>'",
         )
         check(
-            bool(_SEMVER.match(self.pnpm_version)),
+            bool(SEMVER.match(self.pnpm_version)),
             "pnpm_version",
             self.pnpm_version,
             "an exact X.Y.Z version",
@@ -237,7 +240,7 @@ class WorkflowSpec:
             f"one of {[m.value for m in NpmPublishMode]}",
         )
         check(
-            bool(_ENVIRONMENT.match(self.npm_environment)) and self.npm_environment not in envs,
+            bool(WORKFLOW_NAME.match(self.npm_environment)) and self.npm_environment not in envs,
             "npm_environment",
             self.npm_environment,
             "an environment name that is not one of the deploy environments",
@@ -283,7 +286,7 @@ class WorkflowSpec:
             "None or a lower-case 'owner/name' image path",
         )
         check(
-            bool(_TRIVY.match(self.trivy_version))
+            bool(VERSION_TAG.match(self.trivy_version))
             and self.trivy_version not in COMPROMISED_TRIVY_VERSIONS,
             "trivy_version",
             self.trivy_version,
@@ -303,7 +306,7 @@ class WorkflowSpec:
             "an integer from 1 to 3650",
         )
         check(
-            bool(_CRON.match(r.schedule_cron)),
+            bool(CRON.match(r.schedule_cron)),
             "ghcr_retention.schedule_cron",
             r.schedule_cron,
             "a five-field cron expression",
