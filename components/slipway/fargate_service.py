@@ -59,8 +59,8 @@ FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
 CPU_ARCHITECTURES = ("X86_64", "ARM64")
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
-SERVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
-CONTAINER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+SERVICE_NAME = CONTAINER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+"""ECS's rule for service and container names: up to 255 letters, digits, '_' and '-'."""
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 """An environment variable name: letters, digits and '_', not starting with a digit, at most
 255 characters. Checked only through :func:`env_name_problems`."""

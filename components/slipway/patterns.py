@@ -73,6 +73,8 @@ BRANCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 """A branch name the generated workflows put in ``on.push.branches``."""
 CRON = re.compile(r"^[0-9*/,-]+( [0-9*/,-]+){4}$")
 """A five-field cron schedule as GitHub Actions' ``on.schedule`` takes it."""
+PLAIN_PATH = re.compile(r"^[A-Za-z0-9._/-]+$")
+"""A relative path or word that needs no quoting in YAML or shell: letters, digits, ``._/-``."""
 HEALTH_CHECK_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,1023}$")
 """A health check path: '/' and unreserved URL characters, no query or fragment. It is carried
 inside the container's health command (a quoted JavaScript string), the load balancer's health

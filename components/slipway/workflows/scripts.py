@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 from importlib.resources import files
 
+from slipway.patterns import PLAIN_PATH
+
 SHEBANG = "#!/usr/bin/env bash\n"
 """First line of every step file, dropped by :func:`step_script`."""
 LIBRARY_DIRECTIVE = "# shellcheck shell=bash\n"
@@ -35,7 +37,6 @@ _INCLUDE = re.compile(
     r'^source "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)/lib/([a-z0-9-]+)\.sh"\n', re.M
 )
 _PLACEHOLDER = re.compile(r"@([A-Z][A-Z0-9_]*)@")
-_WORD = re.compile(r"^[A-Za-z0-9._/-]+$")
 
 
 def _read(relative: str, first_line: str) -> str:
@@ -69,7 +70,7 @@ def step_script(name: str, **values: str) -> str:
             f"{sorted(values)}"
         )
     for key, value in values.items():
-        if not _WORD.match(value):
+        if not PLAIN_PATH.match(value):
             raise ValueError(
                 f"steps/{name}.sh: value {value!r} for @{key}@ is not one plain shell word "
                 "(letters, digits, '.', '_', '/', '-')"

@@ -18,6 +18,7 @@ from slipway.patterns import (
     CODE_OWNER,
     CRON,
     HEALTH_CHECK_PATH,
+    PLAIN_PATH,
     REPOSITORY_SLUG,
     SEMVER,
     VERSION_TAG,
@@ -29,7 +30,6 @@ _NODE = re.compile(r"^(\d+)(?:\.\d+\.\d+)?$")
 _IMAGE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)+$")
 _NODE_IMAGE = re.compile(r"^[a-z0-9./-]+:[A-Za-z0-9._-]+(?:@sha256:[0-9a-f]{64})?$")
 _PACKAGE = re.compile(r"^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$")
-_PATH = re.compile(r"^[A-Za-z0-9._/-]+$")
 
 SUPPORTED_NODE_MAJORS = (22, 24)
 """Node.js LTS lines the workflows and the Dockerfile template support."""
@@ -314,7 +314,7 @@ class WorkflowSpec:
         for name in ("dockerfile", "docker_context"):
             value = getattr(self, name)
             check(
-                bool(_PATH.match(value))
+                bool(PLAIN_PATH.match(value))
                 and ".." not in value.split("/")
                 and not value.startswith("/"),
                 name,
