@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ from slipway.alerting import (
     https_endpoint_problem,
 )
 from slipway.errors import ConfigError
+from tests.iam_checks import parliament_findings
 from tooling.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[..., Recording]
@@ -70,7 +72,77 @@ def test_key_policy_lets_the_publishing_services_use_the_key_for_this_account_on
     for statement in services:
         assert statement["Effect"] == "Allow"
         assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
-        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}
+        if statement["Principal"]["Service"] != "events.amazonaws.com":
+            assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT_ID}}
+
+
+def key_allows(policy: dict[str, Any], service: str, action: str) -> bool:
+    """Does the key policy let ``service`` call ``action`` when the request carries no
+    ``aws:Source*`` key, as when EventBridge publishes to an encrypted topic?"""
+    for statement in policy["Statement"]:
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+        if (
+            statement["Effect"] == "Allow"
+            and statement.get("Principal") == {"Service": service}
+            and any(action == a or (a.endswith("*") and action.startswith(a[:-1])) for a in actions)
+            and "Condition" not in statement
+        ):
+            return True
+    return False
+
+
+def test_eventbridge_may_use_the_key_without_a_source_condition(run_component: Runner) -> None:
+    # SNS: "Adding the aws:SourceAccount, aws:SourceArn, and aws:SourceOrgID to a AWS KMS
+    # policy is not supported for EventBridge-to-encrypted topics": with one, every publish
+    # from a rule fails at KMS.
+    policy = alerting(run_component).one(KEY).json_input("policy")
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        assert key_allows(policy, "events.amazonaws.com", action)
+    (events,) = [
+        s for s in policy["Statement"] if s["Principal"] == {"Service": "events.amazonaws.com"}
+    ]
+    assert events["Resource"] == "*"  # a key policy's own key
+    # Parliament reads policies as identity policies, where "*" is every key; in a key policy
+    # it is this key, so it gets the key's ARN. The account root's administration statement
+    # is the standard key policy and not this test's business.
+    key_arn = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+    services = [
+        {**s, "Resource": key_arn} for s in policy["Statement"] if "Service" in s["Principal"]
+    ]
+    assert parliament_findings({"Version": "2012-10-17", "Statement": services}) == []
+
+
+def source_arn_allowed(statement: dict[str, Any], source_arn: str) -> bool:
+    """IAM's ``ArnLike`` on ``aws:SourceArn`` (``*`` matches any run of characters)."""
+    pattern = statement["Condition"]["ArnLike"]["aws:SourceArn"]
+    return fnmatch.fnmatchcase(source_arn, pattern)
+
+
+def test_only_this_stacks_rules_may_publish(run_component: Runner) -> None:
+    recording = alerting(run_component, event_rule_name_prefix="storefront-prod-")
+    policy = recording.one("aws:sns/topicPolicy:TopicPolicy").json_input("policy")
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    events = statements["AllowEventsPublish"]
+    assert events["Principal"] == {"Service": "events.amazonaws.com"}
+    # aws:SourceArn alone, as EventBridge documents it for its targets' resource policies.
+    assert list(events["Condition"]) == ["ArnLike"]
+    rule = f"arn:aws:events:eu-west-1:{ACCOUNT_ID}:rule/"
+    assert source_arn_allowed(events, rule + "storefront-prod-backup-job-failed")
+    assert not source_arn_allowed(events, rule + "storefront-staging-backup-job-failed")
+    assert not source_arn_allowed(
+        events, "arn:aws:events:eu-west-1:999988887777:rule/storefront-prod-backup-job-failed"
+    )
+    assert not source_arn_allowed(
+        events, f"arn:aws:events:us-east-1:{ACCOUNT_ID}:rule/storefront-prod-x"
+    )
+    assert parliament_findings(policy) == []
+
+
+def test_a_rule_name_prefix_aws_cannot_name_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"AlertingArgs\.event_rule_name_prefix: got 'prod/'"):
+        AlertingArgs(topic_name="t", event_rule_name_prefix="prod/")
 
 
 def test_topic_policy_allows_service_publishing_scoped_and_denies_plain_http(
@@ -92,10 +164,14 @@ def test_topic_policy_allows_service_publishing_scoped_and_denies_plain_http(
         service = statement["Principal"]["Service"]
         assert statement["Action"] == "sns:Publish"
         assert statement["Resource"] == topic_arn
-        assert statement["Condition"] == {
-            "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
-            "ArnLike": {"aws:SourceArn": expected_sources[service]},
-        }
+        source = {"ArnLike": {"aws:SourceArn": expected_sources[service]}}
+        if service == "events.amazonaws.com":  # the rule ARN names the account
+            assert statement["Condition"] == source
+        else:
+            assert statement["Condition"] == {
+                "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+                **source,
+            }
     deny = statements["DenyInsecureTransport"]
     assert deny["Effect"] == "Deny"
     assert deny["Principal"] == "*"

@@ -13,7 +13,7 @@ from botocore.validate import validate_parameters
 from moto import mock_aws
 
 from slipway.backup import (
-    FAILURE_EVENTS,
+    VAULT_NOTIFICATION_EVENTS,
     BackupPlan,
     BackupPlanArgs,
     BackupRule,
@@ -308,14 +308,18 @@ def test_a_compliance_lock_accepts_the_string_form_of_the_mode() -> None:
     assert args.vault_lock is VaultLock.COMPLIANCE
 
 
-def test_notifications_send_only_failures_with_event_names_aws_knows(prod: Recording) -> None:
+def test_vault_notifications_keep_only_s3_object_failures_aws_still_sends(
+    prod: Recording,
+) -> None:
     notifications = prod.one(NOTIFICATIONS)
     assert notifications.inputs["snsTopicArn"] == TOPIC
     assert notifications.inputs["backupVaultName"] == "storefront-prod-vault"
     events = notifications.inputs["backupVaultEvents"]
-    assert events == list(FAILURE_EVENTS)
-    assert {"BACKUP_JOB_FAILED", "COPY_JOB_FAILED", "RESTORE_JOB_FAILED"} <= set(events)
-    assert all(event.endswith("_FAILED") for event in events)
+    assert events == list(VAULT_NOTIFICATION_EVENTS)
+    assert events == ["S3_BACKUP_OBJECT_FAILED", "S3_RESTORE_OBJECT_FAILED"]
+    # Deprecated and never sent (BACKUP_JOB_FAILED, RESTORE_JOB_FAILED), or reported by the
+    # copy job rule (COPY_JOB_FAILED): job failures come from EventBridge.
+    assert not {"BACKUP_JOB_FAILED", "RESTORE_JOB_FAILED", "COPY_JOB_FAILED"} & set(events)
     valid = BACKUP_MODEL.shape_for("BackupVaultEvent").enum
     assert set(events) <= set(valid)
     validate_parameters(
@@ -345,7 +349,10 @@ def test_selection_by_tag_and_by_arn_use_the_backup_role(prod: Recording) -> Non
     ]
     assert "resources" not in by_tag.inputs
     by_arn = prod.one(SELECTION, "backup-selection-arns")
-    assert by_arn.inputs["resources"] == ["arn:aws:rds:eu-west-1:111122223333:db:storefront-prod"]
+    assert by_arn.inputs["resources"] == [
+        "arn:aws:rds:eu-west-1:111122223333:db:storefront-prod",
+        prod.outputs["data_bucket_arn"],
+    ]
     assert "selectionTags" not in by_arn.inputs
     for selection in (by_tag, by_arn):
         assert selection.inputs["iamRoleArn"] == role_arn
@@ -390,7 +397,9 @@ def test_data_bucket_is_private_versioned_kms_encrypted_tls_only_and_selected(
     prod: Recording,
 ) -> None:
     bucket = prod.one(BUCKET)
-    assert bucket.inputs["tags"] == {"slipway:environment": "prod", "backup": "prod"}
+    # Selected by ARN (test_selection_by_tag_and_by_arn_use_the_backup_role), so backed up
+    # without the account's S3 opt-in; not tagged, or both selections would name it.
+    assert bucket.inputs["tags"] == {"slipway:environment": "prod"}
     assert bucket.inputs["forceDestroy"] is False
     block = prod.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
     for setting in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls"):

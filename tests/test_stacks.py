@@ -59,6 +59,7 @@ BRANCH_POLICY = (
 )
 SERVICE = "aws:ecs/service:Service"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
 
 
 def _named(recording: Recording) -> dict[tuple[str, str], RecordedResource]:
@@ -383,13 +384,15 @@ def test_no_two_alarms_watch_the_same_metric(stack: Recording) -> None:
         seen[watched] = alarm.inputs["name"]
 
 
-def test_every_alarm_pages_and_is_on_the_dashboard(stack: Recording) -> None:
+def test_every_alarm_pages_and_the_services_are_on_the_dashboard(stack: Recording) -> None:
     topic = stack.outputs["alertTopicArn"]
     region = stack.outputs["awsRegion"]
     paging: set[str] = set()
     for alarm in stack.of_type(ALARM):
         assert alarm.inputs["alarmActions"] == [topic], alarm.name
         assert alarm.inputs["okActions"] == [topic], alarm.name
+        if alarm.parent_type == "slipway:index:BackupPlan":
+            continue  # the vault's alarm (no completed backup job), not the service's
         paging.add(f"arn:aws:cloudwatch:{region}:{ACCOUNT_ID}:alarm:{alarm.inputs['name']}")
     dashboard = stack.one("aws:cloudwatch/dashboard:Dashboard")
     widgets = json.loads(dashboard.inputs["dashboardBody"])["widgets"]
@@ -423,6 +426,67 @@ def test_backups_are_copied_and_locked_only_in_prod() -> None:
         else:
             assert not copies
             assert bool(locks) is (stack == "staging")
+
+
+def test_backup_failures_and_missing_backups_page_where_the_profile_says() -> None:
+    from infra.common import Profile
+    from infra.domains.backup import PROFILES
+
+    for stack in STACKS:
+        recording = recorded(stack)
+        prefix = f"storefront-{stack}"
+        rules = {r.inputs["name"]: r for r in recording.of_type(EVENT_RULE)}
+        targets = recording.of_type("aws:cloudwatch/eventTarget:EventTarget")
+        alarms = [
+            a for a in recording.of_type(ALARM) if a.parent_type == "slipway:index:BackupPlan"
+        ]
+        notifications = recording.of_type("aws:backup/vaultNotifications:VaultNotifications")
+        pages = PROFILES[Profile(recording.outputs["profile"])].notify_failures
+        assert pages is (stack == "prod")
+        if not pages:
+            assert (rules, targets, alarms, notifications) == ({}, [], [], [])
+            continue
+        assert set(rules) == {
+            f"{prefix}-backup-job-failed",
+            f"{prefix}-copy-job-failed",
+            f"{prefix}-restore-job-failed",
+        }
+        topic = recording.outputs["alertTopicArn"]
+        assert {t.inputs["arn"] for t in targets} == {topic}
+        (alarm,) = alarms
+        assert alarm.inputs["name"] == f"{prefix}-backup-none-completed"
+        assert alarm.inputs["dimensions"] == {
+            "BackupVaultName": recording.outputs["backupVaultName"]
+        }
+        assert alarm.inputs["evaluationPeriods"] == 49
+        (notification,) = notifications
+        assert notification.inputs["backupVaultEvents"] == [
+            "S3_BACKUP_OBJECT_FAILED",
+            "S3_RESTORE_OBJECT_FAILED",
+        ]
+        # The topic lets exactly the stack's own rules publish, and its key lets EventBridge
+        # encrypt without a source condition AWS does not support for it.
+        policy = recording.one("aws:sns/topicPolicy:TopicPolicy").json_input("policy")
+        (events,) = [s for s in policy["Statement"] if s["Sid"] == "AllowEventsPublish"]
+        region = recording.outputs["awsRegion"]
+        assert events["Condition"] == {
+            "ArnLike": {"aws:SourceArn": f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{prefix}-*"}
+        }
+        keys = [k for k in recording.of_type("aws:kms/key:Key") if k.parent_name == "alerting-key"]
+        (key,) = keys
+        (key_statement,) = [
+            st
+            for st in key.json_input("policy")["Statement"]
+            if st["Principal"] == {"Service": "events.amazonaws.com"}
+        ]
+        assert "Condition" not in key_statement
+
+
+def test_no_alarm_watches_failed_backup_jobs_besides_the_rules() -> None:
+    # A failed backup job pages once, through its EventBridge rule.
+    for stack in STACKS:
+        watched = {a.inputs.get("metricName") for a in recorded(stack).of_type(ALARM)}
+        assert "NumberOfBackupJobsFailed" not in watched
 
 
 def test_prod_owns_the_shared_resources_and_others_reference_them() -> None:

@@ -64,6 +64,38 @@ service's own ARN namespace) they publish for: alarms, EventBridge rules, backup
 SERVICE_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 """What a publishing service needs on the topic's key (AWS: "enable compatibility between event
 sources from AWS services and encrypted topics")."""
+EVENTS_SERVICE = "events.amazonaws.com"
+"""EventBridge. Its key statement has no condition: "Adding the aws:SourceAccount,
+aws:SourceArn, and aws:SourceOrgID to a AWS KMS policy is not supported for
+EventBridge-to-encrypted topics" (Amazon SNS Developer Guide, "Enable compatibility between
+event sources from AWS services and encrypted topics":
+https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services;
+the EventBridge troubleshooting guide's encrypted-topic statement has none either, "My rule
+runs, but I don't see any messages published into my Amazon SNS topic":
+https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-troubleshooting.html). With one,
+every publish fails at KMS and shows only as the rule's ``FailedInvocations``."""
+RULE_NAME_PREFIX = re.compile(r"^[A-Za-z0-9._-]{0,63}$")
+"""The start of an EventBridge rule name (names are 1 to 64 of these characters)."""
+
+
+def key_service_access(account_id: pulumi.Input[str]) -> list[ServiceKeyAccess]:
+    """Key policy statements for the :data:`PUBLISHING_SERVICES`: ``kms:GenerateDataKey*`` and
+    ``kms:Decrypt``, for this account's resources only (``aws:SourceAccount``), except
+    EventBridge, which AWS supports only without a condition (:data:`EVENTS_SERVICE`). The key
+    still only encrypts this topic, and EventBridge publishes only where the topic policy lets
+    this account's rules (:func:`topic_policy_statements`)."""
+    return [
+        ServiceKeyAccess(
+            service=service,
+            actions=SERVICE_KEY_ACTIONS,
+            condition=(
+                None
+                if service == EVENTS_SERVICE
+                else {"StringEquals": {"aws:SourceAccount": account_id}}
+            ),
+        )
+        for service in PUBLISHING_SERVICES
+    ]
 
 
 def _endpoint_id(endpoint: str) -> str:
@@ -102,12 +134,18 @@ def topic_policy_statements(
     partition: pulumi.Input[str],
     region: pulumi.Input[str],
     account_id: pulumi.Input[str],
+    event_rule_name_prefix: str = "",
 ) -> list[dict[str, Any]]:
     """Statements of the topic policy.
 
     * ``Allow<Service>Publish``: each of :data:`PUBLISHING_SERVICES` may publish, only for its
-      own resources in this account and region (``aws:SourceAccount`` and ``aws:SourceArn``),
-      so no other account's alarm can use the service to write here (confused deputy).
+      own resources in this account and region (``aws:SourceArn``, and ``aws:SourceAccount``
+      besides for alarms and vaults), so no other account's alarm can use the service to write
+      here (confused deputy). EventBridge's statement names the rules as EventBridge's own
+      examples for its resource-policy targets do, ``aws:SourceArn`` alone (the rule ARN holds
+      the account), and only rules whose names start with ``event_rule_name_prefix``
+      ("Using resource-based policies for Amazon EventBridge":
+      https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html).
     * ``DenyInsecureTransport``: publishing without TLS is refused for every principal.
 
     Principals of this account need no statement: their IAM policies are enough for SNS.
@@ -115,6 +153,17 @@ def topic_policy_statements(
     statements: list[dict[str, Any]] = []
     for service, resource in PUBLISHING_SERVICES.items():
         short = service.split(".", 1)[0]
+        source_arn = pulumi.Output.format(
+            "arn:{0}:{1}:{2}:{3}:{4}",
+            partition,
+            short,
+            region,
+            account_id,
+            f"rule/{event_rule_name_prefix}*" if service == EVENTS_SERVICE else resource,
+        )
+        condition: dict[str, Any] = {"ArnLike": {"aws:SourceArn": source_arn}}
+        if service != EVENTS_SERVICE:
+            condition = {"StringEquals": {"aws:SourceAccount": account_id}, **condition}
         statements.append(
             {
                 "Sid": f"Allow{short.capitalize()}Publish",
@@ -122,19 +171,7 @@ def topic_policy_statements(
                 "Principal": {"Service": service},
                 "Action": "sns:Publish",
                 "Resource": topic_arn,
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {
-                        "aws:SourceArn": pulumi.Output.format(
-                            "arn:{0}:{1}:{2}:{3}:{4}",
-                            partition,
-                            short,
-                            region,
-                            account_id,
-                            resource,
-                        )
-                    },
-                },
+                "Condition": condition,
             }
         )
     statements.append(
@@ -166,7 +203,12 @@ class AlertingArgs:
     kms_key_arn: pulumi.Input[str] | None = None
     """An existing KMS key for the topic. Its policy must let ``cloudwatch.amazonaws.com``,
     ``events.amazonaws.com`` and ``backup.amazonaws.com`` call ``kms:GenerateDataKey*`` and
-    ``kms:Decrypt``. Default: the component creates such a key, with rotation on."""
+    ``kms:Decrypt``, EventBridge without any ``aws:Source*`` condition
+    (:data:`EVENTS_SERVICE`). Default: the component creates such a key, with rotation on."""
+    event_rule_name_prefix: str = ""
+    """Only EventBridge rules of this account and region whose names start with this may
+    publish, e.g. ``storefront-prod-`` for the stack's own rules. Default: any rule of this
+    account and region."""
     key_deletion_window_days: int = 30
     """Deletion window of the component's own key, 7 to 30 days (ignored with ``kms_key_arn``)."""
     protect: bool = False
@@ -186,6 +228,14 @@ class AlertingArgs:
                 )
             )
         problems.extend(email_problems(self.email_endpoints, name + "email_endpoints"))
+        if not RULE_NAME_PREFIX.match(self.event_rule_name_prefix):
+            problems.append(
+                invalid(
+                    name + "event_rule_name_prefix",
+                    self.event_rule_name_prefix,
+                    "0 to 63 letters, digits, '.', '_' and '-' (the start of a rule name)",
+                )
+            )
         bad_urls = {
             url: reason
             for url in self.https_endpoints
@@ -247,14 +297,7 @@ class Alerting(pulumi.ComponentResource):
                 description=f"Encrypts the messages of SNS topic {args.topic_name}",
                 alias=f"sns/{args.topic_name}",
                 deletion_window_days=args.key_deletion_window_days,
-                services=[
-                    ServiceKeyAccess(
-                        service=service,
-                        actions=SERVICE_KEY_ACTIONS,
-                        condition={"StringEquals": {"aws:SourceAccount": identity.account_id}},
-                    )
-                    for service in PUBLISHING_SERVICES
-                ],
+                services=key_service_access(identity.account_id),
                 protect=args.protect,
                 tags=args.tags,
             ),
@@ -274,7 +317,11 @@ class Alerting(pulumi.ComponentResource):
             arn=topic.arn,
             policy=policy_document(
                 topic_policy_statements(
-                    topic.arn, partition.partition, region.region, identity.account_id
+                    topic.arn,
+                    partition.partition,
+                    region.region,
+                    identity.account_id,
+                    args.event_rule_name_prefix,
                 )
             ),
             opts=child,

@@ -6,10 +6,12 @@ What a stack gets:
 * a plan whose rules come from the args (presets: :func:`dev_rules`, :func:`staging_rules`,
   :func:`prod_rules`);
 * selections: every resource tagged ``<selection_tag_key>=<selection_tag_value>`` (by default
-  ``backup=<environment>``), plus explicit ``resource_arns``;
+  ``backup=<environment>``), plus explicit ``resource_arns`` and the data bucket by ARN;
 * an IAM role that AWS Backup assumes, carrying only AWS's managed backup and restore policies;
 * optionally (prod): a copy of every recovery point in a vault in a second region, a vault lock,
-  notifications of failed jobs, and an application data bucket that the plan protects.
+  alerts to an SNS topic (failed jobs through EventBridge, an alarm when no backup job
+  completes in time, failed S3 objects), and an application data bucket that the plan
+  protects.
 
 The vault name is derived from the stack's resource prefix (:func:`vault_name`), so the
 restore drill (``python -m tooling.drill``) finds it without reading Pulumi state.
@@ -17,10 +19,13 @@ restore drill (``python -m tooling.drill``) finds it without reading Pulumi stat
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any
 
 import pulumi
@@ -41,15 +46,36 @@ S3_RESTORE_POLICY = "AWSBackupServiceRolePolicyForS3Restore"
 """AWS managed policies (paths under ``arn:<partition>:iam::aws:policy/``). The two generic ones
 do not cover S3: AWS Backup needs the S3 pair to back up and restore buckets."""
 
-FAILURE_EVENTS = (
-    "BACKUP_JOB_FAILED",
-    "COPY_JOB_FAILED",
-    "RESTORE_JOB_FAILED",
-    "S3_BACKUP_OBJECT_FAILED",
-    "S3_RESTORE_OBJECT_FAILED",
-)
-"""Vault events sent to the notification topic: only failures. ``BACKUP_JOB_COMPLETED`` would
-also fire for every successful job; the S3 object events catch partial S3 backups."""
+VAULT_NOTIFICATION_EVENTS = ("S3_BACKUP_OBJECT_FAILED", "S3_RESTORE_OBJECT_FAILED")
+"""Vault notification events sent to the alert topic: objects of an S3 backup or restore that
+failed while the job itself completed, which no EventBridge job event reports.
+
+Job failures do not come from vault notifications: ``BACKUP_JOB_FAILED`` and
+``RESTORE_JOB_FAILED`` are deprecated events that AWS Backup no longer sends (AWS Backup API
+reference, "PutBackupVaultNotifications", BackupVaultEvents:
+https://docs.aws.amazon.com/aws-backup/latest/devguide/API_PutBackupVaultNotifications.html),
+and ``COPY_JOB_FAILED``, still sent, would page a second time for what the copy job rule
+(:func:`failure_event_patterns`) reports."""
+
+FAILED_JOB_STATES = ("FAILED", "ABORTED", "EXPIRED")
+"""Job states that page: failed, cancelled, or not started within the rule's start window
+("Monitoring AWS Backup events using Amazon EventBridge", sample events per state:
+https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html)."""
+BACKUP_EVENT_SOURCE = "aws.backup"
+BACKUP_JOB_EVENT = "Backup Job State Change"
+COPY_JOB_EVENT = "Copy Job State Change"
+RESTORE_JOB_EVENT = "Restore Job State Change"
+"""``detail-type`` of AWS Backup's job events (EventBridge events reference, "AWS Backup
+events": https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-backup.html)."""
+BACKUP_NAMESPACE = "AWS/Backup"
+JOBS_COMPLETED_METRIC = "NumberOfBackupJobsCompleted"
+"""Backup jobs that finished, per ``BackupVaultName``; AWS Backup publishes it every 5 minutes
+and only when it is not zero ("AWS Backup metrics with Amazon CloudWatch":
+https://docs.aws.amazon.com/aws-backup/latest/devguide/cloudwatch.html), so a missing data
+point means no job completed."""
+MAX_ALARM_WINDOW_HOURS = 7 * 24
+"""CloudWatch evaluates at most seven days of hourly periods (PutMetricAlarm, ``Period``:
+"Period multiplied by EvaluationPeriods can't be more than 604,800 seconds")."""
 
 COLD_STORAGE_MINIMUM_DAYS = 90
 """AWS keeps a recovery point in cold storage at least this long: delete_after must be at least
@@ -157,6 +183,87 @@ def cron_is_valid(expression: str) -> bool:
         if not all(item and _cron_item_ok(item, index) for item in text.split(",")):
             return False
     return True
+
+
+_SPECIAL_DAY = {2: re.compile(r"L|LW|\d{1,2}W"), 4: re.compile(r"[1-7]L|[1-7]#[1-5]|L")}
+"""Day tokens (last day, nearest weekday, n-th weekday) that pick at most one day a month."""
+
+
+def _cron_number(text: str, low: int, names: Sequence[str]) -> int:
+    return int(text) if text.isdigit() else names.index(text.upper()) + low
+
+
+def _cron_values(text: str, index: int) -> set[int] | None:
+    """The values one field of a valid cron expression takes; None when it uses a special day
+    token (:data:`_SPECIAL_DAY`), which runs a rule at most once a month."""
+    _, low, high, names = _CRON_FIELDS[index]
+    if text in ("*", "?"):
+        return set(range(low, high + 1))
+    values: set[int] = set()
+    for item in text.split(","):
+        special = _SPECIAL_DAY.get(index)
+        if special is not None and special.fullmatch(item):
+            return None
+        base, _, step = item.partition("/")
+        if base == "*":
+            start, end = low, high
+        else:
+            first, _, last = base.partition("-")
+            start = _cron_number(first, low, names)
+            end = _cron_number(last, low, names) if last else (high if step else start)
+        span = (
+            list(range(start, end + 1))
+            if start <= end
+            else list(range(start, high + 1)) + list(range(low, end + 1))
+        )
+        values.update(span[:: int(step) if step else 1])
+    return values
+
+
+def longest_gap_hours(expression: str) -> float | None:
+    """The longest time, in hours, between two runs of ``expression`` (a schedule
+    :func:`cron_is_valid` accepts), over two calendar years. None when it cannot be bounded
+    within a week anyway: special day tokens (at most monthly), a fixed year, fewer than two
+    runs."""
+    fields = expression[len("cron(") : -1].split()
+    values = [_cron_values(text, index) for index, text in enumerate(fields[:5])]
+    if fields[5] != "*" or any(v is None for v in values):
+        return None
+    _, hours, days, months, weekdays = (v or set() for v in values)
+    minute = int(fields[0])
+    runs: list[datetime] = []
+    first = date(2027, 1, 1)
+    for offset in range(731):
+        day = first + timedelta(days=offset)
+        if day.month not in months:
+            continue
+        if fields[2] != "?" and day.day not in days:
+            continue
+        if fields[4] != "?" and day.isoweekday() % 7 + 1 not in weekdays:  # SUN is 1
+            continue
+        runs.extend(datetime(day.year, day.month, day.day, h, minute) for h in sorted(hours))
+    if len(runs) < 2:
+        return None
+    return max((b - a).total_seconds() for a, b in pairwise(runs)) / 3600
+
+
+def no_completed_job_hours(rules: Sequence[BackupRule]) -> int | None:
+    """How long without a completed backup job means backups have stopped: for each rule, its
+    longest gap between runs plus its start and completion windows (a job may start and end as
+    late as those allow); the shortest over the rules, in whole hours. None when no rule
+    bounds it within :data:`MAX_ALARM_WINDOW_HOURS` (CloudWatch cannot alarm on more).
+
+    The dev, staging and prod presets give 49 hours: a daily run, 1 hour to start and a day to
+    complete."""
+    windows = [
+        gap + (rule.start_window_minutes + rule.completion_window_minutes) / 60
+        for rule in rules
+        if (gap := longest_gap_hours(rule.schedule)) is not None
+    ]
+    if not windows:
+        return None
+    hours = math.ceil(min(windows))
+    return hours if hours <= MAX_ALARM_WINDOW_HOURS else None
 
 
 def resource_arn_problems(arns: Sequence[pulumi.Input[str]], setting: str) -> list[str]:
@@ -325,9 +432,19 @@ class BackupPlanArgs:
     """Longest retention the lock allows. Default: the longest ``delete_after_days`` of the
     rules."""
     notification_topic_arn: pulumi.Input[str] | None = None
-    """SNS topic (in the vault's region) told about failed backup, copy and restore jobs
-    (:data:`FAILURE_EVENTS`). Its topic policy must let ``backup.amazonaws.com`` publish
-    (:func:`notification_topic_statement`). Default: no notifications."""
+    """SNS topic (in the vault's region) that pages on this plan's trouble:
+
+    * failed, aborted and expired backup, copy and restore jobs, through one EventBridge rule
+      per job kind named ``<prefix>-<kind>-failed`` (:func:`failure_event_patterns`);
+    * no completed backup job in the vault for :func:`no_completed_job_hours` (a selection
+      that matches nothing, a plan that stopped): a CloudWatch alarm
+      ``<prefix>-backup-none-completed`` that also says when jobs complete again;
+    * objects that failed in an S3 backup or restore (vault notifications,
+      :data:`VAULT_NOTIFICATION_EVENTS`).
+
+    Its topic policy must let ``events.amazonaws.com``, ``cloudwatch.amazonaws.com`` and
+    ``backup.amazonaws.com`` publish, and an encrypted topic's key must let them use it
+    (:class:`~slipway.alerting.Alerting` does both). Default: none of these."""
     kms_key_arn: pulumi.Input[str] | None = None
     """Existing KMS key for the vault. Default: the component creates one, with rotation. The
     copy vault always gets its own key in its own region."""
@@ -335,7 +452,12 @@ class BackupPlanArgs:
     """Deletion window of the keys the component creates, 7 to 30 days."""
     data_bucket: bool = False
     """Create an application data bucket (versioned, SSE-KMS with its own key, private,
-    TLS-only, owner-enforced) tagged for the selection. Default: no bucket."""
+    TLS-only, owner-enforced), selected by its ARN. A resource assigned by ARN is backed up
+    whether or not its type is opted in for the region ("UpdateRegionSettings",
+    ResourceTypeOptInPreference:
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/API_UpdateRegionSettings.html), so
+    the bucket needs no account-wide S3 opt-in that another stack or team also manages.
+    Default: no bucket."""
     data_bucket_name: str | None = None
     """Name of the data bucket. Default: a unique name Pulumi derives from the component's."""
     s3_backup: bool | None = None
@@ -394,7 +516,23 @@ class BackupPlanArgs:
                         "with 'aws:'",
                     )
                 )
-        problems.extend(self._rule_problems(name))
+        rule_problems = self._rule_problems(name)
+        problems.extend(rule_problems)
+        if (
+            not rule_problems
+            and self.notification_topic_arn is not None
+            and no_completed_job_hours(self.rules) is None
+        ):
+            problems.append(
+                invalid(
+                    name + "rules",
+                    [rule.schedule for rule in self.rules],
+                    "with notification_topic_arn, at least one rule whose longest gap between "
+                    f"runs plus its start and completion windows is at most "
+                    f"{MAX_ALARM_WINDOW_HOURS} hours, so that backups that stop can page "
+                    "(CloudWatch alarms look back at most seven days)",
+                )
+            )
         problems.extend(self._region_problems(name))
         problems.extend(self._lock_problems(name))
         problems.extend(resource_arn_problems(self.resource_arns, name + "resource_arns"))
@@ -584,6 +722,56 @@ def notification_topic_statement(topic_arn: pulumi.Input[str]) -> dict[str, Any]
     }
 
 
+def failure_event_patterns(
+    vault_name_: pulumi.Input[str],
+    vault_arn: pulumi.Input[str],
+    copy_vault_arn: pulumi.Input[str] | None,
+    role_arn: pulumi.Input[str],
+) -> dict[str, dict[str, Any]]:
+    """EventBridge event patterns, by job kind, of the jobs of one stack that page: state
+    :data:`FAILED_JOB_STATES`, and only this stack's, so that stacks sharing an account and
+    region page only their own topic.
+
+    * ``backup-job``: ``detail.backupVaultName`` is the stack's vault.
+    * ``copy-job``: copies out of the vault (``detail.sourceBackupVaultArn``, the plan's copies
+      to the second region) or into either of the stack's vaults
+      (``detail.destinationBackupVaultArn``). A copy job's events come from the region it runs
+      in, that of its source vault.
+    * ``restore-job``: a failed restore's event names no vault (AWS's sample carries only the
+      role, the resource type and the message), so it is matched on ``detail.iamRoleArn``, the
+      stack's backup role, which the restore drill and the runbook restore with. Restore events
+      report ``status``, some samples ``state``: both are matched.
+
+    Field names and values are those of AWS's sample events ("Monitoring AWS Backup events
+    using Amazon EventBridge": https://docs.aws.amazon.com/aws-backup/latest/devguide/eventbridge.html).
+    """
+    states = list(FAILED_JOB_STATES)
+
+    def pattern(detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+        return {"source": [BACKUP_EVENT_SOURCE], "detail-type": [detail_type], "detail": detail}
+
+    destinations = [vault_arn] if copy_vault_arn is None else [vault_arn, copy_vault_arn]
+    return {
+        "backup-job": pattern(
+            BACKUP_JOB_EVENT, {"state": states, "backupVaultName": [vault_name_]}
+        ),
+        "copy-job": pattern(
+            COPY_JOB_EVENT,
+            {
+                "state": states,
+                "$or": [
+                    {"sourceBackupVaultArn": [vault_arn]},
+                    {"destinationBackupVaultArn": destinations},
+                ],
+            },
+        ),
+        "restore-job": pattern(
+            RESTORE_JOB_EVENT,
+            {"$or": [{"status": states}, {"state": states}], "iamRoleArn": [role_arn]},
+        ),
+    }
+
+
 DATA_READ_WRITE_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
 DATA_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 """What SSE-KMS needs from a reader (Decrypt) and a writer (GenerateDataKey)."""
@@ -708,8 +896,7 @@ class BackupPlan(pulumi.ComponentResource):
         )
 
         # --- data bucket ---------------------------------------------------------------------
-        if args.data_bucket:
-            self._bucket(name, args, stateful, child)
+        data_bucket = self._bucket(name, args, stateful, child) if args.data_bucket else None
 
         # --- selections ----------------------------------------------------------------------
         aws.backup.Selection(
@@ -726,24 +913,23 @@ class BackupPlan(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        if args.resource_arns:
+        by_arn = list(args.resource_arns)
+        if data_bucket is not None:
+            by_arn.append(data_bucket.arn)
+        if by_arn:
             aws.backup.Selection(
                 f"{name}-selection-arns",
                 name=f"{args.name_prefix}-arns",
                 plan_id=plan.id,
                 iam_role_arn=role.arn,
-                resources=list(args.resource_arns),
+                resources=by_arn,
                 opts=child,
             )
 
-        # --- notifications -------------------------------------------------------------------
+        # --- alerts --------------------------------------------------------------------------
         if args.notification_topic_arn is not None:
-            aws.backup.VaultNotifications(
-                f"{name}-notifications",
-                backup_vault_name=vault.name,
-                sns_topic_arn=args.notification_topic_arn,
-                backup_vault_events=list(FAILURE_EVENTS),
-                opts=child,
+            self._alerts(
+                name, args, args.notification_topic_arn, vault, copy_vault, role.arn, child
             )
 
         self.vault_name = vault.name
@@ -792,6 +978,68 @@ class BackupPlan(pulumi.ComponentResource):
             opts=opts,
         )
         return key.key_arn
+
+    @staticmethod
+    def _alerts(
+        name: str,
+        args: BackupPlanArgs,
+        topic_arn: pulumi.Input[str],
+        vault: aws.backup.Vault,
+        copy_vault: aws.backup.Vault | None,
+        role_arn: pulumi.Input[str],
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        """The failure rules, the no-completed-job alarm and the S3 object notifications, all
+        to ``topic_arn`` (see :attr:`BackupPlanArgs.notification_topic_arn`)."""
+        patterns = failure_event_patterns(
+            vault.name, vault.arn, copy_vault.arn if copy_vault is not None else None, role_arn
+        )
+        for kind, pattern in patterns.items():
+            rule = aws.cloudwatch.EventRule(
+                f"{name}-{kind}-failed",
+                name=f"{args.name_prefix}-{kind}-failed",
+                description=f"Failed, aborted or expired {kind.replace('-', ' ')}s of "
+                f"{args.name_prefix}: pages the alert topic",
+                event_pattern=json_output(pattern),
+                tags=dict(args.tags),
+                opts=opts,
+            )
+            # No role_arn: SNS targets use the topic's resource policy (EventBridge, "Using
+            # resource-based policies": a role on an SNS target can fail delivery with KMS).
+            aws.cloudwatch.EventTarget(
+                f"{name}-{kind}-failed-topic", rule=rule.name, arn=topic_arn, opts=opts
+            )
+        hours = no_completed_job_hours(args.rules)
+        assert hours is not None  # refused in BackupPlanArgs
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-none-completed",
+            name=f"{args.name_prefix}-backup-none-completed",
+            alarm_description=f"No backup job of {vault_name(args.name_prefix)} completed in "
+            f"{hours} hours (the plan's longest gap between runs plus its start and completion "
+            "windows): the selection may match nothing, or every job failed",
+            namespace=BACKUP_NAMESPACE,
+            metric_name=JOBS_COMPLETED_METRIC,
+            dimensions={"BackupVaultName": vault.name},
+            statistic="Sum",
+            period=3600,
+            evaluation_periods=hours,
+            datapoints_to_alarm=hours,
+            comparison_operator="LessThanThreshold",
+            threshold=1,
+            # Nothing is published for an hour without a completed job: that is the signal.
+            treat_missing_data="breaching",
+            alarm_actions=[topic_arn],
+            ok_actions=[topic_arn],
+            tags=dict(args.tags),
+            opts=opts,
+        )
+        aws.backup.VaultNotifications(
+            f"{name}-notifications",
+            backup_vault_name=vault.name,
+            sns_topic_arn=topic_arn,
+            backup_vault_events=list(VAULT_NOTIFICATION_EVENTS),
+            opts=opts,
+        )
 
     @staticmethod
     def _lock(
@@ -856,7 +1104,7 @@ class BackupPlan(pulumi.ComponentResource):
         args: BackupPlanArgs,
         stateful: pulumi.ResourceOptions,
         child: pulumi.ResourceOptions,
-    ) -> None:
+    ) -> aws.s3.Bucket:
         key_arn = self._key(
             f"{name}-data-key",
             f"s3/{args.name_prefix}-data",
@@ -868,7 +1116,7 @@ class BackupPlan(pulumi.ComponentResource):
             f"{name}-data",
             bucket=args.data_bucket_name,
             force_destroy=False,
-            tags={**args.tags, args.selection_tag_key: args.selection_tag_value},
+            tags=dict(args.tags),
             opts=stateful,
         )
         aws.s3.BucketPublicAccessBlock(
@@ -919,6 +1167,7 @@ class BackupPlan(pulumi.ComponentResource):
         )
         self._data_bucket = bucket
         self._data_key_arn = key_arn
+        return bucket
 
     # --- grants --------------------------------------------------------------------------------
 

@@ -42,7 +42,11 @@ class BackupProfile:
     copy_region_required: bool = decision(
         "Every recovery point is copied out of region, so `backupCopyRegion` is required"
     )
-    notify_failures: bool = decision("Failed backup jobs notify the alert topic")
+    notify_failures: bool = decision(
+        "The alert topic is paged for failed, aborted or expired backup, copy and restore jobs "
+        "(EventBridge rules), for no completed backup job in the plan's window (49 hours for a "
+        "daily rule) and for failed S3 objects"
+    )
     rpo_hours: float = decision(
         "Recovery point objective: the restore drill fails on an older newest recovery point"
     )
@@ -155,8 +159,8 @@ class BackupSettings(SettingsModel):
 def build(
     settings: BackupSettings, identity: StackIdentity, alert_topic_arn: pulumi.Input[str]
 ) -> BackupPlan:
-    """The vault, the plan and its copies; failures notify ``alert_topic_arn`` when the
-    profile says so."""
+    """The vault, the plan and its copies; failures and missing backups page
+    ``alert_topic_arn`` when the profile says so (``notify_failures``)."""
     decided = settings.decided()
     return BackupPlan(
         "backup",

@@ -38,7 +38,6 @@ class ObservabilityProfile:
     thresholds: AlarmThresholds = decision(
         "When the rollback and operational alarms fire (the component's preset)"
     )
-    watch_backups: bool = decision("An alarm on failed backup jobs of the stack's vault")
 
 
 PROFILES = ProfileTable(
@@ -47,21 +46,18 @@ PROFILES = ProfileTable(
         minimum_log_retention_days=None,
         encrypt_logs=False,
         thresholds=AlarmThresholds.dev(),
-        watch_backups=False,
     ),
     staging=ObservabilityProfile(
         log_retention_days=90,
         minimum_log_retention_days=None,
         encrypt_logs=True,
         thresholds=AlarmThresholds.staging(),
-        watch_backups=False,
     ),
     prod=ObservabilityProfile(
         log_retention_days=365,
         minimum_log_retention_days=90,
         encrypt_logs=True,
         thresholds=AlarmThresholds.prod(),
-        watch_backups=True,
     ),
 )
 
@@ -152,6 +148,8 @@ def build_alerting(settings: ObservabilitySettings, identity: StackIdentity) -> 
             topic_name=f"{identity.resource_prefix}-alerts",
             email_endpoints=tuple(settings.alert_emails),
             https_endpoints=tuple(settings.alert_https_endpoints),
+            # Only the stack's own rules (``<app>-<environment>-…``) may publish.
+            event_rule_name_prefix=f"{identity.resource_prefix}-",
             key_deletion_window_days=identity.key_deletion_window_days,
             protect=identity.protect,
             tags=identity.tags,
@@ -165,9 +163,10 @@ def build_monitoring(
     cluster_name: pulumi.Input[str],
     service: FargateService,
     alerting: Alerting,
-    backup_vault_name: pulumi.Input[str],
 ) -> ServiceMonitoring:
-    """The dashboard and the operational alarms of ``service``."""
+    """The dashboard and the operational alarms of ``service``. Backups page through the
+    backup domain's own rules and alarm (``notify_failures``), not here: a second alarm on
+    failed backup jobs would page twice for one failure."""
     return ServiceMonitoring(
         "monitoring",
         ServiceMonitoringArgs(
@@ -178,7 +177,6 @@ def build_monitoring(
             target_group_arn_suffix=service.target_group_arn_suffix,
             alarm_actions=(alerting.topic_arn,),
             thresholds=settings.thresholds,
-            backup_vault_name=backup_vault_name if settings.decided().watch_backups else None,
             tags=identity.tags,
             # The rollback alarms already page on these metrics: no second alarm for them.
             existing_alarms={
