@@ -36,12 +36,15 @@ plan: $(VENV)/.runtime ## Preview dev, staging and prod offline (no cloud accoun
 	$(PY) -m infra.plan $(PLAN_ARGS)
 
 # lint (about 10 s of mypy on a fresh clone) runs beside the test suite: its output is kept and
-# shown once the tests end, and either failing fails `make test`.
+# shown once the tests end, and either failing fails `make test`. The release tests' npm tools
+# (tests/release/node_tools.py, mostly a download on a fresh clone) start installing at once;
+# the tests wait for that install through its lock, and install themselves if it failed.
 test: $(VENV)/.dev ## Everything CI runs: lint, type checks and the test suite
 	@log="$(VENV)/lint.log"; \
+	$(PY) -m tests.release.node_tools >"$(VENV)/node-tools.log" 2>&1 & tools=$$!; \
 	$(MAKE) --no-print-directory lint >"$$log" 2>&1 & lint=$$!; \
 	$(MAKE) --no-print-directory pytest; tests=$$?; \
-	wait $$lint; linted=$$?; \
+	wait $$tools; wait $$lint; linted=$$?; \
 	echo "--- make lint (ran beside the tests)"; cat "$$log"; \
 	if [ $$linted -ne 0 ]; then echo "make lint failed" >&2; fi; \
 	if [ $$tests -ne 0 ]; then echo "the test suite failed" >&2; fi; \

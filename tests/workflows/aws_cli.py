@@ -102,6 +102,12 @@ def _run_cli(request: dict[str, object], fds: list[int]) -> int:
     return int(code or 0)
 
 
+def _reap(_signum: int, _frame: object) -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+
+
 def serve(path: str) -> None:
     """Accept clients on the Unix socket ``path`` until terminated; fork one child per call."""
     before = dict(os.environ)
@@ -113,7 +119,9 @@ def serve(path: str) -> None:
     # A first driver imports the handlers and customizations the CLI loads lazily; thrown away.
     awscli.clidriver.create_clidriver()._get_command_table()
 
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    # Reap each child as it ends (so its CPU time is counted to this process, as a separate
+    # `aws` process's would be to its parent).
+    signal.signal(signal.SIGCHLD, _reap)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path + ".binding")
     listener.listen(64)
