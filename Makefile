@@ -60,7 +60,7 @@ lint: $(VENV)/.dev ## ruff (lint and format check) and mypy (strict on component
 # Two workers: the suite is CPU-bound and these machines have two cores; worksteal hands a
 # worker that runs dry the other's remaining tests, so a few long tests do not end the run on
 # one worker. Bytecode is written (even where PYTHONDONTWRITEBYTECODE is set): the suite starts
-# dozens of Python processes (the AWS CLI, `python -m infra.plan`, check-jsonschema), and each
+# dozens of Python processes (the AWS CLI, the offline plan, check-jsonschema), and each
 # would otherwise compile pulumi_aws, botocore and the project from source again.
 pytest: $(VENV)/.dev
 	PYTHONDONTWRITEBYTECODE= PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \

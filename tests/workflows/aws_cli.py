@@ -9,7 +9,8 @@ environment and working directory, and passes its standard input, output and err
 which is all the ``aws`` console script does, with exactly those. The child's exit status goes
 back to the client, which exits with it. The CLI's own code, version, argument parsing, request
 building and output are unchanged; only the interpreter's start-up is shared
-(``test_aws_cli.py`` compares both ways of running it).
+(``test_deploy_scripts.py::test_the_forked_cli_answers_as_the_console_script`` compares
+both ways of running it).
 
 Limits: a signal sent to the client does not reach the child (the deploy steps never signal
 their ``aws`` calls: the runner signals the step's shell).
