@@ -38,7 +38,20 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml | $(PY)
 plan: $(VENV)/.runtime ## Preview dev, staging and prod offline (no cloud account, no Pulumi CLI)
 	$(PY) -m tooling.plan $(PLAN_ARGS)
 
-test: lint pytest ## Everything CI runs: lint, type checks and the test suite
+# lint (about 10 s of mypy on a fresh clone) runs beside the test suite: its output is kept and
+# shown once the tests end, and either failing fails `make test`. The release tests' npm tools
+# (tests/release/node_tools.py, mostly a download on a fresh clone) start installing at once;
+# the tests wait for that install through its lock, and install themselves if it failed.
+test: $(VENV)/.dev ## Everything CI runs: lint, type checks and the test suite
+	@log="$(VENV)/lint.log"; \
+	$(PY) -m tests.release.node_tools >"$(VENV)/node-tools.log" 2>&1 & tools=$$!; \
+	$(MAKE) --no-print-directory lint >"$$log" 2>&1 & lint=$$!; \
+	$(MAKE) --no-print-directory pytest; tests=$$?; \
+	wait $$tools; wait $$lint; linted=$$?; \
+	echo "--- make lint (ran beside the tests)"; cat "$$log"; \
+	if [ $$linted -ne 0 ]; then echo "make lint failed" >&2; fi; \
+	if [ $$tests -ne 0 ]; then echo "the test suite failed" >&2; fi; \
+	[ $$linted -eq 0 ] && [ $$tests -eq 0 ]
 
 lint: $(VENV)/.dev ## ruff (lint and format check) and mypy (strict on components/slipway/, infra/, tooling/, policy/)
 	$(VENV)/bin/ruff check .
@@ -47,9 +60,14 @@ lint: $(VENV)/.dev ## ruff (lint and format check) and mypy (strict on component
 	$(VENV)/bin/mypy --strict bootstrap/__main__.py
 	$(VENV)/bin/mypy --strict examples/another_stack/__main__.py
 
-# Two workers: the suite is CPU-bound and these machines have two cores.
+# Two workers: the suite is CPU-bound and these machines have two cores; worksteal hands a
+# worker that runs dry the other's remaining tests, so a few long tests do not end the run on
+# one worker. Bytecode is written (even where PYTHONDONTWRITEBYTECODE is set): the suite starts
+# dozens of Python processes (the AWS CLI, the offline plan, check-jsonschema), and each
+# would otherwise compile pulumi_aws, botocore and the project from source again.
 pytest: $(VENV)/.dev
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n 2 $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+	  $(PY) -m pytest -n 2 --dist worksteal $(PYTEST_ARGS)
 
 format: $(VENV)/.dev ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

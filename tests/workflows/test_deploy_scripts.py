@@ -44,6 +44,7 @@ from slipway.workflows.deploy import (
     SIGNER_WORKFLOW,
     VERSION_LABEL,
 )
+from tests.workflows import aws_cli
 from tests.workflows.conftest import SPECS, tool, tool_env
 from tests.workflows.ecs_rollouts import COMPLETE, FAIL, STUCK, EcsRollouts, installed
 
@@ -51,7 +52,7 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 REPOSITORY = "acme/storefront"
 EXPRESSION = re.compile(r"\$\{\{\s*([a-z]+)\.([A-Za-z0-9_.-]+)\s*\}\}")
-POLL = 1
+POLL = 0.2
 """Seconds between rollout polls in the tests (the rendered 15 s would only make them slow)."""
 
 
@@ -72,6 +73,14 @@ def moto_endpoint(ecs_model: EcsRollouts) -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def aws_bin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The directory of the ``aws`` client of :mod:`tests.workflows.aws_cli` (the real CLI,
+    imported once and forked per call), first on the steps' PATH after their stubs."""
+    with aws_cli.started(tmp_path_factory.mktemp("aws-cli")) as bin_dir:
+        yield bin_dir
 
 
 class _Health(http.server.BaseHTTPRequestHandler):
@@ -197,6 +206,8 @@ class World:
     endpoint: str
     tmp: Path
     model: EcsRollouts
+    aws_bin: Path
+    """Directory of the ``aws`` client (:mod:`tests.workflows.aws_cli`)."""
     variables: dict[str, str] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
@@ -337,6 +348,7 @@ def world(
     family_tags: list[dict[str, str]],
     moto_endpoint: str,
     ecs_model: EcsRollouts,
+    aws_bin: Path,
     health_server: tuple[str, type[_Health]],
     tmp_path: Path,
 ) -> Iterator[World]:
@@ -350,7 +362,7 @@ def world(
     name = re.sub(r"[^a-z0-9-]", "-", node)[:33].strip("-") + "-" + short
     ecs_model.reset()
     health_server[1].status = 200
-    w = World(moto_endpoint, tmp_path, ecs_model)
+    w = World(moto_endpoint, tmp_path, ecs_model, aws_bin)
     w.bin.mkdir()
     (tmp_path / "attested").write_text("")
     (w.bin / "docker").write_text(
@@ -450,7 +462,7 @@ def _step_env(w: World, step_id: str, status: str, overrides: dict[str, str]) ->
     output_file.write_text("")
     env.update(
         {
-            "PATH": os.pathsep.join([str(w.bin), env["PATH"]]),
+            "PATH": os.pathsep.join([str(w.bin), str(w.aws_bin), env["PATH"]]),
             "AWS_ENDPOINT_URL": w.endpoint,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
@@ -634,6 +646,56 @@ def _log(run: JobRun) -> str:
 # ------------------------------------------------------------------------------------------
 # The rendered job
 # ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version"],
+        ["ecs", "list-clusters", "--output", "json"],
+        [
+            "ssm",
+            "put-parameter",
+            "--name",
+            "/cwd/probe",
+            "--type",
+            "String",
+            "--overwrite",
+            "--value",
+            "file://probe.txt",
+            "--query",
+            "Tier",  # not the Version: it counts the puts
+        ],
+        ["ssm", "get-parameter", "--name", "/cwd/probe", "--query", "Parameter.Value"],
+        ["ecs", "describe-services", "--cluster", "x"],  # a missing argument: 252 and usage
+        ["ecs", "describe-services", "--cluster", "nope", "--services", "nope"],  # 254
+    ],
+    ids=["version", "list", "file-from-cwd", "query", "usage-error", "api-error"],
+)
+def test_the_forked_cli_answers_as_the_console_script(
+    args: list[str], moto_endpoint: str, aws_bin: Path, tmp_path: Path
+) -> None:
+    """The steps' ``aws`` (tests/workflows/aws_cli.py) prints and exits as ``<venv>/bin/aws``
+    does, reading files relative to its working directory."""
+    (tmp_path / "probe.txt").write_text("from the working directory\n")
+    env = tool_env()
+    env.update(
+        AWS_ENDPOINT_URL=moto_endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_PAGER="",
+        AWS_MAX_ATTEMPTS="1",
+    )
+    results = [
+        subprocess.run(
+            [command, *args], env=env, cwd=tmp_path, capture_output=True, text=True, check=False
+        )
+        for command in (tool("aws"), str(aws_bin / "aws"))
+    ]
+    console, forked = ((r.returncode, r.stdout, r.stderr) for r in results)
+    assert forked == console
+    assert console[0] != 0 or console[1], console
 
 
 def test_every_deploy_step_is_found_in_the_rendered_workflow() -> None:

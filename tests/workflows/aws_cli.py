@@ -1,0 +1,196 @@
+"""The real AWS CLI for the deploy tests, imported once and forked for each call.
+
+awscli v1 imports several hundred modules before it does anything: 0.8 to 1.2 s per ``aws``
+call on these machines, and a deploy test makes dozens of calls. :func:`started` starts one
+server process (this file, run as a script) that imports ``awscli.clidriver`` once and listens
+on a Unix socket. The ``aws`` client it writes (first on the steps' PATH) sends its arguments,
+environment and working directory, and passes its standard input, output and error
+(``SCM_RIGHTS``), to the server, which forks a child that runs ``awscli.clidriver.main()``,
+which is all the ``aws`` console script does, with exactly those. The child's exit status goes
+back to the client, which exits with it. The CLI's own code, version, argument parsing, request
+building and output are unchanged; only the interpreter's start-up is shared
+(``test_deploy_scripts.py::test_the_forked_cli_answers_as_the_console_script`` compares
+both ways of running it).
+
+Limits: a signal sent to the client does not reach the child (the deploy steps never signal
+their ``aws`` calls: the runner signals the step's shell).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+CLIENT = """\
+#!{python} -SE
+# `aws`, run by the AWS CLI server at {socket} (tests/workflows/aws_cli.py).
+import json, os, socket, sys
+payload = json.dumps({{"argv": sys.argv[1:], "env": dict(os.environ), "cwd": os.getcwd()}})
+data = payload.encode()
+with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+    server.connect({socket!r})
+    socket.send_fds(server, [len(data).to_bytes(8, "big")], [0, 1, 2])
+    server.sendall(data)
+    status = server.recv(1)
+if not status:
+    print("aws: the AWS CLI server ended without a status", file=sys.stderr)
+    sys.exit(255)
+sys.exit(status[0])
+"""
+
+
+def _receive(connection: socket.socket) -> tuple[dict[str, object], list[int]]:
+    header, fds, _flags, _address = socket.recv_fds(connection, 8, 3)
+    while len(header) < 8:
+        header += connection.recv(8 - len(header))
+    size = int.from_bytes(header, "big")
+    chunks: list[bytes] = []
+    received = 0
+    while received < size:
+        chunk = connection.recv(min(size - received, 1 << 16))
+        if not chunk:
+            raise EOFError("the client closed the connection early")
+        chunks.append(chunk)
+        received += len(chunk)
+    return json.loads(b"".join(chunks)), fds
+
+
+_IMPORT_ENVIRONMENT: dict[str, tuple[str | None, str]] = {}
+"""What importing awscli did to the server's environment: name -> (before, after). It sets
+``AWS_DATA_PATH`` (its data directory after any given one); a child applies the same change."""
+
+
+def _run_cli(request: dict[str, object], fds: list[int]) -> int:
+    """In the forked child: become the ``aws`` process the client stands for, run the CLI."""
+    import awscli.clidriver
+
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    env = request["env"]
+    argv = request["argv"]
+    cwd = request["cwd"]
+    assert isinstance(env, dict)
+    assert isinstance(argv, list)
+    assert isinstance(cwd, str)
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update({str(k): str(v) for k, v in env.items()})
+    for name, (before, after) in _IMPORT_ENVIRONMENT.items():
+        if os.environ.get(name) != before:
+            print(
+                f"aws (tests/workflows/aws_cli.py): {name} differs from the server's",
+                file=sys.stderr,
+            )
+            return 255
+        os.environ[name] = after
+    # What the console script (<venv>/bin/aws) does before it calls main().
+    if os.environ.get("LC_CTYPE", "") == "UTF-8":
+        os.environ["LC_CTYPE"] = "en_US.UTF-8"
+    sys.argv = ["aws", *(str(a) for a in argv)]
+    code = awscli.clidriver.main()
+    return int(code or 0)
+
+
+def _reap(_signum: int, _frame: object) -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+
+
+def serve(path: str) -> None:
+    """Accept clients on the Unix socket ``path`` until terminated; fork one child per call."""
+    before = dict(os.environ)
+    import awscli.clidriver  # the point: imported once, before any fork
+
+    for name in set(before) | set(os.environ):
+        if before.get(name) != os.environ.get(name):
+            _IMPORT_ENVIRONMENT[name] = (before.get(name), os.environ[name])
+    # A first driver imports the handlers and customizations the CLI loads lazily; thrown away.
+    awscli.clidriver.create_clidriver()._get_command_table()
+
+    # Reap each child as it ends (so its CPU time is counted to this process, as a separate
+    # `aws` process's would be to its parent).
+    signal.signal(signal.SIGCHLD, _reap)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path + ".binding")
+    listener.listen(64)
+    os.rename(path + ".binding", path)  # clients see the socket only once it accepts
+    while True:
+        connection, _ = listener.accept()
+        try:
+            request, fds = _receive(connection)
+        except (OSError, EOFError, ValueError):
+            connection.close()
+            continue
+        if os.fork() == 0:
+            listener.close()
+            code = 255
+            try:
+                code = _run_cli(request, fds)
+            except SystemExit as stop:
+                code = stop.code if isinstance(stop.code, int) else 1
+            except BaseException:
+                traceback.print_exc()
+                code = 255
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    with contextlib.suppress(Exception):  # the reader may be gone
+                        stream.flush()
+                try:
+                    connection.sendall(bytes([code & 0xFF]))
+                finally:
+                    os._exit(code & 0xFF)
+        for fd in fds:
+            os.close(fd)
+        connection.close()
+
+
+@contextmanager
+def started(directory: Path, python: str = sys.executable) -> Iterator[Path]:
+    """Start the server; yields a directory holding the ``aws`` client, to go first on PATH.
+    The server is stopped by its PID at the end."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "aws.sock"
+    bin_dir = directory / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    client = bin_dir / "aws"
+    client.write_text(CLIENT.format(python=python, socket=str(path)))
+    client.chmod(0o755)
+    log = directory / "server.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [python, __file__, str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not path.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the AWS CLI server did not start:\n{log.read_text()}")
+            time.sleep(0.02)
+        yield bin_dir
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])
