@@ -145,6 +145,21 @@ def test_cross_account_pull_is_read_only(run_component: Runner) -> None:
     assert not any("Put" in a or "Upload" in a for a in pull["Action"])
 
 
+def test_cross_account_principals_are_in_the_stacks_partition(run_component: Runner) -> None:
+    def program() -> dict[str, Any]:
+        ContainerRegistry(
+            "reg",
+            ContainerRegistryArgs(repository_name="shop/dev", pull_account_ids=("444455556666",)),
+        )
+        return {}
+
+    recording = run_component(program, region="cn-north-1")
+    _, pull = recording.one("aws:ecr/repositoryPolicy:RepositoryPolicy").json_input("policy")[
+        "Statement"
+    ]
+    assert pull["Principal"] == {"AWS": ["arn:aws-cn:iam::444455556666:root"]}
+
+
 def test_repository_policy_is_accepted_by_moto_ecr(run_component: Runner) -> None:
     text = (
         registry(run_component, pull_account_ids=("444455556666",))

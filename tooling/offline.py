@@ -19,12 +19,14 @@ import hashlib
 import json
 import logging
 import os
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import botocore.loaders
 import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
@@ -141,6 +143,16 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 # --------------------------------------------------------------------------------------------
 # What AWS and GitHub would answer
 # --------------------------------------------------------------------------------------------
+
+
+def region_partition(region: str) -> dict[str, Any]:
+    """The AWS partition of ``region`` (``aws``, ``aws-cn``, ``aws-us-gov``…), from botocore's
+    own endpoint data, as ``aws.get_partition`` answers in that region."""
+    partitions = botocore.loaders.Loader().load_data("endpoints")["partitions"]
+    for partition in partitions:
+        if region in partition["regions"] or re.match(partition["regionRegex"], region):
+            return dict(partition)
+    return dict(partitions[0])
 
 
 def _hex(seed: str, length: int) -> str:
@@ -525,11 +537,12 @@ class AwsMocks(pulumi_mocks.Mocks):
                 "id": ACCOUNT_ID,
             }, []
         if token == "aws:index/getPartition:getPartition":
+            partition = region_partition(self.region)
             return {
-                "partition": "aws",
-                "dnsSuffix": "amazonaws.com",
-                "reverseDnsPrefix": "com.amazonaws",
-                "id": "aws",
+                "partition": partition["partition"],
+                "dnsSuffix": partition["dnsSuffix"],
+                "reverseDnsPrefix": ".".join(reversed(partition["dnsSuffix"].split("."))),
+                "id": partition["partition"],
             }, []
         if token == "aws:index/getRegion:getRegion":
             return {

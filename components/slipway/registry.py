@@ -115,7 +115,9 @@ def lifecycle_policy_document(
 
 
 def repository_policy_statements(
-    account_id: pulumi.Input[str], pull_account_ids: Sequence[str]
+    account_id: pulumi.Input[str],
+    pull_account_ids: Sequence[str],
+    partition: pulumi.Input[str],
 ) -> list[dict[str, Any]]:
     """Statements of the repository policy.
 
@@ -143,7 +145,12 @@ def repository_policy_statements(
             {
                 "Sid": "AllowCrossAccountPull",
                 "Effect": "Allow",
-                "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in pull_account_ids]},
+                "Principal": {
+                    "AWS": [
+                        pulumi.Output.concat("arn:", partition, ":iam::", a, ":root")
+                        for a in pull_account_ids
+                    ]
+                },
                 "Action": list(PULL_ACTIONS),
             }
         )
@@ -283,7 +290,14 @@ class ContainerRegistry(pulumi.ComponentResource):
             f"{name}-policy",
             repository=repository.name,
             policy=policy_document(
-                repository_policy_statements(repository.registry_id, args.pull_account_ids)
+                repository_policy_statements(
+                    repository.registry_id,
+                    args.pull_account_ids,
+                    # The principals' ARNs are in the stack's partition (aws-cn, aws-us-gov…).
+                    aws.get_partition_output(
+                        opts=pulumi.InvokeOutputOptions(parent=self)
+                    ).partition,
+                )
             ),
             opts=child,
         )

@@ -121,7 +121,10 @@ def build_log_key(settings: ObservabilitySettings, identity: StackIdentity) -> E
         return None
     region = identity.region
     account = aws.get_caller_identity_output()
-    log_groups = pulumi.Output.concat("arn:aws:logs:", region, ":", account.account_id, ":*")
+    partition = aws.get_partition_output().partition
+    log_groups = pulumi.Output.concat(
+        "arn:", partition, ":logs:", region, ":", account.account_id, ":*"
+    )
     return EncryptionKey(
         "logs-key",
         EncryptionKeyArgs(
