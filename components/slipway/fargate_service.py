@@ -512,7 +512,10 @@ class FargateServiceArgs:
     wait_for_steady_state: bool = False
     """Make ``pulumi up`` wait until a create or update of the service is stable (what
     ``aws ecs wait services-stable`` waits for), so a deployment that cannot start fails the
-    update. Default: off."""
+    update (pulumi_aws 7.51.1 ``ecs.Service`` ``wait_for_steady_state``; AWS CLI reference,
+    "services-stable",
+    https://docs.aws.amazon.com/cli/latest/reference/ecs/wait/services-stable.html). It waits
+    only when Pulumi creates or changes the service, never for CI's deployments. Default: off."""
     rollback_alarms: RollbackAlarmOptions | None = field(default_factory=RollbackAlarmOptions)
     """Create ``<service>-target-5xx`` and ``<service>-unhealthy-hosts`` alarms and roll a
     deployment back when either fires; ``None`` for none. Default: on, notifying nobody."""
