@@ -384,8 +384,7 @@ def _security_group_rules(
         egress(
             f"{name}-service-out-{extra.text.replace(':', '-').replace('/', '-')}",
             security_group_id=service_sg.id,
-            description=f"Out to {extra.destination} on {extra.protocol} "
-            f"{extra.text.split(':')[1]} (egress)",
+            description=f"{extra.protocol} {extra.text.split(':')[1]} to {extra.destination}",
             ip_protocol=extra.protocol,
             from_port=extra.from_port,
             to_port=extra.to_port,
