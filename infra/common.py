@@ -85,6 +85,8 @@ class CheckContext:
     """The stack's environment name."""
     secret_variables: tuple[str, ...] = ()
     """The application's secrets (``appSecrets``)."""
+    vpc_cidr: str | None = None
+    """``vpcCidr``, when it is valid (the network domain's settings passed their checks)."""
 
 
 class SettingsModel(BaseModel):

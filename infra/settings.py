@@ -154,6 +154,7 @@ def domain_problems(
     """The rules across settings of the domains whose own settings passed their checks."""
     found = {type(domain): domain for domain in checked}
     identity, secret_domain = found.get(IdentitySettings), found.get(SecretsSettings)
+    network_domain = found.get(NetworkSettings)
     context = CheckContext(
         region=region,
         secrets=secrets,
@@ -161,6 +162,7 @@ def domain_problems(
         secret_variables=(
             tuple(secret_domain.app_secrets) if isinstance(secret_domain, SecretsSettings) else ()
         ),
+        vpc_cidr=(network_domain.vpc_cidr if isinstance(network_domain, NetworkSettings) else None),
     )
     return [problem for domain in checked for problem in domain.problems(context)]
 

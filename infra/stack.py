@@ -134,6 +134,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
         "containerName": service.container_name,
         "taskRoleArn": service.task_role_arn,
         "executionRoleArn": service.execution_role_arn,
+        "serviceSecurityGroupId": service.service_security_group_id,
         "loadBalancerDnsName": service.load_balancer_dns_name,
         "environmentUrl": service.url,
         "logGroupName": service.log_group_name,

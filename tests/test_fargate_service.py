@@ -22,7 +22,7 @@ from slipway.fargate_service import (
 )
 from slipway.fargate_task import EXECUTE_COMMAND_ACTIONS, LoggingOptions, node_health_check
 from slipway.image_channel import SHAPE_TAG
-from slipway.load_balancer import TLS_POLICY, ListenerOptions
+from slipway.load_balancer import TLS_POLICY, EgressRule, ListenerOptions
 from slipway.monitoring import ServiceMonitoring, ServiceMonitoringArgs
 from slipway.registry import PULL_ACTIONS
 from slipway.rollback_alarms import (
@@ -1163,3 +1163,148 @@ def test_all_problems_are_reported_together() -> None:
     with pytest.raises(ConfigError) as caught:
         CapacityOptions(cpu=256, memory=4096, cpu_architecture="arm64", desired_count=-1)
     assert len(caught.value.problems) == 3
+
+
+# --------------------------------------------------------------------------------------------
+# Egress beside HTTPS, start order, steady state
+# --------------------------------------------------------------------------------------------
+
+EGRESS_RULES = (
+    EgressRule("tcp", 5432, 5432, "sg-0123abcd"),
+    EgressRule("tcp", 6379, 6380, "10.20.0.0/16"),
+    EgressRule("udp", 53, 53, "pl-0123456789abcdef0"),
+)
+"""One rule of each destination kind."""
+
+
+def test_egress_rules_become_rules_of_the_service_group(run_component: Runner) -> None:
+    recording = service(run_component, egress=EGRESS_RULES)
+    service_sg = recording.outputs["service_sg"]
+    extra = {
+        r.name: r.inputs
+        for r in recording.of_type(EGRESS)
+        if r.name.startswith("web-service-out-") and r.name != "web-service-out-https"
+    }
+    assert sorted(extra) == [
+        "web-service-out-tcp-5432-sg-0123abcd",
+        "web-service-out-tcp-6379-6380-10.20.0.0-16",
+        "web-service-out-udp-53-pl-0123456789abcdef0",
+    ]
+    database = extra["web-service-out-tcp-5432-sg-0123abcd"]
+    assert database["referencedSecurityGroupId"] == "sg-0123abcd"
+    cache = extra["web-service-out-tcp-6379-6380-10.20.0.0-16"]
+    assert (cache["fromPort"], cache["toPort"], cache["cidrIpv4"]) == (6379, 6380, "10.20.0.0/16")
+    dns = extra["web-service-out-udp-53-pl-0123456789abcdef0"]
+    assert (dns["ipProtocol"], dns["prefixListId"]) == ("udp", "pl-0123456789abcdef0")
+    model = botocore.session.get_session().get_service_model("ec2")
+    shape = model.operation_model("AuthorizeSecurityGroupEgress").input_shape
+    for inputs in extra.values():
+        assert inputs["securityGroupId"] == service_sg
+        peer: dict[str, Any] = {}
+        if "referencedSecurityGroupId" in inputs:
+            peer["UserIdGroupPairs"] = [{"GroupId": inputs["referencedSecurityGroupId"]}]
+        if "cidrIpv4" in inputs:
+            peer["IpRanges"] = [{"CidrIp": inputs["cidrIpv4"]}]
+        if "prefixListId" in inputs:
+            peer["PrefixListIds"] = [{"PrefixListId": inputs["prefixListId"]}]
+        assert len(peer) == 1
+        permission = {
+            "IpProtocol": inputs["ipProtocol"],
+            "FromPort": int(inputs["fromPort"]),
+            "ToPort": int(inputs["toPort"]),
+        }
+        botocore.validate.validate_parameters(
+            {"GroupId": inputs["securityGroupId"], "IpPermissions": [{**permission, **peer}]},
+            shape,
+        )
+
+
+def test_without_egress_rules_the_tasks_reach_only_https(run_component: Runner) -> None:
+    recording = service(run_component)
+    out = [r for r in recording.of_type(EGRESS) if r.name.startswith("web-service-out-")]
+    assert [r.name for r in out] == ["web-service-out-https"]
+    assert out[0].inputs["fromPort"] == 443
+
+
+def test_service_starts_only_after_the_placements_way_out(run_component: Runner) -> None:
+    """``PlacementOptions.egress_ready`` becomes the service's dependencies, nothing else's."""
+
+    def program() -> dict[str, Any]:
+        route = pulumi.CustomResource("aws:ec2/route:Route", "private-a-default", {})
+        endpoint = pulumi.CustomResource("aws:ec2/vpcEndpoint:VpcEndpoint", "vpce-logs", {})
+        placement = grouped(PlacementOptions, egress_ready=[route, endpoint])
+        FargateService("web", FargateServiceArgs(**{**BASE, "placement": placement}))
+        return {}
+
+    recording = run_component(program)
+    ready = {
+        recording.one("aws:ec2/route:Route").urn,
+        recording.one("aws:ec2/vpcEndpoint:VpcEndpoint").urn,
+    }
+    assert ready <= set(recording.one(SERVICE).dependencies)
+    task_definition = recording.one(TASK_DEFINITION)
+    assert not ready & set(task_definition.dependencies)
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_wait_for_steady_state_is_passed_to_the_service(run_component: Runner, wait: bool) -> None:
+    inputs = service(run_component, wait_for_steady_state=wait).one(SERVICE).inputs
+    assert inputs["waitForSteadyState"] is wait
+
+
+BAD_EGRESS: list[tuple[dict[str, Any], str]] = [
+    (
+        {"protocol": "icmp", "from_port": 0, "to_port": 0, "destination": "sg-0123abcd"},
+        "protocol 'icmp' is not tcp or udp",
+    ),
+    (
+        {"protocol": "tcp", "from_port": 0, "to_port": 0, "destination": "sg-0123abcd"},
+        "ports 0-0 are not 1 to 65535",
+    ),
+    (
+        {"protocol": "tcp", "from_port": 6380, "to_port": 6379, "destination": "sg-0123abcd"},
+        "low to high",
+    ),
+    (
+        {"protocol": "tcp", "from_port": 5432, "to_port": 5432, "destination": "sg-xyz"},
+        "'sg-xyz' is not a security group or prefix list ID",
+    ),
+    (
+        {"protocol": "tcp", "from_port": 5432, "to_port": 5432, "destination": "db.internal"},
+        "destination 'db.internal' is not an ID or an IPv4 network",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fields", "reason"), BAD_EGRESS)
+def test_a_bad_egress_rule_is_refused_when_made(fields: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        EgressRule(**fields)
+    assert str(caught.value).startswith("EgressRule: got '")
+    assert reason in str(caught.value)
+
+
+def test_egress_outside_the_vpc_fails_before_anything_is_registered(
+    run_component: Runner,
+) -> None:
+    placement = grouped(PlacementOptions, vpc_cidr="10.20.0.0/16")
+    outside = (EgressRule("tcp", 5432, 5432, "10.30.0.0/24"),)
+    with pytest.raises(ConfigError) as caught:
+        service(run_component, placement=placement, egress=outside)
+    assert caught.value.problems == [
+        "FargateServiceArgs.egress: got 'tcp:5432:10.30.0.0/24'; a network inside the VPC "
+        "(PlacementOptions.vpc_cidr 10.20.0.0/16); reach outside the VPC through a security "
+        "group, a prefix list or HTTPS"
+    ]
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+    inside = (EgressRule("tcp", 5432, 5432, "10.20.64.0/19"),)
+    assert service(run_component, placement=placement, egress=inside).of_type(SERVICE)
+
+
+def test_egress_rules_are_each_given_once() -> None:
+    twice = (EGRESS_RULES[0], EgressRule("tcp", 5432, 5432, "sg-0123abcd"))
+    with pytest.raises(ConfigError) as caught:
+        FargateServiceArgs(**{**BASE, "egress": twice})
+    assert caught.value.problems == [
+        "FargateServiceArgs.egress: got ['tcp:5432:sg-0123abcd']; each rule once"
+    ]

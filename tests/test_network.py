@@ -9,6 +9,7 @@ from typing import Any
 import botocore.session
 import botocore.validate
 import pytest
+from pulumi import ComponentResource, ResourceOptions
 
 from slipway.errors import ConfigError
 from slipway.network import (
@@ -612,3 +613,92 @@ def test_no_nat_with_the_required_endpoints_is_accepted() -> None:
         interface_endpoints=("ecr.api", "ecr.dkr", "logs"),
     )
     assert args.nat_gateway_count == 0
+
+
+# --- regional NAT ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("az_count", [2, 3])
+def test_regional_nat_is_one_gateway_across_the_azs(run_component: Runner, az_count: int) -> None:
+    """``regional``: one NatGateway with ``availabilityMode: regional`` in the VPC (no subnet,
+    no single allocation), one Elastic IP per AZ in manual mode, every private subnet routed to
+    it, and the internet gateway first."""
+    recording = network(run_component, nat_strategy=NatStrategy.REGIONAL, az_count=az_count)
+    assert recording.outputs["nat_gateway_count"] == 1
+    nat = recording.one(NAT, "net-nat-regional")
+    assert nat.inputs["availabilityMode"] == "regional"
+    assert nat.inputs["connectivityType"] == "public"
+    assert nat.inputs["vpcId"] == recording.outputs["vpc_id"]
+    assert "subnetId" not in nat.inputs
+    assert "allocationId" not in nat.inputs
+    assert depends_on(nat, recording.one(IGW))
+    eips = recording.of_type(EIP)
+    assert sorted(e.name for e in eips) == [f"net-nat-regional-{x}-eip" for x in "abc"[:az_count]]
+    addresses = nat.inputs["availabilityZoneAddresses"]
+    assert [a["availabilityZone"] for a in addresses] == recording.outputs["availability_zones"]
+    assert all(len(a["allocationIds"]) == 1 for a in addresses)
+    assert all(depends_on(nat, eip) for eip in eips)
+    for letter in "abc"[:az_count]:
+        route = recording.one(ROUTE, f"net-private-{letter}-default")
+        assert route.inputs["destinationCidrBlock"] == "0.0.0.0/0"
+        assert depends_on(route, nat)
+    request = {
+        "AvailabilityMode": nat.inputs["availabilityMode"],
+        "VpcId": nat.inputs["vpcId"],
+        "ConnectivityType": nat.inputs["connectivityType"],
+        "AvailabilityZoneAddresses": [
+            {"AvailabilityZone": a["availabilityZone"], "AllocationIds": a["allocationIds"]}
+            for a in addresses
+        ],
+    }
+    model = botocore.session.get_session().get_service_model("ec2")
+    shape = model.operation_model("CreateNatGateway").input_shape
+    botocore.validate.validate_parameters(request, shape)
+    assert "regional" in shape.members["AvailabilityMode"].enum
+
+
+def test_egress_ready_holds_the_private_routes_and_every_endpoint(run_component: Runner) -> None:
+    """What a service waits for: the private subnets' associations and default routes, every
+    VPC endpoint and the endpoints' HTTPS rule (read back through a consumer's dependencies)."""
+    recording = network(run_component, nat_strategy=NatStrategy.PER_AZ, az_count=3)
+    names = {
+        *(f"net-private-{x}-rta" for x in "abc"),
+        *(f"net-private-{x}-default" for x in "abc"),
+        *(e.name for e in recording.of_type(ENDPOINT)),
+        "net-endpoints-https",
+    }
+    assert len(recording.of_type(ENDPOINT)) == 5
+
+    def program() -> dict[str, Any]:
+        component = Network(
+            "net",
+            NetworkArgs(
+                name_prefix="storefront-test", vpc_cidr="10.20.0.0/16", az_count=3, tags=TAGS
+            ),
+        )
+        consumer = ComponentResource(
+            "test:index:Consumer",
+            "consumer",
+            opts=ResourceOptions(depends_on=component.egress_ready),
+        )
+        del consumer
+        return {"vpc_cidr": component.vpc_cidr, "ready": len(component.egress_ready)}
+
+    consumer_run = run_component(program)
+    assert consumer_run.outputs["ready"] == len(names)
+    assert consumer_run.outputs["vpc_cidr"] == "10.20.0.0/16"
+    (consumer,) = consumer_run.of_type("test:index:Consumer")
+    depended = {consumer_run.by_urn(urn).name for urn in consumer.dependencies}
+    assert depended == names
+
+
+def test_regional_nat_strategy_is_a_setting_value() -> None:
+    assert NatStrategy("regional") is NatStrategy.REGIONAL
+    assert (
+        NetworkArgs(
+            name_prefix="x",
+            vpc_cidr="10.0.0.0/16",
+            nat_strategy="regional",  # type: ignore[arg-type]
+        ).elastic_ip_count
+        == 2
+    )

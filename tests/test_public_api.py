@@ -26,6 +26,7 @@ PUBLIC = [
     "DeploymentEnvironmentArgs",
     "EcsCluster",
     "EcsClusterArgs",
+    "EgressRule",
     "EncryptionKey",
     "EncryptionKeyArgs",
     "EnvironmentSecret",

@@ -32,7 +32,7 @@ from slipway.github_oidc import (
 )
 from slipway.github_plan import GithubPlan, RepositoryPlan, Visibility
 from slipway.image_channel import ImageChannel, ImageChannelArgs
-from slipway.load_balancer import ListenerOptions
+from slipway.load_balancer import EgressRule, ListenerOptions
 from slipway.monitoring import AlarmThresholds, ServiceMonitoring, ServiceMonitoringArgs
 from slipway.network import NatStrategy, Network, NetworkArgs
 from slipway.registry import ContainerRegistry, ContainerRegistryArgs
@@ -66,6 +66,7 @@ __all__ = [
     "DeploymentEnvironmentArgs",
     "EcsCluster",
     "EcsClusterArgs",
+    "EgressRule",
     "EncryptionKey",
     "EncryptionKeyArgs",
     "EnvironmentSecret",

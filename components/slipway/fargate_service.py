@@ -38,7 +38,14 @@ from slipway.image_channel import (
     is_image_reference,
     is_parameter_prefix,
 )
-from slipway.load_balancer import ListenerOptions, ServiceLoadBalancer, build_load_balancer
+from slipway.load_balancer import (
+    EgressRule,
+    ListenerOptions,
+    ServiceLoadBalancer,
+    build_load_balancer,
+    egress_problems,
+)
+from slipway.network import vpc_cidr_problems
 from slipway.patterns import HEALTH_CHECK_PATH, KMS_KEY_ARN
 from slipway.rollback_alarms import RollbackAlarmOptions, rollback_alarms
 
@@ -272,6 +279,13 @@ class PlacementOptions:
     """Subnets of the load balancer, in at least two availability zones."""
     private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Subnets of the tasks (no public IP; images are pulled through NAT or endpoints)."""
+    vpc_cidr: str | None = None
+    """IPv4 range of the VPC, when known before deployment: ``FargateServiceArgs.egress``
+    networks must lie inside it. Default: unknown (not checked)."""
+    egress_ready: Sequence[pulumi.Resource] = ()
+    """What must exist before the first tasks start: the private subnets' routes out and the
+    VPC endpoints (``Network.egress_ready``). The service depends on them, so its first tasks
+    never start without a way to pull images, read secrets and ship logs. Default: none."""
 
     def __post_init__(self) -> None:
         problems = Problems("PlacementOptions")
@@ -283,6 +297,8 @@ class PlacementOptions:
             problems.check(
                 bool(VPC_ID.match(self.vpc_id)), "vpc_id", self.vpc_id, "a VPC ID (vpc-…)"
             )
+        if self.vpc_cidr is not None:
+            problems.extend(vpc_cidr_problems(self.vpc_cidr, problems.name("vpc_cidr")))
         _check_subnets(
             problems,
             "public_subnet_ids",
@@ -302,13 +318,15 @@ class PlacementOptions:
     @classmethod
     def of(cls, cluster: EcsCluster, network: Network) -> PlacementOptions:
         """The placement in ``cluster``, with the load balancer in ``network``'s public
-        subnets and the tasks in its private ones."""
+        subnets and the tasks in its private ones, started once their way out exists."""
         return cls(
             cluster_arn=cluster.cluster_arn,
             cluster_name=cluster.cluster_name,
             vpc_id=network.vpc_id,
             public_subnet_ids=network.public_subnet_ids,
             private_subnet_ids=network.private_subnet_ids,
+            vpc_cidr=network.vpc_cidr,
+            egress_ready=network.egress_ready,
         )
 
 
@@ -487,6 +505,17 @@ class FargateServiceArgs:
     tasks on the FARGATE launch type."""
     autoscaling: AutoscalingOptions | None = None
     """Target-tracking autoscaling. Default: none (a fixed count)."""
+    egress: Sequence[EgressRule] = ()
+    """Ways out for the tasks beside HTTPS (databases, caches): each a port or range to a
+    security group, a managed prefix list or a network of the VPC (inside
+    ``PlacementOptions.vpc_cidr`` when that is given). Default: HTTPS only."""
+    wait_for_steady_state: bool = False
+    """Make ``pulumi up`` wait until a create or update of the service is stable (what
+    ``aws ecs wait services-stable`` waits for), so a deployment that cannot start fails the
+    update (pulumi_aws 7.51.1 ``ecs.Service`` ``wait_for_steady_state``; AWS CLI reference,
+    "services-stable",
+    https://docs.aws.amazon.com/cli/latest/reference/ecs/wait/services-stable.html). It waits
+    only when Pulumi creates or changes the service, never for CI's deployments. Default: off."""
     rollback_alarms: RollbackAlarmOptions | None = field(default_factory=RollbackAlarmOptions)
     """Create ``<service>-target-5xx`` and ``<service>-unhealthy-hosts`` alarms and roll a
     deployment back when either fires; ``None`` for none. Default: on, notifying nobody."""
@@ -511,6 +540,20 @@ class FargateServiceArgs:
             "deregistration_delay_seconds",
             self.deregistration_delay_seconds,
             "0 to 3600",
+        )
+        problems.check(
+            all(isinstance(rule, EgressRule) for rule in self.egress),
+            "egress",
+            list(self.egress),
+            "EgressRule items",
+        )
+        problems.extend(
+            egress_problems(
+                [rule.text for rule in self.egress if isinstance(rule, EgressRule)],
+                problems.name("egress"),
+                vpc_cidr=self.placement.vpc_cidr,
+                vpc_cidr_setting="PlacementOptions.vpc_cidr",
+            )
         )
         if self.autoscaling is not None:
             problems.extend(
@@ -783,14 +826,20 @@ class FargateService(pulumi.ComponentResource):
             enable_execute_command=args.enable_execute_command,
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
-            wait_for_steady_state=False,
+            wait_for_steady_state=args.wait_for_steady_state,
             force_new_deployment=False,
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # ECS refuses a target group that no listener of a load balancer uses yet, and
-                # the first tasks fail to start while the execution role cannot pull or log.
-                depends_on=[*balancer.listeners, task.execution_policy],
+                # the first tasks fail to start while the execution role cannot pull or log, or
+                # while their subnets have no route out and no endpoints: then the circuit
+                # breaker has no earlier deployment to roll back to.
+                depends_on=[
+                    *balancer.listeners,
+                    task.execution_policy,
+                    *args.placement.egress_ready,
+                ],
                 ignore_changes=["desiredCount"] if args.autoscaling is not None else None,
             ),
         )

@@ -4,7 +4,8 @@ target group and listeners, and the two security groups.
 An internet-facing ALB in the public subnets: HTTPS (:data:`TLS_POLICY`) with HTTP redirected
 to it, or plain HTTP only when explicitly allowed (dev). Its security group is the only place
 open to the world (:attr:`ListenerOptions.ingress_cidrs`); the service's only admits the ALB on
-the container port and only sends HTTPS out.
+the container port and sends HTTPS out, plus the :class:`EgressRule` s it is given (databases,
+caches: a port or range to a security group, a managed prefix list or a network of the VPC).
 
 :func:`build_load_balancer` registers these as children of the component it is given; it is a
 builder, not a component of its own, so the service's resources keep their names and parent.
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_aws as aws
 
-from slipway.errors import Problems, invalid
+from slipway.errors import ConfigError, Problems, invalid
 from slipway.patterns import ACM_CERTIFICATE_ARN
 
 if TYPE_CHECKING:
@@ -31,6 +32,23 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 """TLS 1.3 and 1.2 with forward-secret ciphers only."""
 HTTP_PORT = 80
 HTTPS_PORT = 443
+EGRESS_PROTOCOLS = ("tcp", "udp")
+SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
+PREFIX_LIST_ID = re.compile(r"^pl-[0-9a-f]{8,17}$")
+PORTS = re.compile(r"^[0-9]{1,5}(?:-[0-9]{1,5})?$")
+MAX_EGRESS_RULES = 50
+"""Most extra egress rules a service takes. A security group holds 60 outbound rules by default
+and the HTTPS rule is one of them; a managed prefix list counts as many rules as its maximum
+number of entries ("Amazon VPC quotas", Security groups and Prefix lists,
+https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html), so AWS may still
+refuse fewer rules than this when they name large prefix lists."""
+EGRESS_ALLOWED = (
+    "PROTOCOL:PORT[-PORT]:DESTINATION entries, e.g. tcp:5432:sg-0123abcd, "
+    "tcp:6379:10.20.0.0/16, tcp:443:pl-0123abcd; PROTOCOL tcp or udp, ports 1 to 65535 "
+    "(a range low-high), DESTINATION a security group ID (sg-…), a managed prefix list ID (pl-…) "
+    "or an IPv4 network inside the VPC"
+)
+"""What an egress entry may be (:func:`egress_problems`)."""
 DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -58,6 +76,136 @@ def cidr_problems(cidrs: Sequence[str], setting: str) -> list[str]:
             "one or more IPv4 networks in CIDR notation, e.g. 0.0.0.0/0 or 203.0.113.0/24",
         )
     ]
+
+
+def _egress_reason(protocol: str, from_port: int, to_port: int, destination: str) -> str | None:
+    """Why an egress rule is refused on its own (its VPC aside), or None."""
+    if protocol not in EGRESS_PROTOCOLS:
+        return f"protocol {protocol!r} is not tcp or udp"
+    if not 1 <= from_port <= to_port <= 65535:
+        return f"ports {from_port}-{to_port} are not 1 to 65535, low to high"
+    if SECURITY_GROUP_ID.match(destination) or PREFIX_LIST_ID.match(destination):
+        return None
+    if destination.startswith(("sg-", "pl-")):
+        return f"{destination!r} is not a security group or prefix list ID (8 or 17 hex digits)"
+    try:
+        ipaddress.IPv4Network(destination, strict=True)
+    except ValueError as error:
+        return f"destination {destination!r} is not an ID or an IPv4 network ({error})"
+    return None
+
+
+@dataclass(frozen=True)
+class EgressRule:
+    """One more way out for the service's tasks, beside HTTPS: a TCP or UDP port (or range) to a
+    security group (``sg-…``, which must also admit the service's group,
+    ``FargateService.service_security_group_id``), a managed prefix list (``pl-…``) or an IPv4
+    network inside the VPC. Its text form is ``PROTOCOL:PORT[-PORT]:DESTINATION``
+    (:meth:`parse`, :attr:`text`), e.g. ``tcp:5432:sg-0123abcd``."""
+
+    protocol: str
+    """``tcp`` or ``udp``."""
+    from_port: int
+    """First port, 1 to 65535."""
+    to_port: int
+    """Last port, ``from_port`` to 65535 (the same port for one)."""
+    destination: str
+    """A security group ID, a managed prefix list ID or an IPv4 network in CIDR notation."""
+
+    def __post_init__(self) -> None:
+        reason = _egress_reason(self.protocol, self.from_port, self.to_port, self.destination)
+        if reason is not None:
+            raise ConfigError(invalid("EgressRule", self.text, f"{EGRESS_ALLOWED} ({reason})"))
+
+    @property
+    def text(self) -> str:
+        """The rule as ``PROTOCOL:PORT[-PORT]:DESTINATION``."""
+        ports = (
+            str(self.from_port)
+            if self.from_port == self.to_port
+            else f"{self.from_port}-{self.to_port}"
+        )
+        return f"{self.protocol}:{ports}:{self.destination}"
+
+    @property
+    def peer(self) -> dict[str, str]:
+        """The destination as a ``SecurityGroupEgressRule`` argument."""
+        if SECURITY_GROUP_ID.match(self.destination):
+            return {"referenced_security_group_id": self.destination}
+        if PREFIX_LIST_ID.match(self.destination):
+            return {"prefix_list_id": self.destination}
+        return {"cidr_ipv4": self.destination}
+
+    def outside(self, vpc_cidr: str) -> bool:
+        """Whether the destination is a network that is not inside ``vpc_cidr``."""
+        if "cidr_ipv4" not in self.peer:
+            return False
+        network = ipaddress.IPv4Network(self.destination)
+        return not network.subnet_of(ipaddress.IPv4Network(vpc_cidr))
+
+    @classmethod
+    def parse(cls, entry: object) -> EgressRule | str:
+        """The rule ``entry`` writes, or why it is refused (its VPC aside)."""
+        if not isinstance(entry, str):
+            return "not a string"
+        parts = entry.split(":")
+        if len(parts) != 3:
+            return "not three parts separated by ':'"
+        protocol, ports, destination = parts
+        if not PORTS.match(ports):
+            return f"port {ports!r} is not a number or a range low-high"
+        low, _, high = ports.partition("-")
+        from_port, to_port = int(low), int(high or low)
+        reason = _egress_reason(protocol, from_port, to_port, destination)
+        return reason or cls(protocol, from_port, to_port, destination)
+
+
+def egress_problems(
+    value: Sequence[object],
+    setting: str,
+    *,
+    vpc_cidr: str | None = None,
+    vpc_cidr_setting: str = "vpc_cidr",
+) -> list[str]:
+    """The one rule for a service's extra egress entries (:data:`EGRESS_ALLOWED`): each
+    well-formed, each once, at most :data:`MAX_EGRESS_RULES`, and, when ``vpc_cidr`` is known,
+    every network inside it (``vpc_cidr_setting`` is how the caller's user spells it). Each
+    problem names ``setting`` and the entry."""
+    problems: list[str] = []
+    entries = list(value)
+    if len(entries) > MAX_EGRESS_RULES:
+        problems.append(
+            invalid(
+                setting,
+                len(entries),
+                f"at most {MAX_EGRESS_RULES} entries (a security group holds 60 outbound rules)",
+            )
+        )
+    for entry in entries:
+        rule = EgressRule.parse(entry)
+        if isinstance(rule, str):
+            problems.append(invalid(setting, entry, f"{EGRESS_ALLOWED} ({rule})"))
+        elif vpc_cidr is not None and rule.outside(vpc_cidr):
+            problems.append(
+                invalid(
+                    setting,
+                    entry,
+                    f"a network inside the VPC ({vpc_cidr_setting} {vpc_cidr}); reach outside "
+                    "the VPC through a security group, a prefix list or HTTPS",
+                )
+            )
+    texts = [r.text for r in map(EgressRule.parse, entries) if isinstance(r, EgressRule)]
+    repeated = sorted({t for t in texts if texts.count(t) > 1})
+    if repeated:
+        problems.append(invalid(setting, repeated, "each rule once"))
+    return problems
+
+
+def egress_rules(value: Sequence[str]) -> tuple[EgressRule, ...]:
+    """The rules of entries :func:`egress_problems` accepted."""
+    rules = tuple(EgressRule.parse(entry) for entry in value)
+    assert all(isinstance(r, EgressRule) for r in rules), egress_problems(value, "egress")
+    return rules  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -171,7 +319,7 @@ def _security_group_rules(
     parent: pulumi.Resource,
 ) -> None:
     """The ALB admits ``ingress_cidrs`` on its listener ports and reaches only the tasks on the
-    container port; the tasks admit only the ALB and reach only HTTPS."""
+    container port; the tasks admit only the ALB and reach HTTPS and their ``egress`` rules."""
     tags = dict(args.tags)
     child = pulumi.ResourceOptions(parent=parent)
 
@@ -232,6 +380,18 @@ def _security_group_rules(
         HTTPS_PORT,
         cidr_ipv4="0.0.0.0/0",
     )
+    for extra in args.egress:
+        egress(
+            f"{name}-service-out-{extra.text.replace(':', '-').replace('/', '-')}",
+            security_group_id=service_sg.id,
+            description=f"{extra.protocol} {extra.text.split(':')[1]} to {extra.destination}",
+            ip_protocol=extra.protocol,
+            from_port=extra.from_port,
+            to_port=extra.to_port,
+            **extra.peer,
+            tags=tags,
+            opts=child,
+        )
 
 
 def _load_balancer(

@@ -65,6 +65,14 @@ class NatStrategy(StrEnum):
     cuts every task off from the internet."""
     PER_AZ = "per_az"
     """One NAT gateway per AZ, each private subnet routed through its own AZ's."""
+    REGIONAL = "regional"
+    """One regional NAT gateway (``availability_mode: regional``) that spans the VPC's AZs
+    itself, with no public subnet of its own; every private subnet routes to it. Manual mode:
+    one Elastic IP per AZ, so the addresses the internet sees are known and stay. See "Regional
+    NAT gateways for automatic multi-AZ expansion", Amazon VPC User Guide
+    (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateways-regional.html), and
+    ``AvailabilityZoneAddress`` in the EC2 API Reference
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AvailabilityZoneAddress.html)."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +170,8 @@ class NetworkArgs:
     """How many availability zones (2 or 3) get a public and a private subnet. Default: 2.
     Going from 2 to 3 later only adds subnets."""
     nat_strategy: NatStrategy = NatStrategy.PER_AZ
-    """How private subnets reach the internet (``none``, ``single``, ``per_az``). Default:
+    """How private subnets reach the internet (``none``, ``single``, ``per_az``,
+    ``regional``). Default:
     ``per_az``, so that one AZ's failure cannot cut the others off. ``none`` needs the
     ``ecr.api``, ``ecr.dkr`` and ``logs`` interface endpoints and the S3 gateway endpoint."""
     interface_endpoints: Sequence[str] = DEFAULT_INTERFACE_ENDPOINTS
@@ -237,9 +246,20 @@ class NetworkArgs:
     @property
     def nat_gateway_count(self) -> int:
         """How many NAT gateways (and Elastic IPs) these arguments create."""
-        return {NatStrategy.NONE: 0, NatStrategy.SINGLE: 1, NatStrategy.PER_AZ: self.az_count}[
-            NatStrategy(self.nat_strategy)
-        ]
+        return {
+            NatStrategy.NONE: 0,
+            NatStrategy.SINGLE: 1,
+            NatStrategy.PER_AZ: self.az_count,
+            NatStrategy.REGIONAL: 1,
+        }[NatStrategy(self.nat_strategy)]
+
+    @property
+    def elastic_ip_count(self) -> int:
+        """How many Elastic IPs the NAT gateways hold: one per zonal gateway, one per AZ for a
+        regional one."""
+        if NatStrategy(self.nat_strategy) is NatStrategy.REGIONAL:
+            return self.az_count
+        return self.nat_gateway_count
 
 
 class Network(pulumi.ComponentResource):
@@ -257,6 +277,11 @@ class Network(pulumi.ComponentResource):
             VPC only); None when there are no interface endpoints.
         flow_log_group_name: Log group of the flow logs; None when flow logs are off.
         nat_gateway_count: How many NAT gateways there are (a plain int, for the plan).
+        vpc_cidr: The VPC's IPv4 range as configured (a plain string, known before
+            deployment, for checks such as ``FargateServiceArgs.egress``).
+        egress_ready: What private subnets need before a task there can reach anything: their
+            route table associations, their default routes to NAT, the VPC endpoints and the
+            endpoints' HTTPS rule. Pass it as ``depends_on`` (``PlacementOptions.egress_ready``).
     """
 
     TOKEN = "slipway:index:Network"
@@ -270,6 +295,8 @@ class Network(pulumi.ComponentResource):
     endpoint_security_group_id: pulumi.Output[str] | None
     flow_log_group_name: pulumi.Output[str] | None
     nat_gateway_count: int
+    vpc_cidr: str
+    egress_ready: list[pulumi.Resource]
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
@@ -359,25 +386,8 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
 
-        nat_gateways: list[aws.ec2.NatGateway] = []
-        for index in range(args.nat_gateway_count):
-            letter = AZ_LETTERS[index]
-            eip = aws.ec2.Eip(
-                f"{name}-nat-{letter}-eip",
-                domain="vpc",
-                tags=tags(f"{prefix}-nat-{letter}"),
-                opts=child,
-            )
-            nat_gateways.append(
-                aws.ec2.NatGateway(
-                    f"{name}-nat-{letter}",
-                    allocation_id=eip.allocation_id,
-                    subnet_id=public_subnets[index].id,
-                    connectivity_type="public",
-                    tags=tags(f"{prefix}-nat-{letter}"),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
-                )
-            )
+        nat_gateways = self._nat_gateways(name, args, vpc, igw, public_subnets, zone, tags)
+        ready: list[pulumi.Resource] = []
 
         private_tables: list[aws.ec2.RouteTable] = []
         for index, subnet in enumerate(private_subnets):
@@ -389,20 +399,24 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
             private_tables.append(table)
-            aws.ec2.RouteTableAssociation(
-                f"{name}-private-{letter}-rta",
-                subnet_id=subnet.id,
-                route_table_id=table.id,
-                opts=child,
+            ready.append(
+                aws.ec2.RouteTableAssociation(
+                    f"{name}-private-{letter}-rta",
+                    subnet_id=subnet.id,
+                    route_table_id=table.id,
+                    opts=child,
+                )
             )
             if strategy is not NatStrategy.NONE:
                 nat = nat_gateways[index if strategy is NatStrategy.PER_AZ else 0]
-                aws.ec2.Route(
-                    f"{name}-private-{letter}-default",
-                    route_table_id=table.id,
-                    destination_cidr_block=ANYWHERE_IPV4,
-                    nat_gateway_id=nat.id,
-                    opts=child,
+                ready.append(
+                    aws.ec2.Route(
+                        f"{name}-private-{letter}-default",
+                        route_table_id=table.id,
+                        destination_cidr_block=ANYWHERE_IPV4,
+                        nat_gateway_id=nat.id,
+                        opts=child,
+                    )
                 )
 
         private_subnet_ids = [s.id for s in private_subnets]
@@ -422,7 +436,7 @@ class Network(pulumi.ComponentResource):
                 tags=tags(f"{prefix}-endpoints"),
                 opts=child,
             )
-            aws.vpc.SecurityGroupIngressRule(
+            endpoints_https = aws.vpc.SecurityGroupIngressRule(
                 f"{name}-endpoints-https",
                 security_group_id=endpoint_sg.id,
                 description="HTTPS to the endpoints from inside the VPC",
@@ -433,10 +447,11 @@ class Network(pulumi.ComponentResource):
                 tags=tags(f"{prefix}-endpoints-https"),
                 opts=child,
             )
+            ready.append(endpoints_https)
             self.endpoint_security_group_id = endpoint_sg.id
             for service in args.interface_endpoints:
                 slug = service.replace(".", "-")
-                aws.ec2.VpcEndpoint(
+                endpoint = aws.ec2.VpcEndpoint(
                     f"{name}-vpce-{slug}",
                     vpc_id=vpc.id,
                     service_name=service_name(service),
@@ -447,8 +462,9 @@ class Network(pulumi.ComponentResource):
                     tags=tags(f"{prefix}-{slug}"),
                     opts=child,
                 )
+                ready.append(endpoint)
         if args.s3_gateway_endpoint:
-            aws.ec2.VpcEndpoint(
+            s3_endpoint = aws.ec2.VpcEndpoint(
                 f"{name}-vpce-s3",
                 vpc_id=vpc.id,
                 service_name=service_name("s3"),
@@ -457,6 +473,7 @@ class Network(pulumi.ComponentResource):
                 tags=tags(f"{prefix}-s3"),
                 opts=child,
             )
+            ready.append(s3_endpoint)
 
         self.flow_log_group_name = None
         if args.flow_logs:
@@ -469,6 +486,8 @@ class Network(pulumi.ComponentResource):
         self.availability_zones = pulumi.Output.all(*[zone(i) for i in range(az_count)])
         self.private_route_table_ids = pulumi.Output.all(*private_table_ids)
         self.nat_gateway_count = args.nat_gateway_count
+        self.vpc_cidr = args.vpc_cidr
+        self.egress_ready = ready
         self.register_outputs(
             {
                 "vpc_id": self.vpc_id,
@@ -480,8 +499,63 @@ class Network(pulumi.ComponentResource):
                 "endpoint_security_group_id": self.endpoint_security_group_id,
                 "flow_log_group_name": self.flow_log_group_name,
                 "nat_gateway_count": self.nat_gateway_count,
+                "vpc_cidr": self.vpc_cidr,
             }
         )
+
+    def _nat_gateways(
+        self,
+        name: str,
+        args: NetworkArgs,
+        vpc: aws.ec2.Vpc,
+        igw: aws.ec2.InternetGateway,
+        public_subnets: Sequence[aws.ec2.Subnet],
+        zone: Callable[[int], pulumi.Output[str]],
+        tags: Callable[[str], dict[str, str]],
+    ) -> list[aws.ec2.NatGateway]:
+        """The NAT gateways of the strategy, each with its Elastic IPs: a zonal one in each
+        used AZ's public subnet, or one regional gateway in the VPC with an address per AZ."""
+        child = pulumi.ResourceOptions(parent=self)
+        prefix = args.name_prefix
+        after_igw = pulumi.ResourceOptions(parent=self, depends_on=[igw])
+
+        def eip(label: str) -> aws.ec2.Eip:
+            return aws.ec2.Eip(
+                f"{name}-{label}-eip", domain="vpc", tags=tags(f"{prefix}-{label}"), opts=child
+            )
+
+        if NatStrategy(args.nat_strategy) is NatStrategy.REGIONAL:
+            # Manual mode (availability_zone_addresses): the gateway serves exactly the VPC's
+            # AZs with these addresses; it needs the internet gateway but no public subnet.
+            addresses = [
+                aws.ec2.NatGatewayAvailabilityZoneAddressArgs(
+                    availability_zone=zone(index),
+                    allocation_ids=[eip(f"nat-regional-{AZ_LETTERS[index]}").allocation_id],
+                )
+                for index in range(args.az_count)
+            ]
+            return [
+                aws.ec2.NatGateway(
+                    f"{name}-nat-regional",
+                    vpc_id=vpc.id,
+                    availability_mode="regional",
+                    connectivity_type="public",
+                    availability_zone_addresses=addresses,
+                    tags=tags(f"{prefix}-nat-regional"),
+                    opts=after_igw,
+                )
+            ]
+        return [
+            aws.ec2.NatGateway(
+                f"{name}-nat-{AZ_LETTERS[index]}",
+                allocation_id=eip(f"nat-{AZ_LETTERS[index]}").allocation_id,
+                subnet_id=public_subnets[index].id,
+                connectivity_type="public",
+                tags=tags(f"{prefix}-nat-{AZ_LETTERS[index]}"),
+                opts=after_igw,
+            )
+            for index in range(args.nat_gateway_count)
+        ]
 
     def _flow_logs(
         self,

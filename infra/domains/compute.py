@@ -38,7 +38,12 @@ from slipway.fargate_service import (
     task_count_problems,
 )
 from slipway.fargate_task import LoggingOptions
-from slipway.load_balancer import ListenerOptions, domain_name_problems
+from slipway.load_balancer import (
+    ListenerOptions,
+    domain_name_problems,
+    egress_problems,
+    egress_rules,
+)
 from slipway.monitoring import AlarmThresholds
 from slipway.network import Network
 from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
@@ -107,6 +112,10 @@ class ComputeProfile:
         "The load balancer serves HTTPS only, so `certificateArn` is required"
     )
     deletion_protection: bool = decision("The load balancer cannot be deleted by accident")
+    wait_for_steady_state: bool = decision(
+        "`pulumi up` waits until a created or updated service is stable, and fails when its "
+        "tasks cannot start (`waitForSteadyState`)"
+    )
 
 
 PROFILES = ProfileTable(
@@ -120,6 +129,7 @@ PROFILES = ProfileTable(
         alarm_rollback=False,
         https_only=False,
         deletion_protection=False,
+        wait_for_steady_state=False,
     ),
     staging=ComputeProfile(
         capacity_on_demand_base=1,
@@ -131,6 +141,7 @@ PROFILES = ProfileTable(
         alarm_rollback=True,
         https_only=True,
         deletion_protection=False,
+        wait_for_steady_state=True,
     ),
     prod=ComputeProfile(
         capacity_on_demand_base=2,
@@ -142,6 +153,7 @@ PROFILES = ProfileTable(
         alarm_rollback=True,
         https_only=True,
         deletion_protection=True,
+        wait_for_steady_state=True,
     ),
 )
 
@@ -253,6 +265,21 @@ class ComputeSettings(SettingsModel):
         "secrets here: use `appSecrets`.",
     )
 
+    app_egress: Annotated[list[str], component_rule(egress_problems)] = Field(
+        default_factory=list,
+        description="Ways out for the application's tasks beside HTTPS (databases, caches), "
+        "each `PROTOCOL:PORT[-PORT]:DESTINATION`: protocol `tcp` or `udp`, a port or range, and "
+        "a security group ID (`tcp:5432:sg-0123abcd`; that group must admit the tasks' own, "
+        "output `serviceSecurityGroupId`), a managed prefix list ID "
+        "(`tcp:443:pl-0123abcd`) or a network inside `vpcCidr` (`tcp:6379:10.20.0.0/16`).",
+    )
+
+    wait_for_steady_state: bool | None = Field(
+        default=None,
+        description="Make `pulumi up` wait until a created or updated service is stable (as "
+        "`aws ecs wait services-stable` does), so tasks that cannot start fail the update.",
+    )
+
     domain_name: Annotated[str | None, component_rule(domain_name_problems)] = Field(
         default=None,
         description="Public name of the environment (covered by `certificateArn`); point a DNS "
@@ -338,6 +365,14 @@ class ComputeSettings(SettingsModel):
                         f"{certificate_region}",
                     )
                 )
+        problems.extend(
+            egress_problems(
+                self.app_egress,
+                key("app_egress"),
+                vpc_cidr=context.vpc_cidr,
+                vpc_cidr_setting=key("vpc_cidr"),
+            )
+        )
         plain = {entry.split("=", 1)[0] for entry in self.app_environment}
         if plain & set(secret_variables):
             problems.append(
@@ -426,6 +461,8 @@ def build_service(
             secrets=inputs.secrets.environment_secrets(inputs.secret_names),
             secret_kms_key_arns=(inputs.secrets.kms_key_arn,),
             deletion_protection=settings.decided().deletion_protection,
+            egress=egress_rules(settings.app_egress),
+            wait_for_steady_state=settings.by_profile("wait_for_steady_state"),
             enable_execute_command=settings.execute_command,
             logging=LoggingOptions(
                 retention_days=inputs.log_retention_days, kms_key_arn=inputs.log_key_arn

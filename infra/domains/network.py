@@ -73,7 +73,8 @@ class NetworkSettings(SettingsModel):
     nat_strategy: NatStrategy | None = Field(
         default=None,
         description="NAT gateways for the private subnets: `none` (VPC endpoints only), "
-        "`single` or `per_az`.",
+        "`single`, `per_az` or `regional` (one regional NAT gateway across the AZs, an Elastic "
+        "IP per AZ, no public subnet of its own).",
     )
 
     vpc_interface_endpoints: Annotated[list[str], component_rule(interface_endpoint_problems)] = (
