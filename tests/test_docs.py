@@ -48,3 +48,23 @@ def test_check_mode_fails_on_a_stale_copy_and_write_mends_it(
     assert docgen.main(["--write"]) == 0
     assert target.read_text() == "current\n"
     assert docgen.main(["--check"]) == 0
+
+
+def test_the_readme_states_each_profiles_spot_mix_as_the_code_has_it() -> None:
+    """The README's ECS row says how much runs on Spot, from the compute domain's table."""
+    from infra.domains.compute import PROFILES
+
+    row = next(
+        line
+        for line in (docgen.ROOT / "README.md").read_text().splitlines()
+        if line.startswith("| ECS on Fargate behind an ALB")
+    )
+    cells = [cell.strip() for cell in row.strip("|").split("|")][1:]
+    for cell, decided in zip(cells, PROFILES.all(), strict=True):
+        base, spot = decided.capacity_on_demand_base, decided.capacity_spot_weight
+        if spot == 0:
+            assert "on-demand only (no Spot)" in cell, cell
+        else:
+            assert f"Spot {spot} : on-demand 1" in cell, cell
+        if base:
+            assert f"{base} on-demand always" in cell or f"{base} always" in cell, cell

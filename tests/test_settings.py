@@ -441,11 +441,11 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:azCount: got 4;", "slipway:azCount: got 4; 2 to 3"],
     ),
     (
-        "ARM tasks on Fargate Spot",
+        "an unknown CPU architecture",
         "dev",
-        {"cpuArchitecture": "ARM64"},
+        {"cpuArchitecture": "RISCV"},
         {},
-        ["slipway:cpuArchitecture: got 'ARM64';", "Spot is x86 only"],
+        ["slipway:cpuArchitecture: got 'RISCV';"],
     ),
     (
         "desired count above the maximum",
@@ -900,6 +900,17 @@ def test_malformed_configuration_fails_before_any_resource(
         assert fragment in message
     assert len(caught.value.problems) == 1, message
     assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_arm_tasks_may_run_on_fargate_spot() -> None:
+    """ECS runs ARM64 tasks on Fargate Spot since 2024-09 ("Amazon ECS now supports AWS
+    Graviton-based Spot compute with AWS Fargate", AWS What's New, 2024-09-06)."""
+    recording = run_stack("dev", overrides={"cpuArchitecture": "ARM64"})
+    (task,) = recording.of_type("aws:ecs/taskDefinition:TaskDefinition")
+    assert task.inputs["runtimePlatform"]["cpuArchitecture"] == "ARM64"
+    (service,) = recording.of_type("aws:ecs/service:Service")
+    providers = {s["capacityProvider"] for s in service.inputs["capacityProviderStrategies"]}
+    assert "FARGATE_SPOT" in providers
 
 
 def test_required_approvals_follow_the_rulesets_own_limit() -> None:

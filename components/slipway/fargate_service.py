@@ -64,6 +64,9 @@ FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
 }
 """Fargate's task sizes: CPU units to the memory values (MiB) each allows."""
 CPU_ARCHITECTURES = ("X86_64", "ARM64")
+"""Fargate's CPU architectures; both run on Fargate and Fargate Spot (ARM64 on Spot since
+2024-09, AWS What's New "Amazon ECS now supports AWS Graviton-based Spot compute with AWS
+Fargate")."""
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
 SERVICE_NAME = CONTAINER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
@@ -111,6 +114,13 @@ def fargate_size_problems(
             )
         ]
     return []
+
+
+def cpu_architecture_problems(value: object, setting: str) -> list[str]:
+    """A problem unless ``value`` is one of :data:`CPU_ARCHITECTURES`."""
+    if value in CPU_ARCHITECTURES:
+        return []
+    return [invalid(setting, value, " or ".join(CPU_ARCHITECTURES))]
 
 
 def container_port_problems(
@@ -374,11 +384,8 @@ class CapacityOptions:
                 self.cpu, self.memory, problems.name("cpu"), problems.name("memory")
             )
         )
-        problems.check(
-            self.cpu_architecture in CPU_ARCHITECTURES,
-            "cpu_architecture",
-            self.cpu_architecture,
-            " or ".join(CPU_ARCHITECTURES),
+        problems.extend(
+            cpu_architecture_problems(self.cpu_architecture, problems.name("cpu_architecture"))
         )
         problems.extend(desired_count_problems(self.desired_count, problems.name("desired_count")))
         problems.check(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 import pulumi
 from pydantic import AfterValidator, Field
@@ -31,6 +31,7 @@ from slipway.fargate_service import (
     FargateServiceArgs,
     PlacementOptions,
     container_port_problems,
+    cpu_architecture_problems,
     desired_count_problems,
     env_name_problems,
     fargate_size_problems,
@@ -206,9 +207,11 @@ class ComputeSettings(SettingsModel):
         description="Task memory in MiB; must be a valid Fargate combination with `taskCpu`.",
     )
 
-    cpu_architecture: Literal["X86_64", "ARM64"] = Field(
+    cpu_architecture: Annotated[str, component_rule(cpu_architecture_problems)] = Field(
         default="X86_64",
-        description="CPU architecture of the tasks. Fargate Spot runs only X86_64.",
+        description="CPU architecture of the tasks. Both run on Fargate Spot (ARM64 since "
+        "2024-09: https://aws.amazon.com/about-aws/whats-new/2024/09/"
+        "amazon-ecs-graviton-based-spot-compute-fargate/).",
     )
 
     desired_count: Annotated[int | None, component_rule(_desired_count)] = Field(
@@ -320,12 +323,6 @@ class ComputeSettings(SettingsModel):
                     "certificate_arn",
                     f"the {self.profile.value} profile serves HTTPS only, so the HTTPS listener "
                     "needs an ACM certificate ARN; plain HTTP is allowed only in dev",
-                )
-            )
-        if self.cpu_architecture == "ARM64" and self.by_profile("capacity_spot_weight") > 0:
-            problems.append(
-                self.invalid(
-                    "cpu_architecture", "X86_64 while capacitySpotWeight > 0 (Spot is x86 only)"
                 )
             )
         problems.extend(
