@@ -112,7 +112,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
     if settings.backup.data_bucket:
         backups.grant_read_write(service.task_role)
     monitoring = observability.build_monitoring(
-        logs, identity, cluster.cluster_name, service, alerting
+        logs, identity, cluster.cluster_name, service, alerting, settings.compute.task_counts[0]
     )
 
     outputs: dict[str, Any] = {

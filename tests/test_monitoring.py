@@ -163,6 +163,7 @@ def service_program(
     lb_name: str = "web-lb",
     rollback_alarms: bool = False,
     existing_alarms: dict[str, str] | None = None,
+    minimum_running_tasks: object = None,
 ) -> Callable[[], dict[str, Any]]:
     """Real (mocked) load balancer, target group, cluster and service feed the component.
     ``rollback_alarms``: two alarms standing for the service's rollback alarms (outside the
@@ -177,6 +178,8 @@ def service_program(
         if thresholds is not None:
             extra["thresholds"] = thresholds
         outputs: dict[str, Any] = {}
+        if minimum_running_tasks is not None:
+            extra["minimum_running_tasks"] = minimum_running_tasks
         if existing_alarms is not None:
             extra["existing_alarms"] = existing_alarms
         if rollback_alarms:
@@ -274,29 +277,31 @@ def test_each_alarm_watches_the_right_metric_per_preset(
             assert alarm["evaluationPeriods"] == thresholds.evaluation_periods
 
 
-def test_running_tasks_alarm_compares_running_with_desired(run_component: Runner) -> None:
-    recording = run_component(service_program(thresholds_for("staging")))
+def test_running_tasks_alarm_pages_below_the_floor_not_during_a_scale_out(
+    run_component: Runner,
+) -> None:
+    """The alarm watches the fewest running tasks against the service's floor: in a scale-out
+    the desired count rises minutes before the new tasks run, which a "running below desired"
+    alarm would page on; running below the floor is an incident at any time."""
+    recording = run_component(service_program(thresholds_for("staging"), minimum_running_tasks=2))
     alarm = alarms_by_key(recording)["running-tasks-low"].inputs
     out = recording.outputs
-    queries = {q["id"]: q for q in alarm["metricQueries"]}
-    assert set(queries) == {"running", "desired", "missing"}
-    for query_id, metric in (("running", "RunningTaskCount"), ("desired", "DesiredTaskCount")):
-        query = queries[query_id]
-        assert query["returnData"] is False
-        assert query["metric"] == {
-            "namespace": "ECS/ContainerInsights",
-            "metricName": metric,
-            "dimensions": {"ClusterName": out["cluster"], "ServiceName": out["service"]},
-            "stat": "Average",
-            "period": 60,
-        }
-    assert queries["missing"]["expression"] == "desired - running"
-    assert queries["missing"]["returnData"] is True
-    assert alarm["comparisonOperator"] == "GreaterThanThreshold"
-    assert alarm["threshold"] == 0
+    assert alarm["namespace"] == "ECS/ContainerInsights"
+    assert alarm["metricName"] == "RunningTaskCount"
+    assert "DesiredTaskCount" not in json.dumps(alarm)
+    assert alarm["dimensions"] == {"ClusterName": out["cluster"], "ServiceName": out["service"]}
+    assert alarm["statistic"] == "Minimum"
+    assert alarm["comparisonOperator"] == "LessThanThreshold"
+    assert alarm["threshold"] == 2
     assert alarm["treatMissingData"] == "breaching"
-    assert alarm["evaluationPeriods"] == 3
-    assert not {"metricName", "namespace", "period", "statistic"} & set(alarm)
+    assert (alarm["period"], alarm["evaluationPeriods"]) == (60, 3)
+    assert "metricQueries" not in alarm
+
+
+@pytest.mark.parametrize("value", [0, 101, True, "2"])
+def test_the_floor_is_checked(run_component: Runner, value: object) -> None:
+    with pytest.raises(ConfigError, match=r"ServiceMonitoringArgs\.minimum_running_tasks: got"):
+        run_component(service_program(minimum_running_tasks=value))
 
 
 def test_every_alarm_notifies_on_alarm_and_on_recovery(run_component: Runner) -> None:

@@ -243,6 +243,10 @@ class ServiceMonitoringArgs:
     dimension). Default: no backup alarm; the stack sets it in prod."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every alarm."""
+    minimum_running_tasks: int = 1
+    """The fewest tasks the service should ever run: its autoscaling floor (or its fixed
+    count). ``running-tasks-low`` pages when fewer run, so an ordinary scale-out, where the
+    desired count rises before the new tasks start, never pages. 1 to 100."""
     existing_alarms: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Alarm key to the ARN of an alarm that already watches that key's metric and already
     notifies ``alarm_actions``: the service's rollback alarms, e.g.
@@ -263,6 +267,14 @@ class ServiceMonitoringArgs:
     def __post_init__(self) -> None:
         problems: list[str] = []
         name = "ServiceMonitoringArgs."
+        if not (
+            isinstance(self.minimum_running_tasks, int)
+            and not isinstance(self.minimum_running_tasks, bool)
+            and 1 <= self.minimum_running_tasks <= 100
+        ):
+            problems.append(
+                invalid(name + "minimum_running_tasks", self.minimum_running_tasks, "1 to 100")
+            )
         if not NAME_PREFIX.match(self.name_prefix):
             problems.append(
                 invalid(
@@ -442,8 +454,10 @@ class ServiceMonitoring(pulumi.ComponentResource):
       (no requests, no latency).
     * ``cpu-high``/``memory-high``: ECS ``CPUUtilization``/``MemoryUtilization`` average >
       the percent; not breaching (no tasks is the running-tasks alarm's job).
-    * ``running-tasks-low``: Container Insights ``DesiredTaskCount - RunningTaskCount`` > 0;
-      breaching (no data means no tasks report, or Container Insights is off).
+    * ``running-tasks-low``: Container Insights ``RunningTaskCount`` minimum below
+      ``minimum_running_tasks`` (the service's floor); breaching (no data means no tasks
+      report, or Container Insights is off). Not "running below desired": during a scale-out
+      the desired count rises minutes before the new tasks run, which is no incident.
     * ``backup-jobs-failed`` (with ``backup_vault_name``): ``NumberOfBackupJobsFailed`` sum
       >= 1 in an hour; not breaching (no jobs, no data).
 
@@ -544,31 +558,14 @@ class ServiceMonitoring(pulumi.ComponentResource):
         )
         self._alarm(
             "running-tasks-low",
-            "Fewer tasks running than desired (needs Container Insights on the cluster)",
-            metric_queries=[
-                aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                    id=query_id,
-                    metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                        namespace=CONTAINER_INSIGHTS_NAMESPACE,
-                        metric_name=metric,
-                        dimensions=ecs_dims,
-                        period=t.period_seconds,
-                        stat="Average",
-                    ),
-                    return_data=False,
-                )
-                for query_id, metric in (("running", RUNNING_TASKS), ("desired", DESIRED_TASKS))
-            ]
-            + [
-                aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                    id="missing",
-                    expression="desired - running",
-                    label="Tasks missing",
-                    return_data=True,
-                )
-            ],
-            comparison="GreaterThanThreshold",
-            threshold=0,
+            f"Fewer than {args.minimum_running_tasks} tasks running, the service's floor "
+            "(needs Container Insights on the cluster)",
+            namespace=CONTAINER_INSIGHTS_NAMESPACE,
+            metric_name=RUNNING_TASKS,
+            dimensions=ecs_dims,
+            statistic="Minimum",
+            comparison="LessThanThreshold",
+            threshold=args.minimum_running_tasks,
             missing="breaching",
         )
         if args.backup_vault_name is not None:
@@ -646,7 +643,6 @@ class ServiceMonitoring(pulumi.ComponentResource):
         dimensions: Mapping[str, pulumi.Input[str]] | None = None,
         statistic: str | None = None,
         extended_statistic: str | None = None,
-        metric_queries: list[aws.cloudwatch.MetricAlarmMetricQueryArgs] | None = None,
         period: int | None = None,
         evaluation_periods: int | None = None,
     ) -> None:
@@ -655,7 +651,6 @@ class ServiceMonitoring(pulumi.ComponentResource):
         if key in self._args.existing_alarms:
             return
         t = self._args.thresholds
-        single_metric = metric_queries is None
         self._alarms[key] = aws.cloudwatch.MetricAlarm(
             f"{self._logical}-{key}",
             name=f"{self._args.name_prefix}-ops-{key}",
@@ -665,8 +660,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             dimensions=dict(dimensions) if dimensions is not None else None,
             statistic=statistic,
             extended_statistic=extended_statistic,
-            period=(period or t.period_seconds) if single_metric else None,
-            metric_queries=metric_queries,
+            period=period or t.period_seconds,
             evaluation_periods=evaluation_periods or t.evaluation_periods,
             comparison_operator=comparison,
             threshold=threshold,

@@ -166,8 +166,10 @@ def build_monitoring(
     cluster_name: pulumi.Input[str],
     service: FargateService,
     alerting: Alerting,
+    minimum_running_tasks: int,
 ) -> ServiceMonitoring:
-    """The dashboard and the operational alarms of ``service``. Backups page through the
+    """The dashboard and the operational alarms of ``service``, whose floor is
+    ``minimum_running_tasks`` (fewer running tasks page). Backups page through the
     backup domain's own rules and alarm (``notify_failures``), not here: a second alarm on
     failed backup jobs would page twice for one failure."""
     return ServiceMonitoring(
@@ -180,6 +182,7 @@ def build_monitoring(
             target_group_arn_suffix=service.target_group_arn_suffix,
             alarm_actions=(alerting.topic_arn,),
             thresholds=settings.thresholds,
+            minimum_running_tasks=minimum_running_tasks,
             tags=identity.tags,
             # The rollback alarms already page on these metrics: no second alarm for them.
             existing_alarms={
