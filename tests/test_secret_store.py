@@ -435,8 +435,21 @@ def test_replicas_are_kept_in_the_listed_regions(run_component: Any) -> None:
         )
         return {}
 
-    (secret,) = run_component(program).of_type("aws:secretsmanager/secret:Secret")
-    assert secret.inputs["replicas"] == [{"region": "eu-central-1"}]
+    recording = run_component(program)
+    (secret,) = recording.of_type("aws:secretsmanager/secret:Secret")
+    (replica,) = secret.inputs["replicas"]
+    assert replica["region"] == "eu-central-1"
+    # A customer-managed key of the store's own in the replica region, through a provider
+    # for that region: never the AWS-managed aws/secretsmanager key.
+    assert replica["kmsKeyId"].startswith("arn:aws:kms:eu-central-1:")
+    keys = recording.of_type("aws:kms/key:Key")
+    (replica_key,) = [k for k in keys if "eu-central-1" in k.name]
+    assert "dr-eu-central-1-provider" in replica_key.provider
+    (region_provider,) = [
+        r for r in recording.of_type("pulumi:providers:aws") if r.name == "dr-eu-central-1-provider"
+    ]
+    assert region_provider.inputs["region"] == "eu-central-1"
+    assert replica_key.inputs["enableKeyRotation"] is True
 
 
 @pytest.mark.parametrize("regions", [("Frankfurt",), ("eu-central-1", "eu-central-1")])

@@ -773,7 +773,10 @@ def test_prod_keeps_images_and_secrets_in_the_copy_region() -> None:
     assert [d["region"] for d in rule["destinations"]] == ["eu-central-1"]
     assert rule["repositoryFilters"] == [{"filter": "storefront/", "filterType": "PREFIX_MATCH"}]
     for secret in prod.of_type("aws:secretsmanager/secret:Secret"):
-        assert secret.inputs["replicas"] == [{"region": "eu-central-1"}], secret.name
+        (replica,) = secret.inputs["replicas"]
+        assert replica["region"] == "eu-central-1", secret.name
+        # Under prod's own customer-managed key in that region, not aws/secretsmanager.
+        assert replica["kmsKeyId"].startswith(f"arn:aws:kms:eu-central-1:{ACCOUNT_ID}:key/")
     for stack in ("dev", "staging"):
         recording = recorded(stack)
         assert not recording.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration")

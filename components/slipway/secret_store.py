@@ -50,6 +50,7 @@ import pulumi
 import pulumi_aws as aws
 
 from slipway.encryption_key import (
+    EncryptionKey,
     EncryptionKeyArgs,
     deletion_window_problems,
     given_or_new_key_arn,
@@ -104,9 +105,10 @@ class SecretStoreArgs:
     """Days a deleted secret can still be restored: 0 (deleted at once) or 7 to 30.
     Default: 30, the longest."""
     replica_regions: Sequence[str] = ()
-    """Regions every secret is replicated to (disaster recovery). A replica is encrypted with
-    that region's ``aws/secretsmanager`` key: the store's key lives in one region only.
-    Default: none."""
+    """Regions every secret is replicated to (disaster recovery). Each region gets a
+    customer-managed key of its own (a KMS key lives in one region), made like the store's
+    key, so a replica is never under the AWS-managed ``aws/secretsmanager`` key whose policy
+    nobody controls. Default: none."""
     protect: bool = False
     """Protect the secrets and the key, and retain them if they leave the program. On in prod."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -263,6 +265,8 @@ class SecretStore(pulumi.ComponentResource):
         )
         self.kms_key_arn = pulumi.Output.from_input(kms_key_arn)
 
+        replica_keys = self._replica_keys(name, args)
+
         self.secret_arns = {}
         self.secret_names = {}
         for spec in args.secrets:
@@ -275,8 +279,8 @@ class SecretStore(pulumi.ComponentResource):
                 kms_key_id=kms_key_arn,
                 recovery_window_in_days=args.recovery_window_days,
                 replicas=[
-                    aws.secretsmanager.SecretReplicaArgs(region=region)
-                    for region in args.replica_regions
+                    aws.secretsmanager.SecretReplicaArgs(region=region, kms_key_id=key_arn)
+                    for region, key_arn in replica_keys.items()
                 ]
                 or None,
                 tags=dict(args.tags),
@@ -301,6 +305,28 @@ class SecretStore(pulumi.ComponentResource):
                 "kms_key_arn": self.kms_key_arn,
             }
         )
+
+    def _replica_keys(self, name: str, args: SecretStoreArgs) -> dict[str, pulumi.Output[str]]:
+        """A customer-managed key in each replica region (its own provider), made like the
+        store's key: replica region to key ARN."""
+        keys: dict[str, pulumi.Output[str]] = {}
+        for region in args.replica_regions:
+            provider = aws.Provider(
+                f"{name}-{region}-provider", region=region, opts=pulumi.ResourceOptions(parent=self)
+            )
+            keys[region] = EncryptionKey(
+                f"{name}-{region}-key",
+                EncryptionKeyArgs(
+                    description=f"Encrypts the {region} replicas of the secrets under "
+                    f"{args.name_prefix}",
+                    alias=key_alias(args.name_prefix),
+                    deletion_window_days=args.key_deletion_window_days,
+                    protect=args.protect,
+                    tags=args.tags,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, providers=[provider]),
+            ).key_arn
+        return keys
 
     def _require(self, method: str, names: Sequence[str]) -> None:
         unknown = sorted({n for n in names if n not in self.secret_arns})
