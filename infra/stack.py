@@ -148,7 +148,11 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
         "dataBucketName": backups.data_bucket_name,
     }
     outputs |= account.build(
-        settings.account, identity, retention, settings.backup.backup_copy_region
+        settings.account,
+        identity,
+        retention,
+        settings.backup.backup_copy_region,
+        alerting.topic_arn,
     )
     slack_webhook = stack_secrets.get("slackWebhookUrl")
     outputs |= github.build(

@@ -17,6 +17,8 @@ PUBLIC = [
     "BootstrapImage",
     "BootstrapImageArgs",
     "CapacityOptions",
+    "CisAlarms",
+    "CisAlarmsArgs",
     "ConfigError",
     "ContainerInsights",
     "ContainerRegistry",

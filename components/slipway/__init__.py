@@ -8,6 +8,7 @@ from slipway.alerting import Alerting, AlertingArgs
 from slipway.audit_trail import AuditTrail, AuditTrailArgs
 from slipway.backup import BackupPlan, BackupPlanArgs, BackupRule, VaultLock
 from slipway.bootstrap_image import BootstrapImage, BootstrapImageArgs
+from slipway.cis_alarms import CisAlarms, CisAlarmsArgs
 from slipway.cluster import ContainerInsights, EcsCluster, EcsClusterArgs
 from slipway.contract import EnvironmentSecret, EnvironmentVariable
 from slipway.deployment_environment import DeploymentEnvironment, DeploymentEnvironmentArgs
@@ -57,6 +58,8 @@ __all__ = [
     "BootstrapImage",
     "BootstrapImageArgs",
     "CapacityOptions",
+    "CisAlarms",
+    "CisAlarmsArgs",
     "ConfigError",
     "ContainerInsights",
     "ContainerRegistry",

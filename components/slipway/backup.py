@@ -36,7 +36,7 @@ from slipway.errors import ConfigError, invalid
 from slipway.iam import allow, policy_document, role_name_of
 from slipway.jsonout import json_output
 from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KMS_KEY_ARN
-from slipway.patterns import is_region
+from slipway.patterns import SNS_TOPIC_ARN, is_region
 
 BACKUP_SERVICE_PRINCIPAL = "backup.amazonaws.com"
 BACKUP_POLICY = "service-role/AWSBackupServiceRolePolicyForBackup"
@@ -104,7 +104,6 @@ MAX_PREFIX_LENGTH = 50 - len(VAULT_SUFFIX)
 """Vault names are at most 50 characters; the longest suffix is ``-vault``."""
 RULE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,50}$")
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}$")
 RESOURCE_ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$")
 TAG_PART = re.compile(r"^[\w .:/=+@-]{1,128}$")
 

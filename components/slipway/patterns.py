@@ -75,6 +75,10 @@ CRON = re.compile(r"^[0-9*/,-]+( [0-9*/,-]+){4}$")
 """A five-field cron schedule as GitHub Actions' ``on.schedule`` takes it."""
 PLAIN_PATH = re.compile(r"^[A-Za-z0-9._/-]+$")
 """A relative path or word that needs no quoting in YAML or shell: letters, digits, ``._/-``."""
+SNS_TOPIC_ARN = re.compile(
+    r"^arn:aws[a-z-]*:sns:(?P<region>[a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,256}$"
+)
+"""The ARN of an SNS topic; ``region`` is its region."""
 HEALTH_CHECK_PATH = re.compile(r"^/[A-Za-z0-9._~/-]{0,1023}$")
 """A health check path: '/' and unreserved URL characters, no query or fragment. It is carried
 inside the container's health command (a quoted JavaScript string), the load balancer's health

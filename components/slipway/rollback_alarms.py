@@ -14,7 +14,6 @@ ECS deployment alarms: "How CloudWatch alarms detect Amazon ECS deployment failu
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ import pulumi
 import pulumi_aws as aws
 
 from slipway.errors import Problems
+from slipway.patterns import SNS_TOPIC_ARN
 
 ALB_NAMESPACE = "AWS/ApplicationELB"
 TARGET_5XX = "HTTPCode_Target_5XX_Count"
@@ -34,7 +34,6 @@ TARGET_5XX_ALARM = "target-5xx"
 UNHEALTHY_HOSTS_ALARM = "unhealthy-hosts"
 """Key of the alarm on unhealthy targets (here and in ServiceMonitoring)."""
 
-SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 MAX_5XX_THRESHOLD = 100_000
 
 PERIOD_SECONDS = 60

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import pulumi
 from pydantic import Field
 
 from infra.common import CheckContext, ProfileTable, SettingsModel, component_rule, decision
@@ -16,6 +17,7 @@ from slipway.audit_trail import (
     audit_retention_problems,
     trail_arn_problems,
 )
+from slipway.cis_alarms import CisAlarms, CisAlarmsArgs
 from slipway.registry_replication import RegistryReplication, RegistryReplicationArgs
 
 
@@ -63,15 +65,33 @@ class AccountSettings(SettingsModel):
         "cannot be altered or deleted.",
     )
 
+    cis_alarms: bool = Field(
+        default=False,
+        description="The CIS AWS Foundations Benchmark's monitoring alarms on the account "
+        "trail's log group (root use, console sign-in without MFA, IAM policy, CloudTrail, KMS "
+        "key, security group and network ACL changes), paging the stack's alert topic. "
+        "Opt-in; only on the stack that owns account resources and creates the trail.",
+    )
+
     def problems(self, context: CheckContext) -> list[str]:
         """Rules across this domain's settings."""
+        problems: list[str] = []
         if self.existing_trail_arn is not None and not self.owns_account_resources:
-            return [
+            problems.append(
                 self.invalid(
                     "existing_trail_arn", "set only on the stack that owns account resources"
                 )
-            ]
-        return []
+            )
+        if self.cis_alarms and (not self.owns_account_resources or self.existing_trail_arn):
+            problems.append(
+                self.invalid(
+                    "cis_alarms",
+                    "false unless this stack owns account resources and creates the trail "
+                    "(ownsAccountResources true, no existingTrailArn): the alarms read the "
+                    "trail's log group",
+                )
+            )
+        return problems
 
 
 def build(
@@ -79,6 +99,7 @@ def build(
     identity: StackIdentity,
     log_retention_days: int,
     copy_region: str | None,
+    alert_topic_arn: pulumi.Input[str],
 ) -> dict[str, Any]:
     """The trail, and the registry's replication to ``copy_region``, on the stack that owns
     the account's resources; its outputs (none on the other stacks)."""
@@ -97,6 +118,16 @@ def build(
             tags=identity.tags,
         ),
     )
+    if settings.cis_alarms and trail.log_group_name is not None:
+        CisAlarms(
+            "cis",
+            CisAlarmsArgs(
+                log_group_name=trail.log_group_name,
+                alarm_actions=(alert_topic_arn,),
+                name_prefix=f"{identity.app}-account",
+                tags=identity.tags,
+            ),
+        )
     if copy_region is not None:
         RegistryReplication(
             "registry-replication",
