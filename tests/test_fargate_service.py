@@ -338,6 +338,12 @@ def test_execution_role_is_scoped_exactly_in_ecr_mode(run_component: Runner) -> 
             "Resource": [REPOSITORY_ARN],
         },
         {
+            "Sid": "PullGuardDutyAgent",
+            "Effect": "Allow",
+            "Action": sorted(PULL_ACTIONS),
+            "Resource": [f"arn:aws:ecr:{REGION}:*:repository/aws-guardduty-agent-fargate"],
+        },
+        {
             "Sid": "ReadTaskSecrets",
             "Effect": "Allow",
             "Action": ["secretsmanager:GetSecretValue"],
@@ -372,6 +378,7 @@ def test_execution_role_in_ghcr_mode_reads_the_credentials_secret_instead_of_ecr
         repository_credentials_secret_arn=GHCR_SECRET,
         secrets={},
         secret_kms_key_arns=(),
+        guardduty_runtime_monitoring=False,
     )
     document = policy_of(recording, "web-execution-policy")
     assert_valid_permission_policy(document)
@@ -380,6 +387,25 @@ def test_execution_role_in_ghcr_mode_reads_the_credentials_secret_instead_of_ecr
     assert document["Statement"][1]["Resource"] == [GHCR_SECRET]
     assert not any(a.startswith("ecr:") for s in document["Statement"] for a in s["Action"])
     assert container(recording)["repositoryCredentials"] == {"credentialsParameter": GHCR_SECRET}
+
+
+def test_the_execution_role_may_pull_guardduty_s_agent_and_nothing_else_of_it(
+    run_component: Runner,
+) -> None:
+    """GuardDuty Runtime Monitoring adds its agent to every Fargate task of the account; the
+    task's execution role pulls it from GuardDuty's ``aws-guardduty-agent-fargate`` repository
+    (GuardDuty User Guide, "Prerequisites for container image access")."""
+    document = policy_of(service(run_component), "web-execution-policy")
+    assert_valid_permission_policy(document)
+    statements = {s["Sid"]: s for s in document["Statement"]}
+    pull = statements["PullGuardDutyAgent"]
+    assert sorted(pull["Action"]) == sorted(PULL_ACTIONS)
+    assert pull["Resource"] == [f"arn:aws:ecr:{REGION}:*:repository/aws-guardduty-agent-fargate"]
+    assert statements["EcrLogin"]["Action"] == ["ecr:GetAuthorizationToken"]
+    off = policy_of(
+        service(run_component, guardduty_runtime_monitoring=False), "web-execution-policy"
+    )
+    assert "PullGuardDutyAgent" not in {s["Sid"] for s in off["Statement"]}
 
 
 def test_both_roles_trust_only_ecs_tasks_of_this_account(run_component: Runner) -> None:
@@ -764,9 +790,10 @@ def test_with_service_monitoring_each_metric_has_one_alarm(
             a.inputs.get("statistic") or a.inputs.get("extendedStatistic"),
         )
         for a in alarms
-        if "metricQueries" not in a.inputs
     ]
-    assert len(watched) == len(set(watched)) == 6
+    # Every alarm watches one metric (the running-tasks alarm too: the tasks running against
+    # the service's floor), and no two watch the same one.
+    assert len(watched) == len(set(watched)) == 7
     rollback_arns = recording.outputs["rollback"]
     assert bool(rollback_arns) is rollback
     assert {a.parent_name for a in alarms} == ({"web", "mon"} if rollback else {"mon"})

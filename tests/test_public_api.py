@@ -61,6 +61,8 @@ PUBLIC = [
     "ServiceMonitoring",
     "ServiceMonitoringArgs",
     "SubjectFormat",
+    "ThreatDetection",
+    "ThreatDetectionArgs",
     "VaultLock",
     "Visibility",
     "read_repository",

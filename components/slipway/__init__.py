@@ -41,6 +41,7 @@ from slipway.registry_replication import RegistryReplication, RegistryReplicatio
 from slipway.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
 from slipway.rollback_alarms import RollbackAlarmOptions
 from slipway.secret_store import SecretSpec, SecretStore, SecretStoreArgs
+from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs
 
 __version__ = "0.2.0"
 """This release; the one home of the version (pyproject.toml reads it)."""
@@ -102,6 +103,8 @@ __all__ = [
     "ServiceMonitoring",
     "ServiceMonitoringArgs",
     "SubjectFormat",
+    "ThreatDetection",
+    "ThreatDetectionArgs",
     "VaultLock",
     "Visibility",
     "read_repository",

@@ -516,6 +516,12 @@ class FargateServiceArgs:
     """Ways out for the tasks beside HTTPS (databases, caches): each a port or range to a
     security group, a managed prefix list or a network of the VPC (inside
     ``PlacementOptions.vpc_cidr`` when that is given). Default: HTTPS only."""
+    guardduty_runtime_monitoring: bool = True
+    """Let the task execution role pull GuardDuty's Fargate security agent
+    (``aws-guardduty-agent-fargate``), which GuardDuty Runtime Monitoring adds to every task
+    of the account once its automated agent management for Fargate is on (see
+    :class:`~slipway.threat_detection.ThreatDetection`). Without it those tasks' agent cannot
+    start and GuardDuty reports them unprotected. Default: on."""
     wait_for_steady_state: bool = False
     """Make ``pulumi up`` wait until a create or update of the service is stable (what
     ``aws ecs wait services-stable`` waits for), so a deployment that cannot start fails the

@@ -143,6 +143,16 @@ def ecs_tasks_trust_policy(
     )
 
 
+GUARDDUTY_AGENT_REPOSITORY = "aws-guardduty-agent-fargate"
+"""The repository GuardDuty's Runtime Monitoring pulls its Fargate sidecar from, in a
+GuardDuty-owned account of each region ("ECR Repository for GuardDuty agent on AWS Fargate
+(Amazon ECS only)", https://docs.aws.amazon.com/guardduty/latest/ug/ecs-runtime-agent-ecr-image-uri.html).
+The task execution role pulls it ("Prerequisites for container image access", same guide)."""
+GUARDDUTY_AGENT_REGISTRIES = "*"
+"""The account part of the agent repository's ARN: GuardDuty's account differs per region
+(the table above), so the repository name is what scopes the permission."""
+
+
 def execution_role_statements(
     *,
     log_group_arn: pulumi.Input[str],
@@ -150,8 +160,10 @@ def execution_role_statements(
     kms_key_arns: Sequence[pulumi.Input[str]],
     repository_arn: pulumi.Input[str] | None,
     region: pulumi.Input[str],
+    guardduty_agent_partition: pulumi.Input[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The execution role's permissions: this log group, these secrets, this repository."""
+    """The execution role's permissions: this log group, these secrets, this repository and,
+    with ``guardduty_agent_partition``, GuardDuty's Fargate agent."""
     statements = [
         allow(
             "WriteServiceLogs",
@@ -159,12 +171,24 @@ def execution_role_statements(
             [log_group_arn, pulumi.Output.concat(log_group_arn, ":log-stream:*")],
         )
     ]
+    if repository_arn is not None or guardduty_agent_partition is not None:
+        # GetAuthorizationToken has no resource-level permissions: "*" is required.
+        statements.append(allow("EcrLogin", ["ecr:GetAuthorizationToken"], "*"))
     if repository_arn is not None:
+        statements.append(allow("EcrPull", PULL_ACTIONS, [repository_arn]))
+    if guardduty_agent_partition is not None:
         statements += [
-            # GetAuthorizationToken has no resource-level permissions: "*" is required.
-            allow("EcrLogin", ["ecr:GetAuthorizationToken"], "*"),
-            allow("EcrPull", PULL_ACTIONS, [repository_arn]),
-        ]
+            allow(
+                "PullGuardDutyAgent",
+                PULL_ACTIONS,
+                [
+                    pulumi.Output.concat(
+                        "arn:", guardduty_agent_partition, ":ecr:", region, ":",
+                        GUARDDUTY_AGENT_REGISTRIES, ":repository/", GUARDDUTY_AGENT_REPOSITORY,
+                    )
+                ],
+            ),
+        ]  # fmt: skip
     if secret_arns:
         resources = pulumi.Output.all(*secret_arns).apply(
             lambda arns: sorted({secret_arn_of(a) for a in arns})
@@ -313,9 +337,7 @@ def build_task(
         tags=dict(args.tags),
     )
     execution_role, task_role = _roles(name, args, aws_context, parent)
-    execution_policy = _execution_policy(
-        name, args, execution_role, logs.arn, aws_context.region, parent
-    )
+    execution_policy = _execution_policy(name, args, execution_role, logs.arn, aws_context, parent)
     if args.enable_execute_command:
         _execute_command_policy(name, task_role, parent)
     spec = _registration_spec(args, aws_context.region, logs, execution_role, task_role)
@@ -380,7 +402,7 @@ def _execution_policy(
     args: FargateServiceArgs,
     execution_role: aws.iam.Role,
     log_group_arn: pulumi.Input[str],
-    region: pulumi.Input[str],
+    aws_context: AwsContext,
     parent: pulumi.Resource,
 ) -> aws.iam.RolePolicy:
     """The execution role's inline policy (:func:`execution_role_statements`): the secrets,
@@ -397,7 +419,10 @@ def _execution_policy(
                 secret_arns=readable,
                 kms_key_arns=args.secret_kms_key_arns,
                 repository_arn=args.repository_arn,
-                region=region,
+                region=aws_context.region,
+                guardduty_agent_partition=(
+                    aws_context.partition if args.guardduty_runtime_monitoring else None
+                ),
             )
         ),
         opts=pulumi.ResourceOptions(parent=parent),

@@ -19,6 +19,7 @@ from slipway.audit_trail import (
 )
 from slipway.cis_alarms import CisAlarms, CisAlarmsArgs
 from slipway.registry_replication import RegistryReplication, RegistryReplicationArgs
+from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,14 @@ class AccountSettings(SettingsModel):
         "Opt-in; only on the stack that owns account resources and creates the trail.",
     )
 
+    guard_duty: bool = Field(
+        default=False,
+        description="Amazon GuardDuty for the account and region, with Runtime Monitoring of "
+        "ECS on Fargate (GuardDuty adds its agent to every Fargate task; every stack's "
+        "execution role may pull it). Opt-in; only on the stack that owns account resources: "
+        "an account has one detector per region.",
+    )
+
     def problems(self, context: CheckContext) -> list[str]:
         """Rules across this domain's settings."""
         problems: list[str] = []
@@ -89,6 +98,14 @@ class AccountSettings(SettingsModel):
                     "false unless this stack owns account resources and creates the trail "
                     "(ownsAccountResources true, no existingTrailArn): the alarms read the "
                     "trail's log group",
+                )
+            )
+        if self.guard_duty and not self.owns_account_resources:
+            problems.append(
+                self.invalid(
+                    "guard_duty",
+                    "false unless this stack owns account resources (ownsAccountResources): an "
+                    "account has one GuardDuty detector per region",
                 )
             )
         return problems
@@ -127,6 +144,10 @@ def build(
                 name_prefix=f"{identity.app}-account",
                 tags=identity.tags,
             ),
+        )
+    if settings.guard_duty:
+        ThreatDetection(
+            "guardduty", ThreatDetectionArgs(protect=identity.protect, tags=identity.tags)
         )
     if copy_region is not None:
         RegistryReplication(

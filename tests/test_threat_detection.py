@@ -1,0 +1,83 @@
+"""ThreatDetection: GuardDuty with Runtime Monitoring of Fargate, opt-in on the account stack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import botocore.session
+import botocore.validate
+import pytest
+
+from slipway.errors import ConfigError
+from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs
+from tooling.offline import Recording, run_stack
+
+Runner = Callable[..., Recording]
+DETECTOR = "aws:guardduty/detector:Detector"
+FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
+
+
+def program(**overrides: Any) -> Callable[[], dict[str, Any]]:
+    def run() -> dict[str, Any]:
+        ThreatDetection("gd", ThreatDetectionArgs(**overrides))
+        return {}
+
+    return run
+
+
+def test_a_detector_with_fargate_runtime_monitoring(run_component: Runner) -> None:
+    recording = run_component(program(protect=True))
+    detector = recording.one(DETECTOR)
+    assert detector.inputs["enable"] is True
+    assert detector.protect
+    assert detector.retain_on_delete
+    feature = recording.one(FEATURE)
+    assert (feature.inputs["name"], feature.inputs["status"]) == ("RUNTIME_MONITORING", "ENABLED")
+    assert feature.inputs["additionalConfigurations"] == [
+        {"name": "ECS_FARGATE_AGENT_MANAGEMENT", "status": "ENABLED"}
+    ]
+    # GuardDuty's own API model: the feature and its additional configuration by name.
+    model = botocore.session.get_session().get_service_model("guardduty")
+    request = model.operation_model("UpdateDetector").input_shape
+    botocore.validate.validate_parameters(
+        {
+            "DetectorId": "12abc34d567e8fa901bc2d34eexample",
+            "FindingPublishingFrequency": detector.inputs["findingPublishingFrequency"],
+            "Features": [
+                {
+                    "Name": feature.inputs["name"],
+                    "Status": feature.inputs["status"],
+                    "AdditionalConfiguration": [
+                        {"Name": c["name"], "Status": c["status"]}
+                        for c in feature.inputs["additionalConfigurations"]
+                    ],
+                }
+            ],
+        },
+        request,
+    )
+    features = model.shape_for("DetectorFeatureConfiguration").members["Name"].enum
+    assert "RUNTIME_MONITORING" in features
+    extras = model.shape_for("DetectorAdditionalConfiguration").members["Name"].enum
+    assert "ECS_FARGATE_AGENT_MANAGEMENT" in extras
+
+
+def test_runtime_monitoring_can_be_left_off(run_component: Runner) -> None:
+    recording = run_component(program(fargate_runtime_monitoring=False))
+    assert recording.of_type(DETECTOR)
+    assert not recording.of_type(FEATURE)
+
+
+def test_a_bad_frequency_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"ThreatDetectionArgs\.finding_publishing_frequency"):
+        ThreatDetectionArgs(finding_publishing_frequency="DAILY")
+
+
+def test_the_account_owner_opts_in_and_no_other_stack_may() -> None:
+    assert not run_stack("prod").of_type(DETECTOR)
+    assert run_stack("prod", overrides={"guardDuty": "true"}).one(DETECTOR)
+    with pytest.raises(ConfigError) as caught:
+        run_stack("staging", overrides={"guardDuty": "true"})
+    assert caught.value.problems[0].startswith("slipway:guardDuty: got True;")
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]
