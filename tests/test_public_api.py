@@ -5,6 +5,7 @@ from __future__ import annotations
 import slipway
 
 PUBLIC = [
+    "AccessLogOptions",
     "AlarmThresholds",
     "Alerting",
     "AlertingArgs",
@@ -61,6 +62,7 @@ PUBLIC = [
     "SubjectFormat",
     "VaultLock",
     "Visibility",
+    "WebAclOptions",
     "read_repository",
 ]
 

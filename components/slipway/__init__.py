@@ -11,6 +11,7 @@ from slipway.bootstrap_image import BootstrapImage, BootstrapImageArgs
 from slipway.cluster import ContainerInsights, EcsCluster, EcsClusterArgs
 from slipway.contract import EnvironmentSecret, EnvironmentVariable
 from slipway.deployment_environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from slipway.edge import AccessLogOptions, WebAclOptions
 from slipway.encryption_key import EncryptionKey, EncryptionKeyArgs, ServiceKeyAccess
 from slipway.errors import ConfigError
 from slipway.fargate_service import (
@@ -45,6 +46,7 @@ __version__ = "0.2.0"
 """This release; the one home of the version (pyproject.toml reads it)."""
 
 __all__ = [
+    "AccessLogOptions",
     "AlarmThresholds",
     "Alerting",
     "AlertingArgs",
@@ -101,5 +103,6 @@ __all__ = [
     "SubjectFormat",
     "VaultLock",
     "Visibility",
+    "WebAclOptions",
     "read_repository",
 ]

@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_aws as aws
 
+from slipway.edge import AccessLogBucket, build_access_log_bucket, build_web_acl
 from slipway.errors import ConfigError, Problems, invalid
 from slipway.patterns import ACM_CERTIFICATE_ARN
 
 if TYPE_CHECKING:
     from slipway.fargate_service import FargateServiceArgs
+    from slipway.fargate_task import AwsContext
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 """TLS 1.3 and 1.2 with forward-secret ciphers only."""
@@ -268,16 +270,47 @@ class ServiceLoadBalancer:
     listeners: list[pulumi.Resource]
     """The listeners forwarding to the target group; ECS refuses the target group until one
     exists, so the service waits for them."""
+    access_logs: AccessLogBucket | None
+    """The access logs' bucket (None without ``access_logs``)."""
+    web_acl: aws.wafv2.WebAcl | None
+    """The WAF web ACL in front of the ALB (None without ``web_acl``)."""
 
 
 def build_load_balancer(
-    name: str, args: FargateServiceArgs, parent: pulumi.Resource
+    name: str, args: FargateServiceArgs, context: AwsContext, parent: pulumi.Resource
 ) -> ServiceLoadBalancer:
     """The security groups and their rules, the ALB, its target group and listeners of the
-    service ``args`` describes, registered as children of ``parent`` under ``<name>-…``."""
+    service ``args`` describes, and its edge (the access logs' bucket, the web ACL) when
+    ``args`` asks for them, registered as children of ``parent`` under ``<name>-…``."""
     alb_sg, service_sg = _security_groups(name, args, parent)
     _security_group_rules(name, args, alb_sg, service_sg, parent)
-    load_balancer = _load_balancer(name, args, alb_sg, parent)
+    access_logs = (
+        build_access_log_bucket(
+            name,
+            args.access_logs,
+            account_id=context.account_id,
+            region=context.region,
+            partition=context.partition,
+            protect=args.protect,
+            tags=dict(args.tags),
+            parent=parent,
+        )
+        if args.access_logs is not None
+        else None
+    )
+    load_balancer = _load_balancer(name, args, alb_sg, access_logs, parent)
+    web_acl = (
+        build_web_acl(
+            name,
+            args.web_acl,
+            acl_name=args.service_name,
+            load_balancer_arn=load_balancer.arn,
+            tags=dict(args.tags),
+            parent=parent,
+        )
+        if args.web_acl is not None
+        else None
+    )
     target_group = _target_group(name, args, parent)
     listeners = _listeners(name, args, load_balancer, target_group, parent)
     return ServiceLoadBalancer(
@@ -286,6 +319,8 @@ def build_load_balancer(
         load_balancer=load_balancer,
         target_group=target_group,
         listeners=listeners,
+        access_logs=access_logs,
+        web_acl=web_acl,
     )
 
 
@@ -395,9 +430,14 @@ def _security_group_rules(
 
 
 def _load_balancer(
-    name: str, args: FargateServiceArgs, alb_sg: aws.ec2.SecurityGroup, parent: pulumi.Resource
+    name: str,
+    args: FargateServiceArgs,
+    alb_sg: aws.ec2.SecurityGroup,
+    access_logs: AccessLogBucket | None,
+    parent: pulumi.Resource,
 ) -> aws.lb.LoadBalancer:
-    """The internet-facing ALB in the public subnets; it drops invalid header fields."""
+    """The internet-facing ALB in the public subnets; it drops invalid header fields and,
+    with ``access_logs``, writes its access logs there once the bucket policy lets it."""
     return aws.lb.LoadBalancer(
         f"{name}-alb",
         load_balancer_type="application",
@@ -408,8 +448,15 @@ def _load_balancer(
         drop_invalid_header_fields=True,
         enable_http2=True,
         enable_deletion_protection=args.deletion_protection,
+        access_logs=(
+            aws.lb.LoadBalancerAccessLogsArgs(bucket=access_logs.bucket.id, enabled=True)
+            if access_logs is not None
+            else None
+        ),
         tags=dict(args.tags),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(
+            parent=parent, depends_on=[access_logs.policy] if access_logs is not None else []
+        ),
     )
 
 
