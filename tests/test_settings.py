@@ -400,6 +400,27 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:certificateArn: got None;", "plain HTTP is allowed only in dev"],
     ),
     (
+        "waf that is not a boolean",
+        "prod",
+        {"waf": "sometimes"},
+        {},
+        ["slipway:waf: got 'sometimes'; true or false"],
+    ),
+    (
+        "WAF rate limit below WAF's minimum",
+        "staging",
+        {"wafRateLimit": "5"},
+        {},
+        ["slipway:wafRateLimit: got 5;", "10 to 2,000,000,000"],
+    ),
+    (
+        "WAF rate limit that is not a number",
+        "dev",
+        {"wafRateLimit": "lots"},
+        {},
+        ["slipway:wafRateLimit: got 'lots';"],
+    ),
+    (
         "certificate that is not an ACM ARN",
         "staging",
         {"certificateArn": "arn:aws:iam::111122223333:server-certificate/x"},

@@ -403,6 +403,40 @@ def test_every_alarm_pages_and_the_services_are_on_the_dashboard(stack: Recordin
     assert set(listed) == paging
 
 
+def test_access_logs_everywhere_expiring_with_the_stacks_logs_and_waf_outside_dev() -> None:
+    for stack in STACKS:
+        recording = recorded(stack)
+        lb = recording.one("aws:lb/loadBalancer:LoadBalancer")
+        assert lb.inputs["accessLogs"]["enabled"] is True
+        bucket = recording.one("aws:s3/bucket:Bucket", "service-access-logs")
+        assert bucket.parent_type == "slipway:index:FargateService"
+        (log_group,) = [
+            g for g in recording.of_type("aws:cloudwatch/logGroup:LogGroup")
+            if g.name == "service-logs"
+        ]  # fmt: skip
+        lifecycle = recording.one(
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "service-access-logs-lifecycle",
+        )
+        days = lifecycle.inputs["rules"][0]["expiration"]["days"]
+        assert days == log_group.inputs["retentionInDays"], stack
+        acls = recording.of_type("aws:wafv2/webAcl:WebAcl")
+        associations = recording.of_type("aws:wafv2/webAclAssociation:WebAclAssociation")
+        assert len(acls) == len(associations) == (0 if stack == "dev" else 1), stack
+        for acl in acls:
+            (rate,) = [r for r in acl.inputs["rules"] if r["name"] == "rate-limit-per-ip"]
+            assert rate["statement"]["rateBasedStatement"]["limit"] == 2000
+
+
+def test_waf_and_its_rate_limit_follow_the_settings() -> None:
+    dev = run_stack("dev", overrides={"waf": "true", "wafRateLimit": "300"})
+    (acl,) = dev.of_type("aws:wafv2/webAcl:WebAcl")
+    (rate,) = [r for r in acl.inputs["rules"] if r["name"] == "rate-limit-per-ip"]
+    assert rate["statement"]["rateBasedStatement"]["limit"] == 300
+    staging = run_stack("staging", overrides={"waf": "false"})
+    assert not staging.of_type("aws:wafv2/webAcl:WebAcl")
+
+
 def test_dev_runs_mostly_on_spot_and_prod_keeps_an_on_demand_base() -> None:
     def strategy(stack: str) -> dict[str, tuple[float, float]]:
         service = recorded(stack).one(SERVICE)

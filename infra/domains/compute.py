@@ -22,6 +22,7 @@ from infra.domains.network import cidrs
 from slipway import EcsCluster, EcsClusterArgs, SecretStore
 from slipway.alerting import Alerting
 from slipway.cluster import ContainerInsights, capacity_base_problems, capacity_weight_problems
+from slipway.edge import AccessLogOptions, WebAclOptions, rate_limit_problems
 from slipway.errors import invalid
 from slipway.fargate_service import (
     MAX_TASKS,
@@ -116,6 +117,10 @@ class ComputeProfile:
         "`pulumi up` waits until a created or updated service is stable, and fails when its "
         "tasks cannot start (`waitForSteadyState`)"
     )
+    waf: bool = decision(
+        "A WAF web ACL in front of the load balancer: a per-IP rate limit (`wafRateLimit`) "
+        "and AWS's common and known-bad-inputs managed rules (`waf`)"
+    )
 
 
 PROFILES = ProfileTable(
@@ -130,6 +135,7 @@ PROFILES = ProfileTable(
         https_only=False,
         deletion_protection=False,
         wait_for_steady_state=False,
+        waf=False,
     ),
     staging=ComputeProfile(
         capacity_on_demand_base=1,
@@ -142,6 +148,7 @@ PROFILES = ProfileTable(
         https_only=True,
         deletion_protection=False,
         wait_for_steady_state=True,
+        waf=True,
     ),
     prod=ComputeProfile(
         capacity_on_demand_base=2,
@@ -154,6 +161,7 @@ PROFILES = ProfileTable(
         https_only=True,
         deletion_protection=True,
         wait_for_steady_state=True,
+        waf=True,
     ),
 )
 
@@ -278,6 +286,20 @@ class ComputeSettings(SettingsModel):
         default=None,
         description="Make `pulumi up` wait until a created or updated service is stable (as "
         "`aws ecs wait services-stable` does), so tasks that cannot start fail the update.",
+    )
+
+    waf: bool | None = Field(
+        default=None,
+        description="Put a regional WAF web ACL in front of the load balancer: a per-IP rate "
+        "limit (`wafRateLimit`), then AWS's managed rule groups AWSManagedRulesCommonRuleSet "
+        "and AWSManagedRulesKnownBadInputsRuleSet. The common rule set blocks request bodies "
+        "over 8 KB, among others: watch its metrics before relying on large uploads.",
+    )
+
+    waf_rate_limit: Annotated[int, component_rule(rate_limit_problems)] = Field(
+        default=2000,
+        description="Requests one IP address may send in five minutes before the web ACL "
+        "blocks it (with `waf`); 10 to 2,000,000,000.",
     )
 
     domain_name: Annotated[str | None, component_rule(domain_name_problems)] = Field(
@@ -427,6 +449,8 @@ class ServiceInputs:
     secret_names: dict[str, str]
     """Environment variable to the secret's name in ``secrets``."""
     log_retention_days: int
+    """Days the service's log group keeps events and its access logs' bucket keeps files
+    (the observability domain's ``logRetentionDays``, by profile)."""
     log_key_arn: pulumi.Input[str] | None
     alerting: Alerting
     thresholds: AlarmThresholds
@@ -463,6 +487,12 @@ def build_service(
             deletion_protection=settings.decided().deletion_protection,
             egress=egress_rules(settings.app_egress),
             wait_for_steady_state=settings.by_profile("wait_for_steady_state"),
+            access_logs=AccessLogOptions(retention_days=inputs.log_retention_days),
+            web_acl=(
+                WebAclOptions(rate_limit=settings.waf_rate_limit)
+                if settings.by_profile("waf")
+                else None
+            ),
             enable_execute_command=settings.execute_command,
             logging=LoggingOptions(
                 retention_days=inputs.log_retention_days, kms_key_arn=inputs.log_key_arn
