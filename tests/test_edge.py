@@ -21,7 +21,8 @@ from slipway.edge import (
 )
 from slipway.errors import ConfigError
 from slipway.fargate_service import FargateService, FargateServiceArgs
-from tests.test_fargate_service import BASE, LOAD_BALANCER, Runner
+from slipway.load_balancer import ListenerOptions
+from tests.test_fargate_service import BASE, LISTENER, LOAD_BALANCER, Runner
 from tooling.offline import ACCOUNT_ID, Recording
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -187,3 +188,34 @@ def test_an_access_log_retention_out_of_range_is_refused(days: Any) -> None:
     assert access_log_retention_problems(days, "x")
     with pytest.raises(ConfigError, match=r"AccessLogOptions\.retention_days"):
         AccessLogOptions(retention_days=days)
+
+
+def test_a_hosted_zone_and_a_certificate_together_are_refused() -> None:
+    from tests.test_fargate_service import CERTIFICATE
+
+    with pytest.raises(ConfigError, match=r"ListenerOptions\.certificate_arn: .*not both"):
+        ListenerOptions(
+            certificate_arn=CERTIFICATE,
+            hosted_zone_id="Z0123456789ABCDEFGHIJ",
+            domain_name="shop.example.com",
+        )
+    with pytest.raises(ConfigError, match=r"ListenerOptions\.domain_name: got None"):
+        ListenerOptions(hosted_zone_id="Z0123456789ABCDEFGHIJ")
+    with pytest.raises(ConfigError, match=r"ListenerOptions\.hosted_zone_id: got 'z123'"):
+        ListenerOptions(hosted_zone_id="z123", domain_name="shop.example.com")
+
+
+def test_a_hosted_zone_gives_https_with_an_issued_certificate(run_component: Runner) -> None:
+    listener = ListenerOptions(
+        hosted_zone_id="Z0123456789ABCDEFGHIJ", domain_name="shop.example.com"
+    )
+    recording = edge_service(run_component, listener=listener)
+    assert not any("plain HTTP" in w for w in recording.warnings)
+    certificate = recording.one("aws:acm/certificate:Certificate")
+    assert certificate.parent_name == "web"
+    validation = recording.one("aws:acm/certificateValidation:CertificateValidation")
+    https = next(r for r in recording.of_type(LISTENER) if r.inputs["protocol"] == "HTTPS")
+    assert https.inputs["certificateArn"] == validation.inputs["certificateArn"]
+    assert https.inputs["certificateArn"].startswith("arn:aws:acm:eu-west-1:")
+    names = {r.name for r in recording.of_type("aws:route53/record:Record")}
+    assert names == {"web-certificate-validation-record", "web-alias"}

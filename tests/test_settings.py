@@ -421,6 +421,27 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:wafRateLimit: got 'lots';"],
     ),
     (
+        "hosted zone ID that is not one",
+        "dev",
+        {"hostedZoneId": "example.com", "domainName": "shop.example.com"},
+        {},
+        ["slipway:hostedZoneId: got 'example.com';", "a Route 53 hosted zone ID"],
+    ),
+    (
+        "both a certificate and a hosted zone",
+        "prod",
+        {"hostedZoneId": "Z0123456789ABCDEFGHIJ"},
+        {},
+        ["slipway:hostedZoneId: got 'Z0123456789ABCDEFGHIJ';", "not both"],
+    ),
+    (
+        "hosted zone without the domain name",
+        "dev",
+        {"hostedZoneId": "Z0123456789ABCDEFGHIJ"},
+        {},
+        ["slipway:domainName: got None;", "set with hostedZoneId"],
+    ),
+    (
         "certificate that is not an ACM ARN",
         "staging",
         {"certificateArn": "arn:aws:iam::111122223333:server-certificate/x"},

@@ -27,6 +27,7 @@ provider's arguments.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -436,3 +437,84 @@ def build_web_acl(
         opts=pulumi.ResourceOptions(parent=parent),
     )
     return web_acl
+
+
+HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+"""A Route 53 hosted zone ID (``Z`` and upper-case letters or digits, at most 32)."""
+VALIDATION_RECORD_TTL = 300
+
+
+def hosted_zone_id_problems(zone_id: object, setting: str) -> list[str]:
+    """The one rule for a Route 53 hosted zone ID (:data:`HOSTED_ZONE_ID`)."""
+    if isinstance(zone_id, str) and HOSTED_ZONE_ID.match(zone_id):
+        return []
+    return [invalid(setting, zone_id, "a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ")]
+
+
+def build_certificate(
+    name: str,
+    *,
+    domain_name: str,
+    hosted_zone_id: str,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> pulumi.Output[str]:
+    """An ACM certificate for ``domain_name``, validated by DNS in ``hosted_zone_id``: the
+    certificate, the CNAME ACM asks for and the validation that waits until ACM has issued it
+    ("DNS validation", ACM User Guide,
+    https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html). Returns the ARN
+    once the certificate is issued, for the HTTPS listener."""
+    child = pulumi.ResourceOptions(parent=parent)
+    certificate = aws.acm.Certificate(
+        f"{name}-certificate",
+        domain_name=domain_name,
+        validation_method="DNS",
+        tags=tags,
+        opts=child,
+    )
+    option = certificate.domain_validation_options[0]
+    record = aws.route53.Record(
+        f"{name}-certificate-validation-record",
+        zone_id=hosted_zone_id,
+        name=option.resource_record_name,
+        type=option.resource_record_type,
+        records=[option.resource_record_value],
+        ttl=VALIDATION_RECORD_TTL,
+        allow_overwrite=True,
+        opts=child,
+    )
+    validation = aws.acm.CertificateValidation(
+        f"{name}-certificate-validation",
+        certificate_arn=certificate.arn,
+        validation_record_fqdns=[record.fqdn],
+        opts=child,
+    )
+    issued: pulumi.Output[str] = validation.certificate_arn
+    return issued
+
+
+def build_alias(
+    name: str,
+    *,
+    domain_name: str,
+    hosted_zone_id: str,
+    load_balancer: aws.lb.LoadBalancer,
+    parent: pulumi.Resource,
+) -> aws.route53.Record:
+    """The ``A`` alias record that points ``domain_name`` at the load balancer
+    ("Routing traffic to an ELB load balancer", Route 53 Developer Guide,
+    https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-to-elb-load-balancer.html)."""
+    return aws.route53.Record(
+        f"{name}-alias",
+        zone_id=hosted_zone_id,
+        name=domain_name,
+        type="A",
+        aliases=[
+            aws.route53.RecordAliasArgs(
+                name=load_balancer.dns_name,
+                zone_id=load_balancer.zone_id,
+                evaluate_target_health=True,
+            )
+        ],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

@@ -22,7 +22,12 @@ from infra.domains.network import cidrs
 from slipway import EcsCluster, EcsClusterArgs, SecretStore
 from slipway.alerting import Alerting
 from slipway.cluster import ContainerInsights, capacity_base_problems, capacity_weight_problems
-from slipway.edge import AccessLogOptions, WebAclOptions, rate_limit_problems
+from slipway.edge import (
+    AccessLogOptions,
+    WebAclOptions,
+    hosted_zone_id_problems,
+    rate_limit_problems,
+)
 from slipway.errors import invalid
 from slipway.fargate_service import (
     MAX_TASKS,
@@ -250,7 +255,15 @@ class ComputeSettings(SettingsModel):
     ] = Field(
         default=None,
         description="ACM certificate for the HTTPS listener; HTTP then redirects to HTTPS. "
-        "Required in staging and prod; without it dev serves plain HTTP and the plan says so.",
+        "Required in staging and prod unless `hostedZoneId` is set (never both); without "
+        "either, dev serves plain HTTP and the plan says so.",
+    )
+
+    hosted_zone_id: Annotated[str | None, component_rule(hosted_zone_id_problems)] = Field(
+        default=None,
+        description="Route 53 hosted zone of `domainName`: the stack then issues a "
+        "DNS-validated ACM certificate for `domainName` and points it at the load balancer "
+        "with an alias record. Instead of `certificateArn` (never both).",
     )
 
     alarm_rollback: bool | None = Field(
@@ -336,12 +349,34 @@ class ComputeSettings(SettingsModel):
         """Rules across this domain's settings, the region and the application's secrets."""
         region, secret_variables = context.region, context.secret_variables
         problems: list[str] = []
-        if self.decided().https_only and self.certificate_arn is None:
+        if (
+            self.decided().https_only
+            and self.certificate_arn is None
+            and self.hosted_zone_id is None
+        ):
             problems.append(
                 self.invalid(
                     "certificate_arn",
                     f"the {self.profile.value} profile serves HTTPS only, so the HTTPS listener "
-                    "needs an ACM certificate ARN; plain HTTP is allowed only in dev",
+                    "needs an ACM certificate ARN (or hostedZoneId, to issue one); plain HTTP "
+                    "is allowed only in dev",
+                )
+            )
+        if self.certificate_arn is not None and self.hosted_zone_id is not None:
+            problems.append(
+                self.invalid(
+                    "hosted_zone_id",
+                    "unset while certificateArn is set: with hostedZoneId the stack issues and "
+                    "validates its own certificate; set one of certificateArn and "
+                    "hostedZoneId, not both",
+                )
+            )
+        if self.hosted_zone_id is not None and self.domain_name is None:
+            problems.append(
+                self.invalid(
+                    "domain_name",
+                    "the name to issue the certificate for and point at the load balancer "
+                    "(set with hostedZoneId)",
                 )
             )
         if self.cpu_architecture == "ARM64" and self.by_profile("capacity_spot_weight") > 0:
@@ -469,8 +504,11 @@ def build_service(
             placement=PlacementOptions.of(cluster, network),
             listener=ListenerOptions(
                 certificate_arn=settings.certificate_arn,
+                hosted_zone_id=settings.hosted_zone_id,
                 allow_plain_http=(
-                    not settings.decided().https_only and settings.certificate_arn is None
+                    not settings.decided().https_only
+                    and settings.certificate_arn is None
+                    and settings.hosted_zone_id is None
                 ),
                 domain_name=settings.domain_name,
                 ingress_cidrs=tuple(settings.ingress_cidrs),
