@@ -318,8 +318,9 @@ class ComputeSettings(SettingsModel):
     domain_name: Annotated[str | None, component_rule(domain_name_problems)] = Field(
         default=None,
         description="Public name of the environment (covered by `certificateArn`); point a DNS "
-        "alias at the load balancer (output `loadBalancerDnsName`). It makes the environment "
-        "URL that GitHub shows and the deploy workflow probes. Required with a certificate.",
+        "alias at the load balancer (output `loadBalancerDnsName`), or set `hostedZoneId` and "
+        "the stack does. It makes the environment URL that GitHub shows and the deploy "
+        "workflow probes. Required with `certificateArn` or `hostedZoneId`.",
     )
 
     @property
