@@ -5,6 +5,7 @@ from __future__ import annotations
 import slipway
 
 PUBLIC = [
+    "AccessLogOptions",
     "AlarmThresholds",
     "Alerting",
     "AlertingArgs",
@@ -65,6 +66,7 @@ PUBLIC = [
     "ThreatDetectionArgs",
     "VaultLock",
     "Visibility",
+    "WebAclOptions",
     "read_repository",
 ]
 

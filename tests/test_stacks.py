@@ -403,6 +403,67 @@ def test_every_alarm_pages_and_the_services_are_on_the_dashboard(stack: Recordin
     assert set(listed) == paging
 
 
+def test_access_logs_everywhere_expiring_with_the_stacks_logs_and_waf_outside_dev() -> None:
+    for stack in STACKS:
+        recording = recorded(stack)
+        lb = recording.one("aws:lb/loadBalancer:LoadBalancer")
+        assert lb.inputs["accessLogs"]["enabled"] is True
+        bucket = recording.one("aws:s3/bucket:Bucket", "service-access-logs")
+        assert bucket.parent_type == "slipway:index:FargateService"
+        (log_group,) = [
+            g for g in recording.of_type("aws:cloudwatch/logGroup:LogGroup")
+            if g.name == "service-logs"
+        ]  # fmt: skip
+        lifecycle = recording.one(
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+            "service-access-logs-lifecycle",
+        )
+        days = lifecycle.inputs["rules"][0]["expiration"]["days"]
+        assert days == log_group.inputs["retentionInDays"], stack
+        acls = recording.of_type("aws:wafv2/webAcl:WebAcl")
+        associations = recording.of_type("aws:wafv2/webAclAssociation:WebAclAssociation")
+        assert len(acls) == len(associations) == (0 if stack == "dev" else 1), stack
+        for acl in acls:
+            (rate,) = [r for r in acl.inputs["rules"] if r["name"] == "rate-limit-per-ip"]
+            assert rate["statement"]["rateBasedStatement"]["limit"] == 2000
+
+
+def test_waf_and_its_rate_limit_follow_the_settings() -> None:
+    dev = run_stack("dev", overrides={"waf": "true", "wafRateLimit": "300"})
+    (acl,) = dev.of_type("aws:wafv2/webAcl:WebAcl")
+    (rate,) = [r for r in acl.inputs["rules"] if r["name"] == "rate-limit-per-ip"]
+    assert rate["statement"]["rateBasedStatement"]["limit"] == 300
+    staging = run_stack("staging", overrides={"waf": "false"})
+    assert not staging.of_type("aws:wafv2/webAcl:WebAcl")
+
+
+def test_with_a_hosted_zone_the_stack_issues_its_certificate_and_points_the_name() -> None:
+    zone = "Z0123456789ABCDEFGHIJ"
+    prod = run_stack("prod", overrides={"certificateArn": None, "hostedZoneId": zone})
+    certificate = prod.one("aws:acm/certificate:Certificate")
+    assert certificate.inputs["domainName"] == "storefront.acme-corp.example"
+    assert certificate.inputs["validationMethod"] == "DNS"
+    records = {r.name: r for r in prod.of_type("aws:route53/record:Record")}
+    validation_record = records["service-certificate-validation-record"]
+    assert validation_record.inputs["zoneId"] == zone
+    assert validation_record.inputs["type"] == "CNAME"
+    validation = prod.one("aws:acm/certificateValidation:CertificateValidation")
+    assert validation.inputs["validationRecordFqdns"] == [
+        validation_record.inputs["name"].rstrip(".")
+    ]
+    alias = records["service-alias"]
+    assert alias.inputs["name"] == "storefront.acme-corp.example"
+    assert alias.inputs["type"] == "A"
+    (target,) = alias.inputs["aliases"]
+    assert target["evaluateTargetHealth"] is True
+    assert target["name"].endswith(".elb.amazonaws.com")
+    https = next(r for r in prod.of_type(LISTENER) if r.inputs["protocol"] == "HTTPS")
+    assert https.inputs["certificateArn"] == validation.inputs["certificateArn"]
+    assert prod.outputs["environmentUrl"] == "https://storefront.acme-corp.example"
+    for stack in STACKS:
+        assert not recorded(stack).of_type("aws:acm/certificate:Certificate")
+
+
 def test_dev_runs_mostly_on_spot_and_prod_keeps_an_on_demand_base() -> None:
     def strategy(stack: str) -> dict[str, tuple[float, float]]:
         service = recorded(stack).one(SERVICE)

@@ -278,6 +278,30 @@ def _load_balancer(c: _Context) -> tuple[str, dict[str, Any]]:
     }
 
 
+def _acm_certificate(c: _Context) -> tuple[str, dict[str, Any]]:
+    """A DNS-validated certificate: ACM names one CNAME per domain to create in its zone."""
+    certificate_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{c.account}/{c.region}/{c.logical}"))
+    domain = str(c.inputs.get("domainName", ""))
+    token = _hex(c.logical + domain, 32)
+    return c.arn("acm", f"certificate/{certificate_id}"), {
+        "arn": c.arn("acm", f"certificate/{certificate_id}"),
+        "status": "PENDING_VALIDATION",
+        "domainValidationOptions": [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_{token}.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_hex(token, 32)}.abcdefghij.acm-validations.aws.",
+            }
+        ],
+    }
+
+
+def _route53_record(c: _Context) -> tuple[str, dict[str, Any]]:
+    name = str(c.inputs.get("name", "")).rstrip(".")
+    return f"{c.inputs.get('zoneId')}_{name}_{c.inputs.get('type')}", {"fqdn": name}
+
+
 def _target_group(c: _Context) -> tuple[str, dict[str, Any]]:
     suffix = f"targetgroup/{c.name}/{_hex(c.logical + 'tg', 16)}"
     arn = c.arn("elasticloadbalancing", suffix)
@@ -449,6 +473,8 @@ _SHAPES: dict[str, Shape] = {
     "aws:ecs/service:Service": _ecs_service,
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:lb/targetGroup:TargetGroup": _target_group,
+    "aws:acm/certificate:Certificate": _acm_certificate,
+    "aws:route53/record:Record": _route53_record,
     "aws:lb/listener:Listener": _listener,
     "aws:appautoscaling/policy:Policy": lambda c: (
         c.name,

@@ -12,6 +12,7 @@ from slipway.cis_alarms import CisAlarms, CisAlarmsArgs
 from slipway.cluster import ContainerInsights, EcsCluster, EcsClusterArgs
 from slipway.contract import EnvironmentSecret, EnvironmentVariable
 from slipway.deployment_environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from slipway.edge import AccessLogOptions, WebAclOptions
 from slipway.encryption_key import EncryptionKey, EncryptionKeyArgs, ServiceKeyAccess
 from slipway.errors import ConfigError
 from slipway.fargate_service import (
@@ -47,6 +48,7 @@ __version__ = "0.2.0"
 """This release; the one home of the version (pyproject.toml reads it)."""
 
 __all__ = [
+    "AccessLogOptions",
     "AlarmThresholds",
     "Alerting",
     "AlertingArgs",
@@ -107,5 +109,6 @@ __all__ = [
     "ThreatDetectionArgs",
     "VaultLock",
     "Visibility",
+    "WebAclOptions",
     "read_repository",
 ]

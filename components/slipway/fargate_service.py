@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_aws as aws
 
+from slipway.edge import AccessLogOptions, WebAclOptions
 from slipway.errors import Problems, invalid
 from slipway.fargate_task import SECRET_ARN, AwsContext, FargateTask, LoggingOptions, build_task
 from slipway.image_channel import (
@@ -532,8 +533,15 @@ class FargateServiceArgs:
     rollback_alarms: RollbackAlarmOptions | None = field(default_factory=RollbackAlarmOptions)
     """Create ``<service>-target-5xx`` and ``<service>-unhealthy-hosts`` alarms and roll a
     deployment back when either fires; ``None`` for none. Default: on, notifying nobody."""
+    access_logs: AccessLogOptions | None = None
+    """Write the ALB's access logs to a bucket of the service's own (SSE-S3, TLS only,
+    versioned, expiring after ``retention_days``; :mod:`slipway.edge`). Default: none."""
+    web_acl: WebAclOptions | None = None
+    """Put a regional WAF web ACL in front of the ALB: a per-IP rate limit and AWS's common
+    and known-bad-inputs managed rules (:mod:`slipway.edge`). Default: none."""
     protect: bool = False
-    """Protect and retain the log group and the image channel's deployed record. On in prod."""
+    """Protect and retain the log group, the access logs' bucket and the image channel's
+    deployed record. On in prod."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every taggable child."""
 
@@ -750,8 +758,9 @@ class FargateService(pulumi.ComponentResource):
         super().__init__(self.TOKEN, name, None, opts)
         if not args.listener.https:
             self._warn_plain_http(name)
-        task = build_task(name, args, self._aws_context(), parent=self)
-        balancer = build_load_balancer(name, args, parent=self)
+        context = self._aws_context()
+        task = build_task(name, args, context, parent=self)
+        balancer = build_load_balancer(name, args, context, parent=self)
         alarms = rollback_alarms(
             name,
             service_name=args.service_name,

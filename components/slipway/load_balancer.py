@@ -22,11 +22,20 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_aws as aws
 
+from slipway.edge import (
+    AccessLogBucket,
+    build_access_log_bucket,
+    build_alias,
+    build_certificate,
+    build_web_acl,
+    hosted_zone_id_problems,
+)
 from slipway.errors import ConfigError, Problems, invalid
 from slipway.patterns import ACM_CERTIFICATE_ARN
 
 if TYPE_CHECKING:
     from slipway.fargate_service import FargateServiceArgs
+    from slipway.fargate_task import AwsContext
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 """TLS 1.3 and 1.2 with forward-secret ciphers only."""
@@ -210,12 +219,17 @@ def egress_rules(value: Sequence[str]) -> tuple[EgressRule, ...]:
 
 @dataclass(frozen=True)
 class ListenerOptions:
-    """What the load balancer listens on and for whom. HTTPS needs ``certificate_arn``;
-    plain HTTP needs ``allow_plain_http=True`` instead (dev only)."""
+    """What the load balancer listens on and for whom. HTTPS needs ``certificate_arn`` or
+    ``hosted_zone_id`` (not both); plain HTTP needs ``allow_plain_http=True`` instead (dev
+    only)."""
 
     certificate_arn: pulumi.Input[str] | None = None
     """ACM certificate of the HTTPS listener; HTTP then redirects to HTTPS. Required unless
-    ``allow_plain_http``."""
+    ``hosted_zone_id`` or ``allow_plain_http``."""
+    hosted_zone_id: str | None = None
+    """Route 53 hosted zone of ``domain_name`` (required with it): the service then issues
+    its own DNS-validated ACM certificate and points ``domain_name`` at the ALB with an alias
+    record. Instead of ``certificate_arn``."""
     allow_plain_http: bool = False
     """Serve plain HTTP when there is no certificate (dev only); a warning says so."""
     domain_name: str | None = None
@@ -226,8 +240,8 @@ class ListenerOptions:
 
     @property
     def https(self) -> bool:
-        """Whether the ALB serves HTTPS (a certificate is given)."""
-        return self.certificate_arn is not None
+        """Whether the ALB serves HTTPS (a certificate is given or issued here)."""
+        return self.certificate_arn is not None or self.hosted_zone_id is not None
 
     @property
     def ports(self) -> tuple[int, ...]:
@@ -236,7 +250,25 @@ class ListenerOptions:
 
     def __post_init__(self) -> None:
         problems = Problems("ListenerOptions")
-        if self.certificate_arn is None:
+        if self.hosted_zone_id is not None:
+            problems.extend(
+                hosted_zone_id_problems(self.hosted_zone_id, problems.name("hosted_zone_id"))
+            )
+            problems.check(
+                self.certificate_arn is None,
+                "certificate_arn",
+                self.certificate_arn,
+                "None with hosted_zone_id: the certificate is then issued and validated in "
+                "that zone; give one of certificate_arn and hosted_zone_id, not both",
+            )
+            problems.check(
+                self.domain_name is not None,
+                "domain_name",
+                self.domain_name,
+                "the name the certificate covers and the alias record points at the ALB "
+                "(required with hosted_zone_id)",
+            )
+        elif self.certificate_arn is None:
             problems.check(
                 self.allow_plain_http,
                 "certificate_arn",
@@ -268,24 +300,70 @@ class ServiceLoadBalancer:
     listeners: list[pulumi.Resource]
     """The listeners forwarding to the target group; ECS refuses the target group until one
     exists, so the service waits for them."""
+    access_logs: AccessLogBucket | None
+    """The access logs' bucket (None without ``access_logs``)."""
+    web_acl: aws.wafv2.WebAcl | None
+    """The WAF web ACL in front of the ALB (None without ``web_acl``)."""
 
 
 def build_load_balancer(
-    name: str, args: FargateServiceArgs, parent: pulumi.Resource
+    name: str, args: FargateServiceArgs, context: AwsContext, parent: pulumi.Resource
 ) -> ServiceLoadBalancer:
     """The security groups and their rules, the ALB, its target group and listeners of the
-    service ``args`` describes, registered as children of ``parent`` under ``<name>-…``."""
+    service ``args`` describes, and its edge (the access logs' bucket, the web ACL) when
+    ``args`` asks for them, registered as children of ``parent`` under ``<name>-…``."""
     alb_sg, service_sg = _security_groups(name, args, parent)
     _security_group_rules(name, args, alb_sg, service_sg, parent)
-    load_balancer = _load_balancer(name, args, alb_sg, parent)
+    access_logs = (
+        build_access_log_bucket(
+            name,
+            args.access_logs,
+            account_id=context.account_id,
+            region=context.region,
+            partition=context.partition,
+            protect=args.protect,
+            tags=dict(args.tags),
+            parent=parent,
+        )
+        if args.access_logs is not None
+        else None
+    )
+    load_balancer = _load_balancer(name, args, alb_sg, access_logs, parent)
+    certificate_arn = args.listener.certificate_arn
+    zone, domain = args.listener.hosted_zone_id, args.listener.domain_name
+    if zone is not None and domain is not None:
+        certificate_arn = build_certificate(
+            name, domain_name=domain, hosted_zone_id=zone, tags=dict(args.tags), parent=parent
+        )
+        build_alias(
+            name,
+            domain_name=domain,
+            hosted_zone_id=zone,
+            load_balancer=load_balancer,
+            parent=parent,
+        )
+    web_acl = (
+        build_web_acl(
+            name,
+            args.web_acl,
+            acl_name=args.service_name,
+            load_balancer_arn=load_balancer.arn,
+            tags=dict(args.tags),
+            parent=parent,
+        )
+        if args.web_acl is not None
+        else None
+    )
     target_group = _target_group(name, args, parent)
-    listeners = _listeners(name, args, load_balancer, target_group, parent)
+    listeners = _listeners(name, args, certificate_arn, load_balancer, target_group, parent)
     return ServiceLoadBalancer(
         alb_security_group=alb_sg,
         service_security_group=service_sg,
         load_balancer=load_balancer,
         target_group=target_group,
         listeners=listeners,
+        access_logs=access_logs,
+        web_acl=web_acl,
     )
 
 
@@ -395,9 +473,14 @@ def _security_group_rules(
 
 
 def _load_balancer(
-    name: str, args: FargateServiceArgs, alb_sg: aws.ec2.SecurityGroup, parent: pulumi.Resource
+    name: str,
+    args: FargateServiceArgs,
+    alb_sg: aws.ec2.SecurityGroup,
+    access_logs: AccessLogBucket | None,
+    parent: pulumi.Resource,
 ) -> aws.lb.LoadBalancer:
-    """The internet-facing ALB in the public subnets; it drops invalid header fields."""
+    """The internet-facing ALB in the public subnets; it drops invalid header fields and,
+    with ``access_logs``, writes its access logs there once the bucket policy lets it."""
     return aws.lb.LoadBalancer(
         f"{name}-alb",
         load_balancer_type="application",
@@ -408,8 +491,15 @@ def _load_balancer(
         drop_invalid_header_fields=True,
         enable_http2=True,
         enable_deletion_protection=args.deletion_protection,
+        access_logs=(
+            aws.lb.LoadBalancerAccessLogsArgs(bucket=access_logs.bucket.id, enabled=True)
+            if access_logs is not None
+            else None
+        ),
         tags=dict(args.tags),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(
+            parent=parent, depends_on=[access_logs.policy] if access_logs is not None else []
+        ),
     )
 
 
@@ -444,12 +534,13 @@ def _target_group(
 def _listeners(
     name: str,
     args: FargateServiceArgs,
+    certificate_arn: pulumi.Input[str] | None,
     load_balancer: aws.lb.LoadBalancer,
     target_group: aws.lb.TargetGroup,
     parent: pulumi.Resource,
 ) -> list[pulumi.Resource]:
-    """HTTPS forwarding to the target group with HTTP redirecting to it, or (plain-HTTP mode)
-    HTTP forwarding."""
+    """HTTPS (with ``certificate_arn``) forwarding to the target group with HTTP redirecting
+    to it, or (plain-HTTP mode) HTTP forwarding."""
     forward = aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
 
     def listener(
@@ -481,7 +572,7 @@ def _listeners(
             HTTPS_PORT,
             forward,
             ssl_policy=TLS_POLICY,
-            certificate_arn=args.listener.certificate_arn,
+            certificate_arn=certificate_arn,
         ),
         listener("HTTP", HTTP_PORT, to_https),
     ]

@@ -22,6 +22,12 @@ from infra.domains.network import cidrs
 from slipway import EcsCluster, EcsClusterArgs, SecretStore
 from slipway.alerting import Alerting
 from slipway.cluster import ContainerInsights, capacity_base_problems, capacity_weight_problems
+from slipway.edge import (
+    AccessLogOptions,
+    WebAclOptions,
+    hosted_zone_id_problems,
+    rate_limit_problems,
+)
 from slipway.errors import invalid
 from slipway.fargate_service import (
     MAX_TASKS,
@@ -117,6 +123,10 @@ class ComputeProfile:
         "`pulumi up` waits until a created or updated service is stable, and fails when its "
         "tasks cannot start (`waitForSteadyState`)"
     )
+    waf: bool = decision(
+        "A WAF web ACL in front of the load balancer: a per-IP rate limit (`wafRateLimit`) "
+        "and AWS's common and known-bad-inputs managed rules (`waf`)"
+    )
 
 
 PROFILES = ProfileTable(
@@ -131,6 +141,7 @@ PROFILES = ProfileTable(
         https_only=False,
         deletion_protection=False,
         wait_for_steady_state=False,
+        waf=False,
     ),
     staging=ComputeProfile(
         capacity_on_demand_base=1,
@@ -143,6 +154,7 @@ PROFILES = ProfileTable(
         https_only=True,
         deletion_protection=False,
         wait_for_steady_state=True,
+        waf=True,
     ),
     prod=ComputeProfile(
         capacity_on_demand_base=2,
@@ -155,6 +167,7 @@ PROFILES = ProfileTable(
         https_only=True,
         deletion_protection=True,
         wait_for_steady_state=True,
+        waf=True,
     ),
 )
 
@@ -245,7 +258,15 @@ class ComputeSettings(SettingsModel):
     ] = Field(
         default=None,
         description="ACM certificate for the HTTPS listener; HTTP then redirects to HTTPS. "
-        "Required in staging and prod; without it dev serves plain HTTP and the plan says so.",
+        "Required in staging and prod unless `hostedZoneId` is set (never both); without "
+        "either, dev serves plain HTTP and the plan says so.",
+    )
+
+    hosted_zone_id: Annotated[str | None, component_rule(hosted_zone_id_problems)] = Field(
+        default=None,
+        description="Route 53 hosted zone of `domainName`: the stack then issues a "
+        "DNS-validated ACM certificate for `domainName` and points it at the load balancer "
+        "with an alias record. Instead of `certificateArn` (never both).",
     )
 
     alarm_rollback: bool | None = Field(
@@ -283,11 +304,26 @@ class ComputeSettings(SettingsModel):
         "`aws ecs wait services-stable` does), so tasks that cannot start fail the update.",
     )
 
+    waf: bool | None = Field(
+        default=None,
+        description="Put a regional WAF web ACL in front of the load balancer: a per-IP rate "
+        "limit (`wafRateLimit`), then AWS's managed rule groups AWSManagedRulesCommonRuleSet "
+        "and AWSManagedRulesKnownBadInputsRuleSet. The common rule set blocks request bodies "
+        "over 8 KB, among others: watch its metrics before relying on large uploads.",
+    )
+
+    waf_rate_limit: Annotated[int, component_rule(rate_limit_problems)] = Field(
+        default=2000,
+        description="Requests one IP address may send in five minutes before the web ACL "
+        "blocks it (with `waf`); 10 to 2,000,000,000.",
+    )
+
     domain_name: Annotated[str | None, component_rule(domain_name_problems)] = Field(
         default=None,
         description="Public name of the environment (covered by `certificateArn`); point a DNS "
-        "alias at the load balancer (output `loadBalancerDnsName`). It makes the environment "
-        "URL that GitHub shows and the deploy workflow probes. Required with a certificate.",
+        "alias at the load balancer (output `loadBalancerDnsName`), or set `hostedZoneId` and "
+        "the stack does. It makes the environment URL that GitHub shows and the deploy "
+        "workflow probes. Required with `certificateArn` or `hostedZoneId`.",
     )
 
     @property
@@ -317,12 +353,34 @@ class ComputeSettings(SettingsModel):
         """Rules across this domain's settings, the region and the application's secrets."""
         region, secret_variables = context.region, context.secret_variables
         problems: list[str] = []
-        if self.decided().https_only and self.certificate_arn is None:
+        if (
+            self.decided().https_only
+            and self.certificate_arn is None
+            and self.hosted_zone_id is None
+        ):
             problems.append(
                 self.invalid(
                     "certificate_arn",
                     f"the {self.profile.value} profile serves HTTPS only, so the HTTPS listener "
-                    "needs an ACM certificate ARN; plain HTTP is allowed only in dev",
+                    "needs an ACM certificate ARN (or hostedZoneId, to issue one); plain HTTP "
+                    "is allowed only in dev",
+                )
+            )
+        if self.certificate_arn is not None and self.hosted_zone_id is not None:
+            problems.append(
+                self.invalid(
+                    "hosted_zone_id",
+                    "unset while certificateArn is set: with hostedZoneId the stack issues and "
+                    "validates its own certificate; set one of certificateArn and "
+                    "hostedZoneId, not both",
+                )
+            )
+        if self.hosted_zone_id is not None and self.domain_name is None:
+            problems.append(
+                self.invalid(
+                    "domain_name",
+                    "the name to issue the certificate for and point at the load balancer "
+                    "(set with hostedZoneId)",
                 )
             )
         problems.extend(
@@ -424,6 +482,8 @@ class ServiceInputs:
     secret_names: dict[str, str]
     """Environment variable to the secret's name in ``secrets``."""
     log_retention_days: int
+    """Days the service's log group keeps events and its access logs' bucket keeps files
+    (the observability domain's ``logRetentionDays``, by profile)."""
     log_key_arn: pulumi.Input[str] | None
     alerting: Alerting
     thresholds: AlarmThresholds
@@ -442,8 +502,11 @@ def build_service(
             placement=PlacementOptions.of(cluster, network),
             listener=ListenerOptions(
                 certificate_arn=settings.certificate_arn,
+                hosted_zone_id=settings.hosted_zone_id,
                 allow_plain_http=(
-                    not settings.decided().https_only and settings.certificate_arn is None
+                    not settings.decided().https_only
+                    and settings.certificate_arn is None
+                    and settings.hosted_zone_id is None
                 ),
                 domain_name=settings.domain_name,
                 ingress_cidrs=tuple(settings.ingress_cidrs),
@@ -460,6 +523,12 @@ def build_service(
             deletion_protection=settings.decided().deletion_protection,
             egress=egress_rules(settings.app_egress),
             wait_for_steady_state=settings.by_profile("wait_for_steady_state"),
+            access_logs=AccessLogOptions(retention_days=inputs.log_retention_days),
+            web_acl=(
+                WebAclOptions(rate_limit=settings.waf_rate_limit)
+                if settings.by_profile("waf")
+                else None
+            ),
             enable_execute_command=settings.execute_command,
             logging=LoggingOptions(
                 retention_days=inputs.log_retention_days, kms_key_arn=inputs.log_key_arn
