@@ -57,9 +57,12 @@ PUBLIC = [
     "ServiceKeyAccess",
     "ServiceMonitoring",
     "ServiceMonitoringArgs",
+    "StackBoundary",
+    "StackBoundaryArgs",
     "SubjectFormat",
     "VaultLock",
     "Visibility",
+    "bound_roles",
     "read_repository",
 ]
 

@@ -40,6 +40,7 @@ from slipway.registry_replication import RegistryReplication, RegistryReplicatio
 from slipway.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
 from slipway.rollback_alarms import RollbackAlarmOptions
 from slipway.secret_store import SecretSpec, SecretStore, SecretStoreArgs
+from slipway.stack_boundary import StackBoundary, StackBoundaryArgs, bound_roles
 
 __version__ = "0.2.0"
 """This release; the one home of the version (pyproject.toml reads it)."""
@@ -97,8 +98,11 @@ __all__ = [
     "ServiceKeyAccess",
     "ServiceMonitoring",
     "ServiceMonitoringArgs",
+    "StackBoundary",
+    "StackBoundaryArgs",
     "SubjectFormat",
     "VaultLock",
     "Visibility",
+    "bound_roles",
     "read_repository",
 ]
