@@ -147,6 +147,21 @@ def test_apply_role_changes_its_own_resources_and_no_other(stack: str) -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_another_applications_stack_of_the_same_name_is_out_of_reach(stack: str) -> None:
+    role = apply_role(stack)
+    billing = {RESOURCE_TAG: stack, "aws:ResourceTag/slipway:app": "billing"}
+    assert not role.allows("ecs:UpdateService", service_arn(stack), billing)
+    assert not role.allows(
+        "ecr:CreateRepository", repository_arn(stack), {"aws:RequestTag/slipway:app": "billing"}
+    )
+    own = {RESOURCE_TAG: stack, "aws:ResourceTag/slipway:app": APP}
+    assert role.allows("ecs:UpdateService", service_arn(stack), own)
+    assert not role.allows(
+        "ecs:UntagResource", service_arn(stack), {**own, "aws:TagKeys": ["slipway:app"]}
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_untagged_resources_are_not_refused_by_the_tag_rule(stack: str) -> None:
     """``Null: false`` keeps a missing tag from matching: StringNotEquals(IfExists) alone would
     be true for every untagged resource and every create call."""

@@ -11,8 +11,10 @@ The boundary allows everything and then denies (:func:`boundary_statements`):
   (which has no ``aws:ResourceTag``). Untagged resources are left to the ARN rules below.
 * ``OtherEnvironmentTags``: any request that sets ``slipway:environment`` to another value
   (``aws:RequestTag``; the same ``Null``/``StringNotEquals`` pairing), on create or on tag.
-* ``KeepEnvironmentTags``: removing the ``slipway:environment`` tag (``aws:TagKeys`` with
-  ``ForAnyValue`` on the untag actions of the services Slipway uses).
+* ``OtherApplications``, ``OtherApplicationTags``: the same two rules for ``slipway:app``, so
+  two applications' stacks of one environment name stay apart too.
+* ``KeepEnvironmentTags``: removing the ``slipway:environment`` or ``slipway:app`` tag
+  (``aws:TagKeys`` with ``ForAnyValue`` on the untag actions of the services Slipway uses).
 * ``BoundedPrincipals``: creating a role or user, setting a boundary, or changing the policies
   of a role or user, unless ``iam:PermissionsBoundary`` is this very boundary. A role without it
   could be given any permissions and assumed, which would undo every rule here.
@@ -52,6 +54,9 @@ from slipway.iam import POLICY_VERSION
 
 ENVIRONMENT_TAG = "slipway:environment"
 """The tag that says which environment (stack) a resource belongs to."""
+APP_TAG = "slipway:app"
+"""The tag that says which application a resource belongs to: two applications' ``dev``
+stacks in one account are kept apart by it."""
 BOUNDARY_SUFFIX = "-ci-boundary"
 """``<app>-<env>`` plus this names a stack's boundary policy."""
 MAX_MANAGED_POLICY_CHARS = 6144
@@ -189,30 +194,31 @@ def _deny(sid: str, actions: Sequence[str] | str, **rest: Any) -> dict[str, Any]
 def boundary_statements(scope: BoundaryScope) -> list[dict[str, Any]]:
     """The boundary's statements for ``scope`` (the module docstring explains each)."""
     env = scope.environment
-    resource_tag = f"aws:ResourceTag/{ENVIRONMENT_TAG}"
-    request_tag = f"aws:RequestTag/{ENVIRONMENT_TAG}"
     statements: list[dict[str, Any]] = [
-        {"Sid": "Everything", "Effect": "Allow", "Action": "*", "Resource": "*"},
-        _deny(
-            "OtherEnvironments",
-            "*",
-            Condition={
-                "Null": {resource_tag: "false"},
-                "StringNotEquals": {resource_tag: env},
-            },
-        ),
-        _deny(
-            "OtherEnvironmentTags",
-            "*",
-            Condition={
-                "Null": {request_tag: "false"},
-                "StringNotEquals": {request_tag: env},
-            },
-        ),
+        {"Sid": "Everything", "Effect": "Allow", "Action": "*", "Resource": "*"}
+    ]
+    for sid, key, tag, value in (
+        ("OtherEnvironments", "ResourceTag", ENVIRONMENT_TAG, env),
+        ("OtherEnvironmentTags", "RequestTag", ENVIRONMENT_TAG, env),
+        ("OtherApplications", "ResourceTag", APP_TAG, scope.app),
+        ("OtherApplicationTags", "RequestTag", APP_TAG, scope.app),
+    ):
+        condition_key = f"aws:{key}/{tag}"
+        statements.append(
+            _deny(
+                sid,
+                "*",
+                Condition={
+                    "Null": {condition_key: "false"},
+                    "StringNotEquals": {condition_key: value},
+                },
+            )
+        )
+    statements += [
         _deny(
             "KeepEnvironmentTags",
             UNTAG_ACTIONS,
-            Condition={"ForAnyValue:StringEquals": {"aws:TagKeys": [ENVIRONMENT_TAG]}},
+            Condition={"ForAnyValue:StringEquals": {"aws:TagKeys": [ENVIRONMENT_TAG, APP_TAG]}},
         ),
         _deny(
             "BoundedPrincipals",
