@@ -32,6 +32,7 @@ from slipway.stack_boundary import (
     boundary_document,
     compact_json,
 )
+from slipway.workflows.infra_pipeline import InfraPipelineSpec
 from tests.iam_checks import parliament_findings
 from tests.iam_eval import Principal
 from tooling.offline import ACCOUNT_ID, Recording, run_stack
@@ -318,6 +319,13 @@ def test_infra_environment_is_created_and_gated(stack: str) -> None:
     else:
         assert not reviewers
     assert rec.outputs["infraEnvironment"] == f"infra-{stack}"
+    (variable,) = [
+        r
+        for r in rec.of_type("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
+        if r.parent_name == "github-infra-environment"
+    ]
+    assert variable.inputs["variableName"] == InfraPipelineSpec().apply_role_variable
+    assert variable.inputs["value"] == rec.outputs["infraApplyRoleArn"]
 
 
 def test_infra_repository_of_another_owner_is_refused() -> None:

@@ -24,7 +24,7 @@ from infra.common import (
 )
 from infra.domains.identity import StackIdentity
 from slipway import ContainerRegistry
-from slipway.contract import EnvironmentSecret, EnvironmentVariable
+from slipway.contract import EnvironmentSecret, EnvironmentVariable, InfraVariable
 from slipway.deployment_environment import (
     DEFAULT_BRANCH_PATTERNS,
     MAX_WAIT_TIMER_MINUTES,
@@ -402,11 +402,15 @@ def build_boundary(identity: StackIdentity, owns_account_resources: bool) -> Sta
 
 
 def build_infra_environment(
-    settings: GithubSettings, identity: StackIdentity, infrastructure: GithubRepositoryFacts
+    settings: GithubSettings,
+    identity: StackIdentity,
+    infrastructure: GithubRepositoryFacts,
+    apply_role_arn: pulumi.Input[str] | None,
 ) -> DeploymentEnvironment:
     """The infrastructure repository's ``infra-<env>`` environment, the only one whose jobs may
     assume the apply role: deployments only from the pipeline's default branch, administrators
-    never bypass, and in the profiles that say so (``infra_reviewers``) the stack's reviewers."""
+    never bypass, and in the profiles that say so (``infra_reviewers``) the stack's reviewers.
+    It holds the apply role's ARN for the pipeline's ``pulumi up`` job."""
     gated = bool(settings.decided().infra_reviewers)
     return DeploymentEnvironment(
         "github-infra-environment",
@@ -419,6 +423,9 @@ def build_infra_environment(
             prevent_self_review=settings.prevent_self_review,
             can_admins_bypass=False,
             deploy_branch_patterns=INFRA_DEPLOY_BRANCHES,
+            variables=(
+                {InfraVariable.AWS_INFRA_ROLE_ARN: apply_role_arn} if apply_role_arn else {}
+            ),
             repository_plan=RepositoryPlan(
                 Visibility(infrastructure.visibility), GithubPlan(settings.github_plan)
             ),
@@ -531,6 +538,6 @@ def build(
         outputs["permissionsBoundaryArn"] = boundary_arn
     if infrastructure is not None:
         outputs["infraEnvironment"] = build_infra_environment(
-            settings, identity, infrastructure
+            settings, identity, infrastructure, oidc.apply_role_arn
         ).environment
     return outputs
