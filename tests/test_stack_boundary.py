@@ -35,7 +35,7 @@ from slipway.stack_boundary import (
 from slipway.workflows.infra_pipeline import InfraPipelineSpec
 from tests.iam_checks import parliament_findings
 from tests.iam_eval import Principal
-from tooling.offline import ACCOUNT_ID, Recording, run_stack
+from tooling.offline import ACCOUNT_ID, GithubRepository, Recording, run_stack
 
 STACKS = ("dev", "staging", "prod")
 POLICY = "aws:iam/policy:Policy"
@@ -326,6 +326,19 @@ def test_infra_environment_is_created_and_gated(stack: str) -> None:
     ]
     assert variable.inputs["variableName"] == InfraPipelineSpec().apply_role_variable
     assert variable.inputs["value"] == rec.outputs["infraApplyRoleArn"]
+
+
+def test_a_private_infra_repository_below_enterprise_gets_no_gate_and_a_warning() -> None:
+    private = {
+        "acme-corp/storefront-infra": GithubRepository(
+            "acme-corp/storefront-infra", visibility="private"
+        )
+    }
+    rec = run_stack("prod", overrides={"githubPlan": "team"}, github_repositories=private)
+    (infra,) = [r for r in rec.of_type(ENVIRONMENT) if r.inputs["environment"] == "infra-prod"]
+    assert not infra.inputs.get("reviewers")
+    assert any("infra-prod of acme-corp/storefront-infra has no required reviewers" in w
+               for w in rec.warnings)  # fmt: skip
 
 
 def test_infra_repository_of_another_owner_is_refused() -> None:

@@ -327,7 +327,8 @@ def check_provider_owner(repository: str, infra_repository: str | None = None) -
     the same owner."""
     owner = pulumi.Config("github").get("owner")
     repository_owner = repository.split("/", 1)[0]
-    if infra_repository is not None and infra_repository.split("/", 1)[0] != repository_owner:
+    infra_owner = infra_repository.split("/", 1)[0] if infra_repository else None
+    if infra_owner is not None and infra_owner.lower() != repository_owner.lower():
         raise ConfigError(
             invalid(
                 key("github_infra_repository"),
@@ -410,8 +411,20 @@ def build_infra_environment(
     """The infrastructure repository's ``infra-<env>`` environment, the only one whose jobs may
     assume the apply role: deployments only from the pipeline's default branch, administrators
     never bypass, and in the profiles that say so (``infra_reviewers``) the stack's reviewers.
-    It holds the apply role's ARN for the pipeline's ``pulumi up`` job."""
+    It holds the apply role's ARN for the pipeline's ``pulumi up`` job.
+
+    Where GitHub would not enforce reviewers (a private infrastructure repository below
+    Enterprise), none are set and the plan warns: the apply role stays under the boundary, but
+    nobody approves its ``pulumi up``."""
+    plan = RepositoryPlan(Visibility(infrastructure.visibility), GithubPlan(settings.github_plan))
     gated = bool(settings.decided().infra_reviewers)
+    if gated and not plan.protection_rules:
+        gated = False
+        pulumi.log.warn(
+            f"{INFRA_ENVIRONMENT_PREFIX}{identity.environment} of {infrastructure.full_name} has "
+            f"no required reviewers: GitHub does not enforce them on {plan.describe()} "
+            "(make the repository public or use GitHub Enterprise); its pulumi up runs unapproved"
+        )
     return DeploymentEnvironment(
         "github-infra-environment",
         DeploymentEnvironmentArgs(
@@ -426,9 +439,7 @@ def build_infra_environment(
             variables=(
                 {InfraVariable.AWS_INFRA_ROLE_ARN: apply_role_arn} if apply_role_arn else {}
             ),
-            repository_plan=RepositoryPlan(
-                Visibility(infrastructure.visibility), GithubPlan(settings.github_plan)
-            ),
+            repository_plan=plan,
         ),
     )
 
