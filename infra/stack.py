@@ -61,8 +61,9 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
     the application repository's workflows read them.
     """
     identity = settings.stack_identity(pulumi.Config("aws").require("region"))
-    github.check_provider_owner(identity.repository)
+    github.check_provider_owner(identity.repository, settings.github.github_infra_repository)
     repositories = github.read_repositories(settings.github, identity.repository)
+    boundary = github.build_boundary(identity, settings.account.owns_account_resources)
     logs = settings.observability
     retention = logs.log_retention
 
@@ -166,6 +167,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
             health_check_path=settings.compute.health_check_path,
             slack_webhook=slack_webhook,
         ),
+        boundary.policy_arn,
     )
     outputs |= workflows.build(
         settings.workflows,

@@ -234,6 +234,15 @@ def oidc_trust_scoped(r: ResourceView) -> list[str]:
     return problems
 
 
+def roles_bounded(r: ResourceView) -> list[str]:
+    """Every IAM role carries a permissions boundary (the stack's ``<app>-<env>-ci-boundary``):
+    a role without one escapes the isolation between stacks that share an account. A value not
+    known yet (a preview creating the boundary) counts as set."""
+    if r.type != "aws:iam/role:Role" or r.props.get("permissionsBoundary"):
+        return []
+    return [f"{r.name}: every IAM role must carry the stack's permissions boundary"]
+
+
 def prod_stateful_protected(r: ResourceView) -> list[str]:
     """In prod, stateful resources are protected and retained on delete."""
     if r.type not in STATEFUL_TYPES or r.profile != "prod":
@@ -294,6 +303,11 @@ RULES: tuple[Rule, ...] = (
         "oidc-trust-scoped",
         "GitHub OIDC roles trust one repository and environment.",
         oidc_trust_scoped,
+    ),
+    Rule(
+        "roles-bounded",
+        "Every IAM role carries the stack's permissions boundary.",
+        roles_bounded,
     ),
     Rule(
         "prod-stateful-protected",

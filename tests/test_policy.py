@@ -187,6 +187,15 @@ CASES: list[tuple[Any, ResourceView, ResourceView, str]] = [
         "StringEquals",
     ),
     (
+        rules.roles_bounded,
+        view(
+            "aws:iam/role:Role",
+            {"permissionsBoundary": "arn:aws:iam::111122223333:policy/shop-dev-ci-boundary"},
+        ),
+        view("aws:iam/role:Role", {"assumeRolePolicy": "{}"}),
+        "permissions boundary",
+    ),
+    (
         rules.prod_stateful_protected,
         view("aws:kms/key:Key", PROD_TAGS, protect=True, retain=True),
         view("aws:kms/key:Key", PROD_TAGS, protect=True, retain=False),

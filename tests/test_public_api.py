@@ -61,12 +61,15 @@ PUBLIC = [
     "ServiceKeyAccess",
     "ServiceMonitoring",
     "ServiceMonitoringArgs",
+    "StackBoundary",
+    "StackBoundaryArgs",
     "SubjectFormat",
     "ThreatDetection",
     "ThreatDetectionArgs",
     "VaultLock",
     "Visibility",
     "WebAclOptions",
+    "bound_roles",
     "read_repository",
 ]
 

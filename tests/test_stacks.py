@@ -44,6 +44,7 @@ OUTPUTS = {
     "imageChannelParameter", "secretArns", "alertTopicArn", "dashboardName", "backupVaultName",
     "backupPlanId", "backupCopyVaultArn", "dataBucketName", "githubEnvironment",
     "deployRoleArn", "githubOidcProviderArn", "infraPreviewRoleArn", "infraApplyRoleArn",
+    "infraEnvironment", "permissionsBoundaryArn",
 }  # fmt: skip
 """Every stack's outputs (docs/outputs.md); the owner of account resources adds the trail's."""
 OWNER_OUTPUTS = {
@@ -605,7 +606,7 @@ def test_the_repository_owner_creates_the_npm_environment_for_the_release_job() 
     assert prod.outputs["npmEnvironment"] == "npm"
     for other in ("dev", "staging"):
         names = [r.inputs["environment"] for r in recorded(other).of_type(ENVIRONMENT)]
-        assert names == [other]
+        assert names == [other, f"infra-{other}"]
 
 
 @pytest.mark.parametrize("stack_name", STACKS)
@@ -617,7 +618,8 @@ def test_every_environment_of_the_release_chain_allows_the_release_branches(
     recording = recorded(stack_name)
     allowed: dict[str, set[str]] = {}
     for policy in recording.of_type(BRANCH_POLICY):
-        if "branchPattern" in policy.inputs:
+        # The infra repository's environment only runs the pipeline's `pulumi up` from main.
+        if "branchPattern" in policy.inputs and policy.parent_name != "github-infra-environment":
             allowed.setdefault(policy.parent_name, set()).add(policy.inputs["branchPattern"])
     assert allowed, stack_name
     for environment, patterns in allowed.items():
@@ -645,6 +647,7 @@ def test_the_release_environment_exists_without_npm_publishing_or_an_app() -> No
         secrets={"slackWebhookUrl": key},
     )
     assert sorted(r.inputs["environment"] for r in recording.of_type(ENVIRONMENT)) == [
+        "infra-prod",
         "npm",
         "prod",
     ]

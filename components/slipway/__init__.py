@@ -42,6 +42,7 @@ from slipway.registry_replication import RegistryReplication, RegistryReplicatio
 from slipway.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
 from slipway.rollback_alarms import RollbackAlarmOptions
 from slipway.secret_store import SecretSpec, SecretStore, SecretStoreArgs
+from slipway.stack_boundary import StackBoundary, StackBoundaryArgs, bound_roles
 from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs
 
 __version__ = "0.2.0"
@@ -104,11 +105,14 @@ __all__ = [
     "ServiceKeyAccess",
     "ServiceMonitoring",
     "ServiceMonitoringArgs",
+    "StackBoundary",
+    "StackBoundaryArgs",
     "SubjectFormat",
     "ThreatDetection",
     "ThreatDetectionArgs",
     "VaultLock",
     "Visibility",
     "WebAclOptions",
+    "bound_roles",
     "read_repository",
 ]

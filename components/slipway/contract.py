@@ -45,6 +45,15 @@ class EnvironmentSecret(StrEnum):
     """Incoming-webhook URL for deployment notifications; optional."""
 
 
+class InfraVariable(StrEnum):
+    """GitHub Actions variables a stack writes into its ``infra-<env>`` environment of the
+    infrastructure repository, which that repository's ``pulumi up`` job reads
+    (``InfraPipelineSpec.apply_role_variable``)."""
+
+    AWS_INFRA_ROLE_ARN = "AWS_INFRA_ROLE_ARN"
+    """The stack's apply role (its ``infraApplyRoleArn`` output)."""
+
+
 class ReleaseVariable(StrEnum):
     """GitHub Actions variables of the release environment (``WorkflowSpec.npm_environment``),
     which the version and publish jobs run in (``deployment: false``)."""

@@ -26,6 +26,7 @@ import pulumi_github as github
 from slipway.contract import (
     EnvironmentSecret,
     EnvironmentVariable,
+    InfraVariable,
     ReleaseSecret,
     ReleaseVariable,
 )
@@ -35,7 +36,7 @@ from slipway.github_plan import RepositoryPlan
 from slipway.patterns import GITHUB_LOGIN, REPOSITORY_SLUG, TEAM_SLUG
 from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
 
-VariableName = EnvironmentVariable | ReleaseVariable
+VariableName = EnvironmentVariable | ReleaseVariable | InfraVariable
 """Names a stack may write as environment variables."""
 SecretName = EnvironmentSecret | ReleaseSecret
 """Names a stack may write as environment secrets."""
@@ -160,7 +161,8 @@ class DeploymentEnvironmentArgs:
     variables: Mapping[VariableName, pulumi.Input[str]] = field(default_factory=dict)
     """Environment variables for the workflows; only names from
     :mod:`slipway.contract` (:class:`EnvironmentVariable` for a deployment environment,
-    :class:`ReleaseVariable` for the release environment)."""
+    :class:`ReleaseVariable` for the release environment, :class:`InfraVariable` for an
+    ``infra-<env>`` environment)."""
     secrets: Mapping[SecretName, pulumi.Input[str]] = field(default_factory=dict)
     """Environment secrets; only :class:`EnvironmentSecret` or :class:`ReleaseSecret` names,
     values from Pulumi secrets (they are stored as secrets in the state whatever is passed)."""
@@ -241,14 +243,15 @@ class DeploymentEnvironmentArgs:
                             "and wait timers there only on GitHub Enterprise",
                         )
                     )
-        known_variables = {*EnvironmentVariable, *ReleaseVariable}
+        known_variables = {*EnvironmentVariable, *ReleaseVariable, *InfraVariable}
         unknown_variables = sorted(str(k) for k in self.variables if k not in known_variables)
         if unknown_variables:
             problems.append(
                 invalid(
                     name + "variables",
                     unknown_variables,
-                    "names of slipway.contract.EnvironmentVariable or ReleaseVariable",
+                    "names of slipway.contract.EnvironmentVariable, ReleaseVariable or "
+                    "InfraVariable",
                 )
             )
         empty = sorted(str(k) for k, v in self.variables.items() if isinstance(v, str) and not v)

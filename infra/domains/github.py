@@ -1,5 +1,6 @@
 """GitHub: the application repository as GitHub reports it, the CI roles GitHub Actions assumes
-through OIDC, and the stack's protected deployment environment."""
+through OIDC, the stack's protected deployment environment, the infrastructure repository's
+``infra-<env>`` environment, and the permissions boundary every role of the stack carries."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from infra.common import (
 )
 from infra.domains.identity import StackIdentity
 from slipway import ContainerRegistry
-from slipway.contract import EnvironmentSecret, EnvironmentVariable
+from slipway.contract import EnvironmentSecret, EnvironmentVariable, InfraVariable
 from slipway.deployment_environment import (
     DEFAULT_BRANCH_PATTERNS,
     MAX_WAIT_TIMER_MINUTES,
@@ -54,6 +55,8 @@ from slipway.github_plan import (
     Visibility,
 )
 from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
+from slipway.stack_boundary import StackBoundary, StackBoundaryArgs, bound_roles
+from slipway.workflows.infra_pipeline import INFRA_ENVIRONMENT_PREFIX, InfraPipelineSpec
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 GLOB = re.compile(r"^[A-Za-z0-9._/*?\[\]{}!,+@-]+$")
@@ -83,13 +86,26 @@ class GithubProfile:
     admins_may_bypass: bool = decision(
         "`environmentAdminsBypass` may let administrators skip the approval"
     )
+    infra_reviewers: bool = decision(
+        "The infrastructure repository's `infra-<env>` environment requires `reviewers` and "
+        "`reviewerTeams` before `pulumi up` (its administrators never bypass)"
+    )
 
 
 PROFILES = ProfileTable(
-    dev=GithubProfile(require_reviewers=False, wait_timer_minutes=0, admins_may_bypass=True),
-    staging=GithubProfile(require_reviewers=False, wait_timer_minutes=0, admins_may_bypass=True),
-    prod=GithubProfile(require_reviewers=True, wait_timer_minutes=5, admins_may_bypass=False),
+    dev=GithubProfile(
+        require_reviewers=False, wait_timer_minutes=0, admins_may_bypass=True, infra_reviewers=False
+    ),
+    staging=GithubProfile(
+        require_reviewers=False, wait_timer_minutes=0, admins_may_bypass=True, infra_reviewers=False
+    ),
+    prod=GithubProfile(
+        require_reviewers=True, wait_timer_minutes=5, admins_may_bypass=False, infra_reviewers=True
+    ),
 )
+INFRA_DEPLOY_BRANCHES = (InfraPipelineSpec.default_branch,)
+"""Branches whose jobs may use an ``infra-<env>`` environment: the pipeline's ``pulumi up``
+runs only on pushes to its default branch."""
 
 
 class GithubSettings(SettingsModel):
@@ -305,10 +321,22 @@ class GithubSettings(SettingsModel):
         return problems
 
 
-def check_provider_owner(repository: str) -> None:
-    """The GitHub provider's ``owner`` must be the application repository's owner."""
+def check_provider_owner(repository: str, infra_repository: str | None = None) -> None:
+    """The GitHub provider's ``owner`` must be the application repository's owner, and the
+    infrastructure repository (whose ``infra-<env>`` environment the stack writes) must have
+    the same owner."""
     owner = pulumi.Config("github").get("owner")
     repository_owner = repository.split("/", 1)[0]
+    infra_owner = infra_repository.split("/", 1)[0] if infra_repository else None
+    if infra_owner is not None and infra_owner.lower() != repository_owner.lower():
+        raise ConfigError(
+            invalid(
+                key("github_infra_repository"),
+                infra_repository,
+                f"a repository of {repository_owner}, the owner of slipway:githubRepository: "
+                "the GitHub provider writes its infra environment with the same owner",
+            )
+        )
     if owner is not None and owner.lower() != repository_owner.lower():
         raise ConfigError(
             invalid(
@@ -357,15 +385,76 @@ class DeliveryTargets:
     slack_webhook: pulumi.Output[str] | None
 
 
+def build_boundary(identity: StackIdentity, owns_account_resources: bool) -> StackBoundary:
+    """The stack's permissions boundary (``<app>-<env>-ci-boundary``), given to every IAM role
+    the stack registers from here on (:func:`slipway.stack_boundary.bound_roles`). Call it
+    before any other domain builds: the boundary refuses to create a role without itself."""
+    boundary = StackBoundary(
+        "boundary",
+        StackBoundaryArgs(
+            app=identity.app,
+            environment=identity.environment,
+            owns_account_resources=owns_account_resources,
+            tags=identity.tags,
+        ),
+    )
+    pulumi.runtime.register_stack_transformation(bound_roles(boundary.policy_arn))
+    return boundary
+
+
+def build_infra_environment(
+    settings: GithubSettings,
+    identity: StackIdentity,
+    infrastructure: GithubRepositoryFacts,
+    apply_role_arn: pulumi.Input[str] | None,
+) -> DeploymentEnvironment:
+    """The infrastructure repository's ``infra-<env>`` environment, the only one whose jobs may
+    assume the apply role: deployments only from the pipeline's default branch, administrators
+    never bypass, and in the profiles that say so (``infra_reviewers``) the stack's reviewers.
+    It holds the apply role's ARN for the pipeline's ``pulumi up`` job.
+
+    Where GitHub would not enforce reviewers (a private infrastructure repository below
+    Enterprise), none are set and the plan warns: the apply role stays under the boundary, but
+    nobody approves its ``pulumi up``."""
+    plan = RepositoryPlan(Visibility(infrastructure.visibility), GithubPlan(settings.github_plan))
+    gated = bool(settings.decided().infra_reviewers)
+    if gated and not plan.protection_rules:
+        gated = False
+        pulumi.log.warn(
+            f"{INFRA_ENVIRONMENT_PREFIX}{identity.environment} of {infrastructure.full_name} has "
+            f"no required reviewers: GitHub does not enforce them on {plan.describe()} "
+            "(make the repository public or use GitHub Enterprise); its pulumi up runs unapproved"
+        )
+    return DeploymentEnvironment(
+        "github-infra-environment",
+        DeploymentEnvironmentArgs(
+            repository=infrastructure.full_name,
+            environment=f"{INFRA_ENVIRONMENT_PREFIX}{identity.environment}",
+            reviewers=tuple(settings.reviewers) if gated else (),
+            reviewer_teams=tuple(settings.reviewer_teams) if gated else (),
+            require_reviewers=gated and bool(settings.by_profile("require_reviewers")),
+            prevent_self_review=settings.prevent_self_review,
+            can_admins_bypass=False,
+            deploy_branch_patterns=INFRA_DEPLOY_BRANCHES,
+            variables=(
+                {InfraVariable.AWS_INFRA_ROLE_ARN: apply_role_arn} if apply_role_arn else {}
+            ),
+            repository_plan=plan,
+        ),
+    )
+
+
 def build(
     settings: GithubSettings,
     identity: StackIdentity,
     repositories: tuple[GithubRepositoryFacts, GithubRepositoryFacts | None],
     owns_account_resources: bool,
     targets: DeliveryTargets,
+    boundary_arn: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
-    """The OIDC provider (or a reference to the account's), the CI roles and the stack's
-    deployment environment; their outputs."""
+    """The OIDC provider (or a reference to the account's), the CI roles under
+    ``boundary_arn``, the stack's deployment environment and, with an infrastructure
+    repository, its ``infra-<env>`` environment; their outputs."""
     account = aws.get_caller_identity_output()
     infra = settings.github_infra_repository
     application, infrastructure = repositories
@@ -384,7 +473,10 @@ def build(
             infrastructure_repository=infra,
             infrastructure_repository_ids=infrastructure.ids if infrastructure else None,
             infrastructure_subject_format=subject_format,
-            infrastructure_environments=(f"infra-{identity.environment}",) if infra else (),
+            infrastructure_environments=(
+                (f"{INFRA_ENVIRONMENT_PREFIX}{identity.environment}",) if infra else ()
+            ),
+            permissions_boundary_arn=boundary_arn,
             state_bucket_arn=settings.state_bucket_arn,
             state_key_arn=settings.state_key_arn,
             protect=identity.protect,
@@ -404,6 +496,7 @@ def build(
             task_role_arn=service.task_role_arn,
             execution_role_arn=service.execution_role_arn,
             image_channel_parameter_arn=service.image_channel.deployed_parameter_arn,
+            permissions_boundary_arn=boundary_arn,
             tags=identity.tags,
         ),
     )
@@ -452,4 +545,10 @@ def build(
         outputs["infraPreviewRoleArn"] = oidc.preview_role_arn
     if oidc.apply_role_arn is not None:
         outputs["infraApplyRoleArn"] = oidc.apply_role_arn
+    if boundary_arn is not None:
+        outputs["permissionsBoundaryArn"] = boundary_arn
+    if infrastructure is not None:
+        outputs["infraEnvironment"] = build_infra_environment(
+            settings, identity, infrastructure, oidc.apply_role_arn
+        ).environment
     return outputs

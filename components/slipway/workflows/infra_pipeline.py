@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from slipway.contract import InfraVariable
 from slipway.errors import ConfigError, invalid
 from slipway.patterns import BRANCH_NAME, CRON, SEMVER, WORKFLOW_NAME, is_region
 from slipway.workflows import pins
@@ -81,7 +82,7 @@ class InfraPipelineSpec:
     preview_role_variable: str = "AWS_PREVIEW_ROLE_ARN"
     """Repository variable: ARN of the read-only preview role (a stack's ``infraPreviewRoleArn``
     output), used by pull request previews and the drift check."""
-    apply_role_variable: str = "AWS_INFRA_ROLE_ARN"
+    apply_role_variable: str = InfraVariable.AWS_INFRA_ROLE_ARN.value
     """Variable of each ``infra-<stack>`` environment: ARN of that stack's apply role
     (``infraApplyRoleArn``)."""
     account_id_variable: str = "AWS_ACCOUNT_ID"

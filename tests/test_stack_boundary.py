@@ -1,0 +1,393 @@
+"""Stacks sharing one AWS account cannot reach each other: every role of a stack carries the
+stack's permissions boundary, and an IAM evaluator Slipway did not write (Principal Mapper,
+tests/iam_eval.py) says what the apply role of one stack may do to another's resources.
+
+The evaluator decides on the request context a test gives it. Which condition keys AWS puts
+into a real request (``aws:ResourceTag`` for ``ecs:UpdateService``, say) is AWS's side; where
+a rule leans on that, the test names the key it supplies, and the rules that tags cannot
+decide are written against ARNs and evaluated without any tag.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pulumi
+import pytest
+from moto.iam.policy_validation import IAMPolicyDocumentValidator
+
+from infra.domains import github
+from slipway.errors import ConfigError
+from slipway.stack_boundary import (
+    ACCOUNT_RESOURCE_ACTIONS,
+    ENVIRONMENT_TAG,
+    MAX_MANAGED_POLICY_CHARS,
+    ROLE_TYPE,
+    BoundaryScope,
+    StackBoundary,
+    StackBoundaryArgs,
+    bound_roles,
+    boundary_document,
+    compact_json,
+)
+from slipway.workflows.infra_pipeline import InfraPipelineSpec
+from tests.iam_checks import parliament_findings
+from tests.iam_eval import Principal
+from tooling.offline import ACCOUNT_ID, GithubRepository, Recording, run_stack
+
+STACKS = ("dev", "staging", "prod")
+POLICY = "aws:iam/policy:Policy"
+ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
+POLICY_PART = "deploymentEnvironment"
+REGION = "eu-west-1"
+APP = "storefront"
+RESOURCE_TAG = f"aws:ResourceTag/{ENVIRONMENT_TAG}"
+REQUEST_TAG = f"aws:RequestTag/{ENVIRONMENT_TAG}"
+
+
+@cache
+def recording(stack: str) -> Recording:
+    return run_stack(stack)
+
+
+def boundary_of(stack: str) -> tuple[str, dict[str, Any]]:
+    """(ARN, document) of the stack's boundary, as the stack registered them."""
+    rec = recording(stack)
+    policy = rec.one(POLICY, "boundary-policy")
+    apply = rec.one(ROLE_TYPE, "github-oidc-apply")
+    return apply.inputs["permissionsBoundary"], policy.json_input("policy")
+
+
+def apply_role(stack: str) -> Principal:
+    """The stack's apply role: AdministratorAccess under the stack's boundary."""
+    arn, document = boundary_of(stack)
+    return Principal(
+        arn=f"arn:aws:iam::{ACCOUNT_ID}:role/github-oidc-apply-{stack}",
+        boundary_arn=arn,
+        boundary=document,
+    )
+
+
+def others(stack: str) -> list[str]:
+    return [s for s in STACKS if s != stack]
+
+
+def service_arn(env: str) -> str:
+    return f"arn:aws:ecs:{REGION}:{ACCOUNT_ID}:service/{APP}-{env}/{APP}-{env}"
+
+
+def repository_arn(env: str) -> str:
+    return f"arn:aws:ecr:{REGION}:{ACCOUNT_ID}:repository/{APP}/{env}"
+
+
+def parameter_arn(env: str) -> str:
+    return f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:parameter/slipway/{APP}/{env}/image-channel/deployed"
+
+
+def tagged(env: str) -> dict[str, str]:
+    return {RESOURCE_TAG: env}
+
+
+# The boundary, as each stack registers it ------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_role_of_the_stack_carries_its_boundary(stack: str) -> None:
+    rec = recording(stack)
+    policy = rec.one(POLICY, "boundary-policy")
+    assert policy.inputs["name"] == f"{APP}-{stack}-ci-boundary"
+    assert policy.inputs["tags"][ENVIRONMENT_TAG] == stack
+    arn, _ = boundary_of(stack)
+    assert arn == f"arn:aws:iam::{ACCOUNT_ID}:policy/{APP}-{stack}-ci-boundary"
+    roles = rec.of_type(ROLE_TYPE)
+    assert {"github-oidc-preview", "github-oidc-apply", "github-oidc-deploy"} <= {
+        r.name for r in roles
+    }
+    assert {r.name: r.inputs.get("permissionsBoundary") for r in roles} == {
+        r.name: arn for r in roles
+    }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_boundary_fits_a_managed_policy_and_is_valid(stack: str) -> None:
+    _, document = boundary_of(stack)
+    assert len(compact_json(document)) < MAX_MANAGED_POLICY_CHARS
+    IAMPolicyDocumentValidator(json.dumps(document)).validate()
+    allow, *denies = document["Statement"]
+    # The one Allow is the ceiling a boundary must state (a boundary grants nothing by
+    # itself); parliament reads it as a grant, so it is checked by shape, the rest by parliament.
+    assert allow == {"Sid": "Everything", "Effect": "Allow", "Action": "*", "Resource": "*"}
+    assert all(s["Effect"] == "Deny" for s in denies)
+    assert parliament_findings({"Version": document["Version"], "Statement": denies}) == []
+
+
+def test_largest_boundary_stays_under_the_limit() -> None:
+    """A long application name and environment, not owning the account (the larger document)."""
+    scope = BoundaryScope("aws-us-gov", ACCOUNT_ID, "a" * 24, "e" * 40, False)
+    assert len(compact_json(boundary_document(scope))) < MAX_MANAGED_POLICY_CHARS
+
+
+# Tag isolation ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_apply_role_changes_its_own_resources_and_no_other(stack: str) -> None:
+    role = apply_role(stack)
+    assert role.allows("ecs:UpdateService", service_arn(stack), tagged(stack))
+    assert role.allows("ecr:DeleteRepository", repository_arn(stack), tagged(stack))
+    assert role.allows("ssm:PutParameter", parameter_arn(stack))
+    for other in others(stack):
+        assert not role.allows("ecs:UpdateService", service_arn(other), tagged(other))
+        assert not role.allows("ecr:DeleteRepository", repository_arn(other), tagged(other))
+        assert not role.allows("secretsmanager:GetSecretValue", "*", tagged(other))
+        assert not role.allows("kms:Decrypt", "*", tagged(other))
+        # SSM parameters are confined by name: no tag in the request at all.
+        assert not role.allows("ssm:PutParameter", parameter_arn(other))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_another_applications_stack_of_the_same_name_is_out_of_reach(stack: str) -> None:
+    role = apply_role(stack)
+    billing = {RESOURCE_TAG: stack, "aws:ResourceTag/slipway:app": "billing"}
+    assert not role.allows("ecs:UpdateService", service_arn(stack), billing)
+    assert not role.allows(
+        "ecr:CreateRepository", repository_arn(stack), {"aws:RequestTag/slipway:app": "billing"}
+    )
+    own = {RESOURCE_TAG: stack, "aws:ResourceTag/slipway:app": APP}
+    assert role.allows("ecs:UpdateService", service_arn(stack), own)
+    assert not role.allows(
+        "ecs:UntagResource", service_arn(stack), {**own, "aws:TagKeys": ["slipway:app"]}
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_untagged_resources_are_not_refused_by_the_tag_rule(stack: str) -> None:
+    """``Null: false`` keeps a missing tag from matching: StringNotEquals(IfExists) alone would
+    be true for every untagged resource and every create call."""
+    role = apply_role(stack)
+    assert role.allows("ecs:UpdateService", service_arn(stack))
+    assert role.allows("ec2:CreateVpc", "*")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_apply_role_creates_only_with_its_own_environment_tag(stack: str) -> None:
+    role = apply_role(stack)
+    assert role.allows("ecr:CreateRepository", repository_arn(stack), {REQUEST_TAG: stack})
+    for other in others(stack):
+        assert not role.allows("ecr:CreateRepository", repository_arn(stack), {REQUEST_TAG: other})
+        # Re-tagging its own resource into another environment is the same request tag.
+        assert not role.allows(
+            "ecs:TagResource", service_arn(stack), {**tagged(stack), REQUEST_TAG: other}
+        )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_environment_tag_cannot_be_removed(stack: str) -> None:
+    role = apply_role(stack)
+    untag = {**tagged(stack), "aws:TagKeys": [ENVIRONMENT_TAG]}
+    assert not role.allows("ecs:UntagResource", service_arn(stack), untag)
+    assert not role.allows("iam:UntagRole", f"arn:aws:iam::{ACCOUNT_ID}:role/x", untag)
+    assert role.allows(
+        "ecs:UntagResource", service_arn(stack), {**tagged(stack), "aws:TagKeys": ["team"]}
+    )
+
+
+# No escalation ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_roles_and_users_only_under_this_boundary(stack: str) -> None:
+    role = apply_role(stack)
+    own, _ = boundary_of(stack)
+    new_role = f"arn:aws:iam::{ACCOUNT_ID}:role/{APP}-{stack}-anything"
+    assert not role.allows("iam:CreateRole", new_role)
+    assert not role.allows("iam:CreateUser", f"arn:aws:iam::{ACCOUNT_ID}:user/u")
+    assert role.allows("iam:CreateRole", new_role, {"iam:PermissionsBoundary": own})
+    for other in others(stack):
+        theirs, _ = boundary_of(other)
+        assert not role.allows("iam:CreateRole", new_role, {"iam:PermissionsBoundary": theirs})
+        assert not role.allows(
+            "iam:PutRolePermissionsBoundary", new_role, {"iam:PermissionsBoundary": theirs}
+        )
+    # A role without this boundary (IAM then sends no iam:PermissionsBoundary) gets no policy.
+    for action in ("iam:AttachRolePolicy", "iam:PutRolePolicy"):
+        assert not role.allows(action, new_role)
+        assert role.allows(action, new_role, {"iam:PermissionsBoundary": own})
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_boundary_cannot_be_changed_or_removed(stack: str) -> None:
+    role = apply_role(stack)
+    own, _ = boundary_of(stack)
+    for action in (
+        "iam:CreatePolicyVersion",
+        "iam:DeletePolicy",
+        "iam:DeletePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+    ):
+        assert not role.allows(action, own, tagged(stack))
+        for other in others(stack):
+            assert not role.allows(action, boundary_of(other)[0])
+    assert not role.allows("iam:DeleteRolePermissionsBoundary", role.arn, tagged(stack))
+    assert not role.allows("iam:DeleteUserPermissionsBoundary", "*")
+    # An ordinary policy of its own remains the stack's to change.
+    assert role.allows(
+        "iam:CreatePolicyVersion", f"arn:aws:iam::{ACCOUNT_ID}:policy/{APP}-{stack}-app"
+    )
+
+
+# Account-wide resources and names ---------------------------------------------------------------
+
+OIDC_PROVIDER = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"
+TRAIL = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT_ID}:trail/{APP}-account-trail"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_only_the_owner_touches_account_resources(stack: str) -> None:
+    role = apply_role(stack)
+    owner = stack == "prod"  # Pulumi.prod.yaml: ownsAccountResources
+    checks = [
+        ("iam:DeleteOpenIDConnectProvider", OIDC_PROVIDER),
+        ("iam:UpdateOpenIDConnectProviderThumbprint", OIDC_PROVIDER),
+        ("cloudtrail:StopLogging", TRAIL),
+        ("cloudtrail:DeleteTrail", TRAIL),
+        ("ecr:PutReplicationConfiguration", "*"),
+    ]
+    for action, resource in checks:
+        assert role.allows(action, resource) is owner, (stack, action)
+
+
+def test_account_actions_are_denied_as_a_whole_outside_the_owner() -> None:
+    """Structure: the non-owner's boundary lists every account action, on every resource."""
+    scope = BoundaryScope("aws", ACCOUNT_ID, APP, "dev", False)
+    (statement,) = [
+        s for s in boundary_document(scope)["Statement"] if s["Sid"] == "AccountResources"
+    ]
+    assert statement["Action"] == sorted(ACCOUNT_RESOURCE_ACTIONS)
+    assert statement["Resource"] == "*"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_vault_locks_and_dashboards_by_name(stack: str) -> None:
+    role = apply_role(stack)
+    vault = f"arn:aws:backup:{REGION}:{ACCOUNT_ID}:backup-vault:{APP}-{{}}-vault"
+    dashboard = f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{APP}-{{}}"
+    assert role.allows("backup:PutBackupVaultLockConfiguration", vault.format(stack))
+    assert role.allows("cloudwatch:PutDashboard", dashboard.format(stack))
+    for other in others(stack):
+        assert not role.allows("backup:PutBackupVaultLockConfiguration", vault.format(other))
+        assert not role.allows("backup:DeleteBackupVaultLockConfiguration", vault.format(other))
+        assert not role.allows("cloudwatch:DeleteDashboards", dashboard.format(other))
+
+
+def test_without_the_boundary_the_apply_role_reaches_prod() -> None:
+    """The evaluator's baseline: the same checks pass only because of the boundary."""
+    role = Principal(arn=f"arn:aws:iam::{ACCOUNT_ID}:role/github-oidc-apply-dev")
+    assert role.allows("ecs:UpdateService", service_arn("prod"), tagged("prod"))
+    assert role.allows("iam:CreateRole", f"arn:aws:iam::{ACCOUNT_ID}:role/x")
+
+
+# The infrastructure repository's environments ---------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_infra_environment_is_created_and_gated(stack: str) -> None:
+    rec = recording(stack)
+    environments = {r.inputs["environment"]: r for r in rec.of_type(ENVIRONMENT)}
+    infra = environments[f"infra-{stack}"]
+    assert infra.inputs["repository"] == "storefront-infra"
+    assert infra.inputs["canAdminsBypass"] is False
+    assert infra.inputs["deploymentBranchPolicy"] == {
+        "protectedBranches": False,
+        "customBranchPolicies": True,
+    }
+    branches = [
+        r.inputs["branchPattern"]
+        for r in rec.of_type(
+            "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
+        )
+        if r.parent_name == "github-infra-environment"
+    ]
+    assert branches == ["main"]
+    reviewers = infra.inputs.get("reviewers")
+    if stack == "prod":
+        assert reviewers
+        assert reviewers[0].get("users") or reviewers[0].get("teams")
+        assert infra.inputs["preventSelfReview"] is True
+    else:
+        assert not reviewers
+    assert rec.outputs["infraEnvironment"] == f"infra-{stack}"
+    (variable,) = [
+        r
+        for r in rec.of_type("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
+        if r.parent_name == "github-infra-environment"
+    ]
+    assert variable.inputs["variableName"] == InfraPipelineSpec().apply_role_variable
+    assert variable.inputs["value"] == rec.outputs["infraApplyRoleArn"]
+
+
+def test_a_private_infra_repository_below_enterprise_gets_no_gate_and_a_warning() -> None:
+    private = {
+        "acme-corp/storefront-infra": GithubRepository(
+            "acme-corp/storefront-infra", visibility="private"
+        )
+    }
+    rec = run_stack("prod", overrides={"githubPlan": "team"}, github_repositories=private)
+    (infra,) = [r for r in rec.of_type(ENVIRONMENT) if r.inputs["environment"] == "infra-prod"]
+    assert not infra.inputs.get("reviewers")
+    assert any("infra-prod of acme-corp/storefront-infra has no required reviewers" in w
+               for w in rec.warnings)  # fmt: skip
+
+
+def test_infra_repository_of_another_owner_is_refused() -> None:
+    with pytest.raises(ConfigError, match="githubInfraRepository"):
+        github.check_provider_owner("acme-corp/storefront", "someone-else/storefront-infra")
+
+
+# The component and its transformation -----------------------------------------------------------
+
+
+def test_args_are_validated() -> None:
+    with pytest.raises(
+        ConfigError, match=r"(?s)StackBoundaryArgs\.app.*StackBoundaryArgs\.environment"
+    ):
+        StackBoundaryArgs(app="Shop!", environment="")
+
+
+def test_a_role_with_its_own_boundary_keeps_it() -> None:
+    transform = bound_roles("arn:aws:iam::111122223333:policy/b")
+    opts = pulumi.ResourceOptions()
+
+    def run(type_: str, props: dict[str, Any]) -> Any:
+        return transform(
+            pulumi.ResourceTransformationArgs(
+                resource=None,  # type: ignore[arg-type]
+                type_=type_,
+                name="r",
+                props=props,
+                opts=opts,
+            )
+        )
+
+    assert run(ROLE_TYPE, {"permissions_boundary": "arn:aws:iam::1:policy/mine"}) is None
+    assert run("aws:iam/policy:Policy", {}) is None
+    result = run(ROLE_TYPE, {"name": "x"})
+    assert result.props == {
+        "name": "x",
+        "permissions_boundary": "arn:aws:iam::111122223333:policy/b",
+    }
+
+
+def test_component_registers_one_policy(run_component: Any) -> None:
+    def program() -> dict[str, Any]:
+        boundary = StackBoundary("b", StackBoundaryArgs(app="shop", environment="dev"))
+        return {"arn": boundary.policy_arn, "name": boundary.policy_name}
+
+    rec = run_component(program)
+    policy = rec.one(POLICY)
+    assert policy.parent_type == StackBoundary.TOKEN
+    assert policy.inputs["name"] == "shop-dev-ci-boundary"
+    sids = [s["Sid"] for s in policy.json_input("policy")["Statement"]]
+    assert "AccountResources" in sids
