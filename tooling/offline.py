@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import gc
 import hashlib
 import json
@@ -145,10 +146,16 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 # --------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1)
+def _partitions() -> tuple[dict[str, Any], ...]:
+    """botocore's endpoint data, read once (parsing it on every invoke cost 20 ms each)."""
+    return tuple(botocore.loaders.Loader().load_data("endpoints")["partitions"])
+
+
 def region_partition(region: str) -> dict[str, Any]:
     """The AWS partition of ``region`` (``aws``, ``aws-cn``, ``aws-us-gov``…), from botocore's
     own endpoint data, as ``aws.get_partition`` answers in that region."""
-    partitions = botocore.loaders.Loader().load_data("endpoints")["partitions"]
+    partitions = _partitions()
     for partition in partitions:
         if region in partition["regions"] or re.match(partition["regionRegex"], region):
             return dict(partition)
