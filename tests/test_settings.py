@@ -804,7 +804,7 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "dev",
         {"backupResourceArns": '["not-an-arn"]'},
         {},
-        ["slipway:backupResourceArns: got ['not-an-arn'];", "resource ARNs (arn:aws:"],
+        ["slipway:backupResourceArns: got ['not-an-arn'];", "resource ARNs (arn:<partition>:"],
     ),
     (
         "plain environment variable that looks like a secret",
@@ -924,6 +924,41 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         {},
         {"vpcCidr": "10.20.0.0/16"},
         ["slipway:vpcCidr is not a secret setting but was set with --secret"],
+    ),
+    (
+        "OIDC provider ownership that does not exist",
+        "dev",
+        {"githubOidcProvider": "import"},
+        {},
+        ["slipway:githubOidcProvider: got 'import';", "'adopt'"],
+    ),
+    (
+        "audit-trail ownership given as a word",
+        "dev",
+        {"ownsAuditTrail": "maybe"},
+        {},
+        ["slipway:ownsAuditTrail: got 'maybe'"],
+    ),
+    (
+        "replicated repositories on a stack that does not own replication",
+        "staging",
+        {"replicatedRepositories": '["storefront/prod"]'},
+        {},
+        ["slipway:replicatedRepositories: got ['storefront/prod'];", "ownsRegistryReplication"],
+    ),
+    (
+        "replicated repository in upper case",
+        "prod",
+        {"replicatedRepositories": '["Storefront/prod"]'},
+        {},
+        ["slipway:replicatedRepositories: got ['Storefront/prod'];", "repository name prefixes"],
+    ),
+    (
+        "CIS alarms on a stack whose trail another stack owns",
+        "prod",
+        {"ownsAuditTrail": "false", "cisAlarms": "true"},
+        {},
+        ["slipway:cisAlarms: got True;", "ownsAuditTrail"],
     ),
 ]
 

@@ -7,6 +7,8 @@ import runpy
 from pathlib import Path
 from typing import Any
 
+import botocore.session
+import botocore.validate
 import pulumi
 import pytest
 import yaml
@@ -18,7 +20,7 @@ from slipway.contract import EnvironmentVariable
 from slipway.errors import ConfigError
 from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
 from tests.conftest import recorded
-from tests.iam_checks import assert_valid_trust_policy, trust_allows
+from tests.iam_checks import assert_valid_trust_policy, parliament_findings, trust_allows
 from tooling.offline import (
     ACCOUNT_ID,
     ROOT,
@@ -49,6 +51,7 @@ OUTPUTS = {
 """Every stack's outputs (docs/outputs.md); the owner of account resources adds the trail's."""
 OWNER_OUTPUTS = {
     "auditTrailArn",
+    "replicatedRepositories",
     "auditBucketName",
     "workflowsContentSha",
     "workflowsPullRequest",
@@ -836,7 +839,11 @@ def test_prod_keeps_images_and_secrets_in_the_copy_region() -> None:
     (configuration,) = prod.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration")
     (rule,) = configuration.inputs["replicationConfiguration"]["rules"]
     assert [d["region"] for d in rule["destinations"]] == ["eu-central-1"]
-    assert rule["repositoryFilters"] == [{"filter": "storefront/", "filterType": "PREFIX_MATCH"}]
+    # Only prod's repository: dev's and staging's images stay in the primary region.
+    assert rule["repositoryFilters"] == [
+        {"filter": "storefront/prod", "filterType": "PREFIX_MATCH"}
+    ]
+    assert prod.outputs["replicatedRepositories"] == ["storefront/prod"]
     for secret in prod.of_type("aws:secretsmanager/secret:Secret"):
         (replica,) = secret.inputs["replicas"]
         assert replica["region"] == "eu-central-1", secret.name
@@ -849,6 +856,56 @@ def test_prod_keeps_images_and_secrets_in_the_copy_region() -> None:
             not s.inputs.get("replicas")
             for s in recording.of_type("aws:secretsmanager/secret:Secret")
         )
+
+
+TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
+
+
+def test_prod_replicas_get_a_key_lifecycle_and_immutable_tags() -> None:
+    """The repositories ECR creates in the copy region on first replication follow a creation
+    template: prod's lifecycle rules, immutable tags, a customer-managed key in that region
+    (ECR needs a custom role for KMS); the inputs pass botocore's
+    CreateRepositoryCreationTemplate shape."""
+    prod = recorded("prod")
+    template = prod.one(TEMPLATE)
+    source = prod.one("aws:ecr/lifecyclePolicy:LifecyclePolicy")
+    assert template.inputs["prefix"] == "storefront"
+    assert template.inputs["appliedFors"] == ["REPLICATION"]
+    assert template.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert template.json_input("lifecyclePolicy") == source.json_input("policy")
+    (encryption,) = template.inputs["encryptionConfigurations"]
+    assert encryption["encryptionType"] == "KMS"
+    assert encryption["kmsKey"].startswith(f"arn:aws:kms:eu-central-1:{ACCOUNT_ID}:key/")
+    assert template.inputs["resourceTags"]["slipway:environment"] == "prod"
+    role = prod.one("aws:iam/role:Role", "registry-replication-template-role")
+    assert role.json_input("assumeRolePolicy")["Statement"][0]["Principal"] == {
+        "Service": "ecr.amazonaws.com"
+    }
+    assert ":role/registry-replication-template-role-" in template.inputs["customRoleArn"]
+    policy = prod.one("aws:iam/rolePolicy:RolePolicy", "registry-replication-template-role-policy")
+    statements = {s["Sid"]: s for s in policy.json_input("policy")["Statement"]}
+    assert statements["CreateReplicas"]["Resource"] == [
+        f"arn:aws:ecr:eu-central-1:{ACCOUNT_ID}:repository/storefront/*"
+    ]
+    assert statements["UseReplicaKey"]["Resource"] == [encryption["kmsKey"]]
+    assert parliament_findings(policy.json_input("policy")) == []
+    model = botocore.session.get_session().get_service_model("ecr")
+    botocore.validate.validate_parameters(
+        {
+            "prefix": template.inputs["prefix"],
+            "appliedFor": template.inputs["appliedFors"],
+            "imageTagMutability": template.inputs["imageTagMutability"],
+            "lifecyclePolicy": template.inputs["lifecyclePolicy"],
+            "encryptionConfiguration": encryption,
+            "customRoleArn": template.inputs["customRoleArn"],
+            "resourceTags": [
+                {"Key": k, "Value": v} for k, v in template.inputs["resourceTags"].items()
+            ],
+        },
+        model.operation_model("CreateRepositoryCreationTemplate").input_shape,
+    )
+    for stack in ("dev", "staging"):
+        assert not recorded(stack).of_type(TEMPLATE)
 
 
 # --- the repository's visibility and plan --------------------------------------------------

@@ -69,6 +69,8 @@ class RecordedResource:
     dependencies: tuple[str, ...]
     provider: str
     delete_before_replace: bool
+    import_id: str = ""
+    """The ``import`` option: the ID of an existing resource to adopt (empty: none)."""
 
     @property
     def parent_type(self) -> str:
@@ -136,6 +138,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     dependencies=tuple(request.dependencies),
                     provider=request.provider,
                     delete_before_replace=bool(request.deleteBeforeReplace),
+                    import_id=request.importId,
                 )
             )
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]

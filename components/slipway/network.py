@@ -236,7 +236,7 @@ class NetworkArgs:
                 invalid(
                     name + "log_kms_key_arn",
                     self.log_kms_key_arn,
-                    "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>); aliases are not "
+                    "a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>); aliases are not "
                     "accepted by CloudWatch Logs",
                 )
             )

@@ -253,7 +253,7 @@ class ComputeSettings(SettingsModel):
         str | None,
         optional(
             CERTIFICATE_ARN,
-            "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+            "an ACM certificate ARN (arn:<partition>:acm:<region>:<account>:certificate/<id>)",
         ),
     ] = Field(
         default=None,
