@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import datetime
 import json
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -433,3 +436,111 @@ def test_the_handler_reads_its_event_as_ecs_documents_it() -> None:
 
 def _no_sleep(seconds: float) -> None:
     pass
+
+
+# --------------------------------------------------------------------------------------------
+# HTTPS: the node's address on the wire, the service's name in TLS
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for shop.example.com (and only that name), and its key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "shop.example.com")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("shop.example.com")]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return folder / "cert.pem", folder / "key.pem"
+
+
+@pytest.fixture
+def tls_app(app: tuple[App, int], certificate: tuple[Path, Path]) -> Iterator[tuple[App, int]]:
+    """The same application behind TLS on another loopback port (a small TLS relay)."""
+    state, plain_port = app
+    cert, key = certificate
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def relay(client: socket.socket) -> None:
+        try:
+            with (
+                server_context.wrap_socket(client, server_side=True) as tls,
+                socket.create_connection(("127.0.0.1", plain_port)) as upstream,
+            ):
+                request = tls.recv(65536)
+                upstream.sendall(request)
+                while chunk := upstream.recv(65536):
+                    tls.sendall(chunk)
+        except (OSError, ssl.SSLError):
+            pass
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=relay, args=(client,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield state, listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+def trusting(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(certificate[0]))
+
+
+def test_https_checks_the_service_name_on_the_node_address(
+    tls_app: tuple[App, int], certificate: tuple[Path, Path], aws: Aws
+) -> None:
+    state, port = tls_app
+    aws.expect_all(["1.4.2"])
+    settings = config(port, protocol="HTTPS")
+    answer = smoke_test.run(event(), settings, aws.clients, plenty, tls=trusting(certificate))
+    assert answer == {"hookStatus": SUCCEEDED}
+    assert [s["Host"] for s in state.seen] == [f"shop.example.com:{port}"]
+
+
+def test_https_refuses_a_certificate_for_another_name(
+    tls_app: tuple[App, int], certificate: tuple[Path, Path], aws: Aws
+) -> None:
+    state, port = tls_app
+    aws.expect_all(["1.4.2"])
+    settings = config(port, protocol="HTTPS", host="other.example.com", attempts=1)
+    answer = smoke_test.run(event(), settings, aws.clients, plenty, tls=trusting(certificate))
+    assert answer == {"hookStatus": FAILED}
+    assert state.seen == [], "nothing was sent over a connection that failed verification"
