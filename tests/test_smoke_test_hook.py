@@ -32,7 +32,7 @@ Runner = Callable[..., Recording]
 FUNCTION = "aws:lambda/function:Function"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+ATTACHMENT = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
 GROUP = "aws:ec2/securityGroup:SecurityGroup"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -44,7 +44,7 @@ CLASSES = {
     FUNCTION: aws.lambda_.Function,
     ROLE: aws.iam.Role,
     ROLE_POLICY: aws.iam.RolePolicy,
-    ATTACHMENT: aws.iam.RolePolicyAttachment,
+    ATTACHMENT: aws.iam.RolePolicyAttachmentsExclusive,
     GROUP: aws.ec2.SecurityGroup,
     EGRESS: aws.vpc.SecurityGroupEgressRule,
     LOG_GROUP: aws.cloudwatch.LogGroup,
@@ -227,7 +227,7 @@ def test_the_function_role_is_least_privilege(recording: Recording) -> None:
     log_group_arn = (
         f"arn:aws:logs:eu-west-1:{ACCOUNT_ID}:log-group:/aws/lambda/storefront-smoke-test"
     )
-    statements = {s["Sid"]: (s["Action"], s["Resource"]) for s in policy["Statement"]}
+    statements = {s["Sid"]: (s["Action"], s.get("Resource")) for s in policy["Statement"]}
     assert statements["WriteOwnLogs"][0] == ["logs:CreateLogStream", "logs:PutLogEvents"]
     assert all(r.startswith(log_group_arn) for r in statements["WriteOwnLogs"][1])
     service = f"arn:aws:ecs:eu-west-1:{ACCOUNT_ID}:service/storefront-prod/storefront"
@@ -237,11 +237,22 @@ def test_the_function_role_is_least_privilege(recording: Recording) -> None:
         [service, revisions],
     )
     assert statements["ReadImageTags"] == (["ecr:DescribeImages"], [REPOSITORY_ARN])
-    assert set(statements) == {"WriteOwnLogs", "ReadServiceRevisions", "ReadImageTags"}
+    assert set(statements) == {
+        "WriteOwnLogs",
+        "NoOtherLogs",
+        "ReadServiceRevisions",
+        "ReadImageTags",
+    }
+    # The managed VPC policy's log actions reach no other log group.
+    deny = next(s for s in policy["Statement"] if s["Sid"] == "NoOtherLogs")
+    assert deny["Effect"] == "Deny"
+    assert deny["Action"] == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    assert deny["NotResource"] == [log_group_arn, f"{log_group_arn}:*"]
     attachment = recording.one(ATTACHMENT)
-    assert attachment.inputs["policyArn"] == (
+    assert attachment.inputs["policyArns"] == [
         "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
-    )
+    ]
+    assert attachment.inputs["roleName"].startswith("smoke-role-")
 
 
 def test_ecs_may_invoke_this_function_and_nothing_else(recording: Recording) -> None:
@@ -307,7 +318,8 @@ def test_without_a_repository_only_health_is_checked(run_component: Runner) -> N
 def test_partition_comes_from_the_provider(run_component: Runner) -> None:
     recording = run_component(program(args(repository_arn=None)), region="cn-north-1")
     attachment = recording.one(ATTACHMENT)
-    assert attachment.inputs["policyArn"].startswith("arn:aws-cn:iam::aws:policy/")
+    (managed,) = attachment.inputs["policyArns"]
+    assert managed.startswith("arn:aws-cn:iam::aws:policy/")
     policy = recording.one(ROLE_POLICY, "smoke-policy").json_input("policy")
     revisions = next(s for s in policy["Statement"] if s["Sid"] == "ReadServiceRevisions")
     assert all(r.startswith("arn:aws-cn:ecs:cn-north-1:") for r in revisions["Resource"])
@@ -356,3 +368,57 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def botocore_enum(service: str, shape: str) -> list[str]:
     return list(botocore.session.get_session().get_service_model(service).shape_for(shape).enum)
+
+
+VPC_ACCESS_EXECUTION_ROLE = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AWSLambdaVPCAccessExecutionPermissions",
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "ec2:CreateNetworkInterface",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSubnets",
+                "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses",
+            ],
+            "Resource": "*",
+        }
+    ],
+}
+"""AWSLambdaVPCAccessExecutionRole, v3, as AWS publishes it ("AWS managed policy reference",
+https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html)."""
+
+
+def test_the_role_as_iam_evaluates_it(recording: Recording) -> None:
+    """The managed policy and the function's own, evaluated together by Principal Mapper."""
+    from tests.iam_eval import Principal
+
+    policy = recording.one(ROLE_POLICY, "smoke-policy").json_input("policy")
+    role = Principal(
+        arn=f"arn:aws:iam::{ACCOUNT_ID}:role/smoke-role",
+        policies={"vpc-access": VPC_ACCESS_EXECUTION_ROLE, "own": policy},
+    )
+    logs = f"arn:aws:logs:eu-west-1:{ACCOUNT_ID}:log-group"
+    own = f"{logs}:/aws/lambda/storefront-smoke-test"
+    ecs = f"arn:aws:ecs:eu-west-1:{ACCOUNT_ID}"
+    assert role.allows("logs:PutLogEvents", f"{own}:log-stream:2026/12/01/[$LATEST]0a1b")
+    assert role.allows("logs:CreateLogStream", own)
+    assert not role.allows("logs:PutLogEvents", f"{logs}:/ecs/storefront:log-stream:ecs/app/1")
+    assert not role.allows("logs:CreateLogGroup", f"{logs}:/aws/lambda/anything-else")
+    assert role.allows("ec2:CreateNetworkInterface", "*")
+    assert role.allows("ec2:DescribeNetworkInterfaces", "*")
+    revision = f"{ecs}:service-revision/storefront-prod/storefront/931342351546"
+    assert role.allows("ecs:DescribeServiceRevisions", revision)
+    assert not role.allows(
+        "ecs:DescribeServiceRevisions", f"{ecs}:service-revision/storefront-prod/other/1"
+    )
+    assert role.allows("ecr:DescribeImages", REPOSITORY_ARN)
+    assert not role.allows("ecr:DescribeImages", REPOSITORY_ARN.replace("prod", "dev"))
+    assert not role.allows("ecr:BatchGetImage", REPOSITORY_ARN)
+    assert not role.allows("ecs:UpdateService", f"{ecs}:service/storefront-prod/storefront")

@@ -75,6 +75,9 @@ LOAD_BALANCER_ARN_SUFFIX = re.compile(r"^app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$")
 VERSION_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole"
 """AWS's managed policy for a function's network interfaces in a VPC."""
+VPC_ACCESS_LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
+"""What that policy also allows on every log group (``Resource: *``, its v3 document); the
+function's own policy denies them outside its log group."""
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 ECS_SERVICE = "ecs.amazonaws.com"
 
@@ -275,15 +278,21 @@ def function_statements(
     service_arn: pulumi.Input[str],
     repository_arn: pulumi.Input[str] | None,
 ) -> list[dict[str, Any]]:
-    """The function's own permissions: its log group, this service's revisions and, with a
-    repository, that repository's image details. ``DescribeServiceRevisions`` authorizes on the
+    """The function's own permissions: its log group (and no other, which the managed VPC
+    policy would allow), this service's revisions and, with a repository, that repository's
+    image details. ``DescribeServiceRevisions`` authorizes on the
     service and on the revision (Service Authorization Reference, Amazon ECS)."""
+    own_logs = [log_group_arn, pulumi.Output.concat(log_group_arn, ":log-stream:*")]
     statements = [
-        allow(
-            "WriteOwnLogs",
-            ["logs:CreateLogStream", "logs:PutLogEvents"],
-            [log_group_arn, pulumi.Output.concat(log_group_arn, ":log-stream:*")],
-        ),
+        allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], own_logs),
+        {
+            # AWSLambdaVPCAccessExecutionRole also allows these on every log group.
+            "Sid": "NoOtherLogs",
+            "Effect": "Deny",
+            "Action": sorted(VPC_ACCESS_LOG_ACTIONS),
+            # Anything under its own group, however an action names it.
+            "NotResource": [log_group_arn, pulumi.Output.concat(log_group_arn, ":*")],
+        },
         allow(
             "ReadServiceRevisions",
             ["ecs:DescribeServiceRevisions"],
@@ -409,12 +418,13 @@ class SmokeTestHook(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        vpc_access = aws.iam.RolePolicyAttachment(
-            f"{name}-vpc-access",
-            role=role.name,
-            policy_arn=pulumi.Output.concat(
-                "arn:", partition, ":iam::aws:policy/", VPC_ACCESS_POLICY
-            ),
+        # Exclusive: the one managed policy, and any attached out of band is detached.
+        vpc_access = aws.iam.RolePolicyAttachmentsExclusive(
+            f"{name}-managed-policies",
+            role_name=role.name,
+            policy_arns=[
+                pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", VPC_ACCESS_POLICY)
+            ],
             opts=child,
         )
 
