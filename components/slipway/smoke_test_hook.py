@@ -20,7 +20,7 @@ carries in ECR. This component deploys that code and what it needs:
   ``ecs:DescribeServiceRevisions`` on this service's revisions and ``ecr:DescribeImages`` on
   this repository. The managed policy also allows writing to every log group; the function's
   own policy denies that outside its log group, and the managed policies are attached
-  exclusively (one detached out of band stays detached);
+  exclusively (one attached out of band is detached again);
 * its log group, ``/aws/lambda/<function>``, with retention and optionally KMS;
 * the role ECS assumes to invoke it: trusted by ``ecs.amazonaws.com``, ``lambda:InvokeFunction``
   on this function only ("Permissions required for Lambda functions in Amazon ECS blue/green
