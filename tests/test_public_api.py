@@ -61,6 +61,8 @@ PUBLIC = [
     "ServiceKeyAccess",
     "ServiceMonitoring",
     "ServiceMonitoringArgs",
+    "SmokeTestHook",
+    "SmokeTestHookArgs",
     "StackBoundary",
     "StackBoundaryArgs",
     "SubjectFormat",

@@ -42,6 +42,7 @@ from slipway.registry_replication import RegistryReplication, RegistryReplicatio
 from slipway.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
 from slipway.rollback_alarms import RollbackAlarmOptions
 from slipway.secret_store import SecretSpec, SecretStore, SecretStoreArgs
+from slipway.smoke_test_hook import SmokeTestHook, SmokeTestHookArgs
 from slipway.stack_boundary import StackBoundary, StackBoundaryArgs, bound_roles
 from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs
 
@@ -105,6 +106,8 @@ __all__ = [
     "ServiceKeyAccess",
     "ServiceMonitoring",
     "ServiceMonitoringArgs",
+    "SmokeTestHook",
+    "SmokeTestHookArgs",
     "StackBoundary",
     "StackBoundaryArgs",
     "SubjectFormat",
