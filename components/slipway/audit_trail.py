@@ -58,7 +58,9 @@ def trail_arn_problems(arn: object, setting: str) -> list[str]:
         return []
     return [
         invalid(
-            setting, arn, "a trail ARN: arn:<partition>:cloudtrail:<region>:<12-digit account>:trail/<name>"
+            setting,
+            arn,
+            "a trail ARN: arn:<partition>:cloudtrail:<region>:<12-digit account>:trail/<name>",
         )
     ]
 

@@ -333,7 +333,8 @@ class ServiceMonitoringArgs:
                     invalid(
                         f"{name}existing_alarms[{key!r}]",
                         arn,
-                        "a CloudWatch alarm ARN (arn:<partition>:cloudwatch:<region>:<account>:alarm:…)",
+                        "a CloudWatch alarm ARN "
+                        "(arn:<partition>:cloudwatch:<region>:<account>:alarm:…)",
                     )
                 )
         if problems:

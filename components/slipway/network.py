@@ -236,8 +236,8 @@ class NetworkArgs:
                 invalid(
                     name + "log_kms_key_arn",
                     self.log_kms_key_arn,
-                    "a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>); aliases are not "
-                    "accepted by CloudWatch Logs",
+                    "a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>); aliases "
+                    "are not accepted by CloudWatch Logs",
                 )
             )
         if problems:
