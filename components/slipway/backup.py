@@ -43,6 +43,7 @@ from slipway.iam import (
 from slipway.jsonout import json_output
 from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KMS_KEY_ARN
 from slipway.patterns import SNS_TOPIC_ARN, is_region
+from slipway.s3 import private_bucket_controls
 
 BACKUP_SERVICE_PRINCIPAL = "backup.amazonaws.com"
 BACKUP_POLICY = "service-role/AWSBackupServiceRolePolicyForBackup"
@@ -1111,45 +1112,9 @@ class BackupPlan(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=stateful,
         )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-data-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-data-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
         # AWS Backup backs up only versioned buckets.
-        aws.s3.BucketVersioning(
-            f"{name}-data-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                status="Enabled"
-            ),
-            opts=child,
-        )
-        sse_default = (
-            aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-data-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=sse_default(
-                        sse_algorithm="aws:kms", kms_master_key_id=key_arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child,
+        private_bucket_controls(
+            f"{name}-data", bucket, self, kms_key_arn=key_arn, bucket_key_enabled=True
         )
         aws.s3.BucketPolicy(
             f"{name}-data-policy",
