@@ -320,8 +320,10 @@ def test_rollout_safety_and_scaling_by_profile() -> None:
         if stack == "dev":
             assert not alarms
         else:
+            # Canary (prod) and linear (staging) deployments: the 5xx and unhealthy-host
+            # alarms on the production and the alternate target group.
             assert alarms["rollback"] is True
-            assert len(alarms["alarmNames"]) == 2
+            assert len(alarms["alarmNames"]) == 4
         scaled = bool(recorded(stack).of_type("aws:appautoscaling/target:Target"))
         assert scaled is (stack == "prod")
         assert ("desiredCount" in service.ignore_changes) is (stack == "prod")

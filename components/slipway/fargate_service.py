@@ -774,6 +774,9 @@ class FargateService(pulumi.ComponentResource):
         alb_security_group_id / service_security_group_id: The two security groups; add
             rules to the service's to reach databases and caches.
         image_channel: The :class:`~slipway.image_channel.ImageChannel`.
+        alternate_alarm_arns: ARNs of the rollback alarms on the alternate target group (a
+            plain list; empty with a rolling strategy or without ``rollback_alarms``), for
+            ``ServiceMonitoringArgs.other_alarm_arns``.
         deployment_strategy: The strategy given (plain), e.g. for
             :func:`~slipway.deployment_strategy.time_to_full_traffic`.
         alternate_target_group_arn / test_listener_arn / infrastructure_role_arn: What a
@@ -805,6 +808,7 @@ class FargateService(pulumi.ComponentResource):
     alb_security_group_id: pulumi.Output[str]
     service_security_group_id: pulumi.Output[str]
     image_channel: ImageChannel
+    alternate_alarm_arns: list[pulumi.Output[str]]
     deployment_strategy: DeploymentStrategy
     alternate_target_group_arn: pulumi.Output[str] | None
     test_listener_arn: pulumi.Output[str] | None
@@ -1032,6 +1036,9 @@ class FargateService(pulumi.ComponentResource):
         self.rollback_alarm_arns = pulumi.Output.all(
             *[rollback[key].arn for key in rollback_keys]
         ).apply(lambda arns: dict(zip(rollback_keys, arns, strict=True)))
+        self.alternate_alarm_arns = [
+            alarm.arn for key, alarm in rollback.items() if key not in ROLLBACK_METRICS
+        ]
         shift = balancer.traffic_shift
         self.deployment_strategy = args.deployment_strategy
         self.alternate_target_group_arn = (
