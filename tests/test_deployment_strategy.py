@@ -27,6 +27,7 @@ from slipway.deployment_strategy import (
     linear_step_percent_problems,
     step_interval_problems,
     strategy_kind_problems,
+    strategy_of,
     time_to_full_traffic,
 )
 from slipway.errors import ConfigError
@@ -301,6 +302,8 @@ def test_service_inputs_validate_against_create_and_update_service(
     )
     configuration = created["deploymentConfiguration"]
     assert configuration["strategy"] == strategy.kind.ecs
+    # What the plan and the docs read back is what was given.
+    assert strategy_of(inputs["deploymentConfiguration"]) == strategy
     assert configuration["bakeTimeInMinutes"] == strategy.bake_minutes
     assert configuration["lifecycleHooks"] == [
         {

@@ -396,6 +396,49 @@ def deployment_strategy(
     return RollingStrategy()
 
 
+def strategy_of(configuration: Mapping[str, Any]) -> DeploymentStrategy:
+    """The strategy a service's ``deploymentConfiguration`` input says (the inverse of
+    :func:`deployment_configuration`, as the engine receives it: camelCase keys, minutes as
+    strings), so that what is shown is what the program sent."""
+    kind = StrategyKind(str(configuration.get("strategy", "ROLLING")).lower())
+    bake = int(configuration.get("bakeTimeInMinutes", 0))
+    if kind is StrategyKind.CANARY:
+        canary = configuration["canaryConfiguration"]
+        return CanaryStrategy(
+            float(canary["canaryPercent"]), int(canary["canaryBakeTimeInMinutes"]), bake
+        )
+    if kind is StrategyKind.LINEAR:
+        linear = configuration["linearConfiguration"]
+        return LinearStrategy(
+            float(linear["stepPercent"]), int(linear["stepBakeTimeInMinutes"]), bake
+        )
+    if kind is StrategyKind.BLUE_GREEN:
+        return BlueGreenStrategy(bake)
+    return RollingStrategy()
+
+
+def describe(strategy: DeploymentStrategy) -> str:
+    """One line for the plan and the docs: the strategy, its steps, the time to full traffic
+    and to completion, e.g. ``canary: 10 % for 10 min, then 100 %; bake 15 min; full traffic
+    after 10 min, complete after 25 min``."""
+    timeline = strategy.timeline()
+    if isinstance(strategy, RollingStrategy):
+        shape = "tasks replaced in batches, each taking traffic once healthy"
+    elif isinstance(strategy, CanaryStrategy):
+        shape = f"{_number(strategy.percent)} % for {strategy.interval_minutes} min, then 100 %"
+    elif isinstance(strategy, LinearStrategy):
+        shape = (
+            f"{_number(strategy.step_percent)} % more every {strategy.interval_minutes} min "
+            f"({len(timeline.steps)} steps)"
+        )
+    else:
+        shape = "100 % at once after test traffic"
+    return (
+        f"{strategy.kind.value}: {shape}; bake {timeline.bake_minutes} min; full traffic after "
+        f"{timeline.full_traffic_minutes} min, complete after {timeline.complete_minutes} min"
+    )
+
+
 def time_to_full_traffic(strategy: DeploymentStrategy) -> int:
     """Minutes from the new revision's first production traffic until it takes all of it
     (the waits the strategy configures; task start and hooks come on top)."""
