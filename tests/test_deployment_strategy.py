@@ -281,6 +281,7 @@ def progressive(
                 "tg": component.target_group_arn,
                 "alarm_keys": list(component.rollback_alarm_keys),
                 "alarm_arns": component.rollback_alarm_arns,
+                "test_url": component.test_url,
             }
 
         _recordings[key] = run(program, region=region)
@@ -361,6 +362,8 @@ def test_the_load_balancer_gets_a_second_target_group_and_both_rules(
     assert test.ignore_changes == ("actions",)
     test_listener = listeners["web-test-https"].inputs
     assert test_listener["port"] == 8443
+    assert outputs["test_url"].startswith("https://")
+    assert outputs["test_url"].endswith(":8443")
     assert test_listener["protocol"] == "HTTPS"
     assert test_listener["sslPolicy"] == listeners["web-https"].inputs["sslPolicy"]
     # The service waits for both rules and the role's policy.

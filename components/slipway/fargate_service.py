@@ -781,6 +781,9 @@ class FargateService(pulumi.ComponentResource):
             :func:`~slipway.deployment_strategy.time_to_full_traffic`.
         alternate_target_group_arn / test_listener_arn / infrastructure_role_arn: What a
             non-rolling strategy shifts traffic with; None with a rolling strategy.
+        test_url: ``url`` on the test listener's port (``https://<host>:8443``): where a
+            smoke-test lifecycle hook inside the VPC reaches the new revision before
+            production traffic moves; None with a rolling strategy.
     """
 
     TOKEN = "slipway:index:FargateService"
@@ -812,6 +815,7 @@ class FargateService(pulumi.ComponentResource):
     deployment_strategy: DeploymentStrategy
     alternate_target_group_arn: pulumi.Output[str] | None
     test_listener_arn: pulumi.Output[str] | None
+    test_url: pulumi.Output[str] | None
     infrastructure_role_arn: pulumi.Output[str] | None
 
     def __init__(
@@ -1045,6 +1049,11 @@ class FargateService(pulumi.ComponentResource):
             shift.alternate_target_group.arn if shift is not None else None
         )
         self.test_listener_arn = shift.test_listener.arn if shift is not None else None
+        self.test_url = (
+            pulumi.Output.concat(self.url, ":", str(args.listener.test_port))
+            if shift is not None
+            else None
+        )
         self.infrastructure_role_arn = shift.infrastructure_role.arn if shift is not None else None
         self.alb_security_group_id = balancer.alb_security_group.id
         self.service_security_group_id = balancer.service_security_group.id
@@ -1073,6 +1082,7 @@ class FargateService(pulumi.ComponentResource):
                 "service_security_group_id": self.service_security_group_id,
                 "alternate_target_group_arn": self.alternate_target_group_arn,
                 "test_listener_arn": self.test_listener_arn,
+                "test_url": self.test_url,
                 "infrastructure_role_arn": self.infrastructure_role_arn,
             }
         )

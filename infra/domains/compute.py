@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -24,6 +25,7 @@ from slipway.alerting import Alerting
 from slipway.cluster import ContainerInsights, capacity_base_problems, capacity_weight_problems
 from slipway.deployment_strategy import (
     DeploymentStrategy,
+    LifecycleHook,
     StrategyKind,
     bake_time_problems,
     canary_percent_problems,
@@ -605,6 +607,9 @@ class ServiceInputs:
     log_key_arn: pulumi.Input[str] | None
     alerting: Alerting
     thresholds: AlarmThresholds
+    lifecycle_hooks: Sequence[LifecycleHook] = ()
+    """Lifecycle hooks of the service's deployments (the smoke-test hook); only with a
+    canary, linear or blue/green ``deploymentStrategy``. Default: none."""
 
 
 def build_service(
@@ -664,6 +669,7 @@ def build_service(
                 else None
             ),
             deployment_strategy=settings.strategy,
+            lifecycle_hooks=tuple(inputs.lifecycle_hooks),
             rollback_alarms=(
                 RollbackAlarmOptions(
                     alarm_actions=(inputs.alerting.topic_arn,),
