@@ -15,6 +15,13 @@ from slipway.audit_trail import audit_retention_problems, trail_arn_problems
 from slipway.backup import cool_off_problems
 from slipway.cluster import EcsClusterArgs, capacity_base_problems, capacity_weight_problems
 from slipway.deployment_environment import wait_timer_problems
+from slipway.deployment_strategy import (
+    bake_time_problems,
+    canary_percent_problems,
+    linear_step_percent_problems,
+    step_interval_problems,
+    strategy_kind_problems,
+)
 from slipway.fargate_service import (
     container_port_problems,
     desired_count_problems,
@@ -919,6 +926,67 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:healthCheckPath: got '/health?x=1'"],
     ),
     (
+        "a deployment strategy ECS does not have",
+        "dev",
+        {"deploymentStrategy": "bluegreen"},
+        {},
+        ["slipway:deploymentStrategy: got 'bluegreen'; rolling or canary or linear or blue_green"],
+    ),
+    (
+        "a canary above all of the traffic",
+        "prod",
+        {"canaryPercent": "150"},
+        {},
+        [
+            "slipway:canaryPercent: got 150; 0.1 to 100 %, in steps of 0.1 "
+            "(ECS's CanaryConfiguration.canaryPercent)"
+        ],
+    ),
+    (
+        "a linear step below ECS's smallest",
+        "staging",
+        {"linearStepPercent": "2"},
+        {},
+        [
+            "slipway:linearStepPercent: got 2; 3 to 100 %, in steps of 0.1 "
+            "(ECS's LinearConfiguration.stepPercent)"
+        ],
+    ),
+    (
+        "a step interval longer than ECS's day",
+        "prod",
+        {"stepIntervalMinutes": "1441"},
+        {},
+        ["slipway:stepIntervalMinutes: got 1441; 0 to 1440 minutes (ECS's CanaryConfiguration"],
+    ),
+    (
+        "a negative bake time",
+        "prod",
+        {"bakeTimeMinutes": "-1"},
+        {},
+        [
+            "slipway:bakeTimeMinutes: got -1; 0 to 1440 minutes "
+            "(ECS's DeploymentConfiguration.bakeTimeInMinutes)"
+        ],
+    ),
+    (
+        "a canary share with a linear strategy",
+        "staging",
+        {"canaryPercent": "5"},
+        {},
+        ["slipway:canaryPercent: got 5; unset with deploymentStrategy linear: only canary uses it"],
+    ),
+    (
+        "a bake time with a rolling strategy",
+        "dev",
+        {"bakeTimeMinutes": "10"},
+        {},
+        [
+            "slipway:bakeTimeMinutes: got 10; unset with deploymentStrategy rolling: only "
+            "canary or linear or blue_green uses it"
+        ],
+    ),
+    (
         "plain setting set as a secret",
         "dev",
         {},
@@ -1386,3 +1454,34 @@ def test_wait_timer_is_the_environments_rule(minutes: int) -> None:
     """slipway:waitTimerMinutes is DeploymentEnvironmentArgs.wait_timer_minutes' rule."""
     found = _setting_verdict({"waitTimerMinutes": str(minutes)}, "waitTimerMinutes")
     assert found == wait_timer_problems(minutes, "slipway:waitTimerMinutes")
+
+
+@pytest.mark.parametrize(
+    ("setting", "rule", "values"),
+    [
+        ("deploymentStrategy", strategy_kind_problems, ["rolling", "canary", "blue-green", "x"]),
+        ("canaryPercent", canary_percent_problems, [0, 1, 10, 100, 101]),
+        ("linearStepPercent", linear_step_percent_problems, [2, 3, 50, 100, 101]),
+        ("stepIntervalMinutes", step_interval_problems, [-1, 0, 10, 1440, 1441]),
+        ("bakeTimeMinutes", bake_time_problems, [-1, 0, 60, 1440, 1441]),
+    ],
+)
+def test_deployment_strategy_settings_are_the_components_rules(
+    setting: str, rule: Callable[[object, str], list[str]], values: list[object]
+) -> None:
+    """Each strategy setting gives the verdict, in the same words after the name, that the
+    component's rule (slipway.deployment_strategy, from ECS's own limits) gives."""
+    strategy = {
+        "canaryPercent": "canary",
+        "linearStepPercent": "linear",
+        "stepIntervalMinutes": "linear",
+        "bakeTimeMinutes": "blue_green",
+    }
+    for value in values:
+        raw = {setting: str(value)}
+        if setting in strategy:
+            raw["deploymentStrategy"] = strategy[setting]
+        settings = _setting_verdict(raw, setting)
+        component = rule(value, "x")
+        assert bool(settings) == bool(component), value
+        assert [p.split(": ", 1)[1] for p in settings] == [p.split(": ", 1)[1] for p in component]

@@ -17,6 +17,12 @@ from pulumi.runtime import settings as runtime_settings
 from infra.stack import image_channel_prefix
 from policy.rules import STATEFUL_TYPES
 from slipway.contract import EnvironmentVariable
+from slipway.deployment_strategy import (
+    CanaryStrategy,
+    LinearStrategy,
+    RollingStrategy,
+    is_progressive,
+)
 from slipway.errors import ConfigError
 from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
 from tests.conftest import recorded
@@ -323,8 +329,10 @@ def test_rollout_safety_and_scaling_by_profile() -> None:
         if stack == "dev":
             assert not alarms
         else:
+            # Canary (prod) and linear (staging) deployments: the 5xx and unhealthy-host
+            # alarms on the production and the alternate target group.
             assert alarms["rollback"] is True
-            assert len(alarms["alarmNames"]) == 2
+            assert len(alarms["alarmNames"]) == 4
         scaled = bool(recorded(stack).of_type("aws:appautoscaling/target:Target"))
         assert scaled is (stack == "prod")
         assert ("desiredCount" in service.ignore_changes) is (stack == "prod")
@@ -771,6 +779,101 @@ def test_a_ci_deploy_survives_pulumi_up() -> None:
     first_definition = first.one("aws:ecs/taskDefinition:TaskDefinition").inputs
     later_definition = later.one("aws:ecs/taskDefinition:TaskDefinition").inputs
     assert later_definition["containerDefinitions"] == first_definition["containerDefinitions"]
+
+
+def test_every_stack_deploys_with_its_profiles_strategy(stack: Recording) -> None:
+    """Every stack file: the service's deployment configuration is its settings' strategy, and
+    a non-rolling one has the alternate target group, both rules and alarms on both groups."""
+    settings = stack_settings(stack.stack).compute
+    strategy = settings.strategy
+    service = stack.one(SERVICE).inputs
+    configuration = service["deploymentConfiguration"]
+    assert configuration["strategy"] == strategy.kind.ecs
+    (balancer,) = service["loadBalancers"]
+    rules = stack.of_type("aws:lb/listenerRule:ListenerRule")
+    if not is_progressive(strategy):
+        assert configuration == {"strategy": "ROLLING"}
+        assert "advancedConfiguration" not in balancer
+        assert rules == []
+        return
+    assert int(configuration["bakeTimeInMinutes"]) == strategy.bake_minutes
+    assert set(balancer["advancedConfiguration"]) == {
+        "alternateTargetGroupArn",
+        "productionListenerRule",
+        "testListenerRule",
+        "roleArn",
+    }
+    assert sorted(r.name for r in rules) == ["service-production-rule", "service-test-rule"]
+    assert all(r.ignore_changes == ("actions",) for r in rules)
+    alarms = service["alarms"]["alarmNames"]
+    assert sum(name.endswith("-alternate") for name in alarms) == len(alarms) // 2 == 2
+
+
+def test_the_profiles_strategies() -> None:
+    kinds = {s: stack_settings(s).compute.strategy for s in ("dev", "staging", "prod")}
+    assert kinds["dev"] == RollingStrategy()
+    assert kinds["staging"] == LinearStrategy(step_percent=25, interval_minutes=2, bake_minutes=5)
+    assert kinds["prod"] == CanaryStrategy(percent=10, interval_minutes=10, bake_minutes=15)
+
+
+def test_pulumi_up_during_and_after_a_ci_canary_neither_restarts_nor_undoes_it() -> None:
+    """docs/deployment-strategies.md, "Pulumi and a deployment in flight".
+
+    CI starts a canary with UpdateService (taskDefinition: its new revision) and writes the
+    image channel's ``deployed`` record only once the deployment succeeded. Pulumi compares
+    what it would send with its own state, so:
+
+    * during the canary and its bake, the channel still names the last good revision: every
+      input of the service, its task definition and its listener rules is what the previous
+      ``up`` sent, so the provider has nothing to update and ECS's deployment goes on;
+    * after it, the channel names CI's revision: the service's ``taskDefinition`` becomes the
+      revision that already runs, its deployment configuration and load balancers stay as
+      they were, and no new task definition revision is registered.
+
+    The listener rules' forward actions, which ECS rewrites while it shifts traffic, are never
+    compared at all (``ignoreChanges``)."""
+    first = recorded("prod")
+    channel = image_channel_prefix_for("prod")
+    registered = next(
+        r for r in first.of_type("aws:ssm/parameter:Parameter") if r.name.endswith("registered")
+    ).inputs["value"]
+    shape = json.loads(registered)["shape"]
+    family = f"arn:aws:ecs:eu-west-1:{ACCOUNT_ID}:task-definition/storefront-prod"
+    image = f"{first.outputs['repositoryUrl']}@sha256:"
+
+    def channel_after(revision: int, digest: str) -> dict[str, str]:
+        return {
+            f"{channel}/deployed": json.dumps(
+                {"image": image + digest * 64, "taskDefinitionArn": f"{family}:{revision}",
+                 "shape": shape}
+            ),
+            f"{channel}/registered": registered,
+        }  # fmt: skip
+
+    watched = (SERVICE, "aws:ecs/taskDefinition:TaskDefinition", "aws:lb/listenerRule:ListenerRule")
+
+    def inputs(recording: Recording) -> dict[str, dict[str, Any]]:
+        return {r.urn: r.inputs for t in watched for r in recording.of_type(t)}
+
+    # The last good deploy was revision 41; CI's canary of 42 is in flight (or baking).
+    before = run_stack("prod", ssm_parameters=channel_after(41, "b"))
+    during = run_stack("prod", ssm_parameters=channel_after(41, "b"))
+    assert inputs(during) == inputs(before)
+    assert before.one(SERVICE).inputs["taskDefinition"] == f"{family}:41"
+    # The canary of 42 succeeded and CI recorded it.
+    after = run_stack("prod", ssm_parameters=channel_after(42, "a"))
+    changed = {
+        key
+        for key, value in after.one(SERVICE).inputs.items()
+        if before.one(SERVICE).inputs.get(key) != value
+    }
+    assert changed == {"taskDefinition"}
+    assert after.one(SERVICE).inputs["taskDefinition"] == f"{family}:42"
+    assert after.one(SERVICE).inputs["forceNewDeployment"] is False
+    task_definition = "aws:ecs/taskDefinition:TaskDefinition"
+    assert after.one(task_definition).inputs == before.one(task_definition).inputs
+    for rule in after.of_type("aws:lb/listenerRule:ListenerRule"):
+        assert rule.ignore_changes == ("actions",)
 
 
 def image_channel_prefix_for(stack: str) -> str:

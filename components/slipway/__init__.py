@@ -12,6 +12,13 @@ from slipway.cis_alarms import CisAlarms, CisAlarmsArgs
 from slipway.cluster import ContainerInsights, EcsCluster, EcsClusterArgs
 from slipway.contract import EnvironmentSecret, EnvironmentVariable
 from slipway.deployment_environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from slipway.deployment_strategy import (
+    BlueGreenStrategy,
+    CanaryStrategy,
+    LifecycleHook,
+    LinearStrategy,
+    RollingStrategy,
+)
 from slipway.edge import AccessLogOptions, WebAclOptions
 from slipway.encryption_key import EncryptionKey, EncryptionKeyArgs, ServiceKeyAccess
 from slipway.errors import ConfigError
@@ -60,8 +67,10 @@ __all__ = [
     "BackupPlan",
     "BackupPlanArgs",
     "BackupRule",
+    "BlueGreenStrategy",
     "BootstrapImage",
     "BootstrapImageArgs",
+    "CanaryStrategy",
     "CapacityOptions",
     "CisAlarms",
     "CisAlarmsArgs",
@@ -86,6 +95,8 @@ __all__ = [
     "GithubPlan",
     "ImageChannel",
     "ImageChannelArgs",
+    "LifecycleHook",
+    "LinearStrategy",
     "ListenerOptions",
     "LoggingOptions",
     "NatStrategy",
@@ -100,6 +111,7 @@ __all__ = [
     "RepositoryIds",
     "RepositoryPlan",
     "RollbackAlarmOptions",
+    "RollingStrategy",
     "SecretSpec",
     "SecretStore",
     "SecretStoreArgs",
