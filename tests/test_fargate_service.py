@@ -628,6 +628,18 @@ def _strategy_params(configuration: dict[str, Any]) -> dict[str, Any]:
                     if "hookDetails" in hook
                     else {}
                 ),
+                **(
+                    {
+                        "timeoutConfiguration": {
+                            "timeoutInMinutes": int(
+                                hook["timeoutConfiguration"]["timeoutInMinutes"]
+                            ),
+                            "action": hook["timeoutConfiguration"]["action"],
+                        }
+                    }
+                    if "timeoutConfiguration" in hook
+                    else {}
+                ),
             }
             for hook in configuration["lifecycleHooks"]
         ]

@@ -455,6 +455,10 @@ LAMBDA_FUNCTION_ARN = re.compile(
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 
 
+HOOK_TIMEOUT_MAX_MINUTES = 1440
+"""The ECS API's default (and longest documented) wait for a lifecycle hook."""
+
+
 @dataclass(frozen=True)
 class LifecycleHook:
     """A Lambda function ECS invokes at lifecycle stages of a non-rolling deployment; when it
@@ -475,6 +479,10 @@ class LifecycleHook:
     (:func:`lifecycle_stages`), e.g. ``POST_TEST_TRAFFIC_SHIFT``."""
     hook_details: Mapping[str, Any] | None = None
     """A JSON object ECS passes to every invocation. Default: none."""
+    timeout_minutes: int | None = None
+    """Minutes ECS waits for the hook to resolve before it rolls the deployment back, 1 to
+    1440 (the ECS API's ``DeploymentLifecycleHookTimeoutConfiguration``: default 1440 minutes,
+    action ``ROLLBACK``). Default: ECS's 24 hours."""
 
     def __post_init__(self) -> None:
         problems = Problems("LifecycleHook")
@@ -506,6 +514,15 @@ class LifecycleHook:
             problems.check(
                 serializable, "hook_details", self.hook_details, "a JSON object (or None)"
             )
+        if self.timeout_minutes is not None:
+            problems.check(
+                isinstance(self.timeout_minutes, int)
+                and not isinstance(self.timeout_minutes, bool)
+                and 1 <= self.timeout_minutes <= HOOK_TIMEOUT_MAX_MINUTES,
+                "timeout_minutes",
+                self.timeout_minutes,
+                f"1 to {HOOK_TIMEOUT_MAX_MINUTES} minutes (or None)",
+            )
         problems.raise_any()
 
     def args(self) -> aws.ecs.ServiceDeploymentConfigurationLifecycleHookArgs:
@@ -517,6 +534,13 @@ class LifecycleHook:
             hook_details=(
                 json.dumps(dict(self.hook_details), sort_keys=True)
                 if self.hook_details is not None
+                else None
+            ),
+            timeout_configuration=(
+                aws.ecs.ServiceDeploymentConfigurationLifecycleHookTimeoutConfigurationArgs(
+                    timeout_in_minutes=str(self.timeout_minutes), action="ROLLBACK"
+                )
+                if self.timeout_minutes is not None
                 else None
             ),
         )

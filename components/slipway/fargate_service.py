@@ -22,9 +22,10 @@ it is made, naming ``<Class>.<field>``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -42,6 +43,7 @@ from slipway.deployment_strategy import (
 from slipway.edge import AccessLogOptions, WebAclOptions
 from slipway.errors import Problems, invalid
 from slipway.fargate_task import SECRET_ARN, AwsContext, FargateTask, LoggingOptions, build_task
+from slipway.hooks.smoke_test import LIFECYCLE_STAGES
 from slipway.image_channel import (
     PARAMETER_PREFIX_ALLOWED,
     ImageChannel,
@@ -56,8 +58,16 @@ from slipway.load_balancer import (
     egress_problems,
 )
 from slipway.network import vpc_cidr_problems
-from slipway.patterns import HEALTH_CHECK_PATH, KMS_KEY_ARN
+from slipway.patterns import (
+    CONTAINER_NAME,
+    ECR_REPOSITORY_ARN,
+    HEALTH_CHECK_PATH,
+    KMS_KEY_ARN,
+    SUBNET_ID,
+    VPC_ID,
+)
 from slipway.rollback_alarms import ROLLBACK_METRICS, RollbackAlarmOptions, rollback_alarms
+from slipway.smoke_test_hook import SmokeTestHook, SmokeTestHookArgs, SmokeTestOptions
 
 if TYPE_CHECKING:
     from slipway.cluster import EcsCluster
@@ -79,8 +89,7 @@ CPU_ARCHITECTURES = ("X86_64", "ARM64")
 Fargate")."""
 CAPACITY_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 
-SERVICE_NAME = CONTAINER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
-"""ECS's rule for service and container names: up to 255 letters, digits, '_' and '-'."""
+SERVICE_NAME = CONTAINER_NAME
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
 """An environment variable name: letters, digits and '_', not starting with a digit, at most
 255 characters. Checked only through :func:`env_name_problems`."""
@@ -88,9 +97,6 @@ SECRET_ISH = re.compile(
     r"(?:^|_)(?:PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|ACCESS_KEY|CREDENTIALS?)(?:_|$)"
 )
 """Plain environment names that look like they carry a secret."""
-ECR_REPOSITORY_ARN = re.compile(r"^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository/[a-z0-9._/-]+$")
-VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
-SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 USER = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.-]*)(?::([A-Za-z0-9_][A-Za-z0-9_.-]*))?$")
 SCALE_IN_COOLDOWN_SECONDS = 300
 SCALE_OUT_COOLDOWN_SECONDS = 60
@@ -564,6 +570,12 @@ class FargateServiceArgs:
     """Lambda functions ECS invokes at lifecycle stages of a non-rolling deployment (for
     example smoke tests against the test listener at ``POST_TEST_TRAFFIC_SHIFT``); a failing
     hook rolls the deployment back. Default: none."""
+    smoke_test: SmokeTestOptions | None = None
+    """Give the service its own smoke-test hook (:class:`~slipway.smoke_test_hook.SmokeTestHook`,
+    a child of the service): after test traffic reaches the new revision
+    (``POST_TEST_TRAFFIC_SHIFT``), it checks ``health_check_path`` through the test listener
+    and the version answering, and fails the deployment, so ECS rolls back, before production
+    traffic moves. Needs a non-rolling strategy. Default: none."""
     access_logs: AccessLogOptions | None = None
     """Write the ALB's access logs to a bucket of the service's own (SSE-S3, TLS only,
     versioned, expiring after ``retention_days``; :mod:`slipway.edge`). Default: none."""
@@ -615,6 +627,16 @@ class FargateServiceArgs:
                 problems.name("lifecycle_hooks"),
             )
         )
+        if self.smoke_test is not None:
+            problems.check(
+                isinstance(self.smoke_test, SmokeTestOptions)
+                and isinstance(self.deployment_strategy, STRATEGY_TYPES)
+                and is_progressive(self.deployment_strategy),
+                "smoke_test",
+                self.smoke_test,
+                "SmokeTestOptions with a canary, linear or blue/green deployment_strategy (a "
+                "rolling deployment has no test traffic to check)",
+            )
         if isinstance(self.deployment_strategy, STRATEGY_TYPES) and is_progressive(
             self.deployment_strategy
         ):
@@ -840,7 +862,10 @@ class FargateService(pulumi.ComponentResource):
             tags=args.tags,
             parent=self,
         )
-        service = self._service(name, args, task, balancer, list(alarms.values()))
+        hooks = list(args.lifecycle_hooks)
+        if args.smoke_test is not None and shift is not None:
+            hooks.append(self._smoke_test(name, args, args.smoke_test, balancer))
+        service = self._service(name, args, task, balancer, list(alarms.values()), hooks)
         if args.autoscaling is not None:
             self._autoscaling(name, args, args.autoscaling, service, balancer)
         self._set_outputs(args, service, task, balancer, alarms)
@@ -870,6 +895,7 @@ class FargateService(pulumi.ComponentResource):
         task: FargateTask,
         balancer: ServiceLoadBalancer,
         alarms: list[aws.cloudwatch.MetricAlarm],
+        hooks: Sequence[LifecycleHook],
     ) -> aws.ecs.Service:
         """The ECS service in the private subnets, behind the target group: circuit breaker
         always on, rollback on ``alarms`` when there are any (during a bake too), the
@@ -927,9 +953,7 @@ class FargateService(pulumi.ComponentResource):
             ),
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
-            deployment_configuration=deployment_configuration(
-                args.deployment_strategy, args.lifecycle_hooks
-            ),
+            deployment_configuration=deployment_configuration(args.deployment_strategy, hooks),
             alarms=aws.ecs.ServiceAlarmsArgs(
                 alarm_names=[alarm.name for alarm in alarms], enable=True, rollback=True
             )
@@ -955,6 +979,46 @@ class FargateService(pulumi.ComponentResource):
                 ],
                 ignore_changes=["desiredCount"] if args.autoscaling is not None else None,
             ),
+        )
+
+    def _smoke_test(
+        self,
+        name: str,
+        args: FargateServiceArgs,
+        options: SmokeTestOptions,
+        balancer: ServiceLoadBalancer,
+    ) -> LifecycleHook:
+        """The service's own smoke-test hook, asking for the service's domain name (its
+        certificate names it) or, without one, the load balancer's. The test listener already
+        admits the VPC's range, where the function runs."""
+        hook = SmokeTestHook(
+            f"{name}-smoke-test",
+            SmokeTestHookArgs(
+                service_name=args.service_name,
+                cluster_name=args.placement.cluster_name,
+                vpc_id=args.placement.vpc_id,
+                subnet_ids=args.placement.private_subnet_ids,
+                load_balancer_arn_suffix=balancer.load_balancer.arn_suffix,
+                load_balancer_security_group_id=balancer.alb_security_group.id,
+                test_listener_port=args.listener.test_port,
+                test_listener_host=args.listener.domain_name or balancer.load_balancer.dns_name,
+                test_listener_protocol="HTTPS" if args.listener.https else "HTTP",
+                health_check_path=args.health_check_path,
+                container_name=args.container_name,
+                repository_arn=args.repository_arn,
+                logging=args.logging,
+                protect=args.protect,
+                tags=args.tags,
+                **asdict(options),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return LifecycleHook(
+            hook_target_arn=hook.function_arn,
+            role_arn=hook.invoke_role_arn,
+            lifecycle_stages=list(LIFECYCLE_STAGES),
+            # ECS waits a day for a hook by default; the function ends within its timeout.
+            timeout_minutes=math.ceil(options.timeout_seconds / 60) + 1,
         )
 
     def _autoscaling(

@@ -43,7 +43,7 @@ import pulumi_github as github
 
 from slipway.errors import ConfigError, invalid, require
 from slipway.iam import Statement, allow, aws_managed_policy_arn, policy_document
-from slipway.patterns import ECS_NAME, REPOSITORY_SLUG
+from slipway.patterns import ECR_REPOSITORY_ARN, ECS_NAME, REPOSITORY_SLUG
 from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KMS_KEY_ARN
 from slipway.registry import PUSH_ACTIONS
 
@@ -115,7 +115,6 @@ def aws_managed_name(policy: str) -> str | None:
 
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-ECR_REPOSITORY_ARN = re.compile(r"^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository/.+$")
 ECS_SERVICE_ARN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/[^/]+/[^/]+$")
 SSM_PARAMETER_ARN = re.compile(r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/.+$")
 S3_BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::[a-z0-9.-]{3,63}$")

@@ -33,7 +33,7 @@ from slipway.edge import (
     hosted_zone_id_problems,
 )
 from slipway.errors import ConfigError, Problems, invalid
-from slipway.iam import POLICY_VERSION
+from slipway.iam import service_trust_policy
 from slipway.patterns import ACM_CERTIFICATE_ARN
 
 if TYPE_CHECKING:
@@ -772,17 +772,4 @@ def build_traffic_shift(
 def ecs_service_trust_policy() -> str:
     """A trust policy for ECS itself (``ecs.amazonaws.com``), as the infrastructure role for
     load balancers and the lifecycle hooks' role use it."""
-    return json.dumps(
-        {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                {
-                    "Sid": "TrustEcs",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "ecs.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        },
-        separators=(",", ":"),
-    )
+    return json.dumps(service_trust_policy("TrustEcs", "ecs.amazonaws.com"), separators=(",", ":"))

@@ -85,3 +85,10 @@ inside the container's health command (a quoted JavaScript string), the load bal
 check and the workflows' environment, so nothing that needs quoting or escaping."""
 ECS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 """ECS's rule for cluster names and task definition families."""
+
+CONTAINER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+"""ECS's rule for service and container names: up to 255 letters, digits, '_' and '-'."""
+ECR_REPOSITORY_ARN = re.compile(r"^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository/[a-z0-9._/-]+$")
+"""An ECR repository's ARN, in any partition."""
+VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")

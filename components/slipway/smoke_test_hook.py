@@ -44,13 +44,19 @@ import pulumi
 import pulumi_aws as aws
 
 from slipway.errors import Problems
-from slipway.fargate_service import CONTAINER_NAME, ECR_REPOSITORY_ARN, SUBNET_ID, VPC_ID
 from slipway.fargate_task import LoggingOptions
 from slipway.hooks import smoke_test
-from slipway.iam import allow, policy_document
+from slipway.iam import allow, policy_document, service_trust_policy
+from slipway.jsonout import json_output
 from slipway.load_balancer import HTTPS_PORT, SECURITY_GROUP_ID, domain_name_problems
 from slipway.logs import log_group
-from slipway.patterns import HEALTH_CHECK_PATH
+from slipway.patterns import (
+    CONTAINER_NAME,
+    ECR_REPOSITORY_ARN,
+    HEALTH_CHECK_PATH,
+    SUBNET_ID,
+    VPC_ID,
+)
 from slipway.workflows.deploy import RELEASE_VERSION
 
 HANDLER_FILE = Path(smoke_test.__file__)
@@ -85,13 +91,77 @@ ECS_SERVICE = "ecs.amazonaws.com"
 
 
 @dataclass(frozen=True)
+class SmokeTestOptions:
+    """How the hook tests (:class:`SmokeTestHookArgs` has the same fields): what a service that
+    owns its hook (``FargateServiceArgs.smoke_test``) is given."""
+
+    version_field: str = "version"
+    """The field of the health answer's JSON object that reports the running version."""
+    attempts: int = 6
+    """Rounds of checks before the hook fails, 1 to 20."""
+    request_timeout_seconds: int = 5
+    """Seconds one request may take, 1 to 30."""
+    retry_interval_seconds: int = 10
+    """Seconds between rounds, 1 to 60."""
+    timeout_seconds: int = 180
+    """The function's timeout: must hold every round, at most 900."""
+
+    def __post_init__(self) -> None:
+        problems = Problems("SmokeTestOptions")
+        timing_problems(problems, self)
+        problems.raise_any()
+
+
+def timing_problems(problems: Problems, values: SmokeTestOptions | SmokeTestHookArgs) -> None:
+    """The one rule for the hook's version field, rounds and timeouts: each in its range, and
+    the function's timeout holding every round."""
+    problems.check(
+        bool(VERSION_FIELD.match(values.version_field)),
+        "version_field",
+        values.version_field,
+        "a JSON field name: a letter or '_', then letters, digits, '_' or '-'",
+    )
+    before = len(problems.found)
+    for name, low, high in (
+        ("attempts", 1, 20),
+        ("request_timeout_seconds", 1, 30),
+        ("retry_interval_seconds", 1, 60),
+        ("timeout_seconds", 1, LAMBDA_TIMEOUT_MAX),
+    ):
+        value = getattr(values, name)
+        problems.check(_whole(value, low, high), name, value, f"{low} to {high}")
+    if len(problems.found) == before:
+        budget = budget_seconds(
+            values.attempts, values.request_timeout_seconds, values.retry_interval_seconds
+        )
+        problems.check(
+            budget <= values.timeout_seconds,
+            "timeout_seconds",
+            values.timeout_seconds,
+            f"at least {budget}: {values.attempts} rounds of "
+            f"{NODES_BUDGETED} requests of up to {values.request_timeout_seconds} s, "
+            f"{values.retry_interval_seconds} s apart, and {START_MARGIN_SECONDS} s to start",
+        )
+
+
+def budget_seconds(attempts: int, request_timeout_seconds: int, retry_interval_seconds: int) -> int:
+    """What every round may take at worst: each request of :data:`NODES_BUDGETED` nodes
+    timing out, the waits between rounds, and :data:`START_MARGIN_SECONDS`."""
+    return (
+        attempts * NODES_BUDGETED * request_timeout_seconds
+        + (attempts - 1) * retry_interval_seconds
+        + START_MARGIN_SECONDS
+    )
+
+
+@dataclass(frozen=True)
 class SmokeTestHookArgs:
     """Arguments of :class:`SmokeTestHook`."""
 
     service_name: str
     """The ECS service the hook tests: it names the function (``<service>-smoke-test``) and
     scopes its ECS reads."""
-    cluster_name: str
+    cluster_name: pulumi.Input[str]
     """The cluster of that service."""
     vpc_id: pulumi.Input[str]
     """VPC of the service and its load balancer."""
@@ -142,10 +212,8 @@ class SmokeTestHookArgs:
     def budget_seconds(self) -> int:
         """What every round may take at worst: each request of :data:`NODES_BUDGETED` nodes
         timing out, the waits between rounds, and :data:`START_MARGIN_SECONDS`."""
-        return (
-            self.attempts * NODES_BUDGETED * self.request_timeout_seconds
-            + (self.attempts - 1) * self.retry_interval_seconds
-            + START_MARGIN_SECONDS
+        return budget_seconds(
+            self.attempts, self.request_timeout_seconds, self.retry_interval_seconds
         )
 
     def __post_init__(self) -> None:
@@ -158,12 +226,14 @@ class SmokeTestHookArgs:
             f"an ECS service name of at most {longest} characters (the function's name adds "
             f"{FUNCTION_SUFFIX!r} within Lambda's {FUNCTION_NAME_MAX})",
         )
-        problems.check(
-            bool(CONTAINER_NAME.match(self.cluster_name)),
-            "cluster_name",
-            self.cluster_name,
-            "an ECS cluster name: letters, digits, hyphens and underscores",
-        )
+        if not isinstance(self.cluster_name, pulumi.Output):
+            problems.check(
+                isinstance(self.cluster_name, str)
+                and bool(CONTAINER_NAME.match(self.cluster_name)),
+                "cluster_name",
+                self.cluster_name,
+                "an ECS cluster name: letters, digits, hyphens and underscores",
+            )
         if isinstance(self.vpc_id, str):
             problems.check(bool(VPC_ID.match(self.vpc_id)), "vpc_id", self.vpc_id, "a VPC ID")
         if isinstance(self.subnet_ids, list | tuple) and all(
@@ -224,29 +294,7 @@ class SmokeTestHookArgs:
                 self.repository_arn,
                 "an ECR repository ARN",
             )
-        problems.check(
-            bool(VERSION_FIELD.match(self.version_field)),
-            "version_field",
-            self.version_field,
-            "a JSON field name: a letter or '_', then letters, digits, '_' or '-'",
-        )
-        for name, low, high in (
-            ("attempts", 1, 20),
-            ("request_timeout_seconds", 1, 30),
-            ("retry_interval_seconds", 1, 60),
-            ("timeout_seconds", 1, LAMBDA_TIMEOUT_MAX),
-        ):
-            value = getattr(self, name)
-            problems.check(_whole(value, low, high), name, value, f"{low} to {high}")
-        if not problems.found:
-            problems.check(
-                self.budget_seconds <= self.timeout_seconds,
-                "timeout_seconds",
-                self.timeout_seconds,
-                f"at least {self.budget_seconds}: {self.attempts} rounds of "
-                f"{NODES_BUDGETED} requests of up to {self.request_timeout_seconds} s, "
-                f"{self.retry_interval_seconds} s apart, and {START_MARGIN_SECONDS} s to start",
-            )
+        timing_problems(problems, self)
         problems.raise_any()
 
 
@@ -259,19 +307,10 @@ def _whole(value: object, low: int, high: int) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def service_trust_policy(service: str) -> pulumi.Output[str]:
+def trusted_service_policy(service: str) -> pulumi.Output[str]:
     """Lets the AWS service principal ``service`` assume the role (what AWS documents for a
     Lambda execution role and for ECS's hook-invoking role)."""
-    return policy_document(
-        [
-            {
-                "Sid": "TrustedService",
-                "Effect": "Allow",
-                "Principal": {"Service": service},
-                "Action": "sts:AssumeRole",
-            }
-        ]
-    )
+    return json_output(service_trust_policy("TrustedService", service))
 
 
 def function_statements(
@@ -400,7 +439,7 @@ class SmokeTestHook(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             description=f"The smoke-test hook of {args.service_name}: its logs and ECS/ECR reads",
-            assume_role_policy=service_trust_policy(LAMBDA_SERVICE),
+            assume_role_policy=trusted_service_policy(LAMBDA_SERVICE),
             tags=tags,
             opts=child,
         )
@@ -497,7 +536,7 @@ class SmokeTestHook(pulumi.ComponentResource):
         invoke_role = aws.iam.Role(
             f"{name}-invoke-role",
             description=f"ECS invokes the smoke-test hook of {args.service_name}",
-            assume_role_policy=service_trust_policy(ECS_SERVICE),
+            assume_role_policy=trusted_service_policy(ECS_SERVICE),
             tags=tags,
             opts=child,
         )

@@ -82,6 +82,7 @@ UNTAG_ACTIONS = (
     "iam:UntagRole",
     "iam:UntagUser",
     "kms:UntagResource",
+    "lambda:UntagResource",
     "logs:UntagResource",
     "secretsmanager:UntagResource",
     "sns:UntagResource",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -25,7 +24,6 @@ from slipway.alerting import Alerting
 from slipway.cluster import ContainerInsights, capacity_base_problems, capacity_weight_problems
 from slipway.deployment_strategy import (
     DeploymentStrategy,
-    LifecycleHook,
     StrategyKind,
     bake_time_problems,
     canary_percent_problems,
@@ -68,6 +66,7 @@ from slipway.network import Network
 from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from slipway.patterns import HEALTH_CHECK_PATH
 from slipway.rollback_alarms import RollbackAlarmOptions
+from slipway.smoke_test_hook import SmokeTestOptions
 
 
 def variable_names(value: list[str], setting: str) -> list[str]:
@@ -400,6 +399,15 @@ class ComputeSettings(SettingsModel):
         "0 to 1440.",
     )
 
+    smoke_test_hook: bool = Field(
+        default=False,
+        description="A smoke-test hook (a Lambda in the private subnets) that ECS runs once "
+        "test traffic reaches a new revision: the health path through the test listener must "
+        "answer 200 with the JSON field `version` equal to the image's release tag; if not, "
+        "ECS rolls back before production traffic moves. Needs deploymentStrategy canary, "
+        "linear or blue_green, and an application whose health answer reports its version.",
+    )
+
     domain_name: Annotated[str | None, component_rule(domain_name_problems)] = Field(
         default=None,
         description="Public name of the environment (covered by `certificateArn`); point a DNS "
@@ -548,6 +556,17 @@ class ComputeSettings(SettingsModel):
         )
         if self.by_profile("deployment_strategy") in {k.value for k in StrategyKind}:
             problems.extend(self._strategy_parameter_problems())
+            if (
+                self.smoke_test_hook
+                and self.by_profile("deployment_strategy") == StrategyKind.ROLLING.value
+            ):
+                problems.append(
+                    self.invalid(
+                        "smoke_test_hook",
+                        "false with deploymentStrategy rolling: a rolling deployment has no "
+                        "test traffic to check (choose canary, linear or blue_green)",
+                    )
+                )
         plain = {entry.split("=", 1)[0] for entry in self.app_environment}
         if plain & set(secret_variables):
             problems.append(
@@ -607,9 +626,6 @@ class ServiceInputs:
     log_key_arn: pulumi.Input[str] | None
     alerting: Alerting
     thresholds: AlarmThresholds
-    lifecycle_hooks: Sequence[LifecycleHook] = ()
-    """Lifecycle hooks of the service's deployments (the smoke-test hook); only with a
-    canary, linear or blue/green ``deploymentStrategy``. Default: none."""
 
 
 def build_service(
@@ -669,7 +685,7 @@ def build_service(
                 else None
             ),
             deployment_strategy=settings.strategy,
-            lifecycle_hooks=tuple(inputs.lifecycle_hooks),
+            smoke_test=SmokeTestOptions() if settings.smoke_test_hook else None,
             rollback_alarms=(
                 RollbackAlarmOptions(
                     alarm_actions=(inputs.alerting.topic_arn,),
