@@ -133,11 +133,14 @@ from slipway.workflows.spec import WorkflowSpec
 
 V = EnvironmentVariable
 
-STABILITY_POLL_SECONDS = 15
-"""Seconds between checks of a rollout (the AWS CLI waiter's own interval)."""
+STABILITY_POLL_SECONDS = 5
+"""Seconds between two ``DescribeServiceDeployments`` of a rollout: a rollback that ECS starts
+(an alarm, a lifecycle hook, the circuit breaker) or someone asks for is seen within this many
+seconds, and each stage is reported as soon. ECS's API rate limits are per second; one call
+every 5 s is far below them."""
 
 DESCRIBE_ATTEMPTS = 3
-"""Failed ``DescribeServices`` calls in a row after which a rollout wait gives up."""
+"""Failed ``DescribeServiceDeployments`` calls in a row after which a rollout wait gives up."""
 
 SETUP_MINUTES = 3
 """Budget of a deploy job's short steps: OIDC, logins, channel read, attestation, label, render."""
@@ -307,6 +310,12 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         "DESCRIBE_ATTEMPTS": str(DESCRIBE_ATTEMPTS),
         "ROLLBACK_TARGET": expr("steps.render.outputs.rollback-target"),
     }
+    report = {
+        "ENVIRONMENT_NAME": environment,
+        "ENVIRONMENT_URL": var(V.ENVIRONMENT_URL),
+        "GH_TOKEN": expr("github.token"),
+        "SLACK_WEBHOOK_URL": secret(EnvironmentSecret.SLACK_WEBHOOK_URL),
+    }
     semver = {"SEMVER": RELEASE_VERSION.pattern}
     digest = {"IMAGE_DIGEST": expr("inputs.image-digest"), "SOURCE_IMAGE": spec.ghcr_image_ref}
     image = expr("steps.image.outputs.image")
@@ -385,6 +394,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
                 **ecs,
                 **rollout,
                 "TASK_DEFINITION_FILE": expr("steps.render.outputs.task-definition-file"),
+                **report,
             },
             id="deploy",
             **{"timeout-minutes": budget.rollout_step_minutes},
@@ -419,7 +429,12 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         run(
             "Roll back to the last known-good revision",
             scripts.ROLLBACK,
-            {**ecs, **rollout},
+            {
+                **ecs,
+                **rollout,
+                "DEPLOYMENT_ARN": expr("steps.deploy.outputs.deployment"),
+                **report,
+            },
             id="rollback",
             if_=rollback_if,
             **{"timeout-minutes": budget.rollout_step_minutes},
@@ -435,6 +450,8 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
                 "ROLLBACK_OUTCOME": expr("steps.rollback.outcome"),
                 "ROLLBACK_RESULT": expr("steps.rollback.outputs.result"),
                 "ROLLBACK_TARGET": expr("steps.render.outputs.rollback-target"),
+                "ECS_STATUS": expr("steps.deploy.outputs.ecs-status"),
+                "ECS_REASON": expr("steps.deploy.outputs.ecs-reason"),
                 "REFUSAL_OUTCOMES": " ".join(
                     expr(f"steps.{step}.outcome")
                     for step in REFUSING_STEPS
@@ -492,9 +509,11 @@ def _job(spec: WorkflowSpec, index: int) -> Job:
             "permissions": permissions(
                 ("id-token", "write"),
                 ("packages", "read"),
+                ("deployments", "write"),
                 reasons={
                     "id-token": f"assume the {environment} environment's AWS role",
                     "packages": "read the image, its labels and its attestations in GHCR",
+                    "deployments": "report each stage of the rollout as a deployment status",
                 },
             ),
             "environment": {"name": environment, "url": var(V.ENVIRONMENT_URL)},
