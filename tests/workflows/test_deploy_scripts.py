@@ -566,7 +566,7 @@ def run_step(
         env=_step_env(w, step_id, status, overrides),
         capture_output=True,
         text=True,
-        timeout=int(os.environ.get("STEP_TIMEOUT", "180")),
+        timeout=180,
         check=False,
     )
     _record_outputs(w, step_id)

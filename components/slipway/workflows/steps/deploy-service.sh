@@ -47,10 +47,7 @@ echo "Following service deployment ${deployment_arn} of ${ECS_SERVICE} to ${arn}
 report_stage "deploying ${arn##*/}"
 result=0
 follow_deployment "${deployment_arn}" deploy || result=$?
-{
-  echo "ecs-status=${deployment_status}"
-  echo "ecs-reason=${deployment_reason}"
-} >> "${GITHUB_OUTPUT}"
+record_deployment_outcome
 if (( result != 0 )); then
   exit "${result}"
 fi

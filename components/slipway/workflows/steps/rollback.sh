@@ -27,6 +27,7 @@ if [[ -n "${DEPLOYMENT_ARN}" ]]; then
     PENDING | IN_PROGRESS | STOP_REQUESTED | ROLLBACK_REQUESTED | ROLLBACK_IN_PROGRESS)
       follow_deployment "${DEPLOYMENT_ARN}" settle || true ;;
   esac
+  record_deployment_outcome
 fi
 current=$(aws ecs describe-services --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}" \
   --query 'services[0].taskDefinition' --output text)

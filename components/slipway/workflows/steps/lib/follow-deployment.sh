@@ -85,6 +85,14 @@ read_deployment() {
     <<<"${state}"
 }
 
+# Write the last status seen and its reason as the step's ecs-status and ecs-reason outputs.
+record_deployment_outcome() {
+  {
+    echo "ecs-status=${deployment_status}"
+    echo "ecs-reason=${deployment_reason}"
+  } >> "${GITHUB_OUTPUT}"
+}
+
 # follow_deployment ARN MODE. MODE deploy: 0 on SUCCESSFUL, 1 at the first poll that sees it
 # roll back or stop (ROLLBACK_*, STOP_REQUESTED, STOPPED), or on a timeout. MODE settle: wait
 # until it ends, however (0), or time out (1). deployment_status holds the last status seen.
