@@ -63,14 +63,20 @@ ONGOING = ("PENDING", "IN_PROGRESS", "STOP_REQUESTED", "ROLLBACK_REQUESTED", "RO
 ALARM_NAME = "storefront-prod-target-5xx"
 HOOK_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:storefront-prod-smoke-test"
 
-_SCALE = [("PRE_SCALE_UP", 0.0), ("SCALE_UP", 0.0), ("POST_SCALE_UP", 0.0)]
-_TEST = [("TEST_TRAFFIC_SHIFT", 0.0), ("POST_TEST_TRAFFIC_SHIFT", 0.0)]
-_END = [("POST_PRODUCTION_TRAFFIC_SHIFT", 100.0), ("BAKE_TIME", 100.0), ("CLEAN_UP", 100.0)]
-STEPS: dict[str, list[tuple[str | None, float]]] = {
+Step = tuple[str | None, float]
+CANARY_PERCENT = 10.0
+_SCALE: list[Step] = [("PRE_SCALE_UP", 0.0), ("SCALE_UP", 0.0), ("POST_SCALE_UP", 0.0)]
+_TEST: list[Step] = [("TEST_TRAFFIC_SHIFT", 0.0), ("POST_TEST_TRAFFIC_SHIFT", 0.0)]
+_END: list[Step] = [
+    ("POST_PRODUCTION_TRAFFIC_SHIFT", 100.0),
+    ("BAKE_TIME", 100.0),
+    ("CLEAN_UP", 100.0),
+]
+STEPS: dict[str, list[Step]] = {
     ROLLING: [(None, 100.0)],
     CANARY: _SCALE
     + _TEST
-    + [("PRODUCTION_TRAFFIC_SHIFT", 10.0), ("PRODUCTION_TRAFFIC_SHIFT", 100.0)]
+    + [("PRODUCTION_TRAFFIC_SHIFT", CANARY_PERCENT), ("PRODUCTION_TRAFFIC_SHIFT", 100.0)]
     + _END,
     LINEAR: _SCALE
     + _TEST
@@ -442,7 +448,9 @@ class EcsRollouts:
             arns = response._get_param("serviceRevisionArns") or []
             with model._lock:
                 found = [model.revisions[a] for a in arns if a in model.revisions]
-                failures = [{"arn": a, "reason": "MISSING"} for a in arns if a not in model.revisions]
+                failures = [
+                    {"arn": a, "reason": "MISSING"} for a in arns if a not in model.revisions
+                ]
                 return ActionResult({"serviceRevisions": found, "failures": failures})
 
         return {
