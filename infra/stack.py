@@ -63,7 +63,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
     identity = settings.stack_identity(pulumi.Config("aws").require("region"))
     github.check_provider_owner(identity.repository, settings.github.github_infra_repository)
     repositories = github.read_repositories(settings.github, identity.repository)
-    boundary = github.build_boundary(identity, settings.account.owns_account_resources)
+    boundary = github.build_boundary(identity, settings.account.owned())
     logs = settings.observability
     retention = logs.log_retention
 
@@ -152,7 +152,11 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
         settings.account,
         identity,
         retention,
-        settings.backup.backup_copy_region,
+        account.Replication(
+            copy_region=settings.backup.backup_copy_region,
+            repository=registry.repository_name(identity),
+            template=registry.replica_template(settings.registry),
+        ),
         alerting.topic_arn,
     )
     slack_webhook = stack_secrets.get("slackWebhookUrl")
@@ -160,7 +164,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
         settings.github,
         identity,
         repositories,
-        settings.account.owns_account_resources,
+        settings.account.oidc_provider,
         github.DeliveryTargets(
             registry=image_registry,
             service=service,

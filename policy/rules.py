@@ -262,6 +262,32 @@ def circuit_breaker_with_rollback(r: ResourceView) -> list[str]:
     return []
 
 
+PROGRESSIVE_STRATEGIES = frozenset({"CANARY", "LINEAR", "BLUE_GREEN"})
+"""ECS's deployment strategies that shift traffic while alarms can still roll back."""
+
+
+def prod_progressive_with_alarms(r: ResourceView) -> list[str]:
+    """A prod ECS service deploys with a canary, linear or blue/green strategy and rolls back
+    on CloudWatch alarms: a bad release meets a share of the traffic first, and its alarms
+    act before it has all of it (docs/deployment-strategies.md)."""
+    if r.type != "aws:ecs/service:Service" or r.profile != "prod":
+        return []
+    problems = []
+    strategy = (r.props.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING"
+    if strategy not in PROGRESSIVE_STRATEGIES:
+        problems.append(
+            f"{r.name}: a prod service must deploy with a CANARY, LINEAR or BLUE_GREEN "
+            f"deploymentConfiguration.strategy, not {strategy}"
+        )
+    alarms = r.props.get("alarms") or {}
+    if not (alarms.get("enable") and alarms.get("rollback") and alarms.get("alarmNames")):
+        problems.append(
+            f"{r.name}: a prod service must roll back on CloudWatch alarms (alarms.enable and "
+            "alarms.rollback with alarmNames)"
+        )
+    return problems
+
+
 # --- stack rules --------------------------------------------------------------------------------
 
 
@@ -318,6 +344,11 @@ RULES: tuple[Rule, ...] = (
         "circuit-breaker-with-rollback",
         "ECS services roll back failed deployments.",
         circuit_breaker_with_rollback,
+    ),
+    Rule(
+        "prod-progressive-with-alarms",
+        "Prod services deploy canary, linear or blue/green and roll back on alarms.",
+        prod_progressive_with_alarms,
     ),
     Rule(
         "prod-backups-copied-and-locked",

@@ -24,6 +24,11 @@ ACCEPTED_FINDINGS: dict[tuple[str, tuple[str, ...]], str] = {
         "A deploy registers task definitions that name the task and execution roles: PassRole "
         "on exactly those two ARNs, and only to ecs-tasks.amazonaws.com."
     ),
+    ("PERMISSIONS_MANAGEMENT_ACTIONS", ("kms:creategrant", "kms:retiregrant")): (
+        "The role ECR assumes for the replicas' creation template: ECR grants itself use of the "
+        "replica key for each repository it creates (Amazon ECR User Guide, 'Create a custom "
+        "policy for repository creation templates'); on that one key only."
+    ),
 }
 """The only parliament findings a Slipway permission policy may have, each with its reason."""
 

@@ -115,6 +115,7 @@ def test_the_wheel_holds_only_slipway_with_its_data(wheel: Path) -> None:
         "slipway/workflows/files/changeset-publish.sh",
         "slipway/workflows/steps/deploy-service.sh",
         "slipway/workflows/steps/lib/follow-deployment.sh",
+        "slipway/hooks/smoke_test.py",
     ):
         assert data in names
 

@@ -109,10 +109,59 @@ def test_two_account_owners_in_one_known_account_are_refused(tmp_path: Path) -> 
         path.write_text(text)
     report = cross_stack_report(_settings(root), _placements(root))
     assert report.problems == [
-        "slipway:ownsAccountResources: Pulumi.dev.yaml, Pulumi.prod.yaml all own the "
-        "account-wide resources of account 111122223333; exactly one stack per account may "
-        "(IAM allows one GitHub OIDC provider per account)"
+        "slipway:githubOidcProvider: Pulumi.dev.yaml, Pulumi.prod.yaml all own the "
+        "oidc-provider of account 111122223333 (through githubOidcProvider or "
+        "ownsAccountResources); exactly one stack may: IAM allows one GitHub OIDC provider per "
+        "account: one stack creates or adopts it, the others reference it",
+        "slipway:ownsAuditTrail: Pulumi.dev.yaml, Pulumi.prod.yaml all own the audit-trail of "
+        "account 111122223333 (through ownsAuditTrail or ownsAccountResources); exactly one "
+        "stack may: one stack records the account",
+        "slipway:ownsRegistryReplication: Pulumi.dev.yaml, Pulumi.prod.yaml all own the "
+        "registry-replication of account 111122223333 in eu-west-1 (through "
+        "ownsRegistryReplication or ownsAccountResources); exactly one stack may: ECR keeps one "
+        "replication configuration per registry and each up replaces it whole",
     ]
+
+
+@pytest.mark.parametrize(
+    ("dev_settings", "setting"),
+    [
+        ("  slipway:githubOidcProvider: adopt\n", "githubOidcProvider"),
+        ("  slipway:ownsAuditTrail: true\n", "ownsAuditTrail"),
+        ("  slipway:guardDuty: true\n", "guardDuty"),
+    ],
+)
+def test_each_account_resource_has_one_owner(
+    tmp_path: Path, dev_settings: str, setting: str
+) -> None:
+    """One flag per thing: a second owner of any one of them is refused, naming its key; dev
+    adopting the provider while prod creates it is two owners too."""
+    root = _project(tmp_path)
+    extra = {"prod": "  slipway:guardDuty: true\n", "dev": dev_settings}
+    for name in ("dev", "prod"):
+        path = root / f"Pulumi.{name}.yaml"
+        text = path.read_text().replace(
+            "config:\n", "config:\n  aws:allowedAccountIds: ['111122223333']\n", 1
+        )
+        path.write_text(text + extra[name])
+    problems = cross_stack_report(_settings(root), _placements(root)).problems
+    assert [p.split(":")[1] for p in problems] == [setting]
+    assert "Pulumi.dev.yaml, Pulumi.prod.yaml" in problems[0]
+
+
+def test_owners_split_across_stacks_of_one_account_are_accepted(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    for name in ("dev", "staging", "prod"):
+        path = root / f"Pulumi.{name}.yaml"
+        text = path.read_text().replace(
+            "config:\n", "config:\n  aws:allowedAccountIds: ['111122223333']\n", 1
+        )
+        if name == "dev":
+            text += "  slipway:ownsAuditTrail: true\n  slipway:guardDuty: true\n"
+        if name == "prod":
+            text += "  slipway:ownsAuditTrail: false\n"
+        path.write_text(text)
+    assert cross_stack_report(_settings(root), _placements(root)).problems == []
 
 
 def test_the_plan_stops_on_a_cross_stack_problem(

@@ -68,3 +68,39 @@ def test_the_readme_states_each_profiles_spot_mix_as_the_code_has_it() -> None:
             assert f"Spot {spot} : on-demand 1" in cell, cell
         if base:
             assert f"{base} on-demand always" in cell or f"{base} always" in cell, cell
+
+
+def test_the_strategy_pictures_are_what_the_stacks_register() -> None:
+    """docs/deployment-strategies.md renders each profile's strategy from the compute
+    domain's table; every stack file that leaves the strategy to its profile registers a
+    service with exactly that strategy (read back from its deploymentConfiguration)."""
+    from slipway.deployment_strategy import describe, strategy_of
+    from tests.conftest import recorded
+    from tooling.offline import STACKS, load_stack_config
+
+    strategy_keys = {
+        "slipway:deploymentStrategy",
+        "slipway:canaryPercent",
+        "slipway:linearStepPercent",
+        "slipway:stepIntervalMinutes",
+        "slipway:bakeTimeMinutes",
+    }
+    pictured = docgen.profile_strategies()
+    text = docgen.STRATEGIES_MD.read_text()
+    checked = 0
+    for stack in STACKS:
+        config, _ = load_stack_config(stack)
+        if strategy_keys & set(config):
+            continue
+        recording = recorded(stack)
+        service = recording.one("aws:ecs/service:Service")
+        registered = strategy_of(service.inputs["deploymentConfiguration"])
+        assert registered == pictured[config["slipway:profile"]], stack
+        assert describe(registered) in text
+        checked += 1
+    assert checked >= 3
+
+
+def test_the_strategies_page_is_linked_where_the_docs_are_listed() -> None:
+    for listing in (docgen.ROOT / "README.md", docgen.ROOT / "docs" / "index.md"):
+        assert "deployment-strategies.md" in listing.read_text(), listing

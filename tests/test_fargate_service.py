@@ -588,20 +588,85 @@ def test_ingress_cidrs_narrow_the_alb(run_component: Runner) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def _load_balancer_params(lb: dict[str, Any]) -> dict[str, Any]:
+    params = {
+        "targetGroupArn": lb["targetGroupArn"],
+        "containerName": lb["containerName"],
+        "containerPort": int(lb["containerPort"]),
+    }
+    if "advancedConfiguration" in lb:
+        params["advancedConfiguration"] = dict(lb["advancedConfiguration"])
+    return params
+
+
+def _strategy_params(configuration: dict[str, Any]) -> dict[str, Any]:
+    """Pulumi's ``deploymentConfiguration`` block as ECS takes it (the provider sends its
+    minutes, strings in pulumi-aws 7.51.1, as integers and ``hookDetails`` as a document)."""
+    params: dict[str, Any] = {"strategy": configuration["strategy"]}
+    if "bakeTimeInMinutes" in configuration:
+        params["bakeTimeInMinutes"] = int(configuration["bakeTimeInMinutes"])
+    if "canaryConfiguration" in configuration:
+        canary = configuration["canaryConfiguration"]
+        params["canaryConfiguration"] = {
+            "canaryPercent": float(canary["canaryPercent"]),
+            "canaryBakeTimeInMinutes": int(canary["canaryBakeTimeInMinutes"]),
+        }
+    if "linearConfiguration" in configuration:
+        linear = configuration["linearConfiguration"]
+        params["linearConfiguration"] = {
+            "stepPercent": float(linear["stepPercent"]),
+            "stepBakeTimeInMinutes": int(linear["stepBakeTimeInMinutes"]),
+        }
+    if "lifecycleHooks" in configuration:
+        params["lifecycleHooks"] = [
+            {
+                "hookTargetArn": hook["hookTargetArn"],
+                "roleArn": hook["roleArn"],
+                "lifecycleStages": hook["lifecycleStages"],
+                **(
+                    {"hookDetails": json.loads(hook["hookDetails"])}
+                    if "hookDetails" in hook
+                    else {}
+                ),
+            }
+            for hook in configuration["lifecycleHooks"]
+        ]
+    return params
+
+
+def update_service_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    """What the provider sends to UpdateService when every updatable field changes."""
+    created = create_service_params(inputs)
+    return {
+        "cluster": created["cluster"],
+        "service": created["serviceName"],
+        **{
+            key: created[key]
+            for key in (
+                "taskDefinition",
+                "desiredCount",
+                "capacityProviderStrategy",
+                "platformVersion",
+                "healthCheckGracePeriodSeconds",
+                "deploymentConfiguration",
+                "networkConfiguration",
+                "loadBalancers",
+                "enableECSManagedTags",
+                "propagateTags",
+                "enableExecuteCommand",
+            )
+            if key in created
+        },
+    }
+
+
 def create_service_params(inputs: dict[str, Any]) -> dict[str, Any]:
     network = inputs["networkConfiguration"]
     params: dict[str, Any] = {
         "cluster": inputs["cluster"],
         "serviceName": inputs["name"],
         "taskDefinition": inputs["taskDefinition"],
-        "loadBalancers": [
-            {
-                "targetGroupArn": lb["targetGroupArn"],
-                "containerName": lb["containerName"],
-                "containerPort": int(lb["containerPort"]),
-            }
-            for lb in inputs["loadBalancers"]
-        ],
+        "loadBalancers": [_load_balancer_params(lb) for lb in inputs["loadBalancers"]],
         "desiredCount": int(inputs["desiredCount"]),
         "platformVersion": inputs["platformVersion"],
         "schedulingStrategy": inputs["schedulingStrategy"],
@@ -633,6 +698,10 @@ def create_service_params(inputs: dict[str, Any]) -> dict[str, Any]:
         ]
     if "alarms" in inputs:
         params["deploymentConfiguration"]["alarms"] = inputs["alarms"]
+    if "deploymentConfiguration" in inputs:
+        params["deploymentConfiguration"].update(
+            _strategy_params(inputs["deploymentConfiguration"])
+        )
     return params
 
 
@@ -644,6 +713,10 @@ def test_service_request_matches_the_ecs_api_model(run_component: Runner) -> Non
     botocore.validate.validate_parameters(
         params, model.operation_model("CreateService").input_shape
     )
+    botocore.validate.validate_parameters(
+        update_service_params(inputs), model.operation_model("UpdateService").input_shape
+    )
+    assert params["deploymentConfiguration"]["strategy"] == "ROLLING"
     assert params["serviceName"] == "shop-prod"
     assert params["cluster"] == CLUSTER_ARN
     assert params["launchType"] == "FARGATE"

@@ -161,6 +161,20 @@ def test_existing_provider_is_referenced_not_created(run_component: Runner) -> N
     assert trust_condition(recording.one(ROLE, "github-deploy-dev"))
 
 
+def test_existing_provider_is_adopted_by_import_and_kept(run_component: Runner) -> None:
+    """Adopting imports the account's provider (the ``import`` option with its ARN, IAM's
+    import ID) instead of creating a second one, which IAM refuses (EntityAlreadyExists); its
+    audiences and thumbprints are left as they are and it is never deleted."""
+    recording = oidc(run_component, existing_provider_arn=PROVIDER_ARN, provider_ownership="adopt")
+    provider = recording.one(PROVIDER)
+    assert provider.import_id == PROVIDER_ARN
+    assert provider.protect
+    assert provider.retain_on_delete
+    assert sorted(provider.ignore_changes) == ["clientIdLists", "thumbprintLists"]
+    assert provider.inputs["url"] == f"https://{GITHUB_OIDC_HOST}"
+    assert trust_condition(recording.one(ROLE, "github-deploy-dev"))
+
+
 def test_deploy_role_trusts_exactly_one_environment_of_one_repository(
     run_component: Runner,
 ) -> None:
@@ -302,7 +316,7 @@ def test_preview_role_trusts_pull_requests_and_reads_no_data(run_component: Runn
     (attachment,) = [
         a for a in recording.of_type(ATTACHMENT) if a.name.startswith("github-preview")
     ]
-    assert attachment.inputs["policyArn"] == READ_ONLY_ACCESS
+    assert attachment.inputs["policyArn"] == f"arn:aws:iam::aws:policy/{READ_ONLY_ACCESS}"
     limits = recording.one(ROLE_POLICY, "github-preview-limits").json_input("policy")
     assert_valid_permission_policy(limits)
     sids = statement_by_sid(limits)
@@ -359,7 +373,7 @@ def test_apply_role_trusts_exactly_its_environments(run_component: Runner) -> No
     assert recording.one(ROLE, "github-preview").inputs["permissionsBoundary"] == boundary
     assert apply.inputs["maxSessionDuration"] == 3600
     attachment = recording.one(ATTACHMENT, "github-apply-managed-0")
-    assert attachment.inputs["policyArn"] == ADMINISTRATOR_ACCESS
+    assert attachment.inputs["policyArn"] == f"arn:aws:iam::aws:policy/{ADMINISTRATOR_ACCESS}"
     key = recording.one(ROLE_POLICY, "github-apply-state-key").json_input("policy")
     assert_valid_permission_policy(key)
     assert recording.outputs["apply_arn"].startswith(f"arn:aws:iam::{ACCOUNT_ID}:role/github-apply")
@@ -396,6 +410,21 @@ def test_outputs_given_as_outputs_are_not_validated_early(run_component: Runner)
     ("overrides", "deploy", "message"),
     [
         ({"existing_provider_arn": "arn:aws:iam::1:oidc-provider/x"}, {}, "existing_provider_arn"),
+        (
+            {"provider_ownership": "adopt"},
+            {},
+            "GithubOidcArgs.existing_provider_arn: got None; none when the provider is created",
+        ),
+        (
+            {"provider_ownership": "create", "existing_provider_arn": PROVIDER_ARN},
+            {},
+            "GithubOidcArgs.existing_provider_arn: got 'arn:aws:iam::",
+        ),
+        (
+            {"provider_ownership": "import"},
+            {},
+            "GithubOidcArgs.provider_ownership: got 'import'; one of ['adopt', 'create', 'ref",
+        ),
         ({"infrastructure_repository": "acme/*"}, {}, "infrastructure_repository: got 'acme/*'"),
         ({"infrastructure_environments": ("prod",)}, {}, "only with infrastructure_repository"),
         (

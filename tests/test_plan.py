@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import recorded
 from tooling import plan
-from tooling.offline import ROOT, RecordedResource, Recording
+from tooling.offline import ROOT, RecordedResource, Recording, run_stack
 
 
 def test_text_plan_shows_each_stack_tree_outputs_and_differences() -> None:
@@ -309,3 +309,35 @@ def test_a_resource_with_its_own_region_input_shows_that_region() -> None:
         "       name: w",
         "       region: eu-west-1",
     ]
+
+
+def test_the_plan_shows_each_stacks_time_to_full_traffic_from_its_settings() -> None:
+    text = plan.render_text([recorded(s) for s in ("dev", "staging", "prod")])
+    assert (
+        "deployment: rolling: tasks replaced in batches, each taking traffic once healthy; "
+        "bake 0 min; full traffic after 0 min, complete after 0 min"
+    ) in text
+    assert (
+        "deployment: linear: 25 % more every 2 min (4 steps); bake 5 min; full traffic after "
+        "6 min, complete after 11 min"
+    ) in text
+    assert (
+        "deployment: canary: 10 % for 10 min, then 100 %; bake 15 min; full traffic after "
+        "10 min, complete after 25 min"
+    ) in text
+    record = plan.to_json([recorded("prod")])["stacks"]["prod"]["deployment"]
+    assert record == {
+        "strategy": "canary",
+        "fullTrafficMinutes": 10,
+        "bakeMinutes": 15,
+        "completeMinutes": 25,
+        "traffic": [{"minute": 0, "percent": 10.0}, {"minute": 10, "percent": 100.0}],
+    }
+
+
+def test_the_plans_time_to_full_traffic_follows_the_settings() -> None:
+    staging = run_stack(
+        "staging", overrides={"linearStepPercent": "10", "stepIntervalMinutes": "3"}
+    )
+    record = plan.to_json([staging])["stacks"]["staging"]["deployment"]
+    assert (record["fullTrafficMinutes"], record["completeMinutes"]) == (27, 32)

@@ -58,6 +58,11 @@ GOOD_SERVICE = {
     "networkConfiguration": {"assignPublicIp": False},
     "deploymentCircuitBreaker": {"enable": True, "rollback": True},
 }
+PROD_SERVICE = {
+    "tags": {"slipway:profile": "prod"},
+    "deploymentConfiguration": {"strategy": "CANARY"},
+    "alarms": {"enable": True, "rollback": True, "alarmNames": ["shop-prod-target-5xx"]},
+}
 
 # rule function, good resource, bad resource, fragment of the bad resource's message
 CASES: list[tuple[Any, ResourceView, ResourceView, str]] = [
@@ -210,7 +215,42 @@ CASES: list[tuple[Any, ResourceView, ResourceView, str]] = [
         ),
         "rollback",
     ),
+    (
+        rules.prod_progressive_with_alarms,
+        view(SERVICE, {**GOOD_SERVICE, **PROD_SERVICE}),
+        view(SERVICE, {**GOOD_SERVICE, **PROD_SERVICE, "deploymentConfiguration": {}}),
+        "CANARY, LINEAR or BLUE_GREEN",
+    ),
+    (
+        rules.prod_progressive_with_alarms,
+        view(SERVICE, {**GOOD_SERVICE, **PROD_SERVICE}),
+        view(SERVICE, {**GOOD_SERVICE, **PROD_SERVICE, "alarms": None}),
+        "roll back on CloudWatch alarms",
+    ),
 ]
+
+
+@pytest.mark.parametrize("strategy", ["CANARY", "LINEAR", "BLUE_GREEN"])
+def test_prod_accepts_every_progressive_strategy_and_dev_stays_free(strategy: str) -> None:
+    prod = {**GOOD_SERVICE, **PROD_SERVICE, "deploymentConfiguration": {"strategy": strategy}}
+    assert rules.prod_progressive_with_alarms(view(SERVICE, prod)) == []
+    rolling = {**prod, "deploymentConfiguration": {"strategy": "ROLLING"}, "alarms": None}
+    assert len(rules.prod_progressive_with_alarms(view(SERVICE, rolling))) == 2
+    dev = {**rolling, "tags": {"slipway:profile": "dev"}}
+    assert rules.prod_progressive_with_alarms(view(SERVICE, dev)) == []
+
+
+def test_the_prod_stack_passes_and_a_rolling_prod_stack_fails() -> None:
+    from tests.conftest import recorded
+    from tooling.offline import run_stack
+    from tooling.plan import policy_violations
+
+    assert policy_violations(recorded("prod")) == []
+    rolling = run_stack("prod", overrides={"deploymentStrategy": "rolling"})
+    assert policy_violations(rolling) == [
+        "[prod-progressive-with-alarms] service-service: a prod service must deploy with a "
+        "CANARY, LINEAR or BLUE_GREEN deploymentConfiguration.strategy, not ROLLING"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,8 @@ def fingerprint(resource: RecordedResource) -> str:
         "provider": resource.provider,
         "delete_before_replace": resource.delete_before_replace,
     }
+    if resource.import_id:
+        body["import_id"] = resource.import_id
     canonical = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
     return f"{resource.urn} {hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
 

@@ -15,6 +15,13 @@ from slipway.audit_trail import audit_retention_problems, trail_arn_problems
 from slipway.backup import cool_off_problems
 from slipway.cluster import EcsClusterArgs, capacity_base_problems, capacity_weight_problems
 from slipway.deployment_environment import wait_timer_problems
+from slipway.deployment_strategy import (
+    bake_time_problems,
+    canary_percent_problems,
+    linear_step_percent_problems,
+    step_interval_problems,
+    strategy_kind_problems,
+)
 from slipway.fargate_service import (
     container_port_problems,
     desired_count_problems,
@@ -804,7 +811,7 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "dev",
         {"backupResourceArns": '["not-an-arn"]'},
         {},
-        ["slipway:backupResourceArns: got ['not-an-arn'];", "resource ARNs (arn:aws:"],
+        ["slipway:backupResourceArns: got ['not-an-arn'];", "resource ARNs (arn:<partition>:"],
     ),
     (
         "plain environment variable that looks like a secret",
@@ -919,11 +926,107 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:healthCheckPath: got '/health?x=1'"],
     ),
     (
+        "a deployment strategy ECS does not have",
+        "dev",
+        {"deploymentStrategy": "bluegreen"},
+        {},
+        ["slipway:deploymentStrategy: got 'bluegreen'; rolling or canary or linear or blue_green"],
+    ),
+    (
+        "a canary above all of the traffic",
+        "prod",
+        {"canaryPercent": "150"},
+        {},
+        [
+            "slipway:canaryPercent: got 150; 0.1 to 100 %, in steps of 0.1 "
+            "(ECS's CanaryConfiguration.canaryPercent)"
+        ],
+    ),
+    (
+        "a linear step below ECS's smallest",
+        "staging",
+        {"linearStepPercent": "2"},
+        {},
+        [
+            "slipway:linearStepPercent: got 2; 3 to 100 %, in steps of 0.1 "
+            "(ECS's LinearConfiguration.stepPercent)"
+        ],
+    ),
+    (
+        "a step interval longer than ECS's day",
+        "prod",
+        {"stepIntervalMinutes": "1441"},
+        {},
+        ["slipway:stepIntervalMinutes: got 1441; 0 to 1440 minutes (ECS's CanaryConfiguration"],
+    ),
+    (
+        "a negative bake time",
+        "prod",
+        {"bakeTimeMinutes": "-1"},
+        {},
+        [
+            "slipway:bakeTimeMinutes: got -1; 0 to 1440 minutes "
+            "(ECS's DeploymentConfiguration.bakeTimeInMinutes)"
+        ],
+    ),
+    (
+        "a canary share with a linear strategy",
+        "staging",
+        {"canaryPercent": "5"},
+        {},
+        ["slipway:canaryPercent: got 5; unset with deploymentStrategy linear: only canary uses it"],
+    ),
+    (
+        "a bake time with a rolling strategy",
+        "dev",
+        {"bakeTimeMinutes": "10"},
+        {},
+        [
+            "slipway:bakeTimeMinutes: got 10; unset with deploymentStrategy rolling: only "
+            "canary or linear or blue_green uses it"
+        ],
+    ),
+    (
         "plain setting set as a secret",
         "dev",
         {},
         {"vpcCidr": "10.20.0.0/16"},
         ["slipway:vpcCidr is not a secret setting but was set with --secret"],
+    ),
+    (
+        "OIDC provider ownership that does not exist",
+        "dev",
+        {"githubOidcProvider": "import"},
+        {},
+        ["slipway:githubOidcProvider: got 'import';", "'adopt'"],
+    ),
+    (
+        "audit-trail ownership given as a word",
+        "dev",
+        {"ownsAuditTrail": "maybe"},
+        {},
+        ["slipway:ownsAuditTrail: got 'maybe'"],
+    ),
+    (
+        "replicated repositories on a stack that does not own replication",
+        "staging",
+        {"replicatedRepositories": '["storefront/prod"]'},
+        {},
+        ["slipway:replicatedRepositories: got ['storefront/prod'];", "ownsRegistryReplication"],
+    ),
+    (
+        "replicated repository in upper case",
+        "prod",
+        {"replicatedRepositories": '["Storefront/prod"]'},
+        {},
+        ["slipway:replicatedRepositories: got ['Storefront/prod'];", "repository name prefixes"],
+    ),
+    (
+        "CIS alarms on a stack whose trail another stack owns",
+        "prod",
+        {"ownsAuditTrail": "false", "cisAlarms": "true"},
+        {},
+        ["slipway:cisAlarms: got True;", "ownsAuditTrail"],
     ),
 ]
 
@@ -1351,3 +1454,34 @@ def test_wait_timer_is_the_environments_rule(minutes: int) -> None:
     """slipway:waitTimerMinutes is DeploymentEnvironmentArgs.wait_timer_minutes' rule."""
     found = _setting_verdict({"waitTimerMinutes": str(minutes)}, "waitTimerMinutes")
     assert found == wait_timer_problems(minutes, "slipway:waitTimerMinutes")
+
+
+@pytest.mark.parametrize(
+    ("setting", "rule", "values"),
+    [
+        ("deploymentStrategy", strategy_kind_problems, ["rolling", "canary", "blue-green", "x"]),
+        ("canaryPercent", canary_percent_problems, [0, 1, 10, 100, 101]),
+        ("linearStepPercent", linear_step_percent_problems, [2, 3, 50, 100, 101]),
+        ("stepIntervalMinutes", step_interval_problems, [-1, 0, 10, 1440, 1441]),
+        ("bakeTimeMinutes", bake_time_problems, [-1, 0, 60, 1440, 1441]),
+    ],
+)
+def test_deployment_strategy_settings_are_the_components_rules(
+    setting: str, rule: Callable[[object, str], list[str]], values: list[object]
+) -> None:
+    """Each strategy setting gives the verdict, in the same words after the name, that the
+    component's rule (slipway.deployment_strategy, from ECS's own limits) gives."""
+    strategy = {
+        "canaryPercent": "canary",
+        "linearStepPercent": "linear",
+        "stepIntervalMinutes": "linear",
+        "bakeTimeMinutes": "blue_green",
+    }
+    for value in values:
+        raw = {setting: str(value)}
+        if setting in strategy:
+            raw["deploymentStrategy"] = strategy[setting]
+        settings = _setting_verdict(raw, setting)
+        component = rule(value, "x")
+        assert bool(settings) == bool(component), value
+        assert [p.split(": ", 1)[1] for p in settings] == [p.split(": ", 1)[1] for p in component]

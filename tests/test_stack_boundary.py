@@ -25,6 +25,7 @@ from slipway.stack_boundary import (
     ENVIRONMENT_TAG,
     MAX_MANAGED_POLICY_CHARS,
     ROLE_TYPE,
+    AccountResource,
     BoundaryScope,
     StackBoundary,
     StackBoundaryArgs,
@@ -35,7 +36,7 @@ from slipway.stack_boundary import (
 from slipway.workflows.infra_pipeline import InfraPipelineSpec
 from tests.iam_checks import parliament_findings
 from tests.iam_eval import Principal
-from tooling.offline import ACCOUNT_ID, GithubRepository, Recording, run_stack
+from tooling.offline import ACCOUNT_ID, GithubRepository, Recording, run_stack, stack_settings
 
 STACKS = ("dev", "staging", "prod")
 POLICY = "aws:iam/policy:Policy"
@@ -68,6 +69,12 @@ def apply_role(stack: str) -> Principal:
         boundary_arn=arn,
         boundary=document,
     )
+
+
+def bounded_principal(boundary: dict[str, Any]) -> Principal:
+    """An AdministratorAccess role under ``boundary``."""
+    arn = f"arn:aws:iam::{ACCOUNT_ID}:policy/{APP}-dev-ci-boundary"
+    return Principal(arn=f"arn:aws:iam::{ACCOUNT_ID}:role/x", boundary_arn=arn, boundary=boundary)
 
 
 def others(stack: str) -> list[str]:
@@ -125,7 +132,7 @@ def test_boundary_fits_a_managed_policy_and_is_valid(stack: str) -> None:
 
 def test_largest_boundary_stays_under_the_limit() -> None:
     """A long application name and environment, not owning the account (the larger document)."""
-    scope = BoundaryScope("aws-us-gov", ACCOUNT_ID, "a" * 24, "e" * 40, False)
+    scope = BoundaryScope("aws-us-gov", ACCOUNT_ID, "a" * 24, "e" * 40)
     assert len(compact_json(boundary_document(scope))) < MAX_MANAGED_POLICY_CHARS
 
 
@@ -244,29 +251,55 @@ OIDC_PROVIDER = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubus
 TRAIL = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT_ID}:trail/{APP}-account-trail"
 
 
+ACCOUNT_CHECKS = {
+    AccountResource.OIDC_PROVIDER: [
+        ("iam:DeleteOpenIDConnectProvider", OIDC_PROVIDER),
+        ("iam:UpdateOpenIDConnectProviderThumbprint", OIDC_PROVIDER),
+    ],
+    AccountResource.AUDIT_TRAIL: [
+        ("cloudtrail:StopLogging", TRAIL),
+        ("cloudtrail:DeleteTrail", TRAIL),
+    ],
+    AccountResource.REGISTRY_REPLICATION: [
+        ("ecr:PutReplicationConfiguration", "*"),
+        ("ecr:DeleteRepositoryCreationTemplate", "*"),
+    ],
+    AccountResource.THREAT_DETECTION: [
+        ("guardduty:DeleteDetector", f"arn:aws:guardduty:{REGION}:{ACCOUNT_ID}:detector/d1"),
+    ],
+}
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_only_the_owner_touches_account_resources(stack: str) -> None:
     role = apply_role(stack)
-    owner = stack == "prod"  # Pulumi.prod.yaml: ownsAccountResources
-    checks = [
-        ("iam:DeleteOpenIDConnectProvider", OIDC_PROVIDER),
-        ("iam:UpdateOpenIDConnectProviderThumbprint", OIDC_PROVIDER),
-        ("cloudtrail:StopLogging", TRAIL),
-        ("cloudtrail:DeleteTrail", TRAIL),
-        ("ecr:PutReplicationConfiguration", "*"),
-    ]
-    for action, resource in checks:
-        assert role.allows(action, resource) is owner, (stack, action)
+    owned = stack_settings(stack).account.owned()
+    for resource, checks in ACCOUNT_CHECKS.items():
+        for action, arn in checks:
+            assert role.allows(action, arn) is (resource in owned), (stack, action)
+
+
+@pytest.mark.parametrize("owned", [frozenset(), *({r} for r in AccountResource)], ids=str)
+def test_each_account_resource_is_owned_on_its_own(owned: frozenset[AccountResource]) -> None:
+    """One flag per thing: owning one account-wide resource reaches that one only (evaluated
+    by Principal Mapper against the boundary alone)."""
+    scope = BoundaryScope("aws", ACCOUNT_ID, APP, "dev", frozenset(owned))
+    role = bounded_principal(boundary_document(scope))
+    for resource, checks in ACCOUNT_CHECKS.items():
+        for action, arn in checks:
+            assert role.allows(action, arn) is (resource in owned), (sorted(owned), action)
 
 
 def test_account_actions_are_denied_as_a_whole_outside_the_owner() -> None:
-    """Structure: the non-owner's boundary lists every account action, on every resource."""
-    scope = BoundaryScope("aws", ACCOUNT_ID, APP, "dev", False)
-    (statement,) = [
-        s for s in boundary_document(scope)["Statement"] if s["Sid"] == "AccountResources"
-    ]
-    assert statement["Action"] == sorted(ACCOUNT_RESOURCE_ACTIONS)
-    assert statement["Resource"] == "*"
+    """Structure: a stack that owns nothing denies every account action, on every resource."""
+    scope = BoundaryScope("aws", ACCOUNT_ID, APP, "dev")
+    denied = {
+        s["Sid"]: s for s in boundary_document(scope)["Statement"] if s["Sid"].startswith("Account")
+    }
+    assert sorted(a for s in denied.values() for a in s["Action"]) == sorted(
+        a for actions in ACCOUNT_RESOURCE_ACTIONS.values() for a in actions
+    )
+    assert {s["Resource"] for s in denied.values()} == {"*"}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -390,7 +423,7 @@ def test_component_registers_one_policy(run_component: Any) -> None:
     assert policy.parent_type == StackBoundary.TOKEN
     assert policy.inputs["name"] == "shop-dev-ci-boundary"
     sids = [s["Sid"] for s in policy.json_input("policy")["Statement"]]
-    assert "AccountResources" in sids
+    assert {"AccountOidcProvider", "AccountTrail", "AccountRegistryReplication"} <= set(sids)
 
 
 # The deploy role and ECS service deployments ---------------------------------------------------

@@ -7,6 +7,8 @@ import runpy
 from pathlib import Path
 from typing import Any
 
+import botocore.session
+import botocore.validate
 import pulumi
 import pytest
 import yaml
@@ -15,10 +17,16 @@ from pulumi.runtime import settings as runtime_settings
 from infra.stack import image_channel_prefix
 from policy.rules import STATEFUL_TYPES
 from slipway.contract import EnvironmentVariable
+from slipway.deployment_strategy import (
+    CanaryStrategy,
+    LinearStrategy,
+    RollingStrategy,
+    is_progressive,
+)
 from slipway.errors import ConfigError
 from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
 from tests.conftest import recorded
-from tests.iam_checks import assert_valid_trust_policy, trust_allows
+from tests.iam_checks import assert_valid_trust_policy, parliament_findings, trust_allows
 from tooling.offline import (
     ACCOUNT_ID,
     ROOT,
@@ -49,6 +57,7 @@ OUTPUTS = {
 """Every stack's outputs (docs/outputs.md); the owner of account resources adds the trail's."""
 OWNER_OUTPUTS = {
     "auditTrailArn",
+    "replicatedRepositories",
     "auditBucketName",
     "workflowsContentSha",
     "workflowsPullRequest",
@@ -320,8 +329,10 @@ def test_rollout_safety_and_scaling_by_profile() -> None:
         if stack == "dev":
             assert not alarms
         else:
+            # Canary (prod) and linear (staging) deployments: the 5xx and unhealthy-host
+            # alarms on the production and the alternate target group.
             assert alarms["rollback"] is True
-            assert len(alarms["alarmNames"]) == 2
+            assert len(alarms["alarmNames"]) == 4
         scaled = bool(recorded(stack).of_type("aws:appautoscaling/target:Target"))
         assert scaled is (stack == "prod")
         assert ("desiredCount" in service.ignore_changes) is (stack == "prod")
@@ -770,6 +781,101 @@ def test_a_ci_deploy_survives_pulumi_up() -> None:
     assert later_definition["containerDefinitions"] == first_definition["containerDefinitions"]
 
 
+def test_every_stack_deploys_with_its_profiles_strategy(stack: Recording) -> None:
+    """Every stack file: the service's deployment configuration is its settings' strategy, and
+    a non-rolling one has the alternate target group, both rules and alarms on both groups."""
+    settings = stack_settings(stack.stack).compute
+    strategy = settings.strategy
+    service = stack.one(SERVICE).inputs
+    configuration = service["deploymentConfiguration"]
+    assert configuration["strategy"] == strategy.kind.ecs
+    (balancer,) = service["loadBalancers"]
+    rules = stack.of_type("aws:lb/listenerRule:ListenerRule")
+    if not is_progressive(strategy):
+        assert configuration == {"strategy": "ROLLING"}
+        assert "advancedConfiguration" not in balancer
+        assert rules == []
+        return
+    assert int(configuration["bakeTimeInMinutes"]) == strategy.bake_minutes
+    assert set(balancer["advancedConfiguration"]) == {
+        "alternateTargetGroupArn",
+        "productionListenerRule",
+        "testListenerRule",
+        "roleArn",
+    }
+    assert sorted(r.name for r in rules) == ["service-production-rule", "service-test-rule"]
+    assert all(r.ignore_changes == ("actions",) for r in rules)
+    alarms = service["alarms"]["alarmNames"]
+    assert sum(name.endswith("-alternate") for name in alarms) == len(alarms) // 2 == 2
+
+
+def test_the_profiles_strategies() -> None:
+    kinds = {s: stack_settings(s).compute.strategy for s in ("dev", "staging", "prod")}
+    assert kinds["dev"] == RollingStrategy()
+    assert kinds["staging"] == LinearStrategy(step_percent=25, interval_minutes=2, bake_minutes=5)
+    assert kinds["prod"] == CanaryStrategy(percent=10, interval_minutes=10, bake_minutes=15)
+
+
+def test_pulumi_up_during_and_after_a_ci_canary_neither_restarts_nor_undoes_it() -> None:
+    """docs/deployment-strategies.md, "Pulumi and a deployment in flight".
+
+    CI starts a canary with UpdateService (taskDefinition: its new revision) and writes the
+    image channel's ``deployed`` record only once the deployment succeeded. Pulumi compares
+    what it would send with its own state, so:
+
+    * during the canary and its bake, the channel still names the last good revision: every
+      input of the service, its task definition and its listener rules is what the previous
+      ``up`` sent, so the provider has nothing to update and ECS's deployment goes on;
+    * after it, the channel names CI's revision: the service's ``taskDefinition`` becomes the
+      revision that already runs, its deployment configuration and load balancers stay as
+      they were, and no new task definition revision is registered.
+
+    The listener rules' forward actions, which ECS rewrites while it shifts traffic, are never
+    compared at all (``ignoreChanges``)."""
+    first = recorded("prod")
+    channel = image_channel_prefix_for("prod")
+    registered = next(
+        r for r in first.of_type("aws:ssm/parameter:Parameter") if r.name.endswith("registered")
+    ).inputs["value"]
+    shape = json.loads(registered)["shape"]
+    family = f"arn:aws:ecs:eu-west-1:{ACCOUNT_ID}:task-definition/storefront-prod"
+    image = f"{first.outputs['repositoryUrl']}@sha256:"
+
+    def channel_after(revision: int, digest: str) -> dict[str, str]:
+        return {
+            f"{channel}/deployed": json.dumps(
+                {"image": image + digest * 64, "taskDefinitionArn": f"{family}:{revision}",
+                 "shape": shape}
+            ),
+            f"{channel}/registered": registered,
+        }  # fmt: skip
+
+    watched = (SERVICE, "aws:ecs/taskDefinition:TaskDefinition", "aws:lb/listenerRule:ListenerRule")
+
+    def inputs(recording: Recording) -> dict[str, dict[str, Any]]:
+        return {r.urn: r.inputs for t in watched for r in recording.of_type(t)}
+
+    # The last good deploy was revision 41; CI's canary of 42 is in flight (or baking).
+    before = run_stack("prod", ssm_parameters=channel_after(41, "b"))
+    during = run_stack("prod", ssm_parameters=channel_after(41, "b"))
+    assert inputs(during) == inputs(before)
+    assert before.one(SERVICE).inputs["taskDefinition"] == f"{family}:41"
+    # The canary of 42 succeeded and CI recorded it.
+    after = run_stack("prod", ssm_parameters=channel_after(42, "a"))
+    changed = {
+        key
+        for key, value in after.one(SERVICE).inputs.items()
+        if before.one(SERVICE).inputs.get(key) != value
+    }
+    assert changed == {"taskDefinition"}
+    assert after.one(SERVICE).inputs["taskDefinition"] == f"{family}:42"
+    assert after.one(SERVICE).inputs["forceNewDeployment"] is False
+    task_definition = "aws:ecs/taskDefinition:TaskDefinition"
+    assert after.one(task_definition).inputs == before.one(task_definition).inputs
+    for rule in after.of_type("aws:lb/listenerRule:ListenerRule"):
+        assert rule.ignore_changes == ("actions",)
+
+
 def image_channel_prefix_for(stack: str) -> str:
     return image_channel_prefix(stack_settings(stack))
 
@@ -836,7 +942,11 @@ def test_prod_keeps_images_and_secrets_in_the_copy_region() -> None:
     (configuration,) = prod.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration")
     (rule,) = configuration.inputs["replicationConfiguration"]["rules"]
     assert [d["region"] for d in rule["destinations"]] == ["eu-central-1"]
-    assert rule["repositoryFilters"] == [{"filter": "storefront/", "filterType": "PREFIX_MATCH"}]
+    # Only prod's repository: dev's and staging's images stay in the primary region.
+    assert rule["repositoryFilters"] == [
+        {"filter": "storefront/prod", "filterType": "PREFIX_MATCH"}
+    ]
+    assert prod.outputs["replicatedRepositories"] == ["storefront/prod"]
     for secret in prod.of_type("aws:secretsmanager/secret:Secret"):
         (replica,) = secret.inputs["replicas"]
         assert replica["region"] == "eu-central-1", secret.name
@@ -849,6 +959,56 @@ def test_prod_keeps_images_and_secrets_in_the_copy_region() -> None:
             not s.inputs.get("replicas")
             for s in recording.of_type("aws:secretsmanager/secret:Secret")
         )
+
+
+TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
+
+
+def test_prod_replicas_get_a_key_lifecycle_and_immutable_tags() -> None:
+    """The repositories ECR creates in the copy region on first replication follow a creation
+    template: prod's lifecycle rules, immutable tags, a customer-managed key in that region
+    (ECR needs a custom role for KMS); the inputs pass botocore's
+    CreateRepositoryCreationTemplate shape."""
+    prod = recorded("prod")
+    template = prod.one(TEMPLATE)
+    source = prod.one("aws:ecr/lifecyclePolicy:LifecyclePolicy")
+    assert template.inputs["prefix"] == "storefront"
+    assert template.inputs["appliedFors"] == ["REPLICATION"]
+    assert template.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert template.json_input("lifecyclePolicy") == source.json_input("policy")
+    (encryption,) = template.inputs["encryptionConfigurations"]
+    assert encryption["encryptionType"] == "KMS"
+    assert encryption["kmsKey"].startswith(f"arn:aws:kms:eu-central-1:{ACCOUNT_ID}:key/")
+    assert template.inputs["resourceTags"]["slipway:environment"] == "prod"
+    role = prod.one("aws:iam/role:Role", "registry-replication-template-role")
+    assert role.json_input("assumeRolePolicy")["Statement"][0]["Principal"] == {
+        "Service": "ecr.amazonaws.com"
+    }
+    assert ":role/registry-replication-template-role-" in template.inputs["customRoleArn"]
+    policy = prod.one("aws:iam/rolePolicy:RolePolicy", "registry-replication-template-role-policy")
+    statements = {s["Sid"]: s for s in policy.json_input("policy")["Statement"]}
+    assert statements["CreateReplicas"]["Resource"] == [
+        f"arn:aws:ecr:eu-central-1:{ACCOUNT_ID}:repository/storefront/*"
+    ]
+    assert statements["UseReplicaKey"]["Resource"] == [encryption["kmsKey"]]
+    assert parliament_findings(policy.json_input("policy")) == []
+    model = botocore.session.get_session().get_service_model("ecr")
+    botocore.validate.validate_parameters(
+        {
+            "prefix": template.inputs["prefix"],
+            "appliedFor": template.inputs["appliedFors"],
+            "imageTagMutability": template.inputs["imageTagMutability"],
+            "lifecyclePolicy": template.inputs["lifecyclePolicy"],
+            "encryptionConfiguration": encryption,
+            "customRoleArn": template.inputs["customRoleArn"],
+            "resourceTags": [
+                {"Key": k, "Value": v} for k, v in template.inputs["resourceTags"].items()
+            ],
+        },
+        model.operation_model("CreateRepositoryCreationTemplate").input_shape,
+    )
+    for stack in ("dev", "staging"):
+        assert not recorded(stack).of_type(TEMPLATE)
 
 
 # --- the repository's visibility and plan --------------------------------------------------

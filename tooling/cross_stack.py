@@ -24,7 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra.common import NAMESPACE
 from infra.settings import StackSettings
+from slipway.stack_boundary import AccountResource
 from tooling.offline import ROOT, discover_stacks, load_stack_config, stack_settings
 
 
@@ -101,25 +103,60 @@ def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
     return problems
 
 
+ACCOUNT_OWNERSHIP: dict[AccountResource, tuple[str, bool, str]] = {
+    AccountResource.OIDC_PROVIDER: (
+        "githubOidcProvider",
+        False,
+        "IAM allows one GitHub OIDC provider per account: one stack creates or adopts it, the "
+        "others reference it",
+    ),
+    AccountResource.AUDIT_TRAIL: ("ownsAuditTrail", False, "one stack records the account"),
+    AccountResource.REGISTRY_REPLICATION: (
+        "ownsRegistryReplication",
+        True,
+        "ECR keeps one replication configuration per registry and each up replaces it whole",
+    ),
+    AccountResource.THREAT_DETECTION: (
+        "guardDuty",
+        True,
+        "GuardDuty has one detector per account and region",
+    ),
+}
+"""Per account-wide resource: its setting, whether it is one per region (else one per
+account), and why only one stack may own it."""
+
+
+def account_owner_problems(
+    stacks: Mapping[str, StackSettings], placements: Mapping[str, StackPlacement]
+) -> list[str]:
+    """One problem per account-wide resource that two stacks of one known account (and, where
+    it is regional, one region) both own (:attr:`AccountSettings.owned`)."""
+    problems: list[str] = []
+    for resource, (setting, regional, why) in ACCOUNT_OWNERSHIP.items():
+        owners: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+        for name, settings in stacks.items():
+            placement = placements[name]
+            if placement.account is None or resource not in settings.account.owned():
+                continue
+            owners[(placement.account, placement.region if regional else None)].append(name)
+        for (account, region), names in sorted(owners.items(), key=lambda i: str(i[0])):
+            if len(names) > 1:
+                files = ", ".join(f"Pulumi.{s}.yaml" for s in names)
+                where = f"account {account}" + (f" in {region}" if region else "")
+                problems.append(
+                    f"{NAMESPACE}:{setting}: {files} all own the {resource.value} of {where} "
+                    f"(through {setting} or ownsAccountResources); exactly one stack may: {why}"
+                )
+    return problems
+
+
 def cross_stack_report(
     stacks: Mapping[str, StackSettings], placements: Mapping[str, StackPlacement]
 ) -> CrossStackReport:
     """:func:`cross_stack_problems`, plus the account-wide owner per known account (a problem)
     and overlapping VPC ranges in one region (a warning)."""
     report = CrossStackReport(problems=cross_stack_problems(stacks))
-    account_owners: dict[str, list[str]] = defaultdict(list)
-    for name, settings in stacks.items():
-        account = placements[name].account
-        if settings.account.owns_account_resources and account is not None:
-            account_owners[account].append(name)
-    for account, names in sorted(account_owners.items()):
-        if len(names) > 1:
-            files = ", ".join(f"Pulumi.{s}.yaml" for s in names)
-            report.problems.append(
-                f"slipway:ownsAccountResources: {files} all own the account-wide resources of "
-                f"account {account}; exactly one stack per account may (IAM allows one GitHub "
-                "OIDC provider per account)"
-            )
+    report.problems += account_owner_problems(stacks, placements)
     names = list(stacks)
     for i, first in enumerate(names):
         for second in names[i + 1 :]:

@@ -1,7 +1,10 @@
 """Render the files that are derived from the settings model.
 
 * the ``config:`` block of ``Pulumi.yaml``, so the Pulumi CLI type-checks every setting;
-* ``docs/configuration.md``, the configuration reference.
+* ``docs/configuration.md``, the configuration reference;
+* the profiles' section of ``docs/deployment-strategies.md``: each profile's strategy, its
+  time to full traffic and a picture of traffic over time, from the compute domain's profile
+  table through the same functions the stacks and ``make plan`` use.
 
 ``python -m tooling.docgen --write`` (``make docs``) rewrites both; ``--check`` exits 1 when a
 committed copy differs from what the code renders (the test suite does the same).
@@ -20,6 +23,7 @@ import yaml
 from pydantic_core import PydanticUndefined
 
 from infra.common import ProfileTable
+from infra.domains.compute import PROFILES as COMPUTE_PROFILES
 from infra.settings import (
     AWS_CREDENTIAL_KEYS,
     DOMAINS,
@@ -30,11 +34,20 @@ from infra.settings import (
     domain_of,
     pulumi_type,
 )
+from slipway.deployment_strategy import (
+    DeploymentStrategy,
+    Timeline,
+    deployment_strategy,
+    describe,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PULUMI_YAML = ROOT / "Pulumi.yaml"
 CONFIGURATION_MD = ROOT / "docs" / "configuration.md"
 CONFIG_MARKER = "# --- settings: rendered from infra/domains/ by `make docs`; do not edit below ---"
+STRATEGIES_MD = ROOT / "docs" / "deployment-strategies.md"
+STRATEGIES_BEGIN = "<!-- profiles: rendered from infra/domains/compute.py by `make docs` -->"
+STRATEGIES_END = "<!-- end of the rendered profiles -->"
 
 PROJECT_HEADER = """\
 name: slipway
@@ -204,9 +217,86 @@ def render_configuration_md() -> str:
     return "\n".join(lines)
 
 
+def profile_strategies() -> dict[str, DeploymentStrategy]:
+    """Each profile's deployment strategy, as a stack of that profile without strategy
+    settings gets it (``ComputeSettings.strategy``)."""
+    return {
+        profile: deployment_strategy(
+            decided.deployment_strategy,
+            canary_percent=decided.canary_percent,
+            linear_step_percent=decided.linear_step_percent,
+            step_interval_minutes=decided.step_interval_minutes,
+            bake_time_minutes=decided.bake_time_minutes,
+        )
+        for profile, decided in zip(("dev", "staging", "prod"), COMPUTE_PROFILES.all(), strict=True)
+    }
+
+
+def traffic_at(timeline: Timeline, minute: int) -> float:
+    """Production traffic (%) on the new revision ``minute`` minutes after it first had
+    some: the last step at or before that minute."""
+    return [step.percent for step in timeline.steps if step.minute <= minute][-1]
+
+
+def traffic_chart(profile: str, strategy: DeploymentStrategy) -> list[str]:
+    """A Mermaid line chart of production traffic on the new revision, minute by minute from
+    its first traffic to the end of the bake."""
+    timeline = strategy.timeline()
+    last = max(timeline.complete_minutes, 1)
+    minutes = list(range(last + 1))
+    values = [_number(traffic_at(timeline, m)) for m in minutes]
+    return [
+        "```mermaid",
+        "xychart-beta",
+        f'    title "{profile}: {strategy.kind.value}"',
+        f'    x-axis "minutes" [{", ".join(map(str, minutes))}]',
+        '    y-axis "% of production traffic on the new revision" 0 --> 100',
+        f"    line [{', '.join(values)}]",
+        "```",
+    ]
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def render_strategies_block() -> list[str]:
+    """The profiles' section of docs/deployment-strategies.md."""
+    lines = [STRATEGIES_BEGIN, ""]
+    for profile, strategy in profile_strategies().items():
+        timeline = strategy.timeline()
+        lines += [f"### {profile}", "", describe(strategy) + ".", ""]
+        lines += traffic_chart(profile, strategy)
+        lines += [
+            "",
+            "| minute | production traffic on the new revision |",
+            "| --- | --- |",
+        ]
+        lines += [f"| {step.minute} | {_number(step.percent)} % |" for step in timeline.steps]
+        if timeline.bake_minutes:
+            lines.append(
+                f"| {timeline.full_traffic_minutes} to {timeline.complete_minutes} | 100 %, "
+                "the old revision still running (bake): an alarm still rolls back |"
+            )
+        lines.append("")
+    lines.append(STRATEGIES_END)
+    return lines
+
+
+def render_strategies_md() -> str:
+    """docs/deployment-strategies.md with its profiles' section rendered again."""
+    text = STRATEGIES_MD.read_text()
+    begin, end = text.index(STRATEGIES_BEGIN), text.index(STRATEGIES_END) + len(STRATEGIES_END)
+    return text[:begin] + "\n".join(render_strategies_block()) + text[end:]
+
+
 def rendered() -> dict[Path, str]:
     """Every derived file and its expected content."""
-    return {PULUMI_YAML: render_pulumi_yaml(), CONFIGURATION_MD: render_configuration_md()}
+    return {
+        PULUMI_YAML: render_pulumi_yaml(),
+        CONFIGURATION_MD: render_configuration_md(),
+        STRATEGIES_MD: render_strategies_md(),
+    }
 
 
 def stale() -> list[Path]:

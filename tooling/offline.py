@@ -69,6 +69,8 @@ class RecordedResource:
     dependencies: tuple[str, ...]
     provider: str
     delete_before_replace: bool
+    import_id: str = ""
+    """The ``import`` option: the ID of an existing resource to adopt (empty: none)."""
 
     @property
     def parent_type(self) -> str:
@@ -136,6 +138,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     dependencies=tuple(request.dependencies),
                     provider=request.provider,
                     delete_before_replace=bool(request.deleteBeforeReplace),
+                    import_id=request.importId,
                 )
             )
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -346,6 +349,18 @@ def _named_arn(service: str, resource: str, region: bool = True) -> Shape:
     return shape
 
 
+def _lambda_function(c: _Context) -> tuple[str, dict[str, Any]]:
+    arn = c.arn("lambda", f"function:{c.name}")
+    return c.name, {
+        "arn": arn,
+        "name": c.name,
+        "qualifiedArn": f"{arn}:$LATEST",
+        "version": "$LATEST",
+        "invokeArn": f"arn:aws:apigateway:{c.region}:lambda:path/2015-03-31/functions/{arn}"
+        "/invocations",
+    }
+
+
 def _s3_bucket(c: _Context) -> tuple[str, dict[str, Any]]:
     bucket = c.inputs.get("bucket") or c.name
     return bucket, {
@@ -491,6 +506,7 @@ _SHAPES: dict[str, Shape] = {
     "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
     "aws:ssm/parameter:Parameter": _ssm_parameter,
     "aws:sns/topic:Topic": _named_arn("sns", "{name}"),
+    "aws:lambda/function:Function": _lambda_function,
     "aws:s3/bucket:Bucket": _s3_bucket,
     "aws:s3/bucketV2:BucketV2": _s3_bucket,
     "aws:backup/vault:Vault": _named_arn("backup", "backup-vault:{name}"),

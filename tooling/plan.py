@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from policy.rules import ResourceView, evaluate
+from slipway.deployment_strategy import DeploymentStrategy, describe, strategy_of
 from slipway.errors import ConfigError
 from tooling.cross_stack import project_report
 from tooling.offline import STACKS, RecordedResource, Recording, run_stack, stack_settings
@@ -386,6 +387,30 @@ def policy_violations(recording: Recording) -> list[str]:
     )
 
 
+SERVICE = "aws:ecs/service:Service"
+
+
+def deployment_of(recording: Recording) -> DeploymentStrategy:
+    """The deployment strategy the stack's service was registered with (rolling when the
+    stack has no service)."""
+    services = recording.of_type(SERVICE)
+    configuration = services[0].inputs.get("deploymentConfiguration", {}) if services else {}
+    return strategy_of(configuration)
+
+
+def deployment_record(strategy: DeploymentStrategy) -> dict[str, Any]:
+    """The strategy's cost in time, as ``--json`` shows it: minutes to full traffic and to
+    completion, and production traffic on the new revision over time."""
+    timeline = strategy.timeline()
+    return {
+        "strategy": strategy.kind.value,
+        "fullTrafficMinutes": timeline.full_traffic_minutes,
+        "bakeMinutes": timeline.bake_minutes,
+        "completeMinutes": timeline.complete_minutes,
+        "traffic": [{"minute": s.minute, "percent": s.percent} for s in timeline.steps],
+    }
+
+
 def render_text(recordings: Sequence[Recording]) -> str:
     """The human-readable plan."""
     out: list[str] = []
@@ -400,6 +425,7 @@ def render_text(recordings: Sequence[Recording]) -> str:
         for name, value in recording.outputs.items():
             shown = "[secret]" if name in recording.secret_outputs else summarize(value)
             out.append(f"    {name}: {shown}")
+        out.append(f"deployment: {describe(deployment_of(recording))}")
         for warning in sorted(recording.warnings):
             out.append(f"warning: {warning}")
         violations = policy_violations(recording)
@@ -434,6 +460,7 @@ def to_json(recordings: Sequence[Recording]) -> dict[str, Any]:
                     k: ("[secret]" if k in r.secret_outputs else whole(v))
                     for k, v in r.outputs.items()
                 },
+                "deployment": deployment_record(deployment_of(r)),
                 "warnings": sorted(r.warnings),
                 "policyViolations": policy_violations(r),
             }

@@ -12,6 +12,13 @@ from slipway.cis_alarms import CisAlarms, CisAlarmsArgs
 from slipway.cluster import ContainerInsights, EcsCluster, EcsClusterArgs
 from slipway.contract import EnvironmentSecret, EnvironmentVariable
 from slipway.deployment_environment import DeploymentEnvironment, DeploymentEnvironmentArgs
+from slipway.deployment_strategy import (
+    BlueGreenStrategy,
+    CanaryStrategy,
+    LifecycleHook,
+    LinearStrategy,
+    RollingStrategy,
+)
 from slipway.edge import AccessLogOptions, WebAclOptions
 from slipway.encryption_key import EncryptionKey, EncryptionKeyArgs, ServiceKeyAccess
 from slipway.errors import ConfigError
@@ -42,6 +49,7 @@ from slipway.registry_replication import RegistryReplication, RegistryReplicatio
 from slipway.repository_guardrails import RepositoryGuardrails, RepositoryGuardrailsArgs
 from slipway.rollback_alarms import RollbackAlarmOptions
 from slipway.secret_store import SecretSpec, SecretStore, SecretStoreArgs
+from slipway.smoke_test_hook import SmokeTestHook, SmokeTestHookArgs
 from slipway.stack_boundary import StackBoundary, StackBoundaryArgs, bound_roles
 from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs
 
@@ -59,8 +67,10 @@ __all__ = [
     "BackupPlan",
     "BackupPlanArgs",
     "BackupRule",
+    "BlueGreenStrategy",
     "BootstrapImage",
     "BootstrapImageArgs",
+    "CanaryStrategy",
     "CapacityOptions",
     "CisAlarms",
     "CisAlarmsArgs",
@@ -85,6 +95,8 @@ __all__ = [
     "GithubPlan",
     "ImageChannel",
     "ImageChannelArgs",
+    "LifecycleHook",
+    "LinearStrategy",
     "ListenerOptions",
     "LoggingOptions",
     "NatStrategy",
@@ -99,12 +111,15 @@ __all__ = [
     "RepositoryIds",
     "RepositoryPlan",
     "RollbackAlarmOptions",
+    "RollingStrategy",
     "SecretSpec",
     "SecretStore",
     "SecretStoreArgs",
     "ServiceKeyAccess",
     "ServiceMonitoring",
     "ServiceMonitoringArgs",
+    "SmokeTestHook",
+    "SmokeTestHookArgs",
     "StackBoundary",
     "StackBoundaryArgs",
     "SubjectFormat",

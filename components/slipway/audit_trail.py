@@ -41,6 +41,7 @@ from slipway.encryption_key import (
 from slipway.errors import ConfigError, invalid
 from slipway.iam import allow, policy_document
 from slipway.logs import log_group, logs_service_principal, retention_problems
+from slipway.s3 import lifecycle_rule_args, private_bucket_controls
 
 _TRAIL_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?=[A-Za-z0-9])){2,127}"
 TRAIL_NAME = re.compile(rf"^{_TRAIL_NAME}$")
@@ -58,7 +59,9 @@ def trail_arn_problems(arn: object, setting: str) -> list[str]:
         return []
     return [
         invalid(
-            setting, arn, "a trail ARN: arn:aws:cloudtrail:<region>:<12-digit account>:trail/<name>"
+            setting,
+            arn,
+            "a trail ARN: arn:<partition>:cloudtrail:<region>:<12-digit account>:trail/<name>",
         )
     ]
 
@@ -124,40 +127,6 @@ def lifecycle_rules(retention_days: int) -> list[dict[str, Any]]:
             "Expiration": {"ExpiredObjectDeleteMarker": True},
         },
     ]
-
-
-def _lifecycle_args(rule: dict[str, Any]) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
-    expiration = rule["Expiration"]
-    return aws.s3.BucketLifecycleConfigurationRuleArgs(
-        id=rule["ID"],
-        status=rule["Status"],
-        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=rule["Filter"]["Prefix"]),
-        transitions=[
-            aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                days=t["Days"], storage_class=t["StorageClass"]
-            )
-            for t in rule.get("Transitions", [])
-        ]
-        or None,
-        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-            days=expiration.get("Days"),
-            expired_object_delete_marker=expiration.get("ExpiredObjectDeleteMarker"),
-        ),
-        noncurrent_version_expiration=(
-            aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                noncurrent_days=rule["NoncurrentVersionExpiration"]["NoncurrentDays"]
-            )
-            if "NoncurrentVersionExpiration" in rule
-            else None
-        ),
-        abort_incomplete_multipart_upload=(
-            aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                days_after_initiation=rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
-            )
-            if "AbortIncompleteMultipartUpload" in rule
-            else None
-        ),
-    )
 
 
 def bucket_policy_statements(
@@ -454,49 +423,16 @@ class AuditTrail(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=stateful,
         )
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                status="Enabled"
-            ),
-            opts=child,
-        )
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=key.key_arn
-                    ),
-                    # Off: with a bucket key, S3 would ask KMS under the bucket's encryption
-                    # context, not the trail's that the key policy requires. Cost: cents a month.
-                    bucket_key_enabled=False,
-                )
-            ],
-            opts=child,
+        # Off: with a bucket key, S3 would ask KMS under the bucket's encryption context, not
+        # the trail's that the key policy requires. Cost: cents a month.
+        controls = private_bucket_controls(
+            name, bucket, self, kms_key_arn=key.key_arn, bucket_key_enabled=False
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=bucket.id,
-            rules=[_lifecycle_args(rule) for rule in lifecycle_rules(args.retention_days)],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            rules=[lifecycle_rule_args(rule) for rule in lifecycle_rules(args.retention_days)],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[controls.versioning]),
         )
         if args.object_lock:
             aws.s3.BucketObjectLockConfiguration(
@@ -508,13 +444,15 @@ class AuditTrail(pulumi.ComponentResource):
                         mode=args.object_lock_mode, days=args.object_lock_days
                     )
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[controls.versioning]),
             )
         bucket_policy = aws.s3.BucketPolicy(
             f"{name}-bucket-policy",
             bucket=bucket.id,
             policy=policy_document(bucket_policy_statements(bucket.arn, trail_arn, account_id)),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[controls.public_access, controls.ownership]
+            ),
         )
 
         logs = log_group(
@@ -560,7 +498,7 @@ class AuditTrail(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.protect,
-                depends_on=[bucket_policy, encryption, delivery],
+                depends_on=[bucket_policy, controls.encryption, delivery],
             ),
         )
 

@@ -33,10 +33,17 @@ import pulumi_aws as aws
 
 from slipway.encryption_key import EncryptionKey, EncryptionKeyArgs, deletion_window_problems
 from slipway.errors import ConfigError, invalid
-from slipway.iam import allow, policy_document, role_name_of
+from slipway.iam import (
+    allow,
+    aws_managed_policy_arn,
+    policy_document,
+    role_name_of,
+    service_trust_policy,
+)
 from slipway.jsonout import json_output
 from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KMS_KEY_ARN
 from slipway.patterns import SNS_TOPIC_ARN, is_region
+from slipway.s3 import private_bucket_controls
 
 BACKUP_SERVICE_PRINCIPAL = "backup.amazonaws.com"
 BACKUP_POLICY = "service-role/AWSBackupServiceRolePolicyForBackup"
@@ -268,7 +275,7 @@ def no_completed_job_hours(rules: Sequence[BackupRule]) -> int | None:
 def resource_arn_problems(arns: Sequence[pulumi.Input[str]], setting: str) -> list[str]:
     """A problem naming every literal in ``arns`` that is not a resource ARN (Outputs pass)."""
     bad = [a for a in arns if isinstance(a, str) and not RESOURCE_ARN.match(a)]
-    return [invalid(setting, bad, "resource ARNs (arn:aws:…)")] if bad else []
+    return [invalid(setting, bad, "resource ARNs (arn:<partition>:…)")] if bad else []
 
 
 @dataclass(frozen=True)
@@ -685,17 +692,7 @@ class BackupPlanArgs:
 
 def backup_trust_policy() -> dict[str, Any]:
     """Lets AWS Backup, and nothing else, assume the role."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AwsBackupAssumesRole",
-                "Effect": "Allow",
-                "Principal": {"Service": BACKUP_SERVICE_PRINCIPAL},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
+    return service_trust_policy("AwsBackupAssumesRole", BACKUP_SERVICE_PRINCIPAL)
 
 
 def tls_only_statement(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
@@ -887,10 +884,7 @@ class BackupPlan(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachmentsExclusive(
             f"{name}-role-policies",
             role_name=role.name,
-            policy_arns=[
-                pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", path)
-                for path in managed
-            ],
+            policy_arns=[aws_managed_policy_arn(partition, path) for path in managed],
             opts=child,
         )
 
@@ -1118,45 +1112,9 @@ class BackupPlan(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=stateful,
         )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-data-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-data-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
         # AWS Backup backs up only versioned buckets.
-        aws.s3.BucketVersioning(
-            f"{name}-data-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                status="Enabled"
-            ),
-            opts=child,
-        )
-        sse_default = (
-            aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-data-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=sse_default(
-                        sse_algorithm="aws:kms", kms_master_key_id=key_arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child,
+        private_bucket_controls(
+            f"{name}-data", bucket, self, kms_key_arn=key_arn, bucket_key_enabled=True
         )
         aws.s3.BucketPolicy(
             f"{name}-data-policy",

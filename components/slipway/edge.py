@@ -36,6 +36,7 @@ import pulumi_aws as aws
 
 from slipway.errors import ConfigError, invalid
 from slipway.iam import policy_document
+from slipway.s3 import lifecycle_rule_args, private_bucket_controls
 
 ELB_ACCOUNT_IDS = {
     "us-east-1": "127311923021",
@@ -224,56 +225,18 @@ def build_access_log_bucket(
 ) -> AccessLogBucket:
     """The ``<name>-access-logs`` bucket and its settings, children of ``parent``. With
     ``protect`` the bucket is protected and retained; without, it is emptied on delete."""
-    child = pulumi.ResourceOptions(parent=parent)
     bucket = aws.s3.Bucket(
         f"{name}-access-logs",
         force_destroy=not protect,
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect),
     )
-    ownership = aws.s3.BucketOwnershipControls(
-        f"{name}-access-logs-ownership",
-        bucket=bucket.id,
-        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-        opts=child,
-    )
-    public_access = aws.s3.BucketPublicAccessBlock(
-        f"{name}-access-logs-public-access",
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=child,
-    )
-    versioning = aws.s3.BucketVersioning(
-        f"{name}-access-logs-versioning",
-        bucket=bucket.id,
-        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-            status="Enabled"
-        ),
-        opts=child,
-    )
-    sse_s3 = (
-        aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-            sse_algorithm="AES256"
-        )
-    )
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{name}-access-logs-encryption",
-        bucket=bucket.id,
-        rules=[
-            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=sse_s3
-            )
-        ],
-        opts=child,
-    )
+    controls = private_bucket_controls(f"{name}-access-logs", bucket, parent)
     aws.s3.BucketLifecycleConfiguration(
         f"{name}-access-logs-lifecycle",
         bucket=bucket.id,
-        rules=[_lifecycle_args(r) for r in access_log_lifecycle_rules(options.retention_days)],
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[versioning]),
+        rules=[lifecycle_rule_args(r) for r in access_log_lifecycle_rules(options.retention_days)],
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[controls.versioning]),
     )
     policy = aws.s3.BucketPolicy(
         f"{name}-access-logs-policy",
@@ -281,39 +244,11 @@ def build_access_log_bucket(
         policy=policy_document(
             access_log_bucket_statements(bucket.arn, account_id, region, partition)
         ),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[public_access, ownership]),
+        opts=pulumi.ResourceOptions(
+            parent=parent, depends_on=[controls.public_access, controls.ownership]
+        ),
     )
     return AccessLogBucket(bucket=bucket, policy=policy)
-
-
-def _lifecycle_args(rule: dict[str, Any]) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
-    """One rule of :func:`access_log_lifecycle_rules` as the provider's arguments."""
-    expiration = rule["Expiration"]
-    noncurrent = rule.get("NoncurrentVersionExpiration")
-    multipart = rule.get("AbortIncompleteMultipartUpload")
-    return aws.s3.BucketLifecycleConfigurationRuleArgs(
-        id=rule["ID"],
-        status=rule["Status"],
-        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=rule["Filter"]["Prefix"]),
-        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-            days=expiration.get("Days"),
-            expired_object_delete_marker=expiration.get("ExpiredObjectDeleteMarker"),
-        ),
-        noncurrent_version_expiration=(
-            aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                noncurrent_days=noncurrent["NoncurrentDays"]
-            )
-            if noncurrent
-            else None
-        ),
-        abort_incomplete_multipart_upload=(
-            aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                days_after_initiation=multipart["DaysAfterInitiation"]
-            )
-            if multipart
-            else None
-        ),
-    )
 
 
 def _visibility(metric_name: str) -> dict[str, Any]:

@@ -30,6 +30,15 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_aws as aws
 
+from slipway.deployment_strategy import (
+    STRATEGY_TYPES,
+    DeploymentStrategy,
+    LifecycleHook,
+    RollingStrategy,
+    deployment_configuration,
+    is_progressive,
+    strategy_problems,
+)
 from slipway.edge import AccessLogOptions, WebAclOptions
 from slipway.errors import Problems, invalid
 from slipway.fargate_task import SECRET_ARN, AwsContext, FargateTask, LoggingOptions, build_task
@@ -48,7 +57,7 @@ from slipway.load_balancer import (
 )
 from slipway.network import vpc_cidr_problems
 from slipway.patterns import HEALTH_CHECK_PATH, KMS_KEY_ARN
-from slipway.rollback_alarms import RollbackAlarmOptions, rollback_alarms
+from slipway.rollback_alarms import ROLLBACK_METRICS, RollbackAlarmOptions, rollback_alarms
 
 if TYPE_CHECKING:
     from slipway.cluster import EcsCluster
@@ -297,6 +306,11 @@ class PlacementOptions:
     """What must exist before the first tasks start: the private subnets' routes out and the
     VPC endpoints (``Network.egress_ready``). The service depends on them, so its first tasks
     never start without a way to pull images, read secrets and ship logs. Default: none."""
+    nat_public_ips: Sequence[pulumi.Input[str]] = ()
+    """The VPC's NAT gateways' public addresses (``Network.nat_public_ips``): with a
+    non-rolling strategy the test listener admits them (and ``vpc_cidr``), because clients in
+    the private subnets reach the internet-facing ALB's public addresses through NAT.
+    Default: none."""
 
     def __post_init__(self) -> None:
         problems = Problems("PlacementOptions")
@@ -338,6 +352,7 @@ class PlacementOptions:
             private_subnet_ids=network.private_subnet_ids,
             vpc_cidr=network.vpc_cidr,
             egress_ready=network.egress_ready,
+            nat_public_ips=network.nat_public_ips,
         )
 
 
@@ -532,7 +547,23 @@ class FargateServiceArgs:
     only when Pulumi creates or changes the service, never for CI's deployments. Default: off."""
     rollback_alarms: RollbackAlarmOptions | None = field(default_factory=RollbackAlarmOptions)
     """Create ``<service>-target-5xx`` and ``<service>-unhealthy-hosts`` alarms and roll a
-    deployment back when either fires; ``None`` for none. Default: on, notifying nobody."""
+    deployment back when either fires; ``None`` for none. With a non-rolling strategy, the same
+    two alarms on the alternate target group too (``…-alternate``), so the new revision's
+    errors roll it back during its test traffic, its traffic shift and its bake. Default: on,
+    notifying nobody."""
+    deployment_strategy: DeploymentStrategy = field(default_factory=RollingStrategy)
+    """How ECS moves traffic to a new revision (:mod:`slipway.deployment_strategy`):
+    :class:`~slipway.deployment_strategy.RollingStrategy`,
+    :class:`~slipway.deployment_strategy.CanaryStrategy`,
+    :class:`~slipway.deployment_strategy.LinearStrategy` or
+    :class:`~slipway.deployment_strategy.BlueGreenStrategy`. A non-rolling strategy adds an
+    alternate target group, a production listener rule, a test listener (port 8443, or 8080
+    in plain-HTTP mode) reachable only from the VPC, and the ECS infrastructure role for load
+    balancers; it needs ``PlacementOptions.vpc_cidr``. Default: rolling."""
+    lifecycle_hooks: Sequence[LifecycleHook] = ()
+    """Lambda functions ECS invokes at lifecycle stages of a non-rolling deployment (for
+    example smoke tests against the test listener at ``POST_TEST_TRAFFIC_SHIFT``); a failing
+    hook rolls the deployment back. Default: none."""
     access_logs: AccessLogOptions | None = None
     """Write the ALB's access logs to a bucket of the service's own (SSE-S3, TLS only,
     versioned, expiring after ``retention_days``; :mod:`slipway.edge`). Default: none."""
@@ -576,6 +607,24 @@ class FargateServiceArgs:
                 vpc_cidr_setting="PlacementOptions.vpc_cidr",
             )
         )
+        problems.extend(
+            strategy_problems(
+                self.deployment_strategy,
+                self.lifecycle_hooks,
+                problems.name("deployment_strategy"),
+                problems.name("lifecycle_hooks"),
+            )
+        )
+        if isinstance(self.deployment_strategy, STRATEGY_TYPES) and is_progressive(
+            self.deployment_strategy
+        ):
+            problems.check(
+                self.placement.vpc_cidr is not None,
+                "deployment_strategy",
+                self.deployment_strategy.kind.value,
+                "rolling unless PlacementOptions.vpc_cidr is given: the test listener of a "
+                "canary, linear or blue/green deployment admits only the VPC",
+            )
         if self.autoscaling is not None:
             problems.extend(
                 task_count_problems(
@@ -711,7 +760,8 @@ class FargateService(pulumi.ComponentResource):
         target_group_arn / target_group_arn_suffix: The target group.
         log_group_name: The service's log group.
         alarm_names: Names of the rollback alarms (empty without ``rollback_alarms``).
-        rollback_alarm_arns: Alarm key to the rollback alarm's ARN, keyed like
+        rollback_alarm_arns: Alarm key to the rollback alarm's ARN (on the production target
+            group; ``alarm_names`` also has the alternate target group's), keyed like
             :class:`~slipway.monitoring.ServiceMonitoring`'s alarms on the same metrics
             (:data:`~slipway.rollback_alarms.TARGET_5XX_ALARM`,
             :data:`~slipway.rollback_alarms.UNHEALTHY_HOSTS_ALARM`); empty without
@@ -724,6 +774,16 @@ class FargateService(pulumi.ComponentResource):
         alb_security_group_id / service_security_group_id: The two security groups; add
             rules to the service's to reach databases and caches.
         image_channel: The :class:`~slipway.image_channel.ImageChannel`.
+        alternate_alarm_arns: ARNs of the rollback alarms on the alternate target group (a
+            plain list; empty with a rolling strategy or without ``rollback_alarms``), for
+            ``ServiceMonitoringArgs.other_alarm_arns``.
+        deployment_strategy: The strategy given (plain), e.g. for
+            :func:`~slipway.deployment_strategy.time_to_full_traffic`.
+        alternate_target_group_arn / test_listener_arn / infrastructure_role_arn: What a
+            non-rolling strategy shifts traffic with; None with a rolling strategy.
+        test_url: ``url`` on the test listener's port (``https://<host>:8443``): where a
+            smoke-test lifecycle hook inside the VPC reaches the new revision before
+            production traffic moves; None with a rolling strategy.
     """
 
     TOKEN = "slipway:index:FargateService"
@@ -751,6 +811,12 @@ class FargateService(pulumi.ComponentResource):
     alb_security_group_id: pulumi.Output[str]
     service_security_group_id: pulumi.Output[str]
     image_channel: ImageChannel
+    alternate_alarm_arns: list[pulumi.Output[str]]
+    deployment_strategy: DeploymentStrategy
+    alternate_target_group_arn: pulumi.Output[str] | None
+    test_listener_arn: pulumi.Output[str] | None
+    test_url: pulumi.Output[str] | None
+    infrastructure_role_arn: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: FargateServiceArgs, opts: pulumi.ResourceOptions | None = None
@@ -761,11 +827,15 @@ class FargateService(pulumi.ComponentResource):
         context = self._aws_context()
         task = build_task(name, args, context, parent=self)
         balancer = build_load_balancer(name, args, context, parent=self)
+        shift = balancer.traffic_shift
         alarms = rollback_alarms(
             name,
             service_name=args.service_name,
             load_balancer_arn_suffix=balancer.load_balancer.arn_suffix,
             target_group_arn_suffix=balancer.target_group.arn_suffix,
+            alternate_target_group_arn_suffix=(
+                shift.alternate_target_group.arn_suffix if shift is not None else None
+            ),
             options=args.rollback_alarms,
             tags=args.tags,
             parent=self,
@@ -802,9 +872,16 @@ class FargateService(pulumi.ComponentResource):
         alarms: list[aws.cloudwatch.MetricAlarm],
     ) -> aws.ecs.Service:
         """The ECS service in the private subnets, behind the target group: circuit breaker
-        always on, rollback on ``alarms`` when there are any, and the task definition the
-        image channel says it runs."""
+        always on, rollback on ``alarms`` when there are any (during a bake too), the
+        deployment strategy with its hooks, and the task definition the image channel says it
+        runs."""
         strategy = args.capacity.strategy()
+        shift = balancer.traffic_shift
+        shift_ready: list[pulumi.Resource] = (
+            [shift.production_rule, shift.test_rule, shift.infrastructure_policy]
+            if shift is not None
+            else []
+        )
         return aws.ecs.Service(
             f"{name}-service",
             name=args.service_name,
@@ -831,6 +908,16 @@ class FargateService(pulumi.ComponentResource):
                     target_group_arn=balancer.target_group.arn,
                     container_name=args.container_name,
                     container_port=args.container_port,
+                    advanced_configuration=(
+                        aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
+                            alternate_target_group_arn=shift.alternate_target_group.arn,
+                            production_listener_rule=shift.production_rule.arn,
+                            test_listener_rule=shift.test_rule.arn,
+                            role_arn=shift.infrastructure_role.arn,
+                        )
+                        if shift is not None
+                        else None
+                    ),
                 )
             ],
             health_check_grace_period_seconds=args.health_check_grace_period_seconds,
@@ -840,6 +927,9 @@ class FargateService(pulumi.ComponentResource):
             ),
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
+            deployment_configuration=deployment_configuration(
+                args.deployment_strategy, args.lifecycle_hooks
+            ),
             alarms=aws.ecs.ServiceAlarmsArgs(
                 alarm_names=[alarm.name for alarm in alarms], enable=True, rollback=True
             )
@@ -859,6 +949,7 @@ class FargateService(pulumi.ComponentResource):
                 # breaker has no earlier deployment to roll back to.
                 depends_on=[
                     *balancer.listeners,
+                    *shift_ready,
                     task.execution_policy,
                     *args.placement.egress_ready,
                 ],
@@ -944,11 +1035,26 @@ class FargateService(pulumi.ComponentResource):
         self.target_group_arn_suffix = target_group.arn_suffix
         self.log_group_name = task.log_group.name
         self.alarm_names = pulumi.Output.all(*[alarm.name for alarm in rollback.values()])
-        self.rollback_alarm_keys = tuple(rollback)
+        self.rollback_alarm_keys = tuple(k for k in rollback if k in ROLLBACK_METRICS)
         rollback_keys = self.rollback_alarm_keys
         self.rollback_alarm_arns = pulumi.Output.all(
-            *[alarm.arn for alarm in rollback.values()]
+            *[rollback[key].arn for key in rollback_keys]
         ).apply(lambda arns: dict(zip(rollback_keys, arns, strict=True)))
+        self.alternate_alarm_arns = [
+            alarm.arn for key, alarm in rollback.items() if key not in ROLLBACK_METRICS
+        ]
+        shift = balancer.traffic_shift
+        self.deployment_strategy = args.deployment_strategy
+        self.alternate_target_group_arn = (
+            shift.alternate_target_group.arn if shift is not None else None
+        )
+        self.test_listener_arn = shift.test_listener.arn if shift is not None else None
+        self.test_url = (
+            pulumi.Output.concat(self.url, ":", str(args.listener.test_port))
+            if shift is not None
+            else None
+        )
+        self.infrastructure_role_arn = shift.infrastructure_role.arn if shift is not None else None
         self.alb_security_group_id = balancer.alb_security_group.id
         self.service_security_group_id = balancer.service_security_group.id
         self.image_channel = task.image_channel
@@ -974,5 +1080,9 @@ class FargateService(pulumi.ComponentResource):
                 "rollback_alarm_arns": self.rollback_alarm_arns,
                 "alb_security_group_id": self.alb_security_group_id,
                 "service_security_group_id": self.service_security_group_id,
+                "alternate_target_group_arn": self.alternate_target_group_arn,
+                "test_listener_arn": self.test_listener_arn,
+                "test_url": self.test_url,
+                "infrastructure_role_arn": self.infrastructure_role_arn,
             }
         )

@@ -42,7 +42,7 @@ import pulumi_aws as aws
 import pulumi_github as github
 
 from slipway.errors import ConfigError, invalid, require
-from slipway.iam import Statement, allow, policy_document
+from slipway.iam import Statement, allow, aws_managed_policy_arn, policy_document
 from slipway.patterns import ECS_NAME, REPOSITORY_SLUG
 from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KMS_KEY_ARN
 from slipway.registry import PUSH_ACTIONS
@@ -55,16 +55,27 @@ SUBJECT_KEY = f"{GITHUB_OIDC_HOST}:sub"
 MAX_SESSION_SECONDS = 3600
 """Deploy jobs time out after 30 minutes by default; one hour is the shortest IAM allows."""
 
-READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
-ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
-WRITE_MANAGED_POLICIES = frozenset(
-    {
-        ADMINISTRATOR_ACCESS,
-        "arn:aws:iam::aws:policy/PowerUserAccess",
-        "arn:aws:iam::aws:policy/IAMFullAccess",
-    }
-)
-"""Managed policies a preview role must never get: pull requests would gain write access."""
+READ_ONLY_ACCESS = "ReadOnlyAccess"
+ADMINISTRATOR_ACCESS = "AdministratorAccess"
+"""AWS managed policies by name: their ARNs are built in the stack's partition
+(:func:`slipway.iam.aws_managed_policy_arn`)."""
+WRITE_MANAGED_POLICIES = frozenset({ADMINISTRATOR_ACCESS, "PowerUserAccess", "IAMFullAccess"})
+"""AWS managed policies a preview role must never get: pull requests would gain write access."""
+
+
+class ProviderOwnership(StrEnum):
+    """How a stack holds the account's GitHub OIDC provider (IAM allows one per URL)."""
+
+    CREATE = "create"
+    """This stack creates the provider: the account has none yet."""
+    ADOPT = "adopt"
+    """The account already has the provider (made by hand, another tool or an older stack):
+    this stack imports it on its next ``up`` and owns it from then on. Its audiences and
+    thumbprints stay as they are (other teams' roles may rely on them); it is protected and
+    retained, so removing the stack leaves it in place."""
+    REFERENCE = "reference"
+    """Another stack or team owns the provider: this stack only trusts it."""
+
 
 PREVIEW_DENIED_DATA_READS = (
     "dynamodb:BatchGetItem",
@@ -90,6 +101,19 @@ PROVIDER_ARN = re.compile(
     r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/" + re.escape(GITHUB_OIDC_HOST) + "$"
 )
 MANAGED_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(?:aws|\d{12}):policy/[\w+=,.@/-]+$")
+AWS_MANAGED_POLICY_NAME = re.compile(r"^[\w+=,.@-]+(?:/[\w+=,.@-]+)*$")
+"""An AWS managed policy by name (``ReadOnlyAccess``, ``service-role/…``)."""
+AWS_MANAGED_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?P<path>.+)$")
+
+
+def aws_managed_name(policy: str) -> str | None:
+    """The name of ``policy`` if AWS manages it (given by name or by ARN), else None."""
+    if AWS_MANAGED_POLICY_NAME.match(policy):
+        return policy
+    match = AWS_MANAGED_POLICY_ARN.match(policy)
+    return match["path"] if match else None
+
+
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 ECR_REPOSITORY_ARN = re.compile(r"^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository/.+$")
 ECS_SERVICE_ARN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/[^/]+/[^/]+$")
@@ -255,6 +279,11 @@ def read_repository(
     )
 
 
+def provider_arn(partition: str, account_id: str) -> str:
+    """The ARN of GitHub's OIDC provider in an account: IAM names it after the URL's host."""
+    return f"arn:{partition}:iam::{account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
+
+
 def github_trust_policy(provider_arn: pulumi.Input[str], subjects: Sequence[str]) -> Any:
     """Trust policy for GitHub OIDC: the audience AND a subject, matched exactly. Each subject
     gets a statement of its own, so every statement names exactly one repository context."""
@@ -341,8 +370,13 @@ class GithubOidcArgs:
     """Arguments of :class:`GithubOidc`."""
 
     existing_provider_arn: pulumi.Input[str] | None = None
-    """ARN of the account's GitHub OIDC provider when another stack owns it. Default: this
-    component creates the provider (only one stack per AWS account may)."""
+    """ARN of the account's GitHub OIDC provider when it exists already (:func:`provider_arn`):
+    referenced, or adopted with ``provider_ownership`` ``adopt`` (then a plain string: it is
+    the import ID). Default: none, this component creates the provider (only one stack per AWS
+    account may)."""
+    provider_ownership: ProviderOwnership | None = None
+    """How this stack holds the provider (:class:`ProviderOwnership`). Default: ``reference``
+    with ``existing_provider_arn``, else ``create``."""
     infrastructure_repository: str | None = None
     """``owner/name`` of the infrastructure repository whose pipeline gets a preview role (and an
     apply role with ``infrastructure_environments``), exactly as GitHub spells it. Default:
@@ -360,7 +394,8 @@ class GithubOidcArgs:
     check) may also assume the read-only preview role: a scheduled run has no pull request
     subject. None: only pull requests may."""
     preview_policy_arns: Sequence[str] = (READ_ONLY_ACCESS,)
-    """Managed policies of the preview role. Default: AWS's ``ReadOnlyAccess``: a ``pulumi
+    """Managed policies of the preview role: ARNs, or names of AWS managed policies (their ARNs
+    are built in the stack's partition). Default: AWS's ``ReadOnlyAccess``: a ``pulumi
     preview --refresh`` reads the configuration of every resource type the program manages
     (key policies, role policies, parameters by path), which ``ViewOnlyAccess`` does not cover.
     Its data reads are cut back by an explicit deny (:data:`PREVIEW_DENIED_DATA_READS`, S3
@@ -382,6 +417,15 @@ class GithubOidcArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for the provider and every role."""
 
+    @property
+    def ownership(self) -> ProviderOwnership:
+        """``provider_ownership``, or what ``existing_provider_arn`` implies."""
+        if self.provider_ownership is not None:
+            return ProviderOwnership(self.provider_ownership)
+        if self.existing_provider_arn is None:
+            return ProviderOwnership.CREATE
+        return ProviderOwnership.REFERENCE
+
     def __post_init__(self) -> None:
         problems: list[str] = []
         name = "GithubOidcArgs."
@@ -390,8 +434,39 @@ class GithubOidcArgs:
             name + "existing_provider_arn",
             self.existing_provider_arn,
             PROVIDER_ARN,
-            f"arn:aws:iam::<account>:oidc-provider/{GITHUB_OIDC_HOST}",
+            f"arn:<partition>:iam::<account>:oidc-provider/{GITHUB_OIDC_HOST}",
         )
+        known = {o.value for o in ProviderOwnership}
+        if self.provider_ownership is not None and self.provider_ownership not in known:
+            problems.append(
+                invalid(
+                    name + "provider_ownership", self.provider_ownership, f"one of {sorted(known)}"
+                )
+            )
+            ownership = None
+        else:
+            ownership = self.ownership
+        if ownership is not None and (ownership is ProviderOwnership.CREATE) == (
+            self.existing_provider_arn is not None
+        ):
+            problems.append(
+                invalid(
+                    name + "existing_provider_arn",
+                    self.existing_provider_arn,
+                    "none when the provider is created; the provider's ARN to adopt or "
+                    "reference it",
+                )
+            )
+        elif ownership is ProviderOwnership.ADOPT and not isinstance(
+            self.existing_provider_arn, str
+        ):
+            problems.append(
+                invalid(
+                    name + "existing_provider_arn",
+                    self.existing_provider_arn,
+                    "a plain string to adopt the provider (it is the import ID)",
+                )
+            )
         if self.infrastructure_repository is not None:
             _check_slug(
                 problems, name + "infrastructure_repository", self.infrastructure_repository
@@ -420,11 +495,21 @@ class GithubOidcArgs:
             ("preview_policy_arns", self.preview_policy_arns),
             ("apply_policy_arns", self.apply_policy_arns),
         ):
-            if not arns or not all(MANAGED_POLICY_ARN.match(a) for a in arns):
+            if not arns or not all(
+                MANAGED_POLICY_ARN.match(a) or AWS_MANAGED_POLICY_NAME.match(a) for a in arns
+            ):
                 problems.append(
-                    invalid(name + setting, list(arns), "one or more IAM managed policy ARNs")
+                    invalid(
+                        name + setting,
+                        list(arns),
+                        "one or more IAM managed policy ARNs or names of AWS managed policies",
+                    )
                 )
-        writes = sorted(WRITE_MANAGED_POLICIES.intersection(self.preview_policy_arns))
+        writes = sorted(
+            policy
+            for policy in self.preview_policy_arns
+            if aws_managed_name(policy) in WRITE_MANAGED_POLICIES
+        )
         if writes:
             problems.append(
                 invalid(
@@ -650,21 +735,12 @@ class GithubOidc(pulumi.ComponentResource):
         super().__init__(self.TOKEN, name, None, opts)
         self._name_prefix = name
         self._tags = dict(args.tags)
-        if args.existing_provider_arn is None:
-            provider = aws.iam.OpenIdConnectProvider(
-                f"{name}-provider",
-                url=GITHUB_OIDC_URL,
-                client_id_lists=[STS_AUDIENCE],
-                # No thumbprints: IAM verifies GitHub's certificate against its own trusted CAs
-                # and ignores any thumbprint for this provider, so a list would only go stale.
-                tags=dict(args.tags),
-                opts=pulumi.ResourceOptions(
-                    parent=self, protect=args.protect, retain_on_delete=args.protect
-                ),
-            )
-            self.provider_arn = provider.arn
-        else:
+        ownership = args.ownership
+        if ownership is ProviderOwnership.REFERENCE:
+            assert args.existing_provider_arn is not None
             self.provider_arn = pulumi.Output.from_input(args.existing_provider_arn)
+        else:
+            self.provider_arn = self._identity_provider(name, args, ownership).arn
 
         self.preview_role_arn = self.preview_role_name = None
         self.apply_role_arn = self.apply_role_name = None
@@ -683,6 +759,34 @@ class GithubOidc(pulumi.ComponentResource):
                 "apply_role_arn": self.apply_role_arn,
                 "apply_role_name": self.apply_role_name,
             }
+        )
+
+    def _identity_provider(
+        self, name: str, args: GithubOidcArgs, ownership: ProviderOwnership
+    ) -> aws.iam.OpenIdConnectProvider:
+        """The provider this stack owns: created, or adopted with the ``import`` resource option.
+
+        Adopting keeps the option for good: Pulumi imports a resource that is not in the stack's
+        state yet and treats it like any other once it is (pulumi/pulumi,
+        developer-docs/architecture/import.md, "import resource option"). The audiences and
+        thumbprints of an adopted provider are ignored, so the import never rewrites what other
+        teams' roles rely on; the provider is always protected and retained."""
+        adopt = ownership is ProviderOwnership.ADOPT
+        keep = adopt or args.protect
+        return aws.iam.OpenIdConnectProvider(
+            f"{name}-provider",
+            url=GITHUB_OIDC_URL,
+            client_id_lists=[STS_AUDIENCE],
+            # No thumbprints: IAM verifies GitHub's certificate against its own trusted CAs
+            # and ignores any thumbprint for this provider, so a list would only go stale.
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=keep,
+                retain_on_delete=keep,
+                import_=str(args.existing_provider_arn) if adopt else None,
+                ignore_changes=["clientIdLists", "thumbprintLists"] if adopt else None,
+            ),
         )
 
     def _role(
@@ -704,11 +808,16 @@ class GithubOidc(pulumi.ComponentResource):
         )
 
     def _attach(self, part: str, role: aws.iam.Role, policy_arns: Sequence[str]) -> None:
-        for index, arn in enumerate(policy_arns):
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        for index, policy in enumerate(policy_arns):
             aws.iam.RolePolicyAttachment(
                 f"{self._name_prefix}-{part}-managed-{index}",
                 role=role.name,
-                policy_arn=arn,
+                policy_arn=(
+                    aws_managed_policy_arn(partition.partition, policy)
+                    if AWS_MANAGED_POLICY_NAME.match(policy)
+                    else policy
+                ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
 

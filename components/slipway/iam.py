@@ -40,6 +40,26 @@ def account_root_arn(partition: pulumi.Input[str], account_id: pulumi.Input[str]
     return pulumi.Output.concat("arn:", partition, ":iam::", account_id, ":root")
 
 
+def service_trust_policy(sid: str, service: str) -> dict[str, Any]:
+    """A trust policy that lets one AWS service principal, and nothing else, assume the role."""
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def aws_managed_policy_arn(partition: pulumi.Input[str], path: str) -> pulumi.Output[str]:
+    """``arn:<partition>:iam::aws:policy/<path>``: an AWS managed policy in ``partition``."""
+    return pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", path)
+
+
 def role_name_of(role: aws.iam.Role) -> str:
     """The Pulumi name of ``role``, used to name the policies that a ``grant_*`` attaches to it."""
     name = role._name

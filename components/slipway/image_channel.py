@@ -6,7 +6,8 @@ health check, everything except the application container's image). CI owns the 
 
 ``P/deployed`` (written only by CI, after a healthy deploy)
     JSON ``{"image": "<repository>@sha256:<64 hex>",
-    "taskDefinitionArn": "arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>",
+    "taskDefinitionArn":
+    "arn:<partition>:ecs:<region>:<account>:task-definition/<family>:<revision>",
     "shape": "<64 hex>"}``. Pulumi creates the parameter once (``ignore_changes=["value"]``)
     with ``{"image": <bootstrap image>, "taskDefinitionArn": "", "shape": ""}``, so CI can
     always ``aws ssm put-parameter --overwrite --type String``; it is protected and retained

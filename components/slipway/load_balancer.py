@@ -14,6 +14,7 @@ builder, not a component of its own, so the service's resources keep their names
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 import pulumi_aws as aws
 
+from slipway.deployment_strategy import is_progressive
 from slipway.edge import (
     AccessLogBucket,
     build_access_log_bucket,
@@ -31,6 +33,7 @@ from slipway.edge import (
     hosted_zone_id_problems,
 )
 from slipway.errors import ConfigError, Problems, invalid
+from slipway.iam import POLICY_VERSION
 from slipway.patterns import ACM_CERTIFICATE_ARN
 
 if TYPE_CHECKING:
@@ -41,6 +44,16 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 """TLS 1.3 and 1.2 with forward-secret ciphers only."""
 HTTP_PORT = 80
 HTTPS_PORT = 443
+TEST_HTTPS_PORT = 8443
+"""Port of the test listener with HTTPS (canary, linear and blue/green strategies)."""
+TEST_HTTP_PORT = 8080
+"""Port of the test listener in plain-HTTP mode."""
+PRODUCTION_RULE_PRIORITY = 1
+"""Priority of the production and test listener rules: the only rules of their listeners."""
+ECS_LB_POLICY = "AmazonECSInfrastructureRolePolicyForLoadBalancers"
+"""AWS's managed policy for the ECS infrastructure role for load balancers ("Amazon ECS
+infrastructure IAM role for load balancers",
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AmazonECSInfrastructureRolePolicyForLoadBalancers.html)."""
 EGRESS_PROTOCOLS = ("tcp", "udp")
 SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
 PREFIX_LIST_ID = re.compile(r"^pl-[0-9a-f]{8,17}$")
@@ -248,6 +261,12 @@ class ListenerOptions:
         """The listener ports: 80 and 443 with HTTPS, 80 alone without."""
         return (HTTP_PORT, HTTPS_PORT) if self.https else (HTTP_PORT,)
 
+    @property
+    def test_port(self) -> int:
+        """The test listener's port (non-rolling strategies only): 8443 with HTTPS, 8080
+        without. Never open to ``ingress_cidrs``: only to the VPC and its NAT addresses."""
+        return TEST_HTTPS_PORT if self.https else TEST_HTTP_PORT
+
     def __post_init__(self) -> None:
         problems = Problems("ListenerOptions")
         if self.hosted_zone_id is not None:
@@ -304,16 +323,47 @@ class ServiceLoadBalancer:
     """The access logs' bucket (None without ``access_logs``)."""
     web_acl: aws.wafv2.WebAcl | None
     """The WAF web ACL in front of the ALB (None without ``web_acl``)."""
+    traffic_shift: TrafficShift | None = None
+    """What ECS shifts traffic with (None with a rolling strategy)."""
+
+
+@dataclass(frozen=True)
+class TrafficShift:
+    """What a canary, linear or blue/green deployment needs beside the ALB ("Application Load
+    Balancer resources for blue/green, linear, and canary deployments",
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/alb-resources-for-blue-green.html):
+    ECS registers the new revision's tasks in the target group that is not serving, sends the
+    test listener's traffic to them, then moves production traffic by changing the weights of
+    the production rule's forward action. Pulumi ignores both rules' actions
+    (``ignore_changes``), so an ``up`` never moves traffic back while ECS shifts it, nor after
+    ECS has swapped which target group serves."""
+
+    alternate_target_group: aws.lb.TargetGroup
+    """The second target group (the green revision's during a deployment)."""
+    production_rule: aws.lb.ListenerRule
+    """The serving listener's rule forwarding to both target groups (weights 100 and 0)."""
+    test_listener: aws.lb.Listener
+    """The listener on :attr:`ListenerOptions.test_port`, reachable only from the VPC."""
+    test_rule: aws.lb.ListenerRule
+    """The test listener's rule, forwarding to the alternate target group."""
+    infrastructure_role: aws.iam.Role
+    """The ECS infrastructure role for load balancers (trusts ``ecs.amazonaws.com``)."""
+    infrastructure_policy: aws.iam.RolePolicyAttachment
+    """AWS's managed policy on it (:data:`ECS_LB_POLICY`)."""
 
 
 def build_load_balancer(
     name: str, args: FargateServiceArgs, context: AwsContext, parent: pulumi.Resource
 ) -> ServiceLoadBalancer:
     """The security groups and their rules, the ALB, its target group and listeners of the
-    service ``args`` describes, and its edge (the access logs' bucket, the web ACL) when
-    ``args`` asks for them, registered as children of ``parent`` under ``<name>-…``."""
+    service ``args`` describes, its edge (the access logs' bucket, the web ACL) when ``args``
+    asks for them, and what a non-rolling strategy shifts traffic with
+    (:func:`build_traffic_shift`), registered as children of ``parent`` under ``<name>-…``."""
     alb_sg, service_sg = _security_groups(name, args, parent)
     _security_group_rules(name, args, alb_sg, service_sg, parent)
+    progressive = is_progressive(args.deployment_strategy)
+    if progressive:
+        _test_ingress_rules(name, args, alb_sg, parent)
     access_logs = (
         build_access_log_bucket(
             name,
@@ -356,6 +406,13 @@ def build_load_balancer(
     )
     target_group = _target_group(name, args, parent)
     listeners = _listeners(name, args, certificate_arn, load_balancer, target_group, parent)
+    traffic_shift = (
+        build_traffic_shift(
+            name, args, context, certificate_arn, load_balancer, target_group, listeners, parent
+        )
+        if progressive
+        else None
+    )
     return ServiceLoadBalancer(
         alb_security_group=alb_sg,
         service_security_group=service_sg,
@@ -364,6 +421,7 @@ def build_load_balancer(
         listeners=listeners,
         access_logs=access_logs,
         web_acl=web_acl,
+        traffic_shift=traffic_shift,
     )
 
 
@@ -504,11 +562,12 @@ def _load_balancer(
 
 
 def _target_group(
-    name: str, args: FargateServiceArgs, parent: pulumi.Resource
+    name: str, args: FargateServiceArgs, parent: pulumi.Resource, suffix: str = ""
 ) -> aws.lb.TargetGroup:
-    """The tasks' target group (by IP, awsvpc), checking ``health_check_path``."""
+    """The tasks' target group (by IP, awsvpc), checking ``health_check_path``; ``suffix``
+    names the alternate one (``-alt``)."""
     return aws.lb.TargetGroup(
-        f"{name}-tg",
+        f"{name}-tg{suffix}",
         target_type="ip",
         protocol="HTTP",
         protocol_version="HTTP1",
@@ -576,3 +635,154 @@ def _listeners(
         ),
         listener("HTTP", HTTP_PORT, to_https),
     ]
+
+
+def _test_ingress_rules(
+    name: str, args: FargateServiceArgs, alb_sg: aws.ec2.SecurityGroup, parent: pulumi.Resource
+) -> None:
+    """The ALB admits the test port from the VPC's range and from the VPC's NAT addresses,
+    never from ``ingress_cidrs``.
+
+    The ALB is internet-facing, so its DNS name resolves to public addresses: a client inside
+    the VPC that calls it by name (the smoke-test lifecycle hook's Lambda in the private
+    subnets) leaves through NAT and arrives from the NAT gateway's public address; a client
+    that calls a node's private address arrives from the VPC's range. GitHub-hosted runners
+    are neither: CI reaches test traffic only through the lifecycle hook that ECS invokes during
+    the deployment CI started (docs/deployment-strategies.md)."""
+    port = args.listener.test_port
+    sources: list[tuple[str, pulumi.Input[str], str]] = []
+    if args.placement.vpc_cidr is not None:
+        sources.append(
+            ("vpc", args.placement.vpc_cidr, f"from the VPC ({args.placement.vpc_cidr})")
+        )
+    for index, address in enumerate(args.placement.nat_public_ips):
+        nat = pulumi.Output.concat(address, "/32")
+        sources.append((f"nat-{index}", nat, "from the VPC through its NAT gateway"))
+    for label, cidr, description in sources:
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-alb-in-test-{label}",
+            security_group_id=alb_sg.id,
+            description=f"Test listener (port {port}) {description}",
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            cidr_ipv4=cidr,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+
+
+def build_traffic_shift(
+    name: str,
+    args: FargateServiceArgs,
+    context: AwsContext,
+    certificate_arn: pulumi.Input[str] | None,
+    load_balancer: aws.lb.LoadBalancer,
+    target_group: aws.lb.TargetGroup,
+    listeners: Sequence[pulumi.Resource],
+    parent: pulumi.Resource,
+) -> TrafficShift:
+    """The alternate target group, the production rule on the serving listener (the first of
+    ``listeners``), the test listener and its rule, and the ECS infrastructure role for load
+    balancers, as children of ``parent`` (:class:`TrafficShift`)."""
+    child = pulumi.ResourceOptions(parent=parent)
+    # ECS changes the rules' forward actions while it shifts traffic and after it swaps the
+    # target groups: Pulumi must never write them back.
+    ecs_owns_actions = pulumi.ResourceOptions(parent=parent, ignore_changes=["actions"])
+    tags = dict(args.tags)
+    alternate = _target_group(name, args, parent, "-alt")
+    everything = [
+        aws.lb.ListenerRuleConditionArgs(
+            path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=["/*"])
+        )
+    ]
+    serving = listeners[0]
+    assert isinstance(serving, aws.lb.Listener)
+    production_rule = aws.lb.ListenerRule(
+        f"{name}-production-rule",
+        listener_arn=serving.arn,
+        priority=PRODUCTION_RULE_PRIORITY,
+        conditions=everything,
+        actions=[
+            aws.lb.ListenerRuleActionArgs(
+                type="forward",
+                forward=aws.lb.ListenerRuleActionForwardArgs(
+                    target_groups=[
+                        aws.lb.ListenerRuleActionForwardTargetGroupArgs(
+                            arn=target_group.arn, weight=100
+                        ),
+                        aws.lb.ListenerRuleActionForwardTargetGroupArgs(
+                            arn=alternate.arn, weight=0
+                        ),
+                    ]
+                ),
+            )
+        ],
+        tags=tags,
+        opts=ecs_owns_actions,
+    )
+    https = args.listener.https
+    test_listener = aws.lb.Listener(
+        f"{name}-test-{'https' if https else 'http'}",
+        load_balancer_arn=load_balancer.arn,
+        port=args.listener.test_port,
+        protocol="HTTPS" if https else "HTTP",
+        ssl_policy=TLS_POLICY if https else None,
+        certificate_arn=certificate_arn if https else None,
+        default_actions=[
+            aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=alternate.arn)
+        ],
+        tags=tags,
+        opts=child,
+    )
+    test_rule = aws.lb.ListenerRule(
+        f"{name}-test-rule",
+        listener_arn=test_listener.arn,
+        priority=PRODUCTION_RULE_PRIORITY,
+        conditions=everything,
+        actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=alternate.arn)],
+        tags=tags,
+        opts=ecs_owns_actions,
+    )
+    role = aws.iam.Role(
+        f"{name}-ecs-lb-role",
+        description=f"ECS shifts {args.service_name}'s traffic between its target groups",
+        assume_role_policy=ecs_service_trust_policy(),
+        tags=tags,
+        opts=child,
+    )
+    policy = aws.iam.RolePolicyAttachment(
+        f"{name}-ecs-lb-policy",
+        role=role.name,
+        policy_arn=pulumi.Output.concat(
+            "arn:", context.partition, ":iam::aws:policy/", ECS_LB_POLICY
+        ),
+        opts=child,
+    )
+    return TrafficShift(
+        alternate_target_group=alternate,
+        production_rule=production_rule,
+        test_listener=test_listener,
+        test_rule=test_rule,
+        infrastructure_role=role,
+        infrastructure_policy=policy,
+    )
+
+
+def ecs_service_trust_policy() -> str:
+    """A trust policy for ECS itself (``ecs.amazonaws.com``), as the infrastructure role for
+    load balancers and the lifecycle hooks' role use it."""
+    return json.dumps(
+        {
+            "Version": POLICY_VERSION,
+            "Statement": [
+                {
+                    "Sid": "TrustEcs",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ecs.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        },
+        separators=(",", ":"),
+    )

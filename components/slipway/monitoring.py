@@ -257,6 +257,12 @@ class ServiceMonitoringArgs:
     component would create (``backup-jobs-failed`` only with ``backup_vault_name``). Default:
     none, every alarm is created here."""
 
+    other_alarm_arns: Sequence[pulumi.Input[str]] = ()
+    """ARNs of more alarms about the service that already page ``alarm_actions`` and have no
+    key here: the rollback alarms on the alternate target group of a canary, linear or
+    blue/green service (``FargateService.alternate_alarm_arns``). Shown on the dashboard's
+    alarm widget after the keyed ones. Default: none."""
+
     def _creatable_alarm_keys(self) -> tuple[str, ...]:
         """The keys of :data:`ALARM_KEYS` these arguments make an alarm for, before
         ``existing_alarms`` takes some away."""
@@ -333,7 +339,8 @@ class ServiceMonitoringArgs:
                     invalid(
                         f"{name}existing_alarms[{key!r}]",
                         arn,
-                        "a CloudWatch alarm ARN (arn:aws:cloudwatch:<region>:<account>:alarm:…)",
+                        "a CloudWatch alarm ARN "
+                        "(arn:<partition>:cloudwatch:<region>:<account>:alarm:…)",
                     )
                 )
         if problems:
@@ -599,6 +606,7 @@ class ServiceMonitoring(pulumi.ComponentResource):
             args.cluster_name,
             args.service_name,
             *paging.values(),
+            *args.other_alarm_arns,
         ).apply(
             lambda v: dashboard_body(
                 region=v[0],

@@ -236,8 +236,8 @@ class NetworkArgs:
                 invalid(
                     name + "log_kms_key_arn",
                     self.log_kms_key_arn,
-                    "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>); aliases are not "
-                    "accepted by CloudWatch Logs",
+                    "a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>); aliases "
+                    "are not accepted by CloudWatch Logs",
                 )
             )
         if problems:
@@ -277,6 +277,9 @@ class Network(pulumi.ComponentResource):
             VPC only); None when there are no interface endpoints.
         flow_log_group_name: Log group of the flow logs; None when flow logs are off.
         nat_gateway_count: How many NAT gateways there are (a plain int, for the plan).
+        nat_public_ips: The NAT gateways' public addresses, one Output each (a plain list, so
+            that one security group rule per address can be made): what the VPC's clients
+            of a public endpoint, such as the internet-facing ALB, arrive from.
         vpc_cidr: The VPC's IPv4 range as configured (a plain string, known before
             deployment, for checks such as ``FargateServiceArgs.egress``).
         egress_ready: What private subnets need before a task there can reach anything: their
@@ -295,6 +298,7 @@ class Network(pulumi.ComponentResource):
     endpoint_security_group_id: pulumi.Output[str] | None
     flow_log_group_name: pulumi.Output[str] | None
     nat_gateway_count: int
+    nat_public_ips: list[pulumi.Output[str]]
     vpc_cidr: str
     egress_ready: list[pulumi.Resource]
 
@@ -386,6 +390,7 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
 
+        self.nat_public_ips = []
         nat_gateways = self._nat_gateways(name, args, vpc, igw, public_subnets, zone, tags)
         ready: list[pulumi.Resource] = []
 
@@ -520,9 +525,11 @@ class Network(pulumi.ComponentResource):
         after_igw = pulumi.ResourceOptions(parent=self, depends_on=[igw])
 
         def eip(label: str) -> aws.ec2.Eip:
-            return aws.ec2.Eip(
+            address = aws.ec2.Eip(
                 f"{name}-{label}-eip", domain="vpc", tags=tags(f"{prefix}-{label}"), opts=child
             )
+            self.nat_public_ips.append(address.public_ip)
+            return address
 
         if NatStrategy(args.nat_strategy) is NatStrategy.REGIONAL:
             # Manual mode (availability_zone_addresses): the gateway serves exactly the VPC's

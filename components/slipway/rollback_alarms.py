@@ -33,6 +33,10 @@ TARGET_5XX_ALARM = "target-5xx"
 :class:`~slipway.monitoring.ServiceMonitoring`)."""
 UNHEALTHY_HOSTS_ALARM = "unhealthy-hosts"
 """Key of the alarm on unhealthy targets (here and in ServiceMonitoring)."""
+ALTERNATE_SUFFIX = "-alternate"
+"""Suffix of the key of an alarm on the alternate target group (canary, linear and blue/green
+strategies): ``target-5xx-alternate``, ``unhealthy-hosts-alternate``. ServiceMonitoring has no
+alarm of these keys; the service's ``rollback_alarm_keys`` leave them out."""
 
 MAX_5XX_THRESHOLD = 100_000
 
@@ -136,19 +140,33 @@ def rollback_alarms(
     options: RollbackAlarmOptions | None,
     tags: Mapping[str, str],
     parent: pulumi.Resource,
+    alternate_target_group_arn_suffix: pulumi.Input[str] | None = None,
 ) -> dict[str, aws.cloudwatch.MetricAlarm]:
     """The rollback alarms (``<name>-<key>``, named ``<service_name>-<key>``), children of
-    ``parent``, keyed like :data:`ROLLBACK_METRICS`; none without ``options``."""
+    ``parent``, keyed like :data:`ROLLBACK_METRICS`; none without ``options``.
+
+    With ``alternate_target_group_arn_suffix`` (a canary, linear or blue/green deployment),
+    each alarm again on the alternate target group, keyed ``<key>-alternate``
+    (:data:`ALTERNATE_SUFFIX`): ECS registers the new revision's tasks in whichever target
+    group is not serving, and swaps the two after each deployment, so a rollback alarm on one
+    target group alone would miss half the deployments. ECS keeps watching the alarms during
+    the bake ("How CloudWatch alarms detect Amazon ECS deployment failures",
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-alarm-failure.html)."""
     if options is None:
         return {}
     actions = list(options.alarm_actions)
     rules = _rollback_rules(service_name, options.target_5xx_threshold)
+    groups: list[tuple[str, pulumi.Input[str], str]] = [("", target_group_arn_suffix, "")]
+    if alternate_target_group_arn_suffix is not None:
+        groups.append(
+            (ALTERNATE_SUFFIX, alternate_target_group_arn_suffix, " (alternate target group)")
+        )
     return {
-        key: aws.cloudwatch.MetricAlarm(
-            f"{name}-{key}",
-            name=f"{service_name}-{key}",
-            alarm_description=description,
-            **metric_inputs(key, load_balancer_arn_suffix, target_group_arn_suffix),
+        f"{key}{suffix}": aws.cloudwatch.MetricAlarm(
+            f"{name}-{key}{suffix}",
+            name=f"{service_name}-{key}{suffix}",
+            alarm_description=description.replace(":", f"{which}:", 1),
+            **metric_inputs(key, load_balancer_arn_suffix, group_suffix),
             period=PERIOD_SECONDS,
             evaluation_periods=PERIODS,
             datapoints_to_alarm=PERIODS,
@@ -160,5 +178,6 @@ def rollback_alarms(
             tags=dict(tags),
             opts=pulumi.ResourceOptions(parent=parent),
         )
+        for suffix, group_suffix, which in groups
         for key, (threshold, description) in rules.items()
     }

@@ -23,8 +23,10 @@ The boundary allows everything and then denies (:func:`boundary_statements`):
   credentials that are not a stack's CI role.
 * ``OwnVaultLocks``, ``OwnParameters``, ``OwnDashboards``: where tags do not decide, the
   stack's own names: backup vault locks, SSM parameter writes, dashboards.
-* ``AccountResources`` (stacks that do not own the account's resources): the GitHub OIDC
-  provider, CloudTrail trails and the registry's replication and policy.
+* ``AccountOidcProvider``, ``AccountTrail``, ``AccountRegistryReplication``,
+  ``AccountThreatDetection``: one per account-wide resource the stack does not own
+  (:class:`AccountResource`): the GitHub OIDC provider, CloudTrail trails, the registry's
+  replication, policy and creation templates, the GuardDuty detector.
 
 Sources: IAM User Guide, "IAM JSON policy elements: Condition operators" (a missing key makes
 negated operators and ``…IfExists`` true;
@@ -44,6 +46,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import pulumi
@@ -124,29 +127,68 @@ PARAMETER_WRITES = (
     "ssm:UnlabelParameterVersion",
 )
 DASHBOARD_WRITES = ("cloudwatch:DeleteDashboards", "cloudwatch:PutDashboard")
-ACCOUNT_RESOURCE_ACTIONS = (
-    "cloudtrail:AddTags",
-    "cloudtrail:CreateTrail",
-    "cloudtrail:DeleteTrail",
-    "cloudtrail:PutEventSelectors",
-    "cloudtrail:PutInsightSelectors",
-    "cloudtrail:RemoveTags",
-    "cloudtrail:StartLogging",
-    "cloudtrail:StopLogging",
-    "cloudtrail:UpdateTrail",
-    "ecr:DeleteRegistryPolicy",
-    "ecr:PutRegistryPolicy",
-    "ecr:PutReplicationConfiguration",
-    "iam:AddClientIDToOpenIDConnectProvider",
-    "iam:CreateOpenIDConnectProvider",
-    "iam:DeleteOpenIDConnectProvider",
-    "iam:RemoveClientIDFromOpenIDConnectProvider",
-    "iam:TagOpenIDConnectProvider",
-    "iam:UntagOpenIDConnectProvider",
-    "iam:UpdateOpenIDConnectProviderThumbprint",
-)
-"""What only the stack owning the account's resources may do: the GitHub OIDC provider, the
-CloudTrail trail, the registry's replication configuration and registry policy."""
+
+
+class AccountResource(StrEnum):
+    """An account-wide resource that exactly one stack per account (or per account and region)
+    owns. The boundary of every other stack denies changing it (:data:`ACCOUNT_RESOURCE_ACTIONS`).
+    """
+
+    OIDC_PROVIDER = "oidc-provider"
+    """The GitHub OIDC identity provider (IAM allows one per URL per account)."""
+    AUDIT_TRAIL = "audit-trail"
+    """The CloudTrail trail recording the account."""
+    REGISTRY_REPLICATION = "registry-replication"
+    """The registry's replication configuration (one per account and region, replaced whole by
+    each ``PutReplicationConfiguration``), its registry policy and repository creation
+    templates."""
+    THREAT_DETECTION = "threat-detection"
+    """The GuardDuty detector (one per account and region) and its features."""
+
+
+ACCOUNT_RESOURCE_ACTIONS: Mapping[AccountResource, tuple[str, ...]] = {
+    AccountResource.OIDC_PROVIDER: (
+        "iam:AddClientIDToOpenIDConnectProvider",
+        "iam:CreateOpenIDConnectProvider",
+        "iam:DeleteOpenIDConnectProvider",
+        "iam:RemoveClientIDFromOpenIDConnectProvider",
+        "iam:TagOpenIDConnectProvider",
+        "iam:UntagOpenIDConnectProvider",
+        "iam:UpdateOpenIDConnectProviderThumbprint",
+    ),
+    AccountResource.AUDIT_TRAIL: (
+        "cloudtrail:AddTags",
+        "cloudtrail:CreateTrail",
+        "cloudtrail:DeleteTrail",
+        "cloudtrail:PutEventSelectors",
+        "cloudtrail:PutInsightSelectors",
+        "cloudtrail:RemoveTags",
+        "cloudtrail:StartLogging",
+        "cloudtrail:StopLogging",
+        "cloudtrail:UpdateTrail",
+    ),
+    AccountResource.REGISTRY_REPLICATION: (
+        "ecr:CreateRepositoryCreationTemplate",
+        "ecr:DeleteRegistryPolicy",
+        "ecr:DeleteRepositoryCreationTemplate",
+        "ecr:PutRegistryPolicy",
+        "ecr:PutReplicationConfiguration",
+        "ecr:UpdateRepositoryCreationTemplate",
+    ),
+    AccountResource.THREAT_DETECTION: (
+        "guardduty:CreateDetector",
+        "guardduty:DeleteDetector",
+        "guardduty:UpdateDetector",
+    ),
+}
+"""What only the stack owning each account-wide resource may do."""
+
+_STATEMENT_IDS = {
+    AccountResource.OIDC_PROVIDER: "AccountOidcProvider",
+    AccountResource.AUDIT_TRAIL: "AccountTrail",
+    AccountResource.REGISTRY_REPLICATION: "AccountRegistryReplication",
+    AccountResource.THREAT_DETECTION: "AccountThreatDetection",
+}
 
 
 def boundary_name(resource_prefix: str) -> str:
@@ -162,7 +204,8 @@ class BoundaryScope:
     account_id: str
     app: str
     environment: str
-    owns_account_resources: bool
+    owned: frozenset[AccountResource] = frozenset()
+    """The account-wide resources this stack owns."""
 
     @property
     def resource_prefix(self) -> str:
@@ -250,8 +293,11 @@ def boundary_statements(scope: BoundaryScope) -> list[dict[str, Any]]:
             NotResource=[scope.arn("cloudwatch", f"dashboard/{scope.resource_prefix}*", "")],
         ),
     ]
-    if not scope.owns_account_resources:
-        statements.append(_deny("AccountResources", ACCOUNT_RESOURCE_ACTIONS))
+    statements += [
+        _deny(_STATEMENT_IDS[resource], actions)
+        for resource, actions in ACCOUNT_RESOURCE_ACTIONS.items()
+        if resource not in scope.owned
+    ]
     return statements
 
 
@@ -273,9 +319,9 @@ class StackBoundaryArgs:
     """The application's short name (the first part of ``<app>-<env>``)."""
     environment: str
     """The stack's environment: the ``slipway:environment`` value its resources carry."""
-    owns_account_resources: bool = False
-    """This stack owns the account-wide resources (OIDC provider, trail, registry
-    replication). Default: no, so the boundary denies changing them."""
+    owned_account_resources: frozenset[AccountResource] = frozenset()
+    """The account-wide resources this stack owns (:class:`AccountResource`). Default: none, so
+    the boundary denies changing any of them."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for the policy (the stack's, so other stacks cannot change it)."""
 
@@ -325,7 +371,7 @@ class StackBoundary(pulumi.ComponentResource):
                 account_id=values[1],
                 app=args.app,
                 environment=args.environment,
-                owns_account_resources=args.owns_account_resources,
+                owned=frozenset(args.owned_account_resources),
             )
             return compact_json(boundary_document(scope))
 

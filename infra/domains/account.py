@@ -1,9 +1,9 @@
-"""Account: the resources one AWS account has once, whichever stack owns them: the CloudTrail
-trail and the cross-region replication of the registry."""
+"""Account: the resources one AWS account has once, each owned by exactly one stack: the GitHub
+OIDC provider, the CloudTrail trail, the registry's cross-region replication and GuardDuty."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import pulumi
@@ -18,7 +18,14 @@ from slipway.audit_trail import (
     trail_arn_problems,
 )
 from slipway.cis_alarms import CisAlarms, CisAlarmsArgs
-from slipway.registry_replication import RegistryReplication, RegistryReplicationArgs
+from slipway.github_oidc import ProviderOwnership
+from slipway.registry_replication import (
+    RegistryReplication,
+    RegistryReplicationArgs,
+    ReplicaTemplate,
+    repository_prefix_problems,
+)
+from slipway.stack_boundary import AccountResource
 from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs
 
 
@@ -44,9 +51,41 @@ class AccountSettings(SettingsModel):
 
     owns_account_resources: bool = Field(
         default=False,
-        description="This stack creates the account-wide resources: the GitHub OIDC identity "
-        "provider and the CloudTrail trail. Exactly one stack per AWS account sets it; the "
-        "others reference them.",
+        description="Shorthand: this stack owns every account-wide resource whose own setting "
+        "is unset (githubOidcProvider create, ownsAuditTrail, ownsRegistryReplication). "
+        "Exactly one stack per AWS account owns each of them; the others reference them.",
+    )
+
+    github_oidc_provider: ProviderOwnership | None = Field(
+        default=None,
+        description="How this stack holds the account's GitHub OIDC identity provider: "
+        "`create` it, `adopt` one the account already has (imported on the next up, then "
+        "owned; its audiences and thumbprints are left as they are; protected and retained), "
+        "or `reference` the one another stack or team owns. Default: create with "
+        "ownsAccountResources, else reference.",
+    )
+
+    owns_audit_trail: bool | None = Field(
+        default=None,
+        description="This stack creates the account's CloudTrail trail (or records "
+        "existingTrailArn). Default: ownsAccountResources.",
+    )
+
+    owns_registry_replication: bool | None = Field(
+        default=None,
+        description="This stack owns the registry's replication to backupCopyRegion and the "
+        "replica repositories' creation template. ECR keeps one replication configuration per "
+        "account and region and each up replaces it whole: rules other teams added outside "
+        "this stack are removed (the plan warns). Default: ownsAccountResources.",
+    )
+
+    replicated_repositories: Annotated[
+        list[str] | None, component_rule(repository_prefix_problems)
+    ] = Field(
+        default=None,
+        description="Repositories the registry replicates (prefix match), all under one "
+        "namespace. Default: this stack's own repository when its profile is prod; required "
+        "otherwise. Replicate only prod's repositories.",
     )
 
     existing_trail_arn: Annotated[str | None, component_rule(trail_arn_problems)] = Field(
@@ -71,57 +110,143 @@ class AccountSettings(SettingsModel):
         description="The CIS AWS Foundations Benchmark's monitoring alarms on the account "
         "trail's log group (root use, console sign-in without MFA, IAM policy, CloudTrail, KMS "
         "key, security group and network ACL changes), paging the stack's alert topic. "
-        "Opt-in; only on the stack that owns account resources and creates the trail.",
+        "Opt-in; only on the stack that owns and creates the trail (ownsAuditTrail).",
     )
 
     guard_duty: bool = Field(
         default=False,
         description="Amazon GuardDuty for the account and region, with Runtime Monitoring of "
         "ECS on Fargate (GuardDuty adds its agent to every Fargate task; every stack's "
-        "execution role may pull it). Opt-in; only on the stack that owns account resources: "
-        "an account has one detector per region.",
+        "execution role may pull it). Opt-in, and its own ownership flag: an account has one "
+        "detector per region, so one stack per account and region sets it.",
     )
+
+    @property
+    def oidc_provider(self) -> ProviderOwnership:
+        """How this stack holds the GitHub OIDC provider."""
+        if self.github_oidc_provider is not None:
+            return ProviderOwnership(self.github_oidc_provider)
+        if self.owns_account_resources:
+            return ProviderOwnership.CREATE
+        return ProviderOwnership.REFERENCE
+
+    @property
+    def trail_owner(self) -> bool:
+        """This stack owns the trail."""
+        return (
+            self.owns_account_resources if self.owns_audit_trail is None else self.owns_audit_trail
+        )
+
+    @property
+    def replication_owner(self) -> bool:
+        """This stack owns the registry's replication."""
+        if self.owns_registry_replication is None:
+            return self.owns_account_resources
+        return self.owns_registry_replication
+
+    def owned(self) -> frozenset[AccountResource]:
+        """The account-wide resources this stack owns (its boundary lets it change them)."""
+        owned = {
+            AccountResource.OIDC_PROVIDER: self.oidc_provider is not ProviderOwnership.REFERENCE,
+            AccountResource.AUDIT_TRAIL: self.trail_owner,
+            AccountResource.REGISTRY_REPLICATION: self.replication_owner,
+            AccountResource.THREAT_DETECTION: self.guard_duty,
+        }
+        return frozenset(resource for resource, yes in owned.items() if yes)
+
+    def replicated(self, own_repository: str) -> list[str]:
+        """The repositories the registry replicates (``replicatedRepositories``, or this
+        stack's own on prod)."""
+        if self.replicated_repositories is not None:
+            return list(self.replicated_repositories)
+        return [own_repository] if self.is_prod else []
 
     def problems(self, context: CheckContext) -> list[str]:
         """Rules across this domain's settings."""
         problems: list[str] = []
-        if self.existing_trail_arn is not None and not self.owns_account_resources:
+        if self.existing_trail_arn is not None and not self.trail_owner:
             problems.append(
                 self.invalid(
-                    "existing_trail_arn", "set only on the stack that owns account resources"
+                    "existing_trail_arn",
+                    "set only on the stack that owns the trail (ownsAuditTrail, or "
+                    "ownsAccountResources)",
                 )
             )
-        if self.cis_alarms and (not self.owns_account_resources or self.existing_trail_arn):
+        if self.cis_alarms and (not self.trail_owner or self.existing_trail_arn):
             problems.append(
                 self.invalid(
                     "cis_alarms",
-                    "false unless this stack owns account resources and creates the trail "
-                    "(ownsAccountResources true, no existingTrailArn): the alarms read the "
+                    "false unless this stack owns and creates the trail (ownsAuditTrail or "
+                    "ownsAccountResources true, no existingTrailArn): the alarms read the "
                     "trail's log group",
                 )
             )
-        if self.guard_duty and not self.owns_account_resources:
+        if self.replicated_repositories is not None and not self.replication_owner:
             problems.append(
                 self.invalid(
-                    "guard_duty",
-                    "false unless this stack owns account resources (ownsAccountResources): an "
-                    "account has one GuardDuty detector per region",
+                    "replicated_repositories",
+                    "set only on the stack that owns the registry's replication "
+                    "(ownsRegistryReplication, or ownsAccountResources)",
                 )
             )
         return problems
+
+
+@dataclass(frozen=True)
+class Replication:
+    """What the registry's replication needs from other domains."""
+
+    copy_region: str | None
+    """The disaster-recovery region (``backupCopyRegion``); None: no replication."""
+    repository: str
+    """This stack's own repository name."""
+    template: ReplicaTemplate
+    """The replica repositories' settings (the source registry's lifecycle values)."""
 
 
 def build(
     settings: AccountSettings,
     identity: StackIdentity,
     log_retention_days: int,
-    copy_region: str | None,
+    replication: Replication,
     alert_topic_arn: pulumi.Input[str],
 ) -> dict[str, Any]:
-    """The trail, and the registry's replication to ``copy_region``, on the stack that owns
-    the account's resources; its outputs (none on the other stacks)."""
-    if not settings.owns_account_resources:
-        return {}
+    """The account-wide resources this stack owns: the trail (with CIS alarms), GuardDuty and
+    the registry's replication; their outputs."""
+    outputs: dict[str, Any] = {}
+    if settings.trail_owner:
+        outputs |= build_trail(settings, identity, log_retention_days, alert_topic_arn)
+    if settings.guard_duty:
+        ThreatDetection(
+            "guardduty", ThreatDetectionArgs(protect=identity.protect, tags=identity.tags)
+        )
+    if settings.replication_owner and replication.copy_region is not None:
+        replicated = settings.replicated(replication.repository)
+        outputs["replicatedRepositories"] = replicated
+        RegistryReplication(
+            "registry-replication",
+            RegistryReplicationArgs(
+                destination_region=replication.copy_region,
+                repository_prefixes=tuple(replicated),
+                source_region=identity.region,
+                replica_template=replace(
+                    replication.template,
+                    key_deletion_window_days=identity.key_deletion_window_days,
+                ),
+                protect=identity.protect,
+                tags=identity.tags,
+            ),
+        )
+    return outputs
+
+
+def build_trail(
+    settings: AccountSettings,
+    identity: StackIdentity,
+    log_retention_days: int,
+    alert_topic_arn: pulumi.Input[str],
+) -> dict[str, Any]:
+    """The account's trail and, with ``cisAlarms``, the CIS alarms on its log group."""
     trail = AuditTrail(
         "audit",
         AuditTrailArgs(
@@ -143,19 +268,6 @@ def build(
                 alarm_actions=(alert_topic_arn,),
                 name_prefix=f"{identity.app}-account",
                 tags=identity.tags,
-            ),
-        )
-    if settings.guard_duty:
-        ThreatDetection(
-            "guardduty", ThreatDetectionArgs(protect=identity.protect, tags=identity.tags)
-        )
-    if copy_region is not None:
-        RegistryReplication(
-            "registry-replication",
-            RegistryReplicationArgs(
-                destination_region=copy_region,
-                repository_prefixes=(f"{identity.app}/",),
-                source_region=identity.region,
             ),
         )
     return {"auditTrailArn": trail.trail_arn, "auditBucketName": trail.bucket_name}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -22,6 +23,17 @@ from infra.domains.network import cidrs
 from slipway import EcsCluster, EcsClusterArgs, SecretStore
 from slipway.alerting import Alerting
 from slipway.cluster import ContainerInsights, capacity_base_problems, capacity_weight_problems
+from slipway.deployment_strategy import (
+    DeploymentStrategy,
+    LifecycleHook,
+    StrategyKind,
+    bake_time_problems,
+    canary_percent_problems,
+    deployment_strategy,
+    linear_step_percent_problems,
+    step_interval_problems,
+    strategy_kind_problems,
+)
 from slipway.edge import (
     AccessLogOptions,
     WebAclOptions,
@@ -127,6 +139,21 @@ class ComputeProfile:
         "A WAF web ACL in front of the load balancer: a per-IP rate limit (`wafRateLimit`) "
         "and AWS's common and known-bad-inputs managed rules (`waf`)"
     )
+    deployment_strategy: str = decision(
+        "How ECS moves traffic to a new revision (`deploymentStrategy`; "
+        "docs/deployment-strategies.md)"
+    )
+    canary_percent: int = decision("Production traffic the canary takes, % (`canaryPercent`)")
+    linear_step_percent: int = decision(
+        "Production traffic each linear step adds, % (`linearStepPercent`)"
+    )
+    step_interval_minutes: int = decision(
+        "Minutes between traffic steps: the canary's, or each linear step's (`stepIntervalMinutes`)"
+    )
+    bake_time_minutes: int = decision(
+        "Minutes the old revision stays after all traffic moved, so an alarm can still roll "
+        "back (`bakeTimeMinutes`)"
+    )
 
 
 PROFILES = ProfileTable(
@@ -142,6 +169,11 @@ PROFILES = ProfileTable(
         deletion_protection=False,
         wait_for_steady_state=False,
         waf=False,
+        deployment_strategy=StrategyKind.ROLLING.value,
+        canary_percent=10,
+        linear_step_percent=25,
+        step_interval_minutes=2,
+        bake_time_minutes=0,
     ),
     staging=ComputeProfile(
         capacity_on_demand_base=1,
@@ -155,6 +187,11 @@ PROFILES = ProfileTable(
         deletion_protection=False,
         wait_for_steady_state=True,
         waf=True,
+        deployment_strategy=StrategyKind.LINEAR.value,
+        canary_percent=10,
+        linear_step_percent=25,
+        step_interval_minutes=2,
+        bake_time_minutes=5,
     ),
     prod=ComputeProfile(
         capacity_on_demand_base=2,
@@ -168,6 +205,11 @@ PROFILES = ProfileTable(
         deletion_protection=True,
         wait_for_steady_state=True,
         waf=True,
+        deployment_strategy=StrategyKind.CANARY.value,
+        canary_percent=10,
+        linear_step_percent=10,
+        step_interval_minutes=10,
+        bake_time_minutes=15,
     ),
 )
 
@@ -253,7 +295,7 @@ class ComputeSettings(SettingsModel):
         str | None,
         optional(
             CERTIFICATE_ARN,
-            "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+            "an ACM certificate ARN (arn:<partition>:acm:<region>:<account>:certificate/<id>)",
         ),
     ] = Field(
         default=None,
@@ -318,6 +360,46 @@ class ComputeSettings(SettingsModel):
         "blocks it (with `waf`); 10 to 2,000,000,000.",
     )
 
+    deployment_strategy: Annotated[str | None, component_rule(strategy_kind_problems)] = Field(
+        default=None,
+        description="How ECS moves traffic to a new revision: `rolling` (replace tasks in "
+        "batches), `canary` (`canaryPercent` of traffic for `stepIntervalMinutes`, then the "
+        "rest), `linear` (`linearStepPercent` more every `stepIntervalMinutes`) or `blue_green` "
+        "(all at once after test traffic). The last three keep the old revision for "
+        "`bakeTimeMinutes` and roll back when an alarm fires or a lifecycle hook fails; they "
+        "add a second target group and a test listener reachable only from the VPC "
+        "(docs/deployment-strategies.md).",
+    )
+
+    canary_percent: Annotated[int | None, component_rule(canary_percent_problems)] = Field(
+        default=None,
+        description="Production traffic, in whole percent, the canary takes during "
+        "`stepIntervalMinutes` (`deploymentStrategy` canary); ECS's CanaryConfiguration "
+        "allows 0.1 to 100.",
+    )
+
+    linear_step_percent: Annotated[int | None, component_rule(linear_step_percent_problems)] = (
+        Field(
+            default=None,
+            description="Production traffic, in whole percent, each step of a linear "
+            "deployment adds (`deploymentStrategy` linear); ECS's LinearConfiguration allows "
+            "3 to 100.",
+        )
+    )
+
+    step_interval_minutes: Annotated[int | None, component_rule(step_interval_problems)] = Field(
+        default=None,
+        description="Minutes between traffic steps: how long the canary runs alone, or the "
+        "wait after each linear step (none after the last); 0 to 1440.",
+    )
+
+    bake_time_minutes: Annotated[int | None, component_rule(bake_time_problems)] = Field(
+        default=None,
+        description="Minutes the old revision keeps running after all traffic moved "
+        "(`deploymentStrategy` canary, linear or blue_green): alarm rollback still acts then; "
+        "0 to 1440.",
+    )
+
     domain_name: Annotated[str | None, component_rule(domain_name_problems)] = Field(
         default=None,
         description="Public name of the environment (covered by `certificateArn`); point a DNS "
@@ -343,6 +425,42 @@ class ComputeSettings(SettingsModel):
         if self.max_count is None:
             high = max(high, low)
         return low, desired, high
+
+    @property
+    def strategy(self) -> DeploymentStrategy:
+        """The service's deployment strategy, from ``deploymentStrategy`` and its parameters
+        (each by profile)."""
+        return deployment_strategy(
+            self.by_profile("deployment_strategy"),
+            canary_percent=self.by_profile("canary_percent"),
+            linear_step_percent=self.by_profile("linear_step_percent"),
+            step_interval_minutes=self.by_profile("step_interval_minutes"),
+            bake_time_minutes=self.by_profile("bake_time_minutes"),
+        )
+
+    def _strategy_parameter_problems(self) -> list[str]:
+        """A parameter set in the stack file that the chosen strategy does not use."""
+        kind = StrategyKind(self.by_profile("deployment_strategy"))
+        users = {
+            "canary_percent": (StrategyKind.CANARY,),
+            "linear_step_percent": (StrategyKind.LINEAR,),
+            "step_interval_minutes": (StrategyKind.CANARY, StrategyKind.LINEAR),
+            "bake_time_minutes": (
+                StrategyKind.CANARY,
+                StrategyKind.LINEAR,
+                StrategyKind.BLUE_GREEN,
+            ),
+        }
+        return [
+            self.invalid(
+                field_name,
+                f"unset with deploymentStrategy {kind.value}: only "
+                + " or ".join(k.value for k in kinds)
+                + " uses it",
+            )
+            for field_name, kinds in users.items()
+            if getattr(self, field_name) is not None and kind not in kinds
+        ]
 
     @property
     def platform(self) -> str:
@@ -428,6 +546,8 @@ class ComputeSettings(SettingsModel):
                 vpc_cidr_setting=key("vpc_cidr"),
             )
         )
+        if self.by_profile("deployment_strategy") in {k.value for k in StrategyKind}:
+            problems.extend(self._strategy_parameter_problems())
         plain = {entry.split("=", 1)[0] for entry in self.app_environment}
         if plain & set(secret_variables):
             problems.append(
@@ -487,6 +607,9 @@ class ServiceInputs:
     log_key_arn: pulumi.Input[str] | None
     alerting: Alerting
     thresholds: AlarmThresholds
+    lifecycle_hooks: Sequence[LifecycleHook] = ()
+    """Lifecycle hooks of the service's deployments (the smoke-test hook); only with a
+    canary, linear or blue/green ``deploymentStrategy``. Default: none."""
 
 
 def build_service(
@@ -545,6 +668,8 @@ def build_service(
                 if settings.by_profile("autoscaling")
                 else None
             ),
+            deployment_strategy=settings.strategy,
+            lifecycle_hooks=tuple(inputs.lifecycle_hooks),
             rollback_alarms=(
                 RollbackAlarmOptions(
                     alarm_actions=(inputs.alerting.topic_arn,),

@@ -44,7 +44,9 @@ from slipway.github_oidc import (
     GithubOidcArgs,
     GithubRepositoryFacts,
     OwnerType,
+    ProviderOwnership,
     SubjectFormat,
+    provider_arn,
     read_repository,
 )
 from slipway.github_plan import (
@@ -55,10 +57,9 @@ from slipway.github_plan import (
     Visibility,
 )
 from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
-from slipway.stack_boundary import StackBoundary, StackBoundaryArgs, bound_roles
+from slipway.stack_boundary import AccountResource, StackBoundary, StackBoundaryArgs, bound_roles
 from slipway.workflows.infra_pipeline import INFRA_ENVIRONMENT_PREFIX, InfraPipelineSpec
 
-OIDC_HOST = "token.actions.githubusercontent.com"
 GLOB = re.compile(r"^[A-Za-z0-9._/*?\[\]{}!,+@-]+$")
 
 
@@ -206,7 +207,7 @@ class GithubSettings(SettingsModel):
     )
 
     state_bucket_arn: Annotated[
-        str | None, optional(S3_BUCKET_ARN, "an S3 bucket ARN (arn:aws:s3:::<bucket>)")
+        str | None, optional(S3_BUCKET_ARN, "an S3 bucket ARN (arn:<partition>:s3:::<bucket>)")
     ] = Field(
         default=None,
         description="Bucket of the self-managed Pulumi state (bootstrap/): the preview role "
@@ -385,7 +386,7 @@ class DeliveryTargets:
     slack_webhook: pulumi.Output[str] | None
 
 
-def build_boundary(identity: StackIdentity, owns_account_resources: bool) -> StackBoundary:
+def build_boundary(identity: StackIdentity, owned: frozenset[AccountResource]) -> StackBoundary:
     """The stack's permissions boundary (``<app>-<env>-ci-boundary``), given to every IAM role
     the stack registers from here on (:func:`slipway.stack_boundary.bound_roles`). Call it
     before any other domain builds: the boundary refuses to create a role without itself."""
@@ -394,7 +395,7 @@ def build_boundary(identity: StackIdentity, owns_account_resources: bool) -> Sta
         StackBoundaryArgs(
             app=identity.app,
             environment=identity.environment,
-            owns_account_resources=owns_account_resources,
+            owned_account_resources=owned,
             tags=identity.tags,
         ),
     )
@@ -444,11 +445,25 @@ def build_infra_environment(
     )
 
 
+def existing_provider_arn(ownership: ProviderOwnership, account: Any) -> pulumi.Input[str] | None:
+    """The ARN of the account's GitHub OIDC provider when this stack does not create it. To
+    adopt it, the ARN is the import ID, a plain string: read synchronously, before any
+    resource registers."""
+    if ownership is ProviderOwnership.CREATE:
+        return None
+    if ownership is ProviderOwnership.ADOPT:
+        return provider_arn(aws.get_partition().partition, aws.get_caller_identity().account_id)
+    partition = aws.get_partition_output().partition
+    return pulumi.Output.all(partition, account.account_id).apply(
+        lambda values: provider_arn(values[0], values[1])
+    )
+
+
 def build(
     settings: GithubSettings,
     identity: StackIdentity,
     repositories: tuple[GithubRepositoryFacts, GithubRepositoryFacts | None],
-    owns_account_resources: bool,
+    oidc_provider: ProviderOwnership,
     targets: DeliveryTargets,
     boundary_arn: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
@@ -463,13 +478,8 @@ def build(
     oidc = GithubOidc(
         "github-oidc",
         GithubOidcArgs(
-            existing_provider_arn=(
-                None
-                if owns_account_resources
-                else pulumi.Output.concat(
-                    "arn:aws:iam::", account.account_id, ":oidc-provider/", OIDC_HOST
-                )
-            ),
+            existing_provider_arn=existing_provider_arn(oidc_provider, account),
+            provider_ownership=oidc_provider,
             infrastructure_repository=infra,
             infrastructure_repository_ids=infrastructure.ids if infrastructure else None,
             infrastructure_subject_format=subject_format,

@@ -188,5 +188,6 @@ def build_monitoring(
             existing_alarms={
                 key: service.rollback_alarm_arns[key] for key in service.rollback_alarm_keys
             },
+            other_alarm_arns=service.alternate_alarm_arns,
         ),
     )

@@ -24,6 +24,7 @@ from slipway.registry import (
     release_tag_pattern_problems,
     untagged_expiry_problems,
 )
+from slipway.registry_replication import ReplicaTemplate
 
 GHCR_IMAGE = re.compile(r"^ghcr\.io/[a-z0-9-]+/[a-z0-9._/-]+$")
 IMAGE_REFERENCE = re.compile(
@@ -126,12 +127,26 @@ class RegistrySettings(SettingsModel):
         return problems
 
 
+def repository_name(identity: StackIdentity) -> str:
+    """The stack's ECR repository name, ``<app>/<environment>``."""
+    return f"{identity.app}/{identity.environment}"
+
+
+def replica_template(settings: RegistrySettings) -> ReplicaTemplate:
+    """What the repository's replicas in the disaster-recovery region keep: the same rules."""
+    return ReplicaTemplate(
+        untagged_expiry_days=settings.registry_untagged_expiry_days,
+        keep_release_images=settings.registry_keep_release_images,
+        release_tag_patterns=tuple(settings.registry_release_tag_patterns),
+    )
+
+
 def build(settings: RegistrySettings, identity: StackIdentity) -> ContainerRegistry:
-    """The stack's ECR repository, ``<app>/<environment>``."""
+    """The stack's ECR repository, :func:`repository_name`."""
     return ContainerRegistry(
         "registry",
         ContainerRegistryArgs(
-            repository_name=f"{identity.app}/{identity.environment}",
+            repository_name=repository_name(identity),
             untagged_expiry_days=settings.registry_untagged_expiry_days,
             keep_release_images=settings.registry_keep_release_images,
             release_tag_patterns=tuple(settings.registry_release_tag_patterns),

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slipway.contract import InfraVariable
-from slipway.errors import ConfigError, invalid
+from slipway.errors import ConfigError, Problems
 from slipway.patterns import BRANCH_NAME, CRON, SEMVER, WORKFLOW_NAME, is_region
 from slipway.workflows import pins
 from slipway.workflows.common import (
@@ -103,11 +103,8 @@ class InfraPipelineSpec:
             raise ConfigError(problems)
 
     def _problems(self) -> list[str]:
-        p: list[str] = []
-
-        def check(ok: bool, name: str, value: object, allowed: str) -> None:
-            if not ok:
-                p.append(invalid(f"InfraPipelineSpec.{name}", value, allowed))
+        problems = Problems("InfraPipelineSpec")
+        check, p = problems.check, problems.found
 
         stacks = self.stacks
         check(

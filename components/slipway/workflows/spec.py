@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from slipway.errors import ConfigError, invalid
+from slipway.errors import ConfigError, Problems
 from slipway.patterns import (
     BRANCH_NAME,
     CODE_OWNER,
@@ -155,11 +155,8 @@ class WorkflowSpec:
             raise ConfigError(problems)
 
     def _problems(self) -> list[str]:
-        p: list[str] = []
-
-        def check(ok: bool, name: str, value: object, allowed: str) -> None:
-            if not ok:
-                p.append(invalid(f"WorkflowSpec.{name}", value, allowed))
+        problems = Problems("WorkflowSpec")
+        check, p = problems.check, problems.found
 
         check(
             bool(REPOSITORY_SLUG.match(self.repository)),
