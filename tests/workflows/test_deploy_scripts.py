@@ -49,6 +49,7 @@ from tests.workflows.conftest import SPECS, tool, tool_env
 from tests.workflows.ecs_rollouts import (
     ALARM,
     ALARM_NAME,
+    BLUE_GREEN,
     CANARY,
     COMPLETE,
     FAIL,
@@ -1397,8 +1398,8 @@ def _descriptions(w: World) -> list[str]:
 
 @pytest.mark.parametrize(
     ("strategy", "weights"),
-    [(CANARY, ["10", "100"]), (LINEAR, ["25", "50", "75", "100"])],
-    ids=["canary", "linear"],
+    [(CANARY, ["10", "100"]), (LINEAR, ["25", "50", "75", "100"]), (BLUE_GREEN, ["100"])],
+    ids=["canary", "linear", "blue-green"],
 )
 def test_a_progressive_deploy_reports_each_stage_and_succeeds(
     world: World, health_server: tuple[str, type[_Health]], strategy: str, weights: list[str]
