@@ -32,6 +32,43 @@ ACCEPTED_FINDINGS: dict[tuple[str, tuple[str, ...]], str] = {
 }
 """The only parliament findings a Slipway permission policy may have, each with its reason."""
 
+NEWER_ACTIONS: dict[str, dict[str, Any]] = {
+    "ecs": {
+        "privilege": "StopServiceDeployment",
+        "description": "Grants permission to stop an ongoing service deployment",
+        "access_level": "Write",
+        "resource_types": [
+            {
+                "resource_type": "service*",
+                "condition_keys": ["ecs:cluster", "aws:ResourceTag/${TagKey}"],
+                "dependent_actions": [],
+            },
+            {
+                "resource_type": "service-deployment*",
+                "condition_keys": ["ecs:cluster", "ecs:service", "aws:ResourceTag/${TagKey}"],
+                "dependent_actions": [],
+            },
+        ],
+    },
+}
+"""Actions newer than parliament's own copy of the Service Authorization Reference (its last
+release predates them), added to that copy so that parliament checks them like any other:
+``ecs:StopServiceDeployment`` (2024-10) with the resource types of its sibling
+``ecs:DescribeServiceDeployments`` in parliament's copy (``service*``, ``service-deployment*``;
+AWS's "Stopping Amazon ECS service deployments" page stops a deployment by its ARN). Without
+it parliament reports ``UNKNOWN_ACTION`` for every policy that names the action."""
+
+
+def _add_newer_actions() -> None:
+    for service in parliament.iam_definition:
+        entry = NEWER_ACTIONS.get(service["prefix"])
+        known = {p["privilege"] for p in service["privileges"]}
+        if entry is not None and entry["privilege"] not in known:
+            service["privileges"].append(entry)
+
+
+_add_newer_actions()
+
 
 def _text(document: str | dict[str, Any]) -> str:
     return document if isinstance(document, str) else json.dumps(document)

@@ -230,6 +230,24 @@ def test_deploy_policy_is_least_privilege(run_component: Runner) -> None:
     assert sids["EcsDeployService"]["Condition"] == {
         "ArnLike": {"ecs:task-definition": task_definitions}
     }
+    deployments = SERVICE_ARN.replace(":service/", ":service-deployment/") + "/*"
+    revisions = SERVICE_ARN.replace(":service/", ":service-revision/") + "/*"
+    assert sids["EcsFollowDeployments"] == {
+        "Sid": "EcsFollowDeployments",
+        "Effect": "Allow",
+        "Action": [
+            "ecs:DescribeServiceDeployments",
+            "ecs:DescribeServiceRevisions",
+            "ecs:ListServiceDeployments",
+        ],
+        "Resource": [SERVICE_ARN, deployments, revisions],
+    }
+    assert sids["EcsStopDeployment"] == {
+        "Sid": "EcsStopDeployment",
+        "Effect": "Allow",
+        "Action": ["ecs:StopServiceDeployment"],
+        "Resource": [SERVICE_ARN, deployments],
+    }
     assert sids["EcsPassRoles"]["Resource"] == [TASK_ROLE, EXECUTION_ROLE]
     assert sids["EcsPassRoles"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}

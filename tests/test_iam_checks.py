@@ -14,7 +14,7 @@ SUB = "token.actions.githubusercontent.com:sub"
 AUD = "token.actions.githubusercontent.com:aud"
 
 
-def _policy(action: str, resource: str = "*") -> dict[str, object]:
+def _policy(action: str, resource: str | list[str] = "*") -> dict[str, object]:
     return {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}],
@@ -24,6 +24,22 @@ def _policy(action: str, resource: str = "*") -> dict[str, object]:
 def test_accepted_findings_are_accepted() -> None:
     assert parliament_findings(_policy("ecr:GetAuthorizationToken")) == []
     assert parliament_findings(_policy("ecs:RegisterTaskDefinition")) == []
+
+
+def test_parliament_knows_stop_service_deployment_and_its_resource_types() -> None:
+    """The action added to parliament's data (tests/iam_checks.py) is checked like the others:
+    unknown no more, and on an ARN of another resource type it is a mismatch."""
+    deployments = "arn:aws:ecs:eu-west-1:111122223333:service-deployment/c/s/*"
+    own: Any = ["arn:aws:ecs:eu-west-1:111122223333:service/c/s", deployments]
+    assert parliament_findings(_policy("ecs:StopServiceDeployment", own)) == []
+    # Both resource types are required (as for DescribeServiceDeployments).
+    alone = parliament_findings(_policy("ecs:StopServiceDeployment", deployments))
+    assert any(f.startswith("RESOURCE_MISMATCH") for f in alone), alone
+    star = parliament_findings(_policy("ecs:StopServiceDeployment"))
+    assert any(f.startswith("RESOURCE_STAR") for f in star), star
+    bucket = parliament_findings(_policy("ecs:StopServiceDeployment", "arn:aws:s3:::b/*"))
+    assert any(f.startswith("RESOURCE_MISMATCH") for f in bucket), bucket
+    assert parliament_findings(_policy("ecs:StopServiceDeploymentz", own))
 
 
 def test_other_resource_star_findings_are_not() -> None:

@@ -453,3 +453,51 @@ def test_component_registers_one_policy(run_component: Any) -> None:
     assert policy.inputs["name"] == "shop-dev-ci-boundary"
     sids = [s["Sid"] for s in policy.json_input("policy")["Statement"]]
     assert {"AccountOidcProvider", "AccountTrail", "AccountRegistryReplication"} <= set(sids)
+
+
+# The deploy role and ECS service deployments ---------------------------------------------------
+
+
+def deploy_role(stack: str) -> Principal:
+    """The stack's deploy role: its own policy under the stack's boundary."""
+    arn, boundary = boundary_of(stack)
+    policy = recording(stack).one("aws:iam/rolePolicy:RolePolicy", "github-oidc-deploy-policy")
+    return Principal(
+        arn=f"arn:aws:iam::{ACCOUNT_ID}:role/github-oidc-deploy-{stack}",
+        policies={"deploy": policy.json_input("policy")},
+        boundary_arn=arn,
+        boundary=boundary,
+    )
+
+
+def service_deployment_arn(env: str, kind: str = "service-deployment") -> str:
+    return f"arn:aws:ecs:{REGION}:{ACCOUNT_ID}:{kind}/{APP}-{env}/{APP}-{env}/r9i43YFjvgF_xlg7"
+
+
+FOLLOW = ("ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments")
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deploy_role_follows_and_stops_its_own_service_deployments_only(stack: str) -> None:
+    """Principal Mapper, policy and boundary together: deploy.yml may find, follow and roll back
+    its own service's deployments (whatever the strategy), and no other stack's."""
+    role = deploy_role(stack)
+    own = tagged(stack)
+    assert role.allows("ecs:ListServiceDeployments", service_arn(stack), own)
+    assert role.allows("ecs:DescribeServiceDeployments", service_deployment_arn(stack), own)
+    assert role.allows(
+        "ecs:DescribeServiceRevisions", service_deployment_arn(stack, "service-revision"), own
+    )
+    assert role.allows("ecs:StopServiceDeployment", service_deployment_arn(stack), own)
+    assert role.allows("ecs:StopServiceDeployment", service_deployment_arn(stack))  # untagged
+    for other in others(stack):
+        for action in (*FOLLOW, "ecs:StopServiceDeployment"):
+            assert not role.allows(action, service_deployment_arn(other)), (action, other)
+            assert not role.allows(action, service_arn(other)), (action, other)
+    # Nothing beyond following and stopping: no new deployments but through UpdateService,
+    # which only takes the family's revisions; no deletes; no other service of the cluster.
+    sibling = service_deployment_arn(stack).replace(f"/{APP}-{stack}/r9", f"/{APP}-{stack}-x/r9")
+    assert not role.allows("ecs:StopServiceDeployment", sibling)
+    assert not role.allows("ecs:StopServiceDeployment", service_deployment_arn(stack, "task"))
+    assert not role.allows("ecs:DeleteService", service_arn(stack), own)
+    assert not role.allows("ecs:CreateService", service_arn(stack), own)

@@ -612,6 +612,21 @@ def _task_definition_arn_pattern(service_arn: str, family: str) -> str:
     return f"{prefix}:task-definition/{family}:*"
 
 
+def _service_child_arn_pattern(service_arn: str, kind: str) -> str:
+    """``arn:…:ecs:<region>:<account>:<kind>/<cluster>/<service>/*``: the service deployments
+    (``kind`` ``service-deployment``) or revisions (``service-revision``) of ``service_arn``."""
+    prefix, path = service_arn.split(":service/", 1)
+    return f"{prefix}:{kind}/{path}/*"
+
+
+SERVICE_DEPLOYMENT_READS = (
+    "ecs:ListServiceDeployments",
+    "ecs:DescribeServiceDeployments",
+    "ecs:DescribeServiceRevisions",
+)
+"""What ``deploy.yml`` calls to find and follow its service deployment."""
+
+
 def deploy_statements(args: DeployRoleArgs) -> list[Statement]:
     """Permissions of a deploy role: what ``docker.yml`` and ``deploy.yml`` call, scoped.
 
@@ -629,6 +644,20 @@ def deploy_statements(args: DeployRoleArgs) -> list[Statement]:
     * ``EcsDescribeService`` and ``EcsDeployService``: the stack's service only; the update must
       name a revision of the family (``ecs:task-definition``), so the service cannot be pointed
       at another application's task definition. The workflow always passes a full ARN.
+    * ``EcsFollowDeployments``: :data:`SERVICE_DEPLOYMENT_READS`, to find the service
+      deployment an update started and follow it by ARN, on the service, its service
+      deployments and its service revisions only (``service-deployment/<cluster>/<service>/*``,
+      ``service-revision/<cluster>/<service>/*``). The Service Authorization Reference lists
+      ``service*`` and ``service-deployment*`` (``service-revision*``) as the resource types of
+      the two Describe actions and ``service*`` for the List action; AWS's own least-privilege
+      example names the same three ARNs ("Permissions required for viewing Amazon ECS service
+      deployments",
+      https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-deployment-permissions.html).
+    * ``EcsStopDeployment``: ``ecs:StopServiceDeployment``, to roll back the job's deployment
+      when it is cancelled, times out or fails after ECS called it successful
+      (``stopType: ROLLBACK``), on the service's deployments only. The service ARN is listed
+      too, as for ``DescribeServiceDeployments`` (the reference's row for this newer action
+      could not be read offline; the service is the same one).
     * ``EcsPassRoles``: ``iam:PassRole`` on exactly the task and execution roles, only to ECS
       tasks (``iam:PassedToService``).
     * ``ImageChannel``: ``ssm:GetParameter`` and ``ssm:PutParameter`` on the one parameter.
@@ -637,6 +666,11 @@ def deploy_statements(args: DeployRoleArgs) -> list[Statement]:
         pulumi.Output.from_input(args.ecs_service_arn),
         pulumi.Output.from_input(args.task_family),
     ).apply(lambda values: _task_definition_arn_pattern(str(values[0]), str(values[1])))
+    service = pulumi.Output.from_input(args.ecs_service_arn)
+    deployments = service.apply(
+        lambda arn: _service_child_arn_pattern(str(arn), "service-deployment")
+    )
+    revisions = service.apply(lambda arn: _service_child_arn_pattern(str(arn), "service-revision"))
     return [
         allow("EcrLogin", ["ecr:GetAuthorizationToken"], "*"),
         allow("EcrPushPull", PUSH_ACTIONS, [args.ecr_repository_arn]),
@@ -651,6 +685,14 @@ def deploy_statements(args: DeployRoleArgs) -> list[Statement]:
             **allow("EcsDeployService", ["ecs:UpdateService"], [args.ecs_service_arn]),
             "Condition": {"ArnLike": {"ecs:task-definition": task_definitions}},
         },
+        allow(
+            "EcsFollowDeployments",
+            SERVICE_DEPLOYMENT_READS,
+            [args.ecs_service_arn, deployments, revisions],
+        ),
+        allow(
+            "EcsStopDeployment", ["ecs:StopServiceDeployment"], [args.ecs_service_arn, deployments]
+        ),
         {
             **allow(
                 "EcsPassRoles", ["iam:PassRole"], [args.task_role_arn, args.execution_role_arn]

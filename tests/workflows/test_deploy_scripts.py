@@ -46,7 +46,21 @@ from slipway.workflows.deploy import (
 )
 from tests.workflows import aws_cli
 from tests.workflows.conftest import SPECS, tool, tool_env
-from tests.workflows.ecs_rollouts import COMPLETE, FAIL, STUCK, EcsRollouts, installed
+from tests.workflows.ecs_rollouts import (
+    ALARM,
+    ALARM_NAME,
+    BLUE_GREEN,
+    CANARY,
+    COMPLETE,
+    FAIL,
+    HOOK_FAIL,
+    LINEAR,
+    ROLLING,
+    STUCK,
+    EcsRollouts,
+    Rollout,
+    installed,
+)
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -84,7 +98,18 @@ def aws_bin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 class _Health(http.server.BaseHTTPRequestHandler):
+    """The application's health endpoint (GET), and a Slack incoming webhook (POST: each body is
+    kept in ``posts``)."""
+
     status = 200
+    posts: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        type(self).posts.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
 
     def do_GET(self) -> None:
         self.send_response(type(self).status)
@@ -98,7 +123,7 @@ class _Health(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def health_server() -> Iterator[tuple[str, type[_Health]]]:
     """A local HTTP endpoint whose status the test sets."""
-    handler = type("Health", (_Health,), {})
+    handler = type("Health", (_Health,), {"posts": []})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -187,7 +212,33 @@ esac
 GH_STUB = """\
 #!/bin/bash
 # `gh attestation verify oci://<image>@<digest> ...`: verified when the digest is listed.
+# `gh api`: GitHub's deployments of this run (76 is another run's, 77 this one's); a new
+# deployment status is appended to {statuses} as JSON.
 echo "$*" >> "{calls}"
+if [[ "$1" == "api" ]]; then
+  shift
+  fields=()
+  path=""
+  while (( $# )); do
+    case "$1" in
+      -f | -F) fields+=(--arg "${{2%%=*}}" "${{2#*=}}"); shift 2 ;;
+      --jq) shift 2 ;;
+      --silent | -X) [[ "$1" == -X ]] && shift; shift ;;
+      *) path="$1"; shift ;;
+    esac
+  done
+  case "${{path}}" in
+    "repos/{repository}/deployments/77/statuses")
+      jq -nc "${{fields[@]}}" '$ARGS.named' >> "{statuses}" ;;
+    "repos/{repository}/deployments?environment=dev&sha="*) printf '76\\n77\\n' ;;
+    "repos/{repository}/deployments/76/statuses?"*)
+      echo "https://github.com/{repository}/actions/runs/4141/job/1" ;;
+    "repos/{repository}/deployments/77/statuses?"*)
+      echo "https://github.com/{repository}/actions/runs/4242/job/2" ;;
+    *) echo "gh: unexpected api ${{path}}" >&2; exit 1 ;;
+  esac
+  exit 0
+fi
 digest="${{3##*@}}"
 if grep -qxF "${{digest}}" "{attested}"; then
   echo "Loaded 1 attestation from GHCR"
@@ -216,6 +267,7 @@ class World:
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
     outcomes: dict[str, str] = field(default_factory=dict)
     images: dict[str, dict[str, Any]] = field(default_factory=dict)
+    github_token: str = "ghs_test"
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -269,7 +321,14 @@ class World:
 
     def gh_calls(self) -> list[str]:
         calls = self.tmp / "gh-calls"
-        return calls.read_text().splitlines() if calls.exists() else []
+        lines = calls.read_text().splitlines() if calls.exists() else []
+        return [line for line in lines if not line.startswith("api ")]
+
+    def deployment_statuses(self) -> list[dict[str, str]]:
+        """The statuses the job set on its GitHub deployment, in order."""
+        path = self.tmp / "deployment-statuses"
+        lines = path.read_text().splitlines() if path.exists() else []
+        return [json.loads(line) for line in lines]
 
     def service(self) -> dict[str, Any]:
         ecs = self.client("ecs")
@@ -362,6 +421,7 @@ def world(
     name = re.sub(r"[^a-z0-9-]", "-", node)[:33].strip("-") + "-" + short
     ecs_model.reset()
     health_server[1].status = 200
+    health_server[1].posts.clear()
     w = World(moto_endpoint, tmp_path, ecs_model, aws_bin)
     w.bin.mkdir()
     (tmp_path / "attested").write_text("")
@@ -369,7 +429,12 @@ def world(
         DOCKER_STUB.format(calls=tmp_path / "docker-calls", images=tmp_path / "images.json")
     )
     (w.bin / "gh").write_text(
-        GH_STUB.format(calls=tmp_path / "gh-calls", attested=tmp_path / "attested")
+        GH_STUB.format(
+            calls=tmp_path / "gh-calls",
+            attested=tmp_path / "attested",
+            statuses=tmp_path / "deployment-statuses",
+            repository=REPOSITORY,
+        )
     )
     for stub in w.bin.iterdir():
         stub.chmod(0o755)
@@ -443,7 +508,7 @@ def _resolve(value: str, w: World, status: str = "success") -> str:
         if context == "secrets":
             return w.secrets.get(path, "")
         if context == "github":
-            return {"token": "ghs_test"}[path]
+            return {"token": w.github_token}[path]
         if context == "job":
             return {"status": status}[path]
         if context == "steps":
@@ -477,6 +542,7 @@ def _step_env(w: World, step_id: str, status: str, overrides: dict[str, str]) ->
             "GITHUB_REPOSITORY": REPOSITORY,
             "GITHUB_SERVER_URL": "https://github.com",
             "GITHUB_RUN_ID": "4242",
+            "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
         }
     )
     step = STEPS[step_id]
@@ -511,16 +577,23 @@ def run_step(
 
 @dataclass
 class Interrupted:
-    """A step that received a signal while it waited for the rollout."""
+    """A step that received a signal (or saw an operator act) while it followed the rollout."""
 
     result: subprocess.CompletedProcess[str]
     seconds_to_exit: float
     task_definition_at_exit: str
 
 
-def run_step_and_signal(w: World, step_id: str, signum: int) -> Interrupted:
-    """Start a step, send it ``signum`` once it is waiting for the rollout (as the runner does
-    on cancel), and wait for it to end."""
+WAITING = "IN_PROGRESS"
+"""What a step's output says while it follows a rollout (any stage)."""
+
+
+def run_step_and_act(
+    w: World, step_id: str, act: Any, marker: str = WAITING, *, cancels: bool = True
+) -> Interrupted:
+    """Start a step; once it prints a "Waiting for" line holding ``marker`` (``BAKE_TIME`` for
+    mid-bake), call ``act(process)`` (a signal, as the runner sends on cancel, or an operator's
+    StopServiceDeployment), and wait for the step to end."""
     process = subprocess.Popen(
         [tool("bash"), "-c", STEPS[step_id]["run"]],
         env=_step_env(w, step_id, "success", {}),
@@ -532,20 +605,29 @@ def run_step_and_signal(w: World, step_id: str, signum: int) -> Interrupted:
     seen: list[str] = []
     for line in process.stdout:
         seen.append(line)
-        if ": deployment " in line and "IN_PROGRESS" in line:
+        if line.startswith("Waiting for") and marker in line:
             break
     else:
         process.wait(timeout=10)
-        pytest.fail("the step never waited for the rollout:\n" + "".join(seen))
+        pytest.fail(f"the step never waited at {marker}:\n" + "".join(seen))
     sent = time.monotonic()
-    process.send_signal(signum)
-    out, err = process.communicate(timeout=30)
+    act(process)
+    out, err = process.communicate(timeout=60)
     elapsed = time.monotonic() - sent
     at_exit = w.service_task_definition()
     _record_outputs(w, step_id)
-    w.outcomes[step_id] = "cancelled"
+    if cancels:
+        w.outcomes[step_id] = "cancelled"
+    else:
+        w.outcomes[step_id] = "success" if process.returncode == 0 else "failure"
     result = subprocess.CompletedProcess(process.args, process.returncode, "".join(seen) + out, err)
     return Interrupted(result, elapsed, at_exit)
+
+
+def run_step_and_signal(w: World, step_id: str, signum: int, marker: str = WAITING) -> Interrupted:
+    """Start a step, send it ``signum`` once it is following the rollout (as the runner does on
+    cancel), and wait for it to end."""
+    return run_step_and_act(w, step_id, lambda process: process.send_signal(signum), marker)
 
 
 # ------------------------------------------------------------------------------------------
@@ -603,11 +685,15 @@ def run_job(
     w: World,
     *,
     signal_in: tuple[str, int] | None = None,
+    marker: str = WAITING,
+    operator: Any = None,
     until: str | None = None,
     overrides: dict[str, dict[str, str]] | None = None,
 ) -> JobRun:
     """Run the deploy job's steps in order as the runner would. ``signal_in`` cancels the job by
-    signalling that step mid-wait; ``until`` stops after that step (a job cut short)."""
+    signalling that step once it waits at ``marker``; ``operator(process)`` is called instead
+    when the deploy step waits at ``marker`` (someone acting on ECS meanwhile); ``until`` stops
+    after that step (a job cut short)."""
     failed = cancelled = False
     run = JobRun({})
     w.outcomes.clear()
@@ -621,9 +707,13 @@ def run_job(
             continue
         status = "cancelled" if cancelled else "failure" if failed else "success"
         if signal_in and signal_in[0] == step_id:
-            run.interrupted = run_step_and_signal(w, step_id, signal_in[1])
+            run.interrupted = run_step_and_signal(w, step_id, signal_in[1], marker)
             run.results[step_id] = run.interrupted.result
             cancelled = True
+        elif operator is not None and step_id == "deploy":
+            run.interrupted = run_step_and_act(w, step_id, operator, marker, cancels=False)
+            run.results[step_id] = run.interrupted.result
+            failed = failed or run.results[step_id].returncode != 0
         else:
             extra = (overrides or {}).get(step_id, {})
             run.results[step_id] = run_step(w, step_id, status=status, **extra)
@@ -773,8 +863,12 @@ def test_healthy_deploy_moves_the_service_and_records_the_channel(world: World) 
     assert new.endswith(":2")
     assert world.service_task_definition() == new
     (rollout,) = world.model.rollouts_to(new)
-    assert world.outputs["deploy"]["deployment"] == rollout.deployment["id"]
-    assert rollout.deployment["rolloutState"] == "COMPLETED"
+    # Followed by ARN, found with ListServiceDeployments and DescribeServiceRevisions.
+    assert world.outputs["deploy"]["deployment"] == rollout.arn
+    assert ":service-deployment/" in rollout.arn
+    assert rollout.status == "SUCCESSFUL"
+    assert world.outputs["deploy"]["ecs-status"] == "SUCCESSFUL"
+    assert world.model.stops == []
     parameter = world.channel_parameter()
     assert parameter["Type"] == "String"
     assert parameter["Version"] == 2  # overwritten, not recreated
@@ -917,9 +1011,11 @@ def test_failed_health_check_rolls_back_and_fails(
     assert world.outputs["rollback"]["result"] == "rolled-back", log
     assert "is back on" in run.results["rollback"].stdout
     assert world.service_task_definition() == world.original_task_definition
+    # The deployment had ended SUCCESSFUL (nothing to stop): the known-good revision is
+    # deployed again, and followed to SUCCESSFUL.
+    assert world.model.stops == []
     (rollback,) = world.model.rollouts_to(world.original_task_definition)
-    assert rollback.deployment["rolloutState"] == "COMPLETED"
-    assert world.service()["deployments"][0]["id"] == rollback.deployment["id"]
+    assert rollback.status == "SUCCESSFUL"
     assert world.channel() == world.initial_channel
     assert world.channel_parameter()["Version"] == 1
     assert world.outputs["notice"]["outcome"] == "rolled-back"
@@ -982,9 +1078,11 @@ def test_a_signal_mid_wait_rolls_back(world: World, signum: int) -> None:
     interrupted = run.interrupted
     assert interrupted is not None
     assert interrupted.result.returncode == 128 + signum, log
-    # The trap pointed the service back before the step ended, well inside the runner's grace
-    # (SIGINT, 7.5 s, SIGTERM, 2.5 s, then the process tree is killed).
-    assert interrupted.task_definition_at_exit == original, log
+    # The trap stopped the service deployment with a rollback before the step ended, well
+    # inside the runner's grace (SIGINT, 7.5 s, SIGTERM, 2.5 s, then the process tree is killed).
+    (rollout,) = world.model.rollouts_to(world.outputs["deploy"]["task-definition"])
+    assert world.model.stops == [(rollout.arn, "ROLLBACK")], log
+    assert rollout.stopped_by == "ROLLBACK"
     assert interrupted.seconds_to_exit < 7.5, interrupted.seconds_to_exit
     assert world.outputs["deploy"]["rollback-started"] == "true"
     assert f"{signal.Signals(signum).name} received" in interrupted.result.stdout
@@ -1034,7 +1132,8 @@ def test_a_failed_rollout_is_caught_within_two_polls(world: World) -> None:
     assert rollout.polls_after_failure == 0
     assert ended - rollout.failed_at < 2 * 2, ended - rollout.failed_at
     assert ended - started < timeout / 4
-    assert "FAILED: ECS deployment circuit breaker" in deploy.stdout
+    assert "ROLLBACK_REQUESTED: ECS deployment circuit breaker" in deploy.stdout
+    assert world.outputs["deploy"]["ecs-status"] == "ROLLBACK_REQUESTED"
     # The job then rolls back (whatever ECS started itself) and the channel stays as it was.
     assert condition_holds(STEPS["rollback"]["if"], world, failed=True, cancelled=False)
     rollback = run_step(world, "rollback")
@@ -1278,3 +1377,248 @@ def test_the_summary_cannot_be_split_by_a_digest_input(world: World) -> None:
     assert run_step(world, "notice", REFUSAL_OUTCOMES="failure").returncode == 0
     assert world.outputs["notice"]["outcome"] == "refused"
     assert "enabled" not in world.outputs["notice"]
+
+
+# ------------------------------------------------------------------------------------------
+# Progressive delivery: canary, linear and blue/green service deployments, followed by ARN
+# ------------------------------------------------------------------------------------------
+
+SLACK = "SLACK_WEBHOOK_URL"
+
+
+def _with_slack(w: World, health_server: tuple[str, type[_Health]]) -> list[dict[str, Any]]:
+    """Give the environment a Slack webhook (the local server); returns what it receives."""
+    w.secrets[SLACK] = health_server[0] + "/slack"
+    return health_server[1].posts
+
+
+def _descriptions(w: World) -> list[str]:
+    return [status["description"] for status in w.deployment_statuses()]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "weights"),
+    [(CANARY, ["10", "100"]), (LINEAR, ["25", "50", "75", "100"]), (BLUE_GREEN, ["100"])],
+    ids=["canary", "linear", "blue-green"],
+)
+def test_a_progressive_deploy_reports_each_stage_and_succeeds(
+    world: World, health_server: tuple[str, type[_Health]], strategy: str, weights: list[str]
+) -> None:
+    world.model.strategy = strategy
+    posts = _with_slack(world, health_server)
+    run = run_job(world, overrides=FAST)
+    log = _log(run)
+    assert world.outputs["notice"]["outcome"] == "deployed", log
+    new = world.outputs["deploy"]["task-definition"]
+    (rollout,) = world.model.rollouts_to(new)
+    assert rollout.status == "SUCCESSFUL"
+    assert world.outputs["deploy"]["deployment"] == rollout.arn
+    # Every stage ECS went through, in order, as the job's GitHub deployment status.
+    shifting = [f"shifting: {w}% of production traffic on the new revision" for w in weights]
+    assert _descriptions(world) == [
+        f"deploying {new.rsplit('/', 1)[1]}",
+        "starting the new revision's tasks",
+        "test traffic: the new revision answers the test listener, production traffic stays on"
+        " the old one",
+        *shifting,
+        "baking: all traffic on the new revision, rollback alarms watching",
+        "cleaning up the old revision",
+    ], log
+    for status in world.deployment_statuses():
+        assert status["state"] == "in_progress"
+        assert status["auto_inactive"] == "false"
+        assert status["environment_url"] == world.variables["ENVIRONMENT_URL"]
+        assert status["log_url"] == "https://github.com/acme/storefront/actions/runs/4242"
+        assert len(status["description"]) <= 140
+    # Slack hears of the stages a person acts on: test traffic, each shift, the bake.
+    texts = [post["text"] for post in posts]
+    assert texts == [
+        "dev: test traffic: the new revision answers the test listener, production traffic"
+        " stays on the old one",
+        *[f"dev: {text}" for text in shifting],
+        "dev: baking: all traffic on the new revision, rollback alarms watching",
+    ], log
+    assert world.service_task_definition() == new
+    assert json.loads(world.channel())["taskDefinitionArn"] == new
+
+
+def test_a_rolling_deploy_reports_no_stage_and_succeeds(world: World) -> None:
+    """dev's rolling update: the same shell, a service deployment without lifecycle stages."""
+    world.model.strategy = ROLLING
+    run = run_job(world, overrides=FAST)
+    assert world.outputs["notice"]["outcome"] == "deployed", _log(run)
+    new = world.outputs["deploy"]["task-definition"]
+    assert _descriptions(world) == [f"deploying {new.rsplit('/', 1)[1]}"]
+
+
+def _ecs_rolled_back(run: JobRun, w: World, reason: str) -> Rollout:
+    """The deploy step failed at the poll that saw ECS roll back; the rollback step followed
+    ECS's rollback to its end; the service and channel are as before."""
+    log = _log(run)
+    new = w.outputs["deploy"]["task-definition"]
+    (rollout,) = w.model.rollouts_to(new)
+    assert w.outcomes["deploy"] == "failure", log
+    assert w.outputs["deploy"]["ecs-status"] == "ROLLBACK_REQUESTED", log
+    assert reason in run.results["deploy"].stdout, log
+    assert w.outcomes["health"] == w.outcomes["channel"] == "skipped"
+    assert w.outputs["rollback"]["result"] == "rolled-back", log
+    assert rollout.status == "ROLLBACK_SUCCESSFUL"
+    assert w.model.stops == []  # ECS rolled back on its own: nothing to stop
+    assert w.model.rollouts_to(w.original_task_definition) == []  # and nothing to redeploy
+    assert w.service_task_definition() == w.original_task_definition
+    assert w.channel() == w.initial_channel
+    assert w.outputs["notice"]["outcome"] == "rolled-back"
+    assert f"ECS: ROLLBACK_REQUESTED ({rollout.status_reason}" in w.outputs["notice"]["text"]
+    return rollout
+
+
+def test_an_alarm_during_the_bake_rolls_back_and_is_reported(
+    world: World, health_server: tuple[str, type[_Health]]
+) -> None:
+    world.model.strategy = CANARY
+    world.model.plan_for = lambda arn: COMPLETE if arn == world.original_task_definition else ALARM
+    posts = _with_slack(world, health_server)
+    run = run_job(world, overrides=FAST)
+    rollout = _ecs_rolled_back(run, world, f"alarms in ALARM: {ALARM_NAME}")
+    assert rollout.stages_seen[-1] == "BAKE_TIME"
+    # Seen at the very poll that showed the rollback: the deploy step made no further poll.
+    assert rollout.polls_after_failure >= 1  # the rollback step's polls
+    texts = [post["text"] for post in posts]
+    assert any("baking" in t for t in texts)
+    assert any(ALARM_NAME in t and "ROLLBACK_REQUESTED" in t for t in texts), texts
+    assert any("rolled back to" in t for t in texts), texts
+    assert any("ROLLBACK_SUCCESSFUL" in d for d in _descriptions(world))
+
+
+def test_a_failed_lifecycle_hook_rolls_back_before_production_traffic(world: World) -> None:
+    world.model.strategy = CANARY
+    original = world.original_task_definition
+    world.model.plan_for = lambda arn: COMPLETE if arn == original else HOOK_FAIL
+    run = run_job(world, overrides=FAST)
+    rollout = _ecs_rolled_back(run, world, "lifecycle hooks: smoke-test FAILED")
+    assert "PRODUCTION_TRAFFIC_SHIFT" not in rollout.stages_seen
+    assert rollout.stages_seen[-1] == "POST_TEST_TRAFFIC_SHIFT"
+
+
+def test_a_rollout_ecs_rolls_back_is_seen_within_one_poll(world: World) -> None:
+    """The deploy step ends at the poll that first shows ROLLBACK_REQUESTED."""
+    world.model.strategy = CANARY
+    world.model.plan_for = lambda arn: ALARM
+    _prepare_rollout(world)
+    deploy = run_step(world, "deploy", STABILITY_POLL_SECONDS="1")
+    assert deploy.returncode != 0
+    (rollout,) = world.model.rollouts_to(world.outputs["deploy"]["task-definition"])
+    assert rollout.failed_at is not None
+    assert rollout.polls_after_failure == 0
+    assert "(alarms in ALARM" in deploy.stdout
+
+
+def test_an_operator_stop_during_the_bake_rolls_back(world: World) -> None:
+    """Someone rolls back from the console or the CLI (StopServiceDeployment, ROLLBACK) while
+    the job waits in the bake: the job sees it, fails and follows the rollback."""
+    world.model.strategy = CANARY
+    original = world.original_task_definition
+    world.model.plan_for = lambda arn: COMPLETE if arn == original else STUCK
+    stopped: list[str] = []
+
+    def operator(_process: Any) -> None:
+        arn = world.outputs.get("deploy", {}).get("deployment") or next(
+            r.arn for r in world.model.rollouts if r.task_definition != original
+        )
+        world.client("ecs").stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+        stopped.append(arn)
+
+    run = run_job(world, marker="BAKE_TIME", operator=operator, overrides=FAST)
+    log = _log(run)
+    assert run.interrupted is not None
+    assert run.interrupted.seconds_to_exit < 10, log
+    (rollout,) = world.model.rollouts_to(world.outputs["deploy"]["task-definition"])
+    assert stopped == [rollout.arn]
+    assert world.model.stops == [(rollout.arn, "ROLLBACK")]  # the operator's only
+    # The model moves the rollback on at each poll: the step's next poll may see either.
+    assert world.outputs["deploy"]["ecs-status"].startswith("ROLLBACK_"), log
+    assert "Rollback requested with StopServiceDeployment" in run.results["deploy"].stdout
+    assert world.outputs["rollback"]["result"] == "rolled-back", log
+    assert rollout.status == "ROLLBACK_SUCCESSFUL"
+    assert world.service_task_definition() == original
+    assert world.channel() == world.initial_channel
+    assert world.outputs["notice"]["outcome"] == "rolled-back"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_cancel_mid_bake_rolls_back(
+    world: World, health_server: tuple[str, type[_Health]], signum: int
+) -> None:
+    world.model.strategy = CANARY
+    original = world.original_task_definition
+    world.model.plan_for = lambda arn: COMPLETE if arn == original else STUCK
+    posts = _with_slack(world, health_server)
+    run = run_job(world, signal_in=("deploy", signum), marker="BAKE_TIME", overrides=FAST)
+    log = _log(run)
+    interrupted = run.interrupted
+    assert interrupted is not None
+    assert interrupted.result.returncode == 128 + signum, log
+    assert interrupted.seconds_to_exit < 7.5, interrupted.seconds_to_exit
+    (rollout,) = world.model.rollouts_to(world.outputs["deploy"]["task-definition"])
+    assert rollout.stages_seen[-1] == "BAKE_TIME"
+    # The trap rolled the deployment back with StopServiceDeployment before the step ended.
+    assert world.model.stops == [(rollout.arn, "ROLLBACK")], log
+    assert world.outputs["deploy"]["rollback-started"] == "true"
+    assert world.outcomes["health"] == world.outcomes["channel"] == "skipped"
+    assert world.outputs["rollback"]["result"] == "rolled-back", log
+    assert rollout.status == "ROLLBACK_SUCCESSFUL"
+    assert world.service_task_definition() == original
+    assert world.channel() == world.initial_channel
+    assert world.outputs["notice"]["outcome"] == "rolled-back"
+    assert any("cancelled: rolling back" in p["text"] for p in posts), posts
+
+
+def test_a_rollback_after_the_bake_redeploys_the_known_good_revision(
+    world: World, health_server: tuple[str, type[_Health]]
+) -> None:
+    """The canary ended SUCCESSFUL but the health check failed: nothing left to stop, so the
+    last known-good revision is deployed again (a new service deployment, followed)."""
+    world.model.strategy = CANARY
+    health_server[1].status = 500
+    run = run_job(world, overrides=FAST)
+    log = _log(run)
+    assert world.outcomes["health"] == "failure", log
+    assert world.model.stops == []
+    (back,) = world.model.rollouts_to(world.original_task_definition)
+    assert back.status == "SUCCESSFUL"
+    assert back.strategy == CANARY
+    assert world.outputs["rollback"]["result"] == "rolled-back", log
+    assert world.service_task_definition() == world.original_task_definition
+
+
+def test_a_failed_report_never_fails_the_deploy(world: World) -> None:
+    """GitHub's API refusing the status (no deployments: write, say) is a warning only."""
+    (world.bin / "gh").write_text("#!/bin/bash\necho 'HTTP 403' >&2\nexit 1\n")
+    _prepare_rollout(world)
+    deploy = run_step(world, "deploy")
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    assert "::warning::no GitHub deployment of this run found (the deploy goes on)" in deploy.stdout
+
+
+def test_the_pinned_cli_knows_the_service_deployment_operations() -> None:
+    """awscli (requirements-dev.txt) has the commands the steps call."""
+    model = botocore.session.get_session().get_service_model("ecs")
+    for operation in (
+        "ListServiceDeployments",
+        "DescribeServiceDeployments",
+        "DescribeServiceRevisions",
+        "StopServiceDeployment",
+    ):
+        assert operation in model.operation_names
+    for command in ("list-service-deployments", "describe-service-deployments",
+                    "describe-service-revisions", "stop-service-deployment"):  # fmt: skip
+        result = subprocess.run(
+            [tool("aws"), "ecs", command, "help"],
+            env={**tool_env(), "PAGER": "cat", "MANPAGER": "cat"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+    stop = model.operation_model("StopServiceDeployment").input_shape.members["stopType"]
+    assert "ROLLBACK" in stop.enum

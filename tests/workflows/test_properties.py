@@ -482,7 +482,7 @@ def test_rollouts_are_polled_with_a_bounded_wait() -> None:
     steps = {s.get("id"): s for s in deploy._steps(spec, "prod")}
     for step_id in ("deploy", "rollback"):
         env = steps[step_id]["env"]
-        assert env["STABILITY_POLL_SECONDS"] == "15"
+        assert env["STABILITY_POLL_SECONDS"] == str(deploy.STABILITY_POLL_SECONDS) == "5"
         assert env["STABILITY_TIMEOUT_SECONDS"] == str(deploy.deploy_budget(spec).rollout_seconds)
         assert "follow_deployment" in steps[step_id]["run"]
     assert "aws ecs wait" not in scripts.DEPLOY_SERVICE + scripts.ROLLBACK

@@ -84,8 +84,9 @@ def test_every_step_file_is_loaded(path: Path) -> None:
 
 
 def test_includes_are_replaced_by_the_library_text() -> None:
-    assert scripts.DEPLOY_SERVICE.startswith("set -euo pipefail\n" + scripts.FOLLOW_DEPLOYMENT)
-    assert scripts.ROLLBACK.startswith("set -euo pipefail\n" + scripts.FOLLOW_DEPLOYMENT)
+    both = "set -euo pipefail\n" + scripts.REPORT_STAGE + scripts.FOLLOW_DEPLOYMENT
+    assert scripts.DEPLOY_SERVICE.startswith(both)
+    assert scripts.ROLLBACK.startswith(both)
     for text in (scripts.DEPLOY_SERVICE, scripts.IMAGE_RELEASE, scripts.RELEASE_DECISIONS):
         assert "BASH_SOURCE" not in text
         assert "#!" not in text

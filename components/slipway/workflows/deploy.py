@@ -30,11 +30,24 @@ waits for the previous environment's success (see :func:`job_condition`). Each j
    the application container's image changed to ``<repository-url>@sha256:…``, keeping the
    family's tags, the :data:`SHAPE_TAG` among them, so the stack's shape survives CI revisions,
    and chooses the rollback target (below);
-6. registers it, updates the service and follows that one ECS deployment: stable when it is
-   the only deployment, ``COMPLETED``, all tasks running; failed at the first poll that sees
-   ``rolloutState: FAILED`` (the circuit breaker) or another deployment replacing it, so a failed
-   rollout is caught within two polls rather than after the timeout; a failed
-   ``DescribeServices`` is retried :data:`DESCRIBE_ATTEMPTS` times in a row;
+6. registers it, updates the service and follows the ECS *service deployment* that update
+   started, by ARN, whatever the service's strategy (rolling in dev, linear, canary or
+   blue/green): ``ListServiceDeployments`` (``PENDING`` or ``IN_PROGRESS``) and
+   ``DescribeServiceRevisions`` find the one whose target revision runs the new task definition;
+   ``DescribeServiceDeployments`` follows it every :data:`STABILITY_POLL_SECONDS`. Each
+   lifecycle stage (new tasks, test traffic, each production traffic shift with its weight,
+   bake, clean-up) is reported as it comes: a notice in the log, an ``in_progress`` status of
+   the job's GitHub deployment (its description; "REST API endpoints for deployment
+   statuses", https://docs.github.com/en/rest/deployments/statuses, at most 140 characters,
+   ``deployments: write``) and, for test traffic, shifting, baking and any rollback, a Slack
+   message. The step succeeds on ``SUCCESSFUL`` and fails at the first poll that sees
+   ``ROLLBACK_REQUESTED``, ``ROLLBACK_IN_PROGRESS``, ``ROLLBACK_SUCCESSFUL``,
+   ``ROLLBACK_FAILED``, ``STOP_REQUESTED`` or ``STOPPED`` (an alarm, a failed lifecycle hook,
+   the circuit breaker, an operator's stop, a newer deployment), reporting the reason, the
+   alarms in ALARM and the failed hooks; so a failed rollout is caught within one poll. A failed
+   ``DescribeServiceDeployments`` is retried :data:`DESCRIBE_ATTEMPTS` times in a row. Reporting
+   never fails a deploy ("View service history using Amazon ECS service deployments",
+   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-deployment.html);
 7. probes the environment URL; on success writes the image channel
    ``{"image", "taskDefinitionArn", "shape", "version"}`` (``slipway.image_channel`` reads
    the first three and ignores the rest), after checking that the service still runs that
@@ -45,7 +58,20 @@ waits for the previous environment's success (see :func:`job_condition`). Each j
    ``cancelled``, ``failed``) in its ``outcome`` output and on Slack, in a final ``always()``
    step.
 
-Rollback. The target is the last known-good revision recorded in the image channel when that
+Rollback. The rollback step first rolls the job's service deployment back when it has not
+ended (``StopServiceDeployment`` with ``stopType: ROLLBACK``: a cancel, a timeout, mid-bake
+included; "Stopping Amazon ECS service deployments",
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stop-service-deployment.html) and
+follows the rollback, its own or the one ECS started (alarm, hook, circuit breaker), to its end.
+Then, unless the service runs the rollback target with no deployment under way (the usual case
+after ECS's own rollback), it deploys the target again and follows that deployment: the case of
+a deployment that ended ``SUCCESSFUL`` (after its bake) but whose health check or channel write
+failed. A manual rollback is the same two paths: during a bake, cancel the run (the deploy
+step's trap stops the deployment with a rollback at once) or stop the deployment in the console
+or CLI (the job sees it at its next poll and follows it); after the deploy, dispatch deploy.yml
+with the last known-good digest and ``allow-downgrade`` (``docs/runbooks/rollback.md``).
+
+The target is the last known-good revision recorded in the image channel when that
 revision is ACTIVE, belongs to the family and has the shape the stack registers now (the
 revision ``pulumi up`` itself would keep, :func:`slipway.image_channel.service_task_definition`);
 otherwise the revision the service ran before the deploy. A service left on a broken revision
@@ -54,7 +80,8 @@ by an earlier failed job is so not taken for "good". The rollback step runs on `
 times out. On cancellation the runner sends SIGINT, then SIGTERM 7.5 s later, then kills the
 step 2.5 s after that, and GitHub ends the whole job 5 minutes later ("Workflow cancellation
 reference", https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-cancellation).
-The deploy step therefore traps both signals and points the service back at once, so ECS rolls
+The deploy step therefore traps both signals and rolls back at once (``StopServiceDeployment``
+with ``ROLLBACK``; before the deployment is known, by pointing the service back), so ECS rolls
 back even when the rollback step is cut short; that step then follows the rollback.
 
 Time budget (:func:`deploy_budget`). ``timeout-minutes`` of a deploy job (``T``,
@@ -70,7 +97,11 @@ minutes one rollout may take (the deploy wait and the rollback wait each; ``+ 1`
 calls), ``HEALTH`` the health check's worst case, ``retries * timeout + (retries - 1) *
 interval`` rounded up, and ``RECORD`` = :data:`RECORD_MINUTES` (channel write, notification).
 The defaults give ``T`` = 30, ``HEALTH`` = 4, ``R`` = 7. Each of those steps carries its part as
-its own ``timeout-minutes``, so their sum never exceeds ``T``.
+its own ``timeout-minutes``, so their sum never exceeds ``T``. With a canary, linear or
+blue/green strategy a rollout lasts until its bake ends: ``R`` must hold the environment's time
+to full traffic plus its bake, so ``deploy_timeout_minutes`` is raised for it (one value for
+every environment: the workflow is the same for every stack). A rollout that outlasts ``R``
+is rolled back by the rollback step, never left half-shifted.
 
 Concurrency. deploy.yml has no workflow-level ``concurrency``: a run-wide group would be held
 by a run whose prod job waits for approval (a job waiting for its reviewers holds its group),
@@ -133,11 +164,14 @@ from slipway.workflows.spec import WorkflowSpec
 
 V = EnvironmentVariable
 
-STABILITY_POLL_SECONDS = 15
-"""Seconds between checks of a rollout (the AWS CLI waiter's own interval)."""
+STABILITY_POLL_SECONDS = 5
+"""Seconds between two ``DescribeServiceDeployments`` of a rollout: a rollback that ECS starts
+(an alarm, a lifecycle hook, the circuit breaker) or someone asks for is seen within this many
+seconds, and each stage is reported as soon. ECS's API rate limits are per second; one call
+every 5 s is far below them."""
 
 DESCRIBE_ATTEMPTS = 3
-"""Failed ``DescribeServices`` calls in a row after which a rollout wait gives up."""
+"""Failed ``DescribeServiceDeployments`` calls in a row after which a rollout wait gives up."""
 
 SETUP_MINUTES = 3
 """Budget of a deploy job's short steps: OIDC, logins, channel read, attestation, label, render."""
@@ -307,6 +341,12 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         "DESCRIBE_ATTEMPTS": str(DESCRIBE_ATTEMPTS),
         "ROLLBACK_TARGET": expr("steps.render.outputs.rollback-target"),
     }
+    report = {
+        "ENVIRONMENT_NAME": environment,
+        "ENVIRONMENT_URL": var(V.ENVIRONMENT_URL),
+        "GH_TOKEN": expr("github.token"),
+        "SLACK_WEBHOOK_URL": secret(EnvironmentSecret.SLACK_WEBHOOK_URL),
+    }
     semver = {"SEMVER": RELEASE_VERSION.pattern}
     digest = {"IMAGE_DIGEST": expr("inputs.image-digest"), "SOURCE_IMAGE": spec.ghcr_image_ref}
     image = expr("steps.image.outputs.image")
@@ -385,6 +425,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
                 **ecs,
                 **rollout,
                 "TASK_DEFINITION_FILE": expr("steps.render.outputs.task-definition-file"),
+                **report,
             },
             id="deploy",
             **{"timeout-minutes": budget.rollout_step_minutes},
@@ -419,7 +460,12 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         run(
             "Roll back to the last known-good revision",
             scripts.ROLLBACK,
-            {**ecs, **rollout},
+            {
+                **ecs,
+                **rollout,
+                "DEPLOYMENT_ARN": expr("steps.deploy.outputs.deployment"),
+                **report,
+            },
             id="rollback",
             if_=rollback_if,
             **{"timeout-minutes": budget.rollout_step_minutes},
@@ -435,6 +481,8 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
                 "ROLLBACK_OUTCOME": expr("steps.rollback.outcome"),
                 "ROLLBACK_RESULT": expr("steps.rollback.outputs.result"),
                 "ROLLBACK_TARGET": expr("steps.render.outputs.rollback-target"),
+                "ECS_STATUS": expr("steps.deploy.outputs.ecs-status"),
+                "ECS_REASON": expr("steps.deploy.outputs.ecs-reason"),
                 "REFUSAL_OUTCOMES": " ".join(
                     expr(f"steps.{step}.outcome")
                     for step in REFUSING_STEPS
@@ -492,9 +540,11 @@ def _job(spec: WorkflowSpec, index: int) -> Job:
             "permissions": permissions(
                 ("id-token", "write"),
                 ("packages", "read"),
+                ("deployments", "write"),
                 reasons={
                     "id-token": f"assume the {environment} environment's AWS role",
                     "packages": "read the image, its labels and its attestations in GHCR",
+                    "deployments": "report each stage of the rollout as a deployment status",
                 },
             ),
             "environment": {"name": environment, "url": var(V.ENVIRONMENT_URL)},

@@ -393,9 +393,11 @@ def _deploy_job() -> Job:
         "permissions": permissions(
             ("id-token", "write"),
             ("packages", "read"),
+            ("deployments", "write"),
             reasons={
                 "id-token": "deploy.yml: each environment's AWS role through OIDC",
                 "packages": "deploy.yml: the image, its labels and attestations in GHCR",
+                "deployments": "deploy.yml: each rollout stage as a deployment status",
             },
         ),
         "uses": "$/.github/workflows/deploy.yml",

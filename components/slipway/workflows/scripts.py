@@ -191,14 +191,25 @@ family with today's shape, else ``previous-task-definition``), ``task-definition
 ``shape`` (the value of the ``SHAPE_TAG`` tag, empty when absent)."""
 
 FOLLOW_DEPLOYMENT = step_library("follow-deployment")
-"""Shell functions shared by the deploy and rollback steps (env: ECS_CLUSTER, ECS_SERVICE,
+"""Shell functions shared by the deploy and rollback steps: start a service deployment, find it
+by ARN (ListServiceDeployments, DescribeServiceRevisions), follow it (DescribeServiceDeployments)
+stage by stage, stop it with a rollback (StopServiceDeployment) (env: ECS_CLUSTER, ECS_SERVICE,
 STABILITY_POLL_SECONDS, STABILITY_TIMEOUT_SECONDS, DESCRIBE_ATTEMPTS)."""
 
+REPORT_STAGE = step_library("report-stage")
+"""Shell functions shared by the deploy and rollback steps: report a stage in the log, as the
+status of the job's GitHub deployment and on Slack (env: ENVIRONMENT_NAME, ENVIRONMENT_URL,
+GH_TOKEN, SLACK_WEBHOOK_URL; the runner's GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID,
+GITHUB_SHA)."""
+
 DEPLOY_SERVICE = step_script("deploy-service")
-"""Register the rendered task definition, point the service at it and follow that deployment
-until it is stable, failed or replaced (env: ECS_CLUSTER, ECS_SERVICE, TASK_DEFINITION_FILE,
-ROLLBACK_TARGET, STABILITY_*, DESCRIBE_ATTEMPTS); outputs ``task-definition``, ``deployment`` and,
-when a SIGINT or SIGTERM arrived after the update, ``rollback-started``."""
+"""Register the rendered task definition, point the service at it and follow that service
+deployment by ARN, reporting each stage, until it is SUCCESSFUL or starts to roll back or stop
+(env: ECS_CLUSTER, ECS_SERVICE, TASK_DEFINITION_FILE, ROLLBACK_TARGET, STABILITY_*,
+DESCRIBE_ATTEMPTS and :data:`REPORT_STAGE`'s); outputs ``task-definition``, ``deployment`` (the
+service deployment's ARN), ``ecs-status`` and ``ecs-reason`` (its last status and reason) and,
+when a SIGINT or SIGTERM arrived after the update, ``rollback-started`` (the deployment was
+stopped with a rollback, or the service pointed back)."""
 
 HEALTH_CHECK = step_script("health-check")
 """Probe ``$ENVIRONMENT_URL$HEALTH_CHECK_PATH`` until it answers 200 (env: ENVIRONMENT_URL,
@@ -213,9 +224,12 @@ IMAGE_CHANNEL_PARAMETER, IMAGE, TASK_DEFINITION_ARN, SHAPE, VERSION, SEMVER, ECS
 ECS_SERVICE). ``slipway.image_channel`` reads the first three keys and ignores the rest."""
 
 ROLLBACK = step_script("rollback")
-"""Put the service back on the rollback target, follow that deployment, and fail either way
-(env: ECS_CLUSTER, ECS_SERVICE, ROLLBACK_TARGET, STABILITY_*, DESCRIBE_ATTEMPTS); outputs
-``target`` and ``result`` (``rolled-back`` or ``rollback-failed``)."""
+"""Roll the job's service deployment back if it has not ended (StopServiceDeployment, stopType
+ROLLBACK) and follow the rollback; then, unless the service runs the rollback target with no
+deployment under way, deploy the target again and follow it; fail either way (env:
+ECS_CLUSTER, ECS_SERVICE, DEPLOYMENT_ARN, ROLLBACK_TARGET, STABILITY_*, DESCRIBE_ATTEMPTS and
+:data:`REPORT_STAGE`'s); outputs ``target`` and ``result`` (``rolled-back`` or
+``rollback-failed``)."""
 
 DEPLOY_NOTICE = step_script("deploy-notice")
 """Say how the deploy job ended, for the job's outputs and Slack (env: ENVIRONMENT_NAME,

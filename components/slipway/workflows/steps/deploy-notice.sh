@@ -9,6 +9,10 @@ if [[ "${CHANNEL_OUTCOME}" == "success" ]]; then
 elif [[ "${ROLLBACK_RESULT}" == "rolled-back" ]]; then
   outcome="rolled-back"
   text="Deploy of ${what} to ${ENVIRONMENT_NAME} failed; rolled back to ${ROLLBACK_TARGET##*/}."
+  if [[ "${ECS_STATUS:-}" == ROLLBACK_* || "${ECS_STATUS:-}" == STOP* ]]; then
+    reason="${ECS_REASON//[^[:print:]]/ }"
+    text="${text} ECS: ${ECS_STATUS} (${reason:0:200})."
+  fi
 elif [[ -n "${ROLLBACK_OUTCOME}" && "${ROLLBACK_OUTCOME}" != "skipped" ]]; then
   outcome="rollback-failed"
   text="ROLLBACK FAILED in ${ENVIRONMENT_NAME} (deploy of ${what}): act now,"

@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/report-stage.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/follow-deployment.sh"
 updating=""
+# The service deployment this step started, for the trap: stopped with a rollback on a cancel.
+deployment_arn=""
 # The runner cancels a step with SIGINT, then SIGTERM 7.5 s later, then kills it 2.5 s after
-# that; GitHub gives the whole job 5 minutes more. Point the service back at once, so that ECS
-# rolls back even if nothing is left to wait for it; the rollback step follows it.
+# that; GitHub gives the whole job 5 minutes more. Roll back at once, so that ECS rolls back even
+# if nothing is left to wait for it: the service deployment is stopped with a rollback (mid-bake
+# too), or, before it is known, the service is pointed back. The rollback step follows it.
 interrupted() {
   trap - INT TERM
   if [[ -n "${sleeper}" ]]; then
     kill "${sleeper}" 2>/dev/null || true
+  fi
+  if [[ -n "${deployment_arn}" ]]; then
+    echo "::warning::$1 received: rolling back service deployment ${deployment_arn##*/}"
+    if stop_deployment "${deployment_arn}"; then
+      echo "rollback-started=true" >> "${GITHUB_OUTPUT}"
+      report_stage "cancelled: rolling back to the previous revision" slack
+      exit "$2"
+    fi
+    echo "::warning::could not stop ${deployment_arn##*/}; pointing the service back instead"
   fi
   if [[ -n "${updating}" ]]; then
     echo "::warning::$1 received: pointing ${ECS_SERVICE} back at ${ROLLBACK_TARGET}"
@@ -28,10 +41,16 @@ arn=$(aws ecs register-task-definition --cli-input-json "file://${TASK_DEFINITIO
 echo "task-definition=${arn}" >> "${GITHUB_OUTPUT}"
 echo "Registered ${arn}"
 updating=1
-deployment=$(start_deployment "${arn}")
-echo "deployment=${deployment}" >> "${GITHUB_OUTPUT}"
-echo "Waiting for ${ECS_SERVICE} to run ${arn} (deployment ${deployment})"
-follow_deployment "${deployment}"
+deployment_arn=$(start_deployment "${arn}")
+echo "deployment=${deployment_arn}" >> "${GITHUB_OUTPUT}"
+echo "Following service deployment ${deployment_arn} of ${ECS_SERVICE} to ${arn}"
+report_stage "deploying ${arn##*/}"
+result=0
+follow_deployment "${deployment_arn}" deploy || result=$?
+record_deployment_outcome
+if (( result != 0 )); then
+  exit "${result}"
+fi
 current=$(aws ecs describe-services --cluster "${ECS_CLUSTER}" --services "${ECS_SERVICE}" \
   --query 'services[0].taskDefinition' --output text)
 if [[ "${current}" != "${arn}" ]]; then
