@@ -39,6 +39,7 @@ def application_facts(settings: StackSettings) -> workflows.ApplicationFacts:
         health_check_path=settings.compute.health_check_path,
         repository_plan=settings.github.repository_plan,
         code_scanning=settings.github.code_scanning,
+        rollout_minutes=compute.rollout_minutes(settings.compute),
     )
 
 

@@ -181,3 +181,30 @@ def test_the_plan_stops_on_a_cross_stack_problem(
     # A subset of the stacks cannot be compared: no cross-stack check.
     monkeypatch.setattr(plan, "project_report", lambda: pytest.fail("not with --stack"))
     assert plan.main(["--stack", "dev"]) == 0
+
+
+def test_a_deploy_timeout_too_short_for_a_stacks_strategy_is_refused(tmp_path: Path) -> None:
+    """deploy.yml is rendered once, by the repository's owner stack, for every environment: its
+    deploy jobs must wait for the slowest stack's deployment (prod's canary completes after 25
+    minutes, plus the tasks' start) and then for a rollback as long."""
+    root = _project(tmp_path)
+    prod = root / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text() + "  slipway:deployTimeoutMinutes: 40\n")
+    problems = cross_stack_problems(_settings(root))
+    assert problems == [
+        "slipway:deployTimeoutMinutes (Pulumi.prod.yaml): got 40; at least 75, which waits 30 "
+        "minutes for a deployment and as long for its rollback (it waits 12): Pulumi.prod.yaml "
+        "deploys canary: 10 % for 10 min, then 100 %; bake 15 min; full traffic after 10 min, "
+        "complete after 25 min, after its tasks start (5 min)"
+    ]
+
+
+def test_the_owner_derives_its_deploy_timeout_from_its_strategy() -> None:
+    """Unset, deployTimeoutMinutes is 30, or what the owner's own strategy needs: prod's canary
+    gets 75 minutes, and each deploy step waits for it."""
+    from infra.stack import generated_files
+
+    settings = stack_settings("prod")
+    deploy = generated_files(settings)[".github/workflows/deploy.yml"]
+    assert "timeout-minutes: 75" in deploy
+    assert cross_stack_problems({s: stack_settings(s) for s in STACKS}) == []

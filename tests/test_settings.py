@@ -1022,6 +1022,13 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:replicatedRepositories: got ['Storefront/prod'];", "repository name prefixes"],
     ),
     (
+        "deploy timeout beyond GitHub's six hours",
+        "prod",
+        {"deployTimeoutMinutes": "400"},
+        {},
+        ["slipway:deployTimeoutMinutes: got 400;", "less than or equal to 360"],
+    ),
+    (
         "CIS alarms on a stack whose trail another stack owns",
         "prod",
         {"ownsAuditTrail": "false", "cisAlarms": "true"},

@@ -25,8 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.common import NAMESPACE
+from infra.domains import compute
 from infra.settings import StackSettings
+from infra.stack import workflow_spec
+from slipway.deployment_strategy import describe
 from slipway.stack_boundary import AccountResource
+from slipway.workflows.deploy import ROLLOUT_START_MINUTES, deploy_budget, deploy_timeout_for
 from tooling.offline import ROOT, discover_stacks, load_stack_config, stack_settings
 
 
@@ -62,6 +66,35 @@ class CrossStackReport:
     warnings: list[str] = field(default_factory=list)
 
 
+def deploy_timeout_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
+    """The deploy jobs of a repository's deploy.yml (rendered by its owner stack) must be able to
+    wait for every stack's deployments to complete, and then for a rollback as long: one
+    problem per stack whose strategy needs more than the owner's ``deployTimeoutMinutes``
+    gives."""
+    problems: list[str] = []
+    for owner, settings in stacks.items():
+        if not settings.workflows.owns_repository_resources:
+            continue
+        repository = settings.identity.github_repository.lower()
+        timeout = workflow_spec(settings).deploy_timeout_minutes
+        wait = deploy_budget(workflow_spec(settings)).rollout_minutes
+        needs = {
+            name: compute.rollout_minutes(other.compute)
+            for name, other in stacks.items()
+            if other.identity.github_repository.lower() == repository
+        }
+        slowest = max(needs, key=lambda name: needs[name])
+        if needs[slowest] > wait:
+            problems.append(
+                f"{NAMESPACE}:deployTimeoutMinutes (Pulumi.{owner}.yaml): got {timeout}; at least "
+                f"{deploy_timeout_for(needs[slowest])}, which waits {needs[slowest]} minutes for "
+                f"a deployment and as long for its rollback (it waits {wait}): "
+                f"Pulumi.{slowest}.yaml deploys {describe(stacks[slowest].compute.strategy)}, "
+                f"after its tasks start ({ROLLOUT_START_MINUTES} min)"
+            )
+    return problems
+
+
 def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
     """Every problem across ``stacks`` (stack name to its validated settings), one per line."""
     problems: list[str] = []
@@ -88,6 +121,7 @@ def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
                 f"slipway:environment: {files} all deploy to the environment {environment!r} of "
                 f"{repository}; give each stack its own environment"
             )
+    problems += deploy_timeout_problems(stacks)
     for name, settings in stacks.items():
         if not settings.workflows.owns_repository_resources:
             continue

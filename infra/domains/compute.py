@@ -67,6 +67,7 @@ from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from slipway.patterns import HEALTH_CHECK_PATH
 from slipway.rollback_alarms import RollbackAlarmOptions
 from slipway.smoke_test_hook import SmokeTestOptions
+from slipway.workflows.deploy import ROLLOUT_START_MINUTES
 
 
 def variable_names(value: list[str], setting: str) -> list[str]:
@@ -626,6 +627,12 @@ class ServiceInputs:
     log_key_arn: pulumi.Input[str] | None
     alerting: Alerting
     thresholds: AlarmThresholds
+
+
+def rollout_minutes(settings: ComputeSettings) -> int:
+    """Minutes this stack's deployments take until they complete: the strategy's time to full
+    traffic and bake, after the new tasks start (:data:`ROLLOUT_START_MINUTES`)."""
+    return settings.strategy.timeline().complete_minutes + ROLLOUT_START_MINUTES
 
 
 def build_service(

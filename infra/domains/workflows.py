@@ -28,6 +28,7 @@ from slipway.repository_guardrails import (
 )
 from slipway.workflow_set import WorkflowSet, WorkflowSetArgs
 from slipway.workflows import NpmPublishMode, ReleaseTokenMode, WorkflowSpec
+from slipway.workflows.deploy import deploy_timeout_for
 from slipway.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
 
 APP_CLIENT_ID = re.compile(r"^Iv(?:1\.[0-9a-f]{16}|[0-9A-Za-z]{10,40})$")
@@ -137,6 +138,17 @@ class WorkflowsSettings(SettingsModel):
         "owner's review. Empty (the default): no CODEOWNERS, and the plan warns.",
     )
 
+    deploy_timeout_minutes: int | None = Field(
+        default=None,
+        ge=5,
+        le=360,
+        description="`timeout-minutes` of each deploy job in deploy.yml (5 to 360, GitHub's "
+        "limit for hosted runners): it must hold a rollout that waits its full time and a full "
+        "rollback. Default: 30, or enough for this stack's deployment strategy to complete "
+        "twice (a prod canary with a 15-minute bake needs 75); `make plan` refuses a value "
+        "too short for any stack's strategy.",
+    )
+
     changesets_cli_major: Annotated[int, AfterValidator(_changesets_major)] = Field(
         default=3,
         description="Major version of @changesets/cli the application uses; the release "
@@ -182,6 +194,20 @@ class ApplicationFacts:
     health_check_path: str
     repository_plan: RepositoryPlan
     code_scanning: bool
+    rollout_minutes: int = 0
+    """What this stack's deployments take until they complete (strategy, bake, task start):
+    the deploy jobs must be able to wait that long twice."""
+
+
+DEFAULT_DEPLOY_TIMEOUT_MINUTES = 30
+
+
+def deploy_timeout(settings: WorkflowsSettings, application: ApplicationFacts) -> int:
+    """``deployTimeoutMinutes``, or the default: 30 minutes, more when this stack's own
+    strategy needs it (:func:`slipway.workflows.deploy.deploy_timeout_for`)."""
+    if settings.deploy_timeout_minutes is not None:
+        return settings.deploy_timeout_minutes
+    return max(DEFAULT_DEPLOY_TIMEOUT_MINUTES, deploy_timeout_for(application.rollout_minutes))
 
 
 def spec(settings: WorkflowsSettings, application: ApplicationFacts) -> WorkflowSpec:
@@ -198,6 +224,7 @@ def spec(settings: WorkflowsSettings, application: ApplicationFacts) -> Workflow
         code_owners=tuple(settings.workflow_code_owners),
         attestations=application.repository_plan.attestations,
         code_scanning=application.code_scanning,
+        deploy_timeout_minutes=deploy_timeout(settings, application),
     )
 
 

@@ -259,16 +259,38 @@ class DeployBudget:
         return self.rollout_minutes + 1
 
 
+ROLLOUT_START_MINUTES = 5
+"""What a rollout takes before ECS moves any traffic: the new tasks start and pass the target
+group's health checks (and, with a hook, the test traffic is checked). Added to a strategy's
+time to completion (:meth:`slipway.deployment_strategy.Timeline.complete_minutes`) to get the
+rollout wait a deploy job must allow."""
+
+
+def _health_and_fixed_minutes(retries: int, interval_seconds: int) -> tuple[int, int]:
+    """The health check's worst case, and every part of the job but the two rollout waits."""
+    health_seconds = retries * HEALTH_CHECK_TIMEOUT_SECONDS + (retries - 1) * interval_seconds
+    health = math.ceil(health_seconds / 60)
+    return health, SETUP_MINUTES + PROMOTION_MINUTES + health + RECORD_MINUTES + 2
+
+
+def deploy_timeout_for(
+    rollout_minutes: int,
+    health_check_retries: int = 10,
+    health_check_interval_seconds: int = 10,
+) -> int:
+    """The shortest ``deploy_timeout_minutes`` whose rollout wait (:func:`deploy_budget`) holds
+    ``rollout_minutes``: a canary that completes after 25 minutes needs a job that can wait for
+    it and then for a full rollback."""
+    _, fixed = _health_and_fixed_minutes(health_check_retries, health_check_interval_seconds)
+    return fixed + 2 * max(rollout_minutes, MIN_ROLLOUT_MINUTES)
+
+
 def deploy_budget(spec: WorkflowSpec) -> DeployBudget:
     """Split ``spec.deploy_timeout_minutes`` so that a promotion, a failed rollout and a full
     rollback fit; raises :class:`ConfigError` when the rollout would get less than
     :data:`MIN_ROLLOUT_MINUTES`."""
     retries = spec.health_check_retries
-    health_seconds = (
-        retries * HEALTH_CHECK_TIMEOUT_SECONDS + (retries - 1) * spec.health_check_interval_seconds
-    )
-    health = math.ceil(health_seconds / 60)
-    fixed = SETUP_MINUTES + PROMOTION_MINUTES + health + RECORD_MINUTES + 2
+    health, fixed = _health_and_fixed_minutes(retries, spec.health_check_interval_seconds)
     rollout = (spec.deploy_timeout_minutes - fixed) // 2
     if rollout < MIN_ROLLOUT_MINUTES:
         raise ConfigError(
