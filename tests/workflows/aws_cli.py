@@ -109,6 +109,45 @@ def _reap(_signum: int, _frame: object) -> None:
             pass
 
 
+WARM_SERVICES = ("ecs", "ecr", "ssm", "sts")
+"""The services the deploy steps call: their models are read once, in the server."""
+
+
+def _share_what_is_read_from_disk() -> None:
+    """Let every driver a child creates reuse what the server already read and parsed.
+
+    A driver's session reads the same files each time: the list of service models, the
+    endpoint and partition data, each model's JSON. botocore keeps them per ``Loader`` (its
+    ``instance_cache``, keyed by method and arguments); here every ``Loader`` shares one such
+    cache, filled before any fork, so each child starts with the parsed data copy-on-write.
+    Likewise ``accepts_kwargs`` (an ``inspect`` call for every event handler a session
+    registers) is answered once per function. The data and the answers are the same in every
+    child: the files do not change during a test run, and the server refuses a client whose
+    ``AWS_DATA_PATH`` differs from its own (:func:`_run_cli`)."""
+    import botocore.compat
+    import botocore.hooks
+    import botocore.loaders
+
+    shared: dict[object, object] = {}
+    original_init = botocore.loaders.Loader.__init__
+
+    def init(self: botocore.loaders.Loader, *args: object, **kwargs: object) -> None:
+        original_init(self, *args, **kwargs)
+        self._cache = shared
+
+    botocore.loaders.Loader.__init__ = init  # type: ignore[method-assign]
+    accepts = botocore.compat.accepts_kwargs
+    answers: dict[object, bool] = {}
+
+    def accepts_kwargs(func: object) -> bool:
+        key = getattr(func, "__func__", func)
+        if key not in answers:
+            answers[key] = accepts(func)
+        return answers[key]
+
+    botocore.hooks.accepts_kwargs = accepts_kwargs  # type: ignore[assignment]
+
+
 def serve(path: str) -> None:
     """Accept clients on the Unix socket ``path`` until terminated; fork one child per call."""
     before = dict(os.environ)
@@ -117,8 +156,15 @@ def serve(path: str) -> None:
     for name in set(before) | set(os.environ):
         if before.get(name) != os.environ.get(name):
             _IMPORT_ENVIRONMENT[name] = (before.get(name), os.environ[name])
-    # A first driver imports the handlers and customizations the CLI loads lazily; thrown away.
-    awscli.clidriver.create_clidriver()._get_command_table()
+    _share_what_is_read_from_disk()
+    # A first driver imports the handlers and customizations the CLI loads lazily and reads
+    # the models the steps use; thrown away.
+    driver = awscli.clidriver.create_clidriver()
+    driver._get_command_table()
+    for service in WARM_SERVICES:
+        driver.session.create_client(
+            service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
 
     # Reap each child as it ends (so its CPU time is counted to this process, as a separate
     # `aws` process's would be to its parent).
