@@ -5,6 +5,7 @@ response that the model does not allow)."""
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import socket
 import ssl
@@ -88,7 +89,7 @@ def app() -> Iterator[tuple[App, int]]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield state, server.server_address[1]
@@ -122,11 +123,17 @@ def config(port: int, **changes: Any) -> Config:
 # --------------------------------------------------------------------------------------------
 
 
+@functools.cache
+def _session() -> botocore.session.Session:
+    """One botocore session for every test: it reads each service model (EC2's is large) once."""
+    return botocore.session.get_session()
+
+
 class Aws:
     """Stubbed ECS, ECR and EC2 clients; each ``expect_*`` queues one call with its request."""
 
     def __init__(self) -> None:
-        session = botocore.session.get_session()
+        session = _session()
 
         def client(name: str) -> Any:
             return session.create_client(
