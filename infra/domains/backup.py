@@ -4,7 +4,7 @@ and the optional application data bucket."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import pulumi
 from pydantic import Field
@@ -180,3 +180,13 @@ def build(
             tags=identity.tags,
         ),
     )
+
+
+def outputs(backups: BackupPlan) -> dict[str, Any]:
+    """The backups' part of the stack outputs (docs/outputs.md)."""
+    return {
+        "backupVaultName": backups.vault_name,
+        "backupPlanId": backups.plan_id,
+        "backupCopyVaultArn": backups.copy_vault_arn,
+        "dataBucketName": backups.data_bucket_name,
+    }

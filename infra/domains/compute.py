@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import pulumi
 from pydantic import AfterValidator, Field
@@ -708,3 +708,22 @@ def build_service(
     if settings.execute_command:
         cluster.grant_exec(service.task_role)
     return service
+
+
+def outputs(cluster: EcsCluster, service: FargateService) -> dict[str, Any]:
+    """The cluster's and the service's part of the stack outputs (docs/outputs.md)."""
+    return {
+        "clusterName": cluster.cluster_name,
+        "clusterArn": cluster.cluster_arn,
+        "serviceName": service.service_name,
+        "serviceArn": service.service_arn,
+        "taskFamily": service.task_family,
+        "containerName": service.container_name,
+        "taskRoleArn": service.task_role_arn,
+        "executionRoleArn": service.execution_role_arn,
+        "serviceSecurityGroupId": service.service_security_group_id,
+        "loadBalancerDnsName": service.load_balancer_dns_name,
+        "environmentUrl": service.url,
+        "logGroupName": service.log_group_name,
+        "imageChannelParameter": service.image_channel.deployed_parameter_name,
+    }

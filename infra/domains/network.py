@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import pulumi
 from pydantic import AfterValidator, Field
@@ -144,3 +144,12 @@ def build(
             tags=identity.tags,
         ),
     )
+
+
+def outputs(vpc: Network) -> dict[str, Any]:
+    """The network's part of the stack outputs (docs/outputs.md)."""
+    return {
+        "vpcId": vpc.vpc_id,
+        "privateSubnetIds": vpc.private_subnet_ids,
+        "publicSubnetIds": vpc.public_subnet_ids,
+    }

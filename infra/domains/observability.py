@@ -4,7 +4,7 @@ dashboard and operational alarms."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import pulumi
 import pulumi_aws as aws
@@ -191,3 +191,8 @@ def build_monitoring(
             other_alarm_arns=service.alternate_alarm_arns,
         ),
     )
+
+
+def outputs(alerting: Alerting, monitoring: ServiceMonitoring) -> dict[str, Any]:
+    """Alerting's and monitoring's part of the stack outputs (docs/outputs.md)."""
+    return {"alertTopicArn": alerting.topic_arn, "dashboardName": monitoring.dashboard_name}

@@ -4,7 +4,7 @@ and the image a brand-new environment starts with."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pulumi
 from pydantic import Field
@@ -178,3 +178,13 @@ def bootstrap_image(
     if settings.ghcr:
         return f"{settings.ghcr_image}:bootstrap"
     return pulumi.Output.concat(registry.repository_url, ":bootstrap")
+
+
+def outputs(image_registry: ContainerRegistry) -> dict[str, Any]:
+    """The registry's part of the stack outputs (docs/outputs.md)."""
+    return {
+        "repositoryUrl": image_registry.repository_url,
+        "repositoryArn": image_registry.repository_arn,
+        "registryId": image_registry.registry_id,
+        "registryKmsKeyArn": image_registry.kms_key_arn,
+    }

@@ -4,7 +4,7 @@ secret settings) and, with GHCR, the pull token."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import pulumi
 from pydantic import Field
@@ -113,3 +113,8 @@ def build(
             tags=identity.tags,
         ),
     )
+
+
+def outputs(store: SecretStore) -> dict[str, Any]:
+    """The secrets' part of the stack outputs (docs/outputs.md)."""
+    return {"secretArns": store.secret_arns}
