@@ -41,8 +41,16 @@ def edge_service(run: Runner, region: str = "eu-west-1", **overrides: Any) -> Re
     return run(program, region=region)
 
 
-def test_without_options_there_is_no_bucket_and_no_web_acl(run_component: Runner) -> None:
+def test_access_logs_are_on_by_default(run_component: Runner) -> None:
+    """A secure default: a service logs its ALB's requests unless told not to (90 days)."""
     recording = edge_service(run_component)
+    assert recording.one(BUCKET)
+    assert recording.one(LOAD_BALANCER).inputs["accessLogs"]["enabled"] is True
+    assert not recording.of_type(WEB_ACL)
+
+
+def test_without_options_there_is_no_bucket_and_no_web_acl(run_component: Runner) -> None:
+    recording = edge_service(run_component, access_logs=None)
     assert not recording.of_type(BUCKET)
     assert not recording.of_type(WEB_ACL)
     assert "accessLogs" not in recording.one(LOAD_BALANCER).inputs

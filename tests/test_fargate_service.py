@@ -1054,7 +1054,18 @@ def test_malformed_channel_warns_and_falls_back(run_component: Runner, broken: s
 
 def test_every_child_is_parented_named_and_tagged(run_component: Runner) -> None:
     recording = service(run_component)
-    untaggable = {ROLE_POLICY, SCALING_POLICY, "slipway:index:ImageChannel"}
+    # The bucket's settings are sub-resources of the bucket, which carries the tags.
+    untaggable = {
+        ROLE_POLICY,
+        SCALING_POLICY,
+        "slipway:index:ImageChannel",
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "aws:s3/bucketPolicy:BucketPolicy",
+    }
     for resource in recording.resources:
         if resource.type == "slipway:index:FargateService":
             assert resource.parent_type == "pulumi:pulumi:Stack"
@@ -1069,10 +1080,11 @@ def test_every_child_is_parented_named_and_tagged(run_component: Runner) -> None
 
 
 def test_protect_covers_the_log_group_and_the_deployed_record_only(run_component: Runner) -> None:
+    """And the access logs' bucket, which a service has unless told otherwise."""
     recording = service(run_component, protect=True)
     protected = {r.name for r in recording.resources if r.protect}
     retained = {r.name for r in recording.resources if r.retain_on_delete}
-    assert protected == retained == {"web-logs", "web-image-deployed"}
+    assert protected == retained == {"web-logs", "web-image-deployed", "web-access-logs"}
     assert not any(r.protect for r in service(run_component).resources)
 
 

@@ -576,9 +576,10 @@ class FargateServiceArgs:
     (``POST_TEST_TRAFFIC_SHIFT``), it checks ``health_check_path`` through the test listener
     and the version answering, and fails the deployment, so ECS rolls back, before production
     traffic moves. Needs a non-rolling strategy. Default: none."""
-    access_logs: AccessLogOptions | None = None
+    access_logs: AccessLogOptions | None = field(default_factory=AccessLogOptions)
     """Write the ALB's access logs to a bucket of the service's own (SSE-S3, TLS only,
-    versioned, expiring after ``retention_days``; :mod:`slipway.edge`). Default: none."""
+    versioned, expiring after ``retention_days``; :mod:`slipway.edge`). Default: on, kept 90
+    days; None turns them off."""
     web_acl: WebAclOptions | None = None
     """Put a regional WAF web ACL in front of the ALB: a per-IP rate limit and AWS's common
     and known-bad-inputs managed rules (:mod:`slipway.edge`). Default: none."""
