@@ -76,8 +76,9 @@ def deploy_timeout_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
         if not settings.workflows.owns_repository_resources:
             continue
         repository = settings.identity.github_repository.lower()
-        timeout = workflow_spec(settings).deploy_timeout_minutes
-        wait = deploy_budget(workflow_spec(settings)).rollout_minutes
+        spec = workflow_spec(settings)
+        timeout = spec.deploy_timeout_minutes
+        wait = deploy_budget(spec).rollout_minutes
         needs = {
             name: compute.rollout_minutes(other.compute)
             for name, other in stacks.items()
