@@ -41,7 +41,12 @@ from slipway.encryption_key import (
 from slipway.errors import ConfigError, invalid
 from slipway.iam import allow, policy_document
 from slipway.logs import log_group, logs_service_principal, retention_problems
-from slipway.s3 import lifecycle_rule_args, private_bucket_controls
+from slipway.s3 import (
+    expiry_rules,
+    lifecycle_rule_args,
+    private_bucket_controls,
+    tls_only_statement,
+)
 
 _TRAIL_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9]|[._-](?=[A-Za-z0-9])){2,127}"
 TRAIL_NAME = re.compile(rf"^{_TRAIL_NAME}$")
@@ -73,7 +78,6 @@ STANDARD_IA_AFTER_DAYS = 30
 GLACIER_AFTER_DAYS = 90
 NONCURRENT_EXPIRY_DAYS = 30
 """A version that is no longer current (the object expired or was deleted) goes this much later."""
-ABORT_MULTIPART_AFTER_DAYS = 7
 MAX_RETENTION_DAYS = 3653
 LOG_DELIVERY_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
@@ -107,26 +111,12 @@ def lifecycle_rules(retention_days: int) -> list[dict[str, Any]]:
     2. ``remove-expired-delete-markers``: delete markers left alone once their object's
        versions are gone (S3 allows this only in a rule of its own).
     """
-    return [
-        {
-            "ID": "archive-then-expire",
-            "Status": "Enabled",
-            "Filter": {"Prefix": ""},
-            "Transitions": [
-                {"Days": STANDARD_IA_AFTER_DAYS, "StorageClass": "STANDARD_IA"},
-                {"Days": GLACIER_AFTER_DAYS, "StorageClass": "GLACIER"},
-            ],
-            "Expiration": {"Days": retention_days},
-            "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_EXPIRY_DAYS},
-            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_MULTIPART_AFTER_DAYS},
-        },
-        {
-            "ID": "remove-expired-delete-markers",
-            "Status": "Enabled",
-            "Filter": {"Prefix": ""},
-            "Expiration": {"ExpiredObjectDeleteMarker": True},
-        },
-    ]
+    return expiry_rules(
+        "archive-then-expire",
+        retention_days,
+        NONCURRENT_EXPIRY_DAYS,
+        transitions=((STANDARD_IA_AFTER_DAYS, "STANDARD_IA"), (GLACIER_AFTER_DAYS, "GLACIER")),
+    )
 
 
 def bucket_policy_statements(
@@ -161,14 +151,7 @@ def bucket_policy_statements(
                 }
             },
         },
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
+        tls_only_statement(bucket_arn),
     ]
 
 

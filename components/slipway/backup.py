@@ -43,7 +43,7 @@ from slipway.iam import (
 from slipway.jsonout import json_output
 from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KMS_KEY_ARN
 from slipway.patterns import SNS_TOPIC_ARN, is_region
-from slipway.s3 import private_bucket_controls
+from slipway.s3 import private_bucket_controls, tls_only_statement
 
 BACKUP_SERVICE_PRINCIPAL = "backup.amazonaws.com"
 BACKUP_POLICY = "service-role/AWSBackupServiceRolePolicyForBackup"
@@ -693,18 +693,6 @@ class BackupPlanArgs:
 def backup_trust_policy() -> dict[str, Any]:
     """Lets AWS Backup, and nothing else, assume the role."""
     return service_trust_policy("AwsBackupAssumesRole", BACKUP_SERVICE_PRINCIPAL)
-
-
-def tls_only_statement(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
-    """A bucket policy statement that refuses every request not made over TLS."""
-    return {
-        "Sid": "DenyInsecureTransport",
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:*",
-        "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }
 
 
 def notification_topic_statement(topic_arn: pulumi.Input[str]) -> dict[str, Any]:

@@ -56,7 +56,7 @@ import botocore.session
 import pulumi
 import pulumi_aws as aws
 
-from slipway.errors import Problems, invalid
+from slipway.errors import Problems, invalid, is_whole
 
 
 class StrategyKind(StrEnum):
@@ -516,9 +516,7 @@ class LifecycleHook:
             )
         if self.timeout_minutes is not None:
             problems.check(
-                isinstance(self.timeout_minutes, int)
-                and not isinstance(self.timeout_minutes, bool)
-                and 1 <= self.timeout_minutes <= HOOK_TIMEOUT_MAX_MINUTES,
+                is_whole(self.timeout_minutes, 1, HOOK_TIMEOUT_MAX_MINUTES),
                 "timeout_minutes",
                 self.timeout_minutes,
                 f"1 to {HOOK_TIMEOUT_MAX_MINUTES} minutes (or None)",

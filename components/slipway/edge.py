@@ -34,9 +34,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from slipway.errors import ConfigError, invalid
+from slipway.errors import ConfigError, invalid, is_whole
 from slipway.iam import policy_document
-from slipway.s3 import lifecycle_rule_args, private_bucket_controls
+from slipway.s3 import (
+    expiry_rules,
+    lifecycle_rule_args,
+    private_bucket_controls,
+    tls_only_statement,
+)
 
 ELB_ACCOUNT_IDS = {
     "us-east-1": "127311923021",
@@ -75,7 +80,6 @@ LOG_DELIVERY_PRINCIPAL = "logdelivery.elasticloadbalancing.amazonaws.com"
 MAX_LOG_RETENTION_DAYS = 3653
 NONCURRENT_EXPIRY_DAYS = 7
 """A log file overwritten or deleted by hand is kept this much longer."""
-ABORT_MULTIPART_AFTER_DAYS = 7
 
 RATE_LIMIT_MIN = 10
 RATE_LIMIT_MAX = 2_000_000_000
@@ -89,7 +93,7 @@ MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadI
 def access_log_retention_problems(days: object, setting: str) -> list[str]:
     """The one rule for how long access logs are kept: whole days, 1 to
     :data:`MAX_LOG_RETENTION_DAYS`."""
-    if isinstance(days, int) and not isinstance(days, bool) and 1 <= days <= MAX_LOG_RETENTION_DAYS:
+    if is_whole(days, 1, MAX_LOG_RETENTION_DAYS):
         return []
     return [invalid(setting, days, f"whole days, 1 to {MAX_LOG_RETENTION_DAYS}")]
 
@@ -169,14 +173,7 @@ def access_log_bucket_statements(
             "Action": "s3:PutObject",
             "Resource": pulumi.Output.concat(bucket_arn, "/AWSLogs/", account_id, "/*"),
         },
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
+        tls_only_statement(bucket_arn),
     ]
 
 
@@ -184,23 +181,8 @@ def access_log_lifecycle_rules(retention_days: int) -> list[dict[str, Any]]:
     """The bucket's lifecycle as S3's API names it (``PutBucketLifecycleConfiguration``):
     log files expire after ``retention_days``, versions no longer current
     :data:`NONCURRENT_EXPIRY_DAYS` later, unfinished uploads after
-    :data:`ABORT_MULTIPART_AFTER_DAYS`, and delete markers left alone go."""
-    return [
-        {
-            "ID": "expire-access-logs",
-            "Status": "Enabled",
-            "Filter": {"Prefix": ""},
-            "Expiration": {"Days": retention_days},
-            "NoncurrentVersionExpiration": {"NoncurrentDays": NONCURRENT_EXPIRY_DAYS},
-            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_MULTIPART_AFTER_DAYS},
-        },
-        {
-            "ID": "remove-expired-delete-markers",
-            "Status": "Enabled",
-            "Filter": {"Prefix": ""},
-            "Expiration": {"ExpiredObjectDeleteMarker": True},
-        },
-    ]
+    :data:`~slipway.s3.ABORT_MULTIPART_AFTER_DAYS`, and delete markers left alone go."""
+    return expiry_rules("expire-access-logs", retention_days, NONCURRENT_EXPIRY_DAYS)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,11 @@ def invalid(setting: str, value: object, allowed: str) -> str:
     return f"{setting}: got {value!r}; {allowed}"
 
 
+def is_whole(value: object, low: int, high: int) -> bool:
+    """True for a whole number from ``low`` to ``high`` (``True`` and ``False`` are not)."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
 def require(ok: bool, setting: str, value: object, allowed: str) -> None:
     """Raise :class:`ConfigError` for ``setting`` unless ``ok``."""
     if not ok:

@@ -41,7 +41,7 @@ from slipway.deployment_strategy import (
     strategy_problems,
 )
 from slipway.edge import AccessLogOptions, WebAclOptions
-from slipway.errors import Problems, invalid
+from slipway.errors import Problems, invalid, is_whole
 from slipway.fargate_task import SECRET_ARN, AwsContext, FargateTask, LoggingOptions, build_task
 from slipway.hooks.smoke_test import LIFECYCLE_STAGES
 from slipway.image_channel import (
@@ -63,8 +63,8 @@ from slipway.patterns import (
     ECR_REPOSITORY_ARN,
     HEALTH_CHECK_PATH,
     KMS_KEY_ARN,
-    SUBNET_ID,
     VPC_ID,
+    subnet_ids_problems,
 )
 from slipway.rollback_alarms import ROLLBACK_METRICS, RollbackAlarmOptions, rollback_alarms
 from slipway.smoke_test_hook import SmokeTestHook, SmokeTestHookArgs, SmokeTestOptions
@@ -144,7 +144,7 @@ def container_port_problems(
 ) -> list[str]:
     """The one rule for the application's port: 1024 to 65535, because the container runs
     without root and without capabilities, so it cannot bind a privileged port."""
-    if isinstance(port, int) and not isinstance(port, bool) and 1024 <= port <= 65535:
+    if is_whole(port, 1024, 65535):
         return []
     return [
         invalid(
@@ -172,7 +172,7 @@ def desired_count_problems(
     ``setting`` is how the caller's user spells the value (``slipway:desiredCount``);
     ``reason`` says why a ``minimum`` above 0 applies.
     """
-    if isinstance(count, int) and not isinstance(count, bool) and minimum <= count <= MAX_TASKS:
+    if is_whole(count, minimum, MAX_TASKS):
         return []
     allowed = f"{minimum} to {MAX_TASKS}"
     return [invalid(setting, count, f"{allowed} ({reason})" if reason else allowed)]
@@ -274,13 +274,6 @@ def secret_looking_problems(
     ]
 
 
-def _strings(value: Any) -> list[str] | None:
-    """The plain strings of a list input, or None when it is (or holds) an Output."""
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return list(value)
-    return None
-
-
 def _provider_strategy(item: Mapping[str, Any]) -> tuple[str, int, int]:
     provider = item.get("capacity_provider", item.get("capacityProvider"))
     return str(provider), int(item.get("weight", 0)), int(item.get("base", 0))
@@ -330,19 +323,21 @@ class PlacementOptions:
             )
         if self.vpc_cidr is not None:
             problems.extend(vpc_cidr_problems(self.vpc_cidr, problems.name("vpc_cidr")))
-        _check_subnets(
-            problems,
-            "public_subnet_ids",
-            self.public_subnet_ids,
-            2,
-            "two or more subnet IDs (subnet-…), in different availability zones",
+        problems.extend(
+            subnet_ids_problems(
+                self.public_subnet_ids,
+                problems.name("public_subnet_ids"),
+                2,
+                "two or more subnet IDs (subnet-…), in different availability zones",
+            )
         )
-        _check_subnets(
-            problems,
-            "private_subnet_ids",
-            self.private_subnet_ids,
-            1,
-            "one or more subnet IDs (subnet-…); two or more for availability",
+        problems.extend(
+            subnet_ids_problems(
+                self.private_subnet_ids,
+                problems.name("private_subnet_ids"),
+                1,
+                "one or more subnet IDs (subnet-…); two or more for availability",
+            )
         )
         problems.raise_any()
 
@@ -359,25 +354,6 @@ class PlacementOptions:
             vpc_cidr=network.vpc_cidr,
             egress_ready=network.egress_ready,
             nat_public_ips=network.nat_public_ips,
-        )
-
-
-def _check_subnets(
-    problems: Problems,
-    field: str,
-    value: pulumi.Input[Sequence[pulumi.Input[str]]],
-    minimum: int,
-    allowed: str,
-) -> None:
-    """Note a problem unless ``value`` (when known before deployment) holds at least
-    ``minimum`` subnet IDs."""
-    subnets = _strings(value)
-    if subnets is not None:
-        problems.check(
-            len(subnets) >= minimum and all(SUBNET_ID.match(s) for s in subnets),
-            field,
-            subnets,
-            allowed,
         )
 
 

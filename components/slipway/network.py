@@ -11,7 +11,7 @@ from enum import StrEnum
 import pulumi
 import pulumi_aws as aws
 
-from slipway.errors import ConfigError, invalid
+from slipway.errors import ConfigError, invalid, is_whole
 from slipway.iam import allow, policy_document
 from slipway.logs import log_group, retention_problems
 from slipway.patterns import KMS_KEY_ARN
@@ -116,7 +116,7 @@ def vpc_cidr_problems(value: object, setting: str) -> list[str]:
 
 def az_count_problems(value: object, setting: str) -> list[str]:
     """A problem unless ``value`` is 2 to :data:`MAX_AZ_COUNT` availability zones."""
-    if isinstance(value, int) and not isinstance(value, bool) and 2 <= value <= MAX_AZ_COUNT:
+    if is_whole(value, 2, MAX_AZ_COUNT):
         return []
     return [invalid(setting, value, f"2 to {MAX_AZ_COUNT}")]
 

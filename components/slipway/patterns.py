@@ -92,3 +92,14 @@ ECR_REPOSITORY_ARN = re.compile(r"^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:reposito
 """An ECR repository's ARN, in any partition."""
 VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+
+
+def subnet_ids_problems(value: object, setting: str, minimum: int, allowed: str) -> list[str]:
+    """The one rule for a list of subnet IDs, when it is known before deployment (plain
+    strings, not Outputs): at least ``minimum`` of them, each ``subnet-…``."""
+    if not (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)):
+        return []
+    subnets = list(value)
+    if len(subnets) >= minimum and all(SUBNET_ID.match(s) for s in subnets):
+        return []
+    return [invalid(setting, subnets, allowed)]

@@ -15,7 +15,7 @@ from slipway.encryption_key import (
     deletion_window_problems,
     given_or_new_key_arn,
 )
-from slipway.errors import ConfigError, invalid
+from slipway.errors import ConfigError, invalid, is_whole
 from slipway.iam import allow, policy_document, role_name_of
 from slipway.jsonout import json_output
 from slipway.patterns import ACCOUNT_ID
@@ -25,18 +25,14 @@ REPOSITORY_NAME = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[.
 TAG_PATTERN = re.compile(r"^[A-Za-z0-9._*-]{1,128}$")
 
 
-def _whole(value: object, low: int, high: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-
-
 def untagged_expiry_problems(days: object, setting: str) -> list[str]:
     """The one rule for how long untagged images live: 1 to 365 days."""
-    return [] if _whole(days, 1, 365) else [invalid(setting, days, "1 to 365")]
+    return [] if is_whole(days, 1, 365) else [invalid(setting, days, "1 to 365")]
 
 
 def keep_release_problems(count: object, setting: str) -> list[str]:
     """The one rule for how many release images the registry keeps: 1 to 1000."""
-    return [] if _whole(count, 1, 1000) else [invalid(setting, count, "1 to 1000")]
+    return [] if is_whole(count, 1, 1000) else [invalid(setting, count, "1 to 1000")]
 
 
 def release_tag_pattern_problems(patterns: Sequence[str], setting: str) -> list[str]:

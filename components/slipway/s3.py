@@ -1,6 +1,7 @@
 """The controls every Slipway bucket carries, written once: owner-enforced object ownership,
-all four public-access blocks, versioning and default encryption; and lifecycle rules from
-their S3 API shape (``PutBucketLifecycleConfiguration``) to the provider's arguments.
+all four public-access blocks, versioning and default encryption, TLS only; expiring
+lifecycle rules, and their S3 API shape (``PutBucketLifecycleConfiguration``) as the provider's
+arguments.
 
 Used by the audit trail's bucket, the backup data bucket and the load balancer's access-log
 bucket. The children are named ``<prefix>-ownership``, ``-public-access``, ``-versioning`` and
@@ -8,11 +9,15 @@ bucket. The children are named ``<prefix>-ownership``, ``-public-access``, ``-ve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+ABORT_MULTIPART_AFTER_DAYS = 7
+"""Unfinished multipart uploads are removed after this many days."""
 
 _SseDefault = (
     aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
@@ -81,6 +86,49 @@ def private_bucket_controls(
         opts=child,
     )
     return BucketControls(ownership, public_access, versioning, encryption)
+
+
+def expiry_rules(
+    rule_id: str,
+    retention_days: int,
+    noncurrent_days: int,
+    transitions: Sequence[tuple[int, str]] = (),
+) -> list[dict[str, Any]]:
+    """A bucket's lifecycle as S3's API names it (``PutBucketLifecycleConfiguration``): objects
+    move to each ``(days, storage class)`` of ``transitions`` and expire after
+    ``retention_days``, versions no longer current ``noncurrent_days`` later, unfinished
+    uploads after :data:`ABORT_MULTIPART_AFTER_DAYS`; then ``remove-expired-delete-markers``,
+    the delete markers left alone once their object's versions are gone (S3 allows this only
+    in a rule of its own)."""
+    rule: dict[str, Any] = {"ID": rule_id, "Status": "Enabled", "Filter": {"Prefix": ""}}
+    if transitions:
+        rule["Transitions"] = [{"Days": d, "StorageClass": c} for d, c in transitions]
+    rule |= {
+        "Expiration": {"Days": retention_days},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": noncurrent_days},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_MULTIPART_AFTER_DAYS},
+    }
+    return [
+        rule,
+        {
+            "ID": "remove-expired-delete-markers",
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            "Expiration": {"ExpiredObjectDeleteMarker": True},
+        },
+    ]
+
+
+def tls_only_statement(bucket_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """A bucket policy statement that refuses every request not made over TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
 
 
 def lifecycle_rule_args(rule: dict[str, Any]) -> aws.s3.BucketLifecycleConfigurationRuleArgs:

@@ -43,7 +43,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from slipway.errors import Problems
+from slipway.errors import Problems, is_whole
 from slipway.fargate_task import LoggingOptions
 from slipway.hooks import smoke_test
 from slipway.iam import allow, policy_document, service_trust_policy
@@ -54,8 +54,8 @@ from slipway.patterns import (
     CONTAINER_NAME,
     ECR_REPOSITORY_ARN,
     HEALTH_CHECK_PATH,
-    SUBNET_ID,
     VPC_ID,
+    subnet_ids_problems,
 )
 from slipway.workflows.deploy import RELEASE_VERSION
 
@@ -129,7 +129,7 @@ def timing_problems(problems: Problems, values: SmokeTestOptions | SmokeTestHook
         ("timeout_seconds", 1, LAMBDA_TIMEOUT_MAX),
     ):
         value = getattr(values, name)
-        problems.check(_whole(value, low, high), name, value, f"{low} to {high}")
+        problems.check(is_whole(value, low, high), name, value, f"{low} to {high}")
     if len(problems.found) == before:
         budget = budget_seconds(
             values.attempts, values.request_timeout_seconds, values.retry_interval_seconds
@@ -236,15 +236,14 @@ class SmokeTestHookArgs:
             )
         if isinstance(self.vpc_id, str):
             problems.check(bool(VPC_ID.match(self.vpc_id)), "vpc_id", self.vpc_id, "a VPC ID")
-        if isinstance(self.subnet_ids, list | tuple) and all(
-            isinstance(s, str) for s in self.subnet_ids
-        ):
-            problems.check(
-                bool(self.subnet_ids) and all(SUBNET_ID.match(str(s)) for s in self.subnet_ids),
-                "subnet_ids",
-                list(self.subnet_ids),
+        problems.extend(
+            subnet_ids_problems(
+                self.subnet_ids,
+                problems.name("subnet_ids"),
+                1,
                 "one or more subnet IDs (subnet-…), private ones",
             )
+        )
         if isinstance(self.load_balancer_arn_suffix, str):
             problems.check(
                 bool(LOAD_BALANCER_ARN_SUFFIX.match(self.load_balancer_arn_suffix)),
@@ -260,7 +259,7 @@ class SmokeTestHookArgs:
                 "a security group ID (sg-…)",
             )
         problems.check(
-            _whole(self.test_listener_port, 1, 65535),
+            is_whole(self.test_listener_port, 1, 65535),
             "test_listener_port",
             self.test_listener_port,
             "a port, 1 to 65535",
@@ -296,10 +295,6 @@ class SmokeTestHookArgs:
             )
         timing_problems(problems, self)
         problems.raise_any()
-
-
-def _whole(value: object, low: int, high: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 # --------------------------------------------------------------------------------------------
