@@ -788,6 +788,39 @@ def test_the_forked_cli_answers_as_the_console_script(
     assert console[0] != 0 or console[1], console
 
 
+def test_the_forked_cli_reads_a_config_file_as_the_console_script(
+    moto_endpoint: str, aws_bin: Path, tmp_path: Path
+) -> None:
+    """With a config file the server's prepared driver did not read, a call builds its own
+    driver: the file's ``output`` applies, as for ``<venv>/bin/aws``."""
+    config = tmp_path / "config"
+    config.write_text("[default]\noutput = text\n")
+    env = tool_env()
+    env.update(
+        AWS_CONFIG_FILE=str(config),
+        AWS_ENDPOINT_URL=moto_endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_PAGER="",
+        AWS_MAX_ATTEMPTS="1",
+    )
+    args = ["ssm", "put-parameter", "--name", "/config/probe", "--type", "String"]
+    results = [
+        subprocess.run(
+            [command, *args, "--overwrite", "--value", command],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        for command in (tool("aws"), str(aws_bin / "aws"))
+    ]
+    console, forked = ((r.returncode, r.stdout, r.stderr) for r in results)
+    assert console == (0, "Standard\t1\n", "")
+    assert forked == (0, "Standard\t2\n", "")  # text, as the file says; the second put
+
+
 def test_every_deploy_step_is_found_in_the_rendered_workflow() -> None:
     assert set(STEPS) == {
         "known-good",
