@@ -10,20 +10,26 @@ UV_VERSION := 0.13.8
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# The venv starts without pip (ensurepip installs and compiles it: about half of a fresh
+# set-up); the machine's pip puts uv into it, then uv installs the pins (seconds instead of a
+# minute), pip among them for the tests that use it. Without the machine's pip, ensurepip; without
+# uv, pip installs the pins itself.
 $(PY):
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --without-pip $(VENV)
 
-# pip brings uv into the venv, then uv installs the pins (seconds instead of a minute);
-# without uv, pip installs them itself.
-# The pins, then Slipway itself, editable, under its import name `slipway` (components/slipway).
+# The pins, then Slipway itself (editable, import name `slipway`, from components/slipway), built
+# with the pinned setuptools already installed (no isolated build environment to make).
 define install
-	@if $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) >/dev/null 2>&1; then \
+	@if $(PYTHON) -m pip --python $(PY) install --quiet --disable-pip-version-check uv==$(UV_VERSION) >/dev/null 2>&1 || \
+	  { $(PY) -m ensurepip --default-pip >/dev/null 2>&1 && \
+	    $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) >/dev/null 2>&1; }; then \
 	  $(VENV)/bin/uv pip install --quiet --python $(PY) -r $(1) && \
-	  $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .; \
+	  $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --no-build-isolation -e .; \
 	else \
 	  echo "uv unavailable; installing with pip"; \
+	  { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null; } && \
 	  $(PY) -m pip install --quiet --disable-pip-version-check -r $(1) && \
-	  $(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .; \
+	  $(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .; \
 	fi
 endef
 
