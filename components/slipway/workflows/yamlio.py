@@ -62,6 +62,46 @@ class _Dumper(yaml.SafeDumper):
         # Indent sequence items under their key, as GitHub's own examples do.
         super().increase_indent(flow, False)
 
+    def analyze_scalar(self, scalar: str) -> yaml.emitter.ScalarAnalysis:
+        # PyYAML's analysis reads the scalar character by character (most of a render's time
+        # on the long run: scripts) and depends only on it and allow_unicode; each script
+        # appears in many jobs and renders.
+        key = (scalar, bool(self.allow_unicode))
+        analysis = _ANALYSES.get(key)
+        if analysis is None:
+            if len(_ANALYSES) >= _ANALYSES_KEPT:
+                _ANALYSES.clear()
+            analysis = _ANALYSES[key] = super().analyze_scalar(scalar)
+        return analysis
+
+    def write_literal(self, text: str) -> None:
+        # PyYAML's write_literal, line by line instead of character by character: the same
+        # calls in the same order (a break per newline, an indent before each non-empty line,
+        # a final break after a last line without one). Other line breaks (NEL, LS, PS) and
+        # byte output take PyYAML's own path. tests/workflows/test_yamlio.py compares both.
+        if self.encoding or any(br in text for br in "\x85\u2028\u2029"):
+            super().write_literal(text)
+            return
+        hints = self.determine_block_hints(text)
+        self.write_indicator("|" + hints, True)
+        if hints[-1:] == "+":
+            self.open_ended = True
+        self.write_line_break()
+        lines = text.split("\n")
+        last = len(lines) - 1
+        for number, line in enumerate(lines):
+            if line:
+                self.write_indent()
+                self.stream.write(line)
+            if number < last:
+                self.write_line_break()
+        if lines[last]:
+            self.write_line_break()
+
+
+_ANALYSES: dict[tuple[str, bool], yaml.emitter.ScalarAnalysis] = {}
+_ANALYSES_KEPT = 4096
+
 
 # YAML 1.1 reads a bare `on` as true, so PyYAML would quote the key. GitHub reads workflows as
 # YAML 1.2, where `on` is a string; only for that word is the boolean resolver relaxed.
@@ -91,6 +131,16 @@ _Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(Commented, _represent_commented)
 
 
+DUMP_OPTIONS: dict[str, Any] = {
+    "sort_keys": False,
+    "width": 10_000,
+    "allow_unicode": True,
+    "default_flow_style": False,
+    "indent": 2,
+}
+"""How every generated file is emitted."""
+
+
 def dump_yaml(data: Any) -> str:
     """Emit ``data`` as YAML, with the generated-file header and :class:`Commented` comments."""
     dumper_holder: list[_Dumper] = []
@@ -100,15 +150,7 @@ def dump_yaml(data: Any) -> str:
             super().__init__(*args, **kwargs)
             dumper_holder.append(self)
 
-    text = yaml.dump(
-        data,
-        Dumper=_Capturing,
-        sort_keys=False,
-        width=10_000,
-        allow_unicode=True,
-        default_flow_style=False,
-        indent=2,
-    )
+    text = yaml.dump(data, Dumper=_Capturing, **DUMP_OPTIONS)
     comments = dumper_holder[0].comments
     seen: list[int] = []
 
