@@ -270,6 +270,12 @@ class Workspace:
         self.git("config", "user.name", "github-actions[bot]")
         self.git("config", "user.email", "41898282+github-actions[bot]@users.noreply.github.com")
 
+    def copy(self, root: Path, registry: Registry | None = None) -> Workspace:
+        """A copy of this repository, work tree and ``.git`` as they are, at ``root``, whose
+        commands use ``registry``."""
+        shutil.copytree(self.root, root, symlinks=True)
+        return Workspace(root, self.tools, self.spec, registry, self.installs)
+
     def clone(self, origin: Path, root: Path) -> Workspace:
         """A fresh checkout of ``origin`` at ``root``, as a re-run job starts from."""
         self.run("git", "clone", "-q", str(origin), str(root))

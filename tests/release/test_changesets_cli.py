@@ -23,7 +23,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from slipway.workflows.repo_scripts import PUBLISH_SCRIPT, VERSION_SCRIPT, VERSION_SCRIPT_PATH
 from tests.release.harness import Installs, Registry, Workspace
@@ -80,6 +84,53 @@ def version_pull_request(ws: Workspace) -> None:
     result = ws.action_script("version", VERSION_SCRIPT)
     assert result.returncode == 0, result.stdout + result.stderr
     ws.commit("chore: version packages")
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A repository right after the version job's script ran, before the action commits."""
+
+    workspace: Workspace
+    result: subprocess.CompletedProcess[str]
+    """What the action's spawn of the delivered version script printed and returned."""
+
+    def copy(self, root: Path, registry: Registry | None = None) -> Workspace:
+        """Each test's own copy of the repository, to read and change."""
+        return self.workspace.copy(root, registry)
+
+    def version_pull_request(self, root: Path, registry: Registry) -> Workspace:
+        """:func:`version_pull_request` on a copy: the script's run, then the action's commit."""
+        assert self.result.returncode == 0, self.result.stdout + self.result.stderr
+        ws = self.copy(root, registry)
+        ws.commit("chore: version packages")
+        return ws
+
+
+@pytest.fixture(scope="module")
+def versioned_package(
+    node_tools: NodeTools, installs: Installs, tmp_path_factory: pytest.TempPathFactory
+) -> Versioned:
+    """``storefront`` 1.0.0 with a minor changeset, after the delivered version script ran as
+    the action spawns it. The run is the same for the tests that start from it, so it happens
+    once; each test reads or publishes its own copy."""
+    cs = changeset({"storefront": "minor"}, "Add the checkout page.")
+    root = tmp_path_factory.mktemp("versioned-package") / "repo"
+    ws = single_package(
+        root, node_tools, installs, None, "storefront", "1.0.0", **{"brave-owls": cs}
+    )
+    return Versioned(ws, ws.action_script("version", VERSION_SCRIPT))
+
+
+@pytest.fixture(scope="module")
+def versioned_workspace(
+    node_tools: NodeTools, installs: Installs, tmp_path_factory: pytest.TempPathFactory
+) -> Versioned:
+    """The ``@acme`` workspace (core minor, web patch) after the delivered version script ran as
+    the action spawns it, once for the tests that start from it."""
+    cs = changeset({"@acme/core": "minor", "@acme/web": "patch"}, "Show prices.")
+    root = tmp_path_factory.mktemp("versioned-workspace") / "repo"
+    ws = monorepo(root, node_tools, installs, None, "@acme", **{"quick-cats": cs})
+    return Versioned(ws, ws.action_script("version", VERSION_SCRIPT))
 
 
 def publish(
@@ -144,18 +195,10 @@ def test_cli_has_the_commands_the_split_release_jobs_use(
 
 
 def test_version_script_bumps_a_single_package(
-    node_tools: NodeTools, installs: Installs, tmp_path: Path
+    versioned_package: Versioned, tmp_path: Path
 ) -> None:
-    ws = single_package(
-        tmp_path / "repo",
-        node_tools,
-        installs,
-        None,
-        "storefront",
-        "1.0.0",
-        **{"brave-owls": changeset({"storefront": "minor"}, "Add the checkout page.")},
-    )
-    result = ws.action_script("version", VERSION_SCRIPT)
+    result = versioned_package.result
+    ws = versioned_package.copy(tmp_path / "repo")
     assert result.returncode == 0, result.stdout + result.stderr
     # @actions/exec resolved the first word and passed the rest as arguments.
     assert re.search(rf"\[command\]\S*/bash {re.escape(VERSION_SCRIPT_PATH)}\n", result.stdout)
@@ -171,14 +214,13 @@ def test_version_script_bumps_a_single_package(
 
 
 def test_version_script_bumps_a_workspace_and_refreshes_the_lockfile(
-    node_tools: NodeTools, installs: Installs, tmp_path: Path
+    versioned_workspace: Versioned, tmp_path: Path
 ) -> None:
-    cs = changeset({"@acme/core": "minor", "@acme/web": "patch"}, "Show prices.")
-    ws = monorepo(tmp_path / "repo", node_tools, installs, None, "@acme", **{"quick-cats": cs})
-    lockfile = (ws.root / "pnpm-lock.yaml").read_text()
-    assert "specifier: workspace:^1.0.0" in lockfile
+    ws = versioned_workspace.copy(tmp_path / "repo")
+    # The lockfile committed before the version script ran.
+    assert "specifier: workspace:^1.0.0" in ws.git("show", "HEAD:pnpm-lock.yaml")
 
-    result = ws.action_script("version", VERSION_SCRIPT)
+    result = versioned_workspace.result
 
     assert result.returncode == 0, result.stdout + result.stderr
     core, web = ws.manifest("packages/core"), ws.manifest("packages/web")
@@ -227,7 +269,7 @@ def test_the_old_two_command_version_script_fails_as_the_action_spawns_it(
 
 
 def test_publish_script_publishes_the_packed_tarball_and_a_rerun_reports_its_tag(
-    node_tools: NodeTools, installs: Installs, registry: Registry, tmp_path: Path
+    versioned_package: Versioned, registry: Registry, tmp_path: Path
 ) -> None:
     """The publish job, then "Re-run failed jobs" after npm took the package but the job failed
     before the action pushed the tag. The re-run's ``publish`` finds the version already on npm
@@ -235,11 +277,7 @@ def test_publish_script_publishes_the_packed_tarball_and_a_rerun_reports_its_tag
     and writes no git-tag event, so the action would push no tag, create no GitHub Release and
     report nothing published; the script's ``changeset git-tag`` reports the tag that exists
     neither in the fresh checkout nor on the remote."""
-    cs = changeset({"storefront": "minor"}, "Add the checkout page.")
-    ws = single_package(
-        tmp_path / "repo", node_tools, installs, registry, "storefront", "1.0.0", a=cs
-    )
-    version_pull_request(ws)
+    ws = versioned_package.version_pull_request(tmp_path / "repo", registry)
     origin = tmp_path / "origin.git"  # GitHub's copy: the action pushes tags there, not git
     ws.git("init", "-q", "--bare", "-b", SPEC.default_branch, str(origin))
     ws.git("remote", "add", "origin", str(origin))
@@ -271,11 +309,9 @@ def test_publish_script_publishes_the_packed_tarball_and_a_rerun_reports_its_tag
 
 
 def test_publish_script_publishes_a_workspace_in_dependency_order(
-    node_tools: NodeTools, installs: Installs, registry: Registry, tmp_path: Path
+    versioned_workspace: Versioned, registry: Registry, tmp_path: Path
 ) -> None:
-    cs = changeset({"@acme/core": "minor", "@acme/web": "patch"}, "Show prices.")
-    ws = monorepo(tmp_path / "repo", node_tools, installs, registry, "@acme", a=cs)
-    version_pull_request(ws)
+    ws = versioned_workspace.version_pull_request(tmp_path / "repo", registry)
 
     _, events = publish(ws, tmp_path)
 
