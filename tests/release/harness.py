@@ -152,7 +152,9 @@ class Installs:
     ``pnpm-lock.yaml``, ``node_modules`` with its relative workspace links) into a repository.
 
     What pnpm writes depends only on the manifests and ``pnpm-workspace.yaml`` (the repositories
-    have no registry dependencies), so a copy holds what an install in place would write."""
+    have no registry dependencies), so a copy holds what an install in place would write, but
+    for ``node_modules/.pnpm-workspace-state-v1.json``: it names the template's paths, so pnpm
+    checks the copy's projects afresh, as it does after any change to them."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
