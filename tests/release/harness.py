@@ -10,12 +10,19 @@ spawned by the real ``@actions/exec`` (``action_exec.mjs``).
 :func:`start_verdaccio` runs the real verdaccio on 127.0.0.1 with its storage in a temporary
 directory and no uplinks, so nothing leaves the machine, and creates the publishing user through
 the registry's user API (``PUT /-/user/org.couchdb.user:<name>``, the call ``npm adduser``
-makes), whose answer carries the token npm then sends.
+makes), whose answer carries the token npm then sends. :meth:`Registry.packument` reads what
+the registry holds for a package (the document ``npm view`` reads).
+
+:class:`Installs` runs each distinct ``pnpm install`` a test repository starts from once per
+session and copies its result (lockfile, ``node_modules``) into every repository that starts from
+the same manifests: pnpm's start-up alone costs most of a CPU second.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import socket
 import subprocess
 import time
@@ -45,6 +52,11 @@ class Registry:
 
     url: str
     token: str
+
+    def packument(self, name: str) -> dict[str, Any]:
+        """The registry's document for ``name`` (``GET /<name>``, what ``npm view`` reads):
+        ``dist-tags``, and ``versions`` keyed by version with each one's manifest and ``dist``."""
+        return _http("GET", self.url + name.replace("/", "%2f"))
 
 
 def _free_port() -> int:
@@ -134,6 +146,35 @@ def start_verdaccio(tools: NodeTools, root: Path, ready_timeout: float = 60) -> 
             process.wait(timeout=10)
 
 
+class Installs:
+    """``pnpm install --offline`` of each distinct set of manifests, run once in a template
+    directory under ``root``; :meth:`copy_into` copies the installed template (manifests,
+    ``pnpm-lock.yaml``, ``node_modules`` with its relative workspace links) into a repository.
+
+    What pnpm writes depends only on the manifests and ``pnpm-workspace.yaml`` (the repositories
+    have no registry dependencies), so a copy holds what an install in place would write, but
+    for ``node_modules/.pnpm-workspace-state-v1.json``: it names the template's paths, so pnpm
+    checks the copy's projects afresh, as it does after any change to them."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def copy_into(self, files: dict[str, str], target: Workspace) -> None:
+        """Write ``files`` (path -> text) into ``target``'s directory, installed."""
+        key = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+        template = self.root / key
+        if not template.is_dir():
+            stage = self.root / f"{key}.partial"
+            shutil.rmtree(stage, ignore_errors=True)
+            for relative, content in files.items():
+                path = stage / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(content, encoding="utf-8")
+            Workspace(stage, target.tools, target.spec).run("pnpm", "install", "--offline")
+            stage.rename(template)
+        shutil.copytree(template, target.root, symlinks=True, dirs_exist_ok=True)
+
+
 class Workspace:
     """A throwaway application repository with the delivered release files."""
 
@@ -143,11 +184,13 @@ class Workspace:
         tools: NodeTools,
         spec: WorkflowSpec,
         registry: Registry | None = None,
+        installs: Installs | None = None,
     ) -> None:
         self.root = root
         self.tools = tools
         self.spec = spec
         self.registry = registry
+        self.installs = installs
         home = root.parent / f"{root.name}-home"
         home.mkdir(parents=True, exist_ok=True)
         # What setup-node writes for a registry: a user config with the registry and its token.
@@ -185,45 +228,60 @@ class Workspace:
         packages: dict[str, dict[str, Any]],
         changesets: dict[str, str],
     ) -> Workspace:
-        """Write the delivered files, the packages (``"."`` is a single-package repository;
-        other keys are directories of a pnpm workspace) and the changesets, then install,
+        """Write the packages (``"."`` is a single-package repository; other keys are
+        directories of a pnpm workspace) and install them (through :class:`Installs` when the
+        workspace has one, else in place), then write the delivered files and the changesets,
         commit, and return ``self``."""
         self.root.mkdir(parents=True, exist_ok=True)
-        files = {".changeset/config.json": render_changeset_config(self.spec)}
-        files.update(render_repo_scripts())
+        manifests: dict[str, str] = {}
         root_manifest: dict[str, Any]
         if "." in packages:
             root_manifest = dict(packages["."])
         else:
             root_manifest = {"name": "workspace-root", "private": True}
             dirs = sorted({str(Path(d).parent) for d in packages})
-            files["pnpm-workspace.yaml"] = "packages:\n" + "".join(f"  - {d}/*\n" for d in dirs)
+            manifests["pnpm-workspace.yaml"] = "packages:\n" + "".join(f"  - {d}/*\n" for d in dirs)
         root_manifest["packageManager"] = f"pnpm@{self.spec.pnpm_version}"
-        files["package.json"] = json.dumps(root_manifest, indent=2) + "\n"
+        manifests["package.json"] = json.dumps(root_manifest, indent=2) + "\n"
         for directory, manifest in packages.items():
             if directory != ".":
-                files[f"{directory}/package.json"] = json.dumps(manifest, indent=2) + "\n"
+                manifests[f"{directory}/package.json"] = json.dumps(manifest, indent=2) + "\n"
+        if self.installs is not None:
+            self.installs.copy_into(manifests, self)
+        else:
+            self._write(manifests)
+            self.run("pnpm", "install", "--offline")
+        files = {".changeset/config.json": render_changeset_config(self.spec)}
+        files.update(render_repo_scripts())
         for name, text in changesets.items():
             files[f".changeset/{name}.md"] = text
+        self._write(files)
+        self.git("init", "-q", "-b", self.spec.default_branch)
+        self.identify()
+        self.commit("Initial commit")
+        return self
+
+    def _write(self, files: dict[str, str]) -> None:
         for relative, content in files.items():
             target = self.root / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content, encoding="utf-8")
-        self.git("init", "-q", "-b", self.spec.default_branch)
-        self.identify()
-        self.run("pnpm", "install", "--offline")
-        self.commit("Initial commit")
-        return self
 
     def identify(self) -> None:
         """What the action's ensureGitUser does when the runner has no git identity."""
         self.git("config", "user.name", "github-actions[bot]")
         self.git("config", "user.email", "41898282+github-actions[bot]@users.noreply.github.com")
 
+    def copy(self, root: Path, registry: Registry | None = None) -> Workspace:
+        """A copy of this repository, work tree and ``.git`` as they are, at ``root``, whose
+        commands use ``registry``."""
+        shutil.copytree(self.root, root, symlinks=True)
+        return Workspace(root, self.tools, self.spec, registry, self.installs)
+
     def clone(self, origin: Path, root: Path) -> Workspace:
         """A fresh checkout of ``origin`` at ``root``, as a re-run job starts from."""
         self.run("git", "clone", "-q", str(origin), str(root))
-        other = Workspace(root, self.tools, self.spec, self.registry)
+        other = Workspace(root, self.tools, self.spec, self.registry, self.installs)
         other.identify()
         return other
 
@@ -275,7 +333,3 @@ class Workspace:
     def frozen_install(self) -> subprocess.CompletedProcess[str]:
         """What the next CI job does with the committed lockfile."""
         return self.run("pnpm", "install", "--frozen-lockfile", "--offline", check=False)
-
-    def npm_view(self, spec: str) -> Any:
-        """``npm view <spec> --json`` against the workspace's registry."""
-        return json.loads(self.run("npm", "view", spec, "--json").stdout)

@@ -69,7 +69,7 @@ class NodeTools:
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """``base`` (default: this process's environment, less GitHub tokens and any npm or
-        pnpm setting) with the tools first on PATH."""
+        pnpm setting) with the tools first on PATH and Node's compile cache beside them."""
         env = dict(os.environ if base is None else base)
         for key in list(env):
             if key.lower().startswith(("npm_config_", "pnpm_config_")) or key in {
@@ -87,6 +87,10 @@ class NodeTools:
                 env.get("PATH", ""),
             ]
         )
+        # Node's compile cache for every process (pnpm, npm and the Changesets CLI turn it on
+        # themselves; verdaccio and the action's @actions/exec do not): about 0.3 s of CPU less
+        # for each verdaccio start.
+        env["NODE_COMPILE_CACHE"] = str(self.root / "compile-cache")
         env["npm_config_npm_path"] = str(self.npm)
         env["npm_config_update_notifier"] = "false"
         env["npm_config_fund"] = "false"
@@ -128,6 +132,9 @@ def _install(stage: Path) -> None:
             "--ignore-scripts",
             "--no-audit",
             "--no-fund",
+            # The machine's npm cache answers first (no revalidation of each of the ~370
+            # packuments it already holds); what it lacks still comes from the registry.
+            "--prefer-offline",
             "--loglevel=error",
         ],
         cwd=stage,

@@ -13,7 +13,9 @@ changesets/action v2.1.1 (``src/run.ts``, ``src/utils.ts``, ``src/select-mode``,
   not pass its own downloaded pack directory on: the script is told where it is (``PACK_DIR``).
 
 Here those exact steps run against throwaway repositories (one package, and a two-package pnpm
-workspace) and a throwaway verdaccio, with @changesets/cli 3.0.3, pnpm and Node.js 24.
+workspace) and a throwaway verdaccio, with @changesets/cli 3.0.3, pnpm and Node.js 24. The
+session shares one verdaccio: each test that publishes publishes package names no other test
+publishes (``storefront``, ``@acme/*``, ``storefront-lines``).
 """
 
 from __future__ import annotations
@@ -21,10 +23,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from slipway.workflows.repo_scripts import PUBLISH_SCRIPT, VERSION_SCRIPT, VERSION_SCRIPT_PATH
-from tests.release.harness import Registry, Workspace
+from tests.release.harness import Installs, Registry, Workspace
 from tests.release.node_tools import MANIFEST, NodeTools
 from tests.workflows.conftest import SPECS
 
@@ -40,14 +46,25 @@ def changeset(releases: dict[str, str], summary: str) -> str:
 
 
 def single_package(
-    root: Path, tools: NodeTools, registry: Registry | None, name: str, version: str, **cs: str
+    root: Path,
+    tools: NodeTools,
+    installs: Installs,
+    registry: Registry | None,
+    name: str,
+    version: str,
+    **cs: str,
 ) -> Workspace:
     manifest = {"name": name, "version": version, "license": "MIT"}
-    return Workspace(root, tools, SPEC, registry).create({".": manifest}, cs)
+    return Workspace(root, tools, SPEC, registry, installs).create({".": manifest}, cs)
 
 
 def monorepo(
-    root: Path, tools: NodeTools, registry: Registry | None, scope: str, **cs: str
+    root: Path,
+    tools: NodeTools,
+    installs: Installs,
+    registry: Registry | None,
+    scope: str,
+    **cs: str,
 ) -> Workspace:
     packages = {
         "packages/core": {"name": f"{scope}/core", "version": "1.0.0", "license": "MIT"},
@@ -59,7 +76,7 @@ def monorepo(
             "dependencies": {f"{scope}/core": "workspace:^1.0.0"},
         },
     }
-    return Workspace(root, tools, SPEC, registry).create(packages, cs)
+    return Workspace(root, tools, SPEC, registry, installs).create(packages, cs)
 
 
 def version_pull_request(ws: Workspace) -> None:
@@ -67,6 +84,53 @@ def version_pull_request(ws: Workspace) -> None:
     result = ws.action_script("version", VERSION_SCRIPT)
     assert result.returncode == 0, result.stdout + result.stderr
     ws.commit("chore: version packages")
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A repository right after the version job's script ran, before the action commits."""
+
+    workspace: Workspace
+    result: subprocess.CompletedProcess[str]
+    """What the action's spawn of the delivered version script printed and returned."""
+
+    def copy(self, root: Path, registry: Registry | None = None) -> Workspace:
+        """Each test's own copy of the repository, to read and change."""
+        return self.workspace.copy(root, registry)
+
+    def version_pull_request(self, root: Path, registry: Registry) -> Workspace:
+        """:func:`version_pull_request` on a copy: the script's run, then the action's commit."""
+        assert self.result.returncode == 0, self.result.stdout + self.result.stderr
+        ws = self.copy(root, registry)
+        ws.commit("chore: version packages")
+        return ws
+
+
+@pytest.fixture(scope="module")
+def versioned_package(
+    node_tools: NodeTools, installs: Installs, tmp_path_factory: pytest.TempPathFactory
+) -> Versioned:
+    """``storefront`` 1.0.0 with a minor changeset, after the delivered version script ran as
+    the action spawns it. The run is the same for the tests that start from it, so it happens
+    once; each test reads or publishes its own copy."""
+    cs = changeset({"storefront": "minor"}, "Add the checkout page.")
+    root = tmp_path_factory.mktemp("versioned-package") / "repo"
+    ws = single_package(
+        root, node_tools, installs, None, "storefront", "1.0.0", **{"brave-owls": cs}
+    )
+    return Versioned(ws, ws.action_script("version", VERSION_SCRIPT))
+
+
+@pytest.fixture(scope="module")
+def versioned_workspace(
+    node_tools: NodeTools, installs: Installs, tmp_path_factory: pytest.TempPathFactory
+) -> Versioned:
+    """The ``@acme`` workspace (core minor, web patch) after the delivered version script ran as
+    the action spawns it, once for the tests that start from it."""
+    cs = changeset({"@acme/core": "minor", "@acme/web": "patch"}, "Show prices.")
+    root = tmp_path_factory.mktemp("versioned-workspace") / "repo"
+    ws = monorepo(root, node_tools, installs, None, "@acme", **{"quick-cats": cs})
+    return Versioned(ws, ws.action_script("version", VERSION_SCRIPT))
 
 
 def publish(
@@ -130,16 +194,11 @@ def test_cli_has_the_commands_the_split_release_jobs_use(
 # -- the version pull request ---------------------------------------------------------------
 
 
-def test_version_script_bumps_a_single_package(node_tools: NodeTools, tmp_path: Path) -> None:
-    ws = single_package(
-        tmp_path / "repo",
-        node_tools,
-        None,
-        "storefront",
-        "1.0.0",
-        **{"brave-owls": changeset({"storefront": "minor"}, "Add the checkout page.")},
-    )
-    result = ws.action_script("version", VERSION_SCRIPT)
+def test_version_script_bumps_a_single_package(
+    versioned_package: Versioned, tmp_path: Path
+) -> None:
+    result = versioned_package.result
+    ws = versioned_package.copy(tmp_path / "repo")
     assert result.returncode == 0, result.stdout + result.stderr
     # @actions/exec resolved the first word and passed the rest as arguments.
     assert re.search(rf"\[command\]\S*/bash {re.escape(VERSION_SCRIPT_PATH)}\n", result.stdout)
@@ -155,14 +214,13 @@ def test_version_script_bumps_a_single_package(node_tools: NodeTools, tmp_path: 
 
 
 def test_version_script_bumps_a_workspace_and_refreshes_the_lockfile(
-    node_tools: NodeTools, tmp_path: Path
+    versioned_workspace: Versioned, tmp_path: Path
 ) -> None:
-    cs = changeset({"@acme/core": "minor", "@acme/web": "patch"}, "Show prices.")
-    ws = monorepo(tmp_path / "repo", node_tools, None, "@acme", **{"quick-cats": cs})
-    lockfile = (ws.root / "pnpm-lock.yaml").read_text()
-    assert "specifier: workspace:^1.0.0" in lockfile
+    ws = versioned_workspace.copy(tmp_path / "repo")
+    # The lockfile committed before the version script ran.
+    assert "specifier: workspace:^1.0.0" in ws.git("show", "HEAD:pnpm-lock.yaml")
 
-    result = ws.action_script("version", VERSION_SCRIPT)
+    result = versioned_workspace.result
 
     assert result.returncode == 0, result.stdout + result.stderr
     core, web = ws.manifest("packages/core"), ws.manifest("packages/web")
@@ -182,11 +240,11 @@ def test_version_script_bumps_a_workspace_and_refreshes_the_lockfile(
 
 
 def test_without_the_lockfile_refresh_the_next_frozen_install_fails(
-    node_tools: NodeTools, tmp_path: Path
+    node_tools: NodeTools, installs: Installs, tmp_path: Path
 ) -> None:
     """Why the delivered script runs ``pnpm install --lockfile-only`` after the bump."""
     cs = changeset({"@acme/core": "minor", "@acme/web": "patch"}, "Show prices.")
-    ws = monorepo(tmp_path / "repo", node_tools, None, "@acme", **{"quick-cats": cs})
+    ws = monorepo(tmp_path / "repo", node_tools, installs, None, "@acme", **{"quick-cats": cs})
     result = ws.action_script("version", "pnpm exec changeset version")
     assert result.returncode == 0, result.stdout + result.stderr
     frozen = ws.frozen_install()
@@ -195,11 +253,11 @@ def test_without_the_lockfile_refresh_the_next_frozen_install_fails(
 
 
 def test_the_old_two_command_version_script_fails_as_the_action_spawns_it(
-    node_tools: NodeTools, tmp_path: Path
+    node_tools: NodeTools, installs: Installs, tmp_path: Path
 ) -> None:
     """The defect: without a shell, ``&&`` and the second command reach the Changesets CLI."""
     cs = changeset({"storefront": "minor"}, "Add the checkout page.")
-    ws = single_package(tmp_path / "repo", node_tools, None, "storefront", "1.0.0", b=cs)
+    ws = single_package(tmp_path / "repo", node_tools, installs, None, "storefront", "1.0.0", b=cs)
     result = ws.action_script("version", OLD_VERSION_SCRIPT)
     assert result.returncode != 0
     assert "Unknown option `--lockfileOnly`" in result.stdout + result.stderr
@@ -211,7 +269,7 @@ def test_the_old_two_command_version_script_fails_as_the_action_spawns_it(
 
 
 def test_publish_script_publishes_the_packed_tarball_and_a_rerun_reports_its_tag(
-    node_tools: NodeTools, registry: Registry, tmp_path: Path
+    versioned_package: Versioned, registry: Registry, tmp_path: Path
 ) -> None:
     """The publish job, then "Re-run failed jobs" after npm took the package but the job failed
     before the action pushed the tag. The re-run's ``publish`` finds the version already on npm
@@ -219,9 +277,7 @@ def test_publish_script_publishes_the_packed_tarball_and_a_rerun_reports_its_tag
     and writes no git-tag event, so the action would push no tag, create no GitHub Release and
     report nothing published; the script's ``changeset git-tag`` reports the tag that exists
     neither in the fresh checkout nor on the remote."""
-    cs = changeset({"storefront-single": "minor"}, "Add the checkout page.")
-    ws = single_package(tmp_path / "repo", node_tools, registry, "storefront-single", "1.0.0", a=cs)
-    version_pull_request(ws)
+    ws = versioned_package.version_pull_request(tmp_path / "repo", registry)
     origin = tmp_path / "origin.git"  # GitHub's copy: the action pushes tags there, not git
     ws.git("init", "-q", "--bare", "-b", SPEC.default_branch, str(origin))
     ws.git("remote", "add", "origin", str(origin))
@@ -229,14 +285,15 @@ def test_publish_script_publishes_the_packed_tarball_and_a_rerun_reports_its_tag
 
     pack_dir, events = publish(ws, tmp_path / "first")
 
-    assert ws.npm_view("storefront-single@1.1.0")["version"] == "1.1.0"
-    assert ws.npm_view("storefront-single")["dist-tags"] == {"latest": "1.1.0"}
+    published = registry.packument("storefront")
+    assert published["versions"]["1.1.0"]["version"] == "1.1.0"
+    assert published["dist-tags"] == {"latest": "1.1.0"}
     # The registry holds the very tarball the read-only pack job built.
-    tarball = pack_dir / "packages" / "storefront-single-1.1.0.tgz"
+    tarball = pack_dir / "packages" / "storefront-1.1.0.tgz"
     shasum = hashlib.sha1(tarball.read_bytes()).hexdigest()  # noqa: S324 - npm's own checksum
-    assert ws.npm_view("storefront-single@1.1.0")["dist"]["shasum"] == shasum
+    assert published["versions"]["1.1.0"]["dist"]["shasum"] == shasum
     # The tag the action pushes, created (annotated) by the CLI in the checkout, reported once.
-    tag_event = {"type": "git-tag", "tag": "v1.1.0", "packageName": "storefront-single"}
+    tag_event = {"type": "git-tag", "tag": "v1.1.0", "packageName": "storefront"}
     assert git_tag_events(events) == [tag_event]
     assert ws.git("cat-file", "-t", "v1.1.0").strip() == "tag"
 
@@ -248,50 +305,54 @@ def test_publish_script_publishes_the_packed_tarball_and_a_rerun_reports_its_tag
     assert result.returncode == 0, result.stdout + result.stderr
     rerun_events = [json.loads(line) for line in output.read_text().splitlines() if line.strip()]
     assert git_tag_events(rerun_events) == [tag_event]
-    assert ws.npm_view("storefront-single")["versions"] == ["1.1.0"]
+    assert list(registry.packument("storefront")["versions"]) == ["1.1.0"]
 
 
 def test_publish_script_publishes_a_workspace_in_dependency_order(
-    node_tools: NodeTools, registry: Registry, tmp_path: Path
+    versioned_workspace: Versioned, registry: Registry, tmp_path: Path
 ) -> None:
-    cs = changeset({"@mono/core": "minor", "@mono/web": "patch"}, "Show prices.")
-    ws = monorepo(tmp_path / "repo", node_tools, registry, "@mono", a=cs)
-    version_pull_request(ws)
+    ws = versioned_workspace.version_pull_request(tmp_path / "repo", registry)
 
     _, events = publish(ws, tmp_path)
 
-    assert ws.npm_view("@mono/core")["dist-tags"] == {"latest": "1.1.0"}
-    web = ws.npm_view("@mono/web@2.3.1")
+    assert registry.packument("@acme/core")["dist-tags"] == {"latest": "1.1.0"}
+    web = registry.packument("@acme/web")
     assert web["dist-tags"] == {"latest": "2.3.1"}
     # pnpm pack replaced the workspace protocol with the released range.
-    assert web["dependencies"] == {"@mono/core": "^1.1.0"}
+    assert web["versions"]["2.3.1"]["dependencies"] == {"@acme/core": "^1.1.0"}
     assert git_tag_events(events) == [
-        {"type": "git-tag", "tag": "@mono/core@1.1.0", "packageName": "@mono/core"},
-        {"type": "git-tag", "tag": "@mono/web@2.3.1", "packageName": "@mono/web"},
+        {"type": "git-tag", "tag": "@acme/core@1.1.0", "packageName": "@acme/core"},
+        {"type": "git-tag", "tag": "@acme/web@2.3.1", "packageName": "@acme/web"},
     ]
 
 
 def test_an_older_line_publishes_under_its_dist_tag_and_latest_stays(
-    node_tools: NodeTools, registry: Registry, tmp_path: Path
+    node_tools: NodeTools, installs: Installs, registry: Registry, tmp_path: Path
 ) -> None:
     """A hotfix on ``release/v1.4.x`` after 1.5.0 is out: ``NPM_DIST_TAG=release-1.4``.
 
     ``changeset publish --from-pack-dir`` refuses ``--tag`` ("Releasing under custom tag is not
-    allowed in artifact mode"): the dist-tag travels in the pack's publish plan instead."""
-    main = single_package(tmp_path / "main", node_tools, registry, "storefront-lines", "1.5.0")
-    publish(main, tmp_path / "main-release")
-    assert main.npm_view("storefront-lines")["dist-tags"] == {"latest": "1.5.0"}
+    allowed in artifact mode"): the dist-tag travels in the pack's publish plan instead.
+
+    1.5.0 reaches the registry by a plain ``npm publish``: how the main line published is not
+    what this test is about (the tests above publish through the delivered script)."""
+    main = Workspace(tmp_path / "main", node_tools, SPEC, registry)
+    main.root.mkdir()
+    manifest = {"name": "storefront-lines", "version": "1.5.0", "license": "MIT"}
+    (main.root / "package.json").write_text(json.dumps(manifest))
+    main.run("npm", "publish")
+    assert registry.packument("storefront-lines")["dist-tags"] == {"latest": "1.5.0"}
 
     cs = changeset({"storefront-lines": "patch"}, "Fix the basket total.")
     line = single_package(
-        tmp_path / "line", node_tools, registry, "storefront-lines", "1.4.0", a=cs
+        tmp_path / "line", node_tools, installs, registry, "storefront-lines", "1.4.0", a=cs
     )
     version_pull_request(line)
     assert line.manifest()["version"] == "1.4.1"
 
     _, events = publish(line, tmp_path / "line-release", npm_dist_tag="release-1.4")
 
-    assert line.npm_view("storefront-lines")["dist-tags"] == {
+    assert registry.packument("storefront-lines")["dist-tags"] == {
         "latest": "1.5.0",
         "release-1.4": "1.4.1",
     }
@@ -301,9 +362,9 @@ def test_an_older_line_publishes_under_its_dist_tag_and_latest_stays(
 
 
 def test_publish_script_refuses_to_run_without_a_pack_dir(
-    node_tools: NodeTools, tmp_path: Path
+    node_tools: NodeTools, installs: Installs, tmp_path: Path
 ) -> None:
-    ws = single_package(tmp_path / "repo", node_tools, None, "storefront", "1.0.0")
+    ws = single_package(tmp_path / "repo", node_tools, installs, None, "storefront", "1.0.0")
     result = ws.action_script("publish", PUBLISH_SCRIPT)
     assert result.returncode != 0
     assert "PACK_DIR names the directory" in result.stderr + result.stdout
