@@ -12,7 +12,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import botocore.session
 import botocore.validate
 import pulumi
 import pulumi_aws as aws
@@ -24,6 +23,7 @@ from slipway.fargate_task import LoggingOptions
 from slipway.hooks import smoke_test
 from slipway.smoke_test_hook import HANDLER, code_archive
 from slipway.workflows.deploy import RELEASE_VERSION
+from tests.aws_models import service_model
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
 from tests.provider_schema import resource_input_problems
 from tooling.offline import ACCOUNT_ID, Recording
@@ -133,7 +133,7 @@ def test_the_function(recording: Recording) -> None:
     depends = {recording.by_urn(u).type for u in function.dependencies}
     assert {ROLE_POLICY, ATTACHMENT} <= depends
     # The request Lambda's API would get: botocore's CreateFunction model.
-    model = botocore.session.get_session().get_service_model("lambda")
+    model = service_model("lambda")
     botocore.validate.validate_parameters(
         {
             "FunctionName": inputs["name"],
@@ -278,7 +278,7 @@ def test_the_outputs_configure_an_ecs_lifecycle_hook(recording: Recording) -> No
         r"arn:aws:iam::\d{12}:role/smoke-invoke-role-[0-9a-f]+", outputs["invoke_role_arn"]
     )
     assert outputs["security_group_id"].startswith("sg-")
-    model = botocore.session.get_session().get_service_model("ecs")
+    model = service_model("ecs")
     stages = model.shape_for("DeploymentLifecycleHook").members["lifecycleStages"].member.enum
     assert set(outputs["lifecycle_stages"]) <= set(stages)
     botocore.validate.validate_parameters(
@@ -367,7 +367,7 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def botocore_enum(service: str, shape: str) -> list[str]:
-    return list(botocore.session.get_session().get_service_model(service).shape_for(shape).enum)
+    return list(service_model(service).shape_for(shape).enum)
 
 
 VPC_ACCESS_EXECUTION_ROLE = {
