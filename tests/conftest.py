@@ -1,23 +1,21 @@
-"""Shared fixtures: offline runs of the real program, recorded per stack."""
+"""Shared fixtures: offline runs of the real program, recorded per stack.
+
+Nothing heavy is imported here. pytest-xdist's controller loads this file before it starts the
+workers and never runs a test; importing the program here (``tooling.offline`` brings in
+``pulumi_aws``, about 4 s of CPU) made every ``make test`` wait for it.
+"""
 
 from __future__ import annotations
 
 import gc
-import warnings
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Generator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from _pytest.mark import ParameterSet
 
-with warnings.catch_warnings():
-    # parliament and pkg_resources open data files at import without closing them; import them
-    # here, once, so that warnings-as-errors stays on for everything else.
-    warnings.simplefilter("ignore")
-    import parliament  # noqa: F401
-
-    gc.collect()
-
-from tooling.offline import STACKS, GithubRepository, Recording, run_program, run_stack
+if TYPE_CHECKING:
+    from tooling.offline import GithubRepository, Recording
 
 _cache: dict[str, Recording] = {}
 
@@ -25,11 +23,31 @@ _cache: dict[str, Recording] = {}
 def recorded(stack: str) -> Recording:
     """The unmodified stack's recording; the program is deterministic, so it is run once."""
     if stack not in _cache:
+        from tooling.offline import run_stack
+
         _cache[stack] = run_stack(stack)
     return _cache[stack]
 
 
-@pytest.fixture(params=STACKS)
+def _parametrizes(metafunc: pytest.Metafunc, argname: str) -> bool:
+    """Does the test parametrize ``argname`` itself (which takes precedence over a fixture)?"""
+    return any(
+        argname in ParameterSet._parse_parametrize_args(*mark.args, **mark.kwargs)[0]
+        for mark in metafunc.definition.iter_markers("parametrize")
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The ``stack`` fixture takes each stack in turn, as ``@pytest.fixture(params=STACKS)``
+    would; the stacks are listed only when a test asks for them (``tooling.offline.STACKS`` is
+    behind the program's imports)."""
+    if "stack" in metafunc.fixturenames and not _parametrizes(metafunc, "stack"):
+        from tooling.offline import STACKS
+
+        metafunc.parametrize("stack", STACKS, indirect=True)
+
+
+@pytest.fixture
 def stack(request: pytest.FixtureRequest) -> Recording:
     """Each of dev, staging and prod in turn."""
     return recorded(request.param)
@@ -56,6 +74,7 @@ Program = Callable[[], Mapping[str, Any]]
 @pytest.fixture
 def run_component() -> Callable[[Program], Recording]:
     """Run a small program (usually one component) under the same mocks as the stacks."""
+    from tooling.offline import run_program
 
     def run(
         program: Program,
@@ -73,3 +92,18 @@ def run_component() -> Callable[[Program], Recording]:
         )
 
     return run
+
+
+# Python's cyclic collector walks every object it tracks, and once the tests are collected that
+# is every module, class and function of pulumi_aws, botocore and moto: about 490,000 objects, a
+# full collection 0.46 s of CPU. The collector ran about ten of those while collecting, and more
+# in every worker afterwards. Those objects live as long as the process, so they are moved out of
+# the collector's sight (gc.freeze) once each module is collected; what tests create is
+# collected as before.
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield
+    gc.freeze()
+    return report

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 import re
+import warnings
+from types import ModuleType
 from typing import Any
-
-import parliament
-from moto.iam.policy_validation import IAMPolicyDocumentValidator, IAMTrustPolicyDocumentValidator
 
 ACCEPTED_FINDINGS: dict[tuple[str, tuple[str, ...]], str] = {
     ("CREDENTIALS_EXPOSURE", ("ecr:getauthorizationtoken",)): (
@@ -59,15 +60,23 @@ AWS's "Stopping Amazon ECS service deployments" page stops a deployment by its A
 it parliament reports ``UNKNOWN_ACTION`` for every policy that names the action."""
 
 
-def _add_newer_actions() -> None:
+@functools.cache
+def _parliament() -> ModuleType:
+    """parliament, imported on first use (about 1 s), with :data:`NEWER_ACTIONS` added."""
+    with warnings.catch_warnings():
+        # parliament and pkg_resources open data files at import without closing them; collect
+        # those here, where their warnings are ignored, so that warnings-as-errors stays on for
+        # everything else.
+        warnings.simplefilter("ignore")
+        import parliament
+
+        gc.collect()
     for service in parliament.iam_definition:
         entry = NEWER_ACTIONS.get(service["prefix"])
         known = {p["privilege"] for p in service["privileges"]}
         if entry is not None and entry["privilege"] not in known:
             service["privileges"].append(entry)
-
-
-_add_newer_actions()
+    return parliament
 
 
 def _text(document: str | dict[str, Any]) -> str:
@@ -76,7 +85,7 @@ def _text(document: str | dict[str, Any]) -> str:
 
 def parliament_findings(document: str | dict[str, Any]) -> list[str]:
     """Parliament's findings (community auditors on) minus :data:`ACCEPTED_FINDINGS`."""
-    analysed = parliament.analyze_policy_string(_text(document), include_community_auditors=True)
+    analysed = _parliament().analyze_policy_string(_text(document), include_community_auditors=True)
     left = []
     for finding in analysed.findings:
         listed = finding.location.get("actions") or (
@@ -90,6 +99,8 @@ def parliament_findings(document: str | dict[str, Any]) -> list[str]:
 
 def assert_valid_permission_policy(document: str | dict[str, Any]) -> None:
     """AWS would accept it (moto's validator) and parliament finds nothing wrong."""
+    from moto.iam.policy_validation import IAMPolicyDocumentValidator
+
     IAMPolicyDocumentValidator(_text(document)).validate()
     assert parliament_findings(document) == []
     parsed = json.loads(_text(document))
@@ -104,6 +115,8 @@ def assert_valid_permission_policy(document: str | dict[str, Any]) -> None:
 
 def assert_valid_trust_policy(document: str | dict[str, Any]) -> None:
     """AWS would accept it as an assume-role policy (moto's validator)."""
+    from moto.iam.policy_validation import IAMTrustPolicyDocumentValidator
+
     IAMTrustPolicyDocumentValidator(_text(document)).validate()
 
 

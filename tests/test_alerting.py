@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import botocore.session
 import botocore.validate
 import pytest
 
@@ -18,6 +17,7 @@ from slipway.alerting import (
     https_endpoint_problem,
 )
 from slipway.errors import ConfigError
+from tests.aws_models import service_model
 from tests.iam_checks import parliament_findings
 from tooling.offline import ACCOUNT_ID, Recording
 
@@ -237,7 +237,7 @@ def test_requests_match_the_sns_api_model(run_component: Runner) -> None:
         https_endpoints=("https://hooks.example.com/sns",),
         tags={"team": "shop"},
     )
-    model = botocore.session.get_session().get_service_model("sns")
+    model = service_model("sns")
     topic = recording.one(TOPIC).inputs
     policy = recording.one("aws:sns/topicPolicy:TopicPolicy").inputs
     botocore.validate.validate_parameters(

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
-import botocore.session
 import botocore.validate
 import pytest
 from moto import mock_aws
 
 from slipway.audit_trail import AuditTrail, AuditTrailArgs, lifecycle_rules
 from slipway.errors import ConfigError
+from tests.aws_models import service_model
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
 from tooling.offline import ACCOUNT_ID, Recording
 
@@ -258,7 +258,7 @@ def test_lifecycle_archives_then_expires_after_the_retention(run_component: Runn
 
 @pytest.mark.parametrize("retention", [91, 365, 3653])
 def test_lifecycle_is_a_valid_s3_request(retention: int) -> None:
-    model = botocore.session.get_session().get_service_model("s3")
+    model = service_model("s3")
     botocore.validate.validate_parameters(
         {
             "Bucket": "shop-audit-logs",
@@ -351,14 +351,13 @@ def test_aws_accepts_the_bucket_configuration_and_the_trail(run_component: Runne
             },
         },
     }
-    session = botocore.session.get_session()
     for service, operation, params in (
         ("cloudtrail", "CreateTrail", create_trail),
         ("s3", "PutBucketLifecycleConfiguration", lifecycle),
         ("s3", "PutObjectLockConfiguration", object_lock),
     ):
         botocore.validate.validate_parameters(
-            params, session.get_service_model(service).operation_model(operation).input_shape
+            params, service_model(service).operation_model(operation).input_shape
         )
     with mock_aws():
         s3 = boto3.client("s3", region_name="eu-west-1")

@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
-import botocore.session
 import pytest
 from botocore.validate import validate_parameters
 from moto import mock_aws
@@ -26,6 +25,7 @@ from slipway.backup import (
     vault_name,
 )
 from slipway.errors import ConfigError
+from tests.aws_models import service_model
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
 from tooling.offline import Recording, run_program
 
@@ -42,7 +42,6 @@ ATTACHMENTS = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclu
 PROVIDER = "pulumi:providers:aws"
 BUCKET = "aws:s3/bucket:Bucket"
 TOPIC = "arn:aws:sns:eu-west-1:111122223333:storefront-prod-alerts"
-BACKUP_MODEL = botocore.session.get_session().get_service_model("backup")
 
 OUTPUTS = (
     "vault_name",
@@ -187,7 +186,9 @@ def test_the_plan_document_is_a_valid_create_backup_plan_request(prod: Recording
             "Rules": [rule_input(r) for r in plan.inputs["rules"]],
         }
     }
-    validate_parameters(request, BACKUP_MODEL.operation_model("CreateBackupPlan").input_shape)
+    validate_parameters(
+        request, service_model("backup").operation_model("CreateBackupPlan").input_shape
+    )
     assert len(request["BackupPlan"]["Rules"][1]["CopyActions"]) == 1
     with mock_aws():
         client = boto3.client("backup", region_name="eu-west-1")
@@ -291,7 +292,7 @@ def test_compliance_lock_carries_its_cool_off_and_aws_accepts_it(run_component: 
         "MaxRetentionDays": int(lock.inputs["maxRetentionDays"]),
         "ChangeableForDays": int(lock.inputs["changeableForDays"]),
     }
-    shape = BACKUP_MODEL.operation_model("PutBackupVaultLockConfiguration").input_shape
+    shape = service_model("backup").operation_model("PutBackupVaultLockConfiguration").input_shape
     validate_parameters(request, shape)
     with mock_aws():
         client = boto3.client("backup", region_name="eu-west-1")
@@ -320,11 +321,11 @@ def test_vault_notifications_keep_only_s3_object_failures_aws_still_sends(
     # Deprecated and never sent (BACKUP_JOB_FAILED, RESTORE_JOB_FAILED), or reported by the
     # copy job rule (COPY_JOB_FAILED): job failures come from EventBridge.
     assert not {"BACKUP_JOB_FAILED", "RESTORE_JOB_FAILED", "COPY_JOB_FAILED"} & set(events)
-    valid = BACKUP_MODEL.shape_for("BackupVaultEvent").enum
+    valid = service_model("backup").shape_for("BackupVaultEvent").enum
     assert set(events) <= set(valid)
     validate_parameters(
         {"BackupVaultName": "v", "SNSTopicArn": TOPIC, "BackupVaultEvents": events},
-        BACKUP_MODEL.operation_model("PutBackupVaultNotifications").input_shape,
+        service_model("backup").operation_model("PutBackupVaultNotifications").input_shape,
     )
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import boto3
-import botocore.session
 import pytest
 from botocore.validate import validate_parameters
 from moto import mock_aws
@@ -35,6 +34,7 @@ from slipway.backup import (
     staging_rules,
 )
 from slipway.errors import ConfigError
+from tests.aws_models import service_model
 from tooling.offline import ACCOUNT_ID, Recording, run_program
 
 Runner = Callable[..., Recording]
@@ -247,7 +247,7 @@ def test_each_rule_targets_the_topic_without_a_role(prod: Recording) -> None:
 
 
 def test_rules_and_targets_are_requests_eventbridge_accepts(prod: Recording) -> None:
-    model = botocore.session.get_session().get_service_model("events")
+    model = service_model("events")
     with mock_aws():
         client = boto3.client("events", region_name="eu-west-1")
         for rule in prod.of_type(RULE):
@@ -301,7 +301,7 @@ def test_no_completed_backup_job_in_49_hours_pages(prod: Recording) -> None:
         "AlarmActions": alarm["alarmActions"],
         "OKActions": alarm["okActions"],
     }
-    model = botocore.session.get_session().get_service_model("cloudwatch")
+    model = service_model("cloudwatch")
     validate_parameters(request, model.operation_model("PutMetricAlarm").input_shape)
     # CloudWatch's limit on an alarm's look-back with hourly periods: seven days.
     assert request["Period"] * request["EvaluationPeriods"] <= 604_800

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import botocore.session
 import botocore.validate
 import pytest
 
 from slipway.cis_alarms import CHECKS, METRIC_NAMESPACE, CisAlarms, CisAlarmsArgs
 from slipway.errors import ConfigError
+from tests.aws_models import service_model
 from tooling.offline import ACCOUNT_ID, Recording, run_stack
 
 Runner = Callable[..., Recording]
@@ -67,9 +67,8 @@ def test_filters_and_alarms_are_valid_api_requests(run_component: Runner) -> Non
     """CloudWatch Logs' and CloudWatch's own request models (botocore). moto cannot evaluate
     JSON filter patterns (moto.logs.utils handles plain terms only), so the patterns are
     checked as documents: the text Security Hub's controls CloudWatch.1 to .11 give."""
-    session = botocore.session.get_session()
-    logs = session.get_service_model("logs").operation_model("PutMetricFilter").input_shape
-    cloudwatch = session.get_service_model("cloudwatch").operation_model("PutMetricAlarm")
+    logs = service_model("logs").operation_model("PutMetricFilter").input_shape
+    cloudwatch = service_model("cloudwatch").operation_model("PutMetricAlarm")
     recording = run_component(program())
     for item in recording.of_type(FILTER):
         t = item.inputs["metricTransformation"]

@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import botocore.session
 import botocore.validate
 import pulumi
 import pulumi_aws as aws
@@ -20,6 +19,7 @@ from slipway.cluster import (
     EcsClusterArgs,
 )
 from slipway.errors import ConfigError
+from tests.aws_models import service_model
 from tests.iam_checks import assert_valid_permission_policy
 from tooling.offline import ACCOUNT_ID, Recording
 
@@ -30,7 +30,6 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 KEY = "aws:kms/key:Key"
 SERVICE = "aws:ecs/service:Service"
 KEY_ARN = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"
-ECS = botocore.session.get_session().get_service_model("ecs")
 
 
 def cluster(run: Runner, *, with_service: bool = False, **overrides: Any) -> Recording:
@@ -68,7 +67,7 @@ def as_sent(value: Any) -> Any:
 
 def validate(operation: str, params: dict[str, Any]) -> None:
     botocore.validate.validate_parameters(
-        as_sent(params), ECS.operation_model(operation).input_shape
+        as_sent(params), service_model("ecs").operation_model(operation).input_shape
     )
 
 

@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import botocore.session
 import botocore.validate
 import pytest
 
@@ -33,6 +32,7 @@ from slipway.deployment_strategy import (
 from slipway.errors import ConfigError
 from slipway.fargate_service import FargateService, FargateServiceArgs, PlacementOptions
 from slipway.load_balancer import ECS_LB_POLICY, ListenerOptions
+from tests.aws_models import service_model
 from tests.iam_checks import assert_valid_trust_policy
 from tests.test_fargate_service import (
     ALARM,
@@ -51,7 +51,6 @@ from tooling.offline import ACCOUNT_ID, Recording
 Runner = Callable[..., Recording]
 RULE = "aws:lb/listenerRule:ListenerRule"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-ECS = botocore.session.get_session().get_service_model("ecs")
 VPC_CIDR = "10.20.0.0/16"
 NAT_IP = "203.0.113.7"
 HOOK_FUNCTION = f"arn:aws:lambda:eu-west-1:{ACCOUNT_ID}:function:shop-prod-smoke-test"
@@ -90,9 +89,14 @@ def test_the_model_has_no_range_metadata_and_none_for_the_bake_time() -> None:
         ("LinearConfiguration", "stepPercent"),
         ("DeploymentConfiguration", "bakeTimeInMinutes"),
     ):
-        metadata = ECS.shape_for(shape).members[member].metadata
+        metadata = service_model("ecs").shape_for(shape).members[member].metadata
         assert not {"min", "max"} & set(metadata), (shape, member)
-    bake = ECS.shape_for("DeploymentConfiguration").members["bakeTimeInMinutes"].documentation
+    bake = (
+        service_model("ecs")
+        .shape_for("DeploymentConfiguration")
+        .members["bakeTimeInMinutes"]
+        .documentation
+    )
     assert "Valid values" not in bake
     assert ecs_limits().bake_time_minutes.high == BAKE_TIME_MAX_MINUTES == 1440
 
@@ -201,7 +205,9 @@ def test_strategy_parameters_are_refused_together_naming_each_field() -> None:
 
 def test_hook_stages_are_botocores_enum() -> None:
     assert "POST_TEST_TRAFFIC_SHIFT" in lifecycle_stages()
-    assert lifecycle_stages() == tuple(ECS.shape_for("DeploymentLifecycleHookStage").enum)
+    assert lifecycle_stages() == tuple(
+        service_model("ecs").shape_for("DeploymentLifecycleHookStage").enum
+    )
     with pytest.raises(ConfigError) as caught:
         LifecycleHook(HOOK_FUNCTION, HOOK_ROLE, ("AFTER_TEST",))
     message = str(caught.value)
@@ -297,9 +303,12 @@ def test_service_inputs_validate_against_create_and_update_service(
 ) -> None:
     inputs = progressive(run_component, strategy).one(SERVICE).inputs
     created = create_service_params(inputs)
-    botocore.validate.validate_parameters(created, ECS.operation_model("CreateService").input_shape)
     botocore.validate.validate_parameters(
-        update_service_params(inputs), ECS.operation_model("UpdateService").input_shape
+        created, service_model("ecs").operation_model("CreateService").input_shape
+    )
+    botocore.validate.validate_parameters(
+        update_service_params(inputs),
+        service_model("ecs").operation_model("UpdateService").input_shape,
     )
     configuration = created["deploymentConfiguration"]
     assert configuration["strategy"] == strategy.kind.ecs

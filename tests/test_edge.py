@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import botocore.session
 import botocore.validate
 import pytest
 
@@ -22,6 +21,7 @@ from slipway.edge import (
 from slipway.errors import ConfigError
 from slipway.fargate_service import FargateService, FargateServiceArgs
 from slipway.load_balancer import ListenerOptions
+from tests.aws_models import service_model
 from tests.test_fargate_service import BASE, LISTENER, LOAD_BALANCER, Runner
 from tooling.offline import ACCOUNT_ID, Recording
 
@@ -29,8 +29,6 @@ BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
-WAFV2 = botocore.session.get_session().get_service_model("wafv2")
-S3 = botocore.session.get_session().get_service_model("s3")
 
 
 def edge_service(run: Runner, region: str = "eu-west-1", **overrides: Any) -> Recording:
@@ -118,7 +116,7 @@ def test_the_log_writer_is_the_regions_elb_account_or_the_log_delivery_service(
 
 
 def test_the_lifecycle_matches_the_s3_api_model() -> None:
-    shape = S3.operation_model("PutBucketLifecycleConfiguration").input_shape
+    shape = service_model("s3").operation_model("PutBucketLifecycleConfiguration").input_shape
     botocore.validate.validate_parameters(
         {
             "Bucket": "logs",
@@ -141,7 +139,7 @@ def test_the_web_acl_matches_the_wafv2_api_model() -> None:
         },
     }
     botocore.validate.validate_parameters(
-        request, WAFV2.operation_model("CreateWebACL").input_shape
+        request, service_model("wafv2").operation_model("CreateWebACL").input_shape
     )
 
 
@@ -184,7 +182,7 @@ def test_a_rate_limit_outside_wafs_range_is_refused(limit: Any) -> None:
 
 
 def test_the_rate_limit_rule_is_wafs_own_range() -> None:
-    limits = WAFV2.shape_for("RateLimit").metadata
+    limits = service_model("wafv2").shape_for("RateLimit").metadata
     assert rate_limit_problems(limits["min"], "x") == []
     assert rate_limit_problems(limits["max"], "x") == []
     assert rate_limit_problems(limits["min"] - 1, "x")

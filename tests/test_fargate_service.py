@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import botocore.session
 import botocore.validate
 import pulumi
 import pytest
@@ -31,6 +30,7 @@ from slipway.rollback_alarms import (
     UNHEALTHY_HOSTS_ALARM,
     RollbackAlarmOptions,
 )
+from tests.aws_models import service_model
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
 from tooling.offline import ACCOUNT_ID, RecordedResource, Recording, run_stack
 
@@ -213,7 +213,7 @@ def test_task_definition_matches_the_ecs_api_model(run_component: Runner, mode: 
         overrides.update(repository_arn=None, repository_credentials_secret_arn=GHCR_SECRET)
     td = service(run_component, **overrides).one(TASK_DEFINITION)
     params = register_task_definition_params(td)
-    model = botocore.session.get_session().get_service_model("ecs")
+    model = service_model("ecs")
     botocore.validate.validate_parameters(
         params, model.operation_model("RegisterTaskDefinition").input_shape
     )
@@ -721,7 +721,7 @@ def test_service_request_matches_the_ecs_api_model(run_component: Runner) -> Non
     recording = service(run_component)
     inputs = recording.one(SERVICE).inputs
     params = create_service_params(inputs)
-    model = botocore.session.get_session().get_service_model("ecs")
+    model = service_model("ecs")
     botocore.validate.validate_parameters(
         params, model.operation_model("CreateService").input_shape
     )
@@ -783,7 +783,7 @@ def test_capacity_provider_strategy_replaces_the_launch_type(run_component: Runn
         {"capacityProvider": "FARGATE", "weight": 1, "base": 1},
         {"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0},
     ]
-    model = botocore.session.get_session().get_service_model("ecs")
+    model = service_model("ecs")
     botocore.validate.validate_parameters(
         create_service_params(inputs), model.operation_model("CreateService").input_shape
     )
@@ -1320,7 +1320,7 @@ def test_egress_rules_become_rules_of_the_service_group(run_component: Runner) -
     assert (cache["fromPort"], cache["toPort"], cache["cidrIpv4"]) == (6379, 6380, "10.20.0.0/16")
     dns = extra["web-service-out-udp-53-pl-0123456789abcdef0"]
     assert (dns["ipProtocol"], dns["prefixListId"]) == ("udp", "pl-0123456789abcdef0")
-    model = botocore.session.get_session().get_service_model("ec2")
+    model = service_model("ec2")
     shape = model.operation_model("AuthorizeSecurityGroupEgress").input_shape
     for inputs in extra.values():
         assert inputs["securityGroupId"] == service_sg

@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import botocore.session
 import botocore.validate
 import pulumi_aws as aws
 import pytest
@@ -22,6 +21,7 @@ from slipway.monitoring import (
     thresholds_for,
 )
 from slipway.rollback_alarms import TARGET_5XX_ALARM, UNHEALTHY_HOSTS_ALARM
+from tests.aws_models import service_model
 from tooling.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[..., Recording]
@@ -324,12 +324,7 @@ def test_backup_alarm_only_with_a_vault(run_component: Runner) -> None:
 
 def test_alarms_are_valid_put_metric_alarm_requests(run_component: Runner) -> None:
     recording = run_component(service_program(backup_vault_name="shop-vault"))
-    shape = (
-        botocore.session.get_session()
-        .get_service_model("cloudwatch")
-        .operation_model("PutMetricAlarm")
-        .input_shape
-    )
+    shape = service_model("cloudwatch").operation_model("PutMetricAlarm").input_shape
 
     def dimensions(values: dict[str, str]) -> list[dict[str, str]]:
         return [{"Name": k, "Value": v} for k, v in values.items()]

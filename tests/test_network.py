@@ -6,7 +6,6 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
-import botocore.session
 import botocore.validate
 import pytest
 from pulumi import ComponentResource, ResourceOptions
@@ -20,6 +19,7 @@ from slipway.network import (
     NetworkArgs,
     subnet_layout,
 )
+from tests.aws_models import service_model
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
 from tooling.offline import ACCOUNT_ID, RecordedResource, Recording
 
@@ -161,7 +161,7 @@ def test_layout_fits_every_allowed_vpc_size(prefix: int) -> None:
 def test_create_vpc_and_subnet_requests_match_the_ec2_api_model(run_component: Runner) -> None:
     recording = network(run_component, az_count=3)
     vpc = recording.one(VPC).inputs
-    model = botocore.session.get_session().get_service_model("ec2")
+    model = service_model("ec2")
 
     def tag_spec(kind: str, tags: dict[str, str]) -> list[dict[str, Any]]:
         return [{"ResourceType": kind, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
@@ -358,12 +358,7 @@ def test_s3_gateway_endpoint_serves_the_private_route_tables(run_component: Runn
 
 def test_create_vpc_endpoint_requests_match_the_ec2_api_model(run_component: Runner) -> None:
     recording = network(run_component)
-    operation = (
-        botocore.session.get_session()
-        .get_service_model("ec2")
-        .operation_model("CreateVpcEndpoint")
-        .input_shape
-    )
+    operation = service_model("ec2").operation_model("CreateVpcEndpoint").input_shape
     for endpoint in recording.of_type(ENDPOINT):
         inputs = endpoint.inputs
         request: dict[str, Any] = {
@@ -651,7 +646,7 @@ def test_regional_nat_is_one_gateway_across_the_azs(run_component: Runner, az_co
             for a in addresses
         ],
     }
-    model = botocore.session.get_session().get_service_model("ec2")
+    model = service_model("ec2")
     shape = model.operation_model("CreateNatGateway").input_shape
     botocore.validate.validate_parameters(request, shape)
     assert "regional" in shape.members["AvailabilityMode"].enum

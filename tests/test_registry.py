@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
-import botocore.session
 import botocore.validate
 import pulumi
 import pulumi_aws as aws
@@ -17,6 +16,7 @@ from moto.ecr.policy_validation import EcrLifecyclePolicyValidator
 
 from slipway import ConfigError, ContainerRegistry, ContainerRegistryArgs
 from slipway.registry import PULL_ACTIONS, PUSH_ACTIONS, lifecycle_policy_document
+from tests.aws_models import service_model
 from tests.iam_checks import assert_valid_permission_policy
 from tooling.offline import ACCOUNT_ID, Recording
 
@@ -186,7 +186,7 @@ def test_create_repository_request_matches_the_ecr_api_model(run_component: Runn
         },
         "tags": [{"Key": k, "Value": v} for k, v in repo["tags"].items()],
     }
-    model = botocore.session.get_session().get_service_model("ecr")
+    model = service_model("ecr")
     botocore.validate.validate_parameters(
         params, model.operation_model("CreateRepository").input_shape
     )

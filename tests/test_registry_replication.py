@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import botocore.session
 import botocore.validate
 import pytest
 
 from slipway import ConfigError, RegistryReplication, RegistryReplicationArgs
+from tests.aws_models import service_model
 from tooling.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
@@ -31,7 +31,7 @@ def test_replicates_only_the_listed_repositories_to_the_destination(run_componen
     assert rule["destinations"] == [{"region": "eu-central-1", "registryId": ACCOUNT_ID}]
     assert rule["repositoryFilters"] == [{"filter": "shop/", "filterType": "PREFIX_MATCH"}]
     assert configuration.parent_type == "slipway:index:RegistryReplication"
-    model = botocore.session.get_session().get_service_model("ecr")
+    model = service_model("ecr")
     botocore.validate.validate_parameters(
         {"replicationConfiguration": {"rules": [rule]}},
         model.operation_model("PutReplicationConfiguration").input_shape,

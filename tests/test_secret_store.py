@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import boto3
-import botocore.session
 import botocore.validate
 import pulumi
 import pulumi_aws as aws
@@ -16,6 +15,7 @@ from moto import mock_aws
 
 from slipway.errors import ConfigError
 from slipway.secret_store import SecretSpec, SecretStore, SecretStoreArgs
+from tests.aws_models import service_model
 from tests.iam_checks import assert_valid_permission_policy
 from tooling.offline import ACCOUNT_ID, Recording, run_program
 
@@ -192,7 +192,7 @@ def test_an_existing_key_is_used_instead_of_a_new_one() -> None:
 
 def test_create_secret_request_matches_the_api_model_and_moto_accepts_it() -> None:
     recording = store(tags={"app": "storefront", "env": "prod"})
-    model = botocore.session.get_session().get_service_model("secretsmanager")
+    model = service_model("secretsmanager")
     with mock_aws():
         client = boto3.client("secretsmanager", region_name="eu-west-1")
         for secret in recording.of_type(SECRET):
@@ -312,7 +312,7 @@ def test_container_secrets_are_valid_ecs_task_definition_entries() -> None:
         {"name": "GHCR_USER", "valueFrom": f"{arns['ghcr-pull']}:username::"},
     ]
     assert container["repositoryCredentials"] == {"credentialsParameter": arns["ghcr-pull"]}
-    model = botocore.session.get_session().get_service_model("ecs")
+    model = service_model("ecs")
     botocore.validate.validate_parameters(
         {
             "family": task["family"],

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import botocore.session
 import botocore.validate
 import pytest
 
@@ -14,10 +13,10 @@ from slipway.deployment_strategy import CanaryStrategy, RollingStrategy
 from slipway.errors import ConfigError
 from slipway.fargate_service import FargateService, FargateServiceArgs, PlacementOptions
 from slipway.smoke_test_hook import SmokeTestOptions
+from tests.aws_models import service_model
 from tests.test_fargate_service import BASE, SERVICE, Runner, create_service_params, grouped
 from tooling.offline import discover_stacks, run_stack, stack_settings
 
-ECS = botocore.session.get_session().get_service_model("ecs")
 FUNCTION = "aws:lambda/function:Function"
 PLACEMENT = grouped(PlacementOptions, vpc_cidr="10.20.0.0/16")
 
@@ -46,7 +45,8 @@ def test_the_service_wires_its_own_hook_with_a_rollback_timeout(run_component: R
     # after the function's own timeout.
     assert hook["timeoutConfiguration"] == {"timeoutInMinutes": "5", "action": "ROLLBACK"}
     botocore.validate.validate_parameters(
-        create_service_params(inputs), ECS.operation_model("CreateService").input_shape
+        create_service_params(inputs),
+        service_model("ecs").operation_model("CreateService").input_shape,
     )
 
 

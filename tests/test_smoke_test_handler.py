@@ -5,7 +5,6 @@ response that the model does not allow)."""
 from __future__ import annotations
 
 import datetime
-import functools
 import json
 import socket
 import ssl
@@ -18,13 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import botocore.session
 import pytest
 from botocore.stub import Stubber
 
 from slipway.hooks import smoke_test
 from slipway.hooks.smoke_test import FAILED, SUCCEEDED, Clients, Config, HookError
 from slipway.workflows.deploy import RELEASE_VERSION
+from tests import aws_models
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
@@ -133,17 +132,11 @@ def config(port: int, **changes: Any) -> Config:
 # --------------------------------------------------------------------------------------------
 
 
-@functools.cache
-def _session() -> botocore.session.Session:
-    """One botocore session for every test: it reads each service model (EC2's is large) once."""
-    return botocore.session.get_session()
-
-
 class Aws:
     """Stubbed ECS, ECR and EC2 clients; each ``expect_*`` queues one call with its request."""
 
     def __init__(self) -> None:
-        session = _session()
+        session = aws_models.session()
 
         def client(name: str) -> Any:
             return session.create_client(
@@ -433,7 +426,7 @@ def test_a_bad_setting_is_named() -> None:
 def test_the_statuses_are_ecs_own() -> None:
     """SUCCEEDED and FAILED are statuses ECS reports for a Lambda hook, and the stage the
     component configures is one of the model's lifecycle stages."""
-    model = botocore.session.get_session().get_service_model("ecs")
+    model = aws_models.service_model("ecs")
     hook_statuses = model.shape_for("DeploymentLifecycleHookDetail").members["status"].enum
     assert {SUCCEEDED, FAILED} <= set(hook_statuses)
     stages = model.shape_for("DeploymentLifecycleHook").members["lifecycleStages"].member.enum

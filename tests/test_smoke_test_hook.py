@@ -12,7 +12,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import botocore.session
 import botocore.validate
 import pulumi
 import pulumi_aws as aws
@@ -24,6 +23,7 @@ from slipway.fargate_task import LoggingOptions
 from slipway.hooks import smoke_test
 from slipway.smoke_test_hook import HANDLER, code_archive
 from slipway.workflows.deploy import RELEASE_VERSION
+from tests.aws_models import service_model
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
 from tests.provider_schema import resource_input_problems
 from tooling.offline import ACCOUNT_ID, Recording
@@ -40,15 +40,20 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 REPOSITORY_ARN = f"arn:aws:ecr:eu-west-1:{ACCOUNT_ID}:repository/storefront/prod"
 KEY_ARN = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 LB_SG = "sg-0a1b2c3d4e5f60718"
-CLASSES = {
-    FUNCTION: aws.lambda_.Function,
-    ROLE: aws.iam.Role,
-    ROLE_POLICY: aws.iam.RolePolicy,
-    ATTACHMENT: aws.iam.RolePolicyAttachmentsExclusive,
-    GROUP: aws.ec2.SecurityGroup,
-    EGRESS: aws.vpc.SecurityGroupEgressRule,
-    LOG_GROUP: aws.cloudwatch.LogGroup,
-}
+
+
+def provider_classes() -> dict[str, type[pulumi.CustomResource]]:
+    """The provider SDK's class of each type the hook registers (read when a test runs: the
+    SDK's modules load on first use, EC2's in about 0.8 s)."""
+    return {
+        FUNCTION: aws.lambda_.Function,
+        ROLE: aws.iam.Role,
+        ROLE_POLICY: aws.iam.RolePolicy,
+        ATTACHMENT: aws.iam.RolePolicyAttachmentsExclusive,
+        GROUP: aws.ec2.SecurityGroup,
+        EGRESS: aws.vpc.SecurityGroupEgressRule,
+        LOG_GROUP: aws.cloudwatch.LogGroup,
+    }
 
 
 def args(**changes: Any) -> SmokeTestHookArgs:
@@ -93,9 +98,10 @@ def recording() -> Recording:
 
 
 def test_every_input_is_one_the_provider_knows(recording: Recording) -> None:
+    classes = provider_classes()
     for resource in recording.resources:
-        if resource.type in CLASSES:
-            assert resource_input_problems(CLASSES[resource.type], resource.inputs) == [], (
+        if resource.type in classes:
+            assert resource_input_problems(classes[resource.type], resource.inputs) == [], (
                 resource.name
             )
     # The checker does catch a wrong input.
@@ -133,7 +139,7 @@ def test_the_function(recording: Recording) -> None:
     depends = {recording.by_urn(u).type for u in function.dependencies}
     assert {ROLE_POLICY, ATTACHMENT} <= depends
     # The request Lambda's API would get: botocore's CreateFunction model.
-    model = botocore.session.get_session().get_service_model("lambda")
+    model = service_model("lambda")
     botocore.validate.validate_parameters(
         {
             "FunctionName": inputs["name"],
@@ -278,7 +284,7 @@ def test_the_outputs_configure_an_ecs_lifecycle_hook(recording: Recording) -> No
         r"arn:aws:iam::\d{12}:role/smoke-invoke-role-[0-9a-f]+", outputs["invoke_role_arn"]
     )
     assert outputs["security_group_id"].startswith("sg-")
-    model = botocore.session.get_session().get_service_model("ecs")
+    model = service_model("ecs")
     stages = model.shape_for("DeploymentLifecycleHook").members["lifecycleStages"].member.enum
     assert set(outputs["lifecycle_stages"]) <= set(stages)
     botocore.validate.validate_parameters(
@@ -367,7 +373,7 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def botocore_enum(service: str, shape: str) -> list[str]:
-    return list(botocore.session.get_session().get_service_model(service).shape_for(shape).enum)
+    return list(service_model(service).shape_for(shape).enum)
 
 
 VPC_ACCESS_EXECUTION_ROLE = {

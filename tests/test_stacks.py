@@ -7,7 +7,6 @@ import runpy
 from pathlib import Path
 from typing import Any
 
-import botocore.session
 import botocore.validate
 import pulumi
 import pytest
@@ -25,6 +24,7 @@ from slipway.deployment_strategy import (
 )
 from slipway.errors import ConfigError
 from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
+from tests.aws_models import service_model
 from tests.conftest import recorded
 from tests.iam_checks import assert_valid_trust_policy, parliament_findings, trust_allows
 from tooling.offline import (
@@ -992,7 +992,7 @@ def test_prod_replicas_get_a_key_lifecycle_and_immutable_tags() -> None:
     ]
     assert statements["UseReplicaKey"]["Resource"] == [encryption["kmsKey"]]
     assert parliament_findings(policy.json_input("policy")) == []
-    model = botocore.session.get_session().get_service_model("ecr")
+    model = service_model("ecr")
     botocore.validate.validate_parameters(
         {
             "prefix": template.inputs["prefix"],

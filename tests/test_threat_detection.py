@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import botocore.session
 import botocore.validate
 import pytest
 
 from slipway.errors import ConfigError
 from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs
+from tests.aws_models import service_model
 from tooling.offline import Recording, run_stack
 
 Runner = Callable[..., Recording]
@@ -38,7 +38,7 @@ def test_a_detector_with_fargate_runtime_monitoring(run_component: Runner) -> No
         {"name": "ECS_FARGATE_AGENT_MANAGEMENT", "status": "ENABLED"}
     ]
     # GuardDuty's own API model: the feature and its additional configuration by name.
-    model = botocore.session.get_session().get_service_model("guardduty")
+    model = service_model("guardduty")
     request = model.operation_model("UpdateDetector").input_shape
     botocore.validate.validate_parameters(
         {

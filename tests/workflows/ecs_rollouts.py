@@ -31,14 +31,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import botocore.session
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
-from moto.ecs.models import EC2ContainerServiceBackend
-from moto.ecs.responses import EC2ContainerServiceResponse
+
+from tests.aws_models import service_model
+
+if TYPE_CHECKING:
+    # moto's ECS brings in its EC2 (about 1.4 s): imported by installed(), when a test uses it.
+    from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.ecs.responses import EC2ContainerServiceResponse
 
 COMPLETE = "complete"
 """The deployment goes through every stage of its strategy and ends SUCCESSFUL."""
@@ -54,7 +58,7 @@ HOOK_FAIL = "hook-fail"
 
 ROLLING, CANARY, LINEAR, BLUE_GREEN = "ROLLING", "CANARY", "LINEAR", "BLUE_GREEN"
 
-_MODEL = botocore.session.get_session().get_service_model("ecs")
+_MODEL = service_model("ecs")
 STATUSES = tuple(_MODEL.shape_for("ServiceDeploymentStatus").enum)
 """Every status of a service deployment, from botocore's model."""
 STAGES = tuple(_MODEL.shape_for("ServiceDeploymentLifecycleStage").enum)
@@ -465,6 +469,9 @@ class EcsRollouts:
 def installed(model: EcsRollouts) -> Iterator[EcsRollouts]:
     """Wrap moto's ECS backend and add the service-deployment operations to its responses for
     the duration of the block."""
+    from moto.ecs.models import EC2ContainerServiceBackend
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
     update = EC2ContainerServiceBackend.update_service
     EC2ContainerServiceBackend.update_service = model.update_service(update)  # type: ignore[method-assign]
     operations = model.operations()

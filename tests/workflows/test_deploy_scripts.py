@@ -24,8 +24,9 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,6 @@ import boto3
 import botocore.session
 import botocore.validate
 import pytest
-from moto.ecs.models import ecs_backends
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from slipway import image_channel
 from slipway.workflows import load_yaml, render_workflow_files
@@ -80,6 +79,8 @@ def ecs_model() -> Iterator[EcsRollouts]:
 @pytest.fixture(scope="module")
 def moto_endpoint(ecs_model: EcsRollouts) -> Iterator[str]:
     """A moto server on 127.0.0.1, in a thread of this process (so the model applies to it)."""
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -452,6 +453,8 @@ def world(
         desiredCount=2,
         launchType="FARGATE",
     )
+    from moto.ecs.models import ecs_backends
+
     ecs_model.track(ecs_backends[ACCOUNT][REGION], name, name)
     parameter = f"/slipway/{name}/deployed"
     url, _handler = health_server
@@ -494,8 +497,27 @@ def _deploy_job(spec: str = "default") -> dict[str, Any]:
     return dict(deploy["jobs"]["deploy-dev"])
 
 
-JOB = _deploy_job()
-STEPS = {step["id"]: step for step in JOB["steps"] if "id" in step and "run" in step}
+class _OnFirstUse(Mapping[str, Any]):
+    """A mapping built the first time it is read: the module's constants below render the
+    workflows only in the process that runs these tests, not in every one that collects them."""
+
+    def __init__(self, build: Callable[[], Mapping[str, Any]]) -> None:
+        self._built = cache(build)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._built()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
+
+
+JOB = _OnFirstUse(_deploy_job)
+STEPS = _OnFirstUse(
+    lambda: {step["id"]: step for step in JOB["steps"] if "id" in step and "run" in step}
+)
 
 
 def _resolve(value: str, w: World, status: str = "success") -> str:
