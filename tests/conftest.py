@@ -17,16 +17,56 @@ from _pytest.mark import ParameterSet
 if TYPE_CHECKING:
     from tooling.offline import GithubRepository, Recording
 
-_cache: dict[str, Recording] = {}
+_CacheKey = tuple[Any, ...]
+_cache: dict[_CacheKey, Recording] = {}
 
 
-def recorded(stack: str) -> Recording:
-    """The unmodified stack's recording; the program is deterministic, so it is run once."""
-    if stack not in _cache:
+def _frozen(mapping: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted((mapping or {}).items()))
+
+
+def recorded(
+    stack: str,
+    overrides: Mapping[str, str | None] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    ssm_parameters: Mapping[str, str] | None = None,
+    github_repositories: Mapping[str, GithubRepository] | None = None,
+) -> Recording:
+    """``run_stack`` with these arguments, run once per test process: the program is
+    deterministic, so every test that runs a stack file with the same settings (the unmodified
+    stack, or the same overrides) shares one run. The recording is read-only
+    (:meth:`Recording.read_only`): a test that wants to change one changes a copy.
+
+    A test that changes anything else the run reads (the environment, a module attribute, a
+    stack file) calls ``run_stack`` itself. A run that fails is not kept: it raises each time.
+    """
+    key = (
+        stack,
+        _frozen(overrides),
+        _frozen(secrets),
+        _frozen(ssm_parameters),
+        _frozen(github_repositories),
+    )
+    if key not in _cache:
         from tooling.offline import run_stack
 
-        _cache[stack] = run_stack(stack)
-    return _cache[stack]
+        _cache[key] = run_stack(
+            stack,
+            overrides=overrides,
+            secrets=secrets,
+            ssm_parameters=ssm_parameters,
+            github_repositories=github_repositories,
+        ).read_only()
+    return _cache[key]
+
+
+@pytest.fixture
+def cached_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``tooling.plan`` plans each stack from :func:`recorded` (the plan runs the unmodified
+    stack files, as the rest of the suite does)."""
+    from tooling import plan
+
+    monkeypatch.setattr(plan, "run_stack", recorded)
 
 
 def _parametrizes(metafunc: pytest.Metafunc, argname: str) -> bool:

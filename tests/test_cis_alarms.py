@@ -12,6 +12,7 @@ import pytest
 from slipway.cis_alarms import CHECKS, METRIC_NAMESPACE, CisAlarms, CisAlarmsArgs
 from slipway.errors import ConfigError
 from tests.aws_models import service_model
+from tests.conftest import recorded
 from tooling.offline import ACCOUNT_ID, Recording, run_stack
 
 Runner = Callable[..., Recording]
@@ -122,7 +123,7 @@ def test_bad_arguments_fail_before_anything_is_registered(
 
 
 def test_the_account_owner_stack_opts_in() -> None:
-    assert not recorded_alarms(run_stack("prod"))
+    assert not recorded_alarms(recorded("prod"))
     prod = run_stack("prod", overrides={"cisAlarms": "true"})
     alarms = recorded_alarms(prod)
     assert len(alarms) == len(CHECKS)

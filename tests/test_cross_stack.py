@@ -164,6 +164,7 @@ def test_owners_split_across_stacks_of_one_account_are_accepted(tmp_path: Path) 
     assert cross_stack_report(_settings(root), _placements(root)).problems == []
 
 
+@pytest.mark.usefixtures("cached_plan")
 def test_the_plan_stops_on_a_cross_stack_problem(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -49,6 +49,7 @@ def test_differences_ignore_the_environment_name_itself() -> None:
     assert any("registry-lifecycle  policy.rules[0].description:" in line for line in diff)
 
 
+@pytest.mark.usefixtures("cached_plan")
 def test_json_plan_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
     assert plan.main(["--stack", "prod", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
@@ -61,6 +62,7 @@ def test_json_plan_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
     assert prod["policyViolations"] == []
 
 
+@pytest.mark.usefixtures("cached_plan")
 def test_out_writes_each_stack_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert plan.main(["--stack", "dev", "--stack", "prod", "--out", str(tmp_path)]) == 0
     capsys.readouterr()
@@ -87,6 +89,7 @@ def test_bad_settings_stop_the_plan_with_the_message(
     assert "slipway:logRetentionDays: got 10;" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("cached_plan")
 def test_a_policy_violation_fails_the_plan(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -95,8 +98,9 @@ def test_a_policy_violation_fails_the_plan(
     def unrotated(stack: str) -> Recording:
         recording = original(stack)
         key = recording.one("aws:kms/key:Key", "registry-key-key")
-        key.inputs = {**key.inputs, "enableKeyRotation": False}
-        return recording
+        off = dataclasses.replace(key, inputs={**key.inputs, "enableKeyRotation": False})
+        resources = [off if r is key else r for r in recording.resources]
+        return dataclasses.replace(recording, resources=resources)
 
     monkeypatch.setattr(plan, "run_stack", unrotated)
     assert plan.main(["--stack", "dev"]) == 3

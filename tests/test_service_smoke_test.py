@@ -14,6 +14,7 @@ from slipway.errors import ConfigError
 from slipway.fargate_service import FargateService, FargateServiceArgs, PlacementOptions
 from slipway.smoke_test_hook import SmokeTestOptions
 from tests.aws_models import service_model
+from tests.conftest import recorded
 from tests.test_fargate_service import BASE, SERVICE, Runner, create_service_params, grouped
 from tooling.offline import discover_stacks, run_stack, stack_settings
 
@@ -94,4 +95,4 @@ def test_smoke_test_hook_setting_per_stack(stack: str) -> None:
     assert function.inputs["name"] == f"storefront-{stack}-smoke-test"
     (hook,) = recording.one(SERVICE).inputs["deploymentConfiguration"]["lifecycleHooks"]
     assert hook["hookTargetArn"].endswith(":function:" + function.inputs["name"])
-    assert not run_stack(stack).of_type(FUNCTION)
+    assert not recorded(stack).of_type(FUNCTION)

@@ -11,7 +11,6 @@ decide are written against ARNs and evaluated without any tag.
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 import pulumi
@@ -34,6 +33,7 @@ from slipway.stack_boundary import (
     compact_json,
 )
 from slipway.workflows.infra_pipeline import InfraPipelineSpec
+from tests.conftest import recorded
 from tests.iam_checks import parliament_findings
 from tests.iam_eval import Principal
 from tooling.offline import ACCOUNT_ID, GithubRepository, Recording, run_stack, stack_settings
@@ -48,9 +48,8 @@ RESOURCE_TAG = f"aws:ResourceTag/{ENVIRONMENT_TAG}"
 REQUEST_TAG = f"aws:RequestTag/{ENVIRONMENT_TAG}"
 
 
-@cache
 def recording(stack: str) -> Recording:
-    return run_stack(stack)
+    return recorded(stack)
 
 
 def boundary_of(stack: str) -> tuple[str, dict[str, Any]]:

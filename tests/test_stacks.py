@@ -673,7 +673,7 @@ def test_the_release_environment_exists_without_npm_publishing_or_an_app() -> No
 
 
 def test_code_owners_are_delivered_and_their_review_required() -> None:
-    recording = run_stack("prod")
+    recording = recorded("prod")
     delivered = {
         r.inputs["file"]: r.inputs["content"]
         for r in recording.of_type(REPOSITORY_FILE)
@@ -766,7 +766,7 @@ def test_a_ci_deploy_survives_pulumi_up() -> None:
     shape = json.loads(registered)["shape"]
     ci_revision = f"arn:aws:ecs:eu-west-1:{ACCOUNT_ID}:task-definition/storefront-prod:42"
     image = f"{first.outputs['repositoryUrl']}@sha256:{'a' * 64}"
-    later = run_stack(
+    later = recorded(
         "prod",
         ssm_parameters={
             f"{channel}/deployed": json.dumps(
@@ -861,7 +861,7 @@ def test_pulumi_up_during_and_after_a_ci_canary_neither_restarts_nor_undoes_it()
     assert inputs(during) == inputs(before)
     assert before.one(SERVICE).inputs["taskDefinition"] == f"{family}:41"
     # The canary of 42 succeeded and CI recorded it.
-    after = run_stack("prod", ssm_parameters=channel_after(42, "a"))
+    after = recorded("prod", ssm_parameters=channel_after(42, "a"))  # as the test above
     changed = {
         key
         for key, value in after.one(SERVICE).inputs.items()

@@ -11,6 +11,7 @@ import pytest
 from slipway.errors import ConfigError
 from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs
 from tests.aws_models import service_model
+from tests.conftest import recorded
 from tooling.offline import Recording, run_stack
 
 Runner = Callable[..., Recording]
@@ -79,5 +80,5 @@ def test_opt_in_on_the_one_stack_that_owns_the_detector(stack: str) -> None:
     """``guardDuty`` is its own ownership flag: any one stack of the account may own the
     detector (tooling/cross_stack.py refuses a second owner in one account and region), and
     only that stack's boundary lets it change the detector (tests/test_stack_boundary.py)."""
-    assert not run_stack(stack).of_type(DETECTOR)
+    assert not recorded(stack).of_type(DETECTOR)
     assert run_stack(stack, overrides={"guardDuty": "true"}).one(DETECTOR)

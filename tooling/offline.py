@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
+import dataclasses
 import functools
 import gc
 import hashlib
@@ -22,17 +24,20 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import botocore.loaders
 import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.proto import source_pb2
 
 from infra.settings import NAMESPACE, Profile, StackSettings
 from slipway.errors import ConfigError
@@ -52,9 +57,10 @@ StackConfig = dict[str, str]
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class RecordedResource:
-    """One resource registration, as the engine received it."""
+    """One resource registration, as the engine received it (a change is a new record:
+    ``dataclasses.replace``)."""
 
     type: str
     name: str
@@ -778,6 +784,75 @@ def stack_settings(stack: str, root: Path = ROOT) -> StackSettings:
 # --------------------------------------------------------------------------------------------
 
 
+_READ_ONLY = (
+    "a shared recording is read-only (other tests read the same one); change a copy: "
+    "copy.deepcopy(recording), or dataclasses.replace(resource, inputs={...})"
+)
+
+
+def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
+    raise TypeError(_READ_ONLY)
+
+
+class _ReadOnlyList(list[Any]):
+    """A list that refuses every change; its copies are plain lists."""
+
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+    def __copy__(self) -> list[Any]:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        return [copy.deepcopy(v, memo) for v in self]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (list(self),))
+
+
+class _ReadOnlyDict(dict[Any, Any]):
+    """A dict that refuses every change; its copies are plain dicts."""
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    pop = popitem = clear = update = setdefault = _refuse
+
+    def __copy__(self) -> dict[Any, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[Any, Any]:
+        return {k: copy.deepcopy(v, memo) for k, v in self.items()}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, (dict(self),))
+
+
+class _ReadOnlySet(set[Any]):
+    """A set that refuses every change; its copies are plain sets."""
+
+    add = discard = remove = pop = clear = update = _refuse
+    difference_update = intersection_update = symmetric_difference_update = _refuse
+    __ior__ = __iand__ = __isub__ = __ixor__ = _refuse
+
+    def __copy__(self) -> set[Any]:
+        return set(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> set[Any]:
+        return set(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (set, (set(self),))
+
+
+def _read_only(value: Any) -> Any:
+    """``value`` with every dict and list in it made read-only (other values are immutable:
+    what the engine's wire format carries)."""
+    if isinstance(value, dict):
+        return _ReadOnlyDict((k, _read_only(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return _ReadOnlyList(_read_only(v) for v in value)
+    return value
+
+
 @dataclass
 class Recording:
     """Everything one offline run produced."""
@@ -809,6 +884,32 @@ class Recording:
                 return resource
         raise LookupError(urn)
 
+    def read_only(self) -> Recording:
+        """A read-only copy, to share between callers (the test suite runs each stack once per
+        set of settings): its resources, lists, dicts and sets refuse changes, and so does the
+        recording itself. ``copy.deepcopy`` of it is an ordinary, writable recording."""
+        shared = Recording(
+            stack=self.stack,
+            resources=_ReadOnlyList(
+                dataclasses.replace(r, inputs=_read_only(r.inputs)) for r in self.resources
+            ),
+            region=self.region,
+            outputs=_read_only(self.outputs),
+            secret_outputs=_ReadOnlySet(self.secret_outputs),
+            warnings=_ReadOnlyList(self.warnings),
+        )
+        object.__setattr__(shared, "_read_only", True)
+        return shared
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.__dict__.get("_read_only"):
+            raise AttributeError(f"cannot set {name!r}: {_READ_ONLY}")
+        super().__setattr__(name, value)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Copies (copy.deepcopy, pickle) are writable recordings.
+        return {k: v for k, v in self.__dict__.items() if k != "_read_only"}
+
 
 class _WarningCollector(logging.Handler):
     def __init__(self, sink: list[str]) -> None:
@@ -817,6 +918,29 @@ class _WarningCollector(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.sink.append(record.getMessage())
+
+
+_EMPTY_STACK_TRACE = source_pb2.StackTrace()
+
+
+@contextmanager
+def _without_source_positions() -> Iterator[None]:
+    """Registrations without the program's stack trace and source position.
+
+    The SDK walks the Python stack for every resource it registers (``traceback.extract_stack``
+    and a ``file://`` URI for every frame: a sixth of a stack's run) so that the engine can show
+    where a resource was declared. The mock monitor drops both, and nothing offline reads
+    them, so the walk is skipped while the program runs; the SDK's function is put back after.
+    """
+    saved = getattr(runtime_resource, "_get_stack_trace", None)
+    if saved is None:  # an SDK without the walk: nothing to skip
+        yield
+        return
+    runtime_resource._get_stack_trace = lambda: _EMPTY_STACK_TRACE
+    try:
+        yield
+    finally:
+        runtime_resource._get_stack_trace = saved
 
 
 Program = Callable[[], Mapping[str, Any]]
@@ -867,10 +991,6 @@ def run_program(
         "PULUMI_CONFIG_SECRET_KEYS": json.dumps(list(secret_keys)),
     }
     saved_env = {name: os.environ.get(name) for name in engine_env}
-    os.environ.update(engine_env)
-    pulumi.runtime.set_mocks(
-        mocks, project="slipway", stack=stack, preview=preview, logger=logger, monitor=monitor
-    )
 
     async def resolve(outputs: Mapping[str, Any]) -> None:
         for name, value in outputs.items():
@@ -885,10 +1005,20 @@ def run_program(
 
     # The runtime allocates many short-lived futures; collecting them while the program runs
     # was 46% of a 1,000-resource plan (docs/performance.md). Collect once, afterwards.
+    os.environ.update(engine_env)
     collecting = gc.isenabled()
     gc.disable()
     try:
-        run()
+        with _without_source_positions():  # from the stack resource that set_mocks registers
+            pulumi.runtime.set_mocks(
+                mocks,
+                project="slipway",
+                stack=stack,
+                preview=preview,
+                logger=logger,
+                monitor=monitor,
+            )
+            run()
     except BaseException as error:
         recording.resources = list(monitor.records)
         error.recording = recording  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ differs.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import re
 import sys
@@ -543,4 +544,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # What the imports made (the provider SDKs' tens of thousands of classes and functions)
+    # lives as long as the process: left out of every collection, the runs' garbage is
+    # collected without walking it again (about 2 s of CPU of a 10 s plan).
+    gc.freeze()
     sys.exit(main())
