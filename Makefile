@@ -52,12 +52,20 @@ test: $(VENV)/.dev ## Everything CI runs: lint, type checks and the test suite
 	@log="$(VENV)/lint.log"; \
 	$(PY) -m tests.release.node_tools >"$(VENV)/node-tools.log" 2>&1 & tools=$$!; \
 	$(MAKE) --no-print-directory lint >"$$log" 2>&1 & lint=$$!; \
+	$(MAKE) --no-print-directory $(VENV)/.bytecode; \
 	$(MAKE) --no-print-directory pytest; tests=$$?; \
 	wait $$tools; wait $$lint; linted=$$?; \
 	echo "--- make lint (ran beside the tests)"; cat "$$log"; \
 	if [ $$linted -ne 0 ]; then echo "make lint failed" >&2; fi; \
 	if [ $$tests -ne 0 ]; then echo "the test suite failed" >&2; fi; \
 	[ $$linted -eq 0 ] && [ $$tests -eq 0 ]
+
+# A new venv has no bytecode (uv does not compile), and each pytest worker would compile the
+# same modules at once. One collection first (beside lint and the npm install) compiles what
+# collecting imports, once per venv; its errors, if any, show again in the real run.
+$(VENV)/.bytecode: $(VENV)/.dev
+	-@PYTHONDONTWRITEBYTECODE= $(PY) -m pytest --collect-only -q -p no:xdist >/dev/null 2>&1
+	@touch $@
 
 lint: $(VENV)/.dev ## ruff (lint and format check) and mypy (strict on components/slipway/, infra/, tooling/, policy/)
 	$(VENV)/bin/ruff check .
