@@ -109,3 +109,22 @@ def test_an_explicit_deny_wins_and_other_operators_are_not_guessed() -> None:
             _claims("x"),
             PROVIDER,
         )
+
+
+def test_the_privilege_index_answers_as_parliaments_scan() -> None:
+    """Every (prefix, privilege) of parliament's definition, and an unknown action."""
+    from tests.iam_checks import _parliament
+
+    parliament = _parliament()
+    indexed = parliament.statement.get_privilege_info
+    scan = indexed.scan
+    pairs = {
+        (service["prefix"], privilege["privilege"])
+        for service in parliament.iam_definition
+        for privilege in service["privileges"]
+    }
+    assert len(pairs) > 15_000
+    for prefix, privilege in sorted(pairs):
+        assert indexed(prefix, privilege) is scan(prefix, privilege)
+    with pytest.raises(parliament.statement.UnknownActionException):
+        indexed("ecs", "NoSuchAction")
