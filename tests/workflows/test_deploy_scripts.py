@@ -1667,11 +1667,38 @@ def test_the_pinned_cli_knows_the_service_deployment_operations() -> None:
         assert operation in model.operation_names
     # The CLI's own command table, as `aws ecs <command>` resolves it (a `help` per command
     # would render four man pages: about 2 s each).
-    import awscli.clidriver
-
-    commands = awscli.clidriver.create_clidriver()._get_command_table()["ecs"]._get_command_table()
+    clidriver = _import_awscli_here()
+    commands = clidriver.create_clidriver()._get_command_table()["ecs"]._get_command_table()
     for command in ("list-service-deployments", "describe-service-deployments",
                     "describe-service-revisions", "stop-service-deployment"):  # fmt: skip
         assert command in commands, command
     stop = model.operation_model("StopServiceDeployment").input_shape.members["stopType"]
     assert "ROLLBACK" in stop.enum
+
+
+def _import_awscli_here() -> Any:
+    """``awscli.clidriver``, imported into this test process without leaving a trace in its
+    environment: importing awscli sets ``AWS_DATA_PATH`` in ``os.environ``, and the steps'
+    environment (``tool_env()``, a copy of this process's) would then carry it to every later
+    ``aws`` call, which the AWS CLI server refuses (its own ``AWS_DATA_PATH`` was unset)."""
+    before = os.environ.get("AWS_DATA_PATH")
+    import awscli.clidriver
+
+    if before is None:
+        os.environ.pop("AWS_DATA_PATH", None)
+    else:
+        os.environ["AWS_DATA_PATH"] = before
+    return awscli.clidriver
+
+
+def test_the_forked_cli_still_answers_after_this_process_imported_awscli(
+    moto_endpoint: str, aws_bin: Path
+) -> None:
+    """Which worker imports awscli first depends on how pytest-xdist shares the tests out."""
+    _import_awscli_here()
+    env = tool_env()
+    env.update(AWS_ENDPOINT_URL=moto_endpoint, AWS_PAGER="", AWS_DEFAULT_REGION=REGION)
+    result = subprocess.run(
+        [str(aws_bin / "aws"), "--version"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
