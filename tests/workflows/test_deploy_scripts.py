@@ -760,6 +760,21 @@ def _log(run: JobRun) -> str:
 # ------------------------------------------------------------------------------------------
 
 
+def _cli_env(moto_endpoint: str, **more: str) -> dict[str, str]:
+    """The environment in which both ways of running the CLI are compared."""
+    env = tool_env()
+    env.update(
+        AWS_ENDPOINT_URL=moto_endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_PAGER="",
+        AWS_MAX_ATTEMPTS="1",
+        **more,
+    )
+    return env
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -790,15 +805,7 @@ def test_the_forked_cli_answers_as_the_console_script(
     """The steps' ``aws`` (tests/workflows/aws_cli.py) prints and exits as ``<venv>/bin/aws``
     does, reading files relative to its working directory."""
     (tmp_path / "probe.txt").write_text("from the working directory\n")
-    env = tool_env()
-    env.update(
-        AWS_ENDPOINT_URL=moto_endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_PAGER="",
-        AWS_MAX_ATTEMPTS="1",
-    )
+    env = _cli_env(moto_endpoint)
     results = [
         subprocess.run(
             [command, *args], env=env, cwd=tmp_path, capture_output=True, text=True, check=False
@@ -817,16 +824,7 @@ def test_the_forked_cli_reads_a_config_file_as_the_console_script(
     driver: the file's ``output`` applies, as for ``<venv>/bin/aws``."""
     config = tmp_path / "config"
     config.write_text("[default]\noutput = text\n")
-    env = tool_env()
-    env.update(
-        AWS_CONFIG_FILE=str(config),
-        AWS_ENDPOINT_URL=moto_endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION=REGION,
-        AWS_PAGER="",
-        AWS_MAX_ATTEMPTS="1",
-    )
+    env = _cli_env(moto_endpoint, AWS_CONFIG_FILE=str(config))
     args = ["ssm", "put-parameter", "--name", "/config/probe", "--type", "String"]
     results = [
         subprocess.run(
@@ -1696,8 +1694,7 @@ def test_the_forked_cli_still_answers_after_this_process_imported_awscli(
 ) -> None:
     """Which worker imports awscli first depends on how pytest-xdist shares the tests out."""
     _import_awscli_here()
-    env = tool_env()
-    env.update(AWS_ENDPOINT_URL=moto_endpoint, AWS_PAGER="", AWS_DEFAULT_REGION=REGION)
+    env = _cli_env(moto_endpoint)
     result = subprocess.run(
         [str(aws_bin / "aws"), "--version"], env=env, capture_output=True, text=True, check=False
     )
