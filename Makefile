@@ -12,8 +12,8 @@ help: ## List the targets
 
 # The venv starts without pip (ensurepip installs and compiles it: about half of a fresh
 # set-up); the machine's pip puts uv into it, then uv installs the pins (seconds instead of a
-# minute), pip among them for the tests that use it. Without the machine's pip, ensurepip; without
-# uv, pip installs the pins itself.
+# minute), pip among them (Pulumi's pip toolchain and the consumer test use it). Without the
+# machine's pip, ensurepip; without uv, pip installs the pins itself.
 $(PY):
 	$(PYTHON) -m venv --without-pip $(VENV)
 

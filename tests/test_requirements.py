@@ -117,3 +117,18 @@ def test_the_library_declares_what_it_imports() -> None:
 
 def test_the_lambda_handlers_import_only_what_lambda_provides() -> None:
     assert set(imported_modules([HOOKS])) <= LAMBDA_RUNTIME
+
+
+def test_pulumis_pip_toolchain_finds_pip_in_the_venv() -> None:
+    """``Pulumi.yaml`` names the pip toolchain and ``.venv``: the Pulumi CLI installs
+    ``requirements.txt`` there with the venv's own pip (``python -m pip install -r
+    requirements.txt``; Pulumi docs, "Pulumi & Python": pip, poetry or uv installs the
+    dependencies). ``make`` creates ``.venv`` without pip (Makefile), so the runtime pins
+    carry it."""
+    import yaml
+
+    options = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["runtime"]["options"]
+    assert options["virtualenv"] == ".venv"
+    if options.get("toolchain", "pip") == "pip":
+        assert "--without-pip" in (ROOT / "Makefile").read_text()
+        assert "pip" in pinned(ROOT / "requirements.txt")
