@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import botocore.session
 import botocore.validate
 import pytest
 
@@ -43,6 +42,7 @@ from slipway.workflows.deploy import (
     SIGNER_WORKFLOW,
     VERSION_LABEL,
 )
+from tests.aws_models import service_model
 from tests.workflows import aws_cli
 from tests.workflows.conftest import SPECS, tool, tool_env
 from tests.workflows.ecs_rollouts import (
@@ -862,7 +862,7 @@ def test_every_deploy_step_is_found_in_the_rendered_workflow() -> None:
 
 def _register_input_problems(document: dict[str, Any]) -> None:
     """Raise unless ``document`` is a valid RegisterTaskDefinition request (botocore's model)."""
-    model = botocore.session.get_session().get_service_model("ecs")
+    model = service_model("ecs")
     shape = model.operation_model("RegisterTaskDefinition").input_shape
     botocore.validate.validate_parameters(document, shape)
 
@@ -1655,7 +1655,7 @@ def test_a_failed_report_never_fails_the_deploy(world: World) -> None:
 
 def test_the_pinned_cli_knows_the_service_deployment_operations() -> None:
     """awscli (requirements-dev.txt) has the commands the steps call."""
-    model = botocore.session.get_session().get_service_model("ecs")
+    model = service_model("ecs")
     for operation in (
         "ListServiceDeployments",
         "DescribeServiceDeployments",
