@@ -757,12 +757,21 @@ def test_github_token_releases_keep_pull_requests_open_to_actions_and_warn() -> 
 # --- the image channel through the whole program ------------------------------------------
 
 
+def _registered(recording: Recording) -> str:
+    """The image channel's ``registered`` record, as the stack writes it."""
+    return str(
+        next(
+            r
+            for r in recording.of_type("aws:ssm/parameter:Parameter")
+            if r.name.endswith("registered")
+        ).inputs["value"]
+    )
+
+
 def test_a_ci_deploy_survives_pulumi_up() -> None:
     first = recorded("prod")
     channel = image_channel_prefix_for("prod")
-    registered = next(
-        r for r in first.of_type("aws:ssm/parameter:Parameter") if r.name.endswith("registered")
-    ).inputs["value"]
+    registered = _registered(first)
     shape = json.loads(registered)["shape"]
     ci_revision = f"arn:aws:ecs:eu-west-1:{ACCOUNT_ID}:task-definition/storefront-prod:42"
     image = f"{first.outputs['repositoryUrl']}@sha256:{'a' * 64}"
@@ -834,9 +843,7 @@ def test_pulumi_up_during_and_after_a_ci_canary_neither_restarts_nor_undoes_it()
     compared at all (``ignoreChanges``)."""
     first = recorded("prod")
     channel = image_channel_prefix_for("prod")
-    registered = next(
-        r for r in first.of_type("aws:ssm/parameter:Parameter") if r.name.endswith("registered")
-    ).inputs["value"]
+    registered = _registered(first)
     shape = json.loads(registered)["shape"]
     family = f"arn:aws:ecs:eu-west-1:{ACCOUNT_ID}:task-definition/storefront-prod"
     image = f"{first.outputs['repositoryUrl']}@sha256:"
