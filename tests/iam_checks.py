@@ -71,17 +71,13 @@ def _parliament() -> ModuleType:
         import parliament
 
         gc.collect()
-    if not _INDEXED:
-        for service in parliament.iam_definition:
-            entry = NEWER_ACTIONS.get(service["prefix"])
-            known = {p["privilege"] for p in service["privileges"]}
-            if entry is not None and entry["privilege"] not in known:
-                service["privileges"].append(entry)
-        _index_privileges(parliament)
+    for service in parliament.iam_definition:
+        entry = NEWER_ACTIONS.get(service["prefix"])
+        known = {p["privilege"] for p in service["privileges"]}
+        if entry is not None and entry["privilege"] not in known:
+            service["privileges"].append(entry)
+    _index_privileges(parliament)
     return parliament
-
-
-_INDEXED: list[bool] = []
 
 
 def _index_privileges(parliament: ModuleType) -> None:
@@ -113,7 +109,6 @@ def _index_privileges(parliament: ModuleType) -> None:
 
     get_privilege_info.scan = scan  # type: ignore[attr-defined]
     parliament.statement.get_privilege_info = get_privilege_info
-    _INDEXED.append(True)
 
 
 def _text(document: str | dict[str, Any]) -> str:
