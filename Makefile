@@ -78,8 +78,8 @@ lint: $(VENV)/.dev ## ruff (lint and format check) and mypy (strict on component
 # release tests also wait (rollout polls, node and the registry), and a third worker fills
 # those gaps (idle machine, warm venv: -n 2 196 s, -n 3 182 s, -n 4 187 s wall). worksteal
 # hands a worker that runs dry another's remaining tests, so a few long tests do not end the
-# run on one worker. Bytecode is written (even where PYTHONDONTWRITEBYTECODE is set): the suite starts
-# dozens of Python processes (the AWS CLI, the offline plan, check-jsonschema), and each
+# run on one worker. Bytecode is written (even where PYTHONDONTWRITEBYTECODE is set): the suite
+# starts dozens of Python processes (the AWS CLI, the offline plan, check-jsonschema), and each
 # would otherwise compile pulumi_aws, botocore and the project from source again.
 pytest: $(VENV)/.dev
 	PYTHONDONTWRITEBYTECODE= PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
