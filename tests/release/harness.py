@@ -38,6 +38,7 @@ from slipway.workflows.changesets import render_changeset_config
 from slipway.workflows.repo_scripts import render_repo_scripts
 from slipway.workflows.spec import WorkflowSpec
 from tests.release.node_tools import NodeTools
+from tests.workflows.conftest import write_files
 
 ACTION_EXEC = Path(__file__).with_name("action_exec.mjs")
 COMMAND_TIMEOUT = 120
@@ -166,10 +167,7 @@ class Installs:
         if not template.is_dir():
             stage = self.root / f"{key}.partial"
             shutil.rmtree(stage, ignore_errors=True)
-            for relative, content in files.items():
-                path = stage / relative
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(content, encoding="utf-8")
+            write_files(stage, files)
             Workspace(stage, target.tools, target.spec).run("pnpm", "install", "--offline")
             stage.rename(template)
         shutil.copytree(template, target.root, symlinks=True, dirs_exist_ok=True)
@@ -249,23 +247,17 @@ class Workspace:
         if self.installs is not None:
             self.installs.copy_into(manifests, self)
         else:
-            self._write(manifests)
+            write_files(self.root, manifests)
             self.run("pnpm", "install", "--offline")
         files = {".changeset/config.json": render_changeset_config(self.spec)}
         files.update(render_repo_scripts())
         for name, text in changesets.items():
             files[f".changeset/{name}.md"] = text
-        self._write(files)
+        write_files(self.root, files)
         self.git("init", "-q", "-b", self.spec.default_branch)
         self.identify()
         self.commit("Initial commit")
         return self
-
-    def _write(self, files: dict[str, str]) -> None:
-        for relative, content in files.items():
-            target = self.root / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(content, encoding="utf-8")
 
     def identify(self) -> None:
         """What the action's ensureGitUser does when the runner has no git identity."""

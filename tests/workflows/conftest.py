@@ -58,12 +58,17 @@ def tool_env() -> dict[str, str]:
     return env
 
 
-def write_repository(root: Path, files: dict[str, str]) -> Path:
-    """Write rendered files under ``root`` in the shape of a git repository."""
+def write_files(root: Path, files: dict[str, str]) -> None:
+    """Write ``files`` (path relative to ``root`` -> text) under ``root``."""
     for relative, content in files.items():
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content, encoding="utf-8")
+
+
+def write_repository(root: Path, files: dict[str, str]) -> Path:
+    """Write rendered files under ``root`` in the shape of a git repository."""
+    write_files(root, files)
     subprocess.run(["git", "init", "-q", str(root)], check=True, env=tool_env())
     return root
 
