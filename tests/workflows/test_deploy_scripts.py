@@ -42,9 +42,10 @@ from slipway.workflows.deploy import (
     SIGNER_WORKFLOW,
     VERSION_LABEL,
 )
+from slipway.workflows.scripts import DELIVERED_DIR, DELIVERED_STEPS
 from tests.aws_models import service_model
 from tests.workflows import aws_cli
-from tests.workflows.conftest import SPECS, tool, tool_env
+from tests.workflows.conftest import SPECS, tool, tool_env, write_files
 from tests.workflows.ecs_rollouts import (
     ALARM,
     ALARM_NAME,
@@ -88,6 +89,15 @@ def moto_endpoint(ecs_model: EcsRollouts) -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What the deploy job's first step checks out: the rendered repository's files (the steps
+    run their delivered scripts from it, as on the runner)."""
+    root = tmp_path_factory.mktemp("checkout")
+    write_files(root, render_workflow_files(SPECS["default"]))
+    return root
 
 
 @pytest.fixture(scope="module")
@@ -260,6 +270,8 @@ class World:
     model: EcsRollouts
     aws_bin: Path
     """Directory of the ``aws`` client (:mod:`tests.workflows.aws_cli`)."""
+    checkout: Path
+    """The job's checkout: the rendered repository, whose delivered scripts the steps run."""
     variables: dict[str, str] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
@@ -409,6 +421,7 @@ def world(
     moto_endpoint: str,
     ecs_model: EcsRollouts,
     aws_bin: Path,
+    checkout: Path,
     health_server: tuple[str, type[_Health]],
     tmp_path: Path,
 ) -> Iterator[World]:
@@ -423,7 +436,7 @@ def world(
     ecs_model.reset()
     health_server[1].status = 200
     health_server[1].posts.clear()
-    w = World(moto_endpoint, tmp_path, ecs_model, aws_bin)
+    w = World(moto_endpoint, tmp_path, ecs_model, aws_bin, checkout)
     w.bin.mkdir()
     (tmp_path / "attested").write_text("")
     (w.bin / "docker").write_text(
@@ -580,12 +593,22 @@ def _record_outputs(w: World, step_id: str) -> None:
     w.outputs[step_id] = dict(line.split("=", 1) for line in lines if "=" in line)
 
 
+def runner_shell(w: World, step_id: str) -> list[str]:
+    """The command the runner starts for a ``shell: bash`` step: the step's ``run:`` text
+    written to a file, run by ``bash --noprofile --norc -eo pipefail {0}`` (actions/runner,
+    docs/adrs/0277-run-action-shell-options.md). This process is the one a cancel signals."""
+    script = w.tmp / f"{step_id}.step.sh"
+    script.write_text(STEPS[step_id]["run"])
+    return [tool("bash"), "--noprofile", "--norc", "-eo", "pipefail", str(script)]
+
+
 def run_step(
     w: World, step_id: str, *, status: str = "success", **overrides: str
 ) -> subprocess.CompletedProcess[str]:
     """Run one rendered step's script with its resolved env; record its outputs and outcome."""
     result = subprocess.run(
-        [tool("bash"), "-c", STEPS[step_id]["run"]],
+        runner_shell(w, step_id),
+        cwd=w.checkout,
         env=_step_env(w, step_id, status, overrides),
         capture_output=True,
         text=True,
@@ -617,7 +640,8 @@ def run_step_and_act(
     mid-bake), call ``act(process)`` (a signal, as the runner sends on cancel, or an operator's
     StopServiceDeployment), and wait for the step to end."""
     process = subprocess.Popen(
-        [tool("bash"), "-c", STEPS[step_id]["run"]],
+        runner_shell(w, step_id),
+        cwd=w.checkout,
         env=_step_env(w, step_id, "success", {}),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -858,6 +882,14 @@ def test_every_deploy_step_is_found_in_the_rendered_workflow() -> None:
         for value in step.get("env", {}).values():
             for expression in re.findall(r"\$\{\{.*?\}\}", str(value)):
                 assert EXPRESSION.fullmatch(expression), value
+    # The tests run each step from the job's checkout (the `checkout` fixture): the job's first
+    # step checks out the delivered scripts, and every run step runs one of them.
+    first = JOB["steps"][0]
+    assert first["uses"].startswith("actions/checkout@")
+    assert first["with"] == {"persist-credentials": False, "sparse-checkout": DELIVERED_DIR}
+    assert JOB["permissions"]["contents"] == "read"
+    runs = [step["run"] for step in JOB["steps"] if "run" in step]
+    assert runs == [step.run for step in DELIVERED_STEPS]
 
 
 def _register_input_problems(document: dict[str, Any]) -> None:

@@ -365,4 +365,4 @@ def test_the_channel_record_with_a_version_stays_readable_by_pulumi() -> None:
     state = image_channel.read_channel(prefix, [f"{prefix}/deployed"], [text])
     assert state.problems == ()
     # WRITE_IMAGE_CHANNEL writes exactly these keys.
-    assert "version: $version}" in deploy_module.scripts.WRITE_IMAGE_CHANNEL
+    assert "version: $version}" in deploy_module.scripts.WRITE_IMAGE_CHANNEL.source

@@ -23,6 +23,7 @@ from slipway.workflows import (
 from slipway.workflows.docker import CANDIDATE_IMAGE, VERIFY_STEPS
 from slipway.workflows.pins import CHANGESETS_V2
 from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
+from slipway.workflows.scripts import DELIVERED_DIR
 from tests.workflows.conftest import SPECS
 
 WORKFLOWS = (
@@ -89,13 +90,27 @@ def test_every_uses_is_pinned_with_its_tag_comment(files: dict[str, str]) -> Non
     assert seen > 20
 
 
-def test_no_expression_inside_run(parsed: dict[str, Any]) -> None:
-    for path, workflow in parsed.items():
-        for step in _steps(workflow):
-            if "run" in step:
-                assert "${{" not in step["run"], (path, step["name"])
-                assert step.get("shell") == "bash"
-                assert step["run"].startswith("set -euo pipefail\n"), (path, step["name"])
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_no_expression_inside_run(name: str) -> None:
+    # A delivered step runs its file from the checkout; the file is what must hold.
+    rendered = _rendered(name)
+    delivered = re.compile(rf"exec bash ({re.escape(DELIVERED_DIR)}/[a-z-]+\.sh)\n")
+    seen = 0
+    for path in WORKFLOWS:
+        for step in _steps(load_yaml(rendered[path])):
+            if "run" not in step:
+                continue
+            assert "${{" not in step["run"], (path, step["name"])
+            assert step.get("shell") == "bash"
+            script = step["run"]
+            if match := delivered.fullmatch(script):
+                first, _, script = rendered[match.group(1)].partition("\n")
+                assert first == "#!/usr/bin/env bash"
+                script = re.sub(r"^(#.*\n)+", "", script)  # the generated-file header
+                assert "${{" not in script, match.group(1)
+                seen += 1
+            assert script.startswith("set -euo pipefail\n"), (path, step["name"])
+    assert seen >= 9
 
 
 def test_run_scripts_are_literal_blocks(files: dict[str, str]) -> None:
@@ -187,7 +202,11 @@ def test_deploy_jobs_follow_the_environment_order(name: str) -> None:
             "cancel-in-progress": False,
             "queue": "max",
         }
-        creds = job["steps"][0]["with"]
+        (creds,) = [
+            step["with"]
+            for step in job["steps"]
+            if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+        ]
         assert creds["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
         assert creds["allowed-account-ids"] == "${{ vars.AWS_ACCOUNT_ID }}"
         previous = f"deploy-{env}"
@@ -480,12 +499,16 @@ def test_rollouts_are_polled_with_a_bounded_wait() -> None:
 
     spec = WorkflowSpec(repository="acme-corp/storefront")
     steps = {s.get("id"): s for s in deploy._steps(spec, "prod")}
-    for step_id in ("deploy", "rollback"):
+    for step_id, script in (("deploy", scripts.DEPLOY_SERVICE), ("rollback", scripts.ROLLBACK)):
         env = steps[step_id]["env"]
         assert env["STABILITY_POLL_SECONDS"] == str(deploy.STABILITY_POLL_SECONDS) == "5"
         assert env["STABILITY_TIMEOUT_SECONDS"] == str(deploy.deploy_budget(spec).rollout_seconds)
-        assert "follow_deployment" in steps[step_id]["run"]
-    assert "aws ecs wait" not in scripts.DEPLOY_SERVICE + scripts.ROLLBACK
+        assert steps[step_id]["run"] == script.run
+    for step in (scripts.DEPLOY_SERVICE, scripts.ROLLBACK):
+        assert "follow_deployment" in step.source
+        assert step.libraries() == ("report-stage", "follow-deployment")
+    files = render_workflow_files(spec)
+    assert not [path for path in files if path.endswith(".sh") and "aws ecs wait" in files[path]]
 
 
 SCRIPT_INPUTS = ("script", "version-script", "publish-script", "version", "publish")
@@ -691,3 +714,20 @@ def test_codeowners_cover_the_generated_release_machinery() -> None:
         "/.changeset/config.json @acme/platform",
     ]
     assert ".github/CODEOWNERS" not in _rendered("token-two-envs")
+
+
+WORKFLOW_FILE_LIMIT = 500 * 1024
+"""GitHub does not start runs of a workflow file larger than 500 KB ("Workflow file size",
+https://docs.github.com/en/actions/reference/limits)."""
+
+
+def test_every_workflow_stays_under_githubs_file_limit_with_many_environments() -> None:
+    # deploy.yml grows with each environment; with the deploy job's shell inlined, ten
+    # environments made it 547 KB. Thirty stay far below the limit.
+    environments = (*(f"env{i:02d}" for i in range(29)), "prod")
+    spec = WorkflowSpec(repository="acme/storefront", environments=environments)
+    rendered = render_workflow_files(spec)
+    sizes = {path: len(rendered[path].encode()) for path in WORKFLOWS}
+    assert max(sizes.values()) < WORKFLOW_FILE_LIMIT / 2, sizes
+    per_environment = (sizes[WORKFLOWS[2]] - len(_rendered("default")[WORKFLOWS[2]].encode())) / 27
+    assert per_environment < 10 * 1024

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from slipway.workflows import scripts
-from slipway.workflows.scripts import LIBRARY_DIRECTIVE, SHEBANG, step_script
-from tests.workflows.conftest import tool, tool_env
+from slipway.workflows import WorkflowSpec, render_workflow_files, scripts
+from slipway.workflows.scripts import LIBRARY_DIRECTIVE, SHEBANG, step_library, step_script
+from slipway.workflows.yamlio import header
+from tests.workflows.conftest import tool, tool_env, write_files
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = ROOT / "components" / "slipway" / "workflows" / "steps"
@@ -80,17 +81,53 @@ def test_a_library_declares_its_shell_and_is_included(path: Path) -> None:
 @pytest.mark.parametrize("path", STEP_FILES, ids=lambda p: p.name)
 def test_every_step_file_is_loaded(path: Path) -> None:
     loaders = "".join(p.read_text(encoding="utf-8") for p in LOADERS)
-    assert f'step_script("{path.stem}"' in loaders
+    inlined = f'step_script("{path.stem}"' in loaders
+    delivered = f'delivered_step("{path.stem}")' in loaders
+    assert inlined != delivered  # exactly one way
 
 
 def test_includes_are_replaced_by_the_library_text() -> None:
-    both = "set -euo pipefail\n" + scripts.REPORT_STAGE + scripts.FOLLOW_DEPLOYMENT
-    assert scripts.DEPLOY_SERVICE.startswith(both)
-    assert scripts.ROLLBACK.startswith(both)
-    for text in (scripts.DEPLOY_SERVICE, scripts.IMAGE_RELEASE, scripts.RELEASE_DECISIONS):
+    libraries = "".join(step_library(name) for name in ("version-lt", "digest-check"))
+    inlined = step_script("image-release")
+    assert inlined.startswith("set -euo pipefail\n" + step_library("digest-check"))
+    for text in (inlined, scripts.RELEASE_DECISIONS):
         assert "BASH_SOURCE" not in text
         assert "#!" not in text
         assert "shellcheck shell=" not in text
+    assert all(part in inlined for part in libraries.split("\n"))
+
+
+def test_delivered_steps_keep_their_includes_and_bring_their_libraries(tmp_path: Path) -> None:
+    # The deploy job runs its steps from the checkout: each file as it is in steps/, with the
+    # generated header, and each library it includes beside it in lib/, followed by
+    # ShellCheck there as here (the delivered .shellcheckrc).
+    files = render_workflow_files(WorkflowSpec(repository="acme/storefront"))
+    delivered = {p: t for p, t in files.items() if p.startswith(scripts.DELIVERED_DIR + "/")}
+    steps = {f"{scripts.DELIVERED_DIR}/{step.name}.sh" for step in scripts.DELIVERED_STEPS}
+    libraries = {
+        f"{scripts.DELIVERED_DIR}/lib/{library}.sh"
+        for step in scripts.DELIVERED_STEPS
+        for library in step.libraries()
+    }
+    assert set(delivered) == steps | libraries | {f"{scripts.DELIVERED_DIR}/.shellcheckrc"}
+    assert libraries == {
+        f"{scripts.DELIVERED_DIR}/lib/{name}.sh"
+        for name in ("report-stage", "follow-deployment", "digest-check", "version-lt")
+    }
+    for step in scripts.DELIVERED_STEPS:
+        text = delivered[step.path]
+        first, _, rest = step.source.partition("\n")
+        assert text == f"{first}\n{header()}{rest}"
+    write_files(tmp_path, delivered)
+    result = _shellcheck("--severity=style", *(tmp_path / p for p in sorted(steps | libraries)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+
+
+def test_a_delivered_step_is_refused_a_placeholder() -> None:
+    # Delivered files are not rendered per spec: a placeholder would reach the runner as is.
+    with pytest.raises(ValueError, match=r"steps/infra-plan\.sh is delivered as a file"):
+        scripts.delivered_step("infra-plan")
 
 
 @pytest.mark.parametrize(

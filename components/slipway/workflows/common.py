@@ -67,13 +67,16 @@ def run(name: str, script: str, env: dict[str, str] | None = None, **extra: Any)
     return step
 
 
-def checkout(*, fetch_depth: int | None = None) -> Step:
+def checkout(*, fetch_depth: int | None = None, sparse: str | None = None) -> Step:
     """actions/checkout without persisted credentials: no generated job pushes with git
-    (changesets/action and the release-branch step authenticate on their own)."""
+    (changesets/action and the release-branch step authenticate on their own). ``sparse``:
+    check out only this directory (and the files at the repository's root)."""
     with_: dict[str, Any] = {"persist-credentials": False}
     if fetch_depth is not None:
         with_["fetch-depth"] = fetch_depth
-    return uses(pins.CHECKOUT, "Check out", with_)
+    if sparse is not None:
+        with_["sparse-checkout"] = sparse
+    return uses(pins.CHECKOUT, f"Check out {sparse}" if sparse else "Check out", with_)
 
 
 def var(name: EnvironmentVariable) -> str:

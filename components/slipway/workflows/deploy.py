@@ -6,7 +6,9 @@ environment, chained with ``needs`` in the spec's order; each runs in its GitHub
 (whose protection rules gate it), assumes that environment's role through OIDC and reads that
 stack's variables. The ``environment`` input (default ``all``) picks one environment alone, so an
 operator can roll back prod without touching dev and staging; with ``all`` every job still
-waits for the previous environment's success (see :func:`job_condition`). Each job:
+waits for the previous environment's success (see :func:`job_condition`). Each job first
+checks out its step scripts (``.github/scripts/deploy``, delivered beside the workflow:
+:class:`slipway.workflows.scripts.DeliveredStep`; ``contents: read``), then:
 
 1. reads the environment's image channel (``IMAGE_CHANNEL_PARAMETER``): the version, revision
    and shape of its last healthy deploy;
@@ -82,7 +84,8 @@ step 2.5 s after that, and GitHub ends the whole job 5 minutes later ("Workflow 
 reference", https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-cancellation).
 The deploy step therefore traps both signals and rolls back at once (``StopServiceDeployment``
 with ``ROLLBACK``; before the deployment is known, by pointing the service back), so ECS rolls
-back even when the rollback step is cut short; that step then follows the rollback.
+back even when the rollback step is cut short; that step then follows the rollback. The step
+``exec``s its script, so the script is the process the runner signals.
 
 Time budget (:func:`deploy_budget`). ``timeout-minutes`` of a deploy job (``T``,
 ``WorkflowSpec.deploy_timeout_minutes``) must hold the slowest path that still ends well: a
@@ -151,6 +154,7 @@ from slipway.workflows.common import (
     Job,
     Step,
     aws_credentials,
+    checkout,
     expr,
     ghcr_login,
     permissions,
@@ -380,12 +384,13 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         " && steps.deploy.outcome != 'skipped' && steps.channel.outcome != 'success'"
     )
     steps: list[Step] = [
+        checkout(sparse=scripts.DELIVERED_DIR),
         aws_credentials(f"deploy-{environment}"),
         uses(pins.ECR_LOGIN, "Log in to Amazon ECR", id="ecr"),
         ghcr_login(),
         run(
             "Read the image channel",
-            scripts.READ_IMAGE_CHANNEL,
+            scripts.READ_IMAGE_CHANNEL.run,
             {"IMAGE_CHANNEL_PARAMETER": var(V.IMAGE_CHANNEL_PARAMETER), **semver},
             id="known-good",
         ),
@@ -394,7 +399,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         steps.append(
             run(
                 "Verify the build-provenance attestation",
-                scripts.VERIFY_ATTESTATION,
+                scripts.VERIFY_ATTESTATION.run,
                 {**digest, "SIGNER_WORKFLOW": SIGNER_WORKFLOW, "GH_TOKEN": expr("github.token")},
                 id="attestation",
             )
@@ -402,7 +407,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
     steps += [
         run(
             "Check the release version",
-            scripts.IMAGE_RELEASE,
+            scripts.IMAGE_RELEASE.run,
             {
                 **digest,
                 "VERSION_LABEL": VERSION_LABEL,
@@ -416,7 +421,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         ),
         run(
             "Make sure the image is in this environment's ECR",
-            scripts.ENSURE_IMAGE,
+            scripts.ENSURE_IMAGE.run,
             {
                 **digest,
                 "IMAGE_VERSION": version,
@@ -428,7 +433,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         ),
         run(
             "Render the task definition",
-            scripts.RENDER_TASK_DEFINITION,
+            scripts.RENDER_TASK_DEFINITION.run,
             {
                 **ecs,
                 "ECS_TASK_FAMILY": var(V.ECS_TASK_FAMILY),
@@ -442,7 +447,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         ),
         run(
             "Deploy and follow the rollout",
-            scripts.DEPLOY_SERVICE,
+            scripts.DEPLOY_SERVICE.run,
             {
                 **ecs,
                 **rollout,
@@ -454,7 +459,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         ),
         run(
             "Health check",
-            scripts.HEALTH_CHECK,
+            scripts.HEALTH_CHECK.run,
             {
                 "ENVIRONMENT_URL": var(V.ENVIRONMENT_URL),
                 "HEALTH_CHECK_PATH": var(V.HEALTH_CHECK_PATH),
@@ -467,7 +472,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         ),
         run(
             "Record the image in the image channel",
-            scripts.WRITE_IMAGE_CHANNEL,
+            scripts.WRITE_IMAGE_CHANNEL.run,
             {
                 **ecs,
                 "IMAGE_CHANNEL_PARAMETER": var(V.IMAGE_CHANNEL_PARAMETER),
@@ -481,7 +486,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         ),
         run(
             "Roll back to the last known-good revision",
-            scripts.ROLLBACK,
+            scripts.ROLLBACK.run,
             {
                 **ecs,
                 **rollout,
@@ -494,7 +499,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         ),
         run(
             "Sum up the deploy",
-            scripts.DEPLOY_NOTICE,
+            scripts.DEPLOY_NOTICE.run,
             {
                 "ENVIRONMENT_NAME": environment,
                 "VERSION": version,
@@ -560,10 +565,12 @@ def _job(spec: WorkflowSpec, index: int) -> Job:
             "runs-on": RUNNER,
             "timeout-minutes": deploy_budget(spec).job_minutes,
             "permissions": permissions(
+                ("contents", "read"),
                 ("id-token", "write"),
                 ("packages", "read"),
                 ("deployments", "write"),
                 reasons={
+                    "contents": f"check out the deploy scripts ({scripts.DELIVERED_DIR})",
                     "id-token": f"assume the {environment} environment's AWS role",
                     "packages": "read the image, its labels and its attestations in GHCR",
                     "deployments": "report each stage of the rollout as a deployment status",

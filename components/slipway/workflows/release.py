@@ -391,10 +391,12 @@ def _deploy_job() -> Job:
         "needs": ["mode", "image-publish"],
         "if": "needs.image-publish.result == 'success'",
         "permissions": permissions(
+            ("contents", "read"),
             ("id-token", "write"),
             ("packages", "read"),
             ("deployments", "write"),
             reasons={
+                "contents": "deploy.yml: check out its deploy scripts",
                 "id-token": "deploy.yml: each environment's AWS role through OIDC",
                 "packages": "deploy.yml: the image, its labels and attestations in GHCR",
                 "deployments": "deploy.yml: each rollout stage as a deployment status",

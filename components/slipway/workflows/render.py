@@ -26,8 +26,9 @@ from slipway.workflows.paths import (
 from slipway.workflows.release import release_workflow
 from slipway.workflows.repo_scripts import render_repo_scripts
 from slipway.workflows.retention import retention_workflow
+from slipway.workflows.scripts import delivered_files
 from slipway.workflows.spec import WorkflowSpec
-from slipway.workflows.yamlio import dump_yaml
+from slipway.workflows.yamlio import dump_yaml, header
 
 _YAML: dict[str, Callable[[WorkflowSpec], dict[str, Any]]] = {
     RELEASE_PATH: release_workflow,
@@ -55,15 +56,27 @@ def render_workflow_files(spec: WorkflowSpec) -> dict[str, str]:
 
 @lru_cache(maxsize=8)
 def _render(spec: WorkflowSpec) -> tuple[tuple[str, str], ...]:
-    files = {path: dump_yaml(data) for path, data in workflow_data(spec).items()}
+    data = workflow_data(spec)
+    files = {path: dump_yaml(document) for path, document in data.items()}
     files[DOCKERFILE_PATH] = render_dockerfile(spec)
     files[DOCKERIGNORE_PATH] = render_dockerignore(spec)
     files[CHANGESET_CONFIG_PATH] = render_changeset_config(spec)
     files.update(render_repo_scripts())
+    files.update(delivered_files(_runs(data[DEPLOY_PATH]), header()))
     codeowners = render_codeowners(spec)
     if codeowners is not None:
         files[CODEOWNERS_PATH] = codeowners
     return tuple(sorted(files.items()))
+
+
+def _runs(workflow: dict[str, Any]) -> list[str]:
+    """The ``run:`` text of every step of ``workflow``."""
+    return [
+        step["run"]
+        for job in workflow["jobs"].values()
+        for step in job.get("steps", ())
+        if "run" in step
+    ]
 
 
 def clear_render_cache() -> None:

@@ -3,11 +3,13 @@
 Every script takes its inputs only from environment variables set by the step's ``env:`` (or
 from GitHub's own runner variables such as ``GITHUB_OUTPUT``), never from ``${{ }}``
 expressions, so no value can be injected into the shell. Tests run the deploy scripts against a
-local AWS API emulator by extracting them from the rendered workflow.
+local AWS API emulator as the rendered deploy.yml runs them.
 
 The shell lives in files, ``components/slipway/workflows/steps/<name>.sh`` (shared functions in
-``steps/lib/<name>.sh``), shellchecked as files; :func:`step_script` is the one loader that
-turns a file into the text of a ``run:`` step:
+``steps/lib/<name>.sh``), shellchecked as files. The deploy job's steps are delivered as files
+into the application repository and run from there (:func:`delivered_step`); every other step
+is inlined by :func:`step_script`, the one loader that turns a file into the text of a ``run:``
+step:
 
 * the first line of a step file is ``#!/usr/bin/env bash`` (of a library,
   ``# shellcheck shell=bash``) and is dropped: ``shell: bash`` runs the step;
@@ -24,6 +26,8 @@ turns a file into the text of a ``run:`` step:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib.resources import files
 
 from slipway.patterns import PLAIN_PATH
@@ -39,8 +43,12 @@ _INCLUDE = re.compile(
 _PLACEHOLDER = re.compile(r"@([A-Z][A-Z0-9_]*)@")
 
 
+def _source(relative: str) -> str:
+    return files("slipway.workflows").joinpath("steps", relative).read_text(encoding="utf-8")
+
+
 def _read(relative: str, first_line: str) -> str:
-    text = files("slipway.workflows").joinpath("steps", relative).read_text(encoding="utf-8")
+    text = _source(relative)
     if not text.startswith(first_line):
         raise ValueError(f"steps/{relative} must start with {first_line!r}")
     return text[len(first_line) :]
@@ -76,6 +84,82 @@ def step_script(name: str, **values: str) -> str:
                 "(letters, digits, '.', '_', '/', '-')"
             )
     return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+DELIVERED_DIR = ".github/scripts/deploy"
+"""Where, in the application repository, :func:`delivered_step` scripts live (their libraries
+in ``lib/``, as in ``steps/``)."""
+
+
+@dataclass(frozen=True)
+class DeliveredStep:
+    """A step file delivered into the application repository and run from a checkout of it,
+    instead of inlined into the workflow.
+
+    Inlined, the deploy job's steps carried their libraries in every step that includes them,
+    once per environment: about 55 KB of deploy.yml per environment, while GitHub does not start
+    runs of a workflow file larger than 500 KB ("Workflow file size",
+    https://docs.github.com/en/actions/reference/limits): ten environments could not deploy.
+    Delivered, a step is one line and deploy.yml stays small for any number of environments.
+    The job checks the files out first (a sparse checkout of :data:`DELIVERED_DIR` at the
+    workflow's own commit).
+
+    The step runs the file with ``exec``: the runner cancels a step by signalling the step's
+    shell process, and ``exec`` makes the script that process, so its traps see the signal."""
+
+    name: str
+
+    @property
+    def path(self) -> str:
+        """The file's path in the application repository."""
+        return f"{DELIVERED_DIR}/{self.name}.sh"
+
+    @property
+    def run(self) -> str:
+        """The step's ``run:`` text."""
+        return f"exec bash {self.path}\n"
+
+    @property
+    def source(self) -> str:
+        """The text of ``steps/<name>.sh``."""
+        return _source(f"{self.name}.sh")
+
+    def libraries(self) -> tuple[str, ...]:
+        """The ``steps/lib/`` libraries the file includes, in order."""
+        return tuple(_INCLUDE.findall(_read(f"{self.name}.sh", SHEBANG)))
+
+
+def delivered_step(name: str) -> DeliveredStep:
+    """``steps/<name>.sh`` as a :class:`DeliveredStep`. Neither it nor its libraries may hold a
+    ``@NAME@`` placeholder: what a delivered file needs comes through the step's ``env:``."""
+    step = DeliveredStep(name)
+    for relative in (f"{name}.sh", *(f"lib/{library}.sh" for library in step.libraries())):
+        if _PLACEHOLDER.search(_source(relative)):
+            raise ValueError(f"steps/{relative} is delivered as a file: it may hold no @NAME@")
+    return step
+
+
+def delivered_files(runs: Iterable[str], header: str) -> dict[str, str]:
+    """The files the ``run:`` texts ``runs`` execute from :data:`DELIVERED_DIR`, keyed by
+    repository path, each with ``header`` after its first line, and the ShellCheck settings that
+    let ShellCheck follow their includes there as it does here (``steps/.shellcheckrc``)."""
+    steps = {step.run: step for step in DELIVERED_STEPS}
+    out: dict[str, str] = {}
+    for text in runs:
+        step = steps.get(text)
+        if step is None:
+            continue
+        out[step.path] = _with_header(f"{step.name}.sh", header)
+        for library in step.libraries():
+            out[f"{DELIVERED_DIR}/lib/{library}.sh"] = _with_header(f"lib/{library}.sh", header)
+    if out:
+        out[f"{DELIVERED_DIR}/.shellcheckrc"] = header + _source(".shellcheckrc")
+    return out
+
+
+def _with_header(relative: str, header: str) -> str:
+    first, _, rest = _source(relative).partition("\n")
+    return f"{first}\n{header}{rest}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,32 +240,32 @@ for a re-run (env: METADATA_JSON, GHCR_IMAGE, ECR_REPOSITORY_URL, VERSION); outp
 # deploy.yml
 # --------------------------------------------------------------------------------------------
 
-READ_IMAGE_CHANNEL = step_script("read-image-channel")
+READ_IMAGE_CHANNEL = delivered_step("read-image-channel")
 """Read the environment's image channel (env: IMAGE_CHANNEL_PARAMETER, SEMVER); outputs the
 last healthy deploy's ``task-definition``, ``version`` and ``shape``, each empty when the record
 lacks it (Pulumi's bootstrap record, or one written before CI recorded versions) or holds an
 invalid value (warned). Only an unreadable parameter fails the step."""
 
-VERIFY_ATTESTATION = step_script("verify-attestation")
+VERIFY_ATTESTATION = delivered_step("verify-attestation")
 """Refuse a digest without a build-provenance attestation made by this repository's image
 workflow (env: IMAGE_DIGEST, SOURCE_IMAGE, SIGNER_WORKFLOW, GH_TOKEN; the runner's
 GITHUB_REPOSITORY)."""
 
-IMAGE_RELEASE = step_script("image-release")
+IMAGE_RELEASE = delivered_step("image-release")
 """Take the release version from the image's own ``VERSION_LABEL`` (the same on every platform)
 and refuse a digest that is not a release, one whose label differs from a given
 ``EXPECTED_VERSION``, and one lower than the environment's ``CURRENT_VERSION`` unless
 ``ALLOW_DOWNGRADE`` is ``true`` (env: IMAGE_DIGEST, SOURCE_IMAGE, VERSION_LABEL, SEMVER,
 EXPECTED_VERSION, CURRENT_VERSION, ALLOW_DOWNGRADE, ENVIRONMENT_NAME); outputs ``version``."""
 
-ENSURE_IMAGE = step_script("ensure-image")
+ENSURE_IMAGE = delivered_step("ensure-image")
 """Make sure this environment's ECR repository holds the digest under its release version,
 idempotently: a tag already on the digest is kept, a digest already present is tagged through
 the ECR API, a missing one is copied by digest from GHCR; a tag on another digest fails, since
 ECR tags are immutable (env: IMAGE_DIGEST, IMAGE_VERSION, SEMVER, ECR_REPOSITORY_URL,
 SOURCE_IMAGE); outputs ``image`` = ``<repository-url>@sha256:…``."""
 
-RENDER_TASK_DEFINITION = step_script("render-task-definition")
+RENDER_TASK_DEFINITION = delivered_step("render-task-definition")
 """Capture the service's current task definition, choose the rollback target and render the
 latest revision of the family with only the container's image changed and its tags kept (env:
 ECS_CLUSTER, ECS_SERVICE, ECS_TASK_FAMILY, ECS_CONTAINER_NAME, IMAGE, SHAPE_TAG,
@@ -190,54 +274,58 @@ KNOWN_GOOD_TASK_DEFINITION, KNOWN_GOOD_SHAPE); outputs ``previous-task-definitio
 family with today's shape, else ``previous-task-definition``), ``task-definition-file`` and
 ``shape`` (the value of the ``SHAPE_TAG`` tag, empty when absent)."""
 
-FOLLOW_DEPLOYMENT = step_library("follow-deployment")
-"""Shell functions shared by the deploy and rollback steps: start a service deployment, find it
-by ARN (ListServiceDeployments, DescribeServiceRevisions), follow it (DescribeServiceDeployments)
-stage by stage, stop it with a rollback (StopServiceDeployment) (env: ECS_CLUSTER, ECS_SERVICE,
-STABILITY_POLL_SECONDS, STABILITY_TIMEOUT_SECONDS, DESCRIBE_ATTEMPTS)."""
-
-REPORT_STAGE = step_library("report-stage")
-"""Shell functions shared by the deploy and rollback steps: report a stage in the log, as the
-status of the job's GitHub deployment and on Slack (env: ENVIRONMENT_NAME, ENVIRONMENT_URL,
-GH_TOKEN, SLACK_WEBHOOK_URL; the runner's GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID,
-GITHUB_SHA)."""
-
-DEPLOY_SERVICE = step_script("deploy-service")
+DEPLOY_SERVICE = delivered_step("deploy-service")
 """Register the rendered task definition, point the service at it and follow that service
 deployment by ARN, reporting each stage, until it is SUCCESSFUL or starts to roll back or stop
 (env: ECS_CLUSTER, ECS_SERVICE, TASK_DEFINITION_FILE, ROLLBACK_TARGET, STABILITY_*,
-DESCRIBE_ATTEMPTS and :data:`REPORT_STAGE`'s); outputs ``task-definition``, ``deployment`` (the
+DESCRIBE_ATTEMPTS (``steps/lib/follow-deployment.sh``) and ``steps/lib/report-stage.sh``'s);
+outputs ``task-definition``, ``deployment`` (the
 service deployment's ARN), ``ecs-status`` and ``ecs-reason`` (its last status and reason) and,
 when a SIGINT or SIGTERM arrived after the update, ``rollback-started`` (the deployment was
 stopped with a rollback, or the service pointed back)."""
 
-HEALTH_CHECK = step_script("health-check")
+HEALTH_CHECK = delivered_step("health-check")
 """Probe ``$ENVIRONMENT_URL$HEALTH_CHECK_PATH`` until it answers 200 (env: ENVIRONMENT_URL,
 HEALTH_CHECK_PATH, HEALTH_CHECK_RETRIES, HEALTH_CHECK_INTERVAL_SECONDS,
 HEALTH_CHECK_TIMEOUT_SECONDS)."""
 
-WRITE_IMAGE_CHANNEL = step_script("write-image-channel")
+WRITE_IMAGE_CHANNEL = delivered_step("write-image-channel")
 """Record the healthy deploy in the stack's image channel parameter as
 ``{"image", "taskDefinitionArn", "shape", "version"}`` JSON, so the next ``pulumi up`` keeps it
 and the next deploy knows the version and revision to compare and fall back to (env:
 IMAGE_CHANNEL_PARAMETER, IMAGE, TASK_DEFINITION_ARN, SHAPE, VERSION, SEMVER, ECS_CLUSTER,
 ECS_SERVICE). ``slipway.image_channel`` reads the first three keys and ignores the rest."""
 
-ROLLBACK = step_script("rollback")
+ROLLBACK = delivered_step("rollback")
 """Roll the job's service deployment back if it has not ended (StopServiceDeployment, stopType
 ROLLBACK) and follow the rollback; then, unless the service runs the rollback target with no
 deployment under way, deploy the target again and follow it; fail either way (env:
 ECS_CLUSTER, ECS_SERVICE, DEPLOYMENT_ARN, ROLLBACK_TARGET, STABILITY_*, DESCRIBE_ATTEMPTS and
-:data:`REPORT_STAGE`'s); outputs ``target`` and ``result`` (``rolled-back`` or
+``steps/lib/report-stage.sh``'s); outputs ``target`` and ``result`` (``rolled-back`` or
 ``rollback-failed``)."""
 
-DEPLOY_NOTICE = step_script("deploy-notice")
+DEPLOY_NOTICE = delivered_step("deploy-notice")
 """Say how the deploy job ended, for the job's outputs and Slack (env: ENVIRONMENT_NAME,
 VERSION, IMAGE_DIGEST, CHANNEL_OUTCOME, ROLLBACK_OUTCOME, ROLLBACK_RESULT, ROLLBACK_TARGET,
 REFUSAL_OUTCOMES (the outcomes of the steps that may refuse a digest), JOB_STATUS,
 SLACK_WEBHOOK_URL; the runner's GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID); outputs
 ``outcome`` (``deployed``, ``rolled-back``, ``rollback-failed``, ``refused``, ``cancelled`` or
 ``failed``), one-line ``text`` and ``enabled`` when the environment has a webhook."""
+
+DELIVERED_STEPS = (
+    READ_IMAGE_CHANNEL,
+    VERIFY_ATTESTATION,
+    IMAGE_RELEASE,
+    ENSURE_IMAGE,
+    RENDER_TASK_DEFINITION,
+    DEPLOY_SERVICE,
+    HEALTH_CHECK,
+    WRITE_IMAGE_CHANNEL,
+    ROLLBACK,
+    DEPLOY_NOTICE,
+)
+"""Every :class:`DeliveredStep`: the deploy job's (``delivered_files`` knows them by their
+``run:`` text)."""
 
 SLACK_ENABLED = step_script("slack-enabled")
 """Tell whether the environment has a Slack webhook (env: SLACK_WEBHOOK_URL); outputs
