@@ -175,7 +175,9 @@ def test_json_carries_every_value_whole() -> None:
     task = recording.one("aws:ecs/taskDefinition:TaskDefinition")
     definitions = resources[(task.type, task.name)]["properties"]["containerDefinitions"]
     assert definitions == json.loads(task.inputs["containerDefinitions"])
-    file = recording.one("github:index/repositoryFile:RepositoryFile", "workflows-file-0")
+    file = recording.one(
+        "github:index/repositoryFile:RepositoryFile", "workflows-file-.changeset/config.json"
+    )
     assert file.inputs["content"].startswith("{\n")  # a JSON file, kept byte for byte
     assert resources[(file.type, file.name)]["properties"]["content"] == file.inputs["content"]
     assert "…" not in json.dumps(document)

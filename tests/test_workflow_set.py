@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -298,3 +299,62 @@ def test_direct_commit_ignores_the_branch_name() -> None:
 )
 def test_branch_names_follow_git_rules(name: str, ok: bool) -> None:
     assert is_valid_branch_name(name) is ok
+
+
+def _file_options(
+    run: Runner, monkeypatch: pytest.MonkeyPatch, spec: WorkflowSpec
+) -> dict[str, Any]:
+    """Each RepositoryFile's logical name -> the options the component passed."""
+    seen: dict[str, Any] = {}
+    original = github.RepositoryFile
+
+    def capture(name: str, *args: Any, **kwargs: Any) -> github.RepositoryFile:
+        seen[name] = (kwargs["file"], kwargs["opts"])
+        return original(name, *args, **kwargs)
+
+    monkeypatch.setattr(github, "RepositoryFile", capture)
+    deliver(run, spec)
+    monkeypatch.undo()
+    return seen
+
+
+def test_files_are_named_by_path_so_a_new_file_renames_no_other(
+    run_component: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # verify-attestation.sh is delivered only with attestations: one file more or less.
+    with_ = _file_options(run_component, monkeypatch, SPEC)
+    without = _file_options(run_component, monkeypatch, replace(SPEC, attestations=False))
+    assert set(with_) - set(without) == {
+        "workflows-file-.github/scripts/deploy/verify-attestation.sh"
+    }
+    assert set(without) < set(with_)
+    for name, (path, _opts) in with_.items():
+        assert name == f"workflows-file-{path}"
+
+
+V0_2_PATHS = (
+    ".changeset/config.json",
+    ".dockerignore",
+    ".github/dependabot.yml",
+    ".github/scripts/changeset-publish.sh",
+    ".github/scripts/changeset-version.sh",
+    ".github/workflows/deploy.yml",
+    ".github/workflows/docker.yml",
+    ".github/workflows/ghcr-retention.yml",
+    ".github/workflows/release.yml",
+    "Dockerfile",
+)
+"""What Slipway 0.2 delivered for SPEC, in its order: it named them workflows-file-0 to -9."""
+
+
+def test_a_stack_delivered_by_0_2_keeps_its_file_resources(
+    run_component: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each file 0.2 delivered carries its old positional name as an alias (same resource: no
+    # replacement, no commit); the files new since then have none.
+    seen = dict(_file_options(run_component, monkeypatch, SPEC).values())
+    aliases = {path: [a.name for a in (opts.aliases or [])] for path, opts in seen.items()}
+    assert {p: a for p, a in aliases.items() if a} == {
+        path: [f"workflows-file-{index}"] for index, path in enumerate(V0_2_PATHS)
+    }
+    assert all(p.startswith(".github/scripts/deploy/") for p, a in aliases.items() if not a)

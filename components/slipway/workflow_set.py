@@ -7,7 +7,8 @@ any other change:
 
 * a ``github.Branch`` (``slipway/workflows`` unless told otherwise) created from the default
   branch;
-* one ``github.RepositoryFile`` per file on that branch, committed one after the other;
+* one ``github.RepositoryFile`` per file on that branch, named by its path
+  (:func:`file_resource_name`), committed one after the other;
 * one ``github.RepositoryPullRequest`` from that branch into the default branch, opened after the
   last commit, whose title and body carry the content hash of the whole set.
 
@@ -78,6 +79,7 @@ import pulumi_github as github
 from slipway.errors import ConfigError, invalid
 from slipway.patterns import REPOSITORY_SLUG
 from slipway.workflows import WorkflowSpec, render_workflow_files
+from slipway.workflows.scripts import DELIVERED_DIR
 
 DEFAULT_BRANCH = "slipway/workflows"
 """Branch the pull request mode commits to."""
@@ -117,6 +119,21 @@ def content_sha(files: Mapping[str, str]) -> str:
     ``sha256sum $(printf '%s\\n' <paths> | LC_ALL=C sort) | sha256sum``.
     """
     return hashlib.sha256(manifest(files).encode()).hexdigest()
+
+
+def file_resource_name(name: str, path: str) -> str:
+    """The logical name of the ``RepositoryFile`` delivering ``path``: named by its path, so
+    adding or removing one file never renames (and so replaces) the others."""
+    return f"{name}-file-{path}"
+
+
+def _legacy_names(name: str, files: Mapping[str, str]) -> dict[str, str]:
+    """Up to Slipway 0.2, files were named by their position (``<name>-file-<index>``) in the
+    rendered set, which did not hold the deploy job's scripts yet (``.github/scripts/deploy/``):
+    each file of that set gets its old name as an alias, so a stack delivered by 0.2 keeps its
+    resources (no replacement, no commit) when it moves to the path names."""
+    earlier = [path for path in files if not path.startswith(DELIVERED_DIR + "/")]
+    return {path: f"{name}-file-{index}" for index, path in enumerate(earlier)}
 
 
 @dataclass(frozen=True)
@@ -303,9 +320,10 @@ class WorkflowSet(pulumi.ComponentResource):
             previous = [branch]
 
         files: list[github.RepositoryFile] = []
-        for index, (path, content) in enumerate(args.files.items()):
+        legacy = _legacy_names(name, args.files)
+        for path, content in args.files.items():
             file = github.RepositoryFile(
-                f"{name}-file-{index}",
+                file_resource_name(name, path),
                 repository=args.name,
                 branch=target,
                 file=path,
@@ -316,7 +334,10 @@ class WorkflowSet(pulumi.ComponentResource):
                 commit_email=args.commit_email,
                 # Each commit moves the branch head: one after the other, never in parallel.
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=list(previous), retain_on_delete=True
+                    parent=self,
+                    depends_on=list(previous),
+                    retain_on_delete=True,
+                    aliases=[pulumi.Alias(name=legacy[path])] if path in legacy else None,
                 ),
             )
             files.append(file)

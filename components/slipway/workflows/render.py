@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -62,18 +62,19 @@ def _render(spec: WorkflowSpec) -> tuple[tuple[str, str], ...]:
     files[DOCKERIGNORE_PATH] = render_dockerignore(spec)
     files[CHANGESET_CONFIG_PATH] = render_changeset_config(spec)
     files.update(render_repo_scripts())
-    files.update(delivered_files(_runs(data[DEPLOY_PATH]), header()))
+    files.update(delivered_files(_runs(data.values()), header()))
     codeowners = render_codeowners(spec)
     if codeowners is not None:
         files[CODEOWNERS_PATH] = codeowners
     return tuple(sorted(files.items()))
 
 
-def _runs(workflow: dict[str, Any]) -> list[str]:
-    """The ``run:`` text of every step of ``workflow``."""
+def _runs(documents: Iterable[dict[str, Any]]) -> list[str]:
+    """The ``run:`` text of every step of every workflow among ``documents``."""
     return [
         step["run"]
-        for job in workflow["jobs"].values()
+        for document in documents
+        for job in document.get("jobs", {}).values()
         for step in job.get("steps", ())
         if "run" in step
     ]
