@@ -184,7 +184,7 @@ def test_pull_request_mode_does_not_warn(run_component: Runner) -> None:
 
 
 def test_a_subset_of_paths_and_a_github_app_author(run_component: Runner) -> None:
-    paths = [".github/workflows/deploy.yml", ".github/workflows/release.yml"]
+    paths = [".github/dependabot.yml", ".github/workflows/ghcr-retention.yml"]
     recording = deliver(
         run_component,
         paths=list(reversed(paths)),
@@ -262,6 +262,34 @@ def test_several_problems_are_reported_together() -> None:
         "WorkflowSetArgs.branch",
         "WorkflowSetArgs.paths",
     }
+
+
+def test_a_chosen_workflow_brings_every_file_it_uses() -> None:
+    # deploy.yml runs its scripts from the checkout and checks attestations signed by
+    # docker.yml; release.yml calls both and runs the Changesets scripts. The Dockerfile may
+    # stay the application's own.
+    rendered = render_workflow_files(SPEC)
+    deploy = ".github/workflows/deploy.yml"
+    with pytest.raises(ConfigError) as caught:
+        WorkflowSetArgs(repository="acme/storefront", spec=SPEC, paths=[deploy])
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"WorkflowSetArgs.paths: got ['{deploy}']; every file a chosen")
+    for used in (".github/workflows/docker.yml", ".github/scripts/deploy/rollback.sh"):
+        assert used in problem
+    assert ".github/scripts/deploy/lib/follow-deployment.sh" in problem  # what rollback.sh sources
+    release = ".github/workflows/release.yml"
+    without_deploy = [p for p in rendered if p not in (deploy, "Dockerfile")]
+    with pytest.raises(ConfigError, match=rf"{release} uses \['{deploy}'\]"):
+        WorkflowSetArgs(repository="acme/storefront", spec=SPEC, paths=without_deploy)
+    everything_but_the_dockerfile = [p for p in rendered if p != "Dockerfile"]
+    args = WorkflowSetArgs(
+        repository="acme/storefront", spec=SPEC, paths=everything_but_the_dockerfile
+    )
+    assert "Dockerfile" not in args.files
+    alone = WorkflowSetArgs(
+        repository="acme/storefront", spec=SPEC, paths=[".github/workflows/ghcr-retention.yml"]
+    )
+    assert list(alone.files) == [".github/workflows/ghcr-retention.yml"]
 
 
 def test_direct_commit_ignores_the_branch_name() -> None:

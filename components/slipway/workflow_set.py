@@ -48,7 +48,8 @@ integrations/terraform-provider-github sources and issue tracker, which pulumi-g
   request per head branch; deleting an open one closes it, a merged one is left alone).
 * **Overwriting files created by others.** ``overwrite_on_create`` is on, so a file that already
   exists is taken over; in pull-request mode that is a reviewed diff. ``paths`` limits the set
-  (leave out the ``Dockerfile`` template when the application keeps its own).
+  (leave out the ``Dockerfile`` template when the application keeps its own); a workflow must
+  come with the files it uses, or it would fail at its first run.
 * **Removing the component never deletes the application's CI.** The files are retained on
   delete, so moving ownership to another stack, or dropping the component, leaves the workflows
   in place.
@@ -79,6 +80,7 @@ import pulumi_github as github
 from slipway.errors import ConfigError, invalid
 from slipway.patterns import REPOSITORY_SLUG
 from slipway.workflows import WorkflowSpec, render_workflow_files
+from slipway.workflows.render import files_used_by
 from slipway.workflows.scripts import DELIVERED_DIR
 
 DEFAULT_BRANCH = "slipway/workflows"
@@ -158,7 +160,10 @@ class WorkflowSetArgs:
     """Commit straight to the default branch, with no branch and no pull request. Default: off;
     branch protection usually rejects it."""
     paths: Sequence[str] | None = None
-    """Which rendered files to deliver, by repository path. Default: all of them."""
+    """Which rendered files to deliver, by repository path. Default: all of them. A chosen
+    workflow comes with every file it uses (:func:`slipway.workflows.render.files_used_by`:
+    deploy.yml its scripts and docker.yml, release.yml its scripts and both workflows it calls);
+    the Dockerfile template may be left out."""
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -236,6 +241,17 @@ class WorkflowSetArgs:
                 )
             elif len(set(chosen)) != len(chosen):
                 problems.append(invalid(name + "paths", self.paths, "no duplicate paths"))
+            else:
+                for workflow, needed in sorted(files_used_by(rendered).items()):
+                    missing = sorted(needed - set(chosen)) if workflow in chosen else []
+                    if missing:
+                        problems.append(
+                            invalid(
+                                name + "paths",
+                                self.paths,
+                                f"every file a chosen workflow uses: {workflow} uses {missing}",
+                            )
+                        )
         if problems:
             raise ConfigError(problems)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -20,13 +20,14 @@ from slipway.workflows.paths import (
     DOCKER_PATH,
     DOCKERFILE_PATH,
     DOCKERIGNORE_PATH,
+    GENERATED_WORKFLOWS,
     RELEASE_PATH,
     RETENTION_PATH,
 )
 from slipway.workflows.release import release_workflow
 from slipway.workflows.repo_scripts import render_repo_scripts
 from slipway.workflows.retention import retention_workflow
-from slipway.workflows.scripts import delivered_files
+from slipway.workflows.scripts import delivered_files, included_paths
 from slipway.workflows.spec import WorkflowSpec
 from slipway.workflows.yamlio import dump_yaml, header
 
@@ -67,6 +68,31 @@ def _render(spec: WorkflowSpec) -> tuple[tuple[str, str], ...]:
     if codeowners is not None:
         files[CODEOWNERS_PATH] = codeowners
     return tuple(sorted(files.items()))
+
+
+def files_used_by(files: Mapping[str, str]) -> dict[str, set[str]]:
+    """Each workflow among the rendered ``files`` -> the rendered files it uses, directly or
+    through another: the scripts and workflows it names by path (a ``run:`` line, an action's
+    ``script`` input, a called workflow, the workflow that signs its attestations) and the
+    libraries those scripts include. A workflow delivered without them fails when it runs."""
+    usable = {path for path in files if path.endswith(".sh") or path in GENERATED_WORKFLOWS}
+
+    def named_by(path: str) -> set[str]:
+        found = {other for other in usable if other != path and other in files[path]}
+        if path.endswith(".sh"):
+            found.update(included_paths(path, files[path]))
+        return found
+
+    out: dict[str, set[str]] = {}
+    for workflow in (path for path in GENERATED_WORKFLOWS if path in files):
+        used: set[str] = set()
+        todo = [workflow]
+        while todo:
+            for other in named_by(todo.pop()) - used:
+                used.add(other)
+                todo.append(other)
+        out[workflow] = used - {workflow}
+    return out
 
 
 def _runs(documents: Iterable[dict[str, Any]]) -> list[str]:

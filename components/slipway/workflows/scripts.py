@@ -139,6 +139,13 @@ def delivered_step(name: str) -> DeliveredStep:
     return step
 
 
+def included_paths(path: str, text: str) -> list[str]:
+    """The repository paths of the libraries the script ``text`` at ``path`` includes (each
+    ``lib/<name>.sh`` beside it)."""
+    directory = path.rpartition("/")[0]
+    return [f"{directory}/lib/{name}.sh" for name in _INCLUDE.findall(text)]
+
+
 def delivered_files(runs: Iterable[str], header: str) -> dict[str, str]:
     """The files the ``run:`` texts ``runs`` execute from :data:`DELIVERED_DIR`, keyed by
     repository path, each with ``header`` after its first line, and the ShellCheck settings that
