@@ -29,7 +29,7 @@ from slipway.workflows.repo_scripts import render_repo_scripts
 from slipway.workflows.retention import retention_workflow
 from slipway.workflows.scripts import delivered_files, included_paths
 from slipway.workflows.spec import WorkflowSpec
-from slipway.workflows.yamlio import dump_yaml, header
+from slipway.workflows.yamlio import dump_yaml
 
 _YAML: dict[str, Callable[[WorkflowSpec], dict[str, Any]]] = {
     RELEASE_PATH: release_workflow,
@@ -63,7 +63,7 @@ def _render(spec: WorkflowSpec) -> tuple[tuple[str, str], ...]:
     files[DOCKERIGNORE_PATH] = render_dockerignore(spec)
     files[CHANGESET_CONFIG_PATH] = render_changeset_config(spec)
     files.update(render_repo_scripts())
-    files.update(delivered_files(_runs(data.values()), header()))
+    files.update(delivered_files(_runs(data.values())))
     codeowners = render_codeowners(spec)
     if codeowners is not None:
         files[CODEOWNERS_PATH] = codeowners

@@ -5,13 +5,15 @@ An action that takes a command as an input (changesets/action's ``script``) spaw
 ``a && b`` hands ``&&`` and ``b`` to ``a`` as arguments. Multi-step commands therefore live in
 these files (``components/slipway/workflows/files/``), and the action input is one ``bash <path>``
 command. The files are shellchecked as files and run by the tests with the real Changesets CLI.
+The deploy job's step scripts are delivered too, from ``steps/``
+(:class:`slipway.workflows.scripts.DeliveredStep`).
 """
 
 from __future__ import annotations
 
 from importlib.resources import files
 
-from slipway.workflows.yamlio import header
+from slipway.workflows.yamlio import with_header
 
 VERSION_SCRIPT_PATH = ".github/scripts/changeset-version.sh"
 """Path, in the application repository, of the version pull request's script."""
@@ -39,8 +41,4 @@ def source(name: str) -> str:
 def render_repo_scripts() -> dict[str, str]:
     """Each delivered script keyed by its repository path, with the generated-file header after
     the shebang line."""
-    out: dict[str, str] = {}
-    for path, name in _SOURCES.items():
-        shebang, _, body = source(name).partition("\n")
-        out[path] = f"{shebang}\n{header()}{body}"
-    return out
+    return {path: with_header(source(name)) for path, name in _SOURCES.items()}

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 
 from slipway.patterns import PLAIN_PATH
+from slipway.workflows.yamlio import header, with_header
 
 SHEBANG = "#!/usr/bin/env bash\n"
 """First line of every step file, dropped by :func:`step_script`."""
@@ -146,27 +147,23 @@ def included_paths(path: str, text: str) -> list[str]:
     return [f"{directory}/lib/{name}.sh" for name in _INCLUDE.findall(text)]
 
 
-def delivered_files(runs: Iterable[str], header: str) -> dict[str, str]:
+def delivered_files(runs: Iterable[str]) -> dict[str, str]:
     """The files the ``run:`` texts ``runs`` execute from :data:`DELIVERED_DIR`, keyed by
-    repository path, each with ``header`` after its first line, and the ShellCheck settings that
-    let ShellCheck follow their includes there as it does here (``steps/.shellcheckrc``)."""
+    repository path, each with the generated-file header after its first line, and the
+    ShellCheck settings that let ShellCheck follow their includes there as it does here
+    (``steps/.shellcheckrc``)."""
     steps = {step.run: step for step in DELIVERED_STEPS}
     out: dict[str, str] = {}
     for text in runs:
         step = steps.get(text)
         if step is None:
             continue
-        out[step.path] = _with_header(f"{step.name}.sh", header)
+        out[step.path] = with_header(step.source)
         for library in step.libraries():
-            out[f"{DELIVERED_DIR}/lib/{library}.sh"] = _with_header(f"lib/{library}.sh", header)
+            out[f"{DELIVERED_DIR}/lib/{library}.sh"] = with_header(_source(f"lib/{library}.sh"))
     if out:
-        out[f"{DELIVERED_DIR}/.shellcheckrc"] = header + _source(".shellcheckrc")
+        out[f"{DELIVERED_DIR}/.shellcheckrc"] = header() + _source(".shellcheckrc")
     return out
-
-
-def _with_header(relative: str, header: str) -> str:
-    first, _, rest = _source(relative).partition("\n")
-    return f"{first}\n{header}{rest}"
 
 
 # --------------------------------------------------------------------------------------------

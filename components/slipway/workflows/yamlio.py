@@ -48,6 +48,13 @@ def header(comment_prefix: str = "#") -> str:
     return "".join(f"{comment_prefix} {line}\n" for line in lines)
 
 
+def with_header(text: str) -> str:
+    """``text`` (a script) with the generated-file header after its first line (the shebang
+    or the ShellCheck shell directive, which must stay first)."""
+    first, _, rest = text.partition("\n")
+    return f"{first}\n{header()}{rest}"
+
+
 class _Dumper(yaml.SafeDumper):
     """SafeDumper that keeps ``on`` plain and writes multi-line strings as ``|`` blocks."""
 
