@@ -340,9 +340,9 @@ def _file_options(
         seen[name] = (kwargs["file"], kwargs["opts"])
         return original(name, *args, **kwargs)
 
-    monkeypatch.setattr(github, "RepositoryFile", capture)
-    deliver(run, spec)
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        patched.setattr(github, "RepositoryFile", capture)
+        deliver(run, spec)
     return seen
 
 

@@ -241,7 +241,7 @@ class WorkflowSetArgs:
                 )
             elif len(set(chosen)) != len(chosen):
                 problems.append(invalid(name + "paths", self.paths, "no duplicate paths"))
-            else:
+            elif self.paths is not None:  # the whole set holds whatever a workflow uses
                 for workflow, needed in sorted(files_used_by(rendered).items()):
                     missing = sorted(needed - set(chosen)) if workflow in chosen else []
                     if missing:

@@ -159,8 +159,8 @@ def delivered_files(runs: Iterable[str]) -> dict[str, str]:
         if step is None:
             continue
         out[step.path] = with_header(step.source)
-        for library in step.libraries():
-            out[f"{DELIVERED_DIR}/lib/{library}.sh"] = with_header(_source(f"lib/{library}.sh"))
+        for path in included_paths(step.path, step.source):  # laid out as in steps/
+            out[path] = with_header(_source(path.removeprefix(DELIVERED_DIR + "/")))
     if out:
         out[f"{DELIVERED_DIR}/.shellcheckrc"] = header() + _source(".shellcheckrc")
     return out
