@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from slipway.errors import ConfigError
-from slipway.workflows import WorkflowSpec, load_yaml, render_workflow_files
+from slipway.workflows import WorkflowSpec, load_yaml, render_workflow_files, scripts
 from slipway.workflows import deploy as deploy_module
 from slipway.workflows.deploy import (
     PROMOTION_MINUTES,
@@ -24,7 +24,7 @@ from slipway.workflows.deploy import (
     deploy_budget,
     job_id,
 )
-from slipway.workflows.render import DEPLOY_PATH, DOCKER_PATH, RELEASE_PATH
+from slipway.workflows.paths import DEPLOY_PATH, DOCKER_PATH, RELEASE_PATH
 from tests.workflows.conftest import SPECS
 
 SINGLE = WorkflowSpec(repository="acme/storefront", environments=("prod",))
@@ -365,4 +365,4 @@ def test_the_channel_record_with_a_version_stays_readable_by_pulumi() -> None:
     state = image_channel.read_channel(prefix, [f"{prefix}/deployed"], [text])
     assert state.problems == ()
     # WRITE_IMAGE_CHANNEL writes exactly these keys.
-    assert "version: $version}" in deploy_module.scripts.WRITE_IMAGE_CHANNEL.source
+    assert "version: $version}" in scripts.WRITE_IMAGE_CHANNEL.source
