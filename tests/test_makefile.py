@@ -15,7 +15,7 @@ MAKEFILE = ROOT / "Makefile"
 
 def _phony() -> list[str]:
     (line,) = re.findall(r"^\.PHONY:(.*)$", MAKEFILE.read_text(), re.MULTILINE)
-    return line.split()
+    return str(line).split()
 
 
 def _recipe(target: str) -> list[str]:
