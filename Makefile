@@ -44,7 +44,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml | $(PY)
 plan: $(VENV)/.runtime ## Preview dev, staging and prod offline (no cloud account, no Pulumi CLI)
 	$(PY) -m tooling.plan $(PLAN_ARGS)
 
-# lint (about 10 s of mypy on a fresh clone) runs beside the test suite: its output is kept and
+# lint (ruff, then typecheck: about 15 s of mypy on a fresh clone) runs beside the test suite: its output is kept and
 # shown once the tests end, and either failing fails `make test`. The release tests' npm tools
 # (tests/release/node_tools.py, mostly a download on a fresh clone) start installing at once;
 # the tests wait for that install through its lock, and install themselves if it failed.
@@ -67,9 +67,14 @@ $(VENV)/.bytecode: $(VENV)/.dev
 	-@PYTHONDONTWRITEBYTECODE= $(PY) -m pytest --collect-only -q -p no:xdist >/dev/null 2>&1
 	@touch $@
 
-lint: $(VENV)/.dev ## ruff (lint and format check) and mypy (strict on components/slipway/, infra/, tooling/, policy/)
+lint: $(VENV)/.dev ## ruff (lint and format check), then make typecheck
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@$(MAKE) --no-print-directory typecheck
+
+# pyproject.toml's [tool.mypy] names what the first run checks (strict, the tests included);
+# bootstrap/ and the example are separate programs, each with its own __main__ module.
+typecheck: $(VENV)/.dev ## mypy --strict on components/slipway/, infra/, tooling/, policy/, tests/, bootstrap/, examples/
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --strict bootstrap/__main__.py
 	$(VENV)/bin/mypy --strict examples/another_stack/__main__.py

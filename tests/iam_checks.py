@@ -7,6 +7,7 @@ import gc
 import json
 import re
 import warnings
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -77,7 +78,8 @@ def _parliament() -> ModuleType:
         if entry is not None and entry["privilege"] not in known:
             service["privileges"].append(entry)
     _index_privileges(parliament)
-    return parliament
+    module: ModuleType = parliament
+    return module
 
 
 def _index_privileges(parliament: ModuleType) -> None:
@@ -89,14 +91,14 @@ def _index_privileges(parliament: ModuleType) -> None:
     prefix can span several services); the answer, its side effect (the service's resources
     and conditions set on the privilege) and the error for an unknown action are the scan's
     (tests/test_iam_checks.py compares both over the whole definition)."""
-    import parliament.statement
+    from parliament import statement
 
     index: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
     for service_info in parliament.iam_definition:
         for privilege_info in service_info["privileges"]:
             key = (service_info["prefix"], privilege_info["privilege"])
             index.setdefault(key, (privilege_info, service_info))
-    scan = parliament.statement.get_privilege_info
+    scan: Callable[[str, str], dict[str, Any]] = statement.get_privilege_info
 
     def get_privilege_info(service: str, action: str) -> dict[str, Any]:
         found = index.get((service, action))
@@ -108,7 +110,7 @@ def _index_privileges(parliament: ModuleType) -> None:
         return privilege_info
 
     get_privilege_info.scan = scan  # type: ignore[attr-defined]
-    parliament.statement.get_privilege_info = get_privilege_info
+    statement.get_privilege_info = get_privilege_info
 
 
 def _text(document: str | dict[str, Any]) -> str:

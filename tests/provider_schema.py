@@ -86,14 +86,14 @@ def args_problems(inputs: dict[str, Any], args_class: type, where: str = "") -> 
     ]
     required = {
         name
-        for name, parameter in inspect.signature(args_class.__init__).parameters.items()
-        if parameter.default is inspect.Parameter.empty and name != "__self__"
+        for name, parameter in inspect.signature(args_class).parameters.items()
+        if parameter.default is inspect.Parameter.empty
     }
     for key, (attribute, member) in properties.items():
         if attribute in required and inputs.get(key) is None:
             problems.append(f"{where}.{key}: required by {args_class.__name__}")
         if key in inputs:
-            annotation = member.fget.__annotations__["return"]  # type: ignore[union-attr]
+            annotation = member.fget.__annotations__["return"]
             problems.extend(_fits(inputs[key], annotation, module, f"{where}.{key}"))
     return problems
 

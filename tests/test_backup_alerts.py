@@ -19,6 +19,7 @@ import pytest
 from botocore.validate import validate_parameters
 from moto import mock_aws
 from moto.events.models import EventPattern
+from moto.events.utils import EventMessageType
 
 from slipway.backup import (
     FAILED_JOB_STATES,
@@ -63,7 +64,7 @@ PROD: dict[str, Any] = {
 }
 
 
-def _envelope(detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+def _envelope(detail_type: str, detail: dict[str, Any]) -> EventMessageType:
     return {
         "version": "0",
         "id": "710b0398-d48e-f3c3-afca-cfeb2fdaa656",
@@ -77,7 +78,7 @@ def _envelope(detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def backup_job(state: str, vault: str = VAULT, account: str = ACCOUNT_ID) -> dict[str, Any]:
+def backup_job(state: str, vault: str = VAULT, account: str = ACCOUNT_ID) -> EventMessageType:
     """AWS's "Backup Job State Change" sample (FAILED, ABORTED, EXPIRED, COMPLETED)."""
     return _envelope(
         "Backup Job State Change",
@@ -100,7 +101,7 @@ def backup_job(state: str, vault: str = VAULT, account: str = ACCOUNT_ID) -> dic
 
 def copy_job(
     state: str, source: str = VAULT_ARN, destination: str = DR_VAULT_ARN
-) -> dict[str, Any]:
+) -> EventMessageType:
     """AWS's "Copy Job State Change" sample (FAILED, COMPLETED)."""
     return _envelope(
         "Copy Job State Change",
@@ -121,7 +122,7 @@ def copy_job(
     )
 
 
-def restore_job(status: str, role: str = ROLE_ARN) -> dict[str, Any]:
+def restore_job(status: str, role: str = ROLE_ARN) -> EventMessageType:
     """AWS's "Restore Job State Change" sample: a failed one names no vault, only the role."""
     return _envelope(
         "Restore Job State Change",
@@ -164,7 +165,7 @@ def rules_of(recording: Recording) -> dict[str, EventPattern]:
     }
 
 
-def matching(recording: Recording, event: dict[str, Any]) -> list[str]:
+def matching(recording: Recording, event: EventMessageType) -> list[str]:
     return sorted(name for name, p in rules_of(recording).items() if p.matches_event(event))
 
 
@@ -201,7 +202,9 @@ def test_a_failed_aborted_or_expired_backup_job_of_the_vault_pages(
         "restore-failed-other-stack",
     ],
 )
-def test_success_and_other_stacks_jobs_do_not_page(prod: Recording, event: dict[str, Any]) -> None:
+def test_success_and_other_stacks_jobs_do_not_page(
+    prod: Recording, event: EventMessageType
+) -> None:
     assert matching(prod, event) == []
 
 

@@ -570,12 +570,12 @@ def test_only_the_alb_is_open_to_the_world(run_component: Runner) -> None:
 def test_ingress_cidrs_narrow_the_alb(run_component: Runner) -> None:
     cidrs = ("203.0.113.0/24", "198.51.100.0/24")
     recording = service(run_component, **override(ListenerOptions, ingress_cidrs=cidrs))
-    cidrs = sorted(
+    rules = sorted(
         (r.inputs["cidrIpv4"], r.inputs["fromPort"])
         for r in recording.of_type(INGRESS)
         if "cidrIpv4" in r.inputs
     )
-    assert cidrs == [
+    assert rules == [
         ("198.51.100.0/24", 80),
         ("198.51.100.0/24", 443),
         ("203.0.113.0/24", 80),

@@ -59,7 +59,7 @@ STATE_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/11111111-2222-3333-4444-5555
 APP_IDS = RepositoryIds(owner_id=72338249, repository_id=901234567)
 """IDs of acme-corp (an organisation) and acme-corp/storefront, as GitHub would give them."""
 INFRA_IDS = RepositoryIds(owner_id=72338249, repository_id=901234999)
-INFRA = {
+INFRA: dict[str, Any] = {
     "infrastructure_repository": "acme-corp/storefront-infra",
     "infrastructure_repository_ids": INFRA_IDS,
 }

@@ -94,7 +94,7 @@ def test_a_revision_of_another_family_is_never_adopted() -> None:
 
 
 def test_shape_ignores_only_the_application_image() -> None:
-    base = {
+    base: dict[str, Any] = {
         "family": "shop",
         "cpu": "256",
         "containerDefinitions": [
@@ -106,11 +106,12 @@ def test_shape_ignores_only_the_application_image() -> None:
     same["containerDefinitions"][0]["image"] = "a:2"
     same["tags"] = {"anything": "x"}
     assert shape_of(base, "app") == shape_of(same, "app")
-    for change in (
+    changes: tuple[Callable[[dict[str, Any]], None], ...] = (
         lambda d: d.update(cpu="512"),
         lambda d: d["containerDefinitions"][0].update(user="1001"),
         lambda d: d["containerDefinitions"][1].update(image="s:2"),
-    ):
+    )
+    for change in changes:
         changed = json.loads(json.dumps(base))
         change(changed)
         assert shape_of(changed, "app") != shape_of(base, "app")

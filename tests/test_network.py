@@ -532,7 +532,8 @@ def test_nat_gateway_count_is_a_plain_int_before_deployment() -> None:
     args = NetworkArgs(name_prefix="x", vpc_cidr="10.0.0.0/16", az_count=3)
     assert args.nat_gateway_count == 3
     assert args.nat_strategy is NatStrategy.PER_AZ
-    single = NetworkArgs(name_prefix="x", vpc_cidr="10.0.0.0/16", nat_strategy="single")
+    # A string, as the settings pass it: NetworkArgs takes the enum's value too.
+    single = NetworkArgs(name_prefix="x", vpc_cidr="10.0.0.0/16", nat_strategy="single")  # type: ignore[arg-type]
     assert single.nat_strategy is NatStrategy.SINGLE
     assert single.nat_gateway_count == 1
 
@@ -604,7 +605,7 @@ def test_no_nat_with_the_required_endpoints_is_accepted() -> None:
     args = NetworkArgs(
         name_prefix="x",
         vpc_cidr="192.168.0.0/24",
-        nat_strategy="none",
+        nat_strategy=NatStrategy.NONE,
         interface_endpoints=("ecr.api", "ecr.dkr", "logs"),
     )
     assert args.nat_gateway_count == 0

@@ -52,7 +52,7 @@ def test_a_shared_recording_refuses_every_change(run_component: Runner) -> None:
         lambda: shared.resources.append(resource),
         lambda: shared.resources.pop(),
         lambda: shared.resources.__setitem__(0, resource),
-        lambda: shared.resources.sort(),
+        lambda: shared.resources.sort(key=id),
         lambda: shared.warnings.clear(),
         lambda: shared.outputs.__setitem__("name", "other"),
         lambda: shared.outputs.update(name="other"),

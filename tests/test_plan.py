@@ -79,7 +79,7 @@ def test_out_writes_each_stack_plan(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_bad_settings_stop_the_plan_with_the_message(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    original = plan.run_stack
+    original = run_stack
 
     def broken(stack: str) -> object:
         return original(stack, overrides={"logRetentionDays": "10"})
@@ -93,7 +93,7 @@ def test_bad_settings_stop_the_plan_with_the_message(
 def test_a_policy_violation_fails_the_plan(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    original = plan.run_stack
+    original = run_stack
 
     def unrotated(stack: str) -> Recording:
         recording = original(stack)

@@ -20,7 +20,7 @@ from tests.aws_models import service_model
 from tests.iam_checks import assert_valid_permission_policy
 from tooling.offline import ACCOUNT_ID, Recording
 
-Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
+Runner = Callable[..., Recording]
 REPOSITORY = "aws:ecr/repository:Repository"
 KEY = "aws:kms/key:Key"
 

@@ -61,7 +61,7 @@ def imported_modules(roots: Iterable[Path], *, skip: Path | None = None) -> dict
 def distributions_of(modules: Iterable[str]) -> dict[str, str]:
     """The installed distribution (canonical name) providing each module."""
     providers = metadata.packages_distributions()
-    result = {}
+    result: dict[str, str] = {}
     for module in modules:
         assert module in providers, f"no installed distribution provides {module!r}"
         (name,) = {canonicalize_name(d) for d in providers[module]}
@@ -71,7 +71,8 @@ def distributions_of(modules: Iterable[str]) -> dict[str, str]:
 
 def closure(names: Iterable[str]) -> set[str]:
     """``names`` and every distribution they require, for this interpreter (no extras)."""
-    environment = {**default_environment(), "extra": ""}
+    environment = {name: str(value) for name, value in default_environment().items()}
+    environment["extra"] = ""
     seen: set[str] = set()
     todo = list(names)
     while todo:
@@ -87,7 +88,7 @@ def closure(names: Iterable[str]) -> set[str]:
 
 
 def pinned(path: Path) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for line in path.read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if line and not line.startswith("-"):

@@ -325,7 +325,7 @@ def test_rollout_safety_and_scaling_by_profile() -> None:
     for stack in STACKS:
         service = recorded(stack).one(SERVICE)
         assert service.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
-        alarms = service.inputs.get("alarms")
+        alarms: Any = service.inputs.get("alarms")
         if stack == "dev":
             assert not alarms
         else:

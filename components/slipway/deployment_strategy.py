@@ -50,7 +50,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeGuard
 
 import botocore.session
 import pulumi
@@ -371,7 +371,9 @@ DeploymentStrategy = RollingStrategy | CanaryStrategy | LinearStrategy | BlueGre
 STRATEGY_TYPES = (RollingStrategy, CanaryStrategy, LinearStrategy, BlueGreenStrategy)
 
 
-def is_progressive(strategy: DeploymentStrategy) -> bool:
+def is_progressive(
+    strategy: DeploymentStrategy,
+) -> TypeGuard[CanaryStrategy | LinearStrategy | BlueGreenStrategy]:
     """Whether ECS shifts traffic between two target groups (every strategy but rolling)."""
     return not isinstance(strategy, RollingStrategy)
 

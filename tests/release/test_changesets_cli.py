@@ -26,6 +26,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,7 +67,7 @@ def monorepo(
     scope: str,
     **cs: str,
 ) -> Workspace:
-    packages = {
+    packages: dict[str, dict[str, Any]] = {
         "packages/core": {"name": f"{scope}/core", "version": "1.0.0", "license": "MIT"},
         "packages/web": {
             "name": f"{scope}/web",

@@ -189,7 +189,7 @@ def _share_what_is_read_from_disk() -> None:
         original_init(self, *args, **kwargs)
         self._cache = shared
 
-    botocore.loaders.Loader.__init__ = init  # type: ignore[method-assign]
+    botocore.loaders.Loader.__init__ = init
     accepts = botocore.compat.accepts_kwargs
     answers: dict[object, bool] = {}
 
@@ -199,7 +199,7 @@ def _share_what_is_read_from_disk() -> None:
             answers[key] = accepts(func)
         return answers[key]
 
-    botocore.hooks.accepts_kwargs = accepts_kwargs  # type: ignore[assignment]
+    botocore.hooks.accepts_kwargs = accepts_kwargs
 
 
 def serve(path: str) -> None:

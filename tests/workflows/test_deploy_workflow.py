@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from slipway.errors import ConfigError
-from slipway.workflows import WorkflowSpec, load_yaml, render_workflow_files
+from slipway.workflows import WorkflowSpec, load_yaml, render_workflow_files, scripts
 from slipway.workflows import deploy as deploy_module
 from slipway.workflows.deploy import (
     PROMOTION_MINUTES,
@@ -24,7 +24,7 @@ from slipway.workflows.deploy import (
     deploy_budget,
     job_id,
 )
-from slipway.workflows.render import DEPLOY_PATH, DOCKER_PATH, RELEASE_PATH
+from slipway.workflows.paths import DEPLOY_PATH, DOCKER_PATH, RELEASE_PATH
 from tests.workflows.conftest import SPECS
 
 SINGLE = WorkflowSpec(repository="acme/storefront", environments=("prod",))
@@ -309,18 +309,31 @@ def test_the_signer_is_the_image_workflow() -> None:
 def test_docker_pushes_the_ghcr_attestation_the_deploy_reads_from_the_registry(
     spec: WorkflowSpec,
 ) -> None:
-    if not spec.attestations:
-        return
+    """The deploy verifies an attestation exactly when docker.yml makes one: each deploy job
+    reads the GHCR image's from the registry, so docker.yml pushes it there; without
+    attestations, neither side has the step (nor docker.yml the ``attestations`` grant)."""
     docker = _workflow(spec, DOCKER_PATH)
     attests = [
         step
         for job in docker["jobs"].values()
         for step in job.get("steps", [])
-        if "actions/attest" in str(step.get("uses", ""))
-        and step["with"].get("subject-name") == spec.ghcr_image_ref
+        if str(step.get("uses", "")).startswith("actions/attest@")
     ]
-    assert attests, "docker.yml attests no GHCR image"
-    assert all(step["with"].get("push-to-registry") is True for step in attests)
+    ghcr = [s for s in attests if s["with"].get("subject-name") == spec.ghcr_image_ref]
+    verifying = {
+        name: "attestation" in _steps(job) for name, job in _deploy_jobs(_workflow(spec)).items()
+    }
+    assert len(verifying) == len(spec.environments)
+    granted = {scope for job in docker["jobs"].values() for scope in job.get("permissions", {})}
+    if spec.attestations:
+        assert len(ghcr) == 1, "docker.yml attests no GHCR image"
+        assert ghcr[0]["with"].get("push-to-registry") is True
+        assert set(verifying.values()) == {True}
+        assert "attestations" in granted
+    else:
+        assert attests == []
+        assert set(verifying.values()) == {False}
+        assert "attestations" not in granted
 
 
 def test_release_grants_the_deploy_every_permission_its_jobs_request(spec: WorkflowSpec) -> None:
@@ -337,11 +350,20 @@ def test_release_grants_the_deploy_every_permission_its_jobs_request(spec: Workf
 
 
 def test_upload_artifact_overwrites_on_rerun(spec: WorkflowSpec) -> None:
-    # A re-run of one job must not fail on the artifact its first attempt uploaded.
-    for job in _workflow(spec)["jobs"].values():
-        for step in job["steps"]:
-            if "actions/upload-artifact" in str(step.get("uses", "")):
-                assert step["with"]["overwrite"] is True
+    """A re-run of one job must not fail on the artifact its first attempt uploaded: a re-run
+    is the same workflow run, and upload-artifact v4+ refuses a name that run already holds
+    unless ``overwrite: true`` (the action's README, input ``overwrite``). deploy.yml uploads
+    nothing; docker.yml uploads each platform's digest, so every spec has one at least."""
+    uploads = {
+        (path, job_id, step["name"]): step["with"].get("overwrite")
+        for path, text in render_workflow_files(spec).items()
+        if path.startswith(".github/workflows/")
+        for job_id, job in load_yaml(text)["jobs"].items()
+        for step in job.get("steps", [])
+        if str(step.get("uses", "")).startswith("actions/upload-artifact@")
+    }
+    assert (DOCKER_PATH, "build", "Upload the digest") in uploads
+    assert {key: value for key, value in uploads.items() if value is not True} == {}
 
 
 def test_step_ids_are_documented() -> None:
@@ -365,4 +387,4 @@ def test_the_channel_record_with_a_version_stays_readable_by_pulumi() -> None:
     state = image_channel.read_channel(prefix, [f"{prefix}/deployed"], [text])
     assert state.problems == ()
     # WRITE_IMAGE_CHANNEL writes exactly these keys.
-    assert "version: $version}" in deploy_module.scripts.WRITE_IMAGE_CHANNEL.source
+    assert "version: $version}" in scripts.WRITE_IMAGE_CHANNEL.source

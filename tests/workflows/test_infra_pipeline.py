@@ -212,6 +212,9 @@ def test_fork_pull_requests_get_checks_without_credentials(workflow: dict[str, A
     assert any(f'make plan PLAN_ARGS="--out {PLAN_DIR}"' in r for r in runs)
     upload = _step(checks, "actions/upload-artifact")
     assert upload["with"]["path"] == PLAN_DIR
+    # A re-run of the job is the same workflow run: without overwrite, upload-artifact v4+
+    # refuses the name its first attempt uploaded.
+    assert upload["with"]["overwrite"] is True
     assert not any("configure-aws-credentials" in str(s.get("uses")) for s in checks["steps"])
 
 

@@ -257,6 +257,8 @@ def _checks_job(spec: InfraPipelineSpec) -> Job:
                     "path": PLAN_DIR,
                     "if-no-files-found": "error",
                     "retention-days": 14,
+                    # "Re-run failed jobs" uploads again under the same name in the same run.
+                    "overwrite": True,
                 },
                 if_=f"{always} && hashFiles('{PLAN_DIR}/plan.txt') != ''",
             ),
