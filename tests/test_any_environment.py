@@ -59,14 +59,19 @@ def test_a_fourth_stack_added_as_the_runbook_says_is_planned_and_checked_across_
     assert len(expected) == len(before) + 1
 
     first = run_stack(name, root=root)
-    environments = [
-        r.inputs["environment"]
+    environments = {
+        (r.inputs["repository"], r.inputs["environment"])
         for r in first.resources
         if r.type == "github:index/repositoryEnvironment:RepositoryEnvironment"
-    ]
+    }
     # Its GitHub environment, and the infrastructure repository's infra-<name> (made by the
-    # stack itself: nothing to create by hand).
-    assert environments == [name, f"infra-{name}"]
+    # stack itself: nothing to create by hand). A set: the two are registered concurrently.
+    settings = stack_settings(name, root)
+    infra = str(settings.github.github_infra_repository)
+    assert environments == {
+        (settings.identity.github_repository.split("/")[1], name),
+        (infra.split("/")[1], f"infra-{name}"),
+    }
     assert len(first.resources) > 100
 
     def planned(stack: str, root: Path = ROOT) -> offline.Recording:
