@@ -41,7 +41,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml | $(PY)
 	$(call install,requirements-dev.txt)
 	@touch $(VENV)/.runtime $@
 
-plan: $(VENV)/.runtime ## Preview dev, staging and prod offline (no cloud account, no Pulumi CLI)
+plan: $(VENV)/.runtime ## Preview every stack offline (no cloud account, no Pulumi CLI)
 	$(PY) -m tooling.plan $(PLAN_ARGS)
 
 # lint (ruff, then typecheck: about 15 s of mypy on a fresh clone) runs beside the test suite: its output is kept and

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Generator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -65,8 +66,12 @@ def cached_plan(monkeypatch: pytest.MonkeyPatch) -> None:
     """``tooling.plan`` plans each stack from :func:`recorded` (the plan runs the unmodified
     stack files, as the rest of the suite does)."""
     from tooling import plan
+    from tooling.offline import ROOT, run_stack
 
-    monkeypatch.setattr(plan, "run_stack", recorded)
+    def planned(stack: str, root: Path = ROOT) -> Recording:
+        return recorded(stack) if root == ROOT else run_stack(stack, root=root)
+
+    monkeypatch.setattr(plan, "run_stack", planned)
 
 
 def _parametrizes(metafunc: pytest.Metafunc, argname: str) -> bool:
@@ -89,7 +94,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def stack(request: pytest.FixtureRequest) -> Recording:
-    """Each of dev, staging and prod in turn."""
+    """Each stack file in turn (``tooling.offline.STACKS``)."""
     return recorded(request.param)
 
 

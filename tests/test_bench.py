@@ -10,7 +10,14 @@ from collections import Counter
 
 import pytest
 
-from tooling.bench import Case, Report, assert_same_resources, evaluate, scaling_of
+from tooling.bench import (
+    STACKS_TARGET,
+    Case,
+    Report,
+    assert_same_resources,
+    evaluate,
+    scaling_of,
+)
 from tooling.bench.__main__ import main
 from tooling.bench.programs import (
     CONFIG,
@@ -20,7 +27,7 @@ from tooling.bench.programs import (
     synthetic_program,
     typed_floor_program,
 )
-from tooling.offline import Recording, run_program
+from tooling.offline import STACKS, Recording, run_program
 
 CASE_KEYS = {
     "case",
@@ -144,10 +151,11 @@ def _case(name: str, services: int | None, seconds: float, floor: float, resourc
 
 
 def test_targets_and_check_exit_code() -> None:
+    # One case per stack file, however many there are; the last is twice its floor.
+    *others, slow = STACKS
     cases = [
-        _case("stack:dev", None, 1.0, 1.0, 100),
-        _case("stack:staging", None, 1.0, 1.0, 100),
-        _case("stack:prod", None, 1.0, 0.5, 100),  # 2x the floor
+        *(_case(f"stack:{name}", None, 1.0, 1.0, 100) for name in others),
+        _case(f"stack:{slow}", None, 1.0, 0.5, 100),  # 2x the floor
         _case("synthetic:1", 1, 0.1, 0.1, 50),
         _case("synthetic:50", 50, 3.0, 3.0, 1000),  # 3 ms/res against 2: 1.5x
     ]
@@ -156,14 +164,19 @@ def test_targets_and_check_exit_code() -> None:
     assert scaling["ratio"] == pytest.approx(1.5)
     targets = evaluate(cases, {"total": 1.5}, None, scaling)
     verdicts = {t.name: t.met for t in targets}
-    assert verdicts["all three stacks < 10 s wall"] is True  # 3 s + 1.5 s of imports
-    assert verdicts["stack:prod <= 1.3x the floor"] is False
-    assert verdicts["stack:dev <= 1.3x the floor"] is True
+    stacks = next(t for t in targets if t.name == STACKS_TARGET)
+    assert stacks.value == pytest.approx(len(STACKS) + 1.5)  # 1 s each + 1.5 s of imports
+    assert stacks.met is (len(STACKS) + 1.5 < 10)
+    assert verdicts[f"stack:{slow} <= 1.3x the floor"] is False
+    assert verdicts[f"stack:{others[0]} <= 1.3x the floor"] is True
     assert verdicts["ms/resource at N=50 within 20% of N=1"] is False
+    # Without a case for every stack file, the sum would not be the plan's: no such target.
+    partial = evaluate(cases[1:], {"total": 1.5}, None, None)
+    assert STACKS_TARGET not in {t.name for t in partial}
     slow_plan = evaluate(cases, None, {"seconds": 12.0, "returncode": 0}, None)
-    assert slow_plan[0].met is False
+    assert (slow_plan[0].name, slow_plan[0].met) == (STACKS_TARGET, False)
     report = Report({}, [], [], {}, None, None, cases, scaling, targets, 0.0)
     assert {t.name for t in report.missed} == {
-        "stack:prod <= 1.3x the floor",
+        f"stack:{slow} <= 1.3x the floor",
         "ms/resource at N=50 within 20% of N=1",
-    }
+    } | ({STACKS_TARGET} if len(STACKS) + 1.5 >= 10 else set())

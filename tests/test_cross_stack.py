@@ -9,6 +9,13 @@ from pathlib import Path
 import pytest
 
 from infra.settings import StackSettings
+from tests.stack_files import (
+    free_vpc_cidr,
+    new_stack_name,
+    project_copy,
+    repository_owner,
+    set_config,
+)
 from tooling.cross_stack import StackPlacement, cross_stack_problems, cross_stack_report
 from tooling.offline import ROOT, STACKS, discover_stacks, load_stack_config, stack_settings
 
@@ -18,9 +25,7 @@ def _settings(root: Path) -> dict[str, StackSettings]:
 
 
 def _project(tmp_path: Path) -> Path:
-    for path in ROOT.glob("Pulumi*.yaml"):
-        shutil.copy(path, tmp_path / path.name)
-    return tmp_path
+    return project_copy(tmp_path)
 
 
 def test_the_project_stacks_agree() -> None:
@@ -29,22 +34,45 @@ def test_the_project_stacks_agree() -> None:
 
 def test_a_workflow_environment_without_a_stack_is_refused(tmp_path: Path) -> None:
     root = _project(tmp_path)
-    prod = root / "Pulumi.prod.yaml"
-    prod.write_text(
-        prod.read_text() + "  slipway:workflowEnvironments:\n    - dev\n    - qa\n    - prod\n"
+    owner = repository_owner(root)
+    name = new_stack_name(root)
+    chain = list(stack_settings(owner, root).workflows.workflow_environments)
+    set_config(
+        root / f"Pulumi.{owner}.yaml", {"workflowEnvironments": [chain[0], name, *chain[1:]]}
     )
+    known = sorted(stack_settings(s, root).identity.env for s in discover_stacks(root))
     problems = cross_stack_problems(_settings(root))
     assert problems == [
-        "slipway:workflowEnvironments (Pulumi.prod.yaml): got ['qa'], which no stack deploys "
-        "to; one of ['dev', 'prod', 'staging'] (each environment needs a stack that writes its "
+        f"slipway:workflowEnvironments (Pulumi.{owner}.yaml): got ['{name}'], which no stack "
+        f"deploys to; one of {known} (each environment needs a stack that writes its "
         "variables)"
     ]
     # Adding the stack makes it valid.
-    text = (root / "Pulumi.staging.yaml").read_text()
-    (root / "Pulumi.qa.yaml").write_text(
-        text.replace("slipway:vpcCidr: 10.30.0.0/16", "slipway:vpcCidr: 10.35.0.0/16")
-    )
+    template = next(s for s in discover_stacks(root) if s != owner)
+    shutil.copy(root / f"Pulumi.{template}.yaml", root / f"Pulumi.{name}.yaml")
+    set_config(root / f"Pulumi.{name}.yaml", {"vpcCidr": free_vpc_cidr(root)})
     assert cross_stack_problems(_settings(root)) == []
+
+
+def test_a_stack_the_deploy_chain_leaves_out_is_flagged(tmp_path: Path) -> None:
+    """A stack whose environment the owner's workflowEnvironments does not list never gets a
+    release through deploy.yml: a warning naming both files (not a problem: removing an
+    environment starts there, docs/runbooks/environments.md)."""
+    root = _project(tmp_path)
+    owner = repository_owner(root)
+    chain = list(stack_settings(owner, root).workflows.workflow_environments)
+    left_out = next(s for s in discover_stacks(root) if s != owner)
+    environment = stack_settings(left_out, root).identity.env
+    rest = [e for e in chain if e != environment]
+    set_config(root / f"Pulumi.{owner}.yaml", {"workflowEnvironments": rest})
+    report = cross_stack_report(_settings(root), _placements(root))
+    assert report.problems == []
+    assert report.warnings == [
+        f"slipway:workflowEnvironments (Pulumi.{owner}.yaml): got {rest}, without "
+        f"'{environment}', which Pulumi.{left_out}.yaml deploys to, so deploy.yml never "
+        "deploys a release there; add it in promotion order (docs/runbooks/environments.md), "
+        "unless that stack is being removed"
+    ]
 
 
 def test_two_repository_owners_and_a_shared_environment_are_refused(tmp_path: Path) -> None:
@@ -77,24 +105,24 @@ def test_the_project_has_no_overlap_and_one_account_owner() -> None:
 
 def test_overlapping_vpcs_in_one_region_warn(tmp_path: Path) -> None:
     root = _project(tmp_path)
-    text = (root / "Pulumi.staging.yaml").read_text()
-    # qa keeps staging's range: same region, accounts unknown.
-    (root / "Pulumi.qa.yaml").write_text(text)
-    report = cross_stack_report(_settings(root), _placements(root))
-    assert report.warnings == [
-        "slipway:vpcCidr: Pulumi.qa.yaml (10.30.0.0/16) and Pulumi.staging.yaml (10.30.0.0/16) "
+    name = new_stack_name(root)
+    template = next(s for s in discover_stacks(root) if repository_owner(root) != s)
+    # The new stack keeps the template's range: same region, accounts unknown.
+    shutil.copy(root / f"Pulumi.{template}.yaml", root / f"Pulumi.{name}.yaml")
+    cidr = stack_settings(template, root).network.vpc_cidr
+    first, second = sorted([name, template], key=discover_stacks(root).index)
+    # (The owner's deploy chain does not list the copy: a warning of its own.)
+    warnings = cross_stack_report(_settings(root), _placements(root)).warnings
+    assert [w for w in warnings if w.startswith("slipway:vpcCidr")] == [
+        f"slipway:vpcCidr: Pulumi.{first}.yaml ({cidr}) and Pulumi.{second}.yaml ({cidr}) "
         "overlap in eu-west-1 (account not known: aws:allowedAccountIds); they can never be "
         "peered or joined through a transit gateway"
     ]
     # In different accounts they may overlap.
-    for name, account in (("qa", "111111111111"), ("staging", "222222222222")):
-        path = root / f"Pulumi.{name}.yaml"
-        path.write_text(
-            path.read_text().replace(
-                "config:\n", f"config:\n  aws:allowedAccountIds: ['{account}']\n", 1
-            )
-        )
-    assert cross_stack_report(_settings(root), _placements(root)).warnings == []
+    for stack, account in ((name, "111111111111"), (template, "222222222222")):
+        set_config(root / f"Pulumi.{stack}.yaml", {"aws:allowedAccountIds": [account]})
+    warnings = cross_stack_report(_settings(root), _placements(root)).warnings
+    assert [w for w in warnings if w.startswith("slipway:vpcCidr")] == []
 
 
 def test_two_account_owners_in_one_known_account_are_refused(tmp_path: Path) -> None:
@@ -174,14 +202,15 @@ def test_the_plan_stops_on_a_cross_stack_problem(
         problems=["slipway:ownsRepositoryResources: 0 stacks own acme-corp/storefront (none)"],
         warnings=["slipway:vpcCidr: overlap"],
     )
-    monkeypatch.setattr(plan, "project_report", lambda: report)
+    monkeypatch.setattr(plan, "project_report", lambda root=ROOT: report)
     assert plan.main([]) == 2
     err = capsys.readouterr().err
     assert "cross-stack problem: slipway:ownsRepositoryResources" in err
     assert "cross-stack warning: slipway:vpcCidr: overlap" in err
-    # A subset of the stacks cannot be compared: no cross-stack check.
-    monkeypatch.setattr(plan, "project_report", lambda: pytest.fail("not with --stack"))
-    assert plan.main(["--stack", "dev"]) == 0
+    # One stack planned alone is still checked against every stack file.
+    assert plan.main(["--stack", STACKS[0]]) == 2
+    err = capsys.readouterr().err
+    assert "cross-stack problem: slipway:ownsRepositoryResources" in err
 
 
 def test_a_deploy_timeout_too_short_for_a_stacks_strategy_is_refused(tmp_path: Path) -> None:

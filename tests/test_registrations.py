@@ -3,8 +3,10 @@
 A restructure (moving code between modules, grouping arguments, splitting a component's
 constructor) must not change what a stack registers: the same URNs, with the same inputs, options
 and dependencies. Each record holds one line per resource: its URN and a digest of everything
-else the engine received. Regenerate after an intended change with ``UPDATE_SNAPSHOTS=1`` and
-review the diff: a changed line names the resource whose registration changed.
+else the engine received. Regenerate after an intended change with :data:`RECORD_COMMAND` and
+review the diff: a changed line names the resource whose registration changed. A new stack file
+has no record until that command writes one (docs/runbooks/environments.md runs it when an
+environment is added or removed); a record whose stack file is gone is removed by it.
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import recorded
-from tooling.offline import STACKS, RecordedResource
+from tooling.offline import ROOT, STACKS, RecordedResource
 
 RECORDS = Path(__file__).parent / "snapshots" / "registrations"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
+RECORD_COMMAND = (
+    "UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest -p no:randomly -q tests/test_registrations.py"
+)
+"""Writes every stack's record again (and removes the records of stacks that are gone)."""
 
 
 def fingerprint(resource: RecordedResource) -> str:
@@ -51,10 +57,28 @@ def test_registrations_match_the_record(stack: str) -> None:
     if UPDATE:
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text("\n".join(lines) + "\n")
-    assert record.exists(), f"no record for {stack}; run with UPDATE_SNAPSHOTS=1"
+    assert record.exists(), (
+        f"no record for {stack} (a new stack file?): review its plan, then {RECORD_COMMAND}"
+    )
     expected = set(record.read_text().splitlines())
     missing, extra = sorted(expected - set(lines)), sorted(set(lines) - expected)
     assert (missing, extra) == ([], []), (
-        f"{stack}: registrations changed; UPDATE_SNAPSHOTS=1 after review\n"
+        f"{stack}: registrations changed; after review: {RECORD_COMMAND}\n"
         f"  no longer registered as recorded: {missing[:10]}\n  new or changed: {extra[:10]}"
     )
+
+
+def test_every_record_has_a_stack_file() -> None:
+    records = {path.stem for path in RECORDS.glob("*.txt")}
+    if UPDATE:
+        for gone in records - set(STACKS):
+            (RECORDS / f"{gone}.txt").unlink()
+        records &= set(STACKS)
+    assert records <= set(STACKS), (
+        f"records of stacks with no file: {sorted(records - set(STACKS))}; {RECORD_COMMAND}"
+    )
+
+
+def test_the_runbook_gives_the_command_that_writes_the_records() -> None:
+    runbook = (ROOT / "docs" / "runbooks" / "environments.md").read_text()
+    assert RECORD_COMMAND in runbook

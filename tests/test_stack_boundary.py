@@ -36,9 +36,15 @@ from slipway.workflows.infra_pipeline import InfraPipelineSpec
 from tests.conftest import recorded
 from tests.iam_checks import parliament_findings
 from tests.iam_eval import Principal
-from tooling.offline import ACCOUNT_ID, GithubRepository, Recording, run_stack, stack_settings
+from tooling.offline import (
+    ACCOUNT_ID,
+    STACKS,
+    GithubRepository,
+    Recording,
+    run_stack,
+    stack_settings,
+)
 
-STACKS = ("dev", "staging", "prod")
 POLICY = "aws:iam/policy:Policy"
 ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
 POLICY_PART = "deploymentEnvironment"

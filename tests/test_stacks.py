@@ -1,4 +1,8 @@
-"""The whole program, per stack: dev, staging and prod differ on purpose, and only there."""
+"""The whole program, per stack: the profiles differ on purpose, and only there.
+
+Per-stack tests run for every stack file (``tooling.offline.STACKS``) and expect what that file
+says (its profile, environment and ownership; tests/stack_files.py), never what a stack's name
+suggests; tests of one shipped file name it."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import pytest
 import yaml
 from pulumi.runtime import settings as runtime_settings
 
+from infra.common import Profile
 from infra.stack import image_channel_prefix
 from policy.rules import STATEFUL_TYPES
 from slipway.contract import EnvironmentVariable
@@ -23,10 +28,19 @@ from slipway.deployment_strategy import (
     is_progressive,
 )
 from slipway.errors import ConfigError
+from slipway.network import NatStrategy
+from slipway.stack_boundary import AccountResource
 from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
 from tests.aws_models import service_model
 from tests.conftest import recorded
 from tests.iam_checks import assert_valid_trust_policy, parliament_findings, trust_allows
+from tests.stack_files import (
+    environment_of,
+    owns,
+    owns_repository,
+    profile_of,
+    settings_of,
+)
 from tooling.offline import (
     ACCOUNT_ID,
     ROOT,
@@ -54,15 +68,10 @@ OUTPUTS = {
     "deployRoleArn", "githubOidcProviderArn", "infraPreviewRoleArn", "infraApplyRoleArn",
     "infraEnvironment", "permissionsBoundaryArn",
 }  # fmt: skip
-"""Every stack's outputs (docs/outputs.md); the owner of account resources adds the trail's."""
-OWNER_OUTPUTS = {
-    "auditTrailArn",
-    "replicatedRepositories",
-    "auditBucketName",
-    "workflowsContentSha",
-    "workflowsPullRequest",
-    "npmEnvironment",
-}
+"""Every stack's outputs (docs/outputs.md); the owners of shared resources add theirs."""
+TRAIL_OWNER_OUTPUTS = {"auditTrailArn", "auditBucketName"}
+REPLICATION_OWNER_OUTPUTS = {"replicatedRepositories"}
+REPOSITORY_OWNER_OUTPUTS = {"workflowsContentSha", "workflowsPullRequest", "npmEnvironment"}
 LISTENER = "aws:lb/listener:Listener"
 ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
 BRANCH_POLICY = (
@@ -95,8 +104,8 @@ def test_the_stack_meets_every_policy_rule(stack: Recording) -> None:
 def test_stateful_resources_are_protected_and_retained_only_in_prod(stack: Recording) -> None:
     stateful = [r for r in stack.resources if r.type in STATEFUL_TYPES]
     assert len(stateful) >= 8
+    expected = profile_of(stack.stack) is Profile.PROD
     for resource in stateful:
-        expected = stack.stack == "prod"
         assert resource.protect is expected, (stack.stack, resource.name)
         assert resource.retain_on_delete is expected, (stack.stack, resource.name)
 
@@ -106,22 +115,31 @@ def test_taggable_aws_resources_carry_the_stack_tags(stack: Recording) -> None:
     assert len(tagged) > 20
     for resource in tagged:
         tags = resource.inputs["tags"]
-        assert tags["slipway:environment"] == stack.stack, resource.name
-        assert tags["slipway:profile"] == stack.stack, resource.name
+        assert tags["slipway:environment"] == environment_of(stack.stack), resource.name
+        assert tags["slipway:profile"] == profile_of(stack.stack).value, resource.name
 
 
 def test_outputs_are_the_documented_contract(stack: Recording) -> None:
-    expected = OUTPUTS | (OWNER_OUTPUTS if stack.stack == "prod" else set())
+    expected = set(OUTPUTS)
+    if owns(stack.stack, AccountResource.AUDIT_TRAIL):
+        expected |= TRAIL_OWNER_OUTPUTS
+    if owns(stack.stack, AccountResource.REGISTRY_REPLICATION):
+        expected |= REPLICATION_OWNER_OUTPUTS
+    if owns_repository(stack.stack):
+        expected |= REPOSITORY_OWNER_OUTPUTS
     assert set(stack.outputs) == expected
-    assert stack.outputs["environment"] == stack.stack
+    environment = environment_of(stack.stack)
+    assert stack.outputs["environment"] == environment
     assert stack.outputs["repositoryUrl"] == (
-        f"{ACCOUNT_ID}.dkr.ecr.eu-west-1.amazonaws.com/storefront/{stack.stack}"
+        f"{ACCOUNT_ID}.dkr.ecr.eu-west-1.amazonaws.com/storefront/{environment}"
     )
     assert stack.outputs["imageChannelParameter"] == (
-        f"/slipway/storefront/{stack.stack}/image-channel/deployed"
+        f"/slipway/storefront/{environment}/image-channel/deployed"
     )
     documented = (ROOT / "docs" / "outputs.md").read_text()
-    for name in expected:
+    for name in (
+        expected | TRAIL_OWNER_OUTPUTS | REPLICATION_OWNER_OUTPUTS | REPOSITORY_OWNER_OUTPUTS
+    ):
         assert f"`{name}`" in documented, name
 
 
@@ -149,7 +167,8 @@ def test_the_deploy_role_trusts_exactly_this_environment(stack: Recording) -> No
     assert statement["Condition"]["StringEquals"] == {
         "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
         "token.actions.githubusercontent.com:sub": (
-            f"repo:acme-corp@{owner_id}/storefront@{repository_id}:environment:{stack.stack}"
+            f"repo:acme-corp@{owner_id}/storefront@{repository_id}:environment:"
+            f"{environment_of(stack.stack)}"
         ),
     }
 
@@ -196,13 +215,15 @@ def test_every_ci_role_trusts_the_subjects_github_issues(
     assert set(roles) == {"deploy", "preview", "apply"}
     accepted = {"immutable": {True}, "name": {False}, "both": {True, False}}[subject_format]
     app, infra = "acme-corp/storefront", "acme-corp/storefront-infra"
+    environment = environment_of(stack_name)
     trusted = {
-        "deploy": {(app, f"environment:{stack_name}")},
+        "deploy": {(app, f"environment:{environment}")},
         "preview": {(infra, "pull_request"), (infra, "environment:infra-drift")},
-        "apply": {(infra, f"environment:infra-{stack_name}")},
+        "apply": {(infra, f"environment:infra-{environment}")},
     }
+    every = [environment_of(s) for s in STACKS]
     contexts = {
-        f"environment:{e}" for e in (*STACKS, *(f"infra-{s}" for s in STACKS), "infra-drift")
+        f"environment:{e}" for e in (*every, *(f"infra-{e}" for e in every), "infra-drift")
     } | {"pull_request", "ref:refs/heads/main"}
     for role, document in roles.items():
         assert_valid_trust_policy(document)
@@ -288,17 +309,44 @@ def test_stack_files_hold_no_plaintext_secret() -> None:
 
 
 def test_network_is_cheap_in_dev_and_redundant_in_prod() -> None:
-    nats = {s: len(recorded(s).of_type("aws:ec2/natGateway:NatGateway")) for s in STACKS}
-    assert nats == {"dev": 1, "staging": 1, "prod": 3}
-    subnets = {s: len(recorded(s).of_type("aws:ec2/subnet:Subnet")) for s in STACKS}
-    assert subnets == {"dev": 4, "staging": 4, "prod": 6}
-    flow_logs = {s: len(recorded(s).of_type("aws:ec2/flowLog:FlowLog")) for s in STACKS}
-    assert flow_logs == {"dev": 0, "staging": 1, "prod": 1}
+    from infra.domains.network import PROFILES
+
+    # The profiles: one NAT and two zones in dev and staging, a NAT per zone of three in prod.
+    assert (PROFILES.dev.nat_strategy, PROFILES.dev.az_count) == (NatStrategy.SINGLE, 2)
+    assert (PROFILES.staging.nat_strategy, PROFILES.staging.az_count) == (NatStrategy.SINGLE, 2)
+    assert (PROFILES.prod.nat_strategy, PROFILES.prod.az_count) == (NatStrategy.PER_AZ, 3)
+    assert (PROFILES.dev.flow_logs, PROFILES.staging.flow_logs, PROFILES.prod.flow_logs) == (
+        False,
+        True,
+        True,
+    )
+    # Every stack file gets what its profile (or its own setting) decides.
+    for stack in STACKS:
+        network = settings_of(stack).network
+        zones = network.by_profile("az_count")
+        nats = {
+            NatStrategy.NONE: 0,
+            NatStrategy.SINGLE: 1,
+            NatStrategy.PER_AZ: zones,
+            NatStrategy.REGIONAL: 1,
+        }[NatStrategy(network.by_profile("nat_strategy"))]
+        recording = recorded(stack)
+        assert len(recording.of_type("aws:ec2/natGateway:NatGateway")) == nats, stack
+        assert len(recording.of_type("aws:ec2/subnet:Subnet")) == 2 * zones, stack
+        flow_logs = int(bool(network.by_profile("flow_logs")))
+        assert len(recording.of_type("aws:ec2/flowLog:FlowLog")) == flow_logs, stack
+    shipped = {s: len(recorded(s).of_type("aws:ec2/natGateway:NatGateway")) for s in STACKS}
+    assert (shipped["dev"], shipped["staging"], shipped["prod"]) == (1, 1, 3)
 
 
 def test_logs_are_encrypted_and_retained_by_profile() -> None:
-    expected = {"dev": (14, False), "staging": (90, True), "prod": (365, True)}
-    for stack, (days, encrypted) in expected.items():
+    for stack in STACKS:
+        observability = settings_of(stack).observability
+        days = observability.by_profile("log_retention_days")
+        encrypted = observability.by_profile("encrypt_logs")
+        assert encrypted is (profile_of(stack) is not Profile.DEV) or (
+            "slipway:encryptLogs" in load_stack_config(stack)[0]
+        )
         groups = recorded(stack).of_type("aws:cloudwatch/logGroup:LogGroup")
         assert groups
         for group in groups:
@@ -323,10 +371,11 @@ def test_only_dev_serves_plain_http_and_says_so() -> None:
 
 def test_rollout_safety_and_scaling_by_profile() -> None:
     for stack in STACKS:
+        profile = profile_of(stack)
         service = recorded(stack).one(SERVICE)
         assert service.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
         alarms: Any = service.inputs.get("alarms")
-        if stack == "dev":
+        if profile is Profile.DEV:
             assert not alarms
         else:
             # Canary (prod) and linear (staging) deployments: the 5xx and unhealthy-host
@@ -334,10 +383,10 @@ def test_rollout_safety_and_scaling_by_profile() -> None:
             assert alarms["rollback"] is True
             assert len(alarms["alarmNames"]) == 4
         scaled = bool(recorded(stack).of_type("aws:appautoscaling/target:Target"))
-        assert scaled is (stack == "prod")
-        assert ("desiredCount" in service.ignore_changes) is (stack == "prod")
-    lb = {s: recorded(s).one("aws:lb/loadBalancer:LoadBalancer") for s in STACKS}
-    assert [lb[s].inputs["enableDeletionProtection"] for s in STACKS] == [False, False, True]
+        assert scaled is (profile is Profile.PROD)
+        assert ("desiredCount" in service.ignore_changes) is (profile is Profile.PROD)
+        lb = recorded(stack).one("aws:lb/loadBalancer:LoadBalancer")
+        assert lb.inputs["enableDeletionProtection"] is (profile is Profile.PROD), stack
 
 
 def test_one_5xx_and_one_unhealthy_hosts_alarm_per_stack_at_the_profile_threshold() -> None:
@@ -345,22 +394,21 @@ def test_one_5xx_and_one_unhealthy_hosts_alarm_per_stack_at_the_profile_threshol
 
     for stack in STACKS:
         alarms = {r.inputs["name"]: r.inputs for r in recorded(stack).of_type(ALARM)}
-        thresholds = thresholds_for(stack)
-        if stack == "dev":
+        profile = profile_of(stack)
+        thresholds = thresholds_for(profile.value)
+        prefix = f"storefront-{environment_of(stack)}"
+        if profile is Profile.DEV:
             # No rollback alarms in dev: the operational ones watch these metrics.
             five, hosts = "ops-target-5xx", "ops-unhealthy-hosts"
-            assert f"storefront-{stack}-target-5xx" not in alarms
+            assert f"{prefix}-target-5xx" not in alarms
         else:
             # The rollback alarms page; the monitoring makes no second alarm on their metrics.
             five, hosts = "target-5xx", "unhealthy-hosts"
-            assert not {
-                f"storefront-{stack}-ops-target-5xx",
-                f"storefront-{stack}-ops-unhealthy-hosts",
-            } & set(alarms)
-        five_xx = alarms[f"storefront-{stack}-{five}"]
+            assert not {f"{prefix}-ops-target-5xx", f"{prefix}-ops-unhealthy-hosts"} & set(alarms)
+        five_xx = alarms[f"{prefix}-{five}"]
         assert five_xx["metricName"] == "HTTPCode_Target_5XX_Count"
         assert five_xx["threshold"] == thresholds.target_5xx_count
-        unhealthy = alarms[f"storefront-{stack}-{hosts}"]
+        unhealthy = alarms[f"{prefix}-{hosts}"]
         assert unhealthy["metricName"] == "UnHealthyHostCount"
         # ">= unhealthy_hosts" (operational) and "> unhealthy_hosts - 1" (rollback) agree.
         assert (unhealthy["comparisonOperator"], unhealthy["threshold"]) in {
@@ -434,7 +482,11 @@ def test_access_logs_everywhere_expiring_with_the_stacks_logs_and_waf_outside_de
         assert days == log_group.inputs["retentionInDays"], stack
         acls = recording.of_type("aws:wafv2/webAcl:WebAcl")
         associations = recording.of_type("aws:wafv2/webAclAssociation:WebAclAssociation")
-        assert len(acls) == len(associations) == (0 if stack == "dev" else 1), stack
+        waf = settings_of(stack).compute.by_profile("waf")
+        assert len(acls) == len(associations) == (1 if waf else 0), stack
+        assert bool(waf) is (profile_of(stack) is not Profile.DEV) or (
+            "slipway:waf" in load_stack_config(stack)[0]
+        )
         for acl in acls:
             (rate,) = [r for r in acl.inputs["rules"] if r["name"] == "rate-limit-per-ip"]
             assert rate["statement"]["rateBasedStatement"]["limit"] == 2000
@@ -494,12 +546,13 @@ def test_backups_are_copied_and_locked_only_in_prod() -> None:
         (plan,) = recording.of_type("aws:backup/plan:Plan")
         copies = [r for r in plan.inputs["rules"] if r.get("copyActions")]
         locks = recording.of_type("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
-        if stack == "prod":
+        profile = profile_of(stack)
+        if profile is Profile.PROD:
             assert copies
             assert {lock.inputs.get("changeableForDays") for lock in locks} == {7}
         else:
             assert not copies
-            assert bool(locks) is (stack == "staging")
+            assert bool(locks) is (profile is Profile.STAGING)
 
 
 def test_backup_failures_and_missing_backups_page_where_the_profile_says() -> None:
@@ -508,7 +561,7 @@ def test_backup_failures_and_missing_backups_page_where_the_profile_says() -> No
 
     for stack in STACKS:
         recording = recorded(stack)
-        prefix = f"storefront-{stack}"
+        prefix = f"storefront-{environment_of(stack)}"
         rules = {r.inputs["name"]: r for r in recording.of_type(EVENT_RULE)}
         targets = recording.of_type("aws:cloudwatch/eventTarget:EventTarget")
         alarms = [
@@ -516,7 +569,7 @@ def test_backup_failures_and_missing_backups_page_where_the_profile_says() -> No
         ]
         notifications = recording.of_type("aws:backup/vaultNotifications:VaultNotifications")
         pages = PROFILES[Profile(recording.outputs["profile"])].notify_failures
-        assert pages is (stack == "prod")
+        assert pages is (profile_of(stack) is Profile.PROD)
         if not pages:
             assert (rules, targets, alarms, notifications) == ({}, [], [], [])
             continue
@@ -566,11 +619,12 @@ def test_no_alarm_watches_failed_backup_jobs_besides_the_rules() -> None:
 def test_prod_owns_the_shared_resources_and_others_reference_them() -> None:
     for stack in STACKS:
         recording = recorded(stack)
-        owner = stack == "prod"
         providers = recording.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
-        assert bool(providers) is owner
-        assert bool(recording.of_type("aws:cloudtrail/trail:Trail")) is owner
-        assert bool(recording.of_type("github:index/repositoryRuleset:RepositoryRuleset")) is owner
+        assert bool(providers) is owns(stack, AccountResource.OIDC_PROVIDER), stack
+        trails = recording.of_type("aws:cloudtrail/trail:Trail")
+        assert bool(trails) is owns(stack, AccountResource.AUDIT_TRAIL), stack
+        rulesets = recording.of_type("github:index/repositoryRuleset:RepositoryRuleset")
+        assert bool(rulesets) is owns_repository(stack), stack
         assert recording.outputs["githubOidcProviderArn"] == (
             f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"
         )

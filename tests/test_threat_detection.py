@@ -12,7 +12,7 @@ from slipway.errors import ConfigError
 from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs
 from tests.aws_models import service_model
 from tests.conftest import recorded
-from tooling.offline import Recording, run_stack
+from tooling.offline import STACKS, Recording, run_stack
 
 Runner = Callable[..., Recording]
 DETECTOR = "aws:guardduty/detector:Detector"
@@ -75,7 +75,7 @@ def test_a_bad_frequency_is_refused() -> None:
         ThreatDetectionArgs(finding_publishing_frequency="DAILY")
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_opt_in_on_the_one_stack_that_owns_the_detector(stack: str) -> None:
     """``guardDuty`` is its own ownership flag: any one stack of the account may own the
     detector (tooling/cross_stack.py refuses a second owner in one account and region), and

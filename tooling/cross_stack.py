@@ -6,13 +6,17 @@
   each other's variables and fight over its protection rules).
 * The owner stack's ``workflowEnvironments`` names only environments some stack deploys to:
   ``deploy.yml`` reads every environment's variables, which only a stack writes.
+* A warning for a stack whose environment the owner's ``workflowEnvironments`` leaves out: no
+  release ever reaches it through ``deploy.yml``. A warning, not a problem, because that is
+  also the first step of removing an environment (docs/runbooks/environments.md).
 * Exactly one stack owns the account-wide resources (OIDC provider, trail, ECR replication) of
   each AWS account, where the account is known (``aws:allowedAccountIds`` names one).
 * A warning when two stacks' VPC ranges overlap in one region of one account (or of accounts
   that are not known): peering or a shared transit gateway would be impossible.
 
-``make plan`` and the tests run them over every ``Pulumi.<name>.yaml``
-(:func:`tooling.offline.discover_stacks`); each problem names the stack files and the setting.
+``make plan`` (with or without ``--stack``) and the tests run them over every
+``Pulumi.<name>.yaml`` (:func:`tooling.offline.discover_stacks`); each problem names the stack
+files and the setting.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from infra.domains import compute
 from infra.settings import StackSettings
 from infra.stack import workflow_spec
 from slipway.deployment_strategy import describe
+from slipway.errors import ConfigError
 from slipway.stack_boundary import AccountResource
 from slipway.workflows.deploy import ROLLOUT_START_MINUTES, deploy_budget, deploy_timeout_for
 from tooling.offline import ROOT, discover_stacks, load_stack_config, stack_settings
@@ -138,6 +143,28 @@ def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
     return problems
 
 
+def deploy_chain_warnings(stacks: Mapping[str, StackSettings]) -> list[str]:
+    """One warning per stack whose environment its repository owner's ``workflowEnvironments``
+    leaves out: ``deploy.yml`` (rendered by the owner) never deploys a release to it."""
+    warnings: list[str] = []
+    for owner, settings in stacks.items():
+        if not settings.workflows.owns_repository_resources:
+            continue
+        repository = settings.identity.github_repository.lower()
+        chain = list(settings.workflows.workflow_environments)
+        for name, other in stacks.items():
+            environment = other.identity.env
+            if other.identity.github_repository.lower() != repository or environment in chain:
+                continue
+            warnings.append(
+                f"{NAMESPACE}:workflowEnvironments (Pulumi.{owner}.yaml): got {chain}, without "
+                f"{environment!r}, which Pulumi.{name}.yaml deploys to, so deploy.yml never "
+                f"deploys a release there; add it in promotion order "
+                "(docs/runbooks/environments.md), unless that stack is being removed"
+            )
+    return warnings
+
+
 ACCOUNT_OWNERSHIP: dict[AccountResource, tuple[str, bool, str]] = {
     AccountResource.OIDC_PROVIDER: (
         "githubOidcProvider",
@@ -192,6 +219,7 @@ def cross_stack_report(
     and overlapping VPC ranges in one region (a warning)."""
     report = CrossStackReport(problems=cross_stack_problems(stacks))
     report.problems += account_owner_problems(stacks, placements)
+    report.warnings += deploy_chain_warnings(stacks)
     names = list(stacks)
     for i, first in enumerate(names):
         for second in names[i + 1 :]:
@@ -211,11 +239,21 @@ def cross_stack_report(
 
 
 def project_report(root: Path = ROOT) -> CrossStackReport:
-    """:func:`cross_stack_report` over every stack file in ``root``. Call it once each stack's
-    own settings are valid (``make plan`` plans them first)."""
-    names = discover_stacks(root)
-    stacks = {name: stack_settings(name, root) for name in names}
-    placements = {
-        name: StackPlacement.from_config(load_stack_config(name, root)[0]) for name in names
-    }
-    return cross_stack_report(stacks, placements)
+    """:func:`cross_stack_report` over every stack file in ``root``. A stack whose own settings
+    are refused cannot be compared: it is a problem that says how to see why (``make plan``
+    plans every stack first, so there it has already been reported)."""
+    stacks: dict[str, StackSettings] = {}
+    placements: dict[str, StackPlacement] = {}
+    refused: list[str] = []
+    for name in discover_stacks(root):
+        try:
+            stacks[name] = stack_settings(name, root)
+            placements[name] = StackPlacement.from_config(load_stack_config(name, root)[0])
+        except ConfigError:
+            refused.append(
+                f"Pulumi.{name}.yaml: invalid settings, so the checks across stacks leave it "
+                f'out; see why with make plan PLAN_ARGS="--stack {name}"'
+            )
+    report = cross_stack_report(stacks, placements)
+    report.problems[:0] = refused
+    return report

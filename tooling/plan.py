@@ -1,14 +1,17 @@
 """Offline plan: run the real program for each stack under mocks and show what it would create.
 
-    python -m tooling.plan                    # dev, staging and prod
-    python -m tooling.plan --stack prod       # one stack
+    python -m tooling.plan                    # every Pulumi.<name>.yaml (dev, staging, prod)
+    python -m tooling.plan --stack prod       # one stack, checked against every stack file
     python -m tooling.plan --json             # machine-readable
     python -m tooling.plan --out plan-out     # also write the generated files for review
+    python -m tooling.plan --root DIR         # the stack files of another project directory
 
 No cloud account and no Pulumi CLI are needed, so a pull request from a fork can run it. For
 each stack it prints the resource tree with the properties a reviewer cares about and the
 options that keep data safe, the stack outputs, and the program's warnings; then what differs
-between the stacks. Bad settings stop it with the same message ``pulumi up`` would give.
+between the stacks. Bad settings stop it with the same message ``pulumi up`` would give, and so
+does a problem across the stack files (:mod:`tooling.cross_stack`), which are all read even when
+``--stack`` plans one.
 
 Made to be diffed: two runs print the same bytes. Resources come in one order (the tree, each
 parent's children by type, then name), not in the order registrations happened to arrive;
@@ -35,7 +38,14 @@ from policy.rules import ResourceView, evaluate
 from slipway.deployment_strategy import DeploymentStrategy, describe, strategy_of
 from slipway.errors import ConfigError
 from tooling.cross_stack import project_report
-from tooling.offline import STACKS, RecordedResource, Recording, run_stack, stack_settings
+from tooling.offline import (
+    ROOT,
+    RecordedResource,
+    Recording,
+    discover_stacks,
+    run_stack,
+    stack_settings,
+)
 
 HIDDEN_INPUTS = frozenset({"tags", "tagsAll", "__defaults"})
 MAX_VALUE = 96
@@ -471,15 +481,15 @@ def to_json(recordings: Sequence[Recording]) -> dict[str, Any]:
     }
 
 
-def generated_files(recording: Recording) -> dict[str, str]:
+def generated_files(recording: Recording, root: Path = ROOT) -> dict[str, str]:
     """Files the stack delivers into the application repository (path to content), rendered
     by the same function the stack's WorkflowSet uses."""
     from infra.stack import generated_files as render
 
-    return render(stack_settings(recording.stack))
+    return render(stack_settings(recording.stack, root))
 
 
-def write_out(directory: Path, recordings: Iterable[Recording]) -> list[Path]:
+def write_out(directory: Path, recordings: Iterable[Recording], root: Path = ROOT) -> list[Path]:
     """Write each stack's plan and generated files under ``directory/<stack>/``."""
     written = []
     for recording in recordings:
@@ -488,12 +498,25 @@ def write_out(directory: Path, recordings: Iterable[Recording]) -> list[Path]:
         plan = base / "plan.json"
         plan.write_text(json.dumps(to_json([recording]), indent=2, sort_keys=True) + "\n")
         written.append(plan)
-        for relative, content in sorted(generated_files(recording).items()):
+        for relative, content in sorted(generated_files(recording, root).items()):
             target = base / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content)
             written.append(target)
     return written
+
+
+def cross_stack_round(root: Path) -> bool:
+    """Print the checks across every stack file in ``root`` (:mod:`tooling.cross_stack`); True
+    when they found a problem. They read every stack's settings, not only the planned ones: a
+    stack checked alone must still agree with the others (one repository owner, distinct
+    environments, the deploy chain)."""
+    report = project_report(root)
+    for warning in report.warnings:
+        print(f"cross-stack warning: {warning}", file=sys.stderr)
+    for problem in report.problems:
+        print(f"cross-stack problem: {problem}", file=sys.stderr)
+    return bool(report.problems)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -504,38 +527,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stack",
         action="append",
-        choices=STACKS,
-        help="a Pulumi.<name>.yaml beside Pulumi.yaml; repeatable; default: every one",
+        metavar="NAME",
+        help="a Pulumi.<NAME>.yaml beside Pulumi.yaml; repeatable; default: every one",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--out", type=Path, help="write each stack's plan and generated files here")
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="the project directory (where Pulumi.yaml is)"
+    )
     args = parser.parse_args(argv)
+    root: Path = args.root
+    # The stack files are read now, not when the module was imported: a file added since (or
+    # another --root) counts.
+    stacks = discover_stacks(root)
+    unknown = [s for s in args.stack or [] if s not in stacks]
+    if unknown:
+        parser.error(
+            f"--stack {', '.join(unknown)}: no Pulumi.<name>.yaml in {root} has that name; "
+            f"one of {', '.join(stacks) or 'none'}"
+        )
     recordings = []
     refused = False
     # Every stack is planned, so that every stack's problems are reported in one round.
-    for stack in args.stack or STACKS:
+    for stack in args.stack or stacks:
         try:
-            recordings.append(run_stack(stack))
+            recordings.append(run_stack(stack, root=root))
         except ConfigError as error:
             print(f"stack {stack}: invalid settings\n{error}", file=sys.stderr)
             refused = True
     if refused:
         return 2
-    if not args.stack:
-        # Only with every stack planned can the stacks be compared with each other.
-        report = project_report()
-        for warning in report.warnings:
-            print(f"cross-stack warning: {warning}", file=sys.stderr)
-        for problem in report.problems:
-            print(f"cross-stack problem: {problem}", file=sys.stderr)
-        if report.problems:
-            return 2
+    if cross_stack_round(root):
+        return 2
     if args.json:
         print(json.dumps(to_json(recordings), indent=2, sort_keys=True))
     else:
         print(render_text(recordings), end="")
     if args.out:
-        for path in write_out(args.out, recordings):
+        for path in write_out(args.out, recordings, root):
             print(f"wrote {path}", file=sys.stderr)
     if any(policy_violations(r) for r in recordings):
         print("policy violations: see above", file=sys.stderr)

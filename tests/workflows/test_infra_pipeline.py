@@ -24,6 +24,7 @@ from slipway.workflows.pins import CONFIGURE_AWS, PULUMI
 from tests.workflows.conftest import tool, write_repository
 from tests.workflows.test_lint import _run
 from tooling.offline import ROOT as REPOSITORY_ROOT
+from tooling.offline import discover_stacks
 from tooling.pipeline import main, slipway_pipeline, stale_files
 
 SPEC = slipway_pipeline()
@@ -127,11 +128,15 @@ def test_cli_checks_then_writes(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_the_pipeline_has_a_stage_for_every_stack_file(tmp_path: Path) -> None:
-    root = _project(tmp_path, "qa")
+    name = next(n for n in ("qa", "qa2", "qa3") if n not in SPEC.stacks)
+    root = _project(tmp_path, name)
     spec = slipway_pipeline(root)
-    assert spec.stacks == ("dev", "qa", "staging", "prod")
+    # A copy of staging: in promotion order, after every dev and prod's predecessors.
+    assert set(spec.stacks) == {*SPEC.stacks, name}
+    assert spec.stacks == discover_stacks(root)
+    assert spec.stacks.index(name) < spec.stacks.index("prod")
     workflow = infra_workflow(spec)
-    assert workflow["jobs"][up_job_id("qa")]["environment"] == "infra-qa"
+    assert workflow["jobs"][up_job_id(name)]["environment"] == f"infra-{name}"
     assert workflow["jobs"]["preview"]["strategy"]["matrix"]["stack"] == list(spec.stacks)
 
 
@@ -245,7 +250,7 @@ def test_preview_only_for_same_repository_pull_requests(workflow: dict[str, Any]
 
 def test_up_jobs_run_in_order_in_their_environments(workflow: dict[str, Any]) -> None:
     push_jobs = _jobs_for(workflow, "push")
-    assert list(push_jobs) == ["checks", "up-dev", "up-staging", "up-prod"]
+    assert list(push_jobs) == ["checks", *(up_job_id(s) for s in discover_stacks())]
     previous = "checks"
     for stack in SPEC.stacks:
         job = push_jobs[f"up-{stack}"]
