@@ -3,6 +3,7 @@ workflow that walks only through environments some stack writes."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,15 @@ from tooling.offline import ROOT, STACKS, discover_stacks, load_stack_config, st
 
 def _settings(root: Path) -> dict[str, StackSettings]:
     return {name: stack_settings(name, root) for name in discover_stacks(root)}
+
+
+def _in_account(text: str, account: str) -> str:
+    """A stack file's text with ``aws:allowedAccountIds`` naming ``account`` (replacing the
+    shipped files' own: a key set twice is refused)."""
+    line = re.compile(r"^  aws:allowedAccountIds: .*$", re.MULTILINE)
+    if not line.search(text):
+        return text.replace("config:\n", f"config:\n  aws:allowedAccountIds: ['{account}']\n", 1)
+    return line.sub(f"  aws:allowedAccountIds: ['{account}']", text, count=1)
 
 
 def _project(tmp_path: Path) -> Path:
@@ -42,7 +52,9 @@ def test_a_workflow_environment_without_a_stack_is_refused(tmp_path: Path) -> No
     # Adding the stack makes it valid.
     text = (root / "Pulumi.staging.yaml").read_text()
     (root / "Pulumi.qa.yaml").write_text(
-        text.replace("slipway:vpcCidr: 10.30.0.0/16", "slipway:vpcCidr: 10.35.0.0/16")
+        text.replace("slipway:vpcCidr: 10.30.0.0/16", "slipway:vpcCidr: 10.35.0.0/16").replace(
+            "domainName: staging.", "domainName: qa."
+        )
     )
     assert cross_stack_problems(_settings(root)) == []
 
@@ -78,10 +90,17 @@ def test_the_project_has_no_overlap_and_one_account_owner() -> None:
 def test_overlapping_vpcs_in_one_region_warn(tmp_path: Path) -> None:
     root = _project(tmp_path)
     text = (root / "Pulumi.staging.yaml").read_text()
-    # qa keeps staging's range: same region, accounts unknown.
-    (root / "Pulumi.qa.yaml").write_text(text)
+    # qa keeps staging's range: same region, same account.
+    (root / "Pulumi.qa.yaml").write_text(text.replace("domainName: staging.", "domainName: qa."))
     report = cross_stack_report(_settings(root), _placements(root))
     assert report.warnings == [
+        "slipway:vpcCidr: Pulumi.qa.yaml (10.30.0.0/16) and Pulumi.staging.yaml (10.30.0.0/16) "
+        "overlap in eu-west-1; they can never be peered or joined through a transit gateway"
+    ]
+    # A stack that names no account may be in any: the warning says so.
+    qa = root / "Pulumi.qa.yaml"
+    qa.write_text(re.sub(r"(?m)^  aws:allowedAccountIds: .*\n", "", qa.read_text()))
+    assert cross_stack_report(_settings(root), _placements(root)).warnings == [
         "slipway:vpcCidr: Pulumi.qa.yaml (10.30.0.0/16) and Pulumi.staging.yaml (10.30.0.0/16) "
         "overlap in eu-west-1 (account not known: aws:allowedAccountIds); they can never be "
         "peered or joined through a transit gateway"
@@ -89,11 +108,8 @@ def test_overlapping_vpcs_in_one_region_warn(tmp_path: Path) -> None:
     # In different accounts they may overlap.
     for name, account in (("qa", "111111111111"), ("staging", "222222222222")):
         path = root / f"Pulumi.{name}.yaml"
-        path.write_text(
-            path.read_text().replace(
-                "config:\n", f"config:\n  aws:allowedAccountIds: ['{account}']\n", 1
-            )
-        )
+        text = path.read_text().replace(":111122223333:certificate", f":{account}:certificate")
+        path.write_text(_in_account(text, account))
     assert cross_stack_report(_settings(root), _placements(root)).warnings == []
 
 
@@ -101,9 +117,7 @@ def test_two_account_owners_in_one_known_account_are_refused(tmp_path: Path) -> 
     root = _project(tmp_path)
     for name in ("dev", "prod"):
         path = root / f"Pulumi.{name}.yaml"
-        text = path.read_text().replace(
-            "config:\n", "config:\n  aws:allowedAccountIds: ['111122223333']\n", 1
-        )
+        text = _in_account(path.read_text(), "111122223333")
         if name == "dev":
             text += "  slipway:ownsAccountResources: true\n"
         path.write_text(text)
@@ -140,9 +154,7 @@ def test_each_account_resource_has_one_owner(
     extra = {"prod": "  slipway:guardDuty: true\n", "dev": dev_settings}
     for name in ("dev", "prod"):
         path = root / f"Pulumi.{name}.yaml"
-        text = path.read_text().replace(
-            "config:\n", "config:\n  aws:allowedAccountIds: ['111122223333']\n", 1
-        )
+        text = _in_account(path.read_text(), "111122223333")
         path.write_text(text + extra[name])
     problems = cross_stack_report(_settings(root), _placements(root)).problems
     assert [p.split(":")[1] for p in problems] == [setting]
@@ -153,9 +165,7 @@ def test_owners_split_across_stacks_of_one_account_are_accepted(tmp_path: Path) 
     root = _project(tmp_path)
     for name in ("dev", "staging", "prod"):
         path = root / f"Pulumi.{name}.yaml"
-        text = path.read_text().replace(
-            "config:\n", "config:\n  aws:allowedAccountIds: ['111122223333']\n", 1
-        )
+        text = _in_account(path.read_text(), "111122223333")
         if name == "dev":
             text += "  slipway:ownsAuditTrail: true\n  slipway:guardDuty: true\n"
         if name == "prod":
