@@ -26,12 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.common import NAMESPACE
-from infra.domains import compute
 from infra.settings import StackSettings, allowed_accounts
-from infra.stack import workflow_spec
-from slipway.deployment_strategy import describe
+from infra.stack import deploy_timeout_problems
 from slipway.stack_boundary import AccountResource
-from slipway.workflows.deploy import ROLLOUT_START_MINUTES, deploy_budget, deploy_timeout_for
 from tooling.offline import ROOT, discover_stacks, load_stack_config, stack_settings
 
 
@@ -70,36 +67,6 @@ class CrossStackReport:
 
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def deploy_timeout_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
-    """The deploy jobs of a repository's deploy.yml (rendered by its owner stack) must be able to
-    wait for every stack's deployments to complete, and then for a rollback as long: one
-    problem per stack whose strategy needs more than the owner's ``deployTimeoutMinutes``
-    gives."""
-    problems: list[str] = []
-    for owner, settings in stacks.items():
-        if not settings.workflows.owns_repository_resources:
-            continue
-        repository = settings.identity.github_repository.lower()
-        spec = workflow_spec(settings)
-        timeout = spec.deploy_timeout_minutes
-        wait = deploy_budget(spec).rollout_minutes
-        needs = {
-            name: compute.rollout_minutes(other.compute)
-            for name, other in stacks.items()
-            if other.identity.github_repository.lower() == repository
-        }
-        slowest = max(needs, key=lambda name: needs[name])
-        if needs[slowest] > wait:
-            problems.append(
-                f"{NAMESPACE}:deployTimeoutMinutes (Pulumi.{owner}.yaml): got {timeout}; at least "
-                f"{deploy_timeout_for(needs[slowest])}, which waits {needs[slowest]} minutes for "
-                f"a deployment and as long for its rollback (it waits {wait}): "
-                f"Pulumi.{slowest}.yaml deploys {describe(stacks[slowest].compute.strategy)}, "
-                f"after its tasks start ({ROLLOUT_START_MINUTES} min)"
-            )
-    return problems
 
 
 def domain_name_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
