@@ -18,7 +18,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from pydantic.alias_generators import to_camel
 
 from slipway.errors import ConfigError, invalid
-from slipway.patterns import REPOSITORY_SLUG
 
 NAMESPACE = "slipway"
 NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,22}[a-z0-9])?$")
@@ -87,6 +86,8 @@ class CheckContext:
     """The application's secrets (``appSecrets``)."""
     vpc_cidr: str | None = None
     """``vpcCidr``, when it is valid (the network domain's settings passed their checks)."""
+    accounts: tuple[str, ...] = ()
+    """``aws:allowedAccountIds``, when it is set and valid (empty: the account is not known)."""
 
 
 class SettingsModel(BaseModel):
@@ -165,16 +166,6 @@ def optional(pattern: re.Pattern[str], allowed: str) -> Any:
         return value
 
     return AfterValidator(check)
-
-
-def slug(value: str | None) -> str | None:
-    """A GitHub repository as ``owner/name``."""
-    if value is not None and not REPOSITORY_SLUG.match(value):
-        raise ValueError(
-            "a GitHub repository as owner/name (owner: letters, digits and single inner "
-            "hyphens, at most 39; name: letters, digits, '.', '_', '-', at most 100)"
-        )
-    return value
 
 
 def name(value: str | None) -> str | None:

@@ -41,7 +41,7 @@ from infra.domains.registry import RegistrySettings
 from infra.domains.secrets import SecretsSettings
 from infra.domains.workflows import WorkflowsSettings
 from slipway.errors import ConfigError, invalid
-from slipway.patterns import region_problems
+from slipway.patterns import ACCOUNT_ID, region_problems
 
 __all__ = [
     "NAMESPACE",
@@ -149,9 +149,13 @@ def _assemble(built: Mapping[type[SettingsModel], SettingsModel]) -> StackSettin
 
 
 def domain_problems(
-    checked: list[SettingsModel], secrets: frozenset[str], region: str | None
+    checked: list[SettingsModel],
+    secrets: frozenset[str],
+    region: str | None,
+    accounts: tuple[str, ...] = (),
 ) -> list[str]:
-    """The rules across settings of the domains whose own settings passed their checks."""
+    """The rules across settings of the domains whose own settings passed their checks;
+    ``accounts`` is ``aws:allowedAccountIds`` when it is known."""
     found = {type(domain): domain for domain in checked}
     identity, secret_domain = found.get(IdentitySettings), found.get(SecretsSettings)
     network_domain = found.get(NetworkSettings)
@@ -163,6 +167,7 @@ def domain_problems(
             tuple(secret_domain.app_secrets) if isinstance(secret_domain, SecretsSettings) else ()
         ),
         vpc_cidr=(network_domain.vpc_cidr if isinstance(network_domain, NetworkSettings) else None),
+        accounts=accounts,
     )
     return [problem for domain in checked for problem in domain.problems(context)]
 
@@ -269,6 +274,7 @@ def provider_config(config: Mapping[str, Any], secret_keys: Iterable[str]) -> Pr
     return ProviderConfig(
         {k: str(v) for k, v in config.items() if k.startswith(providers)},
         frozenset(k for k in secret_keys if k.startswith(providers)),
+        frozenset(k for k in config if k.split(":", 1)[0] not in CONFIG_NAMESPACES),
     )
 
 
@@ -276,6 +282,12 @@ def _provider_config() -> ProviderConfig:
     """The providers' keys the engine passed in, and which of them are secret."""
     return provider_config(_all_config(), _all_secret_keys())
 
+
+CONFIG_NAMESPACES = (NAMESPACE, "aws", "github", "docker", "pulumi")
+"""The config namespaces this program reads: its own, its providers' (pulumi-aws,
+pulumi-github, pulumi-docker) and the engine's (``pulumi:tags``…). A key in any other
+namespace (``slipwy:vpcCidr``) reaches no one, so it is refused rather than dropped. A key
+without a namespace in a stack file is the project's: the CLI passes it as ``slipway:<key>``."""
 
 AWS_CREDENTIAL_KEYS = ("aws:accessKey", "aws:secretKey", "aws:token")
 """AWS provider settings that hold credentials: refused in any stack file, secret or not."""
@@ -291,6 +303,51 @@ class ProviderConfig:
     """Full keys (``aws:region``) to their raw values."""
     secret_keys: frozenset[str] = frozenset()
     """Full keys set with ``--secret``."""
+    unread_keys: frozenset[str] = frozenset()
+    """Full keys in a namespace no one reads (not in :data:`CONFIG_NAMESPACES`)."""
+
+
+ACCOUNT_LIST_KEYS = ("aws:allowedAccountIds", "aws:forbiddenAccountIds")
+"""The AWS provider's settings that list account IDs."""
+
+
+def _account_list(raw: str) -> list[Any] | None:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, list) else None
+
+
+def account_list_problems(values: Mapping[str, str]) -> list[str]:
+    """``aws:allowedAccountIds`` and ``aws:forbiddenAccountIds``: lists of 12-digit account
+    IDs, written as strings (YAML reads ``012345678901`` unquoted as a number and drops the
+    zero)."""
+    problems: list[str] = []
+    for config_key in ACCOUNT_LIST_KEYS:
+        if config_key not in values:
+            continue
+        accounts = _account_list(values[config_key])
+        if not accounts or not all(isinstance(a, str) and ACCOUNT_ID.match(a) for a in accounts):
+            problems.append(
+                invalid(
+                    config_key,
+                    accounts if accounts is not None else values[config_key],
+                    "a list of 12-digit AWS account IDs, each quoted "
+                    '(aws:allowedAccountIds: ["111122223333"])',
+                )
+            )
+    return problems
+
+
+def allowed_accounts(values: Mapping[str, str]) -> tuple[str, ...]:
+    """The accounts ``aws:allowedAccountIds`` allows, when it is set and valid; else empty (the
+    stack's account is not known)."""
+    if "aws:allowedAccountIds" not in values or account_list_problems(
+        {"aws:allowedAccountIds": values["aws:allowedAccountIds"]}
+    ):
+        return ()
+    return tuple(str(a) for a in _account_list(values["aws:allowedAccountIds"]) or [])
 
 
 def provider_problems(provider: ProviderConfig) -> list[str]:
@@ -315,6 +372,15 @@ def provider_problems(provider: ProviderConfig) -> list[str]:
         )
     else:
         problems.extend(region_problems(region, "aws:region"))
+    problems.extend(account_list_problems(provider.values))
+    for unread in sorted(provider.unread_keys):
+        namespace, _, rest = unread.partition(":")
+        close = difflib.get_close_matches(namespace, CONFIG_NAMESPACES, n=1)
+        hint = f"; did you mean {close[0]}:{rest}?" if close and rest else ""
+        problems.append(
+            f"{unread} is in the namespace {namespace!r}, which nothing in this program reads; "
+            f"one of {', '.join(CONFIG_NAMESPACES)}{hint}"
+        )
     for credential in AWS_CREDENTIAL_KEYS:
         if credential in provider.values:
             how = "with --secret" if credential in provider.secret_keys else "in plain text"
@@ -353,8 +419,10 @@ def parse_settings(
     known = sorted([*fields, *secret_names])
     problems: list[str] = []
     provider_found: list[str] = []
+    accounts: tuple[str, ...] = ()
     if provider is not None:
         provider_found = provider_problems(provider)
+        accounts = allowed_accounts(provider.values)
         region = provider.values.get("aws:region")
         if any(p.startswith("aws:region") for p in provider_found):
             region = None
@@ -421,7 +489,7 @@ def parse_settings(
                 )
     problems.extend(
         p
-        for p in domain_problems(checked, frozenset(secret_names & set(raw)), region)
+        for p in domain_problems(checked, frozenset(secret_names & set(raw)), region, accounts)
         if not _mentions(p, failed)
     )
     if len(built) == len(DOMAINS) and not problems:
@@ -461,12 +529,22 @@ def _key_of(problem: str) -> str:
     return problem.split(" ")[0].split(":")[1] if problem.startswith(f"{NAMESPACE}:") else ""
 
 
+def _plain(item: Any) -> str:
+    """What a pydantic error allows, in this project's words: "one of 'dev', 'staging' or
+    'prod'", never pydantic's "Input should be …"."""
+    message = str(item["msg"]).removeprefix("Value error, ")
+    if message.startswith("Input should be "):
+        allowed = message.removeprefix("Input should be ")
+        return f"one of {allowed}" if item["type"] in ("enum", "literal_error") else allowed
+    return message
+
+
 def _describe(error: ValidationError) -> list[str]:
     problems = []
     for item in error.errors():
         alias = str(item["loc"][0]) if item["loc"] else "?"
         config_key = f"{NAMESPACE}:{alias}"
-        message = str(item["msg"]).removeprefix("Value error, ")
+        message = _plain(item)
         if item["type"] == "missing":
             problems.append(
                 f"{config_key} is required and not set; set it with "

@@ -7,10 +7,12 @@ profile tables of the domains; nothing here tests the stack's name or its profil
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 
+from infra.common import NAMESPACE
 from infra.domains import (
     account,
     backup,
@@ -23,7 +25,10 @@ from infra.domains import (
     workflows,
 )
 from infra.settings import StackSecrets, StackSettings, app_secret_key, load_settings
+from slipway.deployment_strategy import describe
+from slipway.errors import ConfigError
 from slipway.workflows import WorkflowSpec, render_workflow_files
+from slipway.workflows.deploy import ROLLOUT_START_MINUTES, deploy_budget, deploy_timeout_for
 
 
 def image_channel_prefix(settings: StackSettings) -> str:
@@ -55,12 +60,51 @@ def generated_files(settings: StackSettings) -> dict[str, str]:
     return render_workflow_files(workflow_spec(settings))
 
 
+def deploy_timeout_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
+    """The deploy jobs of a repository's deploy.yml (rendered by its owner stack) must be able to
+    wait for every stack's deployments to complete, and then for a rollback as long: one
+    problem per owner whose ``deployTimeoutMinutes`` is too short for the slowest stack's
+    strategy among ``stacks``. ``make plan`` passes every stack file
+    (:mod:`tooling.cross_stack`); ``pulumi up`` passes its own stack alone (:func:`build`)."""
+    problems: list[str] = []
+    for owner, settings in stacks.items():
+        if not settings.workflows.owns_repository_resources:
+            continue
+        repository = settings.identity.github_repository.lower()
+        spec = workflow_spec(settings)
+        timeout = spec.deploy_timeout_minutes
+        try:
+            wait = deploy_budget(spec).rollout_minutes
+        except ConfigError:
+            wait = 0  # shorter than any rollout: reported below, naming the setting
+        needs = {
+            name: compute.rollout_minutes(other.compute)
+            for name, other in stacks.items()
+            if other.identity.github_repository.lower() == repository
+        }
+        slowest = max(needs, key=lambda name: needs[name])
+        if needs[slowest] > wait:
+            problems.append(
+                f"{NAMESPACE}:deployTimeoutMinutes (Pulumi.{owner}.yaml): got {timeout}; at least "
+                f"{deploy_timeout_for(needs[slowest])}, which waits {needs[slowest]} minutes for "
+                f"a deployment and as long for its rollback (it waits {wait}): "
+                f"Pulumi.{slowest}.yaml deploys {describe(stacks[slowest].compute.strategy)}, "
+                f"after its tasks start ({ROLLOUT_START_MINUTES} min)"
+            )
+    return problems
+
+
 def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any]:
     """Create every resource of the stack and return its outputs (name to value).
 
     The output names are a stable, documented contract (docs/outputs.md): other stacks and
-    the application repository's workflows read them.
+    the application repository's workflows read them. First, before anything is registered,
+    what the cross-stack checks can tell from this stack alone (:func:`deploy_timeout_problems`
+    with its own strategy); what needs the other stack files runs in ``make plan``.
     """
+    alone = deploy_timeout_problems({pulumi.get_stack(): settings})
+    if alone:
+        raise ConfigError(alone)
     identity = settings.stack_identity(pulumi.Config("aws").require("region"))
     github.check_provider_owner(identity.repository, settings.github.github_infra_repository)
     repositories = github.read_repositories(settings.github, identity.repository)

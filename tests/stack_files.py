@@ -115,13 +115,10 @@ def free_vpc_cidr(root: Path) -> str:
     raise AssertionError("no free /16 left")
 
 
-def add_environment(root: Path, name: str, profile: Profile = Profile.STAGING) -> Path:
-    """Add the stack ``name`` to the project in ``root`` as docs/runbooks/environments.md says:
-    copy a stack file of ``profile``, give the copy its own VPC range, host and certificate, and
-    list its environment in the owner stack's ``workflowEnvironments`` in promotion order (after
-    the last environment of a profile up to ``profile``). Returns the new file."""
-    stacks = discover_stacks(root)
-    template = next(s for s in stacks if stack_settings(s, root).profile is profile)
+def copy_stack(root: Path, name: str, template: str) -> Path:
+    """Copy ``Pulumi.<template>.yaml`` to ``Pulumi.<name>.yaml`` as docs/runbooks/environments.md
+    says: the copy gets its own VPC range, host name and certificate (two stacks may share none
+    of them). Returns the new file."""
     target = root / f"Pulumi.{name}.yaml"
     shutil.copy(root / f"Pulumi.{template}.yaml", target)
     config = read_config(target)
@@ -137,6 +134,17 @@ def add_environment(root: Path, name: str, profile: Profile = Profile.STAGING) -
     if config.get(f"{NAMESPACE}:environment"):
         changes["environment"] = name
     set_config(target, changes)
+    return target
+
+
+def add_environment(root: Path, name: str, profile: Profile = Profile.STAGING) -> Path:
+    """Add the stack ``name`` to the project in ``root`` as docs/runbooks/environments.md says:
+    copy a stack file of ``profile``, give the copy its own VPC range, host and certificate, and
+    list its environment in the owner stack's ``workflowEnvironments`` in promotion order (after
+    the last environment of a profile up to ``profile``). Returns the new file."""
+    stacks = discover_stacks(root)
+    template = next(s for s in stacks if stack_settings(s, root).profile is profile)
+    target = copy_stack(root, name, template)
     owner = repository_owner(root)
     chain = list(stack_settings(owner, root).workflows.workflow_environments)
     order = list(Profile)

@@ -3,6 +3,7 @@ workflow that walks only through environments some stack writes."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from infra.settings import StackSettings
 from tests.stack_files import (
-    free_vpc_cidr,
+    copy_stack,
     new_stack_name,
     project_copy,
     repository_owner,
@@ -22,6 +23,15 @@ from tooling.offline import ROOT, STACKS, discover_stacks, load_stack_config, st
 
 def _settings(root: Path) -> dict[str, StackSettings]:
     return {name: stack_settings(name, root) for name in discover_stacks(root)}
+
+
+def _in_account(text: str, account: str) -> str:
+    """A stack file's text with ``aws:allowedAccountIds`` naming ``account`` (replacing the
+    shipped files' own: a key set twice is refused)."""
+    line = re.compile(r"^  aws:allowedAccountIds: .*$", re.MULTILINE)
+    if not line.search(text):
+        return text.replace("config:\n", f"config:\n  aws:allowedAccountIds: ['{account}']\n", 1)
+    return line.sub(f"  aws:allowedAccountIds: ['{account}']", text, count=1)
 
 
 def _project(tmp_path: Path) -> Path:
@@ -48,9 +58,7 @@ def test_a_workflow_environment_without_a_stack_is_refused(tmp_path: Path) -> No
         "variables)"
     ]
     # Adding the stack makes it valid.
-    template = next(s for s in discover_stacks(root) if s != owner)
-    shutil.copy(root / f"Pulumi.{template}.yaml", root / f"Pulumi.{name}.yaml")
-    set_config(root / f"Pulumi.{name}.yaml", {"vpcCidr": free_vpc_cidr(root)})
+    copy_stack(root, name, next(s for s in discover_stacks(root) if s != owner))
     assert cross_stack_problems(_settings(root)) == []
 
 
@@ -107,13 +115,23 @@ def test_overlapping_vpcs_in_one_region_warn(tmp_path: Path) -> None:
     root = _project(tmp_path)
     name = new_stack_name(root)
     template = next(s for s in discover_stacks(root) if repository_owner(root) != s)
-    # The new stack keeps the template's range: same region, accounts unknown.
+    # The new stack keeps the template's range: same region, same account.
     shutil.copy(root / f"Pulumi.{template}.yaml", root / f"Pulumi.{name}.yaml")
     cidr = stack_settings(template, root).network.vpc_cidr
     first, second = sorted([name, template], key=discover_stacks(root).index)
-    # (The owner's deploy chain does not list the copy: a warning of its own.)
-    warnings = cross_stack_report(_settings(root), _placements(root)).warnings
-    assert [w for w in warnings if w.startswith("slipway:vpcCidr")] == [
+
+    def overlaps() -> list[str]:
+        # (The owner's deploy chain does not list the copy, nor its host: problems of their own.)
+        warnings = cross_stack_report(_settings(root), _placements(root)).warnings
+        return [w for w in warnings if w.startswith("slipway:vpcCidr")]
+
+    assert overlaps() == [
+        f"slipway:vpcCidr: Pulumi.{first}.yaml ({cidr}) and Pulumi.{second}.yaml ({cidr}) "
+        "overlap in eu-west-1; they can never be peered or joined through a transit gateway"
+    ]
+    # A stack that names no account may be in any: the warning says so.
+    set_config(root / f"Pulumi.{name}.yaml", {"aws:allowedAccountIds": None})
+    assert overlaps() == [
         f"slipway:vpcCidr: Pulumi.{first}.yaml ({cidr}) and Pulumi.{second}.yaml ({cidr}) "
         "overlap in eu-west-1 (account not known: aws:allowedAccountIds); they can never be "
         "peered or joined through a transit gateway"
@@ -121,17 +139,14 @@ def test_overlapping_vpcs_in_one_region_warn(tmp_path: Path) -> None:
     # In different accounts they may overlap.
     for stack, account in ((name, "111111111111"), (template, "222222222222")):
         set_config(root / f"Pulumi.{stack}.yaml", {"aws:allowedAccountIds": [account]})
-    warnings = cross_stack_report(_settings(root), _placements(root)).warnings
-    assert [w for w in warnings if w.startswith("slipway:vpcCidr")] == []
+    assert overlaps() == []
 
 
 def test_two_account_owners_in_one_known_account_are_refused(tmp_path: Path) -> None:
     root = _project(tmp_path)
     for name in ("dev", "prod"):
         path = root / f"Pulumi.{name}.yaml"
-        text = path.read_text().replace(
-            "config:\n", "config:\n  aws:allowedAccountIds: ['111122223333']\n", 1
-        )
+        text = _in_account(path.read_text(), "111122223333")
         if name == "dev":
             text += "  slipway:ownsAccountResources: true\n"
         path.write_text(text)
@@ -168,9 +183,7 @@ def test_each_account_resource_has_one_owner(
     extra = {"prod": "  slipway:guardDuty: true\n", "dev": dev_settings}
     for name in ("dev", "prod"):
         path = root / f"Pulumi.{name}.yaml"
-        text = path.read_text().replace(
-            "config:\n", "config:\n  aws:allowedAccountIds: ['111122223333']\n", 1
-        )
+        text = _in_account(path.read_text(), "111122223333")
         path.write_text(text + extra[name])
     problems = cross_stack_report(_settings(root), _placements(root)).problems
     assert [p.split(":")[1] for p in problems] == [setting]
@@ -181,9 +194,7 @@ def test_owners_split_across_stacks_of_one_account_are_accepted(tmp_path: Path) 
     root = _project(tmp_path)
     for name in ("dev", "staging", "prod"):
         path = root / f"Pulumi.{name}.yaml"
-        text = path.read_text().replace(
-            "config:\n", "config:\n  aws:allowedAccountIds: ['111122223333']\n", 1
-        )
+        text = _in_account(path.read_text(), "111122223333")
         if name == "dev":
             text += "  slipway:ownsAuditTrail: true\n  slipway:guardDuty: true\n"
         if name == "prod":

@@ -234,7 +234,7 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "prod",
         {"releaseAppId": "0"},
         {},
-        ["slipway:releaseAppId: got 0;", "greater than or equal to 1"],
+        ["slipway:releaseAppId: got 0;", "a whole number above 0"],
     ),
     (
         "release token mode that does not exist",
@@ -714,7 +714,7 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "staging",
         {"deployBranchPatterns": '["release/..", "main"]'},
         {},
-        ["slipway:deployBranchPatterns:", "GitHub glob patterns"],
+        ["slipway:deployBranchPatterns: got 'release/..';", "a glob with no"],
     ),
     (
         "admins bypassing prod approval",
@@ -1026,7 +1026,7 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         "prod",
         {"deployTimeoutMinutes": "400"},
         {},
-        ["slipway:deployTimeoutMinutes: got 400;", "less than or equal to 360"],
+        ["slipway:deployTimeoutMinutes: got 400;", "from 5 to 360"],
     ),
     (
         "CIS alarms on a stack whose trail another stack owns",
@@ -1034,6 +1034,109 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         {"ownsAuditTrail": "false", "cisAlarms": "true"},
         {},
         ["slipway:cisAlarms: got True;", "ownsAuditTrail"],
+    ),
+    # Issue 21, section 4: each refused before any registration, naming the key.
+    (
+        "no one may reach the load balancer",
+        "prod",
+        {"ingressCidrs": "[]"},
+        {},
+        ["slipway:ingressCidrs: got [];", "one or more IPv4 networks in CIDR notation"],
+    ),
+    (
+        "a branch pattern with a trailing slash",
+        "prod",
+        {"deployBranchPatterns": '["main", "release/"]'},
+        {},
+        ["slipway:deployBranchPatterns: got 'release/';", "no leading or trailing '/'"],
+    ),
+    (
+        "a branch pattern with an empty path segment",
+        "prod",
+        {"deployBranchPatterns": '["a//b"]'},
+        {},
+        ["slipway:deployBranchPatterns: got 'a//b';", "'//'"],
+    ),
+    (
+        "a tag pattern given twice",
+        "prod",
+        {"deployTagPatterns": '["v*", "v*"]'},
+        {},
+        ["slipway:deployTagPatterns: got ['v*', 'v*'];", "distinct patterns; ['v*'] given twice"],
+    ),
+    (
+        "a bootstrap image with an empty path segment",
+        "prod",
+        {"bootstrapImage": "ghcr.io/acme//app:1"},
+        {},
+        ["slipway:bootstrapImage: got 'ghcr.io/acme//app:1';", "with a tag or an @sha256 digest"],
+    ),
+    (
+        "a GHCR image ending with a dot",
+        "prod",
+        {"imageSource": "ghcr", "ghcrImage": "ghcr.io/acme/app.", "ghcrUsername": "acme-bot"},
+        {"ghcrPullToken": "token"},
+        ["slipway:ghcrImage: got 'ghcr.io/acme/app.';", "an image repository on ghcr.io"],
+    ),
+    (
+        "a GHCR user that is no GitHub login",
+        "prod",
+        {"imageSource": "ghcr", "ghcrImage": "ghcr.io/acme/app", "ghcrUsername": "acme bot!"},
+        {"ghcrPullToken": "token"},
+        ["slipway:ghcrUsername: got 'acme bot!';", "a GitHub login"],
+    ),
+    (
+        "replicated repositories in two namespaces",
+        "prod",
+        {"replicatedRepositories": '["storefront/prod", "billing/prod"]'},
+        {},
+        [
+            "slipway:replicatedRepositories: got ['storefront/prod', 'billing/prod'];",
+            "prefixes under one namespace",
+        ],
+    ),
+    (
+        "a certificate of another account",
+        "prod",
+        {"aws:allowedAccountIds": '["444455556666"]'},
+        {},
+        [
+            "slipway:certificateArn: got 'arn:aws:acm:eu-west-1:111122223333:certificate/",
+            "an ACM certificate of the stack's account (444455556666, aws:allowedAccountIds)",
+            "not 111122223333",
+        ],
+    ),
+    (
+        "an account ID of four digits",
+        "dev",
+        {"aws:allowedAccountIds": '["1234"]'},
+        {},
+        ["aws:allowedAccountIds: got ['1234'];", "a list of 12-digit AWS account IDs"],
+    ),
+    (
+        "an account ID YAML read as a number",
+        "dev",
+        {"aws:allowedAccountIds": "[11122223333]"},
+        {},
+        ["aws:allowedAccountIds: got [11122223333];", "each quoted"],
+    ),
+    (
+        "a key in a namespace nothing reads",
+        "dev",
+        {"slipwy:logRetentionDays": "30"},
+        {},
+        [
+            "slipwy:logRetentionDays is in the namespace 'slipwy', which nothing in this program "
+            "reads;",
+            "did you mean slipway:logRetentionDays?",
+        ],
+    ),
+    (
+        "a profile that does not exist, in the project's words",
+        "dev",
+        {"profile": "qa"},
+        {},
+        ["slipway:profile: got 'qa'; one of 'dev', 'staging' or 'prod'"],
     ),
 ]
 

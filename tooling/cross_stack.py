@@ -9,8 +9,10 @@
 * A warning for a stack whose environment the owner's ``workflowEnvironments`` leaves out: no
   release ever reaches it through ``deploy.yml``. A warning, not a problem, because that is
   also the first step of removing an environment (docs/runbooks/environments.md).
-* Exactly one stack owns the account-wide resources (OIDC provider, trail, ECR replication) of
-  each AWS account, where the account is known (``aws:allowedAccountIds`` names one).
+* Exactly one stack owns each account-wide resource (OIDC provider, trail, ECR replication,
+  GuardDuty) of each AWS account. Stacks whose files name no account (``aws:allowedAccountIds``)
+  may share one with any other stack, so two owners among them are refused too.
+* No two stacks serve one ``domainName``.
 * A warning when two stacks' VPC ranges overlap in one region of one account (or of accounts
   that are not known): peering or a shared transit gateway would be impossible.
 
@@ -22,20 +24,16 @@ files and the setting.
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.common import NAMESPACE
-from infra.domains import compute
-from infra.settings import StackSettings
-from infra.stack import workflow_spec
-from slipway.deployment_strategy import describe
+from infra.settings import StackSettings, allowed_accounts
+from infra.stack import deploy_timeout_problems
 from slipway.errors import ConfigError
 from slipway.stack_boundary import AccountResource
-from slipway.workflows.deploy import ROLLOUT_START_MINUTES, deploy_budget, deploy_timeout_for
 from tooling.offline import ROOT, discover_stacks, load_stack_config, stack_settings
 
 
@@ -45,22 +43,27 @@ class StackPlacement:
 
     region: str | None
     """``aws:region``."""
-    account: str | None
-    """The account when ``aws:allowedAccountIds`` names exactly one, else None (unknown)."""
+    accounts: tuple[str, ...] = ()
+    """The accounts ``aws:allowedAccountIds`` allows (empty: not known, so any account)."""
+
+    @property
+    def account(self) -> str | None:
+        """The account when ``aws:allowedAccountIds`` names exactly one, else None."""
+        return self.accounts[0] if len(self.accounts) == 1 else None
+
+    def may_share_account(self, other: StackPlacement) -> bool:
+        """True unless the files prove the two stacks are in different accounts: a stack that
+        names no account may be in any, as the shipped files once all were."""
+        return (
+            not self.accounts
+            or not other.accounts
+            or bool(set(self.accounts) & set(other.accounts))
+        )
 
     @classmethod
     def from_config(cls, config: Mapping[str, str]) -> StackPlacement:
         """Read ``aws:region`` and ``aws:allowedAccountIds`` from a stack's config map."""
-        account = None
-        raw = config.get("aws:allowedAccountIds")
-        if raw:
-            try:
-                accounts = json.loads(raw)
-            except ValueError:
-                accounts = [raw]
-            if isinstance(accounts, list) and len(accounts) == 1:
-                account = str(accounts[0])
-        return cls(region=config.get("aws:region"), account=account)
+        return cls(region=config.get("aws:region"), accounts=allowed_accounts(config))
 
 
 @dataclass
@@ -71,34 +74,20 @@ class CrossStackReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def deploy_timeout_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
-    """The deploy jobs of a repository's deploy.yml (rendered by its owner stack) must be able to
-    wait for every stack's deployments to complete, and then for a rollback as long: one
-    problem per stack whose strategy needs more than the owner's ``deployTimeoutMinutes``
-    gives."""
-    problems: list[str] = []
-    for owner, settings in stacks.items():
-        if not settings.workflows.owns_repository_resources:
-            continue
-        repository = settings.identity.github_repository.lower()
-        spec = workflow_spec(settings)
-        timeout = spec.deploy_timeout_minutes
-        wait = deploy_budget(spec).rollout_minutes
-        needs = {
-            name: compute.rollout_minutes(other.compute)
-            for name, other in stacks.items()
-            if other.identity.github_repository.lower() == repository
-        }
-        slowest = max(needs, key=lambda name: needs[name])
-        if needs[slowest] > wait:
-            problems.append(
-                f"{NAMESPACE}:deployTimeoutMinutes (Pulumi.{owner}.yaml): got {timeout}; at least "
-                f"{deploy_timeout_for(needs[slowest])}, which waits {needs[slowest]} minutes for "
-                f"a deployment and as long for its rollback (it waits {wait}): "
-                f"Pulumi.{slowest}.yaml deploys {describe(stacks[slowest].compute.strategy)}, "
-                f"after its tasks start ({ROLLOUT_START_MINUTES} min)"
-            )
-    return problems
+def domain_name_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
+    """No two stacks serve one ``domainName``: each points it at its own load balancer (its
+    alias record, or the DNS name you point at it) and its certificate must cover it, so the
+    second stack would take the name from the first."""
+    users: dict[str, list[str]] = defaultdict(list)
+    for name, settings in stacks.items():
+        if settings.compute.domain_name is not None:
+            users[settings.compute.domain_name.lower().rstrip(".")].append(name)
+    return [
+        f"{NAMESPACE}:domainName: {', '.join(f'Pulumi.{s}.yaml' for s in names)} all serve "
+        f"{domain!r}; give each stack its own name (and a certificate that covers it)"
+        for domain, names in sorted(users.items())
+        if len(names) > 1
+    ]
 
 
 def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
@@ -128,6 +117,7 @@ def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
                 f"{repository}; give each stack its own environment"
             )
     problems += deploy_timeout_problems(stacks)
+    problems += domain_name_problems(stacks)
     for name, settings in stacks.items():
         if not settings.workflows.owns_repository_resources:
             continue
@@ -188,27 +178,52 @@ ACCOUNT_OWNERSHIP: dict[AccountResource, tuple[str, bool, str]] = {
 account), and why only one stack may own it."""
 
 
+def _groups(names: list[str], linked: Callable[[str, str], bool]) -> list[list[str]]:
+    """``names`` split into groups joined by ``linked`` (connected components), each in the
+    given order; groups of one are left out."""
+    groups: list[list[str]] = []
+    for name in names:
+        joined = [g for g in groups if any(linked(name, other) for other in g)]
+        merged = [n for g in joined for n in g] + [name]
+        groups = [g for g in groups if g not in joined] + [merged]
+    return [sorted(g, key=names.index) for g in groups if len(g) > 1]
+
+
 def account_owner_problems(
     stacks: Mapping[str, StackSettings], placements: Mapping[str, StackPlacement]
 ) -> list[str]:
-    """One problem per account-wide resource that two stacks of one known account (and, where
-    it is regional, one region) both own (:attr:`AccountSettings.owned`)."""
+    """One problem per account-wide resource that two stacks which may share an account (and,
+    where it is regional, a region) both own (:attr:`AccountSettings.owned`). Stacks whose
+    files name no account (``aws:allowedAccountIds``) may share one with any other stack:
+    they are refused too, until the files say which accounts they use."""
     problems: list[str] = []
     for resource, (setting, regional, why) in ACCOUNT_OWNERSHIP.items():
-        owners: dict[tuple[str, str | None], list[str]] = defaultdict(list)
-        for name, settings in stacks.items():
-            placement = placements[name]
-            if placement.account is None or resource not in settings.account.owned():
-                continue
-            owners[(placement.account, placement.region if regional else None)].append(name)
-        for (account, region), names in sorted(owners.items(), key=lambda i: str(i[0])):
-            if len(names) > 1:
-                files = ", ".join(f"Pulumi.{s}.yaml" for s in names)
-                where = f"account {account}" + (f" in {region}" if region else "")
-                problems.append(
-                    f"{NAMESPACE}:{setting}: {files} all own the {resource.value} of {where} "
-                    f"(through {setting} or ownsAccountResources); exactly one stack may: {why}"
-                )
+        owners = [name for name, settings in stacks.items() if resource in settings.account.owned()]
+
+        def linked(a: str, b: str, regional: bool = regional) -> bool:
+            first, second = placements[a], placements[b]
+            same_region = not regional or first.region == second.region
+            return same_region and first.may_share_account(second)
+
+        for group in _groups(owners, linked):
+            files = ", ".join(f"Pulumi.{s}.yaml" for s in group)
+            known = sorted({a for s in group for a in placements[s].accounts})
+            unnamed = [f"Pulumi.{s}.yaml" for s in group if not placements[s].accounts]
+            where = (
+                f"account {known[0]}"
+                if len(known) == 1 and not unnamed
+                else "one account as far as the files say ("
+                + ", ".join(unnamed)
+                + " name no account: set aws:allowedAccountIds)"
+                if unnamed
+                else f"one account (accounts {', '.join(known)})"
+            )
+            region = placements[group[0]].region
+            where += f" in {region}" if regional and region else ""
+            problems.append(
+                f"{NAMESPACE}:{setting}: {files} all own the {resource.value} of {where} "
+                f"(through {setting} or ownsAccountResources); exactly one stack may: {why}"
+            )
     return problems
 
 
@@ -224,7 +239,7 @@ def cross_stack_report(
     for i, first in enumerate(names):
         for second in names[i + 1 :]:
             a, b = placements[first], placements[second]
-            if a.region != b.region or (a.account and b.account and a.account != b.account):
+            if a.region != b.region or not a.may_share_account(b):
                 continue
             cidr_a = ipaddress.IPv4Network(stacks[first].network.vpc_cidr)
             cidr_b = ipaddress.IPv4Network(stacks[second].network.vpc_cidr)
@@ -232,7 +247,11 @@ def cross_stack_report(
                 report.warnings.append(
                     f"slipway:vpcCidr: Pulumi.{first}.yaml ({cidr_a}) and Pulumi.{second}.yaml "
                     f"({cidr_b}) overlap in {a.region}"
-                    + ("" if a.account else " (account not known: aws:allowedAccountIds)")
+                    + (
+                        ""
+                        if a.accounts and b.accounts
+                        else " (account not known: aws:allowedAccountIds)"
+                    )
                     + "; they can never be peered or joined through a transit gateway"
                 )
     return report

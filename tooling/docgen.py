@@ -204,6 +204,15 @@ def render_configuration_md() -> str:
         "| --- | --- |",
         "| `aws:region` | Region of the stack's AWS resources (required): a region code from "
         "the AWS provider's own list (`pulumi_aws.Region`), such as `eu-west-1`. |",
+        "| `aws:allowedAccountIds` | The AWS accounts the stack may touch, as quoted 12-digit "
+        'IDs (`["111122223333"]`): the provider refuses credentials of any other account, '
+        "the certificate must belong to it, and the cross-stack checks know which stacks share "
+        "an account. Without it, a stack may share an account with any other, so `make plan` "
+        "refuses two owners of an account-wide resource among such stacks. Set it in every "
+        "stack file. `aws:forbiddenAccountIds` takes the same form. |",
+        "| any other namespace | Refused: a key outside `slipway:`, `aws:`, `github:`, `docker:` "
+        "and `pulumi:` reaches no one. A key without a namespace is the project's "
+        "(`logRetentionDays` is `slipway:logRetentionDays`), as the Pulumi CLI reads it. |",
         "| "
         + ", ".join(f"`{k}`" for k in AWS_CREDENTIAL_KEYS)
         + " | Refused, even with `--secret`: the provider finds AWS credentials in the "

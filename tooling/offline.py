@@ -16,6 +16,7 @@ import asyncio
 import base64
 import copy
 import dataclasses
+import difflib
 import functools
 import gc
 import hashlib
@@ -693,8 +694,61 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 the pure-Python one; both construct plain data only."""
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping in a Pulumi file sets one key twice (each problem names the key and both
+    lines)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class _UniqueKeyLoader(_SAFE_LOADER):  # type: ignore[misc,valid-type]
+    """The safe loader, refusing a mapping key given twice as the Pulumi CLI does.
+
+    The CLI reads stack and project files with gopkg.in/yaml.v3 (pulumi/pulumi
+    ``sdk/go/common/encoding/marshal.go``, ``yamlMarshaler.Unmarshal``, used by
+    ``LoadProjectStackBytes`` in ``sdk/go/common/workspace/loaders.go``; v3.0.1 in
+    ``sdk/go.mod``). Its decoder checks every mapping for repeated keys before decoding it
+    (go-yaml/yaml v3.0.1 ``decode.go``, ``decoder.mapping``: ``uniqueKeys`` is on by default)
+    and fails with ``line 12: mapping key "slipway:x" already defined at line 9``. PyYAML
+    keeps the last value without a word, so the offline loader checks as the CLI does.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[str] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            line = key_node.start_mark.line + 1
+            if key_node.value in first:
+                self.duplicates.append(
+                    f"line {line}: {key_node.value} is set twice, on lines "
+                    f"{first[key_node.value]} and {line}; keep one (the Pulumi CLI refuses the "
+                    f"file: mapping key {key_node.value!r} already defined at line "
+                    f"{first[key_node.value]})"
+                )
+            else:
+                first[key_node.value] = line
+        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+
+
 def _load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader, see _SAFE_LOADER
+    """Parse a Pulumi file as the CLI would: safe types only, and no key given twice in one
+    mapping (:class:`DuplicateKeyError`, after the whole file is read so that each
+    repetition is named)."""
+    loader = _UniqueKeyLoader(text)
+    try:
+        document = loader.get_single_data()
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise DuplicateKeyError(loader.duplicates)
+    return document
 
 
 _PROFILE_ORDER = tuple(p.value for p in Profile)
@@ -724,12 +778,33 @@ STACKS = discover_stacks()
 """The stacks of this project: one per ``Pulumi.<name>.yaml`` beside ``Pulumi.yaml``."""
 
 
+STACK_FILE_KEYS = ("config", "encryptedkey", "encryptionsalt", "environment", "secretsprovider")
+"""The top-level keys of a stack file: the fields of the CLI's ``ProjectStack`` (pulumi/pulumi
+``sdk/go/common/workspace/project.go``). The CLI's YAML decoder ignores any other key without a
+word (yaml.v3 decodes into a struct leniently), so a misspelt ``configs:`` would lose every
+setting under it: the offline loader refuses it."""
+
+
+def _project(root: Path) -> dict[str, Any]:
+    document = _load_yaml((root / "Pulumi.yaml").read_text())
+    return document if isinstance(document, dict) else {}
+
+
+def _namespaced(config_key: str, project: str) -> str:
+    """A stack file's config key as the CLI passes it to the program: a key without a
+    namespace is the project's own (``logRetentionDays`` is ``<project>:logRetentionDays``;
+    pulumi/pulumi ``sdk/go/common/workspace/loaders.go``, ``stackConfigNamespacedWithProject``,
+    called by ``LoadProjectStackBytes``)."""
+    return config_key if ":" in config_key else f"{project}:{config_key}"
+
+
 def project_defaults(root: Path = ROOT) -> StackConfig:
     """Defaults that Pulumi.yaml declares for the project's own settings."""
-    project = _load_yaml((root / "Pulumi.yaml").read_text())
+    project = _project(root)
+    name = str(project.get("name") or NAMESPACE)
     defaults: StackConfig = {}
     for raw_key, declaration in (project.get("config") or {}).items():
-        full_key = raw_key if ":" in raw_key else f"{NAMESPACE}:{raw_key}"
+        full_key = _namespaced(raw_key, name)
         if isinstance(declaration, dict) and "default" in declaration:
             defaults[full_key] = _as_config_string(declaration["default"])
         elif isinstance(declaration, dict) and "value" in declaration:
@@ -737,15 +812,29 @@ def project_defaults(root: Path = ROOT) -> StackConfig:
     return defaults
 
 
+def _unknown_top_level(file_name: str, name: str) -> str:
+    close = difflib.get_close_matches(name, STACK_FILE_KEYS, n=1)
+    return (
+        f"{file_name}: the top-level key {name!r} is not one Pulumi reads (the CLI ignores it "
+        f"and everything under it); one of {', '.join(STACK_FILE_KEYS)}"
+        + (f"; did you mean {close[0]!r}?" if close else "")
+    )
+
+
 def load_stack_config(stack: str, root: Path = ROOT) -> tuple[StackConfig, list[str]]:
     """The config map and secret keys that ``pulumi up`` would hand the program for ``stack``.
 
     ``secure:`` values cannot be decrypted offline; they become :data:`SECRET_PLACEHOLDER`,
-    still marked secret, so the program takes the same path it takes for real.
+    still marked secret, so the program takes the same path it takes for real. A key without
+    a namespace is the project's, as the CLI reads it (:func:`_namespaced`). Refused with a
+    :class:`ConfigError` naming the file, the key and its lines: a key set twice (in either
+    spelling), and a top-level key the CLI would ignore (:data:`STACK_FILE_KEYS`).
     """
     path = root / f"Pulumi.{stack}.yaml"
     try:
         document = _load_yaml(path.read_text()) or {}
+    except DuplicateKeyError as error:
+        raise ConfigError([f"{path.name}, {problem}" for problem in error.problems]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = (
@@ -755,14 +844,29 @@ def load_stack_config(stack: str, root: Path = ROOT) -> tuple[StackConfig, list[
         raise ConfigError(f"{where}: not valid YAML ({problem})") from None
     if not isinstance(document, dict):
         raise ConfigError(f"{path.name}: got {type(document).__name__}; a mapping with 'config:'")
+    unknown = [_unknown_top_level(path.name, str(k)) for k in document if k not in STACK_FILE_KEYS]
+    if unknown:
+        raise ConfigError(unknown)
+    project = str(_project(root).get("name") or NAMESPACE)
     config = project_defaults(root)
     secret_keys: list[str] = []
+    spelled: dict[str, str] = {}
+    twice: list[str] = []
     for config_key, value in (document.get("config") or {}).items():
+        full_key = _namespaced(str(config_key), project)
+        if full_key in spelled:
+            twice.append(
+                f"{path.name}: {full_key} is set twice, as {spelled[full_key]!r} and "
+                f"{config_key!r} (a key without a namespace is the project's); keep one"
+            )
+        spelled[full_key] = str(config_key)
         if isinstance(value, dict) and set(value) == {"secure"}:
-            config[config_key] = SECRET_PLACEHOLDER
-            secret_keys.append(config_key)
+            config[full_key] = SECRET_PLACEHOLDER
+            secret_keys.append(full_key)
         else:
-            config[config_key] = _as_config_string(value)
+            config[full_key] = _as_config_string(value)
+    if twice:
+        raise ConfigError(twice)
     return config, secret_keys
 
 

@@ -187,6 +187,25 @@ def topic_policy_statements(
     return statements
 
 
+def https_endpoints_problems(urls: Sequence[str], setting: str) -> list[str]:
+    """The one rule for the HTTPS receivers of alerts: distinct https:// URLs with a public
+    host name and no credentials (:func:`https_endpoint_problem`)."""
+    bad_urls = {url: reason for url in urls if (reason := https_endpoint_problem(url)) is not None}
+    if bad_urls:
+        return [
+            invalid(
+                setting,
+                list(bad_urls),
+                "https:// URLs with a public host name and no credentials ("
+                + "; ".join(f"{u}: {r}" for u, r in bad_urls.items())
+                + ")",
+            )
+        ]
+    if len(set(urls)) != len(urls):
+        return [invalid(setting, list(urls), "no duplicates")]
+    return []
+
+
 @dataclass(frozen=True)
 class AlertingArgs:
     """Arguments of :class:`Alerting`. Every default is the secure choice."""
@@ -236,25 +255,7 @@ class AlertingArgs:
                     "0 to 63 letters, digits, '.', '_' and '-' (the start of a rule name)",
                 )
             )
-        bad_urls = {
-            url: reason
-            for url in self.https_endpoints
-            if (reason := https_endpoint_problem(url)) is not None
-        }
-        if bad_urls:
-            problems.append(
-                invalid(
-                    name + "https_endpoints",
-                    list(bad_urls),
-                    "https:// URLs with a public host name and no credentials ("
-                    + "; ".join(f"{u}: {r}" for u, r in bad_urls.items())
-                    + ")",
-                )
-            )
-        elif len(set(self.https_endpoints)) != len(self.https_endpoints):
-            problems.append(
-                invalid(name + "https_endpoints", list(self.https_endpoints), "no duplicates")
-            )
+        problems.extend(https_endpoints_problems(self.https_endpoints, name + "https_endpoints"))
         problems.extend(
             deletion_window_problems(
                 self.key_deletion_window_days, name + "key_deletion_window_days"

@@ -89,6 +89,22 @@ def pattern_problem(pattern: str) -> str | None:
     return None
 
 
+def deploy_pattern_problems(patterns: Sequence[str], setting: str) -> list[str]:
+    """The one rule for an environment's deployment branch or tag patterns: distinct globs,
+    each one GitHub can match against a ref (:func:`pattern_problem`)."""
+    problems = [
+        invalid(setting, glob, f"a glob with {why}")
+        for glob in patterns
+        if (why := pattern_problem(glob))
+    ]
+    if len(set(patterns)) != len(patterns):
+        repeated = sorted({p for p in patterns if list(patterns).count(p) > 1})
+        problems.append(
+            invalid(setting, list(patterns), f"distinct patterns; {repeated} given twice")
+        )
+    return problems
+
+
 def reviewer_problems(
     reviewers: Sequence[str],
     reviewer_teams: Sequence[str],
@@ -197,16 +213,12 @@ class DeploymentEnvironmentArgs:
                 )
             )
         problems.extend(wait_timer_problems(self.wait_timer_minutes, name + "wait_timer_minutes"))
-        for setting, patterns in (
-            ("deploy_branch_patterns", self.branch_patterns),
-            ("deploy_tag_patterns", self.deploy_tag_patterns),
-        ):
-            for glob in patterns:
-                why = pattern_problem(glob)
-                if why:
-                    problems.append(invalid(name + setting, glob, f"a glob with {why}"))
-            if len(set(patterns)) != len(patterns):
-                problems.append(invalid(name + setting, list(patterns), "distinct patterns"))
+        problems.extend(
+            deploy_pattern_problems(self.branch_patterns, name + "deploy_branch_patterns")
+        )
+        problems.extend(
+            deploy_pattern_problems(self.deploy_tag_patterns, name + "deploy_tag_patterns")
+        )
         if self.protected_branches_only and (
             self.deploy_branch_patterns is not None or self.deploy_tag_patterns
         ):

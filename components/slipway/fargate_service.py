@@ -47,7 +47,7 @@ from slipway.hooks.smoke_test import LIFECYCLE_STAGES
 from slipway.image_channel import (
     PARAMETER_PREFIX_ALLOWED,
     ImageChannel,
-    is_image_reference,
+    image_reference_problems,
     is_parameter_prefix,
 )
 from slipway.load_balancer import (
@@ -643,11 +643,8 @@ class FargateServiceArgs:
             PARAMETER_PREFIX_ALLOWED,
         )
         if isinstance(self.bootstrap_image, str):
-            problems.check(
-                is_image_reference(self.bootstrap_image),
-                "bootstrap_image",
-                self.bootstrap_image,
-                "an image reference with a tag or digest, e.g. <repository-url>:bootstrap",
+            problems.extend(
+                image_reference_problems(self.bootstrap_image, problems.name("bootstrap_image"))
             )
         problems.check(
             (self.repository_arn is None) != (self.repository_credentials_secret_arn is None),

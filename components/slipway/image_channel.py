@@ -85,6 +85,41 @@ def is_image_reference(value: str) -> bool:
     return bool(match and (match.group("tag") or match.group("digest"))) and len(value) <= 1024
 
 
+IMAGE_REFERENCE_ALLOWED = (
+    "an image reference with a tag or an @sha256 digest, e.g. <repository-url>:bootstrap"
+)
+"""What :func:`image_reference_problems` allows."""
+
+
+def image_reference_problems(value: object, setting: str) -> list[str]:
+    """The one rule for an image a service starts from: a reference with a tag or a digest."""
+    if isinstance(value, str) and is_image_reference(value):
+        return []
+    return [invalid(setting, value, IMAGE_REFERENCE_ALLOWED)]
+
+
+def image_repository_problems(value: object, setting: str, registry: str = "ghcr.io") -> list[str]:
+    """The one rule for an image repository on ``registry`` that a tag is appended to
+    (``ghcr.io/acme-corp/storefront``, run as ``…:bootstrap`` until CI deploys): an owner and a
+    name, and with a tag an image reference (:func:`is_image_reference`)."""
+    if (
+        isinstance(value, str)
+        and value.startswith(f"{registry}/")
+        and value.count("/") >= 2
+        and is_image_reference(f"{value}:bootstrap")
+    ):
+        return []
+    return [
+        invalid(
+            setting,
+            value,
+            f"an image repository on {registry} without tag, <owner>/<name> in lower case "
+            f"(path parts of letters and digits joined by '.', '_', '__' or '-'), such as "
+            f"{registry}/acme-corp/storefront",
+        )
+    ]
+
+
 def is_parameter_prefix(prefix: str) -> bool:
     """True when ``prefix`` can hold the channel's parameters."""
     return (
@@ -280,13 +315,9 @@ class ImageChannelArgs:
                     PARAMETER_PREFIX_ALLOWED,
                 )
             )
-        if isinstance(self.bootstrap_image, str) and not is_image_reference(self.bootstrap_image):
-            problems.append(
-                invalid(
-                    "ImageChannelArgs.bootstrap_image",
-                    self.bootstrap_image,
-                    "an image reference with a tag or digest, e.g. <registry>/<name>:bootstrap",
-                )
+        if isinstance(self.bootstrap_image, str):
+            problems += image_reference_problems(
+                self.bootstrap_image, "ImageChannelArgs.bootstrap_image"
             )
         if isinstance(self.shape, str) and not SHAPE.match(self.shape):
             problems.append(

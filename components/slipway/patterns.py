@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 
 import pulumi_aws
 
@@ -28,12 +29,18 @@ def region_problems(value: object, setting: str) -> list[str]:
         return []
     close = difflib.get_close_matches(str(value).lower(), AWS_REGIONS, n=1)
     hint = f"did you mean {close[0]}? " if close else ""
+    area = str(value).lower().split("-", 1)[0]
+    same_area = [r for r in AWS_REGIONS if r.split("-", 1)[0] == area]
+    known = (
+        f"{area}- regions: {', '.join(same_area)}"
+        if same_area and len(same_area) <= 12
+        else "areas: " + ", ".join(sorted({r.split("-", 1)[0] + "-" for r in AWS_REGIONS}))
+    )
     return [
         invalid(
             setting,
             value,
-            f"{hint}a region code (not its display name) from pulumi_aws.Region: "
-            + ", ".join(AWS_REGIONS),
+            f"{hint}a region code (not its display name) from pulumi_aws.Region ({known})",
         )
     ]
 
@@ -54,14 +61,61 @@ _LOGIN = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
 _TEAM = r"[a-z0-9](?:[a-z0-9_-]{0,98}[a-z0-9])?"
 GITHUB_LOGIN = re.compile(rf"^{_LOGIN}$")
 """A GitHub user or organisation login: letters, digits and single inner hyphens, at most 39."""
+
+
+def github_login_problems(value: object, setting: str) -> list[str]:
+    """The one rule for a GitHub user or organisation login (:data:`GITHUB_LOGIN`)."""
+    if isinstance(value, str) and GITHUB_LOGIN.match(value):
+        return []
+    return [
+        invalid(
+            setting, value, "a GitHub login: letters, digits and single inner hyphens, at most 39"
+        )
+    ]
+
+
 REPOSITORY_SLUG = re.compile(
     rf"^(?P<owner>{_LOGIN})/(?P<name>(?!\.{{1,2}}$)[A-Za-z0-9._-]{{1,100}})$"
 )
 """``owner/name`` as GitHub allows them: owner without leading, trailing or double hyphens."""
+
+
+def repository_slug_problems(value: object, setting: str) -> list[str]:
+    """The one rule for a GitHub repository named ``owner/name`` (:data:`REPOSITORY_SLUG`)."""
+    if isinstance(value, str) and REPOSITORY_SLUG.match(value):
+        return []
+    return [
+        invalid(
+            setting,
+            value,
+            "a GitHub repository as owner/name (owner: letters, digits and single inner "
+            "hyphens, at most 39; name: letters, digits, '.', '_', '-', at most 100)",
+        )
+    ]
+
+
 TEAM_SLUG = re.compile(rf"^{_TEAM}$")
 """A GitHub team slug."""
 CODE_OWNER = re.compile(rf"^@{_LOGIN}(?:/{_TEAM})?$")
 """A CODEOWNERS owner: ``@user`` or ``@org/team-slug``."""
+
+
+def code_owner_problems(owners: Sequence[str], setting: str) -> list[str]:
+    """The one rule for CODEOWNERS owners: distinct ``@user`` or ``@org/team``
+    (:data:`CODE_OWNER`)."""
+    bad = [o for o in owners if not CODE_OWNER.match(o)]
+    if bad:
+        return [
+            invalid(setting, list(owners), f"distinct '@user' or '@org/team' owners; not {bad}")
+        ]
+    if len(set(owners)) != len(owners):
+        return [invalid(setting, list(owners), "distinct '@user' or '@org/team' owners")]
+    return []
+
+
+GITHUB_APP_CLIENT_ID = re.compile(r"^Iv(?:1\.[0-9a-f]{16}|[0-9A-Za-z]{10,40})$")
+"""A GitHub App's client ID (``Iv23li…``; older apps ``Iv1.<16 hex>``)."""
+
 WORKFLOW_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 """A stack or environment name as the generated workflows use it: in job names, artifact names
 and ``matrix`` values, lower case, starting with a letter."""

@@ -84,6 +84,25 @@ def repository_prefix_problems(prefixes: object, setting: str) -> list[str]:
     ]
 
 
+def templated_prefix_problems(prefixes: object, setting: str) -> list[str]:
+    """The one rule for the repositories a replication rule selects when their replicas get a
+    creation template (:class:`ReplicaTemplate`): :func:`repository_prefix_problems`, all under
+    one namespace, the one the template covers (:func:`template_namespace`)."""
+    problems = repository_prefix_problems(prefixes, setting)
+    if problems or not isinstance(prefixes, list | tuple):
+        return problems
+    if template_namespace(list(prefixes)) is None:
+        return [
+            invalid(
+                setting,
+                list(prefixes),
+                "prefixes under one namespace (e.g. 'shop/prod', 'shop/staging'), which the "
+                "replica repositories' creation template covers",
+            )
+        ]
+    return []
+
+
 @dataclass(frozen=True)
 class ReplicaTemplate:
     """What the repositories ECR creates in the destination region get (a repository creation
@@ -148,18 +167,10 @@ class RegistryReplicationArgs:
                 )
             )
         prefixes = list(self.repository_prefixes)
-        prefix_problems = repository_prefix_problems(prefixes, name + "repository_prefixes")
-        problems += prefix_problems
-        if self.replica_template is not None:
-            if not prefix_problems and template_namespace(prefixes) is None:
-                problems.append(
-                    invalid(
-                        name + "repository_prefixes",
-                        prefixes,
-                        "prefixes under one namespace (e.g. 'shop/prod', 'shop/staging') for "
-                        "the replica repositories' creation template, or replica_template None",
-                    )
-                )
+        if self.replica_template is None:
+            problems += repository_prefix_problems(prefixes, name + "repository_prefixes")
+        else:
+            problems += templated_prefix_problems(prefixes, name + "repository_prefixes")
             problems += self.replica_template.problems(name + "replica_template.")
         if problems:
             raise ConfigError(problems)

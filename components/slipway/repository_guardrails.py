@@ -40,7 +40,7 @@ import pulumi
 import pulumi_github as github
 
 from slipway.errors import ConfigError, invalid
-from slipway.patterns import CODE_OWNER, REPOSITORY_SLUG
+from slipway.patterns import REPOSITORY_SLUG, code_owner_problems
 from slipway.workflows.docker import pull_request_check_names
 from slipway.workflows.release import RELEASE_BRANCH_PATTERNS, RELEASE_TAG_PATTERNS
 
@@ -86,6 +86,13 @@ def required_approvals_problems(value: object, setting: str) -> list[str]:
     ):
         return []
     return [invalid(setting, value, f"1 to {MAX_REQUIRED_APPROVALS}")]
+
+
+def app_id_problems(app_id: object, setting: str) -> list[str]:
+    """The one rule for a GitHub App's numeric App ID: a whole number above 0."""
+    if isinstance(app_id, int) and not isinstance(app_id, bool) and app_id > 0:
+        return []
+    return [invalid(setting, app_id, "the GitHub App's numeric App ID, a whole number above 0")]
 
 
 @dataclass(frozen=True)
@@ -167,18 +174,10 @@ class RepositoryGuardrailsArgs:
                     "release rulesets' names",
                 )
             )
-        if self.release_app_id is not None and not (
-            isinstance(self.release_app_id, int)
-            and not isinstance(self.release_app_id, bool)
-            and self.release_app_id > 0
+        if self.release_app_id is not None and (
+            found := app_id_problems(self.release_app_id, name + "release_app_id")
         ):
-            problems.append(
-                invalid(
-                    name + "release_app_id",
-                    self.release_app_id,
-                    "the GitHub App's numeric App ID (a whole number above 0), or None",
-                )
-            )
+            problems += found
         elif self.release_app_id is not None and self.actions_can_create_pull_requests:
             problems.append(
                 invalid(
@@ -217,11 +216,7 @@ class RepositoryGuardrailsArgs:
                     "a GitHub App ID, or None",
                 )
             )
-        bad = [o for o in self.codeowners if not CODE_OWNER.match(o)]
-        if bad or len(set(self.codeowners)) != len(self.codeowners):
-            problems.append(
-                invalid(name + "codeowners", list(self.codeowners), "distinct @user or @org/team")
-            )
+        problems += code_owner_problems(list(self.codeowners), name + "codeowners")
         if self.require_code_owner_review and not (self.codeowners or self.external_codeowners):
             problems.append(
                 invalid(

@@ -23,7 +23,7 @@ from slipway.registry_replication import (
     RegistryReplication,
     RegistryReplicationArgs,
     ReplicaTemplate,
-    repository_prefix_problems,
+    templated_prefix_problems,
 )
 from slipway.stack_boundary import AccountResource
 from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs
@@ -80,7 +80,7 @@ class AccountSettings(SettingsModel):
     )
 
     replicated_repositories: Annotated[
-        list[str] | None, component_rule(repository_prefix_problems)
+        list[str] | None, component_rule(templated_prefix_problems)
     ] = Field(
         default=None,
         description="Repositories the registry replicates (prefix match), all under one "

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pulumi
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from infra.common import (
     CheckContext,
@@ -18,7 +18,6 @@ from infra.common import (
     optional,
 )
 from infra.domains.identity import StackIdentity
-from infra.domains.network import cidrs
 from slipway import EcsCluster, EcsClusterArgs, SecretStore
 from slipway.alerting import Alerting
 from slipway.cluster import ContainerInsights, capacity_base_problems, capacity_weight_problems
@@ -57,6 +56,7 @@ from slipway.fargate_service import (
 from slipway.fargate_task import LoggingOptions
 from slipway.load_balancer import (
     ListenerOptions,
+    cidr_problems,
     domain_name_problems,
     egress_problems,
     egress_rules,
@@ -90,6 +90,12 @@ def _assignments(value: list[str], setting: str) -> list[str]:
 def _plain_environment(value: list[str], setting: str) -> list[str]:
     names = [entry.split("=", 1)[0] for entry in value]
     return secret_looking_problems(names, setting, instead=key("app_secrets"))
+
+
+def _environment_problems(value: list[str], setting: str) -> list[str]:
+    """``appEnvironment``'s rule: the task's variable rule (:func:`_assignments`), then no
+    secret-looking name among them (:func:`_plain_environment`)."""
+    return _assignments(value, setting) or _plain_environment(value, setting)
 
 
 def _on_demand_base(value: int, setting: str) -> list[str]:
@@ -317,15 +323,13 @@ class ComputeSettings(SettingsModel):
         "The circuit breaker is always on.",
     )
 
-    ingress_cidrs: Annotated[list[str], AfterValidator(cidrs)] = Field(
+    ingress_cidrs: Annotated[list[str], component_rule(cidr_problems)] = Field(
         default_factory=lambda: ["0.0.0.0/0"],
         description="Who may reach the load balancer on 80/443. The load balancer is the only "
         "thing that accepts traffic from outside the VPC.",
     )
 
-    app_environment: Annotated[
-        list[str], component_rule(_assignments), component_rule(_plain_environment)
-    ] = Field(
+    app_environment: Annotated[list[str], component_rule(_environment_problems)] = Field(
         default_factory=list,
         description="Plain environment variables of the application, `NAME=value`. Never put "
         "secrets here: use `appSecrets`.",
@@ -545,6 +549,18 @@ class ComputeSettings(SettingsModel):
                         f"an ACM certificate in {region} (aws:region): a load balancer's "
                         "listener can only use certificates of its own region, not "
                         f"{certificate_region}",
+                    )
+                )
+        if self.certificate_arn is not None and context.accounts:
+            certificate_account = self.certificate_arn.split(":")[4]
+            if certificate_account not in context.accounts:
+                problems.append(
+                    self.invalid(
+                        "certificate_arn",
+                        f"an ACM certificate of the stack's account ({', '.join(context.accounts)}"
+                        ", aws:allowedAccountIds): a listener can only use a certificate of "
+                        f"its own account, not {certificate_account} (ACM certificates cannot "
+                        "be shared across accounts; import or issue one there)",
                     )
                 )
         problems.extend(

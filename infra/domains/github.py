@@ -4,13 +4,12 @@ through OIDC, the stack's protected deployment environment, the infrastructure r
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from infra.common import (
     CheckContext,
@@ -20,7 +19,6 @@ from infra.common import (
     decision,
     key,
     optional,
-    slug,
 )
 from infra.domains.identity import StackIdentity
 from slipway import ContainerRegistry
@@ -32,6 +30,7 @@ from slipway.deployment_environment import (
     DeploymentEnvironmentArgs,
     SecretName,
     VariableName,
+    deploy_pattern_problems,
     reviewer_problems,
     wait_timer_problems,
 )
@@ -57,25 +56,9 @@ from slipway.github_plan import (
     Visibility,
 )
 from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
+from slipway.patterns import repository_slug_problems
 from slipway.stack_boundary import AccountResource, StackBoundary, StackBoundaryArgs, bound_roles
 from slipway.workflows.infra_pipeline import INFRA_ENVIRONMENT_PREFIX, InfraPipelineSpec
-
-GLOB = re.compile(r"^[A-Za-z0-9._/*?\[\]{}!,+@-]+$")
-
-
-def _globs(value: list[str]) -> list[str]:
-    bad = [
-        v
-        for v in value
-        if not GLOB.match(v)
-        or ".." in v
-        or "@{" in v
-        or v.startswith("/")
-        or v.count("[") != v.count("]")
-    ]
-    if bad:
-        raise ValueError(f"GitHub glob patterns such as main, release/* or v*; not {bad}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -114,10 +97,12 @@ class GithubSettings(SettingsModel):
 
     PROFILES = PROFILES
 
-    github_infra_repository: Annotated[str | None, AfterValidator(slug)] = Field(
-        default=None,
-        description="This infrastructure repository, `owner/name`, when its own pipeline "
-        "should get CI roles. Default: none.",
+    github_infra_repository: Annotated[str | None, component_rule(repository_slug_problems)] = (
+        Field(
+            default=None,
+            description="This infrastructure repository, `owner/name`, when its own pipeline "
+            "should get CI roles. Default: none.",
+        )
     )
 
     github_owner_type: OwnerType = Field(
@@ -194,14 +179,14 @@ class GithubSettings(SettingsModel):
         "in prod.",
     )
 
-    deploy_branch_patterns: Annotated[list[str], AfterValidator(_globs)] = Field(
+    deploy_branch_patterns: Annotated[list[str], component_rule(deploy_pattern_problems)] = Field(
         default_factory=lambda: list(DEFAULT_BRANCH_PATTERNS),
         description="Branches (GitHub glob patterns) allowed to deploy to this environment: "
         "by default `main` and the release lines the release workflow creates "
         "(`release/1.4.x`, `release/@scope/pkg@1.4.x`), where hotfixes are released.",
     )
 
-    deploy_tag_patterns: Annotated[list[str], AfterValidator(_globs)] = Field(
+    deploy_tag_patterns: Annotated[list[str], component_rule(deploy_pattern_problems)] = Field(
         default_factory=list,
         description="Tags (GitHub glob patterns, e.g. `v*`) allowed to deploy to this environment.",
     )

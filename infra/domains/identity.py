@@ -17,9 +17,9 @@ from infra.common import (
     component_rule,
     decision,
     name,
-    slug,
 )
 from slipway.encryption_key import DELETION_WINDOW_DAYS, deletion_window_problems
+from slipway.patterns import repository_slug_problems
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class IdentitySettings(SettingsModel):
         "name. Default: the application repository's name, lower-cased.",
     )
 
-    github_repository: Annotated[str, AfterValidator(slug)] = Field(
+    github_repository: Annotated[str, component_rule(repository_slug_problems)] = Field(
         description="The application's GitHub repository, `owner/name`. The three stacks "
         "usually share it.",
     )

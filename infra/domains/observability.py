@@ -8,22 +8,15 @@ from typing import Annotated, Any
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from infra.common import CheckContext, ProfileTable, SettingsModel, component_rule, decision, key
 from infra.domains.identity import StackIdentity
 from slipway import EncryptionKey, EncryptionKeyArgs, ServiceKeyAccess
-from slipway.alerting import Alerting, AlertingArgs, email_problems
+from slipway.alerting import Alerting, AlertingArgs, email_problems, https_endpoints_problems
 from slipway.fargate_service import FargateService
 from slipway.logs import RETENTION_ALLOWED, logs_service_principal, retention_problems
 from slipway.monitoring import AlarmThresholds, ServiceMonitoring, ServiceMonitoringArgs
-
-
-def _https_urls(value: list[str]) -> list[str]:
-    bad = [v for v in value if not v.startswith("https://") or " " in v or "@" in v]
-    if bad:
-        raise ValueError(f"https:// URLs without credentials; not {bad}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -83,7 +76,7 @@ class ObservabilitySettings(SettingsModel):
         "once by e-mail).",
     )
 
-    alert_https_endpoints: Annotated[list[str], AfterValidator(_https_urls)] = Field(
+    alert_https_endpoints: Annotated[list[str], component_rule(https_endpoints_problems)] = Field(
         default_factory=list,
         description="HTTPS endpoints subscribed to the alert topic (AWS Chatbot, an "
         "incident tool's webhook).",

@@ -3,13 +3,12 @@ and the image a brand-new environment starts with."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 import pulumi
 from pydantic import Field
 
-from infra.common import NAMESPACE, CheckContext, SettingsModel, component_rule, optional
+from infra.common import NAMESPACE, CheckContext, SettingsModel, component_rule
 from infra.domains.identity import StackIdentity
 from slipway import (
     BootstrapImage,
@@ -18,6 +17,8 @@ from slipway import (
     ContainerRegistryArgs,
 )
 from slipway.bootstrap_image import build_context_problems
+from slipway.image_channel import image_reference_problems, image_repository_problems
+from slipway.patterns import github_login_problems
 from slipway.registry import (
     keep_release_problems,
     pull_account_problems,
@@ -25,11 +26,6 @@ from slipway.registry import (
     untagged_expiry_problems,
 )
 from slipway.registry_replication import ReplicaTemplate
-
-GHCR_IMAGE = re.compile(r"^ghcr\.io/[a-z0-9-]+/[a-z0-9._/-]+$")
-IMAGE_REFERENCE = re.compile(
-    r"^[a-z0-9.-]+(?::\d+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$"
-)
 
 
 def _build_context(value: str, setting: str) -> list[str]:
@@ -69,22 +65,17 @@ class RegistrySettings(SettingsModel):
         "GHCR through a read-only package token (`ghcrPullToken`).",
     )
 
-    ghcr_image: Annotated[
-        str | None, optional(GHCR_IMAGE, "a GHCR image such as ghcr.io/acme-corp/storefront")
-    ] = Field(
+    ghcr_image: Annotated[str | None, component_rule(image_repository_problems)] = Field(
         default=None,
         description="GHCR image (without tag) to run when `imageSource` is `ghcr`.",
     )
 
-    ghcr_username: str | None = Field(
+    ghcr_username: Annotated[str | None, component_rule(github_login_problems)] = Field(
         default=None,
         description="GitHub user or bot that owns `ghcrPullToken`. Required with GHCR.",
     )
 
-    bootstrap_image: Annotated[
-        str | None,
-        optional(IMAGE_REFERENCE, "an image reference with a tag or an @sha256 digest"),
-    ] = Field(
+    bootstrap_image: Annotated[str | None, component_rule(image_reference_problems)] = Field(
         default=None,
         description="Image a brand-new environment runs until CI deploys. Default: the "
         "repository's `bootstrap` tag, or the image built from `bootstrapBuildContext`.",

@@ -4,14 +4,13 @@ identity they run with."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pulumi
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
-from infra.common import NAME, NAMESPACE, CheckContext, SettingsModel, component_rule, optional
+from infra.common import NAMESPACE, CheckContext, SettingsModel, component_rule, optional
 from slipway.contract import EnvironmentSecret, ReleaseSecret, ReleaseVariable
 from slipway.deployment_environment import (
     DeploymentEnvironment,
@@ -20,46 +19,21 @@ from slipway.deployment_environment import (
     VariableName,
 )
 from slipway.github_plan import RepositoryPlan
-from slipway.patterns import CODE_OWNER
+from slipway.patterns import GITHUB_APP_CLIENT_ID, code_owner_problems
 from slipway.repository_guardrails import (
     RepositoryGuardrails,
     RepositoryGuardrailsArgs,
+    app_id_problems,
     required_approvals_problems,
 )
 from slipway.workflow_set import WorkflowSet, WorkflowSetArgs
 from slipway.workflows import NpmPublishMode, ReleaseTokenMode, WorkflowSpec
 from slipway.workflows.deploy import deploy_timeout_for
-from slipway.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
-
-APP_CLIENT_ID = re.compile(r"^Iv(?:1\.[0-9a-f]{16}|[0-9A-Za-z]{10,40})$")
-"""A GitHub App's client ID: ``Iv1.`` and 16 hex digits (older apps) or ``Iv23…``; not an
-OAuth app's (``Ov23…``) and not the numeric App ID."""
-
-
-def _environment_names(value: list[str]) -> list[str]:
-    bad = [v for v in value if not NAME.match(v) or v == "all"]
-    if not value or bad or len(set(value)) != len(value):
-        raise ValueError(
-            f"one or more distinct environment names (lower case, not 'all'); not {bad or value}"
-        )
-    return value
-
-
-def _code_owners(value: list[str]) -> list[str]:
-    bad = [v for v in value if not CODE_OWNER.match(v)]
-    if bad or len(set(value)) != len(value):
-        raise ValueError(f"distinct '@user' or '@org/team' owners; not {bad or value}")
-    return value
-
-
-def _changesets_major(value: int) -> int:
-    if value not in CHANGESETS_ACTION_FOR_CLI_MAJOR:
-        allowed = sorted(CHANGESETS_ACTION_FOR_CLI_MAJOR)
-        raise ValueError(
-            f"one of {allowed}: the release workflow splits versioning, packing and publishing "
-            "with changesets/action v2's sub-actions, which need @changesets/cli 3"
-        )
-    return value
+from slipway.workflows.spec import (
+    changesets_major_problems,
+    environment_names_problems,
+    job_timeout_problems,
+)
 
 
 class WorkflowsSettings(SettingsModel):
@@ -85,7 +59,7 @@ class WorkflowsSettings(SettingsModel):
         "instead of opening a pull request (owner stack). Branch protection usually refuses it.",
     )
 
-    workflow_environments: Annotated[list[str], AfterValidator(_environment_names)] = Field(
+    workflow_environments: Annotated[list[str], component_rule(environment_names_problems)] = Field(
         default_factory=lambda: ["dev", "staging", "prod"],
         description="GitHub environments the generated deploy workflow walks through, in "
         "order (owner stack). Each needs its own stack.",
@@ -108,9 +82,8 @@ class WorkflowsSettings(SettingsModel):
         "write access can create release branches and tags, and the plan warns.",
     )
 
-    release_app_id: int | None = Field(
+    release_app_id: Annotated[int | None, component_rule(app_id_problems)] = Field(
         default=None,
-        ge=1,
         description="Numeric App ID of the release GitHub App (its settings page, 'App ID'): "
         "the rulesets' bypass actor. Required with `releaseToken: app` on the stack that owns "
         "repository resources; set only there.",
@@ -119,7 +92,7 @@ class WorkflowsSettings(SettingsModel):
     release_app_client_id: Annotated[
         str | None,
         optional(
-            APP_CLIENT_ID,
+            GITHUB_APP_CLIENT_ID,
             "a GitHub App client ID (Iv1.<16 hex> or Iv23…), not the numeric App ID and not an "
             "OAuth app's (Ov…)",
         ),
@@ -130,7 +103,7 @@ class WorkflowsSettings(SettingsModel):
         "`client-id`). Required with `releaseToken: app` on the owner stack; set only there.",
     )
 
-    workflow_code_owners: Annotated[list[str], AfterValidator(_code_owners)] = Field(
+    workflow_code_owners: Annotated[list[str], component_rule(code_owner_problems)] = Field(
         default_factory=list,
         description="Owners (`@user`, `@org/team`) of the generated release machinery: "
         "`.github/CODEOWNERS` is delivered with the workflows, naming them for `.github/`, the "
@@ -138,10 +111,8 @@ class WorkflowsSettings(SettingsModel):
         "owner's review. Empty (the default): no CODEOWNERS, and the plan warns.",
     )
 
-    deploy_timeout_minutes: int | None = Field(
+    deploy_timeout_minutes: Annotated[int | None, component_rule(job_timeout_problems)] = Field(
         default=None,
-        ge=5,
-        le=360,
         description="`timeout-minutes` of each deploy job in deploy.yml (5 to 360, GitHub's "
         "limit for hosted runners): it must hold a rollout that waits its full time and a full "
         "rollback. Default: 30, or enough for this stack's deployment strategy to complete "
@@ -149,7 +120,7 @@ class WorkflowsSettings(SettingsModel):
         "too short for any stack's strategy.",
     )
 
-    changesets_cli_major: Annotated[int, AfterValidator(_changesets_major)] = Field(
+    changesets_cli_major: Annotated[int, component_rule(changesets_major_problems)] = Field(
         default=3,
         description="Major version of @changesets/cli the application uses; the release "
         "workflow picks the changesets/action major that matches it.",

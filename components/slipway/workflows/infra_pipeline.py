@@ -43,6 +43,7 @@ from slipway.workflows.common import (
 )
 from slipway.workflows.dependabot import update_entry
 from slipway.workflows.scripts import step_script
+from slipway.workflows.spec import job_timeout_problems
 from slipway.workflows.yamlio import dump_yaml
 
 INFRA_WORKFLOW_PATH = ".github/workflows/infra.yml"
@@ -161,12 +162,7 @@ class InfraPipelineSpec:
         )
         for name in ("checks", "preview", "up"):
             value = getattr(self, f"{name}_timeout_minutes")
-            check(
-                isinstance(value, int) and not isinstance(value, bool) and 5 <= value <= 360,
-                f"{name}_timeout_minutes",
-                value,
-                "an integer from 5 to 360",
-            )
+            problems.extend(job_timeout_problems(value, problems.name(f"{name}_timeout_minutes")))
         return p
 
     def environment(self, stack: str) -> str:

@@ -9,13 +9,13 @@ workflows through the GitHub environment variables each stack writes
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from slipway.errors import ConfigError, Problems
+from slipway.errors import ConfigError, Problems, invalid
 from slipway.patterns import (
     BRANCH_NAME,
-    CODE_OWNER,
     CRON,
     HEALTH_CHECK_PATH,
     PLAIN_PATH,
@@ -23,6 +23,7 @@ from slipway.patterns import (
     SEMVER,
     VERSION_TAG,
     WORKFLOW_NAME,
+    code_owner_problems,
 )
 from slipway.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
 
@@ -30,6 +31,56 @@ _NODE = re.compile(r"^(\d+)(?:\.\d+\.\d+)?$")
 _IMAGE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)+$")
 _NODE_IMAGE = re.compile(r"^[a-z0-9./-]+:[A-Za-z0-9._-]+(?:@sha256:[0-9a-f]{64})?$")
 _PACKAGE = re.compile(r"^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$")
+
+
+def job_timeout_problems(minutes: object, setting: str) -> list[str]:
+    """The one rule for a generated job's ``timeout-minutes``: 5 to 360, GitHub's limit for a
+    job on a GitHub-hosted runner (docs: "Usage limits, billing, and administration", job
+    execution time)."""
+    if isinstance(minutes, int) and not isinstance(minutes, bool) and 5 <= minutes <= 360:
+        return []
+    return [invalid(setting, minutes, "a whole number of minutes from 5 to 360")]
+
+
+def environment_names_problems(environments: Sequence[str], setting: str) -> list[str]:
+    """The one rule for the environments deploy.yml walks through: one or more distinct
+    names of lower-case letters, digits and '-' starting with a letter, none named ``all``
+    (deploy.yml's input uses it for every environment)."""
+    names = list(environments)
+    problems = [
+        invalid(setting, env, "names of lower-case letters, digits and '-', starting with a letter")
+        for env in names
+        if not isinstance(env, str) or not WORKFLOW_NAME.match(env)
+    ]
+    if not names:
+        problems.append(invalid(setting, names, "one or more environment names"))
+    if len(set(names)) != len(names):
+        problems.append(invalid(setting, names, "no duplicate names"))
+    if "all" in names:
+        problems.append(
+            invalid(
+                setting,
+                names,
+                "no environment named 'all' (deploy.yml's input uses it for every environment)",
+            )
+        )
+    return problems
+
+
+def changesets_major_problems(major: object, setting: str) -> list[str]:
+    """The one rule for the @changesets/cli major version the release workflow runs."""
+    if major in CHANGESETS_ACTION_FOR_CLI_MAJOR and not isinstance(major, bool):
+        return []
+    return [
+        invalid(
+            setting,
+            major,
+            f"one of {sorted(CHANGESETS_ACTION_FOR_CLI_MAJOR)}: the release workflow splits "
+            "versioning, packing and publishing with changesets/action v2's sub-actions, which "
+            "need @changesets/cli 3",
+        )
+    ]
+
 
 SUPPORTED_NODE_MAJORS = (22, 24)
 """Node.js LTS lines the workflows and the Dockerfile template support."""
@@ -165,26 +216,8 @@ class WorkflowSpec:
             "an 'owner/name' slug",
         )
         envs = self.environments
-        check(
-            isinstance(envs, tuple) and len(envs) >= 1,
-            "environments",
-            envs,
-            "a non-empty tuple of environment names",
-        )
-        for env in envs:
-            check(
-                bool(WORKFLOW_NAME.match(env)),
-                "environments",
-                env,
-                "names of lower-case letters, digits and '-', starting with a letter",
-            )
-        check(len(set(envs)) == len(envs), "environments", envs, "no duplicate names")
-        check(
-            "all" not in envs,
-            "environments",
-            envs,
-            "no environment named 'all' (deploy.yml's input uses it for every environment)",
-        )
+        check(isinstance(envs, tuple), "environments", envs, "a tuple of environment names")
+        problems.extend(environment_names_problems(envs, problems.name("environments")))
         check(
             self.build_environment is None or self.build_environment in envs,
             "build_environment",
@@ -224,11 +257,10 @@ class WorkflowSpec:
                 f"Node.js {NPM_PUBLISHING_NODE_MAJOR} or later when publishing to npm: its "
                 "bundled npm (11.5.1+) supports trusted publishing; Node.js 22 ships npm 10",
             )
-        check(
-            self.changesets_cli_major in CHANGESETS_ACTION_FOR_CLI_MAJOR,
-            "changesets_cli_major",
-            self.changesets_cli_major,
-            f"one of {sorted(CHANGESETS_ACTION_FOR_CLI_MAJOR)}",
+        problems.extend(
+            changesets_major_problems(
+                self.changesets_cli_major, problems.name("changesets_cli_major")
+            )
         )
         check(
             isinstance(self.npm_publish, NpmPublishMode),
@@ -248,13 +280,7 @@ class WorkflowSpec:
             self.release_token,
             f"one of {[m.value for m in ReleaseTokenMode]}",
         )
-        for owner in self.code_owners:
-            check(
-                bool(CODE_OWNER.match(owner)),
-                "code_owners",
-                owner,
-                "'@user' or '@org/team'",
-            )
+        problems.extend(code_owner_problems(list(self.code_owners), problems.name("code_owners")))
         for line in self.extra_code_owner_lines:
             check(
                 "\n" not in line and bool(line.strip()),
@@ -343,12 +369,10 @@ class WorkflowSpec:
             self.health_check_interval_seconds,
             "an integer from 1 to 300",
         )
-        check(
-            isinstance(self.deploy_timeout_minutes, int)
-            and 5 <= self.deploy_timeout_minutes <= 360,
-            "deploy_timeout_minutes",
-            self.deploy_timeout_minutes,
-            "an integer from 5 to 360",
+        problems.extend(
+            job_timeout_problems(
+                self.deploy_timeout_minutes, problems.name("deploy_timeout_minutes")
+            )
         )
         return p
 
