@@ -28,9 +28,9 @@ from infra.common import NAMESPACE
 from infra.domains import compute
 from infra.settings import StackSettings
 from infra.stack import workflow_spec
-from slipway.deployment_strategy import describe
+from slipway.deployment_strategy import ROLLOUT_START_MINUTES, describe
 from slipway.stack_boundary import AccountResource
-from slipway.workflows.deploy import ROLLOUT_START_MINUTES, deploy_budget, deploy_timeout_for
+from slipway.workflows.deploy import deploy_budget, deploy_timeout_for
 from tooling.offline import ROOT, discover_stacks, load_stack_config, stack_settings
 
 

@@ -77,6 +77,9 @@ class RecordedResource:
     delete_before_replace: bool
     import_id: str = ""
     """The ``import`` option: the ID of an existing resource to adopt (empty: none)."""
+    custom_timeouts: tuple[tuple[str, str], ...] = ()
+    """The ``custom_timeouts`` option, as ``(operation, duration)`` pairs for the operations
+    it sets (``create``, ``update``, ``delete``), in that order; empty: the provider's own."""
 
     @property
     def parent_type(self) -> str:
@@ -113,6 +116,18 @@ def _unwrap(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
+def _custom_timeouts(request: Any) -> tuple[tuple[str, str], ...]:
+    """The operations a registration's ``customTimeouts`` sets, with their durations."""
+    if not request.HasField("customTimeouts"):
+        return ()
+    timeouts = request.customTimeouts
+    return tuple(
+        (operation, getattr(timeouts, operation))
+        for operation in ("create", "update", "delete")
+        if getattr(timeouts, operation)
+    )
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that keeps every registration request, in order."""
 
@@ -145,6 +160,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     provider=request.provider,
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     import_id=request.importId,
+                    custom_timeouts=_custom_timeouts(request),
                 )
             )
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]

@@ -32,6 +32,9 @@ from slipway.deployment_strategy import (
     step_interval_problems,
     strategy_kind_problems,
 )
+from slipway.deployment_strategy import (
+    rollout_minutes as strategy_rollout_minutes,
+)
 from slipway.edge import (
     AccessLogOptions,
     WebAclOptions,
@@ -67,7 +70,6 @@ from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from slipway.patterns import HEALTH_CHECK_PATH
 from slipway.rollback_alarms import RollbackAlarmOptions
 from slipway.smoke_test_hook import SmokeTestOptions
-from slipway.workflows.deploy import ROLLOUT_START_MINUTES
 
 
 def variable_names(value: list[str], setting: str) -> list[str]:
@@ -630,9 +632,9 @@ class ServiceInputs:
 
 
 def rollout_minutes(settings: ComputeSettings) -> int:
-    """Minutes this stack's deployments take until they complete: the strategy's time to full
-    traffic and bake, after the new tasks start (:data:`ROLLOUT_START_MINUTES`)."""
-    return settings.strategy.timeline().complete_minutes + ROLLOUT_START_MINUTES
+    """Minutes this stack's deployments take until they complete
+    (:func:`slipway.deployment_strategy.rollout_minutes`)."""
+    return strategy_rollout_minutes(settings.strategy)
 
 
 def build_service(
