@@ -64,6 +64,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
     identity = settings.stack_identity(pulumi.Config("aws").require("region"))
     github.check_provider_owner(identity.repository, settings.github.github_infra_repository)
     repositories = github.read_repositories(settings.github, identity.repository)
+    compute.check_hosted_zone(settings.compute)
     boundary = github.build_boundary(identity, settings.account.owned())
     logs = settings.observability
     retention = logs.log_retention

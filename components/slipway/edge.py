@@ -372,6 +372,36 @@ minutes of the record's TTL; a zone that is not the domain's delegated zone neve
 and 30 minutes is the time to say so while the job can still report it."""
 
 
+def hosted_zone_problems(
+    zone_name: str, private_zone: bool, domain_name: str, setting: str, zone_id: str
+) -> list[str]:
+    """The hosted zone Route 53 reports for ``zone_id`` must be a public zone that contains
+    ``domain_name``: ACM resolves the validation CNAME through public DNS, and the provider
+    waits for the certificate until its timeout otherwise
+    (:data:`CERTIFICATE_VALIDATION_TIMEOUT_MINUTES`). Whether the parent domain delegates to
+    the zone cannot be read from the zone itself."""
+    zone = zone_name.rstrip(".").lower()
+    domain = domain_name.rstrip(".").lower()
+    problems = []
+    if private_zone:
+        problems.append(
+            invalid(
+                setting,
+                zone_id,
+                f"a public hosted zone: {zone} is private, and ACM validates through public DNS",
+            )
+        )
+    if domain != zone and not domain.endswith("." + zone):
+        problems.append(
+            invalid(
+                setting,
+                zone_id,
+                f"the hosted zone of domainName {domain!r}: {zone_id} is the zone of {zone!r}",
+            )
+        )
+    return problems
+
+
 def hosted_zone_id_problems(zone_id: object, setting: str) -> list[str]:
     """The one rule for a Route 53 hosted zone ID (:data:`HOSTED_ZONE_ID`)."""
     if isinstance(zone_id, str) and HOSTED_ZONE_ID.match(zone_id):
