@@ -25,10 +25,10 @@ from infra.domains import (
     workflows,
 )
 from infra.settings import StackSecrets, StackSettings, app_secret_key, load_settings
-from slipway.deployment_strategy import describe
+from slipway.deployment_strategy import ROLLOUT_START_MINUTES, describe
 from slipway.errors import ConfigError
 from slipway.workflows import WorkflowSpec, render_workflow_files
-from slipway.workflows.deploy import ROLLOUT_START_MINUTES, deploy_budget, deploy_timeout_for
+from slipway.workflows.deploy import deploy_budget, deploy_timeout_for
 
 
 def image_channel_prefix(settings: StackSettings) -> str:
@@ -108,6 +108,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
     identity = settings.stack_identity(pulumi.Config("aws").require("region"))
     github.check_provider_owner(identity.repository, settings.github.github_infra_repository)
     repositories = github.read_repositories(settings.github, identity.repository)
+    compute.check_hosted_zone(settings.compute)
     boundary = github.build_boundary(identity, settings.account.owned())
     logs = settings.observability
     retention = logs.log_retention

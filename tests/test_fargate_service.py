@@ -10,6 +10,12 @@ import botocore.validate
 import pulumi
 import pytest
 
+from slipway.deployment_strategy import (
+    ROLLOUT_START_MINUTES,
+    CanaryStrategy,
+    LinearStrategy,
+    RollingStrategy,
+)
 from slipway.errors import ConfigError
 from slipway.fargate_service import (
     FARGATE_MEMORY,
@@ -1370,10 +1376,44 @@ def test_service_starts_only_after_the_placements_way_out(run_component: Runner)
     assert not ready & set(task_definition.dependencies)
 
 
+def test_the_first_up_never_waits_for_the_service(run_component: Runner) -> None:
+    """Before CI has deployed (no record, or the one Pulumi creates with an empty
+    taskDefinitionArn), the image may not exist and the secrets may be empty: waiting for the
+    first deployment would fail the up (terraform-provider-aws service.go, waitServiceStable)."""
+    assert (
+        service(run_component, wait_for_steady_state=True).one(SERVICE).inputs["waitForSteadyState"]
+        is False
+    )
+    bootstrap_record = {
+        f"{PREFIX}/deployed": json.dumps({"image": BOOTSTRAP, "taskDefinitionArn": "", "shape": ""})
+    }
+    recording = service(run_component, bootstrap_record, wait_for_steady_state=True)
+    assert recording.one(SERVICE).inputs["waitForSteadyState"] is False
+
+
 @pytest.mark.parametrize("wait", [True, False])
-def test_wait_for_steady_state_is_passed_to_the_service(run_component: Runner, wait: bool) -> None:
-    inputs = service(run_component, wait_for_steady_state=wait).one(SERVICE).inputs
-    assert inputs["waitForSteadyState"] is wait
+def test_once_ci_has_deployed_the_service_waits_as_asked(run_component: Runner, wait: bool) -> None:
+    shape = current_shape(run_component, wait_for_steady_state=wait)
+    recording = service(run_component, records(shape, shape), wait_for_steady_state=wait)
+    assert recording.one(SERVICE).inputs["waitForSteadyState"] is wait
+
+
+@pytest.mark.parametrize(
+    ("strategy", "minutes"),
+    [
+        (RollingStrategy(), 20),  # 5 to start + 10 margin, never under the provider's 20
+        (CanaryStrategy(10, 10, 15), 40),  # prod: 5 + 10 + 15 + 10
+        (LinearStrategy(25, 2, 5), 26),  # staging: 5 + 3 x 2 + 5 + 10
+    ],
+)
+def test_the_service_timeouts_outlast_the_strategy(
+    run_component: Runner, strategy: Any, minutes: int
+) -> None:
+    placement = grouped(PlacementOptions, vpc_cidr="10.20.0.0/16")
+    svc = service(run_component, deployment_strategy=strategy, placement=placement).one(SERVICE)
+    assert dict(svc.custom_timeouts) == {"create": f"{minutes}m", "update": f"{minutes}m"}
+    timeline = strategy.timeline()
+    assert minutes > timeline.complete_minutes + ROLLOUT_START_MINUTES
 
 
 BAD_EGRESS: list[tuple[dict[str, Any], str]] = [

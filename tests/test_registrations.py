@@ -45,6 +45,8 @@ def fingerprint(resource: RecordedResource) -> str:
     }
     if resource.import_id:
         body["import_id"] = resource.import_id
+    if resource.custom_timeouts:
+        body["custom_timeouts"] = dict(resource.custom_timeouts)
     canonical = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
     return f"{resource.urn} {hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
 

@@ -13,7 +13,7 @@ from infra.domains.compute import PROFILES
 from slipway import ConfigError
 from slipway.load_balancer import MAX_EGRESS_RULES
 from tests.conftest import recorded
-from tooling.offline import STACKS, Recording, load_stack_config, run_stack
+from tooling.offline import ACCOUNT_ID, STACKS, Recording, load_stack_config, run_stack
 
 SERVICE = "aws:ecs/service:Service"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
@@ -182,19 +182,41 @@ def test_the_service_starts_only_after_the_routes_and_the_endpoints(stack: str) 
     assert needed <= set(recording.one(SERVICE).dependencies)
 
 
+def ci_deployed(recording: Recording) -> dict[str, str]:
+    """The live image channel after CI's first deploy to this stack: a record naming a task
+    definition revision of the stack's family (docs/image-channel.md)."""
+    arn = (
+        f"arn:aws:ecs:{recording.region}:{ACCOUNT_ID}:task-definition/"
+        f"{recording.outputs['taskFamily']}:7"
+    )
+    record = {"image": "ghcr.io/acme/app@sha256:" + "a" * 64, "taskDefinitionArn": arn}
+    return {recording.outputs["imageChannelParameter"]: json.dumps({**record, "shape": ""})}
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_wait_for_steady_state_follows_the_profile(stack: str) -> None:
+def test_the_first_up_never_waits_for_the_service(stack: str) -> None:
+    """Every stack's first ``up`` (no record CI wrote) creates the service without waiting
+    for its tasks: the image and the secrets' values come later, in the guide's order."""
+    assert recorded(stack).one(SERVICE).inputs["waitForSteadyState"] is False
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_once_ci_has_deployed_wait_for_steady_state_follows_the_profile(stack: str) -> None:
     recording = recorded(stack)
     profile = recording.outputs["profile"]
     expected = getattr(PROFILES, profile).wait_for_steady_state
-    assert recording.one(SERVICE).inputs["waitForSteadyState"] is expected
+    later = recorded(stack, ssm_parameters=ci_deployed(recording))
+    assert later.one(SERVICE).inputs["waitForSteadyState"] is expected
 
 
 def test_wait_for_steady_state_is_off_in_dev_and_on_where_tasks_must_start() -> None:
     assert [p.wait_for_steady_state for p in PROFILES.all()] == [False, True, True]
-    on = run_stack("dev", overrides={"waitForSteadyState": "true"})
+    dev, prod = recorded("dev"), recorded("prod")
+    on = run_stack("dev", overrides={"waitForSteadyState": "true"}, ssm_parameters=ci_deployed(dev))
     assert on.one(SERVICE).inputs["waitForSteadyState"] is True
-    off = run_stack("prod", overrides={"waitForSteadyState": "false"})
+    off = run_stack(
+        "prod", overrides={"waitForSteadyState": "false"}, ssm_parameters=ci_deployed(prod)
+    )
     assert off.one(SERVICE).inputs["waitForSteadyState"] is False
 
 

@@ -78,6 +78,9 @@ class RecordedResource:
     delete_before_replace: bool
     import_id: str = ""
     """The ``import`` option: the ID of an existing resource to adopt (empty: none)."""
+    custom_timeouts: tuple[tuple[str, str], ...] = ()
+    """The ``custom_timeouts`` option, as ``(operation, duration)`` pairs for the operations
+    it sets (``create``, ``update``, ``delete``), in that order; empty: the provider's own."""
 
     @property
     def parent_type(self) -> str:
@@ -114,6 +117,18 @@ def _unwrap(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
+def _custom_timeouts(request: Any) -> tuple[tuple[str, str], ...]:
+    """The operations a registration's ``customTimeouts`` sets, with their durations."""
+    if not request.HasField("customTimeouts"):
+        return ()
+    timeouts = request.customTimeouts
+    return tuple(
+        (operation, getattr(timeouts, operation))
+        for operation in ("create", "update", "delete")
+        if getattr(timeouts, operation)
+    )
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that keeps every registration request, in order."""
 
@@ -146,6 +161,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     provider=request.provider,
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     import_id=request.importId,
+                    custom_timeouts=_custom_timeouts(request),
                 )
             )
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -532,6 +548,22 @@ _SHAPES: dict[str, Shape] = {
 """Computed outputs per resource type, in the shapes AWS and GitHub really return."""
 
 
+@dataclass(frozen=True)
+class HostedZone:
+    """A Route 53 hosted zone as ``GetHostedZone`` describes it."""
+
+    name: str
+    """The zone's domain, with Route 53's trailing dot."""
+    private: bool = False
+
+
+EXAMPLE_HOSTED_ZONES: Mapping[str, HostedZone] = {
+    "Z0123456789ABCDEFGHIJ": HostedZone("acme-corp.example."),
+}
+"""The hosted zones the offline account holds unless a run says otherwise: the public zone of
+the examples' domain (``storefront.acme-corp.example`` in ``Pulumi.prod.yaml``)."""
+
+
 class AwsMocks(pulumi_mocks.Mocks):
     """Answers resource creations and invokes with values in AWS's and GitHub's real shapes."""
 
@@ -541,8 +573,11 @@ class AwsMocks(pulumi_mocks.Mocks):
         stack: str,
         ssm_parameters: Mapping[str, str] | None = None,
         github_repositories: Mapping[str, GithubRepository] | None = None,
+        hosted_zones: Mapping[str, HostedZone] | None = None,
     ) -> None:
         self.region = region
+        self.hosted_zones = dict(EXAMPLE_HOSTED_ZONES if hosted_zones is None else hosted_zones)
+        """Route 53 hosted zones by ID; any other ID answers as Route 53 does (no such zone)."""
         self.stack = stack
         self.ssm_parameters = dict(ssm_parameters or {})
         """Live SSM parameters (name to value) that invokes see: what CI wrote, for example."""
@@ -627,6 +662,27 @@ class AwsMocks(pulumi_mocks.Mocks):
                 "types": ["String" for _ in names],
                 "arns": [f"arn:aws:ssm:{self.region}:{ACCOUNT_ID}:parameter{n}" for n in names],
                 "id": args.args["path"],
+            }, []
+        if token == "aws:route53/getZone:getZone":
+            zone_id = str(args.args["zoneId"])
+            zone = self.hosted_zones.get(zone_id)
+            if zone is None:
+                raise RuntimeError(f"NoSuchHostedZone: No hosted zone found with ID: {zone_id}")
+            return {
+                "id": zone_id,
+                "zoneId": zone_id,
+                "name": zone.name,
+                "privateZone": zone.private,
+                "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+                "nameServers": [f"ns-{i}.awsdns-{i:02d}.net" for i in (1, 2, 3, 4)],
+                "resourceRecordSetCount": 2,
+                "comment": "",
+                "callerReference": zone_id,
+                "linkedServiceDescription": "",
+                "linkedServicePrincipal": "",
+                "primaryNameServer": "ns-1.awsdns-01.net",
+                "tags": {},
+                "vpcId": "",
             }, []
         if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             password = "eyJwYXlsb2FkIjoib2ZmbGluZSJ9"
@@ -1066,6 +1122,7 @@ def run_program(
     preview: bool = False,
     ssm_parameters: Mapping[str, str] | None = None,
     github_repositories: Mapping[str, GithubRepository] | None = None,
+    hosted_zones: Mapping[str, HostedZone] | None = None,
 ) -> Recording:
     """Run ``program`` under the mock runtime with ``config``; return what it registered.
 
@@ -1079,6 +1136,7 @@ def run_program(
         stack=stack,
         ssm_parameters=ssm_parameters,
         github_repositories=github_repositories,
+        hosted_zones=hosted_zones,
     )
     monitor = RecordingMonitor(mocks)
     logger = logging.getLogger(f"slipway.offline.{stack}")
@@ -1147,6 +1205,7 @@ def run_stack(
     root: Path = ROOT,
     ssm_parameters: Mapping[str, str] | None = None,
     github_repositories: Mapping[str, GithubRepository] | None = None,
+    hosted_zones: Mapping[str, HostedZone] | None = None,
 ) -> Recording:
     """Run the program for ``stack`` from its ``Pulumi.<stack>.yaml``.
 
@@ -1154,7 +1213,8 @@ def run_stack(
     Keys without a namespace are taken as ``slipway:`` keys. ``ssm_parameters`` is the live
     SSM state the program's invokes see (for example an image channel CI has written);
     ``github_repositories`` the repositories GitHub knows differently from the default (public,
-    spelled as configured).
+    spelled as configured); ``hosted_zones`` the Route 53 zones (default
+    :data:`EXAMPLE_HOSTED_ZONES`).
     """
     config, secret_keys = load_stack_config(stack, root)
 
@@ -1176,4 +1236,5 @@ def run_stack(
         program,
         ssm_parameters=ssm_parameters,
         github_repositories=github_repositories,
+        hosted_zones=hosted_zones,
     )

@@ -378,6 +378,38 @@ def is_progressive(
     return not isinstance(strategy, RollingStrategy)
 
 
+ROLLOUT_START_MINUTES = 5
+"""What a rollout takes before ECS moves any traffic: the new tasks start and pass the target
+group's health checks (and, with a hook, the test traffic is checked). Added to a strategy's
+time to completion (:meth:`Timeline.complete_minutes`) to get the rollout wait a deploy job, or
+a ``pulumi up`` that starts a deployment, must allow."""
+
+PROVIDER_SERVICE_TIMEOUT_MINUTES = 20
+"""The ECS service's default create and update timeout in the AWS provider
+(terraform-provider-aws ``internal/service/ecs/service.go``, ``Timeouts``: 20 minutes each,
+https://github.com/hashicorp/terraform-provider-aws/blob/main/internal/service/ecs/service.go)."""
+
+STEADY_STATE_MARGIN_MINUTES = 10
+"""What a ``pulumi up`` that waits for its own deployment allows beyond the rollout: the
+provider's polling, a slow task start, a lifecycle hook's retry."""
+
+
+def rollout_minutes(strategy: DeploymentStrategy) -> int:
+    """Minutes one deployment takes until it completes: the new tasks start
+    (:data:`ROLLOUT_START_MINUTES`), then the strategy's time to full traffic and its bake."""
+    return strategy.timeline().complete_minutes + ROLLOUT_START_MINUTES
+
+
+def steady_state_timeout_minutes(strategy: DeploymentStrategy) -> int:
+    """The service's create and update timeout (``customTimeouts``) when ``pulumi up`` waits
+    for a deployment it starts: the whole rollout plus :data:`STEADY_STATE_MARGIN_MINUTES`,
+    never shorter than the provider's own default. Prod's canary (10 min, bake 15) completes
+    after 30 minutes with the task start, longer than the provider's 20."""
+    return max(
+        PROVIDER_SERVICE_TIMEOUT_MINUTES, rollout_minutes(strategy) + STEADY_STATE_MARGIN_MINUTES
+    )
+
+
 def deployment_strategy(
     kind: str,
     *,

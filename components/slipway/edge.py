@@ -360,6 +360,47 @@ HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 """A Route 53 hosted zone ID (``Z`` and upper-case letters or digits, at most 32)."""
 VALIDATION_RECORD_TTL = 300
 
+CERTIFICATE_VALIDATION_TIMEOUT_MINUTES = 30
+"""How long ``pulumi up`` waits for ACM to issue the certificate. The provider's
+``aws_acm_certificate_validation`` polls ``DescribeCertificate`` until ISSUED and gives up
+after 75 minutes by default (terraform-provider-aws
+``internal/service/acm/certificate_validation.go``, ``Timeouts``, ``waitCertificateIssued``:
+https://github.com/hashicorp/terraform-provider-aws/blob/main/internal/service/acm/certificate_validation.go),
+longer than the infra pipeline's whole ``up`` job (60 minutes). The validation record is
+written into the stack's own hosted zone in the same ``up``, so ACM usually issues within
+minutes of the record's TTL; a zone that is not the domain's delegated zone never validates,
+and 30 minutes is the time to say so while the job can still report it."""
+
+
+def hosted_zone_problems(
+    zone_name: str, private_zone: bool, domain_name: str, setting: str, zone_id: str
+) -> list[str]:
+    """The hosted zone Route 53 reports for ``zone_id`` must be a public zone that contains
+    ``domain_name``: ACM resolves the validation CNAME through public DNS, and the provider
+    waits for the certificate until its timeout otherwise
+    (:data:`CERTIFICATE_VALIDATION_TIMEOUT_MINUTES`). Whether the parent domain delegates to
+    the zone cannot be read from the zone itself."""
+    zone = zone_name.rstrip(".").lower()
+    domain = domain_name.rstrip(".").lower()
+    problems = []
+    if private_zone:
+        problems.append(
+            invalid(
+                setting,
+                zone_id,
+                f"a public hosted zone: {zone} is private, and ACM validates through public DNS",
+            )
+        )
+    if domain != zone and not domain.endswith("." + zone):
+        problems.append(
+            invalid(
+                setting,
+                zone_id,
+                f"the hosted zone of domainName {domain!r}: {zone_id} is the zone of {zone!r}",
+            )
+        )
+    return problems
+
 
 def hosted_zone_id_problems(zone_id: object, setting: str) -> list[str]:
     """The one rule for a Route 53 hosted zone ID (:data:`HOSTED_ZONE_ID`)."""
@@ -404,7 +445,12 @@ def build_certificate(
         f"{name}-certificate-validation",
         certificate_arn=certificate.arn,
         validation_record_fqdns=[record.fqdn],
-        opts=child,
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            custom_timeouts=pulumi.CustomTimeouts(
+                create=f"{CERTIFICATE_VALIDATION_TIMEOUT_MINUTES}m"
+            ),
+        ),
     )
     issued: pulumi.Output[str] = validation.certificate_arn
     return issued

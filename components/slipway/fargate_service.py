@@ -38,6 +38,7 @@ from slipway.deployment_strategy import (
     RollingStrategy,
     deployment_configuration,
     is_progressive,
+    steady_state_timeout_minutes,
     strategy_problems,
 )
 from slipway.edge import AccessLogOptions, WebAclOptions
@@ -449,6 +450,14 @@ def _valid_strategy(strategy: Sequence[Mapping[str, Any]]) -> bool:
     )
 
 
+def service_timeouts(strategy: DeploymentStrategy) -> pulumi.CustomTimeouts:
+    """The ECS service's create and update timeouts: long enough for a deployment of
+    ``strategy`` to complete (:func:`~slipway.deployment_strategy.steady_state_timeout_minutes`);
+    the delete timeout stays the provider's (20 minutes, draining the tasks)."""
+    minutes = f"{steady_state_timeout_minutes(strategy)}m"
+    return pulumi.CustomTimeouts(create=minutes, update=minutes)
+
+
 @dataclass(frozen=True)
 class FargateServiceArgs:
     """Arguments of :class:`FargateService`. Every default is the secure choice."""
@@ -521,12 +530,20 @@ class FargateServiceArgs:
     :class:`~slipway.threat_detection.ThreatDetection`). Without it those tasks' agent cannot
     start and GuardDuty reports them unprotected. Default: on."""
     wait_for_steady_state: bool = False
-    """Make ``pulumi up`` wait until a create or update of the service is stable (what
-    ``aws ecs wait services-stable`` waits for), so a deployment that cannot start fails the
-    update (pulumi_aws 7.51.1 ``ecs.Service`` ``wait_for_steady_state``; AWS CLI reference,
-    "services-stable",
-    https://docs.aws.amazon.com/cli/latest/reference/ecs/wait/services-stable.html). It waits
-    only when Pulumi creates or changes the service, never for CI's deployments. Default: off."""
+    """Make ``pulumi up`` follow a deployment it starts (a task-definition change) until it
+    succeeds, so one that cannot start fails the update (pulumi_aws 7.51.1 ``ecs.Service``
+    ``wait_for_steady_state``). The provider follows the deployment with
+    ``DescribeServiceDeployments`` and fails on STOPPED, ROLLBACK_FAILED or ROLLBACK_SUCCESSFUL
+    (terraform-provider-aws ``internal/service/ecs/service.go``, ``waitServiceStable``).
+
+    It waits only once the image channel holds a record CI wrote
+    (:func:`~slipway.image_channel.ci_has_deployed`): before that, on the first ``pulumi up``,
+    the image CI builds may not exist yet and the application's secrets may be empty, so the
+    first deployment cannot succeed until CI's first deploy, and waiting for it would fail the
+    ``up`` before the service's dependants exist. The service's create and update timeouts
+    come from ``deployment_strategy``
+    (:func:`~slipway.deployment_strategy.steady_state_timeout_minutes`), so the wait outlasts
+    a canary's bake. It never waits for CI's deployments. Default: off."""
     rollback_alarms: RollbackAlarmOptions | None = field(default_factory=RollbackAlarmOptions)
     """Create ``<service>-target-5xx`` and ``<service>-unhealthy-hosts`` alarms and roll a
     deployment back when either fires; ``None`` for none. With a non-rolling strategy, the same
@@ -936,7 +953,10 @@ class FargateService(pulumi.ComponentResource):
             enable_execute_command=args.enable_execute_command,
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
-            wait_for_steady_state=args.wait_for_steady_state,
+            # Only once CI has deployed: see FargateServiceArgs.wait_for_steady_state.
+            wait_for_steady_state=(
+                task.image_channel.ci_deployed if args.wait_for_steady_state else False
+            ),
             force_new_deployment=False,
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(
@@ -952,6 +972,7 @@ class FargateService(pulumi.ComponentResource):
                     *args.placement.egress_ready,
                 ],
                 ignore_changes=["desiredCount"] if args.autoscaling is not None else None,
+                custom_timeouts=service_timeouts(args.deployment_strategy),
             ),
         )
 

@@ -271,6 +271,15 @@ def service_task_definition(
     return deployed.task_definition_arn
 
 
+def ci_has_deployed(deployed: DeployedRecord | None) -> bool:
+    """Whether CI has deployed through the channel: its record names a task definition
+    revision. The record Pulumi creates (bootstrap image, empty ``taskDefinitionArn``) does
+    not, and neither does an absent or malformed one. Until then, the image CI builds may not
+    exist and the application's secrets may still be empty, so a service must not wait for its
+    tasks to become healthy (docs/deployment-guide.md, "The first `pulumi up`")."""
+    return deployed is not None and bool(deployed.task_definition_arn)
+
+
 def shape_of(task_definition: Mapping[str, Any], container_name: str) -> str:
     """sha256 of the canonical JSON of a task definition's inputs, ignoring the image of
     ``container_name``. ``task_definition`` holds plain values (RegisterTaskDefinition's keys,
@@ -338,6 +347,8 @@ class ImageChannel(pulumi.ComponentResource):
         registered_parameter_name: ``<prefix>/registered``, what Pulumi writes.
         parameter_arns: ARNs of both parameters (deployed first).
         image: The image Pulumi's task definition must use (:func:`task_image`).
+        ci_deployed: Whether CI has deployed through the channel (:func:`ci_has_deployed`),
+            as read at the start of this run.
     """
 
     TOKEN = "slipway:index:ImageChannel"
@@ -348,6 +359,7 @@ class ImageChannel(pulumi.ComponentResource):
     registered_parameter_name: pulumi.Output[str]
     parameter_arns: pulumi.Output[list[str]]
     image: pulumi.Output[str]
+    ci_deployed: pulumi.Output[bool]
 
     def __init__(
         self, name: str, args: ImageChannelArgs, opts: pulumi.ResourceOptions | None = None
@@ -369,6 +381,7 @@ class ImageChannel(pulumi.ComponentResource):
         self.image = pulumi.Output.all(self._shape, self._state, args.bootstrap_image).apply(
             lambda v: task_image(v[0], v[1].deployed, v[1].registered, v[2])
         )
+        self.ci_deployed = self._state.apply(lambda state: ci_has_deployed(state.deployed))
 
         deployed = aws.ssm.Parameter(
             f"{name}-deployed",
@@ -413,6 +426,7 @@ class ImageChannel(pulumi.ComponentResource):
                 "registered_parameter_name": self.registered_parameter_name,
                 "parameter_arns": self.parameter_arns,
                 "image": self.image,
+                "ci_deployed": self.ci_deployed,
             }
         )
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pulumi
+import pulumi_aws as aws
 from pydantic import Field
 
 from infra.common import (
@@ -31,13 +32,17 @@ from slipway.deployment_strategy import (
     step_interval_problems,
     strategy_kind_problems,
 )
+from slipway.deployment_strategy import (
+    rollout_minutes as strategy_rollout_minutes,
+)
 from slipway.edge import (
     AccessLogOptions,
     WebAclOptions,
     hosted_zone_id_problems,
+    hosted_zone_problems,
     rate_limit_problems,
 )
-from slipway.errors import invalid
+from slipway.errors import ConfigError, invalid
 from slipway.fargate_service import (
     MAX_TASKS,
     AutoscalingOptions,
@@ -67,7 +72,6 @@ from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from slipway.patterns import HEALTH_CHECK_PATH
 from slipway.rollback_alarms import RollbackAlarmOptions
 from slipway.smoke_test_hook import SmokeTestOptions
-from slipway.workflows.deploy import ROLLOUT_START_MINUTES
 
 
 def variable_names(value: list[str], setting: str) -> list[str]:
@@ -138,8 +142,8 @@ class ComputeProfile:
     )
     deletion_protection: bool = decision("The load balancer cannot be deleted by accident")
     wait_for_steady_state: bool = decision(
-        "`pulumi up` waits until a created or updated service is stable, and fails when its "
-        "tasks cannot start (`waitForSteadyState`)"
+        "Once CI has deployed, `pulumi up` follows a deployment it starts until it succeeds, "
+        "and fails when its tasks cannot start (`waitForSteadyState`; never on the first `up`)"
     )
     waf: bool = decision(
         "A WAF web ACL in front of the load balancer: a per-IP rate limit (`wafRateLimit`) "
@@ -346,8 +350,11 @@ class ComputeSettings(SettingsModel):
 
     wait_for_steady_state: bool | None = Field(
         default=None,
-        description="Make `pulumi up` wait until a created or updated service is stable (as "
-        "`aws ecs wait services-stable` does), so tasks that cannot start fail the update.",
+        description="Make `pulumi up` follow a deployment it starts (a task-definition "
+        "change) until ECS reports it successful, so tasks that cannot start fail the update. "
+        "Only once CI has deployed through the image channel: the first `up` never waits, "
+        "because the image and the secrets' values come later (docs/deployment-guide.md). "
+        "The service's timeouts then come from the deployment strategy.",
     )
 
     waf: bool | None = Field(
@@ -596,6 +603,23 @@ class ComputeSettings(SettingsModel):
         return problems
 
 
+def check_hosted_zone(settings: ComputeSettings) -> None:
+    """Before anything is registered: ``hostedZoneId`` names a public zone that contains
+    ``domainName`` (:func:`slipway.edge.hosted_zone_problems`), read live from Route 53. The
+    certificate's validation waits on it (docs/deployment-guide.md, "The first `pulumi up`")."""
+    zone_id, domain = settings.hosted_zone_id, settings.domain_name
+    if zone_id is None or domain is None:
+        return
+    # A zone the credentials cannot read fails the invoke with Route 53's own error
+    # (NoSuchHostedZone, AccessDenied), which Pulumi reports.
+    zone = aws.route53.get_zone(zone_id=zone_id)
+    problems = hosted_zone_problems(
+        zone.name or "", bool(zone.private_zone), domain, key("hosted_zone_id"), zone_id
+    )
+    if problems:
+        raise ConfigError(problems)
+
+
 def build_cluster(
     settings: ComputeSettings,
     identity: StackIdentity,
@@ -646,9 +670,9 @@ class ServiceInputs:
 
 
 def rollout_minutes(settings: ComputeSettings) -> int:
-    """Minutes this stack's deployments take until they complete: the strategy's time to full
-    traffic and bake, after the new tasks start (:data:`ROLLOUT_START_MINUTES`)."""
-    return settings.strategy.timeline().complete_minutes + ROLLOUT_START_MINUTES
+    """Minutes this stack's deployments take until they complete
+    (:func:`slipway.deployment_strategy.rollout_minutes`)."""
+    return strategy_rollout_minutes(settings.strategy)
 
 
 def build_service(

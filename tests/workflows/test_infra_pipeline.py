@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -271,6 +272,43 @@ def test_up_jobs_run_in_order_in_their_environments(workflow: dict[str, Any]) ->
         if APPLY_ROLE in repr(job):
             assert job_id.startswith("up-"), job_id
             assert "environment" in job, job_id
+
+
+def test_a_killed_up_says_how_to_recover(workflow: dict[str, Any], tmp_path: Path) -> None:
+    """After the up step, failed, cancelled or timed out (failure() alone skips the last two),
+    each up job prints what releases its stack's lock in the S3 backend and settles pending
+    operations (pulumi/pulumi pkg/backend/diy/backend.go, CancelCurrentUpdate, deletes
+    .pulumi/locks/<qualified stack>/*.json)."""
+    (tmp_path / "Pulumi.yaml").write_text("name: slipway\nruntime: python\n")
+    backend = "s3://acme-pulumi-state?region=eu-west-1&awssdk=v2"
+    for stack in SPEC.stacks:
+        steps = workflow["jobs"][up_job_id(stack)]["steps"]
+        up = steps.index(_step(workflow["jobs"][up_job_id(stack)], PULUMI.action))
+        recovery = steps[up + 1]
+        assert recovery["if"] == "failure() || cancelled()"
+        assert recovery["env"] == {"BACKEND_URL": "${{ vars.PULUMI_BACKEND_URL }}"}
+        summary = tmp_path / f"summary-{stack}.md"
+        result = subprocess.run(
+            ["bash", "-c", recovery["run"]],
+            cwd=tmp_path,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "BACKEND_URL": backend,
+                "GITHUB_STEP_SUMMARY": str(summary),
+            },
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert result.stdout == summary.read_text()
+        lines = result.stdout.splitlines()
+        assert f"pulumi cancel --stack {stack} --yes" in lines
+        assert (
+            f"#    (it deletes s3://acme-pulumi-state/.pulumi/locks/organization/slipway/{stack}"
+            "/*.json)" in lines
+        )
+        assert f"pulumi refresh --stack {stack} --yes --clear-pending-creates" in lines
+        assert f"pulumi login '{backend}'" in lines
 
 
 def test_pinned_pulumi_cli_matches_the_sdk_pin(workflow: dict[str, Any]) -> None:

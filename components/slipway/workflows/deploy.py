@@ -263,13 +263,6 @@ class DeployBudget:
         return self.rollout_minutes + 1
 
 
-ROLLOUT_START_MINUTES = 5
-"""What a rollout takes before ECS moves any traffic: the new tasks start and pass the target
-group's health checks (and, with a hook, the test traffic is checked). Added to a strategy's
-time to completion (:meth:`slipway.deployment_strategy.Timeline.complete_minutes`) to get the
-rollout wait a deploy job must allow."""
-
-
 def _health_and_fixed_minutes(retries: int, interval_seconds: int) -> tuple[int, int]:
     """The health check's worst case, and every part of the job but the two rollout waits."""
     health_seconds = retries * HEALTH_CHECK_TIMEOUT_SECONDS + (retries - 1) * interval_seconds

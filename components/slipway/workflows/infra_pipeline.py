@@ -336,6 +336,14 @@ def _up_job(spec: InfraPipelineSpec, index: int) -> Job:
                     diff=True,
                     comment_on_summary=True,
                 ),
+                # A failed, cancelled or timed-out up (failure() alone skips the last two)
+                # says how to release its lock and settle pending operations.
+                run(
+                    "If the up did not finish: how to recover",
+                    step_script("infra-up-recovery", STACK=stack),
+                    {"BACKEND_URL": _var(spec.backend_url_variable)},
+                    if_="failure() || cancelled()",
+                ),
             ],
         }
     )
