@@ -200,8 +200,9 @@ def stack_key_policy(
 
 def bucket_policy(bucket_arn: str, admins: list[str], projects: tuple[str, ...]) -> str:
     """Bucket policy: TLS only; only ``admins`` change the bucket; a stack's principals (those
-    tagged ``slipway:environment``) reach only their own stack's objects (:func:`stack_paths`);
-    untagged principals reach no object unless they are administrators."""
+    tagged ``slipway:app`` and ``slipway:environment``) reach only their own stack's objects
+    (:func:`stack_paths`); principals missing either tag reach no object unless they are
+    administrators."""
     objects = f"{bucket_arn}/*"
     return json.dumps(
         {
@@ -229,19 +230,34 @@ def bucket_policy(bucket_arn: str, admins: list[str], projects: tuple[str, ...])
                     "Principal": "*",
                     "Action": OBJECT_ACTIONS,
                     "NotResource": stack_paths(bucket_arn, projects),
-                    "Condition": {"Null": {f"aws:PrincipalTag/{ENVIRONMENT_TAG}": "false"}},
-                },
-                {
-                    "Sid": "UntaggedPrincipalsOnlyAdministrators",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": OBJECT_ACTIONS,
-                    "Resource": objects,
                     "Condition": {
-                        **_not_admin(admins),
-                        "Null": {f"aws:PrincipalTag/{ENVIRONMENT_TAG}": "true"},
+                        "Null": {
+                            f"aws:PrincipalTag/{ENVIRONMENT_TAG}": "false",
+                            f"aws:PrincipalTag/{APP_TAG}": "false",
+                        }
                     },
                 },
+                *(
+                    {
+                        "Sid": sid,
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": OBJECT_ACTIONS,
+                        "Resource": objects,
+                        "Condition": {
+                            **_not_admin(admins),
+                            "Null": {f"aws:PrincipalTag/{tag}": "true"},
+                        },
+                    }
+                    for sid, tag in (
+                        ("UntaggedPrincipalsOnlyAdministrators", ENVIRONMENT_TAG),
+                        # A policy variable AWS cannot resolve can make its whole statement
+                        # invalid (IAM User Guide, "IAM policy elements: Variables and
+                        # tags"): a principal with the environment tag but no app tag is
+                        # refused here, not left to the statement above.
+                        ("PrincipalsWithoutAnAppOnlyAdministrators", APP_TAG),
+                    )
+                ),
             ],
         }
     )

@@ -135,6 +135,7 @@ def test_the_bucket_policy_is_one_generic_set_of_statements(recording: Recording
         "OnlyAdministratorsChangeTheBucket",
         "StacksReachOnlyTheirOwnState",
         "UntaggedPrincipalsOnlyAdministrators",
+        "PrincipalsWithoutAnAppOnlyAdministrators",
     ]
     own = policy["Statement"][2]["NotResource"]
     bucket_arn = f"arn:aws:s3:::slipway-pulumi-state-{ACCOUNT_ID}-eu-west-1"

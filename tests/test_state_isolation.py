@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from functools import cache
 from typing import Any
 
@@ -283,6 +284,32 @@ def test_an_untagged_role_a_stack_could_make_reaches_no_state(own: str, other: s
         for obj in state_objects(app(env), env):
             assert not rogue.allows("s3:GetObject", obj, resource_policy=bucket_policy()), obj
         assert not rogue.allows("kms:Decrypt", key_arn(env), resource_policy=key_policy(env))
+
+
+def without_variables(policy: dict[str, Any]) -> dict[str, Any]:
+    """``policy`` without the statements that use policy variables: AWS may treat a statement
+    whose variable it cannot resolve as invalid (IAM User Guide, "IAM policy elements:
+    Variables and tags"), where Principal Mapper keeps the variable as literal text."""
+    kept = [s for s in policy["Statement"] if "${" not in json.dumps(s)]
+    return {**policy, "Statement": kept}
+
+
+@pytest.mark.parametrize("own", STACKS)
+def test_a_role_with_half_the_tags_reaches_no_state(own: str) -> None:
+    """A role the stack tags with its environment but no app (the boundary refuses only
+    another app's value) has no ``${aws:PrincipalTag/slipway:app}``: it is refused by
+    statements that need no variable."""
+    apply = principal(own, "apply")
+    half = Principal(
+        arn=f"arn:aws:iam::{ACCOUNT_ID}:role/half",
+        boundary_arn=apply.boundary_arn,
+        boundary=apply.boundary,
+        tags={"slipway:environment": own},
+    )
+    policy = without_variables(bucket_policy())
+    for env in STACKS:
+        for obj in state_objects(app(env), env):
+            assert not half.allows("s3:GetObject", obj, resource_policy=policy), obj
 
 
 def test_without_the_bucket_policy_the_apply_role_reads_other_stacks_state() -> None:
