@@ -32,7 +32,7 @@ import pytest
 from tests.conftest import recorded
 from tests.iam_eval import ADMINISTRATOR_ACCESS, Principal
 from tests.test_bootstrap import run_bootstrap
-from tooling.offline import ACCOUNT_ID, STACKS, Recording
+from tooling.offline import ACCOUNT_ID, STACKS, GithubRepository, Recording, run_stack
 
 REGION = "eu-west-1"
 PROJECT = "slipway"
@@ -364,3 +364,25 @@ def test_an_administrator_reads_every_stacks_state_and_changes_the_bucket() -> N
         )
         assert admin.allows("kms:Decrypt", key_arn(env), resource_policy=key_policy(env))
     assert admin.allows("s3:PutBucketPolicy", BUCKET_ARN, resource_policy=bucket_policy())
+
+
+def test_where_github_would_not_enforce_reviewers_no_pull_request_gets_prods_role() -> None:
+    """A private infrastructure repository below Enterprise has no enforced reviewers: prod's
+    preview role then trusts only its drift environment (default branch only), pull requests
+    preview prod with the offline plan, and the plan says so."""
+    private = {
+        "acme-corp/storefront-infra": GithubRepository(
+            "acme-corp/storefront-infra", visibility="private"
+        )
+    }
+    rec = run_stack("prod", overrides={"githubPlan": "team"}, github_repositories=private)
+    trust = rec.one(ROLE, "github-oidc-preview").json_input("assumeRolePolicy")
+    subjects = [v for s in trust["Statement"] for v in s["Condition"]["StringEquals"].values()]
+    assert [s.rsplit(":", 1)[-1] for s in subjects if s.startswith("repo:")] == ["infra-drift-prod"]
+    environments = {
+        e.inputs["environment"]
+        for e in rec.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+    }
+    assert "infra-preview-prod" not in environments
+    assert "infra-drift-prod" in environments
+    assert any("the offline plan (make plan) is its preview" in w for w in rec.warnings)
