@@ -1,23 +1,37 @@
-"""Slipway bootstrap: the Pulumi state backend and secrets key of one AWS account.
+"""Slipway bootstrap: the Pulumi state backend and secrets keys of one AWS account.
 
-Run once per account, with a local backend, before any Slipway stack (bootstrap/README.md):
+Run once per account, with a local backend, before any Slipway stack, and again whenever a
+stack is added to ``stacks`` (bootstrap/README.md):
 
-* an S3 bucket for Pulumi state: versioned, encrypted with the key below (SSE-KMS, bucket
-  key on), public access blocked, object ownership enforced (no ACLs), TLS-only policy, old
-  versions expired after ``noncurrentVersionDays``; protected and retained;
-* a KMS key for Pulumi's ``awskms`` secrets provider (and the bucket): yearly rotation on,
-  multi-Region (so a replica in another region can decrypt the stacks' secrets after a
-  regional failure), key policy delegating to IAM, alias ``alias/slipway-pulumi-secrets``;
-  protected and retained.
+* an S3 bucket for Pulumi state: versioned, encrypted with the shared key below (SSE-KMS,
+  bucket key on), public access blocked, object ownership enforced (no ACLs), old versions
+  expired after ``noncurrentVersionDays``; protected and retained. Its policy
+  (:func:`bucket_policy`): TLS only; only the administrators change the bucket; a principal
+  tagged ``slipway:environment`` reaches only its own stack's objects under
+  ``<app>/.pulumi/`` (:func:`stack_paths`, one generic statement with the principal's tags as
+  policy variables, written before any stack exists); untagged principals reach no object
+  unless they are administrators.
+* the shared KMS key (alias ``alias/slipway-pulumi-secrets``): the bucket's SSE key, and the
+  secrets provider of stacks not yet moved to a key of their own; yearly rotation,
+  multi-Region, only administrators change it (:func:`key_policy`).
+* one KMS key per entry of ``stacks`` (alias ``alias/slipway/<app>/<environment>``): that
+  stack's secrets provider; only principals tagged with that stack's app and environment,
+  and the administrators, use it (:func:`stack_key_policy`).
 
-Outputs: ``loginUrl`` (for ``pulumi login``) and ``secretsProvider`` (for ``pulumi stack init
---secrets-provider``), plus the bucket's and key's names and ARNs.
+The bucket's objects are all encrypted with the shared key, so which stack reads which state
+is decided by the bucket policy, not by the key; which stack decrypts which config secrets is
+decided by the stack keys.
+
+Outputs: ``loginUrl`` and ``secretsProvider`` (the shared ones), ``stackLoginUrls`` (per app,
+``s3://<bucket>/<app>``) and ``stackSecretsProviders`` (per ``<app>/<environment>``), the
+bucket's and shared key's names and ARNs, and ``adminPrincipalArns``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -26,31 +40,170 @@ import pulumi_aws as aws
 PROJECT = "slipway-bootstrap"
 """Pulumi.yaml's project name: the namespace of this program's settings."""
 KEY_ALIAS = "alias/slipway-pulumi-secrets"
-"""Alias of the secrets key; the ``awskms://`` URL names it."""
+"""Alias of the shared key (the bucket's SSE key); the ``awskms://`` URL of stacks not yet
+moved to a key of their own names it."""
+STACK_KEY_ALIAS = "alias/slipway/{app}/{environment}"
+"""Alias of one stack's secrets key (:func:`stack_key_policy`)."""
 BUCKET_NAME = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 DEFAULT_NONCURRENT_DAYS = 90
+DEFAULT_PROJECTS = ("slipway",)
+"""Pulumi.yaml's ``name`` of the Slipway program: the ``<project>`` of its state paths."""
+NAME_PART = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+STACK = re.compile(
+    r"^(?P<app>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)/(?P<env>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)$"
+)
+PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::\d{12}:[\w+=,.@/*-]+$")
+
+APP_TAG = "slipway:app"
+ENVIRONMENT_TAG = "slipway:environment"
+"""The principal tags that say which stack a role belongs to. Every role a stack registers
+carries them, and each stack's permissions boundary denies setting them to another stack's
+values or removing them (``slipway.stack_boundary``: ``OtherEnvironmentTags``,
+``OtherApplicationTags``, ``KeepEnvironmentTags``), so a stack cannot wear another's."""
+APP_VARIABLE = f"${{aws:PrincipalTag/{APP_TAG}}}"
+ENVIRONMENT_VARIABLE = f"${{aws:PrincipalTag/{ENVIRONMENT_TAG}}}"
+
+OBJECT_ACTIONS = "s3:*Object*"
+"""Every object-level action: Get/Put/Delete/Restore/Replicate Object, their Version, Acl,
+Tagging, Retention and LegalHold forms, and GetObjectAttributes (``s3:ListBucket`` is a
+bucket-level action and stays open: it shows names, never contents)."""
+BUCKET_CHANGES = ("s3:Delete*", "s3:Put*")
+"""Bucket-level writes (policy, encryption, versioning, lifecycle, replication, public access
+block, ownership, object lock, deletion). Matched against the bucket's own ARN only, so the
+object actions whose names also start with ``Put``/``Delete`` are not touched by them."""
+KEY_CRYPTO = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+KEY_CHANGES = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateGrant",
+    "kms:DeleteAlias",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:ReplicateKey",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+    "kms:UpdatePrimaryRegion",
+)
+"""What would let a principal give itself a key, take it away from others, or destroy it:
+only the administrators may (a grant is an allow outside the key policy, so it is a change)."""
 
 
-def key_policy(account_id: str, partition: str) -> str:
-    """Key policy: the account administers and uses the key through IAM, as AWS's default."""
-    return json.dumps(
+def stack_paths(bucket_arn: str, projects: tuple[str, ...]) -> list[str]:
+    """The objects a stack's principals may touch, written once for every stack with the
+    principal's own tags as policy variables. ``<app>/`` is the prefix of the app's login URL
+    (``s3://<bucket>/<app>``: the diy backend opens a ``PrefixedBucket`` on the URL's path,
+    pulumi/pulumi pkg/backend/diy/backend.go:287-295). Below it, the diy backend's paths
+    (pulumi/pulumi at 1b59498, v3.260 development; the pin is 3.272.0, whose tree could not be
+    fetched here):
+
+    * ``.pulumi/meta.yaml`` (meta.go:30, read on login; written only to an empty store);
+    * ``.pulumi/stacks/<project>/<stack>`` + ``.json``, ``.json.gz``, ``.json.zst``
+      (store.go:122-126, 63-65), each with ``.bak`` (state.go:471), and ``.pulumi-tags``
+      (stack_tags.go:41), and ``.json.<unix-nanos>`` with PULUMI_RETAIN_CHECKPOINTS
+      (state.go:364): ``<stack>.*``;
+    * ``.pulumi/history/<project>/<stack>/`` (store.go:128-131, state.go:696);
+    * ``.pulumi/backups/<project>/<stack>/`` (store.go:133-136, state.go:520);
+    * ``.pulumi/locks/organization/<project>/<stack>/<uuid>.json`` (lock.go:166-178, with the
+      fully qualified name ``organization/<project>/<stack>`` of backend.go:190-195).
+
+    A stack is selected by its environment's name: the stack name must equal
+    ``slipway:environment``."""
+    root = f"{bucket_arn}/{APP_VARIABLE}/.pulumi"
+    env = ENVIRONMENT_VARIABLE
+    paths = [f"{root}/meta.yaml"]
+    for project in projects:
+        paths += [
+            f"{root}/stacks/{project}/{env}.*",
+            f"{root}/history/{project}/{env}/*",
+            f"{root}/backups/{project}/{env}/*",
+            f"{root}/locks/organization/{project}/{env}/*",
+        ]
+    return paths
+
+
+def _not_admin(admins: list[str]) -> dict[str, Any]:
+    return {"ArnNotLike": {"aws:PrincipalArn": admins}}
+
+
+def key_policy(
+    account_id: str, partition: str, admins: list[str], region: str | None = None
+) -> str:
+    """The shared key: the account administers and uses it through IAM, as AWS's default, but
+    only ``admins`` may change, grant, disable or delete it. With ``region``, nobody but the
+    administrators may use it except through S3 in that region (``kms:ViaService``): the key
+    then only encrypts the bucket, and old ciphertexts of it (secrets of stacks from before
+    their own keys) cannot be decrypted with it directly."""
+    statements: list[dict[str, Any]] = [
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AccountAdministersKeyThroughIam",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }
-            ],
-        }
-    )
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "OnlyAdministratorsChangeTheKey",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": list(KEY_CHANGES),
+            "Resource": "*",
+            "Condition": _not_admin(admins),
+        },
+    ]
+    if region is not None:
+        statements.append(
+            {
+                "Sid": "OthersUseTheKeyThroughS3Only",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": list(KEY_CRYPTO),
+                "Resource": "*",
+                "Condition": {
+                    **_not_admin(admins),
+                    "StringNotEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                },
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-def bucket_policy(bucket_arn: str) -> str:
-    """Bucket policy: refuse every request not made over TLS."""
+def stack_key_policy(
+    account_id: str, partition: str, admins: list[str], app: str, environment: str
+) -> str:
+    """One stack's secrets key: as :func:`key_policy`, and only principals tagged with this
+    stack's ``slipway:app`` and ``slipway:environment`` (or the administrators) may encrypt,
+    decrypt or re-encrypt with it. ``StringNotEquals`` is true when the tag is missing, so
+    untagged principals are refused too."""
+    document = json.loads(key_policy(account_id, partition, admins))
+    for sid, tag, value in (
+        ("OnlyThisEnvironmentUsesTheKey", ENVIRONMENT_TAG, environment),
+        ("OnlyThisApplicationUsesTheKey", APP_TAG, app),
+    ):
+        document["Statement"].append(
+            {
+                "Sid": sid,
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": list(KEY_CRYPTO),
+                "Resource": "*",
+                "Condition": {
+                    **_not_admin(admins),
+                    "StringNotEquals": {f"aws:PrincipalTag/{tag}": value},
+                },
+            }
+        )
+    return json.dumps(document)
+
+
+def bucket_policy(bucket_arn: str, admins: list[str], projects: tuple[str, ...]) -> str:
+    """Bucket policy: TLS only; only ``admins`` change the bucket; a stack's principals (those
+    tagged ``slipway:app`` and ``slipway:environment``) reach only their own stack's objects
+    (:func:`stack_paths`); principals missing either tag reach no object unless they are
+    administrators."""
+    objects = f"{bucket_arn}/*"
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -60,53 +213,189 @@ def bucket_policy(bucket_arn: str) -> str:
                     "Effect": "Deny",
                     "Principal": "*",
                     "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                    "Resource": [bucket_arn, objects],
                     "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
+                },
+                {
+                    "Sid": "OnlyAdministratorsChangeTheBucket",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": list(BUCKET_CHANGES),
+                    "Resource": bucket_arn,
+                    "Condition": _not_admin(admins),
+                },
+                {
+                    "Sid": "StacksReachOnlyTheirOwnState",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": OBJECT_ACTIONS,
+                    "NotResource": stack_paths(bucket_arn, projects),
+                    "Condition": {
+                        "Null": {
+                            f"aws:PrincipalTag/{ENVIRONMENT_TAG}": "false",
+                            f"aws:PrincipalTag/{APP_TAG}": "false",
+                        }
+                    },
+                },
+                *(
+                    {
+                        "Sid": sid,
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": OBJECT_ACTIONS,
+                        "Resource": objects,
+                        "Condition": {
+                            **_not_admin(admins),
+                            "Null": {f"aws:PrincipalTag/{tag}": "true"},
+                        },
+                    }
+                    for sid, tag in (
+                        ("UntaggedPrincipalsOnlyAdministrators", ENVIRONMENT_TAG),
+                        # A policy variable AWS cannot resolve can make its whole statement
+                        # invalid (IAM User Guide, "IAM policy elements: Variables and
+                        # tags"): a principal with the environment tag but no app tag is
+                        # refused here, not left to the statement above.
+                        ("PrincipalsWithoutAnAppOnlyAdministrators", APP_TAG),
+                    )
+                ),
             ],
         }
     )
 
 
-def settings() -> tuple[str | None, int]:
-    """The optional settings, validated before anything is created."""
+@dataclass(frozen=True)
+class Settings:
+    """The program's settings, validated before anything is created."""
+
+    bucket_name: str | None
+    noncurrent_days: int
+    admins: tuple[str, ...]
+    """``adminPrincipalArns``; empty: the role (or user) that runs this program."""
+    stacks: tuple[tuple[str, str], ...]
+    """``stacks``: (app, environment) of every stack that gets a secrets key of its own."""
+    projects: tuple[str, ...]
+    shared_key_secrets: bool
+    """``sharedKeyDecryptsSecrets``: stacks not yet moved to their own key still use the shared
+    key as their secrets provider, so it may be used outside S3."""
+
+
+def settings() -> Settings:
+    """The settings, validated before anything is created."""
     config = pulumi.Config(PROJECT)
     name = config.get("stateBucketName")
     days = config.get_int("noncurrentVersionDays") or DEFAULT_NONCURRENT_DAYS
+    admins = config.get_object("adminPrincipalArns") or []
+    stacks = config.get_object("stacks") or []
+    projects = config.get_object("projects")
+    projects = list(DEFAULT_PROJECTS) if projects is None else projects
+    shared = config.get_bool("sharedKeyDecryptsSecrets")
     problems = []
     if name is not None and not BUCKET_NAME.match(name):
         problems.append(f"stateBucketName: got {name!r}; a valid S3 bucket name (3-63, a-z0-9.-)")
     if not 1 <= days <= 3650:
         problems.append(f"noncurrentVersionDays: got {days}; 1 to 3650")
+    if not (
+        isinstance(admins, list)
+        and all(isinstance(a, str) and PRINCIPAL_ARN.match(a) for a in admins)
+    ):
+        problems.append(
+            f"adminPrincipalArns: got {admins!r}; a list of IAM role or user ARNs (wildcards "
+            "allowed), e.g. arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*"
+        )
+    matches = (
+        [STACK.match(s) if isinstance(s, str) else None for s in stacks]
+        if isinstance(stacks, list)
+        else [None]
+    )
+    if not all(matches) or len(set(map(str, stacks))) != len(stacks):
+        problems.append(
+            f"stacks: got {stacks!r}; a list of distinct '<app>/<environment>' (lower-case "
+            "letters, digits and '-'), e.g. storefront/prod"
+        )
+    if not (
+        isinstance(projects, list)
+        and projects
+        and all(isinstance(p, str) and NAME_PART.match(p) for p in projects)
+    ):
+        problems.append(
+            f"projects: got {projects!r}; a non-empty list of Pulumi project names "
+            "(lower-case letters, digits and '-')"
+        )
     if problems:
         raise ValueError("; ".join(problems))
-    return name, days
+    return Settings(
+        bucket_name=name,
+        noncurrent_days=days,
+        admins=tuple(admins),
+        stacks=tuple((m["app"], m["env"]) for m in matches if m),
+        projects=tuple(projects),
+        shared_key_secrets=True if shared is None else shared,
+    )
 
 
 def main() -> dict[str, Any]:
-    """Create the bucket and the key; return the outputs (also exported)."""
-    bucket_name_setting, noncurrent_days = settings()
+    """Create the bucket and the keys; return the outputs (also exported)."""
+    config = settings()
     region = aws.get_region_output().region
     identity = aws.get_caller_identity_output()
     partition = aws.get_partition_output().partition
     stateful = pulumi.ResourceOptions(protect=True, retain_on_delete=True)
     tags = {"slipway:purpose": "pulumi-state"}
+    admins: pulumi.Output[list[str]] = (
+        pulumi.Output.from_input(list(config.admins))
+        if config.admins
+        # The role behind the running session (its path included, as aws:PrincipalArn has it).
+        else aws.iam.get_session_context_output(arn=identity.arn).issuer_arn.apply(
+            lambda arn: [arn]
+        )
+    )
+
+    def policy_of(render: Any) -> pulumi.Output[str]:
+        return pulumi.Output.all(identity.account_id, partition, admins, region).apply(
+            lambda v: render(str(v[0]), str(v[1]), list(v[2]), str(v[3]))
+        )
 
     key = aws.kms.Key(
         "state-key",
-        description="Pulumi secrets provider and state bucket of Slipway",
+        description="State bucket of Slipway (SSE-KMS); secrets of stacks not yet on their own key",
         enable_key_rotation=True,
         deletion_window_in_days=30,
         multi_region=True,
-        policy=pulumi.Output.all(identity.account_id, partition).apply(
-            lambda values: key_policy(str(values[0]), str(values[1]))
+        policy=policy_of(
+            lambda account, part, names, reg: key_policy(
+                account, part, names, None if config.shared_key_secrets else reg
+            )
         ),
         tags=tags,
         opts=stateful,
     )
     aws.kms.Alias("state-key-alias", name=KEY_ALIAS, target_key_id=key.key_id)
 
-    bucket_name: pulumi.Input[str] = bucket_name_setting or pulumi.Output.concat(
+    secrets_providers: dict[str, pulumi.Output[str]] = {}
+    for app, environment in config.stacks:
+        stack_key = aws.kms.Key(
+            f"secrets-key-{app}-{environment}",
+            description=f"Pulumi secrets provider of the stack {environment} of {app}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            multi_region=True,
+            policy=policy_of(
+                lambda account, part, names, _, a=app, e=environment: stack_key_policy(
+                    account, part, names, a, e
+                )
+            ),
+            tags={**tags, "slipway:app": app, "slipway:environment": environment},
+            opts=stateful,
+        )
+        alias = STACK_KEY_ALIAS.format(app=app, environment=environment)
+        aws.kms.Alias(
+            f"secrets-key-{app}-{environment}-alias", name=alias, target_key_id=stack_key.key_id
+        )
+        secrets_providers[f"{app}/{environment}"] = pulumi.Output.concat(
+            "awskms://", alias, "?region=", region
+        )
+
+    bucket_name: pulumi.Input[str] = config.bucket_name or pulumi.Output.concat(
         "slipway-pulumi-state-", identity.account_id, "-", region
     )
     bucket = aws.s3.Bucket(
@@ -161,7 +450,7 @@ def main() -> dict[str, Any]:
                 filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
                 noncurrent_version_expiration=(
                     aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=noncurrent_days
+                        noncurrent_days=config.noncurrent_days
                     )
                 ),
                 abort_incomplete_multipart_upload=(
@@ -175,7 +464,9 @@ def main() -> dict[str, Any]:
     aws.s3.BucketPolicy(
         "state-policy",
         bucket=bucket.id,
-        policy=bucket.arn.apply(bucket_policy),
+        policy=pulumi.Output.all(bucket.arn, admins).apply(
+            lambda v: bucket_policy(str(v[0]), list(v[1]), config.projects)
+        ),
     )
 
     outputs: dict[str, Any] = {
@@ -186,6 +477,14 @@ def main() -> dict[str, Any]:
         "secretsKeyAlias": KEY_ALIAS,
         "loginUrl": pulumi.Output.concat("s3://", bucket.bucket, "?region=", region, "&awssdk=v2"),
         "secretsProvider": pulumi.Output.concat("awskms://", KEY_ALIAS, "?region=", region),
+        "stackLoginUrls": {
+            app: pulumi.Output.concat(
+                "s3://", bucket.bucket, "/", app, "?region=", region, "&awssdk=v2"
+            )
+            for app in sorted({app for app, _ in config.stacks})
+        },
+        "stackSecretsProviders": secrets_providers,
+        "adminPrincipalArns": admins,
     }
     for name, value in outputs.items():
         pulumi.export(name, value)

@@ -42,10 +42,23 @@ class Principal:
     )
     boundary_arn: str | None = None
     boundary: dict[str, Any] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    """The role's own tags: Principal Mapper puts them into the request context as
+    ``aws:PrincipalTag/<key>`` (and substitutes ``${aws:PrincipalTag/<key>}`` policy variables
+    in ``Resource``/``NotResource``), as AWS does for every request the role makes."""
 
-    def allows(self, action: str, resource: str, context: dict[str, Any] | None = None) -> bool:
+    def allows(
+        self,
+        action: str,
+        resource: str,
+        context: dict[str, Any] | None = None,
+        resource_policy: dict[str, Any] | None = None,
+    ) -> bool:
         """Would IAM allow this role ``action`` on ``resource`` with the request ``context``
-        (condition keys such as ``aws:ResourceTag/slipway:environment``)?"""
+        (condition keys such as ``aws:ResourceTag/slipway:environment``)? With
+        ``resource_policy`` (a bucket or key policy of the role's own account), Principal
+        Mapper evaluates it too: its denies, and for KMS the rule that the key policy itself
+        must allow (``local_check_authorization_full``)."""
         node_type, policy_type, check = _load()
         attached = [
             policy_type(f"{self.arn}-{name}", name, document)
@@ -59,6 +72,7 @@ class Principal:
         trust = {"Version": "2012-10-17", "Statement": []}
         node = node_type(
             self.arn, "AROAEXAMPLEROLEID", attached, None, trust, None, 0, False, False,
-            boundary, False, None,
+            boundary, False, dict(self.tags),
         )  # fmt: skip
-        return bool(check(node, action, resource, dict(context or {})))
+        owner = self.arn.split(":")[4] if resource_policy is not None else None
+        return bool(check(node, action, resource, dict(context or {}), resource_policy, owner))

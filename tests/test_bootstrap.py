@@ -17,6 +17,8 @@ from tooling.offline import ACCOUNT_ID, ROOT, Recording, run_program
 BOOTSTRAP = ROOT / "bootstrap"
 MAIN = BOOTSTRAP / "__main__.py"
 BUCKET = "aws:s3/bucket:Bucket"
+DEPLOYER = f"arn:aws:iam::{ACCOUNT_ID}:role/slipway-deployer"
+"""The role behind the mocked caller's session (tooling/offline.py, getSessionContext)."""
 
 
 def run_bootstrap(extra: Mapping[str, str] | None = None) -> Recording:
@@ -43,7 +45,14 @@ def test_the_project_file_runs_this_program_with_the_shared_virtualenv() -> None
     assert project["runtime"]["name"] == "python"
     assert project["runtime"]["options"]["virtualenv"] == "../.venv"
     assert (BOOTSTRAP / project["main"]).resolve() == MAIN.resolve()
-    assert set(project["config"]) == {"stateBucketName", "noncurrentVersionDays"}
+    assert set(project["config"]) == {
+        "stateBucketName",
+        "noncurrentVersionDays",
+        "adminPrincipalArns",
+        "stacks",
+        "projects",
+        "sharedKeyDecryptsSecrets",
+    }
 
 
 def test_the_bucket_is_named_after_account_and_region_protected_and_retained(
@@ -90,24 +99,110 @@ def test_the_bucket_is_encrypted_with_the_rotating_key(recording: Recording) -> 
     assert rule["bucketKeyEnabled"] is True
 
 
-def test_the_key_policy_delegates_to_iam_of_this_account_only(recording: Recording) -> None:
+def test_the_key_policy_delegates_to_iam_but_only_administrators_change_it(
+    recording: Recording,
+) -> None:
     policy = recording.one("aws:kms/key:Key", "state-key").json_input("policy")
-    (statement,) = policy["Statement"]
-    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}
-    assert statement["Effect"] == "Allow"
+    delegate, changes = policy["Statement"]
+    assert delegate["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}
+    assert delegate["Effect"] == "Allow"
+    assert changes["Effect"] == "Deny"
+    assert "kms:PutKeyPolicy" in changes["Action"]
+    assert "kms:ScheduleKeyDeletion" in changes["Action"]
+    # By default the administrator is the role behind the session that runs the program.
+    assert changes["Condition"] == {"ArnNotLike": {"aws:PrincipalArn": [DEPLOYER]}}
     alias = recording.one("aws:kms/alias:Alias")
     assert alias.inputs["name"] == "alias/slipway-pulumi-secrets"
 
 
 def test_the_bucket_refuses_requests_without_tls(recording: Recording) -> None:
     policy = json.loads(recording.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
-    (statement,) = policy["Statement"]
+    statement = policy["Statement"][0]
     assert statement["Effect"] == "Deny"
     assert statement["Principal"] == "*"
     assert statement["Action"] == "s3:*"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     bucket_arn = f"arn:aws:s3:::slipway-pulumi-state-{ACCOUNT_ID}-eu-west-1"
     assert statement["Resource"] == [bucket_arn, f"{bucket_arn}/*"]
+
+
+def test_the_bucket_policy_is_one_generic_set_of_statements(recording: Recording) -> None:
+    """No statement names a stack: the stacks' paths come from the principal's tags."""
+    policy = json.loads(recording.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    sids = [s["Sid"] for s in policy["Statement"]]
+    assert sids == [
+        "DenyInsecureTransport",
+        "OnlyAdministratorsChangeTheBucket",
+        "StacksReachOnlyTheirOwnState",
+        "UntaggedPrincipalsOnlyAdministrators",
+        "PrincipalsWithoutAnAppOnlyAdministrators",
+    ]
+    own = policy["Statement"][2]["NotResource"]
+    bucket_arn = f"arn:aws:s3:::slipway-pulumi-state-{ACCOUNT_ID}-eu-west-1"
+    root = f"{bucket_arn}/${{aws:PrincipalTag/slipway:app}}/.pulumi"
+    env = "${aws:PrincipalTag/slipway:environment}"
+    assert own == [
+        f"{root}/meta.yaml",
+        f"{root}/stacks/slipway/{env}.*",
+        f"{root}/history/slipway/{env}/*",
+        f"{root}/backups/slipway/{env}/*",
+        f"{root}/locks/organization/slipway/{env}/*",
+    ]
+
+
+def test_each_listed_stack_gets_its_own_key() -> None:
+    recording = run_bootstrap(
+        {
+            "slipway-bootstrap:stacks": '["storefront/dev", "storefront/prod"]',
+            "slipway-bootstrap:adminPrincipalArns": '["arn:aws:iam::111122223333:role/ops"]',
+        }
+    )
+    keys = {k.name: k for k in recording.of_type("aws:kms/key:Key")}
+    assert set(keys) == {"state-key", "secrets-key-storefront-dev", "secrets-key-storefront-prod"}
+    prod = keys["secrets-key-storefront-prod"]
+    assert prod.protect
+    assert prod.retain_on_delete
+    assert prod.inputs["tags"]["slipway:environment"] == "prod"
+    denies = {s["Sid"]: s for s in prod.json_input("policy")["Statement"] if s["Effect"] == "Deny"}
+    assert denies["OnlyThisEnvironmentUsesTheKey"]["Condition"]["StringNotEquals"] == {
+        "aws:PrincipalTag/slipway:environment": "prod"
+    }
+    assert denies["OnlyThisApplicationUsesTheKey"]["Condition"]["StringNotEquals"] == {
+        "aws:PrincipalTag/slipway:app": "storefront"
+    }
+    aliases = {a.inputs["name"] for a in recording.of_type("aws:kms/alias:Alias")}
+    assert "alias/slipway/storefront/prod" in aliases
+    assert recording.outputs["stackSecretsProviders"] == {
+        "storefront/dev": "awskms://alias/slipway/storefront/dev?region=eu-west-1",
+        "storefront/prod": "awskms://alias/slipway/storefront/prod?region=eu-west-1",
+    }
+    bucket = f"slipway-pulumi-state-{ACCOUNT_ID}-eu-west-1"
+    assert recording.outputs["stackLoginUrls"] == {
+        "storefront": f"s3://{bucket}/storefront?region=eu-west-1&awssdk=v2"
+    }
+    assert recording.outputs["adminPrincipalArns"] == ["arn:aws:iam::111122223333:role/ops"]
+
+
+def test_after_the_migration_the_shared_key_works_through_s3_only() -> None:
+    recording = run_bootstrap({"slipway-bootstrap:sharedKeyDecryptsSecrets": "false"})
+    policy = recording.one("aws:kms/key:Key", "state-key").json_input("policy")
+    (via,) = [s for s in policy["Statement"] if s["Sid"] == "OthersUseTheKeyThroughS3Only"]
+    assert via["Condition"]["StringNotEquals"] == {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("stacks", '["Storefront/dev"]'),
+        ("stacks", '["storefront/dev", "storefront/dev"]'),
+        ("adminPrincipalArns", '["ops"]'),
+        ("projects", "[]"),
+    ],
+)
+def test_bad_isolation_settings_stop_before_anything_is_created(key: str, value: str) -> None:
+    with pytest.raises(ValueError, match=key) as error:
+        run_bootstrap({f"slipway-bootstrap:{key}": value})
+    assert error.value.recording.resources == []  # type: ignore[attr-defined]
 
 
 def test_old_state_versions_expire(recording: Recording) -> None:

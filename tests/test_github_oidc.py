@@ -337,6 +337,33 @@ def test_preview_role_trusts_pull_requests_and_reads_no_data(run_component: Runn
     assert "github-apply" not in [r.name for r in recording.of_type(ROLE)]
 
 
+def test_preview_environments_replace_the_pull_request_subject(run_component: Runner) -> None:
+    """With its own environments, the preview role trusts exactly their subjects: a pull
+    request's job gets it only through an environment (and its reviewers), never through the
+    bare ``pull_request`` subject."""
+    bucket_key = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/mrk-0123456789abcdef0123456789abcdef"
+    recording = oidc(
+        run_component,
+        **INFRA,
+        preview_environments=("infra-preview-prod", "infra-drift-prod"),
+        state_key_arn=STATE_KEY,
+        state_bucket_key_arn=bucket_key,
+    )
+    document = recording.one(ROLE, "github-preview").json_input("assumeRolePolicy")
+    assert_valid_trust_policy(document)
+    subjects = [
+        s["Condition"]["StringEquals"][f"{GITHUB_OIDC_HOST}:sub"] for s in document["Statement"]
+    ]
+    assert subjects == [
+        f"repo:{INFRA_PREFIX}:environment:infra-preview-prod",
+        f"repo:{INFRA_PREFIX}:environment:infra-drift-prod",
+    ]
+    key = recording.one(ROLE_POLICY, "github-preview-state-key").json_input("policy")
+    assert key["Statement"][0]["Resource"] == [STATE_KEY, bucket_key]
+    with pytest.raises(ConfigError, match=r"GithubOidcArgs\.preview_environments"):
+        oidc(run_component, **INFRA, preview_environments=("infra-preview:prod",))
+
+
 def test_preview_may_read_the_state_bucket_only(run_component: Runner) -> None:
     recording = oidc(
         run_component,

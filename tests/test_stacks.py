@@ -66,7 +66,7 @@ OUTPUTS = {
     "imageChannelParameter", "secretArns", "alertTopicArn", "dashboardName", "backupVaultName",
     "backupPlanId", "backupCopyVaultArn", "dataBucketName", "githubEnvironment",
     "deployRoleArn", "githubOidcProviderArn", "infraPreviewRoleArn", "infraApplyRoleArn",
-    "infraEnvironment", "permissionsBoundaryArn",
+    "infraEnvironment", "infraPreviewEnvironments", "permissionsBoundaryArn",
 }  # fmt: skip
 """Every stack's outputs (docs/outputs.md); the owners of shared resources add theirs."""
 TRAIL_OWNER_OUTPUTS = {"auditTrailArn", "auditBucketName"}
@@ -218,12 +218,22 @@ def test_every_ci_role_trusts_the_subjects_github_issues(
     environment = environment_of(stack_name)
     trusted = {
         "deploy": {(app, f"environment:{environment}")},
-        "preview": {(infra, "pull_request"), (infra, "environment:infra-drift")},
+        # Never pull_request: each stack's own preview and drift environments (prod's
+        # preview environment has reviewers).
+        "preview": {
+            (infra, f"environment:infra-preview-{environment}"),
+            (infra, f"environment:infra-drift-{environment}"),
+        },
         "apply": {(infra, f"environment:infra-{environment}")},
     }
     every = [environment_of(s) for s in STACKS]
     contexts = {
-        f"environment:{e}" for e in (*every, *(f"infra-{e}" for e in every), "infra-drift")
+        f"environment:{e}"
+        for e in (
+            *every,
+            *(f"infra-{kind}{e}" for e in every for kind in ("", "preview-", "drift-")),
+            "infra-drift",
+        )
     } | {"pull_request", "ref:refs/heads/main"}
     for role, document in roles.items():
         assert_valid_trust_policy(document)
@@ -672,7 +682,12 @@ def test_the_repository_owner_creates_the_npm_environment_for_the_release_job() 
     for other in ("dev", "staging"):
         # As a set: the two environments are registered concurrently, in either order.
         names = {r.inputs["environment"] for r in recorded(other).of_type(ENVIRONMENT)}
-        assert names == {other, f"infra-{other}"}
+        assert names == {
+            other,
+            f"infra-{other}",
+            f"infra-preview-{other}",
+            f"infra-drift-{other}",
+        }
 
 
 @pytest.mark.parametrize("stack_name", STACKS)
@@ -684,8 +699,10 @@ def test_every_environment_of_the_release_chain_allows_the_release_branches(
     recording = recorded(stack_name)
     allowed: dict[str, set[str]] = {}
     for policy in recording.of_type(BRANCH_POLICY):
-        # The infra repository's environment only runs the pipeline's `pulumi up` from main.
-        if "branchPattern" in policy.inputs and policy.parent_name != "github-infra-environment":
+        # The infra repository's environments run the pipeline's `pulumi up` and drift
+        # check from main only.
+        infra = ("github-infra-environment", "github-infra-drift-environment")
+        if "branchPattern" in policy.inputs and policy.parent_name not in infra:
             allowed.setdefault(policy.parent_name, set()).add(policy.inputs["branchPattern"])
     assert allowed, stack_name
     for environment, patterns in allowed.items():
@@ -713,6 +730,8 @@ def test_the_release_environment_exists_without_npm_publishing_or_an_app() -> No
         secrets={"slackWebhookUrl": key},
     )
     assert sorted(r.inputs["environment"] for r in recording.of_type(ENVIRONMENT)) == [
+        "infra-drift-prod",
+        "infra-preview-prod",
         "infra-prod",
         "npm",
         "prod",

@@ -627,6 +627,16 @@ class AwsMocks(pulumi_mocks.Mocks):
                 "userId": "AROA3XFRBF23EXAMPLE:session",
                 "id": ACCOUNT_ID,
             }, []
+        if token == "aws:iam/getSessionContext:getSessionContext":
+            # What the provider answers for the caller above: the role behind the session.
+            return {
+                "arn": args.args["arn"],
+                "issuerArn": f"arn:aws:iam::{ACCOUNT_ID}:role/slipway-deployer",
+                "issuerId": "AROA3XFRBF23EXAMPLE",
+                "issuerName": "slipway-deployer",
+                "sessionName": "session",
+                "id": args.args["arn"],
+            }, []
         if token == "aws:index/getPartition:getPartition":
             partition = region_partition(self.region)
             return {

@@ -52,6 +52,10 @@ class InfraVariable(StrEnum):
 
     AWS_INFRA_ROLE_ARN = "AWS_INFRA_ROLE_ARN"
     """The stack's apply role (its ``infraApplyRoleArn`` output)."""
+    AWS_PREVIEW_ROLE_ARN = "AWS_PREVIEW_ROLE_ARN"
+    """The stack's read-only preview role (``infraPreviewRoleArn``), written into its
+    ``infra-preview-<env>`` and ``infra-drift-<env>`` environments
+    (``InfraPipelineSpec.preview_role_variable``)."""
 
 
 class ReleaseVariable(StrEnum):

@@ -391,7 +391,15 @@ class GithubOidcArgs:
     drift_environment: str | None = "infra-drift"
     """GitHub environment of the infrastructure repository whose jobs (the scheduled drift
     check) may also assume the read-only preview role: a scheduled run has no pull request
-    subject. None: only pull requests may."""
+    subject. None: only pull requests may. Ignored with ``preview_environments``."""
+    preview_environments: Sequence[str] = ()
+    """GitHub environments of the infrastructure repository whose jobs, and only theirs, may
+    assume the preview role; the ``pull_request`` subject is then not trusted at all. A
+    preview runs the pull request's code and decrypts the stack's config secrets, so whoever
+    can run a job that assumes the role can read them: give the environment required
+    reviewers where the secrets matter (prod), and no branch limit (pull requests come from
+    any branch); a drift environment limited to the default branch. Default: none, the
+    ``pull_request`` subject and ``drift_environment`` (any same-repository pull request)."""
     preview_policy_arns: Sequence[str] = (READ_ONLY_ACCESS,)
     """Managed policies of the preview role: ARNs, or names of AWS managed policies (their ARNs
     are built in the stack's partition). Default: AWS's ``ReadOnlyAccess``: a ``pulumi
@@ -407,6 +415,10 @@ class GithubOidcArgs:
     state_key_arn: pulumi.Input[str] | None = None
     """KMS key of the Pulumi secrets provider (and state bucket). Both infrastructure roles may
     decrypt with it; the apply role may also encrypt. Default: none."""
+    state_bucket_key_arn: pulumi.Input[str] | None = None
+    """KMS key the state bucket's objects are encrypted with (SSE-KMS), when it is not
+    ``state_key_arn``: both infrastructure roles may decrypt with it, and the apply role
+    encrypt. Default: none."""
     state_bucket_arn: pulumi.Input[str] | None = None
     """S3 bucket of a self-managed Pulumi backend: the preview role may read its objects and no
     other bucket's. Default: none (Pulumi Cloud backend), so the preview role reads no S3 object."""
@@ -490,6 +502,7 @@ class GithubOidcArgs:
         )
         if self.drift_environment is not None:
             _check_environments(problems, name + "drift_environment", [self.drift_environment])
+        _check_environments(problems, name + "preview_environments", self.preview_environments)
         for setting, arns in (
             ("preview_policy_arns", self.preview_policy_arns),
             ("apply_policy_arns", self.apply_policy_arns),
@@ -524,9 +537,10 @@ class GithubOidcArgs:
             MANAGED_POLICY_ARN,
             "an IAM managed policy ARN",
         )
-        _check_arn(
-            problems, name + "state_key_arn", self.state_key_arn, KMS_KEY_ARN, "a KMS key ARN"
-        )
+        for setting in ("state_key_arn", "state_bucket_key_arn"):
+            _check_arn(
+                problems, name + setting, getattr(self, setting), KMS_KEY_ARN, "a KMS key ARN"
+            )
         _check_arn(
             problems,
             name + "state_bucket_arn",
@@ -707,6 +721,11 @@ def deploy_statements(args: DeployRoleArgs) -> list[Statement]:
     ]
 
 
+def _state_keys(args: GithubOidcArgs) -> list[pulumi.Input[str]]:
+    """The secrets key and the state bucket's key, each once."""
+    return [k for k in (args.state_key_arn, args.state_bucket_key_arn) if k is not None]
+
+
 class GithubOidc(pulumi.ComponentResource):
     """GitHub Actions' OIDC provider in this account, and the roles GitHub jobs assume.
 
@@ -822,15 +841,22 @@ class GithubOidc(pulumi.ComponentResource):
 
     def _preview_role(self, args: GithubOidcArgs, repository: str) -> aws.iam.Role:
         ids, subject_format = args.infrastructure_repository_ids, args.infrastructure_subject_format
-        role = self._role(
-            "preview",
-            f"Read-only previews for pull requests of {repository}",
-            pull_request_subjects(repository, ids, subject_format)
-            + (
+        if args.preview_environments:
+            subjects = [
+                subject
+                for environment in args.preview_environments
+                for subject in environment_subjects(repository, environment, ids, subject_format)
+            ]
+        else:
+            subjects = pull_request_subjects(repository, ids, subject_format) + (
                 environment_subjects(repository, args.drift_environment, ids, subject_format)
                 if args.drift_environment
                 else []
-            ),
+            )
+        role = self._role(
+            "preview",
+            f"Read-only previews for pull requests of {repository}",
+            subjects,
             args.permissions_boundary_arn,
             args.tags,
         )
@@ -861,13 +887,12 @@ class GithubOidc(pulumi.ComponentResource):
             policy=policy_document(statements),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        if args.state_key_arn is not None:
+        keys = _state_keys(args)
+        if keys:
             aws.iam.RolePolicy(
                 f"{self._name_prefix}-preview-state-key",
                 role=role.name,
-                policy=policy_document(
-                    [allow("StateKeyDecrypt", ["kms:Decrypt"], [args.state_key_arn])]
-                ),
+                policy=policy_document([allow("StateKeyDecrypt", ["kms:Decrypt"], keys)]),
                 opts=pulumi.ResourceOptions(parent=self),
             )
         return role
@@ -890,7 +915,8 @@ class GithubOidc(pulumi.ComponentResource):
             args.tags,
         )
         self._attach("apply", role, args.apply_policy_arns)
-        if args.state_key_arn is not None:
+        keys = _state_keys(args)
+        if keys:
             aws.iam.RolePolicy(
                 f"{self._name_prefix}-apply-state-key",
                 role=role.name,
@@ -899,7 +925,7 @@ class GithubOidc(pulumi.ComponentResource):
                         allow(
                             "StateKeyUse",
                             ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                            [args.state_key_arn],
+                            keys,
                         )
                     ]
                 ),

@@ -201,8 +201,18 @@ class GithubSettings(SettingsModel):
 
     state_key_arn: Annotated[str | None, optional(KEY_ARN, "a KMS key or alias ARN")] = Field(
         default=None,
-        description="KMS key of Pulumi's secrets provider (bootstrap/): the preview and apply "
-        "roles may use it.",
+        description="KMS key of this stack's Pulumi secrets provider: its own key from "
+        "bootstrap/'s `stacks` (alias/slipway/<app>/<environment>), which only this stack's "
+        "roles may use; the preview and apply roles may use it.",
+    )
+
+    state_bucket_key_arn: Annotated[str | None, optional(KEY_ARN, "a KMS key or alias ARN")] = (
+        Field(
+            default=None,
+            description="KMS key of the state bucket's objects (bootstrap/'s shared key), when "
+            "`stateKeyArn` is the stack's own secrets key: the preview and apply roles may use "
+            "it.",
+        )
     )
 
     @property
@@ -430,6 +440,77 @@ def build_infra_environment(
     )
 
 
+def preview_environments(
+    settings: GithubSettings, identity: StackIdentity, infrastructure: GithubRepositoryFacts
+) -> tuple[str, ...]:
+    """The infrastructure repository's environments whose jobs may assume this stack's
+    preview role: its drift environment (default branch only) and, unless the stack's
+    preview must be approved and GitHub would not enforce that, its preview environment.
+
+    A preview runs the pull request's code with the stack's config secrets. Where the profile
+    gates the infra environment with reviewers (prod), the preview environment gets the same
+    reviewers; where GitHub does not enforce reviewers (a private repository below
+    Enterprise) no pull request may assume the role, so the stack is previewed with the
+    offline plan only, and the plan warns."""
+    spec = InfraPipelineSpec()
+    drift = spec.drift_environment(identity.environment)
+    if _preview_gated(settings) and not _infra_plan(settings, infrastructure).protection_rules:
+        pulumi.log.warn(
+            f"{spec.preview_environment(identity.environment)} of {infrastructure.full_name} "
+            "cannot have required reviewers on this plan, so pull requests do not preview "
+            f"{identity.environment} with its role (its secrets would reach every pull "
+            "request's author): the offline plan (make plan) is its preview"
+        )
+        return (drift,)
+    return (spec.preview_environment(identity.environment), drift)
+
+
+def _preview_gated(settings: GithubSettings) -> bool:
+    return bool(settings.decided().infra_reviewers)
+
+
+def _infra_plan(settings: GithubSettings, infrastructure: GithubRepositoryFacts) -> RepositoryPlan:
+    return RepositoryPlan(Visibility(infrastructure.visibility), GithubPlan(settings.github_plan))
+
+
+def build_preview_environments(
+    settings: GithubSettings,
+    infrastructure: GithubRepositoryFacts,
+    environments: tuple[str, ...],
+    preview_role_arn: pulumi.Input[str],
+) -> list[DeploymentEnvironment]:
+    """The stack's preview and drift environments of the infrastructure repository, each
+    holding the stack's own preview role's ARN. The drift environment is limited to the
+    default branch; the preview environment takes pull requests from any branch, with the
+    stack's reviewers where the profile gates previews (prod)."""
+    spec = InfraPipelineSpec()
+    plan = _infra_plan(settings, infrastructure)
+    gated = _preview_gated(settings)
+    built = []
+    for environment in environments:
+        drift = environment.startswith(spec.drift_environment_prefix)
+        kind = "drift" if drift else "preview"
+        reviewed = gated and not drift
+        built.append(
+            DeploymentEnvironment(
+                f"github-infra-{kind}-environment",
+                DeploymentEnvironmentArgs(
+                    repository=infrastructure.full_name,
+                    environment=environment,
+                    reviewers=tuple(settings.reviewers) if reviewed else (),
+                    reviewer_teams=tuple(settings.reviewer_teams) if reviewed else (),
+                    require_reviewers=reviewed and bool(settings.by_profile("require_reviewers")),
+                    prevent_self_review=settings.prevent_self_review,
+                    can_admins_bypass=False,
+                    deploy_branch_patterns=INFRA_DEPLOY_BRANCHES if drift else (),
+                    variables={InfraVariable.AWS_PREVIEW_ROLE_ARN: preview_role_arn},
+                    repository_plan=plan,
+                ),
+            )
+        )
+    return built
+
+
 def existing_provider_arn(ownership: ProviderOwnership, account: Any) -> pulumi.Input[str] | None:
     """The ARN of the account's GitHub OIDC provider when this stack does not create it. To
     adopt it, the ARN is the import ID, a plain string: read synchronously, before any
@@ -460,6 +541,7 @@ def build(
     application, infrastructure = repositories
     subject_format = SubjectFormat(settings.github_oidc_subject_format)
     registry, service = targets.registry, targets.service
+    previews = preview_environments(settings, identity, infrastructure) if infrastructure else ()
     oidc = GithubOidc(
         "github-oidc",
         GithubOidcArgs(
@@ -471,9 +553,11 @@ def build(
             infrastructure_environments=(
                 (f"{INFRA_ENVIRONMENT_PREFIX}{identity.environment}",) if infra else ()
             ),
+            preview_environments=previews,
             permissions_boundary_arn=boundary_arn,
             state_bucket_arn=settings.state_bucket_arn,
             state_key_arn=settings.state_key_arn,
+            state_bucket_key_arn=settings.state_bucket_key_arn,
             protect=identity.protect,
             tags=identity.tags,
         ),
@@ -546,4 +630,11 @@ def build(
         outputs["infraEnvironment"] = build_infra_environment(
             settings, identity, infrastructure, oidc.apply_role_arn
         ).environment
+        if oidc.preview_role_arn is not None:
+            outputs["infraPreviewEnvironments"] = [
+                environment.environment
+                for environment in build_preview_environments(
+                    settings, infrastructure, previews, oidc.preview_role_arn
+                )
+            ]
     return outputs

@@ -227,7 +227,15 @@ def test_fork_pull_requests_get_checks_without_credentials(workflow: dict[str, A
 def test_preview_only_for_same_repository_pull_requests(workflow: dict[str, Any]) -> None:
     preview = workflow["jobs"]["preview"]
     assert preview["if"] == f"github.event_name == 'pull_request' && {SAME_REPOSITORY}"
-    assert "environment" not in preview
+    # Each stack's own preview environment: its own role's ARN, and its subject (never
+    # pull_request) is what that stack's preview role trusts; prod's has reviewers.
+    assert preview["environment"] == {
+        "name": "infra-preview-${{ matrix.stack }}",
+        "deployment": False,
+    }
+    assert [SPEC.preview_environment(s) for s in SPEC.stacks] == [
+        f"infra-preview-{s}" for s in SPEC.stacks
+    ]
     assert preview["permissions"] == {
         "contents": "read",
         "id-token": "write",
@@ -332,7 +340,8 @@ def test_drift_check_is_read_only_and_fails_on_changes(workflow: dict[str, Any])
     assert set(_jobs_for(workflow, "schedule")) == {"drift", "drift-issue"}
     drift = workflow["jobs"]["drift"]
     # Its own environment: the OIDC subject the read-only preview role trusts for scheduled runs.
-    assert drift["environment"] == "infra-drift" == SPEC.drift_environment
+    assert drift["environment"] == {"name": "infra-drift-${{ matrix.stack }}", "deployment": False}
+    assert SPEC.drift_environment("prod") == "infra-drift-prod"
     assert drift["permissions"] == {"contents": "read", "id-token": "write"}
     assert drift["strategy"] == {"fail-fast": False, "matrix": {"stack": list(SPEC.stacks)}}
     assert _step(drift, CONFIGURE_AWS.action)["with"]["role-to-assume"] == PREVIEW_ROLE
@@ -363,6 +372,8 @@ def test_drift_check_is_read_only_and_fails_on_changes(workflow: dict[str, Any])
         ("drift_schedule_cron", "@daily"),
         ("preview_role_variable", "GITHUB_ROLE"),
         ("apply_role_variable", "AWS_PREVIEW_ROLE_ARN"),
+        ("preview_environment_prefix", "infra-"),
+        ("drift_environment_prefix", "infra-preview-"),
         ("backend_url_variable", "pulumi url"),
         ("up_timeout_minutes", 0),
         ("checks_timeout_minutes", True),

@@ -7,13 +7,17 @@ rendering. Regenerate with ``python -m tooling.pipeline --write``.
 * ``pull_request``: the ``checks`` job runs the offline plan (``make plan``, uploaded as an
   artifact and written to the job summary) and ``make test``, with no credentials at all, so
   pull requests from forks get the same checks. The ``preview`` job runs ``pulumi preview``
-  per stack through the read-only preview role and comments on the pull request; it runs only
-  for branches of this repository (GitHub gives a fork's pull request no OIDC token).
+  per stack, each in that stack's ``infra-preview-<stack>`` environment with that stack's own
+  read-only preview role, and comments on the pull request; it runs only for branches of this
+  repository (GitHub gives a fork's pull request no OIDC token). Prod's preview environment
+  has required reviewers: a preview runs the pull request's code with prod's config secrets,
+  so it starts only once a reviewer has read the change and approved.
 * ``push`` to the default branch: ``checks``, then ``pulumi up`` stack by stack in order, each
   job in its ``infra-<stack>`` environment (whose protection rules gate it) with the apply role
   from that environment's variables, and one concurrency group per stack.
 * ``schedule`` and ``workflow_dispatch``: ``pulumi preview --expect-no-changes --refresh`` per
-  stack through the read-only role. Drift fails the job, and the ``drift-issue`` job opens (or
+  stack, in its ``infra-drift-<stack>`` environment (default branch only) with its own
+  read-only role. Drift fails the job, and the ``drift-issue`` job opens (or
   comments on) one issue, so drift is visible beyond the failed run's e-mail.
 
 No job reads a secret: the stacks use the ``awskms`` secrets provider recorded in each
@@ -75,14 +79,20 @@ class InfraPipelineSpec:
     ``aws:region`` in its stack file)."""
     default_branch: str = "main"
     """Branch whose pushes run ``pulumi up``; pull requests against it run previews."""
-    drift_environment: str = "infra-drift"
-    """GitHub environment the drift check runs in: the read-only preview role trusts it
-    (``GithubOidcArgs.drift_environment``), since a scheduled run has no pull request subject."""
+    preview_environment_prefix: str = "infra-preview-"
+    """Each stack's pull request preview runs in the environment ``<prefix><stack>``, which
+    its stack creates with its own preview role's ARN (``preview_role_variable``); the
+    preview role trusts that environment's subject, never ``pull_request``. In prod the
+    environment has required reviewers, so prod's preview, which runs the pull request's
+    code with prod's config secrets, starts only after a reviewer approves."""
+    drift_environment_prefix: str = "infra-drift-"
+    """Each stack's drift check runs in ``<prefix><stack>``, limited to the default branch and
+    holding the same preview role's ARN; its preview role trusts it too."""
     drift_schedule_cron: str = "23 5 * * 1-5"
     """When the drift check runs (UTC cron); weekday mornings by default."""
-    preview_role_variable: str = "AWS_PREVIEW_ROLE_ARN"
-    """Repository variable: ARN of the read-only preview role (a stack's ``infraPreviewRoleArn``
-    output), used by pull request previews and the drift check."""
+    preview_role_variable: str = InfraVariable.AWS_PREVIEW_ROLE_ARN.value
+    """Variable of each stack's preview and drift environments: ARN of that stack's read-only
+    preview role (``infraPreviewRoleArn``)."""
     apply_role_variable: str = InfraVariable.AWS_INFRA_ROLE_ARN.value
     """Variable of each ``infra-<stack>`` environment: ARN of that stack's apply role
     (``infraApplyRoleArn``)."""
@@ -143,6 +153,24 @@ class InfraPipelineSpec:
             self.drift_schedule_cron,
             "a five-field cron expression",
         )
+        for name in ("preview_environment_prefix", "drift_environment_prefix"):
+            value = getattr(self, name)
+            check(
+                isinstance(value, str)
+                and bool(re.match(r"^[A-Za-z0-9._-]{1,200}$", value))
+                and value != INFRA_ENVIRONMENT_PREFIX,
+                name,
+                value,
+                "a GitHub environment name prefix (letters, digits, '.', '_' and '-') other than "
+                f"{INFRA_ENVIRONMENT_PREFIX!r}, whose environments hold the apply role",
+            )
+        check(
+            self.preview_environment_prefix != self.drift_environment_prefix,
+            "drift_environment_prefix",
+            self.drift_environment_prefix,
+            "a prefix other than preview_environment_prefix (the drift environment is limited "
+            "to the default branch; the preview environment is not)",
+        )
         names = ("preview_role", "apply_role", "account_id", "backend_url")
         values = [getattr(self, f"{n}_variable") for n in names]
         for name, value in zip(names, values, strict=True):
@@ -168,6 +196,14 @@ class InfraPipelineSpec:
     def environment(self, stack: str) -> str:
         """The GitHub environment the ``up`` job of ``stack`` runs in."""
         return f"{INFRA_ENVIRONMENT_PREFIX}{stack}"
+
+    def preview_environment(self, stack: str) -> str:
+        """The GitHub environment the pull request preview of ``stack`` runs in."""
+        return f"{self.preview_environment_prefix}{stack}"
+
+    def drift_environment(self, stack: str) -> str:
+        """The GitHub environment the drift check of ``stack`` runs in."""
+        return f"{self.drift_environment_prefix}{stack}"
 
 
 def up_job_id(stack: str) -> str:
@@ -287,6 +323,9 @@ def _preview_job(spec: InfraPipelineSpec) -> Job:
                 "pull-requests": "comment the preview on the pull request",
             },
         ),
+        # The stack's own preview environment: its own read-only role, and in prod a
+        # reviewer's approval before the pull request's code runs with prod's secrets.
+        "environment": {"name": spec.preview_environment(stack), "deployment": False},
         "strategy": _stack_matrix(spec),
         "steps": [
             checkout(),
@@ -356,7 +395,7 @@ def _drift_job(spec: InfraPipelineSpec) -> Job:
         "name": f"Drift check {stack}",
         "if": _event("schedule", "workflow_dispatch"),
         "runs-on": RUNNER,
-        "environment": spec.drift_environment,
+        "environment": {"name": spec.drift_environment(stack), "deployment": False},
         "timeout-minutes": spec.preview_timeout_minutes,
         "permissions": permissions(
             ("contents", "read"),
