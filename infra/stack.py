@@ -64,7 +64,9 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
     identity = settings.stack_identity(pulumi.Config("aws").require("region"))
     github.check_provider_owner(identity.repository, settings.github.github_infra_repository)
     repositories = github.read_repositories(settings.github, identity.repository)
-    boundary = github.build_boundary(identity, settings.account.owned())
+    boundary = github.build_boundary(
+        identity, settings.account.owned(), settings.compute.record_names()
+    )
     logs = settings.observability
     retention = logs.log_retention
 

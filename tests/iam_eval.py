@@ -43,9 +43,16 @@ class Principal:
     boundary_arn: str | None = None
     boundary: dict[str, Any] | None = None
 
-    def allows(self, action: str, resource: str, context: dict[str, Any] | None = None) -> bool:
+    def allows(
+        self,
+        action: str,
+        resource: str,
+        context: dict[str, Any] | None = None,
+        resource_policy: dict[str, Any] | None = None,
+    ) -> bool:
         """Would IAM allow this role ``action`` on ``resource`` with the request ``context``
-        (condition keys such as ``aws:ResourceTag/slipway:environment``)?"""
+        (condition keys such as ``aws:ResourceTag/slipway:environment``), under the
+        ``resource_policy`` of a resource in the role's own account (a bucket policy) if given?"""
         node_type, policy_type, check = _load()
         attached = [
             policy_type(f"{self.arn}-{name}", name, document)
@@ -61,4 +68,5 @@ class Principal:
             self.arn, "AROAEXAMPLEROLEID", attached, None, trust, None, 0, False, False,
             boundary, False, None,
         )  # fmt: skip
-        return bool(check(node, action, resource, dict(context or {})))
+        owner = self.arn.split(":")[4] if resource_policy is not None else None
+        return bool(check(node, action, resource, dict(context or {}), resource_policy, owner))

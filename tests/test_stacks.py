@@ -991,7 +991,9 @@ def test_prod_replicas_get_a_key_lifecycle_and_immutable_tags() -> None:
     assert role.json_input("assumeRolePolicy")["Statement"][0]["Principal"] == {
         "Service": "ecr.amazonaws.com"
     }
-    assert ":role/registry-replication-template-role-" in template.inputs["customRoleArn"]
+    assert template.inputs["customRoleArn"].endswith(
+        ":role/storefront-prod-registry-replication-template-role"
+    )
     policy = prod.one("aws:iam/rolePolicy:RolePolicy", "registry-replication-template-role-policy")
     statements = {s["Sid"]: s for s in policy.json_input("policy")["Statement"]}
     assert statements["CreateReplicas"]["Resource"] == [

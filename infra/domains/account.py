@@ -52,7 +52,8 @@ class AccountSettings(SettingsModel):
     owns_account_resources: bool = Field(
         default=False,
         description="Shorthand: this stack owns every account-wide resource whose own setting "
-        "is unset (githubOidcProvider create, ownsAuditTrail, ownsRegistryReplication). "
+        "is unset (githubOidcProvider create, ownsAuditTrail, ownsRegistryReplication, "
+        "ownsAccountSettings). "
         "Exactly one stack per AWS account owns each of them; the others reference them.",
     )
 
@@ -69,6 +70,15 @@ class AccountSettings(SettingsModel):
         default=None,
         description="This stack creates the account's CloudTrail trail (or records "
         "existingTrailArn). Default: ownsAccountResources.",
+    )
+
+    owns_account_settings: bool | None = Field(
+        default=None,
+        description="This stack may change the account's settings (ECS account setting "
+        "defaults, AWS Backup region and global settings, ECR registry scanning and account "
+        "settings, EBS default encryption, the account's S3 public access block, password "
+        "policy and alias, SSM service settings, CloudWatch Logs account policies). Every other "
+        "stack's boundary denies them. Default: ownsAccountResources.",
     )
 
     owns_registry_replication: bool | None = Field(
@@ -144,6 +154,13 @@ class AccountSettings(SettingsModel):
             return self.owns_account_resources
         return self.owns_registry_replication
 
+    @property
+    def settings_owner(self) -> bool:
+        """This stack owns the account's settings."""
+        if self.owns_account_settings is None:
+            return self.owns_account_resources
+        return self.owns_account_settings
+
     def owned(self) -> frozenset[AccountResource]:
         """The account-wide resources this stack owns (its boundary lets it change them)."""
         owned = {
@@ -151,6 +168,7 @@ class AccountSettings(SettingsModel):
             AccountResource.AUDIT_TRAIL: self.trail_owner,
             AccountResource.REGISTRY_REPLICATION: self.replication_owner,
             AccountResource.THREAT_DETECTION: self.guard_duty,
+            AccountResource.ACCOUNT_SETTINGS: self.settings_owner,
         }
         return frozenset(resource for resource, yes in owned.items() if yes)
 
@@ -255,6 +273,7 @@ def build_trail(
             retention_days=settings.by_profile("audit_retention_days"),
             log_retention_days=log_retention_days,
             object_lock=settings.by_profile("audit_object_lock"),
+            owner_role_prefix=f"{identity.resource_prefix}-",
             key_deletion_window_days=identity.key_deletion_window_days,
             protect=identity.protect,
             tags=identity.tags,
