@@ -126,9 +126,15 @@ def test_boundary_fits_a_managed_policy_and_is_valid(stack: str) -> None:
     assert len(compact_json(document)) <= MAX_MANAGED_POLICY_CHARS * 0.9
     IAMPolicyDocumentValidator(json.dumps(document)).validate()
     allow, *denies = document["Statement"]
-    # The one Allow is the ceiling a boundary must state (a boundary grants nothing by
-    # itself); parliament reads it as a grant, so it is checked by shape, the rest by parliament.
-    assert allow == {"Sid": "Everything", "Effect": "Allow", "Action": "*", "Resource": "*"}
+    # The Allow is the ceiling a boundary must state (a boundary grants nothing by itself):
+    # everything but record changes, which only OwnRecords allows, and only with hostedZoneId
+    # (no stack file sets it). Parliament reads it as a grant, so it is checked by shape.
+    assert allow == {
+        "Sid": "Everything",
+        "Effect": "Allow",
+        "NotAction": "route53:ChangeResourceRecordSets",
+        "Resource": "*",
+    }
     assert all(s["Effect"] == "Deny" for s in denies)
     # Parliament expands "Action": "*" to every action of every service (about 4 s a
     # statement): the four tag denies are the same two shapes in every stack, checked once by
@@ -313,6 +319,12 @@ ACCOUNT_CHECKS = {
     ],
     AccountResource.THREAT_DETECTION: [
         ("guardduty:DeleteDetector", f"arn:aws:guardduty:{REGION}:{ACCOUNT_ID}:detector/d1"),
+    ],
+    AccountResource.ACCOUNT_SETTINGS: [
+        ("ecs:PutAccountSettingDefault", "*"),
+        ("backup:UpdateRegionSettings", "*"),
+        ("ecr:PutRegistryScanningConfiguration", "*"),
+        ("iam:UpdateAccountPasswordPolicy", "*"),
     ],
 }
 
@@ -534,3 +546,65 @@ def test_deploy_role_follows_and_stops_its_own_service_deployments_only(stack: s
     assert not role.allows("ecs:StopServiceDeployment", service_deployment_arn(stack, "task"))
     assert not role.allows("ecs:DeleteService", service_arn(stack), own)
     assert not role.allows("ecs:CreateService", service_arn(stack), own)
+
+
+# Record names (hostedZoneId) ---------------------------------------------------------------------
+
+RECORD_NAMES = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+ZONE = "arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"
+
+
+def test_with_a_hosted_zone_the_stack_changes_only_its_own_records() -> None:
+    """Route 53 puts the change batch's normalized names into the request (and no tag: a
+    shared zone carries none of any stack's)."""
+    zone_settings = {
+        "hostedZoneId": "Z0123456789ABCDEFGHIJ",
+        "certificateArn": None,
+        "domainName": "staging.acme-corp.example",
+    }
+    rec = recorded("staging", overrides=zone_settings)
+    boundary = rec.one(POLICY, "boundary-policy").json_input("policy")
+    role = bounded_principal(boundary)
+    validation = "_" + "0f" * 16 + ".staging.acme-corp.example"
+    for names in (["staging.acme-corp.example"], [validation], ["staging.acme-corp.example",
+                                                                 validation]):  # fmt: skip
+        assert role.allows("route53:ChangeResourceRecordSets", ZONE, {RECORD_NAMES: names})
+    for names in (
+        ["acme-corp.example"],
+        ["www.staging.acme-corp.example"],
+        ["_x.prod.staging.acme-corp.example"],
+        ["staging.acme-corp.example", "storefront.acme-corp.example"],
+    ):
+        assert not role.allows("route53:ChangeResourceRecordSets", ZONE, {RECORD_NAMES: names})
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_without_a_hosted_zone_the_stack_changes_no_record(stack: str) -> None:
+    role = apply_role(stack)
+    assert not role.allows(
+        "route53:ChangeResourceRecordSets", ZONE, {RECORD_NAMES: [f"{stack}.example.com"]}
+    )
+
+
+# Principals by name ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_own_principals_are_named_and_untagged_ones_are_out_of_reach(stack: str) -> None:
+    role = apply_role(stack)
+    own = f"arn:aws:iam::{ACCOUNT_ID}:role/{APP}-{stack}-service-task-role"
+    org = f"arn:aws:iam::{ACCOUNT_ID}:role/OrganizationAccountAccessRole"
+    for action in ("iam:PassRole", "sts:AssumeRole", "iam:UpdateAssumeRolePolicy"):
+        assert role.allows(action, own)
+        assert not role.allows(action, org)
+        # Tagging the untagged role with its own environment makes it no more its own.
+        assert not role.allows(action, org, tagged(stack))
+        for other in others(stack):
+            assert not role.allows(action, own.replace(f"-{stack}-", f"-{other}-"))
+    user = f"arn:aws:iam::{ACCOUNT_ID}:user/break-glass"
+    for action in ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UploadSSHPublicKey"):
+        assert not role.allows(action, user)
+        # Not even a user named like its own: a stack has no users (no static keys).
+        assert not role.allows(action, f"arn:aws:iam::{ACCOUNT_ID}:user/{APP}-{stack}-x")
+    assert not role.allows("iam:AddUserToGroup", f"arn:aws:iam::{ACCOUNT_ID}:group/Admins")
+    assert not role.allows("s3:BypassGovernanceRetention", "arn:aws:s3:::any/key")

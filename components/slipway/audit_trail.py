@@ -119,6 +119,8 @@ def lifecycle_rules(retention_days: int) -> list[dict[str, Any]]:
     )
 
 
+OWNER_ROLE_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,48}-$")
+"""``<app>-<env>-``: the start of the names of the roles that own the evidence."""
 EVIDENCE_CHANGES = (
     "s3:BypassGovernanceRetention",
     "s3:DeleteBucket",
@@ -328,6 +330,17 @@ class AuditTrailArgs:
             )
         problems.extend(audit_retention_problems(self.retention_days, name + "retention_days"))
         problems.extend(retention_problems(self.log_retention_days, name + "log_retention_days"))
+        if self.owner_role_prefix is not None and not OWNER_ROLE_PREFIX.match(
+            str(self.owner_role_prefix)
+        ):
+            problems.append(
+                invalid(
+                    name + "owner_role_prefix",
+                    self.owner_role_prefix,
+                    "the owning stack's role-name prefix: 2 to 50 lower-case letters, digits "
+                    "and '-', ending with '-' (e.g. 'storefront-prod-')",
+                )
+            )
         if self.object_lock_mode not in ("GOVERNANCE", "COMPLIANCE"):
             problems.append(
                 invalid(

@@ -2,7 +2,9 @@
 
 Every role of a stack (its CI roles and every role the stack creates, :func:`bound_roles`)
 carries one customer-managed policy, ``<app>-<env>-ci-boundary``, as its permissions boundary.
-The boundary allows everything and then denies (:func:`boundary_statements`):
+The boundary allows everything but Route 53 record changes (``Everything``), allows those only
+for the stack's own names (``OwnRecords``, with ``hostedZoneId``) and then denies
+(:func:`boundary_statements`):
 
 * ``OtherEnvironments``: any action on a resource whose ``slipway:environment`` tag names
   another environment. The condition pairs ``Null: false`` with ``StringNotEquals``, because
@@ -23,10 +25,36 @@ The boundary allows everything and then denies (:func:`boundary_statements`):
   credentials that are not a stack's CI role.
 * ``OwnVaultLocks``, ``OwnParameters``, ``OwnDashboards``: where tags do not decide, the
   stack's own names: backup vault locks, SSM parameter writes, dashboards.
+* ``OwnPrincipals``: outside the stack's own roles and policies (named ``<app>-<env>-*``, never
+  known by tag, because a stack can tag an untagged principal): trust rewrites, creating,
+  deleting, re-bounding, assuming and passing roles, changing customer-managed policies; and,
+  everywhere, credential minting and user and group actions (a stack has no users or groups).
+  ``iam:PassRole`` and S3 objects carry no resource tag in their request context, so names are
+  all that can decide them (:data:`ESCALATION_ACTIONS`).
+* ``NoRetentionBypass``: ``s3:BypassGovernanceRetention``, for every stack (the audit bucket's
+  GOVERNANCE lock then holds against every CI role).
+* ``OwnRecords`` (an Allow, not a Deny): ``route53:ChangeResourceRecordSets`` only when every
+  name of the change batch (``route53:ChangeResourceRecordSetsNormalizedRecordNames``) is the
+  stack's domain or its ACM validation record. It is written as the boundary's only grant of
+  the action, with ``ForAllValues:StringLike``, rather than as a Deny with
+  ``ForAnyValue:StringNotLike``: both mean the same to IAM, but Principal Mapper 1.1.5 compares
+  a ``ForAnyValue`` set as a whole (``local_policy_simulation._get_condition_match`` passes the
+  whole context, not the one value), so it would let a batch of one own and one foreign name
+  through. Route 53 always sends the key for this action (Service Authorization Reference), so
+  ``ForAllValues`` never meets an empty set.
 * ``AccountOidcProvider``, ``AccountTrail``, ``AccountRegistryReplication``,
-  ``AccountThreatDetection``: one per account-wide resource the stack does not own
-  (:class:`AccountResource`): the GitHub OIDC provider, CloudTrail trails, the registry's
-  replication, policy and creation templates, the GuardDuty detector.
+  ``AccountThreatDetection``, ``AccountSettings``: one per account-wide resource the stack does
+  not own (:class:`AccountResource`): the GitHub OIDC provider, CloudTrail trails, the
+  registry's replication, policy and creation templates, the GuardDuty detector, the account's
+  settings.
+
+Exceptions AWS forces (the action has no resource, so no name or tag can spare the stack's
+own): ``iam:ListGroups`` and ``iam:ListVirtualMFADevices`` (matched by the group and MFA
+wildcards) are denied to every stack, which reads neither; the account settings
+(``ecs:PutAccountSettingDefault``, ``backup:UpdateRegionSettings``,
+``ecr:PutRegistryScanningConfiguration``...) take no resource either, so they go to one owner
+stack whole. Sources for the resource types and condition keys: the Service Authorization
+Reference as parliament ships it (``parliament/iam_definition.json``).
 
 Sources: IAM User Guide, "IAM JSON policy elements: Condition operators" (a missing key makes
 negated operators and ``…IfExists`` true;
@@ -251,7 +279,7 @@ def record_name_patterns(domain_name: str) -> tuple[str, ...]:
     return (name, f"{ACM_VALIDATION_LABEL}.{name}")
 
 
-MAX_RECORD_DOMAIN = 100
+MAX_RECORD_DOMAIN = 90
 """The longest domain whose records a stack's boundary names (twice: the name and its ACM
 validation record). Longer, and the largest boundary (24-character application and environment
 names, the ``aws-us-gov`` partition) would pass the 6,144 characters of a managed policy."""
@@ -328,8 +356,20 @@ def boundary_statements(scope: BoundaryScope) -> list[dict[str, Any]]:
     """The boundary's statements for ``scope`` (the module docstring explains each)."""
     env = scope.environment
     statements: list[dict[str, Any]] = [
-        {"Sid": "Everything", "Effect": "Allow", "Action": "*", "Resource": "*"}
+        {"Sid": "Everything", "Effect": "Allow", "NotAction": RECORD_CHANGES, "Resource": "*"}
     ]
+    if scope.record_names:
+        statements.append(
+            {
+                "Sid": "OwnRecords",
+                "Effect": "Allow",
+                "Action": RECORD_CHANGES,
+                "Resource": "*",
+                "Condition": {
+                    "ForAllValues:StringLike": {NORMALIZED_RECORD_NAMES: list(scope.record_names)}
+                },
+            }
+        )
     for sid, key, tag, value in (
         ("OtherEnvironments", "ResourceTag", ENVIRONMENT_TAG, env),
         ("OtherEnvironmentTags", "RequestTag", ENVIRONMENT_TAG, env),
@@ -385,21 +425,6 @@ def boundary_statements(scope: BoundaryScope) -> list[dict[str, Any]]:
     ]
     statements += [
         _deny("OwnPrincipals", (*ESCALATION_ACTIONS, *POLICY_CHANGES), NotResource=scope.own_iam),
-        _deny(
-            "OwnRecords",
-            RECORD_CHANGES,
-            **(
-                {
-                    "Condition": {
-                        "ForAnyValue:StringNotLike": {
-                            NORMALIZED_RECORD_NAMES: list(scope.record_names)
-                        }
-                    }
-                }
-                if scope.record_names
-                else {}
-            ),
-        ),
         _deny("NoRetentionBypass", RETENTION_BYPASS),
     ]
     statements += [
