@@ -26,7 +26,7 @@ from slipway.registry_replication import (
     repository_prefix_problems,
 )
 from slipway.stack_boundary import AccountResource
-from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs
+from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs, detector_id_problems
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,14 @@ class AccountSettings(SettingsModel):
         "detector per region, so one stack per account and region sets it.",
     )
 
+    guard_duty_detector_id: Annotated[str | None, component_rule(detector_id_problems)] = Field(
+        default=None,
+        description="With guardDuty: the ID of the GuardDuty detector the account already has "
+        "in this region, to adopt it (imported on the next up, then owned; its finding "
+        "frequency and tags are left as they are; protected and retained) instead of failing "
+        "to create a second one. Default: create the detector.",
+    )
+
     @property
     def oidc_provider(self) -> ProviderOwnership:
         """How this stack holds the GitHub OIDC provider."""
@@ -199,6 +207,13 @@ class AccountSettings(SettingsModel):
                     "trail's log group",
                 )
             )
+        if self.guard_duty_detector_id is not None and not self.guard_duty:
+            problems.append(
+                self.invalid(
+                    "guard_duty_detector_id",
+                    "set only with guardDuty true (the stack that owns the account's detector)",
+                )
+            )
         if self.replicated_repositories is not None and not self.replication_owner:
             problems.append(
                 self.invalid(
@@ -236,7 +251,12 @@ def build(
         outputs |= build_trail(settings, identity, log_retention_days, alert_topic_arn)
     if settings.guard_duty:
         ThreatDetection(
-            "guardduty", ThreatDetectionArgs(protect=identity.protect, tags=identity.tags)
+            "guardduty",
+            ThreatDetectionArgs(
+                protect=identity.protect,
+                adopt_detector_id=settings.guard_duty_detector_id,
+                tags=identity.tags,
+            ),
         )
     if settings.replication_owner and replication.copy_region is not None:
         replicated = settings.replicated(replication.repository)
