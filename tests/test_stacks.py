@@ -475,7 +475,8 @@ def test_with_a_hosted_zone_the_stack_issues_its_certificate_and_points_the_name
     for stack in STACKS:
         assert not recorded(stack).of_type("aws:acm/certificate:Certificate")
     # Prod's certificate and alias record cannot be deleted or replaced by an up.
-    assert certificate.protect and alias.protect
+    assert certificate.protect
+    assert alias.protect
     staging = run_stack(
         "staging",
         overrides={"certificateArn": None, "hostedZoneId": zone, "domainName": "s.example.com"},

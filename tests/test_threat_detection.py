@@ -94,10 +94,13 @@ def test_an_existing_detector_is_adopted_protected_and_left_as_it_is(run_compone
     recording = run_component(program(adopt_detector_id=ADOPTED))
     detector = recording.one(DETECTOR)
     assert detector.import_id == ADOPTED
-    assert detector.protect and detector.retain_on_delete
+    assert detector.protect
+    assert detector.retain_on_delete
     assert sorted(detector.ignore_changes) == ["findingPublishingFrequency", "tags"]
     created = run_component(program()).one(DETECTOR)
-    assert not created.import_id and not created.ignore_changes and not created.protect
+    assert not created.import_id
+    assert not created.ignore_changes
+    assert not created.protect
 
 
 def test_a_bad_detector_id_is_refused() -> None:
