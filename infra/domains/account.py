@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import pulumi
+import pulumi_aws as aws
 from pydantic import Field
 
 from infra.common import CheckContext, ProfileTable, SettingsModel, component_rule, decision
@@ -119,7 +120,10 @@ class AccountSettings(SettingsModel):
         default=False,
         description="The CIS AWS Foundations Benchmark's monitoring alarms on the account "
         "trail's log group (root use, console sign-in without MFA, IAM policy, CloudTrail, KMS "
-        "key, security group and network ACL changes), paging the stack's alert topic. "
+        "key, security group, network ACL and S3 bucket policy changes), paging the stack's "
+        "alert topic. IAM policy, security group, network ACL and bucket policy changes made by "
+        "the application's own stack roles (`<app>-…` sessions, each under its boundary) do not "
+        "page, so a reviewed CI up does not either. "
         "Opt-in; only on the stack that owns and creates the trail (ownsAuditTrail).",
     )
 
@@ -306,6 +310,12 @@ def build_trail(
                 log_group_name=trail.log_group_name,
                 alarm_actions=(alert_topic_arn,),
                 name_prefix=f"{identity.app}-account",
+                ci_role_session_prefix=pulumi.Output.format(
+                    "arn:{0}:sts::{1}:assumed-role/{2}-",
+                    aws.get_partition_output().partition,
+                    aws.get_caller_identity_output().account_id,
+                    identity.app,
+                ),
                 tags=identity.tags,
             ),
         )
