@@ -11,10 +11,11 @@ import botocore.validate
 import pytest
 from moto import mock_aws
 
-from slipway.audit_trail import AuditTrail, AuditTrailArgs, lifecycle_rules
+from slipway.audit_trail import EVIDENCE_CHANGES, AuditTrail, AuditTrailArgs, lifecycle_rules
 from slipway.errors import ConfigError
 from tests.aws_models import service_model
 from tests.iam_checks import assert_valid_permission_policy, assert_valid_trust_policy
+from tests.iam_eval import Principal
 from tooling.offline import ACCOUNT_ID, Recording
 
 Runner = Callable[..., Recording]
@@ -203,6 +204,28 @@ def test_bucket_policy_lets_only_this_trail_write_and_denies_plain_http(
     assert deny["Action"] == "s3:*"
     assert deny["Resource"] == [bucket_arn, f"{bucket_arn}/*"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_only_the_owners_roles_change_or_delete_the_evidence(run_component: Runner) -> None:
+    """Principal Mapper, with the bucket policy as the resource policy: an AdministratorAccess
+    role of another stack (no tag is in the request: S3 evaluates none for objects) is refused
+    every evidence change; the owner's role and CloudTrail's writes are not."""
+    recording = audit(run_component, bucket_name="shop-audit-logs", owner_role_prefix="shop-prod-")
+    policy = recording.one(BUCKET_POLICY).json_input("policy")
+    bucket = "arn:aws:s3:::shop-audit-logs"
+    log = f"{bucket}/AWSLogs/{ACCOUNT_ID}/CloudTrail/eu-west-1/2026/12/07/x.json.gz"
+    other = Principal(f"arn:aws:iam::{ACCOUNT_ID}:role/shop-dev-github-oidc-apply")
+    owner = Principal(f"arn:aws:iam::{ACCOUNT_ID}:role/shop-prod-github-oidc-apply")
+    for action in EVIDENCE_CHANGES:
+        resource = log if "Object" in action or action.startswith("s3:Bypass") else bucket
+        assert not other.allows(action, resource, {}, policy), action
+        assert owner.allows(action, resource, {}, policy), action
+    assert other.allows("s3:GetObject", log, {}, policy)
+    deny = next(s for s in policy["Statement"] if s["Sid"] == "OnlyTheOwnerChangesEvidence")
+    assert deny["Condition"] == {
+        "ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT_ID}:role/shop-prod-*"}
+    }
+    assert "s3:PutObject" not in deny["Action"]  # CloudTrail's delivery is untouched
 
 
 def _api_rules(recorded: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -444,6 +467,8 @@ def test_an_existing_trail_creates_nothing(run_component: Runner) -> None:
         ({"object_lock": True, "object_lock_days": 0}, "AuditTrailArgs.object_lock_days"),
         ({"object_lock_mode": "LEGAL_HOLD"}, "AuditTrailArgs.object_lock_mode"),
         ({"key_deletion_window_days": 60}, "AuditTrailArgs.key_deletion_window_days"),
+        ({"owner_role_prefix": "Shop-Prod"}, "AuditTrailArgs.owner_role_prefix"),
+        ({"owner_role_prefix": "shop-prod-*"}, "AuditTrailArgs.owner_role_prefix"),
     ],
 )
 def test_bad_arguments_fail_before_anything_is_registered(

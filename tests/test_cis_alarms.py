@@ -9,7 +9,14 @@ from typing import Any
 import botocore.validate
 import pytest
 
-from slipway.cis_alarms import CHECKS, METRIC_NAMESPACE, CisAlarms, CisAlarmsArgs
+from slipway.cis_alarms import (
+    CHECKS,
+    CI_QUIET_CHECKS,
+    METRIC_NAMESPACE,
+    CisAlarms,
+    CisAlarmsArgs,
+    check_pattern,
+)
 from slipway.errors import ConfigError
 from tests.aws_models import service_model
 from tests.conftest import recorded
@@ -110,6 +117,10 @@ def test_filters_and_alarms_are_valid_api_requests(run_component: Runner) -> Non
         ({"name_prefix": "shop account"}, "CisAlarmsArgs.name_prefix: got 'shop account'"),
         ({"alarm_actions": ()}, "CisAlarmsArgs.alarm_actions: got []"),
         ({"alarm_actions": ("arn:aws:sqs:eu-west-1:1:q",)}, "CisAlarmsArgs.alarm_actions"),
+        (
+            {"ci_role_session_prefix": "arn:aws:sts::1:assumed-role/shop-*"},
+            "CisAlarmsArgs.ci_role_session_prefix",
+        ),
     ],
 )
 def test_bad_arguments_fail_before_anything_is_registered(
@@ -131,6 +142,37 @@ def test_the_account_owner_stack_opts_in() -> None:
         assert alarm.inputs["alarmActions"] == [prod.outputs["alertTopicArn"]]
     groups = {f.inputs["logGroupName"] for f in prod.of_type(FILTER) if f.parent_type == CIS}
     assert groups == {prod.one(LOG_GROUP, "audit-logs").inputs["name"]}
+    # A reviewed CI up of any stack of the application does not page; anyone else does.
+    sessions = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/storefront-"
+    patterns = {
+        f.name.removeprefix("cis-"): f.inputs["pattern"]
+        for f in prod.of_type(FILTER)
+        if f.parent_type == CIS
+    }
+    assert patterns == {key: check_pattern(key, sessions) for key in CHECKS}
+
+
+def test_bucket_policy_changes_are_noticed() -> None:
+    """CIS 3.8 / Security Hub CloudWatch.8: the audit bucket's policy among them."""
+    pattern = CHECKS["bucket-policy-changes"][1]
+    assert pattern.startswith("{ ($.eventSource = s3.amazonaws.com) && (")
+    for event in ("PutBucketPolicy", "DeleteBucketPolicy", "PutBucketLifecycle", "PutBucketAcl"):
+        assert f"($.eventName = {event})" in pattern
+
+
+def test_only_the_checks_ci_trips_leave_out_the_stacks_sessions() -> None:
+    prefix = f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/shop-"
+    assert CI_QUIET_CHECKS < set(CHECKS)
+    for key in CHECKS:
+        quiet = check_pattern(key, prefix)
+        if key in CI_QUIET_CHECKS:
+            inner = CHECKS[key][1].strip()[1:-1].strip()
+            assert quiet == f'{{ ({inner}) && ($.userIdentity.arn != "{prefix}*") }}'
+            assert quiet.count("{") == quiet.count("}") == 1
+        else:
+            # Root use, sign-in without MFA, trail and key changes page whoever makes them.
+            assert quiet == CHECKS[key][1]
+        assert check_pattern(key) == CHECKS[key][1]
 
 
 @pytest.mark.parametrize(

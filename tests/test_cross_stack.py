@@ -163,6 +163,11 @@ def test_two_account_owners_in_one_known_account_are_refused(tmp_path: Path) -> 
         "registry-replication of account 111122223333 in eu-west-1 (through "
         "ownsRegistryReplication or ownsAccountResources); exactly one stack may: ECR keeps one "
         "replication configuration per registry and each up replaces it whole",
+        "slipway:ownsAccountSettings: Pulumi.dev.yaml, Pulumi.prod.yaml all own the "
+        "account-settings of account 111122223333 (through ownsAccountSettings or "
+        "ownsAccountResources); exactly one stack may: account settings (ECS defaults, Backup "
+        "region settings, registry scanning...) are one per account: two stacks would "
+        "overwrite each other's",
     ]
 
 
@@ -172,6 +177,7 @@ def test_two_account_owners_in_one_known_account_are_refused(tmp_path: Path) -> 
         ("  slipway:githubOidcProvider: adopt\n", "githubOidcProvider"),
         ("  slipway:ownsAuditTrail: true\n", "ownsAuditTrail"),
         ("  slipway:guardDuty: true\n", "guardDuty"),
+        ("  slipway:ownsAccountSettings: true\n", "ownsAccountSettings"),
     ],
 )
 def test_each_account_resource_has_one_owner(
@@ -249,3 +255,39 @@ def test_the_owner_derives_its_deploy_timeout_from_its_strategy() -> None:
     deploy = generated_files(settings)[".github/workflows/deploy.yml"]
     assert "timeout-minutes: 75" in deploy
     assert cross_stack_problems({s: stack_settings(s) for s in STACKS}) == []
+
+
+@pytest.mark.parametrize(
+    ("environment", "account", "refused"),
+    [("dev-eu", "111122223333", True), ("dev-eu", "444455556666", False), ("deve", None, False)],
+)
+def test_a_prefix_that_covers_another_stacks_names_is_refused(
+    tmp_path: Path, environment: str, account: str | None, refused: bool
+) -> None:
+    """The boundary knows a stack's own roles by ``<app>-<env>-*``: in one account (or an
+    account not known), ``storefront-dev-`` would cover ``storefront-dev-eu-``'s roles."""
+    root = _project(tmp_path)
+    for name in ("dev", "prod"):
+        path = root / f"Pulumi.{name}.yaml"
+        text = path.read_text()
+        if account is not None:
+            mine = "111122223333" if name == "dev" else account
+            text = text.replace("config:\n", f"config:\n  aws:allowedAccountIds: ['{mine}']\n", 1)
+        if name == "prod":
+            text += f"  slipway:environment: {environment}\n"
+        path.write_text(text)
+    problems = [
+        p
+        for p in cross_stack_report(_settings(root), _placements(root)).problems
+        if p.startswith("slipway:environment")
+    ]
+    if refused:
+        assert problems == [
+            "slipway:environment: Pulumi.dev.yaml (storefront-dev-*) and Pulumi.prod.yaml "
+            f"(storefront-{environment}-*) may share an account and the first prefix covers the "
+            "second's roles and policies; choose environment or appName so that no stack's "
+            "'<app>-<env>-' starts another's (or set aws:allowedAccountIds to different "
+            "accounts)"
+        ]
+    else:
+        assert problems == []

@@ -442,6 +442,13 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["slipway:hostedZoneId: got 'Z0123456789ABCDEFGHIJ';", "not both"],
     ),
     (
+        "hosted zone with a domain too long for the boundary",
+        "dev",
+        {"hostedZoneId": "Z0123456789ABCDEFGHIJ", "domainName": "a" * 60 + "." + "b" * 50 + ".io"},
+        {},
+        ["slipway:domainName: got 'aaaa", "at most 90 characters with hostedZoneId"],
+    ),
+    (
         "hosted zone without the domain name",
         "dev",
         {"hostedZoneId": "Z0123456789ABCDEFGHIJ"},

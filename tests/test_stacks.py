@@ -536,6 +536,15 @@ def test_with_a_hosted_zone_the_stack_issues_its_certificate_and_points_the_name
     assert prod.outputs["environmentUrl"] == "https://storefront.acme-corp.example"
     for stack in STACKS:
         assert not recorded(stack).of_type("aws:acm/certificate:Certificate")
+    # Prod's certificate and alias record cannot be deleted or replaced by an up.
+    assert certificate.protect
+    assert alias.protect
+    staging = run_stack(
+        "staging",
+        overrides={"certificateArn": None, "hostedZoneId": zone, "domainName": "s.example.com"},
+    )
+    assert not staging.one("aws:acm/certificate:Certificate").protect
+    assert not staging.one("aws:route53/record:Record", "service-alias").protect
 
 
 def test_dev_runs_mostly_on_spot_and_prod_keeps_an_on_demand_base() -> None:
@@ -1064,7 +1073,9 @@ def test_prod_replicas_get_a_key_lifecycle_and_immutable_tags() -> None:
     assert role.json_input("assumeRolePolicy")["Statement"][0]["Principal"] == {
         "Service": "ecr.amazonaws.com"
     }
-    assert ":role/registry-replication-template-role-" in template.inputs["customRoleArn"]
+    assert template.inputs["customRoleArn"].endswith(
+        ":role/storefront-prod-registry-replication-template-role"
+    )
     policy = prod.one("aws:iam/rolePolicy:RolePolicy", "registry-replication-template-role-policy")
     statements = {s["Sid"]: s for s in policy.json_input("policy")["Statement"]}
     assert statements["CreateReplicas"]["Resource"] == [

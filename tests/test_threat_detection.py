@@ -82,3 +82,47 @@ def test_opt_in_on_the_one_stack_that_owns_the_detector(stack: str) -> None:
     only that stack's boundary lets it change the detector (tests/test_stack_boundary.py)."""
     assert not recorded(stack).of_type(DETECTOR)
     assert run_stack(stack, overrides={"guardDuty": "true"}).one(DETECTOR)
+
+
+ADOPTED = "12abc34d567e8fa901bc2d34e0123456"
+
+
+def test_an_existing_detector_is_adopted_protected_and_left_as_it_is(run_component: Runner) -> None:
+    """Like the OIDC provider's adopt path: imported by its ID (the import ID terraform-provider-
+    aws documents for aws_guardduty_detector), never deleted, its frequency and tags kept so
+    the import matches what exists."""
+    recording = run_component(program(adopt_detector_id=ADOPTED))
+    detector = recording.one(DETECTOR)
+    assert detector.import_id == ADOPTED
+    assert detector.protect
+    assert detector.retain_on_delete
+    assert sorted(detector.ignore_changes) == ["findingPublishingFrequency", "tags"]
+    created = run_component(program()).one(DETECTOR)
+    assert not created.import_id
+    assert not created.ignore_changes
+    assert not created.protect
+
+
+def test_a_bad_detector_id_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"ThreatDetectionArgs\.adopt_detector_id: got 'd-1'"):
+        ThreatDetectionArgs(adopt_detector_id="d-1")
+
+
+def test_the_stack_adopts_the_accounts_detector_by_setting() -> None:
+    rec = run_stack("staging", overrides={"guardDuty": "true", "guardDutyDetectorId": ADOPTED})
+    assert rec.one(DETECTOR).import_id == ADOPTED
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"guardDutyDetectorId": ADOPTED}, "slipway:guardDutyDetectorId: got '12abc"),
+        (
+            {"guardDuty": "true", "guardDutyDetectorId": "nope"},
+            "slipway:guardDutyDetectorId: got 'nope'",
+        ),
+    ],
+)
+def test_the_adopt_setting_is_checked(overrides: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        run_stack("dev", overrides=overrides)

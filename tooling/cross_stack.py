@@ -173,6 +173,12 @@ ACCOUNT_OWNERSHIP: dict[AccountResource, tuple[str, bool, str]] = {
         True,
         "GuardDuty has one detector per account and region",
     ),
+    AccountResource.ACCOUNT_SETTINGS: (
+        "ownsAccountSettings",
+        False,
+        "account settings (ECS defaults, Backup region settings, registry scanning...) are one "
+        "per account: two stacks would overwrite each other's",
+    ),
 }
 """Per account-wide resource: its setting, whether it is one per region (else one per
 account), and why only one stack may own it."""
@@ -227,6 +233,33 @@ def account_owner_problems(
     return problems
 
 
+def prefix_problems(
+    stacks: Mapping[str, StackSettings], placements: Mapping[str, StackPlacement]
+) -> list[str]:
+    """One problem per pair of stacks that may share an account (the same known account, or
+    an account not known) where one's resource prefix starts the other's: each stack's boundary
+    knows its own roles, users and policies by ``<app>-<env>-*``, so ``shop-dev`` would own
+    ``shop-dev-eu``'s roles."""
+    problems: list[str] = []
+    names = sorted(stacks)
+    for first in names:
+        for second in names:
+            a, b = placements[first], placements[second]
+            if first == second or (a.account and b.account and a.account != b.account):
+                continue
+            mine = stacks[first].identity.resource_prefix + "-"
+            theirs = stacks[second].identity.resource_prefix + "-"
+            if theirs.startswith(mine):
+                problems.append(
+                    f"{NAMESPACE}:environment: Pulumi.{first}.yaml ({mine}*) and "
+                    f"Pulumi.{second}.yaml ({theirs}*) may share an account and the first "
+                    "prefix covers the second's roles and policies; choose environment or "
+                    "appName so that no stack's '<app>-<env>-' starts another's (or set "
+                    "aws:allowedAccountIds to different accounts)"
+                )
+    return problems
+
+
 def cross_stack_report(
     stacks: Mapping[str, StackSettings], placements: Mapping[str, StackPlacement]
 ) -> CrossStackReport:
@@ -234,6 +267,7 @@ def cross_stack_report(
     and overlapping VPC ranges in one region (a warning)."""
     report = CrossStackReport(problems=cross_stack_problems(stacks))
     report.problems += account_owner_problems(stacks, placements)
+    report.problems += prefix_problems(stacks, placements)
     report.warnings += deploy_chain_warnings(stacks)
     names = list(stacks)
     for i, first in enumerate(names):

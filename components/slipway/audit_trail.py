@@ -119,8 +119,31 @@ def lifecycle_rules(retention_days: int) -> list[dict[str, Any]]:
     )
 
 
+OWNER_ROLE_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,48}-$")
+"""``<app>-<env>-``: the start of the names of the roles that own the evidence."""
+EVIDENCE_CHANGES = (
+    "s3:BypassGovernanceRetention",
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketVersioning",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutObjectLegalHold",
+    "s3:PutObjectRetention",
+)
+"""What only the bucket's owner may do to the evidence: delete it, shorten or bypass its lock,
+change what keeps it (versioning, lifecycle, lock configuration) or the policy itself. S3
+evaluates no resource tag on objects, so this is decided by the caller's ARN."""
+
+
 def bucket_policy_statements(
-    bucket_arn: pulumi.Input[str], trail_arn: pulumi.Input[str], account_id: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str],
+    trail_arn: pulumi.Input[str],
+    account_id: pulumi.Input[str],
+    owner_role_arns: pulumi.Input[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Statements of the bucket policy (AWS's documented CloudTrail bucket policy, plus TLS).
 
@@ -128,7 +151,26 @@ def bucket_policy_statements(
     * ``AWSCloudTrailWrite``: CloudTrail may write under ``AWSLogs/<account>/``, for this trail
       only, handing the object to the bucket owner.
     * ``DenyInsecureTransport``: every request without TLS is refused.
+    * ``OnlyTheOwnerChangesEvidence`` (with ``owner_role_arns``, an ARN pattern of the owning
+      stack's roles): :data:`EVIDENCE_CHANGES` for every other principal, whatever its own
+      policies allow (an explicit deny in a resource policy wins; IAM User Guide, "Policy
+      evaluation logic"). The account's root user can still delete the bucket policy (S3 keeps
+      that way out of a lock-out).
     """
+    owner = (
+        [
+            {
+                "Sid": "OnlyTheOwnerChangesEvidence",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": list(EVIDENCE_CHANGES),
+                "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
+                "Condition": {"ArnNotLike": {"aws:PrincipalArn": owner_role_arns}},
+            }
+        ]
+        if owner_role_arns is not None
+        else []
+    )
     return [
         {
             "Sid": "AWSCloudTrailAclCheck",
@@ -152,6 +194,7 @@ def bucket_policy_statements(
             },
         },
         tls_only_statement(bucket_arn),
+        *owner,
     ]
 
 
@@ -233,6 +276,11 @@ class AuditTrailArgs:
     day 90). Default: 365."""
     log_retention_days: int = 365
     """Days events are kept in CloudWatch Logs (one of CloudWatch's values). Default: 365."""
+    owner_role_prefix: str | None = None
+    """The name prefix of the roles that own the evidence (the owning stack's ``<app>-<env>-``):
+    the bucket policy denies every other principal deleting files, bypassing or changing their
+    lock, and changing the bucket's policy, versioning or lifecycle
+    (:data:`EVIDENCE_CHANGES`). Default: no such statement."""
     object_lock: bool = False
     """Create the bucket with S3 Object Lock, so log files cannot be deleted or overwritten for
     ``object_lock_days``. Can only be chosen when the bucket is created. On in prod."""
@@ -282,6 +330,17 @@ class AuditTrailArgs:
             )
         problems.extend(audit_retention_problems(self.retention_days, name + "retention_days"))
         problems.extend(retention_problems(self.log_retention_days, name + "log_retention_days"))
+        if self.owner_role_prefix is not None and not OWNER_ROLE_PREFIX.match(
+            str(self.owner_role_prefix)
+        ):
+            problems.append(
+                invalid(
+                    name + "owner_role_prefix",
+                    self.owner_role_prefix,
+                    "the owning stack's role-name prefix: 2 to 50 lower-case letters, digits "
+                    "and '-', ending with '-' (e.g. 'storefront-prod-')",
+                )
+            )
         if self.object_lock_mode not in ("GOVERNANCE", "COMPLIANCE"):
             problems.append(
                 invalid(
@@ -432,7 +491,21 @@ class AuditTrail(pulumi.ComponentResource):
         bucket_policy = aws.s3.BucketPolicy(
             f"{name}-bucket-policy",
             bucket=bucket.id,
-            policy=policy_document(bucket_policy_statements(bucket.arn, trail_arn, account_id)),
+            policy=policy_document(
+                bucket_policy_statements(
+                    bucket.arn,
+                    trail_arn,
+                    account_id,
+                    None
+                    if args.owner_role_prefix is None
+                    else pulumi.Output.format(
+                        "arn:{0}:iam::{1}:role/{2}*",
+                        partition.partition,
+                        account_id,
+                        args.owner_role_prefix,
+                    ),
+                )
+            ),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[controls.public_access, controls.ownership]
             ),

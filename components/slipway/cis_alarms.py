@@ -13,13 +13,28 @@ restate CIS AWS Foundations Benchmark v1.2.0 section 3 and v1.4.0 section 4:
 * ``cloudtrail-changes`` (CloudWatch.5);
 * ``kms-key-disabled-or-deleted`` (CloudWatch.7);
 * ``security-group-changes`` (CloudWatch.10);
-* ``network-acl-changes`` (CloudWatch.11).
+* ``network-acl-changes`` (CloudWatch.11);
+* ``bucket-policy-changes`` (CloudWatch.8): an S3 bucket's ACL, policy, CORS, lifecycle or
+  replication was changed (the audit bucket's policy among them).
+
+With ``ci_role_session_prefix`` (the stacks' own role sessions,
+``arn:<partition>:sts::<account>:assumed-role/<app>-``), the checks that every reviewed CI
+``up`` trips (:data:`CI_QUIET_CHECKS`: IAM policy, security group, network ACL and bucket policy
+changes) leave out the changes made by those sessions, so they page for changes from anyone
+else (people, other tools, the root user). ``$.userIdentity.arn`` is present for users, roles
+and the root user; ``!=`` with a trailing ``*`` is the documented JSON filter form
+("Using filter patterns to match terms in JSON log events", CloudWatch Logs User Guide:
+``{ $.sourceIPAddress != 123.123.* }``). Every role a stack may use is named ``<app>-<env>-…``
+and carries its boundary (:mod:`slipway.stack_boundary`), so what these sessions can change is
+what the boundary lets a stack change. Root use, sign-in without MFA, trail and key changes page
+whoever makes them.
 
 It is opt-in and account-wide: the stack that owns the account's resources creates it once.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -30,12 +45,17 @@ from slipway.errors import ConfigError, invalid
 from slipway.monitoring import NAME_PREFIX
 from slipway.patterns import SNS_TOPIC_ARN
 
+CI_SESSION_PREFIX = re.compile(r"^arn:aws[a-z-]*:sts::\d{12}:assumed-role/[a-z0-9][a-z0-9-]*-$")
 METRIC_NAMESPACE = "Slipway/CIS"
 """Namespace of the metrics the filters emit."""
 
 
+def _events(*names: str) -> str:
+    return " || ".join(f"($.eventName = {name})" for name in names)
+
+
 def _any_event(*names: str) -> str:
-    return "{ " + " || ".join(f"($.eventName = {name})" for name in names) + " }"
+    return "{ " + _events(*names) + " }"
 
 
 CHECKS: Mapping[str, tuple[str, str]] = {
@@ -91,6 +111,23 @@ CHECKS: Mapping[str, tuple[str, str]] = {
             "DeleteSecurityGroup",
         ),
     ),
+    "bucket-policy-changes": (
+        "An S3 bucket's ACL, policy, CORS, lifecycle or replication was changed (CIS 3.8, "
+        "Security Hub CloudWatch.8)",
+        "{ ($.eventSource = s3.amazonaws.com) && ("
+        + _events(
+            "PutBucketAcl",
+            "PutBucketPolicy",
+            "PutBucketCors",
+            "PutBucketLifecycle",
+            "PutBucketReplication",
+            "DeleteBucketPolicy",
+            "DeleteBucketCors",
+            "DeleteBucketLifecycle",
+            "DeleteBucketReplication",
+        )
+        + ") }",
+    ),
     "network-acl-changes": (
         "A network ACL was changed (CIS 4.11, Security Hub CloudWatch.11)",
         _any_event(
@@ -105,6 +142,22 @@ CHECKS: Mapping[str, tuple[str, str]] = {
 }
 """Check key to (what it detects, its CloudWatch Logs filter pattern)."""
 
+CI_QUIET_CHECKS = frozenset(
+    {"iam-policy-changes", "security-group-changes", "network-acl-changes", "bucket-policy-changes"}
+)
+"""The checks a reviewed CI ``up`` trips on its own: with ``ci_role_session_prefix`` they leave
+out the stacks' own role sessions."""
+
+
+def check_pattern(key: str, ci_role_session_prefix: str | None = None) -> str:
+    """The filter pattern of check ``key``; for :data:`CI_QUIET_CHECKS`, without the events of
+    sessions whose ARN starts with ``ci_role_session_prefix`` (when given)."""
+    pattern = CHECKS[key][1]
+    if ci_role_session_prefix is None or key not in CI_QUIET_CHECKS:
+        return pattern
+    inner = pattern.strip()[1:-1].strip()
+    return f'{{ ({inner}) && ($.userIdentity.arn != "{ci_role_session_prefix}*") }}'
+
 
 @dataclass(frozen=True)
 class CisAlarmsArgs:
@@ -116,6 +169,10 @@ class CisAlarmsArgs:
     """SNS topic ARNs paged when a check fires (1 to 5)."""
     name_prefix: str
     """Prefix of the filters', metrics' and alarms' names, e.g. ``storefront-account``."""
+    ci_role_session_prefix: pulumi.Input[str] | None = None
+    """The start of the ARNs of the stacks' own role sessions,
+    ``arn:<partition>:sts::<account>:assumed-role/<app>-``: :data:`CI_QUIET_CHECKS` leave their
+    changes out. Default: every change pages."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every alarm."""
 
@@ -130,6 +187,16 @@ class CisAlarmsArgs:
         bad = [a for a in actions if isinstance(a, str) and not SNS_TOPIC_ARN.match(a)]
         if not 1 <= len(actions) <= 5 or bad:
             problems.append(invalid(name + "alarm_actions", bad or actions, "1 to 5 SNS topics"))
+        prefix = self.ci_role_session_prefix
+        if isinstance(prefix, str) and not CI_SESSION_PREFIX.match(prefix):
+            problems.append(
+                invalid(
+                    name + "ci_role_session_prefix",
+                    self.ci_role_session_prefix,
+                    "arn:<partition>:sts::<account>:assumed-role/<app>- (a name prefix ending "
+                    "in '-', no wildcard)",
+                )
+            )
         if problems:
             raise ConfigError(problems)
 
@@ -151,13 +218,19 @@ class CisAlarms(pulumi.ComponentResource):
         super().__init__(self.TOKEN, name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.alarm_arns = {}
-        for key, (description, pattern) in CHECKS.items():
+        for key, (description, _) in CHECKS.items():
             metric = f"{args.name_prefix}-{key}"
             aws.cloudwatch.LogMetricFilter(
                 f"{name}-{key}",
                 name=metric,
                 log_group_name=args.log_group_name,
-                pattern=pattern,
+                pattern=(
+                    check_pattern(key)
+                    if args.ci_role_session_prefix is None
+                    else pulumi.Output.from_input(args.ci_role_session_prefix).apply(
+                        lambda prefix, key=key: check_pattern(key, prefix)
+                    )
+                ),
                 metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
                     name=metric, namespace=METRIC_NAMESPACE, value="1"
                 ),

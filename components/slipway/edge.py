@@ -416,19 +416,21 @@ def build_certificate(
     hosted_zone_id: str,
     tags: dict[str, str],
     parent: pulumi.Resource,
+    protect: bool = False,
 ) -> pulumi.Output[str]:
     """An ACM certificate for ``domain_name``, validated by DNS in ``hosted_zone_id``: the
     certificate, the CNAME ACM asks for and the validation that waits until ACM has issued it
     ("DNS validation", ACM User Guide,
     https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html). Returns the ARN
-    once the certificate is issued, for the HTTPS listener."""
+    once the certificate is issued, for the HTTPS listener. ``protect``: the certificate cannot
+    be deleted or replaced by an ``up`` (the HTTPS listener would lose it)."""
     child = pulumi.ResourceOptions(parent=parent)
     certificate = aws.acm.Certificate(
         f"{name}-certificate",
         domain_name=domain_name,
         validation_method="DNS",
         tags=tags,
-        opts=child,
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
     option = certificate.domain_validation_options[0]
     record = aws.route53.Record(
@@ -463,10 +465,13 @@ def build_alias(
     hosted_zone_id: str,
     load_balancer: aws.lb.LoadBalancer,
     parent: pulumi.Resource,
+    protect: bool = False,
 ) -> aws.route53.Record:
     """The ``A`` alias record that points ``domain_name`` at the load balancer
     ("Routing traffic to an ELB load balancer", Route 53 Developer Guide,
-    https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-to-elb-load-balancer.html)."""
+    https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-to-elb-load-balancer.html).
+    ``protect``: the record cannot be deleted or replaced by an ``up`` (the name would stop
+    resolving)."""
     return aws.route53.Record(
         f"{name}-alias",
         zone_id=hosted_zone_id,
@@ -479,5 +484,5 @@ def build_alias(
                 evaluate_target_health=True,
             )
         ],
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )

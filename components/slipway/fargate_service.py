@@ -578,7 +578,8 @@ class FargateServiceArgs:
     and known-bad-inputs managed rules (:mod:`slipway.edge`). Default: none."""
     protect: bool = False
     """Protect and retain the log group, the access logs' bucket and the image channel's
-    deployed record. On in prod."""
+    deployed record; protect the certificate and alias record made with ``hosted_zone_id``. On
+    in prod."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every taggable child."""
 

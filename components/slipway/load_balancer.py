@@ -383,7 +383,12 @@ def build_load_balancer(
     zone, domain = args.listener.hosted_zone_id, args.listener.domain_name
     if zone is not None and domain is not None:
         certificate_arn = build_certificate(
-            name, domain_name=domain, hosted_zone_id=zone, tags=dict(args.tags), parent=parent
+            name,
+            domain_name=domain,
+            hosted_zone_id=zone,
+            tags=dict(args.tags),
+            parent=parent,
+            protect=args.protect,
         )
         build_alias(
             name,
@@ -391,6 +396,7 @@ def build_load_balancer(
             hosted_zone_id=zone,
             load_balancer=load_balancer,
             parent=parent,
+            protect=args.protect,
         )
     web_acl = (
         build_web_acl(

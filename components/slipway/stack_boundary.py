@@ -2,7 +2,9 @@
 
 Every role of a stack (its CI roles and every role the stack creates, :func:`bound_roles`)
 carries one customer-managed policy, ``<app>-<env>-ci-boundary``, as its permissions boundary.
-The boundary allows everything and then denies (:func:`boundary_statements`):
+The boundary allows everything but Route 53 record changes (``Everything``), allows those only
+for the stack's own names (``OwnRecords``, with ``hostedZoneId``) and then denies
+(:func:`boundary_statements`):
 
 * ``OtherEnvironments``: any action on a resource whose ``slipway:environment`` tag names
   another environment. The condition pairs ``Null: false`` with ``StringNotEquals``, because
@@ -23,10 +25,36 @@ The boundary allows everything and then denies (:func:`boundary_statements`):
   credentials that are not a stack's CI role.
 * ``OwnVaultLocks``, ``OwnParameters``, ``OwnDashboards``: where tags do not decide, the
   stack's own names: backup vault locks, SSM parameter writes, dashboards.
+* ``OwnPrincipals``: outside the stack's own roles and policies (named ``<app>-<env>-*``, never
+  known by tag, because a stack can tag an untagged principal): trust rewrites, creating,
+  deleting, re-bounding, assuming and passing roles, changing customer-managed policies; and,
+  everywhere, credential minting and user and group actions (a stack has no users or groups).
+  ``iam:PassRole`` and S3 objects carry no resource tag in their request context, so names are
+  all that can decide them (:data:`ESCALATION_ACTIONS`).
+* ``NoRetentionBypass``: ``s3:BypassGovernanceRetention``, for every stack (the audit bucket's
+  GOVERNANCE lock then holds against every CI role).
+* ``OwnRecords`` (an Allow, not a Deny): ``route53:ChangeResourceRecordSets`` only when every
+  name of the change batch (``route53:ChangeResourceRecordSetsNormalizedRecordNames``) is the
+  stack's domain or its ACM validation record. It is written as the boundary's only grant of
+  the action, with ``ForAllValues:StringLike``, rather than as a Deny with
+  ``ForAnyValue:StringNotLike``: both mean the same to IAM, but Principal Mapper 1.1.5 compares
+  a ``ForAnyValue`` set as a whole (``local_policy_simulation._get_condition_match`` passes the
+  whole context, not the one value), so it would let a batch of one own and one foreign name
+  through. Route 53 always sends the key for this action (Service Authorization Reference), so
+  ``ForAllValues`` never meets an empty set.
 * ``AccountOidcProvider``, ``AccountTrail``, ``AccountRegistryReplication``,
-  ``AccountThreatDetection``: one per account-wide resource the stack does not own
-  (:class:`AccountResource`): the GitHub OIDC provider, CloudTrail trails, the registry's
-  replication, policy and creation templates, the GuardDuty detector.
+  ``AccountThreatDetection``, ``AccountSettings``: one per account-wide resource the stack does
+  not own (:class:`AccountResource`): the GitHub OIDC provider, CloudTrail trails, the
+  registry's replication, policy and creation templates, the GuardDuty detector, the account's
+  settings.
+
+Exceptions AWS forces (the action has no resource, so no name or tag can spare the stack's
+own): ``iam:ListGroups`` and ``iam:ListVirtualMFADevices`` (matched by the group and MFA
+wildcards) are denied to every stack, which reads neither; the account settings
+(``ecs:PutAccountSettingDefault``, ``backup:UpdateRegionSettings``,
+``ecr:PutRegistryScanningConfiguration``...) take no resource either, so they go to one owner
+stack whole. Sources for the resource types and condition keys: the Service Authorization
+Reference as parliament ships it (``parliament/iam_definition.json``).
 
 Sources: IAM User Guide, "IAM JSON policy elements: Condition operators" (a missing key makes
 negated operators and ``…IfExists`` true;
@@ -42,6 +70,7 @@ model are in docs/security.md, "Isolation between stacks in one account".
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -77,10 +106,7 @@ UNTAG_ACTIONS = (
     "ecs:UntagResource",
     "elasticloadbalancing:RemoveTags",
     "events:UntagResource",
-    "iam:UntagOpenIDConnectProvider",
-    "iam:UntagPolicy",
-    "iam:UntagRole",
-    "iam:UntagUser",
+    "iam:Untag*",
     "kms:UntagResource",
     "lambda:UntagResource",
     "logs:UntagResource",
@@ -99,9 +125,8 @@ PRINCIPAL_ACTIONS = (
     "iam:DeleteUserPolicy",
     "iam:DetachRolePolicy",
     "iam:DetachUserPolicy",
-    "iam:PutRolePermissionsBoundary",
+    "iam:Put*PermissionsBoundary",
     "iam:PutRolePolicy",
-    "iam:PutUserPermissionsBoundary",
     "iam:PutUserPolicy",
 )
 """The actions for which IAM sets ``iam:PermissionsBoundary`` (the boundary requested, or the
@@ -128,6 +153,41 @@ PARAMETER_WRITES = (
     "ssm:UnlabelParameterVersion",
 )
 DASHBOARD_WRITES = ("cloudwatch:DeleteDashboards", "cloudwatch:PutDashboard")
+ESCALATION_ACTIONS = (
+    "iam:*AccessKey*",
+    "iam:*Group*",
+    "iam:*LoginProfile",
+    "iam:*MFADevice*",
+    "iam:*SSHPublicKey*",
+    "iam:*ServiceSpecificCredential*",
+    "iam:*SigningCertificate*",
+    "iam:CreateRole",
+    "iam:CreateUser",
+    "iam:DeleteRole",
+    "iam:DeleteUser",
+    "iam:PassRole",
+    "iam:Put*PermissionsBoundary",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "sts:AssumeRole",
+)
+"""What a stack may do only to its own roles (``role/<app>-<env>-*``): trust rewrites, creating,
+deleting or re-bounding a role, assuming it and passing it. Credential minting (access keys,
+login profiles, service-specific credentials, SSH keys, signing certificates, MFA devices), user
+and group actions have no own resource at all: a stack has no users or groups, so they are
+denied everywhere. Names decide, not tags: a stack can tag an untagged principal with its own
+environment. ``iam:PassRole`` carries no resource tag in its request context, so only a name
+can decide it."""
+RECORD_CHANGES = "route53:ChangeResourceRecordSets"
+NORMALIZED_RECORD_NAMES = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+"""The record names of a change batch, lower-case and without the final dot (Route 53
+Developer Guide, "Using IAM policy conditions for fine-grained access control")."""
+ACM_VALIDATION_LABEL = "_" + "?" * 32
+"""The label ACM puts before a DNS-validated name: ``_`` and 32 hexadecimal digits (ACM User
+Guide, "DNS validation"). One ``?`` per character, so it matches no deeper name."""
+RETENTION_BYPASS = ("s3:BypassGovernanceRetention",)
+"""Deleting or shortening a GOVERNANCE-locked object version: no stack role may, not even the
+audit bucket's owner (the bucket's lifecycle expires versions without it)."""
 
 
 class AccountResource(StrEnum):
@@ -145,6 +205,11 @@ class AccountResource(StrEnum):
     templates."""
     THREAT_DETECTION = "threat-detection"
     """The GuardDuty detector (one per account and region) and its features."""
+    ACCOUNT_SETTINGS = "account-settings"
+    """Settings AWS keeps once per account (or account and region): ECS account setting
+    defaults, AWS Backup's region and global settings, ECR's registry scanning and account
+    settings, EBS default encryption, the account's S3 public access block, password policy
+    and alias, SSM service settings and CloudWatch Logs account policies."""
 
 
 ACCOUNT_RESOURCE_ACTIONS: Mapping[AccountResource, tuple[str, ...]] = {
@@ -181,6 +246,20 @@ ACCOUNT_RESOURCE_ACTIONS: Mapping[AccountResource, tuple[str, ...]] = {
         "guardduty:DeleteDetector",
         "guardduty:UpdateDetector",
     ),
+    AccountResource.ACCOUNT_SETTINGS: (
+        "backup:UpdateGlobalSettings",
+        "backup:UpdateRegionSettings",
+        "ec2:*EbsEncryptionByDefault",
+        "ec2:ModifyEbsDefaultKmsKeyId",
+        "ecr:PutAccountSetting",
+        "ecr:PutRegistryScanningConfiguration",
+        "ecs:PutAccountSetting*",
+        "iam:*AccountAlias",
+        "iam:*AccountPasswordPolicy",
+        "logs:*AccountPolicy",
+        "s3:PutAccountPublicAccessBlock",
+        "ssm:*ServiceSetting",
+    ),
 }
 """What only the stack owning each account-wide resource may do."""
 
@@ -189,7 +268,35 @@ _STATEMENT_IDS = {
     AccountResource.AUDIT_TRAIL: "AccountTrail",
     AccountResource.REGISTRY_REPLICATION: "AccountRegistryReplication",
     AccountResource.THREAT_DETECTION: "AccountThreatDetection",
+    AccountResource.ACCOUNT_SETTINGS: "AccountSettings",
 }
+
+
+def record_name_patterns(domain_name: str) -> tuple[str, ...]:
+    """A stack's own DNS names for ``domain_name``: the name, and ACM's validation record for
+    it, normalized as Route 53 compares them (lower-case, no final dot)."""
+    name = domain_name.lower().rstrip(".")
+    return (name, f"{ACM_VALIDATION_LABEL}.{name}")
+
+
+MAX_RECORD_DOMAIN = 90
+"""The longest domain whose records a stack's boundary names (twice: the name and its ACM
+validation record). Longer, and the largest boundary (24-character application and environment
+names, the ``aws-us-gov`` partition) would pass the 6,144 characters of a managed policy."""
+
+
+def record_domain_problems(domain_name: str, setting: str) -> list[str]:
+    """The one rule for a domain the boundary names (:data:`MAX_RECORD_DOMAIN`)."""
+    if len(domain_name) <= MAX_RECORD_DOMAIN:
+        return []
+    return [
+        invalid(
+            setting,
+            domain_name,
+            f"at most {MAX_RECORD_DOMAIN} characters with hostedZoneId: the stack's "
+            "permissions boundary names it, and a managed policy holds 6,144 characters",
+        )
+    ]
 
 
 def boundary_name(resource_prefix: str) -> str:
@@ -207,6 +314,9 @@ class BoundaryScope:
     environment: str
     owned: frozenset[AccountResource] = frozenset()
     """The account-wide resources this stack owns."""
+    record_names: tuple[str, ...] = ()
+    """The DNS names whose records the stack changes (:func:`record_name_patterns`); none: it
+    changes no record."""
 
     @property
     def resource_prefix(self) -> str:
@@ -217,6 +327,13 @@ class BoundaryScope:
         """An ARN of this account; IAM ARNs have no region."""
         region = "" if service == "iam" else region
         return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"
+
+    @property
+    def own_iam(self) -> list[str]:
+        """The ARN patterns of this stack's IAM roles and customer-managed policies, by name:
+        ``role/<app>-<env>-*`` and ``policy/<app>-<env>-*``. A stack has no users or groups of
+        its own (Slipway creates none), so every user and group is another's."""
+        return [self.arn("iam", f"{kind}/{self.resource_prefix}-*") for kind in ("role", "policy")]
 
     @property
     def boundary_arn(self) -> str:
@@ -239,8 +356,20 @@ def boundary_statements(scope: BoundaryScope) -> list[dict[str, Any]]:
     """The boundary's statements for ``scope`` (the module docstring explains each)."""
     env = scope.environment
     statements: list[dict[str, Any]] = [
-        {"Sid": "Everything", "Effect": "Allow", "Action": "*", "Resource": "*"}
+        {"Sid": "Everything", "Effect": "Allow", "NotAction": RECORD_CHANGES, "Resource": "*"}
     ]
+    if scope.record_names:
+        statements.append(
+            {
+                "Sid": "OwnRecords",
+                "Effect": "Allow",
+                "Action": RECORD_CHANGES,
+                "Resource": "*",
+                "Condition": {
+                    "ForAllValues:StringLike": {NORMALIZED_RECORD_NAMES: list(scope.record_names)}
+                },
+            }
+        )
     for sid, key, tag, value in (
         ("OtherEnvironments", "ResourceTag", ENVIRONMENT_TAG, env),
         ("OtherEnvironmentTags", "RequestTag", ENVIRONMENT_TAG, env),
@@ -295,6 +424,10 @@ def boundary_statements(scope: BoundaryScope) -> list[dict[str, Any]]:
         ),
     ]
     statements += [
+        _deny("OwnPrincipals", (*ESCALATION_ACTIONS, *POLICY_CHANGES), NotResource=scope.own_iam),
+        _deny("NoRetentionBypass", RETENTION_BYPASS),
+    ]
+    statements += [
         _deny(_STATEMENT_IDS[resource], actions)
         for resource, actions in ACCOUNT_RESOURCE_ACTIONS.items()
         if resource not in scope.owned
@@ -323,6 +456,9 @@ class StackBoundaryArgs:
     owned_account_resources: frozenset[AccountResource] = frozenset()
     """The account-wide resources this stack owns (:class:`AccountResource`). Default: none, so
     the boundary denies changing any of them."""
+    record_names: tuple[str, ...] = ()
+    """The DNS names whose records the stack changes (:func:`record_name_patterns` of its
+    domain). Default: none, so the boundary denies every record change."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for the policy (the stack's, so other stacks cannot change it)."""
 
@@ -373,6 +509,7 @@ class StackBoundary(pulumi.ComponentResource):
                 app=args.app,
                 environment=args.environment,
                 owned=frozenset(args.owned_account_resources),
+                record_names=tuple(args.record_names),
             )
             return compact_json(boundary_document(scope))
 
@@ -389,18 +526,51 @@ class StackBoundary(pulumi.ComponentResource):
         self.register_outputs({"policy_arn": self.policy_arn, "policy_name": self.policy_name})
 
 
-def bound_roles(boundary_arn: pulumi.Input[str]) -> pulumi.ResourceTransformation:
-    """A stack transformation that gives every IAM role without a boundary ``boundary_arn``.
+MAX_ROLE_NAME = 64
+"""IAM's limit on a role name ("IAM and AWS STS quotas")."""
+
+
+def role_name(resource_prefix: str, logical_name: str) -> str:
+    """``<app>-<env>-<logical name>``, the name :func:`bound_roles` gives a role; a name over
+    :data:`MAX_ROLE_NAME` keeps its start and ends in a digest of the logical name, so two
+    roles never share it."""
+    name = f"{resource_prefix}-{logical_name}"
+    if len(name) <= MAX_ROLE_NAME:
+        return name
+    digest = hashlib.sha256(logical_name.encode()).hexdigest()[:8]
+    return f"{name[: MAX_ROLE_NAME - len(digest) - 1]}-{digest}"
+
+
+def bound_roles(
+    boundary_arn: pulumi.Input[str], resource_prefix: str
+) -> pulumi.ResourceTransformation:
+    """A stack transformation for every IAM role: it gets ``boundary_arn`` unless it has a
+    boundary, and a name that starts with ``<app>-<env>-`` (:func:`role_name`) unless it is
+    named. The boundary knows a stack's own principals by that prefix (``OwnPrincipals``): a
+    role named otherwise could not be created, assumed or passed by the stack, so a role named
+    without the prefix is refused here, before anything is registered.
 
     Register it (``pulumi.runtime.register_stack_transformation``) before the stack's first
     role: a role created without this boundary is refused by the boundary itself.
     """
 
     def transform(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
-        if args.type_ != ROLE_TYPE or args.props.get("permissions_boundary") is not None:
+        if args.type_ != ROLE_TYPE:
             return None  # type: ignore[return-value]
-        return pulumi.ResourceTransformationResult(
-            {**args.props, "permissions_boundary": boundary_arn}, args.opts
-        )
+        props = dict(args.props)
+        given = props.get("name") or props.get("name_prefix")
+        if isinstance(given, str) and not given.startswith(f"{resource_prefix}-"):
+            raise ConfigError(
+                invalid(
+                    f"the name of role {args.name}",
+                    given,
+                    f"a name starting with {resource_prefix}- (the stack's own principals)",
+                )
+            )
+        if given is None:
+            props["name"] = role_name(resource_prefix, args.name)
+        if props.get("permissions_boundary") is None:
+            props["permissions_boundary"] = boundary_arn
+        return pulumi.ResourceTransformationResult(props, args.opts)
 
     return transform

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 import pulumi
+import pulumi_aws as aws
 from pydantic import Field
 
 from infra.common import CheckContext, ProfileTable, SettingsModel, component_rule, decision
@@ -26,7 +27,7 @@ from slipway.registry_replication import (
     templated_prefix_problems,
 )
 from slipway.stack_boundary import AccountResource
-from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs
+from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs, detector_id_problems
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ class AccountSettings(SettingsModel):
     owns_account_resources: bool = Field(
         default=False,
         description="Shorthand: this stack owns every account-wide resource whose own setting "
-        "is unset (githubOidcProvider create, ownsAuditTrail, ownsRegistryReplication). "
+        "is unset (githubOidcProvider create, ownsAuditTrail, ownsRegistryReplication, "
+        "ownsAccountSettings). "
         "Exactly one stack per AWS account owns each of them; the others reference them.",
     )
 
@@ -69,6 +71,15 @@ class AccountSettings(SettingsModel):
         default=None,
         description="This stack creates the account's CloudTrail trail (or records "
         "existingTrailArn). Default: ownsAccountResources.",
+    )
+
+    owns_account_settings: bool | None = Field(
+        default=None,
+        description="This stack may change the account's settings (ECS account setting "
+        "defaults, AWS Backup region and global settings, ECR registry scanning and account "
+        "settings, EBS default encryption, the account's S3 public access block, password "
+        "policy and alias, SSM service settings, CloudWatch Logs account policies). Every other "
+        "stack's boundary denies them. Default: ownsAccountResources.",
     )
 
     owns_registry_replication: bool | None = Field(
@@ -109,7 +120,10 @@ class AccountSettings(SettingsModel):
         default=False,
         description="The CIS AWS Foundations Benchmark's monitoring alarms on the account "
         "trail's log group (root use, console sign-in without MFA, IAM policy, CloudTrail, KMS "
-        "key, security group and network ACL changes), paging the stack's alert topic. "
+        "key, security group, network ACL and S3 bucket policy changes), paging the stack's "
+        "alert topic. IAM policy, security group, network ACL and bucket policy changes made by "
+        "the application's own stack roles (`<app>-…` sessions, each under its boundary) do not "
+        "page, so a reviewed CI up does not either. "
         "Opt-in; only on the stack that owns and creates the trail (ownsAuditTrail).",
     )
 
@@ -119,6 +133,14 @@ class AccountSettings(SettingsModel):
         "ECS on Fargate (GuardDuty adds its agent to every Fargate task; every stack's "
         "execution role may pull it). Opt-in, and its own ownership flag: an account has one "
         "detector per region, so one stack per account and region sets it.",
+    )
+
+    guard_duty_detector_id: Annotated[str | None, component_rule(detector_id_problems)] = Field(
+        default=None,
+        description="With guardDuty: the ID of the GuardDuty detector the account already has "
+        "in this region, to adopt it (imported on the next up, then owned; its finding "
+        "frequency and tags are left as they are; protected and retained) instead of failing "
+        "to create a second one. Default: create the detector.",
     )
 
     @property
@@ -144,6 +166,13 @@ class AccountSettings(SettingsModel):
             return self.owns_account_resources
         return self.owns_registry_replication
 
+    @property
+    def settings_owner(self) -> bool:
+        """This stack owns the account's settings."""
+        if self.owns_account_settings is None:
+            return self.owns_account_resources
+        return self.owns_account_settings
+
     def owned(self) -> frozenset[AccountResource]:
         """The account-wide resources this stack owns (its boundary lets it change them)."""
         owned = {
@@ -151,6 +180,7 @@ class AccountSettings(SettingsModel):
             AccountResource.AUDIT_TRAIL: self.trail_owner,
             AccountResource.REGISTRY_REPLICATION: self.replication_owner,
             AccountResource.THREAT_DETECTION: self.guard_duty,
+            AccountResource.ACCOUNT_SETTINGS: self.settings_owner,
         }
         return frozenset(resource for resource, yes in owned.items() if yes)
 
@@ -179,6 +209,13 @@ class AccountSettings(SettingsModel):
                     "false unless this stack owns and creates the trail (ownsAuditTrail or "
                     "ownsAccountResources true, no existingTrailArn): the alarms read the "
                     "trail's log group",
+                )
+            )
+        if self.guard_duty_detector_id is not None and not self.guard_duty:
+            problems.append(
+                self.invalid(
+                    "guard_duty_detector_id",
+                    "set only with guardDuty true (the stack that owns the account's detector)",
                 )
             )
         if self.replicated_repositories is not None and not self.replication_owner:
@@ -218,7 +255,12 @@ def build(
         outputs |= build_trail(settings, identity, log_retention_days, alert_topic_arn)
     if settings.guard_duty:
         ThreatDetection(
-            "guardduty", ThreatDetectionArgs(protect=identity.protect, tags=identity.tags)
+            "guardduty",
+            ThreatDetectionArgs(
+                protect=identity.protect,
+                adopt_detector_id=settings.guard_duty_detector_id,
+                tags=identity.tags,
+            ),
         )
     if settings.replication_owner and replication.copy_region is not None:
         replicated = settings.replicated(replication.repository)
@@ -255,6 +297,7 @@ def build_trail(
             retention_days=settings.by_profile("audit_retention_days"),
             log_retention_days=log_retention_days,
             object_lock=settings.by_profile("audit_object_lock"),
+            owner_role_prefix=f"{identity.resource_prefix}-",
             key_deletion_window_days=identity.key_deletion_window_days,
             protect=identity.protect,
             tags=identity.tags,
@@ -267,6 +310,12 @@ def build_trail(
                 log_group_name=trail.log_group_name,
                 alarm_actions=(alert_topic_arn,),
                 name_prefix=f"{identity.app}-account",
+                ci_role_session_prefix=pulumi.Output.format(
+                    "arn:{0}:sts::{1}:assumed-role/{2}-",
+                    aws.get_partition_output().partition,
+                    aws.get_caller_identity_output().account_id,
+                    identity.app,
+                ),
                 tags=identity.tags,
             ),
         )

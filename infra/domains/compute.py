@@ -72,6 +72,7 @@ from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from slipway.patterns import HEALTH_CHECK_PATH
 from slipway.rollback_alarms import RollbackAlarmOptions
 from slipway.smoke_test_hook import SmokeTestOptions
+from slipway.stack_boundary import record_domain_problems, record_name_patterns
 
 
 def variable_names(value: list[str], setting: str) -> list[str]:
@@ -482,6 +483,14 @@ class ComputeSettings(SettingsModel):
             if getattr(self, field_name) is not None and kind not in kinds
         ]
 
+    def record_names(self) -> tuple[str, ...]:
+        """The DNS names whose records this stack changes: with ``hostedZoneId``, the domain
+        and its ACM validation record (:func:`slipway.stack_boundary.record_name_patterns`);
+        none otherwise. The stack's boundary denies record changes to any other name."""
+        if self.hosted_zone_id is None or self.domain_name is None:
+            return ()
+        return record_name_patterns(self.domain_name)
+
     @property
     def platform(self) -> str:
         """The Docker platform of the tasks' CPU architecture."""
@@ -521,6 +530,8 @@ class ComputeSettings(SettingsModel):
                     "(set with hostedZoneId)",
                 )
             )
+        if self.hosted_zone_id is not None and self.domain_name is not None:
+            problems.extend(record_domain_problems(self.domain_name, key("domain_name")))
         problems.extend(
             fargate_size_problems(
                 self.by_profile("task_cpu"),

@@ -381,20 +381,29 @@ class DeliveryTargets:
     slack_webhook: pulumi.Output[str] | None
 
 
-def build_boundary(identity: StackIdentity, owned: frozenset[AccountResource]) -> StackBoundary:
+def build_boundary(
+    identity: StackIdentity,
+    owned: frozenset[AccountResource],
+    record_names: tuple[str, ...] = (),
+) -> StackBoundary:
     """The stack's permissions boundary (``<app>-<env>-ci-boundary``), given to every IAM role
-    the stack registers from here on (:func:`slipway.stack_boundary.bound_roles`). Call it
-    before any other domain builds: the boundary refuses to create a role without itself."""
+    the stack registers from here on, each named ``<app>-<env>-…``
+    (:func:`slipway.stack_boundary.bound_roles`). ``record_names``: the DNS names whose
+    records the stack changes. Call it before any other domain builds: the boundary refuses to
+    create a role without itself."""
     boundary = StackBoundary(
         "boundary",
         StackBoundaryArgs(
             app=identity.app,
             environment=identity.environment,
             owned_account_resources=owned,
+            record_names=record_names,
             tags=identity.tags,
         ),
     )
-    pulumi.runtime.register_stack_transformation(bound_roles(boundary.policy_arn))
+    pulumi.runtime.register_stack_transformation(
+        bound_roles(boundary.policy_arn, identity.resource_prefix)
+    )
     return boundary
 
 
