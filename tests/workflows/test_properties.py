@@ -654,8 +654,11 @@ def test_the_version_pull_request_is_opened_by_the_release_app() -> None:
     publish = release["jobs"]["publish"]
     step = next(s for s in publish["steps"] if s.get("id") == "publish")
     assert step["with"]["github-token"] == "${{ steps.app-token.outputs.token }}"
-    branches = next(s for s in publish["steps"] if s["name"].startswith("Create or advance"))
+    housekeeping = release["jobs"]["housekeeping"]
+    assert any(s.get("id") == "app-token" for s in housekeeping["steps"])
+    branches = next(s for s in housekeeping["steps"] if s["name"].startswith("Create or advance"))
     assert branches["env"]["GH_TOKEN"] == "${{ steps.app-token.outputs.token }}"
+    assert housekeeping["environment"] == {"name": "npm", "deployment": False}
 
 
 def test_without_an_app_the_github_token_opens_the_version_pull_request() -> None:
