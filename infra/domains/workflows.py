@@ -29,8 +29,8 @@ from slipway.repository_guardrails import (
 from slipway.workflow_set import WorkflowSet, WorkflowSetArgs
 from slipway.workflows import NpmPublishMode, ReleaseTokenMode, WorkflowSpec
 from slipway.workflows.deploy import deploy_timeout_for
-from slipway.workflows.spec import image_package_problems
 from slipway.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
+from slipway.workflows.spec import image_package_problems
 
 APP_CLIENT_ID = re.compile(r"^Iv(?:1\.[0-9a-f]{16}|[0-9A-Za-z]{10,40})$")
 """A GitHub App's client ID: ``Iv1.`` and 16 hex digits (older apps) or ``Iv23…``; not an
