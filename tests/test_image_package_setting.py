@@ -67,3 +67,12 @@ def test_the_setting_reaches_the_mode_job() -> None:
     assert _mode_env({"imagePackage": "@acme/storefront"})["IMAGE_PACKAGE"] == "@acme/storefront"
     # Unset: empty, and the job takes the root package or fails in a workspace.
     assert _mode_env({})["IMAGE_PACKAGE"] == ""
+
+
+def test_the_workflows_pull_request_says_when_a_workspace_must_set_it() -> None:
+    from slipway.workflows.prerequisites import prerequisites
+
+    unset = prerequisites(WorkflowSpec(repository="acme/storefront"))
+    assert any("set `slipway:imagePackage`" in line for line in unset)
+    named = prerequisites(WorkflowSpec(repository="acme/storefront", image_package="@acme/web"))
+    assert "The image package is `@acme/web`: its released version tags the image." in named
