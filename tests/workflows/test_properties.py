@@ -734,3 +734,30 @@ def test_every_workflow_stays_under_githubs_file_limit_with_many_environments() 
     assert max(sizes.values()) < WORKFLOW_FILE_LIMIT / 2, sizes
     per_environment = (sizes[WORKFLOWS[2]] - len(_rendered("default")[WORKFLOWS[2]].encode())) / 27
     assert per_environment < 10 * 1024
+
+
+def test_only_the_image_deploy_verifies_is_attested_and_without_storage_records() -> None:
+    """Issue 23, item 10: the ECR attestation was made after publishing and never read; the
+    deploy verifies the GHCR manifest list's attestation only (deploy.yml, step attestation).
+    actions/attest creates a storage record only with ``artifact-metadata: write``, which no
+    job holds, so the step turns it off instead of failing it quietly."""
+    docker = load_yaml(_rendered("default")[".github/workflows/docker.yml"])
+    attests = [
+        step
+        for job in docker["jobs"].values()
+        for step in job.get("steps", [])
+        if step.get("uses", "").startswith("actions/attest@")
+    ]
+    assert [s["with"]["subject-name"] for s in attests] == [SPECS["default"].ghcr_image_ref]
+    assert attests[0]["with"]["create-storage-record"] is False
+    for workflow in _rendered("default").values():
+        assert "artifact-metadata" not in workflow
+    deploy = load_yaml(_rendered("default")[".github/workflows/deploy.yml"])
+    verify = [
+        step
+        for job in deploy["jobs"].values()
+        for step in job.get("steps", [])
+        if step.get("id") == "attestation"
+    ]
+    assert verify
+    assert all(s["env"]["SOURCE_IMAGE"] == SPECS["default"].ghcr_image_ref for s in verify)
