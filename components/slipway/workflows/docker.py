@@ -48,7 +48,7 @@ from slipway.workflows.common import (
     uses,
     var,
 )
-from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
+from slipway.workflows.release import RELEASE_BRANCH_PATTERNS, VERSION_PR_TITLE
 from slipway.workflows.spec import WorkflowSpec
 
 PLATFORMS: tuple[dict[str, str], ...] = (
@@ -72,6 +72,15 @@ runtime image, its smoke test and its scan."""
 _MATRIX = {"include": [dict(p) for p in PLATFORMS]}
 _CALLED = "inputs.version != ''"
 """True when ``release.yml`` called the workflow or an operator dispatched it."""
+VERSION_MERGE = (
+    "github.event_name == 'push' && "
+    f"(startsWith(github.event.head_commit.message, '{VERSION_PR_TITLE}') || "
+    "contains(github.event.head_commit.message, '/changeset-release/'))"
+)
+"""The push of a merged version pull request (squash or rebase: its title; a merge commit: its
+head branch ``changeset-release/<branch>``). That push starts the release, whose ``image`` job
+builds, tests, smoke-tests and scans the same commit per platform: the ``check`` job skips it
+rather than build and test it a second time."""
 
 
 def _build(name: str, target: str, id_: str, **with_: Any) -> Step:
@@ -205,7 +214,7 @@ def pull_request_check_names() -> tuple[str, ...]:
 def _check_job(spec: WorkflowSpec) -> Job:
     return {
         "name": CHECK_JOB_NAME.format(platform=expr("matrix.platform")),
-        "if": f"!({_CALLED})",
+        "if": f"!({_CALLED}) && !({VERSION_MERGE})",
         "runs-on": expr("matrix.runner"),
         "timeout-minutes": 60,
         "permissions": permissions(("contents", "read")),
