@@ -100,6 +100,14 @@ def test_the_pull_request_is_for_review_and_carries_the_content_hash(
     assert f"`{sha}`" in body
     for path, content in rendered.items():
         assert f"{hashlib.sha256(content.encode()).hexdigest()}  {path}" in body
+    # The application repository's prerequisites (issue 23): the Changesets CLI the workflows
+    # run, pnpm, the scripts the Dockerfile and pack run, the health path, the image package.
+    assert "`@changesets/cli` 3 as a root dev dependency" in body
+    assert f'`"packageManager": "pnpm@{SPEC.pnpm_version}"`' in body
+    assert "`build` (writes `dist/index.js`" in body
+    assert "and `test`" in body
+    assert f"The health path `{SPEC.health_check_path}` answers 200" in body
+    assert "The image package is `@acme/storefront`" in body
     # A merged pull request stays in the state: a new content hash must open a new one, and
     # the open one is closed first (GitHub allows one open pull request per head branch).
     assert pull_request.delete_before_replace

@@ -80,6 +80,7 @@ import pulumi_github as github
 from slipway.errors import ConfigError, invalid
 from slipway.patterns import REPOSITORY_SLUG
 from slipway.workflows import WorkflowSpec, render_workflow_files
+from slipway.workflows.prerequisites import prerequisites
 from slipway.workflows.render import files_used_by
 from slipway.workflows.scripts import DELIVERED_DIR
 
@@ -285,6 +286,10 @@ def _pull_request_body(args: WorkflowSetArgs, sha: str) -> str:
         "workflows deploy to every environment.\n\n"
         "Do not edit these files on this branch or after merging: the next `pulumi up` puts the "
         "generated content back. Change the WorkflowSpec or the generator instead.\n\n"
+        'Before merging, the repository needs (docs/release-process.md, "What the application '
+        'repository must have"):\n\n'
+        + "".join(f"- {line}\n" for line in prerequisites(args.spec))
+        + "\n"
         f"Content SHA-256 of the whole set: `{sha}`\n\n"
         "Per file (reproduce with `sha256sum`; the set hash is the SHA-256 of these lines):\n\n"
         f"```\n{manifest(args.files)}```\n"

@@ -32,6 +32,7 @@ from slipway.workflows.deploy import deploy_timeout_for
 from slipway.workflows.spec import (
     changesets_major_problems,
     environment_names_problems,
+    image_package_problems,
     job_timeout_problems,
 )
 
@@ -120,6 +121,15 @@ class WorkflowsSettings(SettingsModel):
         "too short for any stack's strategy.",
     )
 
+    image_package: Annotated[str | None, component_rule(image_package_problems)] = Field(
+        default=None,
+        description="The npm package of the application repository whose released version "
+        "tags the image and is deployed (`name` or `@scope/name`). Unset: the root package "
+        "of a single-package repository; a workspace (pnpm-workspace.yaml or `workspaces`) "
+        "must set it, or the release workflow's `mode` job fails naming this setting. A "
+        "release that does not include this package builds no image and deploys nothing.",
+    )
+
     changesets_cli_major: Annotated[int, component_rule(changesets_major_problems)] = Field(
         default=3,
         description="Major version of @changesets/cli the application uses; the release "
@@ -188,6 +198,7 @@ def spec(settings: WorkflowsSettings, application: ApplicationFacts) -> Workflow
         repository=application.repository,
         environments=tuple(settings.workflow_environments),
         changesets_cli_major=settings.changesets_cli_major,
+        image_package=settings.image_package,
         npm_publish=NpmPublishMode(settings.npm_publish),
         container_port=application.container_port,
         health_check_path=application.health_check_path,

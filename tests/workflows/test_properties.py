@@ -391,7 +391,9 @@ def test_only_a_push_to_the_default_branch_writes_the_layer_cache() -> None:
         " && format('type=gha,mode=max,scope={0}', matrix.pair) || '' }}"
     }
     # The check job never runs for a release call, where github.event_name is 'push' as well.
-    assert docker["jobs"]["check"]["if"] == "!(inputs.version != '')"
+    # Not on a release call, nor on the push of a merged version pull request (the release's
+    # image job builds that commit; tests/release/test_version_merge.py evaluates it).
+    assert docker["jobs"]["check"]["if"].startswith("!(inputs.version != '') && !(")
     assert docker["on"]["push"] == {"branches": ["main"]}
     push = next(s for s in docker["jobs"]["build"]["steps"] if s.get("id") == "push")
     assert push["with"]["provenance"] == "mode=max"
@@ -654,8 +656,11 @@ def test_the_version_pull_request_is_opened_by_the_release_app() -> None:
     publish = release["jobs"]["publish"]
     step = next(s for s in publish["steps"] if s.get("id") == "publish")
     assert step["with"]["github-token"] == "${{ steps.app-token.outputs.token }}"
-    branches = next(s for s in publish["steps"] if s["name"].startswith("Create or advance"))
+    housekeeping = release["jobs"]["housekeeping"]
+    assert any(s.get("id") == "app-token" for s in housekeeping["steps"])
+    branches = next(s for s in housekeeping["steps"] if s["name"].startswith("Create or advance"))
     assert branches["env"]["GH_TOKEN"] == "${{ steps.app-token.outputs.token }}"
+    assert housekeeping["environment"] == {"name": "npm", "deployment": False}
 
 
 def test_without_an_app_the_github_token_opens_the_version_pull_request() -> None:
@@ -731,3 +736,30 @@ def test_every_workflow_stays_under_githubs_file_limit_with_many_environments() 
     assert max(sizes.values()) < WORKFLOW_FILE_LIMIT / 2, sizes
     per_environment = (sizes[WORKFLOWS[2]] - len(_rendered("default")[WORKFLOWS[2]].encode())) / 27
     assert per_environment < 10 * 1024
+
+
+def test_only_the_image_deploy_verifies_is_attested_and_without_storage_records() -> None:
+    """Issue 23, item 10: the ECR attestation was made after publishing and never read; the
+    deploy verifies the GHCR manifest list's attestation only (deploy.yml, step attestation).
+    actions/attest creates a storage record only with ``artifact-metadata: write``, which no
+    job holds, so the step turns it off instead of failing it quietly."""
+    docker = load_yaml(_rendered("default")[".github/workflows/docker.yml"])
+    attests = [
+        step
+        for job in docker["jobs"].values()
+        for step in job.get("steps", [])
+        if step.get("uses", "").startswith("actions/attest@")
+    ]
+    assert [s["with"]["subject-name"] for s in attests] == [SPECS["default"].ghcr_image_ref]
+    assert attests[0]["with"]["create-storage-record"] is False
+    for workflow in _rendered("default").values():
+        assert "artifact-metadata" not in workflow
+    deploy = load_yaml(_rendered("default")[".github/workflows/deploy.yml"])
+    verify = [
+        step
+        for job in deploy["jobs"].values()
+        for step in job.get("steps", [])
+        if step.get("id") == "attestation"
+    ]
+    assert verify
+    assert all(s["env"]["SOURCE_IMAGE"] == SPECS["default"].ghcr_image_ref for s in verify)

@@ -243,66 +243,87 @@ def _published(*packages: tuple[str, str]) -> str:
     return json.dumps([{"name": n, "version": v} for n, v in packages])
 
 
-def test_one_release_branch_per_line_exactly_the_ones_release_runs_on(tmp_path: Path) -> None:
-    step = _release_step("default", "publish", title=BRANCH_STEP)
-    repo = make_repo(
-        tmp_path / "repo",
-        {"README.md": "x\n"},
-        ["v1.4.2", "v1.5.0-rc.1", "@acme/ui@2.1.0", "shop@3.0.0", "v0.9.1", "v0.8.3"],
+def make_history(root: Path, files: dict[str, Any], tags: list[str]) -> dict[str, str]:
+    """A repository with one commit per tag, in order (each tag on its own commit); the commit
+    of each tag."""
+    make_repo(root, files, [])
+    commits: dict[str, str] = {}
+    for tag in tags:
+        git(root, "commit", "-q", "--allow-empty", "-m", tag)
+        git(root, "tag", tag)
+        commits[tag] = git(root, "rev-parse", "HEAD").strip()
+    return commits
+
+
+def _ref_gh(refs: dict[str, str], patch: str = "exit 1") -> str:
+    """A fake ``gh`` body: ``git/ref/heads/<branch>`` answers from ``refs`` (404 otherwise),
+    a POST succeeds, a PATCH runs ``patch``."""
+    cases = "".join(
+        f'  "api repos/acme/storefront/git/ref/heads/{branch} --jq .object.sha") echo {sha};;\n'
+        for branch, sha in refs.items()
     )
-    head = git(repo, "rev-parse", "HEAD").strip()
-    log = tmp_path / "gh.log"
-    # release/0.9.x exists at the tagged commit already; release/0.8.x exists elsewhere and
-    # cannot be fast-forwarded (hotfix commits of its own); nothing else exists.
-    fake_gh(
-        tmp_path / "bin",
-        log,
+    return (
         'case "$*" in\n'
-        f'  "api repos/acme/storefront/git/ref/heads/release/0.9.x --jq .object.sha") '
-        f"echo {head};;\n"
-        '  "api repos/acme/storefront/git/ref/heads/release/0.8.x --jq .object.sha") '
-        "echo 0000000000000000000000000000000000000000;;\n"
-        '  "api --method PATCH "*) exit 1;;\n'
-        '  "api repos/acme/storefront/git/ref/heads/"*) exit 1;;\n'
-        '  "api --method POST "*) ;;\n'
-        "  *) exit 2;;\n"
-        "esac",
+        + cases
+        + "  \"api repos/acme/storefront/git/ref/heads/\"*) echo 'HTTP 404' >&2; exit 1;;\n"
+        + '  "api --method POST "*) ;;\n'
+        + f'  "api --method PATCH "*) {patch};;\n'
+        + "  *) exit 2;;\n"
+        + "esac"
     )
-    env = {
-        "PUBLISHED_PACKAGES": _published(
-            ("storefront", "1.4.2"),
-            ("storefront", "1.5.0-rc.1"),
-            ("@acme/ui", "2.1.0"),
-            ("shop", "3.0.0"),
-            ("storefront", "0.9.1"),
-            ("storefront", "0.8.3"),
-        ),
-        "GH_TOKEN": "t",
-    }
+
+
+def _branches_step(
+    tmp_path: Path, repo: Path, published: str, gh_body: str
+) -> tuple[subprocess.CompletedProcess[str], list[list[str]]]:
+    step = _release_step("default", "housekeeping", title=BRANCH_STEP)
+    log = tmp_path / "gh.log"
+    fake_gh(tmp_path / "bin", log, gh_body)
+    env = {"PUBLISHED_PACKAGES": published, "GH_TOKEN": "t"}
     done, _ = run_step(step, repo, env, tmp_path / "bin")
-    assert done.returncode == 0, done.stderr
-    created = [
-        arg.removeprefix("ref=refs/heads/")
-        for call in gh_calls(log)
+    return done, gh_calls(log)
+
+
+def _created(calls: list[list[str]]) -> list[str]:
+    return [
+        arg.removeprefix("ref=refs/heads/") + "@" + call[-1].removeprefix("sha=")
+        for call in calls
         if call[:3] == ["api", "--method", "POST"]
         for arg in call
         if arg.startswith("ref=refs/heads/")
     ]
-    # One branch per major.minor line; a pre-release opens no line.
-    assert created == ["release/1.4.x", "release/@acme/ui@2.1.x", "release/shop@3.0.x"]
-    assert "storefront@1.5.0-rc.1 is a pre-release" in done.stdout
-    assert "release/0.9.x is at v0.9.1 already" in done.stdout  # idempotent
-    # A line with hotfix commits of its own is never forced: the PATCH says force=false.
-    patches = [c for c in gh_calls(log) if c[:3] == ["api", "--method", "PATCH"]]
-    assert patches == [
-        [
-            *("api", "--method", "PATCH", "repos/acme/storefront/git/refs/heads/release/0.8.x"),
-            *("-f", f"sha={head}", "-F", "force=false"),
-        ]
-    ]
-    assert "release/0.8.x has commits v0.8.3 lacks" in done.stdout
+
+
+def test_a_line_is_cut_at_its_highest_release_when_the_default_branch_leaves_it(
+    tmp_path: Path,
+) -> None:
+    """1.5.0 leaves the 1.4 line: ``release/1.4.x`` is created at v1.4.2, the highest 1.4
+    release, so a 1.4 hotfix starts from all of 1.4 and its version (1.4.3) is free. A release
+    within the line the default branch is on cuts nothing; a pre-release opens no line."""
+    commits = make_history(
+        tmp_path / "repo", {"README.md": "x\n"}, ["v1.4.0", "v1.4.2", "v1.5.0", "v1.5.1"]
+    )
+    done, calls = _branches_step(
+        tmp_path,
+        tmp_path / "repo",
+        _published(("storefront", "1.5.0"), ("storefront", "1.6.0-rc.1")),
+        _ref_gh({}),
+    )
+    assert done.returncode == 0, done.stderr
+    assert _created(calls) == [f"release/1.4.x@{commits['v1.4.2']}"]
+    assert "storefront@1.6.0-rc.1 is a pre-release" in done.stdout
+    # 1.5.1 stays in the 1.5 line: the 1.4 line exists at its highest release; nothing moves.
+    done, calls = _branches_step(
+        tmp_path / "again",
+        tmp_path / "repo",
+        _published(("storefront", "1.5.1")),
+        _ref_gh({"release/1.4.x": commits["v1.4.2"]}),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "release/1.4.x is at v1.4.2 already" in done.stdout
+    assert not [c for c in calls if c[1:3] in (["--method", "POST"], ["--method", "PATCH"])]
     branches = _workflow("default", RELEASE)["on"]["push"]["branches"]
-    for branch in [*created, "release/0.9.x", "release/0.8.x"]:
+    for branch in ("release/1.4.x", "release/@acme/ui@2.0.x", "release/shop@3.0.x"):
         assert filter_matches(branches, branch), branch
         # The same patterns, as environment policies and ruleset conditions read them.
         assert policy_matches(RELEASE_BRANCH_PATTERNS, branch), branch
@@ -311,25 +332,77 @@ def test_one_release_branch_per_line_exactly_the_ones_release_runs_on(tmp_path: 
         assert not policy_matches(RELEASE_BRANCH_PATTERNS, other), other
 
 
-def test_a_line_branch_is_fast_forwarded_to_a_newer_release_of_its_line(tmp_path: Path) -> None:
-    step = _release_step("default", "publish", title=BRANCH_STEP)
-    repo = make_repo(tmp_path / "repo", {"README.md": "x\n"}, ["v1.4.3"])
-    head = git(repo, "rev-parse", "HEAD").strip()
-    log = tmp_path / "gh.log"
-    fake_gh(
-        tmp_path / "bin",
-        log,
-        'case "$*" in\n'
-        '  "api repos/acme/storefront/git/ref/heads/release/1.4.x --jq .object.sha") '
-        "echo 1111111111111111111111111111111111111111;;\n"
-        '  "api --method PATCH "*) ;;\n'
-        "  *) exit 2;;\n"
-        "esac",
+def test_a_workspace_cuts_one_line_per_package(tmp_path: Path) -> None:
+    files = {
+        "package.json": {"name": "root", "private": True},
+        "pnpm-workspace.yaml": "packages:\n  - packages/*\n",
+    }
+    commits = make_history(
+        tmp_path / "repo", files, ["@acme/ui@2.0.3", "shop@2.9.0", "@acme/ui@2.1.0", "v9.0.0"]
     )
-    env = {"PUBLISHED_PACKAGES": _published(("storefront", "1.4.3")), "GH_TOKEN": "t"}
-    done, _ = run_step(step, repo, env, tmp_path / "bin")
+    done, calls = _branches_step(
+        tmp_path,
+        tmp_path / "repo",
+        _published(("@acme/ui", "2.1.0"), ("shop", "3.0.0")),
+        _ref_gh({}),
+    )
     assert done.returncode == 0, done.stderr
-    assert f"Advanced release/1.4.x to v1.4.3 ({head})" in done.stdout
+    assert _created(calls) == [
+        f"release/@acme/ui@2.0.x@{commits['@acme/ui@2.0.3']}",
+        f"release/shop@2.9.x@{commits['shop@2.9.0']}",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line_at", "patch", "code", "message", "patched"),
+    [
+        # Behind its highest release (an ancestor of v1.4.2) and the ruleset refuses the
+        # fast-forward: not divergence; the step fails loudly and says what to do.
+        (
+            "v1.4.0",
+            "echo 'HTTP 422: Repository rule violations found' >&2; exit 1",
+            1,
+            "::error::release/1.4.x is behind v1.4.2, and GitHub refused to fast-forward it: "
+            "HTTP 422: Repository rule violations found",
+            True,
+        ),
+        # The same fast-forward, allowed.
+        ("v1.4.0", ":", 0, "Advanced release/1.4.x to v1.4.2", True),
+        # Hotfix commits the tag lacks: divergence, never forced, never an error.
+        ("hotfix", "exit 1", 0, "::warning::release/1.4.x", False),
+        # Past its highest release already (a hotfix merged, not released yet): left alone.
+        ("after", "exit 1", 0, "release/1.4.x holds v1.4.2 and hotfixes after it", False),
+    ],
+)
+def test_a_refused_fast_forward_is_told_apart_from_divergence(
+    tmp_path: Path, line_at: str, patch: str, code: int, message: str, patched: bool
+) -> None:
+    repo = tmp_path / "repo"
+    commits = make_history(repo, {"README.md": "x\n"}, ["v1.4.0", "v1.4.2", "v1.5.0"])
+    git(repo, "checkout", "-q", "-b", "line", "v1.4.0")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "hotfix off 1.4.0")
+    commits["hotfix"] = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "checkout", "-q", "-b", "later", "v1.4.2")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "hotfix after 1.4.2")
+    commits["after"] = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "checkout", "-q", "main")
+    done, calls = _branches_step(
+        tmp_path,
+        repo,
+        _published(("storefront", "1.5.0")),
+        _ref_gh({"release/1.4.x": commits[line_at]}, patch),
+    )
+    assert done.returncode == code, done.stdout + done.stderr
+    assert message in done.stdout
+    patches = [c for c in calls if c[:3] == ["api", "--method", "PATCH"]]
+    # A fast-forward only: force=false, to the tag's commit.
+    expected = [
+        [
+            *("api", "--method", "PATCH", "repos/acme/storefront/git/refs/heads/release/1.4.x"),
+            *("-f", f"sha={commits['v1.4.2']}", "-F", "force=false"),
+        ]
+    ]
+    assert patches == (expected if patched else [])
 
 
 # --------------------------------------------------------------------------------------------
@@ -339,7 +412,7 @@ def test_a_line_branch_is_fast_forwarded_to_a_newer_release_of_its_line(tmp_path
 
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_only_the_default_branch_creates_release_branches(name: str) -> None:
-    condition = _release_step(name, "publish", title=BRANCH_STEP)["if"]
+    condition = _release_step(name, "housekeeping", title=BRANCH_STEP)["if"]
     assert evaluate(condition, {"github.ref": "refs/heads/main"})
     for ref in ("release/1.4.x", "release/@acme/storefront@1.4.x"):
         assert not evaluate(condition, {"github.ref": f"refs/heads/{ref}"})
@@ -349,7 +422,7 @@ def test_only_the_default_branch_creates_release_branches(name: str) -> None:
 def test_the_latest_github_release_is_restored_only_after_an_older_line_published(
     name: str,
 ) -> None:
-    step = _release_step(name, "publish", title=LATEST_STEP)
+    step = _release_step(name, "housekeeping", title=LATEST_STEP)
     dist_tag = "needs.mode.outputs.dist-tag"
     latest = "needs.mode.outputs.latest-release-id"
     assert evaluate(step["if"], {dist_tag: "release-1.4", latest: "42"})
@@ -361,7 +434,7 @@ def test_the_latest_github_release_is_restored_only_after_an_older_line_publishe
 
 
 def test_restoring_the_latest_release_patches_make_latest(tmp_path: Path) -> None:
-    step = _release_step("default", "publish", title=LATEST_STEP)
+    step = _release_step("default", "housekeeping", title=LATEST_STEP)
     log = tmp_path / "gh.log"
     fake_gh(tmp_path / "bin", log, "echo v1.6.0")
     work = tmp_path / "work"
@@ -403,8 +476,10 @@ def test_publish_runs_the_delivered_script_on_the_tested_tarballs(name: str) -> 
 
 
 SINGLE = {"package.json": {"name": "@acme/storefront", "version": "1.4.3"}}
+WORKSPACE_FILE = {"pnpm-workspace.yaml": "packages:\n  - packages/*\n  - apps/*\n"}
 MONOREPO = {
     "package.json": {"name": "root", "private": True},
+    **WORKSPACE_FILE,
     "packages/ui/package.json": {"name": "@acme/ui", "version": "2.0.1"},
     "packages/api/package.json": {"name": "@acme/api", "version": "5.0.0"},
     "fixtures/broken/package.json": "{ not json",
@@ -419,18 +494,36 @@ def _decide(
     *,
     mode: str = "publish",
     image_package: str = "",
+    plan: list[tuple[str, str]] | None = None,
+    created: str = "false",
     gh_body: str = '[[ "$*" == "api repos/acme/storefront/releases/latest --jq .id" ]] && echo 77',
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, str], list[list[str]]]:
     step = _release_step("default", "mode", id_=DECIDE_STEP)
     repo = make_repo(tmp_path / "repo", files, tags)
     log = tmp_path / "gh.log"
     fake_gh(tmp_path / "bin", log, gh_body)
+    # Where select-mode writes its publish plan: the packages Changesets manages, each at the
+    # version of its manifest (tests/release runs the real CLI for what lands in the plan).
+    runner_temp = tmp_path / "runner-temp"
+    plan_file = runner_temp / "changeset-publish-plan-1765000000000" / "publish-plan.json"
+    plan_file.parent.mkdir(parents=True)
+    if plan is None:
+        plan = [
+            (manifest["name"], manifest["version"])
+            for path, manifest in files.items()
+            if path.endswith("package.json") and isinstance(manifest, dict)
+            if "version" in manifest
+        ]
+    entries = [{"kind": "publish", "name": n, "version": v, "tag": "latest"} for n, v in plan]
+    plan_file.write_text(json.dumps({"version": 1, "plan": [entries]}))
     env = {
         "MODE": mode,
         "IMAGE_PACKAGE": image_package,
         "DEFAULT_BRANCH": "main",
         "GITHUB_REF_NAME": ref,
         "GH_TOKEN": "t",
+        "CREATED": created,
+        "RUNNER_TEMP": str(runner_temp),
     }
     done, outputs = run_step(step, repo, env, tmp_path / "bin")
     return done, outputs, gh_calls(log)
@@ -472,7 +565,8 @@ def _decide(
 def test_npm_dist_tag(
     tmp_path: Path, files: dict[str, Any], tags: list[str], ref: str, expected_tag: str
 ) -> None:
-    done, outputs, calls = _decide(tmp_path, files, tags, ref)
+    image_package = "@acme/ui" if files is MONOREPO else ""
+    done, outputs, calls = _decide(tmp_path, files, tags, ref, image_package=image_package)
     assert done.returncode == 0, done.stderr
     assert outputs["dist-tag"] == expected_tag
     if expected_tag:
@@ -499,7 +593,7 @@ def test_npm_dist_tag_without_a_latest_release(tmp_path: Path) -> None:
 
 
 def test_a_release_branch_push_that_releases_nothing_fails_loudly(tmp_path: Path) -> None:
-    done, outputs, _ = _decide(tmp_path, SINGLE, ["v1.4.3"], "release/1.4.x", mode="none")
+    done, outputs, _ = _decide(tmp_path, SINGLE, [], "release/1.4.x", mode="none")
     assert done.returncode == 1
     assert "releases nothing" in done.stdout
     assert "needs a changeset" in done.stdout
@@ -508,6 +602,62 @@ def test_a_release_branch_push_that_releases_nothing_fails_loudly(tmp_path: Path
     done, outputs, _ = _decide(tmp_path / "main", SINGLE, ["v1.4.3"], "main", mode="none")
     assert done.returncode == 0, done.stderr
     assert outputs == {}
+
+
+@pytest.mark.parametrize(
+    ("tags", "created", "how"),
+    [
+        # The push that creates release/1.4.x at v1.4.3 (the app's token starts workflows).
+        (["v1.4.3"], "true", "was created or moved to v1.4.3"),
+        # A line created on a commit no tag names (by hand, say), still only a creation.
+        ([], "true", "was created or moved to a released commit"),
+        # A push that moves a line to a released commit (a fast-forward to v1.4.3).
+        (["v1.4.3"], "false", "was created or moved to v1.4.3"),
+        # A workspace package's tag names the commit.
+        (["@acme/ui@2.0.1"], "false", "was created or moved to @acme/ui@2.0.1"),
+    ],
+)
+def test_a_push_that_only_creates_or_moves_a_line_is_a_green_no_op(
+    tmp_path: Path, tags: list[str], created: str, how: str
+) -> None:
+    """Defect 2: from the first real release on, the line the release creates started a
+    Release run that failed in ``mode`` and reported a false failure."""
+    done, outputs, calls = _decide(
+        tmp_path, MONOREPO, tags, "release/1.4.x", mode="none", created=created
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"release/1.4.x {how}: nothing new to release." in done.stdout
+    assert "::error::" not in done.stdout
+    assert outputs == {}
+    assert calls == []
+    # The step gets the push event's `created` flag.
+    step = _release_step("default", "mode", id_=DECIDE_STEP)
+    assert step["env"]["CREATED"] == "${{ github.event.created }}"
+
+
+def test_a_single_package_images_its_root_package_not_another_manifest(tmp_path: Path) -> None:
+    """Defect 1: the first untagged semver manifest in ``git ls-files`` order (``docs/`` sorts
+    before ``package.json``) named the image. The plan holds only what Changesets manages, and
+    an unset ``IMAGE_PACKAGE`` is the root package of a single-package repository."""
+    files = {
+        **SINGLE,
+        "docs/package.json": {"name": "storefront-docs", "version": "0.3.0"},
+        "examples/basic/package.json": {"name": "basic-example", "version": "9.9.9"},
+    }
+    done, outputs, _ = _decide(
+        tmp_path, files, ["v1.4.2"], "main", plan=[("@acme/storefront", "1.4.3")]
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert outputs["version"] == "1.4.3"
+    assert "Image @acme/storefront@1.4.3" in done.stdout
+
+
+@pytest.mark.parametrize("mode", ["publish", "version", "none"])
+def test_a_workspace_must_name_its_image_package(tmp_path: Path, mode: str) -> None:
+    done, outputs, _ = _decide(tmp_path, MONOREPO, [], "main", mode=mode)
+    assert done.returncode == 1
+    assert "slipway:imagePackage is unset" in done.stdout
+    assert "version" not in outputs
 
 
 def test_version_mode_decides_nothing(tmp_path: Path) -> None:
@@ -549,6 +699,7 @@ def test_image_floating_tags(
 def test_monorepo_floating_tags_count_only_the_image_package(tmp_path: Path) -> None:
     files = {
         "package.json": {"name": "root", "private": True},
+        **WORKSPACE_FILE,
         "apps/web/package.json": {"name": "@acme/storefront", "version": "1.6.1"},
         "packages/ui/package.json": {"name": "@acme/ui", "version": "9.0.0"},
     }
@@ -567,6 +718,7 @@ def test_the_image_follows_the_image_package_only(tmp_path: Path) -> None:
     assert step["env"]["IMAGE_PACKAGE"] == "@acme/storefront"
     files = {
         "package.json": {"name": "root", "private": True},
+        **WORKSPACE_FILE,
         "packages/ui/package.json": {"name": "@acme/ui", "version": "3.0.0"},
         "apps/web/package.json": {"name": "@acme/storefront", "version": "1.4.3"},
     }

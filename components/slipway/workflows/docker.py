@@ -18,7 +18,8 @@ Entry points:
     environment's ECR, rebuilt from the builder's cache of the image just tested (the same
     layers). Nothing is tagged; the digests are uploaded as artifacts.
   - ``stage: publish``, job ``merge``, after npm published: the verified digests become one
-    tagged manifest list per registry, attested (when ``WorkflowSpec.attestations``).
+    tagged manifest list per registry; the GHCR one, which deploy.yml verifies, attested (when
+    ``WorkflowSpec.attestations``).
 * ``workflow_dispatch`` on a release tag (``v1.4.2``, ``pkg@1.4.2``): rebuild that version and
   re-tag it (both stages), for a release whose image stage failed after publishing. An ECR
   version tag that exists already with the same digest is kept; another digest fails clearly.
@@ -47,7 +48,7 @@ from slipway.workflows.common import (
     uses,
     var,
 )
-from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
+from slipway.workflows.release import RELEASE_BRANCH_PATTERNS, VERSION_PR_TITLE
 from slipway.workflows.spec import WorkflowSpec
 
 PLATFORMS: tuple[dict[str, str], ...] = (
@@ -71,6 +72,15 @@ runtime image, its smoke test and its scan."""
 _MATRIX = {"include": [dict(p) for p in PLATFORMS]}
 _CALLED = "inputs.version != ''"
 """True when ``release.yml`` called the workflow or an operator dispatched it."""
+VERSION_MERGE = (
+    "github.event_name == 'push' && "
+    f"(startsWith(github.event.head_commit.message, '{VERSION_PR_TITLE}') || "
+    "contains(github.event.head_commit.message, '/changeset-release/'))"
+)
+"""The push of a merged version pull request (squash or rebase: its title; a merge commit: its
+head branch ``changeset-release/<branch>``). That push starts the release, whose ``image`` job
+builds, tests, smoke-tests and scans the same commit per platform: the ``check`` job skips it
+rather than build and test it a second time."""
 
 
 def _build(name: str, target: str, id_: str, **with_: Any) -> Step:
@@ -204,7 +214,7 @@ def pull_request_check_names() -> tuple[str, ...]:
 def _check_job(spec: WorkflowSpec) -> Job:
     return {
         "name": CHECK_JOB_NAME.format(platform=expr("matrix.platform")),
-        "if": f"!({_CALLED})",
+        "if": f"!({_CALLED}) && !({VERSION_MERGE})",
         "runs-on": expr("matrix.runner"),
         "timeout-minutes": 60,
         "permissions": permissions(("contents", "read")),
@@ -348,7 +358,14 @@ def _merge_job(spec: WorkflowSpec) -> Job:
         ),
     ]
     if spec.attestations:
-        steps += [
+        # One attestation, of the GHCR manifest list: the one deploy.yml verifies (`gh attestation
+        # verify oci://<ghcr image>@<digest> --bundle-from-oci`). The ECR list carries the same
+        # platform images; an attestation of it was never read by anything.
+        # No storage record: actions/attest (src/attest.ts at 1e69f48) creates one only with the
+        # `artifact-metadata: write` permission, in organisation repositories, and swallows the
+        # refusal otherwise; nothing here reads storage records, so the job does without that
+        # permission and says so instead of failing quietly.
+        steps.append(
             uses(
                 pins.ATTEST,
                 "Attest the GHCR image",
@@ -356,18 +373,10 @@ def _merge_job(spec: WorkflowSpec) -> Job:
                     "subject-name": spec.ghcr_image_ref,
                     "subject-digest": digest,
                     "push-to-registry": True,
+                    "create-storage-record": False,
                 },
-            ),
-            uses(
-                pins.ATTEST,
-                "Attest the ECR image",
-                {
-                    "subject-name": var(EnvironmentVariable.ECR_REPOSITORY_URL),
-                    "subject-digest": expr("steps.merge.outputs.ecr-digest"),
-                    "push-to-registry": True,
-                },
-            ),
-        ]
+            )
+        )
     return {
         "name": "Publish the manifest list",
         "needs": "build",

@@ -88,6 +88,8 @@ MODE_STEP = "mode"
 """Id of the select-mode step in the ``mode`` job."""
 DECIDE_STEP = "decide"
 """Id of the step that decides the image version, floating tags and npm dist-tag."""
+RELEASED_STEP = "released"
+"""Id of the publish job's step that checks every planned version is released."""
 APP_TOKEN_STEP = "app-token"
 """Id of the step that mints the release app's installation token."""
 
@@ -179,6 +181,8 @@ def _mode_job(spec: WorkflowSpec) -> Job:
                     "MODE": expr(f"steps.{MODE_STEP}.outputs.mode"),
                     "IMAGE_PACKAGE": spec.image_package or "",
                     "DEFAULT_BRANCH": spec.default_branch,
+                    # A push that created the branch (a new release line) releases nothing.
+                    "CREATED": expr("github.event.created"),
                     "GH_TOKEN": expr("github.token"),
                 },
                 id=DECIDE_STEP,
@@ -208,7 +212,8 @@ def _version_job(spec: WorkflowSpec) -> Job:
         *_app_token_steps(spec, contents="write", pull_requests="write"),
         checkout(),
         *_node_steps(spec),
-        _install(),
+        # The Changesets CLI only: no dependency's install script runs beside the app's token.
+        _install(lifecycle_scripts=False),
         uses(
             pins.CHANGESETS_VERSION,
             "Open or update the version pull request",
@@ -311,9 +316,7 @@ def _publish_job(spec: WorkflowSpec) -> Job:
     }
     if publishes or app:
         job["environment"] = _release_environment(spec)
-    packages = expr("steps.publish.outputs.published-packages")
-    on_default_branch = f"github.ref == 'refs/heads/{spec.default_branch}'"
-    latest_release = _output("mode", "latest-release-id")
+    packages = expr(f"steps.{RELEASED_STEP}.outputs.published-packages")
     publish_env: dict[str, str] = {
         "PACK_DIR": expr("runner.temp") + "/changeset-pack",
         "NPM_DIST_TAG": expr(_output("mode", "dist-tag")),
@@ -358,11 +361,55 @@ def _publish_job(spec: WorkflowSpec) -> Job:
             id="publish",
             env=publish_env,
         ),
+        # The action says `published` only when this attempt tagged something: a re-run after
+        # the tags were pushed says false. The plan decides: every planned version is on the
+        # registry and tagged, whichever attempt did it.
         run(
-            "Fail when nothing was published",
+            "Check that every planned version is released",
             scripts.REQUIRE_PUBLISHED,
-            {"PUBLISHED": expr("steps.publish.outputs.published")},
+            {
+                "PACK_DIR": expr("runner.temp") + "/changeset-pack",
+                "CHECK_REGISTRY": "true" if publishes else "false",
+                "GH_TOKEN": _token(spec),
+            },
+            id=RELEASED_STEP,
         ),
+    ]
+    job["outputs"] = {
+        "published": expr(f"steps.{RELEASED_STEP}.outputs.published"),
+        "published-packages": packages,
+    }
+    job["steps"] = steps
+    return job
+
+
+def _housekeeping_job(spec: WorkflowSpec) -> Job:
+    """The latest GitHub Release and the release lines, after a publish. Nothing waits for it:
+    its failure fails the run loudly, but never stops the image or the deploy."""
+    app = spec.release_token is ReleaseTokenMode.APP
+    on_default_branch = f"github.ref == 'refs/heads/{spec.default_branch}'"
+    latest_release = _output("mode", "latest-release-id")
+    job: Job = {
+        "name": "Release lines and the latest GitHub Release",
+        "needs": ["mode", "publish"],
+        "if": "needs.publish.outputs.published == 'true'",
+        "runs-on": RUNNER,
+        "timeout-minutes": 10,
+        "permissions": permissions(
+            ("contents", "read") if app else ("contents", "write"),
+            reasons={
+                "contents": "check out; the release app's token writes releases and branches"
+                if app
+                else "GitHub Releases, release branches"
+            },
+        ),
+    }
+    if app:
+        job["environment"] = _release_environment(spec)
+    job["steps"] = [
+        *_app_token_steps(spec, contents="write", pull_requests=None),
+        # The tags are the release history the release lines are cut from.
+        checkout(fetch_depth=0),
         run(
             "Keep the newest GitHub Release marked latest",
             scripts.RESTORE_LATEST_RELEASE,
@@ -373,15 +420,13 @@ def _publish_job(spec: WorkflowSpec) -> Job:
         run(
             "Create or advance the release-line branches",
             scripts.RELEASE_BRANCHES,
-            {"PUBLISHED_PACKAGES": packages, "GH_TOKEN": _token(spec)},
+            {
+                "PUBLISHED_PACKAGES": expr(_output("publish", "published-packages")),
+                "GH_TOKEN": _token(spec),
+            },
             if_=on_default_branch,
         ),
     ]
-    job["outputs"] = {
-        "published": expr("steps.publish.outputs.published"),
-        "published-packages": packages,
-    }
-    job["steps"] = steps
     return job
 
 
@@ -459,6 +504,7 @@ def release_workflow(spec: WorkflowSpec) -> dict[str, Any]:
                 f"needs.publish.outputs.published == 'true' && {has_image}",
             ),
             "deploy": _deploy_job(),
+            "housekeeping": _housekeeping_job(spec),
         },
     }
     jobs = workflow["jobs"]

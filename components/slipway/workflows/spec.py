@@ -82,6 +82,22 @@ def changesets_major_problems(major: object, setting: str) -> list[str]:
     ]
 
 
+def image_package_problems(value: object, setting: str) -> list[str]:
+    """A problem unless ``value`` is an npm package name (``name`` or ``@scope/name``): the
+    package whose released version tags the image. Unset, the release workflow takes the root
+    package of a single-package repository and fails in a workspace."""
+    if isinstance(value, str) and len(value) <= 214 and _PACKAGE.match(value):
+        return []
+    return [
+        invalid(
+            setting,
+            value,
+            "an npm package name ('name' or '@scope/name', lower case, at most 214 characters): "
+            "the package of the application repository whose version tags the image",
+        )
+    ]
+
+
 SUPPORTED_NODE_MAJORS = (22, 24)
 """Node.js LTS lines the workflows and the Dockerfile template support."""
 
@@ -178,7 +194,9 @@ class WorkflowSpec:
     """The application's own CODEOWNERS lines, written before the generated entries (GitHub
     reads only one CODEOWNERS file, and ``.github/CODEOWNERS`` comes first)."""
     image_package: str | None = None
-    """npm package whose published version tags the image; the first published one if None."""
+    """npm package whose published version tags the image (:func:`image_package_problems`);
+    None: the root package of a single-package repository (a workspace must name it, or the
+    release workflow's ``mode`` job fails)."""
     ghcr_image: str | None = None
     """GHCR image path under ``ghcr.io/``; the repository slug in lower case by default."""
     trivy_version: str = "v0.69.3"
@@ -296,12 +314,10 @@ class WorkflowSpec:
             self.npm_access,
             "'public' or 'restricted'",
         )
-        check(
-            self.image_package is None or bool(_PACKAGE.match(self.image_package)),
-            "image_package",
-            self.image_package,
-            "None or an npm package name",
-        )
+        if self.image_package is not None:
+            problems.extend(
+                image_package_problems(self.image_package, problems.name("image_package"))
+            )
         check(
             self.ghcr_image is None or bool(_IMAGE.match(self.ghcr_image)),
             "ghcr_image",

@@ -1,12 +1,33 @@
 #!/usr/bin/env bash
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/released-versions.sh"
-if [[ "${MODE}" == "none" ]]; then
-  if [[ "${GITHUB_REF_NAME}" != "${DEFAULT_BRANCH}" ]]; then
-    echo "::error::this push to ${GITHUB_REF_NAME} releases nothing: a fix merged into a release \
+source "$(dirname "${BASH_SOURCE[0]}")/lib/release-tags.sh"
+# A push that only creates a release line, or moves one to a commit that is released already
+# (a release tag points at it), releases nothing new: a green no-op, not a failure.
+if [[ "${MODE}" == "none" && "${GITHUB_REF_NAME}" != "${DEFAULT_BRANCH}" ]]; then
+  at_release=$(git tag --points-at HEAD --list 'v[0-9]*' '*@[0-9]*' | head -n 1)
+  if [[ "${CREATED:-false}" == "true" || -n "${at_release}" ]]; then
+    echo "${GITHUB_REF_NAME} was created or moved to ${at_release:-a released commit}:" \
+      "nothing new to release."
+    exit 0
+  fi
+  echo "::error::this push to ${GITHUB_REF_NAME} releases nothing: a fix merged into a release \
 branch needs a changeset (pnpm changeset), or it is never versioned, published nor deployed"
+  exit 1
+fi
+# The package whose version names the image: slipway:imagePackage, or the root package of a
+# single-package repository. A workspace must name it: any of its packages could be the app.
+image_name="${IMAGE_PACKAGE}"
+if [[ -z "${image_name}" ]]; then
+  if is_workspace; then
+    echo "::error::this repository is a workspace, and slipway:imagePackage is unset: set it \
+to the name of the package whose version tags the image and is deployed (pulumi config set \
+slipway:imagePackage <name>, on the stack that owns the repository's files)"
     exit 1
   fi
+  image_name=$(jq -r '.name // ""' package.json)
+fi
+if [[ "${MODE}" == "none" ]]; then
   echo "Nothing to version or publish."
   exit 0
 fi
@@ -14,42 +35,34 @@ if [[ "${MODE}" != "publish" ]]; then
   echo "Mode ${MODE}: nothing to decide."
   exit 0
 fi
-# Every package.json in the repository with its name and version (unreadable ones skipped).
-packages() {
-  git ls-files -z -- package.json '*/package.json' | while IFS= read -r -d '' file; do
-    jq -r --arg file "${file}" '[$file, .name // "", .version // ""] | @tsv' "${file}" || true
-  done
-}
+# The publish plan select-mode wrote and uploaded (changesets/action 8488615
+# src/select-mode/index.ts: $RUNNER_TEMP/changeset-publish-plan-<time>/publish-plan.json): the
+# packages Changesets manages whose versions are not on the registry yet. No other manifest
+# (examples, docs, test fixtures) is ever a release.
+plans=("${RUNNER_TEMP}"/changeset-publish-plan-*/publish-plan.json)
+if (( ${#plans[@]} != 1 )) || [[ ! -f "${plans[0]}" ]]; then
+  echo "::error::expected the one publish plan select-mode writes under RUNNER_TEMP; found \
+${plans[*]}"
+  exit 1
+fi
 semver='^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$'
 stable='^[0-9]+\.[0-9]+\.[0-9]+$'
-image_name=""
 image_version=""
 image_released=()
 older=""
 dist_tag=""
-while IFS=$'\t' read -r file name version; do
+while IFS=$'\t' read -r name version; do
   if [[ -z "${name}" || ! "${version}" =~ ${semver} ]]; then
-    continue
+    echo "::error::the publish plan holds '${name}@${version}', not a release version"
+    exit 1
   fi
-  # Changesets tags a monorepo package `<name>@<version>`, a single package `v<version>`.
-  prefixes=("${name}@")
-  if [[ "${file}" == "package.json" ]]; then
-    prefixes+=("v")
-  fi
-  released=()
-  tagged=false
-  for prefix in "${prefixes[@]}"; do
-    mapfile -t -O "${#released[@]}" released < <(released_versions "${prefix}")
-    if git rev-parse --quiet --verify "refs/tags/${prefix}${version}" >/dev/null; then
-      tagged=true
-    fi
-  done
-  if [[ "${tagged}" == "true" ]]; then
+  prefix=$(tag_prefix "${name}")
+  mapfile -t released < <(released_versions "${prefix}")
+  if git rev-parse --quiet --verify "refs/tags/${prefix}${version}" >/dev/null; then
     continue  # released already: not part of this publish
   fi
   echo "To release: ${name}@${version}"
-  if [[ -z "${image_name}" && ( -z "${IMAGE_PACKAGE}" || "${IMAGE_PACKAGE}" == "${name}" ) ]]; then
-    image_name="${name}"
+  if [[ "${name}" == "${image_name}" ]]; then
     image_version="${version}"
     image_released=("${released[@]}")
   fi
@@ -62,7 +75,7 @@ while IFS=$'\t' read -r file name version; do
       dist_tag="release-${version%.*}"
     fi
   fi
-done < <(packages)
+done < <(jq -r '.plan[][] | [.name // "", .version // ""] | @tsv' "${plans[0]}")
 echo "dist-tag=${dist_tag}" >> "${GITHUB_OUTPUT}"
 if [[ -n "${older}" ]]; then
   echo "::notice::${older}: npm dist-tag ${dist_tag}; latest and the latest GitHub Release stay put"
@@ -72,7 +85,7 @@ if [[ -n "${older}" ]]; then
   fi
 fi
 if [[ -z "${image_version}" ]]; then
-  echo "The image package is not part of this release: no image, no deploy."
+  echo "The image package ${image_name} is not part of this release: no image, no deploy."
   exit 0
 fi
 echo "version=${image_version}" >> "${GITHUB_OUTPUT}"
