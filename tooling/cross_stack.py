@@ -6,6 +6,8 @@
   each other's variables and fight over its protection rules).
 * The owner stack's ``workflowEnvironments`` names only environments some stack deploys to:
   ``deploy.yml`` reads every environment's variables, which only a stack writes.
+* The image build environment (the first of them) admits the release tags
+  (``deployTagPatterns``): the documented rebuild runs ``docker.yml`` from a release tag there.
 * Exactly one stack owns the account-wide resources (OIDC provider, trail, ECR replication) of
   each AWS account, where the account is known (``aws:allowedAccountIds`` names one).
 * A warning when two stacks' VPC ranges overlap in one region of one account (or of accounts
@@ -28,6 +30,7 @@ from infra.common import NAMESPACE
 from infra.domains import compute
 from infra.settings import StackSettings
 from infra.stack import workflow_spec
+from slipway.deployment_environment import DEFAULT_TAG_PATTERNS, RELEASE_TAG_EXAMPLES, refused_tags
 from slipway.deployment_strategy import describe
 from slipway.stack_boundary import AccountResource
 from slipway.workflows.deploy import ROLLOUT_START_MINUTES, deploy_budget, deploy_timeout_for
@@ -135,6 +138,19 @@ def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
                 f"stack deploys to; one of {known} (each environment needs a stack that writes "
                 "its variables)"
             )
+        build = settings.workflows.workflow_environments[0]
+        for builder in environments.get((repository, build), []):
+            github = stacks[builder].github
+            refused = refused_tags(
+                github.deploy_branch_patterns, github.deploy_tag_patterns, RELEASE_TAG_EXAMPLES
+            )
+            if refused:
+                problems.append(
+                    f"slipway:deployTagPatterns (Pulumi.{builder}.yaml): got "
+                    f"{github.deploy_tag_patterns}, which refuses the release tags {refused}; "
+                    f"{build} builds the image, and a rebuild runs docker.yml from the release "
+                    f"tag there (docs/release-process.md): add {list(DEFAULT_TAG_PATTERNS)}"
+                )
     return problems
 
 
