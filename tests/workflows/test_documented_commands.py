@@ -33,6 +33,7 @@ from slipway.workflows.deploy import signer_identity_regex
 from slipway.workflows.render import render_workflow_files
 from slipway.workflows.scripts import step_script
 from slipway.workflows.yamlio import load_yaml
+from tests.workflows.test_release_branches import REPOSITORY, fake_gh, gh_calls, run_step
 from tooling.offline import ROOT, STACKS, stack_settings
 
 GH_WORKFLOW_RUN_FLAGS = {
@@ -168,3 +169,43 @@ def test_the_dev_policy_of_before_refused_the_documented_rebuild() -> None:
     github = dev.github
     assert refused_tags(github.deploy_branch_patterns, [], ["v1.4.2"]) == ["v1.4.2"]
     assert refused_tags(github.deploy_branch_patterns, github.deploy_tag_patterns, ["v1.4.2"]) == []
+
+
+@pytest.mark.parametrize("hotfix", ["false", "true"])
+def test_the_release_run_starts_the_deploy_with_gh_s_documented_flags(
+    hotfix: str, tmp_path: Path
+) -> None:
+    # release.yml's deploy job runs its step as the runner would; the gh it calls records the
+    # arguments, which must parse with `gh workflow run`'s flags and name deploy.yml's inputs.
+    spec = workflow_spec(_owner(_settings()))
+    release = load_yaml(render_workflow_files(spec)[".github/workflows/release.yml"])
+    (step,) = release["jobs"]["deploy"]["steps"]
+    log = tmp_path / "gh.log"
+    fake_gh(tmp_path / "bin", log, "exit 0")
+    digest = "sha256:" + "a" * 64
+    env = {
+        "IMAGE_DIGEST": digest,
+        "VERSION": "1.4.2",
+        "HOTFIX": hotfix,
+        "GH_TOKEN": "token",
+        "DEPLOY_WORKFLOW": step["env"]["DEPLOY_WORKFLOW"],
+        "GITHUB_REF_NAME": "release/1.4.x",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
+    done, _ = run_step(step, tmp_path, env, tmp_path / "bin")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (call,) = gh_calls(log)
+    workflow, options = _parse(shlex.join(["gh", *call]))
+    assert workflow == "deploy.yml"
+    assert options["ref"] == "release/1.4.x"
+    assert options["repo"] == REPOSITORY
+    fields = dict(f.split("=", 1) for f in options["raw-field"])
+    assert fields == {"image-digest": digest, "version": "1.4.2", "hotfix": hotfix}
+    deploy = load_yaml(render_workflow_files(spec)[".github/workflows/deploy.yml"])
+    assert set(fields) <= set(deploy["on"]["workflow_dispatch"]["inputs"])
+    # A digest that is not one is refused before anything starts.
+    env["IMAGE_DIGEST"] = "latest"
+    done, _ = run_step(step, tmp_path, env, tmp_path / "bin")
+    assert done.returncode == 1
+    assert len(gh_calls(log)) == 1

@@ -174,7 +174,8 @@ def test_no_tag_trigger_chaining(parsed: dict[str, Any]) -> None:
     assert "uses" not in jobs["deploy"]
     assert jobs["deploy"]["needs"] == ["mode", "image-publish"]
     assert jobs["deploy"]["permissions"] == {"actions": "write"}
-    assert "gh workflow run deploy.yml" in jobs["deploy"]["steps"][0]["run"]
+    assert 'gh workflow run "${DEPLOY_WORKFLOW##*/}"' in jobs["deploy"]["steps"][0]["run"]
+    assert jobs["deploy"]["steps"][0]["env"]["DEPLOY_WORKFLOW"] == ".github/workflows/deploy.yml"
     assert "workflow_call" in parsed[".github/workflows/docker.yml"]["on"]
     assert "workflow_dispatch" in parsed[".github/workflows/deploy.yml"]["on"]
 

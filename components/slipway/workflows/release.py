@@ -71,6 +71,7 @@ from slipway.workflows.common import (
     secret,
     uses,
 )
+from slipway.workflows.paths import DEPLOY_PATH
 from slipway.workflows.spec import (
     MIN_TRUSTED_PUBLISHING_NPM,
     NpmPublishMode,
@@ -424,6 +425,7 @@ def _deploy_job() -> Job:
                     # environment on a later line keeps its version (deploy.yml ``hotfix``).
                     "HOTFIX": expr(_output("mode", "dist-tag") + " != ''"),
                     "GH_TOKEN": expr("github.token"),
+                    "DEPLOY_WORKFLOW": DEPLOY_PATH,
                 },
             )
         ],
