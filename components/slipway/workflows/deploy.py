@@ -132,10 +132,13 @@ https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-synt
 the job still references the environment, with full access to its secrets and variables, and
 its wait timer and required reviewers still apply; only the deployment object is not created
 (custom protection-rule apps are incompatible and fail the job). The OpenID Connect reference
-(https://docs.github.com/en/actions/reference/security/oidc) defines the ``environment`` claim
-as "the name of the environment used by the job" and the ``sub`` of a job that references an
-environment as ``repo:<owner>/<name>:environment:<name>``; neither page says that
-``deployment: false`` changes the token, so such a job is expected to keep the claim. The
+(https://docs.github.com/en/actions/reference/security/oidc): "The subject claim includes the
+environment name when the job references an environment"; "Using environments without
+deployments": "when a workflow job references an environment, GitHub creates a deployment
+object … You can opt out of deployment creation by setting ``deployment`` to ``false``". The job
+still references the environment, so its token keeps the claim (docs/security.md,
+"``deployment: false`` and the OIDC ``environment`` claim", also on how the chain fails safe
+if it did not). The
 announcement job needs no token at all (``permissions: {}``), so nothing here depends on it.
 """
 
