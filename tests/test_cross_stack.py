@@ -291,3 +291,23 @@ def test_a_prefix_that_covers_another_stacks_names_is_refused(
         ]
     else:
         assert problems == []
+
+
+def test_an_image_build_environment_that_refuses_release_tags_is_refused(tmp_path: Path) -> None:
+    # dev builds the image (the first workflow environment); the documented rebuild runs
+    # docker.yml from the release tag there, and tag policies gate deployment: false jobs too.
+    root = _project(tmp_path)
+    dev = root / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text() + "  slipway:deployTagPatterns:\n    - nightly-*\n")
+    problems = cross_stack_problems(_settings(root))
+    assert problems == [
+        "slipway:deployTagPatterns (Pulumi.dev.yaml): got ['nightly-*'], which refuses the "
+        "release tags ['v1.4.2', 'storefront@1.4.2', '@acme/storefront@1.4.2']; dev builds the "
+        "image, and a rebuild runs docker.yml from the release tag there "
+        "(docs/release-process.md): add ['v[0-9]*', '*@[0-9]*', '@*/*@[0-9]*']"
+    ]
+    # `v*` admits only single-package tags; staging is no build environment, so `v*` is fine there.
+    dev.write_text(dev.read_text().replace("- nightly-*", "- v*"))
+    assert [p[:40] for p in cross_stack_problems(_settings(root))] == [
+        "slipway:deployTagPatterns (Pulumi.dev.ya"
+    ]

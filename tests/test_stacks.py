@@ -30,7 +30,7 @@ from slipway.deployment_strategy import (
 from slipway.errors import ConfigError
 from slipway.network import NatStrategy
 from slipway.stack_boundary import AccountResource
-from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
+from slipway.workflows.release import RELEASE_BRANCH_PATTERNS, RELEASE_TAG_PATTERNS
 from tests.aws_models import service_model
 from tests.conftest import recorded
 from tests.iam_checks import assert_valid_trust_policy, parliament_findings, trust_allows
@@ -716,6 +716,17 @@ def test_every_environment_of_the_release_chain_allows_the_release_branches(
     assert allowed, stack_name
     for environment, patterns in allowed.items():
         assert patterns >= {"main", *RELEASE_BRANCH_PATTERNS}, environment
+
+
+def test_the_image_build_environment_admits_the_release_tags() -> None:
+    """dev builds the image (the first workflow environment): the documented rebuild runs
+    docker.yml from a release tag there, and tag policies gate its deployment: false jobs."""
+    tags = {
+        policy.inputs["tagPattern"]
+        for policy in recorded("dev").of_type(BRANCH_POLICY)
+        if policy.parent_name == "github-environment" and "tagPattern" in policy.inputs
+    }
+    assert tags == set(RELEASE_TAG_PATTERNS)
 
 
 GITHUB_TOKEN_RELEASES: dict[str, str | None] = {

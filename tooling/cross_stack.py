@@ -13,6 +13,8 @@
   GuardDuty) of each AWS account. Stacks whose files name no account (``aws:allowedAccountIds``)
   may share one with any other stack, so two owners among them are refused too.
 * No two stacks serve one ``domainName``.
+* The image build environment (the first of them) admits the release tags
+  (``deployTagPatterns``): the documented rebuild runs ``docker.yml`` from a release tag there.
 * A warning when two stacks' VPC ranges overlap in one region of one account (or of accounts
   that are not known): peering or a shared transit gateway would be impossible.
 
@@ -32,6 +34,7 @@ from pathlib import Path
 from infra.common import NAMESPACE
 from infra.settings import StackSettings, allowed_accounts
 from infra.stack import deploy_timeout_problems
+from slipway.deployment_environment import DEFAULT_TAG_PATTERNS, RELEASE_TAG_EXAMPLES, refused_tags
 from slipway.errors import ConfigError
 from slipway.stack_boundary import AccountResource
 from tooling.offline import ROOT, discover_stacks, load_stack_config, stack_settings
@@ -130,6 +133,19 @@ def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
                 f"stack deploys to; one of {known} (each environment needs a stack that writes "
                 "its variables)"
             )
+        build = settings.workflows.workflow_environments[0]
+        for builder in environments.get((repository, build), []):
+            github = stacks[builder].github
+            refused = refused_tags(
+                github.deploy_branch_patterns, github.deploy_tag_patterns, RELEASE_TAG_EXAMPLES
+            )
+            if refused:
+                problems.append(
+                    f"slipway:deployTagPatterns (Pulumi.{builder}.yaml): got "
+                    f"{github.deploy_tag_patterns}, which refuses the release tags {refused}; "
+                    f"{build} builds the image, and a rebuild runs docker.yml from the release "
+                    f"tag there (docs/release-process.md): add {list(DEFAULT_TAG_PATTERNS)}"
+                )
     return problems
 
 

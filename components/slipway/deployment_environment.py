@@ -33,8 +33,8 @@ from slipway.contract import (
 from slipway.errors import ConfigError, invalid
 from slipway.github_oidc import ENVIRONMENT_NAME
 from slipway.github_plan import RepositoryPlan
-from slipway.patterns import GITHUB_LOGIN, REPOSITORY_SLUG, TEAM_SLUG
-from slipway.workflows.release import RELEASE_BRANCH_PATTERNS
+from slipway.patterns import GITHUB_LOGIN, REPOSITORY_SLUG, TEAM_SLUG, glob_matches
+from slipway.workflows.release import RELEASE_BRANCH_PATTERNS, RELEASE_TAG_PATTERNS
 
 VariableName = EnvironmentVariable | ReleaseVariable | InfraVariable
 """Names a stack may write as environment variables."""
@@ -46,6 +46,13 @@ DEFAULT_BRANCH_PATTERNS = ("main", *RELEASE_BRANCH_PATTERNS)
 """Where the generated release workflow runs, and so the only branches that deploy by default:
 the default branch and the release branches it creates (a hotfix of an older line is released
 and deployed from its release branch, docs/runbooks/hotfix.md)."""
+DEFAULT_TAG_PATTERNS = RELEASE_TAG_PATTERNS
+"""The tags the stack settings let deploy by default: the release tags, which the tag ruleset
+lets only the release identity create. The image build environment needs them: ``docker.yml``
+dispatched on a release tag (a rebuild) runs its jobs there, and an environment's branch and tag
+policies gate jobs with ``deployment: false`` too."""
+RELEASE_TAG_EXAMPLES = ("v1.4.2", "storefront@1.4.2", "@acme/storefront@1.4.2")
+"""One tag of each shape Changesets creates (:data:`RELEASE_TAG_PATTERNS`)."""
 MAX_WAIT_TIMER_MINUTES = 43200
 """30 days, GitHub's limit."""
 
@@ -63,6 +70,17 @@ def wait_timer_problems(minutes: object, setting: str) -> list[str]:
 
 PATTERN_FORBIDDEN = re.compile(r"[\s:~^\\]|\.\.|@\{|//")
 """Never in a git ref name, so never in a pattern that should match one."""
+
+
+def refused_tags(
+    branch_patterns: Sequence[str], tag_patterns: Sequence[str], tags: Sequence[str]
+) -> list[str]:
+    """The ``tags`` an environment with these deployment policies refuses: those no tag
+    pattern matches, unless the environment has no policy at all (every branch and tag may
+    deploy then)."""
+    if not branch_patterns and not tag_patterns:
+        return []
+    return [t for t in tags if not any(glob_matches(p, t) for p in tag_patterns)]
 
 
 def pattern_problem(pattern: str) -> str | None:

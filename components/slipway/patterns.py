@@ -157,3 +157,43 @@ def subnet_ids_problems(value: object, setting: str, minimum: int, allowed: str)
     if len(subnets) >= minimum and all(SUBNET_ID.match(s) for s in subnets):
         return []
     return [invalid(setting, subnets, allowed)]
+
+
+_REGEX_SPECIAL = frozenset(".+?*()[]|{}^$\\")
+
+
+def regex_literal(text: str) -> str:
+    """``text`` as a regular expression that matches only itself, in Python's ``re`` and Go's
+    RE2 alike (only the special characters are escaped)."""
+    return "".join("\\" + char if char in _REGEX_SPECIAL else char for char in text)
+
+
+def ref_glob_regex(glob: str) -> str:
+    """The regular expression (RE2 and Python alike, unanchored) of a GitHub ref glob as
+    deployment branch/tag policies, rulesets and ``on.<event>.branches`` read it (Ruby's
+    ``File.fnmatch`` with ``FNM_PATHNAME``): ``*`` and ``?`` never match ``/``, ``**/`` matches
+    any number of directories, ``[..]`` is a character class, anything else is itself."""
+    out: list[str] = []
+    index = 0
+    while index < len(glob):
+        char = glob[index]
+        if glob.startswith("**/", index):
+            out.append("(?:[^/]*/)*")
+            index += 2
+        elif char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[" and "]" in glob[index:]:
+            end = glob.index("]", index)
+            out.append(glob[index : end + 1])
+            index = end
+        else:
+            out.append(regex_literal(char))
+        index += 1
+    return "".join(out)
+
+
+def glob_matches(glob: str, name: str) -> bool:
+    """True when the ref glob ``glob`` (:func:`ref_glob_regex`) matches all of ``name``."""
+    return re.fullmatch(ref_glob_regex(glob), name) is not None

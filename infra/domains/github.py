@@ -25,6 +25,7 @@ from slipway import ContainerRegistry
 from slipway.contract import EnvironmentSecret, EnvironmentVariable, InfraVariable
 from slipway.deployment_environment import (
     DEFAULT_BRANCH_PATTERNS,
+    DEFAULT_TAG_PATTERNS,
     MAX_WAIT_TIMER_MINUTES,
     DeploymentEnvironment,
     DeploymentEnvironmentArgs,
@@ -187,8 +188,12 @@ class GithubSettings(SettingsModel):
     )
 
     deploy_tag_patterns: Annotated[list[str], component_rule(deploy_pattern_problems)] = Field(
-        default_factory=list,
-        description="Tags (GitHub glob patterns, e.g. `v*`) allowed to deploy to this environment.",
+        default_factory=lambda: list(DEFAULT_TAG_PATTERNS),
+        description="Tags (GitHub glob patterns, e.g. `v*`) allowed to deploy to this environment: "
+        "by default the release tags (`v1.4.2`, `pkg@1.4.2`, `@scope/pkg@1.4.2`), which only the "
+        "release identity may create. The image build environment (the first of "
+        "`workflowEnvironments`) must admit them: a rebuild (`gh workflow run docker.yml --ref "
+        "v1.4.2 -f version=1.4.2`) runs from the tag in that environment.",
     )
 
     state_bucket_arn: Annotated[

@@ -39,7 +39,6 @@ from slipway.workflows import load_yaml, render_workflow_files
 from slipway.workflows.deploy import (
     DESCRIBE_ATTEMPTS,
     SHAPE_TAG,
-    SIGNER_WORKFLOW,
     VERSION_LABEL,
 )
 from slipway.workflows.scripts import DELIVERED_DIR, DELIVERED_STEPS
@@ -499,6 +498,7 @@ def world(
         "version": "",
         "environment": "dev",
         "allow-downgrade": "false",
+        "hotfix": "false",
     }
     w.original_task_definition = registered["taskDefinitionArn"]
     yield w
@@ -507,7 +507,8 @@ def world(
 
 def _deploy_job(spec: str = "default") -> dict[str, Any]:
     deploy = load_yaml(render_workflow_files(SPECS[spec])[".github/workflows/deploy.yml"])
-    return dict(deploy["jobs"]["deploy-dev"])
+    # The workflow's env (its constants) reaches every step, as the job's own would.
+    return {**deploy["jobs"]["deploy-dev"], "env": deploy.get("env", {})}
 
 
 class _OnFirstUse(Mapping[str, Any]):
@@ -581,6 +582,7 @@ def _step_env(w: World, step_id: str, status: str, overrides: dict[str, str]) ->
         }
     )
     step = STEPS[step_id]
+    env.update(JOB["env"])
     env.update({k: _resolve(str(v), w, status) for k, v in step.get("env", {}).items()})
     if "STABILITY_POLL_SECONDS" in env:
         env["STABILITY_POLL_SECONDS"] = str(POLL)
@@ -922,7 +924,8 @@ def test_healthy_deploy_moves_the_service_and_records_the_channel(world: World) 
     # The attestation was verified from GHCR, signed by this repository's docker.yml.
     assert world.gh_calls() == [
         f"attestation verify oci://ghcr.io/acme/storefront@{digest} --bundle-from-oci"
-        f" --repo {REPOSITORY} --signer-workflow {REPOSITORY}/{SIGNER_WORKFLOW}"
+        f" --repo {REPOSITORY} --cert-identity-regex {JOB['env']['SIGNER_IDENTITY_REGEX']}"
+        " --deny-self-hosted-runners"
     ]
     rendered = json.loads(Path(world.outputs["render"]["task-definition-file"]).read_text())
     for read_only in (
@@ -1330,6 +1333,55 @@ def test_a_downgrade_is_deployed_when_allowed(world: World) -> None:
     assert world.outcomes["release"] == "success", _log(run)
     assert "::warning::Downgrading dev from 2.0.0 to 1.2.3" in run.results["release"].stdout
     assert world.outputs["release"]["version"] == "1.2.3"
+
+
+def test_a_hotfix_of_an_older_line_leaves_an_environment_on_a_later_line(world: World) -> None:
+    # release.yml's hotfix of 1.2.x while dev runs 2.0.0: dev keeps 2.0.0, and the job
+    # succeeds so the chain goes on to the environments that run the 1.2 line.
+    newer = world.register("registry.example/app@sha256:" + "6" * 64)
+    world.record(
+        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="2.0.0"
+    )
+    channel = world.channel()
+    world.inputs["hotfix"] = "true"
+    run = run_job(world, overrides=FAST)
+    log = _log(run)
+    assert world.outcomes["release"] == "success", log
+    assert world.outputs["release"]["keep"] == "true"
+    assert "dev keeps 2.0.0" in run.results["release"].stdout
+    assert "allow-downgrade" in run.results["release"].stdout
+    for later in ("image", "render", "deploy", "health", "channel", "rollback"):
+        assert world.outcomes[later] == "skipped", (later, log)
+    assert world.service_task_definition() == world.original_task_definition
+    assert world.channel() == channel
+    assert world.outputs["notice"]["outcome"] == "kept", log
+
+
+def test_a_hotfix_downgrades_within_its_own_line(world: World) -> None:
+    # dev runs 1.2.9 (say, a pre-release promoted by hand): the hotfix 1.2.3 of that line is a
+    # downgrade within the line, which the hotfix may do; it says so.
+    newer = world.register("registry.example/app@sha256:" + "6" * 64)
+    world.record(
+        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="1.2.9"
+    )
+    world.inputs["hotfix"] = "true"
+    run = run_job(world, until="release")
+    assert world.outcomes["release"] == "success", _log(run)
+    assert "keep" not in world.outputs["release"]
+    assert (
+        "Downgrading dev from 1.2.9 to 1.2.3 within the 1.2 line" in run.results["release"].stdout
+    )
+
+
+def test_a_hotfix_is_no_licence_to_downgrade_without_the_flag(world: World) -> None:
+    # Without hotfix, the same downgrade within the line is refused and named a downgrade.
+    newer = world.register("registry.example/app@sha256:" + "6" * 64)
+    world.record(
+        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="1.2.9"
+    )
+    run = run_job(world, overrides=FAST)
+    _refused(run, world, "release", "1.2.3 is lower than 1.2.9, which dev runs")
+    assert "(a downgrade)" in run.results["release"].stdout
 
 
 @pytest.mark.parametrize(

@@ -336,17 +336,20 @@ def test_docker_pushes_the_ghcr_attestation_the_deploy_reads_from_the_registry(
         assert "attestations" not in granted
 
 
-def test_release_grants_the_deploy_every_permission_its_jobs_request(spec: WorkflowSpec) -> None:
-    """A called workflow cannot widen its caller's permissions: GitHub refuses the run."""
+def test_release_starts_the_deploy_as_its_own_run(spec: WorkflowSpec) -> None:
+    """The release run dispatches deploy.yml and ends: it calls no workflow that waits for an
+    approval, and its dispatching job holds nothing but ``actions: write``."""
     release = _workflow(spec, RELEASE_PATH)
-    callers = [j for j in release["jobs"].values() if j.get("uses") == f"$/{DEPLOY_PATH}"]
-    assert callers
-    order = {"none": 0, "read": 1, "write": 2}
-    for caller in callers:
-        granted = caller["permissions"]
-        for name, job in _workflow(spec)["jobs"].items():
-            for scope, level in job["permissions"].items():
-                assert order[granted.get(scope, "none")] >= order[level], (name, scope)
+    assert not [j for j in release["jobs"].values() if j.get("uses") == f"$/{DEPLOY_PATH}"]
+    deploy = release["jobs"]["deploy"]
+    assert deploy["permissions"] == {"actions": "write"}
+    (step,) = deploy["steps"]
+    assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
+    dispatch = _workflow(spec)["on"]["workflow_dispatch"]["inputs"]
+    # Every -f the script passes is an input of deploy.yml's dispatch.
+    fields = re.findall(r'-f "([a-z-]+)=', step["run"])
+    assert fields == ["image-digest", "version", "hotfix"]
+    assert set(fields) <= set(dispatch)
 
 
 def test_upload_artifact_overwrites_on_rerun(spec: WorkflowSpec) -> None:

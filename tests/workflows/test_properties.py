@@ -169,10 +169,15 @@ def test_no_tag_trigger_chaining(parsed: dict[str, Any]) -> None:
     assert jobs["image"]["uses"] == "$/.github/workflows/docker.yml"
     assert jobs["image-publish"]["uses"] == "$/.github/workflows/docker.yml"
     assert "needs.publish.outputs.published == 'true'" in jobs["image-publish"]["if"]
-    assert jobs["deploy"]["uses"] == "$/.github/workflows/deploy.yml"
+    # The deploy is started as a run of its own (workflow_dispatch, which GITHUB_TOKEN may
+    # start), so the release run leaves its concurrency group (test_release_concurrency.py).
+    assert "uses" not in jobs["deploy"]
     assert jobs["deploy"]["needs"] == ["mode", "image-publish"]
+    assert jobs["deploy"]["permissions"] == {"actions": "write"}
+    assert 'gh workflow run "${DEPLOY_WORKFLOW##*/}"' in jobs["deploy"]["steps"][0]["run"]
+    assert jobs["deploy"]["steps"][0]["env"]["DEPLOY_WORKFLOW"] == ".github/workflows/deploy.yml"
     assert "workflow_call" in parsed[".github/workflows/docker.yml"]["on"]
-    assert "workflow_call" in parsed[".github/workflows/deploy.yml"]["on"]
+    assert "workflow_dispatch" in parsed[".github/workflows/deploy.yml"]["on"]
 
 
 def test_secrets_only_in_jobs_with_an_environment(parsed: dict[str, Any]) -> None:

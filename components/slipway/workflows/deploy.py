@@ -132,10 +132,13 @@ https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-synt
 the job still references the environment, with full access to its secrets and variables, and
 its wait timer and required reviewers still apply; only the deployment object is not created
 (custom protection-rule apps are incompatible and fail the job). The OpenID Connect reference
-(https://docs.github.com/en/actions/reference/security/oidc) defines the ``environment`` claim
-as "the name of the environment used by the job" and the ``sub`` of a job that references an
-environment as ``repo:<owner>/<name>:environment:<name>``; neither page says that
-``deployment: false`` changes the token, so such a job is expected to keep the claim. The
+(https://docs.github.com/en/actions/reference/security/oidc): "The subject claim includes the
+environment name when the job references an environment"; "Using environments without
+deployments": "when a workflow job references an environment, GitHub creates a deployment
+object … You can opt out of deployment creation by setting ``deployment`` to ``false``". The job
+still references the environment, so its token keeps the claim (docs/security.md,
+"``deployment: false`` and the OIDC ``environment`` claim", also on how the chain fails safe
+if it did not). The
 announcement job needs no token at all (``permissions: {}``), so nothing here depends on it.
 """
 
@@ -148,6 +151,7 @@ from typing import Any
 
 from slipway.contract import EnvironmentSecret, EnvironmentVariable
 from slipway.errors import ConfigError, invalid
+from slipway.patterns import ref_glob_regex, regex_literal
 from slipway.workflows import pins, scripts
 from slipway.workflows.common import (
     RUNNER,
@@ -164,6 +168,7 @@ from slipway.workflows.common import (
     var,
 )
 from slipway.workflows.paths import DOCKER_PATH
+from slipway.workflows.release import RELEASE_BRANCH_PATTERNS, RELEASE_TAG_PATTERNS
 from slipway.workflows.spec import WorkflowSpec
 
 V = EnvironmentVariable
@@ -205,6 +210,29 @@ must be. Written so that Python and bash (``[[ =~ ]]``) read it alike."""
 SIGNER_WORKFLOW = DOCKER_PATH
 """The workflow whose attestations the deploy accepts: ``docker.yml`` signs them."""
 
+
+def signer_identity_regex(spec: WorkflowSpec) -> str:
+    """``--cert-identity-regex`` of ``gh attestation verify``: the certificate's subject
+    alternative name (the signing job's ``job_workflow_ref`` as a URL) must be this
+    repository's ``docker.yml`` at the default branch, a release line or a release tag.
+
+    ``--signer-workflow`` alone accepts any ref: cli/cli ``pkg/cmd/attestation/verify/policy.go``
+    turns it into the unanchored ``^https://<host>/<owner>/<repo>/<path>`` regex, so an
+    attestation made by ``docker.yml`` on a same-repository branch or pull request
+    (``@refs/heads/x``, ``@refs/pull/1/merge``) would pass. sigstore-go matches the regex with
+    Go's ``regexp.MatchString`` (unanchored), hence ``^…$``. Owner and name are
+    case-insensitive on GitHub (``(?i:…)``); refs are not."""
+    branches = [spec.default_branch, *RELEASE_BRANCH_PATTERNS]
+    heads = "|".join(ref_glob_regex(b) for b in branches)
+    tags = "|".join(ref_glob_regex(t) for t in RELEASE_TAG_PATTERNS)
+    repository = regex_literal(spec.repository)
+    workflow = regex_literal(SIGNER_WORKFLOW)
+    return (
+        f"^https://github\\.com/(?i:{repository})/{workflow}"
+        f"@refs/(?:heads/(?:{heads})|tags/(?:{tags}))$"
+    )
+
+
 STEP_IDS = (
     "known-good",
     "attestation",
@@ -228,6 +256,12 @@ but the image) and is carried into every revision CI registers and into the imag
 
 ALL_ENVIRONMENTS = "all"
 """Value of the ``environment`` input that deploys through every environment in order."""
+
+
+DOWNGRADE_NOTE = " (allow-downgrade: may DOWNGRADE the environment)"
+"""Said in the run's name and in the approval announcement when ``allow-downgrade`` is set."""
+HOTFIX_NOTE = " (hotfix of an older line: a downgrade within its line only)"
+"""Said in the run's name and in the approval announcement for a hotfix of an older line."""
 
 
 def job_id(environment: str) -> str:
@@ -345,6 +379,17 @@ def _inputs(spec: WorkflowSpec, *, dispatch: bool) -> dict[str, Any]:
             "required": False,
             "default": False,
         },
+        "hotfix": {
+            "description": (
+                "A hotfix of an older release line (release.yml sets it): an environment that"
+                " runs that line or an older one takes it, a downgrade within the line"
+                " included; one on a later line keeps its version (deploy it there with"
+                " allow-downgrade)."
+            ),
+            "type": "boolean",
+            "required": False,
+            "default": False,
+        },
     }
 
 
@@ -366,7 +411,6 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         "GH_TOKEN": expr("github.token"),
         "SLACK_WEBHOOK_URL": secret(EnvironmentSecret.SLACK_WEBHOOK_URL),
     }
-    semver = {"SEMVER": RELEASE_VERSION.pattern}
     digest = {"IMAGE_DIGEST": expr("inputs.image-digest"), "SOURCE_IMAGE": spec.ghcr_image_ref}
     image = expr("steps.image.outputs.image")
     version = expr("steps.release.outputs.version")
@@ -376,6 +420,8 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         "(failure() || cancelled()) && steps.render.outputs.rollback-target != ''"
         " && steps.deploy.outcome != 'skipped' && steps.channel.outcome != 'success'"
     )
+    # A hotfix of an older line leaves an environment on a later line as it is (image-release).
+    taken = "!steps.release.outputs.keep"
     steps: list[Step] = [
         checkout(sparse=scripts.DELIVERED_DIR),
         aws_credentials(f"deploy-{environment}"),
@@ -384,7 +430,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         run(
             "Read the image channel",
             scripts.READ_IMAGE_CHANNEL.run,
-            {"IMAGE_CHANNEL_PARAMETER": var(V.IMAGE_CHANNEL_PARAMETER), **semver},
+            {"IMAGE_CHANNEL_PARAMETER": var(V.IMAGE_CHANNEL_PARAMETER)},
             id="known-good",
         ),
     ]
@@ -393,7 +439,11 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
             run(
                 "Verify the build-provenance attestation",
                 scripts.VERIFY_ATTESTATION.run,
-                {**digest, "SIGNER_WORKFLOW": SIGNER_WORKFLOW, "GH_TOKEN": expr("github.token")},
+                {
+                    **digest,
+                    "SIGNER_WORKFLOW": SIGNER_WORKFLOW,
+                    "GH_TOKEN": expr("github.token"),
+                },
                 id="attestation",
             )
         )
@@ -404,10 +454,10 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
             {
                 **digest,
                 "VERSION_LABEL": VERSION_LABEL,
-                **semver,
                 "EXPECTED_VERSION": expr("inputs.version"),
                 "CURRENT_VERSION": expr("steps.known-good.outputs.version"),
                 "ALLOW_DOWNGRADE": expr("inputs.allow-downgrade"),
+                "HOTFIX": expr("inputs.hotfix"),
                 "ENVIRONMENT_NAME": environment,
             },
             id="release",
@@ -418,10 +468,10 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
             {
                 **digest,
                 "IMAGE_VERSION": version,
-                **semver,
                 "ECR_REPOSITORY_URL": var(V.ECR_REPOSITORY_URL),
             },
             id="image",
+            if_=taken,
             **{"timeout-minutes": PROMOTION_MINUTES},
         ),
         run(
@@ -437,6 +487,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
                 "KNOWN_GOOD_SHAPE": expr("steps.known-good.outputs.shape"),
             },
             id="render",
+            if_=taken,
         ),
         run(
             "Deploy and follow the rollout",
@@ -448,6 +499,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
                 **report,
             },
             id="deploy",
+            if_=taken,
             **{"timeout-minutes": budget.rollout_step_minutes},
         ),
         run(
@@ -461,6 +513,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
                 "HEALTH_CHECK_TIMEOUT_SECONDS": str(HEALTH_CHECK_TIMEOUT_SECONDS),
             },
             id="health",
+            if_=taken,
             **{"timeout-minutes": budget.health_minutes},
         ),
         run(
@@ -473,9 +526,9 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
                 "TASK_DEFINITION_ARN": expr("steps.deploy.outputs.task-definition"),
                 "SHAPE": expr("steps.render.outputs.shape"),
                 "VERSION": version,
-                **semver,
             },
             id="channel",
+            if_=taken,
         ),
         run(
             "Roll back to the last known-good revision",
@@ -498,6 +551,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
                 "VERSION": version,
                 "IMAGE_DIGEST": expr("inputs.image-digest"),
                 "CHANNEL_OUTCOME": expr("steps.channel.outcome"),
+                "KEPT": expr("steps.release.outputs.keep"),
                 "ROLLBACK_OUTCOME": expr("steps.rollback.outcome"),
                 "ROLLBACK_RESULT": expr("steps.rollback.outputs.result"),
                 "ROLLBACK_TARGET": expr("steps.render.outputs.rollback-target"),
@@ -593,10 +647,12 @@ def _announce_job(spec: WorkflowSpec) -> Job:
     gated = spec.environments[-1]
     previous = spec.environments[-2]
     text = (
-        "format('{0} is ready for {1}: approve the deployment (when {1} requires it) at"
+        "format('{0} is ready for {1}{5}: approve the deployment (when {1} requires it) at"
         " {2}/{3}/actions/runs/{4}', "
         f"needs.{job_id(previous)}.outputs.version || inputs.image-digest, '{gated}',"
-        " github.server_url, github.repository, github.run_id)"
+        " github.server_url, github.repository, github.run_id,"
+        f" inputs.allow-downgrade && '{DOWNGRADE_NOTE}'"
+        f" || (inputs.hotfix && '{HOTFIX_NOTE}' || ''))"
     )
     return {
         "name": f"Announce {gated} awaiting approval",
@@ -647,11 +703,23 @@ def deploy_workflow(spec: WorkflowSpec) -> dict[str, Any]:
         "run-name": "Deploy "
         + expr("inputs.version || inputs.image-digest")
         + " to "
-        + expr("inputs.environment"),
+        + expr("inputs.environment")
+        + expr(f"inputs.allow-downgrade && '{DOWNGRADE_NOTE}' || ''")
+        + expr(f"inputs.hotfix && '{HOTFIX_NOTE}' || ''"),
         "on": {
             "workflow_call": {"inputs": _inputs(spec, dispatch=False)},
             "workflow_dispatch": {"inputs": _inputs(spec, dispatch=True)},
         },
         "permissions": {},
+        # Constants of the generator every deploy job reads, written once: deploy.yml grows
+        # with each environment (GitHub refuses workflow files over 500 KB).
+        "env": _workflow_env(spec),
         "jobs": jobs,
     }
+
+
+def _workflow_env(spec: WorkflowSpec) -> dict[str, str]:
+    env = {"SEMVER": RELEASE_VERSION.pattern}
+    if spec.attestations:
+        env["SIGNER_IDENTITY_REGEX"] = signer_identity_regex(spec)
+    return env

@@ -27,8 +27,9 @@ Changesets recommends for trusted publishing, each job with only the rights it n
     releases nothing fails.
 ``image-publish`` (``docker.yml``, ``stage: publish``)
     Merges the verified digests into tagged manifest lists and attests them.
-``deploy`` (``deploy.yml``)
-    dev → staging → prod by digest.
+``deploy`` (``actions: write``)
+    Starts ``deploy.yml`` (dev → staging → prod by digest) as a run of its own with
+    ``gh workflow run``, and ends.
 ``notify`` (always)
     One message: published, or which stage failed.
 
@@ -38,6 +39,19 @@ re-runs only what failed (the artifacts upload with ``overwrite``), and ``docker
 
 Tags pushed with ``GITHUB_TOKEN`` start no workflow, which is why the chain is ``workflow_call``
 and not a tag trigger.
+
+Concurrency. GitHub keeps one running and one pending run per concurrency group, and a newer
+pending run cancels the older pending one ("Control the concurrency of workflows and jobs").
+A cancelled run that would have published a merged version PR is replaced by a run of a later
+commit, which may find new changesets (mode ``version``): that version would never be
+published. So the group queues (``queue: max``: up to 100 pending runs, run in order;
+changelog 2026-05-07), and the deploy leaves the run: a run that waited for prod's reviewers
+would hold the group, and every later release behind it, for as long as the approval takes.
+``deploy.yml`` runs on its own (``workflow_dispatch``, which ``GITHUB_TOKEN`` may start:
+"Triggering a workflow from a workflow"), its jobs queued per environment in the same order.
+``tests/workflows/test_release_concurrency.py`` proves over sequences of pushes, on a model of
+those documented semantics, that every merged version is published exactly once, in order, and
+that no release waits for an approval.
 """
 
 from __future__ import annotations
@@ -57,6 +71,7 @@ from slipway.workflows.common import (
     secret,
     uses,
 )
+from slipway.workflows.paths import DEPLOY_PATH
 from slipway.workflows.spec import (
     MIN_TRUSTED_PUBLISHING_NPM,
     NpmPublishMode,
@@ -431,31 +446,34 @@ def _housekeeping_job(spec: WorkflowSpec) -> Job:
 
 
 def _deploy_job() -> Job:
+    """Start ``deploy.yml`` as a run of its own: this run then ends and leaves the release
+    concurrency group, so a prod approval never holds the next release (module docstring)."""
     return {
-        "name": "Deploy",
+        "name": "Start the deploy",
         "needs": ["mode", "image-publish"],
         "if": "needs.image-publish.result == 'success'",
+        "runs-on": RUNNER,
+        "timeout-minutes": 5,
         "permissions": permissions(
-            ("contents", "read"),
-            ("id-token", "write"),
-            ("packages", "read"),
-            ("deployments", "write"),
-            reasons={
-                "contents": "deploy.yml: check out its deploy scripts",
-                "id-token": "deploy.yml: each environment's AWS role through OIDC",
-                "packages": "deploy.yml: the image, its labels and attestations in GHCR",
-                "deployments": "deploy.yml: each rollout stage as a deployment status",
-            },
+            ("actions", "write"),
+            reasons={"actions": "start deploy.yml (workflow_dispatch) with GITHUB_TOKEN"},
         ),
-        "uses": "$/.github/workflows/deploy.yml",
-        "with": {
-            "image-digest": expr("needs.image-publish.outputs.image-digest"),
-            "version": expr("needs.image-publish.outputs.version"),
-            # A hotfix of an older line (it publishes under a release-X.Y dist-tag) is lower than
-            # what the environments ahead of prod run: deploying it there is the intent. Any
-            # other release that is lower than an environment's version is refused there.
-            "allow-downgrade": expr(_output("mode", "dist-tag") + " != ''"),
-        },
+        "steps": [
+            run(
+                "Start deploy.yml for the published image",
+                scripts.START_DEPLOY,
+                {
+                    "IMAGE_DIGEST": expr("needs.image-publish.outputs.image-digest"),
+                    "VERSION": expr("needs.image-publish.outputs.version"),
+                    # A hotfix of an older line publishes under a release-X.Y dist-tag. It is
+                    # deployed only where the environment runs that line or an older one; an
+                    # environment on a later line keeps its version (deploy.yml ``hotfix``).
+                    "HOTFIX": expr(_output("mode", "dist-tag") + " != ''"),
+                    "GH_TOKEN": expr("github.token"),
+                    "DEPLOY_WORKFLOW": DEPLOY_PATH,
+                },
+            )
+        ],
     }
 
 
@@ -490,7 +508,13 @@ def release_workflow(spec: WorkflowSpec) -> dict[str, Any]:
         "on": {"push": {"branches": [spec.default_branch, *RELEASE_BRANCH_PATTERNS]}},
         "permissions": {},
         # One group per branch: a release-branch run never waits for, nor cancels, main's.
-        "concurrency": {"group": "release-" + expr("github.ref"), "cancel-in-progress": False},
+        # `queue: max`: every pending run waits its turn in order (GitHub's default keeps one
+        # pending run and cancels it for a newer one, which could skip a merged version).
+        "concurrency": {
+            "group": "release-" + expr("github.ref"),
+            "cancel-in-progress": False,
+            "queue": "max",
+        },
         "jobs": {
             "mode": _mode_job(spec),
             "version": _version_job(spec),

@@ -208,6 +208,11 @@ API so no git credentials are kept (env: PUBLISHED_PACKAGES, GH_TOKEN). One bran
 existing branch is fast-forwarded to the newer tag, never forced; a branch with hotfix commits
 of its own is left alone with a warning. ``release.yml`` runs it only on the default branch."""
 
+START_DEPLOY = step_script("start-deploy")
+"""Start ``deploy.yml`` as its own run (``gh workflow run``; env: IMAGE_DIGEST, VERSION,
+HOTFIX, GH_TOKEN, DEPLOY_WORKFLOW; the runner's GITHUB_REF_NAME), so the release run ends and
+leaves its concurrency group before any environment waits for approval."""
+
 RELEASE_REPORT = step_script("release-report")
 """Summarise the release run from every job's result (env: NEEDS_JSON = ``toJSON(needs)``,
 SLACK_WEBHOOK_URL): published packages, or the jobs that failed or were cancelled and whether

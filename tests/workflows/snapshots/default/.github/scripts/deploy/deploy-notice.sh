@@ -22,6 +22,9 @@ elif [[ -n "${ROLLBACK_OUTCOME}" && "${ROLLBACK_OUTCOME}" != "skipped" ]]; then
 elif [[ "${REFUSAL_OUTCOMES}" == *failure* ]]; then
   outcome="refused"
   text="Refused to deploy ${what} to ${ENVIRONMENT_NAME}; the service is unchanged."
+elif [[ "${KEPT:-}" == "true" && "${JOB_STATUS}" == "success" ]]; then
+  outcome="kept"
+  text="${ENVIRONMENT_NAME} keeps its later line; the hotfix ${what} was not deployed there."
 elif [[ "${JOB_STATUS}" == "cancelled" ]]; then
   outcome="cancelled"
   text="Deploy of ${what} to ${ENVIRONMENT_NAME} was cancelled before the service changed."

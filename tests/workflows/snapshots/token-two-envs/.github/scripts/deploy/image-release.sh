@@ -28,13 +28,33 @@ fi
 if [[ -n "${EXPECTED_VERSION:-}" && "${EXPECTED_VERSION}" != "${version}" ]]; then
   refuse "the version input says '${EXPECTED_VERSION}' but the image is ${version}"
 fi
+line_of() {
+  local core="${1%%-*}"
+  echo "${core%.*}"
+}
 if [[ -n "${CURRENT_VERSION:-}" ]] && version_lt "${version}" "${CURRENT_VERSION}"; then
-  if [[ "${ALLOW_DOWNGRADE:-false}" != "true" ]]; then
+  line="$(line_of "${version}")"
+  current_line="$(line_of "${CURRENT_VERSION}")"
+  if [[ "${ALLOW_DOWNGRADE:-false}" == "true" ]]; then
+    echo "::warning::Downgrading ${ENVIRONMENT_NAME} from ${CURRENT_VERSION} to ${version}" \
+      "(allow-downgrade)"
+  elif [[ "${HOTFIX:-false}" == "true" && "${line}" == "${current_line}" ]]; then
+    echo "::warning::Downgrading ${ENVIRONMENT_NAME} from ${CURRENT_VERSION} to ${version}" \
+      "within the ${line} line (hotfix)"
+  elif [[ "${HOTFIX:-false}" == "true" ]]; then
+    # A hotfix of an older line never takes an environment back across lines on its own.
+    echo "::notice::${ENVIRONMENT_NAME} keeps ${CURRENT_VERSION}: it runs a later line than" \
+      "the hotfix ${version} (${line}); dispatch deploy.yml with allow-downgrade to deploy" \
+      "it there on purpose"
+    {
+      echo "version=${version}"
+      echo "keep=true"
+    } >> "${GITHUB_OUTPUT}"
+    exit 0
+  else
     refuse "${version} is lower than ${CURRENT_VERSION}, which ${ENVIRONMENT_NAME} runs;" \
-      "start deploy.yml with allow-downgrade to roll back on purpose"
+      "start deploy.yml with allow-downgrade to roll back on purpose (a downgrade)"
   fi
-  echo "::warning::Downgrading ${ENVIRONMENT_NAME} from ${CURRENT_VERSION} to ${version}" \
-    "(allow-downgrade)"
 fi
 echo "version=${version}" >> "${GITHUB_OUTPUT}"
 echo "${SOURCE_IMAGE}@${IMAGE_DIGEST} is release ${version}"
