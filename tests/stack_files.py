@@ -101,7 +101,7 @@ def new_stack_name(root: Path, base: str = "qa") -> str:
 
 def free_vpc_cidr(root: Path) -> str:
     """A /16 in 10.0.0.0/8 that overlaps no stack file's ``vpcCidr`` or ``reservedCidrs``."""
-    used = []
+    used: list[ipaddress.IPv4Network] = []
     for stack in discover_stacks(root):
         config = read_config(root / f"Pulumi.{stack}.yaml")
         cidrs = [

@@ -277,9 +277,10 @@ PAIRS = list(itertools.permutations(STACKS, 2))
 
 def audit_policy() -> dict[str, Any]:
     owner = _audit_owner()
-    return owner.rec.one("aws:s3/bucketPolicy:BucketPolicy", "audit-bucket-policy").json_input(
-        "policy"
-    )
+    policy: dict[str, Any] = owner.rec.one(
+        "aws:s3/bucketPolicy:BucketPolicy", "audit-bucket-policy"
+    ).json_input("policy")
+    return policy
 
 
 def decide(principal: Principal, attempt: Attempt, attacker: Stack, victim: Stack) -> bool:

@@ -92,12 +92,16 @@ def bootstrap() -> Recording:
 
 
 def bucket_policy() -> dict[str, Any]:
-    return bootstrap().one("aws:s3/bucketPolicy:BucketPolicy").json_input("policy")
+    policy: dict[str, Any] = (
+        bootstrap().one("aws:s3/bucketPolicy:BucketPolicy").json_input("policy")
+    )
+    return policy
 
 
 def key_policy(env: str | None) -> dict[str, Any]:
     name = "state-key" if env is None else f"secrets-key-{app(env)}-{env}"
-    return bootstrap().one("aws:kms/key:Key", name).json_input("policy")
+    policy: dict[str, Any] = bootstrap().one("aws:kms/key:Key", name).json_input("policy")
+    return policy
 
 
 def _policies(env: str, role: str, managed: dict[str, Any]) -> dict[str, dict[str, Any]]:

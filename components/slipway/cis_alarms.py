@@ -34,6 +34,7 @@ It is opt-in and account-wide: the stack that owns the account's resources creat
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -228,7 +229,7 @@ class CisAlarms(pulumi.ComponentResource):
                     check_pattern(key)
                     if args.ci_role_session_prefix is None
                     else pulumi.Output.from_input(args.ci_role_session_prefix).apply(
-                        lambda prefix, key=key: check_pattern(key, prefix)
+                        functools.partial(check_pattern, key)
                     )
                 ),
                 metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(

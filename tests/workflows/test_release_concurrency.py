@@ -168,7 +168,10 @@ def violations(semantics: Semantics, length: int = 7) -> dict[str, list[Any]]:
 
 
 def _release(spec: WorkflowSpec) -> dict[str, Any]:
-    return load_yaml(render_workflow_files(spec)[".github/workflows/release.yml"])
+    release: dict[str, Any] = load_yaml(
+        render_workflow_files(spec)[".github/workflows/release.yml"]
+    )
+    return release
 
 
 @pytest.mark.parametrize("environments", [("dev", "staging", "prod"), ("prod",)])
