@@ -16,6 +16,7 @@ import pytest
 from _pytest.mark import ParameterSet
 
 if TYPE_CHECKING:
+    from tests.release.node_tools import NodeTools
     from tooling.offline import GithubRepository, Recording
 
 _CacheKey = tuple[Any, ...]
@@ -114,6 +115,17 @@ def prod() -> Recording:
 
 
 Program = Callable[[], Mapping[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def node_tools() -> NodeTools:
+    """Node.js 24, @changesets/cli, pnpm, @actions/exec, @actions/expressions and verdaccio
+    (installed on first use: about 20 s on a cold npm cache, then reused from the virtualenv).
+    Here, not in tests/release/, because workflow tests outside it ask GitHub's own expression
+    evaluator too."""
+    from tests.release.node_tools import ensure_node_tools
+
+    return ensure_node_tools()
 
 
 @pytest.fixture

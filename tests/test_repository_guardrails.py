@@ -17,6 +17,8 @@ from slipway.repository_guardrails import (
 from slipway.workflows.docker import docker_workflow
 from slipway.workflows.release import RELEASE_BRANCH_PATTERNS, RELEASE_TAG_PATTERNS
 from slipway.workflows.spec import WorkflowSpec
+from tests.release.expressions import Case, evaluate
+from tests.release.node_tools import NodeTools
 from tooling.offline import Recording
 
 Runner = Callable[[Callable[[], dict[str, Any]]], Recording]
@@ -77,7 +79,9 @@ def test_ruleset_protects_the_default_branch(run_component: Runner) -> None:
     assert recording.outputs["codeowners"] is None
 
 
-def test_default_checks_are_the_names_docker_yml_reports_on_pull_requests() -> None:
+def test_default_checks_are_the_names_docker_yml_reports_on_pull_requests(
+    node_tools: NodeTools,
+) -> None:
     workflow = docker_workflow(WorkflowSpec(repository="acme-corp/storefront"))
     assert "pull_request" in workflow["on"]
     job = workflow["jobs"]["check"]
@@ -86,9 +90,15 @@ def test_default_checks_are_the_names_docker_yml_reports_on_pull_requests() -> N
         for entry in job["strategy"]["matrix"]["include"]
     ]
     assert (*names, workflow["jobs"]["lint"]["name"]) == DEFAULT_STATUS_CHECKS
-    # Both run on pull requests: neither is skipped there.
-    for job_id in ("check", "lint"):
-        assert workflow["jobs"][job_id]["if"] == "!(inputs.version != '')"
+    # Both run on pull requests (GitHub's own evaluator decides): neither is skipped there, so a
+    # required check is always reported.
+    pull_request = {
+        "github": {"event_name": "pull_request", "ref": "refs/pull/7/merge", "event": {}},
+        "inputs": {"version": "", "stage": ""},
+    }
+    status = {"needs": {}, "cancelled": False}
+    cases = [Case(workflow["jobs"][j]["if"], pull_request, status) for j in ("check", "lint")]
+    assert [result["truthy"] for result in evaluate(node_tools, cases)] == [True, True]
 
 
 def test_rules_follow_the_arguments(run_component: Runner) -> None:

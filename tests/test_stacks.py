@@ -541,7 +541,11 @@ def test_with_a_hosted_zone_the_stack_issues_its_certificate_and_points_the_name
     assert alias.protect
     staging = run_stack(
         "staging",
-        overrides={"certificateArn": None, "hostedZoneId": zone, "domainName": "s.example.com"},
+        overrides={
+            "certificateArn": None,
+            "hostedZoneId": zone,
+            "domainName": "staging.acme-corp.example",
+        },
     )
     assert not staging.one("aws:acm/certificate:Certificate").protect
     assert not staging.one("aws:route53/record:Record", "service-alias").protect

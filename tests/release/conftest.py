@@ -7,14 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.release.harness import Installs, Registry, start_verdaccio
-from tests.release.node_tools import NodeTools, ensure_node_tools
-
-
-@pytest.fixture(scope="session")
-def node_tools() -> NodeTools:
-    """Node.js 24, @changesets/cli, pnpm, @actions/exec and verdaccio (installed on first use:
-    about 20 s on a cold npm cache, then reused from the virtualenv)."""
-    return ensure_node_tools()
+from tests.release.node_tools import NodeTools
 
 
 @pytest.fixture(scope="session")
