@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import runpy
 from collections.abc import Mapping
 from pathlib import Path
@@ -248,3 +249,23 @@ def test_the_readme_shows_the_commands_the_outputs_feed() -> None:
     text = Path(BOOTSTRAP / "README.md").read_text()
     for needle in ('pulumi login "file://', "pulumi stack output loginUrl", "--secrets-provider"):
         assert needle in text, needle
+
+
+def test_the_readme_names_the_outputs_the_program_exports(recording: Recording) -> None:
+    """bootstrap/README.md lists the program's outputs, and the two it tells you to give every
+    stack (as ``slipway:stateBucketArn`` and ``slipway:stateKeyArn``, so the CI roles can use
+    the state) are among them."""
+    text = " ".join((BOOTSTRAP / "README.md").read_text().split())
+    listed = re.search(r"Outputs: ((?:`\w+`(?:, )?)+)\.", text)
+    assert listed
+    assert set(re.findall(r"`(\w+)`", listed[1])) == set(recording.outputs)
+    handed = re.search(
+        r"this program's `(\w+)` and `(\w+)` outputs as `slipway:stateBucketArn` and "
+        r"`slipway:stateKeyArn`",
+        text,
+    )
+    assert handed
+    assert handed[1] == "stateBucketArn"
+    assert {handed[1], handed[2]} <= set(recording.outputs)
+    assert ":kms:" in str(recording.outputs[handed[2]])
+    assert ":key/" in str(recording.outputs[handed[2]])

@@ -21,6 +21,7 @@ from slipway.deployment_strategy import (
     bake_time_problems,
     canary_percent_problems,
     deployment_strategy,
+    describe,
     ecs_limits,
     lifecycle_stages,
     linear_step_percent_problems,
@@ -46,7 +47,7 @@ from tests.test_fargate_service import (
     grouped,
     update_service_params,
 )
-from tooling.offline import ACCOUNT_ID, Recording
+from tooling.offline import ACCOUNT_ID, STACKS, Recording, run_stack
 
 Runner = Callable[..., Recording]
 RULE = "aws:lb/listenerRule:ListenerRule"
@@ -153,6 +154,8 @@ def test_rules_name_the_setting_the_value_and_ecs_limits(
         (BlueGreenStrategy(bake_minutes=20), 0, 20, [(0, 100)]),
         (CanaryStrategy(10, 10, 15), 10, 25, [(0, 10), (10, 100)]),
         (CanaryStrategy(100, 10, 15), 0, 15, [(0, 100)]),
+        # Percent, interval and bake all differ: a swap of any two changes the timeline.
+        (CanaryStrategy(5, 3, 15), 3, 18, [(0, 5), (3, 100)]),
         (LinearStrategy(25, 2, 5), 6, 11, [(0, 25), (2, 50), (4, 75), (6, 100)]),
         # 11 % steps: nine waits, the last step moves the remaining 1 % (CloudFormation's
         # LinearConfiguration: "if StepPercent is 11, the number of deployment steps is 9").
@@ -186,6 +189,45 @@ def test_the_flat_settings_make_the_typed_strategy() -> None:
     assert deployment_strategy("canary", **values) == CanaryStrategy(5, 3, 7)
     assert deployment_strategy("linear", **values) == LinearStrategy(20, 3, 7)
     assert deployment_strategy("blue_green", **values) == BlueGreenStrategy(7)
+
+
+def test_the_one_line_description_names_each_parameter_in_its_place() -> None:
+    """Percent, interval and bake differ, so a swap of any two changes the line."""
+    assert describe(CanaryStrategy(5, 3, 7)) == (
+        "canary: 5 % for 3 min, then 100 %; bake 7 min; full traffic after 3 min, "
+        "complete after 10 min"
+    )
+    assert describe(LinearStrategy(20, 3, 7)) == (
+        "linear: 20 % more every 3 min (5 steps); bake 7 min; full traffic after 12 min, "
+        "complete after 19 min"
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "configuration"),
+    [
+        (
+            {"deploymentStrategy": "canary", "canaryPercent": "15", "stepIntervalMinutes": "7"},
+            {"canaryConfiguration": {"canaryPercent": 15.0, "canaryBakeTimeInMinutes": "7"}},
+        ),
+        (
+            {"deploymentStrategy": "linear", "linearStepPercent": "20", "stepIntervalMinutes": "3"},
+            {"linearConfiguration": {"stepPercent": 20.0, "stepBakeTimeInMinutes": "3"}},
+        ),
+    ],
+    ids=["canary", "linear"],
+)
+def test_a_stacks_strategy_settings_reach_the_service_each_in_its_place(
+    settings: dict[str, str], configuration: dict[str, Any]
+) -> None:
+    """From ``Pulumi.<stack>.yaml`` to the service's deploymentConfiguration, with values
+    that differ from each other and from every profile's (10 % and 10 min in prod), so a swap
+    anywhere on the way shows. One stack file is enough: the path is the same for all."""
+    stack = sorted(STACKS)[0]
+    recording = run_stack(stack, overrides={**settings, "bakeTimeMinutes": "4"})
+    registered = recording.one(SERVICE).inputs["deploymentConfiguration"]
+    assert {key: registered.get(key) for key in configuration} == configuration
+    assert registered["bakeTimeInMinutes"] == "4"
 
 
 def test_strategy_parameters_are_refused_together_naming_each_field() -> None:
@@ -294,7 +336,9 @@ def progressive(
     return _recordings[key]
 
 
-STRATEGIES = [CanaryStrategy(10, 10, 15), LinearStrategy(25, 2, 5), BlueGreenStrategy(15)]
+# Every parameter differs from the others (and from the profiles' 10 % and 10 min), so that a
+# swap of two shows in the registered configuration.
+STRATEGIES = [CanaryStrategy(12.5, 7, 15), LinearStrategy(25, 2, 5), BlueGreenStrategy(15)]
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES, ids=lambda s: s.kind.value)
@@ -325,8 +369,8 @@ def test_service_inputs_validate_against_create_and_update_service(
     ]
     if isinstance(strategy, CanaryStrategy):
         assert configuration["canaryConfiguration"] == {
-            "canaryPercent": 10.0,
-            "canaryBakeTimeInMinutes": 10,
+            "canaryPercent": 12.5,
+            "canaryBakeTimeInMinutes": 7,
         }
     if isinstance(strategy, LinearStrategy):
         assert configuration["linearConfiguration"] == {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,155 @@ def test_the_strategy_pictures_are_what_the_stacks_register() -> None:
 def test_the_strategies_page_is_linked_where_the_docs_are_listed() -> None:
     for listing in (docgen.ROOT / "README.md", docgen.ROOT / "docs" / "index.md"):
         assert "deployment-strategies.md" in listing.read_text(), listing
+
+
+# --------------------------------------------------------------------------------------------
+# What the docs state, against what the code and the stack files do
+# --------------------------------------------------------------------------------------------
+
+GUIDE = docgen.ROOT / "docs" / "deployment-guide.md"
+DOCUMENTS = [
+    *sorted((docgen.ROOT / "docs").rglob("*.md")),
+    docgen.ROOT / "README.md",
+    docgen.ROOT / "bootstrap" / "README.md",
+]
+
+
+def _guide_section(heading: str) -> str:
+    """The text of the guide's section under ``heading`` (up to the next heading of its level
+    or higher)."""
+    text = GUIDE.read_text()
+    level = heading.split(" ", 1)[0]
+    start = text.index(f"\n{heading}\n")
+    ends = [text.find(f"\n{'#' * n} ", start + 1) for n in range(1, len(level) + 1)]
+    end = min([e for e in ends if e != -1], default=len(text))
+    return text[start:end]
+
+
+def test_the_guides_resource_counts_are_what_the_plan_counts() -> None:
+    """ "The first prod `up` creates about N resources (dev about …)": each figure is within
+    10 % of the custom resources the offline plan registers for that stack file (what
+    ``make plan`` prints on its ``=== stack`` line)."""
+    from tests.conftest import recorded
+    from tooling.offline import STACKS
+
+    text = " ".join(GUIDE.read_text().split())
+    found = re.search(r"The first (\w+) `up` creates about (\d+) resources \(([^)]*)\)", text)
+    assert found, "the guide no longer states what the first up creates"
+    stated = {found[1]: int(found[2])}
+    stated |= {m[1]: int(m[2]) for m in re.finditer(r"(\w+) about (\d+)", found[3])}
+    # A stack file the guide does not name (say, a new qa) is left out, not an error.
+    assert set(stated) <= set(STACKS)
+    for stack, figure in stated.items():
+        counted = sum(1 for r in recorded(stack).resources if r.custom)
+        assert abs(figure - counted) <= counted // 10, (stack, figure, counted)
+
+
+def test_every_slipway_key_the_docs_name_is_a_setting() -> None:
+    """A ``slipway:<name>`` in the docs is a setting (or one of the tags the stacks write, a
+    component type token ``slipway:index:…`` or the ``secret<Name>`` family): a renamed or
+    removed setting leaves no stale key behind."""
+    from slipway.image_channel import SHAPE_TAG
+    from slipway.stack_boundary import APP_TAG, ENVIRONMENT_TAG
+
+    known = {i.alias for i in all_fields().values()} | {s.key for s in SECRET_SETTINGS}
+    tags = {tag.removeprefix("slipway:") for tag in (SHAPE_TAG, APP_TAG, ENVIRONMENT_TAG)}
+    unknown = sorted(
+        f"{path.relative_to(docgen.ROOT)}: slipway:{m[1]}"
+        for path in DOCUMENTS
+        for m in re.finditer(r"slipway:([A-Za-z][A-Za-z0-9]*)(?![A-Za-z0-9<:])", path.read_text())
+        if m[1] not in known | tags
+    )
+    assert unknown == []
+
+
+def test_github_owner_is_in_every_stack_file_as_the_guide_says() -> None:
+    """The guide says every stack file sets ``github:owner`` to the owner of
+    ``githubRepository`` (the provider looks repositories up under it)."""
+    from tooling.offline import STACKS, load_stack_config
+
+    assert "| `github:owner` | `acme-corp` | in every stack file: the owner of" in GUIDE.read_text()
+    for stack in STACKS:
+        config, _ = load_stack_config(stack)
+        owner = str(config["slipway:githubRepository"]).split("/")[0]
+        assert config.get("github:owner") == owner, stack
+
+
+def test_the_guides_hosted_zone_commands_make_the_certificate_and_the_alias() -> None:
+    """Step 4's recommended path, run as written: its ``pulumi config`` commands applied to
+    the stack they name make a stack that plans, with a DNS-validated certificate for
+    ``domainName``, the validation record and the wait in the zone, the certificate on the
+    HTTPS listener and the alias record (so step 6 has nothing left to do)."""
+    from tests.conftest import recorded
+    from tooling.offline import load_stack_config
+
+    section = _guide_section("## 4. TLS certificates")
+    commands = re.findall(r"^pulumi config (set|rm) (\w+) ?(\S*)? --stack (\w+)", section, re.M)
+    (stack,) = {command[3] for command in commands}
+    overrides: dict[str, str | None] = {
+        key: (value if verb == "set" else None) for verb, key, value, _ in commands
+    }
+    assert set(overrides) == {"hostedZoneId", "domainName", "certificateArn"}
+    assert overrides["certificateArn"] is None
+    assert "certificateArn" in str(load_stack_config(stack)[0])  # the rm has something to do
+    recording = recorded(stack, overrides=overrides)
+    domain, zone = overrides["domainName"], overrides["hostedZoneId"]
+    certificate = recording.one("aws:acm/certificate:Certificate")
+    assert certificate.inputs["domainName"] == domain
+    assert certificate.inputs["validationMethod"] == "DNS"
+    recording.one("aws:acm/certificateValidation:CertificateValidation")
+    records = {r.inputs["type"]: r.inputs for r in recording.of_type("aws:route53/record:Record")}
+    assert records["A"]["name"] == domain
+    assert {r["zoneId"] for r in records.values()} == {zone}
+    assert "aliases" in records["A"]
+    https = [
+        listener.inputs
+        for listener in recording.of_type("aws:lb/listener:Listener")
+        if listener.inputs.get("protocol") == "HTTPS"
+    ]
+    assert https
+    assert all(listener.get("certificateArn") for listener in https)
+
+
+def test_the_docs_ask_to_create_by_hand_only_the_environments_no_stack_creates() -> None:
+    """Every stack file with ``githubInfraRepository`` creates its ``infra-<env>`` environment
+    of that repository, with the apply role's variable, so the docs (the runbook for a new
+    environment included) never ask for one by hand; the drift check's environment is the
+    one the pipeline uses and no stack creates."""
+    from slipway.workflows.infra_pipeline import INFRA_ENVIRONMENT_PREFIX, InfraPipelineSpec
+    from tests.conftest import recorded
+    from tooling.offline import STACKS, load_stack_config
+
+    drift = next(
+        f.default for f in dataclasses.fields(InfraPipelineSpec) if f.name == "drift_environment"
+    )
+    asked = {
+        m[1]
+        for path in DOCUMENTS
+        for m in re.finditer(
+            r"[Cc]reate (?:the GitHub environment )?`([\w<>-]+)`",
+            " ".join(path.read_text().split()),
+        )
+    }
+    assert asked == {drift}
+    creating = 0
+    for stack in STACKS:
+        infra = load_stack_config(stack)[0].get("slipway:githubInfraRepository")
+        recording = recorded(stack)
+        made = {
+            (r.inputs["repository"], r.inputs["environment"])
+            for r in recording.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+        }
+        variables = {
+            (r.inputs["environment"], r.inputs["variableName"])
+            for r in recording.of_type(
+                "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
+            )
+        }
+        environment = f"{INFRA_ENVIRONMENT_PREFIX}{recording.outputs['githubEnvironment']}"
+        assert drift not in {name for _, name in made}, stack
+        if infra is not None:
+            assert (str(infra).split("/")[1], environment) in made, stack
+            assert (environment, "AWS_INFRA_ROLE_ARN") in variables, stack
+            creating += 1
+    assert creating >= 1

@@ -8,16 +8,22 @@ snapshots (test_snapshots.py), the registrations record and the committed ``infr
 from __future__ import annotations
 
 import ast
+import http.server
+import json
 import re
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from slipway.workflows import WorkflowSpec, render_workflow_files, scripts
+from slipway.workflows import WorkflowSpec, load_yaml, render_workflow_files, scripts
+from slipway.workflows.paths import DEPLOY_PATH, DOCKER_PATH
 from slipway.workflows.scripts import LIBRARY_DIRECTIVE, SHEBANG, step_library, step_script
 from slipway.workflows.yamlio import header
-from tests.workflows.conftest import tool, tool_env, write_files
+from tests.workflows.conftest import SPECS, tool, tool_env, write_files
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = ROOT / "components" / "slipway" / "workflows" / "steps"
@@ -215,3 +221,168 @@ def test_the_shell_detector_sees_concatenation_and_f_strings(tmp_path: Path) -> 
     hits = _shell_strings(module, tmp_path)
     # A, C and E; not F (one line) nor G.
     assert sorted(int(hit.split(":")[1]) for hit in hits) == [1, 2, 5], hits
+
+
+# ------------------------------------------------------------------------------------------
+# The digest check and the health check, run as rendered, on inputs that differ by one
+# ------------------------------------------------------------------------------------------
+
+_EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
+
+
+def _rendered_step(spec: WorkflowSpec, path: str, job: str, step_id: str) -> dict[str, Any]:
+    (step,) = [
+        s
+        for s in load_yaml(render_workflow_files(spec)[path])["jobs"][job]["steps"]
+        if s.get("id") == step_id
+    ]
+    return dict(step)
+
+
+def _run_rendered(
+    spec: WorkflowSpec,
+    root: Path,
+    step: dict[str, Any],
+    context: dict[str, str],
+    extra_env: dict[str, str] | None = None,
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run ``step``'s ``run:`` as the runner does (``bash --noprofile --norc -eo pipefail``,
+    actions/runner docs/adrs/0277-run-action-shell-options.md) in a checkout of ``spec``'s
+    rendered files. Each ``${{ expr }}`` of its env takes ``context[expr]`` (else ``unused``);
+    gh, aws, docker and curl are stubs that record their call and fail, so nothing leaves
+    the machine. Returns the result and the stubs' calls in order."""
+    checkout = root / "checkout"
+    if not checkout.exists():
+        write_files(checkout, render_workflow_files(spec))
+    stubs = root / "bin"
+    stubs.mkdir(exist_ok=True)
+    calls = root / "calls"
+    calls.write_text("")
+    for name in ("gh", "aws", "docker", "curl"):
+        stub = stubs / name
+        stub.write_text(f'#!/usr/bin/env bash\necho {name} >> "{calls}"\nexit 97\n')
+        stub.chmod(0o755)
+    env = tool_env()
+    env["PATH"] = f"{stubs}:{env['PATH']}"
+    env["RUNNER_TEMP"] = str(root)
+    env["GITHUB_REPOSITORY"] = spec.repository
+    for name, value in step.get("env", {}).items():
+        env[name] = _EXPRESSION.sub(lambda m: context.get(m.group(1), "unused"), str(value))
+    env.update(extra_env or {})
+    script = root / f"{step['id']}.step.sh"
+    script.write_text(step["run"])
+    result = subprocess.run(
+        [tool("bash"), "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return result, calls.read_text().split()
+
+
+DIGESTS = {
+    "64 hex digits": ("sha256:" + "0123456789abcdef" * 4, True),
+    "63": ("sha256:" + ("0123456789abcdef" * 4)[:63], False),
+    "65": ("sha256:" + "0123456789abcdef" * 4 + "0", False),
+    "upper case": ("sha256:" + "0123456789ABCDEF" * 4, False),
+    "another algorithm": ("sha512:" + "0123456789abcdef" * 4, False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DIGESTS))
+@pytest.mark.parametrize("step_id", ["attestation", "release", "image"])
+def test_the_deploy_refuses_a_digest_one_digit_off(tmp_path: Path, step_id: str, case: str) -> None:
+    """Each deploy step that takes the digest refuses it before anything else runs unless it is
+    exactly ``sha256:`` and 64 lower-case hex digits (docker's and ECR's digest form)."""
+    digest, accepted = DIGESTS[case]
+    spec = SPECS["default"]
+    step = _rendered_step(spec, DEPLOY_PATH, "deploy-dev", step_id)
+    result, calls = _run_rendered(spec, tmp_path, step, {"inputs.image-digest": digest})
+    refused = f"::error::image digest '{digest}' is not sha256:<64 hex digits>"
+    if accepted:
+        assert refused not in result.stdout
+        assert result.stdout or calls, "the step did nothing after the check"
+    else:
+        assert (result.returncode, calls) == (1, []), result.stdout + result.stderr
+        assert refused in result.stdout
+
+
+@pytest.mark.parametrize("case", sorted(DIGESTS))
+def test_the_manifest_merge_refuses_a_digest_one_digit_off(tmp_path: Path, case: str) -> None:
+    """docker.yml's merge reads each platform's digest from a file: one digit off, it stops
+    before docker builds the manifest list from it."""
+    digest, accepted = DIGESTS[case]
+    spec = SPECS["default"]
+    (tmp_path / "digests").mkdir()
+    (tmp_path / "digests" / "linux-amd64").write_text("sha256:" + "f" * 64)
+    (tmp_path / "digests" / "linux-arm64").write_text(digest)
+    step = _rendered_step(spec, DOCKER_PATH, "merge", "merge")
+    metadata = json.dumps({"tags": ["ghcr.io/acme/storefront:1.2.3"]})
+    result, calls = _run_rendered(spec, tmp_path, step, {"steps.meta.outputs.json": metadata})
+    if accepted:
+        assert "invalid digest" not in result.stdout
+        assert calls[:1] == ["docker"], result.stdout + result.stderr
+    else:
+        assert (result.returncode, calls) == (1, []), result.stdout + result.stderr
+        assert "::error::invalid digest in " in result.stdout
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    """A health endpoint that answers 500 until its ``healthy_from``-th GET, then 200."""
+
+    healthy_from = 1
+    gets = 0
+
+    def do_GET(self) -> None:
+        type(self).gets += 1
+        self.send_response(200 if type(self).gets >= type(self).healthy_from else 500)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def health() -> Iterator[tuple[str, type[_Health]]]:
+    handler = type("Health", (_Health,), {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("retries", "healthy_from", "passes"),
+    [(3, 3, True), (3, 4, False), (1, 1, True), (1, 2, False)],
+)
+def test_the_health_check_makes_exactly_the_configured_attempts(
+    tmp_path: Path,
+    health: tuple[str, type[_Health]],
+    retries: int,
+    healthy_from: int,
+    passes: bool,
+) -> None:
+    """The spec's ``health_check_retries`` is how many times the rendered step asks: an endpoint
+    healthy from the n-th request passes with n attempts and fails with n - 1 (a second
+    apart, the shortest interval the spec takes)."""
+    url, handler = health
+    handler.healthy_from = healthy_from
+    spec = WorkflowSpec(
+        repository="acme/storefront",
+        environments=("prod",),
+        health_check_retries=retries,
+        health_check_interval_seconds=1,
+    )
+    step = _rendered_step(spec, DEPLOY_PATH, "deploy-prod", "health")
+    # The stub curl is left out: the check asks the local endpoint for real.
+    context = {"vars.ENVIRONMENT_URL": url, "vars.HEALTH_CHECK_PATH": "/health"}
+    result, _ = _run_rendered(spec, tmp_path, step, context, {"PATH": tool_env()["PATH"]})
+    assert (result.returncode == 0) is passes, result.stdout + result.stderr
+    assert handler.gets == min(retries, healthy_from)
