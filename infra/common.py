@@ -87,6 +87,11 @@ class CheckContext:
     """The application's secrets (``appSecrets``)."""
     vpc_cidr: str | None = None
     """``vpcCidr``, when it is valid (the network domain's settings passed their checks)."""
+    nat_strategy: str | None = None
+    """``natStrategy`` as decided (the stack file's, or its profile's), when the network
+    domain's settings passed their checks."""
+    vpc_interface_endpoints: tuple[str, ...] = ()
+    """``vpcInterfaceEndpoints``, when the network domain's settings passed their checks."""
 
 
 class SettingsModel(BaseModel):
