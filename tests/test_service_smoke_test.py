@@ -13,7 +13,7 @@ import pytest
 from slipway.deployment_strategy import CanaryStrategy, RollingStrategy
 from slipway.errors import ConfigError
 from slipway.fargate_service import FargateService, FargateServiceArgs, PlacementOptions
-from slipway.smoke_test_hook import API_ENDPOINTS, SmokeTestOptions, no_nat_problems
+from slipway.smoke_test_hook import API_ENDPOINTS, SmokeTestOptions, no_nat_endpoint_problems
 from tests.aws_models import service_model
 from tests.conftest import recorded
 from tests.test_fargate_service import BASE, SERVICE, Runner, create_service_params, grouped
@@ -183,7 +183,7 @@ def test_the_endpoints_the_hook_needs_are_the_clients_it_reads_with() -> None:
     ],
 )
 def test_the_rule_beside_the_component(nat: str, endpoints: tuple[str, ...], refused: bool) -> None:
-    problems = no_nat_problems(nat, endpoints, ("hook", "nat", "endpoints"))
+    problems = no_nat_endpoint_problems(nat, endpoints, ("hook", "nat", "endpoints"))
     assert bool(problems) is refused
     if refused:
         assert problems[0].startswith("hook: got True; false with nat none, unless endpoints ")

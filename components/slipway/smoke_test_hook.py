@@ -11,8 +11,8 @@ carries in ECR. This component deploys that code and what it needs:
 * its security group: no ingress; egress to the load balancer's security group on the test
   listener's port only, and HTTPS out for the ECS, ECR and EC2 reads (through NAT, or, in a VPC
   without one, through the interface endpoints :data:`API_ENDPOINTS`, which
-  :func:`no_nat_problems` requires). The load balancer must admit this group on the test port
-  (:attr:`SmokeTestHook.security_group_id`);
+  :func:`no_nat_endpoint_problems` requires). The load balancer must admit this group on the
+  test port (:attr:`SmokeTestHook.security_group_id`);
 * its execution role: write to its own log group, the ENI permissions Lambda needs in a VPC
   (AWS's managed ``AWSLambdaVPCAccessExecutionRole``; "Giving Lambda functions access to
   resources in an Amazon VPC", https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html,
@@ -103,7 +103,7 @@ https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html) and
 https://docs.aws.amazon.com/ec2/latest/devguide/interface-vpc-endpoints.html)."""
 
 
-def no_nat_problems(
+def no_nat_endpoint_problems(
     nat_strategy: str, endpoints: Sequence[str], settings: tuple[str, str, str]
 ) -> list[str]:
     """The hook in a VPC whose private subnets have no NAT (``nat_strategy`` ``none``) needs an

@@ -66,8 +66,7 @@ from slipway.network import Network
 from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from slipway.patterns import HEALTH_CHECK_PATH
 from slipway.rollback_alarms import RollbackAlarmOptions
-from slipway.smoke_test_hook import SmokeTestOptions
-from slipway.smoke_test_hook import no_nat_problems as smoke_test_no_nat_problems
+from slipway.smoke_test_hook import SmokeTestOptions, no_nat_endpoint_problems
 from slipway.workflows.deploy import ROLLOUT_START_MINUTES
 
 
@@ -573,7 +572,7 @@ class ComputeSettings(SettingsModel):
                 )
         if self.smoke_test_hook and context.nat_strategy is not None:
             problems.extend(
-                smoke_test_no_nat_problems(
+                no_nat_endpoint_problems(
                     context.nat_strategy,
                     context.vpc_interface_endpoints,
                     (key("smoke_test_hook"), key("nat_strategy"), key("vpc_interface_endpoints")),
