@@ -88,6 +88,11 @@ class CheckContext:
     """``vpcCidr``, when it is valid (the network domain's settings passed their checks)."""
     accounts: tuple[str, ...] = ()
     """``aws:allowedAccountIds``, when it is set and valid (empty: the account is not known)."""
+    nat_strategy: str | None = None
+    """``natStrategy`` as decided (the stack file's, or its profile's), when the network
+    domain's settings passed their checks."""
+    vpc_interface_endpoints: tuple[str, ...] = ()
+    """``vpcInterfaceEndpoints``, when the network domain's settings passed their checks."""
 
 
 class SettingsModel(BaseModel):

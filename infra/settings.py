@@ -168,6 +168,16 @@ def domain_problems(
         ),
         vpc_cidr=(network_domain.vpc_cidr if isinstance(network_domain, NetworkSettings) else None),
         accounts=accounts,
+        nat_strategy=(
+            str(network_domain.by_profile("nat_strategy"))
+            if isinstance(network_domain, NetworkSettings)
+            else None
+        ),
+        vpc_interface_endpoints=(
+            tuple(network_domain.vpc_interface_endpoints)
+            if isinstance(network_domain, NetworkSettings)
+            else ()
+        ),
     )
     return [problem for domain in checked for problem in domain.problems(context)]
 

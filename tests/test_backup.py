@@ -223,19 +223,21 @@ def test_an_existing_key_is_used_and_none_is_created(run_component: Runner) -> N
     assert recording.of_type(KEY) == []
 
 
-def test_copy_region_adds_a_provider_a_keyed_vault_there_and_copy_actions(
-    prod: Recording,
-) -> None:
-    provider = prod.one(PROVIDER)
-    assert provider.name == "backup-dr-provider"
-    assert provider.inputs["region"] == "eu-central-1"
+def test_copy_region_adds_a_keyed_vault_there_and_copy_actions(prod: Recording) -> None:
+    # No second provider: the copy vault, its key and alias carry pulumi-aws 7's per-resource
+    # region and go through the stack's own provider, with all of its settings.
+    assert prod.of_type(PROVIDER) == []
     primary = prod.one(VAULT, "backup-vault")
     copy = prod.one(VAULT, "backup-dr-vault")
     assert copy.inputs["name"] == primary.inputs["name"] == "storefront-prod-vault"
-    assert copy.provider.startswith(provider.urn + "::")
-    assert not primary.provider.startswith(provider.urn)
+    assert copy.inputs["region"] == "eu-central-1"
+    assert "region" not in primary.inputs
+    assert copy.provider == primary.provider == ""
     dr_key = next(k for k in prod.of_type(KEY) if k.parent_name == "backup-dr-key")
-    assert dr_key.provider.startswith(provider.urn + "::")
+    assert dr_key.inputs["region"] == "eu-central-1"
+    alias = next(a for a in prod.of_type("aws:kms/alias:Alias") if a.parent_name == "backup-dr-key")
+    assert alias.inputs["region"] == "eu-central-1"
+    assert copy.inputs["kmsKeyArn"].startswith("arn:aws:kms:eu-central-1:")
     assert copy.inputs["kmsKeyArn"] != primary.inputs["kmsKeyArn"]
     assert any(d.endswith("::backup-dr-key-key") for d in copy.dependencies)
     plan = prod.one(PLAN)
@@ -276,7 +278,8 @@ def test_governance_lock_has_no_cool_off_and_spans_the_rules_retention(prod: Rec
         assert lock.inputs["minRetentionDays"] == 35
         assert lock.inputs["maxRetentionDays"] == 365
         assert "changeableForDays" not in lock.inputs
-    assert prod.one(PROVIDER).urn in prod.one(LOCK, "backup-dr-lock").provider
+    assert prod.one(LOCK, "backup-dr-lock").inputs["region"] == "eu-central-1"
+    assert "region" not in prod.one(LOCK, "backup-lock").inputs
 
 
 def test_compliance_lock_carries_its_cool_off_and_aws_accepts_it(run_component: Runner) -> None:

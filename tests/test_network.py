@@ -569,8 +569,8 @@ def test_nat_gateway_count_is_a_plain_int_before_deployment() -> None:
             "missing: s3_gateway_endpoint true",
         ),
         (
-            {"interface_endpoints": ("ecr.api", "ec2")},
-            "NetworkArgs.interface_endpoints: got ['ecr.api', 'ec2']",
+            {"interface_endpoints": ("ecr.api", "ec2messages")},
+            "NetworkArgs.interface_endpoints: got ['ecr.api', 'ec2messages']",
         ),
         ({"interface_endpoints": ("logs", "logs")}, "NetworkArgs.interface_endpoints"),
         (

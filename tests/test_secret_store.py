@@ -439,16 +439,14 @@ def test_replicas_are_kept_in_the_listed_regions(run_component: Any) -> None:
     (secret,) = recording.of_type("aws:secretsmanager/secret:Secret")
     (replica,) = secret.inputs["replicas"]
     assert replica["region"] == "eu-central-1"
-    # A customer-managed key of the store's own in the replica region, through a provider
-    # for that region: never the AWS-managed aws/secretsmanager key.
+    # A customer-managed key of the store's own in the replica region, through the stack's own
+    # provider with the per-resource region: never the AWS-managed aws/secretsmanager key.
     assert replica["kmsKeyId"].startswith("arn:aws:kms:eu-central-1:")
     keys = recording.of_type("aws:kms/key:Key")
     (replica_key,) = [k for k in keys if "eu-central-1" in k.name]
-    assert "dr-eu-central-1-provider" in replica_key.provider
-    (region_provider,) = [
-        r for r in recording.of_type("pulumi:providers:aws") if r.name == "dr-eu-central-1-provider"
-    ]
-    assert region_provider.inputs["region"] == "eu-central-1"
+    assert replica_key.inputs["region"] == "eu-central-1"
+    assert replica_key.provider == ""
+    assert recording.of_type("pulumi:providers:aws") == []
     assert replica_key.inputs["enableKeyRotation"] is True
 
 

@@ -40,6 +40,7 @@ from slipway.workflows.infra_pipeline import InfraPipelineSpec
 from tests.conftest import recorded
 from tests.iam_checks import parliament_findings
 from tests.iam_eval import Principal
+from tests.stack_files import environment_of
 from tooling.offline import (
     ACCOUNT_ID,
     STACKS,
@@ -113,10 +114,10 @@ def tagged(env: str) -> dict[str, str]:
 def test_every_role_of_the_stack_carries_its_boundary(stack: str) -> None:
     rec = recording(stack)
     policy = rec.one(POLICY, "boundary-policy")
-    assert policy.inputs["name"] == f"{APP}-{stack}-ci-boundary"
-    assert policy.inputs["tags"][ENVIRONMENT_TAG] == stack
+    assert policy.inputs["name"] == f"{APP}-{environment_of(stack)}-ci-boundary"
+    assert policy.inputs["tags"][ENVIRONMENT_TAG] == environment_of(stack)
     arn, _ = boundary_of(stack)
-    assert arn == f"arn:aws:iam::{ACCOUNT_ID}:policy/{APP}-{stack}-ci-boundary"
+    assert arn == f"arn:aws:iam::{ACCOUNT_ID}:policy/{APP}-{environment_of(stack)}-ci-boundary"
     roles = rec.of_type(ROLE_TYPE)
     assert {"github-oidc-preview", "github-oidc-apply", "github-oidc-deploy"} <= {
         r.name for r in roles
@@ -201,30 +202,44 @@ def test_largest_boundary_stays_under_the_limit_with_a_margin() -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_apply_role_changes_its_own_resources_and_no_other(stack: str) -> None:
     role = apply_role(stack)
-    assert role.allows("ecs:UpdateService", service_arn(stack), tagged(stack))
-    assert role.allows("ecr:DeleteRepository", repository_arn(stack), tagged(stack))
-    assert role.allows("ssm:PutParameter", parameter_arn(stack))
+    assert role.allows(
+        "ecs:UpdateService", service_arn(environment_of(stack)), tagged(environment_of(stack))
+    )
+    assert role.allows(
+        "ecr:DeleteRepository", repository_arn(environment_of(stack)), tagged(environment_of(stack))
+    )
+    assert role.allows("ssm:PutParameter", parameter_arn(environment_of(stack)))
     for other in others(stack):
-        assert not role.allows("ecs:UpdateService", service_arn(other), tagged(other))
-        assert not role.allows("ecr:DeleteRepository", repository_arn(other), tagged(other))
-        assert not role.allows("secretsmanager:GetSecretValue", "*", tagged(other))
-        assert not role.allows("kms:Decrypt", "*", tagged(other))
+        assert not role.allows(
+            "ecs:UpdateService", service_arn(environment_of(other)), tagged(environment_of(other))
+        )
+        assert not role.allows(
+            "ecr:DeleteRepository",
+            repository_arn(environment_of(other)),
+            tagged(environment_of(other)),
+        )
+        assert not role.allows("secretsmanager:GetSecretValue", "*", tagged(environment_of(other)))
+        assert not role.allows("kms:Decrypt", "*", tagged(environment_of(other)))
         # SSM parameters are confined by name: no tag in the request at all.
-        assert not role.allows("ssm:PutParameter", parameter_arn(other))
+        assert not role.allows("ssm:PutParameter", parameter_arn(environment_of(other)))
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_another_applications_stack_of_the_same_name_is_out_of_reach(stack: str) -> None:
     role = apply_role(stack)
-    billing = {RESOURCE_TAG: stack, "aws:ResourceTag/slipway:app": "billing"}
-    assert not role.allows("ecs:UpdateService", service_arn(stack), billing)
+    billing = {RESOURCE_TAG: environment_of(stack), "aws:ResourceTag/slipway:app": "billing"}
+    assert not role.allows("ecs:UpdateService", service_arn(environment_of(stack)), billing)
     assert not role.allows(
-        "ecr:CreateRepository", repository_arn(stack), {"aws:RequestTag/slipway:app": "billing"}
+        "ecr:CreateRepository",
+        repository_arn(environment_of(stack)),
+        {"aws:RequestTag/slipway:app": "billing"},
     )
-    own = {RESOURCE_TAG: stack, "aws:ResourceTag/slipway:app": APP}
-    assert role.allows("ecs:UpdateService", service_arn(stack), own)
+    own = {RESOURCE_TAG: environment_of(stack), "aws:ResourceTag/slipway:app": APP}
+    assert role.allows("ecs:UpdateService", service_arn(environment_of(stack)), own)
     assert not role.allows(
-        "ecs:UntagResource", service_arn(stack), {**own, "aws:TagKeys": ["slipway:app"]}
+        "ecs:UntagResource",
+        service_arn(environment_of(stack)),
+        {**own, "aws:TagKeys": ["slipway:app"]},
     )
 
 
@@ -233,30 +248,42 @@ def test_untagged_resources_are_not_refused_by_the_tag_rule(stack: str) -> None:
     """``Null: false`` keeps a missing tag from matching: StringNotEquals(IfExists) alone would
     be true for every untagged resource and every create call."""
     role = apply_role(stack)
-    assert role.allows("ecs:UpdateService", service_arn(stack))
+    assert role.allows("ecs:UpdateService", service_arn(environment_of(stack)))
     assert role.allows("ec2:CreateVpc", "*")
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_apply_role_creates_only_with_its_own_environment_tag(stack: str) -> None:
     role = apply_role(stack)
-    assert role.allows("ecr:CreateRepository", repository_arn(stack), {REQUEST_TAG: stack})
+    assert role.allows(
+        "ecr:CreateRepository",
+        repository_arn(environment_of(stack)),
+        {REQUEST_TAG: environment_of(stack)},
+    )
     for other in others(stack):
-        assert not role.allows("ecr:CreateRepository", repository_arn(stack), {REQUEST_TAG: other})
+        assert not role.allows(
+            "ecr:CreateRepository",
+            repository_arn(environment_of(stack)),
+            {REQUEST_TAG: environment_of(other)},
+        )
         # Re-tagging its own resource into another environment is the same request tag.
         assert not role.allows(
-            "ecs:TagResource", service_arn(stack), {**tagged(stack), REQUEST_TAG: other}
+            "ecs:TagResource",
+            service_arn(environment_of(stack)),
+            {**tagged(environment_of(stack)), REQUEST_TAG: other},
         )
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_environment_tag_cannot_be_removed(stack: str) -> None:
     role = apply_role(stack)
-    untag = {**tagged(stack), "aws:TagKeys": [ENVIRONMENT_TAG]}
-    assert not role.allows("ecs:UntagResource", service_arn(stack), untag)
+    untag = {**tagged(environment_of(stack)), "aws:TagKeys": [ENVIRONMENT_TAG]}
+    assert not role.allows("ecs:UntagResource", service_arn(environment_of(stack)), untag)
     assert not role.allows("iam:UntagRole", f"arn:aws:iam::{ACCOUNT_ID}:role/x", untag)
     assert role.allows(
-        "ecs:UntagResource", service_arn(stack), {**tagged(stack), "aws:TagKeys": ["team"]}
+        "ecs:UntagResource",
+        service_arn(environment_of(stack)),
+        {**tagged(environment_of(stack)), "aws:TagKeys": ["team"]},
     )
 
 
@@ -293,10 +320,12 @@ def test_boundary_cannot_be_changed_or_removed(stack: str) -> None:
         "iam:DeletePolicyVersion",
         "iam:SetDefaultPolicyVersion",
     ):
-        assert not role.allows(action, own, tagged(stack))
+        assert not role.allows(action, own, tagged(environment_of(stack)))
         for other in others(stack):
             assert not role.allows(action, boundary_of(other)[0])
-    assert not role.allows("iam:DeleteRolePermissionsBoundary", role.arn, tagged(stack))
+    assert not role.allows(
+        "iam:DeleteRolePermissionsBoundary", role.arn, tagged(environment_of(stack))
+    )
     assert not role.allows("iam:DeleteUserPermissionsBoundary", "*")
     # An ordinary policy of its own remains the stack's to change.
     assert role.allows(
@@ -372,12 +401,20 @@ def test_vault_locks_and_dashboards_by_name(stack: str) -> None:
     role = apply_role(stack)
     vault = f"arn:aws:backup:{REGION}:{ACCOUNT_ID}:backup-vault:{APP}-{{}}-vault"
     dashboard = f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{APP}-{{}}"
-    assert role.allows("backup:PutBackupVaultLockConfiguration", vault.format(stack))
-    assert role.allows("cloudwatch:PutDashboard", dashboard.format(stack))
+    assert role.allows(
+        "backup:PutBackupVaultLockConfiguration", vault.format(environment_of(stack))
+    )
+    assert role.allows("cloudwatch:PutDashboard", dashboard.format(environment_of(stack)))
     for other in others(stack):
-        assert not role.allows("backup:PutBackupVaultLockConfiguration", vault.format(other))
-        assert not role.allows("backup:DeleteBackupVaultLockConfiguration", vault.format(other))
-        assert not role.allows("cloudwatch:DeleteDashboards", dashboard.format(other))
+        assert not role.allows(
+            "backup:PutBackupVaultLockConfiguration", vault.format(environment_of(other))
+        )
+        assert not role.allows(
+            "backup:DeleteBackupVaultLockConfiguration", vault.format(environment_of(other))
+        )
+        assert not role.allows(
+            "cloudwatch:DeleteDashboards", dashboard.format(environment_of(other))
+        )
 
 
 def test_without_the_boundary_the_apply_role_reaches_prod() -> None:
@@ -394,7 +431,7 @@ def test_without_the_boundary_the_apply_role_reaches_prod() -> None:
 def test_infra_environment_is_created_and_gated(stack: str) -> None:
     rec = recording(stack)
     environments = {r.inputs["environment"]: r for r in rec.of_type(ENVIRONMENT)}
-    infra = environments[f"infra-{stack}"]
+    infra = environments[f"infra-{environment_of(stack)}"]
     assert infra.inputs["repository"] == "storefront-infra"
     assert infra.inputs["canAdminsBypass"] is False
     assert infra.inputs["deploymentBranchPolicy"] == {
@@ -410,13 +447,13 @@ def test_infra_environment_is_created_and_gated(stack: str) -> None:
     ]
     assert branches == ["main"]
     reviewers = infra.inputs.get("reviewers")
-    if stack == "prod":
+    if stack_settings(stack).github.decided().infra_reviewers:
         assert reviewers
         assert reviewers[0].get("users") or reviewers[0].get("teams")
         assert infra.inputs["preventSelfReview"] is True
     else:
         assert not reviewers
-    assert rec.outputs["infraEnvironment"] == f"infra-{stack}"
+    assert rec.outputs["infraEnvironment"] == f"infra-{environment_of(stack)}"
     (variable,) = [
         r
         for r in rec.of_type("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
@@ -533,8 +570,8 @@ def test_deploy_role_follows_and_stops_its_own_service_deployments_only(stack: s
     """Principal Mapper, policy and boundary together: deploy.yml may find, follow and roll back
     its own service's deployments (whatever the strategy), and no other stack's."""
     role = deploy_role(stack)
-    own = tagged(stack)
-    assert role.allows("ecs:ListServiceDeployments", service_arn(stack), own)
+    own = tagged(environment_of(stack))
+    assert role.allows("ecs:ListServiceDeployments", service_arn(environment_of(stack)), own)
     assert role.allows("ecs:DescribeServiceDeployments", service_deployment_arn(stack), own)
     assert role.allows(
         "ecs:DescribeServiceRevisions", service_deployment_arn(stack, "service-revision"), own
@@ -544,14 +581,14 @@ def test_deploy_role_follows_and_stops_its_own_service_deployments_only(stack: s
     for other in others(stack):
         for action in (*FOLLOW, "ecs:StopServiceDeployment"):
             assert not role.allows(action, service_deployment_arn(other)), (action, other)
-            assert not role.allows(action, service_arn(other)), (action, other)
+            assert not role.allows(action, service_arn(environment_of(other))), (action, other)
     # Nothing beyond following and stopping: no new deployments but through UpdateService,
     # which only takes the family's revisions; no deletes; no other service of the cluster.
     sibling = service_deployment_arn(stack).replace(f"/{APP}-{stack}/r9", f"/{APP}-{stack}-x/r9")
     assert not role.allows("ecs:StopServiceDeployment", sibling)
     assert not role.allows("ecs:StopServiceDeployment", service_deployment_arn(stack, "task"))
-    assert not role.allows("ecs:DeleteService", service_arn(stack), own)
-    assert not role.allows("ecs:CreateService", service_arn(stack), own)
+    assert not role.allows("ecs:DeleteService", service_arn(environment_of(stack)), own)
+    assert not role.allows("ecs:CreateService", service_arn(environment_of(stack)), own)
 
 
 # Record names (hostedZoneId) ---------------------------------------------------------------------

@@ -221,6 +221,11 @@ def render_configuration_md() -> str:
         "| "
         + ", ".join(f"`{k}`" for k in PROVIDER_SECRET_KEYS)
         + " | Only with `pulumi config set --secret`; or export `GITHUB_TOKEN` instead. |",
+        "| other `aws:*` keys (`aws:allowedAccountIds`, `aws:profile`, `aws:assumeRoles`, "
+        "`aws:defaultTags`…) | Passed to the AWS provider as they are, and they hold in every "
+        "region the stack uses: what it makes in `backupCopyRegion` (the backup copy, the "
+        "registry's and the secrets' replicas) goes through the same provider, with "
+        "pulumi-aws 7's per-resource `region`. |",
         "",
     ]
     return "\n".join(lines)

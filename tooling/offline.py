@@ -585,7 +585,8 @@ class AwsMocks(pulumi_mocks.Mocks):
         """Repositories that differ from the default answer (public, IDs from the name)."""
         self.provider_regions: dict[str, str] = {}
         """Explicit AWS providers (logical name to region), so that what the program creates
-        through one (the DR region's vault and key) gets ARNs in that provider's region."""
+        through one gets ARNs in that provider's region (a resource's own ``region`` input, as
+        the DR region's vault and key have, wins)."""
 
     # Physical names: the given ``name`` input, or Pulumi's auto-name (logical name + suffix).
     def _physical(self, args: pulumi_mocks.MockResourceArgs) -> str:
@@ -602,6 +603,9 @@ class AwsMocks(pulumi_mocks.Mocks):
         # A provider reference is "<provider URN>::<provider ID>"; the URN ends in its name.
         provider_name = (args.provider or "").rsplit("::", 1)[0].rsplit("::", 1)[-1]
         region = self.provider_regions.get(provider_name, self.region)
+        if args.typ.startswith("aws:") and isinstance(args.inputs.get("region"), str):
+            # pulumi-aws 7's per-resource region: the resource's own, over its provider's.
+            region = args.inputs["region"]
         shape = _SHAPES.get(args.typ)
         context = _Context(region, ACCOUNT_ID, name, args.name, state)
         if shape is not None:

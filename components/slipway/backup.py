@@ -830,13 +830,17 @@ class BackupPlan(pulumi.ComponentResource):
         # --- copy vault in the DR region -----------------------------------------------------
         copy_vault: aws.backup.Vault | None = None
         if args.copy_region is not None:
-            provider = aws.Provider(f"{name}-dr-provider", region=args.copy_region, opts=child)
-            dr_child = pulumi.ResourceOptions(parent=self, provider=provider)
-            dr_stateful = pulumi.ResourceOptions.merge(
-                stateful, pulumi.ResourceOptions(provider=provider)
-            )
+            # The stack's own provider with pulumi-aws 7's per-resource region, not a second
+            # provider: the copy is made with every setting the stack gives the provider
+            # (allowed accounts, profile, assumed role, default tags; see
+            # EncryptionKeyArgs.region).
             copy_key_arn = self._key(
-                f"{name}-dr-key", f"backup/{args.name_prefix}", vault_name_, args, dr_child
+                f"{name}-dr-key",
+                f"backup/{args.name_prefix}",
+                vault_name_,
+                args,
+                child,
+                region=args.copy_region,
             )
             copy_vault = aws.backup.Vault(
                 f"{name}-dr-vault",
@@ -844,9 +848,10 @@ class BackupPlan(pulumi.ComponentResource):
                 kms_key_arn=copy_key_arn,
                 force_destroy=False,
                 tags=dict(args.tags),
-                opts=dr_stateful,
+                region=args.copy_region,
+                opts=stateful,
             )
-            self._lock(f"{name}-dr-lock", copy_vault, args, dr_stateful)
+            self._lock(f"{name}-dr-lock", copy_vault, args, stateful, region=args.copy_region)
 
         # --- plan ----------------------------------------------------------------------------
         plan = aws.backup.Plan(
@@ -946,6 +951,7 @@ class BackupPlan(pulumi.ComponentResource):
         what: str,
         args: BackupPlanArgs,
         opts: pulumi.ResourceOptions,
+        region: str | None = None,
     ) -> pulumi.Output[str]:
         key = EncryptionKey(
             name,
@@ -955,6 +961,7 @@ class BackupPlan(pulumi.ComponentResource):
                 deletion_window_days=args.key_deletion_window_days,
                 protect=args.protect,
                 tags=args.tags,
+                region=region,
             ),
             opts=opts,
         )
@@ -1024,7 +1031,11 @@ class BackupPlan(pulumi.ComponentResource):
 
     @staticmethod
     def _lock(
-        name: str, vault: aws.backup.Vault, args: BackupPlanArgs, opts: pulumi.ResourceOptions
+        name: str,
+        vault: aws.backup.Vault,
+        args: BackupPlanArgs,
+        opts: pulumi.ResourceOptions,
+        region: str | None = None,
     ) -> None:
         if args.vault_lock is VaultLock.NONE:
             return
@@ -1038,6 +1049,7 @@ class BackupPlan(pulumi.ComponentResource):
             changeable_for_days=(
                 args.vault_lock_cool_off_days if args.vault_lock is VaultLock.COMPLIANCE else None
             ),
+            region=region,
             opts=opts,
         )
 

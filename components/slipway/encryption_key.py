@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 from slipway.errors import ConfigError, invalid
 from slipway.iam import account_root_arn, policy_document
+from slipway.patterns import region_problems
 
 KEY_USE_ACTIONS = (
     "kms:Decrypt",
@@ -70,9 +71,17 @@ class EncryptionKeyArgs:
     """Protect the key and retain it if it leaves the program. On in prod."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for the key."""
+    region: str | None = None
+    """Region of the key and its alias when it is not the provider's: pulumi-aws 7's
+    per-resource ``region`` (Terraform AWS provider 6, "Enhanced Region Support",
+    https://hashicorp.github.io/terraform-provider-aws/enhanced-region-support/), so the key is
+    made by the same provider, with every setting the stack gives it (allowed accounts, profile,
+    assumed role, default tags), only in another region. Default: the provider's region."""
 
     def __post_init__(self) -> None:
         problems = []
+        if self.region is not None:
+            problems.extend(region_problems(self.region, "EncryptionKeyArgs.region"))
         problems.extend(
             deletion_window_problems(
                 self.deletion_window_days, "EncryptionKeyArgs.deletion_window_days"
@@ -150,6 +159,7 @@ class EncryptionKey(pulumi.ComponentResource):
             customer_master_key_spec="SYMMETRIC_DEFAULT",
             policy=policy_document(statements),
             tags=dict(args.tags),
+            region=args.region,
             opts=stateful,
         )
         self.key_arn = key.arn
@@ -160,6 +170,7 @@ class EncryptionKey(pulumi.ComponentResource):
                 f"{name}-alias",
                 name=f"alias/{args.alias}",
                 target_key_id=key.key_id,
+                region=args.region,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.alias_arn = alias.arn

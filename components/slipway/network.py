@@ -39,8 +39,12 @@ INTERFACE_ENDPOINT_SERVICES = (
     "kms",
     "sts",
     "monitoring",
+    "ecs",
+    "ec2",
 )
-"""Interface endpoints this component can create (the services Fargate tasks talk to)."""
+"""Interface endpoints this component can create: the services Fargate tasks talk to, and the
+ECS and EC2 APIs a smoke-test hook reads without a NAT
+(:data:`slipway.smoke_test_hook.API_ENDPOINTS`)."""
 DEFAULT_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
 NO_NAT_REQUIRED_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs")
 """Without a NAT, tasks can pull images and ship logs only through these (plus S3's gateway)."""

@@ -245,9 +245,9 @@ class RegistryReplication(pulumi.ComponentResource):
         namespace = template_namespace(args.repository_prefixes)
         assert namespace is not None  # checked by the arguments
         child = pulumi.ResourceOptions(parent=self)
-        provider = aws.Provider(
-            f"{name}-destination-provider", region=args.destination_region, opts=child
-        )
+        # In the destination region through the stack's own provider (pulumi-aws 7's
+        # per-resource region, see EncryptionKeyArgs.region): every provider setting the stack
+        # has (allowed accounts, profile, assumed role, default tags) applies there too.
         key = EncryptionKey(
             f"{name}-replica-key",
             EncryptionKeyArgs(
@@ -257,8 +257,9 @@ class RegistryReplication(pulumi.ComponentResource):
                 deletion_window_days=template.key_deletion_window_days,
                 protect=args.protect,
                 tags=args.tags,
+                region=args.destination_region,
             ),
-            opts=pulumi.ResourceOptions(parent=self, providers=[provider]),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.replica_key_arn = key.key_arn
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
@@ -314,5 +315,6 @@ class RegistryReplication(pulumi.ComponentResource):
                 )
             ),
             resource_tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self, provider=provider),
+            region=args.destination_region,
+            opts=pulumi.ResourceOptions(parent=self),
         )

@@ -307,13 +307,12 @@ class SecretStore(pulumi.ComponentResource):
         )
 
     def _replica_keys(self, name: str, args: SecretStoreArgs) -> dict[str, pulumi.Output[str]]:
-        """A customer-managed key in each replica region (its own provider), made like the
-        store's key: replica region to key ARN."""
+        """A customer-managed key in each replica region, made like the store's key: replica
+        region to key ARN. Each is made by the stack's own provider with pulumi-aws 7's
+        per-resource region (:attr:`EncryptionKeyArgs.region`), so every provider setting the
+        stack has (allowed accounts, profile, assumed role, default tags) applies there too."""
         keys: dict[str, pulumi.Output[str]] = {}
         for region in args.replica_regions:
-            provider = aws.Provider(
-                f"{name}-{region}-provider", region=region, opts=pulumi.ResourceOptions(parent=self)
-            )
             keys[region] = EncryptionKey(
                 f"{name}-{region}-key",
                 EncryptionKeyArgs(
@@ -323,8 +322,9 @@ class SecretStore(pulumi.ComponentResource):
                     deletion_window_days=args.key_deletion_window_days,
                     protect=args.protect,
                     tags=args.tags,
+                    region=region,
                 ),
-                opts=pulumi.ResourceOptions(parent=self, providers=[provider]),
+                opts=pulumi.ResourceOptions(parent=self),
             ).key_arn
         return keys
 

@@ -9,9 +9,10 @@ carries in ECR. This component deploys that code and what it needs:
 
 * the Lambda function (Python runtime, arm64) in the VPC's private subnets;
 * its security group: no ingress; egress to the load balancer's security group on the test
-  listener's port only, and HTTPS out for the ECS, ECR and EC2 reads (through NAT; none of
-  those three has a VPC endpoint in :class:`~slipway.network.Network`). The load balancer must
-  admit this group on the test port (:attr:`SmokeTestHook.security_group_id`);
+  listener's port only, and HTTPS out for the ECS, ECR and EC2 reads (through NAT, or, in a VPC
+  without one, through the interface endpoints :data:`API_ENDPOINTS`, which
+  :func:`no_nat_endpoint_problems` requires). The load balancer must admit this group on the
+  test port (:attr:`SmokeTestHook.security_group_id`);
 * its execution role: write to its own log group, the ENI permissions Lambda needs in a VPC
   (AWS's managed ``AWSLambdaVPCAccessExecutionRole``; "Giving Lambda functions access to
   resources in an Amazon VPC", https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html,
@@ -43,13 +44,14 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from slipway.errors import Problems, is_whole
+from slipway.errors import Problems, invalid, is_whole
 from slipway.fargate_task import LoggingOptions
 from slipway.hooks import smoke_test
 from slipway.iam import allow, policy_document, service_trust_policy
 from slipway.jsonout import json_output
 from slipway.load_balancer import HTTPS_PORT, SECURITY_GROUP_ID, domain_name_problems
 from slipway.logs import log_group
+from slipway.network import NatStrategy
 from slipway.patterns import (
     CONTAINER_NAME,
     ECR_REPOSITORY_ARN,
@@ -88,6 +90,42 @@ VPC_ACCESS_LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:P
 function's own policy denies them outside its log group."""
 LAMBDA_SERVICE = "lambda.amazonaws.com"
 ECS_SERVICE = "ecs.amazonaws.com"
+API_ENDPOINTS = ("ecs", "ecr.api", "ec2")
+"""The AWS APIs the function calls from the private subnets (:mod:`slipway.hooks.smoke_test`:
+``ecs:DescribeServiceRevisions``, ``ecr:DescribeImages``, ``ec2:DescribeNetworkInterfaces``),
+as :class:`~slipway.network.Network`'s interface endpoint services: without a NAT it reaches
+them only through these endpoints (private DNS on, so the SDK's default endpoints resolve to
+them): ``com.amazonaws.<region>.ecs`` ("Amazon ECS interface VPC endpoints",
+https://docs.aws.amazon.com/AmazonECS/latest/developerguide/vpc-endpoints.html),
+``com.amazonaws.<region>.ecr.api`` ("Amazon ECR interface VPC endpoints",
+https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html) and
+``com.amazonaws.<region>.ec2`` ("Access Amazon EC2 using an interface VPC endpoint",
+https://docs.aws.amazon.com/ec2/latest/devguide/interface-vpc-endpoints.html)."""
+
+
+def no_nat_endpoint_problems(
+    nat_strategy: str, endpoints: Sequence[str], settings: tuple[str, str, str]
+) -> list[str]:
+    """The hook in a VPC whose private subnets have no NAT (``nat_strategy`` ``none``) needs an
+    interface endpoint for each of :data:`API_ENDPOINTS`: otherwise every call times out, the
+    function fails, and ECS rolls back every deployment. ``settings`` names the hook, the NAT
+    strategy and the endpoints as the caller's user spells them."""
+    if str(nat_strategy) != NatStrategy.NONE.value:
+        return []
+    missing = [service for service in API_ENDPOINTS if service not in endpoints]
+    if not missing:
+        return []
+    hook, strategy, endpoints_name = settings
+    return [
+        invalid(
+            hook,
+            True,
+            f"false with {strategy} none, unless {endpoints_name} has the endpoints the hook "
+            f"calls from the private subnets ({', '.join(API_ENDPOINTS)}; missing: "
+            f"{', '.join(missing)}): without a NAT its ECS, ECR and EC2 calls time out and ECS "
+            f"rolls back every deployment; or set {strategy} single",
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -486,7 +524,7 @@ class SmokeTestHook(pulumi.ComponentResource):
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-out-https",
             security_group_id=group.id,
-            description="HTTPS out: the ECS, ECR and EC2 APIs (through NAT)",
+            description="HTTPS out: the ECS, ECR and EC2 APIs (through NAT or VPC endpoints)",
             ip_protocol="tcp",
             from_port=HTTPS_PORT,
             to_port=HTTPS_PORT,

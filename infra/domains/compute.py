@@ -71,7 +71,7 @@ from slipway.network import Network
 from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from slipway.patterns import HEALTH_CHECK_PATH
 from slipway.rollback_alarms import RollbackAlarmOptions
-from slipway.smoke_test_hook import SmokeTestOptions
+from slipway.smoke_test_hook import SmokeTestOptions, no_nat_endpoint_problems
 from slipway.stack_boundary import record_domain_problems, record_name_patterns
 
 
@@ -418,7 +418,9 @@ class ComputeSettings(SettingsModel):
         "test traffic reaches a new revision: the health path through the test listener must "
         "answer 200 with the JSON field `version` equal to the image's release tag; if not, "
         "ECS rolls back before production traffic moves. Needs deploymentStrategy canary, "
-        "linear or blue_green, and an application whose health answer reports its version.",
+        "linear or blue_green, and an application whose health answer reports its version. "
+        "The function calls the ECS, ECR and EC2 APIs: with natStrategy none, "
+        "vpcInterfaceEndpoints must include ecs, ecr.api and ec2.",
     )
 
     domain_name: Annotated[str | None, component_rule(domain_name_problems)] = Field(
@@ -602,6 +604,14 @@ class ComputeSettings(SettingsModel):
                         "test traffic to check (choose canary, linear or blue_green)",
                     )
                 )
+        if self.smoke_test_hook and context.nat_strategy is not None:
+            problems.extend(
+                no_nat_endpoint_problems(
+                    context.nat_strategy,
+                    context.vpc_interface_endpoints,
+                    (key("smoke_test_hook"), key("nat_strategy"), key("vpc_interface_endpoints")),
+                )
+            )
         plain = {entry.split("=", 1)[0] for entry in self.app_environment}
         if plain & set(secret_variables):
             problems.append(
