@@ -219,3 +219,52 @@ def test_the_owner_derives_its_deploy_timeout_from_its_strategy() -> None:
     deploy = generated_files(settings)[".github/workflows/deploy.yml"]
     assert "timeout-minutes: 75" in deploy
     assert cross_stack_problems({s: stack_settings(s) for s in STACKS}) == []
+
+
+def test_two_stacks_with_one_domain_name_are_refused(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    staging = root / "Pulumi.staging.yaml"
+    staging.write_text(
+        staging.read_text().replace(
+            "domainName: staging.storefront.acme-corp.example",
+            "domainName: storefront.acme-corp.example",
+        )
+    )
+    assert cross_stack_problems(_settings(root)) == [
+        "slipway:domainName: Pulumi.staging.yaml, Pulumi.prod.yaml all serve "
+        "'storefront.acme-corp.example'; give each stack its own name (and a certificate that "
+        "covers it)"
+    ]
+
+
+def test_owners_in_files_that_name_no_account_may_share_one(tmp_path: Path) -> None:
+    """Without ``aws:allowedAccountIds`` a stack may be in any account: two owners of an
+    account-wide resource among such stacks are refused, until the files say otherwise."""
+    root = _project(tmp_path)
+    for name in ("dev", "prod"):
+        path = root / f"Pulumi.{name}.yaml"
+        text = re.sub(r"(?m)^  aws:allowedAccountIds: .*\n", "", path.read_text())
+        path.write_text(text + ("  slipway:ownsAuditTrail: true\n" if name == "dev" else ""))
+    problems = cross_stack_report(_settings(root), _placements(root)).problems
+    assert problems == [
+        "slipway:ownsAuditTrail: Pulumi.dev.yaml, Pulumi.prod.yaml all own the audit-trail of one "
+        "account as far as the files say (Pulumi.dev.yaml, Pulumi.prod.yaml name no account: set "
+        "aws:allowedAccountIds) (through ownsAuditTrail or ownsAccountResources); exactly one "
+        "stack may: one stack records the account"
+    ]
+    # One file naming its account is not enough: the other may still be in it.
+    dev = root / "Pulumi.dev.yaml"
+    dev.write_text(_in_account(dev.read_text(), "111122223333"))
+    problems = cross_stack_report(_settings(root), _placements(root)).problems
+    assert len(problems) == 1
+    assert "(Pulumi.prod.yaml name no account" in problems[0]
+    # Both naming different accounts: one owner each.
+    prod = root / "Pulumi.prod.yaml"
+    text = prod.read_text().replace(":111122223333:certificate", ":444455556666:certificate")
+    prod.write_text(_in_account(text, "444455556666"))
+    assert cross_stack_report(_settings(root), _placements(root)).problems == []
+
+
+def test_every_shipped_stack_file_names_its_account() -> None:
+    for name in STACKS:
+        assert StackPlacement.from_config(load_stack_config(name)[0]).account, name
