@@ -248,16 +248,16 @@ def test_owners_in_files_that_name_no_account_may_share_one(tmp_path: Path) -> N
     problems = cross_stack_report(_settings(root), _placements(root)).problems
     assert problems == [
         "slipway:ownsAuditTrail: Pulumi.dev.yaml, Pulumi.prod.yaml all own the audit-trail of one "
-        "account as far as the files say (Pulumi.dev.yaml, Pulumi.prod.yaml name no account: set "
-        "aws:allowedAccountIds) (through ownsAuditTrail or ownsAccountResources); exactly one "
-        "stack may: one stack records the account"
+        "account as far as the files say (Pulumi.dev.yaml, Pulumi.prod.yaml: no "
+        "aws:allowedAccountIds, so any account) (through ownsAuditTrail or ownsAccountResources); "
+        "exactly one stack may: one stack records the account"
     ]
     # One file naming its account is not enough: the other may still be in it.
     dev = root / "Pulumi.dev.yaml"
     dev.write_text(_in_account(dev.read_text(), "111122223333"))
     problems = cross_stack_report(_settings(root), _placements(root)).problems
     assert len(problems) == 1
-    assert "(Pulumi.prod.yaml name no account" in problems[0]
+    assert "(Pulumi.prod.yaml: no aws:allowedAccountIds, so any account)" in problems[0]
     # Both naming different accounts: one owner each.
     prod = root / "Pulumi.prod.yaml"
     text = prod.read_text().replace(":111122223333:certificate", ":444455556666:certificate")

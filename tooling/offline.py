@@ -786,7 +786,11 @@ setting under it: the offline loader refuses it."""
 
 
 def _project(root: Path) -> dict[str, Any]:
-    document = _load_yaml((root / "Pulumi.yaml").read_text())
+    """Pulumi.yaml, read as the CLI reads it (the same decoder refuses a key set twice)."""
+    try:
+        document = _load_yaml((root / "Pulumi.yaml").read_text())
+    except DuplicateKeyError as error:
+        raise ConfigError([f"Pulumi.yaml, {problem}" for problem in error.problems]) from None
     return document if isinstance(document, dict) else {}
 
 
