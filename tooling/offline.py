@@ -802,9 +802,10 @@ def _namespaced(config_key: str, project: str) -> str:
     return config_key if ":" in config_key else f"{project}:{config_key}"
 
 
-def project_defaults(root: Path = ROOT) -> StackConfig:
-    """Defaults that Pulumi.yaml declares for the project's own settings."""
-    project = _project(root)
+def project_defaults(root: Path = ROOT, project: Mapping[str, Any] | None = None) -> StackConfig:
+    """Defaults that Pulumi.yaml (``project``, when already read) declares for the project's
+    own settings."""
+    project = _project(root) if project is None else project
     name = str(project.get("name") or NAMESPACE)
     defaults: StackConfig = {}
     for raw_key, declaration in (project.get("config") or {}).items():
@@ -851,8 +852,9 @@ def load_stack_config(stack: str, root: Path = ROOT) -> tuple[StackConfig, list[
     unknown = [_unknown_top_level(path.name, str(k)) for k in document if k not in STACK_FILE_KEYS]
     if unknown:
         raise ConfigError(unknown)
-    project = str(_project(root).get("name") or NAMESPACE)
-    config = project_defaults(root)
+    declared = _project(root)
+    project = str(declared.get("name") or NAMESPACE)
+    config = project_defaults(root, declared)
     secret_keys: list[str] = []
     spelled: dict[str, str] = {}
     twice: list[str] = []
