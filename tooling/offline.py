@@ -858,7 +858,10 @@ def load_stack_config(stack: str, root: Path = ROOT) -> tuple[StackConfig, list[
     secret_keys: list[str] = []
     spelled: dict[str, str] = {}
     twice: list[str] = []
-    for config_key, value in (document.get("config") or {}).items():
+    block = document.get("config") or {}
+    if not isinstance(block, dict):
+        raise ConfigError(f"{path.name}: config: got {type(block).__name__}; a mapping of keys")
+    for config_key, value in block.items():
         full_key = _namespaced(str(config_key), project)
         if full_key in spelled:
             twice.append(
