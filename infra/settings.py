@@ -332,8 +332,17 @@ def _account_list(raw: str) -> list[Any] | None:
 def account_list_problems(values: Mapping[str, str]) -> list[str]:
     """``aws:allowedAccountIds`` and ``aws:forbiddenAccountIds``: lists of 12-digit account
     IDs, written as strings (YAML reads ``012345678901`` unquoted as a number and drops the
-    zero)."""
+    zero), and not both. The provider takes each as a list of strings
+    (``pulumi_aws.ProviderArgs.allowed_account_ids``: ``Sequence[str]``) and refuses
+    credentials of an account the first does not list or the second lists; the two conflict
+    (its schema: "List of allowed AWS account IDs to prevent you from mistakenly using an
+    incorrect one. Conflicts with `forbiddenAccountIds`.")."""
     problems: list[str] = []
+    if all(k in values for k in ACCOUNT_LIST_KEYS):
+        problems.append(
+            f"{ACCOUNT_LIST_KEYS[1]} is set with {ACCOUNT_LIST_KEYS[0]}; the provider takes one "
+            f"of them: keep {ACCOUNT_LIST_KEYS[0]}"
+        )
     for config_key in ACCOUNT_LIST_KEYS:
         if config_key not in values:
             continue

@@ -268,14 +268,12 @@ def test_a_prefix_that_covers_another_stacks_names_is_refused(
     account not known), ``storefront-dev-`` would cover ``storefront-dev-eu-``'s roles."""
     root = _project(tmp_path)
     for name in ("dev", "prod"):
-        path = root / f"Pulumi.{name}.yaml"
-        text = path.read_text()
-        if account is not None:
-            mine = "111122223333" if name == "dev" else account
-            text = text.replace("config:\n", f"config:\n  aws:allowedAccountIds: ['{mine}']\n", 1)
-        if name == "prod":
-            text += f"  slipway:environment: {environment}\n"
-        path.write_text(text)
+        mine = "111122223333" if name == "dev" else account
+        set_config(
+            root / f"Pulumi.{name}.yaml",
+            {"aws:allowedAccountIds": None if mine is None else [mine]}
+            | ({"environment": environment} if name == "prod" else {}),
+        )
     problems = [
         p
         for p in cross_stack_report(_settings(root), _placements(root)).problems
@@ -311,3 +309,52 @@ def test_an_image_build_environment_that_refuses_release_tags_is_refused(tmp_pat
     assert [p[:40] for p in cross_stack_problems(_settings(root))] == [
         "slipway:deployTagPatterns (Pulumi.dev.ya"
     ]
+
+
+def test_two_stacks_with_one_domain_name_are_refused(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    staging = root / "Pulumi.staging.yaml"
+    staging.write_text(
+        staging.read_text().replace(
+            "domainName: staging.storefront.acme-corp.example",
+            "domainName: storefront.acme-corp.example",
+        )
+    )
+    assert cross_stack_problems(_settings(root)) == [
+        "slipway:domainName: Pulumi.staging.yaml, Pulumi.prod.yaml all serve "
+        "'storefront.acme-corp.example'; give each stack its own name (and a certificate that "
+        "covers it)"
+    ]
+
+
+def test_owners_in_files_that_name_no_account_may_share_one(tmp_path: Path) -> None:
+    """Without ``aws:allowedAccountIds`` a stack may be in any account: two owners of an
+    account-wide resource among such stacks are refused, until the files say otherwise."""
+    root = _project(tmp_path)
+    for name in ("dev", "prod"):
+        path = root / f"Pulumi.{name}.yaml"
+        text = re.sub(r"(?m)^  aws:allowedAccountIds: .*\n", "", path.read_text())
+        path.write_text(text + ("  slipway:ownsAuditTrail: true\n" if name == "dev" else ""))
+    problems = cross_stack_report(_settings(root), _placements(root)).problems
+    assert problems == [
+        "slipway:ownsAuditTrail: Pulumi.dev.yaml, Pulumi.prod.yaml all own the audit-trail of one "
+        "account as far as the files say (Pulumi.dev.yaml, Pulumi.prod.yaml: no "
+        "aws:allowedAccountIds, so any account) (through ownsAuditTrail or ownsAccountResources); "
+        "exactly one stack may: one stack records the account"
+    ]
+    # One file naming its account is not enough: the other may still be in it.
+    dev = root / "Pulumi.dev.yaml"
+    dev.write_text(_in_account(dev.read_text(), "111122223333"))
+    problems = cross_stack_report(_settings(root), _placements(root)).problems
+    assert len(problems) == 1
+    assert "(Pulumi.prod.yaml: no aws:allowedAccountIds, so any account)" in problems[0]
+    # Both naming different accounts: one owner each.
+    prod = root / "Pulumi.prod.yaml"
+    text = prod.read_text().replace(":111122223333:certificate", ":444455556666:certificate")
+    prod.write_text(_in_account(text, "444455556666"))
+    assert cross_stack_report(_settings(root), _placements(root)).problems == []
+
+
+def test_every_shipped_stack_file_names_its_account() -> None:
+    for name in STACKS:
+        assert StackPlacement.from_config(load_stack_config(name)[0]).account, name

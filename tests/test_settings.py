@@ -1128,6 +1128,13 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ["aws:allowedAccountIds: got [11122223333];", "each quoted"],
     ),
     (
+        "allowed and forbidden accounts together",
+        "dev",
+        {"aws:forbiddenAccountIds": '["444455556666"]'},
+        {},
+        ["aws:forbiddenAccountIds is set with aws:allowedAccountIds; the provider takes one"],
+    ),
+    (
         "a key in a namespace nothing reads",
         "dev",
         {"slipwy:logRetentionDays": "30"},

@@ -122,3 +122,16 @@ def test_the_shipped_stack_files_load() -> None:
     for stack in discover_stacks():
         config, _ = load_stack_config(stack)
         assert all(":" in key for key in config), stack
+
+
+def test_a_key_set_twice_in_the_project_file_is_refused(root: Path) -> None:
+    path = root / "Pulumi.yaml"
+    path.write_text(path.read_text() + "name: other\n")
+    with pytest.raises(ConfigError, match=r"^Pulumi.yaml, line \d+: name is set twice, on lines 1"):
+        load_stack_config("dev", root)
+
+
+def test_a_config_block_that_is_no_mapping_is_refused(root: Path) -> None:
+    (root / "Pulumi.dev.yaml").write_text("config:\n  - slipway:profile: dev\n")
+    with pytest.raises(ConfigError, match=r"^Pulumi.dev.yaml: config: got list; a mapping"):
+        load_stack_config("dev", root)

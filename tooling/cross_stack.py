@@ -231,15 +231,15 @@ def account_owner_problems(
             files = ", ".join(f"Pulumi.{s}.yaml" for s in group)
             known = sorted({a for s in group for a in placements[s].accounts})
             unnamed = [f"Pulumi.{s}.yaml" for s in group if not placements[s].accounts]
-            where = (
-                f"account {known[0]}"
-                if len(known) == 1 and not unnamed
-                else "one account as far as the files say ("
-                + ", ".join(unnamed)
-                + " name no account: set aws:allowedAccountIds)"
-                if unnamed
-                else f"one account (accounts {', '.join(known)})"
-            )
+            if unnamed:
+                where = (
+                    f"one account as far as the files say ({', '.join(unnamed)}: no "
+                    "aws:allowedAccountIds, so any account)"
+                )
+            elif len(known) == 1:
+                where = f"account {known[0]}"
+            else:
+                where = f"one account (allowed accounts overlap: {', '.join(known)})"
             region = placements[group[0]].region
             where += f" in {region}" if regional and region else ""
             problems.append(

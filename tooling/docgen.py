@@ -227,6 +227,27 @@ def render_configuration_md() -> str:
         "registry's and the secrets' replicas) goes through the same provider, with "
         "pulumi-aws 7's per-resource `region`. |",
         "",
+        "## How stack files are read",
+        "",
+        "`make plan` reads each `Pulumi.<stack>.yaml` as the Pulumi CLI does, and refuses what the "
+        "CLI would refuse or silently lose, naming the file, the key and its lines:",
+        "",
+        "- **A key set twice** in one mapping: the CLI's YAML decoder (gopkg.in/yaml.v3) refuses "
+        "the file (`mapping key … already defined at line …`); so does `make plan`. One key in "
+        "both spellings (`logRetentionDays` and `slipway:logRetentionDays`) is refused too: the "
+        "CLI would keep either.",
+        "- **A key without a namespace** is the project's: the CLI passes `logRetentionDays` as "
+        "`slipway:logRetentionDays`, and it is checked like any setting.",
+        "- **A top-level key** other than `config`, `environment`, `secretsprovider`, "
+        "`encryptedkey` and `encryptionsalt` (say `configs:`): the CLI ignores it and every "
+        "setting under it.",
+        "",
+        "Checks that need every stack file (one repository owner, distinct environments and "
+        "domain names, one owner of each account-wide resource per account, deploy timeouts long "
+        "enough for every stack's strategy) run in `make plan` and the infrastructure pipeline's "
+        "checks. `pulumi up` runs, before registering anything, what its own stack can tell "
+        "alone: the owner stack's `deployTimeoutMinutes` must hold its own strategy.",
+        "",
     ]
     return "\n".join(lines)
 

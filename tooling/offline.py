@@ -856,7 +856,11 @@ setting under it: the offline loader refuses it."""
 
 
 def _project(root: Path) -> dict[str, Any]:
-    document = _load_yaml((root / "Pulumi.yaml").read_text())
+    """Pulumi.yaml, read as the CLI reads it (the same decoder refuses a key set twice)."""
+    try:
+        document = _load_yaml((root / "Pulumi.yaml").read_text())
+    except DuplicateKeyError as error:
+        raise ConfigError([f"Pulumi.yaml, {problem}" for problem in error.problems]) from None
     return document if isinstance(document, dict) else {}
 
 
@@ -868,9 +872,10 @@ def _namespaced(config_key: str, project: str) -> str:
     return config_key if ":" in config_key else f"{project}:{config_key}"
 
 
-def project_defaults(root: Path = ROOT) -> StackConfig:
-    """Defaults that Pulumi.yaml declares for the project's own settings."""
-    project = _project(root)
+def project_defaults(root: Path = ROOT, project: Mapping[str, Any] | None = None) -> StackConfig:
+    """Defaults that Pulumi.yaml (``project``, when already read) declares for the project's
+    own settings."""
+    project = _project(root) if project is None else project
     name = str(project.get("name") or NAMESPACE)
     defaults: StackConfig = {}
     for raw_key, declaration in (project.get("config") or {}).items():
@@ -917,12 +922,16 @@ def load_stack_config(stack: str, root: Path = ROOT) -> tuple[StackConfig, list[
     unknown = [_unknown_top_level(path.name, str(k)) for k in document if k not in STACK_FILE_KEYS]
     if unknown:
         raise ConfigError(unknown)
-    project = str(_project(root).get("name") or NAMESPACE)
-    config = project_defaults(root)
+    declared = _project(root)
+    project = str(declared.get("name") or NAMESPACE)
+    config = project_defaults(root, declared)
     secret_keys: list[str] = []
     spelled: dict[str, str] = {}
     twice: list[str] = []
-    for config_key, value in (document.get("config") or {}).items():
+    block = document.get("config") or {}
+    if not isinstance(block, dict):
+        raise ConfigError(f"{path.name}: config: got {type(block).__name__}; a mapping of keys")
+    for config_key, value in block.items():
         full_key = _namespaced(str(config_key), project)
         if full_key in spelled:
             twice.append(
