@@ -56,10 +56,12 @@ from slipway.fargate_service import (
     desired_count_problems,
     env_name_problems,
     fargate_size_problems,
+    port_change_problems,
     secret_looking_problems,
     task_count_problems,
 )
 from slipway.fargate_task import LoggingOptions
+from slipway.image_channel import read_live
 from slipway.load_balancer import (
     ListenerOptions,
     domain_name_problems,
@@ -599,6 +601,21 @@ def check_hosted_zone(settings: ComputeSettings) -> None:
     zone = aws.route53.get_zone(zone_id=zone_id)
     problems = hosted_zone_problems(
         zone.name or "", bool(zone.private_zone), domain, key("hosted_zone_id"), zone_id
+    )
+    if problems:
+        raise ConfigError(problems)
+
+
+def check_port_change(settings: ComputeSettings, image_channel_prefix: str) -> None:
+    """Before anything is registered: a ``containerPort`` change the strategy cannot make in
+    one ``up`` (:func:`slipway.fargate_service.port_change_problems`), against the port the
+    last run recorded in the image channel (read live)."""
+    registered = read_live(image_channel_prefix).registered
+    problems = port_change_problems(
+        registered.container_port if registered is not None else None,
+        settings.container_port,
+        settings.strategy,
+        key("container_port"),
     )
     if problems:
         raise ConfigError(problems)
