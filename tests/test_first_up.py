@@ -190,10 +190,7 @@ def test_a_hosted_zone_that_cannot_validate_stops_before_anything_is_registered(
 
 def test_the_deployment_guide_carries_the_model() -> None:
     guide = (ROOT / "docs" / "deployment-guide.md").read_text(encoding="utf-8")
-    assert first_up.markdown_table() in guide, (
-        "docs/deployment-guide.md: paste tooling.first_up.markdown_table() under "
-        '"The first `pulumi up`"'
-    )
+    assert first_up.markdown_table() in guide, "docs/deployment-guide.md: run `make docs`"
 
 
 def test_first_up_minutes_parses_pulumi_durations() -> None:
