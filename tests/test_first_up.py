@@ -11,7 +11,6 @@ import json
 import pytest
 
 import slipway.image_channel
-from infra.domains.compute import PROFILES
 from infra.stack import image_channel_prefix
 from slipway import ConfigError
 from slipway.deployment_strategy import is_progressive, rollout_minutes, strategy_of
@@ -68,11 +67,10 @@ def test_issuing_its_own_certificate_the_first_up_still_fits(name: str) -> None:
 
 
 def steady_state_stacks() -> list[str]:
-    """The stack files whose profile asks the service to wait for steady state."""
+    """The stack files whose service waits for steady state (waitForSteadyState, by profile:
+    staging and prod)."""
     return [
-        name
-        for name in STACKS
-        if getattr(PROFILES, stack_settings(name).profile.value).wait_for_steady_state
+        name for name in STACKS if stack_settings(name).compute.by_profile("wait_for_steady_state")
     ]
 
 
