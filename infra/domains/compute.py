@@ -29,6 +29,7 @@ from slipway.deployment_strategy import (
     bake_time_problems,
     canary_percent_problems,
     deployment_strategy,
+    is_progressive,
     linear_step_percent_problems,
     step_interval_problems,
     strategy_kind_problems,
@@ -610,6 +611,8 @@ def check_port_change(settings: ComputeSettings, image_channel_prefix: str) -> N
     """Before anything is registered: a ``containerPort`` change the strategy cannot make in
     one ``up`` (:func:`slipway.fargate_service.port_change_problems`), against the port the
     last run recorded in the image channel (read live)."""
+    if not is_progressive(settings.strategy):
+        return  # a rolling stack changes the port in one up: nothing to read
     registered = read_live(image_channel_prefix).registered
     problems = port_change_problems(
         registered.container_port if registered is not None else None,
