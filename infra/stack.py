@@ -109,6 +109,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
     github.check_provider_owner(identity.repository, settings.github.github_infra_repository)
     repositories = github.read_repositories(settings.github, identity.repository)
     compute.check_hosted_zone(settings.compute)
+    compute.check_port_change(settings.compute, image_channel_prefix(settings))
     boundary = github.build_boundary(
         identity, settings.account.owned(), settings.compute.record_names()
     )

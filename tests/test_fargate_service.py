@@ -995,7 +995,11 @@ def test_first_run_bootstraps_and_registers(run_component: Runner) -> None:
     assert container(recording)["image"] == BOOTSTRAP
     assert recording.one(SERVICE).inputs["taskDefinition"] == PULUMI_TD
     registered = recording.one(PARAMETER, "web-image-registered")
-    assert json.loads(registered.inputs["value"]) == {"shape": shape, "image": BOOTSTRAP}
+    assert json.loads(registered.inputs["value"]) == {
+        "shape": shape,
+        "image": BOOTSTRAP,
+        "containerPort": 3000,  # FargateServiceArgs.container_port default
+    }
     deployed = recording.one(PARAMETER, "web-image-deployed")
     assert deployed.inputs["name"] == f"{PREFIX}/deployed"
     assert deployed.ignore_changes == ("value",)
@@ -1011,7 +1015,11 @@ def test_ci_deploy_is_neither_rolled_back_nor_redeployed(run_component: Runner) 
     # The service stays on CI's revision: no rollback, no new deployment.
     assert recording.one(SERVICE).inputs["taskDefinition"] == CI_TD
     registered = recording.one(PARAMETER, "web-image-registered")
-    assert json.loads(registered.inputs["value"]) == {"shape": shape, "image": OLD_IMAGE}
+    assert json.loads(registered.inputs["value"]) == {
+        "shape": shape,
+        "image": OLD_IMAGE,
+        "containerPort": 3000,  # FargateServiceArgs.container_port default
+    }
     assert recording.warnings == []
 
 
@@ -1027,7 +1035,11 @@ def test_shape_change_rolls_out_with_cis_image(run_component: Runner) -> None:
     assert container(recording)["image"] == CI_IMAGE
     assert recording.one(SERVICE).inputs["taskDefinition"] == PULUMI_TD
     registered = recording.one(PARAMETER, "web-image-registered")
-    assert json.loads(registered.inputs["value"]) == {"shape": new_shape, "image": CI_IMAGE}
+    assert json.loads(registered.inputs["value"]) == {
+        "shape": new_shape,
+        "image": CI_IMAGE,
+        "containerPort": 3000,  # FargateServiceArgs.container_port default
+    }
 
 
 def test_an_environment_change_is_a_shape_change(run_component: Runner) -> None:

@@ -6,13 +6,14 @@ documented order or outside any wait, and the longest chain of waits fits the in
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
 import slipway.image_channel
-from infra.domains.compute import PROFILES
+from infra.stack import image_channel_prefix
 from slipway import ConfigError
-from slipway.deployment_strategy import rollout_minutes, strategy_of
+from slipway.deployment_strategy import is_progressive, rollout_minutes, strategy_of
 from tests.conftest import recorded
 from tooling import first_up
 from tooling.offline import (
@@ -66,11 +67,10 @@ def test_issuing_its_own_certificate_the_first_up_still_fits(name: str) -> None:
 
 
 def steady_state_stacks() -> list[str]:
-    """The stack files whose profile asks the service to wait for steady state."""
+    """The stack files whose service waits for steady state (waitForSteadyState, by profile:
+    staging and prod)."""
     return [
-        name
-        for name in STACKS
-        if getattr(PROFILES, stack_settings(name).profile.value).wait_for_steady_state
+        name for name in STACKS if stack_settings(name).compute.by_profile("wait_for_steady_state")
     ]
 
 
@@ -188,13 +188,65 @@ def test_a_hosted_zone_that_cannot_validate_stops_before_anything_is_registered(
 
 def test_the_deployment_guide_carries_the_model() -> None:
     guide = (ROOT / "docs" / "deployment-guide.md").read_text(encoding="utf-8")
-    assert first_up.markdown_table() in guide, (
-        "docs/deployment-guide.md: paste tooling.first_up.markdown_table() under "
-        '"The first `pulumi up`"'
-    )
+    assert first_up.markdown_table() in guide, "docs/deployment-guide.md: run `make docs`"
 
 
 def test_first_up_minutes_parses_pulumi_durations() -> None:
     assert [first_up.minutes(d) for d in ("40m", "1h", "90s")] == [40, 60, 2]
     with pytest.raises(ValueError, match="is not <number>s, m or h"):
         first_up.minutes("40")
+
+
+# --------------------------------------------------------------------------------------------
+# Target-group replacement: a containerPort change a canary, linear or blue/green stack cannot
+# make in one up is refused before anything is registered
+# --------------------------------------------------------------------------------------------
+
+
+def last_run(name: str, port: int) -> dict[str, str]:
+    """The image channel as the last ``up`` of ``name`` left it, with the target groups on
+    ``port``."""
+    prefix = image_channel_prefix(stack_settings(name))
+    record = {"shape": "c" * 64, "image": "ghcr.io/acme/app:bootstrap", "containerPort": port}
+    return {f"{prefix}/registered": json.dumps(record)}
+
+
+def by_strategy(progressive: bool) -> list[str]:
+    return [n for n in STACKS if is_progressive(stack_settings(n).compute.strategy) == progressive]
+
+
+def test_a_port_change_under_a_traffic_shifting_strategy_is_refused_with_the_steps() -> None:
+    names = by_strategy(progressive=True)
+    assert names, "some stack file shifts traffic (canary, linear or blue_green)"
+    for name in names:
+        settings = stack_settings(name)
+        old, new = settings.compute.container_port, settings.compute.container_port + 1
+        with pytest.raises(ConfigError) as raised:
+            run_stack(
+                name, overrides={"containerPort": str(new)}, ssm_parameters=last_run(name, old)
+            )
+        message = str(raised.value)
+        assert (
+            f"slipway:containerPort: got {new}; {old}, the port the target groups have" in message
+        )
+        assert (
+            f"1. deploymentStrategy rolling with containerPort {old}; 2. containerPort {new}"
+            in (message)
+        )
+        registered = raised.value.recording.resources  # type: ignore[attr-defined]
+        assert [r.type for r in registered if not r.type.startswith("pulumi:providers:")] == []
+
+
+def test_a_port_change_is_accepted_where_one_up_can_make_it() -> None:
+    for name in by_strategy(progressive=False):
+        port = stack_settings(name).compute.container_port
+        changed = run_stack(
+            name, overrides={"containerPort": str(port + 1)}, ssm_parameters=last_run(name, port)
+        )
+        assert changed.one("aws:lb/targetGroup:TargetGroup").inputs["port"] == port + 1
+    for name in by_strategy(progressive=True):
+        port = stack_settings(name).compute.container_port
+        # The same port, or a record from before the port was recorded: nothing to refuse.
+        same = recorded(name, ssm_parameters=last_run(name, port))
+        registered = same.one("aws:ssm/parameter:Parameter", "service-image-registered")
+        assert json.loads(registered.inputs["value"])["containerPort"] == port

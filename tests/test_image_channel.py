@@ -317,3 +317,12 @@ def test_bad_arguments_fail_before_anything_is_registered(
         channel(run_component, **overrides)
     assert message in str(caught.value)
     assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_the_registered_record_may_carry_the_target_groups_port() -> None:
+    text = json.dumps({"shape": SHAPE, "image": OLD_IMAGE, "containerPort": 8080})
+    assert parse_registered(text) == RegisteredRecord(SHAPE, OLD_IMAGE, 8080)
+    assert parse_registered(json.dumps({"shape": SHAPE, "image": OLD_IMAGE})).container_port is None
+    for bad in ("8080", True, 80.5):
+        with pytest.raises(ValueError, match=r"containerPort .* is not a whole number"):
+            parse_registered(json.dumps({"shape": SHAPE, "image": OLD_IMAGE, "containerPort": bad}))

@@ -4,7 +4,8 @@
 * ``docs/configuration.md``, the configuration reference;
 * the profiles' section of ``docs/deployment-strategies.md``: each profile's strategy, its
   time to full traffic and a picture of traffic over time, from the compute domain's profile
-  table through the same functions the stacks and ``make plan`` use.
+  table through the same functions the stacks and ``make plan`` use;
+* the first-up model's table in ``docs/deployment-guide.md`` (:mod:`tooling.first_up`).
 
 ``python -m tooling.docgen --write`` (``make docs``) rewrites both; ``--check`` exits 1 when a
 committed copy differs from what the code renders (the test suite does the same).
@@ -48,6 +49,9 @@ CONFIG_MARKER = "# --- settings: rendered from infra/domains/ by `make docs`; do
 STRATEGIES_MD = ROOT / "docs" / "deployment-strategies.md"
 STRATEGIES_BEGIN = "<!-- profiles: rendered from infra/domains/compute.py by `make docs` -->"
 STRATEGIES_END = "<!-- end of the rendered profiles -->"
+GUIDE_MD = ROOT / "docs" / "deployment-guide.md"
+FIRST_UP_BEGIN = "<!-- first-up model: rendered from tooling/first_up.py by `make docs` -->"
+FIRST_UP_END = "<!-- end of the first-up model -->"
 
 PROJECT_HEADER = """\
 name: slipway
@@ -325,12 +329,22 @@ def render_strategies_md() -> str:
     return text[:begin] + "\n".join(render_strategies_block()) + text[end:]
 
 
+def render_guide_md() -> str:
+    """docs/deployment-guide.md with the first-up model's table rendered again."""
+    from tooling.first_up import markdown_table  # the offline runtime: only when rendering
+
+    text = GUIDE_MD.read_text()
+    begin, end = text.index(FIRST_UP_BEGIN), text.index(FIRST_UP_END) + len(FIRST_UP_END)
+    return text[:begin] + f"{FIRST_UP_BEGIN}\n{markdown_table()}{FIRST_UP_END}" + text[end:]
+
+
 def rendered() -> dict[Path, str]:
     """Every derived file and its expected content."""
     return {
         PULUMI_YAML: render_pulumi_yaml(),
         CONFIGURATION_MD: render_configuration_md(),
         STRATEGIES_MD: render_strategies_md(),
+        GUIDE_MD: render_guide_md(),
     }
 
 

@@ -262,8 +262,9 @@ WAITERS: tuple[Waiter, ...] = (
             Precondition(
                 "CI's first deploy to this environment (it writes the record the wait starts from)",
                 PreconditionKind.OWNER_STACK_FIRST,
-                how="deploy.yml comes from the stack with ownsRepositoryResources and deploys "
-                "to its workflowEnvironments (tooling/cross_stack.py)",
+                how="deploy.yml comes from the one stack with ownsRepositoryResources "
+                "(tooling/cross_stack.py checks there is exactly one per repository) and must "
+                "deploy to this environment: its workflowEnvironments, checked here",
                 check=_deploy_workflow_reaches,
             ),
         ),

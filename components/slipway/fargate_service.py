@@ -156,6 +156,37 @@ def container_port_problems(
     ]
 
 
+def port_change_problems(
+    registered_port: int | None,
+    container_port: int,
+    strategy: DeploymentStrategy,
+    setting: str = "FargateServiceArgs.container_port",
+) -> list[str]:
+    """A port change the service cannot make in one ``up``: with a canary, linear or
+    blue/green strategy, the port replaces both target groups (a target group's port cannot
+    change), while the listener rules ignore changes to their actions because ECS owns the
+    weights (:class:`~slipway.load_balancer.TrafficShift`). The rules would keep forwarding to
+    the old groups, and deleting those fails (ResourceInUse). ``registered_port`` is what the
+    last run recorded (:attr:`~slipway.image_channel.RegisteredRecord.container_port`; None:
+    nothing recorded, a first run)."""
+    if registered_port is None or registered_port == container_port:
+        return []
+    if not is_progressive(strategy):
+        return []
+    return [
+        invalid(
+            setting,
+            container_port,
+            f"{registered_port}, the port the target groups have, while deploymentStrategy is "
+            f"{strategy.kind.value}: the new port replaces both target groups, but ECS owns "
+            "the listener rules that point at them, so one up cannot move them. Change it in "
+            'three ups (docs/deployment-strategies.md, "Changing containerPort"): 1. '
+            f"deploymentStrategy rolling with containerPort {registered_port}; 2. containerPort "
+            f"{container_port}; 3. deploymentStrategy {strategy.kind.value} again",
+        )
+    ]
+
+
 MAX_TASKS = 100
 """Most tasks a Slipway service runs (and autoscaling may start)."""
 

@@ -350,6 +350,7 @@ def build_task(
             shape=shape,
             protect=args.protect,
             tags=dict(args.tags),
+            container_port=args.container_port,
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )

@@ -16,7 +16,10 @@ health check, everything except the application container's image). CI owns the 
     reads only the three keys above and ignores any other.
 
 ``P/registered`` (written only by Pulumi)
-    JSON ``{"shape": "<64 hex>", "image": "<image of Pulumi's task definition>"}``.
+    JSON ``{"shape": "<64 hex>", "image": "<image of Pulumi's task definition>",
+    "containerPort": <port>}``. ``containerPort`` (the target groups' port, when the channel is
+    given one) lets the next run see a port change before it registers anything
+    (:func:`read_live`); records written before it existed lack it.
 
 The shape is :func:`shape_of` the task definition's inputs with the application container's
 image replaced by a placeholder. Pulumi tags its task definition ``slipway:shape=<hash>``. CI
@@ -159,6 +162,8 @@ class RegisteredRecord:
 
     shape: str
     image: str
+    container_port: int | None = None
+    """The port Pulumi's last run registered the target groups with (None in older records)."""
 
 
 def parse_deployed(text: str) -> DeployedRecord:
@@ -181,7 +186,10 @@ def parse_registered(text: str) -> RegisteredRecord:
         raise ValueError(f"shape {data['shape']!r} is not a sha256 hex digest")
     if not is_image_reference(data["image"]):
         raise ValueError(f"image {data['image']!r} is not an image reference")
-    return RegisteredRecord(data["shape"], data["image"])
+    port = json.loads(text).get("containerPort")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int)):
+        raise ValueError(f"containerPort {port!r} is not a whole number")
+    return RegisteredRecord(data["shape"], data["image"], port)
 
 
 def _object(text: str, keys: Sequence[str]) -> dict[str, str]:
@@ -226,6 +234,14 @@ def read_channel(prefix: str, names: Sequence[str], values: Sequence[str]) -> Ch
         except ValueError as error:
             problems.append(_malformed(registered_name, error, "the deployed image"))
     return ChannelState(deployed, registered, tuple(problems))
+
+
+def read_live(prefix: str, opts: pulumi.InvokeOptions | None = None) -> ChannelState:
+    """Both records as they are now, read synchronously: for checks that must run before
+    anything is registered (the component reads them again, as an output, to decide the image).
+    A malformed record is absent here; the component warns about it."""
+    live = aws.ssm.get_parameters_by_path(path=prefix, with_decryption=False, opts=opts)
+    return read_channel(prefix, live.names or [], live.values or [])
 
 
 def _malformed(name: str, error: ValueError, fallback: str) -> str:
@@ -313,6 +329,9 @@ class ImageChannelArgs:
     """Protect and retain ``P/deployed`` (what production runs). On in prod."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for both parameters."""
+    container_port: int | None = None
+    """The target groups' port, recorded in ``P/registered`` (``containerPort``) so the next
+    run can refuse a change it cannot make in place. Default: not recorded."""
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -409,7 +428,10 @@ class ImageChannel(pulumi.ComponentResource):
             "by Pulumi only (JSON shape, image).",
             type="String",
             tier="Standard",
-            value=json_output({"shape": self._shape, "image": self.image}),
+            value=json_output(
+                {"shape": self._shape, "image": self.image}
+                | ({} if args.container_port is None else {"containerPort": args.container_port})
+            ),
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )

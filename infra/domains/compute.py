@@ -28,6 +28,7 @@ from slipway.deployment_strategy import (
     bake_time_problems,
     canary_percent_problems,
     deployment_strategy,
+    is_progressive,
     linear_step_percent_problems,
     step_interval_problems,
     strategy_kind_problems,
@@ -55,10 +56,12 @@ from slipway.fargate_service import (
     desired_count_problems,
     env_name_problems,
     fargate_size_problems,
+    port_change_problems,
     secret_looking_problems,
     task_count_problems,
 )
 from slipway.fargate_task import LoggingOptions
+from slipway.image_channel import read_live
 from slipway.load_balancer import (
     ListenerOptions,
     cidr_problems,
@@ -636,6 +639,23 @@ def check_hosted_zone(settings: ComputeSettings) -> None:
     zone = aws.route53.get_zone(zone_id=zone_id)
     problems = hosted_zone_problems(
         zone.name or "", bool(zone.private_zone), domain, key("hosted_zone_id"), zone_id
+    )
+    if problems:
+        raise ConfigError(problems)
+
+
+def check_port_change(settings: ComputeSettings, image_channel_prefix: str) -> None:
+    """Before anything is registered: a ``containerPort`` change the strategy cannot make in
+    one ``up`` (:func:`slipway.fargate_service.port_change_problems`), against the port the
+    last run recorded in the image channel (read live)."""
+    if not is_progressive(settings.strategy):
+        return  # a rolling stack changes the port in one up: nothing to read
+    registered = read_live(image_channel_prefix).registered
+    problems = port_change_problems(
+        registered.container_port if registered is not None else None,
+        settings.container_port,
+        settings.strategy,
+        key("container_port"),
     )
     if problems:
         raise ConfigError(problems)
