@@ -67,6 +67,7 @@ OBJECT_ACTIONS = "s3:*Object*"
 """Every object-level action: Get/Put/Delete/Restore/Replicate Object, their Version, Acl,
 Tagging, Retention and LegalHold forms, and GetObjectAttributes (``s3:ListBucket`` is a
 bucket-level action and stays open: it shows names, never contents)."""
+META_WRITES = ("s3:DeleteObject*", "s3:PutObject*")
 BUCKET_CHANGES = ("s3:Delete*", "s3:Put*")
 """Bucket-level writes (policy, encryption, versioning, lifecycle, replication, public access
 block, ownership, object lock, deletion). Matched against the bucket's own ARN only, so the
@@ -236,6 +237,17 @@ def bucket_policy(bucket_arn: str, admins: list[str], projects: tuple[str, ...])
                             f"aws:PrincipalTag/{APP_TAG}": "false",
                         }
                     },
+                },
+                {
+                    # Shared by the app's stacks: read on login, written only to an empty store
+                    # (meta.go:117-166) or by `pulumi state upgrade`, an administrator's job.
+                    # A stack that rewrote it could stop every other stack's pulumi.
+                    "Sid": "StacksOnlyReadTheStoreMeta",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": list(META_WRITES),
+                    "Resource": f"{bucket_arn}/*/.pulumi/meta.yaml",
+                    "Condition": {"Null": {f"aws:PrincipalTag/{ENVIRONMENT_TAG}": "false"}},
                 },
                 *(
                     {

@@ -134,6 +134,7 @@ def test_the_bucket_policy_is_one_generic_set_of_statements(recording: Recording
         "DenyInsecureTransport",
         "OnlyAdministratorsChangeTheBucket",
         "StacksReachOnlyTheirOwnState",
+        "StacksOnlyReadTheStoreMeta",
         "UntaggedPrincipalsOnlyAdministrators",
         "PrincipalsWithoutAnAppOnlyAdministrators",
     ]

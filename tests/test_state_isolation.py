@@ -255,6 +255,17 @@ def test_no_stack_changes_the_shared_bucket_or_key(own: str) -> None:
             )
 
 
+@pytest.mark.parametrize("own", STACKS)
+def test_no_stack_rewrites_the_store_meta(own: str) -> None:
+    """``meta.yaml`` is shared by the app's stacks: they read it, only administrators write it
+    (a stack that rewrote its version would stop every other stack's pulumi)."""
+    meta = f"{BUCKET_ARN}/{app(own)}/.pulumi/meta.yaml"
+    for name, role in attackers(own).items():
+        for action in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
+            assert not role.allows(action, meta, resource_policy=bucket_policy()), (name, action)
+    assert Principal(arn=ADMIN).allows("s3:PutObject", meta, resource_policy=bucket_policy())
+
+
 @pytest.mark.parametrize(("own", "other"), PAIRS)
 def test_a_stack_cannot_wear_another_stacks_tags(own: str, other: str) -> None:
     """The bucket and key policies trust ``slipway:environment``/``slipway:app`` on the
