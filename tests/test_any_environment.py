@@ -42,7 +42,7 @@ def test_a_qa_stack_made_from_staging_plans(tmp_path: Path) -> None:
         for r in recording.resources
         if r.type == "github:index/repositoryEnvironment:RepositoryEnvironment"
     ]
-    assert environments == ["qa", "infra-qa"]
+    assert sorted(environments) == ["infra-drift-qa", "infra-preview-qa", "infra-qa", "qa"]
     names = {r.name for r in recording.resources}
     assert "github-environment" in {n for n in names if n.startswith("github-")}
     assert len(recording.resources) > 100
