@@ -279,6 +279,12 @@ def test_a_stack_cannot_wear_another_stacks_tags(own: str, other: str) -> None:
     assert not apply.allows("iam:TagUser", f"arn:aws:iam::{ACCOUNT_ID}:user/new", request)
     removal = {"aws:TagKeys": ["slipway:environment"]}
     assert not apply.allows("iam:UntagRole", own_role, removal)
+    # Session tags override the role's own tags in aws:PrincipalTag (IAM User Guide, "Passing
+    # session tags in AWS STS"): passing another stack's value is sts:TagSession with it as a
+    # request tag, which the boundary denies like any other tagging.
+    assert not apply.allows("sts:TagSession", own_role, request)
+    own_value = {**request, "aws:RequestTag/slipway:environment": own}
+    assert apply.allows("sts:TagSession", own_role, own_value)
 
 
 @pytest.mark.parametrize(("own", "other"), PAIRS)
