@@ -30,8 +30,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import recorded
+from tests.iam_checks import trust_allows
 from tests.iam_eval import ADMINISTRATOR_ACCESS, Principal
 from tests.test_bootstrap import run_bootstrap
+from tests.test_stacks import OIDC_PROVIDER, github_token
 from tooling.offline import ACCOUNT_ID, STACKS, GithubRepository, Recording, run_stack
 
 REGION = "eu-west-1"
@@ -124,30 +126,41 @@ def principal(env: str, role: str) -> Principal:
     )
 
 
-def pull_request_roles(env: str) -> list[str]:
-    """The roles of ``env`` a pull request's job can assume without a reviewer: those trusting
-    the ``pull_request`` subject or an environment of the stack that has no reviewers."""
-    rec = stack(env)
-    unreviewed = {
-        e.inputs["environment"]
-        for e in rec.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
-        if not e.inputs.get("reviewers") and e.inputs.get("deploymentBranchPolicy") is None
-    }
-    found = []
-    for role in ("preview", "apply", "deploy"):
-        trust = rec.one(ROLE, f"github-oidc-{role}").json_input("assumeRolePolicy")
-        subjects = [
-            value
-            for statement in trust["Statement"]
-            for value in statement["Condition"]["StringEquals"].values()
-            if value.startswith("repo:")
-        ]
-        if any(
-            s.endswith(":pull_request") or s.rsplit(":environment:", 1)[-1] in unreviewed
-            for s in subjects
+def pull_request_contexts() -> list[tuple[str, str]]:
+    """(repository, context) of every OIDC token a pull request's job can get without a
+    reviewer: the bare ``pull_request`` subject of either repository, and every environment
+    any stack created that has no reviewers and no branch limit (a pull request may edit its
+    workflow to name any environment; a branch limit refuses its ``refs/pull/…`` ref)."""
+    owner = "acme-corp"
+    contexts = {(f"{owner}/{repo}", "pull_request") for repo in ("storefront", "storefront-infra")}
+    for env in STACKS:
+        for environment in stack(env).of_type(
+            "github:index/repositoryEnvironment:RepositoryEnvironment"
         ):
-            found.append(role)
-    return found
+            inputs = environment.inputs
+            if not inputs.get("reviewers") and inputs.get("deploymentBranchPolicy") is None:
+                contexts.add(
+                    (f"{owner}/{inputs['repository']}", f"environment:{inputs['environment']}")
+                )
+    return sorted(contexts)
+
+
+def pull_request_roles(env: str) -> list[str]:
+    """The CI roles of ``env`` whose trust policy (tests/iam_checks.trust_allows) accepts a
+    token of :func:`pull_request_contexts`."""
+    rec = stack(env)
+    return [
+        role
+        for role in ("preview", "apply", "deploy")
+        if any(
+            trust_allows(
+                rec.one(ROLE, f"github-oidc-{role}").inputs["assumeRolePolicy"],
+                github_token(repository, context, immutable=True),
+                OIDC_PROVIDER,
+            )
+            for repository, context in pull_request_contexts()
+        )
+    ]
 
 
 def state_objects(app_name: str, env: str) -> list[str]:
