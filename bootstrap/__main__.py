@@ -67,6 +67,7 @@ OBJECT_ACTIONS = "s3:*Object*"
 """Every object-level action: Get/Put/Delete/Restore/Replicate Object, their Version, Acl,
 Tagging, Retention and LegalHold forms, and GetObjectAttributes (``s3:ListBucket`` is a
 bucket-level action and stays open: it shows names, never contents)."""
+META_WRITES = ("s3:DeleteObject*", "s3:PutObject*")
 BUCKET_CHANGES = ("s3:Delete*", "s3:Put*")
 """Bucket-level writes (policy, encryption, versioning, lifecycle, replication, public access
 block, ownership, object lock, deletion). Matched against the bucket's own ARN only, so the
@@ -129,11 +130,12 @@ def _not_admin(admins: list[str]) -> dict[str, Any]:
 
 
 def key_policy(
-    account_id: str, partition: str, admins: list[str], region: str | None = None
+    account_id: str, partition: str, admins: list[str], s3_service: str | None = None
 ) -> str:
     """The shared key: the account administers and uses it through IAM, as AWS's default, but
-    only ``admins`` may change, grant, disable or delete it. With ``region``, nobody but the
-    administrators may use it except through S3 in that region (``kms:ViaService``): the key
+    only ``admins`` may change, grant, disable or delete it. With ``s3_service``
+    (``s3.<region>.<partition's DNS suffix>``), nobody but the administrators may use it except
+    through S3 in that region (``kms:ViaService``; KMS Developer Guide, "kms:ViaService"): the key
     then only encrypts the bucket, and old ciphertexts of it (secrets of stacks from before
     their own keys) cannot be decrypted with it directly."""
     statements: list[dict[str, Any]] = [
@@ -153,7 +155,7 @@ def key_policy(
             "Condition": _not_admin(admins),
         },
     ]
-    if region is not None:
+    if s3_service is not None:
         statements.append(
             {
                 "Sid": "OthersUseTheKeyThroughS3Only",
@@ -163,7 +165,7 @@ def key_policy(
                 "Resource": "*",
                 "Condition": {
                     **_not_admin(admins),
-                    "StringNotEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                    "StringNotEquals": {"kms:ViaService": s3_service},
                 },
             }
         )
@@ -236,6 +238,17 @@ def bucket_policy(bucket_arn: str, admins: list[str], projects: tuple[str, ...])
                             f"aws:PrincipalTag/{APP_TAG}": "false",
                         }
                     },
+                },
+                {
+                    # Shared by the app's stacks: read on login, written only to an empty store
+                    # (meta.go:117-166) or by `pulumi state upgrade`, an administrator's job.
+                    # A stack that rewrote it could stop every other stack's pulumi.
+                    "Sid": "StacksOnlyReadTheStoreMeta",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": list(META_WRITES),
+                    "Resource": f"{bucket_arn}/*/.pulumi/meta.yaml",
+                    "Condition": {"Null": {f"aws:PrincipalTag/{ENVIRONMENT_TAG}": "false"}},
                 },
                 *(
                     {
@@ -338,7 +351,9 @@ def main() -> dict[str, Any]:
     config = settings()
     region = aws.get_region_output().region
     identity = aws.get_caller_identity_output()
-    partition = aws.get_partition_output().partition
+    partition_data = aws.get_partition_output()
+    partition = partition_data.partition
+    s3_service = pulumi.Output.concat("s3.", region, ".", partition_data.dns_suffix)
     stateful = pulumi.ResourceOptions(protect=True, retain_on_delete=True)
     tags = {"slipway:purpose": "pulumi-state"}
     admins: pulumi.Output[list[str]] = (
@@ -351,7 +366,7 @@ def main() -> dict[str, Any]:
     )
 
     def policy_of(render: Any) -> pulumi.Output[str]:
-        return pulumi.Output.all(identity.account_id, partition, admins, region).apply(
+        return pulumi.Output.all(identity.account_id, partition, admins, s3_service).apply(
             lambda v: render(str(v[0]), str(v[1]), list(v[2]), str(v[3]))
         )
 
@@ -362,8 +377,8 @@ def main() -> dict[str, Any]:
         deletion_window_in_days=30,
         multi_region=True,
         policy=policy_of(
-            lambda account, part, names, reg: key_policy(
-                account, part, names, None if config.shared_key_secrets else reg
+            lambda account, part, names, s3: key_policy(
+                account, part, names, None if config.shared_key_secrets else s3
             )
         ),
         tags=tags,

@@ -70,7 +70,7 @@ def test_a_fourth_stack_added_as_the_runbook_says_is_planned_and_checked_across_
     infra = str(settings.github.github_infra_repository)
     assert environments == {
         (settings.identity.github_repository.split("/")[1], name),
-        (infra.split("/")[1], f"infra-{name}"),
+        *((infra.split("/")[1], f"infra-{kind}{name}") for kind in ("", "preview-", "drift-")),
     }
     assert len(first.resources) > 100
 

@@ -135,6 +135,7 @@ def test_the_bucket_policy_is_one_generic_set_of_statements(recording: Recording
         "DenyInsecureTransport",
         "OnlyAdministratorsChangeTheBucket",
         "StacksReachOnlyTheirOwnState",
+        "StacksOnlyReadTheStoreMeta",
         "UntaggedPrincipalsOnlyAdministrators",
         "PrincipalsWithoutAnAppOnlyAdministrators",
     ]
@@ -189,6 +190,17 @@ def test_after_the_migration_the_shared_key_works_through_s3_only() -> None:
     policy = recording.one("aws:kms/key:Key", "state-key").json_input("policy")
     (via,) = [s for s in policy["Statement"] if s["Sid"] == "OthersUseTheKeyThroughS3Only"]
     assert via["Condition"]["StringNotEquals"] == {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+
+
+def test_the_s3_service_name_comes_from_the_partition() -> None:
+    recording = run_bootstrap(
+        {"aws:region": "cn-north-1", "slipway-bootstrap:sharedKeyDecryptsSecrets": "false"}
+    )
+    policy = recording.one("aws:kms/key:Key", "state-key").json_input("policy")
+    (via,) = [s for s in policy["Statement"] if s["Sid"] == "OthersUseTheKeyThroughS3Only"]
+    assert via["Condition"]["StringNotEquals"] == {
+        "kms:ViaService": "s3.cn-north-1.amazonaws.com.cn"
+    }
 
 
 @pytest.mark.parametrize(

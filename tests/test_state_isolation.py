@@ -30,8 +30,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import recorded
+from tests.iam_checks import trust_allows
 from tests.iam_eval import ADMINISTRATOR_ACCESS, Principal
 from tests.test_bootstrap import run_bootstrap
+from tests.test_stacks import OIDC_PROVIDER, github_token
 from tooling.offline import ACCOUNT_ID, STACKS, GithubRepository, Recording, run_stack
 
 REGION = "eu-west-1"
@@ -128,30 +130,41 @@ def principal(env: str, role: str) -> Principal:
     )
 
 
-def pull_request_roles(env: str) -> list[str]:
-    """The roles of ``env`` a pull request's job can assume without a reviewer: those trusting
-    the ``pull_request`` subject or an environment of the stack that has no reviewers."""
-    rec = stack(env)
-    unreviewed = {
-        e.inputs["environment"]
-        for e in rec.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
-        if not e.inputs.get("reviewers") and e.inputs.get("deploymentBranchPolicy") is None
-    }
-    found = []
-    for role in ("preview", "apply", "deploy"):
-        trust = rec.one(ROLE, f"github-oidc-{role}").json_input("assumeRolePolicy")
-        subjects = [
-            value
-            for statement in trust["Statement"]
-            for value in statement["Condition"]["StringEquals"].values()
-            if value.startswith("repo:")
-        ]
-        if any(
-            s.endswith(":pull_request") or s.rsplit(":environment:", 1)[-1] in unreviewed
-            for s in subjects
+def pull_request_contexts() -> list[tuple[str, str]]:
+    """(repository, context) of every OIDC token a pull request's job can get without a
+    reviewer: the bare ``pull_request`` subject of either repository, and every environment
+    any stack created that has no reviewers and no branch limit (a pull request may edit its
+    workflow to name any environment; a branch limit refuses its ``refs/pull/…`` ref)."""
+    owner = "acme-corp"
+    contexts = {(f"{owner}/{repo}", "pull_request") for repo in ("storefront", "storefront-infra")}
+    for env in STACKS:
+        for environment in stack(env).of_type(
+            "github:index/repositoryEnvironment:RepositoryEnvironment"
         ):
-            found.append(role)
-    return found
+            inputs = environment.inputs
+            if not inputs.get("reviewers") and inputs.get("deploymentBranchPolicy") is None:
+                contexts.add(
+                    (f"{owner}/{inputs['repository']}", f"environment:{inputs['environment']}")
+                )
+    return sorted(contexts)
+
+
+def pull_request_roles(env: str) -> list[str]:
+    """The CI roles of ``env`` whose trust policy (tests/iam_checks.trust_allows) accepts a
+    token of :func:`pull_request_contexts`."""
+    rec = stack(env)
+    return [
+        role
+        for role in ("preview", "apply", "deploy")
+        if any(
+            trust_allows(
+                rec.one(ROLE, f"github-oidc-{role}").inputs["assumeRolePolicy"],
+                github_token(repository, context, immutable=True),
+                OIDC_PROVIDER,
+            )
+            for repository, context in pull_request_contexts()
+        )
+    ]
 
 
 def state_objects(app_name: str, env: str) -> list[str]:
@@ -259,6 +272,17 @@ def test_no_stack_changes_the_shared_bucket_or_key(own: str) -> None:
             )
 
 
+@pytest.mark.parametrize("own", STACKS)
+def test_no_stack_rewrites_the_store_meta(own: str) -> None:
+    """``meta.yaml`` is shared by the app's stacks: they read it, only administrators write it
+    (a stack that rewrote its version would stop every other stack's pulumi)."""
+    meta = f"{BUCKET_ARN}/{app(own)}/.pulumi/meta.yaml"
+    for name, role in attackers(own).items():
+        for action in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
+            assert not role.allows(action, meta, resource_policy=bucket_policy()), (name, action)
+    assert Principal(arn=ADMIN).allows("s3:PutObject", meta, resource_policy=bucket_policy())
+
+
 @pytest.mark.parametrize(("own", "other"), PAIRS)
 def test_a_stack_cannot_wear_another_stacks_tags(own: str, other: str) -> None:
     """The bucket and key policies trust ``slipway:environment``/``slipway:app`` on the
@@ -272,6 +296,12 @@ def test_a_stack_cannot_wear_another_stacks_tags(own: str, other: str) -> None:
     assert not apply.allows("iam:TagUser", f"arn:aws:iam::{ACCOUNT_ID}:user/new", request)
     removal = {"aws:TagKeys": ["slipway:environment"]}
     assert not apply.allows("iam:UntagRole", own_role, removal)
+    # Session tags override the role's own tags in aws:PrincipalTag (IAM User Guide, "Passing
+    # session tags in AWS STS"): passing another stack's value is sts:TagSession with it as a
+    # request tag, which the boundary denies like any other tagging.
+    assert not apply.allows("sts:TagSession", own_role, request)
+    own_value = {**request, "aws:RequestTag/slipway:environment": own}
+    assert apply.allows("sts:TagSession", own_role, own_value)
 
 
 @pytest.mark.parametrize(("own", "other"), PAIRS)

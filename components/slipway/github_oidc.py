@@ -7,7 +7,9 @@
   repository, trusted only for that environment of that repository and allowed exactly what
   the generated ``docker.yml``/``deploy.yml`` do, nothing else.
 * With ``infrastructure_repository``: a read-only preview role for that repository's pull
-  requests and an apply role for its deployment environments.
+  requests (through ``preview_environments`` only, when given: a preview runs the pull
+  request's code with the stack's secrets, so the environments decide who may) and an apply
+  role for its deployment environments.
 
 Every trust policy checks ``aud`` AND ``sub`` with ``StringEquals``: a trust policy that checks
 only ``aud`` can be assumed from any repository on GitHub. Pull requests from forks get no OIDC
