@@ -276,6 +276,9 @@ ATTEMPTS: tuple[Attempt, ...] = (
     _audit_attempt("shorten-retention", "s3:PutObjectRetention", obj=True),
     _audit_attempt("change-lock", "s3:PutBucketObjectLockConfiguration", obj=False),
     _audit_attempt("expire-logs", "s3:PutLifecycleConfiguration", obj=False),
+    Attempt("identity-center-lookalike", "issue-22", "iam:CreateRole",
+            lambda v: f"{IAM}:role/aws-reserved/sso.amazonaws.com/{v.prefix}-x",
+            lambda a, v: {"iam:PermissionsBoundary": a.boundary[0]}),
     # DNS names of the victim ----------------------------------------------------------------
     Attempt("rewrite-victim-record", "issue-22", "route53:ChangeResourceRecordSets",
             lambda v: ZONE, _records(lambda v: [v.domain])),
