@@ -65,7 +65,10 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
     github.check_provider_owner(identity.repository, settings.github.github_infra_repository)
     repositories = github.read_repositories(settings.github, identity.repository)
     boundary = github.build_boundary(
-        identity, settings.account.owned(), settings.compute.record_names()
+        identity,
+        settings.account.owned(),
+        settings.compute.record_names(),
+        settings.compute.hosted_zone_id,
     )
     logs = settings.observability
     retention = logs.log_retention

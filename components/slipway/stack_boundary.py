@@ -322,6 +322,8 @@ class BoundaryScope:
     record_names: tuple[str, ...] = ()
     """The DNS names whose records the stack changes (:func:`record_name_patterns`); none: it
     changes no record."""
+    record_zone_id: str | None = None
+    """The hosted zone those records are in; None: any zone."""
 
     @property
     def resource_prefix(self) -> str:
@@ -369,7 +371,8 @@ def boundary_statements(scope: BoundaryScope) -> list[dict[str, Any]]:
                 "Sid": "OwnRecords",
                 "Effect": "Allow",
                 "Action": RECORD_CHANGES,
-                "Resource": "*",
+                "Resource": f"arn:{scope.partition}:route53:::hostedzone/"
+                + (scope.record_zone_id or "*"),
                 "Condition": {
                     "ForAllValues:StringLike": {NORMALIZED_RECORD_NAMES: list(scope.record_names)}
                 },
@@ -470,6 +473,8 @@ class StackBoundaryArgs:
     record_names: tuple[str, ...] = ()
     """The DNS names whose records the stack changes (:func:`record_name_patterns` of its
     domain). Default: none, so the boundary denies every record change."""
+    record_zone_id: str | None = None
+    """The hosted zone of ``record_names`` (``hostedZoneId``). Default: any zone."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for the policy (the stack's, so other stacks cannot change it)."""
 
@@ -521,6 +526,7 @@ class StackBoundary(pulumi.ComponentResource):
                 environment=args.environment,
                 owned=frozenset(args.owned_account_resources),
                 record_names=tuple(args.record_names),
+                record_zone_id=args.record_zone_id,
             )
             return compact_json(boundary_document(scope))
 
