@@ -39,8 +39,8 @@ for the stack's own names (``OwnRecords``, with ``hostedZoneId``) and then denie
   GOVERNANCE lock then holds against every CI role).
 * ``OwnRecords`` (an Allow, not a Deny): ``route53:ChangeResourceRecordSets`` only when every
   name of the change batch (``route53:ChangeResourceRecordSetsNormalizedRecordNames``) is the
-  stack's domain or its ACM validation record. It is written as the boundary's only grant of
-  the action, with ``ForAllValues:StringLike``, rather than as a Deny with
+  stack's domain or its ACM validation record, in its hosted zone. It is the boundary's only
+  grant of the action, with ``ForAllValues:StringLike``, rather than a Deny with
   ``ForAnyValue:StringNotLike``: both mean the same to IAM, but Principal Mapper 1.1.5 compares
   a ``ForAnyValue`` set as a whole (``local_policy_simulation._get_condition_match`` passes the
   whole context, not the one value), so it would let a batch of one own and one foreign name
