@@ -111,7 +111,10 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
     compute.check_hosted_zone(settings.compute)
     compute.check_port_change(settings.compute, image_channel_prefix(settings))
     boundary = github.build_boundary(
-        identity, settings.account.owned(), settings.compute.record_names()
+        identity,
+        settings.account.owned(),
+        settings.compute.record_names(),
+        settings.compute.hosted_zone_id,
     )
     logs = settings.observability
     retention = logs.log_retention

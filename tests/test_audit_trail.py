@@ -220,10 +220,24 @@ def test_only_the_owners_roles_change_or_delete_the_evidence(run_component: Runn
         resource = log if "Object" in action or action.startswith("s3:Bypass") else bucket
         assert not other.allows(action, resource, {}, policy), action
         assert owner.allows(action, resource, {}, policy), action
+    operator = Principal(
+        f"arn:aws:iam::{ACCOUNT_ID}:role/aws-reserved/sso.amazonaws.com/"
+        "AWSReservedSSO_AdministratorAccess_0123456789abcdef"
+    )
+    assert operator.allows("s3:PutBucketPolicy", bucket, {}, policy)
+    # A role of another stack named like an Identity Center role is still another's.
+    assert not Principal(f"arn:aws:iam::{ACCOUNT_ID}:role/shop-dev-aws-reserved").allows(
+        "s3:PutBucketPolicy", bucket, {}, policy
+    )
     assert other.allows("s3:GetObject", log, {}, policy)
     deny = next(s for s in policy["Statement"] if s["Sid"] == "OnlyTheOwnerChangesEvidence")
     assert deny["Condition"] == {
-        "ArnNotLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT_ID}:role/shop-prod-*"}
+        "ArnNotLike": {
+            "aws:PrincipalArn": [
+                f"arn:aws:iam::{ACCOUNT_ID}:role/shop-prod-*",
+                f"arn:aws:iam::{ACCOUNT_ID}:role/aws-reserved/sso.amazonaws.com/*",
+            ]
+        }
     }
     assert "s3:PutObject" not in deny["Action"]  # CloudTrail's delivery is untouched
 

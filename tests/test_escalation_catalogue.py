@@ -18,7 +18,9 @@ Sources, cited per attempt in its ``source`` column:
   ``principalmapper/graphing/<module>_edges.py`` (principalmapper 1.1.5, under .venv):
   ``iam`` (CreateAccessKey, CreateLoginProfile/UpdateLoginProfile, UpdateAssumeRolePolicy),
   ``sts`` (AssumeRole), ``ec2``/``lambda``/``cloudformation``/``codebuild``/``sagemaker``/
-  ``autoscaling`` (iam:PassRole to a service).
+  ``autoscaling`` (iam:PassRole to a service), and the edges that need no PassRole: an existing
+  function's code or configuration (``lambda``), an existing stack or project
+  (``cloudformation``, ``codebuild``), a command or session on an instance (``ssm``).
 * ``issue-22``: the paths the issue found (audit evidence, DNS, account settings).
 
 The request context is what AWS sends: where AWS puts no resource tag into it (``iam:PassRole``,
@@ -52,6 +54,7 @@ ORG_ROLE = f"{IAM}:role/OrganizationAccountAccessRole"
 BREAK_GLASS_USER = f"{IAM}:user/break-glass"
 ADMINS_GROUP = f"{IAM}:group/Admins"
 HAND_MADE_POLICY = f"{IAM}:policy/ops-admin"
+HAND_MADE_FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:ops-rotate-keys"
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,28 @@ ATTEMPTS: tuple[Attempt, ...] = (
             lambda v: HAND_MADE_POLICY),
     Attempt("hand-made-policy-default", "rhino-2", "iam:SetDefaultPolicyVersion",
             lambda v: HAND_MADE_POLICY),
+    # Untagged resources that run code under a role of their own (no PassRole needed) -------
+    Attempt("update-hand-made-function", "rhino-20; pmapper:lambda", "lambda:UpdateFunctionCode",
+            lambda v: HAND_MADE_FUNCTION),
+    Attempt("repoint-hand-made-function", "pmapper:lambda", "lambda:UpdateFunctionConfiguration",
+            lambda v: HAND_MADE_FUNCTION),
+    Attempt("invoke-hand-made-function", "pmapper:lambda", "lambda:InvokeFunction",
+            lambda v: HAND_MADE_FUNCTION),
+    Attempt("update-victim-function", "rhino-20", "lambda:UpdateFunctionCode",
+            lambda v: f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{v.prefix}-smoke-test"),
+    Attempt("update-hand-made-stack", "rhino-5; pmapper:cloudformation",
+            "cloudformation:UpdateStack",
+            lambda v: f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/ops/1"),
+    Attempt("start-hand-made-build", "pmapper:codebuild", "codebuild:StartBuild",
+            lambda v: f"arn:aws:codebuild:{REGION}:{ACCOUNT_ID}:project/ops"),
+    Attempt("glue-dev-endpoint", "rhino-21", "glue:UpdateDevEndpoint",
+            lambda v: f"arn:aws:glue:{REGION}:{ACCOUNT_ID}:devEndpoint/ops"),
+    Attempt("notebook", "pmapper:sagemaker", "sagemaker:CreateNotebookInstance",
+            lambda v: f"arn:aws:sagemaker:{REGION}:{ACCOUNT_ID}:notebook-instance/ops"),
+    Attempt("send-command", "pmapper:ssm", "ssm:SendCommand",
+            lambda v: f"arn:aws:ec2:{REGION}:{ACCOUNT_ID}:instance/i-0123456789abcdef0"),
+    Attempt("start-session", "pmapper:ssm", "ssm:StartSession",
+            lambda v: f"arn:aws:ec2:{REGION}:{ACCOUNT_ID}:instance/i-0123456789abcdef0"),
     # Secrets key and secrets of the victim (tagged) -----------------------------------------
     Attempt("decrypt-victim-secrets", "issue-22", "kms:Decrypt",
             lambda v: f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/victim", _victim_tags),
@@ -251,6 +276,9 @@ ATTEMPTS: tuple[Attempt, ...] = (
     _audit_attempt("shorten-retention", "s3:PutObjectRetention", obj=True),
     _audit_attempt("change-lock", "s3:PutBucketObjectLockConfiguration", obj=False),
     _audit_attempt("expire-logs", "s3:PutLifecycleConfiguration", obj=False),
+    Attempt("identity-center-lookalike", "issue-22", "iam:CreateRole",
+            lambda v: f"{IAM}:role/aws-reserved/sso.amazonaws.com/{v.prefix}-x",
+            lambda a, v: {"iam:PermissionsBoundary": a.boundary[0]}),
     # DNS names of the victim ----------------------------------------------------------------
     Attempt("rewrite-victim-record", "issue-22", "route53:ChangeResourceRecordSets",
             lambda v: ZONE, _records(lambda v: [v.domain])),
@@ -447,6 +475,12 @@ def controls(s: Stack) -> list[Control]:
             f"arn:aws:ecs:{REGION}:{ACCOUNT_ID}:task-definition/{s.prefix}:7"},
         ),
         Control("apply", "iam:GetRole", apply_role, s.tags),
+        Control(
+            "apply",
+            "lambda:UpdateFunctionCode",
+            f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{s.prefix}-smoke-test",
+            s.tags,
+        ),
     ]  # fmt: skip
     if s.owns(AccountResource.ACCOUNT_SETTINGS):
         found.append(Control("apply", "ecs:PutAccountSettingDefault", "*", {}))

@@ -187,7 +187,12 @@ def test_largest_boundary_stays_under_the_limit_with_a_margin() -> None:
     domain = ("d" * 60 + "." + "e" * 60)[: MAX_RECORD_DOMAIN - len(".example")] + ".example"
     assert len(domain) == MAX_RECORD_DOMAIN
     scope = BoundaryScope(
-        "aws-us-gov", ACCOUNT_ID, "a" * 24, "e" * 24, record_names=record_name_patterns(domain)
+        "aws-us-gov",
+        ACCOUNT_ID,
+        "a" * 24,
+        "e" * 24,
+        record_names=record_name_patterns(domain),
+        record_zone_id="Z" + "A" * 31,  # HOSTED_ZONE_ID: at most 32 characters
     )
     size = len(compact_json(boundary_document(scope)))
     assert size <= MAX_MANAGED_POLICY_CHARS - MARGIN, size
@@ -612,6 +617,13 @@ def test_with_a_hosted_zone_the_stack_changes_only_its_own_records() -> None:
     for names in (["staging.acme-corp.example"], [validation], ["staging.acme-corp.example",
                                                                  validation]):  # fmt: skip
         assert role.allows("route53:ChangeResourceRecordSets", ZONE, {RECORD_NAMES: names})
+    # Only in the stack's own zone: the same name in another zone is another's record.
+    other_zone = "arn:aws:route53:::hostedzone/Z9999999999999999999"
+    assert not role.allows(
+        "route53:ChangeResourceRecordSets",
+        other_zone,
+        {RECORD_NAMES: ["staging.acme-corp.example"]},
+    )
     for names in (
         ["acme-corp.example"],
         ["www.staging.acme-corp.example"],

@@ -25,7 +25,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -139,11 +139,29 @@ change what keeps it (versioning, lifecycle, lock configuration) or the policy i
 evaluates no resource tag on objects, so this is decided by the caller's ARN."""
 
 
+IDENTITY_CENTER_ROLES = "aws-reserved/sso.amazonaws.com/"
+"""The path of the roles IAM Identity Center makes for people's permission sets ("IAM
+Identity Center and AWS Organizations", IAM Identity Center User Guide): an operator who runs
+the owner stack's ``up`` with their own credentials keeps changing the bucket. No stack can make
+or assume such a role (its boundary's ``OwnPrincipals`` allows only ``role/<app>-<env>-*``)."""
+
+
+def evidence_owner_patterns(
+    partition: pulumi.Input[str], account_id: pulumi.Input[str], owner_role_prefix: str
+) -> list[pulumi.Output[str]]:
+    """The principals that may change the evidence: the owning stack's roles
+    (``role/<owner_role_prefix>*``) and the operators' Identity Center roles."""
+    return [
+        pulumi.Output.format("arn:{0}:iam::{1}:role/{2}*", partition, account_id, name)
+        for name in (owner_role_prefix, IDENTITY_CENTER_ROLES)
+    ]
+
+
 def bucket_policy_statements(
     bucket_arn: pulumi.Input[str],
     trail_arn: pulumi.Input[str],
     account_id: pulumi.Input[str],
-    owner_role_arns: pulumi.Input[str] | None = None,
+    owner_role_arns: Sequence[pulumi.Input[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Statements of the bucket policy (AWS's documented CloudTrail bucket policy, plus TLS).
 
@@ -151,8 +169,10 @@ def bucket_policy_statements(
     * ``AWSCloudTrailWrite``: CloudTrail may write under ``AWSLogs/<account>/``, for this trail
       only, handing the object to the bucket owner.
     * ``DenyInsecureTransport``: every request without TLS is refused.
-    * ``OnlyTheOwnerChangesEvidence`` (with ``owner_role_arns``, an ARN pattern of the owning
-      stack's roles): :data:`EVIDENCE_CHANGES` for every other principal, whatever its own
+    * ``OnlyTheOwnerChangesEvidence`` (with ``owner_role_arns``, ARN patterns of the owning
+      stack's roles and of the operators' IAM Identity Center roles,
+      :func:`evidence_owner_patterns`): :data:`EVIDENCE_CHANGES` for every other principal,
+      whatever its own
       policies allow (an explicit deny in a resource policy wins; IAM User Guide, "Policy
       evaluation logic"). The account's root user can still delete the bucket policy (S3 keeps
       that way out of a lock-out).
@@ -165,7 +185,7 @@ def bucket_policy_statements(
                 "Principal": "*",
                 "Action": list(EVIDENCE_CHANGES),
                 "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
-                "Condition": {"ArnNotLike": {"aws:PrincipalArn": owner_role_arns}},
+                "Condition": {"ArnNotLike": {"aws:PrincipalArn": list(owner_role_arns)}},
             }
         ]
         if owner_role_arns is not None
@@ -498,11 +518,8 @@ class AuditTrail(pulumi.ComponentResource):
                     account_id,
                     None
                     if args.owner_role_prefix is None
-                    else pulumi.Output.format(
-                        "arn:{0}:iam::{1}:role/{2}*",
-                        partition.partition,
-                        account_id,
-                        args.owner_role_prefix,
+                    else evidence_owner_patterns(
+                        partition.partition, account_id, args.owner_role_prefix
                     ),
                 )
             ),

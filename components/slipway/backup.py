@@ -41,6 +41,7 @@ from slipway.iam import (
     service_trust_policy,
 )
 from slipway.jsonout import json_output
+from slipway.partition import regional_endpoint
 from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KMS_KEY_ARN
 from slipway.patterns import SNS_TOPIC_ARN, is_region
 from slipway.s3 import private_bucket_controls, tls_only_statement
@@ -1155,9 +1156,7 @@ class BackupPlan(pulumi.ComponentResource):
                         **allow("DataKeyThroughS3", DATA_KEY_ACTIONS, [key_arn]),
                         "Condition": {
                             "StringEquals": {
-                                "kms:ViaService": pulumi.Output.concat(
-                                    "s3.", self._region, ".amazonaws.com"
-                                )
+                                "kms:ViaService": regional_endpoint("s3", self._region)
                             }
                         },
                     },

@@ -34,7 +34,6 @@ It is opt-in and account-wide: the stack that owns the account's resources creat
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -202,6 +201,13 @@ class CisAlarmsArgs:
             raise ConfigError(problems)
 
 
+def _pattern(key: str, prefix: pulumi.Input[str] | None) -> pulumi.Input[str]:
+    """:func:`check_pattern` for a prefix that may be an Output."""
+    if prefix is None:
+        return check_pattern(key)
+    return pulumi.Output.from_input(prefix).apply(lambda value: check_pattern(key, value))
+
+
 class CisAlarms(pulumi.ComponentResource):
     """A metric filter and an alarm per CIS monitoring check (:data:`CHECKS`).
 
@@ -225,13 +231,7 @@ class CisAlarms(pulumi.ComponentResource):
                 f"{name}-{key}",
                 name=metric,
                 log_group_name=args.log_group_name,
-                pattern=(
-                    check_pattern(key)
-                    if args.ci_role_session_prefix is None
-                    else pulumi.Output.from_input(args.ci_role_session_prefix).apply(
-                        functools.partial(check_pattern, key)
-                    )
-                ),
+                pattern=_pattern(key, args.ci_role_session_prefix),
                 metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
                     name=metric, namespace=METRIC_NAMESPACE, value="1"
                 ),

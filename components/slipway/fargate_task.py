@@ -37,6 +37,7 @@ from slipway.image_channel import (
     shape_of,
 )
 from slipway.logs import log_group, retention_problems
+from slipway.partition import regional_endpoint
 from slipway.patterns import KMS_KEY_ARN
 from slipway.registry import PULL_ACTIONS
 
@@ -199,11 +200,7 @@ def execution_role_statements(
         if kms_key_arns:
             decrypt = allow("DecryptTaskSecrets", ["kms:Decrypt"], list(kms_key_arns))
             decrypt["Condition"] = {
-                "StringEquals": {
-                    "kms:ViaService": pulumi.Output.concat(
-                        "secretsmanager.", region, ".amazonaws.com"
-                    )
-                }
+                "StringEquals": {"kms:ViaService": regional_endpoint("secretsmanager", region)}
             }
             statements.append(decrypt)
     return statements

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from slipway.errors import invalid
+from slipway.partition import regional_endpoint
 
 CLOUDWATCH_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -42,8 +43,9 @@ def retention_problems(
 
 
 def logs_service_principal(region: pulumi.Input[str]) -> pulumi.Output[str]:
-    """``logs.<region>.amazonaws.com``, the principal a log group's KMS key must let in."""
-    return pulumi.Output.concat("logs.", region, ".amazonaws.com")
+    """``logs.<region>.<DNS suffix>``, the principal a log group's KMS key must let in (the
+    partition's suffix: :func:`slipway.partition.regional_endpoint`)."""
+    return regional_endpoint("logs", region)
 
 
 def log_group(

@@ -57,6 +57,7 @@ from slipway.encryption_key import (
 )
 from slipway.errors import ConfigError, invalid
 from slipway.iam import allow, policy_document, role_name_of
+from slipway.partition import regional_endpoint
 from slipway.patterns import is_region
 
 SECRET_NAME_CHARS = re.compile(r"^[A-Za-z0-9/_+=.@-]*$")
@@ -363,9 +364,7 @@ class SecretStore(pulumi.ComponentResource):
                         ),
                         "Condition": {
                             "StringEquals": {
-                                "kms:ViaService": pulumi.Output.concat(
-                                    "secretsmanager.", self._region, ".amazonaws.com"
-                                )
+                                "kms:ViaService": regional_endpoint("secretsmanager", self._region)
                             }
                         },
                     },

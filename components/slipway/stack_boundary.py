@@ -31,12 +31,16 @@ for the stack's own names (``OwnRecords``, with ``hostedZoneId``) and then denie
   everywhere, credential minting and user and group actions (a stack has no users or groups).
   ``iam:PassRole`` and S3 objects carry no resource tag in their request context, so names are
   all that can decide them (:data:`ESCALATION_ACTIONS`).
+* ``OwnFunctions``: changing, invoking or opening a Lambda function other than the stack's own
+  (``function:<app>-<env>-*``), :data:`FUNCTION_CHANGES`.
+* ``UnusedServices``: services whose existing resources run code under their own role and that
+  Slipway never uses (:data:`UNUSED_SERVICES`).
 * ``NoRetentionBypass``: ``s3:BypassGovernanceRetention``, for every stack (the audit bucket's
   GOVERNANCE lock then holds against every CI role).
 * ``OwnRecords`` (an Allow, not a Deny): ``route53:ChangeResourceRecordSets`` only when every
   name of the change batch (``route53:ChangeResourceRecordSetsNormalizedRecordNames``) is the
-  stack's domain or its ACM validation record. It is written as the boundary's only grant of
-  the action, with ``ForAllValues:StringLike``, rather than as a Deny with
+  stack's domain or its ACM validation record, in its hosted zone. It is the boundary's only
+  grant of the action, with ``ForAllValues:StringLike``, rather than a Deny with
   ``ForAnyValue:StringNotLike``: both mean the same to IAM, but Principal Mapper 1.1.5 compares
   a ``ForAnyValue`` set as a whole (``local_policy_simulation._get_condition_match`` passes the
   whole context, not the one value), so it would let a batch of one own and one foreign name
@@ -185,6 +189,24 @@ Developer Guide, "Using IAM policy conditions for fine-grained access control").
 ACM_VALIDATION_LABEL = "_" + "?" * 32
 """The label ACM puts before a DNS-validated name: ``_`` and 32 hexadecimal digits (ACM User
 Guide, "DNS validation"). One ``?`` per character, so it matches no deeper name."""
+FUNCTION_CHANGES = ("lambda:AddPermission", "lambda:InvokeFunction", "lambda:Update*")
+"""Changing, running or opening a Lambda function: only the stack's own (``function:<app>-<env>-*``;
+an untagged, hand-made function with a powerful role is another's). ``lambda:Update*`` also
+matches event source mappings and code signing configurations, which a stack does not have."""
+UNUSED_SERVICES = (
+    "cloudformation:*",
+    "codebuild:*",
+    "datapipeline:*",
+    "glue:*",
+    "sagemaker:*",
+    "ssm:SendCommand",
+    "ssm:StartSession",
+)
+"""Services Slipway never uses whose existing resources run code under a role of their own
+without ``iam:PassRole`` (an existing CloudFormation stack's service role, a CodeBuild project's,
+a Glue dev endpoint's, a SageMaker notebook's, an EC2 instance's through SSM: Principal Mapper's
+``cloudformation``, ``codebuild``, ``sagemaker`` and ``ssm`` edges, Rhino Security Labs' methods
+5, 6 and 21): denied whole."""
 RETENTION_BYPASS = ("s3:BypassGovernanceRetention",)
 """Deleting or shortening a GOVERNANCE-locked object version: no stack role may, not even the
 audit bucket's owner (the bucket's lifecycle expires versions without it)."""
@@ -213,39 +235,19 @@ class AccountResource(StrEnum):
 
 
 ACCOUNT_RESOURCE_ACTIONS: Mapping[AccountResource, tuple[str, ...]] = {
-    AccountResource.OIDC_PROVIDER: (
-        "iam:AddClientIDToOpenIDConnectProvider",
-        "iam:CreateOpenIDConnectProvider",
-        "iam:DeleteOpenIDConnectProvider",
-        "iam:RemoveClientIDFromOpenIDConnectProvider",
-        "iam:TagOpenIDConnectProvider",
-        "iam:UntagOpenIDConnectProvider",
-        "iam:UpdateOpenIDConnectProviderThumbprint",
-    ),
+    AccountResource.OIDC_PROVIDER: ("iam:*OpenIDConnectProvider*",),
     AccountResource.AUDIT_TRAIL: (
-        "cloudtrail:AddTags",
-        "cloudtrail:CreateTrail",
-        "cloudtrail:DeleteTrail",
-        "cloudtrail:PutEventSelectors",
-        "cloudtrail:PutInsightSelectors",
-        "cloudtrail:RemoveTags",
-        "cloudtrail:StartLogging",
-        "cloudtrail:StopLogging",
-        "cloudtrail:UpdateTrail",
+        "cloudtrail:*Logging",
+        "cloudtrail:*Tags",
+        "cloudtrail:*Trail",
+        "cloudtrail:Put*Selectors",
     ),
     AccountResource.REGISTRY_REPLICATION: (
-        "ecr:CreateRepositoryCreationTemplate",
-        "ecr:DeleteRegistryPolicy",
-        "ecr:DeleteRepositoryCreationTemplate",
-        "ecr:PutRegistryPolicy",
+        "ecr:*RegistryPolicy",
+        "ecr:*RepositoryCreationTemplate",
         "ecr:PutReplicationConfiguration",
-        "ecr:UpdateRepositoryCreationTemplate",
     ),
-    AccountResource.THREAT_DETECTION: (
-        "guardduty:CreateDetector",
-        "guardduty:DeleteDetector",
-        "guardduty:UpdateDetector",
-    ),
+    AccountResource.THREAT_DETECTION: ("guardduty:*Detector",),
     AccountResource.ACCOUNT_SETTINGS: (
         "backup:UpdateGlobalSettings",
         "backup:UpdateRegionSettings",
@@ -261,7 +263,10 @@ ACCOUNT_RESOURCE_ACTIONS: Mapping[AccountResource, tuple[str, ...]] = {
         "ssm:*ServiceSetting",
     ),
 }
-"""What only the stack owning each account-wide resource may do."""
+"""What only the stack owning each account-wide resource may do. The wildcards also match a
+few reads (``iam:GetOpenIDConnectProvider``, ``cloudtrail:GetTrail``, ``ecr:GetRegistryPolicy``,
+``guardduty:GetDetector``): no other stack reads them, and the boundary has no room for every
+write by name."""
 
 _STATEMENT_IDS = {
     AccountResource.OIDC_PROVIDER: "AccountOidcProvider",
@@ -317,6 +322,8 @@ class BoundaryScope:
     record_names: tuple[str, ...] = ()
     """The DNS names whose records the stack changes (:func:`record_name_patterns`); none: it
     changes no record."""
+    record_zone_id: str | None = None
+    """The hosted zone those records are in; None: any zone."""
 
     @property
     def resource_prefix(self) -> str:
@@ -364,7 +371,8 @@ def boundary_statements(scope: BoundaryScope) -> list[dict[str, Any]]:
                 "Sid": "OwnRecords",
                 "Effect": "Allow",
                 "Action": RECORD_CHANGES,
-                "Resource": "*",
+                "Resource": f"arn:{scope.partition}:route53:::hostedzone/"
+                + (scope.record_zone_id or "*"),
                 "Condition": {
                     "ForAllValues:StringLike": {NORMALIZED_RECORD_NAMES: list(scope.record_names)}
                 },
@@ -425,6 +433,12 @@ def boundary_statements(scope: BoundaryScope) -> list[dict[str, Any]]:
     ]
     statements += [
         _deny("OwnPrincipals", (*ESCALATION_ACTIONS, *POLICY_CHANGES), NotResource=scope.own_iam),
+        _deny(
+            "OwnFunctions",
+            FUNCTION_CHANGES,
+            NotResource=scope.arn("lambda", f"function:{scope.resource_prefix}-*"),
+        ),
+        _deny("UnusedServices", UNUSED_SERVICES),
         _deny("NoRetentionBypass", RETENTION_BYPASS),
     ]
     statements += [
@@ -459,6 +473,8 @@ class StackBoundaryArgs:
     record_names: tuple[str, ...] = ()
     """The DNS names whose records the stack changes (:func:`record_name_patterns` of its
     domain). Default: none, so the boundary denies every record change."""
+    record_zone_id: str | None = None
+    """The hosted zone of ``record_names`` (``hostedZoneId``). Default: any zone."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for the policy (the stack's, so other stacks cannot change it)."""
 
@@ -510,6 +526,7 @@ class StackBoundary(pulumi.ComponentResource):
                 environment=args.environment,
                 owned=frozenset(args.owned_account_resources),
                 record_names=tuple(args.record_names),
+                record_zone_id=args.record_zone_id,
             )
             return compact_json(boundary_document(scope))
 

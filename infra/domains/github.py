@@ -390,12 +390,13 @@ def build_boundary(
     identity: StackIdentity,
     owned: frozenset[AccountResource],
     record_names: tuple[str, ...] = (),
+    record_zone_id: str | None = None,
 ) -> StackBoundary:
     """The stack's permissions boundary (``<app>-<env>-ci-boundary``), given to every IAM role
     the stack registers from here on, each named ``<app>-<env>-…``
     (:func:`slipway.stack_boundary.bound_roles`). ``record_names``: the DNS names whose
-    records the stack changes. Call it before any other domain builds: the boundary refuses to
-    create a role without itself."""
+    records the stack changes, in hosted zone ``record_zone_id``. Call it before any other
+    domain builds: the boundary refuses to create a role without itself."""
     boundary = StackBoundary(
         "boundary",
         StackBoundaryArgs(
@@ -403,6 +404,7 @@ def build_boundary(
             environment=identity.environment,
             owned_account_resources=owned,
             record_names=record_names,
+            record_zone_id=record_zone_id,
             tags=identity.tags,
         ),
     )
