@@ -387,6 +387,7 @@ def main() -> dict[str, Any]:
     aws.kms.Alias("state-key-alias", name=KEY_ALIAS, target_key_id=key.key_id)
 
     secrets_providers: dict[str, pulumi.Output[str]] = {}
+    stack_key_arns: dict[str, pulumi.Output[str]] = {}
     for app, environment in config.stacks:
         stack_key = aws.kms.Key(
             f"secrets-key-{app}-{environment}",
@@ -409,6 +410,7 @@ def main() -> dict[str, Any]:
         secrets_providers[f"{app}/{environment}"] = pulumi.Output.concat(
             "awskms://", alias, "?region=", region
         )
+        stack_key_arns[f"{app}/{environment}"] = stack_key.arn
 
     bucket_name: pulumi.Input[str] = config.bucket_name or pulumi.Output.concat(
         "slipway-pulumi-state-", identity.account_id, "-", region
@@ -499,6 +501,7 @@ def main() -> dict[str, Any]:
             for app in sorted({app for app, _ in config.stacks})
         },
         "stackSecretsProviders": secrets_providers,
+        "stackSecretsKeyArns": stack_key_arns,
         "adminPrincipalArns": admins,
     }
     for name, value in outputs.items():

@@ -264,20 +264,22 @@ def test_the_readme_shows_the_commands_the_outputs_feed() -> None:
 
 
 def test_the_readme_names_the_outputs_the_program_exports(recording: Recording) -> None:
-    """bootstrap/README.md lists the program's outputs, and the two it tells you to give every
-    stack (as ``slipway:stateBucketArn`` and ``slipway:stateKeyArn``, so the CI roles can use
-    the state) are among them."""
+    """bootstrap/README.md lists the program's outputs, and the three it tells you to give every
+    stack (``slipway:stateBucketArn``, ``slipway:stateKeyArn``, ``slipway:stateBucketKeyArn``,
+    so the CI roles can use the state) are among them, the keys as key ARNs."""
     text = " ".join((BOOTSTRAP / "README.md").read_text().split())
-    listed = re.search(r"Outputs: ((?:`\w+`(?:, )?)+)\.", text)
+    listed = re.search(r"Outputs: (.*?)\. ", text)
     assert listed
     assert set(re.findall(r"`(\w+)`", listed[1])) == set(recording.outputs)
-    handed = re.search(
-        r"this program's `(\w+)` and `(\w+)` outputs as `slipway:stateBucketArn` and "
-        r"`slipway:stateKeyArn`",
-        text,
-    )
-    assert handed
-    assert handed[1] == "stateBucketArn"
-    assert {handed[1], handed[2]} <= set(recording.outputs)
-    assert ":kms:" in str(recording.outputs[handed[2]])
-    assert ":key/" in str(recording.outputs[handed[2]])
+    handed = {
+        setting: output
+        for output, setting in re.findall(
+            r"`(\w+)`(?: \w+)* as `slipway:(state\w+Arn)`", text.split("Give every stack")[1]
+        )
+    }
+    assert set(handed) == {"stateBucketArn", "stateKeyArn", "stateBucketKeyArn"}
+    assert set(handed.values()) <= set(recording.outputs)
+    assert ":s3:::" in str(recording.outputs[handed["stateBucketArn"]])
+    assert ":key/" in str(recording.outputs[handed["stateBucketKeyArn"]])
+    for arn in dict(recording.outputs[handed["stateKeyArn"]]).values():
+        assert ":key/" in str(arn)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
@@ -216,18 +215,15 @@ def test_the_guides_hosted_zone_commands_make_the_certificate_and_the_alias() ->
     assert all(listener.get("certificateArn") for listener in https)
 
 
-def test_the_docs_ask_to_create_by_hand_only_the_environments_no_stack_creates() -> None:
-    """Every stack file with ``githubInfraRepository`` creates its ``infra-<env>`` environment
-    of that repository, with the apply role's variable, so the docs (the runbook for a new
-    environment included) never ask for one by hand; the drift check's environment is the
-    one the pipeline uses and no stack creates."""
+def test_the_docs_ask_to_create_no_environment_by_hand() -> None:
+    """Every stack file with ``githubInfraRepository`` creates its environments of that
+    repository, each with the role variable its jobs read: ``infra-<env>`` (the apply role),
+    ``infra-preview-<env>`` and ``infra-drift-<env>`` (the stack's own preview role). So the docs
+    (the runbook for a new environment included) never ask for one by hand."""
     from slipway.workflows.infra_pipeline import INFRA_ENVIRONMENT_PREFIX, InfraPipelineSpec
     from tests.conftest import recorded
     from tooling.offline import STACKS, load_stack_config
 
-    drift = next(
-        f.default for f in dataclasses.fields(InfraPipelineSpec) if f.name == "drift_environment"
-    )
     asked = {
         m[1]
         for path in DOCUMENTS
@@ -236,7 +232,8 @@ def test_the_docs_ask_to_create_by_hand_only_the_environments_no_stack_creates()
             " ".join(path.read_text().split()),
         )
     }
-    assert asked == {drift}
+    assert asked == set()
+    pipeline = InfraPipelineSpec(stacks=STACKS)
     creating = 0
     for stack in STACKS:
         infra = load_stack_config(stack)[0].get("slipway:githubInfraRepository")
@@ -251,10 +248,16 @@ def test_the_docs_ask_to_create_by_hand_only_the_environments_no_stack_creates()
                 "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
             )
         }
-        environment = f"{INFRA_ENVIRONMENT_PREFIX}{recording.outputs['githubEnvironment']}"
-        assert drift not in {name for _, name in made}, stack
-        if infra is not None:
-            assert (str(infra).split("/")[1], environment) in made, stack
-            assert (environment, "AWS_INFRA_ROLE_ARN") in variables, stack
-            creating += 1
+        env = recording.outputs["githubEnvironment"]
+        if infra is None:
+            continue
+        repository = str(infra).split("/")[1]
+        for environment, variable in (
+            (f"{INFRA_ENVIRONMENT_PREFIX}{env}", "AWS_INFRA_ROLE_ARN"),
+            (f"{pipeline.preview_environment_prefix}{env}", "AWS_PREVIEW_ROLE_ARN"),
+            (pipeline.drift_environment(env), "AWS_PREVIEW_ROLE_ARN"),
+        ):
+            assert (repository, environment) in made, (stack, environment)
+            assert (environment, variable) in variables, (stack, environment)
+        creating += 1
     assert creating >= 1
