@@ -704,6 +704,7 @@ def test_generated_files_are_left_alone_by_the_application_dependabot() -> None:
         ".github/workflows/docker.yml",
         ".github/workflows/deploy.yml",
         ".github/workflows/ghcr-retention.yml",
+        ".github/workflows/release-line.yml",
     ]
     assert by_ecosystem["docker"]["exclude-paths"] == ["Dockerfile"]
     assert "exclude-paths" not in by_ecosystem["npm"]
