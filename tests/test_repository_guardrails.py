@@ -14,7 +14,7 @@ from slipway.repository_guardrails import (
     RepositoryGuardrails,
     RepositoryGuardrailsArgs,
 )
-from slipway.workflows.docker import docker_workflow
+from slipway.workflows.docker import VERSION_MERGE, docker_workflow
 from slipway.workflows.release import RELEASE_BRANCH_PATTERNS, RELEASE_TAG_PATTERNS
 from slipway.workflows.spec import WorkflowSpec
 from tooling.offline import Recording
@@ -86,9 +86,11 @@ def test_default_checks_are_the_names_docker_yml_reports_on_pull_requests() -> N
         for entry in job["strategy"]["matrix"]["include"]
     ]
     assert (*names, workflow["jobs"]["lint"]["name"]) == DEFAULT_STATUS_CHECKS
-    # Both run on pull requests: neither is skipped there.
-    for job_id in ("check", "lint"):
-        assert workflow["jobs"][job_id]["if"] == "!(inputs.version != '')"
+    # Both run on pull requests: neither is skipped there. `check` skips only a push (the merge
+    # of a version pull request; tests/release/test_version_merge.py evaluates it).
+    assert workflow["jobs"]["lint"]["if"] == "!(inputs.version != '')"
+    assert workflow["jobs"]["check"]["if"] == (f"!(inputs.version != '') && !({VERSION_MERGE})")
+    assert VERSION_MERGE.startswith("github.event_name == 'push' && (")
 
 
 def test_rules_follow_the_arguments(run_component: Runner) -> None:
