@@ -335,6 +335,19 @@ def _publish_job(spec: WorkflowSpec) -> Job:
     if spec.npm_publish is NpmPublishMode.TOKEN:
         publish_env["NODE_AUTH_TOKEN"] = secret("NPM_TOKEN")
         publish_env["NPM_CONFIG_PROVENANCE"] = "true"
+    # The registry is asked too where it can be read: public packages, or with the npm token.
+    # Trusted publishing has no read token for restricted ones; their tags are the proof then
+    # (the CLI tags a version only once the registry has it).
+    readable = spec.npm_publish is NpmPublishMode.TOKEN or (
+        publishes and spec.npm_access == "public"
+    )
+    released_env: dict[str, str] = {
+        "PACK_DIR": expr("runner.temp") + "/changeset-pack",
+        "CHECK_REGISTRY": "true" if readable else "false",
+        "GH_TOKEN": _token(spec),
+    }
+    if spec.npm_publish is NpmPublishMode.TOKEN:
+        released_env["NODE_AUTH_TOKEN"] = secret("NPM_TOKEN")
     steps: list[Step] = [
         *_app_token_steps(spec, contents="write", pull_requests=None),
         # Changesets reads the existing tags to know what is released already.
@@ -378,11 +391,7 @@ def _publish_job(spec: WorkflowSpec) -> Job:
         run(
             "Check that every planned version is released",
             scripts.REQUIRE_PUBLISHED,
-            {
-                "PACK_DIR": expr("runner.temp") + "/changeset-pack",
-                "CHECK_REGISTRY": "true" if publishes else "false",
-                "GH_TOKEN": _token(spec),
-            },
+            released_env,
             id=RELEASED_STEP,
         ),
     ]
