@@ -319,9 +319,9 @@ def _publish_job(spec: WorkflowSpec) -> Job:
             *grants,
             reasons={
                 "id-token": "npm trusted publishing and provenance (OIDC)",
-                "contents": "check out; the release app's token writes tags, releases, branches"
+                "contents": "check out; the release app's token writes tags and releases"
                 if app
-                else "version tags, GitHub Releases, release branches",
+                else "version tags, GitHub Releases",
             },
         ),
     }
