@@ -47,7 +47,8 @@ from tests.release.expressions import (
 from tests.release.harness import Installs, Registry, Workspace
 from tests.release.node_tools import NodeTools
 from tests.release.test_changesets_cli import changeset, single_package, version_pull_request
-from tests.workflows.conftest import SPECS, tool, write_files
+from tests.workflows import aws_cli
+from tests.workflows.conftest import SPECS, write_files
 
 SPEC = SPECS["default"]
 RENDERED = render_workflow_files(SPEC)
@@ -205,6 +206,13 @@ def moto_env() -> Iterator[dict[str, str]]:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def aws_bin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The real AWS CLI, imported once and forked per call (tests/workflows/aws_cli.py)."""
+    with aws_cli.started(tmp_path_factory.mktemp("aws-cli")) as bin_dir:
+        yield bin_dir
+
+
 def _docker_step(job: str, name: str) -> dict[str, Any]:
     step: dict[str, Any] = next(s for s in DOCKER["jobs"][job]["steps"] if s["name"] == name)
     return step
@@ -221,6 +229,7 @@ def test_a_publish_that_failed_after_its_tags_is_finished_by_re_running_failed_j
     installs: Installs,
     registry: Registry,
     moto_env: dict[str, str],
+    aws_bin: Path,
     tmp_path: Path,
 ) -> None:
     cs = changeset({PACKAGE: "minor"}, "Add the checkout page.")
@@ -239,7 +248,7 @@ def test_a_publish_that_failed_after_its_tags_is_finished_by_re_running_failed_j
     _tag_api(bin_dir, origin)
     (bin_dir / "docker").write_text(FAKE_DOCKER)
     (bin_dir / "docker").chmod(0o755)
-    (bin_dir / "aws").symlink_to(tool("aws"))
+    (bin_dir / "aws").symlink_to(aws_bin / "aws")
     ghcr = tmp_path / "ghcr"
     ghcr.mkdir()
     aws_env = {**moto_env, "FAKE_GHCR": str(ghcr)}
