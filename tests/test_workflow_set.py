@@ -13,7 +13,12 @@ import pulumi_github as github
 import pytest
 
 from slipway.errors import ConfigError
-from slipway.workflow_set import WorkflowSet, WorkflowSetArgs, is_valid_branch_name
+from slipway.workflow_set import (
+    FILES_SINCE_0_2,
+    WorkflowSet,
+    WorkflowSetArgs,
+    is_valid_branch_name,
+)
 from slipway.workflows import WorkflowSpec, render_workflow_files
 from tooling.offline import Recording, run_program
 
@@ -393,4 +398,6 @@ def test_a_stack_delivered_by_0_2_keeps_its_file_resources(
     assert {p: a for p, a in aliases.items() if a} == {
         path: [f"workflows-file-{index}"] for index, path in enumerate(V0_2_PATHS)
     }
-    assert all(p.startswith(".github/scripts/deploy/") for p, a in aliases.items() if not a)
+    new_files = {p for p, a in aliases.items() if not a}
+    assert all(p.startswith(".github/scripts/deploy/") or p in FILES_SINCE_0_2 for p in new_files)
+    assert ".github/workflows/release-line.yml" in new_files

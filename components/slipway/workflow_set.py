@@ -80,6 +80,7 @@ import pulumi_github as github
 from slipway.errors import ConfigError, invalid
 from slipway.patterns import REPOSITORY_SLUG
 from slipway.workflows import WorkflowSpec, render_workflow_files
+from slipway.workflows.paths import RELEASE_LINE_PATH
 from slipway.workflows.prerequisites import prerequisites
 from slipway.workflows.render import files_used_by
 from slipway.workflows.scripts import DELIVERED_DIR
@@ -130,12 +131,21 @@ def file_resource_name(name: str, path: str) -> str:
     return f"{name}-file-{path}"
 
 
+FILES_SINCE_0_2 = (RELEASE_LINE_PATH,)
+"""Files added after Slipway 0.2 outside ``.github/scripts/deploy/``: no legacy name (they would
+shift the positions of the files 0.2 did deliver)."""
+
+
 def _legacy_names(name: str, files: Mapping[str, str]) -> dict[str, str]:
     """Up to Slipway 0.2, files were named by their position (``<name>-file-<index>``) in the
     rendered set, which did not hold the deploy job's scripts yet (``.github/scripts/deploy/``):
     each file of that set gets its old name as an alias, so a stack delivered by 0.2 keeps its
     resources (no replacement, no commit) when it moves to the path names."""
-    earlier = [path for path in files if not path.startswith(DELIVERED_DIR + "/")]
+    earlier = [
+        path
+        for path in files
+        if not path.startswith(DELIVERED_DIR + "/") and path not in FILES_SINCE_0_2
+    ]
     return {path: f"{name}-file-{index}" for index, path in enumerate(earlier)}
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from slipway.workflows import load_yaml, render_workflow_files
+from slipway.errors import ConfigError
+from slipway.workflows import GhcrRetention, WorkflowSpec, load_yaml, render_workflow_files
 from tests.workflows.conftest import SPECS
 from tests.workflows.test_release_branches import run_step
 
@@ -219,6 +220,10 @@ def test_a_re_run_of_the_merge_keeps_the_existing_ecr_version_tag(tmp_path: Path
     assert done.returncode == 0, done.stdout + done.stderr
     creates = [c for c in (registry / "calls").read_text().splitlines() if " create " in c]
     assert len(creates) == 2  # GHCR, then ECR
+    # The ECR list is made from the verified GHCR images: the untagged ECR copies may have
+    # expired (ECR lifecycle, 7 days by default) when a failed publish is re-run weeks later.
+    ecr_sources = creates[1].split("storefront/dev:1.4.3", 1)[1].split()
+    assert ecr_sources == [f"ghcr.io/acme/storefront@{d}" for d in sorted(PLATFORM_IMAGES)]
     # "Re-run failed jobs" after the attestation failed: the ECR tag exists with the same
     # platform images; it is kept, not pushed again (ECR refuses an existing immutable tag).
     (registry / "calls").write_text("")
@@ -242,3 +247,19 @@ def test_an_existing_ecr_version_with_other_images_is_refused(tmp_path: Path) ->
     assert "exists with other images" in again.stdout
     assert "never re-pointed" in again.stdout
     assert "ecr-digest" not in outputs
+
+
+def test_what_a_re_run_tags_outlives_githubs_re_run_window() -> None:
+    """A failed publish can be re-run for 30 days ("Re-running workflows and jobs"); its
+    image-publish then needs the run's digest artifacts and the untagged GHCR images the verify
+    stage pushed. Both must last that long."""
+    upload = _step("build", "Upload the digest")
+    assert upload["with"]["retention-days"] >= 30
+    problems: list[str] = []
+    try:
+        WorkflowSpec(repository="acme/storefront", ghcr_retention=GhcrRetention(older_than_days=29))
+    except ConfigError as error:
+        problems = error.problems
+    assert len(problems) == 1
+    assert "ghcr_retention.older_than_days: got 29; an integer from 30 to 3650" in problems[0]
+    WorkflowSpec(repository="acme/storefront", ghcr_retention=GhcrRetention(older_than_days=30))

@@ -709,6 +709,7 @@ def test_generated_files_are_left_alone_by_the_application_dependabot() -> None:
         ".github/workflows/docker.yml",
         ".github/workflows/deploy.yml",
         ".github/workflows/ghcr-retention.yml",
+        ".github/workflows/release-line.yml",
     ]
     assert by_ecosystem["docker"]["exclude-paths"] == ["Dockerfile"]
     assert "exclude-paths" not in by_ecosystem["npm"]
@@ -768,3 +769,25 @@ def test_only_the_image_deploy_verifies_is_attested_and_without_storage_records(
     ]
     assert verify
     assert all(s["env"]["SOURCE_IMAGE"] == SPECS["default"].ghcr_image_ref for s in verify)
+
+
+@pytest.mark.parametrize(
+    ("npm_publish", "npm_access", "registry", "token"),
+    [
+        (NpmPublishMode.TRUSTED, "public", "true", False),
+        # Trusted publishing gives no token to read a restricted package: the tags decide.
+        (NpmPublishMode.TRUSTED, "restricted", "false", False),
+        (NpmPublishMode.TOKEN, "restricted", "true", True),
+        (NpmPublishMode.NONE, "public", "false", False),
+    ],
+)
+def test_the_publish_check_reads_the_registry_where_it_can(
+    npm_publish: NpmPublishMode, npm_access: str, registry: str, token: bool
+) -> None:
+    spec = WorkflowSpec(
+        repository="acme/storefront", npm_publish=npm_publish, npm_access=npm_access
+    )
+    release = load_yaml(render_workflow_files(spec)[".github/workflows/release.yml"])
+    step = next(s for s in release["jobs"]["publish"]["steps"] if s.get("id") == "released")
+    assert step["env"]["CHECK_REGISTRY"] == registry
+    assert ("NODE_AUTH_TOKEN" in step["env"]) is token

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from slipway.workflows import load_yaml, render_workflow_files
+from slipway.workflows import ReleaseTokenMode, load_yaml, render_workflow_files
 from slipway.workflows.release import (
     DECIDE_STEP,
     PUBLISH_SCRIPT,
@@ -874,3 +874,98 @@ def test_only_an_older_line_release_may_deploy_below_what_an_environment_runs(na
     assert not evaluate(allow, {"needs.mode.outputs.dist-tag": ""})
     inputs = _workflow(name, DEPLOY)["on"]["workflow_call"]["inputs"]
     assert inputs["allow-downgrade"]["type"] == "boolean"
+
+
+# --------------------------------------------------------------------------------------------
+# release-line.yml: a line on demand, at its highest release
+# --------------------------------------------------------------------------------------------
+
+RELEASE_LINE = ".github/workflows/release-line.yml"
+
+
+def _line_step(name: str = "default") -> Any:
+    return _workflow(name, RELEASE_LINE)["jobs"]["cut"]["steps"][-1]
+
+
+@pytest.mark.parametrize(
+    ("files", "tags", "line", "branch", "at"),
+    [
+        # The line the default branch is on (1.6.2 released, 1.7.0 only as a pre-release).
+        (SINGLE, ["v1.6.0", "v1.6.2", "v1.7.0-rc.1", "v1.60.0"], "1.6", "release/1.6.x", "v1.6.2"),
+        # The package's own name may be given too.
+        (SINGLE, ["v1.6.0"], "@acme/storefront@1.6", "release/1.6.x", "v1.6.0"),
+        (
+            MONOREPO,
+            ["@acme/ui@2.0.0", "@acme/ui@2.0.4", "@acme/api@2.0.9"],
+            "@acme/ui@2.0",
+            "release/@acme/ui@2.0.x",
+            "@acme/ui@2.0.4",
+        ),
+    ],
+)
+def test_a_line_is_cut_on_demand_at_its_highest_release(
+    tmp_path: Path, files: dict[str, Any], tags: list[str], line: str, branch: str, at: str
+) -> None:
+    commits = make_history(tmp_path / "repo", files, tags)
+    log = tmp_path / "gh.log"
+    fake_gh(tmp_path / "bin", log, _ref_gh({}))
+    env = {"RELEASE_LINE": line, "GH_TOKEN": "t"}
+    done, _ = run_step(_line_step(), tmp_path / "repo", env, tmp_path / "bin")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _created(gh_calls(log)) == [f"{branch}@{commits[at]}"]
+    assert filter_matches(RELEASE_BRANCH_PATTERNS, branch)
+
+
+@pytest.mark.parametrize(
+    ("files", "line", "message"),
+    [
+        (SINGLE, "1.6.x", "is not <major>.<minor> (1.4) or <package>@<major>.<minor>"),
+        (SINGLE, "1.6; rm -rf /", "is not <major>.<minor>"),
+        (SINGLE, "other@1.6", "this repository's package is @acme/storefront, not other"),
+        (SINGLE, "1.5", "@acme/storefront has no release of the 1.5 line (no tag v1.5.<patch>)"),
+        (MONOREPO, "2.0", "this repository is a workspace: name the package, <package>@2.0"),
+    ],
+)
+def test_a_line_on_demand_is_refused_with_the_reason(
+    tmp_path: Path, files: dict[str, Any], line: str, message: str
+) -> None:
+    make_history(tmp_path / "repo", files, ["v1.6.0", "@acme/ui@2.0.0"])
+    log = tmp_path / "gh.log"
+    fake_gh(tmp_path / "bin", log, _ref_gh({}))
+    done, _ = run_step(
+        _line_step(), tmp_path / "repo", {"RELEASE_LINE": line, "GH_TOKEN": "t"}, tmp_path / "bin"
+    )
+    assert done.returncode == 1
+    assert message in done.stdout
+    assert gh_calls(log) == []
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_the_line_workflow_acts_as_the_release_identity(name: str) -> None:
+    workflow = _workflow(name, RELEASE_LINE)
+    assert workflow["on"] == {
+        "workflow_dispatch": {
+            "inputs": {
+                "line": {
+                    "description": workflow["on"]["workflow_dispatch"]["inputs"]["line"][
+                        "description"
+                    ],
+                    "required": True,
+                    "type": "string",
+                }
+            }
+        }
+    }
+    job = workflow["jobs"]["cut"]
+    step = _line_step(name)
+    # The input reaches the script through env, never inside the shell text.
+    assert step["env"]["RELEASE_LINE"] == "${{ inputs.line }}"
+    assert "${{" not in step["run"]
+    if SPECS[name].release_token is ReleaseTokenMode.APP:
+        assert job["environment"] == {"name": "npm", "deployment": False}
+        assert job["permissions"] == {"contents": "read"}
+        assert step["env"]["GH_TOKEN"] == "${{ steps.app-token.outputs.token }}"
+    else:
+        assert "environment" not in job
+        assert job["permissions"] == {"contents": "write"}
+        assert step["env"]["GH_TOKEN"] == "${{ github.token }}"

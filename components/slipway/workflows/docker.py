@@ -57,6 +57,12 @@ PLATFORMS: tuple[dict[str, str], ...] = (
 )
 """Each platform builds on a native runner: emulated arm64 builds are several times slower."""
 
+RERUN_WINDOW_DAYS = 30
+"""GitHub re-runs a workflow run's jobs for up to 30 days after the run (GitHub Docs,
+"Re-running workflows and jobs")."""
+DIGEST_RETENTION_DAYS = RERUN_WINDOW_DAYS
+"""Days the verified digests (artifacts) are kept: the whole re-run window."""
+
 TEST_TARGET = "test"
 """Dockerfile stage whose build runs the test suite."""
 RUNTIME_TARGET = "runtime"
@@ -317,7 +323,10 @@ def _build_job(spec: WorkflowSpec) -> Job:
                     "name": "digest-" + expr("matrix.pair"),
                     "path": expr("runner.temp") + "/digests/" + expr("matrix.pair"),
                     "if-no-files-found": "error",
-                    "retention-days": 7,
+                    # GitHub re-runs a run's jobs for up to 30 days ("Re-running workflows and
+                    # jobs"): the digests must last as long, or a re-run of a failed publish
+                    # would fail in image-publish, after npm.
+                    "retention-days": DIGEST_RETENTION_DAYS,
                     # "Re-run failed jobs" uploads again under the same name.
                     "overwrite": True,
                 },

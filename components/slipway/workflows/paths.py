@@ -6,11 +6,12 @@ RELEASE_PATH = ".github/workflows/release.yml"
 DOCKER_PATH = ".github/workflows/docker.yml"
 DEPLOY_PATH = ".github/workflows/deploy.yml"
 RETENTION_PATH = ".github/workflows/ghcr-retention.yml"
+RELEASE_LINE_PATH = ".github/workflows/release-line.yml"
 DEPENDABOT_PATH = ".github/dependabot.yml"
 CODEOWNERS_PATH = ".github/CODEOWNERS"
 DOCKERFILE_PATH = "Dockerfile"
 DOCKERIGNORE_PATH = ".dockerignore"
 CHANGESET_CONFIG_PATH = ".changeset/config.json"
 
-GENERATED_WORKFLOWS = (RELEASE_PATH, DOCKER_PATH, DEPLOY_PATH, RETENTION_PATH)
+GENERATED_WORKFLOWS = (RELEASE_PATH, DOCKER_PATH, DEPLOY_PATH, RETENTION_PATH, RELEASE_LINE_PATH)
 """The workflow files the generator owns; Dependabot leaves them to the generator."""

@@ -7,9 +7,13 @@ Changesets recommends for trusted publishing, each job with only the rights it n
 ``mode`` (read-only)
     ``changesets/action/select-mode``: ``version`` when changesets are pending, ``publish`` when
     a package version is not released yet (the version pull request was merged), else ``none``.
-    It also decides, from the git tags (the release history), the image version, whether the
-    floating image tags move and the npm dist-tag. A push to a release branch that would release
-    nothing fails here, loudly: a hotfix merged without a changeset would otherwise end green.
+    It also decides, from the publish plan select-mode wrote (the packages Changesets manages)
+    and the git tags (the release history), the image version (the image package's:
+    ``WorkflowSpec.image_package``, or the root package of a single-package repository; a
+    workspace must name it), whether the floating image tags move and the npm dist-tag. A push
+    that creates a release branch, or moves it to a released commit, is a green no-op; any
+    other push to a release branch that would release nothing fails here, loudly: a hotfix
+    merged without a changeset would otherwise end green.
 ``version`` (``mode == version``)
     ``changesets/action/version`` opens or updates the version pull request. With a release
     GitHub App (:class:`ReleaseTokenMode.APP`) the pull request is opened with the app's token,
@@ -22,20 +26,27 @@ Changesets recommends for trusted publishing, each job with only the rights it n
 ``publish`` (needs ``pack`` and ``image``)
     The first irreversible step: ``changesets/action/publish`` publishes the tarballs ``pack``
     built (npm trusted publishing, ``id-token: write``, in the release environment), pushes the
-    version tags and creates the GitHub Releases; then the release-line branch is created or
-    fast-forwarded. If anything before it failed, nothing was published. A publish that
-    releases nothing fails.
+    version tags and creates the GitHub Releases. If anything before it failed, nothing was
+    published. Its success is decided from the plan, not from the action's ``published``
+    (true only when this attempt tagged something, changesets/action ``src/run.ts`` at 8488615):
+    every planned version is on the registry and tagged, whichever attempt did it.
 ``image-publish`` (``docker.yml``, ``stage: publish``)
     Merges the verified digests into tagged manifest lists and attests them.
 ``deploy`` (``actions: write``)
     Starts ``deploy.yml`` (dev → staging → prod by digest) as a run of its own with
     ``gh workflow run``, and ends.
+``housekeeping`` (after ``publish``; nothing waits for it)
+    Keeps the newest GitHub Release marked latest after an older line published, and on the
+    default branch cuts the release line it has just left (``release-line.yml`` cuts one on
+    demand). Its failure fails the run, never the image or the deploy.
 ``notify`` (always)
     One message: published, or which stage failed.
 
-Everything after ``publish`` can be finished without publishing again: "Re-run failed jobs"
-re-runs only what failed (the artifacts upload with ``overwrite``), and ``docker.yml`` has a
-``workflow_dispatch`` to rebuild and re-tag a given version from its tag.
+Everything after ``publish``, and ``publish`` itself, can be finished without publishing again:
+"Re-run failed jobs" re-runs what failed and the jobs that need it, and the others keep their
+outputs (GitHub Docs, "Re-running workflows and jobs"; the artifacts upload with
+``overwrite``); ``docker.yml`` has a ``workflow_dispatch`` to rebuild and re-tag a given version
+from its tag.
 
 Tags pushed with ``GITHUB_TOKEN`` start no workflow, which is why the chain is ``workflow_call``
 and not a tag trigger.
@@ -323,9 +334,9 @@ def _publish_job(spec: WorkflowSpec) -> Job:
             *grants,
             reasons={
                 "id-token": "npm trusted publishing and provenance (OIDC)",
-                "contents": "check out; the release app's token writes tags, releases, branches"
+                "contents": "check out; the release app's token writes tags and releases"
                 if app
-                else "version tags, GitHub Releases, release branches",
+                else "version tags, GitHub Releases",
             },
         ),
     }
@@ -339,6 +350,19 @@ def _publish_job(spec: WorkflowSpec) -> Job:
     if spec.npm_publish is NpmPublishMode.TOKEN:
         publish_env["NODE_AUTH_TOKEN"] = secret("NPM_TOKEN")
         publish_env["NPM_CONFIG_PROVENANCE"] = "true"
+    # The registry is asked too where it can be read: public packages, or with the npm token.
+    # Trusted publishing has no read token for restricted ones; their tags are the proof then
+    # (the CLI tags a version only once the registry has it).
+    readable = spec.npm_publish is NpmPublishMode.TOKEN or (
+        publishes and spec.npm_access == "public"
+    )
+    released_env: dict[str, str] = {
+        "PACK_DIR": expr("runner.temp") + "/changeset-pack",
+        "CHECK_REGISTRY": "true" if readable else "false",
+        "GH_TOKEN": _token(spec),
+    }
+    if spec.npm_publish is NpmPublishMode.TOKEN:
+        released_env["NODE_AUTH_TOKEN"] = secret("NPM_TOKEN")
     steps: list[Step] = [
         *_app_token_steps(spec, contents="write", pull_requests=None),
         # Changesets reads the existing tags to know what is released already.
@@ -382,11 +406,7 @@ def _publish_job(spec: WorkflowSpec) -> Job:
         run(
             "Check that every planned version is released",
             scripts.REQUIRE_PUBLISHED,
-            {
-                "PACK_DIR": expr("runner.temp") + "/changeset-pack",
-                "CHECK_REGISTRY": "true" if publishes else "false",
-                "GH_TOKEN": _token(spec),
-            },
+            released_env,
             id=RELEASED_STEP,
         ),
     ]

@@ -21,10 +21,12 @@ from slipway.workflows.paths import (
     DOCKERFILE_PATH,
     DOCKERIGNORE_PATH,
     GENERATED_WORKFLOWS,
+    RELEASE_LINE_PATH,
     RELEASE_PATH,
     RETENTION_PATH,
 )
 from slipway.workflows.release import release_workflow
+from slipway.workflows.release_line import release_line_workflow
 from slipway.workflows.repo_scripts import render_repo_scripts
 from slipway.workflows.retention import retention_workflow
 from slipway.workflows.scripts import delivered_files, included_paths
@@ -36,6 +38,7 @@ _YAML: dict[str, Callable[[WorkflowSpec], dict[str, Any]]] = {
     DOCKER_PATH: docker_workflow,
     DEPLOY_PATH: deploy_workflow,
     RETENTION_PATH: retention_workflow,
+    RELEASE_LINE_PATH: release_line_workflow,
     DEPENDABOT_PATH: dependabot_config,
 }
 

@@ -184,17 +184,24 @@ RUN_TESTS = step_script("run-tests")
 
 RELEASE_DECISIONS = step_script("release-decisions")
 """Decide, before anything is published, what this run releases (env: MODE, IMAGE_PACKAGE,
-DEFAULT_BRANCH, GH_TOKEN; the runner's GITHUB_REF_NAME, GITHUB_REPOSITORY). A package is part
-of the release when its ``package.json`` version has no git tag yet. Outputs: ``version``, the
-image package's version (the first such package when IMAGE_PACKAGE is empty; empty when it is
-not released); ``tag-latest`` and ``tag-minor``, whether ``latest`` and ``X.Y`` move to it
-(only forward); ``dist-tag``, ``release-<major>.<minor>`` when a release branch publishes a
-version lower than one already released, else empty (Changesets' own choice); and
+DEFAULT_BRANCH, CREATED, RUNNER_TEMP, GH_TOKEN; the runner's GITHUB_REF_NAME,
+GITHUB_REPOSITORY). The releases are the entries of select-mode's publish plan (the packages
+Changesets manages whose versions are not on the registry) that have no git tag yet. Outputs:
+``version``, the image package's version (IMAGE_PACKAGE, or the root package of a
+single-package repository; a workspace without IMAGE_PACKAGE fails; empty when it is not
+released); ``tag-latest`` and ``tag-minor``, whether ``latest`` and ``X.Y`` move to it (only
+forward); ``dist-tag``, ``release-<major>.<minor>`` when a release branch publishes a version
+lower than one already released, else empty (Changesets' own choice); and
 ``latest-release-id``, the GitHub Release that must stay latest then. In mode ``none`` on a
-release branch it fails: a merge there that releases nothing is a mistake."""
+release branch: a green no-op when the push created the branch or moved it to a commit a
+release tag names; otherwise it fails, since a merge there that releases nothing is a
+mistake."""
 
 REQUIRE_PUBLISHED = step_script("require-published")
-"""Fail the publish job when Changesets published nothing (env: PUBLISHED)."""
+"""Decide the publish job's success from the publish plan (env: PACK_DIR, CHECK_REGISTRY,
+GH_TOKEN): every planned version on the registry and its release tag on GitHub, whichever
+attempt did it; outputs ``published`` and ``published-packages``, or fails naming what is
+missing."""
 
 RESTORE_LATEST_RELEASE = step_script("restore-latest-release")
 """Mark the release that was the latest before an older line published as the latest again:
@@ -202,11 +209,15 @@ changesets/action creates releases with GitHub's default ``make_latest`` (env:
 LATEST_RELEASE_ID, GH_TOKEN)."""
 
 RELEASE_BRANCHES = step_script("release-branches")
-"""Create the release-line branch ``release/<major>.<minor>.x`` (or
-``release/<name>@<major>.<minor>.x``) for each published stable version at its tag, through the
-API so no git credentials are kept (env: PUBLISHED_PACKAGES, GH_TOKEN). One branch per line: an
-existing branch is fast-forwarded to the newer tag, never forced; a branch with hotfix commits
-of its own is left alone with a warning. ``release.yml`` runs it only on the default branch."""
+"""Cut the release line the default branch has just left (env: PUBLISHED_PACKAGES, GH_TOKEN):
+for each published stable version, ``release/<major>.<minor>.x`` (or
+``release/<name>@<major>.<minor>.x``) of the highest lower line, at its highest release, through
+the API so no git credentials are kept (``lib/release-line.sh``). ``release.yml`` runs it only
+on the default branch."""
+
+RELEASE_LINE = step_script("release-line")
+"""Cut one release line on demand, at the highest release of that line (env: RELEASE_LINE,
+``<major>.<minor>`` or ``<package>@<major>.<minor>``; GH_TOKEN); ``release-line.yml``."""
 
 START_DEPLOY = step_script("start-deploy")
 """Start ``deploy.yml`` as its own run (``gh workflow run``; env: IMAGE_DIGEST, VERSION,

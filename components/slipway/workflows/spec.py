@@ -136,6 +136,12 @@ class ReleaseTokenMode(StrEnum):
     pull requests" must stay on. An explicit fallback; the plan warns."""
 
 
+GHCR_MIN_AGE_DAYS = 30
+"""Untagged GHCR versions younger than this are never deleted: GitHub re-runs a run's jobs for
+up to 30 days (GitHub Docs, "Re-running workflows and jobs"), and the publish stage of a re-run
+tags the images its verify stage pushed untagged."""
+
+
 @dataclass(frozen=True)
 class GhcrRetention:
     """How the scheduled clean-up prunes the GHCR package (GitHub has no retention setting)."""
@@ -339,10 +345,11 @@ class WorkflowSpec:
             "an integer from 0 to 1000",
         )
         check(
-            isinstance(r.older_than_days, int) and 1 <= r.older_than_days <= 3650,
+            isinstance(r.older_than_days, int) and GHCR_MIN_AGE_DAYS <= r.older_than_days <= 3650,
             "ghcr_retention.older_than_days",
             r.older_than_days,
-            "an integer from 1 to 3650",
+            f"an integer from {GHCR_MIN_AGE_DAYS} to 3650: the untagged images a release "
+            "verified are tagged from GHCR when a failed publish is re-run, up to 30 days later",
         )
         check(
             bool(CRON.match(r.schedule_cron)),

@@ -31,7 +31,7 @@ if [[ "${existing}" =~ ^sha256: ]]; then
        else $self end'
   }
   have=$(platform_images "${ECR_REPOSITORY_URL}@${existing}" | sort | paste -sd ' ' -)
-  want=$(for source in "${sources[@]}"; do platform_images "${ECR_REPOSITORY_URL}@${source}"
+  want=$(for source in "${sources[@]}"; do platform_images "${GHCR_IMAGE}@${source}"
     done | sort | paste -sd ' ' -)
   if [[ "${have}" != "${want}" ]]; then
     echo "::error::${ECR_REPOSITORY_URL}:${VERSION} exists with other images (${have}) than this run verified (${want}): ECR tags are immutable, so a version is never re-pointed. Release a new version."
@@ -40,7 +40,11 @@ if [[ "${existing}" =~ ^sha256: ]]; then
   ecr_digest="${existing}"
   echo "${ECR_REPOSITORY_URL}:${VERSION} exists already with these images; kept"
 else
-  docker buildx imagetools create --tag "${ECR_REPOSITORY_URL}:${VERSION}"     "${sources[@]/#/${ECR_REPOSITORY_URL}@}"
+  # From the verified GHCR images, which GHCR retention keeps past GitHub's 30-day re-run
+  # window; the untagged copies pushed to ECR may have expired (its lifecycle policy) by the
+  # time a failed publish is re-run. imagetools copies the images across registries.
+  docker buildx imagetools create --tag "${ECR_REPOSITORY_URL}:${VERSION}" \
+    "${sources[@]/#/${GHCR_IMAGE}@}"
   ecr_digest=$(docker buildx imagetools inspect "${ECR_REPOSITORY_URL}:${VERSION}"     --format '{{json .Manifest}}' | jq -r .digest)
 fi
 echo "digest=${ghcr_digest}" >> "${GITHUB_OUTPUT}"
