@@ -277,9 +277,67 @@ def test_a_consumer_with_its_own_components_package_imports_slipway(
     assert "aws:ecr/repository:Repository" in seen["registered"]
 
 
-def test_the_changelog_describes_the_current_version() -> None:
+def released() -> list[str]:
+    """The versions CHANGELOG.md describes as released (its ``## X.Y.Z`` sections), newest first."""
     changelog = (ROOT / "CHANGELOG.md").read_text()
-    releases = re.findall(r"^## (\d+\.\d+\.\d+)$", changelog, flags=re.MULTILINE)
+    return re.findall(r"^## (\d+\.\d+\.\d+)$", changelog, flags=re.MULTILINE)
+
+
+SLIPWAY_PINS = re.compile(
+    r"git\+\S+?\.git@(?P<git>v?\d+\.\d+\.\d+)\b"
+    r"|pulumi package add \S+@(?P<plugin>v?\d+\.\d+\.\d+)\b"
+    r"|\bslipway(?:-platform)?\s*(?:==|~=|>=|<=|===)\s*(?P<pypi>v?\d+\.\d+\.\d+)\b"
+)
+"""How a doc pins a version of Slipway: a Git URL at a tag (every ``git+…`` install in the docs is
+Slipway's), ``pulumi package add …@<tag>`` (issue 26), or a version specifier of the
+distribution. Placeholders (``@<tag>``, ``vX.Y.Z``) are not pins."""
+
+
+def pinned_versions(text: str) -> list[str]:
+    """The Slipway versions ``text`` pins, each as its tag ``vX.Y.Z``."""
+    return [
+        "v" + next(v for v in match.groups() if v).removeprefix("v")
+        for match in SLIPWAY_PINS.finditer(text)
+    ]
+
+
+def test_pins_are_found_and_placeholders_are_not() -> None:
+    text = """pip install "slipway-platform @ git+https://github.com/acme/infra.git@v0.2.0"
+    slipway @ git+https://github.com/acme/infra.git@0.1.0
+    pulumi package add https://github.com/acme/infra/plugin@v1.2.3
+    slipway-platform==0.3.0, slipway ~= 2.0.1
+    slipway-platform @ git+https://github.com/<owner>/<repository>.git@<tag>; tag it vX.Y.Z
+    actions/checkout@v4.2.2 # v4.2.2; the image 1.4.2; git tag -a v1.4.2"""
+    assert pinned_versions(text) == ["v0.2.0", "v0.1.0", "v1.2.3", "v0.3.0", "v2.0.1"]
+
+
+def test_no_doc_pins_a_version_that_was_not_released_and_tagged() -> None:
+    listed = subprocess.run(
+        ["git", "tag", "--list"], cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    tags = set(listed.stdout.split())
+    releases = {f"v{version}" for version in released()}
+    docs = [
+        name
+        for name in tracked(".")
+        if name != "CHANGELOG.md"
+        and not name.startswith("tests/")
+        and (name.endswith((".md", ".txt", ".yaml", ".yml", ".toml")) or "/examples/" in f"/{name}")
+    ]
+    assert "README.md" in docs
+    assert "examples/another_stack/requirements.txt" in docs
+    wrong = {
+        f"{name}: {tag}" + ("" if tag in releases else ", not released in CHANGELOG.md")
+        + ("" if tag in tags else ", not in `git tag`")
+        for name in docs
+        for tag in pinned_versions((ROOT / name).read_text(errors="replace"))
+        if tag not in releases or tag not in tags
+    }  # fmt: skip
+    assert not wrong, f"pins of versions that do not exist: {sorted(wrong)}"
+
+
+def test_the_changelog_describes_the_current_version() -> None:
+    releases = released()
     assert releases[0] == slipway.__version__, "add a CHANGELOG.md section for this version"
     assert releases == sorted(releases, key=lambda v: tuple(map(int, v.split("."))), reverse=True)
 

@@ -3,10 +3,10 @@
 Slipway is distributed as ``slipway-platform`` (:data:`DISTRIBUTION`) and imported as ``slipway``
 (:data:`MODULE`); its command is ``slipway-platform`` (:data:`COMMAND`). PyPI's project
 ``slipway`` is an unrelated development-container CLI that ships a package ``slipway`` too, so the
-two cannot share an environment: pip installs one distribution's files over the other's without
-a warning (pip has no file-conflict check: pypa/pip#4625). :func:`collision_problems` names the
-other distribution instead; the console script and ``import slipway`` both run it
-(docs/components.md, "Names").
+two cannot share an environment: pip and uv install one distribution's files over the other's
+without a warning (no file-conflict check: pypa/pip#4625, astral-sh/uv#10564).
+:func:`collision_problems` names the other distribution instead; the console script and
+``import slipway`` both run it (docs/components.md, "Names").
 
 This package is apart from ``slipway`` on purpose: the command must report a collision without
 importing ``slipway``, whose files may be the other project's, and without loading pulumi_aws.
