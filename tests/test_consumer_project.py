@@ -15,6 +15,8 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import zipfile
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ import slipway
 from slipway.workflows import render_workflow_files
 from slipway.workflows.infra_pipeline import InfraPipelineSpec, render_infra_files
 from slipway_platform import DISTRIBUTION as DIST
+from slipway_platform import collision_problems
 from slipway_platform.cli import EXIT_COLLISION
 from tests.workflows.conftest import SPECS
 from tooling.offline import ROOT
@@ -240,6 +243,28 @@ def test_an_install_outside_the_checkout_renders_every_file(
     assert (version.returncode, version.stdout) == (0, f"slipway-platform {slipway.__version__}\n")
 
 
+def test_the_wheel_holds_only_slipway_with_its_data(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {name.split("/")[0] for name in names}
+    info = f"{WHEEL_DIST}-{slipway.__version__}.dist-info"
+    assert tops == {"slipway", "slipway_platform", info}
+    assert {f"components/{name}" for name in names if not name.startswith(info)} == set(
+        tracked(*PACKAGES)
+    ), "every file of the package in git, and nothing else (package data in pyproject.toml)"
+    for data in (
+        "slipway/py.typed",
+        "slipway/workflows/actions/action.yml",
+        "slipway/workflows/files/changeset-publish.sh",
+        "slipway/workflows/steps/.shellcheckrc",
+        "slipway/workflows/steps/deploy-service.sh",
+        "slipway/workflows/steps/lib/follow-deployment.sh",
+        "slipway/hooks/smoke_test.py",
+    ):
+        assert data in names
+    entry_points = zipfile.ZipFile(wheel).read(f"{info}/entry_points.txt").decode()
+    assert "slipway-platform = slipway_platform.cli:main" in entry_points
+
+
 def test_the_sdist_holds_every_file_of_the_package(sdist: Path) -> None:
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
@@ -404,3 +429,24 @@ def test_the_other_slipway_in_the_same_environment_is_named_not_silent(
     assert run_outside(command, "--version").stdout == f"slipway-platform {slipway.__version__}\n"
     fixed = run_outside(python, "-c", "import slipway; print(slipway.FargateService.__name__)")
     assert (fixed.returncode, fixed.stdout) == (0, "FargateService\n"), fixed.stderr
+
+
+def dist_info(site: Path, name: str, version: str, files: list[str]) -> None:
+    """An installed distribution's metadata as pip writes it: METADATA and RECORD."""
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "RECORD").write_text("".join(f"{path},,\n" for path in files))
+
+
+def test_only_another_distribution_owning_slipway_files_is_a_collision(tmp_path: Path) -> None:
+    # Slipway itself, under any spelling of its name; a checkout's editable install made before
+    # the rename (named `slipway`, its record lists a .pth, no package file); an unrelated one.
+    dist_info(tmp_path / "a", "Slipway_Platform", "0.2.0", ["slipway/__init__.py"])
+    dist_info(tmp_path / "b", "slipway", "0.2.0", ["__editable__.slipway-0.2.0.pth"])
+    dist_info(tmp_path / "c", "pyyaml", "6.0", ["yaml/__init__.py"])
+    paths = [str(tmp_path / part) for part in "abc"]
+    assert collision_problems(metadata.distributions(path=paths)) == []
+    dist_info(tmp_path / "d", "slipway", "0.14.0", ["slipway/__init__.py", "slipway/image.py"])
+    (problem,) = collision_problems(metadata.distributions(path=[*paths, str(tmp_path / "d")]))
+    assert problem.startswith("the distribution 'slipway' 0.14.0 (no summary) is installed")
