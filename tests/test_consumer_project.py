@@ -26,7 +26,7 @@ from slipway.workflows import render_workflow_files
 from slipway.workflows.infra_pipeline import InfraPipelineSpec, render_infra_files
 from slipway_platform import DISTRIBUTION as DIST
 from slipway_platform import collision_problems
-from slipway_platform.cli import EXIT_COLLISION
+from slipway_platform.cli import EXIT_COLLISION, main
 from tests.workflows.conftest import SPECS
 from tooling.offline import ROOT
 
@@ -450,3 +450,12 @@ def test_only_another_distribution_owning_slipway_files_is_a_collision(tmp_path:
     dist_info(tmp_path / "d", "slipway", "0.14.0", ["slipway/__init__.py", "slipway/image.py"])
     (problem,) = collision_problems(metadata.distributions(path=[*paths, str(tmp_path / "d")]))
     assert problem.startswith("the distribution 'slipway' 0.14.0 (no summary) is installed")
+
+
+def test_the_command_shows_its_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    assert capsys.readouterr().out.startswith("usage: slipway-platform [-h] [--version]\n")
+    with pytest.raises(SystemExit) as version:
+        main(["--version"])
+    assert version.value.code == 0
+    assert capsys.readouterr().out == f"slipway-platform {slipway.__version__}\n"
