@@ -62,8 +62,9 @@ def collision_problems(distributions: Iterable[metadata.Distribution] | None = N
             f"the distribution {name!r} {version} ({summary}) is installed in this environment "
             f"and ships a package named {MODULE!r} too: the two overwrite each other's files, so "
             f"neither works. Keep them in separate virtual environments: `pip uninstall {name}`, "
-            f"then `pip install --force-reinstall {DISTRIBUTION}` (its files may have been "
-            f'overwritten). See docs/components.md, "Names".'
+            f"then reinstall {DISTRIBUTION} (`pip install --force-reinstall` with the checkout "
+            f"or git+ URL it came from: its files may have been overwritten). See "
+            f'docs/components.md, "Names".'
         )
     return problems
 
