@@ -17,18 +17,22 @@ help: ## List the targets
 $(PY):
 	$(PYTHON) -m venv --without-pip $(VENV)
 
-# The pins, then Slipway itself (editable, import name `slipway`, from components/slipway), built
-# with the pinned setuptools already installed (no isolated build environment to make).
+# The pins, then Slipway itself (editable, distribution `slipway-platform`, import name `slipway`,
+# from components/slipway), built with the pinned setuptools already installed (no isolated build
+# environment to make). A venv made before the rename holds Slipway as `slipway` too: that
+# install goes first (uninstalling a name that is absent only warns).
 define install
 	@if $(PYTHON) -m pip --python $(PY) install --quiet --disable-pip-version-check uv==$(UV_VERSION) >/dev/null 2>&1 || \
 	  { $(PY) -m ensurepip --default-pip >/dev/null 2>&1 && \
 	    $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) >/dev/null 2>&1; }; then \
 	  $(VENV)/bin/uv pip install --quiet --python $(PY) -r $(1) && \
+	  { $(VENV)/bin/uv pip uninstall --quiet --python $(PY) slipway 2>/dev/null || true; } && \
 	  $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --no-build-isolation -e .; \
 	else \
 	  echo "uv unavailable; installing with pip"; \
 	  { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null; } && \
 	  $(PY) -m pip install --quiet --disable-pip-version-check -r $(1) && \
+	  { $(PY) -m pip uninstall --quiet --yes slipway 2>/dev/null || true; } && \
 	  $(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .; \
 	fi
 endef

@@ -30,7 +30,16 @@ ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = ROOT / "components" / "slipway"
 HOOKS = LIBRARY / "hooks"
 PROGRAM = [LIBRARY, ROOT / "infra", ROOT / "tooling", ROOT / "policy"]
-OWN = {"slipway", "infra", "tooling", "policy", "components", "tests", "__future__"}
+OWN = {
+    "slipway",
+    "slipway_platform",
+    "infra",
+    "tooling",
+    "policy",
+    "components",
+    "tests",
+    "__future__",
+}
 LAMBDA_RUNTIME = {"boto3", "botocore"}
 """What AWS Lambda's Python runtimes include besides the standard library (AWS Lambda
 Developer Guide, "Building Lambda functions with Python": the runtime includes the AWS SDK for

@@ -1,7 +1,8 @@
 """Slipway's reusable Pulumi components: the public API other stacks import.
 
 Everything listed in ``__all__`` is supported; anything else is internal and may change.
-Releases are tagged ``v<version>`` and described in CHANGELOG.md; pin one (docs/components.md).
+Distributed as ``slipway-platform`` (``slipway_platform``: the names and why). Releases are
+described in CHANGELOG.md and tagged ``v<version>`` (docs/components.md, "Versions").
 """
 
 from slipway.alerting import Alerting, AlertingArgs
@@ -52,6 +53,7 @@ from slipway.secret_store import SecretSpec, SecretStore, SecretStoreArgs
 from slipway.smoke_test_hook import SmokeTestHook, SmokeTestHookArgs
 from slipway.stack_boundary import StackBoundary, StackBoundaryArgs, bound_roles
 from slipway.threat_detection import ThreatDetection, ThreatDetectionArgs
+from slipway_platform import check_environment
 
 __version__ = "0.2.0"
 """This release; the one home of the version (pyproject.toml reads it)."""
@@ -131,3 +133,8 @@ __all__ = [
     "bound_roles",
     "read_repository",
 ]
+
+# Another distribution that ships this package (PyPI's `slipway`, installed before Slipway, whose
+# files replaced its own) fails the import here, naming it; installed after, its own __init__
+# replaces this one, and `slipway-platform` names it (docs/components.md, "Names").
+check_environment()

@@ -2,8 +2,8 @@
 
 It composes ``ContainerRegistry``, ``Network``, ``EcsCluster``, ``SecretStore`` and
 ``FargateService`` the way a team that only installed the library would
-(``pip install "git+https://github.com/acme-corp/storefront-infra.git"``). Every name comes
-from the project's settings (``Pulumi.yaml``) and the stack's name.
+(``pip install "slipway-platform @ git+https://github.com/<owner>/<repository>.git@<tag>"``).
+Every name comes from the project's settings (``Pulumi.yaml``) and the stack's name.
 """
 
 from __future__ import annotations
