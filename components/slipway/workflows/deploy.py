@@ -515,9 +515,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
             {
                 "ENVIRONMENT_URL": var(V.ENVIRONMENT_URL),
                 "HEALTH_CHECK_PATH": var(V.HEALTH_CHECK_PATH),
-                "HEALTH_CHECK_RETRIES": str(spec.health_check_retries),
-                "HEALTH_CHECK_INTERVAL_SECONDS": str(spec.health_check_interval_seconds),
-                "HEALTH_CHECK_TIMEOUT_SECONDS": str(HEALTH_CHECK_TIMEOUT_SECONDS),
+                "VERSION": version,
             },
             id="health",
             if_=taken,
@@ -726,7 +724,12 @@ def deploy_workflow(spec: WorkflowSpec) -> dict[str, Any]:
 
 
 def _workflow_env(spec: WorkflowSpec) -> dict[str, str]:
-    env = {"SEMVER": RELEASE_VERSION.pattern}
+    env = {
+        "SEMVER": RELEASE_VERSION.pattern,
+        "HEALTH_CHECK_RETRIES": str(spec.health_check_retries),
+        "HEALTH_CHECK_INTERVAL_SECONDS": str(spec.health_check_interval_seconds),
+        "HEALTH_CHECK_TIMEOUT_SECONDS": str(HEALTH_CHECK_TIMEOUT_SECONDS),
+    }
     if spec.attestations:
         env["SIGNER_IDENTITY_REGEX"] = signer_identity_regex(spec)
     return env
