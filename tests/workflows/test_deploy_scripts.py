@@ -1447,6 +1447,24 @@ def test_a_downgrade_is_deployed_when_allowed(world: World) -> None:
     assert world.outputs["release"]["version"] == "1.2.3"
 
 
+@pytest.mark.parametrize(("allowed", "kept"), [("false", True), ("true", False), ("", False)])
+def test_a_pre_release_reaches_the_last_environment_only_when_picked_alone(
+    world: World, allowed: str, kept: bool
+) -> None:
+    # deploy.yml's last environment sets PRERELEASE_ALLOWED to `inputs.environment == '<it>'`
+    # (test_deploy_workflow.py); the others do not set it.
+    world.inputs["image-digest"] = world.add_image("rc", "2.0.0-rc.1")
+    overrides = {"PRERELEASE_ALLOWED": allowed} if allowed else {}
+    result = run_step(world, "release", **overrides)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert world.outputs["release"]["version"] == "2.0.0-rc.1"
+    assert (world.outputs["release"].get("keep") == "true") is kept
+    if kept:
+        assert "2.0.0-rc.1 is a pre-release; dispatch deploy.yml with environment=dev" in (
+            result.stdout
+        )
+
+
 def test_a_hotfix_of_an_older_line_leaves_an_environment_on_a_later_line(world: World) -> None:
     # release.yml's hotfix of 1.2.x while dev runs 2.0.0: dev keeps 2.0.0, and the job
     # succeeds so the chain goes on to the environments that run the 1.2 line.

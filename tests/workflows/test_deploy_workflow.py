@@ -369,3 +369,18 @@ def test_the_channel_record_with_a_version_stays_readable_by_pulumi() -> None:
     assert state.problems == ()
     # WRITE_IMAGE_CHANNEL writes exactly these keys.
     assert "version: $version}" in deploy_module.scripts.WRITE_IMAGE_CHANNEL.source
+
+
+def test_only_the_last_environment_refuses_a_pre_release_from_the_chain() -> None:
+    spec = SPECS["default"]
+    workflow = _workflow(spec)
+    last = spec.environments[-1]
+    for environment in spec.environments:
+        env = _steps(workflow["jobs"][f"deploy-{environment}"])["release"]["env"]
+        if environment == last:
+            assert env["PRERELEASE_ALLOWED"] == f"${{{{ inputs.environment == '{last}' }}}}"
+        else:
+            assert "PRERELEASE_ALLOWED" not in env
+    # The release chain passes no environment (all): the last one keeps its version.
+    release = load_yaml(render_workflow_files(spec)[".github/workflows/release.yml"])
+    assert '-f "environment=' not in release["jobs"]["deploy"]["steps"][0]["run"]

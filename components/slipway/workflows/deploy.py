@@ -427,8 +427,14 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         "(failure() || cancelled()) && steps.render.outputs.rollback-target != ''"
         " && steps.deploy.outcome != 'skipped' && steps.channel.outcome != 'success'"
     )
-    # A hotfix of an older line leaves an environment on a later line as it is (image-release).
+    # A hotfix of an older line leaves an environment on a later line as it is (image-release),
+    # and the last environment takes a pre-release only when it is picked alone (a dispatch).
     taken = "!steps.release.outputs.keep"
+    prerelease = (
+        {"PRERELEASE_ALLOWED": expr(f"inputs.environment == '{environment}'")}
+        if environment == spec.environments[-1]
+        else {}
+    )
     steps: list[Step] = [
         checkout(sparse=scripts.DELIVERED_DIR),
         aws_credentials(f"deploy-{environment}"),
@@ -466,6 +472,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
                 "ALLOW_DOWNGRADE": expr("inputs.allow-downgrade"),
                 "HOTFIX": expr("inputs.hotfix"),
                 "ENVIRONMENT_NAME": environment,
+                **prerelease,
             },
             id="release",
         ),
