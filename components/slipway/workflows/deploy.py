@@ -50,14 +50,17 @@ checks out its step scripts (``.github/scripts/deploy``, delivered beside the wo
    ``DescribeServiceDeployments`` is retried :data:`DESCRIBE_ATTEMPTS` times in a row. Reporting
    never fails a deploy ("View service history using Amazon ECS service deployments",
    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-deployment.html);
-7. probes the environment URL; on success writes the image channel
+7. probes the environment URL until it answers 200 for this version (a JSON body's
+   ``version``, as the smoke-test hook reports it, must be the deployed one; an answer without
+   one passes with a warning); on success writes the image channel
    ``{"image", "taskDefinitionArn", "shape", "version"}`` (``slipway.image_channel`` reads
    the first three and ignores the rest), after checking that the service still runs that
    revision, so that ``pulumi up`` keeps it;
 8. rolls back when the deploy, the health check or the channel write fails, and when the job is
    cancelled or times out (below), so the channel keeps its old value and the job fails;
-9. says how it ended (``deployed``, ``rolled-back``, ``rollback-failed``, ``refused``,
-   ``cancelled``, ``failed``) in its ``outcome`` output and on Slack, in a final ``always()``
+9. says how it ended (``deployed``, ``kept``: a hotfix of an older line where the environment
+   runs a later one, or a pre-release in the last environment, ``rolled-back``,
+   ``rollback-failed``, ``refused``, ``cancelled``, ``failed``) in its ``outcome`` output and on Slack, in a final ``always()``
    step.
 
 Rollback. The rollback step first rolls the job's service deployment back when it has not
