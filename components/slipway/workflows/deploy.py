@@ -1,6 +1,7 @@
 """``.github/workflows/deploy.yml``: deploy one image digest through the environments in order.
 
-Called by ``release.yml`` after the image is published, or started by hand
+Started by ``release.yml`` after the image is published (``gh workflow run``: a run of its own,
+so the release run never waits for an approval; :mod:`slipway.workflows.release`), or by hand
 (``workflow_dispatch``) with any earlier digest to redeploy or roll back. One job per
 environment, chained with ``needs`` in the spec's order; each runs in its GitHub environment
 (whose protection rules gate it), assumes that environment's role through OIDC and reads that
@@ -13,18 +14,23 @@ checks out its step scripts (``.github/scripts/deploy``, delivered beside the wo
 1. reads the environment's image channel (``IMAGE_CHANNEL_PARAMETER``): the version, revision
    and shape of its last healthy deploy;
 2. verifies the digest's build-provenance attestation, signed by this repository's
-   ``docker.yml`` (``gh attestation verify oci://<ghcr image>@<digest> --bundle-from-oci
-   --repo <owner/name> --signer-workflow <owner/name>/.github/workflows/docker.yml``), unless
-   ``WorkflowSpec.attestations`` is off. ``docker.yml`` pushes the attestation to GHCR next to
-   the image (``push-to-registry``), so ``--bundle-from-oci`` reads it with the job's
+   ``docker.yml`` on the default branch, a release line or a release tag, on a GitHub-hosted
+   runner (``gh attestation verify oci://<ghcr image>@<digest> --bundle-from-oci --repo
+   <owner/name> --cert-identity-regex <signer_identity_regex> --deny-self-hosted-runners``),
+   unless ``WorkflowSpec.attestations`` is off. ``docker.yml`` pushes the attestation to GHCR
+   next to the image (``push-to-registry``), so ``--bundle-from-oci`` reads it with the job's
    ``packages: read``; the GitHub API path would need ``attestations: read`` ("REST API
    endpoints for artifact attestations", https://docs.github.com/en/rest/users/attestations),
-   which ``release.yml``'s call does not grant and a called workflow cannot widen. ``gh`` still
+   which the deploy jobs do not hold. ``gh`` still
    wants a token to start (cli/cli#11803): the job's own;
 3. takes the release version from the image's own ``org.opencontainers.image.version`` label
    (docker/metadata-action sets it; the free-text ``version`` input is only checked against it),
    and refuses a digest that is not a release, and a version lower than the environment runs
-   unless the ``allow-downgrade`` input is true;
+   (a downgrade) unless the ``allow-downgrade`` input is true. With ``hotfix`` (release.yml: a
+   hotfix of an older line) an environment on that line or an older one takes it, a downgrade
+   within the line included, and one on a later line keeps its version (``keep``: the later
+   steps skip, the job succeeds). The last environment keeps its version for a pre-release
+   unless it is picked alone (``PRERELEASE_ALLOWED``);
 4. makes sure the digest is in the environment's own ECR repository under that version,
    idempotently (a re-run after a partial promotion skips what is done; a tag on another digest
    fails, ECR tags being immutable);
@@ -60,8 +66,8 @@ checks out its step scripts (``.github/scripts/deploy``, delivered beside the wo
    cancelled or times out (below), so the channel keeps its old value and the job fails;
 9. says how it ended (``deployed``, ``kept``: a hotfix of an older line where the environment
    runs a later one, or a pre-release in the last environment, ``rolled-back``,
-   ``rollback-failed``, ``refused``, ``cancelled``, ``failed``) in its ``outcome`` output and on Slack, in a final ``always()``
-   step.
+   ``rollback-failed``, ``refused``, ``cancelled``, ``failed``) in its ``outcome`` output and
+   on Slack, in a final ``always()`` step.
 
 Rollback. The rollback step first rolls the job's service deployment back when it has not
 ended (``StopServiceDeployment`` with ``stopType: ROLLBACK``: a cancel, a timeout, mid-bake
