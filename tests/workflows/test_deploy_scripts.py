@@ -1242,41 +1242,17 @@ def test_a_signal_mid_wait_rolls_back(world: World, signum: int) -> None:
     assert world.outputs["notice"]["outcome"] == "rolled-back"
 
 
-def test_a_cancel_before_the_deployment_is_listed_is_handled_at_once(world: World) -> None:
-    # ECS has not listed the new service deployment yet: the step waits for it with the real
-    # poll interval (5 s, five attempts). The runner's SIGINT must be handled at once, not after
-    # the wait (bash defers a trap until a foreground command, a command substitution
-    # included, returns; the runner kills the step 10 s after its SIGINT).
-    original = world.original_task_definition
-    world.model.plan_for = lambda arn: COMPLETE if arn == original else STUCK
-    world.model.unlisted = 1000
-    _prepare_rollout(world)
-    run = run_step_and_signal(
-        world,
-        "deploy",
-        signal.SIGINT,
-        marker="listed yet (attempt 1 of 5)",
-        overrides={"STABILITY_POLL_SECONDS": "5"},
-        any_line=True,
-    )
-    log = run.result.stdout + run.result.stderr
-    assert run.result.returncode == 130, log
-    assert run.seconds_to_exit < 3, (run.seconds_to_exit, log)
-    # Still unlisted: the service is pointed back at once.
-    assert "pointing" in run.result.stdout, log
-    assert world.service_task_definition() == original
-
-
-def test_a_cancel_before_the_deployment_is_known_rolls_that_deployment_back(world: World) -> None:
-    # Listed only at the trap's own look: the trap stops that deployment with a rollback and
-    # hands its ARN to the rollback step, which follows it; no new deployment is started, so a
-    # canary or linear schedule is not replayed back to the old revision.
-    original = world.original_task_definition
-    world.model.plan_for = lambda arn: COMPLETE if arn == original else STUCK
-    world.model.unlisted = 1
-    _prepare_rollout(world)
+def _cancel_while_unlisted(w: World, unlisted: int) -> tuple[Interrupted, str]:
+    """Deploy a revision that never settles while ECS lists none of the next ``unlisted``
+    ListServiceDeployments, and send SIGINT (the runner's cancel) while the step waits for its
+    first listing, with the rendered poll interval (5 s, five attempts). Returns the step and
+    its log, once the step ended within the runner's grace."""
+    original = w.original_task_definition
+    w.model.plan_for = lambda arn: COMPLETE if arn == original else STUCK
+    w.model.unlisted = unlisted
+    _prepare_rollout(w)
     interrupted = run_step_and_signal(
-        world,
+        w,
         "deploy",
         signal.SIGINT,
         marker="listed yet (attempt 1 of 5)",
@@ -1285,7 +1261,25 @@ def test_a_cancel_before_the_deployment_is_known_rolls_that_deployment_back(worl
     )
     log = interrupted.result.stdout + interrupted.result.stderr
     assert interrupted.result.returncode == 130, log
+    # Handled at once, not after the wait: bash runs a trap only once a foreground command (a
+    # command substitution included) returns, and the runner kills the step 10 s after SIGINT.
     assert interrupted.seconds_to_exit < 3, (interrupted.seconds_to_exit, log)
+    return interrupted, log
+
+
+def test_a_cancel_before_the_deployment_is_listed_is_handled_at_once(world: World) -> None:
+    interrupted, log = _cancel_while_unlisted(world, 1000)
+    # Still unlisted: the service is pointed back at once.
+    assert "pointing" in interrupted.result.stdout, log
+    assert world.service_task_definition() == world.original_task_definition
+
+
+def test_a_cancel_before_the_deployment_is_known_rolls_that_deployment_back(world: World) -> None:
+    # Listed only at the trap's own look: the trap stops that deployment with a rollback and
+    # hands its ARN to the rollback step, which follows it; no new deployment is started, so a
+    # canary or linear schedule is not replayed back to the old revision.
+    original = world.original_task_definition
+    _, log = _cancel_while_unlisted(world, 1)
     (rollout,) = world.model.rollouts_to(world.outputs["deploy"]["task-definition"])
     assert world.model.stops == [(rollout.arn, "ROLLBACK")], log
     assert world.outputs["deploy"]["deployment"] == rollout.arn
@@ -1425,21 +1419,23 @@ def test_the_label_of_a_multi_platform_image_is_read(world: World) -> None:
     assert world.outputs["release"]["version"] == "1.3.0"
 
 
-def test_a_downgrade_is_refused(world: World) -> None:
-    newer = world.register("registry.example/app@sha256:" + "6" * 64)
-    world.record(
-        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="2.0.0"
+def _environment_runs(w: World, version: str) -> None:
+    """Record in the channel that the environment runs ``version`` (another revision)."""
+    newer = w.register("registry.example/app@sha256:" + "6" * 64)
+    w.record(
+        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version=version
     )
+
+
+def test_a_downgrade_is_refused(world: World) -> None:
+    _environment_runs(world, "2.0.0")
     run = run_job(world, overrides=FAST)
     _refused(run, world, "release", "1.2.3 is lower than 2.0.0, which dev runs")
     assert "allow-downgrade" in run.results["release"].stdout
 
 
 def test_a_downgrade_is_deployed_when_allowed(world: World) -> None:
-    newer = world.register("registry.example/app@sha256:" + "6" * 64)
-    world.record(
-        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="2.0.0"
-    )
+    _environment_runs(world, "2.0.0")
     world.inputs["allow-downgrade"] = "true"
     run = run_job(world, until="release")
     assert world.outcomes["release"] == "success", _log(run)
@@ -1468,10 +1464,7 @@ def test_a_pre_release_reaches_the_last_environment_only_when_picked_alone(
 def test_a_hotfix_of_an_older_line_leaves_an_environment_on_a_later_line(world: World) -> None:
     # release.yml's hotfix of 1.2.x while dev runs 2.0.0: dev keeps 2.0.0, and the job
     # succeeds so the chain goes on to the environments that run the 1.2 line.
-    newer = world.register("registry.example/app@sha256:" + "6" * 64)
-    world.record(
-        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="2.0.0"
-    )
+    _environment_runs(world, "2.0.0")
     channel = world.channel()
     world.inputs["hotfix"] = "true"
     run = run_job(world, overrides=FAST)
@@ -1490,10 +1483,7 @@ def test_a_hotfix_of_an_older_line_leaves_an_environment_on_a_later_line(world: 
 def test_a_hotfix_downgrades_within_its_own_line(world: World) -> None:
     # dev runs 1.2.9 (say, a pre-release promoted by hand): the hotfix 1.2.3 of that line is a
     # downgrade within the line, which the hotfix may do; it says so.
-    newer = world.register("registry.example/app@sha256:" + "6" * 64)
-    world.record(
-        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="1.2.9"
-    )
+    _environment_runs(world, "1.2.9")
     world.inputs["hotfix"] = "true"
     run = run_job(world, until="release")
     assert world.outcomes["release"] == "success", _log(run)
@@ -1505,10 +1495,7 @@ def test_a_hotfix_downgrades_within_its_own_line(world: World) -> None:
 
 def test_a_hotfix_is_no_licence_to_downgrade_without_the_flag(world: World) -> None:
     # Without hotfix, the same downgrade within the line is refused and named a downgrade.
-    newer = world.register("registry.example/app@sha256:" + "6" * 64)
-    world.record(
-        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="1.2.9"
-    )
+    _environment_runs(world, "1.2.9")
     run = run_job(world, overrides=FAST)
     _refused(run, world, "release", "1.2.3 is lower than 1.2.9, which dev runs")
     assert "(a downgrade)" in run.results["release"].stdout
