@@ -254,6 +254,7 @@ def test_the_wheel_holds_only_slipway_with_its_data(wheel: Path) -> None:
     for data in (
         "slipway/py.typed",
         "slipway/workflows/actions/action.yml",
+        "slipway/workflows/images/Dockerfile",
         "slipway/workflows/files/changeset-publish.sh",
         "slipway/workflows/steps/.shellcheckrc",
         "slipway/workflows/steps/deploy-service.sh",

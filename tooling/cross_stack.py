@@ -133,7 +133,7 @@ def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
                 f"stack deploys to; one of {known} (each environment needs a stack that writes "
                 "its variables)"
             )
-        build = settings.workflows.workflow_environments[0]
+        build = workflow_spec(settings).image_build_environment
         for builder in environments.get((repository, build), []):
             github = stacks[builder].github
             refused = refused_tags(

@@ -227,6 +227,9 @@ class EcsRollouts:
     fail_at_poll: int = 1
     describe_errors: int = 0
     """The next this many DescribeServiceDeployments calls fail (ThrottlingException)."""
+    unlisted: int = 0
+    """The next this many ListServiceDeployments calls list nothing: a deployment UpdateService
+    just started that ECS does not list yet (the deploy step retries)."""
     clusters: set[str] = field(default_factory=set)
     rollouts: list[Rollout] = field(default_factory=list)
     revisions: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -257,6 +260,7 @@ class EcsRollouts:
             self.strategy = ROLLING
             self.fail_at_poll = 1
             self.describe_errors = 0
+            self.unlisted = 0
             self.rollouts.clear()
             self.stops.clear()
 
@@ -397,6 +401,9 @@ class EcsRollouts:
             created = response._get_param("createdAt") or {}
             after, before = created.get("after"), created.get("before")
             with model._lock:
+                if model.unlisted > 0:
+                    model.unlisted -= 1
+                    return ActionResult({"serviceDeployments": []})
                 found = [
                     r
                     for r in reversed(model.rollouts)

@@ -112,6 +112,8 @@ class _Health(http.server.BaseHTTPRequestHandler):
     kept in ``posts``)."""
 
     status = 200
+    body: bytes | None = None
+    """What a healthy answer says (None: ``ok``)."""
     posts: list[dict[str, Any]] = []
 
     def do_POST(self) -> None:
@@ -124,7 +126,8 @@ class _Health(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.send_response(type(self).status)
         self.end_headers()
-        self.wfile.write(b"ok" if type(self).status == 200 else b"unhealthy")
+        healthy = type(self).body if type(self).body is not None else b"ok"
+        self.wfile.write(healthy if type(self).status == 200 else b"unhealthy")
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -434,6 +437,7 @@ def world(
     name = re.sub(r"[^a-z0-9-]", "-", node)[:33].strip("-") + "-" + short
     ecs_model.reset()
     health_server[1].status = 200
+    health_server[1].body = None
     health_server[1].posts.clear()
     w = World(moto_endpoint, tmp_path, ecs_model, aws_bin, checkout)
     w.bin.mkdir()
@@ -636,7 +640,14 @@ WAITING = "IN_PROGRESS"
 
 
 def run_step_and_act(
-    w: World, step_id: str, act: Any, marker: str = WAITING, *, cancels: bool = True
+    w: World,
+    step_id: str,
+    act: Any,
+    marker: str = WAITING,
+    *,
+    cancels: bool = True,
+    overrides: dict[str, str] | None = None,
+    any_line: bool = False,
 ) -> Interrupted:
     """Start a step; once it prints a "Waiting for" line holding ``marker`` (``BAKE_TIME`` for
     mid-bake), call ``act(process)`` (a signal, as the runner sends on cancel, or an operator's
@@ -644,16 +655,17 @@ def run_step_and_act(
     process = subprocess.Popen(
         runner_shell(w, step_id),
         cwd=w.checkout,
-        env=_step_env(w, step_id, "success", {}),
+        env=_step_env(w, step_id, "success", overrides or {}),
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        # any_line: the marker may be in any line of stdout or stderr.
+        stderr=subprocess.STDOUT if any_line else subprocess.PIPE,
         text=True,
     )
     assert process.stdout is not None
     seen: list[str] = []
     for line in process.stdout:
         seen.append(line)
-        if line.startswith("Waiting for") and marker in line:
+        if (any_line or line.startswith("Waiting for")) and marker in line:
             break
     else:
         process.wait(timeout=10)
@@ -668,14 +680,30 @@ def run_step_and_act(
         w.outcomes[step_id] = "cancelled"
     else:
         w.outcomes[step_id] = "success" if process.returncode == 0 else "failure"
-    result = subprocess.CompletedProcess(process.args, process.returncode, "".join(seen) + out, err)
+    result = subprocess.CompletedProcess(
+        process.args, process.returncode, "".join(seen) + out, err or ""
+    )
     return Interrupted(result, elapsed, at_exit)
 
 
-def run_step_and_signal(w: World, step_id: str, signum: int, marker: str = WAITING) -> Interrupted:
+def run_step_and_signal(
+    w: World,
+    step_id: str,
+    signum: int,
+    marker: str = WAITING,
+    overrides: dict[str, str] | None = None,
+    any_line: bool = False,
+) -> Interrupted:
     """Start a step, send it ``signum`` once it is following the rollout (as the runner does on
     cancel), and wait for it to end."""
-    return run_step_and_act(w, step_id, lambda process: process.send_signal(signum), marker)
+    return run_step_and_act(
+        w,
+        step_id,
+        lambda process: process.send_signal(signum),
+        marker,
+        overrides=overrides,
+        any_line=any_line,
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -1156,6 +1184,36 @@ def test_rollback_falls_back_to_what_ran_when_the_shape_changed(
     assert world.service_task_definition() == world.original_task_definition
 
 
+def test_the_health_check_knows_the_version(
+    world: World, health_server: tuple[str, type[_Health]]
+) -> None:
+    # The health path reports the version this deploy rolled out: healthy.
+    health_server[1].body = json.dumps({"status": "ok", "version": "1.2.3"}).encode()
+    run = run_job(world, overrides=FAST)
+    assert world.outputs["notice"]["outcome"] == "deployed", _log(run)
+    assert "runs 1.2.3" in run.results["health"].stdout
+
+
+def test_an_answer_from_another_version_is_not_healthy(
+    world: World, health_server: tuple[str, type[_Health]]
+) -> None:
+    # 200 from another version (the old revision's tasks, another image): the deploy rolls back.
+    health_server[1].body = json.dumps({"version": "1.2.2"}).encode()
+    run = run_job(world, overrides=FAST)
+    log = _log(run)
+    assert world.outcomes["health"] == "failure", log
+    assert "answered 200 for version 1.2.2, not 1.2.3" in run.results["health"].stdout
+    assert world.outputs["rollback"]["result"] == "rolled-back", log
+    assert world.service_task_definition() == world.original_task_definition
+    assert world.channel() == world.initial_channel
+
+
+def test_a_health_path_without_a_version_passes_with_a_warning(world: World) -> None:
+    run = run_job(world, overrides=FAST)
+    assert world.outputs["notice"]["outcome"] == "deployed", _log(run)
+    assert "does not report its version" in run.results["health"].stdout
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_mid_wait_rolls_back(world: World, signum: int) -> None:
     # New revisions never settle, so the deploy step is still waiting when the runner cancels.
@@ -1182,6 +1240,54 @@ def test_a_signal_mid_wait_rolls_back(world: World, signum: int) -> None:
     assert world.service_task_definition() == original
     assert world.channel() == world.initial_channel
     assert world.outputs["notice"]["outcome"] == "rolled-back"
+
+
+def _cancel_while_unlisted(w: World, unlisted: int) -> tuple[Interrupted, str]:
+    """Deploy a revision that never settles while ECS lists none of the next ``unlisted``
+    ListServiceDeployments, and send SIGINT (the runner's cancel) while the step waits for its
+    first listing, with the rendered poll interval (5 s, five attempts). Returns the step and
+    its log, once the step ended within the runner's grace."""
+    original = w.original_task_definition
+    w.model.plan_for = lambda arn: COMPLETE if arn == original else STUCK
+    w.model.unlisted = unlisted
+    _prepare_rollout(w)
+    interrupted = run_step_and_signal(
+        w,
+        "deploy",
+        signal.SIGINT,
+        marker="listed yet (attempt 1 of 5)",
+        overrides={"STABILITY_POLL_SECONDS": "5"},
+        any_line=True,
+    )
+    log = interrupted.result.stdout + interrupted.result.stderr
+    assert interrupted.result.returncode == 130, log
+    # Handled at once, not after the wait: bash runs a trap only once a foreground command (a
+    # command substitution included) returns, and the runner kills the step 10 s after SIGINT.
+    assert interrupted.seconds_to_exit < 3, (interrupted.seconds_to_exit, log)
+    return interrupted, log
+
+
+def test_a_cancel_before_the_deployment_is_listed_is_handled_at_once(world: World) -> None:
+    interrupted, log = _cancel_while_unlisted(world, 1000)
+    # Still unlisted: the service is pointed back at once.
+    assert "pointing" in interrupted.result.stdout, log
+    assert world.service_task_definition() == world.original_task_definition
+
+
+def test_a_cancel_before_the_deployment_is_known_rolls_that_deployment_back(world: World) -> None:
+    # Listed only at the trap's own look: the trap stops that deployment with a rollback and
+    # hands its ARN to the rollback step, which follows it; no new deployment is started, so a
+    # canary or linear schedule is not replayed back to the old revision.
+    original = world.original_task_definition
+    _, log = _cancel_while_unlisted(world, 1)
+    (rollout,) = world.model.rollouts_to(world.outputs["deploy"]["task-definition"])
+    assert world.model.stops == [(rollout.arn, "ROLLBACK")], log
+    assert world.outputs["deploy"]["deployment"] == rollout.arn
+    assert world.outputs["deploy"]["rollback-started"] == "true"
+    rollback = run_step(world, "rollback", status="cancelled")
+    assert world.outputs["rollback"]["result"] == "rolled-back", rollback.stdout + rollback.stderr
+    assert world.model.rollouts_to(original) == [], "a new deployment replayed the schedule"
+    assert world.service_task_definition() == original
 
 
 # ------------------------------------------------------------------------------------------
@@ -1313,21 +1419,23 @@ def test_the_label_of_a_multi_platform_image_is_read(world: World) -> None:
     assert world.outputs["release"]["version"] == "1.3.0"
 
 
-def test_a_downgrade_is_refused(world: World) -> None:
-    newer = world.register("registry.example/app@sha256:" + "6" * 64)
-    world.record(
-        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="2.0.0"
+def _environment_runs(w: World, version: str) -> None:
+    """Record in the channel that the environment runs ``version`` (another revision)."""
+    newer = w.register("registry.example/app@sha256:" + "6" * 64)
+    w.record(
+        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version=version
     )
+
+
+def test_a_downgrade_is_refused(world: World) -> None:
+    _environment_runs(world, "2.0.0")
     run = run_job(world, overrides=FAST)
     _refused(run, world, "release", "1.2.3 is lower than 2.0.0, which dev runs")
     assert "allow-downgrade" in run.results["release"].stdout
 
 
 def test_a_downgrade_is_deployed_when_allowed(world: World) -> None:
-    newer = world.register("registry.example/app@sha256:" + "6" * 64)
-    world.record(
-        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="2.0.0"
-    )
+    _environment_runs(world, "2.0.0")
     world.inputs["allow-downgrade"] = "true"
     run = run_job(world, until="release")
     assert world.outcomes["release"] == "success", _log(run)
@@ -1335,13 +1443,28 @@ def test_a_downgrade_is_deployed_when_allowed(world: World) -> None:
     assert world.outputs["release"]["version"] == "1.2.3"
 
 
+@pytest.mark.parametrize(("allowed", "kept"), [("false", True), ("true", False), ("", False)])
+def test_a_pre_release_reaches_the_last_environment_only_when_picked_alone(
+    world: World, allowed: str, kept: bool
+) -> None:
+    # deploy.yml's last environment sets PRERELEASE_ALLOWED to `inputs.environment == '<it>'`
+    # (test_deploy_workflow.py); the others do not set it.
+    world.inputs["image-digest"] = world.add_image("rc", "2.0.0-rc.1")
+    overrides = {"PRERELEASE_ALLOWED": allowed} if allowed else {}
+    result = run_step(world, "release", **overrides)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert world.outputs["release"]["version"] == "2.0.0-rc.1"
+    assert (world.outputs["release"].get("keep") == "true") is kept
+    if kept:
+        assert "2.0.0-rc.1 is a pre-release; dispatch deploy.yml with environment=dev" in (
+            result.stdout
+        )
+
+
 def test_a_hotfix_of_an_older_line_leaves_an_environment_on_a_later_line(world: World) -> None:
     # release.yml's hotfix of 1.2.x while dev runs 2.0.0: dev keeps 2.0.0, and the job
     # succeeds so the chain goes on to the environments that run the 1.2 line.
-    newer = world.register("registry.example/app@sha256:" + "6" * 64)
-    world.record(
-        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="2.0.0"
-    )
+    _environment_runs(world, "2.0.0")
     channel = world.channel()
     world.inputs["hotfix"] = "true"
     run = run_job(world, overrides=FAST)
@@ -1360,10 +1483,7 @@ def test_a_hotfix_of_an_older_line_leaves_an_environment_on_a_later_line(world: 
 def test_a_hotfix_downgrades_within_its_own_line(world: World) -> None:
     # dev runs 1.2.9 (say, a pre-release promoted by hand): the hotfix 1.2.3 of that line is a
     # downgrade within the line, which the hotfix may do; it says so.
-    newer = world.register("registry.example/app@sha256:" + "6" * 64)
-    world.record(
-        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="1.2.9"
-    )
+    _environment_runs(world, "1.2.9")
     world.inputs["hotfix"] = "true"
     run = run_job(world, until="release")
     assert world.outcomes["release"] == "success", _log(run)
@@ -1375,10 +1495,7 @@ def test_a_hotfix_downgrades_within_its_own_line(world: World) -> None:
 
 def test_a_hotfix_is_no_licence_to_downgrade_without_the_flag(world: World) -> None:
     # Without hotfix, the same downgrade within the line is refused and named a downgrade.
-    newer = world.register("registry.example/app@sha256:" + "6" * 64)
-    world.record(
-        image="x@sha256:" + "6" * 64, taskDefinitionArn=newer, shape=SHAPE_HASH, version="1.2.9"
-    )
+    _environment_runs(world, "1.2.9")
     run = run_job(world, overrides=FAST)
     _refused(run, world, "release", "1.2.3 is lower than 1.2.9, which dev runs")
     assert "(a downgrade)" in run.results["release"].stdout

@@ -15,6 +15,8 @@ from slipway.errors import ConfigError
 from slipway.workflows import WorkflowSpec, load_yaml, render_workflow_files, scripts
 from slipway.workflows import deploy as deploy_module
 from slipway.workflows.deploy import (
+    DOWNGRADE_NOTE,
+    HOTFIX_NOTE,
     PROMOTION_MINUTES,
     RECORD_MINUTES,
     RELEASE_VERSION,
@@ -391,3 +393,29 @@ def test_the_channel_record_with_a_version_stays_readable_by_pulumi() -> None:
     assert state.problems == ()
     # WRITE_IMAGE_CHANNEL writes exactly these keys.
     assert "version: $version}" in scripts.WRITE_IMAGE_CHANNEL.source
+
+
+def test_only_the_last_environment_refuses_a_pre_release_from_the_chain() -> None:
+    spec = SPECS["default"]
+    workflow = _workflow(spec)
+    last = spec.environments[-1]
+    for environment in spec.environments:
+        env = _steps(workflow["jobs"][f"deploy-{environment}"])["release"]["env"]
+        if environment == last:
+            assert env["PRERELEASE_ALLOWED"] == f"${{{{ inputs.environment == '{last}' }}}}"
+        else:
+            assert "PRERELEASE_ALLOWED" not in env
+    # The release chain passes no environment (all): the last one keeps its version.
+    release = load_yaml(render_workflow_files(spec)[".github/workflows/release.yml"])
+    assert '-f "environment=' not in release["jobs"]["deploy"]["steps"][0]["run"]
+
+
+def test_the_approval_announcement_and_the_run_name_say_downgrade() -> None:
+    workflow = _workflow(SPECS["default"])
+    payload = workflow["jobs"][announce_job_id("prod")]["steps"][1]["with"]["payload"]
+    assert f"inputs.allow-downgrade && '{DOWNGRADE_NOTE}'" in payload
+    assert f"inputs.hotfix && '{HOTFIX_NOTE}'" in payload
+    assert "DOWNGRADE" in DOWNGRADE_NOTE
+    assert "downgrade" in HOTFIX_NOTE
+    assert f"inputs.allow-downgrade && '{DOWNGRADE_NOTE}' || ''" in workflow["run-name"]
+    assert f"inputs.hotfix && '{HOTFIX_NOTE}' || ''" in workflow["run-name"]

@@ -70,7 +70,8 @@ def _parse(command: str) -> tuple[str, dict[str, Any]]:
     for word in rest:
         assert word in GH_WORKFLOW_RUN_FLAGS, f"{command}: gh workflow run has no flag {word}"
         name = GH_WORKFLOW_RUN_FLAGS[word]
-        value = next(rest)
+        value = next(rest, None)
+        assert value is not None, f"{command}: {word} without a value (one line per command)"
         if name in ("raw-field", "field"):
             options[name].append(value)
         else:

@@ -723,6 +723,7 @@ def test_codeowners_cover_the_generated_release_machinery() -> None:
         "/Dockerfile @acme/platform",
         "/.dockerignore @acme/platform",
         "/.changeset/config.json @acme/platform",
+        "/.trivyignore.yaml @acme/platform",
     ]
     assert ".github/CODEOWNERS" not in _rendered("token-two-envs")
 

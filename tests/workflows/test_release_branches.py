@@ -867,13 +867,16 @@ def test_the_two_image_stages_of_a_release_never_wait_for_each_other(name: str) 
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_only_an_older_line_release_may_deploy_below_what_an_environment_runs(name: str) -> None:
-    deploy = _workflow(name, RELEASE)["jobs"]["deploy"]
-    allow = deploy["with"]["allow-downgrade"].removeprefix("${{ ").removesuffix(" }}")
-    assert evaluate(allow, {"needs.mode.outputs.dist-tag": "release-1.4"})
-    assert not evaluate(allow, {"needs.mode.outputs.dist-tag": ""})
-    inputs = _workflow(name, DEPLOY)["on"]["workflow_call"]["inputs"]
-    assert inputs["allow-downgrade"]["type"] == "boolean"
+def test_only_an_older_line_release_is_deployed_as_a_hotfix(name: str) -> None:
+    # A hotfix may downgrade only within its line; never with allow-downgrade, which would take
+    # every environment back across lines (test_deploy_scripts.py, the hotfix tests).
+    (step,) = _workflow(name, RELEASE)["jobs"]["deploy"]["steps"]
+    hotfix = step["env"]["HOTFIX"].removeprefix("${{ ").removesuffix(" }}")
+    assert evaluate(hotfix, {"needs.mode.outputs.dist-tag": "release-1.4"})
+    assert not evaluate(hotfix, {"needs.mode.outputs.dist-tag": ""})
+    assert "allow-downgrade" not in step["run"]
+    inputs = _workflow(name, DEPLOY)["on"]["workflow_dispatch"]["inputs"]
+    assert inputs["hotfix"]["type"] == inputs["allow-downgrade"]["type"] == "boolean"
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,15 +24,15 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-
 from slipway.workflows import WorkflowSpec
+from slipway.workflows.paths import RELEASE_PATH as RELEASE
 from slipway.workflows.render import render_workflow_files
-from slipway.workflows.yamlio import load_yaml
+from slipway.workflows.yamlio import dump_yaml, load_yaml
 
 QUEUE_MAX = 100
 """Pending runs a group keeps with ``queue: max`` (changelog 2026-05-07)."""
@@ -52,18 +52,38 @@ class Semantics:
     """The run contains a job that waits for an environment's reviewers (the deploy)."""
 
 
-def semantics(release: dict[str, Any]) -> Semantics:
-    """Read the concurrency facts from a rendered ``release.yml``."""
+def _waits_for(workflow: dict[str, Any], gated: str, given: dict[str, Any]) -> bool:
+    """Whether a job of ``workflow`` names the ``gated`` environment (deployment: false
+    included: "Required reviewers still apply"); ``${{ inputs.environment }}`` resolves to what
+    the caller passes (``given``) or the input's default."""
+    inputs = workflow["on"].get("workflow_call", {}).get("inputs", {})
+    for job in workflow["jobs"].values():
+        environment = job.get("environment")
+        if environment is None:
+            continue
+        name = environment["name"] if isinstance(environment, dict) else environment
+        if name == "${{ inputs.environment }}":
+            name = given.get("environment", inputs.get("environment", {}).get("default"))
+        if name == gated:
+            return True
+    return False
+
+
+def semantics(files: dict[str, str], gated: str) -> Semantics:
+    """Read the concurrency facts from the rendered files: ``release.yml``'s group, and whether
+    a job of its run (its own, or one of a workflow it calls) waits for the reviewers of
+    ``gated``, the environment that has them (Slipway's profiles: prod)."""
+    release = load_yaml(files[RELEASE])
     concurrency = release["concurrency"]
     # One group per ref: every push to the default branch queues in the same group.
     assert concurrency["group"] == "release-${{ github.ref }}"
     assert concurrency.get("cancel-in-progress", False) is False
     pending = QUEUE_MAX if concurrency.get("queue") == "max" else 1
-    holds = any(
-        str(job.get("uses", "")).endswith("/deploy.yml")
-        or ("environment" in job and "deployment" not in job["environment"])
-        for job in release["jobs"].values()
-    )
+    holds = _waits_for(release, gated, {})
+    for job in release["jobs"].values():
+        if "uses" in job:
+            called = load_yaml(files[re.sub(r"^[$.]/", "", job["uses"])])
+            holds = holds or _waits_for(called, gated, job.get("with", {}))
     return Semantics(pending, holds)
 
 
@@ -167,21 +187,25 @@ def violations(semantics: Semantics, length: int = 7) -> dict[str, list[Any]]:
     return {"skipped": skipped, "delayed": delayed}
 
 
-def _release(spec: WorkflowSpec) -> dict[str, Any]:
-    release: dict[str, Any] = load_yaml(
-        render_workflow_files(spec)[".github/workflows/release.yml"]
-    )
-    return release
+def _files(spec: WorkflowSpec) -> dict[str, str]:
+    return render_workflow_files(spec)
 
 
-@pytest.mark.parametrize("environments", [("dev", "staging", "prod"), ("prod",)])
-def test_every_merged_version_is_published_once_in_order_and_never_waits_for_approval(
-    environments: tuple[str, ...],
-) -> None:
-    release = _release(WorkflowSpec(repository="acme/storefront", environments=environments))
-    found = semantics(release)
+def test_every_merged_version_is_published_once_in_order_and_never_waits_for_approval() -> None:
+    spec = WorkflowSpec(repository="acme/storefront")
+    found = semantics(_files(spec), spec.environments[-1])
     assert found == Semantics(pending=QUEUE_MAX, holds_approval=False)
     assert violations(found) == {"skipped": [], "delayed": []}
+
+
+def test_with_prod_alone_the_image_build_waits_for_its_reviewers_but_skips_nothing() -> None:
+    # One environment is also the image build environment: docker.yml's jobs name it
+    # (deployment: false), and its reviewers still apply, so the run waits for them. Nothing
+    # is skipped (queue: max); a release waits behind an approval (docs/release-process.md).
+    spec = WorkflowSpec(repository="acme/storefront", environments=("prod",))
+    found = semantics(_files(spec), "prod")
+    assert found == Semantics(pending=QUEUE_MAX, holds_approval=True)
+    assert violations(found)["skipped"] == []
 
 
 def test_the_model_finds_the_skipped_version_of_one_pending_run() -> None:
@@ -206,7 +230,11 @@ def test_queue_max_alone_lets_an_approval_hold_the_lane() -> None:
 
 
 def test_a_workflow_with_the_deploy_called_inside_reads_as_holding_the_approval() -> None:
-    release = _release(WorkflowSpec(repository="acme/storefront"))
-    release["jobs"]["deploy"] = {"uses": "./.github/workflows/deploy.yml"}
+    # release.yml as it was: deploy.yml called inside the run, one pending run.
+    spec = WorkflowSpec(repository="acme/storefront")
+    files = dict(_files(spec))
+    release = load_yaml(files[RELEASE])
+    release["jobs"]["deploy"] = {"uses": "./.github/workflows/deploy.yml", "with": {}}
     del release["concurrency"]["queue"]
-    assert semantics(release) == Semantics(pending=1, holds_approval=True)
+    files[RELEASE] = dump_yaml(release)
+    assert semantics(files, "prod") == Semantics(pending=1, holds_approval=True)

@@ -15,6 +15,7 @@ from slipway.workflows.paths import (
     CHANGESET_CONFIG_PATH,
     DOCKERFILE_PATH,
     DOCKERIGNORE_PATH,
+    TRIVY_IGNORE_PATH,
 )
 from slipway.workflows.spec import WorkflowSpec
 from slipway.workflows.yamlio import header
@@ -24,9 +25,11 @@ OWNED_PATTERNS = (
     f"/{DOCKERFILE_PATH}",
     f"/{DOCKERIGNORE_PATH}",
     f"/{CHANGESET_CONFIG_PATH}",
+    f"/{TRIVY_IGNORE_PATH}",
 )
 """CODEOWNERS patterns of the generated files (``/.github/`` holds the workflows, the
-delivered scripts, Dependabot's configuration and this file)."""
+delivered scripts, Dependabot's configuration and this file), and of the application's Trivy
+ignore file: an ignored finding is never published unreviewed."""
 
 
 def render_codeowners(spec: WorkflowSpec) -> str | None:

@@ -1,6 +1,7 @@
 """``.github/workflows/deploy.yml``: deploy one image digest through the environments in order.
 
-Called by ``release.yml`` after the image is published, or started by hand
+Started by ``release.yml`` after the image is published (``gh workflow run``: a run of its own,
+so the release run never waits for an approval; :mod:`slipway.workflows.release`), or by hand
 (``workflow_dispatch``) with any earlier digest to redeploy or roll back. One job per
 environment, chained with ``needs`` in the spec's order; each runs in its GitHub environment
 (whose protection rules gate it), assumes that environment's role through OIDC and reads that
@@ -13,18 +14,23 @@ checks out its step scripts (``.github/scripts/deploy``, delivered beside the wo
 1. reads the environment's image channel (``IMAGE_CHANNEL_PARAMETER``): the version, revision
    and shape of its last healthy deploy;
 2. verifies the digest's build-provenance attestation, signed by this repository's
-   ``docker.yml`` (``gh attestation verify oci://<ghcr image>@<digest> --bundle-from-oci
-   --repo <owner/name> --signer-workflow <owner/name>/.github/workflows/docker.yml``), unless
-   ``WorkflowSpec.attestations`` is off. ``docker.yml`` pushes the attestation to GHCR next to
-   the image (``push-to-registry``), so ``--bundle-from-oci`` reads it with the job's
+   ``docker.yml`` on the default branch, a release line or a release tag, on a GitHub-hosted
+   runner (``gh attestation verify oci://<ghcr image>@<digest> --bundle-from-oci --repo
+   <owner/name> --cert-identity-regex <signer_identity_regex> --deny-self-hosted-runners``),
+   unless ``WorkflowSpec.attestations`` is off. ``docker.yml`` pushes the attestation to GHCR
+   next to the image (``push-to-registry``), so ``--bundle-from-oci`` reads it with the job's
    ``packages: read``; the GitHub API path would need ``attestations: read`` ("REST API
    endpoints for artifact attestations", https://docs.github.com/en/rest/users/attestations),
-   which ``release.yml``'s call does not grant and a called workflow cannot widen. ``gh`` still
+   which the deploy jobs do not hold. ``gh`` still
    wants a token to start (cli/cli#11803): the job's own;
 3. takes the release version from the image's own ``org.opencontainers.image.version`` label
    (docker/metadata-action sets it; the free-text ``version`` input is only checked against it),
    and refuses a digest that is not a release, and a version lower than the environment runs
-   unless the ``allow-downgrade`` input is true;
+   (a downgrade) unless the ``allow-downgrade`` input is true. With ``hotfix`` (release.yml: a
+   hotfix of an older line) an environment on that line or an older one takes it, a downgrade
+   within the line included, and one on a later line keeps its version (``keep``: the later
+   steps skip, the job succeeds). The last environment keeps its version for a pre-release
+   unless it is picked alone (``PRERELEASE_ALLOWED``);
 4. makes sure the digest is in the environment's own ECR repository under that version,
    idempotently (a re-run after a partial promotion skips what is done; a tag on another digest
    fails, ECR tags being immutable);
@@ -50,15 +56,18 @@ checks out its step scripts (``.github/scripts/deploy``, delivered beside the wo
    ``DescribeServiceDeployments`` is retried :data:`DESCRIBE_ATTEMPTS` times in a row. Reporting
    never fails a deploy ("View service history using Amazon ECS service deployments",
    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-deployment.html);
-7. probes the environment URL; on success writes the image channel
+7. probes the environment URL until it answers 200 for this version (a JSON body's
+   ``version``, as the smoke-test hook reports it, must be the deployed one; an answer without
+   one passes with a warning); on success writes the image channel
    ``{"image", "taskDefinitionArn", "shape", "version"}`` (``slipway.image_channel`` reads
    the first three and ignores the rest), after checking that the service still runs that
    revision, so that ``pulumi up`` keeps it;
 8. rolls back when the deploy, the health check or the channel write fails, and when the job is
    cancelled or times out (below), so the channel keeps its old value and the job fails;
-9. says how it ended (``deployed``, ``rolled-back``, ``rollback-failed``, ``refused``,
-   ``cancelled``, ``failed``) in its ``outcome`` output and on Slack, in a final ``always()``
-   step.
+9. says how it ended (``deployed``, ``kept``: a hotfix of an older line where the environment
+   runs a later one, or a pre-release in the last environment, ``rolled-back``,
+   ``rollback-failed``, ``refused``, ``cancelled``, ``failed``) in its ``outcome`` output and
+   on Slack, in a final ``always()`` step.
 
 Rollback. The rollback step first rolls the job's service deployment back when it has not
 ended (``StopServiceDeployment`` with ``stopType: ROLLBACK``: a cancel, a timeout, mid-bake
@@ -420,8 +429,14 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
         "(failure() || cancelled()) && steps.render.outputs.rollback-target != ''"
         " && steps.deploy.outcome != 'skipped' && steps.channel.outcome != 'success'"
     )
-    # A hotfix of an older line leaves an environment on a later line as it is (image-release).
+    # A hotfix of an older line leaves an environment on a later line as it is (image-release),
+    # and the last environment takes a pre-release only when it is picked alone (a dispatch).
     taken = "!steps.release.outputs.keep"
+    prerelease = (
+        {"PRERELEASE_ALLOWED": expr(f"inputs.environment == '{environment}'")}
+        if environment == spec.environments[-1]
+        else {}
+    )
     steps: list[Step] = [
         checkout(sparse=scripts.DELIVERED_DIR),
         aws_credentials(f"deploy-{environment}"),
@@ -459,6 +474,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
                 "ALLOW_DOWNGRADE": expr("inputs.allow-downgrade"),
                 "HOTFIX": expr("inputs.hotfix"),
                 "ENVIRONMENT_NAME": environment,
+                **prerelease,
             },
             id="release",
         ),
@@ -508,9 +524,7 @@ def _steps(spec: WorkflowSpec, environment: str) -> list[Step]:
             {
                 "ENVIRONMENT_URL": var(V.ENVIRONMENT_URL),
                 "HEALTH_CHECK_PATH": var(V.HEALTH_CHECK_PATH),
-                "HEALTH_CHECK_RETRIES": str(spec.health_check_retries),
-                "HEALTH_CHECK_INTERVAL_SECONDS": str(spec.health_check_interval_seconds),
-                "HEALTH_CHECK_TIMEOUT_SECONDS": str(HEALTH_CHECK_TIMEOUT_SECONDS),
+                "VERSION": version,
             },
             id="health",
             if_=taken,
@@ -719,7 +733,12 @@ def deploy_workflow(spec: WorkflowSpec) -> dict[str, Any]:
 
 
 def _workflow_env(spec: WorkflowSpec) -> dict[str, str]:
-    env = {"SEMVER": RELEASE_VERSION.pattern}
+    env = {
+        "SEMVER": RELEASE_VERSION.pattern,
+        "HEALTH_CHECK_RETRIES": str(spec.health_check_retries),
+        "HEALTH_CHECK_INTERVAL_SECONDS": str(spec.health_check_interval_seconds),
+        "HEALTH_CHECK_TIMEOUT_SECONDS": str(HEALTH_CHECK_TIMEOUT_SECONDS),
+    }
     if spec.attestations:
         env["SIGNER_IDENTITY_REGEX"] = signer_identity_regex(spec)
     return env

@@ -48,6 +48,7 @@ from slipway.workflows.common import (
     uses,
     var,
 )
+from slipway.workflows.paths import TRIVY_IGNORE_PATH
 from slipway.workflows.release import RELEASE_BRANCH_PATTERNS, VERSION_PR_TITLE
 from slipway.workflows.spec import WorkflowSpec
 
@@ -149,6 +150,8 @@ def _verify_steps(spec: WorkflowSpec, *, release: bool) -> list[Step]:
         "severity": "CRITICAL,HIGH",
         "ignore-unfixed": True,
         "exit-code": "1",
+        # Only the reviewed YAML ignore file, when there is one (check-trivy-ignores.sh).
+        "trivyignores": expr("steps.trivy-ignores.outputs.file"),
     }
     steps: list[Step] = [
         _build(
@@ -185,6 +188,12 @@ def _verify_steps(spec: WorkflowSpec, *, release: bool) -> list[Step]:
                 "EXPECTED_VERSION": expr("inputs.version"),
             },
             id="smoke",
+        ),
+        run(
+            "Check the Trivy ignore file",
+            scripts.CHECK_TRIVY_IGNORES,
+            {"IGNORE_FILE": TRIVY_IGNORE_PATH},
+            id="trivy-ignores",
         ),
     ]
     if release and spec.code_scanning:

@@ -8,9 +8,12 @@ lockfile, ``pnpm-workspace.yaml`` and ``.npmrc``: every dependency in the store)
 non-root, with a HEALTHCHECK), which is the last stage and the one published. A ``.dockerignore``
 is delivered with it.
 
-The base image is pinned by tag. No digest for it was verified while writing this generator, and
-a digest is never made up: set ``WorkflowSpec.node_image`` to ``name:tag@sha256:…`` once one is
-checked, and Dependabot's ``docker`` updates keep it current from then on.
+The base image comes from ``workflows/images/Dockerfile`` (:data:`pins.BASE_IMAGE_FILE`), which
+Slipway's own Dependabot (``docker``) bumps; the next render carries the bump into every
+application repository (whose own Dependabot leaves the generated Dockerfile alone). It is pinned
+by tag until a digest read from the registry is written there (``FROM node:<tag>@sha256:…``):
+no digest could be checked while writing this generator, and one is never made up. Dependabot
+then keeps tag and digest current together; ``WorkflowSpec.node_image`` overrides it.
 """
 
 from __future__ import annotations

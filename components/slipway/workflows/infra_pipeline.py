@@ -473,7 +473,8 @@ def infra_workflow(spec: InfraPipelineSpec) -> dict[str, Any]:
 
 
 def infra_dependabot_config() -> dict[str, Any]:
-    """Dependabot for this repository: the generator's action pins and the exact Python pins.
+    """Dependabot for this repository: the generator's action pins, its base image and the exact
+    Python pins.
 
     Actions are watched where their versions live,
     ``components/slipway/workflows/actions/action.yml`` (:data:`pins.PINS_FILE`), not in
@@ -485,6 +486,8 @@ def infra_dependabot_config() -> dict[str, Any]:
             update_entry(
                 "github-actions", "actions", directory="/components/slipway/workflows/actions"
             ),
+            # The generated Dockerfile's base image (pins.BASE_IMAGE_FILE), the same way.
+            update_entry("docker", "base-image", directory="/components/slipway/workflows/images"),
             # The root is enough: bootstrap/requirements.txt only includes ../requirements.txt.
             update_entry("pip", "python"),
         ],

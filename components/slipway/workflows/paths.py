@@ -12,6 +12,8 @@ CODEOWNERS_PATH = ".github/CODEOWNERS"
 DOCKERFILE_PATH = "Dockerfile"
 DOCKERIGNORE_PATH = ".dockerignore"
 CHANGESET_CONFIG_PATH = ".changeset/config.json"
+TRIVY_IGNORE_PATH = ".trivyignore.yaml"
+"""The application's own Trivy ignore file (not generated): the only one the scans read."""
 
 GENERATED_WORKFLOWS = (RELEASE_PATH, DOCKER_PATH, DEPLOY_PATH, RETENTION_PATH, RELEASE_LINE_PATH)
 """The workflow files the generator owns; Dependabot leaves them to the generator."""

@@ -58,6 +58,20 @@ PINS_FILE = "actions/action.yml"
 Dependabot's ``github-actions`` updates can bump its SHAs and tag comments."""
 
 
+BASE_IMAGE_FILE = "images/Dockerfile"
+"""The one home of the Dockerfile template's base image, beside this module: a Dockerfile that is
+never built, so Dependabot's ``docker`` updates can bump its tag (and its digest, once one from
+the registry is written there)."""
+_FROM = re.compile(r"^FROM (?P<image>\S+)\s*$", re.M)
+
+
+def base_image() -> str:
+    """The base image of the Dockerfile template, from :data:`BASE_IMAGE_FILE`."""
+    text = files("slipway.workflows").joinpath(BASE_IMAGE_FILE).read_text(encoding="utf-8")
+    (image,) = _FROM.findall(text)
+    return str(image)
+
+
 def _load() -> dict[str, ActionPin]:
     text = files("slipway.workflows").joinpath(PINS_FILE).read_text(encoding="utf-8")
     found: dict[str, ActionPin] = {}

@@ -127,9 +127,14 @@ def _token(spec: WorkflowSpec) -> str:
     return expr("github.token")
 
 
-def _app_token_steps(spec: WorkflowSpec, *, contents: str, pull_requests: str | None) -> list[Step]:
+def _app_token_steps(
+    spec: WorkflowSpec, *, contents: str, pull_requests: str | None, workflows: bool = False
+) -> list[Step]:
     """Mint the release app's installation token, scoped to this repository and to the
-    permissions the job needs (none in :class:`ReleaseTokenMode.GITHUB_TOKEN` mode)."""
+    permissions the job needs (none in :class:`ReleaseTokenMode.GITHUB_TOKEN` mode). A token
+    asked for some ``permission-*`` holds only those, whatever the app may do
+    (actions/create-github-app-token): ``workflows`` adds the Workflows permission that moving
+    the version branch across changed workflow files needs (docs/deployment-guide.md)."""
     if spec.release_token is not ReleaseTokenMode.APP:
         return []
     with_: dict[str, Any] = {
@@ -139,6 +144,8 @@ def _app_token_steps(spec: WorkflowSpec, *, contents: str, pull_requests: str | 
     }
     if pull_requests:
         with_["permission-pull-requests"] = pull_requests
+    if workflows:
+        with_["permission-workflows"] = "write"
     return [uses(pins.CREATE_APP_TOKEN, "Release app token", with_, id=APP_TOKEN_STEP)]
 
 
@@ -235,7 +242,7 @@ def _version_job(spec: WorkflowSpec) -> Job:
     else:
         job["permissions"] = permissions(("contents", "write"), ("pull-requests", "write"))
     job["steps"] = [
-        *_app_token_steps(spec, contents="write", pull_requests="write"),
+        *_app_token_steps(spec, contents="write", pull_requests="write", workflows=True),
         checkout(),
         *_node_steps(spec),
         # The Changesets CLI only: no dependency's install script runs beside the app's token.

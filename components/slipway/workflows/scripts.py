@@ -242,6 +242,11 @@ CHECK_DISPATCHED_VERSION = step_script("check-dispatched-version")
 released commit (env: VERSION; the runner's GITHUB_EVENT_NAME, GITHUB_REF_TYPE,
 GITHUB_REF_NAME). Calls from ``release.yml`` pass through."""
 
+CHECK_TRIVY_IGNORES = step_script("check-trivy-ignores")
+"""Refuse a plain ``.trivyignore`` (Trivy would read it unasked: no reason, no expiry) and name
+the YAML ignore file the scan may read, when the repository has one (env: IGNORE_FILE); output
+``file``."""
+
 SMOKE_TEST = step_script("smoke-test")
 """Start the runtime image as ECS would (read-only root filesystem, writable ``/tmp``) and wait
 for its health path to answer; check its version label first when one is expected (env: IMAGE,

@@ -25,7 +25,7 @@ from slipway.patterns import (
     WORKFLOW_NAME,
     code_owner_problems,
 )
-from slipway.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR
+from slipway.workflows.pins import CHANGESETS_ACTION_FOR_CLI_MAJOR, base_image
 
 _NODE = re.compile(r"^(\d+)(?:\.\d+\.\d+)?$")
 _IMAGE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)+$")
@@ -172,8 +172,10 @@ class WorkflowSpec:
     """Environment whose ECR repository and role the image build uses; the first by default."""
     node_version: str = "24"
     """Node.js for the release job: a supported LTS major or an exact ``X.Y.Z``."""
-    node_image: str = "node:24.21.0-slim"
-    """Base image of the Dockerfile template: ``name:tag`` with an optional real digest."""
+    node_image: str = field(default_factory=base_image)
+    """Base image of the Dockerfile template: ``name:tag`` with an optional real digest. Default:
+    the ``FROM`` of ``workflows/images/Dockerfile`` (:data:`pins.BASE_IMAGE_FILE`), which
+    Slipway's own Dependabot keeps current."""
     pnpm_version: str = "10.34.9"
     """Exact pnpm version, activated through corepack."""
     changesets_cli_major: int = 3

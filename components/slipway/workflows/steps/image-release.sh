@@ -26,6 +26,19 @@ fi
 if [[ -n "${EXPECTED_VERSION:-}" && "${EXPECTED_VERSION}" != "${version}" ]]; then
   refuse "the version input says '${EXPECTED_VERSION}' but the image is ${version}"
 fi
+keep() {
+  echo "::notice::${ENVIRONMENT_NAME} keeps ${CURRENT_VERSION:-its version}: $*"
+  {
+    echo "version=${version}"
+    echo "keep=true"
+  } >> "${GITHUB_OUTPUT}"
+  exit 0
+}
+if [[ "${version}" == *-* && "${PRERELEASE_ALLOWED:-true}" != "true" ]]; then
+  # A pre-release (Changesets' pre mode) never reaches the last environment on its own.
+  keep "${version} is a pre-release; dispatch deploy.yml with environment=${ENVIRONMENT_NAME}" \
+    "to deploy it there on purpose"
+fi
 line_of() {
   local core="${1%%-*}"
   echo "${core%.*}"
@@ -41,14 +54,8 @@ if [[ -n "${CURRENT_VERSION:-}" ]] && version_lt "${version}" "${CURRENT_VERSION
       "within the ${line} line (hotfix)"
   elif [[ "${HOTFIX:-false}" == "true" ]]; then
     # A hotfix of an older line never takes an environment back across lines on its own.
-    echo "::notice::${ENVIRONMENT_NAME} keeps ${CURRENT_VERSION}: it runs a later line than" \
-      "the hotfix ${version} (${line}); dispatch deploy.yml with allow-downgrade to deploy" \
-      "it there on purpose"
-    {
-      echo "version=${version}"
-      echo "keep=true"
-    } >> "${GITHUB_OUTPUT}"
-    exit 0
+    keep "it runs a later line than the hotfix ${version} (${line}); dispatch deploy.yml" \
+      "with allow-downgrade to deploy it there on purpose"
   else
     refuse "${version} is lower than ${CURRENT_VERSION}, which ${ENVIRONMENT_NAME} runs;" \
       "start deploy.yml with allow-downgrade to roll back on purpose (a downgrade)"

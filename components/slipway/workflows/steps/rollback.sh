@@ -39,8 +39,9 @@ if [[ "${current}" == "${ROLLBACK_TARGET}" && "${ongoing}" == "0" ]]; then
 fi
 echo "${ECS_SERVICE} runs ${current} (${ongoing} deployments under way): deploying" \
   "${ROLLBACK_TARGET} again"
-if deployment_arn=$(start_deployment "${ROLLBACK_TARGET}") \
-    && follow_deployment "${deployment_arn}" deploy; then
+# shellcheck disable=SC2154 # started_deployment: set by start_deployment (lib)
+if start_deployment "${ROLLBACK_TARGET}" \
+    && follow_deployment "${started_deployment}" deploy; then
   rolled_back
 fi
 echo "result=rollback-failed" >> "${GITHUB_OUTPUT}"

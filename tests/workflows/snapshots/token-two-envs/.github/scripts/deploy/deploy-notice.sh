@@ -24,7 +24,8 @@ elif [[ "${REFUSAL_OUTCOMES}" == *failure* ]]; then
   text="Refused to deploy ${what} to ${ENVIRONMENT_NAME}; the service is unchanged."
 elif [[ "${KEPT:-}" == "true" && "${JOB_STATUS}" == "success" ]]; then
   outcome="kept"
-  text="${ENVIRONMENT_NAME} keeps its later line; the hotfix ${what} was not deployed there."
+  text="${ENVIRONMENT_NAME} keeps its version; ${what} was not deployed there (a hotfix of an"
+  text="${text} older line, or a pre-release in the last environment)."
 elif [[ "${JOB_STATUS}" == "cancelled" ]]; then
   outcome="cancelled"
   text="Deploy of ${what} to ${ENVIRONMENT_NAME} was cancelled before the service changed."

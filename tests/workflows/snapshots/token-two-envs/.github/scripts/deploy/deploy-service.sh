@@ -16,6 +16,7 @@ interrupted() {
   if [[ -n "${sleeper}" ]]; then
     kill "${sleeper}" 2>/dev/null || true
   fi
+  arn="${arn:-}"
   if [[ -n "${deployment_arn}" ]]; then
     echo "::warning::$1 received: rolling back service deployment ${deployment_arn##*/}"
     if stop_deployment "${deployment_arn}"; then
@@ -24,6 +25,19 @@ interrupted() {
       exit "$2"
     fi
     echo "::warning::could not stop ${deployment_arn##*/}; pointing the service back instead"
+  fi
+  if [[ -n "${updating}" && -z "${deployment_arn}" ]]; then
+    # Cancelled before the deployment was listed: look once more, and roll that one back, so
+    # that no new deployment replays a canary or linear schedule back to the old revision.
+    deployment_arn="$(find_deployment "${arn}" 2>/dev/null || true)"
+    if [[ -n "${deployment_arn}" ]] && stop_deployment "${deployment_arn}"; then
+      echo "::warning::$1 received: rolling back service deployment ${deployment_arn##*/}"
+      {
+        echo "deployment=${deployment_arn}"
+        echo "rollback-started=true"
+      } >> "${GITHUB_OUTPUT}"
+      exit "$2"
+    fi
   fi
   if [[ -n "${updating}" ]]; then
     echo "::warning::$1 received: pointing ${ECS_SERVICE} back at ${ROLLBACK_TARGET}"
@@ -38,12 +52,15 @@ interrupted() {
 }
 trap 'interrupted SIGINT 130' INT
 trap 'interrupted SIGTERM 143' TERM
+arn=""
 arn=$(aws ecs register-task-definition --cli-input-json "file://${TASK_DEFINITION_FILE}" \
   --query taskDefinition.taskDefinitionArn --output text)
 echo "task-definition=${arn}" >> "${GITHUB_OUTPUT}"
 echo "Registered ${arn}"
 updating=1
-deployment_arn=$(start_deployment "${arn}")
+start_deployment "${arn}"
+# shellcheck disable=SC2154 # set by start_deployment (lib/follow-deployment.sh)
+deployment_arn="${started_deployment}"
 echo "deployment=${deployment_arn}" >> "${GITHUB_OUTPUT}"
 echo "Following service deployment ${deployment_arn} of ${ECS_SERVICE} to ${arn}"
 report_stage "deploying ${arn##*/}"

@@ -11,21 +11,44 @@ sleeper=""
 deployment_status=""
 deployment_reason=""
 
-# Point the service at a task definition; prints the ARN of the service deployment it started.
+# interruptible FILE COMMAND...: run COMMAND with its output in FILE, in the background, and
+# wait for it. Bash runs a trap only after the foreground command returns, a command
+# substitution included, but a trapped signal ends `wait` at once (bash(1), SIGNALS): the
+# runner's SIGINT is then handled within its 7.5 s grace, never after the command.
+interruptible() {
+  local out="$1" status=0
+  shift
+  "$@" > "${out}" &
+  sleeper=$!
+  wait "${sleeper}" || status=$?
+  sleeper=""
+  return "${status}"
+}
+
+# Point the service at a task definition; sets started_deployment to the ARN of the service
+# deployment it started (no command substitution: a cancel meanwhile is handled at once).
+# shellcheck disable=SC2034 # read by the steps that source this library
+started_deployment=""
 start_deployment() {
-  local task_definition="$1" attempt found
+  local task_definition="$1" attempt listing
+  listing="$(mktemp)"
+  started_deployment=""
   aws ecs update-service --cluster "${ECS_CLUSTER}" --service "${ECS_SERVICE}" \
     --task-definition "${task_definition}" >/dev/null
   for attempt in 1 2 3 4 5; do
-    if found=$(find_deployment "${task_definition}") && [[ -n "${found}" ]]; then
-      echo "${found}"
+    if interruptible "${listing}" find_deployment "${task_definition}" \
+        && [[ -s "${listing}" ]]; then
+      # shellcheck disable=SC2034 # read by the steps that source this library
+      started_deployment="$(<"${listing}")"
+      rm -f "${listing}"
       return 0
     fi
     echo "::warning::no service deployment of ${task_definition} listed yet (attempt" \
-      "${attempt} of 5)" >&2
-    sleep "${STABILITY_POLL_SECONDS}"
+      "${attempt} of 5)"
+    interruptible /dev/null sleep "${STABILITY_POLL_SECONDS}" || true
   done
-  echo "::error::ECS lists no service deployment of ${task_definition} for ${ECS_SERVICE}" >&2
+  rm -f "${listing}"
+  echo "::error::ECS lists no service deployment of ${task_definition} for ${ECS_SERVICE}"
   return 1
 }
 
@@ -162,9 +185,6 @@ follow_deployment() {
     echo "Waiting for ${ECS_SERVICE}: deployment ${arn##*/} ${deployment_status:-?}" \
       "${stage:+(${stage}, ${weight}% of production traffic)}"
     # In the background, so that a signal is handled at once rather than after the sleep.
-    sleep "${STABILITY_POLL_SECONDS}" &
-    sleeper=$!
-    wait "${sleeper}"
-    sleeper=""
+    interruptible /dev/null sleep "${STABILITY_POLL_SECONDS}" || true
   done
 }
