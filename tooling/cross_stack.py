@@ -33,7 +33,7 @@ from pathlib import Path
 
 from infra.common import NAMESPACE
 from infra.settings import StackSettings, allowed_accounts
-from infra.stack import deploy_timeout_problems
+from infra.stack import deploy_timeout_problems, workflow_spec
 from slipway.deployment_environment import DEFAULT_TAG_PATTERNS, RELEASE_TAG_EXAMPLES, refused_tags
 from slipway.errors import ConfigError
 from slipway.stack_boundary import AccountResource
