@@ -218,10 +218,15 @@ def _docker_step(job: str, name: str) -> dict[str, Any]:
     return step
 
 
-def _deploy_step(id_: str) -> dict[str, Any]:
+def _deploy_step(id_: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The step of deploy.yml with id ``id_``, and its environment as the runner builds it:
+    the workflow's ``env``, then the job's, then the step's (GitHub Docs, "Store information in
+    variables": the most specific wins); values that are expressions are left out."""
     job = next(j for j in DEPLOY["jobs"].values() if any(s.get("id") == id_ for s in j["steps"]))
     step: dict[str, Any] = next(s for s in job["steps"] if s.get("id") == id_)
-    return step
+    layers = (DEPLOY.get("env", {}), job.get("env", {}), step.get("env", {}))
+    env = {k: str(v) for layer in layers for k, v in layer.items() if "${{" not in str(v)}
+    return step, env
 
 
 def test_a_publish_that_failed_after_its_tags_is_finished_by_re_running_failed_jobs(
@@ -347,8 +352,7 @@ def test_a_publish_that_failed_after_its_tags_is_finished_by_re_running_failed_j
             return JobRun("success", {"image-digest": merged["digest"], "version": version})
         if name == "deploy":
             # deploy.yml's promotion step, from its delivered script, against moto's ECR.
-            step = _deploy_step("image")
-            env = {k: v for k, v in step["env"].items() if "${{" not in v}
+            step, env = _deploy_step("image")
             env |= {
                 **aws_env,
                 "IMAGE_DIGEST": runs["image-publish"].outputs["image-digest"],
