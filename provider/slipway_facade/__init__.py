@@ -1,0 +1,18 @@
+"""Slipway's components for every Pulumi language (TypeScript, Go, C#, Java, YAML).
+
+A thin facade over the Python API (:mod:`slipway`): TypedDict args that Pulumi's analyzer can turn
+into a package schema (no ``from __future__ import annotations`` here: the analyzer reads
+annotations without evaluating strings), each component building the Python API's typed args and
+delegating to it. The Python API stays the home of every rule and default.
+"""
+
+from pulumi import ComponentResource
+
+from slipway_facade.registry import ContainerRegistry
+
+COMPONENTS: list[type[ComponentResource]] = [
+    ContainerRegistry,
+]
+"""The components the plugin serves, in the schema's order."""
+
+__all__ = ["COMPONENTS", "ContainerRegistry"]
