@@ -65,6 +65,10 @@ def below_facade(recording: Recording, token: str) -> list[RecordedResource]:
     ]
 
 
+def by_urn(resource: RecordedResource) -> str:
+    return resource.urn
+
+
 def assert_same_registrations(
     run_component: Runner, via: Program, direct: Program, token: str
 ) -> Recording:
@@ -72,7 +76,10 @@ def assert_same_registrations(
     python_api = run_component(direct)
     assert facade.resources[0].type == token
     assert facade.resources[0].parent_type == "pulumi:pulumi:Stack"
-    assert below_facade(facade, token) == python_api.resources
+    # Children that wait on Outputs register in whichever order those resolve: compare by URN.
+    assert sorted(below_facade(facade, token), key=by_urn) == sorted(
+        python_api.resources, key=by_urn
+    )
     return facade
 
 
@@ -158,3 +165,164 @@ def test_fractional_float_is_refused_by_name(
         run_component(via_provider(provider, REGISTRY, "reg", inputs))
     assert refused.value.property_path == "keepReleaseImages"
     assert "2.5" in refused.value.reason
+
+
+# --------------------------------------------------------------------------------------------
+# The other components: one run each with floats and Outputs, against the Python API
+# --------------------------------------------------------------------------------------------
+
+Case = tuple[str, Callable[[], dict[str, Any]], Callable[[], pulumi.ComponentResource]]
+"""Component name, the facade's inputs (built inside the run) and the same through the
+Python API."""
+
+CASES: dict[str, Case] = {
+    "EcsCluster": (
+        "cluster",
+        lambda: {
+            "clusterName": "shop-prod",
+            "containerInsights": "enabled",
+            "onDemandBase": 2.0,
+            "onDemandWeight": 1.0,
+            "spotWeight": 3.0,
+            "executeCommand": True,
+            "execLogRetentionDays": 90.0,
+            "logKmsKeyArn": pulumi.Output.from_input(KEY_ARN),
+            "keyDeletionWindowDays": 10.0,
+            "protect": True,
+            "tags": {"team": "web"},
+        },
+        lambda: slipway.EcsCluster(
+            "cluster",
+            slipway.EcsClusterArgs(
+                cluster_name="shop-prod",
+                container_insights=slipway.ContainerInsights.ENABLED,
+                on_demand_base=2,
+                on_demand_weight=1,
+                spot_weight=3,
+                execute_command=True,
+                exec_log_retention_days=90,
+                log_kms_key_arn=KEY_ARN,
+                key_deletion_window_days=10,
+                protect=True,
+                tags={"team": "web"},
+            ),
+        ),
+    ),
+    "Network": (
+        "net",
+        lambda: {
+            "namePrefix": "shop-prod",
+            "vpcCidr": "10.20.0.0/16",
+            "azCount": 3.0,
+            "natStrategy": "single",
+            "interfaceEndpoints": ["ecr.api", "ecr.dkr", "logs"],
+            "flowLogRetentionDays": 30.0,
+            "logKmsKeyArn": pulumi.Output.from_input(KEY_ARN),
+            "protect": True,
+        },
+        lambda: slipway.Network(
+            "net",
+            slipway.NetworkArgs(
+                name_prefix="shop-prod",
+                vpc_cidr="10.20.0.0/16",
+                az_count=3,
+                nat_strategy=slipway.NatStrategy.SINGLE,
+                interface_endpoints=["ecr.api", "ecr.dkr", "logs"],
+                flow_log_retention_days=30,
+                log_kms_key_arn=KEY_ARN,
+                protect=True,
+            ),
+        ),
+    ),
+    "SecretStore": (
+        "secrets",
+        lambda: {
+            "namePrefix": "shop/prod/",
+            "secrets": [
+                {"name": "database-url", "description": "Filled by the DBA"},
+                {"name": "api-token", "value": pulumi.Output.secret("s3cr3t")},
+            ],
+            "keyDeletionWindowDays": 7.0,
+            "recoveryWindowDays": 0.0,
+            "replicaRegions": ["eu-central-1"],
+        },
+        lambda: slipway.SecretStore(
+            "secrets",
+            slipway.SecretStoreArgs(
+                name_prefix="shop/prod/",
+                secrets=[
+                    slipway.SecretSpec(name="database-url", description="Filled by the DBA"),
+                    slipway.SecretSpec(name="api-token", value=pulumi.Output.secret("s3cr3t")),
+                ],
+                key_deletion_window_days=7,
+                recovery_window_days=0,
+                replica_regions=["eu-central-1"],
+            ),
+        ),
+    ),
+    "Alerting": (
+        "alerts",
+        lambda: {
+            "topicName": "shop-prod-alerts",
+            "emailEndpoints": ["ops@example.com"],
+            "httpsEndpoints": ["https://hooks.example.com/sns"],
+            "kmsKeyArn": pulumi.Output.from_input(KEY_ARN),
+            "eventRuleNamePrefix": "shop-prod-",
+            "protect": True,
+        },
+        lambda: slipway.Alerting(
+            "alerts",
+            slipway.AlertingArgs(
+                topic_name="shop-prod-alerts",
+                email_endpoints=["ops@example.com"],
+                https_endpoints=["https://hooks.example.com/sns"],
+                kms_key_arn=KEY_ARN,
+                event_rule_name_prefix="shop-prod-",
+                protect=True,
+            ),
+        ),
+    ),
+    "AuditTrail": (
+        "audit",
+        lambda: {
+            "trailName": "shop-audit",
+            "retentionDays": 400.0,
+            "logRetentionDays": 90.0,
+            "ownerRolePrefix": "shop-prod-",
+            "objectLock": True,
+            "objectLockMode": "COMPLIANCE",
+            "objectLockDays": 120.0,
+            "protect": True,
+        },
+        lambda: slipway.AuditTrail(
+            "audit",
+            slipway.AuditTrailArgs(
+                trail_name="shop-audit",
+                retention_days=400,
+                log_retention_days=90,
+                owner_role_prefix="shop-prod-",
+                object_lock=True,
+                object_lock_mode="COMPLIANCE",
+                object_lock_days=120,
+                protect=True,
+            ),
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("component", sorted(CASES))
+def test_component_registers_what_the_python_api_registers(
+    provider: SlipwayComponentProvider, run_component: Runner, component: str
+) -> None:
+    name, inputs, python_api = CASES[component]
+    token = f"slipway:index:{component}"
+
+    def direct() -> Mapping[str, Any]:
+        python_api()
+        return {}
+
+    facade = assert_same_registrations(
+        run_component, via_provider(provider, token, name, inputs), direct, token
+    )
+    assert facade.resources[0].name == name

@@ -38,6 +38,11 @@ BUILTIN_REFS = {
 }
 EXPECTED = {
     "ContainerRegistry": slipway.ContainerRegistryArgs,
+    "EcsCluster": slipway.EcsClusterArgs,
+    "Network": slipway.NetworkArgs,
+    "SecretStore": slipway.SecretStoreArgs,
+    "Alerting": slipway.AlertingArgs,
+    "AuditTrail": slipway.AuditTrailArgs,
 }
 """Each facade component, with the Python API's args class whose defaults decide what the
 schema may require."""

@@ -8,11 +8,29 @@ delegating to it. The Python API stays the home of every rule and default.
 
 from pulumi import ComponentResource
 
+from slipway_facade.alerting import Alerting
+from slipway_facade.audit_trail import AuditTrail
+from slipway_facade.cluster import EcsCluster
+from slipway_facade.network import Network
 from slipway_facade.registry import ContainerRegistry
+from slipway_facade.secret_store import SecretStore
 
 COMPONENTS: list[type[ComponentResource]] = [
     ContainerRegistry,
+    EcsCluster,
+    Network,
+    SecretStore,
+    Alerting,
+    AuditTrail,
 ]
 """The components the plugin serves, in the schema's order."""
 
-__all__ = ["COMPONENTS", "ContainerRegistry"]
+__all__ = [
+    "COMPONENTS",
+    "Alerting",
+    "AuditTrail",
+    "ContainerRegistry",
+    "EcsCluster",
+    "Network",
+    "SecretStore",
+]
