@@ -16,12 +16,15 @@ import pytest
 from pulumi.errors import InputPropertyError
 
 import slipway
+from slipway.stack_boundary import AccountResource
 from slipway_facade import COMPONENTS
 from slipway_facade.host import SlipwayComponentProvider
 from tooling.offline import ACCOUNT_ID, RecordedResource, Recording
 
 Runner = Callable[..., Recording]
 Program = Callable[[], Mapping[str, Any]]
+TOPIC_ARN = f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:shop-prod-alerts"
+DB_ARN = f"arn:aws:rds:eu-west-1:{ACCOUNT_ID}:db:shop-prod"
 KEY_ARN = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"
 
 
@@ -308,6 +311,138 @@ CASES: dict[str, Case] = {
             ),
         ),
     ),
+    "ServiceMonitoring": (
+        "ops",
+        lambda: {
+            "namePrefix": "shop-prod",
+            "clusterName": pulumi.Output.from_input("shop-prod"),
+            "serviceName": pulumi.Output.from_input("web"),
+            "lbArnSuffix": pulumi.Output.from_input("app/shop/0123456789abcdef"),
+            "targetGroupArnSuffix": pulumi.Output.from_input("targetgroup/web/0123456789abcdef"),
+            "alarmActions": [pulumi.Output.from_input(TOPIC_ARN)],
+            "thresholds": {
+                "target5xxCount": 5.0,
+                "cpuPercent": 70.0,
+                "latencyP99Seconds": 1.5,
+                "evaluationPeriods": 2.0,
+                "periodSeconds": 120.0,
+            },
+            "backupVaultName": pulumi.Output.from_input("shop-prod-vault"),
+            "minimumRunningTasks": 2.0,
+        },
+        lambda: slipway.ServiceMonitoring(
+            "ops",
+            slipway.ServiceMonitoringArgs(
+                name_prefix="shop-prod",
+                cluster_name="shop-prod",
+                service_name="web",
+                lb_arn_suffix="app/shop/0123456789abcdef",
+                target_group_arn_suffix="targetgroup/web/0123456789abcdef",
+                alarm_actions=[TOPIC_ARN],
+                thresholds=slipway.AlarmThresholds(
+                    target_5xx_count=5,
+                    cpu_percent=70.0,
+                    latency_p99_seconds=1.5,
+                    evaluation_periods=2,
+                    period_seconds=120,
+                ),
+                backup_vault_name="shop-prod-vault",
+                minimum_running_tasks=2,
+            ),
+        ),
+    ),
+    "BackupPlan": (
+        "backup",
+        lambda: {
+            "namePrefix": "shop-prod",
+            "selectionTagValue": "prod",
+            "rules": [
+                {"name": "daily", "schedule": "cron(0 3 * * ? *)", "deleteAfterDays": 35.0},
+                {
+                    "name": "monthly",
+                    "schedule": "cron(0 5 1 * ? *)",
+                    "deleteAfterDays": 400.0,
+                    "coldStorageAfterDays": 30.0,
+                    "startWindowMinutes": 120.0,
+                },
+            ],
+            "region": "eu-west-1",
+            "copyRegion": "eu-central-1",
+            "vaultLock": "governance",
+            "notificationTopicArn": pulumi.Output.from_input(TOPIC_ARN),
+            "resourceArns": [pulumi.Output.from_input(DB_ARN)],
+            "dataBucket": True,
+            "protect": True,
+        },
+        lambda: slipway.BackupPlan(
+            "backup",
+            slipway.BackupPlanArgs(
+                name_prefix="shop-prod",
+                selection_tag_value="prod",
+                rules=[
+                    slipway.BackupRule("daily", "cron(0 3 * * ? *)", 35),
+                    slipway.BackupRule(
+                        "monthly",
+                        "cron(0 5 1 * ? *)",
+                        400,
+                        cold_storage_after_days=30,
+                        start_window_minutes=120,
+                    ),
+                ],
+                region="eu-west-1",
+                copy_region="eu-central-1",
+                vault_lock=slipway.VaultLock.GOVERNANCE,
+                notification_topic_arn=TOPIC_ARN,
+                resource_arns=[DB_ARN],
+                data_bucket=True,
+                protect=True,
+            ),
+        ),
+    ),
+    "RepositoryGuardrails": (
+        "repo",
+        lambda: {
+            "repository": "acme-corp/storefront",
+            "protectReleaseBranches": True,
+            "releaseAppId": 123456.0,
+            "requiredApprovals": 2.0,
+            "requiredStatusChecks": ["test", "lint"],
+            "statusCheckIntegrationId": 15368.0,
+            "codeowners": ["@acme-corp/web"],
+        },
+        lambda: slipway.RepositoryGuardrails(
+            "repo",
+            slipway.RepositoryGuardrailsArgs(
+                repository="acme-corp/storefront",
+                protect_release_branches=True,
+                release_app_id=123456,
+                required_approvals=2,
+                required_status_checks=["test", "lint"],
+                status_check_integration_id=15368,
+                codeowners=["@acme-corp/web"],
+            ),
+        ),
+    ),
+    "StackBoundary": (
+        "boundary",
+        lambda: {
+            "app": "shop",
+            "environment": "prod",
+            "ownedAccountResources": ["oidc-provider", "audit-trail"],
+            "recordNames": ["shop.example.com"],
+        },
+        lambda: slipway.StackBoundary(
+            "boundary",
+            slipway.StackBoundaryArgs(
+                app="shop",
+                environment="prod",
+                owned_account_resources=frozenset(
+                    {AccountResource.OIDC_PROVIDER, AccountResource.AUDIT_TRAIL}
+                ),
+                record_names=("shop.example.com",),
+            ),
+        ),
+    ),
 }
 
 
@@ -326,3 +461,18 @@ def test_component_registers_what_the_python_api_registers(
         run_component, via_provider(provider, token, name, inputs), direct, token
     )
     assert facade.resources[0].name == name
+
+
+def test_unknown_enum_member_in_a_list_is_refused_by_name(
+    provider: SlipwayComponentProvider, run_component: Runner
+) -> None:
+    inputs = lambda: {  # noqa: E731
+        "app": "shop",
+        "environment": "prod",
+        "ownedAccountResources": ["oidc-provider", "dns"],
+    }
+    with pytest.raises(InputPropertyError) as refused:
+        run_component(via_provider(provider, "slipway:index:StackBoundary", "b", inputs))
+    assert refused.value.property_path == "ownedAccountResources[1]"
+    assert "'oidc-provider'" in refused.value.reason
+    assert "'dns'" in refused.value.reason

@@ -43,6 +43,10 @@ EXPECTED = {
     "SecretStore": slipway.SecretStoreArgs,
     "Alerting": slipway.AlertingArgs,
     "AuditTrail": slipway.AuditTrailArgs,
+    "ServiceMonitoring": slipway.ServiceMonitoringArgs,
+    "BackupPlan": slipway.BackupPlanArgs,
+    "RepositoryGuardrails": slipway.RepositoryGuardrailsArgs,
+    "StackBoundary": slipway.StackBoundaryArgs,
 }
 """Each facade component, with the Python API's args class whose defaults decide what the
 schema may require."""

@@ -10,10 +10,14 @@ from pulumi import ComponentResource
 
 from slipway_facade.alerting import Alerting
 from slipway_facade.audit_trail import AuditTrail
+from slipway_facade.backup import BackupPlan
 from slipway_facade.cluster import EcsCluster
+from slipway_facade.monitoring import ServiceMonitoring
 from slipway_facade.network import Network
 from slipway_facade.registry import ContainerRegistry
+from slipway_facade.repository_guardrails import RepositoryGuardrails
 from slipway_facade.secret_store import SecretStore
+from slipway_facade.stack_boundary import StackBoundary
 
 COMPONENTS: list[type[ComponentResource]] = [
     ContainerRegistry,
@@ -22,6 +26,10 @@ COMPONENTS: list[type[ComponentResource]] = [
     SecretStore,
     Alerting,
     AuditTrail,
+    ServiceMonitoring,
+    BackupPlan,
+    RepositoryGuardrails,
+    StackBoundary,
 ]
 """The components the plugin serves, in the schema's order."""
 
@@ -29,8 +37,12 @@ __all__ = [
     "COMPONENTS",
     "Alerting",
     "AuditTrail",
+    "BackupPlan",
     "ContainerRegistry",
     "EcsCluster",
     "Network",
+    "RepositoryGuardrails",
     "SecretStore",
+    "ServiceMonitoring",
+    "StackBoundary",
 ]

@@ -17,10 +17,16 @@ Output goes back as ``Output.apply(whole)`` when the property accepts one; a ``p
 (every integer Slipway has today: its rules check the number before anything is registered)
 refuses it with the property's path and what is allowed, instead of the SDK's ``TypeError``.
 A non-integral float is refused the same way.
+
+A third gap of the same function: a list of enum members (``list[AccountResource]``) goes
+through the branch for lists of objects, and each member comes out as ``{}``. Such lists are
+set aside too and mapped onto the enum here; an unknown value is refused with its path and the
+allowed values.
 """
 
 import json
 import math
+from enum import Enum
 from typing import Any
 
 import pulumi
@@ -68,6 +74,14 @@ def without_nulls(value: Any) -> Any:
     return value
 
 
+def _enum_member(enum: type[Enum], value: object, path: str) -> Enum:
+    try:
+        return enum(value)
+    except ValueError as e:
+        allowed = ", ".join(repr(member.value) for member in enum)
+        raise InputPropertyError(path, f"'{path}' must be one of {allowed}, got {value!r}") from e
+
+
 class SlipwayComponentProvider(ComponentProvider):
     """``ComponentProvider`` whose integer inputs arrive as ints, Outputs included, and whose
     schema holds no ``null``."""
@@ -101,6 +115,7 @@ class SlipwayComponentProvider(ComponentProvider):
         property_path: str,
     ) -> Any:
         set_aside: dict[str, pulumi.Output[Any]] = {}
+        enum_lists: dict[str, tuple[type[Enum], list[Any]]] = {}
         if isinstance(inputs, dict):
             inputs = dict(inputs)
             for schema_name, prop in properties.items():
@@ -108,6 +123,10 @@ class SlipwayComponentProvider(ComponentProvider):
                 if prop.type == PropertyType.INTEGER and isinstance(value, pulumi.Output):
                     set_aside[schema_name] = value
                     inputs[schema_name] = 0  # any int: replaced below, after the SDK's mapping
+                enum = self._item_enum(prop)
+                if enum is not None and isinstance(value, list):
+                    enum_lists[schema_name] = (enum, value)
+                    inputs[schema_name] = []  # mapped below: the SDK makes each member a {}
         mapped = dict(
             super().map_input_properties(inputs, properties, mapping, component_name, property_path)
         )
@@ -123,6 +142,21 @@ class SlipwayComponentProvider(ComponentProvider):
                         "output or a secret: Slipway checks it before registering anything",
                     )
                 mapped[py_name] = _whole_items(set_aside[schema_name], prop, path)
+            elif schema_name in enum_lists:
+                enum, members = enum_lists[schema_name]
+                mapped[py_name] = [
+                    _enum_member(enum, member, f"{path}[{i}]") for i, member in enumerate(members)
+                ]
             elif py_name in mapped and not prop.ref:
                 mapped[py_name] = _whole_items(mapped[py_name], prop, path)
         return mapped
+
+    def _item_enum(self, prop: PropertyDefinition) -> type[Enum] | None:
+        """The enum a list property's members belong to, if they are members of one."""
+        if prop.items is None or not prop.items.ref:
+            return None
+        type_def = self.get_type_definition(prop.items)
+        if type_def is None or not type_def.enum:
+            return None
+        enum: type[Enum] = type_def.python_type
+        return enum
