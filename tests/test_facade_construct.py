@@ -14,6 +14,7 @@ from typing import Any
 import pulumi
 import pytest
 from pulumi.errors import InputPropertyError
+from pulumi.provider.server import ComponentInitError
 
 import slipway
 from slipway.stack_boundary import AccountResource
@@ -24,6 +25,7 @@ from tooling.offline import ACCOUNT_ID, RecordedResource, Recording
 Runner = Callable[..., Recording]
 Program = Callable[[], Mapping[str, Any]]
 TOPIC_ARN = f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:shop-prod-alerts"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/shop-prod-deploy"
 DB_ARN = f"arn:aws:rds:eu-west-1:{ACCOUNT_ID}:db:shop-prod"
 KEY_ARN = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"
 
@@ -443,6 +445,44 @@ CASES: dict[str, Case] = {
             ),
         ),
     ),
+    "DeploymentEnvironment": (
+        "prod-env",
+        lambda: {
+            "repository": "acme-corp/storefront",
+            "environment": "prod",
+            "reviewers": ["octocat"],
+            "waitTimerMinutes": 15.0,
+            "deployTagPatterns": ["v*"],
+            "variables": {
+                "AWS_REGION": "eu-west-1",
+                "AWS_DEPLOY_ROLE_ARN": pulumi.Output.from_input(ROLE_ARN),
+            },
+            "secrets": {"SLACK_WEBHOOK_URL": pulumi.Output.secret("https://hooks.example.com/x")},
+            "repositoryPlan": {"visibility": "public", "plan": "team"},
+        },
+        lambda: slipway.DeploymentEnvironment(
+            "prod-env",
+            slipway.DeploymentEnvironmentArgs(
+                repository="acme-corp/storefront",
+                environment="prod",
+                reviewers=["octocat"],
+                wait_timer_minutes=15,
+                deploy_tag_patterns=["v*"],
+                variables={
+                    slipway.EnvironmentVariable.AWS_REGION: "eu-west-1",
+                    slipway.EnvironmentVariable.AWS_DEPLOY_ROLE_ARN: ROLE_ARN,
+                },
+                secrets={
+                    slipway.EnvironmentSecret.SLACK_WEBHOOK_URL: pulumi.Output.secret(
+                        "https://hooks.example.com/x"
+                    )
+                },
+                repository_plan=slipway.RepositoryPlan(
+                    visibility=slipway.Visibility.PUBLIC, plan=slipway.GithubPlan.TEAM
+                ),
+            ),
+        ),
+    ),
 }
 
 
@@ -476,3 +516,15 @@ def test_unknown_enum_member_in_a_list_is_refused_by_name(
     assert refused.value.property_path == "ownedAccountResources[1]"
     assert "'oidc-provider'" in refused.value.reason
     assert "'dns'" in refused.value.reason
+
+
+def test_unknown_variable_name_is_refused_by_the_python_api(
+    provider: SlipwayComponentProvider, run_component: Runner
+) -> None:
+    inputs = lambda: {  # noqa: E731
+        "repository": "acme-corp/storefront",
+        "environment": "prod",
+        "variables": {"AWS_REGON": "eu-west-1"},
+    }
+    with pytest.raises(ComponentInitError, match=r"variables: got \['AWS_REGON'\]"):
+        run_component(via_provider(provider, "slipway:index:DeploymentEnvironment", "e", inputs))

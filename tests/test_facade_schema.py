@@ -47,6 +47,7 @@ EXPECTED = {
     "BackupPlan": slipway.BackupPlanArgs,
     "RepositoryGuardrails": slipway.RepositoryGuardrailsArgs,
     "StackBoundary": slipway.StackBoundaryArgs,
+    "DeploymentEnvironment": slipway.DeploymentEnvironmentArgs,
 }
 """Each facade component, with the Python API's args class whose defaults decide what the
 schema may require."""

@@ -12,6 +12,7 @@ from slipway_facade.alerting import Alerting
 from slipway_facade.audit_trail import AuditTrail
 from slipway_facade.backup import BackupPlan
 from slipway_facade.cluster import EcsCluster
+from slipway_facade.deployment_environment import DeploymentEnvironment
 from slipway_facade.monitoring import ServiceMonitoring
 from slipway_facade.network import Network
 from slipway_facade.registry import ContainerRegistry
@@ -30,6 +31,7 @@ COMPONENTS: list[type[ComponentResource]] = [
     BackupPlan,
     RepositoryGuardrails,
     StackBoundary,
+    DeploymentEnvironment,
 ]
 """The components the plugin serves, in the schema's order."""
 
@@ -39,6 +41,7 @@ __all__ = [
     "AuditTrail",
     "BackupPlan",
     "ContainerRegistry",
+    "DeploymentEnvironment",
     "EcsCluster",
     "Network",
     "RepositoryGuardrails",
