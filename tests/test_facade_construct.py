@@ -26,6 +26,10 @@ Runner = Callable[..., Recording]
 Program = Callable[[], Mapping[str, Any]]
 TOPIC_ARN = f"arn:aws:sns:eu-west-1:{ACCOUNT_ID}:shop-prod-alerts"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/shop-prod-deploy"
+BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/shop-prod-ci-boundary"
+ECR_ARN = f"arn:aws:ecr:eu-west-1:{ACCOUNT_ID}:repository/shop/web"
+SERVICE_ARN = f"arn:aws:ecs:eu-west-1:{ACCOUNT_ID}:service/shop-prod/web"
+PARAMETER_ARN = f"arn:aws:ssm:eu-west-1:{ACCOUNT_ID}:parameter/shop/prod/image"
 DB_ARN = f"arn:aws:rds:eu-west-1:{ACCOUNT_ID}:db:shop-prod"
 KEY_ARN = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"
 
@@ -483,7 +487,63 @@ CASES: dict[str, Case] = {
             ),
         ),
     ),
+    "GithubOidc": (
+        "github",
+        lambda: {
+            "infrastructureRepository": "acme-corp/infra",
+            "infrastructureRepositoryIds": {"ownerId": 4242.0, "repositoryId": 987654.0},
+            "infrastructureEnvironments": ["infra-prod"],
+            "permissionsBoundaryArn": pulumi.Output.from_input(BOUNDARY_ARN),
+            "driftEnvironment": "",
+            "deployRoles": [
+                {
+                    "name": "deploy-prod",
+                    "repository": "acme-corp/storefront",
+                    "environment": "prod",
+                    "repositoryIds": {"ownerId": 4242.0, "repositoryId": 123456.0},
+                    "subjectFormat": "both",
+                    "ecrRepositoryArn": pulumi.Output.from_input(ECR_ARN),
+                    "ecsServiceArn": pulumi.Output.from_input(SERVICE_ARN),
+                    "taskFamily": "shop-prod",
+                    "taskRoleArn": pulumi.Output.from_input(ROLE_ARN),
+                    "executionRoleArn": pulumi.Output.from_input(ROLE_ARN),
+                    "imageChannelParameterArn": pulumi.Output.from_input(PARAMETER_ARN),
+                }
+            ],
+        },
+        lambda: deploy_role_too(
+            slipway.GithubOidc(
+                "github",
+                slipway.GithubOidcArgs(
+                    infrastructure_repository="acme-corp/infra",
+                    infrastructure_repository_ids=slipway.RepositoryIds(4242, 987654),
+                    infrastructure_environments=["infra-prod"],
+                    permissions_boundary_arn=BOUNDARY_ARN,
+                    drift_environment=None,
+                ),
+            )
+        ),
+    ),
 }
+
+
+def deploy_role_too(oidc: slipway.GithubOidc) -> slipway.GithubOidc:
+    oidc.deploy_role(
+        "deploy-prod",
+        slipway.DeployRoleArgs(
+            repository="acme-corp/storefront",
+            environment="prod",
+            repository_ids=slipway.RepositoryIds(4242, 123456),
+            subject_format=slipway.SubjectFormat.BOTH,
+            ecr_repository_arn=ECR_ARN,
+            ecs_service_arn=SERVICE_ARN,
+            task_family="shop-prod",
+            task_role_arn=ROLE_ARN,
+            execution_role_arn=ROLE_ARN,
+            image_channel_parameter_arn=PARAMETER_ARN,
+        ),
+    )
+    return oidc
 
 
 @pytest.mark.parametrize("component", sorted(CASES))

@@ -13,6 +13,7 @@ from slipway_facade.audit_trail import AuditTrail
 from slipway_facade.backup import BackupPlan
 from slipway_facade.cluster import EcsCluster
 from slipway_facade.deployment_environment import DeploymentEnvironment
+from slipway_facade.github_oidc import GithubOidc
 from slipway_facade.monitoring import ServiceMonitoring
 from slipway_facade.network import Network
 from slipway_facade.registry import ContainerRegistry
@@ -32,6 +33,7 @@ COMPONENTS: list[type[ComponentResource]] = [
     RepositoryGuardrails,
     StackBoundary,
     DeploymentEnvironment,
+    GithubOidc,
 ]
 """The components the plugin serves, in the schema's order."""
 
@@ -43,6 +45,7 @@ __all__ = [
     "ContainerRegistry",
     "DeploymentEnvironment",
     "EcsCluster",
+    "GithubOidc",
     "Network",
     "RepositoryGuardrails",
     "SecretStore",
