@@ -22,8 +22,9 @@ class DeployRole(TypedDict):
     """Arguments of :meth:`GithubOidc.deploy_role`: one environment of the application."""
 
     name: str
-    """Names the role's children: ``<component>-<name>`` (the role) and ``<component>-<name>-policy``;
-    1 to 32 lower-case letters, digits and '-'. Also the role's key in ``deployRoleArns``."""
+    """Names the role's children: ``<component>-<name>`` (the role) and
+    ``<component>-<name>-policy``; 1 to 32 lower-case letters, digits and '-'. Also the role's key
+    in ``deployRoleArns``."""
     repository: str
     """``owner/name`` of the application repository, exactly as GitHub spells it (the ``sub`` claim
     is compared case-sensitively)."""
