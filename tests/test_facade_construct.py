@@ -18,6 +18,8 @@ from pulumi.provider.server import ComponentInitError
 
 import slipway
 from slipway.stack_boundary import AccountResource
+from slipway.workflow_set import WorkflowSet, WorkflowSetArgs
+from slipway.workflows import GhcrRetention, NpmPublishMode, WorkflowSpec
 from slipway_facade import COMPONENTS
 from slipway_facade.host import SlipwayComponentProvider
 from tooling.offline import ACCOUNT_ID, RecordedResource, Recording
@@ -68,7 +70,7 @@ def below_facade(recording: Recording, token: str) -> list[RecordedResource]:
             r,
             urn=direct(r.urn),
             parent=direct(r.parent),
-            dependencies=tuple(direct(d) for d in r.dependencies),
+            dependencies=tuple(sorted(direct(d) for d in r.dependencies)),
         )
         for r in rest
     ]
@@ -85,9 +87,14 @@ def assert_same_registrations(
     python_api = run_component(direct)
     assert facade.resources[0].type == token
     assert facade.resources[0].parent_type == "pulumi:pulumi:Stack"
-    # Children that wait on Outputs register in whichever order those resolve: compare by URN.
+    # Children that wait on Outputs register in whichever order those resolve, and a
+    # registration's dependencies come in no set order: compare both sorted.
     assert sorted(below_facade(facade, token), key=by_urn) == sorted(
-        python_api.resources, key=by_urn
+        (
+            dataclasses.replace(r, dependencies=tuple(sorted(r.dependencies)))
+            for r in python_api.resources
+        ),
+        key=by_urn,
     )
     return facade
 
@@ -522,6 +529,42 @@ CASES: dict[str, Case] = {
                     drift_environment=None,
                 ),
             )
+        ),
+    ),
+    "WorkflowSet": (
+        "workflows",
+        lambda: {
+            "repository": "acme/storefront",
+            "spec": {
+                "repository": "acme/storefront",
+                "environments": ["staging", "prod"],
+                "imagePackage": "@acme/storefront",
+                "npmPublish": "token",
+                "codeOwners": ["@acme/platform"],
+                "ghcrRetention": {"keepLatest": 5.0, "olderThanDays": 14.0},
+                "containerPort": 8080.0,
+                "healthCheckRetries": 6.0,
+                "deployTimeoutMinutes": 45.0,
+            },
+            "branch": "slipway/workflows",
+        },
+        lambda: WorkflowSet(
+            "workflows",
+            WorkflowSetArgs(
+                repository="acme/storefront",
+                spec=WorkflowSpec(
+                    repository="acme/storefront",
+                    environments=("staging", "prod"),
+                    image_package="@acme/storefront",
+                    npm_publish=NpmPublishMode.TOKEN,
+                    code_owners=("@acme/platform",),
+                    ghcr_retention=GhcrRetention(keep_latest=5, older_than_days=14),
+                    container_port=8080,
+                    health_check_retries=6,
+                    deploy_timeout_minutes=45,
+                ),
+                branch="slipway/workflows",
+            ),
         ),
     ),
 }

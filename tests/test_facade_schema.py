@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 import slipway
+from slipway.workflow_set import WorkflowSetArgs
 from slipway_facade import COMPONENTS
 from slipway_facade.schema import SCHEMA_PATH, schema_text
 
@@ -49,6 +50,7 @@ EXPECTED = {
     "StackBoundary": slipway.StackBoundaryArgs,
     "DeploymentEnvironment": slipway.DeploymentEnvironmentArgs,
     "GithubOidc": slipway.GithubOidcArgs,
+    "WorkflowSet": WorkflowSetArgs,
 }
 """Each facade component, with the Python API's args class whose defaults decide what the
 schema may require."""

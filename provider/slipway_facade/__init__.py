@@ -20,6 +20,7 @@ from slipway_facade.registry import ContainerRegistry
 from slipway_facade.repository_guardrails import RepositoryGuardrails
 from slipway_facade.secret_store import SecretStore
 from slipway_facade.stack_boundary import StackBoundary
+from slipway_facade.workflow_set import WorkflowSet
 
 COMPONENTS: list[type[ComponentResource]] = [
     ContainerRegistry,
@@ -34,6 +35,7 @@ COMPONENTS: list[type[ComponentResource]] = [
     StackBoundary,
     DeploymentEnvironment,
     GithubOidc,
+    WorkflowSet,
 ]
 """The components the plugin serves, in the schema's order."""
 
@@ -51,4 +53,5 @@ __all__ = [
     "SecretStore",
     "ServiceMonitoring",
     "StackBoundary",
+    "WorkflowSet",
 ]
