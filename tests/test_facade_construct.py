@@ -32,6 +32,14 @@ BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT_ID}:policy/shop-prod-ci-boundary"
 ECR_ARN = f"arn:aws:ecr:eu-west-1:{ACCOUNT_ID}:repository/shop/web"
 SERVICE_ARN = f"arn:aws:ecs:eu-west-1:{ACCOUNT_ID}:service/shop-prod/web"
 PARAMETER_ARN = f"arn:aws:ssm:eu-west-1:{ACCOUNT_ID}:parameter/shop/prod/image"
+CLUSTER_ARN = f"arn:aws:ecs:eu-west-1:{ACCOUNT_ID}:cluster/shop-prod"
+CERTIFICATE_ARN = (
+    f"arn:aws:acm:eu-west-1:{ACCOUNT_ID}:certificate/12345678-1234-1234-1234-123456789012"
+)
+BOOTSTRAP_IMAGE = f"{ACCOUNT_ID}.dkr.ecr.eu-west-1.amazonaws.com/shop/web:bootstrap"
+DB_SECRET_ARN = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT_ID}:secret:shop/db-AbCdEf"
+PUBLIC_SUBNETS = ["subnet-0a000000000000001", "subnet-0a000000000000002"]
+PRIVATE_SUBNETS = ["subnet-0b000000000000001", "subnet-0b000000000000002"]
 DB_ARN = f"arn:aws:rds:eu-west-1:{ACCOUNT_ID}:db:shop-prod"
 KEY_ARN = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/11111111-2222-3333-4444-555555555555"
 
@@ -567,6 +575,93 @@ CASES: dict[str, Case] = {
             ),
         ),
     ),
+    "FargateService": (
+        "web",
+        lambda: {
+            "serviceName": "shop-prod",
+            "placement": {
+                "clusterArn": pulumi.Output.from_input(CLUSTER_ARN),
+                "clusterName": pulumi.Output.from_input("shop-prod"),
+                "vpcId": pulumi.Output.from_input("vpc-0123456789abcdef0"),
+                "publicSubnetIds": pulumi.Output.from_input(PUBLIC_SUBNETS),
+                "privateSubnetIds": pulumi.Output.from_input(PRIVATE_SUBNETS),
+                "vpcCidr": "10.20.0.0/16",
+            },
+            "listener": {"certificateArn": pulumi.Output.from_input(CERTIFICATE_ARN)},
+            "imageChannelPrefix": "/slipway/shop/prod/image-channel",
+            "bootstrapImage": pulumi.Output.from_input(BOOTSTRAP_IMAGE),
+            "repositoryArn": pulumi.Output.from_input(ECR_ARN),
+            "containerPort": 8080.0,
+            "healthCheckPath": "/health",
+            "environment": {"NODE_ENV": "production"},
+            "secrets": {"DATABASE_URL": pulumi.Output.from_input(DB_SECRET_ARN)},
+            "secretKmsKeyArns": [pulumi.Output.from_input(KEY_ARN)],
+            "logging": {"retentionDays": 30.0},
+            "capacity": {
+                "cpu": 512.0,
+                "memory": 1024.0,
+                "desiredCount": 3.0,
+                "capacityProviderStrategy": [
+                    {"capacityProvider": "FARGATE", "base": 1.0, "weight": 1.0},
+                    {"capacityProvider": "FARGATE_SPOT", "weight": 3.0},
+                ],
+            },
+            "autoscaling": {"minCount": 2.0, "maxCount": 6.0, "cpuTarget": 50.0},
+            "egress": [
+                {
+                    "protocol": "tcp",
+                    "fromPort": 5432.0,
+                    "toPort": 5432.0,
+                    "destination": "10.20.0.0/16",
+                }
+            ],
+            "rollbackAlarms": {"alarmActions": [pulumi.Output.from_input(TOPIC_ARN)]},
+            "canary": {"percent": 20.0, "intervalMinutes": 5.0, "bakeMinutes": 10.0},
+            "accessLogs": {"enabled": False},
+            "protect": True,
+        },
+        lambda: slipway.FargateService(
+            "web",
+            slipway.FargateServiceArgs(
+                service_name="shop-prod",
+                placement=slipway.PlacementOptions(
+                    cluster_arn=CLUSTER_ARN,
+                    cluster_name="shop-prod",
+                    vpc_id="vpc-0123456789abcdef0",
+                    public_subnet_ids=PUBLIC_SUBNETS,
+                    private_subnet_ids=PRIVATE_SUBNETS,
+                    vpc_cidr="10.20.0.0/16",
+                ),
+                listener=slipway.ListenerOptions(certificate_arn=CERTIFICATE_ARN),
+                image_channel_prefix="/slipway/shop/prod/image-channel",
+                bootstrap_image=BOOTSTRAP_IMAGE,
+                repository_arn=ECR_ARN,
+                container_port=8080,
+                health_check_path="/health",
+                environment={"NODE_ENV": "production"},
+                secrets={"DATABASE_URL": DB_SECRET_ARN},
+                secret_kms_key_arns=[KEY_ARN],
+                logging=slipway.LoggingOptions(retention_days=30),
+                capacity=slipway.CapacityOptions(
+                    cpu=512,
+                    memory=1024,
+                    desired_count=3,
+                    capacity_provider_strategy=[
+                        {"capacity_provider": "FARGATE", "base": 1, "weight": 1},
+                        {"capacity_provider": "FARGATE_SPOT", "weight": 3},
+                    ],
+                ),
+                autoscaling=slipway.AutoscalingOptions(min_count=2, max_count=6, cpu_target=50),
+                egress=[slipway.EgressRule("tcp", 5432, 5432, "10.20.0.0/16")],
+                rollback_alarms=slipway.RollbackAlarmOptions(alarm_actions=[TOPIC_ARN]),
+                deployment_strategy=slipway.CanaryStrategy(
+                    percent=20.0, interval_minutes=5, bake_minutes=10
+                ),
+                access_logs=None,
+                protect=True,
+            ),
+        ),
+    ),
 }
 
 
@@ -631,3 +726,18 @@ def test_unknown_variable_name_is_refused_by_the_python_api(
     }
     with pytest.raises(ComponentInitError, match=r"variables: got \['AWS_REGON'\]"):
         run_component(via_provider(provider, "slipway:index:DeploymentEnvironment", "e", inputs))
+
+
+def test_two_deployment_strategies_are_refused(
+    provider: SlipwayComponentProvider, run_component: Runner
+) -> None:
+    _, inputs, _ = CASES["FargateService"]
+
+    def both() -> dict[str, Any]:
+        return {**inputs(), "linear": {"stepPercent": 25.0}}
+
+    with pytest.raises(
+        ComponentInitError,
+        match=r"FargateServiceArgs.canary and linear: got 'both'; at most one of canary, linear",
+    ):
+        run_component(via_provider(provider, "slipway:index:FargateService", "web", both))

@@ -38,6 +38,7 @@ BUILTIN_REFS = {
     "pulumi.json#/Json",
 }
 EXPECTED = {
+    "FargateService": slipway.FargateServiceArgs,
     "ContainerRegistry": slipway.ContainerRegistryArgs,
     "EcsCluster": slipway.EcsClusterArgs,
     "Network": slipway.NetworkArgs,
@@ -54,8 +55,12 @@ EXPECTED = {
 }
 """Each facade component, with the Python API's args class whose defaults decide what the
 schema may require."""
-METHODS_AS_INPUTS = {"GithubOidc": {"deployRoles"}}
-"""Inputs that stand for a method of the Python API (``GithubOidc.deploy_role``), optional."""
+METHODS_AS_INPUTS = {
+    "GithubOidc": {"deployRoles"},
+    "FargateService": {"canary", "linear", "blueGreen"},
+}
+"""Optional inputs with no field of the same name in the Python API: one for a method
+(``GithubOidc.deploy_role``), one per member of a union (``deployment_strategy``)."""
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from slipway_facade.audit_trail import AuditTrail
 from slipway_facade.backup import BackupPlan
 from slipway_facade.cluster import EcsCluster
 from slipway_facade.deployment_environment import DeploymentEnvironment
+from slipway_facade.fargate_service import FargateService
 from slipway_facade.github_oidc import GithubOidc
 from slipway_facade.monitoring import ServiceMonitoring
 from slipway_facade.network import Network
@@ -23,6 +24,7 @@ from slipway_facade.stack_boundary import StackBoundary
 from slipway_facade.workflow_set import WorkflowSet
 
 COMPONENTS: list[type[ComponentResource]] = [
+    FargateService,
     ContainerRegistry,
     EcsCluster,
     Network,
@@ -47,6 +49,7 @@ __all__ = [
     "ContainerRegistry",
     "DeploymentEnvironment",
     "EcsCluster",
+    "FargateService",
     "GithubOidc",
     "Network",
     "RepositoryGuardrails",
