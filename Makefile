@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.8
 
 .DEFAULT_GOAL := help
-.PHONY: help plan test lint typecheck format pytest docs bench clean
+.PHONY: help plan test lint typecheck format pytest docs schema bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -100,6 +100,9 @@ format: $(VENV)/.dev ## Apply ruff's fixes and formatting
 
 docs: $(VENV)/.runtime ## Regenerate docs/configuration.md and the config block of Pulumi.yaml
 	$(PY) -m tooling.docgen --write
+
+schema: $(VENV)/.runtime ## Regenerate provider/schema.json, the multi-language package's schema
+	cd provider && ../$(PY) -m slipway_facade.schema
 
 bench: $(VENV)/.dev ## Measure the offline plan against the SDK floor
 	$(PY) -m tooling.bench

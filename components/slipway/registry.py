@@ -313,19 +313,30 @@ class ContainerRegistry(pulumi.ComponentResource):
             }
         )
 
+    def _policy(self, kind: str, actions: Sequence[str]) -> pulumi.Output[str]:
+        return policy_document(
+            [
+                # GetAuthorizationToken has no resource-level permissions: "*" is required.
+                allow("EcrLogin", ["ecr:GetAuthorizationToken"], "*"),
+                allow(f"Ecr{kind.capitalize()}", actions, [self.repository_arn]),
+            ]
+        )
+
     def _grant(self, kind: str, role: aws.iam.Role, actions: Sequence[str]) -> aws.iam.RolePolicy:
         return aws.iam.RolePolicy(
             f"{self._name_prefix}-{kind}-{role_name_of(role)}",
             role=role.name,
-            policy=policy_document(
-                [
-                    # GetAuthorizationToken has no resource-level permissions: "*" is required.
-                    allow("EcrLogin", ["ecr:GetAuthorizationToken"], "*"),
-                    allow(f"Ecr{kind.capitalize()}", actions, [self.repository_arn]),
-                ]
-            ),
+            policy=self._policy(kind, actions),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def pull_policy(self) -> pulumi.Output[str]:
+        """The policy ``grant_pull`` attaches, as JSON, for a role made elsewhere."""
+        return self._policy("pull", PULL_ACTIONS)
+
+    def push_policy(self) -> pulumi.Output[str]:
+        """The policy ``grant_push`` attaches, as JSON, for a role made elsewhere."""
+        return self._policy("push", PUSH_ACTIONS)
 
     def grant_pull(self, role: aws.iam.Role) -> aws.iam.RolePolicy:
         """Let ``role`` pull images from this repository, and nothing else. Returns the policy."""
