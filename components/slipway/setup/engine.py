@@ -1,0 +1,145 @@
+"""The one interface between the set-up command and Pulumi, shaped on Pulumi's Automation API.
+
+The real implementation, :class:`AutomationEngine`, drives ``pulumi.automation`` (which runs the
+Pulumi CLI; it cannot be installed here, so the tests drive a recording stand-in of this
+interface). What it relies on, from the Automation API's documentation (Pulumi Docs, "Automation
+API", https://www.pulumi.com/docs/iac/automation-api/, and the Python reference,
+https://www.pulumi.com/docs/reference/pkg/python/pulumi/#module-pulumi.automation):
+
+* ``create_or_select_stack(stack_name, work_dir=..., opts=LocalWorkspaceOptions(...))`` creates
+  the stack if it does not exist, else selects it; ``LocalWorkspaceOptions.secrets_provider`` is
+  the provider a new stack is created with, ``env_vars`` the environment of every CLI call
+  (``PULUMI_BACKEND_URL`` chooses the backend, as ``pulumi login`` does);
+* ``LocalWorkspace.list_stacks()`` lists the stacks of the project in the backend;
+* ``Stack.set_config(key, ConfigValue(value, secret=True), path=...)``: a secret is encrypted
+  with the stack's secrets provider (``pulumi config set --secret``); ``path=True`` sets one
+  element of a list (``pulumi config set --path``); ``Stack.get_all_config()``;
+* ``Stack.preview()``, ``Stack.up(on_output=...)`` (``UpResult.outputs``), ``Stack.outputs()``;
+* ``Stack.export_stack()`` / ``Stack.import_stack(deployment)`` (``pulumi stack export`` /
+  ``import``): how bootstrap's state moves from the local backend into the bucket.
+
+The isolation work's secrets-provider migration can use the same interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from slipway.setup.steps import SetupError
+
+ConfigInput = str | list[str]
+
+
+@dataclass(frozen=True)
+class StackRef:
+    """Which stack: the project's directory (its ``Pulumi.yaml``), the stack's name, and the
+    backend it lives in."""
+
+    work_dir: Path
+    project: str
+    stack: str
+    backend_url: str
+    secrets_provider: str | None = None
+
+
+class Engine(Protocol):
+    """What the set-up command needs of Pulumi."""
+
+    def stack_exists(self, ref: StackRef) -> bool: ...
+
+    def ensure_stack(self, ref: StackRef) -> None:
+        """``create_or_select_stack``."""
+
+    def config(self, ref: StackRef) -> dict[str, Any]:
+        """``get_all_config``: key -> value (secrets as stored, never decrypted here)."""
+
+    def set_config(self, ref: StackRef, key: str, value: ConfigInput, *, secret: bool) -> None: ...
+
+    def up(self, ref: StackRef, on_output: Callable[[str], None]) -> dict[str, Any]:
+        """``preview`` then ``up``; the stack's outputs."""
+
+    def outputs(self, ref: StackRef) -> dict[str, Any]: ...
+
+    def export_stack(self, ref: StackRef) -> Mapping[str, Any]: ...
+
+    def import_stack(self, ref: StackRef, deployment: Mapping[str, Any]) -> None: ...
+
+
+class AutomationEngine:
+    """:class:`Engine` through ``pulumi.automation`` (needs the Pulumi CLI on PATH). A failed
+    CLI call (``pulumi.automation.errors.CommandError``) becomes a :class:`SetupError` carrying
+    the CLI's message."""
+
+    def __getattribute__(self, name: str) -> Any:
+        attribute = object.__getattribute__(self, name)
+        if name.startswith("_") or not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from pulumi.automation.errors import CommandError
+
+            try:
+                return attribute(*args, **kwargs)
+            except CommandError as error:
+                raise SetupError(f"pulumi {name.replace('_', ' ')}: {error}") from error
+
+        return call
+
+    def _stack(self, ref: StackRef) -> Any:
+        from pulumi import automation as auto
+
+        return auto.create_or_select_stack(
+            stack_name=ref.stack,
+            work_dir=str(ref.work_dir),
+            opts=auto.LocalWorkspaceOptions(
+                env_vars={"PULUMI_BACKEND_URL": ref.backend_url},
+                secrets_provider=ref.secrets_provider,
+            ),
+        )
+
+    def stack_exists(self, ref: StackRef) -> bool:
+        from pulumi import automation as auto
+
+        workspace = auto.LocalWorkspace(
+            work_dir=str(ref.work_dir), env_vars={"PULUMI_BACKEND_URL": ref.backend_url}
+        )
+        return any(s.name.split("/")[-1] == ref.stack for s in workspace.list_stacks())
+
+    def ensure_stack(self, ref: StackRef) -> None:
+        self._stack(ref)
+
+    def config(self, ref: StackRef) -> dict[str, Any]:
+        return {k: v.value for k, v in self._stack(ref).get_all_config().items()}
+
+    def set_config(self, ref: StackRef, key: str, value: ConfigInput, *, secret: bool) -> None:
+        from pulumi import automation as auto
+
+        stack = self._stack(ref)
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                stack.set_config(f"{key}[{i}]", auto.ConfigValue(item, secret=secret), path=True)
+        else:
+            stack.set_config(key, auto.ConfigValue(value, secret=secret))
+
+    def up(self, ref: StackRef, on_output: Callable[[str], None]) -> dict[str, Any]:
+        stack = self._stack(ref)
+        stack.preview(on_output=on_output)
+        result = stack.up(on_output=on_output)
+        return {k: v.value for k, v in result.outputs.items()}
+
+    def outputs(self, ref: StackRef) -> dict[str, Any]:
+        return {k: v.value for k, v in self._stack(ref).outputs().items()}
+
+    def export_stack(self, ref: StackRef) -> Mapping[str, Any]:
+        deployment = self._stack(ref).export_stack()
+        return {"version": deployment.version, "deployment": deployment.deployment}
+
+    def import_stack(self, ref: StackRef, deployment: Mapping[str, Any]) -> None:
+        from pulumi import automation as auto
+
+        self._stack(ref).import_stack(
+            auto.Deployment(version=deployment["version"], deployment=deployment["deployment"])
+        )
