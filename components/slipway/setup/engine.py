@@ -84,7 +84,9 @@ class AutomationEngine:
             try:
                 return attribute(*args, **kwargs)
             except CommandError as error:
-                raise SetupError(f"pulumi {name.replace('_', ' ')}: {error}") from error
+                # str(CommandError) is the CLI's exit code, stdout and stderr on their own lines.
+                detail = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+                raise SetupError(f"pulumi {name.replace('_', ' ')} failed: {detail}") from error
 
         return call
 

@@ -280,4 +280,5 @@ class BrowserManifestFlow:
                 raise SetupError("no confirmation from GitHub's app creation page; run setup again")
         finally:
             server.shutdown()
+            server.server_close()
         return received["code"]
