@@ -30,6 +30,11 @@ def test_an_interactive_run_asks_four_questions_and_finishes(tmp_path: Path) -> 
     asked = 0
     for prompt, answer in ANSWERS:
         child.expect(prompt)
+        if prompt.startswith("Domain"):
+            # A wrong answer is asked again, saying what is allowed.
+            child.sendline("Shop_Acme")
+            child.expect("domain: got 'Shop_Acme'; a lower-case DNS name")
+            child.expect(prompt)
         child.sendline(answer)
         asked += 1
     child.expect("Plan:")

@@ -125,6 +125,13 @@ def answers_problems(raw: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _typed(key: str, value: str) -> Any:
+    """A typed or flag answer as the answers file has it (reviewers: a list)."""
+    if key == "reviewers":
+        return [r.strip() for r in value.split(",") if r.strip()]
+    return value
+
+
 def load_file(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text())
@@ -157,13 +164,19 @@ def collect(
                 f"is asked; pass {question.flag} (e.g. {question.flag} {question.example}) or "
                 f"put '{question.key}: ...' in the --answers file"
             )
+        prompt = f"{question.prompt} [e.g. {question.example}]: "
         while True:
-            value = ask(f"{question.prompt} [e.g. {question.example}]: ").strip()
-            if value:
+            value = ask(prompt).strip()
+            if not value:
+                continue
+            raw[question.key] = _typed(question.key, value)
+            wrong = [p for p in answers_problems(raw) if p.startswith(f"{question.key}:")]
+            if not wrong:
                 break
-        raw[question.key] = value
+            # On a terminal a wrong answer is asked again, saying what is allowed.
+            prompt = f"{wrong[0]}\n{question.prompt}: "
     if isinstance(raw.get("reviewers"), str):
-        raw["reviewers"] = [r.strip() for r in raw["reviewers"].split(",") if r.strip()]
+        raw["reviewers"] = _typed("reviewers", raw["reviewers"])
     problems = answers_problems(raw)
     if problems:
         raise SetupError("bad answers:\n  " + "\n  ".join(problems))
