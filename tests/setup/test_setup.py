@@ -153,6 +153,7 @@ def test_without_a_terminal_a_missing_answer_fails_naming_flag_and_key(
         ("unknown-reviewer", "reviewers: mallory is not a GitHub user"),
         ("region-without-a-feature", "region eu-isoe-west-1 does not offer backup"),
         ("custom-oidc-subject", "customises its OIDC subject"),
+        ("image-without-digest", "bootstrapImage: got 'nginx:latest'; an image pinned by digest"),
     ],
 )
 def test_bad_answers_fail_before_anything_is_created(
@@ -172,6 +173,8 @@ def test_bad_answers_fail_before_anything_is_created(
         changes["reviewers"] = ["alice", "mallory"]
     elif case == "region-without-a-feature":
         extra = ["--region", "eu-isoe-west-1"]
+    elif case == "image-without-digest":
+        changes["bootstrapImage"] = "nginx:latest"
     elif case == "custom-oidc-subject":
         world.github.oidc[REPOSITORY] = {"use_default": False, "include_claim_keys": ["repo"]}
     code, out = run(world, tmp_path, *extra, **changes)
@@ -232,3 +235,12 @@ def test_a_failure_at_any_step_is_finished_by_a_second_run(
     if before:
         assert f"Skipped (already done): {', '.join(before)}" in out
     assert_complete(world)
+
+
+def test_a_pinned_bootstrap_image_goes_to_every_stack(world: World, tmp_path: Path) -> None:
+    image = "registry.example/placeholder@sha256:" + "a" * 64
+    code, out = run(world, tmp_path, bootstrapImage=image)
+    assert code == 0, out
+    for env in ENVIRONMENTS:
+        config = world.engine.backends[STACKS][("slipway", env)].config
+        assert config["slipway:bootstrapImage"] == image

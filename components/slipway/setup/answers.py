@@ -28,6 +28,8 @@ DOMAIN = re.compile(
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
 SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+PINNED_IMAGE = re.compile(r"^[a-z0-9][a-z0-9./_-]*(?::[\w.-]+)?@sha256:[0-9a-f]{64}$")
+"""An image reference pinned by digest (a tag alone can move)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,10 @@ class Answers:
     domain: str
     alert_email: str
     reviewers: tuple[str, ...]
+    bootstrap_image: str | None = None
+    """Optional (``bootstrapImage``, ``--bootstrap-image``): an image pinned by digest that
+    answers the health path, which every new environment runs until CI's first deploy, so the
+    first ``up`` serves something without Docker (docs/deployment-guide.md, step 8)."""
     app_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     """The application's own secrets (``appSecrets`` in the answers file): name -> value, the
     same in every environment; written into Secrets Manager, never printed."""
@@ -116,7 +122,13 @@ def answers_problems(raw: Mapping[str, Any]) -> list[str]:
         problems.append(
             f"appSecrets: got names {names!r}; a mapping of UPPER_SNAKE names to non-empty strings"
         )
-    known = {q.key for q in QUESTIONS} | {"appSecrets"}
+    image = raw.get("bootstrapImage")
+    if image is not None and not (isinstance(image, str) and PINNED_IMAGE.match(image)):
+        problems.append(
+            f"bootstrapImage: got {image!r}; an image pinned by digest, "
+            "e.g. registry.example/placeholder@sha256:<64 hex digits>"
+        )
+    known = {q.key for q in QUESTIONS} | {"appSecrets", "bootstrapImage"}
     problems += [
         f"{key}: unknown answer; known: {', '.join(sorted(known))}"
         for key in raw
@@ -185,5 +197,6 @@ def collect(
         domain=raw["domain"],
         alert_email=raw["alertEmail"],
         reviewers=tuple(raw["reviewers"]),
+        bootstrap_image=raw.get("bootstrapImage"),
         app_secrets=dict(raw.get("appSecrets", {})),
     )

@@ -92,6 +92,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--domain", help="domain prod serves, e.g. shop.acme.io")
     p.add_argument("--alert-email", dest="alertEmail", help="alert address, e.g. ops@acme.io")
     p.add_argument("--reviewers", help="prod reviewers, comma-separated GitHub logins")
+    p.add_argument(
+        "--bootstrap-image",
+        dest="bootstrapImage",
+        help="optional: image pinned by digest that new environments run until CI "
+        "deploys (default: none; docs/deployment-guide.md step 8)",
+    )
     p.add_argument("--region", help="AWS region (default: from your AWS configuration)")
     p.add_argument(
         "--project-dir",
@@ -122,6 +128,7 @@ def main(argv: list[str] | None = None, deps: Dependencies | None = None) -> int
             "domain": args.domain,
             "alertEmail": args.alertEmail,
             "reviewers": args.reviewers,
+            "bootstrapImage": args.bootstrapImage,
         }
 
         def ask(prompt: str) -> str:

@@ -232,6 +232,8 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
             "slipway:hostedZoneId": (facts.hosted_zone_id, False),
             "slipway:alertEmails": ([a.alert_email], False),
         }
+        if a.bootstrap_image:
+            config["slipway:bootstrapImage"] = (a.bootstrap_image, False)
         if a.app_secrets:
             config["slipway:appSecrets"] = (sorted(a.app_secrets), False)
         if env == "prod":
