@@ -37,6 +37,13 @@ class RecordingEngine:
     """(operation, stack) that fails once, as the CLI failing (a CommandError, turned into a
     SetupError by AutomationEngine)."""
 
+    credentials: str | None = None
+    """The GitHub token the command gave the engine for the CLI's environment."""
+
+    def with_credentials(self, token: str) -> RecordingEngine:
+        self.credentials = token
+        return self
+
     def _record(self, operation: str, ref: StackRef) -> None:
         self.calls.append((operation, ref.project, ref.stack))
         if (operation, ref.stack) in self.fail_once:

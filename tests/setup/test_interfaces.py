@@ -114,7 +114,7 @@ def test_the_automation_engine_calls_the_sdk_as_its_signatures_say(
     monkeypatch.setattr(auto, "create_or_select_stack", create_or_select_stack)
     BoundStack.calls.clear()
     ref = StackRef(tmp_path, "slipway", "prod", "s3://b/shop?region=eu-west-1", "awskms://k")
-    pulumi = AutomationEngine()
+    pulumi = AutomationEngine({"GITHUB_TOKEN": "gho_user"})
     pulumi.set_config(ref, "slipway:domainName", "shop.acme.io", secret=False)
     assert pulumi.config(ref) == {"aws:region": "eu-west-1"}
     assert pulumi.up(ref, print) == {"a": 1}
@@ -122,7 +122,7 @@ def test_the_automation_engine_calls_the_sdk_as_its_signatures_say(
     exported = pulumi.export_stack(ref)
     pulumi.import_stack(ref, exported)
     options = made[0].arguments["opts"]
-    assert options.env_vars == {"PULUMI_BACKEND_URL": ref.backend_url}
+    assert options.env_vars == {"GITHUB_TOKEN": "gho_user", "PULUMI_BACKEND_URL": ref.backend_url}
     assert options.secrets_provider == "awskms://k"
     assert [name for name, _ in BoundStack.calls] == [
         "set_config",

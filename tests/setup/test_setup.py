@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from slipway.setup.cli import main
 from slipway.setup.plan import ENVIRONMENTS
+from tests.setup.github_standin import USER_TOKEN
 from tests.setup.world import ANSWERS, DOMAIN, REGION, REPOSITORY, World, answers_file, make_world
 
 
@@ -111,6 +112,10 @@ def test_answers_file_runs_to_the_end_and_a_second_run_skips_everything(
     assert ups == ["bootstrap", "prod", "dev", "staging"]
     assert "https://github.com/acme/shop/pull/1" in out
     assert f"https://{DOMAIN}  (prod)" in out
+    # The user's GitHub token reaches the provider through the CLI's environment only.
+    assert world.engine.credentials == USER_TOKEN
+    for stack in world.engine.backends[STACKS].values():
+        assert USER_TOKEN not in json.dumps(stack.config)
     assert "postgres://" not in out
     assert "BEGIN RSA" not in out
 

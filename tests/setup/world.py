@@ -55,7 +55,7 @@ class World:
         self.out = io.StringIO() if out is None else out  # type: ignore[assignment]
         return Dependencies(
             aws=lambda region: AwsAccount(region or REGION, session=self.session),
-            engine=self.engine,
+            engine=self.engine.with_credentials,
             transport=self.github,
             token=lambda: USER_TOKEN,
             manifest_flow=lambda _out: self.github.confirm_manifest,

@@ -40,7 +40,8 @@ class Dependencies:
     """What the command talks to; the tests pass stand-ins."""
 
     aws: Callable[[str | None], AwsAccount]
-    engine: Engine
+    engine: Callable[[str], Engine]
+    """The Pulumi engine, given the GitHub login's token (for the provider's environment)."""
     transport: Transport
     token: Callable[[], str]
     manifest_flow: Callable[[TextIO], ManifestFlow]
@@ -64,7 +65,7 @@ def _gh_token() -> str:
 def default_dependencies() -> Dependencies:
     return Dependencies(
         aws=lambda region: AwsAccount(region),
-        engine=AutomationEngine(),
+        engine=lambda token: AutomationEngine({"GITHUB_TOKEN": token}),
         transport=UrllibTransport(),
         token=_gh_token,
         manifest_flow=lambda out: BrowserManifestFlow(lambda line: print(line, file=out)),
@@ -144,11 +145,12 @@ def main(argv: list[str] | None = None, deps: Dependencies | None = None) -> int
         "file://" + str(Path.home() / ".slipway" / "bootstrap-state")
     )
     try:
+        token = deps.token()
         ctx = Context(
             answers=answers,
             aws=deps.aws(args.region),
-            engine=deps.engine,
-            github=GitHub(deps.transport, deps.token()),
+            engine=deps.engine(token),
+            github=GitHub(deps.transport, token),
             manifest_flow=deps.manifest_flow(out),
             out=out,
             project_dir=args.project_dir,

@@ -71,7 +71,18 @@ class Engine(Protocol):
 class AutomationEngine:
     """:class:`Engine` through ``pulumi.automation`` (needs the Pulumi CLI on PATH). A failed
     CLI call (``pulumi.automation.errors.CommandError``) becomes a :class:`SetupError` carrying
-    the CLI's message."""
+    the CLI's message.
+
+    ``credentials`` go into the environment of every CLI call and nowhere else: the GitHub
+    login's token as ``GITHUB_TOKEN``, which the pulumi-github provider reads when ``github:token``
+    is not set (docs/deployment-guide.md, "GitHub credentials for the pulumi-github provider"),
+    so it never enters a stack's configuration or state."""
+
+    def __init__(self, credentials: Mapping[str, str] | None = None) -> None:
+        self._credentials = dict(credentials or {})
+
+    def _env(self, ref: StackRef) -> dict[str, str]:
+        return {**self._credentials, "PULUMI_BACKEND_URL": ref.backend_url}
 
     def __getattribute__(self, name: str) -> Any:
         attribute = object.__getattribute__(self, name)
@@ -97,7 +108,7 @@ class AutomationEngine:
             stack_name=ref.stack,
             work_dir=str(ref.work_dir),
             opts=auto.LocalWorkspaceOptions(
-                env_vars={"PULUMI_BACKEND_URL": ref.backend_url},
+                env_vars=self._env(ref),
                 secrets_provider=ref.secrets_provider,
             ),
         )
@@ -105,9 +116,7 @@ class AutomationEngine:
     def stack_exists(self, ref: StackRef) -> bool:
         from pulumi import automation as auto
 
-        workspace = auto.LocalWorkspace(
-            work_dir=str(ref.work_dir), env_vars={"PULUMI_BACKEND_URL": ref.backend_url}
-        )
+        workspace = auto.LocalWorkspace(work_dir=str(ref.work_dir), env_vars=self._env(ref))
         return any(s.name.split("/")[-1] == ref.stack for s in workspace.list_stacks())
 
     def ensure_stack(self, ref: StackRef) -> None:
