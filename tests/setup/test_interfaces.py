@@ -161,3 +161,25 @@ def test_a_long_wait_says_what_it_waits_for_and_gives_up_naming_it() -> None:
     lines = out.getvalue().splitlines(keepends=True)
     assert lines[0] == "    waiting for the app\n"
     assert "    still waiting for the app (20 s)\n" in lines
+
+
+def test_a_passphrase_stack_gets_its_passphrase_file_in_the_cli_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    made: list[inspect.BoundArguments] = []
+    real = auto.create_or_select_stack
+
+    def create_or_select_stack(*args: Any, **kwargs: Any) -> BoundStack:
+        made.append(inspect.signature(real).bind(*args, **kwargs))
+        return BoundStack()
+
+    monkeypatch.setattr(auto, "create_or_select_stack", create_or_select_stack)
+    secret = tmp_path / "bootstrap.passphrase"
+    ref = StackRef(tmp_path, "slipway-bootstrap", "bootstrap", "file:///x", "passphrase", secret)
+    AutomationEngine().ensure_stack(ref)
+    options = made[0].arguments["opts"]
+    assert options.env_vars == {
+        "PULUMI_BACKEND_URL": "file:///x",
+        "PULUMI_CONFIG_PASSPHRASE_FILE": str(secret),
+    }
+    assert options.secrets_provider == "passphrase"

@@ -114,6 +114,10 @@ def test_answers_file_runs_to_the_end_and_a_second_run_skips_everything(
     assert f"https://{DOMAIN}  (prod)" in out
     # The user's GitHub token reaches the provider through the CLI's environment only.
     assert world.engine.credentials == USER_TOKEN
+    # bootstrap's local stack opens with a passphrase file the command made, never a prompt.
+    passphrase = tmp_path / "bootstrap-state.passphrase"
+    assert passphrase.stat().st_mode & 0o777 == 0o600
+    assert len(passphrase.read_text()) >= 32
     for stack in world.engine.backends[STACKS].values():
         assert USER_TOKEN not in json.dumps(stack.config)
     assert "postgres://" not in out

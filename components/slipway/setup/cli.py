@@ -144,6 +144,12 @@ def main(argv: list[str] | None = None, deps: Dependencies | None = None) -> int
     bootstrap_state = args.bootstrap_state or (
         "file://" + str(Path.home() / ".slipway" / "bootstrap-state")
     )
+    local = bootstrap_state.removeprefix("file://")
+    passphrase = (
+        Path(local + ".passphrase")
+        if bootstrap_state.startswith("file://")
+        else Path.home() / ".slipway" / "bootstrap-state.passphrase"
+    )
     try:
         token = deps.token()
         ctx = Context(
@@ -155,6 +161,7 @@ def main(argv: list[str] | None = None, deps: Dependencies | None = None) -> int
             out=out,
             project_dir=args.project_dir,
             bootstrap_backend=bootstrap_state,
+            bootstrap_passphrase=passphrase,
             sleep=deps.sleep,
         )
         facts = preflight(ctx)

@@ -43,6 +43,10 @@ class StackRef:
     stack: str
     backend_url: str
     secrets_provider: str | None = None
+    passphrase_file: Path | None = None
+    """With the ``passphrase`` secrets provider: the file holding the passphrase, given to the
+    CLI as ``PULUMI_CONFIG_PASSPHRASE_FILE`` (Pulumi Docs, "Environment variables"), so nothing
+    is prompted."""
 
 
 class Engine(Protocol):
@@ -82,7 +86,10 @@ class AutomationEngine:
         self._credentials = dict(credentials or {})
 
     def _env(self, ref: StackRef) -> dict[str, str]:
-        return {**self._credentials, "PULUMI_BACKEND_URL": ref.backend_url}
+        env = {**self._credentials, "PULUMI_BACKEND_URL": ref.backend_url}
+        if ref.passphrase_file is not None:
+            env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(ref.passphrase_file)
+        return env
 
     def __getattribute__(self, name: str) -> Any:
         attribute = object.__getattribute__(self, name)

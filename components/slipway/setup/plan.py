@@ -4,6 +4,7 @@ and the steps (:mod:`slipway.setup.steps`) built from the answers and what the A
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,9 @@ class Context:
     out: TextIO
     project_dir: Path
     bootstrap_backend: str
+    bootstrap_passphrase: Path
+    """The passphrase of bootstrap's local stack (it holds no secrets; the file exists so that a
+    re-run after a failure before the move opens the same stack). Made on first use, mode 0600."""
     """Where bootstrap's state starts (a local ``file://`` backend), before it moves into the
     bucket."""
     install_timeout: float = 900
@@ -136,7 +140,12 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
     region_query = f"?region={facts.region}"
     bootstrap_dir = ctx.project_dir / "bootstrap"
     local_bootstrap = StackRef(
-        bootstrap_dir, BOOTSTRAP_PROJECT, BOOTSTRAP_STACK, ctx.bootstrap_backend, "passphrase"
+        bootstrap_dir,
+        BOOTSTRAP_PROJECT,
+        BOOTSTRAP_STACK,
+        ctx.bootstrap_backend,
+        "passphrase",
+        ctx.bootstrap_passphrase,
     )
     bucket_bootstrap = StackRef(
         bootstrap_dir,
@@ -168,6 +177,10 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
         )
 
     def bootstrap_up() -> None:
+        if not ctx.bootstrap_passphrase.exists():
+            ctx.bootstrap_passphrase.parent.mkdir(parents=True, exist_ok=True)
+            ctx.bootstrap_passphrase.touch(mode=0o600)
+            ctx.bootstrap_passphrase.write_text(secrets.token_urlsafe(32))
         ctx.engine.ensure_stack(local_bootstrap)
         ctx.engine.set_config(local_bootstrap, "aws:region", facts.region, secret=False)
         ctx.engine.set_config(
@@ -187,6 +200,11 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
         return bool(deployment.get("resources"))
 
     def move_bootstrap_state() -> None:
+        if not ctx.bootstrap_passphrase.exists():
+            raise SetupError(
+                f"bootstrap's local stack in {ctx.bootstrap_backend} cannot be opened: its "
+                f"passphrase file {ctx.bootstrap_passphrase} is missing"
+            )
         deployment = ctx.engine.export_stack(local_bootstrap)
         ctx.engine.ensure_stack(bucket_bootstrap)
         ctx.engine.import_stack(bucket_bootstrap, deployment)
