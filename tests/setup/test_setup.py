@@ -236,7 +236,7 @@ def test_a_failure_at_any_step_is_finished_by_a_second_run(
     code, out = run(world, tmp_path)
     assert code == 1, out
     assert f"error: step {step} failed" in out
-    assert "run the same command again" in out
+    assert "run the same command again; it continues from this step:\n  setup --answers " in out
 
     code, out = run(world, tmp_path)
     assert code == 0, out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -178,7 +179,8 @@ def main(argv: list[str] | None = None, deps: Dependencies | None = None) -> int
     if outcome.failed:
         out.write(
             f"error: step {outcome.failed} failed: {outcome.error}\n"
-            "Fix the cause and run the same command again: it continues from this step.\n"
+            "Fix the cause and run the same command again; it continues from this step:\n"
+            f"  setup {shlex.join(sys.argv[1:] if argv is None else argv)}\n"
         )
         return 1
     if args.dry_run:
