@@ -162,6 +162,11 @@ def test_without_a_terminal_a_missing_answer_fails_naming_flag_and_key(
         ("unknown-reviewer", "reviewers: mallory is not a GitHub user"),
         ("region-without-a-feature", "region eu-isoe-west-1 does not offer backup"),
         ("custom-oidc-subject", "customises its OIDC subject"),
+        (
+            "aws-missing-permissions",
+            "AWS refused route53 ListHostedZonesByName (AccessDenied: not authorized to "
+            "ListHostedZonesByName); use credentials allowed to administer the account",
+        ),
         ("image-without-digest", "bootstrapImage: got 'nginx:latest'; an image pinned by digest"),
     ],
 )
@@ -182,6 +187,8 @@ def test_bad_answers_fail_before_anything_is_created(
         changes["reviewers"] = ["alice", "mallory"]
     elif case == "region-without-a-feature":
         extra = ["--region", "eu-isoe-west-1"]
+    elif case == "aws-missing-permissions":
+        world.denied.add("ListHostedZonesByName")
     elif case == "image-without-digest":
         changes["bootstrapImage"] = "nginx:latest"
     elif case == "custom-oidc-subject":

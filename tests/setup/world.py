@@ -43,6 +43,8 @@ class World:
     github: GitHubStandIn
     engine: RecordingEngine
     out: io.StringIO = field(default_factory=io.StringIO)
+    denied: set[str] = field(default_factory=set)
+    """AWS operations the caller is not allowed (answered AccessDenied)."""
     failing_secret_prefix: set[str] = field(default_factory=set)
     """Secrets Manager ``PutSecretValue`` fails once for secret names with these prefixes."""
 
@@ -148,6 +150,17 @@ def make_world() -> World:
                 )
 
     session.register("before-parameter-build.secrets-manager.PutSecretValue", fail_put)
+
+    def deny(event_name: str, **_: Any) -> None:
+        """What IAM answers a caller without the permission (AccessDenied)."""
+        operation = event_name.rsplit(".", 1)[-1]
+        if operation in world.denied:
+            raise ClientError(
+                {"Error": {"Code": "AccessDenied", "Message": f"not authorized to {operation}"}},
+                operation,
+            )
+
+    session.register("before-parameter-build", deny)
     return world
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import botocore.session
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from slipway.setup.steps import SetupError
 
@@ -63,13 +63,15 @@ class AwsAccount:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = self._session.create_client(service, region_name=self.region)
+            self._clients[service] = _Refusals(
+                service, self._session.create_client(service, region_name=self.region)
+            )
         return self._clients[service]
 
     def identity(self) -> Identity:
         try:
             answer = self.client("sts").get_caller_identity()
-        except (NoCredentialsError, ClientError, BotoCoreError) as error:
+        except SetupError as error:
             raise SetupError(
                 f"AWS credentials do not work ({error}); log in first, e.g. `aws sso login`"
             ) from error
@@ -141,3 +143,50 @@ class AwsAccount:
             if error.response["Error"]["Code"] != "ResourceNotFoundException" or not create:
                 raise SetupError(f"cannot write the secret {name}: {error}") from error
             secrets.create_secret(Name=name, SecretString=value)
+
+
+class _Refusals:
+    """A botocore client whose refusals the command reports in one line (which call, AWS's
+    error code and message), never as a traceback; the look-ups above catch the codes they
+    expect first."""
+
+    def __init__(self, service: str, client: Any) -> None:
+        self._service = service
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+        if not callable(method):
+            return method
+
+        def call(**kwargs: Any) -> Any:
+            try:
+                return method(**kwargs)
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if code in _EXPECTED:
+                    raise
+                message = error.response.get("Error", {}).get("Message", "")
+                hint = (
+                    "; use credentials allowed to administer the account"
+                    if "AccessDenied" in code or "Unauthorized" in code
+                    else ""
+                )
+                raise SetupError(
+                    f"AWS refused {self._service} {error.operation_name} ({code}: {message}){hint}"
+                ) from error
+            except BotoCoreError as error:
+                raise SetupError(f"AWS {self._service} {name}: {error}") from error
+
+        return call
+
+
+_EXPECTED = {
+    "404",
+    "NoSuchBucket",
+    "NotFound",
+    "NotFoundException",
+    "ResourceNotFoundException",
+    "ResourceExistsException",
+}
+"""Error codes the look-ups answer themselves (something does not exist yet)."""
