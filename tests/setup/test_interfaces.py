@@ -183,3 +183,20 @@ def test_a_passphrase_stack_gets_its_passphrase_file_in_the_cli_environment(
         "PULUMI_CONFIG_PASSPHRASE_FILE": str(secret),
     }
     assert options.secrets_provider == "passphrase"
+
+
+def test_help_lists_every_flag_with_its_default_or_an_example(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from slipway.setup.cli import main, parser
+
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    for action in parser()._actions:
+        if action.dest == "help":
+            continue
+        assert action.option_strings[0] in text
+        assert action.help is not None
+        assert "default" in action.help or "e.g." in action.help, action.option_strings
+    assert "examples:" in text
+    assert main(["--no-such-flag"]) == 2

@@ -90,10 +90,14 @@ def parser() -> argparse.ArgumentParser:
         help="YAML file with the answers (keys: repository, "
         "domain, alertEmail, reviewers, appSecrets); default: none",
     )
-    p.add_argument("--repository", help="application repository owner/name, e.g. acme/shop")
+    p.add_argument(
+        "--repository", help="application repository owner/name, e.g. acme/shop (required)"
+    )
     p.add_argument("--domain", help="domain prod serves, e.g. shop.acme.io")
     p.add_argument("--alert-email", dest="alertEmail", help="alert address, e.g. ops@acme.io")
-    p.add_argument("--reviewers", help="prod reviewers, comma-separated GitHub logins")
+    p.add_argument(
+        "--reviewers", help="prod reviewers, comma-separated GitHub logins, e.g. alice,bob"
+    )
     p.add_argument(
         "--bootstrap-image",
         dest="bootstrapImage",
