@@ -79,7 +79,10 @@ class BoundStack:
         def call(*args: Any, **kwargs: Any) -> Any:
             self.calls.append((name, inspect.signature(real).bind(self, *args, **kwargs)))
             if name == "get_all_config":
-                return {"aws:region": auto.ConfigValue("eu-west-1")}
+                return {
+                    "aws:region": auto.ConfigValue("eu-west-1"),
+                    "slipway:reviewers": auto.ConfigValue('["alice", "bob"]'),
+                }
             if name in {"outputs"}:
                 return {"environmentUrl": auto.OutputValue("https://x", False)}
             if name == "up":
@@ -94,7 +97,7 @@ class BoundStack:
                 return auto.UpResult("", "", summary, {"a": auto.OutputValue(1, False)})
             if name == "export_stack":
                 return auto.Deployment(version=3, deployment={"resources": []})
-            if name == "set_config" and kwargs.get("path"):
+            if name == "set_config" and args[0] == "slipway:fail":
                 raise CommandError(auto.CommandResult("", "error: no such key", 255))
             return None
 
@@ -116,7 +119,11 @@ def test_the_automation_engine_calls_the_sdk_as_its_signatures_say(
     ref = StackRef(tmp_path, "slipway", "prod", "s3://b/shop?region=eu-west-1", "awskms://k")
     pulumi = AutomationEngine({"GITHUB_TOKEN": "gho_user"})
     pulumi.set_config(ref, "slipway:domainName", "shop.acme.io", secret=False)
-    assert pulumi.config(ref) == {"aws:region": "eu-west-1"}
+    pulumi.set_config(ref, "slipway:reviewers", ["alice", "bob"], secret=False)
+    assert pulumi.config(ref) == {"aws:region": "eu-west-1", "slipway:reviewers": ["alice", "bob"]}
+    reviewers = BoundStack.calls[1][1].arguments
+    assert reviewers["value"].value == '["alice", "bob"]'
+    assert "path" not in reviewers
     assert pulumi.up(ref, print) == {"a": 1}
     assert pulumi.outputs(ref) == {"environmentUrl": "https://x"}
     exported = pulumi.export_stack(ref)
@@ -125,6 +132,7 @@ def test_the_automation_engine_calls_the_sdk_as_its_signatures_say(
     assert options.env_vars == {"GITHUB_TOKEN": "gho_user", "PULUMI_BACKEND_URL": ref.backend_url}
     assert options.secrets_provider == "awskms://k"
     assert [name for name, _ in BoundStack.calls] == [
+        "set_config",
         "set_config",
         "get_all_config",
         "preview",
@@ -137,7 +145,7 @@ def test_the_automation_engine_calls_the_sdk_as_its_signatures_say(
     with pytest.raises(
         SetupError, match=r"pulumi set config failed: code: 255 .*stderr: error: no such key"
     ):
-        pulumi.set_config(ref, "slipway:alertEmails", ["ops@acme.io"], secret=False)
+        pulumi.set_config(ref, "slipway:fail", "x", secret=False)
     assert engine.Engine is not None
 
 

@@ -11,9 +11,9 @@ https://www.pulumi.com/docs/reference/pkg/python/pulumi/#module-pulumi.automatio
   the provider a new stack is created with, ``env_vars`` the environment of every CLI call
   (``PULUMI_BACKEND_URL`` chooses the backend, as ``pulumi login`` does);
 * ``LocalWorkspace.list_stacks()`` lists the stacks of the project in the backend;
-* ``Stack.set_config(key, ConfigValue(value, secret=True), path=...)``: a secret is encrypted
-  with the stack's secrets provider (``pulumi config set --secret``); ``path=True`` sets one
-  element of a list (``pulumi config set --path``); ``Stack.get_all_config()``;
+* ``Stack.set_config(key, ConfigValue(value, secret=True))``: a secret is encrypted with the
+  stack's secrets provider (``pulumi config set --secret``); ``Stack.get_all_config()`` reads
+  every value back (``pulumi config --json``);
 * ``Stack.preview()``, ``Stack.up(on_output=...)`` (``UpResult.outputs``), ``Stack.outputs()``;
 * ``Stack.export_stack()`` / ``Stack.import_stack(deployment)`` (``pulumi stack export`` /
   ``import``): how bootstrap's state moves from the local backend into the bucket.
@@ -23,14 +23,27 @@ The isolation work's secrets-provider migration can use the same interface.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from slipway.setup.steps import SetupError
 
 ConfigInput = str | list[str]
+T = TypeVar("T")
+
+
+def _value(text: Any) -> Any:
+    """A config value as set: lists were set as their JSON text."""
+    if isinstance(text, str) and text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
 
 
 @dataclass(frozen=True)
@@ -72,6 +85,24 @@ class Engine(Protocol):
     def import_stack(self, ref: StackRef, deployment: Mapping[str, Any]) -> None: ...
 
 
+def _cli(method: Callable[..., T]) -> Callable[..., T]:
+    """A failed CLI call (``CommandError``, whose text is the exit code, stdout and stderr on
+    lines of their own) becomes one :class:`SetupError` line naming the operation."""
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> T:
+        from pulumi.automation.errors import CommandError
+
+        try:
+            return method(*args, **kwargs)
+        except CommandError as error:
+            detail = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+            operation = method.__name__.replace("_", " ")
+            raise SetupError(f"pulumi {operation} failed: {detail}") from error
+
+    return call
+
+
 class AutomationEngine:
     """:class:`Engine` through ``pulumi.automation`` (needs the Pulumi CLI on PATH). A failed
     CLI call (``pulumi.automation.errors.CommandError``) becomes a :class:`SetupError` carrying
@@ -91,23 +122,6 @@ class AutomationEngine:
             env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(ref.passphrase_file)
         return env
 
-    def __getattribute__(self, name: str) -> Any:
-        attribute = object.__getattribute__(self, name)
-        if name.startswith("_") or not callable(attribute):
-            return attribute
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            from pulumi.automation.errors import CommandError
-
-            try:
-                return attribute(*args, **kwargs)
-            except CommandError as error:
-                # str(CommandError) is the CLI's exit code, stdout and stderr on their own lines.
-                detail = " ".join(line.strip() for line in str(error).splitlines() if line.strip())
-                raise SetupError(f"pulumi {name.replace('_', ' ')} failed: {detail}") from error
-
-        return call
-
     def _stack(self, ref: StackRef) -> Any:
         from pulumi import automation as auto
 
@@ -120,41 +134,47 @@ class AutomationEngine:
             ),
         )
 
+    @_cli
     def stack_exists(self, ref: StackRef) -> bool:
         from pulumi import automation as auto
 
         workspace = auto.LocalWorkspace(work_dir=str(ref.work_dir), env_vars=self._env(ref))
         return any(s.name.split("/")[-1] == ref.stack for s in workspace.list_stacks())
 
+    @_cli
     def ensure_stack(self, ref: StackRef) -> None:
         self._stack(ref)
 
+    @_cli
     def config(self, ref: StackRef) -> dict[str, Any]:
-        return {k: v.value for k, v in self._stack(ref).get_all_config().items()}
+        return {k: _value(v.value) for k, v in self._stack(ref).get_all_config().items()}
 
+    @_cli
     def set_config(self, ref: StackRef, key: str, value: ConfigInput, *, secret: bool) -> None:
         from pulumi import automation as auto
 
-        stack = self._stack(ref)
-        if isinstance(value, list):
-            for i, item in enumerate(value):
-                stack.set_config(f"{key}[{i}]", auto.ConfigValue(item, secret=secret), path=True)
-        else:
-            stack.set_config(key, auto.ConfigValue(value, secret=secret))
+        # A list is set whole, as its JSON text: the program reads structured values as JSON
+        # (pulumi.Config.get_object), and nothing of a longer earlier list is left behind.
+        text = json.dumps(value) if isinstance(value, list) else value
+        self._stack(ref).set_config(key, auto.ConfigValue(text, secret=secret))
 
+    @_cli
     def up(self, ref: StackRef, on_output: Callable[[str], None]) -> dict[str, Any]:
         stack = self._stack(ref)
         stack.preview(on_output=on_output)
         result = stack.up(on_output=on_output)
         return {k: v.value for k, v in result.outputs.items()}
 
+    @_cli
     def outputs(self, ref: StackRef) -> dict[str, Any]:
         return {k: v.value for k, v in self._stack(ref).outputs().items()}
 
+    @_cli
     def export_stack(self, ref: StackRef) -> Mapping[str, Any]:
         deployment = self._stack(ref).export_stack()
         return {"version": deployment.version, "deployment": deployment.deployment}
 
+    @_cli
     def import_stack(self, ref: StackRef, deployment: Mapping[str, Any]) -> None:
         from pulumi import automation as auto
 
