@@ -1,0 +1,397 @@
+"""What ``setup`` does, in order: the pre-flight checks (nothing is created before they pass)
+and the steps (:mod:`slipway.setup.steps`) built from the answers and what the APIs tell."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from slipway.setup.answers import Answers
+from slipway.setup.aws import SHARED_KEY_ALIAS, STACK_KEY_ALIAS, STATE_BUCKET, AwsAccount
+from slipway.setup.engine import ConfigInput, Engine, StackRef
+from slipway.setup.github import GitHub, ManifestFlow, app_jwt
+from slipway.setup.steps import SetupError, Step, wait_for
+
+ENVIRONMENTS = ("prod", "dev", "staging")
+"""The order of the first ``up``s: prod owns the account's OIDC provider, which dev's and
+staging's roles name (docs/deployment-guide.md, "Bring the stacks up: prod first")."""
+PROJECT = "slipway"
+BOOTSTRAP_PROJECT = "slipway-bootstrap"
+BOOTSTRAP_STACK = "bootstrap"
+RELEASE_ENVIRONMENT = "npm"
+"""The release environment the prod stack creates (``WorkflowSpec.npm_environment``)."""
+RELEASE_KEY_SECRET = "RELEASE_APP_PRIVATE_KEY"
+WORKFLOWS_BRANCH = "slipway/workflows"
+"""``slipway.workflow_set.DEFAULT_BRANCH``: the prod stack's pull request of the workflows."""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the pre-flight found out, so nobody is asked for it."""
+
+    account: str
+    partition: str
+    region: str
+    hosted_zone_id: str
+    organization: bool
+    subject_format: str
+
+
+@dataclass
+class Context:
+    answers: Answers
+    aws: AwsAccount
+    engine: Engine
+    github: GitHub
+    manifest_flow: ManifestFlow
+    out: TextIO
+    project_dir: Path
+    bootstrap_backend: str
+    bootstrap_passphrase: Path
+    """The passphrase of bootstrap's local stack (it holds no secrets; the file exists so that a
+    re-run after a failure before the move opens the same stack). Made on first use, mode 0600."""
+    """Where bootstrap's state starts (a local ``file://`` backend), before it moves into the
+    bucket."""
+    install_timeout: float = 900
+    sleep: Callable[[float], None] | None = None
+    urls: dict[str, str] = field(default_factory=dict)
+
+
+def subject_format(customization: dict[str, Any], repository: str) -> str:
+    """``githubOidcSubjectFormat`` from ``GET /repos/{owner}/{repo}/actions/oidc/customization/sub``
+    (fields ``use_default``, ``include_claim_keys``, ``use_immutable_subject``,
+    ``sub_claim_prefix``; GitHub's OpenAPI description, schema ``oidc-custom-sub-repo``).
+    ``sub_claim_prefix`` is what GitHub issues now; an immutable one carries ``@<id>`` after the
+    owner and repository (github_oidc.py's sources). Without it, ``use_immutable_subject``. A
+    customised template (``use_default`` false) matches neither of Slipway's formats."""
+    if customization.get("use_default") is False:
+        keys = customization.get("include_claim_keys")
+        raise SetupError(
+            f"{repository} customises its OIDC subject (include_claim_keys={keys!r}); Slipway's "
+            "trust policies expect GitHub's default subject. Reset it with `gh api -X PUT "
+            f"repos/{repository}/actions/oidc/customization/sub -F use_default=true`, then run "
+            "setup again"
+        )
+    prefix = customization.get("sub_claim_prefix")
+    if isinstance(prefix, str) and prefix:
+        return "immutable" if "@" in prefix else "name"
+    return "immutable" if customization.get("use_immutable_subject") else "name"
+
+
+def preflight(ctx: Context) -> Facts:
+    """Every look-up the steps need, and every reason the run cannot succeed, before anything
+    is created: all problems are reported at once."""
+    a = ctx.answers
+    problems: list[str] = []
+    identity = ctx.aws.identity()
+    missing = ctx.aws.missing_services()
+    if missing:
+        problems.append(
+            f"region {ctx.aws.region} does not offer {', '.join(missing)} (botocore's endpoint "
+            "data); choose another with --region"
+        )
+    zone = ctx.aws.hosted_zone(a.domain)
+    if zone is None:
+        problems.append(
+            f"domain: no public Route 53 hosted zone for {a.domain} or a parent of it in account "
+            f"{identity.account}; create one (and delegate it) or choose a domain under one"
+        )
+    repo = ctx.github.repository(a.owner, a.name)
+    organization = False
+    customization: dict[str, Any] = {}
+    if repo is None:
+        problems.append(
+            f"repository: {a.repository} does not exist or your GitHub login cannot see it "
+            "(`gh auth status`)"
+        )
+    else:
+        organization = repo["owner"]["type"] == "Organization"
+        if not repo.get("permissions", {}).get("admin"):
+            problems.append(
+                f"repository: your GitHub login lacks admin permission on {a.repository} "
+                "(needed for environments, rulesets and secrets); ask an owner"
+            )
+        else:
+            customization = ctx.github.oidc_subject(a.owner, a.name)
+    problems += [
+        f"reviewers: {login} is not a GitHub user"
+        for login in a.reviewers
+        if not ctx.github.user_exists(login)
+    ]
+    fmt = "immutable"
+    if customization:
+        try:
+            fmt = subject_format(customization, a.repository)
+        except SetupError as error:
+            problems.append(str(error))
+    if problems:
+        raise SetupError("cannot set up (nothing was created):\n  " + "\n  ".join(problems))
+    assert zone is not None
+    return Facts(identity.account, identity.partition, ctx.aws.region, zone, organization, fmt)
+
+
+def build(ctx: Context, facts: Facts) -> list[Step]:
+    a = ctx.answers
+    bucket = STATE_BUCKET.format(account=facts.account, region=facts.region)
+    region_query = f"?region={facts.region}"
+    bootstrap_dir = ctx.project_dir / "bootstrap"
+    local_bootstrap = StackRef(
+        bootstrap_dir,
+        BOOTSTRAP_PROJECT,
+        BOOTSTRAP_STACK,
+        ctx.bootstrap_backend,
+        "passphrase",
+        ctx.bootstrap_passphrase,
+    )
+    bucket_bootstrap = StackRef(
+        bootstrap_dir,
+        BOOTSTRAP_PROJECT,
+        BOOTSTRAP_STACK,
+        f"s3://{bucket}{region_query}&awssdk=v2",
+        f"awskms://{SHARED_KEY_ALIAS}{region_query}",
+    )
+    stack_aliases = [STACK_KEY_ALIAS.format(app=a.app, environment=e) for e in ENVIRONMENTS]
+    release_secret = f"slipway/{a.app}/release-app"
+
+    def stack_ref(env: str) -> StackRef:
+        return StackRef(
+            ctx.project_dir,
+            PROJECT,
+            env,
+            f"s3://{bucket}/{a.app}{region_query}&awssdk=v2",
+            f"awskms://{STACK_KEY_ALIAS.format(app=a.app, environment=env)}{region_query}",
+        )
+
+    def release_app() -> dict[str, str]:
+        return dict(json.loads(ctx.aws.read_secret(release_secret)))
+
+    def backend_ready() -> bool:
+        return (
+            ctx.aws.bucket_exists(bucket)
+            and ctx.aws.alias_exists(SHARED_KEY_ALIAS)
+            and all(ctx.aws.alias_exists(alias) for alias in stack_aliases)
+        )
+
+    def bootstrap_up() -> None:
+        if not ctx.bootstrap_passphrase.exists():
+            ctx.bootstrap_passphrase.parent.mkdir(parents=True, exist_ok=True)
+            ctx.bootstrap_passphrase.touch(mode=0o600)
+            ctx.bootstrap_passphrase.write_text(secrets.token_urlsafe(32))
+        ctx.engine.ensure_stack(local_bootstrap)
+        ctx.engine.set_config(local_bootstrap, "aws:region", facts.region, secret=False)
+        ctx.engine.set_config(
+            local_bootstrap,
+            f"{BOOTSTRAP_PROJECT}:stacks",
+            [f"{a.app}/{e}" for e in ENVIRONMENTS],
+            secret=False,
+        )
+        ctx.engine.up(local_bootstrap, _progress(ctx.out))
+
+    def bootstrap_moved() -> bool:
+        """The bucket holds bootstrap's stack with its resources: a stack created there by a
+        run that failed before ``import_stack`` is empty, and the move is done again."""
+        if not ctx.engine.stack_exists(bucket_bootstrap):
+            return False
+        deployment = ctx.engine.export_stack(bucket_bootstrap).get("deployment") or {}
+        return bool(deployment.get("resources"))
+
+    def move_bootstrap_state() -> None:
+        if not ctx.bootstrap_passphrase.exists():
+            raise SetupError(
+                f"bootstrap's local stack in {ctx.bootstrap_backend} cannot be opened: its "
+                f"passphrase file {ctx.bootstrap_passphrase} is missing"
+            )
+        deployment = ctx.engine.export_stack(local_bootstrap)
+        ctx.engine.ensure_stack(bucket_bootstrap)
+        ctx.engine.import_stack(bucket_bootstrap, deployment)
+
+    def create_app() -> None:
+        code = ctx.manifest_flow(a.owner, facts.organization, a.repository)
+        app = ctx.github.convert_manifest(code)
+        value = {k: str(app[k]) for k in ("id", "slug", "client_id", "pem", "html_url")}
+        ctx.aws.put_secret(release_secret, json.dumps(value), create=True)
+
+    def installed() -> bool:
+        if not ctx.aws.secret_has_value(release_secret):
+            return False
+        app = release_app()
+        jwt = app_jwt(app["id"], app["pem"])
+        return ctx.github.repository_installation(a.owner, a.name, jwt) is not None
+
+    def install() -> None:
+        slug = release_app()["slug"]
+        ctx.out.write(
+            f"    Install the release app on {a.repository} only: "
+            f"https://github.com/apps/{slug}/installations/new\n"
+        )
+        kwargs: dict[str, Any] = {"sleep": ctx.sleep} if ctx.sleep else {}
+        wait_for(
+            f"the release app's installation on {a.repository}",
+            installed,
+            ctx.out,
+            timeout=ctx.install_timeout,
+            **kwargs,
+        )
+
+    def wanted_config(env: str) -> dict[str, tuple[ConfigInput, bool]]:
+        config: dict[str, tuple[ConfigInput, bool]] = {
+            "aws:region": (facts.region, False),
+            "aws:allowedAccountIds": ([facts.account], False),
+            "github:owner": (a.owner, False),
+            "slipway:profile": (env, False),
+            "slipway:githubRepository": (a.repository, False),
+            "slipway:githubOwnerType": ("organization" if facts.organization else "user", False),
+            "slipway:githubOidcSubjectFormat": (facts.subject_format, False),
+            "slipway:domainName": (a.domain_of(env), False),
+            "slipway:hostedZoneId": (facts.hosted_zone_id, False),
+            "slipway:alertEmails": ([a.alert_email], False),
+        }
+        if a.bootstrap_image:
+            config["slipway:bootstrapImage"] = (a.bootstrap_image, False)
+        if a.app_secrets:
+            config["slipway:appSecrets"] = (sorted(a.app_secrets), False)
+        if env == "prod":
+            app = release_app()
+            config |= {
+                "slipway:ownsAccountResources": ("true", False),
+                "slipway:ownsRepositoryResources": ("true", False),
+                "slipway:reviewers": (list(a.reviewers), False),
+                "slipway:releaseAppId": (app["id"], False),
+                "slipway:releaseAppClientId": (app["client_id"], False),
+            }
+        return config
+
+    def configured(env: str) -> Callable[[], bool]:
+        def check() -> bool:
+            ref = stack_ref(env)
+            if not ctx.engine.stack_exists(ref):
+                return False
+            if env == "prod" and not ctx.aws.secret_has_value(release_secret):
+                return False
+            have = ctx.engine.config(ref)
+            return all(have.get(k) == v for k, (v, _) in wanted_config(env).items())
+
+        return check
+
+    def configure(env: str) -> Callable[[], None]:
+        def apply() -> None:
+            ref = stack_ref(env)
+            ctx.engine.ensure_stack(ref)
+            for key, (value, secret) in wanted_config(env).items():
+                ctx.engine.set_config(ref, key, value, secret=secret)
+
+        return apply
+
+    def is_up(env: str) -> Callable[[], bool]:
+        def check() -> bool:
+            ref = stack_ref(env)
+            return ctx.engine.stack_exists(ref) and "environmentUrl" in ctx.engine.outputs(ref)
+
+        return check
+
+    def up(env: str) -> Callable[[], None]:
+        def apply() -> None:
+            ctx.engine.up(stack_ref(env), _progress(ctx.out))
+
+        return apply
+
+    def secret_names(env: str) -> list[str]:
+        return [f"{a.app}/{env}/{name}" for name in sorted(a.app_secrets)]
+
+    def secrets_filled(env: str) -> Callable[[], bool]:
+        return lambda: all(ctx.aws.secret_has_value(n) for n in secret_names(env))
+
+    def fill_secrets(env: str) -> Callable[[], None]:
+        def apply() -> None:
+            for name, key in zip(secret_names(env), sorted(a.app_secrets), strict=True):
+                ctx.aws.put_secret(name, a.app_secrets[key], create=False)
+
+        return apply
+
+    steps = [
+        Step(
+            "state-backend",
+            f"bootstrap the state bucket {bucket} and the secrets keys "
+            f"({SHARED_KEY_ALIAS}, {', '.join(stack_aliases)})",
+            backend_ready,
+            bootstrap_up,
+        ),
+        Step(
+            "bootstrap-state",
+            f"move bootstrap's own state into s3://{bucket}",
+            bootstrap_moved,
+            move_bootstrap_state,
+        ),
+        Step(
+            "release-app",
+            "create the release GitHub App (one confirmation in the browser); "
+            f"keep its ID and key in Secrets Manager as {release_secret}",
+            lambda: ctx.aws.secret_has_value(release_secret),
+            create_app,
+        ),
+        Step(
+            "release-app-installed",
+            f"install the release app on {a.repository} (one page)",
+            installed,
+            install,
+        ),
+    ]
+    steps += [
+        Step(
+            f"stack-{env}",
+            f"create the stack {env} in s3://{bucket}/{a.app} and set its configuration",
+            configured(env),
+            configure(env),
+        )
+        for env in ENVIRONMENTS
+    ]
+    for env in ENVIRONMENTS:
+        steps.append(
+            Step(f"up-{env}", f"pulumi up {env} (https://{a.domain_of(env)})", is_up(env), up(env))
+        )
+        if a.app_secrets:
+            steps.append(
+                Step(
+                    f"app-secrets-{env}",
+                    f"fill {len(a.app_secrets)} application secret(s) of {env} in Secrets Manager",
+                    secrets_filled(env),
+                    fill_secrets(env),
+                )
+            )
+    steps.append(
+        Step(
+            "release-key",
+            f"store the release app's key as the secret {RELEASE_KEY_SECRET} of "
+            f"the {RELEASE_ENVIRONMENT} environment",
+            lambda: ctx.github.environment_secret_exists(
+                a.owner, a.name, RELEASE_ENVIRONMENT, RELEASE_KEY_SECRET
+            ),
+            lambda: ctx.github.put_environment_secret(
+                a.owner, a.name, RELEASE_ENVIRONMENT, RELEASE_KEY_SECRET, release_app()["pem"]
+            ),
+        )
+    )
+    return steps
+
+
+def summary(ctx: Context, facts: Facts) -> list[str]:
+    """What exists now, with URLs (what can be read without failing)."""
+    a = ctx.answers
+    lines = [f"https://{a.domain_of(env)}  ({env})" for env in ENVIRONMENTS]
+    pull = ctx.github.pull_request(a.owner, a.name, WORKFLOWS_BRANCH)
+    if pull is not None:
+        lines.append(f"{pull['html_url']}  (merge it: the workflows; step 4)")
+    lines.append(f"https://github.com/{a.repository}/deployments  (approve the first prod deploy)")
+    return lines
+
+
+def _progress(out: TextIO) -> Callable[[str], None]:
+    def write(line: str) -> None:
+        out.write(f"    | {line.rstrip()}\n")
+        out.flush()
+
+    return write

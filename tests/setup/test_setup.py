@@ -1,0 +1,262 @@
+"""The set-up command (issue 24), run through its entry point against moto (AWS), the recording
+Pulumi stand-in and a GitHub stand-in validated against GitHub's OpenAPI description."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from moto import mock_aws
+
+from slipway.setup.cli import main
+from slipway.setup.plan import ENVIRONMENTS
+from tests.setup.github_standin import USER_TOKEN
+from tests.setup.world import ANSWERS, DOMAIN, REGION, REPOSITORY, World, answers_file, make_world
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield make_world()
+
+
+def run(world: World, tmp_path: Path, *extra: str, **changes: object) -> tuple[int, str]:
+    argv = [
+        "--answers",
+        str(answers_file(tmp_path, **changes)),
+        "--project-dir",
+        str(tmp_path),
+        "--bootstrap-state",
+        f"file://{tmp_path}/bootstrap-state",
+        *extra,
+    ]
+    code = main(argv, world.dependencies())
+    return code, world.out.getvalue()
+
+
+ACCOUNT = "123456789012"
+"""moto's default account."""
+BUCKET = f"slipway-pulumi-state-{ACCOUNT}-{REGION}"
+STACKS = f"s3://{BUCKET}/shop?region={REGION}&awssdk=v2"
+STEPS = [
+    "state-backend",
+    "bootstrap-state",
+    "release-app",
+    "release-app-installed",
+    *(f"stack-{env}" for env in ENVIRONMENTS),
+    *(s for env in ENVIRONMENTS for s in (f"up-{env}", f"app-secrets-{env}")),
+    "release-key",
+]
+
+
+def created_anything(world: World) -> bool:
+    return (
+        bool(world.engine.calls)
+        or bool(world.github.apps)
+        or bool(world.client("s3").list_buckets()["Buckets"])
+    )
+
+
+def assert_complete(world: World) -> None:
+    """Everything the four steps promise exists."""
+    kms, s3, secrets = world.client("kms"), world.client("s3"), world.client("secretsmanager")
+    s3.head_bucket(Bucket=BUCKET)
+    aliases = {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
+    assert {"alias/slipway-pulumi-secrets"} | {
+        f"alias/slipway/shop/{e}" for e in ENVIRONMENTS
+    } <= aliases
+    bootstrap = world.engine.backends[f"s3://{BUCKET}?region={REGION}&awssdk=v2"][
+        ("slipway-bootstrap", "bootstrap")
+    ]
+    assert bootstrap.deployment == {"resources": ["stateBucketName"]}
+    assert bootstrap.secrets_provider == f"awskms://alias/slipway-pulumi-secrets?region={REGION}"
+    zone = world.client("route53").list_hosted_zones()["HostedZones"][0]["Id"].split("/")[-1]
+    app = json.loads(secrets.get_secret_value(SecretId="slipway/shop/release-app")["SecretString"])
+    for env in ENVIRONMENTS:
+        stack = world.engine.backends[STACKS][("slipway", env)]
+        assert stack.secrets_provider == f"awskms://alias/slipway/shop/{env}?region={REGION}"
+        assert stack.outputs["environmentUrl"].startswith("https://")
+        config = stack.config
+        assert config["slipway:hostedZoneId"] == zone
+        assert config["slipway:githubOidcSubjectFormat"] == "immutable"
+        assert config["aws:allowedAccountIds"] == [ACCOUNT]
+        assert config["slipway:domainName"] == (DOMAIN if env == "prod" else f"{env}.{DOMAIN}")
+        for name, value in ANSWERS["appSecrets"].items():  # type: ignore[attr-defined]
+            got = secrets.get_secret_value(SecretId=f"shop/{env}/{name}")["SecretString"]
+            assert got == value
+    prod = world.engine.backends[STACKS][("slipway", "prod")].config
+    assert prod["slipway:releaseAppId"] == app["id"]
+    assert prod["slipway:releaseAppClientId"] == app["client_id"]
+    assert prod["slipway:reviewers"] == ["alice", "bob"]
+    assert world.github.secrets[(REPOSITORY, "npm", "RELEASE_APP_PRIVATE_KEY")] == app["pem"]
+    ups = [c for c in world.engine.calls if c[0] == "up" and c[1] == "slipway"]
+    assert [stack for _, _, stack in ups][-3:] == list(ENVIRONMENTS) or len(ups) >= 3
+
+
+def test_answers_file_runs_to_the_end_and_a_second_run_skips_everything(
+    world: World, tmp_path: Path
+) -> None:
+    code, out = run(world, tmp_path)
+    assert code == 0, out
+    assert_complete(world)
+    ups = [stack for op, project, stack in world.engine.calls if op == "up"]
+    assert ups == ["bootstrap", "prod", "dev", "staging"]
+    assert "https://github.com/acme/shop/pull/1" in out
+    assert f"https://{DOMAIN}  (prod)" in out
+    # The user's GitHub token reaches the provider through the CLI's environment only.
+    assert world.engine.credentials == USER_TOKEN
+    # bootstrap's local stack opens with a passphrase file the command made, never a prompt.
+    passphrase = tmp_path / "bootstrap-state.passphrase"
+    assert passphrase.stat().st_mode & 0o777 == 0o600
+    assert len(passphrase.read_text()) >= 32
+    for stack in world.engine.backends[STACKS].values():
+        assert USER_TOKEN not in json.dumps(stack.config)
+    assert "postgres://" not in out
+    assert "BEGIN RSA" not in out
+
+    calls = len(world.engine.calls)
+    code, out = run(world, tmp_path)
+    assert code == 0, out
+    assert f"Skipped (already done): {', '.join(STEPS)}" in out
+    assert [c for c in world.engine.calls[calls:] if c[0] != "export_stack"] == []
+
+
+def test_dry_run_shows_the_plan_and_creates_nothing(world: World, tmp_path: Path) -> None:
+    code, out = run(world, tmp_path, "--dry-run")
+    assert code == 0, out
+    for step in STEPS:
+        assert f"  do    {step}: " in out
+    assert "Dry run: nothing was changed." in out
+    assert not created_anything(world)
+
+
+def test_without_a_terminal_a_missing_answer_fails_naming_flag_and_key(
+    world: World, tmp_path: Path
+) -> None:
+    path = tmp_path / "answers.yaml"
+    path.write_text(json.dumps({k: v for k, v in ANSWERS.items() if k != "domain"}))
+    code = main(["--answers", str(path)], world.dependencies())
+    out = world.out.getvalue()
+    assert code == 2
+    assert "missing answer 'domain'" in out
+    assert "--domain" in out
+    assert not created_anything(world)
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("bad-domain", "domain: got 'Shop_Acme'"),
+        ("domain-without-zone", "no public Route 53 hosted zone for shop.other.io"),
+        ("unknown-repository", "acme/nope does not exist"),
+        ("missing-permissions", "lacks admin permission on acme/shop"),
+        ("unknown-reviewer", "reviewers: mallory is not a GitHub user"),
+        ("region-without-a-feature", "region eu-isoe-west-1 does not offer backup"),
+        ("custom-oidc-subject", "customises its OIDC subject"),
+        (
+            "aws-missing-permissions",
+            "AWS refused route53 ListHostedZonesByName (AccessDenied: not authorized to "
+            "ListHostedZonesByName); use credentials allowed to administer the account",
+        ),
+        ("image-without-digest", "bootstrapImage: got 'nginx:latest'; an image pinned by digest"),
+    ],
+)
+def test_bad_answers_fail_before_anything_is_created(
+    world: World, tmp_path: Path, case: str, expected: str
+) -> None:
+    extra: list[str] = []
+    changes: dict[str, object] = {}
+    if case == "bad-domain":
+        changes["domain"] = "Shop_Acme"
+    elif case == "domain-without-zone":
+        changes["domain"] = "shop.other.io"
+    elif case == "unknown-repository":
+        changes["repository"] = "acme/nope"
+    elif case == "missing-permissions":
+        world.github.repositories[REPOSITORY]["admin"] = False
+    elif case == "unknown-reviewer":
+        changes["reviewers"] = ["alice", "mallory"]
+    elif case == "region-without-a-feature":
+        extra = ["--region", "eu-isoe-west-1"]
+    elif case == "aws-missing-permissions":
+        world.denied.add("ListHostedZonesByName")
+    elif case == "image-without-digest":
+        changes["bootstrapImage"] = "nginx:latest"
+    elif case == "custom-oidc-subject":
+        world.github.oidc[REPOSITORY] = {"use_default": False, "include_claim_keys": ["repo"]}
+    code, out = run(world, tmp_path, *extra, **changes)
+    assert code == 2, out
+    assert expected in out
+    assert not created_anything(world)
+
+
+def test_a_repository_on_name_only_subjects_gets_the_name_format(
+    world: World, tmp_path: Path
+) -> None:
+    world.github.add_repository(REPOSITORY, immutable=False)
+    code, out = run(world, tmp_path)
+    assert code == 0, out
+    for env in ENVIRONMENTS:
+        config = world.engine.backends[STACKS][("slipway", env)].config
+        assert config["slipway:githubOidcSubjectFormat"] == "name"
+
+
+def arm(world: World, step: str) -> None:
+    """Make ``step`` fail once, where it really could: the CLI, GitHub, Secrets Manager."""
+    env = step.rsplit("-", 1)[-1]
+    if step == "state-backend":
+        world.engine.fail_once.add(("up", "bootstrap"))
+    elif step == "bootstrap-state":
+        world.engine.fail_once.add(("import_stack", "bootstrap"))
+    elif step == "release-app":
+        world.github.fail_once.add(("POST", "/app-manifests/{code}/conversions"))
+    elif step == "release-app-installed":
+        world.github.fail_once.add(("GET", "/repos/{owner}/{repo}/installation"))
+    elif step.startswith("stack-"):
+        world.engine.fail_once.add(("set_config", env))  # after the stack exists: half-made
+    elif step.startswith("up-"):
+        world.engine.fail_once.add(("up", env))
+    elif step.startswith("app-secrets-"):
+        world.failing_secret_prefix.add(f"shop/{env}/SESSION_SECRET")  # after DATABASE_URL
+    elif step == "release-key":
+        world.github.fail_once.add(
+            ("PUT", "/repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}")
+        )
+    else:
+        raise AssertionError(step)
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_failure_at_any_step_is_finished_by_a_second_run(
+    world: World, tmp_path: Path, step: str
+) -> None:
+    arm(world, step)
+    code, out = run(world, tmp_path)
+    assert code == 1, out
+    assert f"error: step {step} failed" in out
+    assert "run the same command again; it continues from this step:\n  setup --answers " in out
+
+    code, out = run(world, tmp_path)
+    assert code == 0, out
+    before = STEPS[: STEPS.index(step)]
+    if before:
+        assert f"Skipped (already done): {', '.join(before)}" in out
+    assert_complete(world)
+
+
+def test_a_pinned_bootstrap_image_goes_to_every_stack(world: World, tmp_path: Path) -> None:
+    image = "registry.example/placeholder@sha256:" + "a" * 64
+    code, out = run(world, tmp_path, bootstrapImage=image)
+    assert code == 0, out
+    for env in ENVIRONMENTS:
+        config = world.engine.backends[STACKS][("slipway", env)].config
+        assert config["slipway:bootstrapImage"] == image
