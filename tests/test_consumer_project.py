@@ -455,7 +455,14 @@ def test_only_another_distribution_owning_slipway_files_is_a_collision(tmp_path:
 
 def test_the_command_shows_its_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 0
-    assert capsys.readouterr().out.startswith("usage: slipway-platform [-h] [--version]\n")
+    usage = capsys.readouterr().out
+    assert usage.startswith("usage: slipway-platform [-h] [--version] COMMAND ...\n")
+    assert "    setup     from AWS credentials and a GitHub login to the first prod deploy" in usage
+    # `setup` is the set-up command itself, with its own flags.
+    assert main(["setup", "--help"]) == 0
+    setup_usage = capsys.readouterr().out
+    assert "--answers ANSWERS" in setup_usage
+    assert "--dry-run" in setup_usage
     with pytest.raises(SystemExit) as version:
         main(["--version"])
     assert version.value.code == 0

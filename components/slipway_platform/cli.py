@@ -1,4 +1,4 @@
-"""The ``slipway-platform`` command: ``--version`` and ``--help`` for now.
+"""The ``slipway-platform`` command: ``setup`` (:mod:`slipway.setup.cli`), ``--version``.
 
 It checks the environment first (:func:`slipway_platform.collision_problems`) and refuses to run
 beside another distribution that ships the package ``slipway``, naming it. It never imports
@@ -39,6 +39,13 @@ def parser() -> argparse.ArgumentParser:
         epilog="Documentation: docs/components.md in Slipway's repository.",
     )
     command.add_argument("--version", action="version", version=f"{COMMAND} {installed_version()}")
+    commands = command.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "setup",
+        help="from AWS credentials and a GitHub login to the first prod deploy "
+        f"(`{COMMAND} setup --help`)",
+        add_help=False,
+    )
     return command
 
 
@@ -48,7 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in problems:
             print(f"{COMMAND}: error: {problem}", file=sys.stderr)
         return EXIT_COLLISION
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["setup"]:
+        # Only now, with no other distribution's `slipway` in the way, is `slipway` imported.
+        from slipway.setup.cli import main as setup
+
+        return setup(words[1:])
     command = parser()
-    command.parse_args(argv)
+    command.parse_args(words)
     command.print_help()
     return 0
