@@ -741,3 +741,24 @@ def test_two_deployment_strategies_are_refused(
         match=r"FargateServiceArgs.canary and linear: got 'both'; at most one of canary, linear",
     ):
         run_component(via_provider(provider, "slipway:index:FargateService", "web", both))
+
+
+def test_outputs_stand_in_for_methods(
+    provider: SlipwayComponentProvider, run_component: Runner
+) -> None:
+    """``deploy_role`` and ``image_channel`` reach other languages as outputs."""
+    _, oidc_inputs, _ = CASES["GithubOidc"]
+    oidc = run_component(via_provider(provider, "slipway:index:GithubOidc", "github", oidc_inputs))
+    oidc.one("aws:iam/role:Role", "github-deploy-prod")
+    (arn,) = oidc.outputs["deployRoleArns"].values()
+    assert set(oidc.outputs["deployRoleArns"]) == {"deploy-prod"}
+    assert arn.startswith(f"arn:aws:iam::{ACCOUNT_ID}:role/github-deploy-prod")
+    _, service_inputs, _ = CASES["FargateService"]
+    service = run_component(
+        via_provider(provider, "slipway:index:FargateService", "web", service_inputs)
+    )
+    assert service.outputs["deployedImageParameterName"].startswith(
+        "/slipway/shop/prod/image-channel"
+    )
+    assert service.outputs["imageChannelParameterArns"]
+    assert service.outputs["testUrl"]
