@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 import slipway
-from tests.test_consumer_project import wheel  # noqa: F401 (the module-scoped wheel fixture)
+from tests.test_consumer_project import source, wheel  # noqa: F401 (module-scoped fixtures)
 from tooling.offline import ROOT
 
 PROGRAM = '''"""A throwaway consumer: two components under mocks, then the workflows."""
