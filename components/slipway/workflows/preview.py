@@ -24,5 +24,8 @@ PREVIEW_SWEEP = delivered_step("preview-sweep")
 """Tear down every preview whose pull request is not in ``PREVIEW_OPEN_PRS`` or whose expiry
 passed, then every preview-tagged resource left without a record (the tag sweep)."""
 
-PREVIEW_STEPS = (PREVIEW_DEPLOY, PREVIEW_TEARDOWN, PREVIEW_SWEEP)
+PREVIEW_OPEN_PRS = delivered_step("preview-open-prs")
+"""List the repository's open pull requests (env: GH_TOKEN); output ``numbers``."""
+
+PREVIEW_STEPS = (PREVIEW_DEPLOY, PREVIEW_TEARDOWN, PREVIEW_SWEEP, PREVIEW_OPEN_PRS)
 """Every preview step."""
