@@ -362,6 +362,8 @@ def test_three_previews_push_close_fail_expire_and_sweep(base: Base) -> None:
     assert service["taskDefinition"].endswith("task-definition/pr-12-web:2")
     tags = ecs.list_tags_for_resource(resourceArn=service["serviceArn"])["tags"]
     assert {"key": "slipway:expires", "value": str(T0 + HOUR + 72 * HOUR)} in tags
+    assert {"key": "slipway:environment", "value": "preview"} in tags
+    assert {"key": "slipway:app", "value": APP} in tags
 
     # 7 closes: everything of it goes; its priority is the first free one for the next preview.
     base.ok("preview-teardown", PREVIEW_PR="7")

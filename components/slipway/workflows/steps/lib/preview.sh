@@ -19,12 +19,14 @@ PREVIEW_TOUCHED_TAG="slipway:touched"
 PREVIEW_MAX_PRIORITY=50000
 
 # A preview's tags as ECS takes them, [{key, value}], for pull request $1, expiring at $2,
-# touched at $3 (epoch seconds).
+# touched at $3 (epoch seconds). slipway:environment=preview and slipway:app put previews in
+# the stacks' isolation model: no environment's role may touch them (stack_boundary.py).
 preview_tags_json() {
   jq -cn --arg app "${PREVIEW_APP}" --arg pr "$1" --arg exp "$2" --arg now "$3" \
     --arg t "${PREVIEW_TAG}" --arg p "${PREVIEW_PR_TAG}" --arg e "${PREVIEW_EXPIRES_TAG}" \
     --arg n "${PREVIEW_TOUCHED_TAG}" \
-    '[{key: $t, value: $app}, {key: $p, value: $pr}, {key: $e, value: $exp}, {key: $n, value: $now}]'
+    '[{key: $t, value: $app}, {key: $p, value: $pr}, {key: $e, value: $exp}, {key: $n, value: $now},
+      {key: "slipway:environment", value: "preview"}, {key: "slipway:app", value: $app}]'
 }
 
 preview_fail() {
