@@ -39,6 +39,19 @@ if [[ -n "${PREVIEW_TEST_FAIL:-}" && "$1 $2" == "${PREVIEW_TEST_FAIL}" ]]; then
   echo "An error occurred (InternalFailure) when calling $2: injected by the test" >&2
   exit 254
 fi
+# PREVIEW_TEST_RACE=<file>: before the first create-rule, another pull request (the host
+# in the file) takes the same priority, as a concurrent run would between read and create.
+if [[ -n "${PREVIEW_TEST_RACE:-}" && -s "${PREVIEW_TEST_RACE}" && "$1 $2" == "elbv2 create-rule" ]]; then
+  host=$(cat "${PREVIEW_TEST_RACE}")
+  : > "${PREVIEW_TEST_RACE}"
+  args=("$@")
+  for i in "${!args[@]}"; do
+    if [[ "${args[$i]}" == "--priority" ]]; then priority=${args[$((i + 1))]}; fi
+  done
+  "${REAL_AWS}" elbv2 create-rule --listener-arn "${PREVIEW_LISTENER_ARN}" \
+    --priority "${priority}" --conditions "Field=host-header,HostHeaderConfig={Values=[${host}]}" \
+    --actions 'Type=fixed-response,FixedResponseConfig={StatusCode=503}' >/dev/null
+fi
 exec "${REAL_AWS}" "$@"
 """
 
@@ -479,6 +492,20 @@ def test_the_cap_refuses_a_preview_beyond_the_rules_quota_with_its_reason(base: 
     base.ok("preview-teardown", PREVIEW_PR="1")
     _open(base, 3, T0, **quota)
     assert base.routing()[f"pr-3.pr.{DOMAIN}"] == (2, "pr-3-web")
+
+
+def test_a_priority_taken_between_read_and_create_is_allocated_again(
+    base: Base, tmp_path: Path
+) -> None:
+    race = tmp_path / "race"
+    race.write_text(f"other.pr.{DOMAIN}")
+    out = _open(base, 8, T0, PREVIEW_TEST_RACE=str(race))
+    assert "priority 2 taken meanwhile" in out
+    assert base.routing() == {
+        f"dev.{DOMAIN}": (1, "web-dev"),
+        f"other.pr.{DOMAIN}": (2, "503"),
+        f"pr-8.pr.{DOMAIN}": (3, "pr-8-web"),
+    }
 
 
 @pytest.mark.parametrize(
