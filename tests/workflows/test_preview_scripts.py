@@ -41,7 +41,7 @@ if [[ -n "${PREVIEW_TEST_FAIL:-}" && "$1 $2" == "${PREVIEW_TEST_FAIL}" ]]; then
 fi
 # PREVIEW_TEST_RACE=<file>: before the first create-rule, another pull request (the host
 # in the file) takes the same priority, as a concurrent run would between read and create.
-if [[ -n "${PREVIEW_TEST_RACE:-}" && -s "${PREVIEW_TEST_RACE}" && "$1 $2" == "elbv2 create-rule" ]]; then
+if [[ -s "${PREVIEW_TEST_RACE:-/nonexistent}" && "$1 $2" == "elbv2 create-rule" ]]; then
   host=$(cat "${PREVIEW_TEST_RACE}")
   : > "${PREVIEW_TEST_RACE}"
   args=("$@")
