@@ -61,7 +61,8 @@ def test_workflow_schema(repo: Path) -> None:
 
 def test_delivered_scripts_pass_shellcheck(repo: Path) -> None:
     scripts = sorted(str(p) for p in (repo / ".github" / "scripts").rglob("*.sh"))
-    assert len(scripts) == 4  # teardown, sweep, open pull requests, and lib/preview.sh
+    # teardown, removed, sweep, open pull requests, and lib/preview.sh
+    assert len(scripts) == 5
     done = _run(
         [tool("shellcheck"), "--severity=style", "-x", *scripts],
         repo / ".github" / "scripts" / "deploy",
@@ -158,3 +159,50 @@ def test_the_open_pull_requests_step_never_takes_a_failure_for_none_open(
     else:
         assert done.returncode == 0, done.stderr
         assert output.read_text() == f"numbers={numbers}\n"
+
+
+GH_RECORDER = """#!/usr/bin/env bash
+# Records each call; answers the two listings the step makes (after --jq, as gh would).
+printf '%s\\n' "$*" >> "${GH_CALLS}"
+case "$*" in
+  *"/deployments?environment=preview-pr-12"*) printf '501\\n502\\n' ;;
+  *"/issues/12/comments"*) printf '9001\\n' ;;
+esac
+"""
+
+
+def test_a_removed_preview_marks_its_deployments_inactive_and_updates_its_comment(
+    tmp_path: Path,
+) -> None:
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "gh").write_text(GH_RECORDER)
+    (stub / "gh").chmod(0o755)
+    calls = tmp_path / "calls"
+    env = tool_env()
+    env.update(
+        PATH=f"{stub}:{env['PATH']}",
+        GH_CALLS=str(calls),
+        GITHUB_REPOSITORY="acme/web",
+        PREVIEW_PR="12",
+        GH_TOKEN="x",
+    )
+    step = next(s for s in PREVIEW_STEPS if s.name == "preview-removed")
+    done = subprocess.run(
+        ["bash", "-c", step.source], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    lines = calls.read_text().splitlines()
+    posts = [line for line in lines if line.startswith("api --method POST")]
+    assert posts == [
+        f"api --method POST repos/acme/web/deployments/{i}/statuses -f state=inactive "
+        "-f description=Preview removed"
+        for i in (501, 502)
+    ]
+    patches = [line for line in lines if line.startswith("api --method PATCH")]
+    assert len(patches) == 1
+    assert patches[0].startswith(
+        "api --method PATCH repos/acme/web/issues/comments/9001 -f body=<!-- slipway-preview -->"
+    )
+    # The comment is found by its marker, never created.
+    assert not any("--method POST repos/acme/web/issues" in line for line in lines)

@@ -27,5 +27,9 @@ passed, then every preview-tagged resource left without a record (the tag sweep)
 PREVIEW_OPEN_PRS = delivered_step("preview-open-prs")
 """List the repository's open pull requests (env: GH_TOKEN); output ``numbers``."""
 
-PREVIEW_STEPS = (PREVIEW_DEPLOY, PREVIEW_TEARDOWN, PREVIEW_SWEEP, PREVIEW_OPEN_PRS)
+PREVIEW_REMOVED = delivered_step("preview-removed")
+"""Mark pull request ``PREVIEW_PR``'s GitHub deployments inactive and update its sticky comment
+(env: GH_TOKEN, PREVIEW_PR)."""
+
+PREVIEW_STEPS = (PREVIEW_DEPLOY, PREVIEW_TEARDOWN, PREVIEW_SWEEP, PREVIEW_OPEN_PRS, PREVIEW_REMOVED)
 """Every preview step."""

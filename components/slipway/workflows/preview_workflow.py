@@ -4,12 +4,13 @@ First slice (docs/previews.md): the workflow removes previews, it does not creat
 (the create job needs the pull request's own pushed image, not built yet). Two jobs:
 
 * ``teardown``, on ``pull_request: closed`` of a pull request from this repository: runs
-  ``preview-teardown.sh``. It holds the pull request's concurrency group with ``queue: max``
-  (up to 100 pending runs kept in order; GitHub's changelog 2026-05-07, "GitHub Actions
-  concurrency groups now allow larger queues"), so a newer pending run of the same pull request
-  never cancels a pending teardown, as GitHub's default of one pending run per group would
-  ("Control the concurrency of workflows and jobs"). It depends on no other job: it runs
-  whether or not any deploy succeeded.
+  ``preview-teardown.sh``, then ``preview-removed.sh`` (the pull request's deployments
+  inactive, its sticky comment updated). It holds the pull request's concurrency group with
+  ``queue: max`` (up to 100 pending runs kept in order; GitHub's changelog 2026-05-07,
+  "GitHub Actions concurrency groups now allow larger queues"), so a newer pending run of the
+  same pull request never cancels a pending teardown, as GitHub's default of one pending run
+  per group would ("Control the concurrency of workflows and jobs"). It depends on no other
+  job: it runs whether or not any deploy succeeded.
 * ``sweep``, on a schedule and by dispatch: lists the open pull requests and runs
   ``preview-sweep.sh`` (expired and closed previews, then the tag sweep).
 
@@ -31,6 +32,7 @@ from typing import Any
 from slipway.workflows.common import RUNNER, aws_credentials, checkout, expr, permissions, run
 from slipway.workflows.preview import (
     PREVIEW_OPEN_PRS,
+    PREVIEW_REMOVED,
     PREVIEW_STEPS,
     PREVIEW_SWEEP,
     PREVIEW_TEARDOWN,
@@ -71,7 +73,16 @@ def preview_workflow() -> dict[str, Any]:
             "cancel-in-progress": False,
             "queue": "max",
         },
-        "permissions": permissions(("contents", "read"), ("id-token", "write")),
+        "permissions": permissions(
+            ("contents", "read"),
+            ("id-token", "write"),
+            ("deployments", "write"),
+            ("pull-requests", "write"),
+            reasons={
+                "deployments": "mark the preview's deployments inactive",
+                "pull-requests": "update the preview's comment",
+            },
+        ),
         "steps": [
             checkout(sparse=DELIVERED_DIR),
             aws_credentials("preview-teardown"),
@@ -79,6 +90,14 @@ def preview_workflow() -> dict[str, Any]:
                 "Remove the preview's resources",
                 PREVIEW_TEARDOWN.run,
                 {**_settings(), "PREVIEW_PR": expr("github.event.pull_request.number")},
+            ),
+            run(
+                "Tell the pull request",
+                PREVIEW_REMOVED.run,
+                {
+                    "GH_TOKEN": expr("github.token"),
+                    "PREVIEW_PR": expr("github.event.pull_request.number"),
+                },
             ),
         ],
     }
