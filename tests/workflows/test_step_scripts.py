@@ -32,6 +32,7 @@ LIBRARIES = sorted((STEPS / "lib").glob("*.sh"))
 LOADERS = [
     ROOT / "components" / "slipway" / "workflows" / "scripts.py",
     ROOT / "components" / "slipway" / "workflows" / "infra_pipeline.py",
+    ROOT / "components" / "slipway" / "workflows" / "preview.py",
 ]
 SHELL_FREE = [ROOT / "components" / "slipway" / "workflows", ROOT / "infra", ROOT / "tooling"]
 """Where no Python module may hold a shell script in a string."""

@@ -147,12 +147,15 @@ def included_paths(path: str, text: str) -> list[str]:
     return [f"{directory}/lib/{name}.sh" for name in _INCLUDE.findall(text)]
 
 
-def delivered_files(runs: Iterable[str]) -> dict[str, str]:
+def delivered_files(
+    runs: Iterable[str], known: Iterable[DeliveredStep] | None = None
+) -> dict[str, str]:
     """The files the ``run:`` texts ``runs`` execute from :data:`DELIVERED_DIR`, keyed by
     repository path, each with the generated-file header after its first line, and the
     ShellCheck settings that let ShellCheck follow their includes there as it does here
-    (``steps/.shellcheckrc``)."""
-    steps = {step.run: step for step in DELIVERED_STEPS}
+    (``steps/.shellcheckrc``). ``known``: the delivered steps to look for (default
+    :data:`DELIVERED_STEPS`, the deploy job's)."""
+    steps = {step.run: step for step in (DELIVERED_STEPS if known is None else known)}
     out: dict[str, str] = {}
     for text in runs:
         step = steps.get(text)

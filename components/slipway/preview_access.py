@@ -1,0 +1,214 @@
+"""What the preview role may do (docs/previews.md): policy documents only, not yet a resource.
+
+The preview role runs ``preview-deploy.sh``, ``preview-teardown.sh`` and ``preview-sweep.sh``.
+Its identity policy (:func:`preview_policy_document`) reaches only a preview's resources, by
+name: target groups ``pr-*-<app>``, rules of the preview listener, services
+``pr-*-<app>`` of the cluster, task definition families ``pr-*-<app>``, log groups
+``/slipway/previews/pr-*-<app>``, and passing the one preview execution role. Its boundary
+(:func:`preview_boundary_document`) is the isolation boundary of the stacks
+(:func:`slipway.stack_boundary.boundary_statements`) for an environment named ``preview``, so
+every resource tagged ``slipway:environment`` with dev, staging or prod (or another
+application) is denied whatever the identity policy says, plus ``OnlyPreviews``: every write
+the preview scripts make is denied outside those names.
+
+Resource types and condition keys: the Service Authorization Reference as parliament ships it
+(``parliament/iam_definition.json``). One action takes no resource at all,
+``ecs:DeregisterTaskDefinition``, so neither names nor tags can scope it: the role can mark
+any task definition revision of the account INACTIVE (running services keep running). Keeping
+previews in an account of their own removes that reach; docs/previews.md says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slipway.iam import POLICY_VERSION
+from slipway.stack_boundary import BoundaryScope, boundary_statements
+
+PREVIEW_ENVIRONMENT = "preview"
+PREVIEW_TAG = "slipway:preview"
+
+TARGET_GROUP_WRITES = (
+    "elasticloadbalancing:AddTags",
+    "elasticloadbalancing:CreateTargetGroup",
+    "elasticloadbalancing:DeleteTargetGroup",
+    "elasticloadbalancing:ModifyTargetGroupAttributes",
+)
+RULE_WRITES = (
+    "elasticloadbalancing:AddTags",
+    "elasticloadbalancing:DeleteRule",
+    "elasticloadbalancing:ModifyRule",
+)
+SERVICE_WRITES = (
+    "ecs:CreateService",
+    "ecs:DeleteService",
+    "ecs:TagResource",
+    "ecs:UpdateService",
+)
+TASK_DEFINITION_WRITES = (
+    "ecs:DeleteTaskDefinitions",
+    "ecs:RegisterTaskDefinition",
+    "ecs:TagResource",
+)
+LOG_GROUP_WRITES = (
+    "logs:CreateLogGroup",
+    "logs:DeleteLogGroup",
+    "logs:PutRetentionPolicy",
+    "logs:TagResource",
+)
+READS = (
+    "ecs:ListServices",
+    "ecs:ListTagsForResource",
+    "ecs:ListTaskDefinitionFamilies",
+    "ecs:ListTaskDefinitions",
+    "elasticloadbalancing:DescribeAccountLimits",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "logs:DescribeLogGroups",
+    "logs:ListTagsForResource",
+)
+"""Reads without resource-level scope in the Service Authorization Reference (or listing)."""
+UNSCOPED_WRITES = ("ecs:DeregisterTaskDefinition",)
+"""Writes that take no resource (Service Authorization Reference): granted on ``*``."""
+
+
+@dataclass(frozen=True)
+class PreviewScope:
+    """Where an application's previews live: plain strings, so documents evaluate offline."""
+
+    partition: str
+    account_id: str
+    region: str
+    app: str
+    cluster_name: str
+    listener_arn: str
+    execution_role_arn: str
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{resource}"
+
+    @property
+    def target_groups(self) -> str:
+        return self.arn("elasticloadbalancing", f"targetgroup/pr-*-{self.app}/*")
+
+    @property
+    def rules(self) -> str:
+        """Every rule of the preview listener (its ARN with ``listener-rule`` and a rule id)."""
+        return self.listener_arn.replace(":listener/", ":listener-rule/", 1) + "/*"
+
+    @property
+    def services(self) -> str:
+        return self.arn("ecs", f"service/{self.cluster_name}/pr-*-{self.app}")
+
+    @property
+    def task_definitions(self) -> str:
+        return self.arn("ecs", f"task-definition/pr-*-{self.app}:*")
+
+    @property
+    def log_groups(self) -> list[str]:
+        group = self.arn("logs", f"log-group:/slipway/previews/pr-*-{self.app}")
+        return [group, f"{group}:*"]
+
+    def preview_resources(self) -> list[str]:
+        """Every resource a preview script writes to."""
+        return [
+            self.target_groups,
+            self.listener_arn,
+            self.rules,
+            self.services,
+            self.task_definitions,
+            *self.log_groups,
+        ]
+
+
+def preview_policy_document(scope: PreviewScope) -> dict[str, Any]:
+    """The preview role's identity policy."""
+    own_tag = {"StringEquals": {f"aws:ResourceTag/{PREVIEW_TAG}": scope.app}}
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {"Sid": "Read", "Effect": "Allow", "Action": list(READS), "Resource": "*"},
+            {
+                "Sid": "Unscoped",
+                "Effect": "Allow",
+                "Action": list(UNSCOPED_WRITES),
+                "Resource": "*",
+            },
+            {
+                "Sid": "TargetGroups",
+                "Effect": "Allow",
+                "Action": list(TARGET_GROUP_WRITES),
+                "Resource": scope.target_groups,
+            },
+            {
+                "Sid": "ClaimRules",
+                "Effect": "Allow",
+                "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:CreateRule"],
+                "Resource": scope.listener_arn,
+                "Condition": {"StringEquals": {f"aws:RequestTag/{PREVIEW_TAG}": scope.app}},
+            },
+            {
+                "Sid": "OwnRules",
+                "Effect": "Allow",
+                "Action": list(RULE_WRITES),
+                "Resource": scope.rules,
+                "Condition": own_tag,
+            },
+            {
+                "Sid": "Services",
+                "Effect": "Allow",
+                "Action": ["ecs:DescribeServices", *SERVICE_WRITES],
+                "Resource": scope.services,
+            },
+            {
+                "Sid": "TaskDefinitions",
+                "Effect": "Allow",
+                "Action": list(TASK_DEFINITION_WRITES),
+                "Resource": scope.task_definitions,
+            },
+            {
+                "Sid": "LogGroups",
+                "Effect": "Allow",
+                "Action": list(LOG_GROUP_WRITES),
+                "Resource": scope.log_groups,
+            },
+            {
+                "Sid": "PassExecutionRole",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": scope.execution_role_arn,
+                "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            },
+        ],
+    }
+
+
+def preview_boundary_document(scope: PreviewScope) -> dict[str, Any]:
+    """The preview role's permissions boundary: the stacks' isolation boundary for the
+    ``preview`` environment, and no preview write outside a preview's names."""
+    base = BoundaryScope(
+        partition=scope.partition,
+        account_id=scope.account_id,
+        app=scope.app,
+        environment=PREVIEW_ENVIRONMENT,
+    )
+    writes = sorted(
+        {
+            *TARGET_GROUP_WRITES,
+            *RULE_WRITES,
+            "elasticloadbalancing:CreateRule",
+            *SERVICE_WRITES,
+            *TASK_DEFINITION_WRITES,
+            *LOG_GROUP_WRITES,
+        }
+    )
+    only_previews = {
+        "Sid": "OnlyPreviews",
+        "Effect": "Deny",
+        "Action": writes,
+        "NotResource": scope.preview_resources(),
+    }
+    return {"Version": POLICY_VERSION, "Statement": [*boundary_statements(base), only_previews]}

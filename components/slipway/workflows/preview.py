@@ -1,0 +1,35 @@
+"""The per-pull-request preview steps (docs/previews.md), delivered as files like the deploy
+job's (:class:`~slipway.workflows.scripts.DeliveredStep`): each reads its settings from the
+step's ``env:`` only.
+
+The workflow that runs them (``pull_request`` from the same repository, teardown on
+``closed``, a scheduled and dispatchable sweep) is not generated yet; the scripts are proven
+against a moto server in ``tests/workflows/test_preview_scripts.py``.
+"""
+
+from __future__ import annotations
+
+from slipway.workflows.scripts import delivered_step
+
+PREVIEW_DEPLOY = delivered_step("preview-deploy")
+"""Create or update pull request ``PREVIEW_PR``'s preview and renew its expiry: its record
+(the listener rule for ``pr-<n>.pr.<domain>``, at the first free priority, refused beyond the
+cap), target group, log group, task definition and one-task service on Fargate Spot; outputs
+``url``, ``expires``, ``priority``."""
+
+PREVIEW_TEARDOWN = delivered_step("preview-teardown")
+"""Remove pull request ``PREVIEW_PR``'s preview, the record last; idempotent."""
+
+PREVIEW_SWEEP = delivered_step("preview-sweep")
+"""Tear down every preview whose pull request is not in ``PREVIEW_OPEN_PRS`` or whose expiry
+passed, then every preview-tagged resource left without a record (the tag sweep)."""
+
+PREVIEW_OPEN_PRS = delivered_step("preview-open-prs")
+"""List the repository's open pull requests (env: GH_TOKEN); output ``numbers``."""
+
+PREVIEW_REMOVED = delivered_step("preview-removed")
+"""Mark pull request ``PREVIEW_PR``'s GitHub deployments inactive and update its sticky comment
+(env: GH_TOKEN, PREVIEW_PR)."""
+
+PREVIEW_STEPS = (PREVIEW_DEPLOY, PREVIEW_TEARDOWN, PREVIEW_SWEEP, PREVIEW_OPEN_PRS, PREVIEW_REMOVED)
+"""Every preview step."""
