@@ -459,13 +459,16 @@ def test_infra_environment_is_created_and_gated(stack: str) -> None:
     else:
         assert not reviewers
     assert rec.outputs["infraEnvironment"] == f"infra-{environment_of(stack)}"
-    (variable,) = [
-        r
+    variables = {
+        r.inputs["variableName"]: r.inputs["value"]
         for r in rec.of_type("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
         if r.parent_name == "github-infra-environment"
-    ]
-    assert variable.inputs["variableName"] == InfraPipelineSpec().apply_role_variable
-    assert variable.inputs["value"] == rec.outputs["infraApplyRoleArn"]
+    }
+    # The apply role, and the application repository the pipeline's app token is scoped to.
+    assert variables == {
+        InfraPipelineSpec().apply_role_variable: rec.outputs["infraApplyRoleArn"],
+        "APPLICATION_REPOSITORY": "storefront",
+    }
 
 
 def test_a_private_infra_repository_below_enterprise_gets_no_gate_and_a_warning() -> None:

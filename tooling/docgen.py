@@ -224,7 +224,9 @@ def render_configuration_md() -> str:
         "pipeline); see docs/secrets.md. |",
         "| "
         + ", ".join(f"`{k}`" for k in PROVIDER_SECRET_KEYS)
-        + " | Only with `pulumi config set --secret`; or export `GITHUB_TOKEN` instead. |",
+        + " | Not needed: the infra pipeline mints a GitHub App installation token per job "
+        '(docs/deployment-guide.md, "The infra pipeline\'s GitHub credential"); on your '
+        "machine export `GITHUB_TOKEN`. Accepted only with `pulumi config set --secret`. |",
         "| other `aws:*` keys (`aws:allowedAccountIds`, `aws:profile`, `aws:assumeRoles`, "
         "`aws:defaultTags`…) | Passed to the AWS provider as they are, and they hold in every "
         "region the stack uses: what it makes in `backupCopyRegion` (the backup copy, the "

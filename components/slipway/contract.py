@@ -56,6 +56,52 @@ class InfraVariable(StrEnum):
     """The stack's read-only preview role (``infraPreviewRoleArn``), written into its
     ``infra-preview-<env>`` and ``infra-drift-<env>`` environments
     (``InfraPipelineSpec.preview_role_variable``)."""
+    APPLICATION_REPOSITORY = "APPLICATION_REPOSITORY"
+    """The application repository's name (without its owner, which is the infrastructure
+    repository's), in all three environments: the pipeline's GitHub App token is scoped to it
+    and to the infrastructure repository (``repositories`` of actions/create-github-app-token)."""
+
+
+class InfraSecret(StrEnum):
+    """GitHub Actions secrets the set-up command writes into the infrastructure repository's
+    ``infra-<env>``, ``infra-preview-<env>`` and ``infra-drift-<env>`` environments (never into
+    Pulumi config or state): the credential of the GitHub App the infra pipeline's job mints its
+    installation token with (``actions/create-github-app-token``), passed to the pulumi-github
+    provider as ``GITHUB_TOKEN``. ``infra-<env>`` (default branch only) holds the infra app's,
+    which may write; the preview and drift environments hold the read-only infra app's, so a
+    pull request's code can never mint a token that writes (docs/deployment-guide.md,
+    "The infra pipeline's GitHub credential")."""
+
+    INFRA_APP_CLIENT_ID = "INFRA_APP_CLIENT_ID"
+    """Client ID of the app (``client-id``); not secret, kept beside its key."""
+    INFRA_APP_PRIVATE_KEY = "INFRA_APP_PRIVATE_KEY"
+    """Private key (PEM) of the app (``private-key``)."""
+
+
+INFRA_APP_PERMISSIONS: dict[str, str] = {
+    "administration": "write",
+    "contents": "write",
+    "environments": "write",
+    "metadata": "read",
+    "pull_requests": "write",
+    "secrets": "write",
+    "workflows": "write",
+}
+"""Repository permissions of the infra app (GitHub App permission names: the ``app-permissions``
+schema of GitHub's OpenAPI description), from what the stacks' resources call (GitHub Docs,
+"Permissions required for GitHub Apps"): Administration for rulesets (``/repos/{o}/{r}/rulesets``),
+environments and their deployment branch policies (``PUT /repos/{o}/{r}/environments/{name}``)
+and the Actions workflow permissions (``/repos/{o}/{r}/actions/permissions/workflow``);
+Environments and Secrets for the environments' variables and secrets; Contents, Pull requests and
+Workflows for the workflow files' branch, commits (files under ``.github/workflows/``) and pull
+request; Metadata, which every app has. The job's token asks for exactly these
+(``permission-*`` of actions/create-github-app-token), and the manifest grants no more."""
+
+INFRA_READ_APP_PERMISSIONS: dict[str, str] = {
+    name: "read" for name in INFRA_APP_PERMISSIONS if name != "workflows"
+}
+"""The read-only infra app's: the same, read (Workflows has no read level: the files are read
+with Contents). ``pulumi preview --refresh`` reads every resource the stack manages."""
 
 
 class ReleaseVariable(StrEnum):

@@ -448,9 +448,10 @@ def build_infra_environment(
             prevent_self_review=settings.prevent_self_review,
             can_admins_bypass=False,
             deploy_branch_patterns=INFRA_DEPLOY_BRANCHES,
-            variables=(
-                {InfraVariable.AWS_INFRA_ROLE_ARN: apply_role_arn} if apply_role_arn else {}
-            ),
+            variables={
+                **({InfraVariable.AWS_INFRA_ROLE_ARN: apply_role_arn} if apply_role_arn else {}),
+                InfraVariable.APPLICATION_REPOSITORY: identity.repository.split("/", 1)[1],
+            },
             repository_plan=plan,
         ),
     )
@@ -491,6 +492,7 @@ def _infra_plan(settings: GithubSettings, infrastructure: GithubRepositoryFacts)
 
 def build_preview_environments(
     settings: GithubSettings,
+    identity: StackIdentity,
     infrastructure: GithubRepositoryFacts,
     environments: tuple[str, ...],
     preview_role_arn: pulumi.Input[str],
@@ -519,7 +521,10 @@ def build_preview_environments(
                     prevent_self_review=settings.prevent_self_review,
                     can_admins_bypass=False,
                     deploy_branch_patterns=INFRA_DEPLOY_BRANCHES if drift else (),
-                    variables={InfraVariable.AWS_PREVIEW_ROLE_ARN: preview_role_arn},
+                    variables={
+                        InfraVariable.AWS_PREVIEW_ROLE_ARN: preview_role_arn,
+                        InfraVariable.APPLICATION_REPOSITORY: identity.repository.split("/", 1)[1],
+                    },
                     repository_plan=plan,
                 ),
             )
@@ -650,7 +655,7 @@ def build(
             outputs["infraPreviewEnvironments"] = [
                 environment.environment
                 for environment in build_preview_environments(
-                    settings, infrastructure, previews, oidc.preview_role_arn
+                    settings, identity, infrastructure, previews, oidc.preview_role_arn
                 )
             ]
     return outputs

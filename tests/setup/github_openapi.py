@@ -26,6 +26,7 @@ PATHS = (
     "/repos/{owner}/{repo}/actions/oidc/customization/sub",
     "/app-manifests/{code}/conversions",
     "/repos/{owner}/{repo}/installation",
+    "/repos/{owner}/{repo}/environments/{environment_name}",
     "/repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key",
     "/repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}",
     "/repos/{owner}/{repo}/pulls",

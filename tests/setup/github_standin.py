@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from nacl.public import PrivateKey, SealedBox
 
-from slipway.setup.github import Response, release_app_manifest
+from slipway.setup.github import Response, app_manifest
 from tests.setup import github_openapi
 
 USER_TOKEN = "gho_standin_user_token"
@@ -60,7 +60,9 @@ class GitHubStandIn:
     """(repository, head branch) -> html_url."""
     requests: list[tuple[str, str]] = field(default_factory=list)
     fail_once: set[tuple[str, str]] = field(default_factory=set)
-    """(method, path template) answered once with 500 (a server error)."""
+    """(method, path template or path) answered once with 500 (a server error)."""
+    fail_installation_once: set[str] = field(default_factory=set)
+    """App names whose next ``GET /repos/{owner}/{repo}/installation`` is answered with 500."""
     _keys: dict[tuple[str, str], PrivateKey] = field(default_factory=dict)
 
     def add_repository(
@@ -81,9 +83,11 @@ class GitHubStandIn:
         }
 
     # What the user does in the browser -----------------------------------------------------
-    def confirm_manifest(self, owner: str, organization: bool, repository: str) -> str:
+    def confirm_manifest(
+        self, owner: str, organization: bool, repository: str, kind: str = "release"
+    ) -> str:
         """The user confirms the app on GitHub's page; GitHub redirects with a code."""
-        manifest = release_app_manifest(repository, "http://127.0.0.1:8765/callback")
+        manifest = app_manifest(kind, repository, "http://127.0.0.1:8765/callback")
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = key.private_bytes(
             serialization.Encoding.PEM,
@@ -111,8 +115,9 @@ class GitHubStandIn:
         query = dict(urllib.parse.parse_qsl(parts.query))
         template, params = github_openapi._pattern(path)
         self.requests.append((method, path))
-        if (method, template) in self.fail_once:
-            self.fail_once.discard((method, template))
+        failing = {(method, template), (method, path)} & self.fail_once
+        if failing:
+            self.fail_once -= failing
             status, answer = 500, None
         else:
             status, answer = self._answer(method, template, params, query, headers, body)
@@ -172,6 +177,9 @@ class GitHubStandIn:
             return 201, answer
         if template == "/repos/{owner}/{repo}/installation":
             app = self._app(headers)
+            if app is not None and app.slug in self.fail_installation_once:
+                self.fail_installation_once.discard(app.slug)
+                return 500, None
             if app is None or repository not in app.installed_on:
                 return 404, not_found
             answer = example("installation")
@@ -232,6 +240,13 @@ class GitHubStandIn:
         env = params.get("environment_name", "")
         if env not in self.environments.get(repository, set()):
             return 404, not_found
+        if template == "/repos/{owner}/{repo}/environments/{environment_name}":
+            answer = example("environment")
+            answer |= {
+                "name": env,
+                "url": f"{github_openapi.HOST}/repos/{repository}/environments/{env}",
+            }
+            return 200, answer
         if template.endswith("/secrets/public-key"):
             box_key = self._keys.setdefault((repository, env), PrivateKey.generate())
             answer = example("actions-public-key")

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from moto import mock_aws
 
 from slipway.setup.cli import main
-from tests.setup.world import REGION, make_world
+from tests.setup.world import REGION, checkout, make_world
 
 
 def child(directory: str) -> int:
@@ -19,6 +20,7 @@ def child(directory: str) -> int:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION,
     }
+    checkout(Path(directory))
     with mock_aws():
         world = make_world()
         deps = world.dependencies(stdin=sys.stdin, interactive=sys.stdin.isatty(), out=sys.stdout)

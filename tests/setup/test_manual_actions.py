@@ -11,9 +11,12 @@ from pathlib import Path
 from slipway.setup.answers import QUESTIONS
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "deployment-guide.md"
-BUDGET = {"steps": 4, "answers": 10, "secrets": 0}
+BUDGET = {"steps": 4, "answers": 14, "secrets": 0}
 """Issue 24's goal: four steps; only the answers no API can give; no secret pasted besides the
-application's own (those come from the answers file)."""
+application's own (those come from the answers file). 14, not 10: the infra pipeline's GitHub
+credential is two GitHub Apps (the infra app and the read-only infra app), each one manifest
+confirmation and one installation page (GitHub creates and installs an app only with the
+person's confirmation); they replace a personal token pasted into every stack's config."""
 KINDS = {"answer", "confirm", "secret"}
 
 

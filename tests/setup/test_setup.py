@@ -10,10 +10,22 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
+from slipway.contract import INFRA_APP_PERMISSIONS, INFRA_READ_APP_PERMISSIONS
 from slipway.setup.cli import main
-from slipway.setup.plan import ENVIRONMENTS
+from slipway.setup.github import APP_KINDS
+from slipway.setup.plan import ENVIRONMENTS, origin_repository
 from tests.setup.github_standin import USER_TOKEN
-from tests.setup.world import ANSWERS, DOMAIN, REGION, REPOSITORY, World, answers_file, make_world
+from tests.setup.world import (
+    ANSWERS,
+    DOMAIN,
+    INFRA_REPOSITORY,
+    REGION,
+    REPOSITORY,
+    World,
+    answers_file,
+    checkout,
+    make_world,
+)
 
 
 @pytest.fixture
@@ -30,6 +42,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
 
 
 def run(world: World, tmp_path: Path, *extra: str, **changes: object) -> tuple[int, str]:
+    checkout(tmp_path)
     argv = [
         "--answers",
         str(answers_file(tmp_path, **changes)),
@@ -50,10 +63,13 @@ STACKS = f"s3://{BUCKET}/shop?region={REGION}&awssdk=v2"
 STEPS = [
     "state-backend",
     "bootstrap-state",
-    "release-app",
-    "release-app-installed",
+    *(s for kind in APP_KINDS for s in (f"{kind}-app", f"{kind}-app-installed")),
     *(f"stack-{env}" for env in ENVIRONMENTS),
-    *(s for env in ENVIRONMENTS for s in (f"up-{env}", f"app-secrets-{env}")),
+    *(
+        s
+        for env in ENVIRONMENTS
+        for s in (f"up-{env}", f"infra-credentials-{env}", f"app-secrets-{env}")
+    ),
     "release-key",
 ]
 
@@ -98,8 +114,54 @@ def assert_complete(world: World) -> None:
     assert prod["slipway:releaseAppClientId"] == app["client_id"]
     assert prod["slipway:reviewers"] == ["alice", "bob"]
     assert world.github.secrets[(REPOSITORY, "npm", "RELEASE_APP_PRIVATE_KEY")] == app["pem"]
+    # The infra pipeline's credential: the infra apps' client IDs and keys, in the infrastructure
+    # repository's environments only; the write app's only where `pulumi up` runs.
+    apps = {
+        kind: json.loads(
+            secrets.get_secret_value(SecretId=f"slipway/shop/{kind}-app")["SecretString"]
+        )
+        for kind in ("infra", "infra-read")
+    }
+    for env in ENVIRONMENTS:
+        for environment, kind in (
+            (f"infra-{env}", "infra"),
+            (f"infra-preview-{env}", "infra-read"),
+            (f"infra-drift-{env}", "infra-read"),
+        ):
+            stored = world.github.secrets
+            assert (
+                stored[(INFRA_REPOSITORY, environment, "INFRA_APP_PRIVATE_KEY")]
+                == (apps[kind]["pem"])
+            )
+            assert (
+                stored[(INFRA_REPOSITORY, environment, "INFRA_APP_CLIENT_ID")]
+                == (apps[kind]["client_id"])
+            )
+        config = world.engine.backends[STACKS][("slipway", env)].config
+        assert config["slipway:githubInfraRepository"] == INFRA_REPOSITORY
+    assert not {k for (_, _, k) in world.github.secrets if "INFRA" in k} - {
+        "INFRA_APP_PRIVATE_KEY",
+        "INFRA_APP_CLIENT_ID",
+    }
+    by_name = {app.manifest["name"]: app for app in world.github.apps.values()}
+    infra, read = by_name["acme-shop-infra"], by_name["acme-shop-infra-read"]
+    assert infra.manifest["default_permissions"] == INFRA_APP_PERMISSIONS
+    assert read.manifest["default_permissions"] == INFRA_READ_APP_PERMISSIONS
+    assert {infra.client_id, read.client_id} == {a["client_id"] for a in apps.values()}
+    assert_no_github_credential_in_stacks(world)
     ups = [c for c in world.engine.calls if c[0] == "up" and c[1] == "slipway"]
     assert [stack for _, _, stack in ups][-3:] == list(ENVIRONMENTS) or len(ups) >= 3
+
+
+def assert_no_github_credential_in_stacks(world: World) -> None:
+    """No stack's configuration or state (its deployment and outputs) holds a GitHub
+    credential: no ``github:token`` or ``github:appAuth``, no user token, no app key."""
+    keys = [app.pem for app in world.github.apps.values()] + [USER_TOKEN]
+    for ref, stack in world.engine.backends[STACKS].items():
+        assert not any(k in ("github:token", "github:appAuth") for k in stack.config), ref
+        stored = json.dumps([stack.config, stack.deployment, stack.outputs])
+        for key in keys:
+            assert key not in stored, ref
 
 
 def test_answers_file_runs_to_the_end_and_a_second_run_skips_everything(
@@ -168,6 +230,10 @@ def test_without_a_terminal_a_missing_answer_fails_naming_flag_and_key(
             "ListHostedZonesByName); use credentials allowed to administer the account",
         ),
         ("image-without-digest", "bootstrapImage: got 'nginx:latest'; an image pinned by digest"),
+        ("checkout-without-origin", "has no GitHub origin remote; pass --infra-repository"),
+        ("infra-repository-elsewhere", "infraRepository: got 'other/shop-infra'; a repository of"),
+        ("infra-repository-unknown", "infraRepository: acme/nope does not exist"),
+        ("infra-repository-not-admin", "lacks admin permission on acme/shop-infra"),
     ],
 )
 def test_bad_answers_fail_before_anything_is_created(
@@ -191,6 +257,14 @@ def test_bad_answers_fail_before_anything_is_created(
         world.denied.add("ListHostedZonesByName")
     elif case == "image-without-digest":
         changes["bootstrapImage"] = "nginx:latest"
+    elif case == "checkout-without-origin":
+        checkout(tmp_path, origin="https://gitlab.example/acme/shop-infra.git")
+    elif case == "infra-repository-elsewhere":
+        changes["infraRepository"] = "other/shop-infra"
+    elif case == "infra-repository-unknown":
+        changes["infraRepository"] = "acme/nope"
+    elif case == "infra-repository-not-admin":
+        world.github.repositories[INFRA_REPOSITORY]["admin"] = False
     elif case == "custom-oidc-subject":
         world.github.oidc[REPOSITORY] = {"use_default": False, "include_claim_keys": ["repo"]}
     code, out = run(world, tmp_path, *extra, **changes)
@@ -210,6 +284,23 @@ def test_a_repository_on_name_only_subjects_gets_the_name_format(
         assert config["slipway:githubOidcSubjectFormat"] == "name"
 
 
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://github.com/acme/shop-infra.git",
+        "https://github.com/acme/shop-infra",
+        "git@github.com:acme/shop-infra.git",
+        "ssh://git@github.com/acme/shop-infra.git",
+    ],
+)
+def test_the_infra_repository_is_found_from_the_checkouts_origin(
+    tmp_path: Path, origin: str
+) -> None:
+    checkout(tmp_path, origin=origin)
+    assert origin_repository(tmp_path) == INFRA_REPOSITORY
+    assert origin_repository(tmp_path / "nowhere") is None
+
+
 def arm(world: World, step: str) -> None:
     """Make ``step`` fail once, where it really could: the CLI, GitHub, Secrets Manager."""
     env = step.rsplit("-", 1)[-1]
@@ -219,8 +310,19 @@ def arm(world: World, step: str) -> None:
         world.engine.fail_once.add(("import_stack", "bootstrap"))
     elif step == "release-app":
         world.github.fail_once.add(("POST", "/app-manifests/{code}/conversions"))
-    elif step == "release-app-installed":
-        world.github.fail_once.add(("GET", "/repos/{owner}/{repo}/installation"))
+    elif step.endswith("-app"):  # the release app's code is code1000, then the infra apps'
+        world.github.fail_once.add(
+            ("POST", f"/app-manifests/code{1000 + APP_KINDS.index(step[:-4])}/conversions")
+        )
+    elif step.endswith("-app-installed"):
+        world.github.fail_installation_once.add(f"acme-shop-{step.removesuffix('-app-installed')}")
+    elif step.startswith("infra-credentials-"):  # after the client ID was stored: half-made
+        world.github.fail_once.add(
+            (
+                "PUT",
+                f"/repos/{INFRA_REPOSITORY}/environments/infra-{env}/secrets/INFRA_APP_PRIVATE_KEY",
+            )
+        )
     elif step.startswith("stack-"):
         world.engine.fail_once.add(("set_config", env))  # after the stack exists: half-made
     elif step.startswith("up-"):
@@ -229,7 +331,7 @@ def arm(world: World, step: str) -> None:
         world.failing_secret_prefix.add(f"shop/{env}/SESSION_SECRET")  # after DATABASE_URL
     elif step == "release-key":
         world.github.fail_once.add(
-            ("PUT", "/repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}")
+            ("PUT", f"/repos/{REPOSITORY}/environments/npm/secrets/RELEASE_APP_PRIVATE_KEY")
         )
     else:
         raise AssertionError(step)

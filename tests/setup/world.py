@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import runpy
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,9 @@ from tests.setup.pulumi_standin import RecordingEngine
 
 ROOT = Path(__file__).resolve().parents[2]
 REPOSITORY = "acme/shop"
+INFRA_REPOSITORY = "acme/shop-infra"
+"""The infrastructure checkout's repository: found out from its ``origin`` remote
+(:func:`checkout`)."""
 DOMAIN = "shop.acme.io"
 ZONE = "acme.io"
 REGION = "eu-west-1"
@@ -48,6 +52,14 @@ class World:
     failing_secret_prefix: set[str] = field(default_factory=set)
     """Secrets Manager ``PutSecretValue`` fails once for secret names with these prefixes."""
 
+    def install(self) -> None:
+        """What the user picks on each app's installation page ("Only select repositories")."""
+        for app in self.github.apps.values():
+            kind = app.manifest["name"].rsplit("-", 1)[-1]
+            app.installed_on.add(REPOSITORY)
+            if kind in ("infra", "read"):
+                app.installed_on.add(INFRA_REPOSITORY)
+
     def client(self, service: str) -> Any:
         return self.session.create_client(service, region_name=REGION)
 
@@ -64,9 +76,17 @@ class World:
             stdin=stdin or io.StringIO(),
             out=self.out,
             interactive=lambda: interactive,
-            # While the command waits for the installation, the user installs the app.
-            sleep=lambda _seconds: self.github.install(REPOSITORY),
+            # While the command waits for an installation, the user installs the app (on the
+            # application repository; the infra apps also on the infrastructure repository).
+            sleep=lambda _seconds: self.install(),
         )
+
+
+def checkout(directory: Path, origin: str = f"https://github.com/{INFRA_REPOSITORY}.git") -> None:
+    """Make ``directory`` a git checkout whose ``origin`` is ``origin``, as a clone is."""
+    if not (directory / ".git").exists():
+        subprocess.run(["git", "init", "-q", str(directory)], check=True)
+        subprocess.run(["git", "-C", str(directory), "remote", "add", "origin", origin], check=True)
 
 
 def bootstrap_program(world: World) -> Callable[[StackRef, dict[str, Any]], dict[str, Any]]:
@@ -117,6 +137,13 @@ def slipway_program(world: World) -> Callable[[StackRef, dict[str, Any]], dict[s
                 if error.response["Error"]["Code"] != "ResourceExistsException":
                     raise
         repository = config["slipway:githubRepository"]
+        infra = config.get("slipway:githubInfraRepository")
+        if infra:
+            # infra/domains/github.py: the stack's infra-<env>, infra-preview-<env> and
+            # infra-drift-<env> environments of the infrastructure repository.
+            world.github.environments.setdefault(infra, set()).update(
+                f"{prefix}{ref.stack}" for prefix in ("infra-", "infra-preview-", "infra-drift-")
+            )
         if config.get("slipway:ownsRepositoryResources") == "true":
             world.github.environments.setdefault(repository, set()).add("npm")
             world.github.pulls[(repository, "slipway/workflows")] = (
@@ -132,6 +159,7 @@ def make_world() -> World:
     session = botocore.session.get_session()
     github = GitHubStandIn()
     github.add_repository(REPOSITORY)
+    github.add_repository(INFRA_REPOSITORY)
     github.users |= {"alice", "bob"}
     world = World(session, github, RecordingEngine(programs={}))
     world.engine.programs = {

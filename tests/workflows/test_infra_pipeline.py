@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from slipway.contract import INFRA_APP_PERMISSIONS, INFRA_READ_APP_PERMISSIONS, InfraSecret
 from slipway.errors import ConfigError
 from slipway.workflows import ALL_PINS, load_yaml
 from slipway.workflows.infra_pipeline import (
@@ -21,7 +22,7 @@ from slipway.workflows.infra_pipeline import (
     render_infra_files,
     up_job_id,
 )
-from slipway.workflows.pins import CONFIGURE_AWS, PULUMI
+from slipway.workflows.pins import CONFIGURE_AWS, CREATE_APP_TOKEN, PULUMI
 from tests.workflows.conftest import tool, write_repository
 from tests.workflows.test_lint import _run
 from tooling.offline import ROOT as REPOSITORY_ROOT
@@ -168,7 +169,15 @@ def test_workflow_hardening(files: dict[str, str], workflow: dict[str, Any]) -> 
     text = files[INFRA_WORKFLOW_PATH]
     assert "pull_request_target" not in text
     assert "workflow_run" not in text
-    assert "secrets." not in text, "no job of this pipeline reads a secret"
+    # The only secrets read: the infra app's credential, by the step minting its token.
+    for job_id, job in workflow["jobs"].items():
+        for step in job["steps"]:
+            reads = "secrets." in str(step)
+            assert reads == str(step.get("uses", "")).startswith(CREATE_APP_TOKEN.uses), (
+                job_id,
+                step["name"],
+            )
+    assert set(re.findall(r"secrets\.(\w+)", text)) == {s.value for s in InfraSecret}
     assert workflow["permissions"] == {}
     assert "concurrency" in workflow
     for job_id, job in workflow["jobs"].items():
@@ -331,6 +340,54 @@ def test_pinned_pulumi_cli_matches_the_sdk_pin(workflow: dict[str, Any]) -> None
         if step.get("uses", "").startswith(f"{PULUMI.action}@")
     }
     assert versions == {match.group(1)}
+
+
+# --- the GitHub provider's credential: an App installation token per job -----------------------
+
+
+def _token_permissions(job: dict[str, Any]) -> dict[str, str]:
+    inputs = _step(job, CREATE_APP_TOKEN.action)["with"]
+    return {
+        key.removeprefix("permission-").replace("-", "_"): value
+        for key, value in inputs.items()
+        if key.startswith("permission-")
+    }
+
+
+def test_each_job_mints_its_github_token_narrowed_to_what_it_does(
+    workflow: dict[str, Any],
+) -> None:
+    jobs = workflow["jobs"]
+    readers = [jobs["preview"], jobs["drift"]]
+    writers = [jobs[up_job_id(stack)] for stack in SPEC.stacks]
+    for job in readers + writers:
+        token = _step(job, CREATE_APP_TOKEN.action)
+        assert token["with"]["client-id"] == "${{ secrets.INFRA_APP_CLIENT_ID }}"
+        assert token["with"]["private-key"] == "${{ secrets.INFRA_APP_PRIVATE_KEY }}"
+        # Only the application repository and this one, never the whole installation.
+        assert token["with"]["repositories"] == (
+            "${{ vars.APPLICATION_REPOSITORY }},${{ github.event.repository.name }}"
+        )
+        assert "owner" not in token["with"]
+        # The token reaches the GitHub provider (GITHUB_TOKEN), after it is minted.
+        steps = job["steps"]
+        pulumi = _step(job, PULUMI.action)
+        assert pulumi["env"] == {"GITHUB_TOKEN": "${{ steps.github-token.outputs.token }}"}
+        assert steps.index(token) < steps.index(pulumi)
+        assert token["id"] == "github-token"
+    for job in readers:
+        assert _token_permissions(job) == INFRA_READ_APP_PERMISSIONS, job["name"]
+        assert set(_token_permissions(job).values()) == {"read"}
+    for job in writers:
+        assert _token_permissions(job) == INFRA_APP_PERMISSIONS, job["name"]
+    # The checks (forks too) and the drift report mint nothing.
+    for job_id in ("checks", "drift-issue"):
+        assert "secrets." not in str(jobs[job_id]), job_id
+
+
+def test_the_read_only_app_may_write_nothing() -> None:
+    assert set(INFRA_READ_APP_PERMISSIONS) == set(INFRA_APP_PERMISSIONS) - {"workflows"}
+    assert set(INFRA_READ_APP_PERMISSIONS.values()) == {"read"}
 
 
 # --- drift ---------------------------------------------------------------------------------------

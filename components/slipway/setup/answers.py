@@ -65,6 +65,10 @@ class Answers:
     """Optional (``bootstrapImage``, ``--bootstrap-image``): an image pinned by digest that
     answers the health path, which every new environment runs until CI's first deploy, so the
     first ``up`` serves something without Docker (docs/deployment-guide.md, step 8)."""
+    infra_repository: str | None = None
+    """Optional (``infraRepository``, ``--infra-repository``; never asked): this infrastructure
+    checkout's GitHub repository, ``owner/name``. By default it is found out from the checkout's
+    ``origin`` remote (:func:`slipway.setup.plan.origin_repository`)."""
     app_secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     """The application's own secrets (``appSecrets`` in the answers file): name -> value, the
     same in every environment; written into Secrets Manager, never printed."""
@@ -128,7 +132,10 @@ def answers_problems(raw: Mapping[str, Any]) -> list[str]:
             f"bootstrapImage: got {image!r}; an image pinned by digest, "
             "e.g. registry.example/placeholder@sha256:<64 hex digits>"
         )
-    known = {q.key for q in QUESTIONS} | {"appSecrets", "bootstrapImage"}
+    infra = raw.get("infraRepository")
+    if infra is not None and not (isinstance(infra, str) and REPOSITORY_SLUG.match(infra)):
+        problems.append(f"infraRepository: got {infra!r}; owner/name, e.g. acme/shop-infra")
+    known = {q.key for q in QUESTIONS} | {"appSecrets", "bootstrapImage", "infraRepository"}
     problems += [
         f"{key}: unknown answer; known: {', '.join(sorted(known))}"
         for key in raw
@@ -198,5 +205,6 @@ def collect(
         alert_email=raw["alertEmail"],
         reviewers=tuple(raw["reviewers"]),
         bootstrap_image=raw.get("bootstrapImage"),
+        infra_repository=raw.get("infraRepository"),
         app_secrets=dict(raw.get("appSecrets", {})),
     )

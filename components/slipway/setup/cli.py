@@ -87,8 +87,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--answers",
         type=Path,
-        help="YAML file with the answers (keys: repository, "
-        "domain, alertEmail, reviewers, appSecrets); default: none",
+        help="YAML file with the answers (keys: repository, domain, alertEmail, reviewers, "
+        "appSecrets, bootstrapImage, infraRepository); default: none",
     )
     p.add_argument(
         "--repository", help="application repository owner/name, e.g. acme/shop (required)"
@@ -103,6 +103,12 @@ def parser() -> argparse.ArgumentParser:
         dest="bootstrapImage",
         help="optional: image pinned by digest that new environments run until CI "
         "deploys (default: none; docs/deployment-guide.md step 8)",
+    )
+    p.add_argument(
+        "--infra-repository",
+        dest="infraRepository",
+        help="this infrastructure repository, owner/name (default: from the checkout's "
+        "origin remote)",
     )
     p.add_argument("--region", help="AWS region (default: from your AWS configuration)")
     p.add_argument(
@@ -135,6 +141,7 @@ def main(argv: list[str] | None = None, deps: Dependencies | None = None) -> int
             "alertEmail": args.alertEmail,
             "reviewers": args.reviewers,
             "bootstrapImage": args.bootstrapImage,
+            "infraRepository": args.infraRepository,
         }
 
         def ask(prompt: str) -> str:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from slipway.contract import INFRA_APP_PERMISSIONS, INFRA_READ_APP_PERMISSIONS
 from slipway.setup.steps import SetupError
 
 API = "https://api.github.com"
@@ -164,6 +165,11 @@ class GitHub:
         found = self._call("GET", f"/repos/{owner}/{repo}/installation", bearer=jwt, missing=(404,))
         return dict(found) if found else None
 
+    def environment_exists(self, owner: str, repo: str, env: str) -> bool:
+        """``GET /repos/{owner}/{repo}/environments/{environment_name}``."""
+        path = f"/repos/{owner}/{repo}/environments/{env}"
+        return self._call("GET", path, missing=(404,)) is not None
+
     def environment_secret_exists(self, owner: str, repo: str, env: str, name: str) -> bool:
         path = f"/repos/{owner}/{repo}/environments/{env}/secrets/{name}"
         return self._call("GET", path, missing=(404,)) is not None
@@ -211,9 +217,50 @@ def release_app_manifest(answers_repository: str, redirect_url: str) -> dict[str
     }
 
 
+def infra_app_manifest(
+    answers_repository: str, redirect_url: str, *, write: bool
+) -> dict[str, Any]:
+    """An infra app (docs/deployment-guide.md, "The infra pipeline's GitHub credential"): the
+    GitHub credential of the infrastructure repository's pipeline, installed on the application
+    and infrastructure repositories only. ``write``: the infra app, whose key only the
+    ``infra-<env>`` environments (default branch) hold, with
+    :data:`~slipway.contract.INFRA_APP_PERMISSIONS`; else the read-only infra app of the preview
+    and drift environments (:data:`~slipway.contract.INFRA_READ_APP_PERMISSIONS`), so a pull
+    request's code can never mint a token that writes. Two apps, because a job's
+    ``permission-*`` inputs are the workflow's own choice, which a pull request can change; only
+    what the app itself may do bounds it. No webhook; ``public: false``."""
+    owner, name = answers_repository.split("/")
+    suffix = "-infra" if write else "-infra-read"
+    return {
+        # GitHub App names are at most 34 characters; the suffix is kept whole.
+        "name": f"{owner}-{name}"[: 34 - len(suffix)] + suffix,
+        "url": f"https://github.com/{answers_repository}",
+        "redirect_url": redirect_url,
+        "public": False,
+        "default_permissions": dict(INFRA_APP_PERMISSIONS if write else INFRA_READ_APP_PERMISSIONS),
+        "default_events": [],
+    }
+
+
+APP_KINDS = ("release", "infra", "infra-read")
+"""The apps the set-up command creates through the manifest flow."""
+
+
+def app_manifest(kind: str, answers_repository: str, redirect_url: str) -> dict[str, Any]:
+    """The manifest of one of :data:`APP_KINDS`."""
+    if kind == "release":
+        return release_app_manifest(answers_repository, redirect_url)
+    if kind in ("infra", "infra-read"):
+        return infra_app_manifest(answers_repository, redirect_url, write=kind == "infra")
+    raise SetupError(f"unknown app kind {kind!r}; one of {', '.join(APP_KINDS)}")
+
+
 class ManifestFlow(Protocol):
-    def __call__(self, owner: str, organization: bool, repository: str) -> str:
-        """Let the user confirm the app on GitHub; the temporary ``code`` GitHub redirects with."""
+    def __call__(
+        self, owner: str, organization: bool, repository: str, kind: str = "release"
+    ) -> str:
+        """Let the user confirm the app (``kind``: one of :data:`APP_KINDS`) on GitHub; the
+        temporary ``code`` GitHub redirects with."""
 
 
 class BrowserManifestFlow:
@@ -233,7 +280,9 @@ class BrowserManifestFlow:
         self._say = say
         self._timeout = timeout
 
-    def __call__(self, owner: str, organization: bool, repository: str) -> str:
+    def __call__(
+        self, owner: str, organization: bool, repository: str, kind: str = "release"
+    ) -> str:
         state = secrets.token_urlsafe(24)
         received: dict[str, str] = {}
         done = threading.Event()
@@ -245,7 +294,7 @@ class BrowserManifestFlow:
                 query = dict(urllib.parse.parse_qsl(url.query))
                 if url.path == "/callback" and query.get("state") == state and "code" in query:
                     received["code"] = query["code"]
-                    body = b"The release app exists. You can close this page."
+                    body = f"The {kind} app exists. You can close this page.".encode()
                     done.set()
                 else:
                     body = page["form"]
@@ -259,7 +308,7 @@ class BrowserManifestFlow:
 
         server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
         local = f"http://127.0.0.1:{server.server_port}"
-        manifest = release_app_manifest(repository, f"{local}/callback")
+        manifest = app_manifest(kind, repository, f"{local}/callback")
         target = (
             f"https://github.com/organizations/{owner}/settings/apps/new"
             if organization
@@ -268,13 +317,13 @@ class BrowserManifestFlow:
         page["form"] = (
             f'<form id="f" method="post" action="{target}?state={state}">'
             f'<input type="hidden" name="manifest" value="{html.escape(json.dumps(manifest))}">'
-            '<button type="submit">Create the release app on GitHub</button></form>'
+            f'<button type="submit">Create the {kind} app on GitHub</button></form>'
             '<script>document.getElementById("f").submit()</script>'
         ).encode()
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            self._say(f"Open {local}/ to create the release app on GitHub (one confirmation).")
+            self._say(f"Open {local}/ to create the {kind} app on GitHub (one confirmation).")
             webbrowser.open(f"{local}/")
             if not done.wait(self._timeout):
                 raise SetupError("no confirmation from GitHub's app creation page; run setup again")

@@ -4,17 +4,21 @@ and the steps (:mod:`slipway.setup.steps`) built from the answers and what the A
 from __future__ import annotations
 
 import json
+import re
 import secrets
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from slipway.contract import InfraSecret
 from slipway.setup.answers import Answers
 from slipway.setup.aws import SHARED_KEY_ALIAS, STACK_KEY_ALIAS, STATE_BUCKET, AwsAccount
 from slipway.setup.engine import ConfigInput, Engine, StackRef
-from slipway.setup.github import GitHub, ManifestFlow, app_jwt
+from slipway.setup.github import APP_KINDS, GitHub, ManifestFlow, app_jwt
 from slipway.setup.steps import SetupError, Step, wait_for
+from slipway.workflows.infra_pipeline import InfraPipelineSpec
 
 ENVIRONMENTS = ("prod", "dev", "staging")
 """The order of the first ``up``s: prod owns the account's OIDC provider, which dev's and
@@ -25,6 +29,9 @@ BOOTSTRAP_STACK = "bootstrap"
 RELEASE_ENVIRONMENT = "npm"
 """The release environment the prod stack creates (``WorkflowSpec.npm_environment``)."""
 RELEASE_KEY_SECRET = "RELEASE_APP_PRIVATE_KEY"
+INFRA_PIPELINE = InfraPipelineSpec()
+"""The infra pipeline's environments: ``infra-<env>``, ``infra-preview-<env>``,
+``infra-drift-<env>``."""
 WORKFLOWS_BRANCH = "slipway/workflows"
 """``slipway.workflow_set.DEFAULT_BRANCH``: the prod stack's pull request of the workflows."""
 
@@ -39,6 +46,8 @@ class Facts:
     hosted_zone_id: str
     organization: bool
     subject_format: str
+    infra_repository: str
+    """This checkout's GitHub repository, whose pipeline the infra apps serve."""
 
 
 @dataclass
@@ -82,6 +91,27 @@ def subject_format(customization: dict[str, Any], repository: str) -> str:
     return "immutable" if customization.get("use_immutable_subject") else "name"
 
 
+_ORIGIN = re.compile(
+    r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)"
+    r"(?P<repository>[A-Za-z0-9-]+/[A-Za-z0-9._-]+?)(?:\.git)?/?$"
+)
+
+
+def origin_repository(project_dir: Path) -> str | None:
+    """``owner/name`` of the checkout's ``origin`` remote on github.com, or None."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(project_dir), "remote", "get-url", "origin"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    match = _ORIGIN.match(found.stdout.strip())
+    return match["repository"] if match else None
+
+
 def preflight(ctx: Context) -> Facts:
     """Every look-up the steps need, and every reason the run cannot succeed, before anything
     is created: all problems are reported at once."""
@@ -117,6 +147,28 @@ def preflight(ctx: Context) -> Facts:
             )
         else:
             customization = ctx.github.oidc_subject(a.owner, a.name)
+    infra = a.infra_repository or origin_repository(ctx.project_dir) or ""
+    if not infra:
+        problems.append(
+            f"infraRepository: {ctx.project_dir} has no GitHub origin remote; pass "
+            "--infra-repository owner/name (this infrastructure repository)"
+        )
+    elif infra.split("/")[0].lower() != a.owner.lower():
+        problems.append(
+            f"infraRepository: got {infra!r}; a repository of {a.owner}, the application "
+            "repository's owner (the stacks write its environments with the same provider)"
+        )
+    else:
+        infra_repo = ctx.github.repository(*infra.split("/"))
+        if infra_repo is None:
+            problems.append(
+                f"infraRepository: {infra} does not exist or your GitHub login cannot see it"
+            )
+        elif not infra_repo.get("permissions", {}).get("admin"):
+            problems.append(
+                f"infraRepository: your GitHub login lacks admin permission on {infra} "
+                "(needed for its environments' secrets); ask an owner"
+            )
     problems += [
         f"reviewers: {login} is not a GitHub user"
         for login in a.reviewers
@@ -131,7 +183,9 @@ def preflight(ctx: Context) -> Facts:
     if problems:
         raise SetupError("cannot set up (nothing was created):\n  " + "\n  ".join(problems))
     assert zone is not None
-    return Facts(identity.account, identity.partition, ctx.aws.region, zone, organization, fmt)
+    return Facts(
+        identity.account, identity.partition, ctx.aws.region, zone, organization, fmt, infra
+    )
 
 
 def build(ctx: Context, facts: Facts) -> list[Step]:
@@ -155,7 +209,9 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
         f"awskms://{SHARED_KEY_ALIAS}{region_query}",
     )
     stack_aliases = [STACK_KEY_ALIAS.format(app=a.app, environment=e) for e in ENVIRONMENTS]
-    release_secret = f"slipway/{a.app}/release-app"
+    app_secret = {kind: f"slipway/{a.app}/{kind}-app" for kind in APP_KINDS}
+    release_secret = app_secret["release"]
+    infra_owner, infra_name = facts.infra_repository.split("/")
 
     def stack_ref(env: str) -> StackRef:
         return StackRef(
@@ -165,9 +221,6 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
             f"s3://{bucket}/{a.app}{region_query}&awssdk=v2",
             f"awskms://{STACK_KEY_ALIAS.format(app=a.app, environment=env)}{region_query}",
         )
-
-    def release_app() -> dict[str, str]:
-        return dict(json.loads(ctx.aws.read_secret(release_secret)))
 
     def backend_ready() -> bool:
         return (
@@ -209,33 +262,119 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
         ctx.engine.ensure_stack(bucket_bootstrap)
         ctx.engine.import_stack(bucket_bootstrap, deployment)
 
-    def create_app() -> None:
-        code = ctx.manifest_flow(a.owner, facts.organization, a.repository)
-        app = ctx.github.convert_manifest(code)
-        value = {k: str(app[k]) for k in ("id", "slug", "client_id", "pem", "html_url")}
-        ctx.aws.put_secret(release_secret, json.dumps(value), create=True)
+    def app_of(kind: str) -> dict[str, str]:
+        return dict(json.loads(ctx.aws.read_secret(app_secret[kind])))
 
-    def installed() -> bool:
-        if not ctx.aws.secret_has_value(release_secret):
-            return False
-        app = release_app()
-        jwt = app_jwt(app["id"], app["pem"])
-        return ctx.github.repository_installation(a.owner, a.name, jwt) is not None
+    def installed_on(kind: str) -> tuple[str, ...]:
+        """The release app serves the application repository; the infra apps serve the infra
+        pipeline, which writes both repositories."""
+        if kind == "release":
+            return (a.repository,)
+        return (a.repository, facts.infra_repository)
 
-    def install() -> None:
-        slug = release_app()["slug"]
-        ctx.out.write(
-            f"    Install the release app on {a.repository} only: "
-            f"https://github.com/apps/{slug}/installations/new\n"
-        )
-        kwargs: dict[str, Any] = {"sleep": ctx.sleep} if ctx.sleep else {}
-        wait_for(
-            f"the release app's installation on {a.repository}",
-            installed,
-            ctx.out,
-            timeout=ctx.install_timeout,
-            **kwargs,
-        )
+    def created(kind: str) -> Callable[[], bool]:
+        return lambda: ctx.aws.secret_has_value(app_secret[kind])
+
+    def create_app(kind: str) -> Callable[[], None]:
+        def apply() -> None:
+            code = ctx.manifest_flow(a.owner, facts.organization, a.repository, kind)
+            app = ctx.github.convert_manifest(code)
+            value = {k: str(app[k]) for k in ("id", "slug", "client_id", "pem", "html_url")}
+            ctx.aws.put_secret(app_secret[kind], json.dumps(value), create=True)
+
+        return apply
+
+    def installed(kind: str) -> Callable[[], bool]:
+        def check() -> bool:
+            if not ctx.aws.secret_has_value(app_secret[kind]):
+                return False
+            app = app_of(kind)
+            jwt = app_jwt(app["id"], app["pem"])
+            return all(
+                ctx.github.repository_installation(
+                    repository.split("/")[0], repository.split("/")[1], jwt
+                )
+                is not None
+                for repository in installed_on(kind)
+            )
+
+        return check
+
+    def install(kind: str) -> Callable[[], None]:
+        def apply() -> None:
+            slug = app_of(kind)["slug"]
+            where = " and ".join(installed_on(kind))
+            ctx.out.write(
+                f'    Install the {kind} app on {where} only (one page: "Only select '
+                f'repositories"): https://github.com/apps/{slug}/installations/new\n'
+            )
+            kwargs: dict[str, Any] = {"sleep": ctx.sleep} if ctx.sleep else {}
+            wait_for(
+                f"the {kind} app's installation on {where}",
+                installed(kind),
+                ctx.out,
+                timeout=ctx.install_timeout,
+                **kwargs,
+            )
+
+        return apply
+
+    def infra_environments(env: str) -> dict[str, str]:
+        """Each infra pipeline environment of ``env`` -> the app whose credential it holds: the
+        write app only where the pipeline's ``up`` runs (default branch only)."""
+        return {
+            INFRA_PIPELINE.environment(env): "infra",
+            INFRA_PIPELINE.preview_environment(env): "infra-read",
+            INFRA_PIPELINE.drift_environment(env): "infra-read",
+        }
+
+    def present(env: str) -> dict[str, str]:
+        """The environments the stack made: its preview environment is left out where GitHub
+        would not enforce its reviewers (infra/domains/github.py, ``preview_environments``)."""
+        made = {
+            name: kind
+            for name, kind in infra_environments(env).items()
+            if ctx.github.environment_exists(infra_owner, infra_name, name)
+        }
+        for required in (INFRA_PIPELINE.environment(env), INFRA_PIPELINE.drift_environment(env)):
+            if required not in made:
+                raise SetupError(
+                    f"{facts.infra_repository} has no environment {required}: the stack {env} "
+                    "makes it with slipway:githubInfraRepository; run setup again"
+                )
+        return made
+
+    def credentials_stored(env: str) -> Callable[[], bool]:
+        def check() -> bool:
+            if not ctx.engine.stack_exists(stack_ref(env)):
+                return False
+            if not all(
+                ctx.github.environment_exists(infra_owner, infra_name, name)
+                for name in (INFRA_PIPELINE.environment(env), INFRA_PIPELINE.drift_environment(env))
+            ):
+                return False
+            return all(
+                ctx.github.environment_secret_exists(infra_owner, infra_name, name, secret.value)
+                for name in present(env)
+                for secret in InfraSecret
+            )
+
+        return check
+
+    def store_credentials(env: str) -> Callable[[], None]:
+        def apply() -> None:
+            for name, kind in present(env).items():
+                app = app_of(kind)
+                values = {
+                    InfraSecret.INFRA_APP_CLIENT_ID: app["client_id"],
+                    InfraSecret.INFRA_APP_PRIVATE_KEY: app["pem"],
+                }
+                for secret, value in values.items():
+                    ctx.github.put_environment_secret(
+                        infra_owner, infra_name, name, secret.value, value
+                    )
+
+        return apply
 
     def wanted_config(env: str) -> dict[str, tuple[ConfigInput, bool]]:
         config: dict[str, tuple[ConfigInput, bool]] = {
@@ -244,6 +383,7 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
             "github:owner": (a.owner, False),
             "slipway:profile": (env, False),
             "slipway:githubRepository": (a.repository, False),
+            "slipway:githubInfraRepository": (facts.infra_repository, False),
             "slipway:githubOwnerType": ("organization" if facts.organization else "user", False),
             "slipway:githubOidcSubjectFormat": (facts.subject_format, False),
             "slipway:domainName": (a.domain_of(env), False),
@@ -255,7 +395,7 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
         if a.app_secrets:
             config["slipway:appSecrets"] = (sorted(a.app_secrets), False)
         if env == "prod":
-            app = release_app()
+            app = app_of("release")
             config |= {
                 "slipway:ownsAccountResources": ("true", False),
                 "slipway:ownsRepositoryResources": ("true", False),
@@ -326,20 +466,28 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
             bootstrap_moved,
             move_bootstrap_state,
         ),
-        Step(
-            "release-app",
-            "create the release GitHub App (one confirmation in the browser); "
-            f"keep its ID and key in Secrets Manager as {release_secret}",
-            lambda: ctx.aws.secret_has_value(release_secret),
-            create_app,
-        ),
-        Step(
-            "release-app-installed",
-            f"install the release app on {a.repository} (one page)",
-            installed,
-            install,
-        ),
     ]
+    what = {
+        "release": "the release GitHub App",
+        "infra": "the infra GitHub App (the infra pipeline's pulumi up)",
+        "infra-read": "the read-only infra GitHub App (the infra pipeline's previews)",
+    }
+    for kind in APP_KINDS:
+        steps += [
+            Step(
+                f"{kind}-app",
+                f"create {what[kind]} (one confirmation in the browser); keep its ID and key "
+                f"in Secrets Manager as {app_secret[kind]}",
+                created(kind),
+                create_app(kind),
+            ),
+            Step(
+                f"{kind}-app-installed",
+                f"install the {kind} app on {' and '.join(installed_on(kind))} (one page)",
+                installed(kind),
+                install(kind),
+            ),
+        ]
     steps += [
         Step(
             f"stack-{env}",
@@ -352,6 +500,16 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
     for env in ENVIRONMENTS:
         steps.append(
             Step(f"up-{env}", f"pulumi up {env} (https://{a.domain_of(env)})", is_up(env), up(env))
+        )
+        steps.append(
+            Step(
+                f"infra-credentials-{env}",
+                f"store the infra apps' client IDs and keys as the secrets "
+                f"{', '.join(s.value for s in InfraSecret)} of {facts.infra_repository}'s "
+                f"{', '.join(infra_environments(env))} environments",
+                credentials_stored(env),
+                store_credentials(env),
+            )
         )
         if a.app_secrets:
             steps.append(
@@ -371,7 +529,7 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
                 a.owner, a.name, RELEASE_ENVIRONMENT, RELEASE_KEY_SECRET
             ),
             lambda: ctx.github.put_environment_secret(
-                a.owner, a.name, RELEASE_ENVIRONMENT, RELEASE_KEY_SECRET, release_app()["pem"]
+                a.owner, a.name, RELEASE_ENVIRONMENT, RELEASE_KEY_SECRET, app_of("release")["pem"]
             ),
         )
     )

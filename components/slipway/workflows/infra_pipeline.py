@@ -20,9 +20,18 @@ rendering. Regenerate with ``python -m tooling.pipeline --write``.
   read-only role. Drift fails the job, and the ``drift-issue`` job opens (or
   comments on) one issue, so drift is visible beyond the failed run's e-mail.
 
-No job reads a secret: the stacks use the ``awskms`` secrets provider recorded in each
-``Pulumi.<stack>.yaml``, so decrypting needs only the role, and the GitHub provider's credential
-is a stack secret (``github:token`` or ``github:appAuth``).
+The stacks use the ``awskms`` secrets provider recorded in each ``Pulumi.<stack>.yaml``, so
+decrypting needs only the role. The GitHub provider's credential is no stack secret: each preview,
+drift and ``up`` job mints a GitHub App installation token (``actions/create-github-app-token``)
+from the two secrets of its environment (:class:`slipway.contract.InfraSecret`, written by
+``slipway-platform setup``) and passes it to ``pulumi`` as ``GITHUB_TOKEN``, which the
+pulumi-github provider reads when ``github:token`` is not set (pulumi-github
+``provider/resources.go``: ``token`` defaults from the ``GITHUB_TOKEN`` variable). The token lives
+one hour at most and is revoked when the job ends (the action's ``post`` step). ``up`` jobs run
+in ``infra-<stack>`` (default branch only), whose secrets are the infra app's, and ask for
+:data:`~slipway.contract.INFRA_APP_PERMISSIONS`; preview and drift jobs, whose environments hold
+the read-only infra app's secrets, ask for :data:`~slipway.contract.INFRA_READ_APP_PERMISSIONS`:
+a pull request's code can change what its job asks for, never what the app may do.
 """
 
 from __future__ import annotations
@@ -31,7 +40,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from slipway.contract import InfraVariable
+from slipway.contract import (
+    INFRA_APP_PERMISSIONS,
+    INFRA_READ_APP_PERMISSIONS,
+    InfraSecret,
+    InfraVariable,
+)
 from slipway.errors import ConfigError, Problems
 from slipway.patterns import BRANCH_NAME, CRON, SEMVER, WORKFLOW_NAME, is_region
 from slipway.workflows import pins
@@ -43,6 +57,7 @@ from slipway.workflows.common import (
     expr,
     permissions,
     run,
+    secret,
     uses,
 )
 from slipway.workflows.dependabot import update_entry
@@ -250,6 +265,31 @@ def _aws_credentials(spec: InfraPipelineSpec, role_variable: str, session: str) 
     )
 
 
+GITHUB_TOKEN_STEP = "github-token"
+"""Id of the step minting the job's GitHub App installation token for the GitHub provider."""
+
+
+def _github_token(write: bool) -> Step:
+    """The job's installation token, scoped to the application repository (named by the
+    stack in the job's environment) and this one (``repositories``; the owner is this
+    repository's: actions/create-github-app-token's README, "Create a token for multiple
+    repositories in the current owner's installation"), asking for exactly the app's
+    permissions (a ``permission-*`` input narrows the token: lib/get-permissions-from-
+    inputs.js at the pinned commit), so a token never holds more than its job needs."""
+    grants = INFRA_APP_PERMISSIONS if write else INFRA_READ_APP_PERMISSIONS
+    with_: dict[str, Any] = {
+        "client-id": secret(InfraSecret.INFRA_APP_CLIENT_ID.value),
+        "private-key": secret(InfraSecret.INFRA_APP_PRIVATE_KEY.value),
+        "repositories": _var(InfraVariable.APPLICATION_REPOSITORY.value)
+        + ","
+        + expr("github.event.repository.name"),
+    }
+    for name, level in sorted(grants.items()):
+        with_["permission-" + name.replace("_", "-")] = level
+    app = "infra app" if write else "read-only infra app"
+    return uses(pins.CREATE_APP_TOKEN, f"GitHub token of the {app}", with_, id=GITHUB_TOKEN_STEP)
+
+
 def _pulumi(spec: InfraPipelineSpec, name: str, stack: str, **inputs: Any) -> Step:
     with_: dict[str, Any] = {
         "command": inputs.pop("command"),
@@ -258,7 +298,10 @@ def _pulumi(spec: InfraPipelineSpec, name: str, stack: str, **inputs: Any) -> St
         "cloud-url": _var(spec.backend_url_variable),
     }
     with_.update({key.replace("_", "-"): value for key, value in inputs.items()})
-    return uses(pins.PULUMI, name, with_, id="pulumi")
+    # The GitHub provider's credential (not pulumi/actions' own `github-token` input, which
+    # comments on the pull request with the job's GITHUB_TOKEN).
+    token = {"GITHUB_TOKEN": expr(f"steps.{GITHUB_TOKEN_STEP}.outputs.token")}
+    return uses(pins.PULUMI, name, with_, id="pulumi", env=token)
 
 
 def _checks_job(spec: InfraPipelineSpec) -> Job:
@@ -331,6 +374,7 @@ def _preview_job(spec: InfraPipelineSpec) -> Job:
             checkout(),
             _install_runtime(),
             _aws_credentials(spec, spec.preview_role_variable, "infra-preview-" + stack),
+            _github_token(write=False),
             _pulumi(
                 spec,
                 "pulumi preview",
@@ -367,6 +411,7 @@ def _up_job(spec: InfraPipelineSpec, index: int) -> Job:
                 checkout(),
                 _install_runtime(),
                 _aws_credentials(spec, spec.apply_role_variable, f"infra-up-{stack}"),
+                _github_token(write=True),
                 _pulumi(
                     spec,
                     "pulumi up",
@@ -407,6 +452,7 @@ def _drift_job(spec: InfraPipelineSpec) -> Job:
             checkout(),
             _install_runtime(),
             _aws_credentials(spec, spec.preview_role_variable, "infra-drift-" + stack),
+            _github_token(write=False),
             _pulumi(
                 spec,
                 "pulumi preview --expect-no-changes",
