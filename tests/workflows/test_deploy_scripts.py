@@ -1291,6 +1291,35 @@ def test_a_cancel_before_the_deployment_is_known_rolls_that_deployment_back(worl
     assert world.service_task_definition() == original
 
 
+def test_a_cancel_between_the_fork_and_its_pid_stops_the_background_wait(checkout: Path) -> None:
+    # The cancel tests above flaked (about one run in eight, ~5 s to exit): a SIGINT landing
+    # after `interruptible` forks its command but before `sleeper=$!` runs the trap between the
+    # two (bash runs a pending trap after each command), so `sleeper` is still empty. The trap's
+    # stop_waiting must stop that command too, or it keeps sleeping and holds the step's output
+    # open after the step exited. Here the shell is left in exactly that state.
+    library = checkout / DELIVERED_DIR / "lib" / "follow-deployment.sh"
+    script = (
+        f'source "{library}"\n'
+        "trap 'stop_waiting; exit 130' INT\n"
+        "sleep 30 > /dev/null &  # forked, its PID not yet in sleeper\n"
+        'kill -INT "$$"\n'
+        "echo not reached\n"
+    )
+    started = time.monotonic()
+    result = subprocess.run(
+        [tool("bash"), "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode == 130, result.stdout + result.stderr
+    assert "not reached" not in result.stdout
+    # The sleep inherits the step's stderr: alive, it holds the output open for its 30 s.
+    assert elapsed < 3, elapsed
+
+
 # ------------------------------------------------------------------------------------------
 # Following the rollout: FAILED within two polls, transient API errors
 # ------------------------------------------------------------------------------------------
