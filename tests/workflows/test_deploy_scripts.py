@@ -1294,8 +1294,8 @@ def test_a_cancel_before_the_deployment_is_known_rolls_that_deployment_back(worl
 def test_a_cancel_between_the_fork_and_its_pid_stops_the_background_wait(checkout: Path) -> None:
     # Why the cancel tests above sometimes took the whole 5 s poll to end: a SIGINT landing
     # after `interruptible` forks its command but before `sleeper=$!` runs the trap between the
-    # two (bash runs a pending trap after each command), so `sleeper` is still empty (a replica
-    # of the pattern, signalled as the tests do right after the marker line: 4 runs in 30). The
+    # two (bash runs a pending trap after each command), so `sleeper` is still empty (with the
+    # trap that killed only ${sleeper}: 4 of 150 repeated runs of those tests took 5.0 s). The
     # trap's stop_waiting must stop that command too, or it keeps sleeping and holds the step's
     # output open after the step exited. Here the shell is left in exactly that state.
     library = checkout / DELIVERED_DIR / "lib" / "follow-deployment.sh"
