@@ -126,7 +126,8 @@ class _Health(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.send_response(type(self).status)
         self.end_headers()
-        healthy = type(self).body if type(self).body is not None else b"ok"
+        body = type(self).body
+        healthy = body if body is not None else b"ok"
         self.wfile.write(healthy if type(self).status == 200 else b"unhealthy")
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -1288,6 +1289,36 @@ def test_a_cancel_before_the_deployment_is_known_rolls_that_deployment_back(worl
     assert world.outputs["rollback"]["result"] == "rolled-back", rollback.stdout + rollback.stderr
     assert world.model.rollouts_to(original) == [], "a new deployment replayed the schedule"
     assert world.service_task_definition() == original
+
+
+def test_a_cancel_between_the_fork_and_its_pid_stops_the_background_wait(checkout: Path) -> None:
+    # Why the cancel tests above sometimes took the whole 5 s poll to end: a SIGINT landing
+    # after `interruptible` forks its command but before `sleeper=$!` runs the trap between the
+    # two (bash runs a pending trap after each command), so `sleeper` is still empty (with the
+    # trap that killed only ${sleeper}: 4 of 150 repeated runs of those tests took 5.0 s). The
+    # trap's stop_waiting must stop that command too, or it keeps sleeping and holds the step's
+    # output open after the step exited. Here the shell is left in exactly that state.
+    library = checkout / DELIVERED_DIR / "lib" / "follow-deployment.sh"
+    script = (
+        f'source "{library}"\n'
+        "trap 'stop_waiting; exit 130' INT\n"
+        "sleep 30 > /dev/null &  # forked, its PID not yet in sleeper\n"
+        'kill -INT "$$"\n'
+        "echo not reached\n"
+    )
+    started = time.monotonic()
+    result = subprocess.run(
+        [tool("bash"), "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode == 130, result.stdout + result.stderr
+    assert "not reached" not in result.stdout
+    # The sleep inherits the step's stderr: alive, it holds the output open for its 30 s.
+    assert elapsed < 3, elapsed
 
 
 # ------------------------------------------------------------------------------------------

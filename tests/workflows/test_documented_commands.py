@@ -9,8 +9,8 @@ against what GitHub checks when the run starts:
   required input is given;
 * every job of that workflow that names an environment runs from the ref the command gives:
   the environment's deployment branch and tag policies, as this project's stacks configure
-  them, admit the ref ("Deployment branches and tags" gate jobs with ``deployment: false``
-  too);
+  them (the release environment with the component's defaults), admit the ref ("Deployment
+  branches and tags" gate jobs with ``deployment: false`` too);
 * for ``docker.yml`` from a release tag: its version check accepts the tag, and the deploy
   accepts the attestation the run makes there.
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,12 @@ import pytest
 
 from infra.settings import StackSettings
 from infra.stack import workflow_spec
-from slipway.deployment_environment import refused_tags
+from slipway.deployment_environment import DEFAULT_BRANCH_PATTERNS, refused_tags
 from slipway.patterns import glob_matches
 from slipway.workflows.deploy import signer_identity_regex
 from slipway.workflows.render import render_workflow_files
 from slipway.workflows.scripts import step_script
+from slipway.workflows.spec import WorkflowSpec
 from slipway.workflows.yamlio import load_yaml
 from tests.workflows.test_release_branches import REPOSITORY, fake_gh, gh_calls, run_step
 from tooling.offline import ROOT, STACKS, stack_settings
@@ -62,7 +64,8 @@ def _commands() -> list[tuple[str, str]]:
 
 
 def _parse(command: str) -> tuple[str, dict[str, Any]]:
-    words = shlex.split(re.sub(r"<[^>]*>", "PLACEHOLDER", command))
+    # comments=True: a trailing `# ...` is no argument, as in the shell the command is typed in.
+    words = shlex.split(re.sub(r"<[^>]*>", "PLACEHOLDER", command), comments=True)
     assert words[:3] == ["gh", "workflow", "run"], command
     workflow = words[3]
     options: dict[str, Any] = {"raw-field": [], "field": []}
@@ -88,14 +91,29 @@ def _owner(stacks: dict[str, StackSettings]) -> StackSettings:
     return owner
 
 
-def _admits(settings: StackSettings, ref_type: str, ref: str) -> bool:
-    github = settings.github
+Policy = tuple[Sequence[str], Sequence[str]]
+"""An environment's deployment branch and tag patterns."""
+
+
+def _policies(stacks: dict[str, StackSettings], spec: WorkflowSpec) -> dict[str, Policy]:
+    """Each environment's policy: the stacks' own, and the release environment's (the jobs of
+    release.yml and release-line.yml), which infra/domains/workflows.py creates with the
+    component's defaults: DEFAULT_BRANCH_PATTERNS, no tag."""
+    policies: dict[str, Policy] = {
+        s.identity.env: (s.github.deploy_branch_patterns, s.github.deploy_tag_patterns)
+        for s in stacks.values()
+    }
+    policies[spec.npm_environment] = (DEFAULT_BRANCH_PATTERNS, ())
+    return policies
+
+
+def _admits(policy: Policy, ref_type: str, ref: str) -> bool:
+    branch_patterns, tag_patterns = policy
     if ref_type == "tag":
-        return not refused_tags(github.deploy_branch_patterns, github.deploy_tag_patterns, [ref])
-    patterns = github.deploy_branch_patterns
-    if not patterns and not github.deploy_tag_patterns:
+        return not refused_tags(branch_patterns, tag_patterns, [ref])
+    if not branch_patterns and not tag_patterns:
         return True  # no policy: every branch and tag
-    return any(glob_matches(p, ref) for p in patterns)
+    return any(glob_matches(p, ref) for p in branch_patterns)
 
 
 COMMANDS = _commands()
@@ -122,7 +140,7 @@ def test_a_documented_dispatch_starts_and_its_environments_admit_its_ref(
     assert required <= set(given), (path, command)
     ref = options.get("ref", spec.default_branch)
     ref_type = "tag" if re.fullmatch(r"v[0-9].*|.*@[0-9].*", ref) else "branch"
-    by_environment = {s.identity.env: s for s in stacks.values()}
+    policies = _policies(stacks, spec)
     for job_id, job in workflow["jobs"].items():
         environment = job.get("environment")
         if environment is None:
@@ -133,7 +151,7 @@ def test_a_documented_dispatch_starts_and_its_environments_admit_its_ref(
         chosen = given.get("environment", "all")
         if job_id.startswith("deploy-") and chosen not in ("all", name):
             continue
-        assert _admits(by_environment[name], ref_type, ref), (path, command, job_id, name)
+        assert _admits(policies[name], ref_type, ref), (path, command, job_id, name)
 
 
 @pytest.mark.parametrize(

@@ -232,12 +232,14 @@ _EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 
 
 def _rendered_step(spec: WorkflowSpec, path: str, job: str, step_id: str) -> dict[str, Any]:
-    (step,) = [
-        s
-        for s in load_yaml(render_workflow_files(spec)[path])["jobs"][job]["steps"]
-        if s.get("id") == step_id
-    ]
-    return dict(step)
+    """The step ``step_id`` of ``job`` in ``spec``'s rendered ``path``, its ``env`` as the runner
+    builds it: the workflow's ``env``, then the job's, then the step's (GitHub Docs, "Store
+    information in variables": the most specific wins). deploy.yml keeps the health check's
+    constants and the signer identity at workflow level."""
+    workflow = load_yaml(render_workflow_files(spec)[path])
+    (step,) = [s for s in workflow["jobs"][job]["steps"] if s.get("id") == step_id]
+    layers = (workflow.get("env", {}), workflow["jobs"][job].get("env", {}), step.get("env", {}))
+    return {**step, "env": {k: v for layer in layers for k, v in layer.items()}}
 
 
 def _run_rendered(
@@ -331,16 +333,29 @@ def test_the_manifest_merge_refuses_a_digest_one_digit_off(tmp_path: Path, case:
         assert "::error::invalid digest in " in result.stdout
 
 
+HEALTH_VERSION = "1.4.2"
+"""The version the deploy expects; the endpoint reports it once healthy."""
+
+
 class _Health(http.server.BaseHTTPRequestHandler):
-    """A health endpoint that answers 500 until its ``healthy_from``-th GET, then 200."""
+    """A health endpoint that answers 500 (or, with ``stale``, 200 from the previous version)
+    until its ``healthy_from``-th GET, then 200 with ``{"version": HEALTH_VERSION}``."""
 
     healthy_from = 1
+    stale = False
     gets = 0
 
     def do_GET(self) -> None:
         type(self).gets += 1
-        self.send_response(200 if type(self).gets >= type(self).healthy_from else 500)
-        self.end_headers()
+        healthy = type(self).gets >= type(self).healthy_from
+        if healthy or type(self).stale:
+            self.send_response(200)
+            self.end_headers()
+            version = HEALTH_VERSION if healthy else "1.4.1"
+            self.wfile.write(json.dumps({"status": "ok", "version": version}).encode())
+        else:
+            self.send_response(500)
+            self.end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -359,6 +374,7 @@ def health() -> Iterator[tuple[str, type[_Health]]]:
         server.server_close()
 
 
+@pytest.mark.parametrize("stale", [False, True], ids=["500", "old version"])
 @pytest.mark.parametrize(
     ("retries", "healthy_from", "passes"),
     [(3, 3, True), (3, 4, False), (1, 1, True), (1, 2, False)],
@@ -369,12 +385,15 @@ def test_the_health_check_makes_exactly_the_configured_attempts(
     retries: int,
     healthy_from: int,
     passes: bool,
+    stale: bool,
 ) -> None:
     """The spec's ``health_check_retries`` is how many times the rendered step asks: an endpoint
     healthy from the n-th request passes with n attempts and fails with n - 1 (a second
-    apart, the shortest interval the spec takes)."""
+    apart, the shortest interval the spec takes). Before that it answers 500, or 200 from the
+    previous version, which is no healthy answer of this deploy either."""
     url, handler = health
     handler.healthy_from = healthy_from
+    handler.stale = stale
     spec = WorkflowSpec(
         repository="acme/storefront",
         environments=("prod",),
@@ -383,7 +402,16 @@ def test_the_health_check_makes_exactly_the_configured_attempts(
     )
     step = _rendered_step(spec, DEPLOY_PATH, "deploy-prod", "health")
     # The stub curl is left out: the check asks the local endpoint for real.
-    context = {"vars.ENVIRONMENT_URL": url, "vars.HEALTH_CHECK_PATH": "/health"}
+    context = {
+        "vars.ENVIRONMENT_URL": url,
+        "vars.HEALTH_CHECK_PATH": "/health",
+        "steps.release.outputs.version": HEALTH_VERSION,
+    }
     result, _ = _run_rendered(spec, tmp_path, step, context, {"PATH": tool_env()["PATH"]})
     assert (result.returncode == 0) is passes, result.stdout + result.stderr
     assert handler.gets == min(retries, healthy_from)
+    if passes:  # the version-checked pass, not the warning for an endpoint without a version
+        assert f"is healthy and runs {HEALTH_VERSION}" in result.stdout, result.stdout
+        assert "::warning::" not in result.stdout
+    else:
+        assert f"(expected version {HEALTH_VERSION})" in result.stdout, result.stdout

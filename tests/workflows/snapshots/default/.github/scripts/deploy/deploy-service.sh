@@ -13,9 +13,7 @@ deployment_arn=""
 # too), or, before it is known, the service is pointed back. The rollback step follows it.
 interrupted() {
   trap - INT TERM
-  if [[ -n "${sleeper}" ]]; then
-    kill "${sleeper}" 2>/dev/null || true
-  fi
+  stop_waiting
   arn="${arn:-}"
   if [[ -n "${deployment_arn}" ]]; then
     echo "::warning::$1 received: rolling back service deployment ${deployment_arn##*/}"

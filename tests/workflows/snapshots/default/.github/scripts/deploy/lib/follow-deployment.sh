@@ -25,6 +25,19 @@ interruptible() {
   return "${status}"
 }
 
+# stop_waiting: for a trap, end what interruptible runs in the background. Every background job
+# (jobs -p), not only ${sleeper}: a signal that lands after the fork but before `sleeper=$!` runs
+# the trap between the two (bash runs a pending trap after each command), and a command left
+# running would hold the step's output open (and keep sleeping) after the step has exited.
+stop_waiting() {
+  local pids
+  pids="$(jobs -p)"
+  if [[ -n "${pids}" ]]; then
+    # shellcheck disable=SC2086 # one PID per word
+    kill ${pids} 2>/dev/null || true
+  fi
+}
+
 # Point the service at a task definition; sets started_deployment to the ARN of the service
 # deployment it started (no command substitution: a cancel meanwhile is handled at once).
 # shellcheck disable=SC2034 # read by the steps that source this library
