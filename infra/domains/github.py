@@ -391,11 +391,14 @@ def build_boundary(
     owned: frozenset[AccountResource],
     record_names: tuple[str, ...] = (),
     record_zone_id: str | None = None,
+    shared_environments: tuple[str, ...] = (),
 ) -> StackBoundary:
     """The stack's permissions boundary (``<app>-<env>-ci-boundary``), given to every IAM role
     the stack registers from here on, each named ``<app>-<env>-…``
     (:func:`slipway.stack_boundary.bound_roles`). ``record_names``: the DNS names whose
-    records the stack changes, in hosted zone ``record_zone_id``. Call it before any other
+    records the stack changes, in hosted zone ``record_zone_id``; ``shared_environments``: the
+    other ``slipway:environment`` values it may tag (``preview`` for the preview base's owner).
+    Call it before any other
     domain builds: the boundary refuses to create a role without itself."""
     boundary = StackBoundary(
         "boundary",
@@ -405,6 +408,7 @@ def build_boundary(
             owned_account_resources=owned,
             record_names=record_names,
             record_zone_id=record_zone_id,
+            shared_environments=shared_environments,
             tags=identity.tags,
         ),
     )

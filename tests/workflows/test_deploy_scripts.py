@@ -126,7 +126,8 @@ class _Health(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.send_response(type(self).status)
         self.end_headers()
-        healthy = type(self).body if type(self).body is not None else b"ok"
+        body = type(self).body
+        healthy = body if body is not None else b"ok"
         self.wfile.write(healthy if type(self).status == 200 else b"unhealthy")
 
     def log_message(self, format: str, *args: Any) -> None:
