@@ -245,3 +245,29 @@ def test_the_preview_role_may_add_rules_to_the_bases_listener(owner: Recording) 
     assert role.allows("elasticloadbalancing:CreateRule", listener_arn, context)
     dev = {f"aws:ResourceTag/{ENVIRONMENT_TAG}": "dev", **claim}
     assert not role.allows("elasticloadbalancing:CreateRule", listener_arn, dev)
+
+
+def test_the_largest_preview_owners_boundary_fits_a_managed_policy() -> None:
+    """The largest boundary (tests/test_stack_boundary.py) plus what owning previews adds: the
+    shared ``preview`` environment and the ``*.pr.<domain>`` record pattern for the longest
+    domain the boundary may name. It still fits IAM's 6,144 characters, with 100 to spare."""
+    from slipway.stack_boundary import (
+        MAX_MANAGED_POLICY_CHARS,
+        MAX_RECORD_DOMAIN,
+        BoundaryScope,
+        boundary_document,
+        compact_json,
+        record_name_patterns,
+    )
+
+    domain = ("d" * 60 + "." + "e" * 60)[: MAX_RECORD_DOMAIN - len(".example")] + ".example"
+    scope = BoundaryScope(
+        "aws-us-gov",
+        ACCOUNT_ID,
+        "a" * 24,
+        "e" * 24,
+        record_names=(*record_name_patterns(domain), preview_wildcard(domain)),
+        record_zone_id="Z" + "A" * 31,
+        shared_environments=("preview",),
+    )
+    assert len(compact_json(boundary_document(scope))) <= MAX_MANAGED_POLICY_CHARS - 100
