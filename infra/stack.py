@@ -208,6 +208,19 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
         ),
         boundary.policy_arn,
     )
+    if previews is not None:
+        outputs |= github.build_preview_environment(
+            settings.github,
+            identity,
+            github.PreviewTargets(
+                listener_arn=previews.listener_arn,
+                domain=previews.domain_name,
+                cluster_name=cluster.cluster_name,
+                vpc_id=vpc.vpc_id,
+                subnet_ids=vpc.private_subnet_ids,
+                security_group_id=previews.tasks_security_group_id,
+            ),
+        )
     outputs |= workflows.build(
         settings.workflows,
         application_facts(settings),

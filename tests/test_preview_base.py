@@ -183,7 +183,7 @@ def test_the_owner_stack_builds_the_base_in_its_vpc_and_exports_what_the_workflo
     assert outputs["previewSubnetIds"] == outputs["privateSubnetIds"]
     documented = (ROOT / "docs" / "outputs.md").read_text()
     previews = [name for name in outputs if name.startswith("preview")]
-    assert len(previews) == 4
+    assert len(previews) == 5
     assert all(f"`{name}`" in documented for name in previews)
 
 
@@ -271,3 +271,36 @@ def test_the_largest_preview_owners_boundary_fits_a_managed_policy() -> None:
         shared_environments=("preview",),
     )
     assert len(compact_json(boundary_document(scope))) <= MAX_MANAGED_POLICY_CHARS - 100
+
+
+def test_the_owner_writes_what_preview_yml_reads_into_the_preview_environment(
+    owner: Recording,
+) -> None:
+    """The ``preview`` GitHub environment holds every variable the preview workflow's jobs and
+    the delivered scripts read, with the base's and the owner's values; no branch policy and
+    no reviewers, so a pull request's preview needs no approval."""
+    from slipway.contract import PreviewVariable
+    from slipway.workflows.preview_workflow import SETTINGS
+
+    environment = owner.one(
+        "github:index/repositoryEnvironment:RepositoryEnvironment",
+        "github-preview-environment-environment",
+    )
+    assert environment.inputs["environment"] == "preview"
+    assert "reviewers" not in environment.inputs or not environment.inputs["reviewers"]
+    written = {
+        r.inputs["variableName"]: r.inputs["value"]
+        for r in owner.of_type("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
+        if r.parent_name == "github-preview-environment"
+    }
+    assert set(SETTINGS) <= set(written)
+    assert set(written) == {str(v) for v in PreviewVariable} | {"AWS_REGION", "AWS_ACCOUNT_ID"}
+    outputs = owner.outputs
+    assert written["PREVIEW_LISTENER_ARN"] == outputs["previewListenerArn"]
+    assert written["PREVIEW_DOMAIN"] == DOMAIN
+    assert written["PREVIEW_APP"] == "storefront"
+    assert written["PREVIEW_CLUSTER"] == outputs["clusterName"]
+    assert written["PREVIEW_SUBNETS"] == ",".join(outputs["privateSubnetIds"])
+    assert written["PREVIEW_SECURITY_GROUPS"] == outputs["previewSecurityGroupId"]
+    assert written["PREVIEW_VPC_ID"] == outputs["vpcId"]
+    assert outputs["previewEnvironment"] == "preview"

@@ -22,7 +22,12 @@ from infra.common import (
 )
 from infra.domains.identity import StackIdentity
 from slipway import ContainerRegistry
-from slipway.contract import EnvironmentSecret, EnvironmentVariable, InfraVariable
+from slipway.contract import (
+    EnvironmentSecret,
+    EnvironmentVariable,
+    InfraVariable,
+    PreviewVariable,
+)
 from slipway.deployment_environment import (
     DEFAULT_BRANCH_PATTERNS,
     DEFAULT_TAG_PATTERNS,
@@ -58,6 +63,7 @@ from slipway.github_plan import (
 )
 from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
 from slipway.patterns import repository_slug_problems
+from slipway.preview_access import PREVIEW_ENVIRONMENT
 from slipway.stack_boundary import AccountResource, StackBoundary, StackBoundaryArgs, bound_roles
 from slipway.workflows.infra_pipeline import INFRA_ENVIRONMENT_PREFIX, InfraPipelineSpec
 
@@ -529,6 +535,54 @@ def build_preview_environments(
             )
         )
     return built
+
+
+@dataclass(frozen=True)
+class PreviewTargets:
+    """What the ``preview`` environment's variables point at: the preview base and the owner
+    stack's cluster and network."""
+
+    listener_arn: pulumi.Input[str]
+    domain: str
+    cluster_name: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[list[str]]
+    security_group_id: pulumi.Input[str]
+
+
+def build_preview_environment(
+    settings: GithubSettings, identity: StackIdentity, targets: PreviewTargets
+) -> dict[str, Any]:
+    """The application repository's ``preview`` environment (docs/previews.md), holding what
+    ``preview.yml`` reads (:class:`slipway.contract.PreviewVariable`). Its jobs run on pull
+    requests, from any branch of the repository (forks get no ``pull_request`` run with this
+    environment's variables and no OIDC token), so no branch policy; no reviewers, because
+    a preview must come up without anyone's approval. Built only by the stack that owns
+    previews."""
+    account = aws.get_caller_identity_output()
+    subnets = pulumi.Output.from_input(targets.subnet_ids).apply(",".join)
+    variables: dict[VariableName, pulumi.Input[str]] = {
+        EnvironmentVariable.AWS_REGION: identity.region,
+        EnvironmentVariable.AWS_ACCOUNT_ID: account.account_id,
+        PreviewVariable.PREVIEW_APP: identity.app,
+        PreviewVariable.PREVIEW_DOMAIN: targets.domain,
+        PreviewVariable.PREVIEW_LISTENER_ARN: targets.listener_arn,
+        PreviewVariable.PREVIEW_CLUSTER: targets.cluster_name,
+        PreviewVariable.PREVIEW_VPC_ID: targets.vpc_id,
+        PreviewVariable.PREVIEW_SUBNETS: subnets,
+        PreviewVariable.PREVIEW_SECURITY_GROUPS: targets.security_group_id,
+    }
+    environment = DeploymentEnvironment(
+        "github-preview-environment",
+        DeploymentEnvironmentArgs(
+            repository=identity.repository,
+            environment=PREVIEW_ENVIRONMENT,
+            deploy_branch_patterns=(),
+            variables=variables,
+            repository_plan=settings.repository_plan,
+        ),
+    )
+    return {"previewEnvironment": environment.environment}
 
 
 def existing_provider_arn(ownership: ProviderOwnership, account: Any) -> pulumi.Input[str] | None:
