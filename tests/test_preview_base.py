@@ -145,8 +145,8 @@ def test_previews_are_off_by_default() -> None:
 @pytest.mark.parametrize(
     ("overrides", "missing"),
     [
-        ({"previews": "true"}, "slipway:hostedZoneId and slipway:domainName"),
-        ({"previews": "true", "domainName": DOMAIN}, "slipway:hostedZoneId are set"),
+        ({"previews": "true"}, "slipway:hostedZoneId and slipway:domainName are set"),
+        ({"previews": "true", "domainName": DOMAIN}, "slipway:hostedZoneId is set"),
     ],
 )
 def test_previews_without_a_zone_and_a_domain_are_refused_before_anything(

@@ -556,7 +556,10 @@ class ComputeSettings(SettingsModel):
             problems.append(
                 self.invalid(
                     "previews",
-                    "false unless " + " and ".join(missing) + " are set: the preview base "
+                    "false unless "
+                    + " and ".join(missing)
+                    + (" are" if len(missing) > 1 else " is")
+                    + " set: the preview base "
                     "issues a wildcard certificate for *.pr.<domainName> and writes its alias "
                     "record in that hosted zone",
                 )
