@@ -212,6 +212,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
         outputs |= github.build_preview_environment(
             settings.github,
             identity,
+            repositories[0],
             github.PreviewTargets(
                 listener_arn=previews.listener_arn,
                 domain=previews.domain_name,
@@ -219,7 +220,10 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
                 vpc_id=vpc.vpc_id,
                 subnet_ids=vpc.private_subnet_ids,
                 security_group_id=previews.tasks_security_group_id,
+                provider_arn=outputs["githubOidcProviderArn"],
+                repository_arn=None if ghcr else image_registry.repository_arn,
             ),
+            boundary.policy_arn,
         )
     outputs |= workflows.build(
         settings.workflows,

@@ -5,6 +5,7 @@ before anything is registered without a hosted zone and a domain."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,8 @@ RECORD = "aws:route53/record:Record"
 CERTIFICATE = "aws:acm/certificate:Certificate"
 VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
 POLICY = "aws:iam/policy:Policy"
+RESOURCE_TAG = f"aws:ResourceTag/{ENVIRONMENT_TAG}"
+REQUEST_TAG = f"aws:RequestTag/{ENVIRONMENT_TAG}"
 PREVIEWS_ON = {"previews": "true", "hostedZoneId": ZONE, "domainName": DOMAIN}
 
 
@@ -183,7 +186,7 @@ def test_the_owner_stack_builds_the_base_in_its_vpc_and_exports_what_the_workflo
     assert outputs["previewSubnetIds"] == outputs["privateSubnetIds"]
     documented = (ROOT / "docs" / "outputs.md").read_text()
     previews = [name for name in outputs if name.startswith("preview")]
-    assert len(previews) == 5
+    assert len(previews) == 7
     assert all(f"`{name}`" in documented for name in previews)
 
 
@@ -193,7 +196,7 @@ def test_the_owners_boundary_lets_it_tag_preview_and_write_the_wildcard_record(
     """Evaluated with Principal Mapper: the dev stack's apply role under its boundary may create
     the preview load balancer tagged ``preview`` and change ``*.pr.<domain>`` records, and still
     not staging's or prod's resources; without ``previews``, the same request is denied."""
-    from tests.test_stack_boundary import REQUEST_TAG, RESOURCE_TAG, bounded_principal
+    from tests.test_stack_boundary import bounded_principal
 
     document = owner.one(POLICY, "boundary-policy").json_input("policy")
     role = bounded_principal(document)
@@ -294,8 +297,14 @@ def test_the_owner_writes_what_preview_yml_reads_into_the_preview_environment(
         if r.parent_name == "github-preview-environment"
     }
     assert set(SETTINGS) <= set(written)
-    assert set(written) == {str(v) for v in PreviewVariable} | {"AWS_REGION", "AWS_ACCOUNT_ID"}
     outputs = owner.outputs
+    assert set(written) == {str(v) for v in PreviewVariable} | {
+        "AWS_REGION",
+        "AWS_ACCOUNT_ID",
+        "AWS_DEPLOY_ROLE_ARN",
+    }
+    assert written["AWS_DEPLOY_ROLE_ARN"] == outputs["previewRoleArn"]
+    assert written["PREVIEW_EXECUTION_ROLE_ARN"] == outputs["previewExecutionRoleArn"]
     assert written["PREVIEW_LISTENER_ARN"] == outputs["previewListenerArn"]
     assert written["PREVIEW_DOMAIN"] == DOMAIN
     assert written["PREVIEW_APP"] == "storefront"
@@ -304,3 +313,91 @@ def test_the_owner_writes_what_preview_yml_reads_into_the_preview_environment(
     assert written["PREVIEW_SECURITY_GROUPS"] == outputs["previewSecurityGroupId"]
     assert written["PREVIEW_VPC_ID"] == outputs["vpcId"]
     assert outputs["previewEnvironment"] == "preview"
+
+
+# The preview role, as the owner stack registers it ---------------------------------------------
+
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+REGION = "eu-west-1"
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{resource}"
+
+
+def preview_role(owner: Recording) -> Principal:
+    """The registered preview role: its two inline policies under the owner's boundary."""
+    role = owner.one(ROLE, "preview-roles-github")
+    policies = {
+        r.name: r.json_input("policy")
+        for r in owner.of_type(ROLE_POLICY)
+        if r.name.startswith("preview-roles-github-")
+    }
+    assert set(policies) == {"preview-roles-github-policy", "preview-roles-github-isolation"}
+    return Principal(
+        arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{role.inputs['name']}",
+        policies=policies,
+        boundary_arn=role.inputs["permissionsBoundary"],
+        boundary=owner.one(POLICY, "boundary-policy").json_input("policy"),
+    )
+
+
+def test_the_preview_role_trusts_only_the_preview_environment(owner: Recording) -> None:
+    role = owner.one(ROLE, "preview-roles-github")
+    assert role.inputs["name"].startswith("storefront-dev-")
+    trust = role.json_input("assumeRolePolicy")
+    subjects = [
+        s["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+        for s in trust["Statement"]
+    ]
+    assert subjects
+    assert all(s.endswith(":environment:preview") for s in subjects)
+    assert all(s["Action"] == "sts:AssumeRoleWithWebIdentity" for s in trust["Statement"])
+    execution = owner.one(ROLE, "preview-roles-execution")
+    services = json.dumps(execution.json_input("assumeRolePolicy"))
+    assert "ecs-tasks.amazonaws.com" in services
+
+
+def test_the_preview_role_manages_previews_and_reaches_no_environment(owner: Recording) -> None:
+    """Principal Mapper on the registered documents: positive controls on a preview's
+    resources, and no reach into dev's (the owner's own), staging's or prod's."""
+    role = preview_role(owner)
+    listener = owner.outputs["previewListenerArn"]
+    execution = owner.outputs["previewExecutionRoleArn"]
+    preview = {"aws:ResourceTag/slipway:preview": "storefront", RESOURCE_TAG: "preview"}
+    claim = {"aws:RequestTag/slipway:preview": "storefront", REQUEST_TAG: "preview"}
+    service = _arn("ecs", "service/storefront-dev/pr-12-storefront")
+    target_group = _arn("elasticloadbalancing", "targetgroup/pr-12-storefront/1")
+    log_group = _arn("logs", "log-group:/slipway/previews/pr-12-storefront")
+    allowed = [
+        ("elasticloadbalancing:CreateRule", listener, {RESOURCE_TAG: "preview", **claim}),
+        ("elasticloadbalancing:CreateTargetGroup", target_group, claim),
+        ("ecs:CreateService", service, claim),
+        ("ecs:UpdateService", service, preview),
+        ("ecs:RegisterTaskDefinition", _arn("ecs", "task-definition/pr-12-storefront:1"), claim),
+        ("logs:CreateLogGroup", log_group, claim),
+        ("iam:PassRole", execution, {"iam:PassedToService": "ecs-tasks.amazonaws.com"}),
+    ]
+    for action, resource, context in allowed:
+        assert role.allows(action, resource, context), (action, resource)
+    denied: list[tuple[str, str, dict[str, Any]]] = [
+        ("iam:PassRole", f"arn:aws:iam::{ACCOUNT_ID}:role/storefront-dev-service-execution-role",
+         {"iam:PassedToService": "ecs-tasks.amazonaws.com"}),
+        ("ecs:CreateService", service, {REQUEST_TAG: "dev"}),
+    ]  # fmt: skip
+    for env in ("dev", "staging", "prod"):
+        tagged = {RESOURCE_TAG: env}
+        theirs = _arn("ecs", f"service/storefront-{env}/storefront-{env}")
+        denied += [
+            ("ecs:UpdateService", theirs, tagged),
+            ("ecs:DeleteService", theirs, {}),
+            ("ecs:UpdateService", service, {**preview, **tagged}),
+            ("elasticloadbalancing:DeleteTargetGroup",
+             _arn("elasticloadbalancing", f"targetgroup/storefront-{env}/1"), tagged),
+            ("elasticloadbalancing:ModifyRule",
+             _arn("elasticloadbalancing", f"listener-rule/app/storefront-{env}/1/2/3"), tagged),
+            ("logs:DeleteLogGroup", _arn("logs", f"log-group:/ecs/storefront-{env}"), tagged),
+        ]  # fmt: skip
+    for action, resource, context in denied:
+        assert not role.allows(action, resource, context), (action, resource, context)

@@ -77,6 +77,8 @@ class PreviewVariable(StrEnum):
     """The owner's private subnets, comma-separated."""
     PREVIEW_SECURITY_GROUPS = "PREVIEW_SECURITY_GROUPS"
     """The preview tasks' security group."""
+    PREVIEW_EXECUTION_ROLE_ARN = "PREVIEW_EXECUTION_ROLE_ARN"
+    """The execution role preview tasks run with (the preview role may pass only it)."""
 
 
 class ReleaseVariable(StrEnum):

@@ -64,6 +64,7 @@ from slipway.github_plan import (
 from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
 from slipway.patterns import repository_slug_problems
 from slipway.preview_access import PREVIEW_ENVIRONMENT
+from slipway.preview_role import PreviewRoleArgs, PreviewRoles
 from slipway.stack_boundary import AccountResource, StackBoundary, StackBoundaryArgs, bound_roles
 from slipway.workflows.infra_pipeline import INFRA_ENVIRONMENT_PREFIX, InfraPipelineSpec
 
@@ -548,22 +549,48 @@ class PreviewTargets:
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[list[str]]
     security_group_id: pulumi.Input[str]
+    provider_arn: pulumi.Input[str]
+    """The account's GitHub OIDC provider (the preview role trusts it)."""
+    repository_arn: pulumi.Input[str] | None
+    """The ECR repository preview images are pulled from (None with GHCR)."""
 
 
 def build_preview_environment(
-    settings: GithubSettings, identity: StackIdentity, targets: PreviewTargets
+    settings: GithubSettings,
+    identity: StackIdentity,
+    application: GithubRepositoryFacts,
+    targets: PreviewTargets,
+    boundary_arn: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
     """The application repository's ``preview`` environment (docs/previews.md), holding what
     ``preview.yml`` reads (:class:`slipway.contract.PreviewVariable`). Its jobs run on pull
     requests, from any branch of the repository (forks get no ``pull_request`` run with this
     environment's variables and no OIDC token), so no branch policy; no reviewers, because
     a preview must come up without anyone's approval. Built only by the stack that owns
-    previews."""
+    previews. With it, the preview role and its execution role
+    (:class:`slipway.preview_role.PreviewRoles`), whose ARN is the environment's
+    ``AWS_DEPLOY_ROLE_ARN``."""
     account = aws.get_caller_identity_output()
+    roles = PreviewRoles(
+        "preview-roles",
+        PreviewRoleArgs(
+            repository=identity.repository,
+            provider_arn=targets.provider_arn,
+            app=identity.app,
+            cluster_name=targets.cluster_name,
+            listener_arn=targets.listener_arn,
+            repository_arn=targets.repository_arn,
+            repository_ids=application.ids,
+            subject_format=SubjectFormat(settings.github_oidc_subject_format),
+            permissions_boundary_arn=boundary_arn,
+            tags=identity.tags,
+        ),
+    )
     subnets = pulumi.Output.from_input(targets.subnet_ids).apply(",".join)
     variables: dict[VariableName, pulumi.Input[str]] = {
         EnvironmentVariable.AWS_REGION: identity.region,
         EnvironmentVariable.AWS_ACCOUNT_ID: account.account_id,
+        EnvironmentVariable.AWS_DEPLOY_ROLE_ARN: roles.role_arn,
         PreviewVariable.PREVIEW_APP: identity.app,
         PreviewVariable.PREVIEW_DOMAIN: targets.domain,
         PreviewVariable.PREVIEW_LISTENER_ARN: targets.listener_arn,
@@ -571,6 +598,7 @@ def build_preview_environment(
         PreviewVariable.PREVIEW_VPC_ID: targets.vpc_id,
         PreviewVariable.PREVIEW_SUBNETS: subnets,
         PreviewVariable.PREVIEW_SECURITY_GROUPS: targets.security_group_id,
+        PreviewVariable.PREVIEW_EXECUTION_ROLE_ARN: roles.execution_role_arn,
     }
     environment = DeploymentEnvironment(
         "github-preview-environment",
@@ -582,7 +610,11 @@ def build_preview_environment(
             repository_plan=settings.repository_plan,
         ),
     )
-    return {"previewEnvironment": environment.environment}
+    return {
+        "previewEnvironment": environment.environment,
+        "previewRoleArn": roles.role_arn,
+        "previewExecutionRoleArn": roles.execution_role_arn,
+    }
 
 
 def existing_provider_arn(ownership: ProviderOwnership, account: Any) -> pulumi.Input[str] | None:
