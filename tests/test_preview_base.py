@@ -208,7 +208,11 @@ def test_the_owners_boundary_lets_it_tag_preview_and_write_the_wildcard_record(
         assert not role.allows("elasticloadbalancing:DeleteLoadBalancer", lb, {RESOURCE_TAG: other})
     zone = f"arn:aws:route53:::hostedzone/{ZONE}"
     names = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
-    for name in ("*.pr.dev.acme-corp.example", "_" + "0" * 32 + ".pr.dev.acme-corp.example"):
+    # Route 53 puts names into this key lower-case, without the final dot, and with "*" as
+    # its octal escape \052 ("Using IAM policy conditions for fine-grained access control",
+    # Route 53 Developer Guide, "Normalizing the condition key values").
+    wildcard = "\\052.pr.dev.acme-corp.example"
+    for name in (wildcard, "_" + "0" * 32 + ".pr.dev.acme-corp.example"):
         assert role.allows("route53:ChangeResourceRecordSets", zone, {names: [name]})
     assert not role.allows("route53:ChangeResourceRecordSets", zone, {names: ["acme-corp.example"]})
 
@@ -218,9 +222,7 @@ def test_the_owners_boundary_lets_it_tag_preview_and_write_the_wildcard_record(
         .json_input("policy")
     )
     assert not plain.allows("elasticloadbalancing:CreateLoadBalancer", lb, {REQUEST_TAG: "preview"})
-    assert not plain.allows(
-        "route53:ChangeResourceRecordSets", zone, {names: ["*.pr.dev.acme-corp.example"]}
-    )
+    assert not plain.allows("route53:ChangeResourceRecordSets", zone, {names: [wildcard]})
 
 
 def test_the_preview_role_may_add_rules_to_the_bases_listener(owner: Recording) -> None:

@@ -499,8 +499,11 @@ class ComputeSettings(SettingsModel):
 
     def record_names(self) -> tuple[str, ...]:
         """The DNS names whose records this stack changes: with ``hostedZoneId``, the domain
-        and its ACM validation record (:func:`slipway.stack_boundary.record_name_patterns`);
-        none otherwise. The stack's boundary denies record changes to any other name."""
+        and its ACM validation record (:func:`slipway.stack_boundary.record_name_patterns`),
+        and with ``previews`` the pattern ``*.pr.<domain>`` (an IAM ``StringLike`` pattern: the
+        wildcard record, normalized by Route 53 to ``\\052.pr.<domain>``, and the certificate's
+        validation record under it); none otherwise. The stack's boundary denies record
+        changes to any other name."""
         if self.hosted_zone_id is None or self.domain_name is None:
             return ()
         own = record_name_patterns(self.domain_name)
