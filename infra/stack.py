@@ -27,6 +27,7 @@ from infra.domains import (
 from infra.settings import StackSecrets, StackSettings, app_secret_key, load_settings
 from slipway.deployment_strategy import ROLLOUT_START_MINUTES, describe
 from slipway.errors import ConfigError
+from slipway.preview_access import PREVIEW_ENVIRONMENT
 from slipway.workflows import WorkflowSpec, render_workflow_files
 from slipway.workflows.deploy import deploy_budget, deploy_timeout_for
 
@@ -115,6 +116,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
         settings.account.owned(),
         settings.compute.record_names(),
         settings.compute.hosted_zone_id,
+        shared_environments=(PREVIEW_ENVIRONMENT,) if settings.compute.previews else (),
     )
     logs = settings.observability
     retention = logs.log_retention
@@ -161,6 +163,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
             thresholds=logs.thresholds,
         ),
     )
+    previews = compute.build_preview_base(settings.compute, identity, vpc)
     backups = backup.build(settings.backup, identity, alerting.topic_arn)
     if settings.backup.data_bucket:
         backups.grant_read_write(service.task_role)
@@ -175,6 +178,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
         **registry.outputs(image_registry),
         **network.outputs(vpc),
         **compute.outputs(cluster, service),
+        **compute.preview_outputs(previews, vpc),
         **secrets.outputs(store),
         **observability.outputs(alerting, monitoring),
         **backup.outputs(backups),
@@ -204,6 +208,23 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
         ),
         boundary.policy_arn,
     )
+    if previews is not None:
+        outputs |= github.build_preview_environment(
+            settings.github,
+            identity,
+            repositories[0],
+            github.PreviewTargets(
+                listener_arn=previews.listener_arn,
+                domain=previews.domain_name,
+                cluster_name=cluster.cluster_name,
+                vpc_id=vpc.vpc_id,
+                subnet_ids=vpc.private_subnet_ids,
+                security_group_id=previews.tasks_security_group_id,
+                provider_arn=outputs["githubOidcProviderArn"],
+                repository_arn=None if ghcr else image_registry.repository_arn,
+            ),
+            boundary.policy_arn,
+        )
     outputs |= workflows.build(
         settings.workflows,
         application_facts(settings),

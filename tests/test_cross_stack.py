@@ -369,3 +369,33 @@ def test_owners_in_files_that_name_no_account_may_share_one(tmp_path: Path) -> N
 def test_every_shipped_stack_file_names_its_account() -> None:
     for name in STACKS:
         assert StackPlacement.from_config(load_stack_config(name)[0]).account, name
+
+
+PREVIEWS = (
+    "  slipway:previews: true\n"
+    "  slipway:hostedZoneId: Z0123456789ABCDEFGHIJ\n"
+    "  slipway:domainName: {env}.acme-corp.example\n"
+)
+
+
+def test_two_preview_owners_in_one_account_and_region_are_refused(tmp_path: Path) -> None:
+    """The preview base is one per account and region (docs/previews.md): a second owner is
+    refused naming the key; owners in different accounts are accepted."""
+    root = _project(tmp_path)
+    for name in ("dev", "staging"):
+        path = root / f"Pulumi.{name}.yaml"
+        lines = _in_account(path.read_text(), "111122223333").splitlines(keepends=True)
+        kept = [
+            x
+            for x in lines
+            if not x.startswith(("  slipway:certificateArn", "  slipway:domainName"))
+        ]
+        path.write_text("".join(kept) + PREVIEWS.format(env=name))
+    assert cross_stack_report(_settings(root), _placements(root)).problems == [
+        "slipway:previews: Pulumi.dev.yaml, Pulumi.staging.yaml all own the preview base of "
+        "account 111122223333 in eu-west-1; exactly one stack per account and region may "
+        "(typically dev): set previews on one of them only"
+    ]
+    staging = root / "Pulumi.staging.yaml"
+    staging.write_text(staging.read_text().replace("111122223333", "444455556666"))
+    assert cross_stack_report(_settings(root), _placements(root)).problems == []

@@ -112,6 +112,7 @@ def test_the_strategies_page_is_linked_where_the_docs_are_listed() -> None:
 # --------------------------------------------------------------------------------------------
 
 GUIDE = docgen.ROOT / "docs" / "deployment-guide.md"
+STEPS = docgen.ROOT / "components" / "slipway" / "workflows" / "steps"
 DOCUMENTS = [
     *sorted((docgen.ROOT / "docs").rglob("*.md")),
     docgen.ROOT / "README.md",
@@ -158,6 +159,13 @@ def test_every_slipway_key_the_docs_name_is_a_setting() -> None:
 
     known = {i.alias for i in all_fields().values()} | {s.key for s in SECRET_SETTINGS}
     tags = {tag.removeprefix("slipway:") for tag in (SHAPE_TAG, APP_TAG, ENVIRONMENT_TAG)}
+    # The tags the delivered preview scripts write (their own definitions, docs/previews.md);
+    # ``slipway:pull-request`` is matched up to its hyphen.
+    library = STEPS / "lib" / "preview.sh"
+    tags |= {
+        m[1].split("-")[0]
+        for m in re.finditer(r'^PREVIEW_\w*TAG="slipway:([a-z-]+)"$', library.read_text(), re.M)
+    }
     unknown = sorted(
         f"{path.relative_to(docgen.ROOT)}: slipway:{m[1]}"
         for path in DOCUMENTS

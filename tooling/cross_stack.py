@@ -211,6 +211,24 @@ def _groups(names: list[str], linked: Callable[[str, str], bool]) -> list[list[s
     return [sorted(g, key=names.index) for g in groups if len(g) > 1]
 
 
+def _where(group: list[str], placements: Mapping[str, StackPlacement], regional: bool) -> str:
+    """Which account (and, ``regional``, which region) the stacks of ``group`` share, as far
+    as their files say."""
+    known = sorted({a for s in group for a in placements[s].accounts})
+    unnamed = [f"Pulumi.{s}.yaml" for s in group if not placements[s].accounts]
+    if unnamed:
+        where = (
+            f"one account as far as the files say ({', '.join(unnamed)}: no "
+            "aws:allowedAccountIds, so any account)"
+        )
+    elif len(known) == 1:
+        where = f"account {known[0]}"
+    else:
+        where = f"one account (allowed accounts overlap: {', '.join(known)})"
+    region = placements[group[0]].region
+    return where + (f" in {region}" if regional and region else "")
+
+
 def account_owner_problems(
     stacks: Mapping[str, StackSettings], placements: Mapping[str, StackPlacement]
 ) -> list[str]:
@@ -229,23 +247,35 @@ def account_owner_problems(
 
         for group in _groups(owners, linked):
             files = ", ".join(f"Pulumi.{s}.yaml" for s in group)
-            known = sorted({a for s in group for a in placements[s].accounts})
-            unnamed = [f"Pulumi.{s}.yaml" for s in group if not placements[s].accounts]
-            if unnamed:
-                where = (
-                    f"one account as far as the files say ({', '.join(unnamed)}: no "
-                    "aws:allowedAccountIds, so any account)"
-                )
-            elif len(known) == 1:
-                where = f"account {known[0]}"
-            else:
-                where = f"one account (allowed accounts overlap: {', '.join(known)})"
-            region = placements[group[0]].region
-            where += f" in {region}" if regional and region else ""
+            where = _where(group, placements, regional)
             problems.append(
                 f"{NAMESPACE}:{setting}: {files} all own the {resource.value} of {where} "
                 f"(through {setting} or ownsAccountResources); exactly one stack may: {why}"
             )
+    return problems
+
+
+def preview_owner_problems(
+    stacks: Mapping[str, StackSettings], placements: Mapping[str, StackPlacement]
+) -> list[str]:
+    """One problem per group of stacks that may share an account and region and all set
+    ``previews``: the preview base is one per account and region (docs/previews.md), and two
+    would claim the same ``<app>-pr-base`` load balancer name and split the previews between
+    two listeners whose cap each sweep counts alone."""
+    owners = [name for name, settings in stacks.items() if settings.compute.previews]
+
+    def linked(a: str, b: str) -> bool:
+        first, second = placements[a], placements[b]
+        return first.region == second.region and first.may_share_account(second)
+
+    problems: list[str] = []
+    for group in _groups(owners, linked):
+        files = ", ".join(f"Pulumi.{s}.yaml" for s in group)
+        problems.append(
+            f"{NAMESPACE}:previews: {files} all own the preview base of "
+            f"{_where(group, placements, True)}; exactly one stack per account and region may "
+            "(typically dev): set previews on one of them only"
+        )
     return problems
 
 
@@ -283,6 +313,7 @@ def cross_stack_report(
     and overlapping VPC ranges in one region (a warning)."""
     report = CrossStackReport(problems=cross_stack_problems(stacks))
     report.problems += account_owner_problems(stacks, placements)
+    report.problems += preview_owner_problems(stacks, placements)
     report.problems += prefix_problems(stacks, placements)
     report.warnings += deploy_chain_warnings(stacks)
     names = list(stacks)

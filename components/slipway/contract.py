@@ -104,6 +104,29 @@ INFRA_READ_APP_PERMISSIONS: dict[str, str] = {
 with Contents). ``pulumi preview --refresh`` reads every resource the stack manages."""
 
 
+class PreviewVariable(StrEnum):
+    """GitHub Actions variables of the ``preview`` environment, written by the stack that owns
+    the preview base (``slipway:previews``) and read by ``preview.yml``'s jobs
+    (docs/previews.md), besides ``AWS_REGION`` and ``AWS_ACCOUNT_ID``."""
+
+    PREVIEW_APP = "PREVIEW_APP"
+    """The application's short name (``pr-<n>-<app>`` names every preview resource)."""
+    PREVIEW_DOMAIN = "PREVIEW_DOMAIN"
+    """The owner's domain: previews answer at ``pr-<n>.pr.<domain>``."""
+    PREVIEW_LISTENER_ARN = "PREVIEW_LISTENER_ARN"
+    """The preview base's HTTPS listener."""
+    PREVIEW_CLUSTER = "PREVIEW_CLUSTER"
+    """The owner's ECS cluster, where preview services run."""
+    PREVIEW_VPC_ID = "PREVIEW_VPC_ID"
+    """The owner's VPC (preview target groups are created in it)."""
+    PREVIEW_SUBNETS = "PREVIEW_SUBNETS"
+    """The owner's private subnets, comma-separated."""
+    PREVIEW_SECURITY_GROUPS = "PREVIEW_SECURITY_GROUPS"
+    """The preview tasks' security group."""
+    PREVIEW_EXECUTION_ROLE_ARN = "PREVIEW_EXECUTION_ROLE_ARN"
+    """The execution role preview tasks run with (the preview role may pass only it)."""
+
+
 class ReleaseVariable(StrEnum):
     """GitHub Actions variables of the release environment (``WorkflowSpec.npm_environment``),
     which the version and publish jobs run in (``deployment: false``)."""

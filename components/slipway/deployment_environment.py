@@ -27,6 +27,7 @@ from slipway.contract import (
     EnvironmentSecret,
     EnvironmentVariable,
     InfraVariable,
+    PreviewVariable,
     ReleaseSecret,
     ReleaseVariable,
 )
@@ -36,7 +37,7 @@ from slipway.github_plan import RepositoryPlan
 from slipway.patterns import GITHUB_LOGIN, REPOSITORY_SLUG, TEAM_SLUG, glob_matches
 from slipway.workflows.release import RELEASE_BRANCH_PATTERNS, RELEASE_TAG_PATTERNS
 
-VariableName = EnvironmentVariable | ReleaseVariable | InfraVariable
+VariableName = EnvironmentVariable | ReleaseVariable | InfraVariable | PreviewVariable
 """Names a stack may write as environment variables."""
 SecretName = EnvironmentSecret | ReleaseSecret
 """Names a stack may write as environment secrets."""
@@ -196,7 +197,7 @@ class DeploymentEnvironmentArgs:
     """Environment variables for the workflows; only names from
     :mod:`slipway.contract` (:class:`EnvironmentVariable` for a deployment environment,
     :class:`ReleaseVariable` for the release environment, :class:`InfraVariable` for an
-    ``infra-<env>`` environment)."""
+    ``infra-<env>`` environment, :class:`PreviewVariable` for the ``preview`` environment)."""
     secrets: Mapping[SecretName, pulumi.Input[str]] = field(default_factory=dict)
     """Environment secrets; only :class:`EnvironmentSecret` or :class:`ReleaseSecret` names,
     values from Pulumi secrets (they are stored as secrets in the state whatever is passed)."""
@@ -273,15 +274,15 @@ class DeploymentEnvironmentArgs:
                             "and wait timers there only on GitHub Enterprise",
                         )
                     )
-        known_variables = {*EnvironmentVariable, *ReleaseVariable, *InfraVariable}
+        known_variables = {*EnvironmentVariable, *ReleaseVariable, *InfraVariable, *PreviewVariable}
         unknown_variables = sorted(str(k) for k in self.variables if k not in known_variables)
         if unknown_variables:
             problems.append(
                 invalid(
                     name + "variables",
                     unknown_variables,
-                    "names of slipway.contract.EnvironmentVariable, ReleaseVariable or "
-                    "InfraVariable",
+                    "names of slipway.contract.EnvironmentVariable, ReleaseVariable, "
+                    "InfraVariable or PreviewVariable",
                 )
             )
         empty = sorted(str(k) for k, v in self.variables.items() if isinstance(v, str) and not v)

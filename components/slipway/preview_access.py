@@ -212,3 +212,30 @@ def preview_boundary_document(scope: PreviewScope) -> dict[str, Any]:
         "NotResource": scope.preview_resources(),
     }
     return {"Version": POLICY_VERSION, "Statement": [*boundary_statements(base), only_previews]}
+
+
+ISOLATION_SIDS = (
+    "OtherEnvironments",
+    "OtherEnvironmentTags",
+    "OtherApplications",
+    "OtherApplicationTags",
+    "KeepEnvironmentTags",
+    "OnlyPreviews",
+)
+"""The statements of :func:`preview_boundary_document` that keep the role on previews: the
+tag rules for the ``preview`` environment and ``OnlyPreviews``. The rest of that boundary
+names principals ``<app>-preview-*``, which the owner stack cannot create under its own
+boundary (``OwnPrincipals``, ``BoundedPrincipals``)."""
+
+
+def preview_isolation_document(scope: PreviewScope) -> dict[str, Any]:
+    """The preview role's isolation as an inline policy of denies (:data:`ISOLATION_SIDS`):
+    the role created by the owner stack carries the owner's boundary (every role a stack
+    creates does), and an explicit deny in an identity policy denies as it would in a boundary
+    ("Policy evaluation logic", IAM User Guide:
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)."""
+    statements = preview_boundary_document(scope)["Statement"]
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [s for s in statements if s.get("Sid") in ISOLATION_SIDS],
+    }

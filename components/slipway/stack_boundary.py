@@ -13,6 +13,8 @@ for the stack's own names (``OwnRecords``, with ``hostedZoneId``) and then denie
   (which has no ``aws:ResourceTag``). Untagged resources are left to the ARN rules below.
 * ``OtherEnvironmentTags``: any request that sets ``slipway:environment`` to another value
   (``aws:RequestTag``; the same ``Null``/``StringNotEquals`` pairing), on create or on tag.
+  The stack that owns the preview base shares one more environment, ``preview``
+  (:attr:`BoundaryScope.shared_environments`): it creates the preview load balancer so tagged.
 * ``OtherApplications``, ``OtherApplicationTags``: the same two rules for ``slipway:app``, so
   two applications' stacks of one environment name stay apart too.
 * ``KeepEnvironmentTags``: removing the ``slipway:environment`` or ``slipway:app`` tag
@@ -324,6 +326,16 @@ class BoundaryScope:
     changes no record."""
     record_zone_id: str | None = None
     """The hosted zone those records are in; None: any zone."""
+    shared_environments: tuple[str, ...] = ()
+    """Other ``slipway:environment`` values the stack may tag and change: ``preview`` for the
+    stack that owns the preview base (:mod:`slipway.preview_base`); none otherwise."""
+
+    @property
+    def environments(self) -> str | list[str]:
+        """The ``slipway:environment`` values the stack may touch: its own, and the shared."""
+        if not self.shared_environments:
+            return self.environment
+        return [self.environment, *self.shared_environments]
 
     @property
     def resource_prefix(self) -> str:
@@ -379,8 +391,8 @@ def boundary_statements(scope: BoundaryScope) -> list[dict[str, Any]]:
             }
         )
     for sid, key, tag, value in (
-        ("OtherEnvironments", "ResourceTag", ENVIRONMENT_TAG, env),
-        ("OtherEnvironmentTags", "RequestTag", ENVIRONMENT_TAG, env),
+        ("OtherEnvironments", "ResourceTag", ENVIRONMENT_TAG, scope.environments),
+        ("OtherEnvironmentTags", "RequestTag", ENVIRONMENT_TAG, scope.environments),
         ("OtherApplications", "ResourceTag", APP_TAG, scope.app),
         ("OtherApplicationTags", "RequestTag", APP_TAG, scope.app),
     ):
@@ -475,6 +487,9 @@ class StackBoundaryArgs:
     domain). Default: none, so the boundary denies every record change."""
     record_zone_id: str | None = None
     """The hosted zone of ``record_names`` (``hostedZoneId``). Default: any zone."""
+    shared_environments: tuple[str, ...] = ()
+    """Other ``slipway:environment`` values the stack may tag and change
+    (:attr:`BoundaryScope.shared_environments`). Default: none."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for the policy (the stack's, so other stacks cannot change it)."""
 
@@ -527,6 +542,7 @@ class StackBoundary(pulumi.ComponentResource):
                 owned=frozenset(args.owned_account_resources),
                 record_names=tuple(args.record_names),
                 record_zone_id=args.record_zone_id,
+                shared_environments=tuple(args.shared_environments),
             )
             return compact_json(boundary_document(scope))
 

@@ -73,6 +73,7 @@ from slipway.monitoring import AlarmThresholds
 from slipway.network import Network
 from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from slipway.patterns import HEALTH_CHECK_PATH
+from slipway.preview_base import PreviewBase, PreviewBaseArgs, preview_wildcard
 from slipway.rollback_alarms import RollbackAlarmOptions
 from slipway.smoke_test_hook import SmokeTestOptions, no_nat_endpoint_problems
 from slipway.stack_boundary import record_domain_problems, record_name_patterns
@@ -434,6 +435,14 @@ class ComputeSettings(SettingsModel):
         "workflow probes. Required with `certificateArn` or `hostedZoneId`.",
     )
 
+    previews: bool = Field(
+        default=False,
+        description="Own the preview base of this account and region: a dedicated load "
+        "balancer with an HTTPS listener, a wildcard certificate for `*.pr.<domainName>` and "
+        "one wildcard alias record, in this stack's VPC (docs/previews.md). Needs "
+        "`hostedZoneId` and `domainName`; one stack per account and region (typically dev).",
+    )
+
     @property
     def task_counts(self) -> tuple[int, int, int]:
         """Autoscaling's fewest, starting and most tasks: ``minCount`` (default: the desired
@@ -490,11 +499,15 @@ class ComputeSettings(SettingsModel):
 
     def record_names(self) -> tuple[str, ...]:
         """The DNS names whose records this stack changes: with ``hostedZoneId``, the domain
-        and its ACM validation record (:func:`slipway.stack_boundary.record_name_patterns`);
-        none otherwise. The stack's boundary denies record changes to any other name."""
+        and its ACM validation record (:func:`slipway.stack_boundary.record_name_patterns`),
+        and with ``previews`` the pattern ``*.pr.<domain>`` (an IAM ``StringLike`` pattern: the
+        wildcard record, normalized by Route 53 to ``\\052.pr.<domain>``, and the certificate's
+        validation record under it); none otherwise. The stack's boundary denies record
+        changes to any other name."""
         if self.hosted_zone_id is None or self.domain_name is None:
             return ()
-        return record_name_patterns(self.domain_name)
+        own = record_name_patterns(self.domain_name)
+        return (*own, preview_wildcard(self.domain_name)) if self.previews else own
 
     @property
     def platform(self) -> str:
@@ -537,6 +550,23 @@ class ComputeSettings(SettingsModel):
             )
         if self.hosted_zone_id is not None and self.domain_name is not None:
             problems.extend(record_domain_problems(self.domain_name, key("domain_name")))
+        if self.previews and (self.hosted_zone_id is None or self.domain_name is None):
+            missing = [
+                key(name)
+                for name in ("hosted_zone_id", "domain_name")
+                if getattr(self, name) is None
+            ]
+            problems.append(
+                self.invalid(
+                    "previews",
+                    "false unless "
+                    + " and ".join(missing)
+                    + (" are" if len(missing) > 1 else " is")
+                    + " set: the preview base "
+                    "issues a wildcard certificate for *.pr.<domainName> and writes its alias "
+                    "record in that hosted zone",
+                )
+            )
         problems.extend(
             fargate_size_problems(
                 self.by_profile("task_cpu"),
@@ -789,6 +819,45 @@ def build_service(
     if settings.execute_command:
         cluster.grant_exec(service.task_role)
     return service
+
+
+def build_preview_base(
+    settings: ComputeSettings, identity: StackIdentity, network: Network
+) -> PreviewBase | None:
+    """With ``previews``: the preview base of the account and region (docs/previews.md), in
+    this stack's VPC; None otherwise."""
+    if not settings.previews:
+        return None
+    assert settings.hosted_zone_id is not None
+    assert settings.domain_name is not None
+    return PreviewBase(
+        "previews",
+        PreviewBaseArgs(
+            app=identity.app,
+            domain_name=settings.domain_name,
+            hosted_zone_id=settings.hosted_zone_id,
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            container_port=settings.container_port,
+            ingress_cidrs=tuple(settings.ingress_cidrs),
+            deletion_protection=settings.decided().deletion_protection,
+            protect=identity.protect,
+            tags=identity.tags,
+        ),
+    )
+
+
+def preview_outputs(base: PreviewBase | None, network: Network) -> dict[str, Any]:
+    """The preview base's part of the stack outputs (docs/outputs.md): what the preview
+    workflow needs. None without ``previews``."""
+    if base is None:
+        return {}
+    return {
+        "previewListenerArn": base.listener_arn,
+        "previewDomain": base.domain_name,
+        "previewSecurityGroupId": base.tasks_security_group_id,
+        "previewSubnetIds": network.private_subnet_ids,
+    }
 
 
 def outputs(cluster: EcsCluster, service: FargateService) -> dict[str, Any]:

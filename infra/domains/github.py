@@ -22,7 +22,12 @@ from infra.common import (
 )
 from infra.domains.identity import StackIdentity
 from slipway import ContainerRegistry
-from slipway.contract import EnvironmentSecret, EnvironmentVariable, InfraVariable
+from slipway.contract import (
+    EnvironmentSecret,
+    EnvironmentVariable,
+    InfraVariable,
+    PreviewVariable,
+)
 from slipway.deployment_environment import (
     DEFAULT_BRANCH_PATTERNS,
     DEFAULT_TAG_PATTERNS,
@@ -58,6 +63,8 @@ from slipway.github_plan import (
 )
 from slipway.patterns import KMS_KEY_OR_ALIAS_ARN as KEY_ARN
 from slipway.patterns import repository_slug_problems
+from slipway.preview_access import PREVIEW_ENVIRONMENT
+from slipway.preview_role import PreviewRoleArgs, PreviewRoles
 from slipway.stack_boundary import AccountResource, StackBoundary, StackBoundaryArgs, bound_roles
 from slipway.workflows.infra_pipeline import INFRA_ENVIRONMENT_PREFIX, InfraPipelineSpec
 
@@ -391,11 +398,14 @@ def build_boundary(
     owned: frozenset[AccountResource],
     record_names: tuple[str, ...] = (),
     record_zone_id: str | None = None,
+    shared_environments: tuple[str, ...] = (),
 ) -> StackBoundary:
     """The stack's permissions boundary (``<app>-<env>-ci-boundary``), given to every IAM role
     the stack registers from here on, each named ``<app>-<env>-…``
     (:func:`slipway.stack_boundary.bound_roles`). ``record_names``: the DNS names whose
-    records the stack changes, in hosted zone ``record_zone_id``. Call it before any other
+    records the stack changes, in hosted zone ``record_zone_id``; ``shared_environments``: the
+    other ``slipway:environment`` values it may tag (``preview`` for the preview base's owner).
+    Call it before any other
     domain builds: the boundary refuses to create a role without itself."""
     boundary = StackBoundary(
         "boundary",
@@ -405,6 +415,7 @@ def build_boundary(
             owned_account_resources=owned,
             record_names=record_names,
             record_zone_id=record_zone_id,
+            shared_environments=shared_environments,
             tags=identity.tags,
         ),
     )
@@ -530,6 +541,85 @@ def build_preview_environments(
             )
         )
     return built
+
+
+@dataclass(frozen=True)
+class PreviewTargets:
+    """What the ``preview`` environment's variables point at: the preview base and the owner
+    stack's cluster and network."""
+
+    listener_arn: pulumi.Input[str]
+    domain: str
+    cluster_name: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[list[str]]
+    security_group_id: pulumi.Input[str]
+    provider_arn: pulumi.Input[str]
+    """The account's GitHub OIDC provider (the preview role trusts it)."""
+    repository_arn: pulumi.Input[str] | None
+    """The ECR repository preview images are pulled from (None with GHCR)."""
+
+
+def build_preview_environment(
+    settings: GithubSettings,
+    identity: StackIdentity,
+    application: GithubRepositoryFacts,
+    targets: PreviewTargets,
+    boundary_arn: pulumi.Input[str] | None = None,
+) -> dict[str, Any]:
+    """The application repository's ``preview`` environment (docs/previews.md), holding what
+    ``preview.yml`` reads (:class:`slipway.contract.PreviewVariable`). Its jobs run on pull
+    requests, from any branch of the repository (forks get no ``pull_request`` run with this
+    environment's variables and no OIDC token), so no branch policy; no reviewers, because
+    a preview must come up without anyone's approval. Built only by the stack that owns
+    previews. With it, the preview role and its execution role
+    (:class:`slipway.preview_role.PreviewRoles`), whose ARN is the environment's
+    ``AWS_DEPLOY_ROLE_ARN``."""
+    account = aws.get_caller_identity_output()
+    roles = PreviewRoles(
+        "preview-roles",
+        PreviewRoleArgs(
+            repository=identity.repository,
+            provider_arn=targets.provider_arn,
+            app=identity.app,
+            cluster_name=targets.cluster_name,
+            listener_arn=targets.listener_arn,
+            repository_arn=targets.repository_arn,
+            repository_ids=application.ids,
+            subject_format=SubjectFormat(settings.github_oidc_subject_format),
+            permissions_boundary_arn=boundary_arn,
+            tags=identity.tags,
+        ),
+    )
+    subnets = pulumi.Output.from_input(targets.subnet_ids).apply(",".join)
+    variables: dict[VariableName, pulumi.Input[str]] = {
+        EnvironmentVariable.AWS_REGION: identity.region,
+        EnvironmentVariable.AWS_ACCOUNT_ID: account.account_id,
+        EnvironmentVariable.AWS_DEPLOY_ROLE_ARN: roles.role_arn,
+        PreviewVariable.PREVIEW_APP: identity.app,
+        PreviewVariable.PREVIEW_DOMAIN: targets.domain,
+        PreviewVariable.PREVIEW_LISTENER_ARN: targets.listener_arn,
+        PreviewVariable.PREVIEW_CLUSTER: targets.cluster_name,
+        PreviewVariable.PREVIEW_VPC_ID: targets.vpc_id,
+        PreviewVariable.PREVIEW_SUBNETS: subnets,
+        PreviewVariable.PREVIEW_SECURITY_GROUPS: targets.security_group_id,
+        PreviewVariable.PREVIEW_EXECUTION_ROLE_ARN: roles.execution_role_arn,
+    }
+    environment = DeploymentEnvironment(
+        "github-preview-environment",
+        DeploymentEnvironmentArgs(
+            repository=identity.repository,
+            environment=PREVIEW_ENVIRONMENT,
+            deploy_branch_patterns=(),
+            variables=variables,
+            repository_plan=settings.repository_plan,
+        ),
+    )
+    return {
+        "previewEnvironment": environment.environment,
+        "previewRoleArn": roles.role_arn,
+        "previewExecutionRoleArn": roles.execution_role_arn,
+    }
 
 
 def existing_provider_arn(ownership: ProviderOwnership, account: Any) -> pulumi.Input[str] | None:

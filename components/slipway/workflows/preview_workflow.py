@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from slipway.contract import PreviewVariable
 from slipway.workflows.common import RUNNER, aws_credentials, checkout, expr, permissions, run
 from slipway.workflows.preview import (
     PREVIEW_OPEN_PRS,
@@ -47,8 +48,17 @@ SWEEP_CRON = "23 * * * *"
 SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
 """A pull request from a branch of this repository, not a fork."""
 
-SETTINGS = ("PREVIEW_APP", "PREVIEW_DOMAIN", "PREVIEW_LISTENER_ARN", "PREVIEW_CLUSTER")
-"""The ``preview`` environment's variables the teardown and the sweep read."""
+SETTINGS = tuple(
+    str(v)
+    for v in (
+        PreviewVariable.PREVIEW_APP,
+        PreviewVariable.PREVIEW_DOMAIN,
+        PreviewVariable.PREVIEW_LISTENER_ARN,
+        PreviewVariable.PREVIEW_CLUSTER,
+    )
+)
+"""The ``preview`` environment's variables the teardown and the sweep read (the owner stack
+writes them, :class:`slipway.contract.PreviewVariable`)."""
 
 
 def _settings() -> dict[str, str]:
