@@ -11,6 +11,8 @@ import pytest
 from moto import mock_aws
 
 from slipway.contract import INFRA_APP_PERMISSIONS, INFRA_READ_APP_PERMISSIONS
+from slipway.github_oidc import S3_BUCKET_ARN
+from slipway.patterns import KMS_KEY_ARN
 from slipway.setup.cli import main
 from slipway.setup.github import APP_KINDS
 from slipway.setup.plan import ENVIRONMENTS, origin_repository
@@ -124,6 +126,15 @@ def assert_complete(world: World) -> None:
         assert config["slipway:githubOidcSubjectFormat"] == "immutable"
         assert config["aws:allowedAccountIds"] == [ACCOUNT]
         assert config["slipway:domainName"] == (DOMAIN if env == "prod" else f"{env}.{DOMAIN}")
+        # What the infra pipeline's roles need to read and decrypt the state: the key ARNs
+        # (the roles' policies name keys, not aliases), the formats the stack accepts.
+        key = kms.describe_key(KeyId=f"alias/slipway/shop/{env}")["KeyMetadata"]["Arn"]
+        shared = kms.describe_key(KeyId="alias/slipway-pulumi-secrets")["KeyMetadata"]["Arn"]
+        assert config["slipway:stateKeyArn"] == key != shared
+        assert config["slipway:stateBucketKeyArn"] == shared
+        assert config["slipway:stateBucketArn"] == f"arn:aws:s3:::{BUCKET}"
+        assert KMS_KEY_ARN.match(key)
+        assert S3_BUCKET_ARN.match(config["slipway:stateBucketArn"])
         for name, value in ANSWERS["appSecrets"].items():  # type: ignore[attr-defined]
             got = secrets.get_secret_value(SecretId=f"shop/{env}/{name}")["SecretString"]
             assert got == value

@@ -410,6 +410,16 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
             "slipway:hostedZoneId": (facts.hosted_zone_id, False),
             "slipway:alertEmails": ([a.alert_email], False),
         }
+        # The infra pipeline's roles read the state and decrypt it (infra/domains/github.py,
+        # ``state_*``): the bucket, the stack's own key and the bucket's (shared) key.
+        config |= {
+            "slipway:stateBucketArn": (f"arn:{facts.partition}:s3:::{bucket}", False),
+            "slipway:stateKeyArn": (
+                ctx.aws.key_arn(STACK_KEY_ALIAS.format(app=a.app, environment=env)),
+                False,
+            ),
+            "slipway:stateBucketKeyArn": (ctx.aws.key_arn(SHARED_KEY_ALIAS), False),
+        }
         if a.bootstrap_image:
             config["slipway:bootstrapImage"] = (a.bootstrap_image, False)
         if a.app_secrets:
