@@ -30,6 +30,8 @@ PATHS = (
     "/repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key",
     "/repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}",
     "/repos/{owner}/{repo}/pulls",
+    "/repos/{owner}/{repo}/actions/variables",
+    "/repos/{owner}/{repo}/actions/variables/{name}",
 )
 HOST = "https://api.github.com"
 

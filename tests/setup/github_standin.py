@@ -58,6 +58,8 @@ class GitHubStandIn:
     """(repository, environment, name) -> the opened value."""
     pulls: dict[tuple[str, str], str] = field(default_factory=dict)
     """(repository, head branch) -> html_url."""
+    variables: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(repository, name) -> a repository variable's value."""
     requests: list[tuple[str, str]] = field(default_factory=list)
     fail_once: set[tuple[str, str]] = field(default_factory=set)
     """(method, path template or path) answered once with 500 (a server error)."""
@@ -237,6 +239,26 @@ class GitHubStandIn:
             # The example's requested team lacks ``type``, which the schema requires.
             item |= {"html_url": url, "requested_teams": []}
             return 200, [item]
+        if template == "/repos/{owner}/{repo}/actions/variables":
+            assert method == "POST"
+            assert body is not None
+            sent = json.loads(body)
+            # The client updates an existing variable with PATCH; it never creates one twice.
+            assert (repository, sent["name"]) not in self.variables, sent["name"]
+            self.variables[(repository, sent["name"])] = sent["value"]
+            return 201, {}
+        if template == "/repos/{owner}/{repo}/actions/variables/{name}":
+            variable = (repository, params["name"])
+            if variable not in self.variables:
+                return 404, not_found
+            if method == "PATCH":
+                assert body is not None
+                self.variables[variable] = json.loads(body)["value"]
+                return 204, None
+            assert method == "GET"
+            answer = example("actions-variable")
+            answer |= {"name": params["name"], "value": self.variables[variable]}
+            return 200, answer
         env = params.get("environment_name", "")
         if env not in self.environments.get(repository, set()):
             return 404, not_found

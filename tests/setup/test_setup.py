@@ -11,6 +11,8 @@ import pytest
 from moto import mock_aws
 
 from slipway.contract import INFRA_APP_PERMISSIONS, INFRA_READ_APP_PERMISSIONS
+from slipway.github_oidc import S3_BUCKET_ARN
+from slipway.patterns import KMS_KEY_ARN
 from slipway.setup.cli import main
 from slipway.setup.github import APP_KINDS
 from slipway.setup.plan import ENVIRONMENTS, origin_repository
@@ -63,6 +65,7 @@ STACKS = f"s3://{BUCKET}/shop?region={REGION}&awssdk=v2"
 STEPS = [
     "state-backend",
     "bootstrap-state",
+    "infra-variables",
     *(s for kind in APP_KINDS for s in (f"{kind}-app", f"{kind}-app-installed")),
     *(f"stack-{env}" for env in ENVIRONMENTS),
     *(
@@ -93,7 +96,24 @@ def assert_complete(world: World) -> None:
     bootstrap = world.engine.backends[f"s3://{BUCKET}?region={REGION}&awssdk=v2"][
         ("slipway-bootstrap", "bootstrap")
     ]
-    assert bootstrap.deployment == {"resources": ["stateBucketName"]}
+    assert bootstrap.deployment == {"resources": ["stackLoginUrls", "stateBucketName"]}
+    # The infra pipeline's repository variables: the account, and where the stacks are
+    # (bootstrap's ``stackLoginUrls.<app>``, as its local stack's outputs say).
+    local = next(
+        stack
+        for url, stacks in world.engine.backends.items()
+        if url.startswith("file://")
+        for key, stack in stacks.items()
+        if key == ("slipway-bootstrap", "bootstrap")
+    )
+    variables = world.github.variables
+    assert variables[(INFRA_REPOSITORY, "AWS_ACCOUNT_ID")] == ACCOUNT
+    assert (
+        variables[(INFRA_REPOSITORY, "PULUMI_BACKEND_URL")]
+        == (local.outputs["stackLoginUrls"]["shop"])
+    )
+    assert not {repo for repo, _ in variables} - {INFRA_REPOSITORY}
+    assert local.outputs["stackLoginUrls"]["shop"] == STACKS
     assert bootstrap.secrets_provider == f"awskms://alias/slipway-pulumi-secrets?region={REGION}"
     zone = world.client("route53").list_hosted_zones()["HostedZones"][0]["Id"].split("/")[-1]
     app = json.loads(secrets.get_secret_value(SecretId="slipway/shop/release-app")["SecretString"])
@@ -106,6 +126,15 @@ def assert_complete(world: World) -> None:
         assert config["slipway:githubOidcSubjectFormat"] == "immutable"
         assert config["aws:allowedAccountIds"] == [ACCOUNT]
         assert config["slipway:domainName"] == (DOMAIN if env == "prod" else f"{env}.{DOMAIN}")
+        # What the infra pipeline's roles need to read and decrypt the state: the key ARNs
+        # (the roles' policies name keys, not aliases), the formats the stack accepts.
+        key = kms.describe_key(KeyId=f"alias/slipway/shop/{env}")["KeyMetadata"]["Arn"]
+        shared = kms.describe_key(KeyId="alias/slipway-pulumi-secrets")["KeyMetadata"]["Arn"]
+        assert config["slipway:stateKeyArn"] == key != shared
+        assert config["slipway:stateBucketKeyArn"] == shared
+        assert config["slipway:stateBucketArn"] == f"arn:aws:s3:::{BUCKET}"
+        assert KMS_KEY_ARN.match(key)
+        assert S3_BUCKET_ARN.match(config["slipway:stateBucketArn"])
         for name, value in ANSWERS["appSecrets"].items():  # type: ignore[attr-defined]
             got = secrets.get_secret_value(SecretId=f"shop/{env}/{name}")["SecretString"]
             assert got == value
@@ -308,6 +337,10 @@ def arm(world: World, step: str) -> None:
         world.engine.fail_once.add(("up", "bootstrap"))
     elif step == "bootstrap-state":
         world.engine.fail_once.add(("import_stack", "bootstrap"))
+    elif step == "infra-variables":  # after AWS_ACCOUNT_ID was created: half-made
+        world.github.fail_once.add(
+            ("GET", f"/repos/{INFRA_REPOSITORY}/actions/variables/PULUMI_BACKEND_URL")
+        )
     elif step == "release-app":
         world.github.fail_once.add(("POST", "/app-manifests/{code}/conversions"))
     elif step.endswith("-app"):  # the release app's code is code1000, then the infra apps'
@@ -362,3 +395,27 @@ def test_a_pinned_bootstrap_image_goes_to_every_stack(world: World, tmp_path: Pa
     for env in ENVIRONMENTS:
         config = world.engine.backends[STACKS][("slipway", env)].config
         assert config["slipway:bootstrapImage"] == image
+
+
+def test_stale_pipeline_variables_are_corrected_and_others_left_alone(
+    world: World, tmp_path: Path
+) -> None:
+    """A repository that already has the variables (set by hand from an older guide, or for
+    another account) gets the values the stacks need; its other variables are not touched."""
+    world.github.variables |= {
+        (INFRA_REPOSITORY, "PULUMI_BACKEND_URL"): "s3://old-bucket/shop?region=us-east-1",
+        (INFRA_REPOSITORY, "AWS_ACCOUNT_ID"): ACCOUNT,
+        (INFRA_REPOSITORY, "UNRELATED"): "kept",
+    }
+    code, out = run(world, tmp_path, "--dry-run")
+    assert code == 0, out
+    assert f"  do    infra-variables: set {INFRA_REPOSITORY}'s variables AWS_ACCOUNT_ID=" in out
+    code, out = run(world, tmp_path)
+    assert code == 0, out
+    assert world.github.variables[(INFRA_REPOSITORY, "PULUMI_BACKEND_URL")] == STACKS
+    assert world.github.variables[(INFRA_REPOSITORY, "UNRELATED")] == "kept"
+    assert ("PATCH", f"/repos/{INFRA_REPOSITORY}/actions/variables/PULUMI_BACKEND_URL") in (
+        world.github.requests
+    )
+    assert ("POST", f"/repos/{INFRA_REPOSITORY}/actions/variables") not in world.github.requests
+    assert_complete(world)

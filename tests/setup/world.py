@@ -116,7 +116,14 @@ def bootstrap_program(world: World) -> Callable[[StackRef, dict[str, Any]], dict
             Bucket=bucket,
             Policy=BOOTSTRAP["bucket_policy"](f"arn:aws:s3:::{bucket}", admins, ("slipway",)),
         )
-        return {"stateBucketName": bucket}
+        # bootstrap/__main__.py's outputs the set-up command's results must agree with.
+        apps = sorted({stack.split("/")[0] for stack in config["slipway-bootstrap:stacks"]})
+        return {
+            "stateBucketName": bucket,
+            "stackLoginUrls": {
+                app: f"s3://{bucket}/{app}?region={region}&awssdk=v2" for app in apps
+            },
+        }
 
     return program
 

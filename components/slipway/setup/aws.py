@@ -118,6 +118,16 @@ class AwsAccount:
             raise SetupError(f"cannot read the KMS alias {alias}: {error}") from error
         return True
 
+    def key_arn(self, alias: str) -> str:
+        """The ARN of the KMS key behind ``alias`` (``DescribeKey`` takes an alias name as
+        ``KeyId`` and answers the key's ``KeyMetadata.Arn``: botocore's kms model). IAM policies
+        name the key, not its alias, which is why the stacks' settings take this ARN."""
+        try:
+            described = self.client("kms").describe_key(KeyId=alias)
+        except ClientError as error:
+            raise SetupError(f"cannot read the KMS alias {alias}: {error}") from error
+        return str(described["KeyMetadata"]["Arn"])
+
     def secret_has_value(self, name: str) -> bool:
         """The Secrets Manager secret exists and has a current value."""
         try:

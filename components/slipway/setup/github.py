@@ -186,6 +186,29 @@ class GitHub:
             ok=(201, 204),
         )
 
+    def repository_variable(self, owner: str, repo: str, name: str) -> str | None:
+        """``GET /repos/{owner}/{repo}/actions/variables/{name}``: the variable's value, or None
+        when the repository has none of that name."""
+        path = f"/repos/{owner}/{repo}/actions/variables/{name}"
+        found = self._call("GET", path, missing=(404,))
+        return None if found is None else str(found["value"])
+
+    def set_repository_variable(self, owner: str, repo: str, name: str, value: str) -> None:
+        """Create (``POST /repos/{owner}/{repo}/actions/variables``, 201) or update
+        (``PATCH /repos/{owner}/{repo}/actions/variables/{name}``, 204) a repository variable;
+        nothing when it already holds ``value``. GitHub Docs, "REST API endpoints for GitHub
+        Actions variables": both need the Variables repository permission (write), which a
+        repository administrator's token has."""
+        current = self.repository_variable(owner, repo, name)
+        if current == value:
+            return
+        body = {"name": name, "value": value}
+        if current is None:
+            self._call("POST", f"/repos/{owner}/{repo}/actions/variables", body=body, ok=(201,))
+        else:
+            path = f"/repos/{owner}/{repo}/actions/variables/{name}"
+            self._call("PATCH", path, body=body, ok=(204,))
+
     def pull_request(self, owner: str, repo: str, branch: str) -> dict[str, Any] | None:
         """The newest pull request from ``branch`` (open or not), or None."""
         found = self._call(

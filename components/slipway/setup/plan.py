@@ -213,12 +213,22 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
     release_secret = app_secret["release"]
     infra_owner, infra_name = facts.infra_repository.split("/")
 
+    # Where the stacks live: bootstrap's ``stackLoginUrls.<app>`` (bootstrap/__main__.py).
+    stacks_backend = f"s3://{bucket}/{a.app}{region_query}&awssdk=v2"
+    # The infrastructure repository's variables the infra pipeline reads (``allowed-account-ids``
+    # and ``pulumi login``; slipway.workflows.infra_pipeline). The rest of what it reads are
+    # environment variables, which each stack writes into its infra environments.
+    pipeline_variables = {
+        INFRA_PIPELINE.account_id_variable: facts.account,
+        INFRA_PIPELINE.backend_url_variable: stacks_backend,
+    }
+
     def stack_ref(env: str) -> StackRef:
         return StackRef(
             ctx.project_dir,
             PROJECT,
             env,
-            f"s3://{bucket}/{a.app}{region_query}&awssdk=v2",
+            stacks_backend,
             f"awskms://{STACK_KEY_ALIAS.format(app=a.app, environment=env)}{region_query}",
         )
 
@@ -261,6 +271,16 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
         deployment = ctx.engine.export_stack(local_bootstrap)
         ctx.engine.ensure_stack(bucket_bootstrap)
         ctx.engine.import_stack(bucket_bootstrap, deployment)
+
+    def variables_set() -> bool:
+        return all(
+            ctx.github.repository_variable(infra_owner, infra_name, name) == value
+            for name, value in pipeline_variables.items()
+        )
+
+    def set_variables() -> None:
+        for name, value in pipeline_variables.items():
+            ctx.github.set_repository_variable(infra_owner, infra_name, name, value)
 
     def app_of(kind: str) -> dict[str, str]:
         return dict(json.loads(ctx.aws.read_secret(app_secret[kind])))
@@ -390,6 +410,16 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
             "slipway:hostedZoneId": (facts.hosted_zone_id, False),
             "slipway:alertEmails": ([a.alert_email], False),
         }
+        # The infra pipeline's roles read the state and decrypt it (infra/domains/github.py,
+        # ``state_*``): the bucket, the stack's own key and the bucket's (shared) key.
+        config |= {
+            "slipway:stateBucketArn": (f"arn:{facts.partition}:s3:::{bucket}", False),
+            "slipway:stateKeyArn": (
+                ctx.aws.key_arn(STACK_KEY_ALIAS.format(app=a.app, environment=env)),
+                False,
+            ),
+            "slipway:stateBucketKeyArn": (ctx.aws.key_arn(SHARED_KEY_ALIAS), False),
+        }
         if a.bootstrap_image:
             config["slipway:bootstrapImage"] = (a.bootstrap_image, False)
         if a.app_secrets:
@@ -465,6 +495,13 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
             f"move bootstrap's own state into s3://{bucket}",
             bootstrap_moved,
             move_bootstrap_state,
+        ),
+        Step(
+            "infra-variables",
+            f"set {facts.infra_repository}'s variables "
+            + ", ".join(f"{k}={v}" for k, v in pipeline_variables.items()),
+            variables_set,
+            set_variables,
         ),
     ]
     what = {
