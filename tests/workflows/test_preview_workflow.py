@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from slipway.workflows import load_yaml
+from slipway.workflows import load_yaml, render_workflow_files
 from slipway.workflows.preview import PREVIEW_STEPS
 from slipway.workflows.preview_workflow import (
     PREVIEW_WORKFLOW_PATH,
@@ -16,7 +17,8 @@ from slipway.workflows.preview_workflow import (
     preview_workflow,
     render_preview_files,
 )
-from tests.workflows.conftest import tool, tool_env, write_repository
+from slipway.workflows.render import files_used_by
+from tests.workflows.conftest import SPECS, tool, tool_env, write_repository
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +208,23 @@ def test_a_removed_preview_marks_its_deployments_inactive_and_updates_its_commen
     )
     # The comment is found by its marker, never created.
     assert not any("--method POST repos/acme/web/issues" in line for line in lines)
+
+
+def test_the_switch_delivers_preview_yml_with_the_generated_files() -> None:
+    """Off by default (every other spec renders as before); on, render_workflow_files delivers
+    preview.yml and its scripts, Dependabot leaves it to the generator, and the delivered
+    files it uses are all there."""
+    base = SPECS["default"]
+    off = render_workflow_files(base)
+    on = render_workflow_files(dataclasses.replace(base, previews=True))
+    assert PREVIEW_WORKFLOW_PATH not in off
+    assert not any("/preview" in path for path in off)
+    assert set(on) - set(off) == set(render_preview_files()) - set(off)
+    assert set(render_preview_files()) <= set(on)
+    assert all(on[path] == off[path] for path in off if path != ".github/dependabot.yml")
+    assert on[PREVIEW_WORKFLOW_PATH] == render_preview_files()[PREVIEW_WORKFLOW_PATH]
+    dependabot = load_yaml(on[".github/dependabot.yml"])["updates"][0]
+    assert PREVIEW_WORKFLOW_PATH in dependabot["exclude-paths"]
+    used = files_used_by(on)[PREVIEW_WORKFLOW_PATH]
+    assert used
+    assert used <= set(on)

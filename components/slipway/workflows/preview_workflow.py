@@ -20,9 +20,8 @@ event reaches a job with ``id-token: write``. Both jobs run in the ``preview`` G
 environment (``deployment: false``: they use its variables without creating a deployment),
 whose ``AWS_DEPLOY_ROLE_ARN`` is the preview role.
 
-The workflow is rendered by :func:`render_preview_files`; it is not yet part of
-:func:`slipway.workflows.render_workflow_files` (the preview base and role it needs do not
-exist yet).
+The workflow is rendered by :func:`render_preview_files`, which
+:func:`slipway.workflows.render_workflow_files` delivers with ``WorkflowSpec.previews``.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from typing import Any
 
 from slipway.contract import PreviewVariable
 from slipway.workflows.common import RUNNER, aws_credentials, checkout, expr, permissions, run
+from slipway.workflows.paths import PREVIEW_PATH
 from slipway.workflows.preview import (
     PREVIEW_OPEN_PRS,
     PREVIEW_REMOVED,
@@ -41,7 +41,7 @@ from slipway.workflows.preview import (
 from slipway.workflows.scripts import DELIVERED_DIR, delivered_files
 from slipway.workflows.yamlio import dump_yaml
 
-PREVIEW_WORKFLOW_PATH = ".github/workflows/preview.yml"
+PREVIEW_WORKFLOW_PATH = PREVIEW_PATH
 PREVIEW_ENVIRONMENT = "preview"
 SWEEP_CRON = "23 * * * *"
 """Hourly: a preview outlives its expiry by at most an hour (and a failed teardown as long)."""

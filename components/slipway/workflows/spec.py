@@ -225,6 +225,9 @@ class WorkflowSpec:
     """Seconds between health check attempts."""
     deploy_timeout_minutes: int = 30
     """``timeout-minutes`` of each deploy job."""
+    previews: bool = False
+    """Also deliver ``preview.yml`` and its scripts (docs/previews.md): per-pull-request previews
+    and their teardown. Off by default; the owner stack turns it on with ``previewWorkflow``."""
 
     def __post_init__(self) -> None:
         problems = self._problems()
