@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from slipway.errors import ConfigError
 from slipway.workflows import load_yaml, render_workflow_files
+from slipway.workflows.docker import PREVIEW_STAGE, VERIFY_STEPS
 from slipway.workflows.preview import PREVIEW_STEPS
 from slipway.workflows.preview_workflow import (
     PREVIEW_WORKFLOW_PATH,
@@ -18,12 +20,18 @@ from slipway.workflows.preview_workflow import (
     render_preview_files,
 )
 from slipway.workflows.render import files_used_by
+from slipway.workflows.spec import WorkflowSpec
 from tests.workflows.conftest import SPECS, tool, tool_env, write_repository
 
+SPEC = dataclasses.replace(SPECS["default"], previews=True)
+"""The default spec with previews on (preview.yml calls its docker.yml)."""
+LABELLED = dataclasses.replace(SPEC, preview_label="preview")
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_repository(tmp_path_factory.mktemp("preview-repo"), render_preview_files())
+
+@pytest.fixture(scope="module", params=["all", "labelled"])
+def repo(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    spec = SPEC if request.param == "all" else LABELLED
+    return write_repository(tmp_path_factory.mktemp("preview-repo"), render_workflow_files(spec))
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -34,7 +42,10 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_actionlint_with_shellcheck(repo: Path) -> None:
     tool("shellcheck")
-    done = _run([tool("actionlint"), "-no-color", PREVIEW_WORKFLOW_PATH], repo)
+    done = _run(
+        [tool("actionlint"), "-no-color", PREVIEW_WORKFLOW_PATH, ".github/workflows/docker.yml"],
+        repo,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout == ""
 
@@ -55,6 +66,7 @@ def test_workflow_schema(repo: Path) -> None:
             "--builtin-schema",
             "vendor.github-workflows",
             PREVIEW_WORKFLOW_PATH,
+            ".github/workflows/docker.yml",
         ],
         repo,
     )
@@ -62,9 +74,11 @@ def test_workflow_schema(repo: Path) -> None:
 
 
 def test_delivered_scripts_pass_shellcheck(repo: Path) -> None:
-    scripts = sorted(str(p) for p in (repo / ".github" / "scripts").rglob("*.sh"))
-    # teardown, removed, sweep, open pull requests, and lib/preview.sh
-    assert len(scripts) == 5
+    scripts = sorted(
+        str(p) for p in (repo / ".github" / "scripts").rglob("*.sh") if "preview" in p.name
+    )
+    # deploy, status, teardown, removed, sweep, open pull requests, and lib/preview.sh
+    assert len(scripts) == 7
     done = _run(
         [tool("shellcheck"), "--severity=style", "-x", *scripts],
         repo / ".github" / "scripts" / "deploy",
@@ -73,45 +87,135 @@ def test_delivered_scripts_pass_shellcheck(repo: Path) -> None:
 
 
 def _conjuncts(condition: str) -> list[str]:
-    """The top-level ``&&`` terms of a condition without ``||`` or parentheses (else itself)."""
-    if "||" in condition or "(" in condition:
-        return [condition]
-    return [term.strip() for term in condition.split("&&")]
+    """The top-level ``&&`` terms of a condition (outside parentheses and quotes); the whole
+    condition when it has a top-level ``||`` (no term then holds for every run)."""
+    terms: list[str] = []
+    depth, quoted, start = 0, False, 0
+    i = 0
+    while i < len(condition):
+        c = condition[i]
+        if c == "'":
+            quoted = not quoted
+        elif not quoted and c == "(":
+            depth += 1
+        elif not quoted and c == ")":
+            depth -= 1
+        elif not quoted and depth == 0 and condition.startswith("||", i):
+            return [condition]
+        elif not quoted and depth == 0 and condition.startswith("&&", i):
+            terms.append(condition[start:i].strip())
+            start = i + 2
+            i += 1
+        i += 1
+    return [*terms, condition[start:].strip()]
+
+
+def test_conjuncts_split_only_at_the_top_level() -> None:
+    assert _conjuncts("a && (b || c) && 'x && y' == d") == ["a", "(b || c)", "'x && y' == d"]
+    assert _conjuncts("a && b || c") == ["a && b || c"]
 
 
 def _events() -> set[str]:
-    return set(load_yaml(render_preview_files()[PREVIEW_WORKFLOW_PATH])["on"])
+    return set(load_yaml(render_preview_files(SPEC)[PREVIEW_WORKFLOW_PATH])["on"])
 
 
-def test_no_fork_path_reaches_an_oidc_token() -> None:
-    document = preview_workflow()
+def _pull_request_guarded(job_id: str, job: dict[str, object]) -> None:
+    condition = str(job["if"])
+    if re.fullmatch(
+        r"github\.event_name == 'schedule' \|\| github\.event_name == 'workflow_dispatch'",
+        condition,
+    ):
+        return
+    # The fork check is a term every run of the job must satisfy.
+    assert SAME_REPOSITORY in _conjuncts(condition), job_id
+
+
+@pytest.mark.parametrize("spec", [SPEC, LABELLED], ids=["all", "labelled"])
+def test_no_fork_path_reaches_an_oidc_token_or_the_push(spec: WorkflowSpec) -> None:
+    """Every job of preview.yml, and the docker.yml job it calls, that holds ``id-token:
+    write`` (the preview role, and through it the push) runs on a schedule or dispatch only, or
+    has the same-repository check as a term every run satisfies; nothing uses
+    pull_request_target."""
+    files = render_workflow_files(spec)
+    document = preview_workflow(spec)
     assert _events() == {"pull_request", "schedule", "workflow_dispatch"}
-    assert "pull_request_target" not in render_preview_files()[PREVIEW_WORKFLOW_PATH]
+    assert not any("pull_request_target" in text for text in files.values())
     assert document["permissions"] == {}
+    guarded = 0
     for job_id, job in document["jobs"].items():
-        if job["permissions"].get("id-token") != "write":
-            continue
-        condition = job["if"]
-        runs_on_pull_request = not re.fullmatch(
-            r"github\.event_name == 'schedule' \|\| github\.event_name == 'workflow_dispatch'",
-            condition,
+        if job["permissions"].get("id-token") == "write":
+            _pull_request_guarded(job_id, job)
+            guarded += 1
+    assert guarded == 4
+    docker = load_yaml(files[".github/workflows/docker.yml"])
+    pushers = [
+        job_id
+        for job_id, job in docker["jobs"].items()
+        if job.get("permissions", {}).get("id-token") == "write" and PREVIEW_STAGE in str(job["if"])
+    ]
+    assert pushers == ["preview"]
+    _pull_request_guarded("docker.yml preview", docker["jobs"]["preview"])
+    # The preview image is pushed in that job only, after the checks.
+    steps = docker["jobs"]["preview"]["steps"]
+    ids = [step.get("id") for step in steps]
+    push = ids.index("push")
+    assert steps[push]["with"]["push"] is True
+    assert all(ids.index(check) < push for check in VERIFY_STEPS)
+    assert (
+        ":pr-${{ github.event.pull_request.number }}-${{ github.event.pull_request.head.sha }}"
+        in (steps[push]["with"]["tags"])
+    )
+    # The preview job's image comes from there, by digest.
+    image = document["jobs"]["image"]
+    assert image["uses"] == "$/.github/workflows/docker.yml"
+    assert image["with"]["stage"] == PREVIEW_STAGE
+    assert "steps.push.outputs.digest" in docker["jobs"]["preview"]["outputs"]["image"]
+
+
+def test_the_label_gate_adds_the_label_term_and_the_labeled_trigger() -> None:
+    assert "labeled" not in preview_workflow(SPEC)["on"]["pull_request"]["types"]
+    assert "labeled" in preview_workflow(LABELLED)["on"]["pull_request"]["types"]
+    for job in ("image", "deploy"):
+        condition = preview_workflow(LABELLED)["jobs"][job]["if"]
+        assert (
+            "contains(github.event.pull_request.labels.*.name, 'preview')"
+            in _conjuncts(condition.replace("(github.event.action", "github.event.action"))
+            or "contains(github.event.pull_request.labels.*.name, 'preview')" in condition
         )
-        if runs_on_pull_request:
-            # The fork check is a term every run of the job must satisfy.
-            assert SAME_REPOSITORY in _conjuncts(condition), job_id
+        assert condition.endswith("&& contains(github.event.pull_request.labels.*.name, 'preview')")
+    with pytest.raises(ConfigError, match="preview_label"):
+        dataclasses.replace(SPEC, preview_label="it's")
+
+
+def test_the_deploy_needs_the_tested_and_scanned_image_and_shares_the_queue() -> None:
+    jobs = preview_workflow(SPEC)["jobs"]
+    deploy = jobs["deploy"]
+    assert deploy["needs"] == "image"
+    assert deploy["concurrency"] == jobs["teardown"]["concurrency"]
+    assert deploy["concurrency"]["queue"] == "max"
+    assert deploy["environment"] == {"name": "preview", "deployment": False}
+    images = [
+        step["env"]["PREVIEW_IMAGE"]
+        for step in deploy["steps"]
+        if "PREVIEW_IMAGE" in step.get("env", {})
+    ]
+    assert images == ["${{ needs.image.outputs.preview-image }}"]
+    assert "closed" not in deploy["if"]
+    assert jobs["image"]["if"] == deploy["if"]
 
 
 def test_teardown_depends_on_nothing_and_never_loses_its_place_in_the_queue() -> None:
-    teardown = preview_workflow()["jobs"]["teardown"]
+    teardown = preview_workflow(SPEC)["jobs"]["teardown"]
     assert "needs" not in teardown
-    assert "closed" in preview_workflow()["on"]["pull_request"]["types"]
+    assert "deploy" not in str(teardown["if"])
+    assert "closed" in preview_workflow(SPEC)["on"]["pull_request"]["types"]
     assert teardown["concurrency"]["queue"] == "max"
     assert teardown["concurrency"]["cancel-in-progress"] is False
     assert "github.event.pull_request.number" in teardown["concurrency"]["group"]
 
 
 def test_the_sweep_runs_on_a_schedule_and_by_dispatch() -> None:
-    document = preview_workflow()
+    document = preview_workflow(SPEC)
     assert document["on"]["schedule"]
     assert "workflow_dispatch" in document["on"]
     sweep = document["jobs"]["sweep"]
@@ -123,12 +227,12 @@ def test_the_sweep_runs_on_a_schedule_and_by_dispatch() -> None:
 def test_every_run_step_of_the_workflow_is_a_delivered_preview_step() -> None:
     runs = {
         step["run"]
-        for job in preview_workflow()["jobs"].values()
-        for step in job["steps"]
+        for job in preview_workflow(SPEC)["jobs"].values()
+        for step in job.get("steps", ())
         if "run" in step
     }
     assert runs <= {step.run for step in PREVIEW_STEPS}
-    files = render_preview_files()
+    files = render_preview_files(SPEC)
     for step in PREVIEW_STEPS:
         if step.run in runs:
             assert step.path in files
@@ -219,10 +323,13 @@ def test_the_switch_delivers_preview_yml_with_the_generated_files() -> None:
     on = render_workflow_files(dataclasses.replace(base, previews=True))
     assert PREVIEW_WORKFLOW_PATH not in off
     assert not any("/preview" in path for path in off)
-    assert set(on) - set(off) == set(render_preview_files()) - set(off)
-    assert set(render_preview_files()) <= set(on)
-    assert all(on[path] == off[path] for path in off if path != ".github/dependabot.yml")
-    assert on[PREVIEW_WORKFLOW_PATH] == render_preview_files()[PREVIEW_WORKFLOW_PATH]
+    assert set(on) - set(off) == set(render_preview_files(SPEC)) - set(off)
+    assert set(render_preview_files(SPEC)) <= set(on)
+    changed = {path for path in off if on[path] != off[path]}
+    # Dependabot leaves preview.yml alone; docker.yml gains its preview stage.
+    assert changed == {".github/dependabot.yml", ".github/workflows/docker.yml"}
+    assert "preview" not in load_yaml(off[".github/workflows/docker.yml"])["jobs"]
+    assert on[PREVIEW_WORKFLOW_PATH] == render_preview_files(SPEC)[PREVIEW_WORKFLOW_PATH]
     dependabot = load_yaml(on[".github/dependabot.yml"])["updates"][0]
     assert PREVIEW_WORKFLOW_PATH in dependabot["exclude-paths"]
     used = files_used_by(on)[PREVIEW_WORKFLOW_PATH]

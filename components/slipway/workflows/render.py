@@ -73,7 +73,7 @@ def _render(spec: WorkflowSpec) -> tuple[tuple[str, str], ...]:
     if codeowners is not None:
         files[CODEOWNERS_PATH] = codeowners
     if spec.previews:
-        files.update(render_preview_files())
+        files.update(render_preview_files(spec))
     return tuple(sorted(files.items()))
 
 

@@ -154,6 +154,11 @@ class GhcrRetention:
     """When the clean-up runs (UTC cron); weekly by default."""
 
 
+PREVIEW_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,49}")
+"""A label for the preview gate: GitHub labels are at most 50 characters; no quote, so it
+stands inside a quoted expression string as it is."""
+
+
 @dataclass(frozen=True)
 class WorkflowSpec:
     """Everything the generated workflows depend on that is not a per-environment variable.
@@ -228,6 +233,9 @@ class WorkflowSpec:
     previews: bool = False
     """Also deliver ``preview.yml`` and its scripts (docs/previews.md): per-pull-request previews
     and their teardown. Off by default; the owner stack turns it on with ``previewWorkflow``."""
+    preview_label: str | None = None
+    """With ``previews``: only a pull request with this label gets a preview (None: every pull
+    request from this repository)."""
 
     def __post_init__(self) -> None:
         problems = self._problems()
@@ -243,6 +251,13 @@ class WorkflowSpec:
             "repository",
             self.repository,
             "an 'owner/name' slug",
+        )
+        check(
+            self.preview_label is None or bool(PREVIEW_LABEL.fullmatch(self.preview_label)),
+            "preview_label",
+            self.preview_label,
+            "None or a label of 1-50 letters, digits, spaces and . _ : / - (quoted in an "
+            "expression: no quote)",
         )
         envs = self.environments
         check(isinstance(envs, tuple), "environments", envs, "a tuple of environment names")
