@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import subprocess
+import sys
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 
 from slipway.errors import ConfigError
 from slipway.workflows import load_yaml, render_workflow_files
 from slipway.workflows.docker import PREVIEW_STAGE, VERIFY_STEPS
-from slipway.workflows.preview import PREVIEW_STEPS
+from slipway.workflows.preview import PREVIEW_STATUS, PREVIEW_STEPS
 from slipway.workflows.preview_workflow import (
     PREVIEW_WORKFLOW_PATH,
     SAME_REPOSITORY,
@@ -21,6 +24,7 @@ from slipway.workflows.preview_workflow import (
 )
 from slipway.workflows.render import files_used_by
 from slipway.workflows.spec import WorkflowSpec
+from tests.setup import github_openapi
 from tests.workflows.conftest import SPECS, tool, tool_env, write_repository
 
 SPEC = dataclasses.replace(SPECS["default"], previews=True)
@@ -335,3 +339,201 @@ def test_the_switch_delivers_preview_yml_with_the_generated_files() -> None:
     used = files_used_by(on)[PREVIEW_WORKFLOW_PATH]
     assert used
     assert used <= set(on)
+
+
+FAKE_GH = """#!{python}
+# Records each call (its arguments, and the body it reads with --input -) and answers what
+# preview-status.sh reads back, after --jq as gh would: a new deployment's id, the comments
+# whose body starts with the marker (FAKE_COMMENTS).
+import json, os, sys
+args = sys.argv[1:]
+stdin = sys.stdin.read() if "--input" in args else None
+with open(os.environ["GH_CALLS"], "a") as log:
+    log.write(json.dumps({{"args": args, "stdin": stdin}}) + "\\n")
+if "POST" in args and any(a.endswith("/deployments") for a in args):
+    print(777)
+elif "--paginate" in args and any("/comments?" in a for a in args):
+    for i in os.environ.get("FAKE_COMMENTS", "").split():
+        print(i)
+"""
+
+
+def _requests(calls: Path) -> list[tuple[str, str, dict[str, str], dict[str, object] | None]]:
+    """Each recorded ``gh api`` call as GitHub receives it: method, path, query, JSON body."""
+    out: list[tuple[str, str, dict[str, str], dict[str, object] | None]] = []
+    for line in calls.read_text().splitlines():
+        call = json.loads(line)
+        args, body = call["args"], None
+        assert args[0] == "api"
+        method, target, fields, i = "GET", "", {}, 1
+        while i < len(args):
+            arg = args[i]
+            if arg in ("--method", "--jq", "--input"):
+                if arg == "--method":
+                    method = args[i + 1]
+                i += 2
+                continue
+            if arg == "-f":
+                key, _, value = args[i + 1].partition("=")
+                fields[key] = value
+                i += 2
+                continue
+            if arg != "--paginate":
+                target = arg
+            i += 1
+        if call["stdin"] is not None:
+            body = json.loads(call["stdin"])
+        elif fields:
+            body = dict(fields)
+        path, _, query = target.partition("?")
+        out.append((method, "/" + path, dict(parse_qsl(query)), body))
+    return out
+
+
+def _status(tmp_path: Path, state: str, comments: str = "", **env: str) -> tuple[Path, str]:
+    stub = tmp_path / "bin"
+    stub.mkdir(exist_ok=True)
+    (stub / "gh").write_text(FAKE_GH.format(python=sys.executable))
+    (stub / "gh").chmod(0o755)
+    calls = tmp_path / f"calls-{state}"
+    output = tmp_path / f"output-{state}"
+    output.touch()
+    run_env = tool_env()
+    run_env.update(
+        PATH=f"{stub}:{run_env['PATH']}",
+        GH_CALLS=str(calls),
+        GITHUB_OUTPUT=str(output),
+        GITHUB_REPOSITORY="acme/web",
+        GH_TOKEN="x",
+        FAKE_COMMENTS=comments,
+        PREVIEW_PR="12",
+        PREVIEW_SHA="0123456789abcdef0123456789abcdef01234567",
+        PREVIEW_STATE=state,
+        PREVIEW_LOGS_URL="https://github.com/acme/web/actions/runs/99",
+        **env,
+    )
+    done = subprocess.run(
+        ["bash", "-c", PREVIEW_STATUS.source],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return calls, output.read_text()
+
+
+def _check_against_github(
+    requests: list[tuple[str, str, dict[str, str], dict[str, object] | None]],
+) -> None:
+    for method, path, query, body in requests:
+        github_openapi.validate_request(
+            method, path, query, None if body is None else json.dumps(body).encode()
+        )
+
+
+def test_a_deploying_preview_creates_a_transient_deployment_and_the_sticky_comment(
+    tmp_path: Path,
+) -> None:
+    calls, output = _status(tmp_path, "in_progress")
+    requests = _requests(calls)
+    _check_against_github(requests)
+    writes = [(m, p, b) for m, p, _, b in requests if m != "GET"]
+    assert writes[0] == (
+        "POST",
+        "/repos/acme/web/deployments",
+        {
+            "ref": "0123456789abcdef0123456789abcdef01234567",
+            "environment": "preview-pr-12",
+            "transient_environment": True,
+            "production_environment": False,
+            "auto_merge": False,
+            "required_contexts": [],
+            "description": "Pull request preview",
+        },
+    )
+    assert writes[1][:2] == ("POST", "/repos/acme/web/deployments/777/statuses")
+    assert writes[1][2] == {
+        "state": "in_progress",
+        "log_url": "https://github.com/acme/web/actions/runs/99",
+        "description": "Pull request preview",
+    }
+    # No comment carries the marker yet: one is created.
+    assert writes[2][:2] == ("POST", "/repos/acme/web/issues/12/comments")
+    body = str(writes[2][2]["body"])  # type: ignore[index]
+    assert body.startswith("<!-- slipway-preview -->\n**Preview deploying** for 0123456")
+    assert "[Logs](https://github.com/acme/web/actions/runs/99)" in body
+    assert len(writes) == 3
+    assert output == "deployment-id=777\n"
+
+
+def test_a_ready_preview_updates_the_one_sticky_comment_with_url_and_expiry(
+    tmp_path: Path,
+) -> None:
+    calls, output = _status(
+        tmp_path,
+        "success",
+        comments="9001 9002",
+        PREVIEW_DEPLOYMENT_ID="777",
+        PREVIEW_URL="https://pr-12.pr.dev.acme.example",
+        PREVIEW_EXPIRES="1800000000",
+    )
+    requests = _requests(calls)
+    _check_against_github(requests)
+    writes = [(m, p, b) for m, p, _, b in requests if m != "GET"]
+    assert writes[0] == (
+        "POST",
+        "/repos/acme/web/deployments/777/statuses",
+        {
+            "state": "success",
+            "log_url": "https://github.com/acme/web/actions/runs/99",
+            "description": "Pull request preview",
+            "environment_url": "https://pr-12.pr.dev.acme.example",
+        },
+    )
+    # Found by its marker and updated; never a second comment.
+    assert [(m, p) for m, p, _ in writes[1:]] == [("PATCH", "/repos/acme/web/issues/comments/9001")]
+    body = str(writes[1][2]["body"])  # type: ignore[index]
+    assert "**Preview ready** for 0123456: https://pr-12.pr.dev.acme.example" in body
+    assert "It expires at 2027-01-15T08:00Z" in body
+    assert "[Logs](https://github.com/acme/web/actions/runs/99)" in body
+    assert output == ""
+
+
+def test_a_failed_preview_says_so_on_its_deployment_and_comment(tmp_path: Path) -> None:
+    calls, _ = _status(tmp_path, "failure", comments="9001", PREVIEW_DEPLOYMENT_ID="777")
+    requests = _requests(calls)
+    _check_against_github(requests)
+    writes = [(m, p, b) for m, p, _, b in requests if m != "GET"]
+    assert writes[0][2]["state"] == "failure"  # type: ignore[index]
+    assert "environment_url" not in writes[0][2]  # type: ignore[operator]
+    assert "**Preview failed**" in str(writes[1][2]["body"])  # type: ignore[index]
+
+
+def test_the_removed_step_sends_what_github_describes(tmp_path: Path) -> None:
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "gh").write_text(FAKE_GH.format(python=sys.executable))
+    (stub / "gh").chmod(0o755)
+    calls = tmp_path / "calls"
+    env = tool_env()
+    env.update(
+        PATH=f"{stub}:{env['PATH']}",
+        GH_CALLS=str(calls),
+        GITHUB_REPOSITORY="acme/web",
+        PREVIEW_PR="12",
+        GH_TOKEN="x",
+        FAKE_COMMENTS="9001",
+    )
+    step = next(s for s in PREVIEW_STEPS if s.name == "preview-removed")
+    done = subprocess.run(
+        ["bash", "-c", step.source], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    requests = _requests(calls)
+    _check_against_github(requests)
+    assert [(m, p) for m, p, _, _ in requests] == [
+        ("GET", "/repos/acme/web/deployments"),
+        ("GET", "/repos/acme/web/issues/12/comments"),
+        ("PATCH", "/repos/acme/web/issues/comments/9001"),
+    ]
