@@ -24,6 +24,7 @@ from slipway.workflows.preview_workflow import (
 )
 from slipway.workflows.render import files_used_by
 from slipway.workflows.spec import WorkflowSpec
+from tests.iam_checks import _parliament
 from tests.setup import github_openapi
 from tests.workflows.conftest import SPECS, tool, tool_env, write_repository
 
@@ -537,3 +538,23 @@ def test_the_removed_step_sends_what_github_describes(tmp_path: Path) -> None:
         ("GET", "/repos/acme/web/issues/12/comments"),
         ("PATCH", "/repos/acme/web/issues/comments/9001"),
     ]
+
+
+def test_iam_cannot_limit_an_ecr_push_by_tag() -> None:
+    """docs/previews.md says so: ``ecr:PutImage`` names the repository only, and no ECR
+    condition key is an image tag (parliament's copy of the Service Authorization
+    Reference)."""
+    (ecr,) = [s for s in _parliament().iam_definition if s["prefix"] == "ecr"]
+    put = next(p for p in ecr["privileges"] if p["privilege"] == "PutImage")
+    assert [(r["resource_type"], r["condition_keys"]) for r in put["resource_types"]] == [
+        ("repository*", [])
+    ]
+    keys = {c["condition"] for c in ecr["conditions"]}
+    assert not any("tag" in key.lower() and "image" in key.lower() for key in keys), keys
+    assert keys <= {
+        "aws:RequestTag/${TagKey}",
+        "aws:ResourceTag/${TagKey}",
+        "aws:TagKeys",
+        "ecr:AccountSetting",
+        "ecr:ResourceTag/${TagKey}",
+    }
