@@ -20,6 +20,9 @@ Entry points:
   - ``stage: publish``, job ``merge``, after npm published: the verified digests become one
     tagged manifest list per registry; the GHCR one, which deploy.yml verifies, attested (when
     ``WorkflowSpec.attestations``).
+* ``workflow_call`` from ``preview.yml`` (only with ``WorkflowSpec.previews``), ``stage:
+  preview``, job ``preview``: the checks for linux/arm64, then the runtime image pushed as
+  ``pr-<n>-<sha>`` with the preview role (docs/previews.md).
 * ``workflow_dispatch`` on a release tag (``v1.4.2``, ``pkg@1.4.2``): rebuild that version and
   re-tag it (both stages), for a release whose image stage failed after publishing. An ECR
   version tag that exists already with the same digest is kept; another digest fails clearly.
@@ -451,7 +454,9 @@ SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repos
 def _preview_job(spec: WorkflowSpec) -> Job:
     """``stage: preview``: the same checks as ``check`` for the preview platform, then, only
     once they pass, the runtime image pushed as ``pr-<n>-<sha>`` to the ``preview``
-    environment's ECR repository with the preview role; output ``image``, by digest."""
+    environment's ECR repository with the preview role; output ``image``, by digest. That
+    repository must be tagged for previews (docs/previews.md: the preview role's boundary
+    refuses a push into an environment's repository); IAM cannot limit the push by tag."""
     repository = var(EnvironmentVariable.ECR_REPOSITORY_URL)
     return {
         "name": "Verify and push the preview image (" + expr("matrix.platform") + ")",

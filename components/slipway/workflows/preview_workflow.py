@@ -1,7 +1,13 @@
-"""``.github/workflows/preview.yml``: the teardown layers of per-pull-request previews.
+"""``.github/workflows/preview.yml``: per-pull-request previews (docs/previews.md). Four jobs:
 
-First slice (docs/previews.md): the workflow removes previews, it does not create them yet
-(the create job needs the pull request's own pushed image, not built yet). Two jobs:
+* ``image``, on ``pull_request`` opened/synchronize/reopened (and ``labeled`` with the label
+  gate) of a pull request from this repository: calls ``docker.yml`` with ``stage: preview``,
+  whose ``preview`` job builds, tests, smoke-tests and scans the image and only then pushes it
+  as ``pr-<n>-<sha>``; output ``preview-image``, by digest.
+* ``deploy``, after ``image``, in the pull request's ``queue: max`` group (the teardown's):
+  ``preview-status.sh`` (a transient GitHub deployment and the sticky comment), then
+  ``preview-deploy.sh`` with the image by digest, then ``preview-status.sh`` again (success
+  with the URL and expiry, or failure).
 
 * ``teardown``, on ``pull_request: closed`` of a pull request from this repository: runs
   ``preview-teardown.sh``, then ``preview-removed.sh`` (the pull request's deployments
