@@ -35,6 +35,7 @@ PATHS = (
     "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
     "/repos/{owner}/{repo}/issues/{issue_number}/comments",
     "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+    "/repos/{owner}/{repo}/pulls/{pull_number}",
 )
 HOST = "https://api.github.com"
 

@@ -19,6 +19,7 @@ from slipway.workflows.preview import PREVIEW_STATUS, PREVIEW_STEPS
 from slipway.workflows.preview_workflow import (
     PREVIEW_WORKFLOW_PATH,
     SAME_REPOSITORY,
+    STILL_OPEN,
     preview_workflow,
     render_preview_files,
 )
@@ -345,13 +346,15 @@ def test_the_switch_delivers_preview_yml_with_the_generated_files() -> None:
 FAKE_GH = """#!{python}
 # Records each call (its arguments, and the body it reads with --input -) and answers what
 # preview-status.sh reads back, after --jq as gh would: a new deployment's id, the comments
-# whose body starts with the marker (FAKE_COMMENTS).
+# whose body starts with the marker (FAKE_COMMENTS), the pull request's state (FAKE_PR_STATE).
 import json, os, sys
 args = sys.argv[1:]
 stdin = sys.stdin.read() if "--input" in args else None
 with open(os.environ["GH_CALLS"], "a") as log:
     log.write(json.dumps({{"args": args, "stdin": stdin}}) + "\\n")
-if "POST" in args and any(a.endswith("/deployments") for a in args):
+if any(a.endswith("/pulls/12") for a in args):
+    print(os.environ.get("FAKE_PR_STATE", "open"))
+elif "POST" in args and any(a.endswith("/deployments") for a in args):
     print(777)
 elif "--paginate" in args and any("/comments?" in a for a in args):
     for i in os.environ.get("FAKE_COMMENTS", "").split():
@@ -465,7 +468,25 @@ def test_a_deploying_preview_creates_a_transient_deployment_and_the_sticky_comme
     assert body.startswith("<!-- slipway-preview -->\n**Preview deploying** for 0123456")
     assert "[Logs](https://github.com/acme/web/actions/runs/99)" in body
     assert len(writes) == 3
-    assert output == "deployment-id=777\n"
+    assert output == "open=true\ndeployment-id=777\n"
+    assert requests[0][:2] == ("GET", "/repos/acme/web/pulls/12")
+
+
+def test_a_pull_request_closed_while_its_image_built_gets_no_preview(tmp_path: Path) -> None:
+    """The image job runs outside the pull request's queue: when the close and its teardown
+    came first, the deploy finds the pull request closed and does nothing, so no preview
+    outlives its teardown; the steps after it are skipped on ``open``."""
+    calls, output = _status(tmp_path, "in_progress", FAKE_PR_STATE="closed")
+    requests = _requests(calls)
+    _check_against_github(requests)
+    assert [(m, p) for m, p, _, _ in requests] == [("GET", "/repos/acme/web/pulls/12")]
+    assert output == "open=false\n"
+    deploy = preview_workflow(SPEC)["jobs"]["deploy"]
+    after = deploy["steps"][
+        deploy["steps"].index(next(s for s in deploy["steps"] if s.get("id") == "start")) + 1 :
+    ]
+    assert after
+    assert all(STILL_OPEN in step["if"] for step in after)
 
 
 def test_a_ready_preview_updates_the_one_sticky_comment_with_url_and_expiry(

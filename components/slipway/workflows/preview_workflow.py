@@ -99,6 +99,10 @@ RUN_URL = (
 """The run's page: the sticky comment's and the deployment's logs link."""
 
 
+STILL_OPEN = "steps.start.outputs.open == 'true'"
+"""The pull request was still open when the deploy took its concurrency group."""
+
+
 def _environment() -> dict[str, Any]:
     return {"name": PREVIEW_ENVIRONMENT, "deployment": False}
 
@@ -178,7 +182,7 @@ def _deploy_job(spec: WorkflowSpec) -> dict[str, Any]:
                 _status("in_progress"),
                 id="start",
             ),
-            aws_credentials("preview-deploy"),
+            {**aws_credentials("preview-deploy"), "if": STILL_OPEN},
             run(
                 "Create or update the preview",
                 PREVIEW_DEPLOY.run,
@@ -191,6 +195,7 @@ def _deploy_job(spec: WorkflowSpec) -> dict[str, Any]:
                     "PREVIEW_HEALTH_CHECK_PATH": spec.health_check_path,
                 },
                 id="deploy",
+                if_=STILL_OPEN,
             ),
             run(
                 "Report the preview ready",
@@ -201,12 +206,13 @@ def _deploy_job(spec: WorkflowSpec) -> dict[str, Any]:
                     PREVIEW_URL=expr("steps.deploy.outputs.url"),
                     PREVIEW_EXPIRES=expr("steps.deploy.outputs.expires"),
                 ),
+                if_=STILL_OPEN,
             ),
             run(
                 "Report the preview failed",
                 PREVIEW_STATUS.run,
                 _status("failure", PREVIEW_DEPLOYMENT_ID=started),
-                if_="failure()",
+                if_=f"failure() && {STILL_OPEN}",
             ),
         ],
     }

@@ -9,7 +9,8 @@ set -euo pipefail
 # running: the default, every context, would refuse it with 409), transient_environment true
 # (the environment goes away), production_environment false. "Create a deployment status":
 # auto_inactive (default true) marks the environment's earlier deployments inactive on success.
-# Output: deployment-id (in_progress).
+# Outputs (in_progress): open (true, else the pull request closed meanwhile: nothing is done),
+# deployment-id.
 [[ "${PREVIEW_PR:-}" =~ ^[1-9][0-9]{0,8}$ ]] || { echo "::error::PREVIEW_PR='${PREVIEW_PR:-}' must be a pull request number"; exit 1; }
 [[ "${PREVIEW_SHA:-}" =~ ^[0-9a-f]{40}$ ]] || { echo "::error::PREVIEW_SHA='${PREVIEW_SHA:-}' must be a commit SHA"; exit 1; }
 state=${PREVIEW_STATE:-}
@@ -24,6 +25,16 @@ if [[ "${state}" == success ]]; then
 fi
 
 if [[ "${state}" == in_progress ]]; then
+  # The image job runs outside the pull request's concurrency group: a close (and its teardown)
+  # can come while it builds. Deploy only a pull request that is still open, so a finished
+  # teardown is never followed by a new preview (REST "Get a pull request": state).
+  pr_state=$(gh api "${repo}/pulls/${PREVIEW_PR}" --jq '.state')
+  if [[ "${pr_state}" != open ]]; then
+    echo "open=false" >> "${GITHUB_OUTPUT:-/dev/null}"
+    echo "Pull request ${PREVIEW_PR} is ${pr_state}: no preview"
+    exit 0
+  fi
+  echo "open=true" >> "${GITHUB_OUTPUT:-/dev/null}"
   deployment=$(jq -n --arg ref "${PREVIEW_SHA}" --arg env "${environment}" \
     '{ref: $ref, environment: $env, transient_environment: true, production_environment: false,
       auto_merge: false, required_contexts: [], description: "Pull request preview"}' |
