@@ -421,21 +421,6 @@ def _merge_job(spec: WorkflowSpec) -> Job:
     }
 
 
-def caller_grants(spec: WorkflowSpec) -> list[tuple[str, str]]:
-    """What a job calling this workflow grants: what every job of it may need, whichever stage
-    runs (a called job gets at most its caller's permissions, and actionlint checks that)."""
-    grants: list[tuple[str, str]] = [
-        ("contents", "read"),
-        ("packages", "write"),
-        ("id-token", "write"),
-    ]
-    if spec.code_scanning:
-        grants += [("security-events", "write"), ("actions", "read")]
-    if spec.attestations:
-        grants.append(("attestations", "write"))
-    return grants
-
-
 PREVIEW_STAGE = "preview"
 """``stage`` with which ``preview.yml`` calls this workflow (``WorkflowSpec.previews``)."""
 PREVIEW_PLATFORM = PLATFORMS[1]

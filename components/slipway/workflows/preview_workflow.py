@@ -36,7 +36,7 @@ from typing import Any
 
 from slipway.contract import PreviewVariable
 from slipway.workflows.common import RUNNER, aws_credentials, checkout, expr, permissions, run
-from slipway.workflows.docker import PREVIEW_STAGE, caller_grants
+from slipway.workflows.docker import PREVIEW_STAGE
 from slipway.workflows.paths import PREVIEW_PATH
 from slipway.workflows.preview import (
     PREVIEW_DEPLOY,
@@ -48,7 +48,7 @@ from slipway.workflows.preview import (
     PREVIEW_TEARDOWN,
 )
 from slipway.workflows.scripts import DELIVERED_DIR, delivered_files
-from slipway.workflows.spec import WorkflowSpec
+from slipway.workflows.spec import WorkflowSpec, docker_caller_grants
 from slipway.workflows.yamlio import dump_yaml
 
 PREVIEW_WORKFLOW_PATH = PREVIEW_PATH
@@ -131,7 +131,7 @@ def _image_job(spec: WorkflowSpec) -> dict[str, Any]:
         "if": deploy_condition(spec),
         # What any job of docker.yml may need (the other stages' jobs do not run here).
         "permissions": permissions(
-            *caller_grants(spec),
+            *docker_caller_grants(spec),
             reasons={
                 "contents": "docker.yml: check out the sources to build",
                 "packages": "docker.yml: its release stages push to GHCR (not run here)",

@@ -433,3 +433,18 @@ class WorkflowSpec:
     def ghcr_image_ref(self) -> str:
         """``ghcr.io/owner/name``."""
         return f"ghcr.io/{self.ghcr_image_path}"
+
+
+def docker_caller_grants(spec: WorkflowSpec) -> list[tuple[str, str]]:
+    """What a job calling docker.yml grants (release.yml, preview.yml): what every job of it may
+    need, whichever stage runs (a called job gets at most its caller's permissions)."""
+    grants: list[tuple[str, str]] = [
+        ("contents", "read"),
+        ("packages", "write"),
+        ("id-token", "write"),
+    ]
+    if spec.code_scanning:
+        grants += [("security-events", "write"), ("actions", "read")]
+    if spec.attestations:
+        grants.append(("attestations", "write"))
+    return grants
