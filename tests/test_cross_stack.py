@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from infra.settings import StackSettings
+from infra.stack import generated_files
+from slipway.workflows.paths import PREVIEW_PATH
 from tests.stack_files import (
     copy_stack,
     new_stack_name,
@@ -391,6 +393,7 @@ def test_two_preview_owners_in_one_account_and_region_are_refused(tmp_path: Path
             if not x.startswith(("  slipway:certificateArn", "  slipway:domainName"))
         ]
         path.write_text("".join(kept) + PREVIEWS.format(env=name))
+    _render_previews(root)
     assert cross_stack_report(_settings(root), _placements(root)).problems == [
         "slipway:previews: Pulumi.dev.yaml, Pulumi.staging.yaml all own the preview base of "
         "account 111122223333 in eu-west-1; exactly one stack per account and region may "
@@ -399,3 +402,42 @@ def test_two_preview_owners_in_one_account_and_region_are_refused(tmp_path: Path
     staging = root / "Pulumi.staging.yaml"
     staging.write_text(staging.read_text().replace("111122223333", "444455556666"))
     assert cross_stack_report(_settings(root), _placements(root)).problems == []
+
+
+def _render_previews(root: Path, on: bool = True) -> None:
+    prod = root / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text() + f"  slipway:previewWorkflow: {str(on).lower()}\n")
+
+
+def test_preview_workflow_and_preview_base_go_together(tmp_path: Path) -> None:
+    """preview.yml is rendered by the repository's owner (prod here) and reads the preview
+    environment the base's owner (dev) writes: one without the other is refused, naming the
+    key and the stack files."""
+    root = _project(tmp_path)
+    dev = root / "Pulumi.dev.yaml"
+    lines = dev.read_text().splitlines(keepends=True)
+    kept = [
+        x for x in lines if not x.startswith(("  slipway:certificateArn", "  slipway:domainName"))
+    ]
+    dev.write_text("".join(kept) + PREVIEWS.format(env="dev"))
+    assert cross_stack_problems(_settings(root)) == [
+        "slipway:previewWorkflow (Pulumi.prod.yaml): got false while Pulumi.dev.yaml sets "
+        "previews for acme-corp/storefront; set previewWorkflow: true on the owner stack, which "
+        "renders preview.yml (or unset previews)"
+    ]
+    _render_previews(root)
+    assert cross_stack_problems(_settings(root)) == []
+    settings = _settings(root)
+    # The owner stack delivers preview.yml with the generated files; dev renders nothing.
+    assert PREVIEW_PATH in generated_files(settings["prod"])
+    assert generated_files(settings["dev"]) == {}
+
+
+def test_a_preview_workflow_without_a_preview_base_is_refused(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    _render_previews(root)
+    assert cross_stack_problems(_settings(root)) == [
+        "slipway:previewWorkflow (Pulumi.prod.yaml): got true but no stack of "
+        "acme-corp/storefront sets previews (the preview base preview.yml needs); set previews "
+        "on one stack (typically dev) or unset previewWorkflow"
+    ]

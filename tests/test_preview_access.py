@@ -165,3 +165,26 @@ def test_the_documents_are_valid_policies() -> None:
     IAMPolicyDocumentValidator(json.dumps(preview_boundary_document(SCOPE))).validate()
     findings = [f for f in parliament_findings(document) if not _net_only_mismatch(f)]
     assert findings == []
+
+
+def test_the_boundary_keeps_the_preview_push_out_of_an_environments_repository() -> None:
+    """Why preview images need a repository of their own (docs/previews.md, "What is not built
+    yet"): even with an ECR push granted in its identity policy, the preview role's boundary
+    refuses a push into a repository tagged with an environment (the owner stack's own, dev's),
+    and lets it into one tagged ``slipway:environment=preview``."""
+    repository = _arn("ecr", "repository/web-dev")
+    push = ["ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart"]
+    policy = preview_policy_document(SCOPE)
+    policy["Statement"].append(
+        {"Sid": "Push", "Effect": "Allow", "Action": push, "Resource": repository}
+    )
+    role = _role({"preview": policy})
+    for env in ENVIRONMENTS:
+        tagged = {"aws:ResourceTag/slipway:environment": env, "aws:ResourceTag/slipway:app": APP}
+        for action in push:
+            assert not role.allows(action, repository, tagged), (env, action)
+    previews = {
+        "aws:ResourceTag/slipway:environment": "preview",
+        "aws:ResourceTag/slipway:app": APP,
+    }
+    assert all(role.allows(action, repository, previews) for action in push)

@@ -254,6 +254,16 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ],
     ),
     (
+        "preview workflow on a stack that does not own the repository",
+        "dev",
+        {"previewWorkflow": "true"},
+        {},
+        [
+            "slipway:previewWorkflow is true; set it only on the stack that owns repository "
+            "resources (ownsRepositoryResources), which renders the workflows"
+        ],
+    ),
+    (
         "release app key with GITHUB_TOKEN releases",
         "prod",
         {"releaseToken": "github-token", "releaseAppId": None, "releaseAppClientId": None},

@@ -121,6 +121,7 @@ def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
             )
     problems += deploy_timeout_problems(stacks)
     problems += domain_name_problems(stacks)
+    problems += preview_workflow_problems(stacks)
     for name, settings in stacks.items():
         if not settings.workflows.owns_repository_resources:
             continue
@@ -276,6 +277,38 @@ def preview_owner_problems(
             f"{_where(group, placements, True)}; exactly one stack per account and region may "
             "(typically dev): set previews on one of them only"
         )
+    return problems
+
+
+def preview_workflow_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
+    """The stack that owns the repository renders ``preview.yml`` (``previewWorkflow``); the
+    stack that owns the preview base (``previews``) writes the ``preview`` environment it reads.
+    One problem per repository where one is on without the other: a workflow with no base
+    fails on every pull request, a base with no workflow is never used nor swept."""
+    problems: list[str] = []
+    for repository in sorted({s.identity.github_repository.lower() for s in stacks.values()}):
+        mine = {
+            n: s for n, s in stacks.items() if s.identity.github_repository.lower() == repository
+        }
+        bases = [n for n, s in mine.items() if s.compute.previews]
+        owners = [n for n, s in mine.items() if s.workflows.owns_repository_resources]
+        if len(owners) != 1:
+            continue  # reported by cross_stack_problems
+        owner = owners[0]
+        rendered = mine[owner].workflows.preview_workflow
+        if bases and not rendered:
+            files = ", ".join(f"Pulumi.{n}.yaml" for n in bases)
+            problems.append(
+                f"{NAMESPACE}:previewWorkflow (Pulumi.{owner}.yaml): got false while {files} "
+                f"sets previews for {repository}; set previewWorkflow: true on the owner stack, "
+                "which renders preview.yml (or unset previews)"
+            )
+        elif rendered and not bases:
+            problems.append(
+                f"{NAMESPACE}:previewWorkflow (Pulumi.{owner}.yaml): got true but no stack of "
+                f"{repository} sets previews (the preview base preview.yml needs); set previews "
+                "on one stack (typically dev) or unset previewWorkflow"
+            )
     return problems
 
 

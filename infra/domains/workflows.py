@@ -54,6 +54,15 @@ class WorkflowsSettings(SettingsModel):
         description="Approving reviews a pull request to the default branch needs (owner stack).",
     )
 
+    preview_workflow: bool = Field(
+        default=False,
+        description="Deliver `preview.yml` (per-pull-request previews and their teardown, "
+        "docs/previews.md) with the generated workflows (owner stack). The stack that owns the "
+        "preview base (`previews`) may be another one (typically dev, while prod owns the "
+        "repository): `make plan` refuses this setting unless some stack of the repository sets "
+        "`previews`, and refuses `previews` anywhere unless the owner stack sets it.",
+    )
+
     workflows_direct_commit: bool = Field(
         default=False,
         description="Commit the generated workflow files straight to the default branch "
@@ -140,6 +149,11 @@ class WorkflowsSettings(SettingsModel):
         """The release identity: complete on the owner stack in app mode, absent elsewhere."""
         secrets = context.secrets
         problems: list[str] = []
+        if self.preview_workflow and not self.owns_repository_resources:
+            problems.append(
+                f"{NAMESPACE}:previewWorkflow is true; set it only on the stack that owns "
+                "repository resources (ownsRepositoryResources), which renders the workflows"
+            )
         given = {
             "releaseAppId": self.release_app_id is not None,
             "releaseAppClientId": self.release_app_client_id is not None,
@@ -207,6 +221,7 @@ def spec(settings: WorkflowsSettings, application: ApplicationFacts) -> Workflow
         attestations=application.repository_plan.attestations,
         code_scanning=application.code_scanning,
         deploy_timeout_minutes=deploy_timeout(settings, application),
+        previews=settings.preview_workflow,
     )
 
 

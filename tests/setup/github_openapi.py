@@ -32,6 +32,12 @@ PATHS = (
     "/repos/{owner}/{repo}/pulls",
     "/repos/{owner}/{repo}/actions/variables",
     "/repos/{owner}/{repo}/actions/variables/{name}",
+    # preview-status.sh and preview-removed.sh (tests/workflows/test_preview_workflow.py)
+    "/repos/{owner}/{repo}/deployments",
+    "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+    "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+    "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+    "/repos/{owner}/{repo}/pulls/{pull_number}",
 )
 HOST = "https://api.github.com"
 
@@ -100,6 +106,23 @@ def _pattern(path: str) -> tuple[str, dict[str, str]]:
         if match:
             return template, match.groupdict()
     raise AssertionError(f"the client called {path}, which is not among the described PATHS")
+
+
+def validate_request(method: str, path: str, query: dict[str, str], body: bytes | None) -> None:
+    """Raise when a request (JSON body, or none) breaks GitHub's description."""
+    template, params = _pattern(path)
+    request = MockRequest(
+        HOST,
+        method,
+        path,
+        path_pattern=template,
+        args=query,
+        view_args=params,
+        headers={"Content-Type": "application/json"} if body else {},
+        data=body,
+        content_type="application/json" if body else "",
+    )
+    openapi().validate_request(request)
 
 
 def validate(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slipway.workflows.paths import DOCKERFILE_PATH, GENERATED_WORKFLOWS
+from slipway.workflows.paths import DOCKERFILE_PATH, generated_workflows
 from slipway.workflows.spec import WorkflowSpec
 
 COOLDOWN_DAYS = 7
@@ -42,11 +42,12 @@ def update_entry(
 
 def dependabot_config(spec: WorkflowSpec) -> dict[str, Any]:
     """The Dependabot configuration as data."""
-    del spec  # the same for every repository; kept for a uniform renderer signature
     return {
         "version": 2,
         "updates": [
-            update_entry("github-actions", "actions", exclude=GENERATED_WORKFLOWS),
+            update_entry(
+                "github-actions", "actions", exclude=generated_workflows(previews=spec.previews)
+            ),
             update_entry("npm", "npm"),
             update_entry("docker", "base-images", exclude=(DOCKERFILE_PATH,)),
         ],

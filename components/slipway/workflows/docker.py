@@ -20,6 +20,9 @@ Entry points:
   - ``stage: publish``, job ``merge``, after npm published: the verified digests become one
     tagged manifest list per registry; the GHCR one, which deploy.yml verifies, attested (when
     ``WorkflowSpec.attestations``).
+* ``workflow_call`` from ``preview.yml`` (only with ``WorkflowSpec.previews``), ``stage:
+  preview``, job ``preview``: the checks for linux/arm64, then the runtime image pushed as
+  ``pr-<n>-<sha>`` with the preview role (docs/previews.md).
 * ``workflow_dispatch`` on a release tag (``v1.4.2``, ``pkg@1.4.2``): rebuild that version and
   re-tag it (both stages), for a release whose image stage failed after publishing. An ECR
   version tag that exists already with the same digest is kept; another digest fails clearly.
@@ -127,7 +130,9 @@ def _metadata(spec: WorkflowSpec) -> Step:
     )
 
 
-def _verify_steps(spec: WorkflowSpec, *, release: bool) -> list[Step]:
+def _verify_steps(
+    spec: WorkflowSpec, *, release: bool, expected_version: str = expr("inputs.version")
+) -> list[Step]:
     """Tests in the image, the runtime image, its smoke test and its scan (ids
     :data:`VERIFY_STEPS`); nothing leaves the runner."""
     cache = "type=gha,scope=" + expr("matrix.pair")
@@ -185,7 +190,7 @@ def _verify_steps(spec: WorkflowSpec, *, release: bool) -> list[Step]:
                 "IMAGE": CANDIDATE_IMAGE,
                 "CONTAINER_PORT": str(spec.container_port),
                 "HEALTH_CHECK_PATH": spec.health_check_path,
-                "EXPECTED_VERSION": expr("inputs.version"),
+                "EXPECTED_VERSION": expected_version,
             },
             id="smoke",
         ),
@@ -416,6 +421,69 @@ def _merge_job(spec: WorkflowSpec) -> Job:
     }
 
 
+PREVIEW_STAGE = "preview"
+"""``stage`` with which ``preview.yml`` calls this workflow (``WorkflowSpec.previews``)."""
+PREVIEW_PLATFORM = PLATFORMS[1]
+"""Preview tasks run on ARM64 (docs/previews.md): one platform is built."""
+PREVIEW_TAG = (
+    "pr-"
+    + expr("github.event.pull_request.number")
+    + "-"
+    + expr("github.event.pull_request.head.sha")
+)
+"""The preview image's tag, ``pr-<n>-<sha>``, which the repository's lifecycle rule expires."""
+SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
+"""A pull request from a branch of this repository, not a fork (``preview.yml`` checks it too)."""
+
+
+def _preview_job(spec: WorkflowSpec) -> Job:
+    """``stage: preview``: the same checks as ``check`` for the preview platform, then, only
+    once they pass, the runtime image pushed as ``pr-<n>-<sha>`` to the ``preview``
+    environment's ECR repository with the preview role; output ``image``, by digest. That
+    repository must be tagged for previews (docs/previews.md: the preview role's boundary
+    refuses a push into an environment's repository); IAM cannot limit the push by tag."""
+    repository = var(EnvironmentVariable.ECR_REPOSITORY_URL)
+    return {
+        "name": "Verify and push the preview image (" + expr("matrix.platform") + ")",
+        "if": f"inputs.stage == '{PREVIEW_STAGE}' && github.event_name == 'pull_request' && "
+        f"{SAME_REPOSITORY}",
+        "runs-on": expr("matrix.runner"),
+        "timeout-minutes": 60,
+        "environment": {"name": "preview", "deployment": False},
+        "permissions": permissions(
+            ("contents", "read"),
+            ("id-token", "write"),
+            reasons={"id-token": "assume the preview role to push the preview image to ECR"},
+        ),
+        "strategy": {"matrix": {"include": [dict(PREVIEW_PLATFORM)]}},
+        "outputs": {
+            "image": expr(
+                f"format('{{0}}@{{1}}', vars.{EnvironmentVariable.ECR_REPOSITORY_URL}, "
+                "steps.push.outputs.digest)"
+            )
+        },
+        "steps": [
+            checkout(),
+            uses(pins.SETUP_BUILDX, "Set up Buildx"),
+            *_verify_steps(spec, release=False, expected_version=""),
+            aws_credentials("preview-image"),
+            uses(pins.ECR_LOGIN, "Log in to Amazon ECR", id="ecr"),
+            _build(
+                "Push the verified runtime image as pr-<n>-<sha>",
+                RUNTIME_TARGET,
+                "push",
+                context=spec.docker_context,
+                file=spec.dockerfile,
+                tags=f"{repository}:{PREVIEW_TAG}",
+                push=True,
+                provenance=False,
+                sbom=False,
+                **{"cache-from": "type=gha,scope=" + expr("matrix.pair")},
+            ),
+        ],
+    }
+
+
 def _version_inputs(spec: WorkflowSpec, *, dispatch: bool) -> dict[str, Any]:
     inputs: dict[str, Any] = {
         "version": {
@@ -475,6 +543,17 @@ def docker_workflow(spec: WorkflowSpec) -> dict[str, Any]:
                         "description": "Version the image was tagged with (stage publish).",
                         "value": expr("jobs.merge.outputs.version"),
                     },
+                    **(
+                        {
+                            "preview-image": {
+                                "description": "The pushed preview image, by digest (stage "
+                                "preview).",
+                                "value": expr("jobs.preview.outputs.image"),
+                            }
+                        }
+                        if spec.previews
+                        else {}
+                    ),
                 },
             },
             "workflow_dispatch": {"inputs": _version_inputs(spec, dispatch=True)},
@@ -494,5 +573,6 @@ def docker_workflow(spec: WorkflowSpec) -> dict[str, Any]:
             "check": _check_job(spec),
             "build": _build_job(spec),
             "merge": _merge_job(spec),
+            **({"preview": _preview_job(spec)} if spec.previews else {}),
         },
     }

@@ -7,6 +7,8 @@ DOCKER_PATH = ".github/workflows/docker.yml"
 DEPLOY_PATH = ".github/workflows/deploy.yml"
 RETENTION_PATH = ".github/workflows/ghcr-retention.yml"
 RELEASE_LINE_PATH = ".github/workflows/release-line.yml"
+PREVIEW_PATH = ".github/workflows/preview.yml"
+"""Delivered only with ``WorkflowSpec.previews``."""
 DEPENDABOT_PATH = ".github/dependabot.yml"
 CODEOWNERS_PATH = ".github/CODEOWNERS"
 DOCKERFILE_PATH = "Dockerfile"
@@ -17,3 +19,8 @@ TRIVY_IGNORE_PATH = ".trivyignore.yaml"
 
 GENERATED_WORKFLOWS = (RELEASE_PATH, DOCKER_PATH, DEPLOY_PATH, RETENTION_PATH, RELEASE_LINE_PATH)
 """The workflow files the generator owns; Dependabot leaves them to the generator."""
+
+
+def generated_workflows(*, previews: bool) -> tuple[str, ...]:
+    """The workflow files the generator owns for a spec (``preview.yml`` with previews)."""
+    return (*GENERATED_WORKFLOWS, PREVIEW_PATH) if previews else GENERATED_WORKFLOWS

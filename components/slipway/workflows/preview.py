@@ -31,5 +31,18 @@ PREVIEW_REMOVED = delivered_step("preview-removed")
 """Mark pull request ``PREVIEW_PR``'s GitHub deployments inactive and update its sticky comment
 (env: GH_TOKEN, PREVIEW_PR)."""
 
-PREVIEW_STEPS = (PREVIEW_DEPLOY, PREVIEW_TEARDOWN, PREVIEW_SWEEP, PREVIEW_OPEN_PRS, PREVIEW_REMOVED)
+PREVIEW_STATUS = delivered_step("preview-status")
+"""Report pull request ``PREVIEW_PR``'s preview (``PREVIEW_STATE`` in_progress, success or
+failure): a transient GitHub deployment and its status, and the sticky comment, found by its
+marker and updated, else created (env: GH_TOKEN, PREVIEW_PR, PREVIEW_SHA, PREVIEW_LOGS_URL,
+PREVIEW_URL, PREVIEW_EXPIRES, PREVIEW_DEPLOYMENT_ID); output ``deployment-id``."""
+
+PREVIEW_STEPS = (
+    PREVIEW_DEPLOY,
+    PREVIEW_TEARDOWN,
+    PREVIEW_SWEEP,
+    PREVIEW_OPEN_PRS,
+    PREVIEW_REMOVED,
+    PREVIEW_STATUS,
+)
 """Every preview step."""

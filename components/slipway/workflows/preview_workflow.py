@@ -1,7 +1,13 @@
-"""``.github/workflows/preview.yml``: the teardown layers of per-pull-request previews.
+"""``.github/workflows/preview.yml``: per-pull-request previews (docs/previews.md). Four jobs:
 
-First slice (docs/previews.md): the workflow removes previews, it does not create them yet
-(the create job needs the pull request's own pushed image, not built yet). Two jobs:
+* ``image``, on ``pull_request`` opened/synchronize/reopened (and ``labeled`` with the label
+  gate) of a pull request from this repository: calls ``docker.yml`` with ``stage: preview``,
+  whose ``preview`` job builds, tests, smoke-tests and scans the image and only then pushes it
+  as ``pr-<n>-<sha>``; output ``preview-image``, by digest.
+* ``deploy``, after ``image``, in the pull request's ``queue: max`` group (the teardown's):
+  ``preview-status.sh`` (a transient GitHub deployment and the sticky comment), then
+  ``preview-deploy.sh`` with the image by digest, then ``preview-status.sh`` again (success
+  with the URL and expiry, or failure).
 
 * ``teardown``, on ``pull_request: closed`` of a pull request from this repository: runs
   ``preview-teardown.sh``, then ``preview-removed.sh`` (the pull request's deployments
@@ -20,9 +26,8 @@ event reaches a job with ``id-token: write``. Both jobs run in the ``preview`` G
 environment (``deployment: false``: they use its variables without creating a deployment),
 whose ``AWS_DEPLOY_ROLE_ARN`` is the preview role.
 
-The workflow is rendered by :func:`render_preview_files`; it is not yet part of
-:func:`slipway.workflows.render_workflow_files` (the preview base and role it needs do not
-exist yet).
+The workflow is rendered by :func:`render_preview_files`, which
+:func:`slipway.workflows.render_workflow_files` delivers with ``WorkflowSpec.previews``.
 """
 
 from __future__ import annotations
@@ -31,17 +36,22 @@ from typing import Any
 
 from slipway.contract import PreviewVariable
 from slipway.workflows.common import RUNNER, aws_credentials, checkout, expr, permissions, run
+from slipway.workflows.docker import PREVIEW_STAGE
+from slipway.workflows.paths import PREVIEW_PATH
 from slipway.workflows.preview import (
+    PREVIEW_DEPLOY,
     PREVIEW_OPEN_PRS,
     PREVIEW_REMOVED,
+    PREVIEW_STATUS,
     PREVIEW_STEPS,
     PREVIEW_SWEEP,
     PREVIEW_TEARDOWN,
 )
 from slipway.workflows.scripts import DELIVERED_DIR, delivered_files
+from slipway.workflows.spec import WorkflowSpec, docker_caller_grants
 from slipway.workflows.yamlio import dump_yaml
 
-PREVIEW_WORKFLOW_PATH = ".github/workflows/preview.yml"
+PREVIEW_WORKFLOW_PATH = PREVIEW_PATH
 PREVIEW_ENVIRONMENT = "preview"
 SWEEP_CRON = "23 * * * *"
 """Hourly: a preview outlives its expiry by at most an hour (and a failed teardown as long)."""
@@ -65,11 +75,150 @@ def _settings() -> dict[str, str]:
     return {name: expr(f"vars.{name}") for name in SETTINGS}
 
 
+DEPLOY_SETTINGS = tuple(
+    str(v)
+    for v in (
+        PreviewVariable.PREVIEW_VPC_ID,
+        PreviewVariable.PREVIEW_SUBNETS,
+        PreviewVariable.PREVIEW_SECURITY_GROUPS,
+        PreviewVariable.PREVIEW_EXECUTION_ROLE_ARN,
+    )
+)
+"""The further variables the deploy reads."""
+DEPLOY_ACTIONS = ("opened", "synchronize", "reopened")
+"""``pull_request`` activity types that create or update a preview."""
+NUMBER = expr("github.event.pull_request.number")
+HEAD_SHA = expr("github.event.pull_request.head.sha")
+RUN_URL = (
+    expr("github.server_url")
+    + "/"
+    + expr("github.repository")
+    + "/actions/runs/"
+    + expr("github.run_id")
+)
+"""The run's page: the sticky comment's and the deployment's logs link."""
+
+
+STILL_OPEN = "steps.start.outputs.open == 'true'"
+"""The pull request was still open when the deploy took its concurrency group."""
+
+
 def _environment() -> dict[str, Any]:
     return {"name": PREVIEW_ENVIRONMENT, "deployment": False}
 
 
-def preview_workflow() -> dict[str, Any]:
+def _concurrency() -> dict[str, Any]:
+    """The pull request's group, shared by its deploys and its teardown, ``queue: max``."""
+    return {"group": "preview-pr-" + NUMBER, "cancel-in-progress": False, "queue": "max"}
+
+
+def deploy_condition(spec: WorkflowSpec) -> str:
+    """When a ``pull_request`` run creates or updates the preview: one of
+    :data:`DEPLOY_ACTIONS` (or ``labeled``, with the label gate), a pull request from this
+    repository, and with ``WorkflowSpec.preview_label`` that label on the pull request."""
+    actions = [*DEPLOY_ACTIONS, *(["labeled"] if spec.preview_label else [])]
+    action = " || ".join(f"github.event.action == '{a}'" for a in actions)
+    terms = ["github.event_name == 'pull_request'", SAME_REPOSITORY, f"({action})"]
+    if spec.preview_label:
+        terms.append(f"contains(github.event.pull_request.labels.*.name, '{spec.preview_label}')")
+    return " && ".join(terms)
+
+
+def _image_job(spec: WorkflowSpec) -> dict[str, Any]:
+    """docker.yml, ``stage: preview``: built, tested, smoke-tested and scanned, then pushed."""
+    return {
+        "name": "Verify and push the preview image",
+        "if": deploy_condition(spec),
+        # What any job of docker.yml may need (the other stages' jobs do not run here).
+        "permissions": permissions(
+            *docker_caller_grants(spec),
+            reasons={
+                "contents": "docker.yml: check out the sources to build",
+                "packages": "docker.yml: its release stages push to GHCR (not run here)",
+                "id-token": "docker.yml: the preview role, to push the preview image to ECR",
+            },
+        ),
+        "uses": "$/.github/workflows/docker.yml",  # GitHub's self-repository syntax, as release.yml
+        "with": {"stage": PREVIEW_STAGE, "version": "pr-" + NUMBER},
+    }
+
+
+def _status(state: str, **env: str) -> dict[str, str]:
+    return {
+        "GH_TOKEN": expr("github.token"),
+        "PREVIEW_PR": NUMBER,
+        "PREVIEW_SHA": HEAD_SHA,
+        "PREVIEW_STATE": state,
+        "PREVIEW_LOGS_URL": RUN_URL,
+        **env,
+    }
+
+
+def _deploy_job(spec: WorkflowSpec) -> dict[str, Any]:
+    started = expr("steps.start.outputs.deployment-id")
+    return {
+        "name": "Deploy the preview",
+        "needs": "image",
+        "if": deploy_condition(spec),
+        "runs-on": RUNNER,
+        "timeout-minutes": 20,
+        "environment": _environment(),
+        "concurrency": _concurrency(),
+        "permissions": permissions(
+            ("contents", "read"),
+            ("id-token", "write"),
+            ("deployments", "write"),
+            ("pull-requests", "write"),
+            reasons={
+                "deployments": "the preview's transient GitHub deployment",
+                "pull-requests": "the preview's sticky comment",
+            },
+        ),
+        "steps": [
+            checkout(sparse=DELIVERED_DIR),
+            run(
+                "Report the preview deploying",
+                PREVIEW_STATUS.run,
+                _status("in_progress"),
+                id="start",
+            ),
+            {**aws_credentials("preview-deploy"), "if": STILL_OPEN},
+            run(
+                "Create or update the preview",
+                PREVIEW_DEPLOY.run,
+                {
+                    **_settings(),
+                    **{name: expr(f"vars.{name}") for name in DEPLOY_SETTINGS},
+                    "PREVIEW_PR": NUMBER,
+                    "PREVIEW_IMAGE": expr("needs.image.outputs.preview-image"),
+                    "PREVIEW_CONTAINER_PORT": str(spec.container_port),
+                    "PREVIEW_HEALTH_CHECK_PATH": spec.health_check_path,
+                },
+                id="deploy",
+                if_=STILL_OPEN,
+            ),
+            run(
+                "Report the preview ready",
+                PREVIEW_STATUS.run,
+                _status(
+                    "success",
+                    PREVIEW_DEPLOYMENT_ID=started,
+                    PREVIEW_URL=expr("steps.deploy.outputs.url"),
+                    PREVIEW_EXPIRES=expr("steps.deploy.outputs.expires"),
+                ),
+                if_=STILL_OPEN,
+            ),
+            run(
+                "Report the preview failed",
+                PREVIEW_STATUS.run,
+                _status("failure", PREVIEW_DEPLOYMENT_ID=started),
+                if_=f"failure() && {STILL_OPEN}",
+            ),
+        ],
+    }
+
+
+def preview_workflow(spec: WorkflowSpec) -> dict[str, Any]:
     """The preview workflow as data."""
     teardown: dict[str, Any] = {
         "name": "Remove the preview",
@@ -78,11 +227,7 @@ def preview_workflow() -> dict[str, Any]:
         "runs-on": RUNNER,
         "timeout-minutes": 15,
         "environment": _environment(),
-        "concurrency": {
-            "group": "preview-pr-" + expr("github.event.pull_request.number"),
-            "cancel-in-progress": False,
-            "queue": "max",
-        },
+        "concurrency": _concurrency(),
         "permissions": permissions(
             ("contents", "read"),
             ("id-token", "write"),
@@ -143,19 +288,34 @@ def preview_workflow() -> dict[str, Any]:
     return {
         "name": "Preview",
         "on": {
-            "pull_request": {"types": ["closed"]},
+            "pull_request": {
+                "types": [
+                    *DEPLOY_ACTIONS,
+                    *(["labeled"] if spec.preview_label else []),
+                    "closed",
+                ]
+            },
             "schedule": [{"cron": SWEEP_CRON}],
             "workflow_dispatch": {},
         },
         "permissions": {},
-        "jobs": {"teardown": teardown, "sweep": sweep},
+        "jobs": {
+            "image": _image_job(spec),
+            "deploy": _deploy_job(spec),
+            "teardown": teardown,
+            "sweep": sweep,
+        },
     }
 
 
-def render_preview_files() -> dict[str, str]:
-    """preview.yml and the scripts it runs, keyed by repository path."""
-    document = preview_workflow()
+def render_preview_files(spec: WorkflowSpec) -> dict[str, str]:
+    """preview.yml and the scripts it runs, keyed by repository path (it calls docker.yml,
+    rendered with the same spec by :func:`slipway.workflows.render_workflow_files`)."""
+    document = preview_workflow(spec)
     runs = [
-        step["run"] for job in document["jobs"].values() for step in job["steps"] if "run" in step
+        step["run"]
+        for job in document["jobs"].values()
+        for step in job.get("steps", ())
+        if "run" in step
     ]
     return {PREVIEW_WORKFLOW_PATH: dump_yaml(document), **delivered_files(runs, PREVIEW_STEPS)}

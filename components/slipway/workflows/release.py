@@ -88,6 +88,7 @@ from slipway.workflows.spec import (
     NpmPublishMode,
     ReleaseTokenMode,
     WorkflowSpec,
+    docker_caller_grants,
 )
 
 VERSION_SCRIPT = repo_scripts.VERSION_SCRIPT
@@ -287,15 +288,7 @@ def _pack_job(spec: WorkflowSpec) -> Job:
 
 def _image_job(spec: WorkflowSpec, stage: str, needs: list[str], condition: str) -> Job:
     # A caller grants what every job of the called workflow may need, whichever stage runs.
-    grants: list[tuple[str, str]] = [
-        ("contents", "read"),
-        ("packages", "write"),
-        ("id-token", "write"),
-    ]
-    if spec.code_scanning:
-        grants += [("security-events", "write"), ("actions", "read")]
-    if spec.attestations:
-        grants.append(("attestations", "write"))
+    grants = docker_caller_grants(spec)
     return {
         "name": "Verify the image" if stage == "verify" else "Tag and attest the image",
         "needs": needs,

@@ -21,10 +21,12 @@ from slipway.workflows.paths import (
     DOCKERFILE_PATH,
     DOCKERIGNORE_PATH,
     GENERATED_WORKFLOWS,
+    PREVIEW_PATH,
     RELEASE_LINE_PATH,
     RELEASE_PATH,
     RETENTION_PATH,
 )
+from slipway.workflows.preview_workflow import render_preview_files
 from slipway.workflows.release import release_workflow
 from slipway.workflows.release_line import release_line_workflow
 from slipway.workflows.repo_scripts import render_repo_scripts
@@ -70,6 +72,8 @@ def _render(spec: WorkflowSpec) -> tuple[tuple[str, str], ...]:
     codeowners = render_codeowners(spec)
     if codeowners is not None:
         files[CODEOWNERS_PATH] = codeowners
+    if spec.previews:
+        files.update(render_preview_files(spec))
     return tuple(sorted(files.items()))
 
 
@@ -78,7 +82,8 @@ def files_used_by(files: Mapping[str, str]) -> dict[str, set[str]]:
     through another: the scripts and workflows it names by path (a ``run:`` line, an action's
     ``script`` input, a called workflow, the workflow that signs its attestations) and the
     libraries those scripts include. A workflow delivered without them fails when it runs."""
-    usable = {path for path in files if path.endswith(".sh") or path in GENERATED_WORKFLOWS}
+    workflows = (*GENERATED_WORKFLOWS, PREVIEW_PATH)
+    usable = {path for path in files if path.endswith(".sh") or path in workflows}
 
     def named_by(path: str) -> set[str]:
         found = {other for other in usable if other != path and other in files[path]}
@@ -87,7 +92,7 @@ def files_used_by(files: Mapping[str, str]) -> dict[str, set[str]]:
         return found
 
     out: dict[str, set[str]] = {}
-    for workflow in (path for path in GENERATED_WORKFLOWS if path in files):
+    for workflow in (path for path in workflows if path in files):
         used: set[str] = set()
         todo = [workflow]
         while todo:

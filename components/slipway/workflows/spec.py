@@ -154,6 +154,11 @@ class GhcrRetention:
     """When the clean-up runs (UTC cron); weekly by default."""
 
 
+PREVIEW_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,49}")
+"""A label for the preview gate: GitHub labels are at most 50 characters; no quote, so it
+stands inside a quoted expression string as it is."""
+
+
 @dataclass(frozen=True)
 class WorkflowSpec:
     """Everything the generated workflows depend on that is not a per-environment variable.
@@ -225,6 +230,12 @@ class WorkflowSpec:
     """Seconds between health check attempts."""
     deploy_timeout_minutes: int = 30
     """``timeout-minutes`` of each deploy job."""
+    previews: bool = False
+    """Also deliver ``preview.yml`` and its scripts (docs/previews.md): per-pull-request previews
+    and their teardown. Off by default; the owner stack turns it on with ``previewWorkflow``."""
+    preview_label: str | None = None
+    """With ``previews``: only a pull request with this label gets a preview (None: every pull
+    request from this repository)."""
 
     def __post_init__(self) -> None:
         problems = self._problems()
@@ -240,6 +251,13 @@ class WorkflowSpec:
             "repository",
             self.repository,
             "an 'owner/name' slug",
+        )
+        check(
+            self.preview_label is None or bool(PREVIEW_LABEL.fullmatch(self.preview_label)),
+            "preview_label",
+            self.preview_label,
+            "None or a label of 1-50 letters, digits, spaces and . _ : / - (quoted in an "
+            "expression: no quote)",
         )
         envs = self.environments
         check(isinstance(envs, tuple), "environments", envs, "a tuple of environment names")
@@ -415,3 +433,18 @@ class WorkflowSpec:
     def ghcr_image_ref(self) -> str:
         """``ghcr.io/owner/name``."""
         return f"ghcr.io/{self.ghcr_image_path}"
+
+
+def docker_caller_grants(spec: WorkflowSpec) -> list[tuple[str, str]]:
+    """What a job calling docker.yml grants (release.yml, preview.yml): what every job of it may
+    need, whichever stage runs (a called job gets at most its caller's permissions)."""
+    grants: list[tuple[str, str]] = [
+        ("contents", "read"),
+        ("packages", "write"),
+        ("id-token", "write"),
+    ]
+    if spec.code_scanning:
+        grants += [("security-events", "write"), ("actions", "read")]
+    if spec.attestations:
+        grants.append(("attestations", "write"))
+    return grants
