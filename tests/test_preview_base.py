@@ -140,6 +140,8 @@ def test_the_tasks_group_admits_only_the_load_balancer(run_component: Runner) ->
         ({"container_port": 80}, "PreviewBaseArgs.container_port: got 80"),
         ({"app": "a" * 25}, "PreviewBaseArgs.app: got 'aaaa"),
         ({"ttl_hours": 0}, "PreviewBaseArgs.ttl_hours: got 0"),
+        ({"ttl_hours": 8761}, "PreviewBaseArgs.ttl_hours: got 8761"),
+        ({"key_deletion_window_days": 3}, "PreviewBaseArgs.key_deletion_window_days: got 3"),
     ],
 )
 def test_wrong_arguments_are_refused(overrides: dict[str, Any], fragment: str) -> None:
@@ -433,7 +435,9 @@ REPOSITORY = "aws:ecr/repository:Repository"
 LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 
 
-@pytest.mark.parametrize(("hours", "days"), [(72, 3), (73, 4), (1, 1), (24, 1), (25, 2)])
+@pytest.mark.parametrize(
+    ("hours", "days"), [(72, 3), (73, 4), (1, 1), (24, 1), (25, 2), (8760, 365)]
+)
 def test_preview_images_expire_after_the_ttl_rounded_up_to_days(hours: int, days: int) -> None:
     """ECR's ``sinceImagePushed`` counts days: rounded up, an image outlives its preview."""
     assert preview_image_expiry_days(hours) == days

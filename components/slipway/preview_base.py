@@ -37,6 +37,7 @@ import pulumi
 import pulumi_aws as aws
 
 from slipway.edge import build_alias, build_certificate, hosted_zone_id_problems
+from slipway.encryption_key import deletion_window_problems
 from slipway.errors import ConfigError, invalid, is_whole
 from slipway.fargate_service import container_port_problems
 from slipway.load_balancer import (
@@ -57,6 +58,8 @@ MAX_LOAD_BALANCER_NAME = 32
 NO_PREVIEW_BODY = "no preview here"
 PREVIEW_TTL_HOURS = 72
 """A preview's default lifetime after its last push (``PREVIEW_TTL_HOURS`` of preview-deploy.sh)."""
+MAX_TTL_HOURS = 365 * 24
+"""The longest TTL whose images' rule fits :func:`slipway.registry.untagged_expiry_problems`."""
 PREVIEW_IMAGE_TAG_PATTERN = "pr-*"
 """The preview images' tags, ``pr-<n>-<sha>`` (docker.yml's ``preview`` job)."""
 UNTAGGED_PREVIEW_IMAGE_DAYS = 1
@@ -127,8 +130,17 @@ class PreviewBaseArgs:
                     f"{MAX_LOAD_BALANCER_NAME}",
                 )
             )
-        if not is_whole(self.ttl_hours, 1, 9999):
-            problems.append(invalid(name + "ttl_hours", self.ttl_hours, "1 to 9999 hours"))
+        if not is_whole(self.ttl_hours, 1, MAX_TTL_HOURS):
+            problems.append(
+                invalid(
+                    name + "ttl_hours",
+                    self.ttl_hours,
+                    f"1 to {MAX_TTL_HOURS} hours (the images' lifecycle rule: 1 to 365 days)",
+                )
+            )
+        problems += deletion_window_problems(
+            self.key_deletion_window_days, name + "key_deletion_window_days"
+        )
         if problems:
             raise ConfigError(problems)
 
