@@ -515,3 +515,34 @@ def test_the_preview_role_pushes_only_to_the_previews_repository(owner: Recordin
         for context in ({}, {RESOURCE_TAG: env}, preview_tags):
             for action in push:
                 assert not role.allows(action, theirs, context), (env, action, context)
+
+
+def test_with_ghcr_preview_images_are_still_pushed_to_and_pulled_from_ecr() -> None:
+    """A stack whose environments pull from GHCR still gives previews their ECR repository:
+    docker.yml's ``preview`` job pushes to ``ECR_REPOSITORY_URL`` with the preview role."""
+    recording = run_stack(
+        "dev",
+        overrides={
+            **PREVIEWS_ON,
+            "imageSource": "ghcr",
+            "ghcrImage": "ghcr.io/acme-corp/storefront",
+            "ghcrUsername": "bot",
+        },
+        secrets={"ghcrPullToken": "ghp_example"},
+    )
+    repository = recording.one(REPOSITORY, "previews-registry-repo")
+    assert repository.inputs["name"] == "storefront-previews"
+    written = {
+        r.inputs["variableName"]: r.inputs["value"]
+        for r in recording.of_type(
+            "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
+        )
+        if r.parent_name == "github-preview-environment"
+    }
+    assert written["ECR_REPOSITORY_URL"].endswith("/storefront-previews")
+    policy = recording.one(ROLE_POLICY, "preview-roles-execution-policy").json_input("policy")
+    previews = _arn("ecr", "repository/storefront-previews")
+    assert any(
+        "ecr:BatchGetImage" in _actions(s) and s["Resource"] in (previews, [previews])
+        for s in policy["Statement"]
+    )
