@@ -221,7 +221,8 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
                 subnet_ids=vpc.private_subnet_ids,
                 security_group_id=previews.tasks_security_group_id,
                 provider_arn=outputs["githubOidcProviderArn"],
-                repository_arn=None if ghcr else image_registry.repository_arn,
+                repository_url=previews.repository_url,
+                repository_arn=previews.repository_arn,
             ),
             boundary.policy_arn,
         )

@@ -168,23 +168,30 @@ def test_the_documents_are_valid_policies() -> None:
 
 
 def test_the_boundary_keeps_the_preview_push_out_of_an_environments_repository() -> None:
-    """Why preview images need a repository of their own (docs/previews.md, "What is not built
-    yet"): even with an ECR push granted in its identity policy, the preview role's boundary
-    refuses a push into a repository tagged with an environment (the owner stack's own, dev's),
-    and lets it into one tagged ``slipway:environment=preview``."""
-    repository = _arn("ecr", "repository/web-dev")
+    """Why preview images have a repository of their own (docs/previews.md, "The preview
+    image"): even with an ECR push granted on every repository in its identity policy, the
+    preview role's boundary refuses a push into an environment's repository, tagged with its
+    environment (the tag rules) or not (``OnlyPreviews``); into ``web-previews``, tagged
+    ``preview``, the role's own policy lets it push."""
     push = ["ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart"]
     policy = preview_policy_document(SCOPE)
     policy["Statement"].append(
-        {"Sid": "Push", "Effect": "Allow", "Action": push, "Resource": repository}
+        {"Sid": "PushAnywhere", "Effect": "Allow", "Action": push, "Resource": "*"}
     )
     role = _role({"preview": policy})
     for env in ENVIRONMENTS:
+        repository = _arn("ecr", f"repository/web/{env}")
         tagged = {"aws:ResourceTag/slipway:environment": env, "aws:ResourceTag/slipway:app": APP}
+        preview = {**tagged, "aws:ResourceTag/slipway:environment": "preview"}
         for action in push:
-            assert not role.allows(action, repository, tagged), (env, action)
+            for context in (tagged, preview, {}):
+                assert not role.allows(action, repository, context), (env, action, context)
     previews = {
         "aws:ResourceTag/slipway:environment": "preview",
         "aws:ResourceTag/slipway:app": APP,
     }
-    assert all(role.allows(action, repository, previews) for action in push)
+    own = _role()
+    repository = _arn("ecr", "repository/web-previews")
+    assert all(own.allows(action, repository, previews) for action in push)
+    assert own.allows("ecr:GetAuthorizationToken", "*", {})
+    assert not any(own.allows(a, _arn("ecr", "repository/web-previews2"), previews) for a in push)

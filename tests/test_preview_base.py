@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from moto.ecr.policy_validation import EcrLifecyclePolicyValidator
 
 from slipway.errors import ConfigError
 from slipway.preview_access import (
@@ -17,7 +18,12 @@ from slipway.preview_access import (
     preview_boundary_document,
     preview_policy_document,
 )
-from slipway.preview_base import PreviewBase, PreviewBaseArgs, preview_wildcard
+from slipway.preview_base import (
+    PreviewBase,
+    PreviewBaseArgs,
+    preview_image_expiry_days,
+    preview_wildcard,
+)
 from slipway.stack_boundary import ENVIRONMENT_TAG
 from tests.iam_eval import Principal
 from tooling.offline import ACCOUNT_ID, ROOT, Recording, run_stack
@@ -99,7 +105,15 @@ def test_every_child_is_tagged_preview_whatever_the_owners_environment(
     for resource in tagged:
         assert resource.inputs["tags"][ENVIRONMENT_TAG] == "preview", resource.name
         assert resource.inputs["tags"]["slipway:app"] == "storefront"
-    assert all(r.parent_name == "previews" for r in recording.resources if r.name != "previews")
+    registry = {"previews-registry"}
+    while new := {r.name for r in recording.resources if r.parent_name in registry} - registry:
+        registry |= new
+    assert len(registry) > 1
+    assert all(
+        r.parent_name == "previews"
+        for r in recording.resources
+        if r.name != "previews" and (r.name == "previews-registry" or r.name not in registry)
+    )
 
 
 def test_the_tasks_group_admits_only_the_load_balancer(run_component: Runner) -> None:
@@ -125,6 +139,9 @@ def test_the_tasks_group_admits_only_the_load_balancer(run_component: Runner) ->
         ({"hosted_zone_id": "example.com"}, "PreviewBaseArgs.hosted_zone_id: got 'example.com'"),
         ({"container_port": 80}, "PreviewBaseArgs.container_port: got 80"),
         ({"app": "a" * 25}, "PreviewBaseArgs.app: got 'aaaa"),
+        ({"ttl_hours": 0}, "PreviewBaseArgs.ttl_hours: got 0"),
+        ({"ttl_hours": 8761}, "PreviewBaseArgs.ttl_hours: got 8761"),
+        ({"key_deletion_window_days": 3}, "PreviewBaseArgs.key_deletion_window_days: got 3"),
     ],
 )
 def test_wrong_arguments_are_refused(overrides: dict[str, Any], fragment: str) -> None:
@@ -186,7 +203,8 @@ def test_the_owner_stack_builds_the_base_in_its_vpc_and_exports_what_the_workflo
     assert outputs["previewSubnetIds"] == outputs["privateSubnetIds"]
     documented = (ROOT / "docs" / "outputs.md").read_text()
     previews = [name for name in outputs if name.startswith("preview")]
-    assert len(previews) == 7
+    assert len(previews) == 8
+    assert outputs["previewRepositoryUrl"].endswith("/storefront-previews")
     assert all(f"`{name}`" in documented for name in previews)
 
 
@@ -203,6 +221,10 @@ def test_the_owners_boundary_lets_it_tag_preview_and_write_the_wildcard_record(
     lb = f"arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNT_ID}:loadbalancer/app/x/1"
     assert role.allows("elasticloadbalancing:CreateLoadBalancer", lb, {REQUEST_TAG: "preview"})
     assert role.allows("elasticloadbalancing:CreateLoadBalancer", lb, {REQUEST_TAG: "dev"})
+    repository = f"arn:aws:ecr:eu-west-1:{ACCOUNT_ID}:repository/storefront-previews"
+    app = {"aws:RequestTag/slipway:app": "storefront"}
+    assert role.allows("ecr:CreateRepository", repository, {REQUEST_TAG: "preview", **app})
+    assert role.allows("kms:CreateKey", "*", {REQUEST_TAG: "preview", **app})
     for other in ("staging", "prod"):
         assert not role.allows("elasticloadbalancing:CreateLoadBalancer", lb, {REQUEST_TAG: other})
         assert not role.allows("elasticloadbalancing:DeleteLoadBalancer", lb, {RESOURCE_TAG: other})
@@ -304,7 +326,9 @@ def test_the_owner_writes_what_preview_yml_reads_into_the_preview_environment(
         "AWS_REGION",
         "AWS_ACCOUNT_ID",
         "AWS_DEPLOY_ROLE_ARN",
+        "ECR_REPOSITORY_URL",
     }
+    assert written["ECR_REPOSITORY_URL"] == outputs["previewRepositoryUrl"]
     assert written["AWS_DEPLOY_ROLE_ARN"] == outputs["previewRoleArn"]
     assert written["PREVIEW_EXECUTION_ROLE_ARN"] == outputs["previewExecutionRoleArn"]
     assert written["PREVIEW_LISTENER_ARN"] == outputs["previewListenerArn"]
@@ -403,3 +427,122 @@ def test_the_preview_role_manages_previews_and_reaches_no_environment(owner: Rec
         ]  # fmt: skip
     for action, resource, context in denied:
         assert not role.allows(action, resource, context), (action, resource, context)
+
+
+# The previews' own ECR repository ---------------------------------------------------------------
+
+REPOSITORY = "aws:ecr/repository:Repository"
+LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+
+
+@pytest.mark.parametrize(
+    ("hours", "days"), [(72, 3), (73, 4), (1, 1), (24, 1), (25, 2), (8760, 365)]
+)
+def test_preview_images_expire_after_the_ttl_rounded_up_to_days(hours: int, days: int) -> None:
+    """ECR's ``sinceImagePushed`` counts days: rounded up, an image outlives its preview."""
+    assert preview_image_expiry_days(hours) == days
+
+
+@pytest.mark.parametrize(("ttl_hours", "days"), [(72, 3), (100, 5)])
+def test_the_base_has_an_immutable_scanned_encrypted_repository_expiring_pr_images(
+    run_component: Runner, ttl_hours: int, days: int
+) -> None:
+    recording = run_base(run_component, ttl_hours=ttl_hours)
+    repository = recording.one(REPOSITORY)
+    assert repository.inputs["name"] == "storefront-previews"
+    assert repository.inputs["imageTagMutability"] == "IMMUTABLE"
+    assert repository.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
+    (encryption,) = repository.inputs["encryptionConfigurations"]
+    assert encryption["encryptionType"] == "KMS"
+    assert encryption["kmsKey"]
+    assert repository.inputs["tags"][ENVIRONMENT_TAG] == "preview"
+    lifecycle = recording.one(LIFECYCLE)
+    text = lifecycle.inputs["policy"]
+    EcrLifecyclePolicyValidator(text).validate()
+    untagged, previews = json.loads(text)["rules"]
+    assert untagged["selection"] == {
+        "tagStatus": "untagged",
+        "countType": "sinceImagePushed",
+        "countUnit": "days",
+        "countNumber": 1,
+    }
+    assert previews["selection"] == {
+        "tagStatus": "tagged",
+        "tagPatternList": ["pr-*"],
+        "countType": "sinceImagePushed",
+        "countUnit": "days",
+        "countNumber": days,
+    }
+    assert previews["action"] == {"type": "expire"}
+
+
+def test_the_previews_repository_is_the_owners_second_and_the_execution_role_pulls_only_it(
+    owner: Recording,
+) -> None:
+    names = sorted(r.inputs["name"] for r in owner.of_type(REPOSITORY))
+    assert len(names) == 2
+    assert "storefront-previews" in names
+    policy = owner.one(ROLE_POLICY, "preview-roles-execution-policy").json_input("policy")
+    ecr = [
+        s
+        for s in policy["Statement"]
+        if any(a.startswith("ecr:") and a != "ecr:GetAuthorizationToken" for a in _actions(s))
+    ]
+    assert ecr
+    previews = _arn("ecr", "repository/storefront-previews")
+    assert all(s["Resource"] in (previews, [previews]) for s in ecr)
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def test_the_preview_role_pushes_only_to_the_previews_repository(owner: Recording) -> None:
+    """Principal Mapper on the registered documents: the push into ``<app>-previews`` (tagged
+    ``preview``) is allowed; into every environment's repository it is denied, by the identity
+    policy and by the isolation, tagged or not."""
+    role = preview_role(owner)
+    push = ["ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
+            "ecr:PutImage", "ecr:BatchCheckLayerAvailability", "ecr:DescribeImages"]  # fmt: skip
+    previews = _arn("ecr", "repository/storefront-previews")
+    preview_tags = {RESOURCE_TAG: "preview", "aws:ResourceTag/slipway:app": "storefront"}
+    assert role.allows("ecr:GetAuthorizationToken", "*", {})
+    for action in push:
+        assert role.allows(action, previews, preview_tags), action
+    for env in ("dev", "staging", "prod"):
+        theirs = _arn("ecr", f"repository/storefront/{env}")
+        for context in ({}, {RESOURCE_TAG: env}, preview_tags):
+            for action in push:
+                assert not role.allows(action, theirs, context), (env, action, context)
+
+
+def test_with_ghcr_preview_images_are_still_pushed_to_and_pulled_from_ecr() -> None:
+    """A stack whose environments pull from GHCR still gives previews their ECR repository:
+    docker.yml's ``preview`` job pushes to ``ECR_REPOSITORY_URL`` with the preview role."""
+    recording = run_stack(
+        "dev",
+        overrides={
+            **PREVIEWS_ON,
+            "imageSource": "ghcr",
+            "ghcrImage": "ghcr.io/acme-corp/storefront",
+            "ghcrUsername": "bot",
+        },
+        secrets={"ghcrPullToken": "ghp_example"},
+    )
+    repository = recording.one(REPOSITORY, "previews-registry-repo")
+    assert repository.inputs["name"] == "storefront-previews"
+    written = {
+        r.inputs["variableName"]: r.inputs["value"]
+        for r in recording.of_type(
+            "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
+        )
+        if r.parent_name == "github-preview-environment"
+    }
+    assert written["ECR_REPOSITORY_URL"].endswith("/storefront-previews")
+    policy = recording.one(ROLE_POLICY, "preview-roles-execution-policy").json_input("policy")
+    previews = _arn("ecr", "repository/storefront-previews")
+    assert any(
+        "ecr:BatchGetImage" in _actions(s) and s["Resource"] in (previews, [previews])
+        for s in policy["Statement"]
+    )

@@ -122,6 +122,30 @@ def test_lifecycle_policy_is_accepted_by_moto_ecr(days: int, keep: int) -> None:
         assert json.loads(stored) == json.loads(text)
 
 
+@pytest.mark.parametrize("days", [1, 3, 365])
+def test_an_expiry_by_age_for_tagged_images_is_accepted_by_moto_ecr(days: int) -> None:
+    """``tagged_expiry_days`` (the preview repository): rule 2 expires ``pr-*`` images by age
+    instead of keeping a count; the untagged rule is unchanged."""
+    document = lifecycle_policy_document(1, 30, ["pr-*"], days)
+    untagged, tagged = document["rules"]
+    assert untagged == lifecycle_policy_document(1, 30, ["pr-*"])["rules"][0]
+    assert tagged["selection"] == {
+        "tagStatus": "tagged",
+        "tagPatternList": ["pr-*"],
+        "countType": "sinceImagePushed",
+        "countUnit": "days",
+        "countNumber": days,
+    }
+    text = json.dumps(document)
+    EcrLifecyclePolicyValidator(text).validate()
+    with mock_aws():
+        ecr = boto3.client("ecr", region_name="eu-west-1")
+        ecr.create_repository(repositoryName="shop-previews")
+        ecr.put_lifecycle_policy(repositoryName="shop-previews", lifecyclePolicyText=text)
+        stored = ecr.get_lifecycle_policy(repositoryName="shop-previews")["lifecyclePolicyText"]
+        assert json.loads(stored) == document
+
+
 def test_repository_policy_denies_other_accounts(run_component: Runner) -> None:
     policy = registry(run_component).one("aws:ecr/repositoryPolicy:RepositoryPolicy")
     (deny,) = policy.json_input("policy")["Statement"]
@@ -267,6 +291,7 @@ def test_outputs_are_documented_shapes(run_component: Runner) -> None:
             {"key_deletion_window_days": 45},
             "ContainerRegistryArgs.key_deletion_window_days: got 45",
         ),
+        ({"tagged_expiry_days": 0}, "ContainerRegistryArgs.tagged_expiry_days: got 0; 1 to 365"),
     ],
 )
 def test_bad_arguments_fail_before_anything_is_registered(

@@ -4,7 +4,8 @@ The preview role runs ``preview-deploy.sh``, ``preview-teardown.sh`` and ``previ
 Its identity policy (:func:`preview_policy_document`) reaches only a preview's resources, by
 name: target groups ``pr-*-<app>``, rules of the preview listener, services
 ``pr-*-<app>`` of the cluster, task definition families ``pr-*-<app>``, log groups
-``/slipway/previews/pr-*-<app>``, and passing the one preview execution role. Its boundary
+``/slipway/previews/pr-*-<app>``, pushing images to the ECR repository ``<app>-previews``,
+and passing the one preview execution role. Its boundary
 (:func:`preview_boundary_document`) is the isolation boundary of the stacks
 (:func:`slipway.stack_boundary.boundary_statements`) for an environment named ``preview``, so
 every resource tagged ``slipway:environment`` with dev, staging or prod (or another
@@ -24,10 +25,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from slipway.iam import POLICY_VERSION
+from slipway.registry import PUSH_ACTIONS
 from slipway.stack_boundary import BoundaryScope, boundary_statements
 
 PREVIEW_ENVIRONMENT = "preview"
 PREVIEW_TAG = "slipway:preview"
+
+
+def preview_repository_name(app: str) -> str:
+    """``<app>-previews``: the ECR repository preview images are pushed to (the preview base's)."""
+    return f"{app}-previews"
+
+
+ECR_LOGIN = ("ecr:GetAuthorizationToken",)
+"""No resource-level permissions (Service Authorization Reference): granted on ``*``."""
+IMAGE_WRITES = (
+    "ecr:CompleteLayerUpload",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+)
+"""The writes of :data:`slipway.registry.PUSH_ACTIONS` (docker/build-push-action's push), which
+the boundary keeps to the previews' repository."""
 
 TARGET_GROUP_WRITES = (
     "elasticloadbalancing:AddTags",
@@ -100,6 +119,11 @@ class PreviewScope:
         return self.listener_arn.replace(":listener/", ":listener-rule/", 1) + "/*"
 
     @property
+    def repository(self) -> str:
+        """The previews' ECR repository, ``<app>-previews``."""
+        return self.arn("ecr", f"repository/{preview_repository_name(self.app)}")
+
+    @property
     def services(self) -> str:
         return self.arn("ecs", f"service/{self.cluster_name}/pr-*-{self.app}")
 
@@ -121,6 +145,7 @@ class PreviewScope:
             self.services,
             self.task_definitions,
             *self.log_groups,
+            self.repository,
         ]
 
 
@@ -175,6 +200,13 @@ def preview_policy_document(scope: PreviewScope) -> dict[str, Any]:
                 "Action": list(LOG_GROUP_WRITES),
                 "Resource": scope.log_groups,
             },
+            {"Sid": "EcrLogin", "Effect": "Allow", "Action": list(ECR_LOGIN), "Resource": "*"},
+            {
+                "Sid": "PushPreviewImages",
+                "Effect": "Allow",
+                "Action": list(PUSH_ACTIONS),
+                "Resource": scope.repository,
+            },
             {
                 "Sid": "PassExecutionRole",
                 "Effect": "Allow",
@@ -203,6 +235,7 @@ def preview_boundary_document(scope: PreviewScope) -> dict[str, Any]:
             *SERVICE_WRITES,
             *TASK_DEFINITION_WRITES,
             *LOG_GROUP_WRITES,
+            *IMAGE_WRITES,
         }
     )
     only_previews = {

@@ -14,6 +14,12 @@ by the stack that owns previews (docs/previews.md, "The preview base").
 * Two security groups: the load balancer's (HTTPS and HTTP from ``ingress_cidrs``, out only to
   the preview tasks on the container port) and the preview tasks' (in only from the load
   balancer, HTTPS out for image pulls and AWS APIs).
+* The previews' own ECR repository ``<app>-previews``
+  (:class:`slipway.registry.ContainerRegistry`: immutable tags, scan on push, its own KMS
+  key), where docker.yml's ``preview`` job pushes ``pr-<n>-<sha>``. The preview role's
+  boundary refuses a push into an environment's repository, so previews cannot share one.
+  Its lifecycle rule expires ``pr-*`` images :func:`preview_image_expiry_days` days after
+  their push, and untagged ones after one day.
 
 Every child is tagged ``slipway:environment=preview``
 (:data:`slipway.preview_access.PREVIEW_ENVIRONMENT`): the preview role's boundary
@@ -31,7 +37,8 @@ import pulumi
 import pulumi_aws as aws
 
 from slipway.edge import build_alias, build_certificate, hosted_zone_id_problems
-from slipway.errors import ConfigError, invalid
+from slipway.encryption_key import deletion_window_problems
+from slipway.errors import ConfigError, invalid, is_whole
 from slipway.fargate_service import container_port_problems
 from slipway.load_balancer import (
     HTTP_PORT,
@@ -40,7 +47,8 @@ from slipway.load_balancer import (
     cidr_problems,
     domain_name_problems,
 )
-from slipway.preview_access import PREVIEW_ENVIRONMENT
+from slipway.preview_access import PREVIEW_ENVIRONMENT, preview_repository_name
+from slipway.registry import ContainerRegistry, ContainerRegistryArgs
 from slipway.stack_boundary import ENVIRONMENT_TAG
 
 PREVIEW_LABEL = "pr"
@@ -48,6 +56,22 @@ PREVIEW_LABEL = "pr"
 MAX_LOAD_BALANCER_NAME = 32
 """Elastic Load Balancing's limit on a load balancer's name (``CreateLoadBalancer``)."""
 NO_PREVIEW_BODY = "no preview here"
+PREVIEW_TTL_HOURS = 72
+"""A preview's default lifetime after its last push (``PREVIEW_TTL_HOURS`` of preview-deploy.sh)."""
+MAX_TTL_HOURS = 365 * 24
+"""The longest TTL whose images' rule fits :func:`slipway.registry.untagged_expiry_problems`."""
+PREVIEW_IMAGE_TAG_PATTERN = "pr-*"
+"""The preview images' tags, ``pr-<n>-<sha>`` (docker.yml's ``preview`` job)."""
+UNTAGGED_PREVIEW_IMAGE_DAYS = 1
+"""Untagged preview images (multi-platform leftovers) expire after a day, the shortest ECR
+lifecycle rule."""
+
+
+def preview_image_expiry_days(ttl_hours: int) -> int:
+    """The lifecycle rule's days for ``pr-*`` images: the TTL rounded UP to whole days (ECR's
+    ``sinceImagePushed`` counts days). A preview lives at most ``ttl_hours`` after its last push,
+    which is its image's push, so the image it runs outlives it: 72 h is 3 days, 73 h is 4."""
+    return max(1, -(-ttl_hours // 24))
 
 
 def preview_wildcard(domain_name: str) -> str:
@@ -83,6 +107,10 @@ class PreviewBaseArgs:
     """Turn on the load balancer's deletion protection."""
     protect: bool = False
     """Protect the certificate and the alias record from an ``up`` that would delete them."""
+    ttl_hours: int = PREVIEW_TTL_HOURS
+    """A preview's lifetime after its last push: its images expire then (rounded up to days)."""
+    key_deletion_window_days: int = 30
+    """Deletion window of the preview repository's KMS key, 7 to 30 days."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every child; ``slipway:environment`` is always ``preview``."""
 
@@ -102,6 +130,17 @@ class PreviewBaseArgs:
                     f"{MAX_LOAD_BALANCER_NAME}",
                 )
             )
+        if not is_whole(self.ttl_hours, 1, MAX_TTL_HOURS):
+            problems.append(
+                invalid(
+                    name + "ttl_hours",
+                    self.ttl_hours,
+                    f"1 to {MAX_TTL_HOURS} hours (the images' lifecycle rule: 1 to 365 days)",
+                )
+            )
+        problems += deletion_window_problems(
+            self.key_deletion_window_days, name + "key_deletion_window_days"
+        )
         if problems:
             raise ConfigError(problems)
 
@@ -120,6 +159,9 @@ class PreviewBase(pulumi.ComponentResource):
         load_balancer_arn: The preview load balancer.
         load_balancer_dns_name: Its DNS name (the alias record's target).
         tasks_security_group_id: The security group every preview task runs in.
+        repository_url: The previews' ECR repository (the ``preview`` environment's
+            ``ECR_REPOSITORY_URL``).
+        repository_arn: Its ARN (the preview role pushes to it, the execution role pulls).
         domain_name: The domain previews are under (``pr-<n>.pr.<domain_name>``).
     """
 
@@ -129,6 +171,8 @@ class PreviewBase(pulumi.ComponentResource):
     load_balancer_arn: pulumi.Output[str]
     load_balancer_dns_name: pulumi.Output[str]
     tasks_security_group_id: pulumi.Output[str]
+    repository_url: pulumi.Output[str]
+    repository_arn: pulumi.Output[str]
     domain_name: str
 
     def __init__(
@@ -262,6 +306,21 @@ class PreviewBase(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        registry = ContainerRegistry(
+            f"{name}-registry",
+            ContainerRegistryArgs(
+                repository_name=preview_repository_name(args.app),
+                untagged_expiry_days=UNTAGGED_PREVIEW_IMAGE_DAYS,
+                release_tag_patterns=(PREVIEW_IMAGE_TAG_PATTERN,),
+                tagged_expiry_days=preview_image_expiry_days(args.ttl_hours),
+                key_deletion_window_days=args.key_deletion_window_days,
+                protect=args.protect,
+                tags=tags,
+            ),
+            opts=child,
+        )
+        self.repository_url = registry.repository_url
+        self.repository_arn = registry.repository_arn
         self.listener_arn = https.arn
         self.load_balancer_arn = load_balancer.arn
         self.load_balancer_dns_name = load_balancer.dns_name
@@ -273,5 +332,7 @@ class PreviewBase(pulumi.ComponentResource):
                 "load_balancer_arn": self.load_balancer_arn,
                 "load_balancer_dns_name": self.load_balancer_dns_name,
                 "tasks_security_group_id": self.tasks_security_group_id,
+                "repository_url": self.repository_url,
+                "repository_arn": self.repository_arn,
             }
         )

@@ -72,8 +72,25 @@ PUSH_ACTIONS = (
 """Push also lets CI read image metadata (``DescribeImages``) to check a digest before deploying."""
 
 
+def _untagged_rule(untagged_expiry_days: int) -> dict[str, Any]:
+    return {
+        "rulePriority": 1,
+        "description": f"Expire untagged images after {untagged_expiry_days} days",
+        "selection": {
+            "tagStatus": "untagged",
+            "countType": "sinceImagePushed",
+            "countUnit": "days",
+            "countNumber": untagged_expiry_days,
+        },
+        "action": {"type": "expire"},
+    }
+
+
 def lifecycle_policy_document(
-    untagged_expiry_days: int, keep_release_images: int, release_tag_patterns: Sequence[str]
+    untagged_expiry_days: int,
+    keep_release_images: int,
+    release_tag_patterns: Sequence[str],
+    tagged_expiry_days: int | None = None,
 ) -> dict[str, Any]:
     """ECR lifecycle rules: drop untagged images after N days, keep the newest N releases.
 
@@ -81,20 +98,33 @@ def lifecycle_policy_document(
     builds). Rule 2 keeps the newest ``keep_release_images`` images whose tag matches a release
     pattern and expires older ones. Images with other tags (``sha-…``) are never expired by
     these rules, so a digest that an environment runs cannot disappear under it.
+
+    With ``tagged_expiry_days`` (the preview repository, ``pr-*``), rule 2 instead expires
+    every image whose tag matches a pattern that many days after its push (``sinceImagePushed``
+    counts whole days: https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_parameters.html).
     """
+    if tagged_expiry_days is not None:
+        return {
+            "rules": [
+                _untagged_rule(untagged_expiry_days),
+                {
+                    "rulePriority": 2,
+                    "description": f"Expire {', '.join(release_tag_patterns)} images after "
+                    f"{tagged_expiry_days} days",
+                    "selection": {
+                        "tagStatus": "tagged",
+                        "tagPatternList": list(release_tag_patterns),
+                        "countType": "sinceImagePushed",
+                        "countUnit": "days",
+                        "countNumber": tagged_expiry_days,
+                    },
+                    "action": {"type": "expire"},
+                },
+            ]
+        }
     return {
         "rules": [
-            {
-                "rulePriority": 1,
-                "description": f"Expire untagged images after {untagged_expiry_days} days",
-                "selection": {
-                    "tagStatus": "untagged",
-                    "countType": "sinceImagePushed",
-                    "countUnit": "days",
-                    "countNumber": untagged_expiry_days,
-                },
-                "action": {"type": "expire"},
-            },
+            _untagged_rule(untagged_expiry_days),
             {
                 "rulePriority": 2,
                 "description": f"Keep the newest {keep_release_images} release images",
@@ -167,6 +197,10 @@ class ContainerRegistryArgs:
     release_tag_patterns: Sequence[str] = ("*.*.*",)
     """ECR tag patterns (``*`` wildcards, at most 4 each) that mark release images.
     Default: semantic versions such as ``1.4.2``, as docker/metadata-action writes them."""
+    tagged_expiry_days: int | None = None
+    """Instead of keeping the newest ``keep_release_images``, expire images whose tag matches
+    ``release_tag_patterns`` this many days after push (1 to 365). Default: None (keep by
+    count). The preview repository sets it (``pr-*`` after the preview TTL)."""
     kms_key_arn: pulumi.Input[str] | None = None
     """Customer-managed KMS key for image encryption. Default: the registry creates its own key,
     with rotation on."""
@@ -199,6 +233,10 @@ class ContainerRegistryArgs:
         problems.extend(
             keep_release_problems(self.keep_release_images, name + "keep_release_images")
         )
+        if self.tagged_expiry_days is not None:
+            problems.extend(
+                untagged_expiry_problems(self.tagged_expiry_days, name + "tagged_expiry_days")
+            )
         problems.extend(
             release_tag_pattern_problems(self.release_tag_patterns, name + "release_tag_patterns")
         )
@@ -278,6 +316,7 @@ class ContainerRegistry(pulumi.ComponentResource):
                     args.untagged_expiry_days,
                     args.keep_release_images,
                     args.release_tag_patterns,
+                    args.tagged_expiry_days,
                 )
             ),
             opts=child,

@@ -842,6 +842,7 @@ def build_preview_base(
             ingress_cidrs=tuple(settings.ingress_cidrs),
             deletion_protection=settings.decided().deletion_protection,
             protect=identity.protect,
+            key_deletion_window_days=identity.key_deletion_window_days,
             tags=identity.tags,
         ),
     )
@@ -857,6 +858,7 @@ def preview_outputs(base: PreviewBase | None, network: Network) -> dict[str, Any
         "previewDomain": base.domain_name,
         "previewSecurityGroupId": base.tasks_security_group_id,
         "previewSubnetIds": network.private_subnet_ids,
+        "previewRepositoryUrl": base.repository_url,
     }
 
 

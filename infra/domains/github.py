@@ -556,8 +556,11 @@ class PreviewTargets:
     security_group_id: pulumi.Input[str]
     provider_arn: pulumi.Input[str]
     """The account's GitHub OIDC provider (the preview role trusts it)."""
-    repository_arn: pulumi.Input[str] | None
-    """The ECR repository preview images are pulled from (None with GHCR)."""
+    repository_url: pulumi.Input[str]
+    repository_arn: pulumi.Input[str]
+    """The previews' own ECR repository (the preview base's ``<app>-previews``): the
+    environment's ``ECR_REPOSITORY_URL``, pushed to by the preview role, pulled from by the
+    execution role, with GHCR too."""
 
 
 def build_preview_environment(
@@ -596,6 +599,7 @@ def build_preview_environment(
         EnvironmentVariable.AWS_REGION: identity.region,
         EnvironmentVariable.AWS_ACCOUNT_ID: account.account_id,
         EnvironmentVariable.AWS_DEPLOY_ROLE_ARN: roles.role_arn,
+        EnvironmentVariable.ECR_REPOSITORY_URL: targets.repository_url,
         PreviewVariable.PREVIEW_APP: identity.app,
         PreviewVariable.PREVIEW_DOMAIN: targets.domain,
         PreviewVariable.PREVIEW_LISTENER_ARN: targets.listener_arn,
