@@ -223,6 +223,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
                 provider_arn=outputs["githubOidcProviderArn"],
                 repository_url=previews.repository_url,
                 repository_arn=previews.repository_arn,
+                ttl_hours=settings.compute.preview_ttl_hours,
             ),
             boundary.policy_arn,
         )

@@ -476,6 +476,30 @@ def test_the_base_has_an_immutable_scanned_encrypted_repository_expiring_pr_imag
     assert previews["action"] == {"type": "expire"}
 
 
+@pytest.mark.parametrize(("setting", "hours", "days"), [(None, 72, 3), ("100", 100, 5)])
+def test_one_ttl_setting_drives_the_images_rule_and_the_scripts_variable(
+    setting: str | None, hours: int, days: int
+) -> None:
+    """``slipway:previewTtlHours`` (default 72) is both the ``preview`` environment's
+    ``PREVIEW_TTL_HOURS`` (preview-deploy.sh's expiry) and, rounded up to days, the ``pr-*``
+    images' lifecycle rule: an image never expires before the preview that runs it."""
+    overrides = PREVIEWS_ON | ({"previewTtlHours": setting} if setting else {})
+    recording = run_stack("dev", overrides=overrides)
+    written = {
+        r.inputs["variableName"]: r.inputs["value"]
+        for r in recording.of_type(
+            "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
+        )
+        if r.parent_name == "github-preview-environment"
+    }
+    assert written["PREVIEW_TTL_HOURS"] == str(hours)
+    _, previews = json.loads(
+        recording.one(LIFECYCLE, "previews-registry-lifecycle").inputs["policy"]
+    )["rules"]
+    assert previews["selection"]["countNumber"] == days
+    assert days * 24 >= hours
+
+
 def test_the_previews_repository_is_the_owners_second_and_the_execution_role_pulls_only_it(
     owner: Recording,
 ) -> None:

@@ -37,6 +37,11 @@ from slipway.registry import (
 )
 from tooling.offline import run_stack
 
+PREVIEWS_ON = {
+    "previews": "true",
+    "hostedZoneId": "Z0123456789ABCDEFGHIJ",
+    "domainName": "dev.acme-corp.example",
+}
 CERTIFICATE = "arn:aws:acm:eu-west-1:111122223333:certificate/6c1f0f5e-2b7a-4b57-9d0e-1a4c5e7f9b21"
 
 # (case id, stack, config overrides (None removes the key), secret values, expected fragments)
@@ -262,6 +267,51 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
             "slipway:previewWorkflow is true; set it only on the stack that owns repository "
             "resources (ownsRepositoryResources), which renders the workflows"
         ],
+    ),
+    (
+        "preview TTL of zero hours",
+        "dev",
+        {**PREVIEWS_ON, "previewTtlHours": "0"},
+        {},
+        ["slipway:previewTtlHours: got 0; 1 to 8760 hours (the images' lifecycle rule"],
+    ),
+    (
+        "preview TTL over a year",
+        "dev",
+        {**PREVIEWS_ON, "previewTtlHours": "8761"},
+        {},
+        ["slipway:previewTtlHours: got 8761; 1 to 8760 hours"],
+    ),
+    (
+        "preview label with a quote",
+        "prod",
+        {"previewWorkflow": "true", "previewLabel": "it's"},
+        {},
+        ['slipway:previewLabel: got "it\'s"; a label of 1-50 letters, digits, spaces'],
+    ),
+    (
+        "preview label over 50 characters",
+        "prod",
+        {"previewWorkflow": "true", "previewLabel": "p" * 51},
+        {},
+        ["slipway:previewLabel: got 'ppppp", "a label of 1-50 letters"],
+    ),
+    (
+        "preview label without the preview workflow",
+        "prod",
+        {"previewLabel": "preview"},
+        {},
+        [
+            "slipway:previewLabel is 'preview'; set it only with previewWorkflow true on the "
+            "stack that owns repository resources"
+        ],
+    ),
+    (
+        "preview label on a stack that does not own the repository",
+        "dev",
+        {"previewLabel": "preview"},
+        {},
+        ["slipway:previewLabel is 'preview'; set it only with previewWorkflow true"],
     ),
     (
         "release app key with GITHUB_TOKEN releases",

@@ -125,6 +125,9 @@ class PreviewVariable(StrEnum):
     """The preview tasks' security group."""
     PREVIEW_EXECUTION_ROLE_ARN = "PREVIEW_EXECUTION_ROLE_ARN"
     """The execution role preview tasks run with (the preview role may pass only it)."""
+    PREVIEW_TTL_HOURS = "PREVIEW_TTL_HOURS"
+    """A preview's lifetime after its last push, in hours (``slipway:previewTtlHours``): the
+    same number the preview base's images' lifecycle rule is built from."""
 
 
 class ReleaseVariable(StrEnum):

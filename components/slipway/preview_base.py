@@ -74,6 +74,18 @@ def preview_image_expiry_days(ttl_hours: int) -> int:
     return max(1, -(-ttl_hours // 24))
 
 
+def ttl_hours_problems(value: object, name: str) -> list[str]:
+    """A preview's lifetime after its last push: whole hours, 1 to :data:`MAX_TTL_HOURS` (its
+    images' lifecycle rule counts 1 to 365 days; preview-deploy.sh takes up to 9999 hours)."""
+    if is_whole(value, 1, MAX_TTL_HOURS):
+        return []
+    return [
+        invalid(
+            name, value, f"1 to {MAX_TTL_HOURS} hours (the images' lifecycle rule: 1 to 365 days)"
+        )
+    ]
+
+
 def preview_wildcard(domain_name: str) -> str:
     """``*.pr.<domain>``: the certificate's and the alias record's name."""
     return f"*.{PREVIEW_LABEL}.{domain_name.lower().rstrip('.')}"
@@ -130,14 +142,7 @@ class PreviewBaseArgs:
                     f"{MAX_LOAD_BALANCER_NAME}",
                 )
             )
-        if not is_whole(self.ttl_hours, 1, MAX_TTL_HOURS):
-            problems.append(
-                invalid(
-                    name + "ttl_hours",
-                    self.ttl_hours,
-                    f"1 to {MAX_TTL_HOURS} hours (the images' lifecycle rule: 1 to 365 days)",
-                )
-            )
+        problems += ttl_hours_problems(self.ttl_hours, name + "ttl_hours")
         problems += deletion_window_problems(
             self.key_deletion_window_days, name + "key_deletion_window_days"
         )

@@ -73,7 +73,13 @@ from slipway.monitoring import AlarmThresholds
 from slipway.network import Network
 from slipway.patterns import ACM_CERTIFICATE_ARN as CERTIFICATE_ARN
 from slipway.patterns import HEALTH_CHECK_PATH
-from slipway.preview_base import PreviewBase, PreviewBaseArgs, preview_wildcard
+from slipway.preview_base import (
+    PREVIEW_TTL_HOURS,
+    PreviewBase,
+    PreviewBaseArgs,
+    preview_wildcard,
+    ttl_hours_problems,
+)
 from slipway.rollback_alarms import RollbackAlarmOptions
 from slipway.smoke_test_hook import SmokeTestOptions, no_nat_endpoint_problems
 from slipway.stack_boundary import record_domain_problems, record_name_patterns
@@ -441,6 +447,15 @@ class ComputeSettings(SettingsModel):
         "balancer with an HTTPS listener, a wildcard certificate for `*.pr.<domainName>` and "
         "one wildcard alias record, in this stack's VPC (docs/previews.md). Needs "
         "`hostedZoneId` and `domainName`; one stack per account and region (typically dev).",
+    )
+
+    preview_ttl_hours: Annotated[int, component_rule(ttl_hours_problems)] = Field(
+        default=PREVIEW_TTL_HOURS,
+        description="With `previews`: how long a preview lives after its last push, in hours "
+        "(1 to 8760). One number drives both the `preview` environment's `PREVIEW_TTL_HOURS`, "
+        "which the preview scripts stamp as each preview's expiry, and the previews' ECR "
+        "lifecycle rule, which expires `pr-*` images after it rounded up to whole days, so an "
+        "image never expires before its preview. Read only by the stack that sets `previews`.",
     )
 
     @property
@@ -842,6 +857,7 @@ def build_preview_base(
             ingress_cidrs=tuple(settings.ingress_cidrs),
             deletion_protection=settings.decided().deletion_protection,
             protect=identity.protect,
+            ttl_hours=settings.preview_ttl_hours,
             key_deletion_window_days=identity.key_deletion_window_days,
             tags=identity.tags,
         ),

@@ -561,6 +561,9 @@ class PreviewTargets:
     """The previews' own ECR repository (the preview base's ``<app>-previews``): the
     environment's ``ECR_REPOSITORY_URL``, pushed to by the preview role, pulled from by the
     execution role, with GHCR too."""
+    ttl_hours: int
+    """A preview's lifetime after its last push (``slipway:previewTtlHours``), the same number
+    the base's images' lifecycle rule is built from: ``PREVIEW_TTL_HOURS``."""
 
 
 def build_preview_environment(
@@ -608,6 +611,7 @@ def build_preview_environment(
         PreviewVariable.PREVIEW_SUBNETS: subnets,
         PreviewVariable.PREVIEW_SECURITY_GROUPS: targets.security_group_id,
         PreviewVariable.PREVIEW_EXECUTION_ROLE_ARN: roles.execution_role_arn,
+        PreviewVariable.PREVIEW_TTL_HOURS: str(targets.ttl_hours),
     }
     environment = DeploymentEnvironment(
         "github-preview-environment",

@@ -34,6 +34,7 @@ from slipway.workflows.spec import (
     environment_names_problems,
     image_package_problems,
     job_timeout_problems,
+    preview_label_problems,
 )
 
 
@@ -61,6 +62,15 @@ class WorkflowsSettings(SettingsModel):
         "preview base (`previews`) may be another one (typically dev, while prod owns the "
         "repository): `make plan` refuses this setting unless some stack of the repository sets "
         "`previews`, and refuses `previews` anywhere unless the owner stack sets it.",
+    )
+
+    preview_label: Annotated[str | None, component_rule(preview_label_problems)] = Field(
+        default=None,
+        description="With `previewWorkflow`: create or update a pull request's preview only "
+        "while it carries this label (a GitHub label name of 1 to 50 letters, digits, spaces "
+        "and `. _ : / -`), and also when the label is added. Unset (the default): every pull "
+        "request from a branch of the repository gets a preview. Teardown and the sweep "
+        "ignore the label. Owner stack only.",
     )
 
     workflows_direct_commit: bool = Field(
@@ -154,6 +164,14 @@ class WorkflowsSettings(SettingsModel):
                 f"{NAMESPACE}:previewWorkflow is true; set it only on the stack that owns "
                 "repository resources (ownsRepositoryResources), which renders the workflows"
             )
+        if self.preview_label is not None and not (
+            self.owns_repository_resources and self.preview_workflow
+        ):
+            problems.append(
+                f"{NAMESPACE}:previewLabel is {self.preview_label!r}; set it only with "
+                "previewWorkflow true on the stack that owns repository resources "
+                "(ownsRepositoryResources), which renders preview.yml"
+            )
         given = {
             "releaseAppId": self.release_app_id is not None,
             "releaseAppClientId": self.release_app_client_id is not None,
@@ -222,6 +240,7 @@ def spec(settings: WorkflowsSettings, application: ApplicationFacts) -> Workflow
         code_scanning=application.code_scanning,
         deploy_timeout_minutes=deploy_timeout(settings, application),
         previews=settings.preview_workflow,
+        preview_label=settings.preview_label,
     )
 
 

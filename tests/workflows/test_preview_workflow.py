@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -191,6 +192,47 @@ def test_the_label_gate_adds_the_label_term_and_the_labeled_trigger() -> None:
         assert condition.endswith("&& contains(github.event.pull_request.labels.*.name, 'preview')")
     with pytest.raises(ConfigError, match="preview_label"):
         dataclasses.replace(SPEC, preview_label="it's")
+
+
+def _owner_preview_workflow(overrides: dict[str, str]) -> dict[str, Any]:
+    """preview.yml as the shipped owner stack (prod) renders it with ``overrides``."""
+    from infra.settings import parse_settings
+    from infra.stack import workflow_spec
+    from tooling.offline import load_stack_config
+
+    config, secret_keys = load_stack_config("prod")
+    raw = {k.removeprefix("slipway:"): v for k, v in config.items() if k.startswith("slipway:")}
+    secret = {k.removeprefix("slipway:") for k in secret_keys}
+    settings, _ = parse_settings({**raw, **overrides}, secret, "prod", "eu-west-1")
+    files = render_workflow_files(workflow_spec(settings))
+    document: dict[str, Any] = load_yaml(files[PREVIEW_WORKFLOW_PATH])
+    return document
+
+
+def test_the_preview_label_setting_gates_the_owners_preview_yml() -> None:
+    """``slipway:previewLabel`` reaches ``WorkflowSpec.preview_label``: the rendered deploy and
+    image jobs need the label and ``labeled`` triggers them; unset, no gate."""
+    gated = _owner_preview_workflow({"previewWorkflow": "true", "previewLabel": "needs preview"})
+    assert "labeled" in gated["on"]["pull_request"]["types"]
+    for job in ("image", "deploy"):
+        assert gated["jobs"][job]["if"].endswith(
+            "&& contains(github.event.pull_request.labels.*.name, 'needs preview')"
+        )
+    ungated = _owner_preview_workflow({"previewWorkflow": "true"})
+    assert "labeled" not in ungated["on"]["pull_request"]["types"]
+    assert "labels" not in ungated["jobs"]["deploy"]["if"]
+
+
+def test_the_deploy_reads_the_ttl_the_owner_writes() -> None:
+    """The deploy step gets ``PREVIEW_TTL_HOURS`` from the ``preview`` environment (the
+    stack's ``previewTtlHours``), the variable preview-deploy.sh reads."""
+    deploy = preview_workflow(SPEC)["jobs"]["deploy"]
+    envs = [step.get("env", {}) for step in deploy["steps"]]
+    assert any(env.get("PREVIEW_TTL_HOURS") == "${{ vars.PREVIEW_TTL_HOURS }}" for env in envs)
+    script = (
+        Path(__file__).parents[2] / "components/slipway/workflows/steps/preview-deploy.sh"
+    ).read_text()
+    assert "ttl_hours=${PREVIEW_TTL_HOURS:-72}" in script
 
 
 def test_the_deploy_needs_the_tested_and_scanned_image_and_shares_the_queue() -> None:

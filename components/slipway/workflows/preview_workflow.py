@@ -82,6 +82,7 @@ DEPLOY_SETTINGS = tuple(
         PreviewVariable.PREVIEW_SUBNETS,
         PreviewVariable.PREVIEW_SECURITY_GROUPS,
         PreviewVariable.PREVIEW_EXECUTION_ROLE_ARN,
+        PreviewVariable.PREVIEW_TTL_HOURS,
     )
 )
 """The further variables the deploy reads."""

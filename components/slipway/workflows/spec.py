@@ -159,6 +159,21 @@ PREVIEW_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._:/-]{0,49}")
 stands inside a quoted expression string as it is."""
 
 
+def preview_label_problems(value: object, name: str) -> list[str]:
+    """The label that gates previews (``WorkflowSpec.preview_label``): a GitHub label name of
+    at most 50 characters that stands in a quoted expression string as it is."""
+    if isinstance(value, str) and PREVIEW_LABEL.fullmatch(value):
+        return []
+    return [
+        invalid(
+            name,
+            value,
+            "a label of 1-50 letters, digits, spaces and . _ : / - starting with a letter or "
+            "digit (quoted in an expression: no quote)",
+        )
+    ]
+
+
 @dataclass(frozen=True)
 class WorkflowSpec:
     """Everything the generated workflows depend on that is not a per-environment variable.
@@ -252,13 +267,10 @@ class WorkflowSpec:
             self.repository,
             "an 'owner/name' slug",
         )
-        check(
-            self.preview_label is None or bool(PREVIEW_LABEL.fullmatch(self.preview_label)),
-            "preview_label",
-            self.preview_label,
-            "None or a label of 1-50 letters, digits, spaces and . _ : / - (quoted in an "
-            "expression: no quote)",
-        )
+        if self.preview_label is not None:
+            problems.extend(
+                preview_label_problems(self.preview_label, problems.name("preview_label"))
+            )
         envs = self.environments
         check(isinstance(envs, tuple), "environments", envs, "a tuple of environment names")
         problems.extend(environment_names_problems(envs, problems.name("environments")))
