@@ -42,18 +42,7 @@ def repository_name(app: str, stack: str) -> str:
     return f"{app}/{stack}"
 '''
 
-CONSUMER_PROGRAM = '''"""A consumer's stack: its own `components`, and Slipway's."""
-import json
-import sys
-
-import pulumi
-
-import components
-import slipway
-from components import repository_name
-from slipway import ContainerRegistry, ContainerRegistryArgs
-
-registered = []
+CONSUMER_MOCKS = """registered = []
 
 
 class Mocks(pulumi.runtime.Mocks):
@@ -69,7 +58,25 @@ class Mocks(pulumi.runtime.Mocks):
 
 
 pulumi.runtime.set_mocks(Mocks(), project="orders", stack="prod")
+"""
+"""A consumer program's mock runtime (text, after its imports of ``pulumi``): records each
+registered type in ``registered`` and answers the provider's invokes as one account would."""
 
+CONSUMER_PROGRAM = (
+    '''"""A consumer's stack: its own `components`, and Slipway's."""
+import json
+import sys
+
+import pulumi
+
+import components
+import slipway
+from components import repository_name
+from slipway import ContainerRegistry, ContainerRegistryArgs
+
+'''
+    + CONSUMER_MOCKS
+    + """
 
 @pulumi.runtime.test
 def program():
@@ -89,7 +96,8 @@ json.dump(
     },
     sys.stdout,
 )
-'''
+"""
+)
 
 
 def tracked(*paths: str) -> list[str]:

@@ -11,10 +11,11 @@ import tomllib
 from pathlib import Path
 
 import slipway
-from tests.test_consumer_project import source, wheel  # noqa: F401 (module-scoped fixtures)
+from tests.test_consumer_project import CONSUMER_MOCKS, source, wheel  # noqa: F401 (module-scoped fixtures)
 from tooling.offline import ROOT
 
-PROGRAM = '''"""A throwaway consumer: two components under mocks, then the workflows."""
+PROGRAM = (
+    '''"""A throwaway consumer: two components under mocks, then the workflows."""
 import json
 import sys
 
@@ -24,22 +25,9 @@ import slipway
 from slipway import EcsCluster, EcsClusterArgs, SecretSpec, SecretStore, SecretStoreArgs
 from slipway.workflows import WorkflowSpec, render_workflow_files
 
-registered = []
-
-
-class Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args):
-        registered.append(args.typ)
-        return f"{args.name}-id", dict(args.inputs, arn=f"arn:aws:x:eu-west-1:1:{args.name}")
-
-    def call(self, args):
-        return {"partition": "aws", "dnsSuffix": "amazonaws.com", "accountId": "111111111111",
-                "arn": "arn:aws:iam::111111111111:root", "userId": "AIDA", "id": "eu-west-1",
-                "name": "eu-west-1", "region": "eu-west-1"}
-
-
-pulumi.runtime.set_mocks(Mocks(), project="orders", stack="prod")
-
+'''
+    + CONSUMER_MOCKS
+    + """
 
 @pulumi.runtime.test
 def program():
@@ -58,7 +46,8 @@ json.dump(
      "files": sorted(files)},
     sys.stdout,
 )
-'''
+"""
+)
 
 
 def test_a_consumer_installs_the_release_by_version_and_uses_it(
