@@ -32,9 +32,10 @@ PAGE = (
 PAGE_COMMIT = "058fa63bfe93d4d06889d0d18c601d6c56b66c56"
 """github/docs commit of ``src/github-apps/data/fpt-2022-11-28/server-to-server-permissions.json``
 read for :data:`PAGE_SECTIONS`."""
-PROVIDER_COMMIT = "b6ce8c0687af3b301d6dc022db1aca45f3ad2b26"
-"""integrations/terraform-provider-github commit (after v6.13.0; go-github v89) read for
-:data:`PROVIDER_CALLS` and :data:`INVOKE_CALLS`."""
+PROVIDER_COMMIT = "20728bb30c112287ac3e8243cdb0307a45c6a0a0"
+"""integrations/terraform-provider-github v6.13.0 (go-github v88), the ``upstream`` submodule of
+pulumi/pulumi-github v6.15.0 (the pin of requirements.txt), read for :data:`PROVIDER_CALLS` and
+:data:`INVOKE_CALLS`."""
 
 LEVELS = {"read": 1, "write": 2}
 
@@ -68,6 +69,7 @@ PAGE_SECTIONS: dict[str, dict[str, str]] = {
         f"PUT {R}/contents/{{path}}": "write",  # additional permissions (Workflows)
         f"DELETE {R}/contents/{{path}}": "write",  # additional permissions (Workflows)
         f"GET {R}/commits/{{ref}}": "read",
+        f"GET {R}/branches/{{branch}}": "read",  # get-a-branch
         f"GET {R}/git/ref/{{ref}}": "read",
         f"POST {R}/git/refs": "write",  # additional permissions (Workflows)
         f"PATCH {R}/git/refs/{{ref}}": "write",  # additional permissions (Workflows)
@@ -185,53 +187,64 @@ def _env(endpoint: str) -> Call:
 # refresh or a preview calls (and create/update read back); the others are what `up` adds.
 
 PROVIDER_CALLS: dict[str, dict[str, tuple[Call, ...]]] = {
-    # github/resource_github_repository_environment.go: Repositories.Get (import),
-    # GetEnvironment, CreateUpdateEnvironment, DeleteEnvironment.
+    # github/resource_github_repository_environment.go: create: CreateUpdateEnvironment,
+    # Repositories.Get; read: GetEnvironment; update: CreateUpdateEnvironment; delete:
+    # DeleteEnvironment. (Functions as named there: ...Create, ...Read, ...Update, ...Delete.)
     "github:index/repositoryEnvironment:RepositoryEnvironment": {
-        "read": (Call(f"GET {R}"), Call(f"GET {ENV}")),
-        "create": (Call(f"PUT {ENV}"),),
+        "read": (Call(f"GET {ENV}"),),
+        "create": (Call(f"PUT {ENV}"), Call(f"GET {R}")),
         "update": (Call(f"PUT {ENV}"),),
         "delete": (Call(f"DELETE {ENV}"),),
     },
-    # github/resource_github_repository_environment_deployment_policy.go: Repositories.Get,
-    # GetDeploymentBranchPolicy, Create/Update/DeleteDeploymentBranchPolicy (tag patterns too).
+    # github/resource_github_repository_environment_deployment_policy.go: create:
+    # Repositories.Get, CreateDeploymentBranchPolicy; read: GetDeploymentBranchPolicy; update:
+    # UpdateDeploymentBranchPolicy; delete: DeleteDeploymentBranchPolicy (tag patterns too).
     "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy": {
-        "read": (
-            Call(f"GET {R}"),
-            Call(f"GET {ENV}/deployment-branch-policies/{{branch_policy_id}}"),
-        ),
-        "create": (Call(f"POST {ENV}/deployment-branch-policies"),),
+        "read": (Call(f"GET {ENV}/deployment-branch-policies/{{branch_policy_id}}"),),
+        "create": (Call(f"GET {R}"), Call(f"POST {ENV}/deployment-branch-policies")),
         "update": (Call(f"PUT {ENV}/deployment-branch-policies/{{branch_policy_id}}"),),
         "delete": (Call(f"DELETE {ENV}/deployment-branch-policies/{{branch_policy_id}}"),),
     },
-    # github/resource_github_actions_environment_variable.go: Repositories.Get,
-    # Actions.Get/Create/Update/DeleteEnvVariable (repos/{owner}/{repo}/environments/... paths).
+    # github/resource_github_actions_environment_variable.go: create: CreateEnvVariable,
+    # Repositories.Get, GetEnvVariable; read: GetEnvVariable; update: UpdateEnvVariable,
+    # GetEnvVariable; delete: DeleteEnvVariable.
     "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable": {
-        "read": (Call(f"GET {R}"), _env(f"GET {ENV}/variables/{{name}}")),
-        "create": (_env(f"POST {ENV}/variables"),),
-        "update": (_env(f"PATCH {ENV}/variables/{{name}}"),),
+        "read": (_env(f"GET {ENV}/variables/{{name}}"),),
+        "create": (
+            _env(f"POST {ENV}/variables"),
+            Call(f"GET {R}"),
+            _env(f"GET {ENV}/variables/{{name}}"),
+        ),
+        "update": (_env(f"PATCH {ENV}/variables/{{name}}"), _env(f"GET {ENV}/variables/{{name}}")),
         "delete": (_env(f"DELETE {ENV}/variables/{{name}}"),),
     },
-    # github/resource_github_actions_environment_secret.go: Repositories.Get, GetEnvPublicKey,
-    # Actions.GetEnvSecret, CreateOrUpdateEnvSecret, DeleteEnvSecret.
+    # github/resource_github_actions_environment_secret.go: create: Repositories.Get (the
+    # repository's ID), GetEnvPublicKey, CreateOrUpdateEnvSecret, GetEnvSecret; read:
+    # GetEnvSecret; update: the same as create but Repositories.Get; delete: DeleteEnvSecret.
+    # go-github v88 calls these operations (create-or-update-an-environment-secret, ...) by
+    # the /repositories/{repository_id}/environments/... form of their path; the page lists
+    # them under their /repos/{owner}/{repo}/environments/... form.
     "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": {
-        "read": (Call(f"GET {R}"), _env(f"GET {ENV}/secrets/{{secret_name}}")),
+        "read": (_env(f"GET {ENV}/secrets/{{secret_name}}"),),
         "create": (
+            Call(f"GET {R}"),
             _env(f"GET {ENV}/secrets/public-key"),
             _env(f"PUT {ENV}/secrets/{{secret_name}}"),
+            _env(f"GET {ENV}/secrets/{{secret_name}}"),
         ),
         "update": (
             _env(f"GET {ENV}/secrets/public-key"),
             _env(f"PUT {ENV}/secrets/{{secret_name}}"),
+            _env(f"GET {ENV}/secrets/{{secret_name}}"),
         ),
         "delete": (_env(f"DELETE {ENV}/secrets/{{secret_name}}"),),
     },
-    # github/resource_github_repository_ruleset.go: Repositories.Get, GetRuleset, CreateRuleset,
-    # UpdateRuleset, DeleteRuleset.
+    # github/resource_github_repository_ruleset.go: create: CreateRuleset, Repositories.Get;
+    # read: GetRuleset; update: Repositories.Get, UpdateRuleset; delete: DeleteRuleset.
     "github:index/repositoryRuleset:RepositoryRuleset": {
-        "read": (Call(f"GET {R}"), Call(f"GET {R}/rulesets/{{ruleset_id}}")),
-        "create": (Call(f"POST {R}/rulesets"),),
-        "update": (Call(f"PUT {R}/rulesets/{{ruleset_id}}"),),
+        "read": (Call(f"GET {R}/rulesets/{{ruleset_id}}"),),
+        "create": (Call(f"POST {R}/rulesets"), Call(f"GET {R}")),
+        "update": (Call(f"GET {R}"), Call(f"PUT {R}/rulesets/{{ruleset_id}}")),
         "delete": (Call(f"DELETE {R}/rulesets/{{ruleset_id}}"),),
     },
     # github/resource_github_workflow_repository_permissions.go: Repositories.
@@ -242,8 +255,8 @@ PROVIDER_CALLS: dict[str, dict[str, tuple[Call, ...]]] = {
         "update": (Call(f"PUT {R}/actions/permissions/workflow"),),
         "delete": (Call(f"PUT {R}/actions/permissions/workflow"),),
     },
-    # github/resource_github_branch.go: Git.GetRef, Git.CreateRef (from the source branch's ref),
-    # Repositories.RenameBranch (a new name), Git.DeleteRef.
+    # github/resource_github_branch.go: create: Git.GetRef (the source branch), Git.CreateRef;
+    # read: Git.GetRef; update: Repositories.RenameBranch (a new name); delete: Git.DeleteRef.
     "github:index/branch:Branch": {
         "read": (Call(f"GET {R}/git/ref/{{ref}}"),),
         "create": (
@@ -253,18 +266,21 @@ PROVIDER_CALLS: dict[str, dict[str, tuple[Call, ...]]] = {
         "update": (Call(f"POST {R}/branches/{{branch}}/rename"),),
         "delete": (Call(f"DELETE {R}/git/refs/{{ref}}"),),
     },
-    # github/resource_github_repository_file.go: Repositories.Get (the default branch),
-    # Git.GetRef (the branch), Repositories.GetContents, GetCommit (the last commit's author),
-    # CreateFile/UpdateFile (PUT contents), DeleteFile (never: retainOnDelete, but the provider
-    # can). autocreate_branch is not set, so no CreateRef.
+    # github/resource_github_repository_file.go: create: Repositories.Get (the default branch),
+    # checkRepositoryBranchExists (util_repo.go: Repositories.GetBranch), GetContents (an
+    # existing file: overwrite_on_create), CreateFile (PUT contents); read: GetContents,
+    # GetCommit (the last commit's message and author); update: UpdateFile (PUT contents);
+    # delete: DeleteFile (never in practice: retainOnDelete, but the provider can). Git.GetRef
+    # and CreateRef only with autocreate_branch, which WorkflowSet does not set.
     "github:index/repositoryFile:RepositoryFile": {
         "read": (
-            Call(f"GET {R}"),
             Call(f"GET {R}/contents/{{path}}"),
             Call(f"GET {R}/commits/{{ref}}"),
         ),
         "create": (
-            Call(f"GET {R}/git/ref/{{ref}}"),
+            Call(f"GET {R}"),
+            Call(f"GET {R}/branches/{{branch}}"),
+            Call(f"GET {R}/contents/{{path}}"),
             Call(
                 f"PUT {R}/contents/{{path}}",
                 uses=("contents",),

@@ -145,6 +145,27 @@ def test_every_data_source_the_code_invokes_has_its_calls() -> None:
     assert set(INVOKE_CALLS) == invokes
 
 
+def test_the_organization_and_team_look_ups_ask_for_the_summary_only() -> None:
+    """Without ``summary_only`` the data sources list the organization's repositories and the
+    team's members and repositories too (data_source_github_organization.go, ..._team.go),
+    calls :data:`INVOKE_CALLS` does not hold."""
+    seen = 0
+    for root in SOURCES:
+        for path in sorted(root.rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr.removesuffix("_output") in ("get_team", "get_organization")
+                ):
+                    seen += 1
+                    flags = {k.arg: k.value for k in node.keywords}
+                    flag = flags.get("summary_only")
+                    assert isinstance(flag, ast.Constant), f"{path}:{node.lineno}"
+                    assert flag.value is True, f"{path}:{node.lineno}"
+    assert seen >= 2
+
+
 def test_every_call_is_on_the_page_and_says_which_section_it_relies_on() -> None:
     rows = page_rows()
     calls = _all_calls(UP) + [c for job in RELEASE_JOB_CALLS.values() for c in job]
