@@ -79,23 +79,27 @@ class InfraSecret(StrEnum):
 
 
 INFRA_APP_PERMISSIONS: dict[str, str] = {
+    "actions": "read",
     "administration": "write",
     "contents": "write",
     "environments": "write",
     "metadata": "read",
     "pull_requests": "write",
-    "secrets": "write",
     "workflows": "write",
 }
-"""Repository permissions of the infra app (GitHub App permission names: the ``app-permissions``
-schema of GitHub's OpenAPI description), from what the stacks' resources call (GitHub Docs,
-"Permissions required for GitHub Apps"): Administration for rulesets (``/repos/{o}/{r}/rulesets``),
-environments and their deployment branch policies (``PUT /repos/{o}/{r}/environments/{name}``)
-and the Actions workflow permissions (``/repos/{o}/{r}/actions/permissions/workflow``);
-Environments and Secrets for the environments' variables and secrets; Contents, Pull requests and
-Workflows for the workflow files' branch, commits (files under ``.github/workflows/``) and pull
-request; Metadata, which every app has. The job's token asks for exactly these
-(``permission-*`` of actions/create-github-app-token), and the manifest grants no more."""
+"""Repository permissions of the infra app (GitHub App permission names), exactly what the
+pulumi-github resources and data sources the stacks use call (GitHub Docs, "Permissions required
+for GitHub Apps"; the endpoint -> permission table and the calls, each cited, are
+tests/setup/app_permissions.py): Actions (read) to read environments and their deployment
+branch and tag policies (``GET /repos/{o}/{r}/environments/{name}``); Administration to write
+them, the rulesets (``/repos/{o}/{r}/rulesets``) and the Actions workflow permissions
+(``/repos/{o}/{r}/actions/permissions/workflow``); Environments for the environments' variables
+and secrets (the page also lists those under Secrets and Variables, as alternatives: Environments
+reaches environments only, not the repositories' own secrets and variables); Contents, Pull
+requests and Workflows for the workflow files' branch, commits (files under
+``.github/workflows/``) and pull request; Metadata, which every app has. The job's token asks for
+exactly these (``permission-*`` of actions/create-github-app-token), and the manifest grants no
+more."""
 
 INFRA_READ_APP_PERMISSIONS: dict[str, str] = {
     name: "read" for name in INFRA_APP_PERMISSIONS if name != "workflows"
