@@ -557,7 +557,10 @@ def serve_over_http(standin: GitHubStandIn) -> Iterator[dict[str, str]]:
         yield {
             "GH_HOST": GH_HOST,
             "HTTP_PROXY": f"http://127.0.0.1:{server.server_address[1]}",
-            "NO_PROXY": "",
+            # Only gh's host goes through the stand-in (not "localhost": Go reads it as a suffix,
+            # which api.github.localhost has); the AWS CLI (botocore reads the same
+            # variables) reaches moto on 127.0.0.1 directly.
+            "NO_PROXY": "127.0.0.1",
             "GH_NO_UPDATE_NOTIFIER": "1",
             "GH_PROMPT_DISABLED": "1",
         }
