@@ -263,9 +263,10 @@ class GitHubStandIn:
             ]
             return 200, [self._deployment(number) for number in found]
         if template == "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses":
-            deployment = self.deployments.get(int(params["deployment_id"]))
-            if deployment is None or deployment["repository"] != repository:
+            found_deployment = self.deployments.get(int(params["deployment_id"]))
+            if found_deployment is None or found_deployment["repository"] != repository:
                 return 404, not_found
+            deployment = found_deployment
             deployment["statuses"].append(dict(sent))
             answer = example("deployment-status")
             answer |= {
@@ -303,7 +304,7 @@ class GitHubStandIn:
 
     def _deployment(self, number: int) -> dict[str, Any]:
         d = self.deployments[number]
-        answer = example("deployment-simple-example")
+        answer: dict[str, Any] = example("deployment-simple-example")
         answer |= {
             "id": number,
             "ref": d["ref"],
@@ -317,7 +318,7 @@ class GitHubStandIn:
         return answer
 
     def _comment(self, number: int) -> dict[str, Any]:
-        answer = example("issue-comment")
+        answer: dict[str, Any] = example("issue-comment")
         answer |= {"id": number, "body": self.comments[number]["body"]}
         return answer
 

@@ -5,10 +5,11 @@ What it does, and where GitHub says so (GitHub Docs, "Workflow syntax for GitHub
 "Contexts reference", "Variables reference", "Expressions", "Reusing workflows"):
 
 * Jobs start in ``needs`` order (:func:`tests.release.expressions.topological`). A job's
-  ``if:`` and every ``${{ }}`` are evaluated by GitHub's own evaluator, ``@actions/expressions``
-  (:mod:`tests.release.expressions`); a job's ``if:`` reads ``github``, ``needs``, ``vars`` and
-  ``inputs``, with the status functions over its ``needs`` results (a skipped or failed need
-  skips a job whose ``if:`` calls none).
+  ``if:`` and every ``${{ }}`` are evaluated by GitHub's own evaluator,
+  ``@actions/expressions`` (:mod:`tests.release.expressions`, one process kept running); a
+  job's ``if:`` reads ``github``, ``needs``, ``vars`` and ``inputs``, with the status
+  functions over its ``needs`` results (a skipped or failed need skips a job whose ``if:``
+  calls none).
 * A job with ``environment:`` reads that environment's variables over the repository's
   (``vars``). Its ``GITHUB_TOKEN`` (``github.token``) is issued for exactly its ``permissions:``
   by the GitHub stand-in, which refuses what the permissions do not allow.
@@ -44,8 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.release.expressions import Case, JobRun, evaluate, needs_of, topological
-from tests.release.node_tools import NodeTools
+from tests.release.expressions import Case, JobRun, needs_of, topological
 
 TEMPLATE = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 STATUS_FUNCTIONS = ("success", "failure", "cancelled", "always")
@@ -132,7 +132,8 @@ def _parse_file_commands(text: str) -> dict[str, str]:
 class Runner:
     """Plays workflow runs of one repository checked out at ``workspace``."""
 
-    tools: NodeTools
+    evaluate: Callable[[list[Case]], list[dict[str, Any]]]
+    """GitHub's evaluator (:class:`tests.release.expressions.Evaluator`)."""
     workspace: Path
     repository: str
     machine_env: dict[str, str]
@@ -177,7 +178,7 @@ class Runner:
                 last = match.end()
             parts.append(value[last:])
             pieces[key] = parts
-        results = evaluate(self.tools, cases) if cases else []
+        results = self.evaluate(cases) if cases else []
         truthy = bool(results[0]["truthy"]) if condition is not None else True
         values = {
             key: "".join(p if isinstance(p, str) else str(results[p]["value"]) for p in parts)

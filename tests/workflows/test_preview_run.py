@@ -34,6 +34,7 @@ import pytest
 from slipway.contract import EnvironmentVariable, PreviewVariable
 from slipway.workflows import load_yaml, render_workflow_files
 from slipway.workflows.preview_workflow import PREVIEW_ENVIRONMENT, PREVIEW_WORKFLOW_PATH
+from tests.release.expressions import Evaluator
 from tests.release.node_tools import NodeTools
 from tests.setup.github_standin import GitHubStandIn, serve_over_http
 from tests.workflows import aws_cli
@@ -72,6 +73,12 @@ def world(
     with moto_server() as endpoint, aws_cli.started(tmp_path_factory.mktemp("aws-cli")) as aws:
         repo = write_repository(tmp_path_factory.mktemp("repo"), render_workflow_files(SPEC))
         yield endpoint, aws, repo
+
+
+@pytest.fixture(scope="module")
+def evaluator(node_tools: NodeTools) -> Iterator[Evaluator]:
+    with Evaluator(node_tools) as running:
+        yield running
 
 
 def _workflow(repo: Path, path: str) -> dict[str, Any]:
@@ -256,7 +263,7 @@ class Play:
 
 
 @pytest.fixture
-def play(world: tuple[str, Path, Path], tmp_path: Path, node_tools: NodeTools) -> Iterator[Play]:
+def play(world: tuple[str, Path, Path], tmp_path: Path, evaluator: Evaluator) -> Iterator[Play]:
     endpoint, aws, repo = world
     base = make_base(endpoint, aws, tmp_path)
     ecr = base.client("ecr").create_repository(
@@ -303,7 +310,7 @@ def play(world: tuple[str, Path, Path], tmp_path: Path, node_tools: NodeTools) -
         )
         pushed: list[str] = []
         runner = Runner(
-            tools=node_tools,
+            evaluate=evaluator,
             workspace=repo,
             repository=REPOSITORY,
             machine_env=machine,
