@@ -217,17 +217,8 @@ class Runner:
         jobs: dict[str, Any] = workflow["jobs"]
         for job_id in topological(jobs):
             job = jobs[job_id]
-            environment = job.get("environment")
-            env_name = environment.get("name") if isinstance(environment, dict) else environment
-            variables = {**self.variables.get(None, {}), **self.variables.get(env_name, {})}
-            needs = {
-                n: {"result": outcome.jobs[n].result, "outputs": outcome.jobs[n].outputs}
-                for n in needs_of(job)
-            }
-            context = {"github": github, "needs": needs, "vars": variables, "inputs": inputs}
-            status = {"needs": {n: v["result"] for n, v in needs.items()}, "cancelled": False}
-            go, _ = self._values({}, context, str(job.get("if", "success()")), status)
-            if not go:
+            context = self._starts(job, outcome, github, inputs)
+            if context is None:
                 outcome.jobs[job_id] = JobRun("skipped")
                 continue
             if "uses" in job:
@@ -235,12 +226,31 @@ class Runner:
                 continue
             token = self.issue_token(job.get("permissions", {}))
             job_github = {**github, "job": job_id, "token": token}
-            steps_run, run = self._steps(
-                workflow, job_id, job, job_github, needs, variables, inputs
-            )
+            steps_run, run = self._steps(workflow, job_id, job, {**context, "github": job_github})
             outcome.steps[job_id] = steps_run
             outcome.jobs[job_id] = run
         return outcome
+
+    def _starts(
+        self,
+        job: dict[str, Any],
+        outcome: Outcome,
+        github: dict[str, Any],
+        inputs: dict[str, Any],
+    ) -> dict[str, Any] | None:
+        """The job's context (``github``, ``needs``, ``vars``, ``inputs``) when its ``if:``
+        holds over the results of the jobs it needs; None when it is skipped."""
+        environment = job.get("environment")
+        env_name = environment.get("name") if isinstance(environment, dict) else environment
+        variables = {**self.variables.get(None, {}), **self.variables.get(env_name, {})}
+        needs = {
+            n: {"result": outcome.jobs[n].result, "outputs": outcome.jobs[n].outputs}
+            for n in needs_of(job)
+        }
+        context = {"github": github, "needs": needs, "vars": variables, "inputs": inputs}
+        status = {"needs": {n: v["result"] for n, v in needs.items()}, "cancelled": False}
+        go, _ = self._values({}, context, str(job.get("if", "success()")), status)
+        return context if go else None
 
     def _call(self, job: dict[str, Any], context: dict[str, Any]) -> tuple[JobRun, Outcome]:
         """A job that calls a reusable workflow: that workflow, played with its inputs."""
@@ -259,27 +269,13 @@ class Runner:
         inner = Outcome()
         for job_id in topological(called["jobs"]):
             called_job = called["jobs"][job_id]
-            environment = called_job.get("environment")
-            env_name = environment.get("name") if isinstance(environment, dict) else environment
-            variables = {**self.variables.get(None, {}), **self.variables.get(env_name, {})}
-            needs = {
-                n: {"result": inner.jobs[n].result, "outputs": inner.jobs[n].outputs}
-                for n in needs_of(called_job)
-            }
-            job_context = {
-                "github": context["github"],
-                "needs": needs,
-                "vars": variables,
-                "inputs": inputs,
-            }
-            status = {"needs": {n: v["result"] for n, v in needs.items()}, "cancelled": False}
-            go, _ = self._values({}, job_context, str(called_job.get("if", "success()")), status)
-            if not go:
+            job_context = self._starts(called_job, inner, context["github"], inputs)
+            if job_context is None:
                 inner.jobs[job_id] = JobRun("skipped")
                 continue
             model = self.job_models.get((uses, job_id))
             assert model is not None, f"{uses}: job {job_id} runs here and has no model"
-            steps = model(context["github"], variables)
+            steps = model(context["github"], job_context["vars"])
             steps_context = {k: {"outputs": v, "outcome": "success"} for k, v in steps.items()}
             _, outputs = self._values(
                 called_job.get("outputs", {}),
@@ -302,11 +298,10 @@ class Runner:
         workflow: dict[str, Any],
         job_id: str,
         job: dict[str, Any],
-        github: dict[str, Any],
-        needs: dict[str, Any],
-        variables: dict[str, str],
-        inputs: dict[str, Any],
+        job_context: dict[str, Any],
     ) -> tuple[list[StepRun], JobRun]:
+        github, needs = job_context["github"], job_context["needs"]
+        variables, inputs = job_context["vars"], job_context["inputs"]
         assert self.temp is not None
         temp = self.temp / f"run-{self.run_id}-{job_id}"
         temp.mkdir(parents=True)
