@@ -267,6 +267,10 @@ class GitHubStandIn:
             if found_deployment is None or found_deployment["repository"] != repository:
                 return 404, not_found
             deployment = found_deployment
+            # ``auto_inactive`` (default true) is not modelled: it marks inactive only "prior
+            # non-transient, non-production environment deployments" (the operation's
+            # description in the OpenAPI document); the previews' deployments are transient.
+            assert deployment["transient_environment"], "auto_inactive is not modelled"
             deployment["statuses"].append(dict(sent))
             answer = example("deployment-status")
             answer |= {

@@ -295,7 +295,12 @@ def play(world: tuple[str, Path, Path], tmp_path: Path, evaluator: Evaluator) ->
         "ECR_REPOSITORY_URL",
     }
     with serve_over_http(github) as gh_env:
-        machine = {k: v for k, v in tool_env().items() if not k.startswith(("AWS_", "GH_"))}
+        # The machine's own AWS, gh and proxy settings stay out: only the stand-ins answer.
+        machine = {
+            k: v
+            for k, v in tool_env().items()
+            if not k.startswith(("AWS_", "GH_")) and not k.lower().endswith("_proxy")
+        }
         (tmp_path / "gh-config").mkdir()
         machine.update(
             PATH=base.path,
