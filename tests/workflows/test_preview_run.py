@@ -251,6 +251,38 @@ class Play:
         service["image"] = definition["taskDefinition"]["containerDefinitions"][0]["image"]
         return service
 
+    def stamps(self, number: int) -> dict[str, tuple[str, str]]:
+        """(pull request, expiry) as tagged on each of pull request ``number``'s resources:
+        its rule, target group, log group, service and the service's task definition."""
+        elb, ecs, logs = (self.base.client(s) for s in ("elbv2", "ecs", "logs"))
+        name = f"pr-{number}-{APP}"
+        rule = next(
+            r["RuleArn"]
+            for r in elb.describe_rules(ListenerArn=self.base.listener)["Rules"]
+            for c in r["Conditions"]
+            if c.get("HostHeaderConfig", {}).get("Values") == [f"pr-{number}.pr.{DOMAIN}"]
+        )
+        group = elb.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
+        tags: dict[str, dict[str, str]] = {
+            kind: {t["Key"]: t["Value"] for t in d["Tags"]}
+            for kind, d in zip(
+                ("rule", "tg"),
+                elb.describe_tags(ResourceArns=[rule, group])["TagDescriptions"],
+                strict=True,
+            )
+        }
+        service = self.service(number)
+        tags["svc"] = service["tags"]
+        definition = ecs.describe_task_definition(
+            taskDefinition=service["taskDefinition"], include=["TAGS"]
+        )
+        tags["td"] = {t["key"]: t["value"] for t in definition["tags"]}
+        arn = logs.describe_log_groups(logGroupNamePrefix=f"/slipway/previews/{name}")["logGroups"][
+            0
+        ]["arn"].removesuffix(":*")
+        tags["logs"] = logs.list_tags_for_resource(resourceArn=arn)["tags"]
+        return {kind: (t["slipway:pull-request"], t["slipway:expires"]) for kind, t in tags.items()}
+
     def deployments(self, number: int) -> list[dict[str, Any]]:
         return [
             d
@@ -378,8 +410,8 @@ def test_a_pull_request_from_open_to_close_and_sweep_through_the_generated_workf
     service = play.service(7)
     assert service["image"] == image7
     assert service["tags"][PREVIEW_TAG] == APP
-    assert service["tags"]["slipway:pull-request"] == "7"
-    assert service["tags"]["slipway:expires"] == str(T0 + 72 * HOUR)
+    kinds = ("rule", "tg", "svc", "td", "logs")
+    assert play.stamps(7) == dict.fromkeys(kinds, ("7", str(T0 + 72 * HOUR)))
     (deployment,) = play.deployments(7)
     assert deployment["transient_environment"] is True
     assert deployment["production_environment"] is False
@@ -405,7 +437,7 @@ def test_a_pull_request_from_open_to_close_and_sweep_through_the_generated_workf
     service = play.service(7)
     assert service["image"] == image70
     assert service["taskDefinition"].endswith(f"task-definition/pr-7-{APP}:2")
-    assert service["tags"]["slipway:expires"] == str(T0 + HOUR + 72 * HOUR)
+    assert play.stamps(7) == dict.fromkeys(kinds, ("7", str(T0 + HOUR + 72 * HOUR)))
     (comment,) = play.comments(7)
     assert f"**Preview ready** for {_sha(70)[:7]}" in comment
     assert "It expires at 2027-01-18T09:00Z" in comment
