@@ -198,13 +198,15 @@ class Play:
     repository_url: str
     pushed: list[str]
 
-    def event(self, action: str, number: int, sha: str, head: str = REPOSITORY) -> Outcome:
+    def event(
+        self, action: str, number: int, sha: str, head: str = REPOSITORY, closed: bool = False
+    ) -> Outcome:
         """A ``pull_request`` event: GitHub's state first (a closed pull request is closed
-        before its event), then the run."""
-        if action == "closed":
-            self.github.pull_requests[(REPOSITORY, number)]["state"] = "closed"
-        elif head == REPOSITORY:
+        before its event; ``closed``: closed by the time the run reads it), then the run."""
+        if head == REPOSITORY and action != "closed":
             self.github.open_pull_request(REPOSITORY, number, sha)
+        if action == "closed" or closed:
+            self.github.pull_requests[(REPOSITORY, number)]["state"] = "closed"
         payload = {
             "action": action,
             "number": number,
@@ -464,6 +466,16 @@ def test_a_pull_request_from_open_to_close_and_sweep_through_the_generated_workf
     assert play.deployments(9) == []
     assert play.comments(9) == []
     assert play.pushed == [f"pr-7-{_sha(7)}", f"pr-7-{_sha(70)}", f"pr-8-{_sha(8)}"]
+
+    # A push whose pull request (10) is closed by the time its deploy starts (the image job
+    # runs outside the pull request's queue): the deploy finds it closed and creates nothing.
+    late = play.event("synchronize", 10, _sha(10), closed=True)
+    _succeeded(late, "image", "deploy")
+    assert [s.conclusion for s in late.steps["deploy"]][2:] == ["skipped"] * 4
+    assert "Pull request 10 is closed: no preview" in late.log("deploy")
+    assert play.base.tagged() == tagged
+    assert play.deployments(10) == []
+    assert play.comments(10) == []
 
     # 5. PR 7 closed, and its teardown fails half-way (the target group's delete): the
     # service is gone, the record stays without forwarding; the job fails.
