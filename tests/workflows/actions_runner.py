@@ -10,6 +10,8 @@ What it does, and where GitHub says so (GitHub Docs, "Workflow syntax for GitHub
   job's ``if:`` reads ``github``, ``needs``, ``vars`` and ``inputs``, with the status
   functions over its ``needs`` results (a skipped or failed need skips a job whose ``if:``
   calls none).
+* A job that calls a reusable workflow grants its jobs at most its own ``permissions:``;
+  a nested job asking for more fails the run's start (:class:`StartupFailure`).
 * A job with ``environment:`` reads that environment's variables over the repository's
   (``vars``). Its ``GITHUB_TOKEN`` (``github.token``) is issued for exactly its ``permissions:``
   by the GitHub stand-in, which refuses what the permissions do not allow.
@@ -79,6 +81,30 @@ outputs by step id."""
 
 class StepFailed(Exception):
     """A modelled action failed (the step's conclusion is ``failure``)."""
+
+
+class StartupFailure(Exception):
+    """GitHub refuses to start the run: the workflow is invalid as called."""
+
+
+LEVELS = {"none": 0, "read": 1, "write": 2}
+
+
+def _check_nested_permissions(
+    uses: str, granted: Mapping[str, str], jobs: Mapping[str, Any]
+) -> None:
+    """A called workflow's jobs get at most the calling job's permissions ("Reusing workflows":
+    the ``GITHUB_TOKEN`` permissions passed from the caller "can be only downgraded"); GitHub
+    refuses to start a run where one of them asks for more ("The nested job ... is requesting
+    ..., but is only allowed ..."), whether or not that job would run."""
+    for job_id, job in jobs.items():
+        for scope, level in job.get("permissions", {}).items():
+            allowed = granted.get(scope, "none")
+            if LEVELS[level] > LEVELS[allowed]:
+                raise StartupFailure(
+                    f"{uses}: the nested job '{job_id}' is requesting '{scope}: {level}', "
+                    f"but is only allowed '{scope}: {allowed}'"
+                )
 
 
 @dataclass
@@ -265,7 +291,9 @@ class Runner:
             kind = declared[name]["type"]
             inputs[name] = value == "true" if kind == "boolean" else value
         missing = [n for n, s in declared.items() if s.get("required") and n not in inputs]
-        assert not missing, f"{uses}: required inputs {missing} not given"
+        if missing:
+            raise StartupFailure(f"{uses}: required inputs {missing} not given")
+        _check_nested_permissions(uses, job.get("permissions", {}), called["jobs"])
         inner = Outcome()
         for job_id in topological(called["jobs"]):
             called_job = called["jobs"][job_id]

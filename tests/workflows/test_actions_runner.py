@@ -16,7 +16,13 @@ import pytest
 from tests.release.expressions import Evaluator
 from tests.release.node_tools import NodeTools
 from tests.setup.github_standin import GitHubStandIn, serve_over_http
-from tests.workflows.actions_runner import ActionCall, Runner, _parse_file_commands
+from tests.workflows.actions_runner import (
+    ActionCall,
+    Runner,
+    StartupFailure,
+    _check_nested_permissions,
+    _parse_file_commands,
+)
 from tests.workflows.conftest import tool, tool_env
 
 WORKFLOW: dict[str, Any] = {
@@ -97,6 +103,13 @@ def test_the_runner_plays_steps_outputs_env_failure_and_needs(
     assert called[0].env["GREETING"] == "hello"
     assert outcome.jobs["second"].result == "skipped"
     assert outcome.jobs["third"].result == "success"
+
+
+def test_a_nested_job_gets_no_more_than_its_caller_grants() -> None:
+    jobs = {"a": {"permissions": {"contents": "read"}}, "b": {"permissions": {"id-token": "write"}}}
+    _check_nested_permissions("w.yml", {"contents": "read", "id-token": "write"}, jobs)
+    with pytest.raises(StartupFailure, match="'b' is requesting 'id-token: write', but is only"):
+        _check_nested_permissions("w.yml", {"contents": "write"}, jobs)
 
 
 def test_file_commands_read_lines_and_multiline_blocks() -> None:
