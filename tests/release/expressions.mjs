@@ -20,6 +20,7 @@
 // functions": the `if:` of a job that calls none is `success() && (<if>)`.
 //
 // Usage: node expressions.mjs < cases.json
+//        node expressions.mjs --lines   (a batch a line, kept running: see expressions.py)
 // Env: EXPRESSIONS_MODULE = path of @actions/expressions' dist/index.js.
 import { pathToFileURL } from "node:url";
 
@@ -62,6 +63,14 @@ function evaluate({ expression, context, status }) {
   return { value: result.coerceString(), truthy: truthy(result) };
 }
 
-let input = "";
-for await (const chunk of process.stdin) input += chunk;
-process.stdout.write(JSON.stringify(JSON.parse(input).map(evaluate)));
+if (process.argv.includes("--lines")) {
+  // One JSON array of cases a line, one JSON array of results a line back, until stdin ends.
+  const { createInterface } = await import("node:readline");
+  for await (const line of createInterface({ input: process.stdin })) {
+    process.stdout.write(JSON.stringify(JSON.parse(line).map(evaluate)) + "\n");
+  }
+} else {
+  let input = "";
+  for await (const chunk of process.stdin) input += chunk;
+  process.stdout.write(JSON.stringify(JSON.parse(input).map(evaluate)));
+}

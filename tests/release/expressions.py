@@ -24,19 +24,26 @@ class Case:
     status: dict[str, Any] | None = None
 
 
-def evaluate(tools: NodeTools, cases: list[Case]) -> list[dict[str, Any]]:
-    """``{"value": <coerced string>, "truthy": bool}`` for each case, in order."""
-    payload = [
+def _payload(cases: list[Case]) -> list[dict[str, Any]]:
+    return [
         {"expression": c.expression, "context": c.context}
         | ({"status": c.status} if c.status is not None else {})
         for c in cases
     ]
+
+
+def _env(tools: NodeTools) -> dict[str, str]:
     env = tools.env()
     env["EXPRESSIONS_MODULE"] = str(tools.module("@actions", "expressions", "dist", "index.js"))
+    return env
+
+
+def evaluate(tools: NodeTools, cases: list[Case]) -> list[dict[str, Any]]:
+    """``{"value": <coerced string>, "truthy": bool}`` for each case, in order."""
     done = subprocess.run(
         [str(tools.node), str(SCRIPT)],
-        input=json.dumps(payload),
-        env=env,
+        input=json.dumps(_payload(cases)),
+        env=_env(tools),
         capture_output=True,
         text=True,
         timeout=60,
@@ -44,6 +51,45 @@ def evaluate(tools: NodeTools, cases: list[Case]) -> list[dict[str, Any]]:
     )
     results: list[dict[str, Any]] = json.loads(done.stdout)
     return results
+
+
+class Evaluator:
+    """:func:`evaluate` with one evaluator process kept running (``expressions.mjs --lines``)
+    for many small batches: a run of a workflow evaluates each step apart, and a process
+    costs about 60 ms to start. Close it (or use it as a context manager) when done."""
+
+    def __init__(self, tools: NodeTools) -> None:
+        self._process = subprocess.Popen(
+            [str(tools.node), str(SCRIPT), "--lines"],
+            env=_env(tools),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def __call__(self, cases: list[Case]) -> list[dict[str, Any]]:
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
+        self._process.stdin.write(json.dumps(_payload(cases)) + "\n")
+        self._process.stdin.flush()
+        line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the evaluator ended ({self._process.wait(timeout=10)})")
+        results: list[dict[str, Any]] = json.loads(line)
+        return results
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        self._process.wait(timeout=10)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def inside(template: str) -> str:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import base64
 import copy
+import http.server
 import json
+import threading
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +25,34 @@ from slipway.setup.github import Response, app_manifest
 from tests.setup import github_openapi
 
 USER_TOKEN = "gho_standin_user_token"
+ACTIONS_TOKEN_PREFIX = "ghs_standin_actions_"
+"""Prefix of the tokens :meth:`GitHubStandIn.actions_token` issues (a job's ``GITHUB_TOKEN``)."""
+ACTIONS_PERMISSIONS: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {
+    ("GET", "/repos/{owner}/{repo}/pulls"): (("pull-requests",), "read"),
+    ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}"): (("pull-requests",), "read"),
+    ("GET", "/repos/{owner}/{repo}/deployments"): (("deployments",), "read"),
+    ("POST", "/repos/{owner}/{repo}/deployments"): (("deployments",), "write"),
+    ("POST", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses"): (
+        ("deployments",),
+        "write",
+    ),
+    ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments"): (
+        ("issues", "pull-requests"),
+        "read",
+    ),
+    ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments"): (
+        ("issues", "pull-requests"),
+        "write",
+    ),
+    ("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}"): (
+        ("issues", "pull-requests"),
+        "write",
+    ),
+}
+"""What a job's ``GITHUB_TOKEN`` needs for each operation the preview steps call: one of the
+scopes at that level (GitHub Docs, "Permissions required for GitHub Apps": Pull requests,
+Deployments, and Issues or Pull requests for an issue's comments). The token holds exactly the
+job's ``permissions:`` ("Controlling permissions for GITHUB_TOKEN")."""
 
 
 def _pad(text: str) -> str:
@@ -65,6 +96,14 @@ class GitHubStandIn:
     """(method, path template or path) answered once with 500 (a server error)."""
     fail_installation_once: set[str] = field(default_factory=set)
     """App names whose next ``GET /repos/{owner}/{repo}/installation`` is answered with 500."""
+    pull_requests: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    """(repository, number) -> state ("open" or "closed"), head sha, head repository."""
+    deployments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """id -> the created deployment's fields, with its ``statuses`` (oldest first)."""
+    comments: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """id -> repository, issue number, body."""
+    actions_tokens: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    """A job's ``GITHUB_TOKEN`` -> (its repository, its ``permissions:``)."""
     _keys: dict[tuple[str, str], PrivateKey] = field(default_factory=dict)
 
     def add_repository(
@@ -131,6 +170,162 @@ class GitHubStandIn:
     def _user(self, headers: Mapping[str, str]) -> bool:
         return headers.get("Authorization") == f"Bearer {USER_TOKEN}"
 
+    # The Actions side: a job's GITHUB_TOKEN, pull requests, deployments, comments ------------
+    def actions_token(self, repository: str, permissions: Mapping[str, str]) -> str:
+        """A new ``GITHUB_TOKEN`` for one job of ``repository`` holding ``permissions``."""
+        token = f"{ACTIONS_TOKEN_PREFIX}{len(self.actions_tokens) + 1}"
+        self.actions_tokens[token] = (repository, dict(permissions))
+        return token
+
+    def open_pull_request(self, repository: str, number: int, head_sha: str) -> None:
+        self.pull_requests[(repository, number)] = {"state": "open", "sha": head_sha}
+
+    def _actions_token(self, headers: Mapping[str, str]) -> str | None:
+        scheme, _, token = headers.get("Authorization", "").partition(" ")
+        if scheme.lower() in ("token", "bearer") and token.startswith(ACTIONS_TOKEN_PREFIX):
+            return token
+        return None
+
+    def _actions_answer(
+        self,
+        token: str,
+        method: str,
+        template: str,
+        params: dict[str, str],
+        query: dict[str, str],
+        body: bytes | None,
+    ) -> tuple[int, Any]:
+        """What GitHub answers a job's ``GITHUB_TOKEN`` on the operations the preview steps
+        call: 401 for an unknown token, 404 outside its repository, 403 without the
+        permission (:data:`ACTIONS_PERMISSIONS`), else the operation, with GitHub's examples
+        as the answers' shape."""
+        not_found = {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
+        if token not in self.actions_tokens:
+            return 401, {
+                "message": "Bad credentials",
+                "documentation_url": "https://docs.github.com/rest",
+            }
+        repository = f"{params.get('owner')}/{params.get('repo')}"
+        owned, granted = self.actions_tokens[token]
+        if repository != owned:
+            return 404, not_found
+        scopes, level = ACTIONS_PERMISSIONS[(method, template)]
+        allowed = ("read", "write") if level == "read" else ("write",)
+        if not any(granted.get(scope) in allowed for scope in scopes):
+            return 403, {
+                "message": "Resource not accessible by integration",
+                "documentation_url": "https://docs.github.com/rest",
+            }
+        sent = json.loads(body) if body else {}
+        if template == "/repos/{owner}/{repo}/pulls":
+            state = query.get("state", "open")
+            numbers = sorted(
+                n
+                for (r, n), pr in self.pull_requests.items()
+                if r == repository and pr["state"] == state
+            )
+            items = []
+            for number in numbers:
+                item = example("pull-request-simple-items")[0]
+                item |= {"number": number, "state": state, "requested_teams": []}
+                items.append(item)
+            return 200, items
+        if template == "/repos/{owner}/{repo}/pulls/{pull_number}":
+            pr = self.pull_requests.get((repository, int(params["pull_number"])))
+            if pr is None:
+                return 404, not_found
+            answer = example("pull-request")
+            answer |= {"number": int(params["pull_number"]), "state": pr["state"]}
+            answer["head"]["sha"] = pr["sha"]
+            # The example's requested team lacks ``type``, which the schema requires.
+            answer["requested_teams"] = []
+            return 200, answer
+        if template == "/repos/{owner}/{repo}/deployments":
+            if method == "POST":
+                number = len(self.deployments) + 1
+                deployment = {
+                    "repository": repository,
+                    "ref": sent["ref"],
+                    "sha": sent["ref"],
+                    "environment": sent.get("environment", "production"),
+                    "transient_environment": sent.get("transient_environment", False),
+                    "production_environment": sent.get("production_environment", False),
+                    "description": sent.get("description"),
+                    "statuses": [],
+                }
+                self.deployments[number] = deployment
+                return 201, self._deployment(number)
+            found = [
+                number
+                for number, d in sorted(self.deployments.items(), reverse=True)
+                if d["repository"] == repository
+                and d["environment"] == query.get("environment", d["environment"])
+            ]
+            return 200, [self._deployment(number) for number in found]
+        if template == "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses":
+            found_deployment = self.deployments.get(int(params["deployment_id"]))
+            if found_deployment is None or found_deployment["repository"] != repository:
+                return 404, not_found
+            deployment = found_deployment
+            # ``auto_inactive`` (default true) is not modelled: it marks inactive only "prior
+            # non-transient, non-production environment deployments" (the operation's
+            # description in the OpenAPI document); the previews' deployments are transient.
+            assert deployment["transient_environment"], "auto_inactive is not modelled"
+            deployment["statuses"].append(dict(sent))
+            answer = example("deployment-status")
+            answer |= {
+                "id": len(deployment["statuses"]),
+                "state": sent["state"],
+                "description": sent.get("description", ""),
+                "environment": deployment["environment"],
+                "environment_url": sent.get("environment_url", ""),
+                "log_url": sent.get("log_url", ""),
+            }
+            return 201, answer
+        if template == "/repos/{owner}/{repo}/issues/{issue_number}/comments":
+            issue = int(params["issue_number"])
+            if (repository, issue) not in self.pull_requests:
+                return 404, not_found
+            if method == "POST":
+                number = max(self.comments, default=9000) + 1
+                self.comments[number] = {
+                    "repository": repository,
+                    "issue": issue,
+                    "body": sent["body"],
+                }
+                return 201, self._comment(number)
+            return 200, [
+                self._comment(number)
+                for number, c in sorted(self.comments.items())
+                if c["repository"] == repository and c["issue"] == issue
+            ]
+        assert template == "/repos/{owner}/{repo}/issues/comments/{comment_id}", template
+        comment = self.comments.get(int(params["comment_id"]))
+        if comment is None or comment["repository"] != repository:
+            return 404, not_found
+        comment["body"] = sent["body"]
+        return 200, self._comment(int(params["comment_id"]))
+
+    def _deployment(self, number: int) -> dict[str, Any]:
+        d = self.deployments[number]
+        answer: dict[str, Any] = example("deployment-simple-example")
+        answer |= {
+            "id": number,
+            "ref": d["ref"],
+            "sha": d["sha"],
+            "environment": d["environment"],
+            "original_environment": d["environment"],
+            "transient_environment": d["transient_environment"],
+            "production_environment": d["production_environment"],
+            "description": d["description"],
+        }
+        return answer
+
+    def _comment(self, number: int) -> dict[str, Any]:
+        answer: dict[str, Any] = example("issue-comment")
+        answer |= {"id": number, "body": self.comments[number]["body"]}
+        return answer
+
     def _app(self, headers: Mapping[str, str]) -> App | None:
         """The app whose JWT signs the request (RS256 checked with the app's key)."""
         token = headers.get("Authorization", "").removeprefix("Bearer ")
@@ -187,6 +382,9 @@ class GitHubStandIn:
             answer = example("installation")
             answer["app_id"], answer["app_slug"] = app.id, app.slug
             return 200, answer
+        token = self._actions_token(headers)
+        if token is not None:
+            return self._actions_answer(token, method, template, params, query, body)
         if not self._user(headers):
             return 401, {
                 "message": "Bad credentials",
@@ -296,3 +494,84 @@ class GitHubStandIn:
         created = (repository, env, name) not in self.secrets
         self.secrets[(repository, env, name)] = opened
         return (201, {}) if created else (204, None)  # 201: an empty object
+
+
+GH_HOST = "github.localhost"
+"""The host the real ``gh`` is pointed at to reach :func:`serve_over_http`: GitHub CLI's
+development host, whose REST API it calls over plain HTTP at ``http://api.github.localhost/``
+with the ``GH_TOKEN`` it sends to github.com (cli/go-gh ``pkg/api/rest_client.go``
+``restPrefix`` and ``pkg/auth/auth.go`` ``tokenForHost``: not an enterprise host)."""
+
+
+def _read_body(handler: http.server.BaseHTTPRequestHandler) -> bytes | None:
+    """The request's body: ``Content-Length`` bytes, or the chunks of a chunked body (gh
+    streams ``--input -`` that way)."""
+    if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        data = b""
+        while True:
+            size = int(handler.rfile.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                handler.rfile.readline()
+                return data or None
+            data += handler.rfile.read(size)
+            handler.rfile.readline()
+    length = int(handler.headers.get("Content-Length") or 0)
+    return handler.rfile.read(length) if length else None
+
+
+@contextmanager
+def serve_over_http(standin: GitHubStandIn) -> Iterator[dict[str, str]]:
+    """``standin`` as an HTTP proxy on 127.0.0.1 for ``http://api.github.localhost/`` (every
+    request and answer validated as :meth:`GitHubStandIn.__call__` does); yields the
+    environment that points the real ``gh`` at it (``GH_HOST`` and ``HTTP_PROXY``: Go's
+    ``http.ProxyFromEnvironment`` proxies every host but ``localhost`` and loopback IPs)."""
+    failures: list[BaseException] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            parts = urllib.parse.urlsplit(self.path)
+            try:
+                assert parts.netloc == f"api.{GH_HOST}", self.path
+                url = github_openapi.HOST + urllib.parse.urlunsplit(
+                    ("", "", parts.path, parts.query, "")
+                )
+                headers = dict(self.headers.items())
+                if "Content-Type" in headers:
+                    headers["Content-Type"] = headers["Content-Type"].split(";")[0]
+                response = standin(self.command, url, headers, _read_body(self))
+            except BaseException as error:  # the test reads it: the answer is only a 500
+                failures.append(error)
+                self.send_error(500, repr(error)[:200])
+                return
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {
+            "GH_HOST": GH_HOST,
+            "HTTP_PROXY": f"http://127.0.0.1:{server.server_address[1]}",
+            # Only gh's host goes through the stand-in (not "localhost": Go reads it as a suffix,
+            # which api.github.localhost has); the AWS CLI (botocore reads the same
+            # variables) reaches moto on 127.0.0.1 directly.
+            "NO_PROXY": "127.0.0.1",
+            "GH_NO_UPDATE_NOTIFIER": "1",
+            "GH_PROMPT_DISABLED": "1",
+        }
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    if failures:
+        raise failures[0]

@@ -18,7 +18,9 @@
   per group would ("Control the concurrency of workflows and jobs"). It depends on no other
   job: it runs whether or not any deploy succeeded.
 * ``sweep``, on a schedule and by dispatch: lists the open pull requests and runs
-  ``preview-sweep.sh`` (expired and closed previews, then the tag sweep).
+  ``preview-sweep.sh`` (expired and closed previews, then the tag sweep), then
+  ``preview-removed.sh`` for the pull requests whose preview it removed, so a teardown the
+  sweep finished leaves no active deployment or "ready" comment behind.
 
 Forks: the workflow is triggered by ``pull_request`` only, never ``pull_request_target``, and
 ``teardown`` runs only when the pull request's head repository is this repository, so no fork
@@ -99,6 +101,9 @@ RUN_URL = (
 )
 """The run's page: the sticky comment's and the deployment's logs link."""
 
+
+SWEPT = "steps.sweep.outputs.removed"
+"""The pull requests whose preview the sweep removed (space-separated)."""
 
 STILL_OPEN = "steps.start.outputs.open == 'true'"
 """The pull request was still open when the deploy took its concurrency group."""
@@ -267,8 +272,12 @@ def preview_workflow(spec: WorkflowSpec) -> dict[str, Any]:
         "permissions": permissions(
             ("contents", "read"),
             ("id-token", "write"),
-            ("pull-requests", "read"),
-            reasons={"pull-requests": "list the open pull requests"},
+            ("deployments", "write"),
+            ("pull-requests", "write"),
+            reasons={
+                "deployments": "mark the swept previews' deployments inactive",
+                "pull-requests": "list the open pull requests; update the swept ones' comments",
+            },
         ),
         "steps": [
             checkout(sparse=DELIVERED_DIR),
@@ -283,6 +292,16 @@ def preview_workflow(spec: WorkflowSpec) -> dict[str, Any]:
                 "Remove closed, expired and orphaned previews",
                 PREVIEW_SWEEP.run,
                 {**_settings(), "PREVIEW_OPEN_PRS": expr("steps.open.outputs.numbers")},
+                id="sweep",
+            ),
+            # The previews the sweep removed, also when it failed on another: a teardown that
+            # failed half-way (or never ran) is finished here, and GitHub must not go on
+            # showing its deployment active and its comment ready.
+            run(
+                "Tell the swept pull requests",
+                PREVIEW_REMOVED.run,
+                {"GH_TOKEN": expr("github.token"), "PREVIEW_PR": expr(SWEPT)},
+                if_=f"!cancelled() && {SWEPT} != ''",
             ),
         ],
     }
