@@ -454,3 +454,29 @@ def test_no_architecture_is_missing_from_the_stack_setting() -> None:
     assert set(placeholder.ARCHITECTURES) == set(CPU_ARCHITECTURES)
     assert placeholder.DEFAULT_ARCHITECTURE == "X86_64"
     assert os.sep not in placeholder.REPOSITORY.replace("/", "")
+
+
+# The port the placeholder listens on -------------------------------------------------------------
+
+
+def container_environment_of(stack: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    from tests.conftest import recorded
+
+    definition = recorded(stack, overrides).one("aws:ecs/taskDefinition:TaskDefinition")
+    (container,) = json.loads(definition.inputs["containerDefinitions"])
+    plain = {e["name"]: e["value"] for e in container.get("environment", [])}
+    if "containerPort" in (overrides or {}):
+        assert str(container["portMappings"][0]["containerPort"]) == overrides["containerPort"]  # type: ignore[index]
+    return plain
+
+
+def test_the_container_gets_port_from_container_port_unless_the_application_sets_it() -> None:
+    """The placeholder learns the port from ``PORT`` (the stack's ``containerPort``), so it
+    serves whatever port a stack uses; an application's own ``PORT`` wins."""
+    assert container_environment_of("dev")["PORT"] == "3000"
+    prod = container_environment_of("prod")
+    assert prod["PORT"] == "3000"
+    assert prod["NODE_ENV"] == "production"  # the stack file's appEnvironment is kept
+    assert container_environment_of("dev", {"containerPort": "8080"})["PORT"] == "8080"
+    own = container_environment_of("dev", {"appEnvironment": '["PORT=9000", "A=b"]'})
+    assert own == {"PORT": "9000", "A": "b"}
