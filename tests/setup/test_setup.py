@@ -75,7 +75,7 @@ STEPS = [
     *(
         s
         for env in ENVIRONMENTS
-        for s in (f"up-{env}", f"infra-credentials-{env}", f"app-secrets-{env}")
+        for s in (f"up-{env}", f"infra-credentials-{env}", f"app-secrets-{env}", f"serve-{env}")
     ),
     "release-key",
 ]
@@ -155,6 +155,14 @@ def assert_complete(world: World) -> None:
         config = world.engine.backends[STACKS][("slipway", env)].config
         assert config["slipway:bootstrapImage"] == f"{uri}@{image['imageDigest']}"
         assert not image_reference_problems(config["slipway:bootstrapImage"], "x")
+    # Every service runs its first task (the placeholder), started again once its secrets had
+    # values.
+    ecs = world.client("ecs")
+    for env in ENVIRONMENTS:
+        (service,) = ecs.describe_services(cluster=f"shop-{env}", services=[f"shop-{env}"])[
+            "services"
+        ]
+        assert service["runningCount"] == 1, env
     prod = world.engine.backends[STACKS][("slipway", "prod")].config
     assert prod["slipway:releaseAppId"] == app["id"]
     assert prod["slipway:releaseAppClientId"] == app["client_id"]
@@ -379,6 +387,8 @@ def arm(world: World, step: str) -> None:
         world.engine.fail_once.add(("set_config", env))  # after the stack exists: half-made
     elif step.startswith("up-"):
         world.engine.fail_once.add(("up", env))
+    elif step.startswith("serve-"):
+        world.failing_redeploy.add(f"shop-{env}")
     elif step.startswith("app-secrets-"):
         world.failing_secret_prefix.add(f"shop/{env}/SESSION_SECRET")  # after DATABASE_URL
     elif step == "release-key":

@@ -19,6 +19,7 @@ import yaml
 from botocore.exceptions import ClientError
 from botocore.validate import validate_parameters
 from moto.codebuild.models import codebuild_backends
+from moto.ecs.models import ecs_backends
 
 from slipway.setup import placeholder
 from slipway.setup.aws import AwsAccount
@@ -58,6 +59,8 @@ class World:
     """Secrets Manager ``PutSecretValue`` fails once for secret names with these prefixes."""
     fail_next_build: bool = False
     """The next CodeBuild build started fails in its BUILD phase (as build.sh exiting 1 would)."""
+    failing_redeploy: set[str] = field(default_factory=set)
+    """ECS ``UpdateService`` of these clusters fails once (a throttled call)."""
     builds: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Build ID -> StartBuild's parameters and what became of it (``failed``, ``pushed``)."""
 
@@ -272,6 +275,40 @@ def play_the_builds(world: World, session: Any) -> None:
     session.register("after-call.codebuild.BatchGetBuilds", after_get)
 
 
+def play_ecs(world: World, session: Any) -> None:
+    """What moto's ECS leaves out: it starts no task. A forced new deployment starts the
+    service's task (``runningCount`` 1, as MOTO_ECS_SERVICE_RUNNING would say) when the
+    stack's secrets have values, as ECS does when it can read them at launch."""
+    requested: list[dict[str, Any]] = []
+
+    def before(params: dict[str, Any], **_: Any) -> None:
+        if params.get("cluster") in world.failing_redeploy:
+            world.failing_redeploy.discard(params["cluster"])
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
+                "UpdateService",
+            )
+        requested.append(dict(params))
+
+    def after(parsed: dict[str, Any], **_: Any) -> None:
+        params = requested.pop()
+        if not params.get("forceNewDeployment"):
+            return
+        app, env = params["cluster"].rsplit("-", 1)
+        secrets = world.client("secretsmanager")
+        names = [f"{app}/{env}/{name}" for name in ANSWERS["appSecrets"]]
+        if all(
+            "AWSCURRENT" in str(secrets.describe_secret(SecretId=n).get("VersionIdsToStages"))
+            for n in names
+        ):
+            account = world.client("sts").get_caller_identity()["Account"]
+            backend = ecs_backends[account][REGION]
+            backend.services[f"{params['cluster']}:{params['service']}"].running_count = 1
+
+    session.register("before-parameter-build.ecs.UpdateService", before)
+    session.register("after-call.ecs.UpdateService", after)
+
+
 def slipway_program(world: World) -> Callable[[StackRef, dict[str, Any]], dict[str, Any]]:
     """What a Slipway stack's first ``up`` leaves that the set-up command reads or writes: its
     application secrets created empty, and for the owner stack (prod) the ``npm`` environment
@@ -300,7 +337,26 @@ def slipway_program(world: World) -> Callable[[StackRef, dict[str, Any]], dict[s
             world.github.pulls[(repository, "slipway/workflows")] = (
                 f"https://github.com/{repository}/pull/1"
             )
-        return {"environmentUrl": f"https://{config['slipway:domainName']}"}
+        # The service, whose first tasks could not start while its secrets were empty (moto
+        # reports runningCount 0: MOTO_ECS_SERVICE_RUNNING is not set).
+        ecs = world.client("ecs")
+        cluster = f"{app}-{ref.stack}"
+        if not ecs.describe_clusters(clusters=[cluster])["clusters"]:
+            ecs.create_cluster(clusterName=cluster)
+            family = ecs.register_task_definition(
+                family=cluster,
+                containerDefinitions=[
+                    {"name": "app", "image": config["slipway:bootstrapImage"], "memory": 512}
+                ],
+            )["taskDefinition"]["taskDefinitionArn"]
+            ecs.create_service(
+                cluster=cluster, serviceName=cluster, taskDefinition=family, desiredCount=1
+            )
+        return {
+            "environmentUrl": f"https://{config['slipway:domainName']}",
+            "clusterName": cluster,
+            "serviceName": cluster,
+        }
 
     return program
 
@@ -341,6 +397,7 @@ def make_world() -> World:
 
     session.register("before-parameter-build", deny)
     play_the_builds(world, session)
+    play_ecs(world, session)
     return world
 
 

@@ -183,6 +183,16 @@ class AwsAccount:
         details = found.get("imageDetails") or []
         return str(details[0]["imageDigest"]) if details else None
 
+    def service_running(self, cluster: str, service: str) -> bool:
+        """The ECS service runs at least one task (``DescribeServices``' ``runningCount``)."""
+        found = self.client("ecs").describe_services(cluster=cluster, services=[service])
+        return any(s.get("runningCount", 0) > 0 for s in found.get("services", []))
+
+    def redeploy(self, cluster: str, service: str) -> None:
+        """A new deployment of the service's current task definition (``UpdateService`` with
+        ``forceNewDeployment``): ECS launches tasks again, reading the secrets anew."""
+        self.client("ecs").update_service(cluster=cluster, service=service, forceNewDeployment=True)
+
     def start_build(self, project: str, buildspec: str) -> str:
         """Start a build of the CodeBuild ``project`` with ``buildspec`` (``StartBuild``'s
         ``buildspecOverride``: the sources of this package, whatever the project was created

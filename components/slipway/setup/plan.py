@@ -74,6 +74,8 @@ class Context:
     bucket."""
     install_timeout: float = 900
     build_timeout: float = 5400
+    serve_timeout: float = 900
+    """How long a service may take to start its first task once its secrets have values."""
     """How long the placeholder builds may take: CodeBuild's own limits on the projects are 60
     minutes queued and 20 building (bootstrap/__main__.py), so a build ends before this."""
     sleep: Callable[[float], None] | None = None
@@ -600,6 +602,35 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
 
         return apply
 
+    def serving(env: str) -> Callable[[], bool]:
+        def check() -> bool:
+            ref = stack_ref(env)
+            if not ctx.engine.stack_exists(ref):
+                return False
+            outputs = ctx.engine.outputs(ref)
+            if "clusterName" not in outputs or "serviceName" not in outputs:
+                return False
+            return ctx.aws.service_running(str(outputs["clusterName"]), str(outputs["serviceName"]))
+
+        return check
+
+    def serve(env: str) -> Callable[[], None]:
+        def apply() -> None:
+            outputs = ctx.engine.outputs(stack_ref(env))
+            cluster, service = str(outputs["clusterName"]), str(outputs["serviceName"])
+            ctx.aws.redeploy(cluster, service)
+            kwargs: dict[str, Any] = {"sleep": ctx.sleep} if ctx.sleep else {}
+            wait_for(
+                f"the first task of {service} (the image in bootstrapImage)",
+                lambda: ctx.aws.service_running(cluster, service),
+                ctx.out,
+                timeout=ctx.serve_timeout,
+                interval=15,
+                **kwargs,
+            )
+
+        return apply
+
     steps = [
         Step(
             "state-backend",
@@ -687,6 +718,18 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
                     f"fill {len(a.app_secrets)} application secret(s) of {env} in Secrets Manager",
                     secrets_filled(env),
                     fill_secrets(env),
+                )
+            )
+            # ECS reads a task's secrets when it launches it: the first `up`'s tasks, started
+            # before the secrets had values, failed, and the deployment circuit breaker may have
+            # stopped launching more (docs/deployment-guide.md, "The first `pulumi up`").
+            steps.append(
+                Step(
+                    f"serve-{env}",
+                    f"start {env}'s service again now that its secrets have values, and wait "
+                    "for its first task",
+                    serving(env),
+                    serve(env),
                 )
             )
     steps.append(
