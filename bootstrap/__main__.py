@@ -39,11 +39,17 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+# The placeholder image's sources and the registry's action lists come from this checkout's
+# library (components/slipway), also when the Pulumi CLI installed only requirements.txt.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "components"))
 
 from slipway.registry import PULL_ACTIONS, PUSH_ACTIONS
 from slipway.setup import placeholder
