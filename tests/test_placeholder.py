@@ -480,3 +480,78 @@ def test_the_container_gets_port_from_container_port_unless_the_application_sets
     assert container_environment_of("dev", {"containerPort": "8080"})["PORT"] == "8080"
     own = container_environment_of("dev", {"appEnvironment": '["PORT=9000", "A=b"]'})
     assert own == {"PORT": "9000", "A": "b"}
+
+
+# build.sh's flow, with recording stand-ins for the CodeBuild image's aws and docker -------------
+
+STAND_IN = """#!/usr/bin/env bash
+# Records its arguments (and, for `docker build`, copies the build context) and answers as
+# the real command would for what build.sh asks.
+echo "$(basename "$0") $*" >> "$RECORD"
+case "$(basename "$0") $1 $2" in
+  "aws ecr describe-images") exit "$IMAGE_EXISTS_STATUS" ;;
+  "aws ecr get-login-password") echo token ;;
+  "docker login"*) cat > "$RECORD.password" ;;
+  "docker build"*) cp -r "${@: -1}" "$CONTEXT" ;;
+  "rpm -q"*) exit 0 ;;
+esac
+"""
+
+
+def run_build_sh(tmp_path: Path, exists: bool) -> tuple[subprocess.CompletedProcess[str], Path]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("aws", "docker", "rpm", "dnf"):
+        (bin_dir / name).write_text(STAND_IN)
+        (bin_dir / name).chmod(0o755)
+    record = tmp_path / "record"
+    uri = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{placeholder.REPOSITORY}"
+    result = subprocess.run(
+        ["bash", str(FOLDER / "build.sh")],
+        env={
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "RECORD": str(record),
+            "CONTEXT": str(tmp_path / "context"),
+            "IMAGE_EXISTS_STATUS": "0" if exists else "254",
+            "REPOSITORY_URI": uri,
+            "IMAGE_TAG": placeholder.image_tag("X86_64"),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result, record
+
+
+def test_build_sh_compiles_builds_logs_in_and_pushes_the_tag(tmp_path: Path) -> None:
+    result, record = run_build_sh(tmp_path, exists=False)
+    assert result.returncode == 0, result.stderr
+    tag = placeholder.image_tag("X86_64")
+    registry = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com"
+    image = f"{registry}/{placeholder.REPOSITORY}:{tag}"
+    calls = record.read_text().splitlines()
+    assert calls[0] == (
+        f"aws ecr describe-images --repository-name {placeholder.REPOSITORY} "
+        f"--image-ids imageTag={tag}"
+    )
+    assert calls[1] == "rpm -q glibc-static"
+    assert calls[2].startswith(f"docker build --tag {image} ")
+    # The two ends of one pipe run together: either may record first.
+    assert sorted(calls[3:5]) == [
+        "aws ecr get-login-password",
+        f"docker login --username AWS --password-stdin {registry}",
+    ]
+    assert calls[5:] == [f"docker push {image}"]
+    assert (tmp_path / "record.password").read_text() == "token\n"
+    context = tmp_path / "context"
+    assert (context / "Dockerfile").read_bytes() == (FOLDER / "Dockerfile").read_bytes()
+    assert b"/lib64/ld-linux" not in (context / "placeholder").read_bytes()
+
+
+def test_build_sh_leaves_an_existing_tag_alone(tmp_path: Path) -> None:
+    """ECR refuses to push an existing tag of an immutable repository
+    (``ImageTagAlreadyExistsException``), even with the same digest: check first."""
+    result, record = run_build_sh(tmp_path, exists=True)
+    assert result.returncode == 0, result.stderr
+    assert "exists already" in result.stdout
+    assert [c.split()[0] for c in record.read_text().splitlines()] == ["aws"]
