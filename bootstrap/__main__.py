@@ -419,6 +419,9 @@ class Settings:
     shared_key_secrets: bool
     """``sharedKeyDecryptsSecrets``: stacks not yet moved to their own key still use the shared
     key as their secrets provider, so it may be used outside S3."""
+    placeholder_image: bool = True
+    """``placeholderImage``: the placeholder image's repository, build projects, role and log
+    group (the set-up command turns it off when given ``--bootstrap-image``)."""
 
 
 def settings() -> Settings:
@@ -431,6 +434,7 @@ def settings() -> Settings:
     projects = config.get_object("projects")
     projects = list(DEFAULT_PROJECTS) if projects is None else projects
     shared = config.get_bool("sharedKeyDecryptsSecrets")
+    placeholder_image = config.get_bool("placeholderImage")
     problems = []
     if name is not None and not BUCKET_NAME.match(name):
         problems.append(f"stateBucketName: got {name!r}; a valid S3 bucket name (3-63, a-z0-9.-)")
@@ -472,6 +476,7 @@ def settings() -> Settings:
         stacks=tuple((m["app"], m["env"]) for m in matches if m),
         projects=tuple(projects),
         shared_key_secrets=True if shared is None else shared,
+        placeholder_image=True if placeholder_image is None else placeholder_image,
     )
 
 
@@ -712,7 +717,11 @@ def main() -> dict[str, Any]:
         ),
     )
 
-    placeholder_parts = placeholder_image(region, identity.account_id, partition, admins)
+    placeholder_parts = (
+        placeholder_image(region, identity.account_id, partition, admins)
+        if config.placeholder_image
+        else {}
+    )
 
     outputs: dict[str, Any] = {
         "stateBucketName": bucket.bucket,

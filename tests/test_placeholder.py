@@ -329,6 +329,19 @@ def test_the_outputs_name_the_repository_and_the_projects(recording: Recording) 
     }
 
 
+def test_without_placeholder_image_bootstrap_registers_none_of_it() -> None:
+    recording = run_bootstrap({"slipway-bootstrap:placeholderImage": "false"})
+    for token in (
+        "aws:ecr/repository:Repository",
+        "aws:codebuild/project:Project",
+        "aws:iam/role:Role",
+        "aws:cloudwatch/logGroup:LogGroup",
+    ):
+        assert recording.of_type(token) == [], token
+    assert not any(name.startswith("placeholder") for name in recording.outputs)
+    assert recording.one("aws:s3/bucket:Bucket", "state")
+
+
 # Who may pull, push and change it (Principal Mapper) --------------------------------------------
 
 

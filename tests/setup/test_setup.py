@@ -424,9 +424,19 @@ def test_a_pinned_bootstrap_image_goes_to_every_stack(world: World, tmp_path: Pa
     for env in ENVIRONMENTS:
         config = world.engine.backends[STACKS][("slipway", env)].config
         assert config["slipway:bootstrapImage"] == image
-    # The user's image wins: no placeholder is built.
+    # The user's image wins: no placeholder is built, and bootstrap makes none of its parts.
     assert "placeholder-image" not in out
     assert world.client("codebuild").list_builds()["ids"] == []
+    assert world.client("ecr").describe_repositories()["repositories"] == []
+
+
+def test_a_region_without_codebuild_needs_a_bootstrap_image(world: World, tmp_path: Path) -> None:
+    """botocore's endpoint data (1.44.5) lists no CodeBuild in ca-west-1 (ECS is there)."""
+    code, out = run(world, tmp_path, "--region", "ca-west-1", "--dry-run")
+    assert code == 2, out
+    assert "region ca-west-1 does not offer codebuild (botocore's endpoint data)" in out
+    assert "pass --bootstrap-image" in out
+    assert not created_anything(world)
 
 
 def test_the_placeholder_is_built_once_per_architecture_and_its_digest_read_from_ecr(

@@ -129,7 +129,8 @@ def bootstrap_program(world: World) -> Callable[[StackRef, dict[str, Any]], dict
             Policy=BOOTSTRAP["bucket_policy"](f"arn:aws:s3:::{bucket}", admins, ("slipway",)),
         )
         # bootstrap/__main__.py's outputs the set-up command's results must agree with.
-        placeholder_parts(world, account, region, admins)
+        if config.get("slipway-bootstrap:placeholderImage", "true") == "true":
+            placeholder_parts(world, account, region, admins)
         apps = sorted({stack.split("/")[0] for stack in config["slipway-bootstrap:stacks"]})
         return {
             "stateBucketName": bucket,

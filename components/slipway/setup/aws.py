@@ -78,12 +78,12 @@ class AwsAccount:
             ) from error
         return Identity(answer["Account"], answer["Arn"], answer["Arn"].split(":")[1])
 
-    def missing_services(self) -> list[str]:
-        """Services of :data:`SERVICES` that botocore's endpoint data lacks in the region."""
+    def missing_services(self, services: tuple[str, ...] = SERVICES) -> list[str]:
+        """Services of ``services`` that botocore's endpoint data lacks in the region."""
         partition = self._session.get_partition_for_region(self.region)
         return [
             service
-            for service in SERVICES
+            for service in services
             if self.region
             not in self._session.get_available_regions(service, partition_name=partition)
         ]

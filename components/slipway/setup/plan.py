@@ -136,6 +136,12 @@ def preflight(ctx: Context) -> Facts:
             f"region {ctx.aws.region} does not offer {', '.join(missing)} (botocore's endpoint "
             "data); choose another with --region"
         )
+    if not a.bootstrap_image and ctx.aws.missing_services(("codebuild",)):
+        problems.append(
+            f"region {ctx.aws.region} does not offer codebuild (botocore's endpoint data), "
+            "which builds the placeholder image a new environment serves; pass "
+            "--bootstrap-image (an image pinned by digest) or choose another region"
+        )
     zone = ctx.aws.hosted_zone(a.domain)
     if zone is None:
         problems.append(
@@ -251,7 +257,10 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
             ctx.aws.bucket_exists(bucket)
             and ctx.aws.alias_exists(SHARED_KEY_ALIAS)
             and all(ctx.aws.alias_exists(alias) for alias in stack_aliases)
-            and ctx.aws.repository_uri(placeholder.REPOSITORY) is not None
+            and (
+                bool(a.bootstrap_image)
+                or ctx.aws.repository_uri(placeholder.REPOSITORY) is not None
+            )
         )
 
     def architecture_of(env: str) -> str:
@@ -353,6 +362,12 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
             local_bootstrap,
             f"{BOOTSTRAP_PROJECT}:stacks",
             [f"{a.app}/{e}" for e in ENVIRONMENTS],
+            secret=False,
+        )
+        ctx.engine.set_config(
+            local_bootstrap,
+            f"{BOOTSTRAP_PROJECT}:placeholderImage",
+            "false" if a.bootstrap_image else "true",
             secret=False,
         )
         ctx.engine.up(local_bootstrap, _progress(ctx.out))
