@@ -74,10 +74,10 @@ class Context:
     bucket."""
     install_timeout: float = 900
     build_timeout: float = 5400
-    serve_timeout: float = 900
-    """How long a service may take to start its first task once its secrets have values."""
     """How long the placeholder builds may take: CodeBuild's own limits on the projects are 60
     minutes queued and 20 building (bootstrap/__main__.py), so a build ends before this."""
+    serve_timeout: float = 900
+    """How long a service may take to start its first task once its secrets have values."""
     sleep: Callable[[float], None] | None = None
     urls: dict[str, str] = field(default_factory=dict)
 
