@@ -17,6 +17,12 @@ stack is added to ``stacks`` (bootstrap/README.md):
 * one KMS key per entry of ``stacks`` (alias ``alias/slipway/<app>/<environment>``): that
   stack's secrets provider; only principals tagged with that stack's app and environment,
   and the administrators, use it (:func:`stack_key_policy`).
+* the placeholder image's parts (``slipway.setup.placeholder``), what a new environment serves
+  before CI's first deploy: the ECR repository ``slipway/placeholder`` (immutable tags, scan on
+  push, KMS encryption; every principal of this account pulls, only the build pushes, only the
+  administrators change it: :func:`placeholder_repository_policy`; protected and retained), one
+  CodeBuild project per CPU architecture that builds and pushes it, their service role
+  (:func:`placeholder_build_policy`) and log group. The set-up command starts the builds.
 
 The bucket's objects are all encrypted with the shared key, so which stack reads which state
 is decided by the bucket policy, not by the key; which stack decrypts which config secrets is
@@ -24,18 +30,29 @@ decided by the stack keys.
 
 Outputs: ``loginUrl`` and ``secretsProvider`` (the shared ones), ``stackLoginUrls`` (per app,
 ``s3://<bucket>/<app>``) and ``stackSecretsProviders`` (per ``<app>/<environment>``), the
-bucket's and shared key's names and ARNs, and ``adminPrincipalArns``.
+bucket's and shared key's names and ARNs, ``adminPrincipalArns``, and
+``placeholderRepositoryUrl``, ``placeholderRepositoryName`` and ``placeholderBuildProjects``
+(per ``slipway:cpuArchitecture``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
+# The placeholder image's sources and the registry's action lists come from this checkout's
+# library (components/slipway), also when the Pulumi CLI installed only requirements.txt.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "components"))
+
+from slipway.registry import PULL_ACTIONS, PUSH_ACTIONS
+from slipway.setup import placeholder
 
 PROJECT = "slipway-bootstrap"
 """Pulumi.yaml's project name: the namespace of this program's settings."""
@@ -127,6 +144,118 @@ def stack_paths(bucket_arn: str, projects: tuple[str, ...]) -> list[str]:
 
 def _not_admin(admins: list[str]) -> dict[str, Any]:
     return {"ArnNotLike": {"aws:PrincipalArn": admins}}
+
+
+PLACEHOLDER_PUSHES = tuple(sorted(set(PUSH_ACTIONS) - set(PULL_ACTIONS) - {"ecr:DescribeImages"}))
+"""What writes an image (layers and manifest): only the placeholder build may."""
+PLACEHOLDER_CHANGES = (
+    "ecr:BatchDeleteImage",
+    "ecr:DeleteLifecyclePolicy",
+    "ecr:DeleteRepository",
+    "ecr:DeleteRepositoryPolicy",
+    "ecr:PutImageScanningConfiguration",
+    "ecr:PutImageTagMutability",
+    "ecr:PutLifecyclePolicy",
+    "ecr:ReplicateImage",
+    "ecr:SetRepositoryPolicy",
+    "ecr:TagResource",
+    "ecr:UntagResource",
+)
+"""What would let a principal swap, delete or unprotect the placeholder every new environment
+runs: only the administrators may. A stack's roles are refused by this policy, not by their
+boundary: the repository carries no ``slipway:environment`` tag (it serves every stack)."""
+PLACEHOLDER_LOG_RETENTION_DAYS = 14
+
+
+def placeholder_repository_policy(account_id: str, build_role_arn: str, admins: list[str]) -> str:
+    """The placeholder repository's policy: every principal of this account may pull (a stack's
+    task execution role is granted only its own repository, ``slipway.fargate_task``,
+    ``execution_role_statements``; within one account a repository policy's grant is enough:
+    IAM User Guide, "Policy evaluation logic", same-account requests), no other account may; only
+    the build role pushes; only ``admins`` change or delete the repository or its images."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountPulls",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": list(PULL_ACTIONS),
+                    "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
+                },
+                {
+                    "Sid": "OnlyTheBuildPushes",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": list(PLACEHOLDER_PUSHES),
+                    "Condition": {"ArnNotEquals": {"aws:PrincipalArn": build_role_arn}},
+                },
+                {
+                    "Sid": "OnlyAdministratorsChangeTheRepository",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": list(PLACEHOLDER_CHANGES),
+                    "Condition": _not_admin(admins),
+                },
+            ],
+        }
+    )
+
+
+def placeholder_build_policy(repository_arn: str, log_group_arn: str) -> str:
+    """The build role: its own log group, ECR's login token (``GetAuthorizationToken`` takes no
+    resource) and push to the placeholder repository only."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "WriteBuildLogs",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+                },
+                {
+                    "Sid": "EcrLogin",
+                    "Effect": "Allow",
+                    "Action": "ecr:GetAuthorizationToken",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "PushThePlaceholder",
+                    "Effect": "Allow",
+                    "Action": list(PUSH_ACTIONS),
+                    "Resource": repository_arn,
+                },
+            ],
+        }
+    )
+
+
+def placeholder_build_trust_policy(account_id: str, partition: str, region: str) -> str:
+    """CodeBuild assumes the build role for this account's placeholder projects only (the
+    confused-deputy conditions of the CodeBuild User Guide, "Cross-service confused deputy
+    prevention": ``aws:SourceAccount`` and ``aws:SourceArn``)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "codebuild.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account_id},
+                        "ArnLike": {
+                            "aws:SourceArn": f"arn:{partition}:codebuild:{region}:{account_id}:"
+                            "project/slipway-placeholder-*"
+                        },
+                    },
+                }
+            ],
+        }
+    )
 
 
 def key_policy(
@@ -290,6 +419,9 @@ class Settings:
     shared_key_secrets: bool
     """``sharedKeyDecryptsSecrets``: stacks not yet moved to their own key still use the shared
     key as their secrets provider, so it may be used outside S3."""
+    placeholder_image: bool = True
+    """``placeholderImage``: the placeholder image's repository, build projects, role and log
+    group (the set-up command turns it off when given ``--bootstrap-image``)."""
 
 
 def settings() -> Settings:
@@ -302,6 +434,7 @@ def settings() -> Settings:
     projects = config.get_object("projects")
     projects = list(DEFAULT_PROJECTS) if projects is None else projects
     shared = config.get_bool("sharedKeyDecryptsSecrets")
+    placeholder_image = config.get_bool("placeholderImage")
     problems = []
     if name is not None and not BUCKET_NAME.match(name):
         problems.append(f"stateBucketName: got {name!r}; a valid S3 bucket name (3-63, a-z0-9.-)")
@@ -343,7 +476,105 @@ def settings() -> Settings:
         stacks=tuple((m["app"], m["env"]) for m in matches if m),
         projects=tuple(projects),
         shared_key_secrets=True if shared is None else shared,
+        placeholder_image=True if placeholder_image is None else placeholder_image,
     )
+
+
+def placeholder_image(
+    region: pulumi.Output[str],
+    account_id: pulumi.Output[str],
+    partition: pulumi.Output[str],
+    admins: pulumi.Output[list[str]],
+) -> dict[str, Any]:
+    """The placeholder image's repository, build projects, build role and log group; their
+    outputs."""
+    tags = {"slipway:purpose": "placeholder-image"}
+    repository = aws.ecr.Repository(
+        "placeholder",
+        name=placeholder.REPOSITORY,
+        image_tag_mutability="IMMUTABLE",
+        image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+            scan_on_push=True
+        ),
+        encryption_configurations=[
+            aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS")
+        ],
+        force_delete=False,
+        tags=tags,
+        # Every stack's first `up` names one of its digests.
+        opts=pulumi.ResourceOptions(protect=True, retain_on_delete=True),
+    )
+    log_group = aws.cloudwatch.LogGroup(
+        "placeholder-build-logs",
+        name="/slipway/placeholder-build",
+        retention_in_days=PLACEHOLDER_LOG_RETENTION_DAYS,
+        tags=tags,
+    )
+    role = aws.iam.Role(
+        "placeholder-build",
+        name="slipway-placeholder-build",
+        description="CodeBuild builds and pushes Slipway's placeholder image",
+        assume_role_policy=pulumi.Output.all(account_id, partition, region).apply(
+            lambda v: placeholder_build_trust_policy(str(v[0]), str(v[1]), str(v[2]))
+        ),
+        tags=tags,
+    )
+    role_policy = aws.iam.RolePolicy(
+        "placeholder-build-policy",
+        role=role.id,
+        policy=pulumi.Output.all(repository.arn, log_group.arn).apply(
+            lambda v: placeholder_build_policy(str(v[0]), str(v[1]))
+        ),
+    )
+    aws.ecr.RepositoryPolicy(
+        "placeholder-policy",
+        repository=repository.name,
+        policy=pulumi.Output.all(account_id, role.arn, admins).apply(
+            lambda v: placeholder_repository_policy(str(v[0]), str(v[1]), list(v[2]))
+        ),
+    )
+    projects: dict[str, pulumi.Output[str]] = {}
+    for key, architecture in placeholder.ARCHITECTURES.items():
+        project = aws.codebuild.Project(
+            f"placeholder-build-{architecture.platform}",
+            name=architecture.project,
+            description=f"Builds Slipway's placeholder image for {architecture.platform}",
+            service_role=role.arn,
+            source=aws.codebuild.ProjectSourceArgs(
+                type="NO_SOURCE", buildspec=placeholder.buildspec(key)
+            ),
+            artifacts=aws.codebuild.ProjectArtifactsArgs(type="NO_ARTIFACTS"),
+            environment=aws.codebuild.ProjectEnvironmentArgs(
+                compute_type="BUILD_GENERAL1_SMALL",
+                image=architecture.image,
+                type=architecture.environment_type,
+                image_pull_credentials_type="CODEBUILD",
+                # Docker needs it: "Enables running the Docker daemon inside a Docker
+                # container" (botocore's codebuild model, ProjectEnvironment.privilegedMode).
+                privileged_mode=True,
+                environment_variables=[
+                    aws.codebuild.ProjectEnvironmentEnvironmentVariableArgs(
+                        name="REPOSITORY_URI", value=repository.repository_url, type="PLAINTEXT"
+                    )
+                ],
+            ),
+            logs_config=aws.codebuild.ProjectLogsConfigArgs(
+                cloudwatch_logs=aws.codebuild.ProjectLogsConfigCloudwatchLogsArgs(
+                    group_name=log_group.name, status="ENABLED"
+                ),
+                s3_logs=aws.codebuild.ProjectLogsConfigS3LogsArgs(status="DISABLED"),
+            ),
+            build_timeout=20,
+            queued_timeout=60,
+            tags=tags,
+            opts=pulumi.ResourceOptions(depends_on=[role_policy]),
+        )
+        projects[key] = project.name
+    return {
+        "placeholderRepositoryUrl": repository.repository_url,
+        "placeholderRepositoryName": repository.name,
+        "placeholderBuildProjects": projects,
+    }
 
 
 def main() -> dict[str, Any]:
@@ -486,6 +717,12 @@ def main() -> dict[str, Any]:
         ),
     )
 
+    placeholder_parts = (
+        placeholder_image(region, identity.account_id, partition, admins)
+        if config.placeholder_image
+        else {}
+    )
+
     outputs: dict[str, Any] = {
         "stateBucketName": bucket.bucket,
         "stateBucketArn": bucket.arn,
@@ -503,6 +740,7 @@ def main() -> dict[str, Any]:
         "stackSecretsProviders": secrets_providers,
         "stackSecretsKeyArns": stack_key_arns,
         "adminPrincipalArns": admins,
+        **placeholder_parts,
     }
     for name, value in outputs.items():
         pulumi.export(name, value)

@@ -53,12 +53,14 @@ class Principal:
         resource: str,
         context: dict[str, Any] | None = None,
         resource_policy: dict[str, Any] | None = None,
+        resource_owner: str | None = None,
     ) -> bool:
         """Would IAM allow this role ``action`` on ``resource`` with the request ``context``
         (condition keys such as ``aws:ResourceTag/slipway:environment``)? With
         ``resource_policy`` (a bucket or key policy of the role's own account), Principal
         Mapper evaluates it too: its denies, and for KMS the rule that the key policy itself
-        must allow (``local_check_authorization_full``)."""
+        must allow (``local_check_authorization_full``). ``resource_owner``: the resource's
+        account, when it is not the role's own (a cross-account request)."""
         node_type, policy_type, check = _load()
         attached = [
             policy_type(f"{self.arn}-{name}", name, document)
@@ -74,5 +76,5 @@ class Principal:
             self.arn, "AROAEXAMPLEROLEID", attached, None, trust, None, 0, False, False,
             boundary, False, dict(self.tags),
         )  # fmt: skip
-        owner = self.arn.split(":")[4] if resource_policy is not None else None
+        owner = (resource_owner or self.arn.split(":")[4]) if resource_policy is not None else None
         return bool(check(node, action, resource, dict(context or {}), resource_policy, owner))

@@ -53,6 +53,7 @@ def test_the_project_file_runs_this_program_with_the_shared_virtualenv() -> None
         "stacks",
         "projects",
         "sharedKeyDecryptsSecrets",
+        "placeholderImage",
     }
 
 

@@ -268,6 +268,10 @@ def test_the_wheel_holds_only_slipway_with_its_data(wheel: Path) -> None:
         "slipway/workflows/steps/deploy-service.sh",
         "slipway/workflows/steps/lib/follow-deployment.sh",
         "slipway/hooks/smoke_test.py",
+        # The placeholder image's sources, which the set-up command sends to CodeBuild.
+        "slipway/setup/placeholder/placeholder.c",
+        "slipway/setup/placeholder/Dockerfile",
+        "slipway/setup/placeholder/build.sh",
     ):
         assert data in names
     entry_points = zipfile.ZipFile(wheel).read(f"{info}/entry_points.txt").decode()

@@ -204,11 +204,13 @@ UNUSED_SERVICES = (
     "ssm:SendCommand",
     "ssm:StartSession",
 )
-"""Services Slipway never uses whose existing resources run code under a role of their own
+"""Services Slipway's stacks never use whose existing resources run code under a role of their own
 without ``iam:PassRole`` (an existing CloudFormation stack's service role, a CodeBuild project's,
 a Glue dev endpoint's, a SageMaker notebook's, an EC2 instance's through SSM: Principal Mapper's
 ``cloudformation``, ``codebuild``, ``sagemaker`` and ``ssm`` edges, Rhino Security Labs' methods
-5, 6 and 21): denied whole."""
+5, 6 and 21): denied whole. (CodeBuild's one use is bootstrap/'s placeholder build, run by the
+set-up command with the operator's credentials: a stack role that could start it with a
+buildspec of its own could push into the placeholder every new environment runs.)"""
 RETENTION_BYPASS = ("s3:BypassGovernanceRetention",)
 """Deleting or shortening a GOVERNANCE-locked object version: no stack role may, not even the
 audit bucket's owner (the bucket's lifecycle expires versions without it)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -264,7 +265,8 @@ class ComputeSettings(SettingsModel):
     container_port: Annotated[int, component_rule(container_port_problems)] = Field(
         default=3000,
         description="Port the application listens on: 1024 to 65535 (the container runs "
-        "without root, so it cannot bind a lower port).",
+        "without root, so it cannot bind a lower port). The container gets it as `PORT` "
+        "unless `appEnvironment` or `appSecrets` sets `PORT`.",
     )
 
     health_check_path: Annotated[str, HEALTH_PATH] = Field(
@@ -672,6 +674,22 @@ class ComputeSettings(SettingsModel):
         return problems
 
 
+PORT_VARIABLE = "PORT"
+"""The variable that tells the container which port to listen on (the convention of Heroku, Cloud
+Run and others; the placeholder image reads it, slipway.setup.placeholder)."""
+
+
+def container_environment(
+    settings: ComputeSettings, secret_names: Mapping[str, str]
+) -> dict[str, str]:
+    """The container's plain environment: ``PORT=<containerPort>``, then ``appEnvironment``.
+    A ``PORT`` of the application's own (in ``appEnvironment`` or ``appSecrets``) wins."""
+    environment = dict(entry.split("=", 1) for entry in settings.app_environment)
+    if PORT_VARIABLE in environment or PORT_VARIABLE in secret_names:
+        return environment
+    return {PORT_VARIABLE: str(settings.container_port), **environment}
+
+
 def check_hosted_zone(settings: ComputeSettings) -> None:
     """Before anything is registered: ``hostedZoneId`` names a public zone that contains
     ``domainName`` (:func:`slipway.edge.hosted_zone_problems`), read live from Route 53. The
@@ -789,7 +807,7 @@ def build_service(
             repository_credentials_secret_arn=inputs.repository_credentials_secret_arn,
             container_port=settings.container_port,
             health_check_path=settings.health_check_path,
-            environment=dict(entry.split("=", 1) for entry in settings.app_environment),
+            environment=container_environment(settings, inputs.secret_names),
             secrets=inputs.secrets.environment_secrets(inputs.secret_names),
             secret_kms_key_arns=(inputs.secrets.kms_key_arn,),
             deletion_protection=settings.decided().deletion_protection,

@@ -12,8 +12,11 @@ from moto import mock_aws
 
 from slipway.contract import INFRA_APP_PERMISSIONS, INFRA_READ_APP_PERMISSIONS
 from slipway.github_oidc import S3_BUCKET_ARN
+from slipway.image_channel import image_reference_problems
 from slipway.patterns import KMS_KEY_ARN
+from slipway.setup import placeholder
 from slipway.setup.cli import main
+from slipway.setup.engine import StackRef
 from slipway.setup.github import APP_KINDS
 from slipway.setup.plan import ENVIRONMENTS, origin_repository
 from tests.setup.github_standin import USER_TOKEN
@@ -65,13 +68,14 @@ STACKS = f"s3://{BUCKET}/shop?region={REGION}&awssdk=v2"
 STEPS = [
     "state-backend",
     "bootstrap-state",
+    "placeholder-image",
     "infra-variables",
     *(s for kind in APP_KINDS for s in (f"{kind}-app", f"{kind}-app-installed")),
     *(f"stack-{env}" for env in ENVIRONMENTS),
     *(
         s
         for env in ENVIRONMENTS
-        for s in (f"up-{env}", f"infra-credentials-{env}", f"app-secrets-{env}")
+        for s in (f"up-{env}", f"infra-credentials-{env}", f"app-secrets-{env}", f"serve-{env}")
     ),
     "release-key",
 ]
@@ -138,6 +142,27 @@ def assert_complete(world: World) -> None:
         for name, value in ANSWERS["appSecrets"].items():  # type: ignore[attr-defined]
             got = secrets.get_secret_value(SecretId=f"shop/{env}/{name}")["SecretString"]
             assert got == value
+    # The image every stack starts from: the placeholder, by the digest ECR gives its tag.
+    ecr = world.client("ecr")
+    uri = ecr.describe_repositories(repositoryNames=["slipway/placeholder"])["repositories"][0][
+        "repositoryUri"
+    ]
+    tag = placeholder.image_tag("X86_64")
+    (image,) = ecr.describe_images(
+        repositoryName="slipway/placeholder", imageIds=[{"imageTag": tag}]
+    )["imageDetails"]
+    for env in ENVIRONMENTS:
+        config = world.engine.backends[STACKS][("slipway", env)].config
+        assert config["slipway:bootstrapImage"] == f"{uri}@{image['imageDigest']}"
+        assert not image_reference_problems(config["slipway:bootstrapImage"], "x")
+    # Every service runs its first task (the placeholder), started again once its secrets had
+    # values.
+    ecs = world.client("ecs")
+    for env in ENVIRONMENTS:
+        (service,) = ecs.describe_services(cluster=f"shop-{env}", services=[f"shop-{env}"])[
+            "services"
+        ]
+        assert service["runningCount"] == 1, env
     prod = world.engine.backends[STACKS][("slipway", "prod")].config
     assert prod["slipway:releaseAppId"] == app["id"]
     assert prod["slipway:releaseAppClientId"] == app["client_id"]
@@ -337,6 +362,8 @@ def arm(world: World, step: str) -> None:
         world.engine.fail_once.add(("up", "bootstrap"))
     elif step == "bootstrap-state":
         world.engine.fail_once.add(("import_stack", "bootstrap"))
+    elif step == "placeholder-image":  # the build fails (build.sh exits 1)
+        world.fail_next_build = True
     elif step == "infra-variables":  # after AWS_ACCOUNT_ID was created: half-made
         world.github.fail_once.add(
             ("GET", f"/repos/{INFRA_REPOSITORY}/actions/variables/PULUMI_BACKEND_URL")
@@ -360,6 +387,8 @@ def arm(world: World, step: str) -> None:
         world.engine.fail_once.add(("set_config", env))  # after the stack exists: half-made
     elif step.startswith("up-"):
         world.engine.fail_once.add(("up", env))
+    elif step.startswith("serve-"):
+        world.failing_redeploy.add(f"shop-{env}")
     elif step.startswith("app-secrets-"):
         world.failing_secret_prefix.add(f"shop/{env}/SESSION_SECRET")  # after DATABASE_URL
     elif step == "release-key":
@@ -395,6 +424,86 @@ def test_a_pinned_bootstrap_image_goes_to_every_stack(world: World, tmp_path: Pa
     for env in ENVIRONMENTS:
         config = world.engine.backends[STACKS][("slipway", env)].config
         assert config["slipway:bootstrapImage"] == image
+    # The user's image wins: no placeholder is built, and bootstrap makes none of its parts.
+    assert "placeholder-image" not in out
+    assert world.client("codebuild").list_builds()["ids"] == []
+    assert world.client("ecr").describe_repositories()["repositories"] == []
+
+
+def test_a_region_without_codebuild_needs_a_bootstrap_image(world: World, tmp_path: Path) -> None:
+    """botocore's endpoint data (1.44.5) lists no CodeBuild in ca-west-1 (ECS is there)."""
+    code, out = run(world, tmp_path, "--region", "ca-west-1", "--dry-run")
+    assert code == 2, out
+    assert "region ca-west-1 does not offer codebuild (botocore's endpoint data)" in out
+    assert "pass --bootstrap-image" in out
+    assert not created_anything(world)
+
+
+def test_the_placeholder_is_built_once_per_architecture_and_its_digest_read_from_ecr(
+    world: World, tmp_path: Path
+) -> None:
+    """A stack whose file asks for ARM64 gets the arm64 build's digest; the others the amd64
+    one. The build gets this package's buildspec, whatever the project holds."""
+    dev = StackRef(tmp_path, "slipway", "dev", STACKS, "awskms://alias/slipway/shop/dev")
+    world.engine.ensure_stack(dev)
+    world.engine.set_config(dev, "slipway:cpuArchitecture", "ARM64", secret=False)
+    code, out = run(world, tmp_path)
+    assert code == 0, out
+    assert "started the CodeBuild build slipway-placeholder-" in out
+    assert "waiting for the placeholder image's build" in out
+    started = {b["projectName"]: b for b in world.builds.values()}
+    assert set(started) == {"slipway-placeholder-amd64", "slipway-placeholder-arm64"}
+    for key, architecture in placeholder.ARCHITECTURES.items():
+        assert started[architecture.project]["buildspecOverride"] == placeholder.buildspec(key)
+    ecr = world.client("ecr")
+    digests = {
+        key: ecr.describe_images(
+            repositoryName="slipway/placeholder",
+            imageIds=[{"imageTag": placeholder.image_tag(key)}],
+        )["imageDetails"][0]["imageDigest"]
+        for key in placeholder.ARCHITECTURES
+    }
+    assert digests["ARM64"] != digests["X86_64"]
+    for env in ENVIRONMENTS:
+        image = world.engine.backends[STACKS][("slipway", env)].config["slipway:bootstrapImage"]
+        assert image.endswith("@" + digests["ARM64" if env == "dev" else "X86_64"]), env
+    # A second run builds nothing.
+    code, out = run(world, tmp_path)
+    assert code == 0, out
+    assert len(world.builds) == 2
+
+
+def test_a_failed_build_names_its_logs_and_a_re_run_starts_a_new_one(
+    world: World, tmp_path: Path
+) -> None:
+    world.fail_next_build = True
+    code, out = run(world, tmp_path)
+    assert code == 1, out
+    (failed,) = world.builds
+    assert (
+        f"error: step placeholder-image failed: the placeholder image's build {failed} ended "
+        "FAILED: BUILD: Error while executing command:"
+    ) in out
+    assert "its logs: https://console.aws.amazon.com/cloudwatch/home?region=" in out
+    assert "Run setup again: it starts a new build" in out
+    # Nothing after the step ran: no stack was created.
+    assert STACKS not in world.engine.backends
+    code, out = run(world, tmp_path)
+    assert code == 0, out
+    assert len(world.builds) == 2
+    assert "Skipped (already done): state-backend, bootstrap-state\n" in out
+    assert_complete(world)
+
+
+def test_an_unknown_architecture_in_a_stack_is_refused_naming_the_setting(
+    world: World, tmp_path: Path
+) -> None:
+    dev = StackRef(tmp_path, "slipway", "dev", STACKS, "awskms://alias/slipway/shop/dev")
+    world.engine.ensure_stack(dev)
+    world.engine.set_config(dev, "slipway:cpuArchitecture", "MIPS", secret=False)
+    code, out = run(world, tmp_path)
+    assert code == 1, out
+    assert "slipway:cpuArchitecture of the stack dev: got 'MIPS'; X86_64 or ARM64" in out
 
 
 def test_stale_pipeline_variables_are_corrected_and_others_left_alone(

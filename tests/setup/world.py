@@ -4,6 +4,7 @@ the Slipway stacks create; wired into :class:`slipway.setup.cli.Dependencies`.""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import runpy
@@ -14,8 +15,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import botocore.session
+import yaml
 from botocore.exceptions import ClientError
+from botocore.validate import validate_parameters
+from moto.codebuild.models import codebuild_backends
+from moto.ecs.models import ecs_backends
 
+from slipway.setup import placeholder
 from slipway.setup.aws import AwsAccount
 from slipway.setup.cli import Dependencies
 from slipway.setup.engine import StackRef
@@ -51,6 +57,12 @@ class World:
     """AWS operations the caller is not allowed (answered AccessDenied)."""
     failing_secret_prefix: set[str] = field(default_factory=set)
     """Secrets Manager ``PutSecretValue`` fails once for secret names with these prefixes."""
+    fail_next_build: bool = False
+    """The next CodeBuild build started fails in its BUILD phase (as build.sh exiting 1 would)."""
+    failing_redeploy: set[str] = field(default_factory=set)
+    """ECS ``UpdateService`` of these clusters fails once (a throttled call)."""
+    builds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Build ID -> StartBuild's parameters and what became of it (``failed``, ``pushed``)."""
 
     def install(self) -> None:
         """What the user picks on each app's installation page ("Only select repositories")."""
@@ -117,6 +129,8 @@ def bootstrap_program(world: World) -> Callable[[StackRef, dict[str, Any]], dict
             Policy=BOOTSTRAP["bucket_policy"](f"arn:aws:s3:::{bucket}", admins, ("slipway",)),
         )
         # bootstrap/__main__.py's outputs the set-up command's results must agree with.
+        if config.get("slipway-bootstrap:placeholderImage", "true") == "true":
+            placeholder_parts(world, account, region, admins)
         apps = sorted({stack.split("/")[0] for stack in config["slipway-bootstrap:stacks"]})
         return {
             "stateBucketName": bucket,
@@ -126,6 +140,174 @@ def bootstrap_program(world: World) -> Callable[[StackRef, dict[str, Any]], dict
         }
 
     return program
+
+
+def placeholder_parts(world: World, account: str, region: str, admins: list[str]) -> None:
+    """bootstrap/'s placeholder repository (with its policy), build role and projects."""
+    ecr, iam = world.client("ecr"), world.client("iam")
+    repository = ecr.create_repository(
+        repositoryName=placeholder.REPOSITORY,
+        imageTagMutability="IMMUTABLE",
+        imageScanningConfiguration={"scanOnPush": True},
+        encryptionConfiguration={"encryptionType": "KMS"},
+    )["repository"]
+    role = iam.create_role(
+        RoleName="slipway-placeholder-build",
+        AssumeRolePolicyDocument=BOOTSTRAP["placeholder_build_trust_policy"](
+            account, "aws", region
+        ),
+    )["Role"]
+    iam.put_role_policy(
+        RoleName=role["RoleName"],
+        PolicyName="build",
+        PolicyDocument=BOOTSTRAP["placeholder_build_policy"](
+            repository["repositoryArn"],
+            f"arn:aws:logs:{region}:{account}:log-group:/slipway/placeholder-build",
+        ),
+    )
+    ecr.set_repository_policy(
+        repositoryName=placeholder.REPOSITORY,
+        policyText=BOOTSTRAP["placeholder_repository_policy"](account, role["Arn"], admins),
+    )
+    # moto's CreateProject wants a source location even for NO_SOURCE, which botocore's model
+    # does not require (``ProjectSource``: only ``type``; the location is the source code's):
+    # the request is checked against the model, then given to moto's backend as moto would.
+    model = world.session.get_service_model("codebuild").operation_model("CreateProject")
+    backend = codebuild_backends[account][region]
+    for key, architecture in placeholder.ARCHITECTURES.items():
+        request: dict[str, Any] = {
+            "name": architecture.project,
+            "source": {"type": "NO_SOURCE", "buildspec": placeholder.buildspec(key)},
+            "artifacts": {"type": "NO_ARTIFACTS"},
+            "environment": {
+                "type": architecture.environment_type,
+                "image": architecture.image,
+                "computeType": "BUILD_GENERAL1_SMALL",
+                "privilegedMode": True,
+                "environmentVariables": [
+                    {"name": "REPOSITORY_URI", "value": repository["repositoryUri"]}
+                ],
+            },
+            "serviceRole": role["Arn"],
+        }
+        validate_parameters(request, model.input_shape)
+        backend.create_project(
+            request["name"], None, request["source"], request["artifacts"],
+            request["environment"], request["serviceRole"], None, None, None, None, None,
+            None, None,
+        )  # fmt: skip
+
+
+def image_manifest(tag: str, platform: str) -> str:
+    """A single-platform image manifest as ``docker push`` sends it (Docker's image manifest
+    v2, schema 2: a config blob and one layer, each by digest and size)."""
+    config = json.dumps({"architecture": platform, "os": "linux", "config": {"User": "65534"}})
+    layer = f"layer of {tag}"
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": len(config),
+                "digest": "sha256:" + hashlib.sha256(config.encode()).hexdigest(),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": len(layer),
+                    "digest": "sha256:" + hashlib.sha256(layer.encode()).hexdigest(),
+                }
+            ],
+        }
+    )
+
+
+def play_the_builds(world: World, session: Any) -> None:
+    """What moto's CodeBuild leaves out: moto completes every build on ``BatchGetBuilds`` and
+    runs nothing. Here a build that completes does what build.sh does, pushing the buildspec's
+    ``IMAGE_TAG`` to the repository in ``REPOSITORY_URI`` (``PutImage``, as ``docker push``
+    ends); a build armed to fail reports what CodeBuild reports when a command exits non-zero
+    (``buildStatus`` FAILED, its BUILD phase FAILED with a ``COMMAND_EXECUTION_ERROR``
+    context: botocore's codebuild model, ``BuildPhase``/``PhaseContext``)."""
+    started: list[dict[str, Any]] = []
+
+    def before_start(params: dict[str, Any], **_: Any) -> None:
+        started.append(dict(params))
+
+    def after_start(parsed: dict[str, Any], **_: Any) -> None:
+        params = started.pop()
+        failed, world.fail_next_build = world.fail_next_build, False
+        world.builds[parsed["build"]["id"]] = {**params, "failed": failed, "pushed": False}
+
+    def after_get(parsed: dict[str, Any], **_: Any) -> None:
+        for build in parsed.get("builds", []):
+            record = world.builds.get(build["id"])
+            if record is None or build["buildStatus"] != "SUCCEEDED":
+                continue
+            if record["failed"]:
+                build["buildStatus"] = "FAILED"
+                for phase in build["phases"]:
+                    if phase["phaseType"] == "BUILD":
+                        phase["phaseStatus"] = "FAILED"
+                        phase["contexts"] = [
+                            {
+                                "statusCode": "COMMAND_EXECUTION_ERROR",
+                                "message": "Error while executing command: bash "
+                                '"$CODEBUILD_SRC_DIR/slipway-placeholder"/build.sh. '
+                                "Reason: exit status 1",
+                            }
+                        ]
+                continue
+            if not record["pushed"]:
+                spec = yaml.safe_load(record["buildspecOverride"])
+                tag = spec["env"]["variables"]["IMAGE_TAG"]
+                platform = record["projectName"].rsplit("-", 1)[-1]
+                world.client("ecr").put_image(
+                    repositoryName=placeholder.REPOSITORY,
+                    imageManifest=image_manifest(tag, platform),
+                    imageManifestMediaType="application/vnd.docker.distribution.manifest.v2+json",
+                    imageTag=tag,
+                )
+                record["pushed"] = True
+
+    session.register("before-parameter-build.codebuild.StartBuild", before_start)
+    session.register("after-call.codebuild.StartBuild", after_start)
+    session.register("after-call.codebuild.BatchGetBuilds", after_get)
+
+
+def play_ecs(world: World, session: Any) -> None:
+    """What moto's ECS leaves out: it starts no task. A forced new deployment starts the
+    service's task (``runningCount`` 1, as MOTO_ECS_SERVICE_RUNNING would say) when the
+    stack's secrets have values, as ECS does when it can read them at launch."""
+    requested: list[dict[str, Any]] = []
+
+    def before(params: dict[str, Any], **_: Any) -> None:
+        if params.get("cluster") in world.failing_redeploy:
+            world.failing_redeploy.discard(params["cluster"])
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
+                "UpdateService",
+            )
+        requested.append(dict(params))
+
+    def after(parsed: dict[str, Any], **_: Any) -> None:
+        params = requested.pop()
+        if not params.get("forceNewDeployment"):
+            return
+        app, env = params["cluster"].rsplit("-", 1)
+        secrets = world.client("secretsmanager")
+        names = [f"{app}/{env}/{name}" for name in ANSWERS["appSecrets"]]
+        if all(
+            "AWSCURRENT" in str(secrets.describe_secret(SecretId=n).get("VersionIdsToStages"))
+            for n in names
+        ):
+            account = world.client("sts").get_caller_identity()["Account"]
+            backend = ecs_backends[account][REGION]
+            backend.services[f"{params['cluster']}:{params['service']}"].running_count = 1
+
+    session.register("before-parameter-build.ecs.UpdateService", before)
+    session.register("after-call.ecs.UpdateService", after)
 
 
 def slipway_program(world: World) -> Callable[[StackRef, dict[str, Any]], dict[str, Any]]:
@@ -156,7 +338,26 @@ def slipway_program(world: World) -> Callable[[StackRef, dict[str, Any]], dict[s
             world.github.pulls[(repository, "slipway/workflows")] = (
                 f"https://github.com/{repository}/pull/1"
             )
-        return {"environmentUrl": f"https://{config['slipway:domainName']}"}
+        # The service, whose first tasks could not start while its secrets were empty (moto
+        # reports runningCount 0: MOTO_ECS_SERVICE_RUNNING is not set).
+        ecs = world.client("ecs")
+        cluster = f"{app}-{ref.stack}"
+        if not ecs.describe_clusters(clusters=[cluster])["clusters"]:
+            ecs.create_cluster(clusterName=cluster)
+            family = ecs.register_task_definition(
+                family=cluster,
+                containerDefinitions=[
+                    {"name": "app", "image": config["slipway:bootstrapImage"], "memory": 512}
+                ],
+            )["taskDefinition"]["taskDefinitionArn"]
+            ecs.create_service(
+                cluster=cluster, serviceName=cluster, taskDefinition=family, desiredCount=1
+            )
+        return {
+            "environmentUrl": f"https://{config['slipway:domainName']}",
+            "clusterName": cluster,
+            "serviceName": cluster,
+        }
 
     return program
 
@@ -196,6 +397,8 @@ def make_world() -> World:
             )
 
     session.register("before-parameter-build", deny)
+    play_the_builds(world, session)
+    play_ecs(world, session)
     return world
 
 

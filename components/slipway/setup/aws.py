@@ -1,6 +1,7 @@
 """What the set-up command asks of AWS, through botocore (the library's own dependency).
 
-Only look-ups and the application's secret values: the state bucket and keys are created by the
+Only look-ups, the application's secret values and the placeholder image's builds: the state
+bucket and keys, the placeholder repository and its build projects are created by the
 ``bootstrap/`` program (run through :mod:`slipway.setup.engine`), the stacks' resources by
 ``pulumi up``. Tested against moto.
 """
@@ -77,12 +78,12 @@ class AwsAccount:
             ) from error
         return Identity(answer["Account"], answer["Arn"], answer["Arn"].split(":")[1])
 
-    def missing_services(self) -> list[str]:
-        """Services of :data:`SERVICES` that botocore's endpoint data lacks in the region."""
+    def missing_services(self, services: tuple[str, ...] = SERVICES) -> list[str]:
+        """Services of ``services`` that botocore's endpoint data lacks in the region."""
         partition = self._session.get_partition_for_region(self.region)
         return [
             service
-            for service in SERVICES
+            for service in services
             if self.region
             not in self._session.get_available_regions(service, partition_name=partition)
         ]
@@ -154,6 +155,90 @@ class AwsAccount:
                 raise SetupError(f"cannot write the secret {name}: {error}") from error
             secrets.create_secret(Name=name, SecretString=value)
 
+    def repository_uri(self, name: str) -> str | None:
+        """The ECR repository's URI (``DescribeRepositories``' ``repositoryUri``), or None when
+        it does not exist."""
+        try:
+            found = self.client("ecr").describe_repositories(repositoryNames=[name])
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "RepositoryNotFoundException":
+                return None
+            raise SetupError(f"cannot read the ECR repository {name}: {error}") from error
+        return str(found["repositories"][0]["repositoryUri"])
+
+    def image_digest(self, repository: str, tag: str) -> str | None:
+        """The digest of ``repository:tag`` (``DescribeImages``' ``imageDigest``), or None when
+        the repository or the tag does not exist."""
+        try:
+            found = self.client("ecr").describe_images(
+                repositoryName=repository, imageIds=[{"imageTag": tag}]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] in {
+                "ImageNotFoundException",
+                "RepositoryNotFoundException",
+            }:
+                return None
+            raise SetupError(f"cannot read the image {repository}:{tag}: {error}") from error
+        details = found.get("imageDetails") or []
+        return str(details[0]["imageDigest"]) if details else None
+
+    def service_running(self, cluster: str, service: str) -> bool:
+        """The ECS service runs at least one task (``DescribeServices``' ``runningCount``)."""
+        found = self.client("ecs").describe_services(cluster=cluster, services=[service])
+        return any(s.get("runningCount", 0) > 0 for s in found.get("services", []))
+
+    def redeploy(self, cluster: str, service: str) -> None:
+        """A new deployment of the service's current task definition (``UpdateService`` with
+        ``forceNewDeployment``): ECS launches tasks again, reading the secrets anew."""
+        self.client("ecs").update_service(cluster=cluster, service=service, forceNewDeployment=True)
+
+    def start_build(self, project: str, buildspec: str) -> str:
+        """Start a build of the CodeBuild ``project`` with ``buildspec`` (``StartBuild``'s
+        ``buildspecOverride``: the sources of this package, whatever the project was created
+        with); the build's ID."""
+        started = self.client("codebuild").start_build(
+            projectName=project, buildspecOverride=buildspec
+        )
+        return str(started["build"]["id"])
+
+    def builds(self, ids: list[str]) -> list[Build]:
+        """The builds' state (``BatchGetBuilds``)."""
+        found = self.client("codebuild").batch_get_builds(ids=ids)
+        return [_build(b) for b in found["builds"]]
+
+
+@dataclass(frozen=True)
+class Build:
+    """One CodeBuild build, as ``BatchGetBuilds`` describes it."""
+
+    id: str
+    status: str
+    """``buildStatus``: ``IN_PROGRESS``, ``SUCCEEDED``, ``FAILED``, ``FAULT``, ``TIMED_OUT`` or
+    ``STOPPED`` (botocore's codebuild model, ``StatusType``)."""
+    phase: str
+    """``currentPhase``."""
+    logs: str
+    """``logs.deepLink``: the build's log in the CloudWatch console."""
+    reason: str
+    """What the failed phase said (``phases[].contexts[].message``), or ""."""
+
+
+def _build(found: dict[str, Any]) -> Build:
+    failed = [
+        f"{phase['phaseType']}: {context.get('message', '')}".strip()
+        for phase in found.get("phases", [])
+        if phase.get("phaseStatus") not in (None, "SUCCEEDED")
+        for context in phase.get("contexts", [{}])
+    ]
+    return Build(
+        id=str(found["id"]),
+        status=str(found["buildStatus"]),
+        phase=str(found.get("currentPhase", "")),
+        logs=str(found.get("logs", {}).get("deepLink", "")),
+        reason="; ".join(failed),
+    )
+
 
 class _Refusals:
     """A botocore client whose refusals the command reports in one line (which call, AWS's
@@ -198,5 +283,7 @@ _EXPECTED = {
     "NotFoundException",
     "ResourceNotFoundException",
     "ResourceExistsException",
+    "RepositoryNotFoundException",
+    "ImageNotFoundException",
 }
 """Error codes the look-ups answer themselves (something does not exist yet)."""

@@ -13,8 +13,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from slipway.contract import InfraSecret
+from slipway.setup import placeholder
 from slipway.setup.answers import Answers
-from slipway.setup.aws import SHARED_KEY_ALIAS, STACK_KEY_ALIAS, STATE_BUCKET, AwsAccount
+from slipway.setup.aws import (
+    SHARED_KEY_ALIAS,
+    STACK_KEY_ALIAS,
+    STATE_BUCKET,
+    AwsAccount,
+    Build,
+)
 from slipway.setup.engine import ConfigInput, Engine, StackRef
 from slipway.setup.github import APP_KINDS, GitHub, ManifestFlow, app_jwt
 from slipway.setup.steps import SetupError, Step, wait_for
@@ -66,6 +73,11 @@ class Context:
     """Where bootstrap's state starts (a local ``file://`` backend), before it moves into the
     bucket."""
     install_timeout: float = 900
+    build_timeout: float = 5400
+    """How long the placeholder builds may take: CodeBuild's own limits on the projects are 60
+    minutes queued and 20 building (bootstrap/__main__.py), so a build ends before this."""
+    serve_timeout: float = 900
+    """How long a service may take to start its first task once its secrets have values."""
     sleep: Callable[[float], None] | None = None
     urls: dict[str, str] = field(default_factory=dict)
 
@@ -123,6 +135,12 @@ def preflight(ctx: Context) -> Facts:
         problems.append(
             f"region {ctx.aws.region} does not offer {', '.join(missing)} (botocore's endpoint "
             "data); choose another with --region"
+        )
+    if not a.bootstrap_image and ctx.aws.missing_services(("codebuild",)):
+        problems.append(
+            f"region {ctx.aws.region} does not offer codebuild (botocore's endpoint data), "
+            "which builds the placeholder image a new environment serves; pass "
+            "--bootstrap-image (an image pinned by digest) or choose another region"
         )
     zone = ctx.aws.hosted_zone(a.domain)
     if zone is None:
@@ -233,11 +251,105 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
         )
 
     def backend_ready() -> bool:
+        """Everything bootstrap/ makes that the steps use (a bootstrap from before the
+        placeholder image lacks its repository, and is brought up again)."""
         return (
             ctx.aws.bucket_exists(bucket)
             and ctx.aws.alias_exists(SHARED_KEY_ALIAS)
             and all(ctx.aws.alias_exists(alias) for alias in stack_aliases)
+            and (
+                bool(a.bootstrap_image)
+                or ctx.aws.repository_uri(placeholder.REPOSITORY) is not None
+            )
         )
+
+    def architecture_of(env: str) -> str:
+        """The stack's ``slipway:cpuArchitecture`` (its default before the stack exists)."""
+        ref = stack_ref(env)
+        if not ctx.engine.stack_exists(ref):
+            return placeholder.DEFAULT_ARCHITECTURE
+        value = ctx.engine.config(ref).get("slipway:cpuArchitecture")
+        if value is None:
+            return placeholder.DEFAULT_ARCHITECTURE
+        if value not in placeholder.ARCHITECTURES:
+            raise SetupError(
+                f"slipway:cpuArchitecture of the stack {env}: got {value!r}; "
+                + " or ".join(placeholder.ARCHITECTURES)
+            )
+        return str(value)
+
+    def placeholder_tags() -> dict[str, str]:
+        """The placeholder image's tag for each architecture the stacks use."""
+        return {
+            key: placeholder.image_tag(key)
+            for key in sorted({architecture_of(env) for env in ENVIRONMENTS})
+        }
+
+    def placeholder_image(architecture: str) -> str | None:
+        """``<repository URI>@<digest>`` of the placeholder for ``architecture``, as ECR
+        describes it (the digest is read, never typed), or None when it is not built yet."""
+        uri = ctx.aws.repository_uri(placeholder.REPOSITORY)
+        digest = ctx.aws.image_digest(placeholder.REPOSITORY, placeholder.image_tag(architecture))
+        return f"{uri}@{digest}" if uri is not None and digest is not None else None
+
+    def placeholder_built() -> bool:
+        return all(
+            ctx.aws.image_digest(placeholder.REPOSITORY, tag) is not None
+            for tag in placeholder_tags().values()
+        )
+
+    def build_placeholder() -> None:
+        if ctx.aws.repository_uri(placeholder.REPOSITORY) is None:
+            raise SetupError(
+                f"the ECR repository {placeholder.REPOSITORY} does not exist: bootstrap/ makes "
+                "it (step state-backend); run setup again"
+            )
+        missing = {
+            key: tag
+            for key, tag in placeholder_tags().items()
+            if ctx.aws.image_digest(placeholder.REPOSITORY, tag) is None
+        }
+        started = {
+            ctx.aws.start_build(
+                placeholder.ARCHITECTURES[key].project, placeholder.buildspec(key)
+            ): tag
+            for key, tag in missing.items()
+        }
+        for build_id in started:
+            ctx.out.write(f"    started the CodeBuild build {build_id}\n")
+        ended: dict[str, Build] = {}
+
+        def finished() -> bool:
+            pending = [i for i in started if i not in ended]
+            for build in ctx.aws.builds(pending):
+                if build.status != "IN_PROGRESS":
+                    ended[build.id] = build
+                else:
+                    ctx.out.write(f"    {build.id}: {build.phase}\n")
+            return len(ended) == len(started)
+
+        kwargs: dict[str, Any] = {"sleep": ctx.sleep} if ctx.sleep else {}
+        wait_for(
+            f"the placeholder image's build ({', '.join(started.values())})",
+            finished,
+            ctx.out,
+            timeout=ctx.build_timeout,
+            interval=15,
+            **kwargs,
+        )
+        for build in ended.values():
+            if build.status != "SUCCEEDED":
+                reason = f": {build.reason}" if build.reason else ""
+                raise SetupError(
+                    f"the placeholder image's build {build.id} ended {build.status}{reason}; "
+                    f"its logs: {build.logs or '(none)'}. Run setup again: it starts a new build"
+                )
+        for build_id, tag in started.items():
+            if ctx.aws.image_digest(placeholder.REPOSITORY, tag) is None:
+                raise SetupError(
+                    f"the build {build_id} succeeded but {placeholder.REPOSITORY} has no tag "
+                    f"{tag}; run setup again"
+                )
 
     def bootstrap_up() -> None:
         if not ctx.bootstrap_passphrase.exists():
@@ -250,6 +362,12 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
             local_bootstrap,
             f"{BOOTSTRAP_PROJECT}:stacks",
             [f"{a.app}/{e}" for e in ENVIRONMENTS],
+            secret=False,
+        )
+        ctx.engine.set_config(
+            local_bootstrap,
+            f"{BOOTSTRAP_PROJECT}:placeholderImage",
+            "false" if a.bootstrap_image else "true",
             secret=False,
         )
         ctx.engine.up(local_bootstrap, _progress(ctx.out))
@@ -396,8 +514,10 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
 
         return apply
 
-    def wanted_config(env: str) -> dict[str, tuple[ConfigInput, bool]]:
-        config: dict[str, tuple[ConfigInput, bool]] = {
+    def wanted_config(env: str) -> dict[str, tuple[ConfigInput | None, bool]]:
+        """Every setting the command gives the stack; None: not known yet (the placeholder
+        image before its build)."""
+        config: dict[str, tuple[ConfigInput | None, bool]] = {
             "aws:region": (facts.region, False),
             "aws:allowedAccountIds": ([facts.account], False),
             "github:owner": (a.owner, False),
@@ -420,8 +540,10 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
             ),
             "slipway:stateBucketKeyArn": (ctx.aws.key_arn(SHARED_KEY_ALIAS), False),
         }
-        if a.bootstrap_image:
-            config["slipway:bootstrapImage"] = (a.bootstrap_image, False)
+        config["slipway:bootstrapImage"] = (
+            a.bootstrap_image or placeholder_image(architecture_of(env)),
+            False,
+        )
         if a.app_secrets:
             config["slipway:appSecrets"] = (sorted(a.app_secrets), False)
         if env == "prod":
@@ -442,8 +564,13 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
                 return False
             if env == "prod" and not ctx.aws.secret_has_value(release_secret):
                 return False
+            # A stack made before bootstrap's keys (by hand, or its file's architecture set
+            # first) is still to configure: its settings name the keys' ARNs.
+            if not backend_ready():
+                return False
             have = ctx.engine.config(ref)
-            return all(have.get(k) == v for k, (v, _) in wanted_config(env).items())
+            wanted = wanted_config(env)
+            return all(v is not None and have.get(k) == v for k, (v, _) in wanted.items())
 
         return check
 
@@ -452,6 +579,14 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
             ref = stack_ref(env)
             ctx.engine.ensure_stack(ref)
             for key, (value, secret) in wanted_config(env).items():
+                if value is None:
+                    # The stack's file asks for an architecture not built yet (read once the
+                    # stack exists): the next run's placeholder-image step builds it.
+                    raise SetupError(
+                        f"no placeholder image for the stack {env}'s architecture "
+                        f"({architecture_of(env)}) in {placeholder.REPOSITORY} yet; run setup "
+                        "again: step placeholder-image builds it"
+                    )
                 ctx.engine.set_config(ref, key, value, secret=secret)
 
         return apply
@@ -482,6 +617,35 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
 
         return apply
 
+    def serving(env: str) -> Callable[[], bool]:
+        def check() -> bool:
+            ref = stack_ref(env)
+            if not ctx.engine.stack_exists(ref):
+                return False
+            outputs = ctx.engine.outputs(ref)
+            if "clusterName" not in outputs or "serviceName" not in outputs:
+                return False
+            return ctx.aws.service_running(str(outputs["clusterName"]), str(outputs["serviceName"]))
+
+        return check
+
+    def serve(env: str) -> Callable[[], None]:
+        def apply() -> None:
+            outputs = ctx.engine.outputs(stack_ref(env))
+            cluster, service = str(outputs["clusterName"]), str(outputs["serviceName"])
+            ctx.aws.redeploy(cluster, service)
+            kwargs: dict[str, Any] = {"sleep": ctx.sleep} if ctx.sleep else {}
+            wait_for(
+                f"the first task of {service} (the image in bootstrapImage)",
+                lambda: ctx.aws.service_running(cluster, service),
+                ctx.out,
+                timeout=ctx.serve_timeout,
+                interval=15,
+                **kwargs,
+            )
+
+        return apply
+
     steps = [
         Step(
             "state-backend",
@@ -496,6 +660,20 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
             bootstrap_moved,
             move_bootstrap_state,
         ),
+    ]
+    if not a.bootstrap_image:
+        steps.append(
+            Step(
+                "placeholder-image",
+                "build the placeholder image a new environment serves before CI's first "
+                "deploy, for the stacks' CPU architectures, in CodeBuild (tag "
+                f"placeholder-{placeholder.source_hash()[:12]}-<platform>) and push it to ECR "
+                f"{placeholder.REPOSITORY}",
+                placeholder_built,
+                build_placeholder,
+            )
+        )
+    steps += [
         Step(
             "infra-variables",
             f"set {facts.infra_repository}'s variables "
@@ -555,6 +733,18 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
                     f"fill {len(a.app_secrets)} application secret(s) of {env} in Secrets Manager",
                     secrets_filled(env),
                     fill_secrets(env),
+                )
+            )
+            # ECS reads a task's secrets when it launches it: the first `up`'s tasks, started
+            # before the secrets had values, failed, and the deployment circuit breaker may have
+            # stopped launching more (docs/deployment-guide.md, "The first `pulumi up`").
+            steps.append(
+                Step(
+                    f"serve-{env}",
+                    f"start {env}'s service again now that its secrets have values, and wait "
+                    "for its first task",
+                    serving(env),
+                    serve(env),
                 )
             )
     steps.append(
