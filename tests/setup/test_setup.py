@@ -100,7 +100,8 @@ def assert_complete(world: World) -> None:
     bootstrap = world.engine.backends[f"s3://{BUCKET}?region={REGION}&awssdk=v2"][
         ("slipway-bootstrap", "bootstrap")
     ]
-    assert bootstrap.deployment == {"resources": ["stackLoginUrls", "stateBucketName"]}
+    assert bootstrap.deployment is not None
+    assert {"stackLoginUrls", "stateBucketName"} <= set(bootstrap.deployment["resources"])
     # The infra pipeline's repository variables: the account, and where the stacks are
     # (bootstrap's ``stackLoginUrls.<app>``, as its local stack's outputs say).
     local = next(
@@ -528,3 +529,35 @@ def test_stale_pipeline_variables_are_corrected_and_others_left_alone(
     )
     assert ("POST", f"/repos/{INFRA_REPOSITORY}/actions/variables") not in world.github.requests
     assert_complete(world)
+
+
+def test_once_moved_bootstrap_is_brought_up_in_the_bucket_not_from_the_local_copy(
+    world: World, tmp_path: Path
+) -> None:
+    """A run that needs bootstrap again (here: a bootstrap made with ``--bootstrap-image``, so
+    without the placeholder's repository) brings up the bucket's copy, the one every later
+    machine opens; the local copy is stale once moved, and absent on another machine."""
+    image = "registry.example/placeholder@sha256:" + "a" * 64
+    code, out = run(world, tmp_path, bootstrapImage=image)
+    assert code == 0, out
+    bucket_url = f"s3://{BUCKET}?region={REGION}&awssdk=v2"
+    local_url = f"file://{tmp_path}/bootstrap-state"
+    key = ("slipway-bootstrap", "bootstrap")
+    assert world.engine.backends[local_url][key].config["slipway-bootstrap:placeholderImage"] == (
+        "false"
+    )
+    calls = len(world.engine.calls)
+
+    code, out = run(world, tmp_path)
+    assert code == 0, out
+    ups = [(op, stack) for op, _, stack in world.engine.calls[calls:] if op == "up"]
+    assert ups[0] == ("up", "bootstrap"), ups
+    assert (
+        world.engine.backends[bucket_url][key].config["slipway-bootstrap:placeholderImage"]
+        == "true"
+    )
+    # The local copy was left alone.
+    assert world.engine.backends[local_url][key].config["slipway-bootstrap:placeholderImage"] == (
+        "false"
+    )
+    assert world.client("ecr").describe_repositories()["repositories"]

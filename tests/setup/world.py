@@ -109,6 +109,21 @@ def bootstrap_program(world: World) -> Callable[[StackRef, dict[str, Any]], dict
         identity = sts.get_caller_identity()
         account, region = identity["Account"], config["aws:region"]
         admins = [identity["Arn"]]
+        # As Pulumi does, an up creates what the stack's own state lacks and leaves what it
+        # holds: a stack whose state is empty (a stale or missing local copy) fails on the
+        # bucket and keys that exist already, as the real CLI would.
+        held = set(
+            (world.engine.backends[ref.backend_url][(ref.project, ref.stack)].deployment or {}).get(
+                "resources"
+            )
+            or ()
+        )
+        if "stateBucketName" in held:
+            outputs = dict(world.engine.backends[ref.backend_url][(ref.project, ref.stack)].outputs)
+            wanted = config.get("slipway-bootstrap:placeholderImage", "true") == "true"
+            if wanted and "placeholderRepositoryUrl" not in held:
+                outputs |= placeholder_parts(world, account, region, admins)
+            return outputs
         shared = kms.create_key(Policy=BOOTSTRAP["key_policy"](account, "aws", admins))
         kms.create_alias(
             AliasName=BOOTSTRAP["KEY_ALIAS"], TargetKeyId=shared["KeyMetadata"]["KeyId"]
@@ -129,21 +144,23 @@ def bootstrap_program(world: World) -> Callable[[StackRef, dict[str, Any]], dict
             Policy=BOOTSTRAP["bucket_policy"](f"arn:aws:s3:::{bucket}", admins, ("slipway",)),
         )
         # bootstrap/__main__.py's outputs the set-up command's results must agree with.
-        if config.get("slipway-bootstrap:placeholderImage", "true") == "true":
-            placeholder_parts(world, account, region, admins)
         apps = sorted({stack.split("/")[0] for stack in config["slipway-bootstrap:stacks"]})
-        return {
+        outputs: dict[str, Any] = {
             "stateBucketName": bucket,
             "stackLoginUrls": {
                 app: f"s3://{bucket}/{app}?region={region}&awssdk=v2" for app in apps
             },
         }
+        if config.get("slipway-bootstrap:placeholderImage", "true") == "true":
+            outputs |= placeholder_parts(world, account, region, admins)
+        return outputs
 
     return program
 
 
-def placeholder_parts(world: World, account: str, region: str, admins: list[str]) -> None:
-    """bootstrap/'s placeholder repository (with its policy), build role and projects."""
+def placeholder_parts(world: World, account: str, region: str, admins: list[str]) -> dict[str, Any]:
+    """bootstrap/'s placeholder repository (with its policy), build role and projects; its
+    outputs as bootstrap/__main__.py's ``placeholder_image`` names them."""
     ecr, iam = world.client("ecr"), world.client("iam")
     repository = ecr.create_repository(
         repositoryName=placeholder.REPOSITORY,
@@ -196,6 +213,13 @@ def placeholder_parts(world: World, account: str, region: str, admins: list[str]
             request["environment"], request["serviceRole"], None, None, None, None, None,
             None, None,
         )  # fmt: skip
+    return {
+        "placeholderRepositoryUrl": repository["repositoryUri"],
+        "placeholderRepositoryName": repository["repositoryName"],
+        "placeholderBuildProjects": {
+            key: architecture.project for key, architecture in placeholder.ARCHITECTURES.items()
+        },
+    }
 
 
 def image_manifest(tag: str, platform: str) -> str:

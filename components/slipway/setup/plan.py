@@ -352,25 +352,33 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
                 )
 
     def bootstrap_up() -> None:
-        if not ctx.bootstrap_passphrase.exists():
+        # Once bootstrap's state is in the bucket (step bootstrap-state), the bucket's copy is
+        # the one to bring up: the local copy is stale from then on, and on another machine
+        # there is none (an up of a fresh local stack would try to create the bucket again).
+        target = (
+            bucket_bootstrap
+            if ctx.aws.bucket_exists(bucket) and bootstrap_moved()
+            else local_bootstrap
+        )
+        if target is local_bootstrap and not ctx.bootstrap_passphrase.exists():
             ctx.bootstrap_passphrase.parent.mkdir(parents=True, exist_ok=True)
             ctx.bootstrap_passphrase.touch(mode=0o600)
             ctx.bootstrap_passphrase.write_text(secrets.token_urlsafe(32))
-        ctx.engine.ensure_stack(local_bootstrap)
-        ctx.engine.set_config(local_bootstrap, "aws:region", facts.region, secret=False)
+        ctx.engine.ensure_stack(target)
+        ctx.engine.set_config(target, "aws:region", facts.region, secret=False)
         ctx.engine.set_config(
-            local_bootstrap,
+            target,
             f"{BOOTSTRAP_PROJECT}:stacks",
             [f"{a.app}/{e}" for e in ENVIRONMENTS],
             secret=False,
         )
         ctx.engine.set_config(
-            local_bootstrap,
+            target,
             f"{BOOTSTRAP_PROJECT}:placeholderImage",
             "false" if a.bootstrap_image else "true",
             secret=False,
         )
-        ctx.engine.up(local_bootstrap, _progress(ctx.out))
+        ctx.engine.up(target, _progress(ctx.out))
 
     def bootstrap_moved() -> bool:
         """The bucket holds bootstrap's stack with its resources: a stack created there by a
