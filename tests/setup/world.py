@@ -112,18 +112,14 @@ def bootstrap_program(world: World) -> Callable[[StackRef, dict[str, Any]], dict
         # As Pulumi does, an up creates what the stack's own state lacks and leaves what it
         # holds: a stack whose state is empty (a stale or missing local copy) fails on the
         # bucket and keys that exist already, as the real CLI would.
-        held = set(
-            (world.engine.backends[ref.backend_url][(ref.project, ref.stack)].deployment or {}).get(
-                "resources"
-            )
-            or ()
-        )
+        stack = world.engine.backends[ref.backend_url][(ref.project, ref.stack)]
+        held = set((stack.deployment or {}).get("resources") or ())
         if "stateBucketName" in held:
-            outputs = dict(world.engine.backends[ref.backend_url][(ref.project, ref.stack)].outputs)
+            kept: dict[str, Any] = dict(stack.outputs)
             wanted = config.get("slipway-bootstrap:placeholderImage", "true") == "true"
             if wanted and "placeholderRepositoryUrl" not in held:
-                outputs |= placeholder_parts(world, account, region, admins)
-            return outputs
+                kept |= placeholder_parts(world, account, region, admins)
+            return kept
         shared = kms.create_key(Policy=BOOTSTRAP["key_policy"](account, "aws", admins))
         kms.create_alias(
             AliasName=BOOTSTRAP["KEY_ALIAS"], TargetKeyId=shared["KeyMetadata"]["KeyId"]
