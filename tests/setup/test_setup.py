@@ -561,3 +561,20 @@ def test_once_moved_bootstrap_is_brought_up_in_the_bucket_not_from_the_local_cop
         "false"
     )
     assert world.client("ecr").describe_repositories()["repositories"]
+
+
+def test_a_bootstrap_image_given_later_keeps_the_placeholders_repository(
+    world: World, tmp_path: Path
+) -> None:
+    """bootstrap/ protects the placeholder's repository: a later run with the user's own
+    image must not ask bootstrap to remove it (that up would fail), only stop building."""
+    code, out = run(world, tmp_path)
+    assert code == 0, out
+    # Something bootstrap makes goes missing (here: a stack's key alias), so it runs again.
+    world.client("kms").delete_alias(AliasName="alias/slipway/shop/dev")
+    image = "registry.example/placeholder@sha256:" + "b" * 64
+    code, out = run(world, tmp_path, bootstrapImage=image)
+    bucket_url = f"s3://{BUCKET}?region={REGION}&awssdk=v2"
+    config = world.engine.backends[bucket_url][("slipway-bootstrap", "bootstrap")].config
+    assert config["slipway-bootstrap:placeholderImage"] == "true"
+    assert "placeholder-image" not in out

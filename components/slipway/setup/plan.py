@@ -375,7 +375,11 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
         ctx.engine.set_config(
             target,
             f"{BOOTSTRAP_PROJECT}:placeholderImage",
-            "false" if a.bootstrap_image else "true",
+            # With the user's own image no placeholder is built, but a repository an earlier
+            # run made stays: bootstrap protects it, so turning it off would fail the up.
+            "false"
+            if a.bootstrap_image and ctx.aws.repository_uri(placeholder.REPOSITORY) is None
+            else "true",
             secret=False,
         )
         ctx.engine.up(target, _progress(ctx.out))
