@@ -194,17 +194,16 @@ def test_the_label_gate_adds_the_label_term_and_the_labeled_trigger() -> None:
         dataclasses.replace(SPEC, preview_label="it's")
 
 
-def _owner_preview_workflow(overrides: dict[str, str]) -> dict[str, Any]:
-    """preview.yml as the shipped owner stack (prod) renders it with ``overrides``."""
-    from infra.settings import parse_settings
+def _owner_preview_workflow(label: str | None) -> dict[str, Any]:
+    """preview.yml as the shipped owner stack (prod) renders it when dev's stack file turns
+    previews on with ``previewLabel`` ``label`` (tests/test_cross_stack.py reads it from the
+    file through the program)."""
+    from infra.domains.workflows import RepositoryPreviews
     from infra.stack import workflow_spec
-    from tooling.offline import load_stack_config
+    from tooling.offline import stack_settings
 
-    config, secret_keys = load_stack_config("prod")
-    raw = {k.removeprefix("slipway:"): v for k, v in config.items() if k.startswith("slipway:")}
-    secret = {k.removeprefix("slipway:") for k in secret_keys}
-    settings, _ = parse_settings({**raw, **overrides}, secret, "prod", "eu-west-1")
-    files = render_workflow_files(workflow_spec(settings))
+    previews = RepositoryPreviews(owner="dev", label=label)
+    files = render_workflow_files(workflow_spec(stack_settings("prod"), previews))
     document: dict[str, Any] = load_yaml(files[PREVIEW_WORKFLOW_PATH])
     return document
 
@@ -212,13 +211,13 @@ def _owner_preview_workflow(overrides: dict[str, str]) -> dict[str, Any]:
 def test_the_preview_label_setting_gates_the_owners_preview_yml() -> None:
     """``slipway:previewLabel`` reaches ``WorkflowSpec.preview_label``: the rendered deploy and
     image jobs need the label and ``labeled`` triggers them; unset, no gate."""
-    gated = _owner_preview_workflow({"previewWorkflow": "true", "previewLabel": "needs preview"})
+    gated = _owner_preview_workflow("needs preview")
     assert "labeled" in gated["on"]["pull_request"]["types"]
     for job in ("image", "deploy"):
         assert gated["jobs"][job]["if"].endswith(
             "&& contains(github.event.pull_request.labels.*.name, 'needs preview')"
         )
-    ungated = _owner_preview_workflow({"previewWorkflow": "true"})
+    ungated = _owner_preview_workflow(None)
     assert "labeled" not in ungated["on"]["pull_request"]["types"]
     assert "labels" not in ungated["jobs"]["deploy"]["if"]
 
