@@ -52,10 +52,13 @@ class PreviewSource:
         )
 
 
-def read_stack_file(stack: str, root: Path = PROJECT_ROOT) -> PreviewSource | None:
+def read_stack_file(
+    stack: str, root: Path = PROJECT_ROOT, repository: str | None = None
+) -> PreviewSource | None:
     """The plain :data:`READ_KEYS` of ``Pulumi.<stack>.yaml``, checked by the settings' own
     rules (each problem names the key, the file, the value and what is allowed). None when
-    the file names no repository: that stack's own run refuses it."""
+    the file names no repository (that stack's own run refuses it) or, with ``repository``,
+    another one (its values are then none of this stack's business)."""
     config, secret_keys = load_stack_config(stack, root)
     plain = {
         name: config[f"{NAMESPACE}:{name}"]
@@ -63,6 +66,8 @@ def read_stack_file(stack: str, root: Path = PROJECT_ROOT) -> PreviewSource | No
         if f"{NAMESPACE}:{name}" in config and f"{NAMESPACE}:{name}" not in secret_keys
     }
     if "githubRepository" not in plain:
+        return None
+    if repository is not None and plain["githubRepository"].lower() != repository.lower():
         return None
     where = f"(Pulumi.{stack}.yaml)"
     problems: list[str] = []
@@ -108,7 +113,7 @@ def stack_previews(
         if other == stack:
             continue
         try:
-            source = read_stack_file(other, root)
+            source = read_stack_file(other, root, settings.identity.github_repository)
         except ConfigError as error:
             problems += error.problems
             continue

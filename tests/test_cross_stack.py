@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from infra.domains.workflows import RepositoryPreviews
-from infra.previews import project_previews
+from infra.previews import project_previews, read_stack_file
 from infra.settings import StackSettings
 from infra.stack import generated_files
 from slipway.errors import ConfigError
@@ -480,3 +480,24 @@ def test_a_previews_setting_in_another_stack_file_is_checked_by_the_owner(tmp_pa
         'slipway:previewLabel (Pulumi.dev.yaml): got "it\'s"; a label of 1-50 letters'
     )
     assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_the_owner_reads_only_plain_settings_of_its_own_repository(tmp_path: Path) -> None:
+    """What the owner reads of another stack file (infra/previews.py): a file of another
+    repository is not checked at all, and a ``secure:`` value is never read (it would be a
+    placeholder offline, and is not decrypted for real either)."""
+    root = _project(tmp_path)
+    staging = root / "Pulumi.staging.yaml"
+    other = staging.read_text().replace(
+        "slipway:githubRepository: acme-corp/storefront\n",
+        "slipway:githubRepository: acme-corp/other\n",
+    )
+    staging.write_text(other + "  slipway:previews: true\n  slipway:previewLabel: it's\n")
+    assert read_stack_file("staging", root, "acme-corp/storefront") is None
+    with pytest.raises(ConfigError, match=r"slipway:previewLabel \(Pulumi.staging.yaml\)"):
+        read_stack_file("staging", root)
+    dev = root / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text() + "  slipway:previews:\n    secure: AAABAKw2dGVzdA==\n")
+    source = read_stack_file("dev", root, "acme-corp/storefront")
+    assert source is not None
+    assert source.previews is False
