@@ -464,6 +464,12 @@ def parse_settings(
                     f"`pulumi config set --secret {raw_key} …`"
                 )
             continue
+        if raw_key in REMOVED_SETTINGS:
+            problems.append(
+                f"{config_key}: got {raw_value!r}; no longer a setting, remove it (`pulumi "
+                f"config rm {raw_key}`): {REMOVED_SETTINGS[raw_key]}"
+            )
+            continue
         if raw_key not in fields:
             close = difflib.get_close_matches(raw_key, known, n=1)
             hint = f"; did you mean {NAMESPACE}:{close[0]}?" if close else ""
@@ -522,6 +528,15 @@ def parse_settings(
     if problems or provider_found:
         raise ConfigError(provider_found + problems)
     return settings, StackSecrets(frozenset((secret_names | app_secret_values) & set(raw)))
+
+
+REMOVED_SETTINGS: dict[str, str] = {
+    "previewWorkflow": f"{NAMESPACE}:previews on the stack that owns the preview base "
+    "(typically dev) now turns previews on alone; the stack that owns the repository reads it "
+    "from that stack file and delivers preview.yml (docs/previews.md)",
+}
+"""Settings that are gone, each with what replaced it: refused by name, never taken for a
+misspelling."""
 
 
 APP_SECRET_KEY = re.compile(r"^secret[A-Z][A-Za-z0-9]*$")

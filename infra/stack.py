@@ -8,6 +8,7 @@ profile tables of the domains; nothing here tests the stack's name or its profil
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -24,7 +25,9 @@ from infra.domains import (
     secrets,
     workflows,
 )
+from infra.previews import stack_previews
 from infra.settings import StackSecrets, StackSettings, app_secret_key, load_settings
+from infra.stack_files import PROJECT_ROOT
 from slipway.deployment_strategy import ROLLOUT_START_MINUTES, describe
 from slipway.errors import ConfigError
 from slipway.preview_access import PREVIEW_ENVIRONMENT
@@ -49,16 +52,21 @@ def application_facts(settings: StackSettings) -> workflows.ApplicationFacts:
     )
 
 
-def workflow_spec(settings: StackSettings) -> WorkflowSpec:
-    """What the application repository's generated files are rendered from."""
-    return workflows.spec(settings.workflows, application_facts(settings))
+def workflow_spec(
+    settings: StackSettings, previews: workflows.RepositoryPreviews = workflows.PREVIEWS_OFF
+) -> WorkflowSpec:
+    """What the application repository's generated files are rendered from; ``previews``: the
+    stack files' (:func:`infra.previews.stack_previews`)."""
+    return workflows.spec(settings.workflows, application_facts(settings), previews)
 
 
-def generated_files(settings: StackSettings) -> dict[str, str]:
+def generated_files(
+    settings: StackSettings, previews: workflows.RepositoryPreviews = workflows.PREVIEWS_OFF
+) -> dict[str, str]:
     """The files this stack delivers into the application repository (path to content)."""
     if not settings.workflows.owns_repository_resources:
         return {}
-    return render_workflow_files(workflow_spec(settings))
+    return render_workflow_files(workflow_spec(settings, previews))
 
 
 def deploy_timeout_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
@@ -95,17 +103,22 @@ def deploy_timeout_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
     return problems
 
 
-def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any]:
+def build(
+    settings: StackSettings, stack_secrets: StackSecrets, root: Path = PROJECT_ROOT
+) -> dict[str, Any]:
     """Create every resource of the stack and return its outputs (name to value).
 
     The output names are a stable, documented contract (docs/outputs.md): other stacks and
     the application repository's workflows read them. First, before anything is registered,
     what the cross-stack checks can tell from this stack alone (:func:`deploy_timeout_problems`
-    with its own strategy); what needs the other stack files runs in ``make plan``.
+    with its own strategy), and, on the stack that owns the repository, whether a stack file
+    in ``root`` turns previews on (:func:`infra.previews.stack_previews`); what needs every
+    stack's settings runs in ``make plan``.
     """
     alone = deploy_timeout_problems({pulumi.get_stack(): settings})
     if alone:
         raise ConfigError(alone)
+    previews_plan = stack_previews(pulumi.get_stack(), settings, root)
     identity = settings.stack_identity(pulumi.Config("aws").require("region"))
     github.check_provider_owner(identity.repository, settings.github.github_infra_repository)
     repositories = github.read_repositories(settings.github, identity.repository)
@@ -223,7 +236,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
                 provider_arn=outputs["githubOidcProviderArn"],
                 repository_url=previews.repository_url,
                 repository_arn=previews.repository_arn,
-                ttl_hours=settings.compute.preview_ttl_hours,
+                ttl_hours=settings.compute.preview_ttl,
             ),
             boundary.policy_arn,
         )
@@ -234,6 +247,7 @@ def build(settings: StackSettings, stack_secrets: StackSecrets) -> dict[str, Any
             app_private_key=stack_secrets.get("releaseAppPrivateKey"),
             slack_webhook=slack_webhook,
         ),
+        previews_plan,
     )
     return outputs
 

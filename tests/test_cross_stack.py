@@ -9,9 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from infra.domains.workflows import RepositoryPreviews
+from infra.previews import project_previews, read_stack_file
 from infra.settings import StackSettings
 from infra.stack import generated_files
+from slipway.errors import ConfigError
+from slipway.workflows import WorkflowSpec
 from slipway.workflows.paths import PREVIEW_PATH
+from slipway.workflows.preview_workflow import render_preview_files
 from tests.stack_files import (
     copy_stack,
     new_stack_name,
@@ -21,7 +26,17 @@ from tests.stack_files import (
     set_config,
 )
 from tooling.cross_stack import StackPlacement, cross_stack_problems, cross_stack_report
-from tooling.offline import ROOT, STACKS, discover_stacks, load_stack_config, stack_settings
+from tooling.offline import (
+    ROOT,
+    STACKS,
+    Recording,
+    discover_stacks,
+    load_stack_config,
+    run_stack,
+    stack_settings,
+)
+
+PREVIEW_SPEC = WorkflowSpec(repository="acme-corp/storefront", previews=True)
 
 
 def _settings(root: Path) -> dict[str, StackSettings]:
@@ -380,64 +395,109 @@ PREVIEWS = (
 )
 
 
-def test_two_preview_owners_in_one_account_and_region_are_refused(tmp_path: Path) -> None:
-    """The preview base is one per account and region (docs/previews.md): a second owner is
-    refused naming the key; owners in different accounts are accepted."""
-    root = _project(tmp_path)
-    for name in ("dev", "staging"):
-        path = root / f"Pulumi.{name}.yaml"
-        lines = _in_account(path.read_text(), "111122223333").splitlines(keepends=True)
-        kept = [
-            x
-            for x in lines
-            if not x.startswith(("  slipway:certificateArn", "  slipway:domainName"))
-        ]
-        path.write_text("".join(kept) + PREVIEWS.format(env=name))
-    _render_previews(root)
-    assert cross_stack_report(_settings(root), _placements(root)).problems == [
-        "slipway:previews: Pulumi.dev.yaml, Pulumi.staging.yaml all own the preview base of "
-        "account 111122223333 in eu-west-1; exactly one stack per account and region may "
-        "(typically dev): set previews on one of them only"
-    ]
-    staging = root / "Pulumi.staging.yaml"
-    staging.write_text(staging.read_text().replace("111122223333", "444455556666"))
-    assert cross_stack_report(_settings(root), _placements(root)).problems == []
-
-
-def _render_previews(root: Path, on: bool = True) -> None:
-    prod = root / "Pulumi.prod.yaml"
-    prod.write_text(prod.read_text() + f"  slipway:previewWorkflow: {str(on).lower()}\n")
-
-
-def test_preview_workflow_and_preview_base_go_together(tmp_path: Path) -> None:
-    """preview.yml is rendered by the repository's owner (prod here) and reads the preview
-    environment the base's owner (dev) writes: one without the other is refused, naming the
-    key and the stack files."""
-    root = _project(tmp_path)
-    dev = root / "Pulumi.dev.yaml"
-    lines = dev.read_text().splitlines(keepends=True)
+def _previews_on(root: Path, name: str = "dev", extra: str = "") -> None:
+    """Turn previews on in ``Pulumi.<name>.yaml`` (the one setting, with its zone and domain)."""
+    path = root / f"Pulumi.{name}.yaml"
+    lines = path.read_text().splitlines(keepends=True)
     kept = [
         x for x in lines if not x.startswith(("  slipway:certificateArn", "  slipway:domainName"))
     ]
-    dev.write_text("".join(kept) + PREVIEWS.format(env="dev"))
-    assert cross_stack_problems(_settings(root)) == [
-        "slipway:previewWorkflow (Pulumi.prod.yaml): got false while Pulumi.dev.yaml sets "
-        "previews for acme-corp/storefront; set previewWorkflow: true on the owner stack, which "
-        "renders preview.yml (or unset previews)"
-    ]
-    _render_previews(root)
-    assert cross_stack_problems(_settings(root)) == []
-    settings = _settings(root)
-    # The owner stack delivers preview.yml with the generated files; dev renders nothing.
-    assert PREVIEW_PATH in generated_files(settings["prod"])
-    assert generated_files(settings["dev"]) == {}
+    path.write_text("".join(kept) + PREVIEWS.format(env=name) + extra)
 
 
-def test_a_preview_workflow_without_a_preview_base_is_refused(tmp_path: Path) -> None:
+def test_two_preview_owners_in_one_account_and_region_are_refused(tmp_path: Path) -> None:
+    """The preview base is one per account and region (docs/previews.md), and previews one
+    stack per repository (each would write the repository's one ``preview`` environment): a
+    second owner is refused naming the key, in another account too."""
     root = _project(tmp_path)
-    _render_previews(root)
-    assert cross_stack_problems(_settings(root)) == [
-        "slipway:previewWorkflow (Pulumi.prod.yaml): got true but no stack of "
-        "acme-corp/storefront sets previews (the preview base preview.yml needs); set previews "
-        "on one stack (typically dev) or unset previewWorkflow"
+    for name in ("dev", "staging"):
+        path = root / f"Pulumi.{name}.yaml"
+        path.write_text(_in_account(path.read_text(), "111122223333"))
+        _previews_on(root, name)
+    one_repository = (
+        "slipway:previews: Pulumi.dev.yaml, Pulumi.staging.yaml all set previews for "
+        "acme-corp/storefront; exactly one stack per repository may (typically dev): each "
+        "would write the repository's one preview environment"
+    )
+    assert cross_stack_report(_settings(root), _placements(root)).problems == [
+        one_repository,
+        "slipway:previews: Pulumi.dev.yaml, Pulumi.staging.yaml all own the preview base of "
+        "account 111122223333 in eu-west-1; exactly one stack per account and region may "
+        "(typically dev): set previews on one of them only",
     ]
+    staging = root / "Pulumi.staging.yaml"
+    staging.write_text(staging.read_text().replace("111122223333", "444455556666"))
+    assert cross_stack_report(_settings(root), _placements(root)).problems == [one_repository]
+    # The owner's `pulumi up` applies the same rule to the stack files, before registering.
+    with pytest.raises(ConfigError) as caught:
+        run_stack("prod", root=root)
+    assert caught.value.problems == [one_repository]
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def _delivered(recording: Recording) -> dict[str, str]:
+    """The files the recorded stack's WorkflowSet delivers (path to content)."""
+    return {
+        r.inputs["file"]: r.inputs["content"]
+        for r in recording.of_type("github:index/repositoryFile:RepositoryFile")
+        if r.parent_type == "slipway:index:WorkflowSet"
+    }
+
+
+def test_the_owner_delivers_preview_yml_exactly_when_a_stack_file_turns_previews_on(
+    tmp_path: Path,
+) -> None:
+    """One setting: ``previews`` in dev's stack file. The repository's owner (prod) reads it
+    (and dev's ``previewLabel``) from the file when its program runs, and delivers preview.yml
+    and its scripts with the generated workflows; without it, none of them. dev renders
+    nothing either way, and ``make plan``'s checks agree."""
+    root = _project(tmp_path)
+    off = _delivered(run_stack("prod", root=root))
+    assert off
+    assert PREVIEW_PATH not in off
+    _previews_on(root, extra="  slipway:previewLabel: needs preview\n")
+    on = _delivered(run_stack("prod", root=root))
+    added = set(on) - set(off)
+    assert PREVIEW_PATH in added
+    assert added <= set(render_preview_files(PREVIEW_SPEC))
+    assert "contains(github.event.pull_request.labels.*.name, 'needs preview')" in on[PREVIEW_PATH]
+    settings = _settings(root)
+    assert cross_stack_problems(settings) == []
+    repository = settings["prod"].identity.github_repository
+    assert project_previews(settings, repository) == RepositoryPreviews("dev", "needs preview")
+    assert on == generated_files(settings["prod"], project_previews(settings, repository))
+    assert generated_files(settings["dev"], project_previews(settings, repository)) == {}
+
+
+def test_a_previews_setting_in_another_stack_file_is_checked_by_the_owner(tmp_path: Path) -> None:
+    """The owner reads only dev's plain ``previews`` and ``previewLabel``, with their own
+    rules: a value dev's own run would refuse stops the owner's too, naming the file."""
+    root = _project(tmp_path)
+    _previews_on(root, extra="  slipway:previewLabel: it's\n")
+    with pytest.raises(ConfigError) as caught:
+        run_stack("prod", root=root)
+    assert caught.value.problems[0].startswith(
+        'slipway:previewLabel (Pulumi.dev.yaml): got "it\'s"; a label of 1-50 letters'
+    )
+    assert caught.value.recording.resources == []  # type: ignore[attr-defined]
+
+
+def test_the_owner_reads_only_plain_settings_of_its_own_repository(tmp_path: Path) -> None:
+    """What the owner reads of another stack file (infra/previews.py): a file of another
+    repository is not checked at all, and a ``secure:`` value is never read (it would be a
+    placeholder offline, and is not decrypted for real either)."""
+    root = _project(tmp_path)
+    staging = root / "Pulumi.staging.yaml"
+    other = staging.read_text().replace(
+        "slipway:githubRepository: acme-corp/storefront\n",
+        "slipway:githubRepository: acme-corp/other\n",
+    )
+    staging.write_text(other + "  slipway:previews: true\n  slipway:previewLabel: it's\n")
+    assert read_stack_file("staging", root, "acme-corp/storefront") is None
+    with pytest.raises(ConfigError, match=r"slipway:previewLabel \(Pulumi.staging.yaml\)"):
+        read_stack_file("staging", root)
+    dev = root / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text() + "  slipway:previews:\n    secure: AAABAKw2dGVzdA==\n")
+    source = read_stack_file("dev", root, "acme-corp/storefront")
+    assert source is not None
+    assert source.previews is False

@@ -195,3 +195,33 @@ def test_the_boundary_keeps_the_preview_push_out_of_an_environments_repository()
     assert all(own.allows(action, repository, previews) for action in push)
     assert own.allows("ecr:GetAuthorizationToken", "*", {})
     assert not any(own.allows(a, _arn("ecr", "repository/web-previews2"), previews) for a in push)
+
+
+def test_pushing_to_the_kms_encrypted_previews_repository_needs_no_kms_permission() -> None:
+    """The previews' repository is encrypted with its own customer-managed key, and ECR makes
+    the KMS calls of a push and a pull itself, under the grant it adds to the key when the
+    repository is created (Amazon ECR User Guide, "Encryption at rest"; cited in
+    ``slipway.preview_access.IMAGE_WRITES``). So the preview role needs, and holds, the ECR
+    push and no KMS action on the key: the positive control is the push, the negative one
+    that no key use was granted along the way."""
+    own = _role()
+    previews = {
+        "aws:ResourceTag/slipway:environment": "preview",
+        "aws:ResourceTag/slipway:app": APP,
+    }
+    repository = _arn("ecr", "repository/web-previews")
+    for action in ("ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload"):
+        assert own.allows(action, repository, previews), action
+    assert own.allows("ecr:PutImage", repository, previews)
+    key = _arn("kms", "key/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9")
+    for action in ("kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt", "kms:CreateGrant"):
+        assert not own.allows(action, key, previews), action
+        assert not own.allows(action, key, {}), action
+    granted = {
+        action
+        for statement in preview_policy_document(SCOPE)["Statement"]
+        for action in (
+            [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        )
+    }
+    assert not any(a.startswith("kms:") for a in granted)

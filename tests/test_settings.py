@@ -259,13 +259,14 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
         ],
     ),
     (
-        "preview workflow on a stack that does not own the repository",
-        "dev",
+        "the removed preview workflow setting",
+        "prod",
         {"previewWorkflow": "true"},
         {},
         [
-            "slipway:previewWorkflow is true; set it only on the stack that owns repository "
-            "resources (ownsRepositoryResources), which renders the workflows"
+            "slipway:previewWorkflow: got 'true'; no longer a setting, remove it (`pulumi config "
+            "rm previewWorkflow`): slipway:previews on the stack that owns the preview base "
+            "(typically dev) now turns previews on alone"
         ],
     ),
     (
@@ -284,34 +285,37 @@ MALFORMED: list[tuple[str, str, dict[str, str | None], dict[str, str], list[str]
     ),
     (
         "preview label with a quote",
-        "prod",
-        {"previewWorkflow": "true", "previewLabel": "it's"},
+        "dev",
+        {**PREVIEWS_ON, "previewLabel": "it's"},
         {},
         ['slipway:previewLabel: got "it\'s"; a label of 1-50 letters, digits, spaces'],
     ),
     (
         "preview label over 50 characters",
-        "prod",
-        {"previewWorkflow": "true", "previewLabel": "p" * 51},
+        "dev",
+        {**PREVIEWS_ON, "previewLabel": "p" * 51},
         {},
         ["slipway:previewLabel: got 'ppppp", "a label of 1-50 letters"],
     ),
     (
-        "preview label without the preview workflow",
+        "preview label on a stack without previews",
         "prod",
         {"previewLabel": "preview"},
         {},
         [
-            "slipway:previewLabel is 'preview'; set it only with previewWorkflow true on the "
-            "stack that owns repository resources"
+            "slipway:previewLabel: got 'preview'; unset unless slipway:previews is true on this "
+            "stack: a setting of the stack that owns the preview base (docs/previews.md)"
         ],
     ),
     (
-        "preview label on a stack that does not own the repository",
+        "preview TTL on a stack without previews",
         "dev",
-        {"previewLabel": "preview"},
+        {"previewTtlHours": "48"},
         {},
-        ["slipway:previewLabel is 'preview'; set it only with previewWorkflow true"],
+        [
+            "slipway:previewTtlHours: got 48; unset unless slipway:previews is true on this "
+            "stack: a setting of the stack that owns the preview base (docs/previews.md)"
+        ],
     ),
     (
         "release app key with GITHUB_TOKEN releases",

@@ -13,6 +13,8 @@
   GuardDuty) of each AWS account. Stacks whose files name no account (``aws:allowedAccountIds``)
   may share one with any other stack, so two owners among them are refused too.
 * No two stacks serve one ``domainName``.
+* At most one stack per repository turns previews on (``previews``), and at most one per
+  account and region owns a preview base.
 * The image build environment (the first of them) admits the release tags
   (``deployTagPatterns``): the documented rebuild runs ``docker.yml`` from a release tag there.
 * A warning when two stacks' VPC ranges overlap in one region of one account (or of accounts
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.common import NAMESPACE
+from infra.previews import project_previews
 from infra.settings import StackSettings, allowed_accounts
 from infra.stack import deploy_timeout_problems, workflow_spec
 from slipway.deployment_environment import DEFAULT_TAG_PATTERNS, RELEASE_TAG_EXAMPLES, refused_tags
@@ -121,7 +124,7 @@ def cross_stack_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
             )
     problems += deploy_timeout_problems(stacks)
     problems += domain_name_problems(stacks)
-    problems += preview_workflow_problems(stacks)
+    problems += preview_repository_problems(stacks)
     for name, settings in stacks.items():
         if not settings.workflows.owns_repository_resources:
             continue
@@ -280,35 +283,17 @@ def preview_owner_problems(
     return problems
 
 
-def preview_workflow_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
-    """The stack that owns the repository renders ``preview.yml`` (``previewWorkflow``); the
-    stack that owns the preview base (``previews``) writes the ``preview`` environment it reads.
-    One problem per repository where one is on without the other: a workflow with no base
-    fails on every pull request, a base with no workflow is never used nor swept."""
+def preview_repository_problems(stacks: Mapping[str, StackSettings]) -> list[str]:
+    """One problem per repository that more than one stack turns previews on for
+    (:func:`infra.previews.repository_previews`, the rule the owner's ``pulumi up`` applies
+    to the stack files too): each would write the repository's one ``preview`` environment,
+    which the owner's ``preview.yml`` reads."""
     problems: list[str] = []
     for repository in sorted({s.identity.github_repository.lower() for s in stacks.values()}):
-        mine = {
-            n: s for n, s in stacks.items() if s.identity.github_repository.lower() == repository
-        }
-        bases = [n for n, s in mine.items() if s.compute.previews]
-        owners = [n for n, s in mine.items() if s.workflows.owns_repository_resources]
-        if len(owners) != 1:
-            continue  # reported by cross_stack_problems
-        owner = owners[0]
-        rendered = mine[owner].workflows.preview_workflow
-        if bases and not rendered:
-            files = ", ".join(f"Pulumi.{n}.yaml" for n in bases)
-            problems.append(
-                f"{NAMESPACE}:previewWorkflow (Pulumi.{owner}.yaml): got false while {files} "
-                f"sets previews for {repository}; set previewWorkflow: true on the owner stack, "
-                "which renders preview.yml (or unset previews)"
-            )
-        elif rendered and not bases:
-            problems.append(
-                f"{NAMESPACE}:previewWorkflow (Pulumi.{owner}.yaml): got true but no stack of "
-                f"{repository} sets previews (the preview base preview.yml needs); set previews "
-                "on one stack (typically dev) or unset previewWorkflow"
-            )
+        try:
+            project_previews(stacks, repository)
+        except ConfigError as error:
+            problems += error.problems
     return problems
 
 

@@ -30,6 +30,7 @@ from infra.settings import (
     DOMAINS,
     NAMESPACE,
     PROVIDER_SECRET_KEYS,
+    REMOVED_SETTINGS,
     SECRET_SETTINGS,
     all_fields,
     domain_of,
@@ -252,9 +253,21 @@ def render_configuration_md() -> str:
         "domain names, one owner of each account-wide resource per account, deploy timeouts long "
         "enough for every stack's strategy) run in `make plan` and the infrastructure pipeline's "
         "checks. `pulumi up` runs, before registering anything, what its own stack can tell "
-        "alone: the owner stack's `deployTimeoutMinutes` must hold its own strategy.",
+        "alone: the owner stack's `deployTimeoutMinutes` must hold its own strategy. The stack "
+        "that owns the repository also reads, with the same loader, the plain `githubRepository`, "
+        "`previews` and `previewLabel` of the other stack files, to deliver `preview.yml` when one "
+        "of them turns previews on (docs/previews.md); never their state, outputs or secrets.",
         "",
+        "## Removed settings",
+        "",
+        "A stack file that still sets one is refused, naming the key, its value and what "
+        "replaced it.",
+        "",
+        "| key | replaced by |",
+        "| --- | --- |",
     ]
+    lines += [f"| `{name}` | {why} |" for name, why in REMOVED_SETTINGS.items()]
+    lines.append("")
     return "\n".join(lines)
 
 

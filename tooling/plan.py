@@ -484,9 +484,11 @@ def to_json(recordings: Sequence[Recording]) -> dict[str, Any]:
 def generated_files(recording: Recording, root: Path = ROOT) -> dict[str, str]:
     """Files the stack delivers into the application repository (path to content), rendered
     by the same function the stack's WorkflowSet uses."""
+    from infra.previews import stack_previews
     from infra.stack import generated_files as render
 
-    return render(stack_settings(recording.stack, root))
+    settings = stack_settings(recording.stack, root)
+    return render(settings, stack_previews(recording.stack, settings, root))
 
 
 def write_out(directory: Path, recordings: Iterable[Recording], root: Path = ROOT) -> list[Path]:

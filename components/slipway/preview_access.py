@@ -46,7 +46,22 @@ IMAGE_WRITES = (
     "ecr:UploadLayerPart",
 )
 """The writes of :data:`slipway.registry.PUSH_ACTIONS` (docker/build-push-action's push), which
-the boundary keeps to the previews' repository."""
+the boundary keeps to the previews' repository.
+
+No KMS permission goes with them, although the repository is KMS-encrypted (its own
+customer-managed key, :class:`slipway.registry.Registry`): the pushing principal never calls
+KMS. Amazon ECR User Guide, "Encryption at rest"
+(https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html): when a
+repository is created with KMS encryption, "Amazon ECR adds an AWS KMS grant to the KMS key
+with the Amazon ECR repository as the grantee principal" (two ``CreateGrant`` requests "to
+allow Amazon ECR to encrypt and decrypt data"); on a push the ``GenerateDataKey`` request, and
+on a pull the ``Decrypt`` request, are ECR's own under that grant. The principal that needs
+``kms:CreateGrant``/``kms:DescribeKey`` (and ``kms:RetireGrant`` to delete) is the one that
+creates the repository: the stack's deployer (the key policy lets the account's IAM policies
+use the key), never the preview role. The application's push role
+(:data:`slipway.registry.PUSH_ACTIONS`) and the execution roles that pull hold no KMS
+permission for the same reason (tests/test_preview_access.py proves the push and the absence of
+any key use with Principal Mapper)."""
 
 TARGET_GROUP_WRITES = (
     "elasticloadbalancing:AddTags",

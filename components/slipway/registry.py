@@ -69,7 +69,10 @@ PUSH_ACTIONS = (
     "ecr:PutImage",
     "ecr:UploadLayerPart",
 )
-"""Push also lets CI read image metadata (``DescribeImages``) to check a digest before deploying."""
+"""Push also lets CI read image metadata (``DescribeImages``) to check a digest before deploying.
+No KMS action: ECR encrypts and decrypts the repository's images with the key under its own
+grant, made when the repository is created (:data:`slipway.preview_access.IMAGE_WRITES` cites
+the Amazon ECR User Guide)."""
 
 
 def _untagged_rule(untagged_expiry_days: int) -> dict[str, Any]:

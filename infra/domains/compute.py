@@ -84,6 +84,7 @@ from slipway.preview_base import (
 from slipway.rollback_alarms import RollbackAlarmOptions
 from slipway.smoke_test_hook import SmokeTestOptions, no_nat_endpoint_problems
 from slipway.stack_boundary import record_domain_problems, record_name_patterns
+from slipway.workflows.spec import preview_label_problems
 
 
 def variable_names(value: list[str], setting: str) -> list[str]:
@@ -445,20 +446,40 @@ class ComputeSettings(SettingsModel):
 
     previews: bool = Field(
         default=False,
-        description="Own the preview base of this account and region: a dedicated load "
+        description="Turn per-pull-request previews on (docs/previews.md): the one setting. "
+        "This stack owns the preview base of its account and region (a dedicated load "
         "balancer with an HTTPS listener, a wildcard certificate for `*.pr.<domainName>` and "
-        "one wildcard alias record, in this stack's VPC (docs/previews.md). Needs "
-        "`hostedZoneId` and `domainName`; one stack per account and region (typically dev).",
+        "one wildcard alias record, in this stack's VPC) and the application repository's "
+        "`preview` environment, and the stack that owns the repository "
+        "(`ownsRepositoryResources`) reads this setting from this stack file and delivers "
+        "`preview.yml` with the generated workflows. Needs `hostedZoneId` and `domainName`; "
+        "one stack per repository, account and region (typically dev).",
     )
 
-    preview_ttl_hours: Annotated[int, component_rule(ttl_hours_problems)] = Field(
-        default=PREVIEW_TTL_HOURS,
-        description="With `previews`: how long a preview lives after its last push, in hours "
-        "(1 to 8760). One number drives both the `preview` environment's `PREVIEW_TTL_HOURS`, "
-        "which the preview scripts stamp as each preview's expiry, and the previews' ECR "
-        "lifecycle rule, which expires `pr-*` images after it rounded up to whole days, so an "
-        "image never expires before its preview. Read only by the stack that sets `previews`.",
+    preview_ttl_hours: Annotated[int | None, component_rule(ttl_hours_problems)] = Field(
+        default=None,
+        description=f"With `previews`: how long a preview lives after its last push, in hours "
+        f"(1 to 8760; default {PREVIEW_TTL_HOURS}). One number drives both the `preview` "
+        "environment's `PREVIEW_TTL_HOURS`, which the preview scripts stamp as each preview's "
+        "expiry, and the previews' ECR lifecycle rule, which expires `pr-*` images after it "
+        "rounded up to whole days, so an image never expires before its preview. Refused on a "
+        "stack without `previews`.",
     )
+
+    preview_label: Annotated[str | None, component_rule(preview_label_problems)] = Field(
+        default=None,
+        description="With `previews`: create or update a pull request's preview only while it "
+        "carries this label (a GitHub label name of 1 to 50 letters, digits, spaces and "
+        "`. _ : / -`), and also when the label is added. Unset (the default): every pull "
+        "request from a branch of the repository gets a preview. Teardown and the sweep ignore "
+        "the label. The stack that owns the repository reads it from this stack file into "
+        "`preview.yml`. Refused on a stack without `previews`.",
+    )
+
+    @property
+    def preview_ttl(self) -> int:
+        """``previewTtlHours``, or its default (:data:`~slipway.preview_base.PREVIEW_TTL_HOURS`)."""
+        return PREVIEW_TTL_HOURS if self.preview_ttl_hours is None else self.preview_ttl_hours
 
     @property
     def task_counts(self) -> tuple[int, int, int]:
@@ -567,6 +588,15 @@ class ComputeSettings(SettingsModel):
             )
         if self.hosted_zone_id is not None and self.domain_name is not None:
             problems.extend(record_domain_problems(self.domain_name, key("domain_name")))
+        for setting in ("preview_ttl_hours", "preview_label"):
+            if not self.previews and getattr(self, setting) is not None:
+                problems.append(
+                    self.invalid(
+                        setting,
+                        f"unset unless {key('previews')} is true on this stack: a setting of the "
+                        "stack that owns the preview base (docs/previews.md)",
+                    )
+                )
         if self.previews and (self.hosted_zone_id is None or self.domain_name is None):
             missing = [
                 key(name)
@@ -875,7 +905,7 @@ def build_preview_base(
             ingress_cidrs=tuple(settings.ingress_cidrs),
             deletion_protection=settings.decided().deletion_protection,
             protect=identity.protect,
-            ttl_hours=settings.preview_ttl_hours,
+            ttl_hours=settings.preview_ttl,
             key_deletion_window_days=identity.key_deletion_window_days,
             tags=identity.tags,
         ),

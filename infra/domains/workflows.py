@@ -34,7 +34,6 @@ from slipway.workflows.spec import (
     environment_names_problems,
     image_package_problems,
     job_timeout_problems,
-    preview_label_problems,
 )
 
 
@@ -53,24 +52,6 @@ class WorkflowsSettings(SettingsModel):
     required_approvals: Annotated[int, component_rule(required_approvals_problems)] = Field(
         default=1,
         description="Approving reviews a pull request to the default branch needs (owner stack).",
-    )
-
-    preview_workflow: bool = Field(
-        default=False,
-        description="Deliver `preview.yml` (per-pull-request previews and their teardown, "
-        "docs/previews.md) with the generated workflows (owner stack). The stack that owns the "
-        "preview base (`previews`) may be another one (typically dev, while prod owns the "
-        "repository): `make plan` refuses this setting unless some stack of the repository sets "
-        "`previews`, and refuses `previews` anywhere unless the owner stack sets it.",
-    )
-
-    preview_label: Annotated[str | None, component_rule(preview_label_problems)] = Field(
-        default=None,
-        description="With `previewWorkflow`: create or update a pull request's preview only "
-        "while it carries this label (a GitHub label name of 1 to 50 letters, digits, spaces "
-        "and `. _ : / -`), and also when the label is added. Unset (the default): every pull "
-        "request from a branch of the repository gets a preview. Teardown and the sweep "
-        "ignore the label. Owner stack only.",
     )
 
     workflows_direct_commit: bool = Field(
@@ -159,19 +140,6 @@ class WorkflowsSettings(SettingsModel):
         """The release identity: complete on the owner stack in app mode, absent elsewhere."""
         secrets = context.secrets
         problems: list[str] = []
-        if self.preview_workflow and not self.owns_repository_resources:
-            problems.append(
-                f"{NAMESPACE}:previewWorkflow is true; set it only on the stack that owns "
-                "repository resources (ownsRepositoryResources), which renders the workflows"
-            )
-        if self.preview_label is not None and not (
-            self.owns_repository_resources and self.preview_workflow
-        ):
-            problems.append(
-                f"{NAMESPACE}:previewLabel is {self.preview_label!r}; set it only with "
-                "previewWorkflow true on the stack that owns repository resources "
-                "(ownsRepositoryResources), which renders preview.yml"
-            )
         given = {
             "releaseAppId": self.release_app_id is not None,
             "releaseAppClientId": self.release_app_client_id is not None,
@@ -212,6 +180,27 @@ class ApplicationFacts:
     the deploy jobs must be able to wait that long twice."""
 
 
+@dataclass(frozen=True)
+class RepositoryPreviews:
+    """Whether the repository's ``preview.yml`` is delivered, and with which label gate: the
+    settings of the stack that turns previews on (``previews``), read from its stack file
+    (:func:`infra.previews.repository_previews`)."""
+
+    owner: str | None = None
+    """The stack that sets ``previews`` for the repository (None: previews are off)."""
+    label: str | None = None
+    """Its ``previewLabel``."""
+
+    @property
+    def on(self) -> bool:
+        """True when some stack of the repository sets ``previews``."""
+        return self.owner is not None
+
+
+PREVIEWS_OFF = RepositoryPreviews()
+"""No stack of the repository sets ``previews``."""
+
+
 DEFAULT_DEPLOY_TIMEOUT_MINUTES = 30
 
 
@@ -223,9 +212,14 @@ def deploy_timeout(settings: WorkflowsSettings, application: ApplicationFacts) -
     return max(DEFAULT_DEPLOY_TIMEOUT_MINUTES, deploy_timeout_for(application.rollout_minutes))
 
 
-def spec(settings: WorkflowsSettings, application: ApplicationFacts) -> WorkflowSpec:
+def spec(
+    settings: WorkflowsSettings,
+    application: ApplicationFacts,
+    previews: RepositoryPreviews = PREVIEWS_OFF,
+) -> WorkflowSpec:
     """What the application repository's generated files are rendered from. Identical for
-    every stack with the same settings, so whichever stack owns the files renders the same."""
+    every stack with the same settings, so whichever stack owns the files renders the same;
+    ``previews`` comes from the stack files (:func:`infra.previews.repository_previews`)."""
     return WorkflowSpec(
         repository=application.repository,
         environments=tuple(settings.workflow_environments),
@@ -239,8 +233,8 @@ def spec(settings: WorkflowsSettings, application: ApplicationFacts) -> Workflow
         attestations=application.repository_plan.attestations,
         code_scanning=application.code_scanning,
         deploy_timeout_minutes=deploy_timeout(settings, application),
-        previews=settings.preview_workflow,
-        preview_label=settings.preview_label,
+        previews=previews.on,
+        preview_label=previews.label,
     )
 
 
@@ -256,12 +250,14 @@ def build(
     settings: WorkflowsSettings,
     application: ApplicationFacts,
     release_secrets: ReleaseSecrets,
+    previews: RepositoryPreviews = PREVIEWS_OFF,
 ) -> dict[str, Any]:
-    """On the stack that owns the repository's shared resources: the generated files, the
-    release environment and the rulesets; their outputs (none on the other stacks)."""
+    """On the stack that owns the repository's shared resources: the generated files (with
+    ``preview.yml`` when ``previews`` is on), the release environment and the rulesets; their
+    outputs (none on the other stacks)."""
     if not settings.owns_repository_resources:
         return {}
-    workflow_spec = spec(settings, application)
+    workflow_spec = spec(settings, application, previews)
     workflows = WorkflowSet(
         "workflows",
         WorkflowSetArgs(

@@ -35,6 +35,15 @@ SPECS: dict[str, WorkflowSpec] = {
         code_scanning=False,
         health_check_retries=5,
     ),
+    # The default with previews on behind a label gate: preview.yml and its scripts too
+    # (docs/previews.md; a stack file with slipway:previews and slipway:previewLabel).
+    "previews": WorkflowSpec(
+        repository="acme/storefront",
+        image_package="@acme/storefront",
+        code_owners=("@acme/platform",),
+        previews=True,
+        preview_label="preview",
+    ),
 }
 """The specs whose renders are linted and snapshotted."""
 

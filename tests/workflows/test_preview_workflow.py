@@ -30,15 +30,20 @@ from tests.iam_checks import _parliament
 from tests.setup import github_openapi
 from tests.workflows.conftest import SPECS, tool, tool_env, write_repository
 
-SPEC = dataclasses.replace(SPECS["default"], previews=True)
-"""The default spec with previews on (preview.yml calls its docker.yml)."""
-LABELLED = dataclasses.replace(SPEC, preview_label="preview")
+LABELLED = SPECS["previews"]
+"""Previews on behind the label gate: one of the specs every file-level workflow test runs on
+(tests/workflows/conftest.py: actionlint with ShellCheck, zizmor pedantic, the schemas,
+hadolint, the snapshots)."""
+SPEC = dataclasses.replace(LABELLED, preview_label=None)
+"""The default spec with previews on and no label gate (preview.yml calls its docker.yml)."""
 
 
-@pytest.fixture(scope="module", params=["all", "labelled"])
-def repo(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
-    spec = SPEC if request.param == "all" else LABELLED
-    return write_repository(tmp_path_factory.mktemp("preview-repo"), render_workflow_files(spec))
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ungated render: the gated one is linted through ``SPECS`` (test_lint.py); the
+    delivered preview scripts, which test_lint.py does not reach (they are under
+    ``.github/scripts/deploy/``), are the same in both."""
+    return write_repository(tmp_path_factory.mktemp("preview-repo"), render_workflow_files(SPEC))
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -194,17 +199,16 @@ def test_the_label_gate_adds_the_label_term_and_the_labeled_trigger() -> None:
         dataclasses.replace(SPEC, preview_label="it's")
 
 
-def _owner_preview_workflow(overrides: dict[str, str]) -> dict[str, Any]:
-    """preview.yml as the shipped owner stack (prod) renders it with ``overrides``."""
-    from infra.settings import parse_settings
+def _owner_preview_workflow(label: str | None) -> dict[str, Any]:
+    """preview.yml as the shipped owner stack (prod) renders it when dev's stack file turns
+    previews on with ``previewLabel`` ``label`` (tests/test_cross_stack.py reads it from the
+    file through the program)."""
+    from infra.domains.workflows import RepositoryPreviews
     from infra.stack import workflow_spec
-    from tooling.offline import load_stack_config
+    from tooling.offline import stack_settings
 
-    config, secret_keys = load_stack_config("prod")
-    raw = {k.removeprefix("slipway:"): v for k, v in config.items() if k.startswith("slipway:")}
-    secret = {k.removeprefix("slipway:") for k in secret_keys}
-    settings, _ = parse_settings({**raw, **overrides}, secret, "prod", "eu-west-1")
-    files = render_workflow_files(workflow_spec(settings))
+    previews = RepositoryPreviews(owner="dev", label=label)
+    files = render_workflow_files(workflow_spec(stack_settings("prod"), previews))
     document: dict[str, Any] = load_yaml(files[PREVIEW_WORKFLOW_PATH])
     return document
 
@@ -212,13 +216,13 @@ def _owner_preview_workflow(overrides: dict[str, str]) -> dict[str, Any]:
 def test_the_preview_label_setting_gates_the_owners_preview_yml() -> None:
     """``slipway:previewLabel`` reaches ``WorkflowSpec.preview_label``: the rendered deploy and
     image jobs need the label and ``labeled`` triggers them; unset, no gate."""
-    gated = _owner_preview_workflow({"previewWorkflow": "true", "previewLabel": "needs preview"})
+    gated = _owner_preview_workflow("needs preview")
     assert "labeled" in gated["on"]["pull_request"]["types"]
     for job in ("image", "deploy"):
         assert gated["jobs"][job]["if"].endswith(
             "&& contains(github.event.pull_request.labels.*.name, 'needs preview')"
         )
-    ungated = _owner_preview_workflow({"previewWorkflow": "true"})
+    ungated = _owner_preview_workflow(None)
     assert "labeled" not in ungated["on"]["pull_request"]["types"]
     assert "labels" not in ungated["jobs"]["deploy"]["if"]
 

@@ -82,7 +82,8 @@ def _scanning_jobs(spec: WorkflowSpec) -> dict[str, Any]:
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_every_scan_reads_only_the_checked_ignore_file(name: str) -> None:
     jobs = _scanning_jobs(SPECS[name])
-    assert set(jobs) == {"check", "build"}
+    # With previews, docker.yml's preview job scans the pull request's image before its push.
+    assert set(jobs) == {"check", "build"} | ({"preview"} if SPECS[name].previews else set())
     for job_id, job in jobs.items():
         ids = [s.get("id") for s in job["steps"]]
         scan = next(s for s in job["steps"] if "aquasecurity/trivy-action@" in s.get("uses", ""))

@@ -247,7 +247,8 @@ class WorkflowSpec:
     """``timeout-minutes`` of each deploy job."""
     previews: bool = False
     """Also deliver ``preview.yml`` and its scripts (docs/previews.md): per-pull-request previews
-    and their teardown. Off by default; the owner stack turns it on with ``previewWorkflow``."""
+    and their teardown. Off by default; on when a stack of the repository sets ``previews``
+    (infra/previews.py reads it from the stack files)."""
     preview_label: str | None = None
     """With ``previews``: only a pull request with this label gets a preview (None: every pull
     request from this repository)."""
