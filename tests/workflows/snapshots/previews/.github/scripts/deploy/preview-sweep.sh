@@ -13,6 +13,8 @@ set -euo pipefail
 # env: PREVIEW_APP, PREVIEW_DOMAIN, PREVIEW_LISTENER_ARN, PREVIEW_CLUSTER, PREVIEW_OPEN_PRS
 #   (the open pull requests' numbers, space-separated; must be set, may be empty);
 #   optional PREVIEW_SWEEP_GRACE_SECONDS, PREVIEW_NOW.
+# Output `removed`: the pull requests whose preview this sweep removed, space-separated, also
+# when another one failed (their GitHub deployments and comments are told next).
 source "$(dirname "${BASH_SOURCE[0]}")/lib/preview.sh"
 preview_check_common
 [[ -v PREVIEW_OPEN_PRS && "${PREVIEW_OPEN_PRS}" =~ ^[0-9\ ]*$ ]] ||
@@ -22,6 +24,7 @@ grace=${PREVIEW_SWEEP_GRACE_SECONDS:-900}
 now=$(preview_now)
 is_open() { [[ " ${PREVIEW_OPEN_PRS} " == *" $1 "* ]]; }
 failed=0
+removed=()
 declare -A recorded=()
 
 # Layer 1: the records.
@@ -36,7 +39,9 @@ while IFS=$'\t' read -r pr expires; do
     continue
   fi
   echo "Sweeping the preview of pull request ${pr}: ${reason}"
-  ( preview_teardown "${pr}" ) || { failed=1; echo "::warning::teardown of pull request ${pr} failed; the next sweep retries"; }
+  if ( preview_teardown "${pr}" ); then removed+=("${pr}"); else
+    failed=1; echo "::warning::teardown of pull request ${pr} failed; the next sweep retries"
+  fi
 done < <(preview_records | jq -r '[.pr, .expires] | @tsv')
 
 # Layer 2: preview-tagged resources, whatever became of their record.
@@ -81,9 +86,12 @@ while IFS=$'\t' read -r pr expires touched; do
     continue
   fi
   echo "Tag sweep: pull request ${pr}'s resources outlived their record or expiry"
-  ( preview_teardown "${pr}" ) || { failed=1; echo "::warning::tag sweep of pull request ${pr} failed; the next sweep retries"; }
+  if ( preview_teardown "${pr}" ); then removed+=("${pr}"); else
+    failed=1; echo "::warning::tag sweep of pull request ${pr} failed; the next sweep retries"
+  fi
 done < <(leftovers | jq -r --arg tag "${PREVIEW_TAG}" --arg app "${PREVIEW_APP}" \
   --arg p "${PREVIEW_PR_TAG}" --arg e "${PREVIEW_EXPIRES_TAG}" --arg n "${PREVIEW_TOUCHED_TAG}" '
   select(.[$tag] == $app) | [.[$p], (.[$e] // "0"), (.[$n] // "0")] | @tsv' |
   sort -k1,1n -k3,3nr | sort -u -s -k1,1n)
+echo "removed=${removed[*]}" >> "${GITHUB_OUTPUT:-/dev/null}"
 exit "${failed}"
