@@ -314,16 +314,23 @@ def play(world: tuple[str, Path, Path], tmp_path: Path, evaluator: Evaluator) ->
     reported: list[tuple[str, str, bool]] = []
     answer = github._actions_answer
 
-    def watched(token: str, method: str, template: str, *rest: Any) -> tuple[int, Any]:
+    def watched(
+        token: str,
+        method: str,
+        template: str,
+        params: dict[str, str],
+        query: dict[str, str],
+        sent: bytes | None,
+    ) -> tuple[int, Any]:
         """GitHub's answer, noting for each deployment status whether the preview it reports
         was healthy in its target group at that moment."""
-        status, body = answer(token, method, template, *rest)
+        status, body = answer(token, method, template, params, query, sent)
         if template.endswith("/statuses") and method == "POST" and status == 201:
             number = int(body["environment"].removeprefix("preview-pr-"))
             reported.append((body["state"], body["environment"], ecs.healthy(f"pr-{number}-{APP}")))
         return status, body
 
-    github._actions_answer = watched  # type: ignore[method-assign]
+    github._actions_answer = watched  # type: ignore[method-assign,assignment]
     # What the owner stack writes into the `preview` environment (tests/test_preview_base.py::
     # test_the_owner_writes_what_preview_yml_reads_into_the_preview_environment), with the
     # base's values.
