@@ -2,9 +2,8 @@
 job's (:class:`~slipway.workflows.scripts.DeliveredStep`): each reads its settings from the
 step's ``env:`` only.
 
-The workflow that runs them (``pull_request`` from the same repository, teardown on
-``closed``, a scheduled and dispatchable sweep) is not generated yet; the scripts are proven
-against a moto server in ``tests/workflows/test_preview_scripts.py``.
+The workflow that runs them is :mod:`slipway.workflows.preview_workflow` (``preview.yml``); the
+scripts are proven against a moto server in ``tests/workflows/test_preview_scripts.py``.
 """
 
 from __future__ import annotations
