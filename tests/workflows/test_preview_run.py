@@ -420,6 +420,13 @@ def test_a_pull_request_from_open_to_close_and_sweep_through_the_generated_workf
     play.at(T0)
     opened = play.event("opened", 7, _sha(7))
     _succeeded(opened, "image", "deploy")
+    # "Ready" only once the preview answered: its task healthy in the target group, which it
+    # was not yet when the deploy step ended (the wait saw its initial health checks).
+    assert play.reported == [
+        ("in_progress", "preview-pr-7", False),
+        ("success", "preview-pr-7", True),
+    ]
+    assert "target initial (Elb.InitialHealthChecking" in opened.log("deploy"), opened.log("deploy")
     assert opened.called["image"].ran() == ["preview"]
     image7 = opened.jobs["image"].outputs["preview-image"]
     assert image7.startswith(f"{play.repository_url}@sha256:")
@@ -432,13 +439,6 @@ def test_a_pull_request_from_open_to_close_and_sweep_through_the_generated_workf
         "success",
         "success",
         "skipped",
-    ]
-    # "Ready" only once the preview answered: its task healthy in the target group, which it
-    # was not yet when the deploy step ended (the wait saw its initial health checks).
-    assert "target initial (Elb.InitialHealthChecking" in opened.log("deploy"), opened.log("deploy")
-    assert play.reported == [
-        ("in_progress", "preview-pr-7", False),
-        ("success", "preview-pr-7", True),
     ]
     assert play.base.routing() == {f"dev.{DOMAIN}": (1, "web-dev"), host7: (2, f"pr-7-{APP}")}
     assert play.of(7) == {
