@@ -388,22 +388,21 @@ def test_the_wait_gives_up_at_its_timeout_with_what_it_saw(base: Base, tmp_path:
     assert "the service's last event: " in output
 
 
-def test_the_wait_without_any_task_times_out_saying_so(base: Base, tmp_path: Path) -> None:
+def test_without_a_task_the_wait_times_out_saying_so_and_a_cancel_ends_it_at_once(
+    base: Base, tmp_path: Path
+) -> None:
     _open(base, 10, T0)  # no ECS stand-in: no task ever starts
     status, _, _, output = _wait(base, 10, tmp_path, PREVIEW_WAIT_SECONDS="1")
     assert status == 1
     assert output.startswith("reason=not healthy after 1s: no task started yet")
 
-
-def test_a_cancelled_wait_ends_at_once(base: Base, tmp_path: Path) -> None:
-    """The runner cancels a step with SIGINT: the wait ends within its grace period, also
-    mid-sleep (the sleep runs in the background, lib/follow-deployment.sh's interruptible)."""
-    _open(base, 11, T0)
+    # The runner cancels a step with SIGINT: the wait ends within its grace period, also
+    # mid-sleep (the sleep runs in the background, lib/follow-deployment.sh's interruptible).
     with subprocess.Popen(
         ["bash", str(STEPS / "preview-wait.sh")],
         env=base.env(
-            PREVIEW_PR="11",
-            PREVIEW_TASK_DEFINITION=_revision(base, 11),
+            PREVIEW_PR="10",
+            PREVIEW_TASK_DEFINITION=_revision(base, 10),
             PREVIEW_POLL_SECONDS="60",
         ),
         stdout=subprocess.PIPE,
@@ -413,7 +412,7 @@ def test_a_cancelled_wait_ends_at_once(base: Base, tmp_path: Path) -> None:
         assert waiting.stdout is not None
         assert "Waiting up to 300s" in waiting.stdout.readline()
         assert "no task started yet" in waiting.stdout.readline()  # now in the sleep
-        time.sleep(0.5)
+        time.sleep(0.3)
         sent = time.monotonic()
         waiting.send_signal(signal.SIGINT)
         assert waiting.wait(timeout=10) == 130
@@ -422,9 +421,8 @@ def test_a_cancelled_wait_ends_at_once(base: Base, tmp_path: Path) -> None:
         assert waiting.stdout.read() == ""
 
 
-@pytest.mark.parametrize(
-    ("name", "value", "says"),
-    [
+def test_a_wrong_wait_setting_fails_naming_it(base: Base) -> None:
+    for name, value, says in [
         (
             "PREVIEW_TASK_DEFINITION",
             "arn:aws:ecs:eu-west-1:123456789012:task-definition/web-dev:1",
@@ -432,14 +430,14 @@ def test_a_cancelled_wait_ends_at_once(base: Base, tmp_path: Path) -> None:
         ),
         ("PREVIEW_WAIT_SECONDS", "0", "PREVIEW_WAIT_SECONDS='0'"),
         ("PREVIEW_POLL_SECONDS", "0", "PREVIEW_POLL_SECONDS='0'"),
-    ],
-)
-def test_a_wrong_wait_setting_fails_naming_it(base: Base, name: str, value: str, says: str) -> None:
-    env = {
-        "PREVIEW_PR": "5",
-        "PREVIEW_TASK_DEFINITION": "arn:aws:ecs:eu-west-1:123456789012:task-definition/pr-5-web:1",
-        name: value,
-    }
-    done = base.run("preview-wait", **env)
-    assert done.returncode == 1
-    assert says in done.stderr
+    ]:
+        env = {
+            "PREVIEW_PR": "5",
+            "PREVIEW_TASK_DEFINITION": (
+                "arn:aws:ecs:eu-west-1:123456789012:task-definition/pr-5-web:1"
+            ),
+            name: value,
+        }
+        done = base.run("preview-wait", **env)
+        assert done.returncode == 1
+        assert says in done.stderr, name
