@@ -78,6 +78,10 @@ MANAGES = [
     ("logs:DeleteLogGroup", _arn("logs", "log-group:/slipway/previews/pr-12-web"), {}),
     ("logs:PutRetentionPolicy", _arn("logs", "log-group:/slipway/previews/pr-12-web"), {}),
     ("elasticloadbalancing:DescribeRules", "*", {}),
+    # preview-wait.sh: the new revision's tasks, and their targets' health.
+    ("elasticloadbalancing:DescribeTargetHealth", "*", {}),
+    ("ecs:ListTasks", "*", {"ecs:cluster": SCOPE.cluster}),
+    ("ecs:DescribeTasks", _arn("ecs", "task/web-dev/0f3c9a"), {"ecs:cluster": SCOPE.cluster}),
 ]
 
 
@@ -158,13 +162,32 @@ def _net_only_mismatch(finding: str) -> bool:
     return finding.startswith("RESOURCE_MISMATCH") and all("/net/" in f for f in formats)
 
 
+def _list_tasks_by_cluster(finding: str) -> bool:
+    """ListTasks on ``*`` under the condition ``ecs:cluster`` (preview_access.py says why)."""
+    return finding.startswith("RESOURCE_STAR - ['ecs:ListTasks']")
+
+
 def test_the_documents_are_valid_policies() -> None:
     document = preview_policy_document(SCOPE)
     assert document["Version"] == POLICY_VERSION
     IAMPolicyDocumentValidator(json.dumps(document)).validate()
     IAMPolicyDocumentValidator(json.dumps(preview_boundary_document(SCOPE))).validate()
-    findings = [f for f in parliament_findings(document) if not _net_only_mismatch(f)]
+    findings = [
+        f
+        for f in parliament_findings(document)
+        if not _net_only_mismatch(f) and not _list_tasks_by_cluster(f)
+    ]
     assert findings == []
+    (listing,) = [s for s in document["Statement"] if s["Sid"] == "ListTasks"]
+    assert listing["Condition"] == {"ArnEquals": {"ecs:cluster": SCOPE.cluster}}
+
+
+def test_the_preview_role_lists_and_describes_tasks_of_its_cluster_only() -> None:
+    other = _arn("ecs", "cluster/web-prod")
+    assert not _role().allows("ecs:ListTasks", "*", {"ecs:cluster": other})
+    assert not _role().allows(
+        "ecs:DescribeTasks", _arn("ecs", "task/web-prod/0f3c9a"), {"ecs:cluster": other}
+    )
 
 
 def test_the_boundary_keeps_the_preview_push_out_of_an_environments_repository() -> None:

@@ -404,6 +404,10 @@ def test_the_preview_role_manages_previews_and_reaches_no_environment(owner: Rec
         ("ecs:RegisterTaskDefinition", _arn("ecs", "task-definition/pr-12-storefront:1"), claim),
         ("logs:CreateLogGroup", log_group, claim),
         ("iam:PassRole", execution, {"iam:PassedToService": "ecs-tasks.amazonaws.com"}),
+        # preview-wait.sh's reads.
+        ("ecs:ListTasks", "*", {"ecs:cluster": _arn("ecs", "cluster/storefront-dev")}),
+        ("ecs:DescribeTasks", _arn("ecs", "task/storefront-dev/0f3c9a"), {}),
+        ("elasticloadbalancing:DescribeTargetHealth", "*", {}),
     ]
     for action, resource, context in allowed:
         assert role.allows(action, resource, context), (action, resource)

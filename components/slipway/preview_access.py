@@ -101,6 +101,7 @@ READS = (
     "elasticloadbalancing:DescribeRules",
     "elasticloadbalancing:DescribeTags",
     "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetHealth",
     "logs:DescribeLogGroups",
     "logs:ListTagsForResource",
 )
@@ -141,6 +142,15 @@ class PreviewScope:
     @property
     def services(self) -> str:
         return self.arn("ecs", f"service/{self.cluster_name}/pr-*-{self.app}")
+
+    @property
+    def cluster(self) -> str:
+        return self.arn("ecs", f"cluster/{self.cluster_name}")
+
+    @property
+    def tasks(self) -> str:
+        """Every task of the cluster: a task's ARN holds a random id, not its service's name."""
+        return self.arn("ecs", f"task/{self.cluster_name}/*")
 
     @property
     def task_definitions(self) -> str:
@@ -202,6 +212,26 @@ def preview_policy_document(scope: PreviewScope) -> dict[str, Any]:
                 "Effect": "Allow",
                 "Action": ["ecs:DescribeServices", *SERVICE_WRITES],
                 "Resource": scope.services,
+            },
+            # preview-wait.sh: the new revision's tasks and their stop reasons; reads only,
+            # scoped to the cluster (a task's ARN holds a random id, not its service's name).
+            # DescribeTasks takes the `task` resource (Service Authorization Reference).
+            # ListTasks is listed with the `container-instance` resource, but a listing by
+            # service names none: it is granted on "*" under the condition key ecs:cluster, as
+            # aws-cdk grants it (aws/aws-cdk#3199) and as awsdocs/amazon-ecs-developer-guide#211
+            # found to work where the container-instance ARN did not.
+            {
+                "Sid": "WatchTasks",
+                "Effect": "Allow",
+                "Action": "ecs:DescribeTasks",
+                "Resource": scope.tasks,
+            },
+            {
+                "Sid": "ListTasks",
+                "Effect": "Allow",
+                "Action": "ecs:ListTasks",
+                "Resource": "*",
+                "Condition": {"ArnEquals": {"ecs:cluster": scope.cluster}},
             },
             {
                 "Sid": "TaskDefinitions",

@@ -11,10 +11,12 @@ fails one chosen command, to fail a teardown half-way.
 from __future__ import annotations
 
 import subprocess
+import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -100,13 +102,87 @@ def services_keep_their_capacity_provider_strategy() -> Iterator[None]:
 
 
 @contextmanager
+def fargate_tasks_take_their_size_from_the_task_definition() -> Iterator[None]:
+    """moto 5.2.5's RunTask adds up each container's ``memory`` and fails (500, a TypeError)
+    when a container sets none; for Fargate the task-level ``cpu`` and ``memory`` are required
+    and a container's are optional (botocore's ECS model: ``ContainerDefinition.memory``, "If
+    using the Fargate launch type, this parameter is optional"). Such a task is sized by its
+    task definition here."""
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend._calculate_task_resource_requirements
+
+    def requirements(task_definition: Any) -> Any:
+        if all(
+            c.get("memory") or c.get("memoryReservation")
+            for c in task_definition.container_definitions
+        ):
+            return original(task_definition)
+        return {
+            "CPU": int(task_definition.cpu or 0),
+            "MEMORY": int(task_definition.memory or 0),
+            "PORTS": [],
+            "PORTS_UDP": [],
+        }
+
+    EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(  # type: ignore[method-assign]
+        requirements
+    )
+    try:
+        yield
+    finally:
+        EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(  # type: ignore[method-assign]
+            original
+        )
+
+
+TARGET_HEALTH: dict[tuple[str, str], tuple[str, str | None, str | None]] = {}
+"""(target group ARN, target id) -> (State, Reason, Description), as :class:`Ecs` sets them."""
+
+
+@contextmanager
+def targets_report_the_health_set_for_them() -> Iterator[None]:
+    """moto 5.2.5's ``FakeTargetGroup.health_for`` reports every registered target ``healthy``
+    at once; Elastic Load Balancing reports ``initial`` (``Elb.RegistrationInProgress``, then
+    ``Elb.InitialHealthChecking``) until HealthyThresholdCount checks pass, or ``unhealthy``
+    with a reason (botocore's elbv2 model: ``TargetHealthDescription``, ``TargetHealth``
+    State/Reason/Description, ``TargetHealthStateEnum``). Here a registered target reports
+    what :data:`TARGET_HEALTH` holds for it, as moto's own ``FakeHealthStatus`` (the same
+    shape), else moto's answer."""
+    from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup
+
+    original = FakeTargetGroup.health_for
+
+    def health_for(self: Any, target: dict[str, Any], ec2_backend: Any) -> Any:
+        registered = self.targets.get(target["Id"])
+        chosen = TARGET_HEALTH.get((self.arn, target["Id"]))
+        if registered is None or chosen is None:
+            return original(self, target, ec2_backend)
+        state, reason, description = chosen
+        return FakeHealthStatus(
+            registered["Id"], registered["Port"], self.health_check_port, state, reason, description
+        )
+
+    FakeTargetGroup.health_for = health_for  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        FakeTargetGroup.health_for = original  # type: ignore[method-assign]
+        TARGET_HEALTH.clear()
+
+
+@contextmanager
 def moto_server() -> Iterator[str]:
-    """A moto server on 127.0.0.1 (with the ECS behaviour above) until the block ends; its
-    endpoint."""
+    """A moto server on 127.0.0.1 (with the ECS and ELB behaviour above) until the block ends;
+    its endpoint."""
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    with services_keep_their_capacity_provider_strategy():
+    with (
+        services_keep_their_capacity_provider_strategy(),
+        fargate_tasks_take_their_size_from_the_task_definition(),
+        targets_report_the_health_set_for_them(),
+    ):
         server.start()
         host, port = server.get_host_and_port()
         try:
@@ -284,6 +360,9 @@ def make_base(moto_endpoint: str, aws_bin: Path, tmp_path: Path) -> Base:
     b = Base(moto_endpoint, path, "", "", "", [], "", "", "", str(aws_bin / "aws"))
     ec2, elb, ecs, logs, acm = (b.client(s) for s in ("ec2", "elbv2", "ecs", "logs", "acm"))
     b.vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    # As the owner's VPC (slipway.network: DNS hostnames on, which interface endpoints need);
+    # moto names a task's network interface only then.
+    ec2.modify_vpc_attribute(VpcId=b.vpc, EnableDnsHostnames={"Value": True})
     b.subnets = [
         ec2.create_subnet(VpcId=b.vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{z}")[
             "Subnet"
@@ -326,3 +405,136 @@ def make_base(moto_endpoint: str, aws_bin: Path, tmp_path: Path) -> Base:
     )
     logs.create_log_group(logGroupName="/slipway/web-dev")
     return b
+
+
+# ECS's service scheduler and the load balancer's health checks ---------------------------------
+
+INITIAL = ("initial", "Elb.InitialHealthChecking", "Initial health checking in progress")
+
+
+@dataclass
+class Plan:
+    """What happens to a new revision's task, in seconds after :class:`Ecs` starts it: its
+    target reports ``health`` (``initial`` by default), then ``healthy`` after
+    ``healthy_after`` (never when None); or the task stops after ``stop_after`` with
+    ``reason`` as its ``stoppedReason``."""
+
+    healthy_after: float | None = 0.3
+    stop_after: float | None = None
+    reason: str = "Essential container in task exited"
+    health: tuple[str, str | None, str | None] = INITIAL
+
+
+@dataclass
+class _Started:
+    arn: str
+    service: str
+    revision: str
+    group: str
+    ip: str
+    at: float
+    state: str = "started"
+
+
+@dataclass
+class Ecs:
+    """The part of ECS that moto 5.2.5 does not play (its services start no task): for every
+    ACTIVE preview service of the cluster whose revision has no task yet, start one as the
+    service scheduler does (RunTask with the service's network configuration, ``group``
+    ``service:<name>``, ``startedBy`` the deployment's id) and register its private IP in the
+    service's target group on the container port (ECS registers a service's tasks with its
+    target group: "Use load balancing to distribute Amazon ECS service traffic"), which reports
+    :attr:`Plan.health`; then, per the plan, the target becomes ``healthy`` and the older
+    revisions' tasks stop with their targets deregistered (a rolling update), or the task stops
+    with the plan's reason and its target is deregistered. Runs in a thread until the block
+    ends; ``log`` holds (event, service, revision) in order."""
+
+    base: Base
+    plan: Plan = field(default_factory=Plan)
+    log: list[tuple[str, str, str]] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+    tasks: list[_Started] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __enter__(self) -> Ecs:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        assert not self.errors, self.errors
+
+    def healthy(self, service: str) -> bool:
+        """Whether ``service``'s newest task (of its newest revision) is healthy now."""
+        ours = [t for t in self.tasks if t.service == service]
+        return bool(ours) and ours[-1].state == "healthy"
+
+    def _run(self) -> None:
+        ecs, elb = self.base.client("ecs"), self.base.client("elbv2")
+        while not self._stop.wait(0.05):
+            try:
+                self._step(ecs, elb)
+            except BaseException as error:  # reported at the end of the block
+                self.errors.append(error)
+                return
+
+    def _stop_task(self, ecs: Any, elb: Any, task: _Started, reason: str) -> None:
+        ecs.stop_task(cluster=self.base.cluster, task=task.arn, reason=reason)
+        elb.deregister_targets(TargetGroupArn=task.group, Targets=[{"Id": task.ip}])
+        TARGET_HEALTH.pop((task.group, task.ip), None)
+        task.state = "stopped"
+        self.log.append(("stopped", task.service, task.revision))
+
+    def _step(self, ecs: Any, elb: Any) -> None:
+        arns = ecs.list_services(cluster=self.base.cluster)["serviceArns"]
+        names = [a.rsplit("/", 1)[1] for a in arns if a.rsplit("/", 1)[1].startswith("pr-")]
+        services = (
+            ecs.describe_services(cluster=self.base.cluster, services=names)["services"]
+            if names
+            else []
+        )
+        now = time.monotonic()
+        for service in services:
+            if service["status"] != "ACTIVE":
+                continue
+            name, revision = service["serviceName"], service["taskDefinition"]
+            ours = [t for t in self.tasks if t.service == name and t.revision == revision]
+            if not ours:
+                balancer = service["loadBalancers"][0]
+                task = ecs.run_task(
+                    cluster=self.base.cluster,
+                    taskDefinition=revision,
+                    launchType="FARGATE",
+                    networkConfiguration=service["networkConfiguration"],
+                    group=f"service:{name}",
+                    startedBy=service["deployments"][0]["id"],
+                )["tasks"][0]
+                ip = next(
+                    d["value"]
+                    for a in task["attachments"]
+                    for d in a["details"]
+                    if d["name"] == "privateIPv4Address"
+                )
+                group = balancer["targetGroupArn"]
+                TARGET_HEALTH[(group, ip)] = self.plan.health
+                elb.register_targets(
+                    TargetGroupArn=group, Targets=[{"Id": ip, "Port": balancer["containerPort"]}]
+                )
+                self.tasks.append(_Started(task["taskArn"], name, revision, group, ip, now))
+                self.log.append(("started", name, revision))
+                continue
+            task = ours[-1]
+            if task.state != "started":
+                continue
+            age = now - task.at
+            if self.plan.stop_after is not None and age >= self.plan.stop_after:
+                self._stop_task(ecs, elb, task, self.plan.reason)
+            elif self.plan.healthy_after is not None and age >= self.plan.healthy_after:
+                TARGET_HEALTH[(task.group, task.ip)] = ("healthy", None, None)
+                task.state = "healthy"
+                self.log.append(("healthy", name, revision))
+                for old in self.tasks:
+                    if old.service == name and old.revision != revision and old.state != "stopped":
+                        self._stop_task(ecs, elb, old, "Scaling activity initiated by deployment")

@@ -48,6 +48,8 @@ from tests.workflows.preview_world import (
     REGION,
     T0,
     Base,
+    Ecs,
+    Plan,
     make_base,
     moto_server,
 )
@@ -197,6 +199,10 @@ class Play:
     preview: dict[str, Any]
     repository_url: str
     pushed: list[str]
+    ecs: Ecs
+    reported: list[tuple[str, str, bool]]
+    """Each deployment status GitHub received: (state, environment, whether the preview's
+    newest task was healthy at that moment)."""
 
     def event(
         self, action: str, number: int, sha: str, head: str = REPOSITORY, closed: bool = False
@@ -304,6 +310,27 @@ def play(world: tuple[str, Path, Path], tmp_path: Path, evaluator: Evaluator) ->
         repositoryName=f"{APP}/previews", imageTagMutability="IMMUTABLE"
     )["repository"]
     github = GitHubStandIn()
+    ecs = Ecs(base, Plan(healthy_after=1.0))  # past the deploy step's last calls
+    reported: list[tuple[str, str, bool]] = []
+    answer = github._actions_answer
+
+    def watched(
+        token: str,
+        method: str,
+        template: str,
+        params: dict[str, str],
+        query: dict[str, str],
+        sent: bytes | None,
+    ) -> tuple[int, Any]:
+        """GitHub's answer, noting for each deployment status whether the preview it reports
+        was healthy in its target group at that moment."""
+        status, body = answer(token, method, template, params, query, sent)
+        if template.endswith("/statuses") and method == "POST" and status == 201:
+            number = int(body["environment"].removeprefix("preview-pr-"))
+            reported.append((body["state"], body["environment"], ecs.healthy(f"pr-{number}-{APP}")))
+        return status, body
+
+    github._actions_answer = watched  # type: ignore[method-assign,assignment]
     # What the owner stack writes into the `preview` environment (tests/test_preview_base.py::
     # test_the_owner_writes_what_preview_yml_reads_into_the_preview_environment), with the
     # base's values.
@@ -344,6 +371,7 @@ def play(world: tuple[str, Path, Path], tmp_path: Path, evaluator: Evaluator) ->
             AWS_SHARED_CREDENTIALS_FILE="/dev/null",
             AWS_PAGER="",
             AWS_MAX_ATTEMPTS="1",
+            PREVIEW_POLL_SECONDS="0.1",
             GH_CONFIG_DIR=str(tmp_path / "gh-config"),
             **gh_env,
         )
@@ -363,14 +391,17 @@ def play(world: tuple[str, Path, Path], tmp_path: Path, evaluator: Evaluator) ->
             job_models={(DOCKER_USES, "preview"): _preview_image_job(base, pushed)},
             temp=tmp_path / "runner",
         )
-        yield Play(
-            base,
-            github,
-            runner,
-            _workflow(repo, PREVIEW_WORKFLOW_PATH),
-            ecr["repositoryUri"],
-            pushed,
-        )
+        with ecs:
+            yield Play(
+                base,
+                github,
+                runner,
+                _workflow(repo, PREVIEW_WORKFLOW_PATH),
+                ecr["repositoryUri"],
+                pushed,
+                ecs,
+                reported,
+            )
 
 
 def _succeeded(outcome: Outcome, *jobs: str) -> None:
@@ -389,11 +420,19 @@ def test_a_pull_request_from_open_to_close_and_sweep_through_the_generated_workf
     play.at(T0)
     opened = play.event("opened", 7, _sha(7))
     _succeeded(opened, "image", "deploy")
+    # "Ready" only once the preview answered: its task healthy in the target group, which it
+    # was not yet when the deploy step ended (the wait saw its initial health checks).
+    assert play.reported == [
+        ("in_progress", "preview-pr-7", False),
+        ("success", "preview-pr-7", True),
+    ]
+    assert "target initial (Elb.InitialHealthChecking" in opened.log("deploy"), opened.log("deploy")
     assert opened.called["image"].ran() == ["preview"]
     image7 = opened.jobs["image"].outputs["preview-image"]
     assert image7.startswith(f"{play.repository_url}@sha256:")
     assert play.pushed == [f"pr-7-{_sha(7)}"]
     assert [s.conclusion for s in opened.steps["deploy"]] == [
+        "success",
         "success",
         "success",
         "success",
@@ -444,6 +483,12 @@ def test_a_pull_request_from_open_to_close_and_sweep_through_the_generated_workf
     assert f"**Preview ready** for {_sha(70)[:7]}" in comment
     assert "It expires at 2027-01-18T09:00Z" in comment
     assert len(play.deployments(7)) == 2
+    # The old revision's task was healthy all along; "ready" waited for the new one's.
+    assert play.reported[-1] == ("success", "preview-pr-7", True)
+    assert play.ecs.log[-2:] == [
+        ("healthy", f"pr-7-{APP}", play.service(7)["taskDefinition"]),
+        ("stopped", f"pr-7-{APP}", play.service(7)["taskDefinition"].replace(":2", ":1")),
+    ]
 
     # 3. PR 8 opened: its own rule at the next free priority; PR 7 untouched.
     seven = (play.of(7), play.service(7)["taskDefinition"], play.service(7)["tags"])
@@ -471,7 +516,7 @@ def test_a_pull_request_from_open_to_close_and_sweep_through_the_generated_workf
     # runs outside the pull request's queue): the deploy finds it closed and creates nothing.
     late = play.event("synchronize", 10, _sha(10), closed=True)
     _succeeded(late, "image", "deploy")
-    assert [s.conclusion for s in late.steps["deploy"]][2:] == ["skipped"] * 4
+    assert [s.conclusion for s in late.steps["deploy"]][2:] == ["skipped"] * 5
     assert "Pull request 10 is closed: no preview" in late.log("deploy")
     assert play.base.tagged() == tagged
     assert play.deployments(10) == []
@@ -513,3 +558,34 @@ def test_a_pull_request_from_open_to_close_and_sweep_through_the_generated_workf
     assert [d["statuses"][-1]["state"] for d in play.deployments(8)] == ["inactive"]
     assert "**Preview removed**" in play.comments(8)[0]
     assert play.base.others() == others
+
+
+def test_a_preview_whose_task_stops_is_reported_failed_with_the_reason(play: Play) -> None:
+    """The wait ends at once on a stopped task: the deploy job fails, GitHub's deployment
+    status is ``failure`` with the reason, the sticky comment says failed with the reason and
+    the logs link; the preview's resources stay for the next push, the teardown or the
+    sweep."""
+    reason = "Essential container in task exited"
+    play.ecs.plan = Plan(healthy_after=None, stop_after=0.5, reason=reason)
+    play.at(T0)
+    opened = play.event("opened", 5, _sha(5))
+    assert opened.ran() == ["image", "deploy"]
+    assert opened.jobs["deploy"].result == "failure", opened.log("deploy")
+    conclusions = {s.name: s.conclusion for s in opened.steps["deploy"]}
+    assert conclusions["Wait for the preview to answer"] == "failure"
+    assert conclusions["Report the preview ready"] == "skipped"
+    assert conclusions["Report the preview failed"] == "success"
+    (deployment,) = play.deployments(5)
+    assert [s["state"] for s in deployment["statuses"]] == ["in_progress", "failure"]
+    assert deployment["statuses"][-1]["description"].startswith("Preview failed: task ")
+    (comment,) = play.comments(5)
+    assert comment.startswith("<!-- slipway-preview -->\n**Preview failed** for")
+    assert f"stopped: {reason}" in comment
+    run_url = f"https://github.com/{REPOSITORY}/actions/runs/{play.runner.run_id}"
+    assert f"[Logs]({run_url})" in comment
+    assert play.base.routing()[f"pr-5.pr.{DOMAIN}"] == (2, f"pr-5-{APP}")
+    assert play.of(5)["svc"] == {f"pr-5-{APP}"}
+    assert play.reported == [
+        ("in_progress", "preview-pr-5", False),
+        ("failure", "preview-pr-5", False),
+    ]

@@ -6,7 +6,9 @@ at a moto server on 127.0.0.1, on the preview base of :mod:`tests.workflows.prev
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +24,8 @@ from tests.workflows.preview_world import (
     STEPS,
     T0,
     Base,
+    Ecs,
+    Plan,
     make_base,
     moto_server,
 )
@@ -285,3 +289,155 @@ def test_no_free_priority_prints_nothing() -> None:
         check=True,
     )
     assert done.stdout == ""
+
+
+# Waiting for the preview to answer (preview-wait.sh) -------------------------------------------
+
+FAST = {"PREVIEW_POLL_SECONDS": "0.1", "PREVIEW_WAIT_SECONDS": "20"}
+
+
+def _revision(base: Base, pr: int) -> str:
+    service = base.client("ecs").describe_services(
+        cluster=base.cluster, services=[f"pr-{pr}-{APP}"]
+    )["services"][0]
+    revision: str = service["taskDefinition"]
+    return revision
+
+
+def _wait(base: Base, pr: int, tmp_path: Path, **extra: str) -> tuple[int, str, float, str]:
+    """preview-wait.sh for pull request ``pr``'s current revision: (exit status, its output,
+    seconds taken, its GITHUB_OUTPUT)."""
+    output = tmp_path / f"output-{pr}"
+    output.write_text("")
+    started = time.monotonic()
+    done = base.run(
+        "preview-wait",
+        PREVIEW_PR=str(pr),
+        PREVIEW_TASK_DEFINITION=_revision(base, pr),
+        GITHUB_OUTPUT=str(output),
+        **{**FAST, **extra},
+    )
+    return (
+        done.returncode,
+        done.stdout + done.stderr,
+        time.monotonic() - started,
+        output.read_text(),
+    )
+
+
+def test_the_wait_says_ready_only_once_a_task_of_the_new_revision_is_healthy(
+    base: Base, tmp_path: Path
+) -> None:
+    with Ecs(base, Plan(healthy_after=0.6)) as ecs:
+        _open(base, 7, T0)
+        status, out, took, _ = _wait(base, 7, tmp_path)
+        assert status == 0, (out, ecs.errors)
+        revision = _revision(base, 7)
+        assert ecs.log == [("started", "pr-7-web", revision), ("healthy", "pr-7-web", revision)]
+        assert took >= 0.5
+        # What it saw before: the task's target in its initial health checks.
+        assert "target initial (Elb.InitialHealthChecking" in out
+        assert out.index("target initial") < out.index("answers: task")
+        first = ecs.tasks[0]
+        assert f"answers: task {first.arn.rsplit('/', 1)[1]} ({first.ip}) is healthy" in out
+
+        # A push: the old revision's task stays healthy until the new one is; the wait is for
+        # the new revision's task, not the old one.
+        _open(base, 7, T0 + HOUR)
+        assert _revision(base, 7).endswith(":2")
+        status, out, _, _ = _wait(base, 7, tmp_path)
+        assert status == 0, out
+        second = ecs.tasks[1]
+        assert second.revision.endswith(":2")
+        assert f"answers: task {second.arn.rsplit('/', 1)[1]} ({second.ip}) is healthy" in out
+        assert ecs.log[-2:] == [
+            ("healthy", "pr-7-web", second.revision),
+            ("stopped", "pr-7-web", first.revision),
+        ]
+
+
+def test_a_stopped_task_fails_the_wait_at_once_with_its_reason(base: Base, tmp_path: Path) -> None:
+    reason = "CannotPullContainerError: pull image manifest has been retried 7 time(s)"
+    with Ecs(base, Plan(healthy_after=None, stop_after=0.3, reason=reason)):
+        _open(base, 8, T0)
+        status, out, took, output = _wait(base, 8, tmp_path, PREVIEW_WAIT_SECONDS="120")
+    assert status == 1
+    assert took < 15, took  # not the 120 s timeout
+    assert f"stopped: {reason}" in out
+    assert out.count("::error::") == 1
+    (line,) = output.splitlines()
+    assert line.startswith("reason=task ")
+    assert reason in line
+    # The preview stays for the next push, the teardown or the sweep.
+    assert base.routing()[f"pr-8.pr.{DOMAIN}"] == (2, "pr-8-web")
+
+
+def test_the_wait_gives_up_at_its_timeout_with_what_it_saw(base: Base, tmp_path: Path) -> None:
+    unhealthy = (
+        "unhealthy",
+        "Target.ResponseCodeMismatch",
+        "Health checks failed with these codes: [502]",
+    )
+    with Ecs(base, Plan(healthy_after=None, health=unhealthy)):
+        _open(base, 9, T0)
+        status, _, took, output = _wait(base, 9, tmp_path, PREVIEW_WAIT_SECONDS="1")
+    assert status == 1
+    assert 1 <= took < 15, took
+    assert "reason=not healthy after 1s: task " in output
+    assert "target unhealthy (Target.ResponseCodeMismatch: Health checks failed with" in output
+    assert "the service's last event: " in output
+
+
+def test_without_a_task_the_wait_times_out_saying_so_and_a_cancel_ends_it_at_once(
+    base: Base, tmp_path: Path
+) -> None:
+    _open(base, 10, T0)  # no ECS stand-in: no task ever starts
+    status, _, _, output = _wait(base, 10, tmp_path, PREVIEW_WAIT_SECONDS="1")
+    assert status == 1
+    assert output.startswith("reason=not healthy after 1s: no task started yet")
+
+    # The runner cancels a step with SIGINT: the wait ends within its grace period, also
+    # mid-sleep (the sleep runs in the background, lib/follow-deployment.sh's interruptible).
+    with subprocess.Popen(
+        ["bash", str(STEPS / "preview-wait.sh")],
+        env=base.env(
+            PREVIEW_PR="10",
+            PREVIEW_TASK_DEFINITION=_revision(base, 10),
+            PREVIEW_POLL_SECONDS="60",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as waiting:
+        assert waiting.stdout is not None
+        assert "Waiting up to 300s" in waiting.stdout.readline()
+        assert "no task started yet" in waiting.stdout.readline()  # now in the sleep
+        time.sleep(0.3)
+        sent = time.monotonic()
+        waiting.send_signal(signal.SIGINT)
+        assert waiting.wait(timeout=10) == 130
+        assert time.monotonic() - sent < 3
+        # Nothing left running holds its output open (stop_waiting ended the sleep).
+        assert waiting.stdout.read() == ""
+
+
+def test_a_wrong_wait_setting_fails_naming_it(base: Base) -> None:
+    for name, value, says in [
+        (
+            "PREVIEW_TASK_DEFINITION",
+            "arn:aws:ecs:eu-west-1:123456789012:task-definition/web-dev:1",
+            "must be the ARN of a revision of task definition pr-5-web",
+        ),
+        ("PREVIEW_WAIT_SECONDS", "0", "PREVIEW_WAIT_SECONDS='0'"),
+        ("PREVIEW_POLL_SECONDS", "0", "PREVIEW_POLL_SECONDS='0'"),
+    ]:
+        env = {
+            "PREVIEW_PR": "5",
+            "PREVIEW_TASK_DEFINITION": (
+                "arn:aws:ecs:eu-west-1:123456789012:task-definition/pr-5-web:1"
+            ),
+            name: value,
+        }
+        done = base.run("preview-wait", **env)
+        assert done.returncode == 1
+        assert says in done.stderr, name

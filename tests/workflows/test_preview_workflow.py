@@ -89,8 +89,8 @@ def test_delivered_scripts_pass_shellcheck(repo: Path) -> None:
     scripts = sorted(
         str(p) for p in (repo / ".github" / "scripts").rglob("*.sh") if "preview" in p.name
     )
-    # deploy, status, teardown, removed, sweep, open pull requests, and lib/preview.sh
-    assert len(scripts) == 7
+    # deploy, wait, status, teardown, removed, sweep, open pull requests, and lib/preview.sh
+    assert len(scripts) == 8
     done = _run(
         [tool("shellcheck"), "--severity=style", "-x", *scripts],
         repo / ".github" / "scripts" / "deploy",
@@ -576,6 +576,29 @@ def test_a_failed_preview_says_so_on_its_deployment_and_comment(tmp_path: Path) 
     assert writes[0][2]["state"] == "failure"  # type: ignore[index]
     assert "environment_url" not in writes[0][2]  # type: ignore[operator]
     assert "**Preview failed**" in str(writes[1][2]["body"])  # type: ignore[index]
+
+
+def test_a_failed_preview_gives_its_reason_on_its_deployment_and_comment(tmp_path: Path) -> None:
+    """preview-wait.sh's reason (a stopped task's, or the timeout's) reaches the pull request:
+    the comment gives it on one line, the deployment status's description (140 characters at
+    most, REST "Create a deployment status") starts with it."""
+    reason = "task 0f3c stopped: CannotPullContainerError: pull image manifest " + "x" * 150
+    calls, _ = _status(
+        tmp_path,
+        "failure",
+        comments="9001",
+        PREVIEW_DEPLOYMENT_ID="777",
+        PREVIEW_REASON=reason + "\nfrom AWS",
+    )
+    requests = _requests(calls)
+    _check_against_github(requests)
+    writes = [(m, p, b) for m, p, _, b in requests if m != "GET"]
+    status = writes[0][2]
+    assert status is not None
+    assert status["state"] == "failure"
+    assert status["description"] == f"Preview failed: {reason}"[:140]
+    body = str(writes[1][2]["body"])  # type: ignore[index]
+    assert f"**Preview failed** for 0123456: {reason} from AWS.\n[Logs](" in body
 
 
 def test_the_removed_step_sends_what_github_describes(tmp_path: Path) -> None:

@@ -2,9 +2,8 @@
 job's (:class:`~slipway.workflows.scripts.DeliveredStep`): each reads its settings from the
 step's ``env:`` only.
 
-The workflow that runs them (``pull_request`` from the same repository, teardown on
-``closed``, a scheduled and dispatchable sweep) is not generated yet; the scripts are proven
-against a moto server in ``tests/workflows/test_preview_scripts.py``.
+The workflow that runs them is :mod:`slipway.workflows.preview_workflow` (``preview.yml``); the
+scripts are proven against a moto server in ``tests/workflows/test_preview_scripts.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +14,12 @@ PREVIEW_DEPLOY = delivered_step("preview-deploy")
 """Create or update pull request ``PREVIEW_PR``'s preview and renew its expiry: its record
 (the listener rule for ``pr-<n>.pr.<domain>``, at the first free priority, refused beyond the
 cap), target group, log group, task definition and one-task service on Fargate Spot; outputs
-``url``, ``expires``, ``priority``."""
+``url``, ``expires``, ``priority``, ``task-definition``."""
+
+PREVIEW_WAIT = delivered_step("preview-wait")
+"""Wait until a task of the revision ``PREVIEW_TASK_DEFINITION`` is ``healthy`` in pull request
+``PREVIEW_PR``'s target group; fail at once when such a task stops, or at
+``PREVIEW_WAIT_SECONDS`` (300), with output ``reason``."""
 
 PREVIEW_TEARDOWN = delivered_step("preview-teardown")
 """Remove pull request ``PREVIEW_PR``'s preview, the record last; idempotent."""
@@ -35,10 +39,11 @@ PREVIEW_STATUS = delivered_step("preview-status")
 """Report pull request ``PREVIEW_PR``'s preview (``PREVIEW_STATE`` in_progress, success or
 failure): a transient GitHub deployment and its status, and the sticky comment, found by its
 marker and updated, else created (env: GH_TOKEN, PREVIEW_PR, PREVIEW_SHA, PREVIEW_LOGS_URL,
-PREVIEW_URL, PREVIEW_EXPIRES, PREVIEW_DEPLOYMENT_ID); output ``deployment-id``."""
+PREVIEW_URL, PREVIEW_EXPIRES, PREVIEW_DEPLOYMENT_ID, PREVIEW_REASON); output ``deployment-id``."""
 
 PREVIEW_STEPS = (
     PREVIEW_DEPLOY,
+    PREVIEW_WAIT,
     PREVIEW_TEARDOWN,
     PREVIEW_SWEEP,
     PREVIEW_OPEN_PRS,

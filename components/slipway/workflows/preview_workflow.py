@@ -6,8 +6,9 @@
   as ``pr-<n>-<sha>``; output ``preview-image``, by digest.
 * ``deploy``, after ``image``, in the pull request's ``queue: max`` group (the teardown's):
   ``preview-status.sh`` (a transient GitHub deployment and the sticky comment), then
-  ``preview-deploy.sh`` with the image by digest, then ``preview-status.sh`` again (success
-  with the URL and expiry, or failure).
+  ``preview-deploy.sh`` with the image by digest, then ``preview-wait.sh`` (until a task of the
+  new revision is healthy in the preview's target group: it answers), then
+  ``preview-status.sh`` again (success with the URL and expiry, or failure with the reason).
 
 * ``teardown``, on ``pull_request: closed`` of a pull request from this repository: runs
   ``preview-teardown.sh``, then ``preview-removed.sh`` (the pull request's deployments
@@ -48,6 +49,7 @@ from slipway.workflows.preview import (
     PREVIEW_STEPS,
     PREVIEW_SWEEP,
     PREVIEW_TEARDOWN,
+    PREVIEW_WAIT,
 )
 from slipway.workflows.scripts import DELIVERED_DIR, delivered_files
 from slipway.workflows.spec import WorkflowSpec, docker_caller_grants
@@ -203,6 +205,19 @@ def _deploy_job(spec: WorkflowSpec) -> dict[str, Any]:
                 id="deploy",
                 if_=STILL_OPEN,
             ),
+            # "Ready" only once it answers: a task of the new revision healthy in the target
+            # group; a stopped task fails at once, with its reason (docs/previews.md).
+            run(
+                "Wait for the preview to answer",
+                PREVIEW_WAIT.run,
+                {
+                    **_settings(),
+                    "PREVIEW_PR": NUMBER,
+                    "PREVIEW_TASK_DEFINITION": expr("steps.deploy.outputs.task-definition"),
+                },
+                id="wait",
+                if_=STILL_OPEN,
+            ),
             run(
                 "Report the preview ready",
                 PREVIEW_STATUS.run,
@@ -217,7 +232,11 @@ def _deploy_job(spec: WorkflowSpec) -> dict[str, Any]:
             run(
                 "Report the preview failed",
                 PREVIEW_STATUS.run,
-                _status("failure", PREVIEW_DEPLOYMENT_ID=started),
+                _status(
+                    "failure",
+                    PREVIEW_DEPLOYMENT_ID=started,
+                    PREVIEW_REASON=expr("steps.wait.outputs.reason"),
+                ),
                 if_=f"failure() && {STILL_OPEN}",
             ),
         ],

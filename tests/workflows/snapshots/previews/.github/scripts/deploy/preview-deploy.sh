@@ -8,7 +8,8 @@ set -euo pipefail
 #   PREVIEW_IMAGE (by digest), PREVIEW_EXECUTION_ROLE_ARN, PREVIEW_CONTAINER_PORT,
 #   PREVIEW_HEALTH_CHECK_PATH; optional PREVIEW_TTL_HOURS (72), PREVIEW_RULES_QUOTA (the account's),
 #   PREVIEW_LOG_RETENTION_DAYS (3), PREVIEW_NOW (epoch seconds, default now).
-# Outputs: url, expires (epoch seconds), priority.
+# Outputs: url, expires (epoch seconds), priority, task-definition (the revision registered, which
+#   preview-wait.sh waits for).
 source "$(dirname "${BASH_SOURCE[0]}")/lib/preview.sh"
 # Elastic Load Balancing, "Quotas for your Application Load Balancers": 100 target groups per
 # load balancer (not adjustable); 100 rules per load balancer, default rules excepted
@@ -163,5 +164,6 @@ url="https://${host}"
   echo "url=${url}"
   echo "expires=${expires}"
   echo "priority=${priority}"
+  echo "task-definition=${task_definition}"
 } >> "${GITHUB_OUTPUT:-/dev/null}"
 echo "Preview of pull request ${pr}: ${url} (rule priority ${priority}, expires $(date -u -d "@${expires}" +%Y-%m-%dT%H:%MZ))"

@@ -6,7 +6,9 @@ set -euo pipefail
 # deployment of the environment `preview-pr-<n>` and one sticky comment, found by its marker and
 # updated, else created (env: GH_TOKEN, PREVIEW_PR, PREVIEW_STATE = in_progress | success |
 # failure, PREVIEW_SHA, PREVIEW_LOGS_URL; with success PREVIEW_URL and PREVIEW_EXPIRES (epoch
-# seconds); PREVIEW_DEPLOYMENT_ID after in_progress; the runner's GITHUB_REPOSITORY).
+# seconds); PREVIEW_DEPLOYMENT_ID after in_progress; with failure, optionally PREVIEW_REASON
+# (preview-wait.sh's output `reason`: shown in the comment and, cut to GitHub's 140 characters,
+# as the deployment status's description); the runner's GITHUB_REPOSITORY).
 # REST "Create a deployment": required_contexts [] (the head commit's other checks are still
 # running: the default, every context, would refuse it with 409), transient_environment true
 # (the environment goes away), production_environment false. "Create a deployment status":
@@ -21,6 +23,15 @@ marker="<!-- slipway-preview -->"
 repo="repos/${GITHUB_REPOSITORY}"
 environment="preview-pr-${PREVIEW_PR}"
 url=${PREVIEW_URL:-}
+# One line of plain text (it comes from AWS: a task's stoppedReason).
+reason=$(tr -s '[:cntrl:]' ' ' <<< "${PREVIEW_REASON:-}" | cut -c1-400)
+reason=${reason%% }
+description="Pull request preview"
+if [[ "${state}" == failure && -n "${reason}" ]]; then
+  # REST "Create a deployment status": description, "The short description of the status. The
+  # maximum description length is 140 characters."
+  description=$(cut -c1-140 <<< "Preview failed: ${reason}")
+fi
 if [[ "${state}" == success ]]; then
   [[ "${url}" =~ ^https://[a-z0-9.-]+$ ]] || { echo "::error::PREVIEW_URL='${url}' must be the preview's https:// URL"; exit 1; }
   [[ "${PREVIEW_EXPIRES:-}" =~ ^[0-9]+$ ]] || { echo "::error::PREVIEW_EXPIRES='${PREVIEW_EXPIRES:-}' must be epoch seconds"; exit 1; }
@@ -48,7 +59,7 @@ else
 fi
 if [[ "${deployment}" =~ ^[0-9]+$ ]]; then
   jq -n --arg state "${state}" --arg url "${url}" --arg log "${PREVIEW_LOGS_URL:-}" \
-    '{state: $state, log_url: $log, description: "Pull request preview"}
+    --arg description "${description}" '{state: $state, log_url: $log, description: $description}
       + (if $url == "" then {} else {environment_url: $url} end)' |
     gh api --method POST "${repo}/deployments/${deployment}/statuses" --input - >/dev/null
   echo "Deployment ${deployment}: ${state}"
@@ -58,7 +69,7 @@ case "${state}" in
   in_progress) status="**Preview deploying** for ${PREVIEW_SHA:0:7}." ;;
   success) status="**Preview ready** for ${PREVIEW_SHA:0:7}: ${url}
 It expires at $(date -u -d "@${PREVIEW_EXPIRES}" +%Y-%m-%dT%H:%MZ) unless a push renews it." ;;
-  failure) status="**Preview failed** for ${PREVIEW_SHA:0:7}." ;;
+  failure) status="**Preview failed** for ${PREVIEW_SHA:0:7}${reason:+: ${reason}}." ;;
 esac
 body="${marker}
 ${status}
