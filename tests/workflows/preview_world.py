@@ -138,6 +138,10 @@ def fargate_tasks_take_their_size_from_the_task_definition() -> Iterator[None]:
 
 TARGET_HEALTH: dict[tuple[str, str], tuple[str, str | None, str | None]] = {}
 """(target group ARN, target id) -> (State, Reason, Description), as :class:`Ecs` sets them."""
+REPORTED: set[tuple[str, str, str]] = set()
+"""(target group ARN, target id, State) of every health the load balancer has reported: a
+:class:`Plan` with ``healthy_once_reported`` makes a target healthy only after its first state
+was read, so a test sees it whatever the machine's load."""
 
 
 @contextmanager
@@ -159,6 +163,7 @@ def targets_report_the_health_set_for_them() -> Iterator[None]:
         if registered is None or chosen is None:
             return original(self, target, ec2_backend)
         state, reason, description = chosen
+        REPORTED.add((self.arn, target["Id"], state))
         return FakeHealthStatus(
             registered["Id"], registered["Port"], self.health_check_port, state, reason, description
         )
@@ -169,6 +174,7 @@ def targets_report_the_health_set_for_them() -> Iterator[None]:
     finally:
         FakeTargetGroup.health_for = original  # type: ignore[method-assign]
         TARGET_HEALTH.clear()
+        REPORTED.clear()
 
 
 @contextmanager
@@ -423,6 +429,10 @@ class Plan:
     stop_after: float | None = None
     reason: str = "Essential container in task exited"
     health: tuple[str, str | None, str | None] = INITIAL
+    healthy_once_reported: bool = False
+    """Become ``healthy`` only once ``health`` was reported at least once (and
+    ``healthy_after`` passed): a test that must see the first state does, however late on a
+    loaded machine its first look comes."""
 
 
 @dataclass
@@ -531,7 +541,14 @@ class Ecs:
             age = now - task.at
             if self.plan.stop_after is not None and age >= self.plan.stop_after:
                 self._stop_task(ecs, elb, task, self.plan.reason)
-            elif self.plan.healthy_after is not None and age >= self.plan.healthy_after:
+            elif (
+                self.plan.healthy_after is not None
+                and age >= self.plan.healthy_after
+                and (
+                    not self.plan.healthy_once_reported
+                    or (task.group, task.ip, self.plan.health[0]) in REPORTED
+                )
+            ):
                 TARGET_HEALTH[(task.group, task.ip)] = ("healthy", None, None)
                 task.state = "healthy"
                 self.log.append(("healthy", name, revision))

@@ -310,7 +310,8 @@ def play(world: tuple[str, Path, Path], tmp_path: Path, evaluator: Evaluator) ->
         repositoryName=f"{APP}/previews", imageTagMutability="IMMUTABLE"
     )["repository"]
     github = GitHubStandIn()
-    ecs = Ecs(base, Plan(healthy_after=1.0))  # past the deploy step's last calls
+    # Healthy only after the wait read the initial state, however loaded the machine.
+    ecs = Ecs(base, Plan(healthy_after=0.3, healthy_once_reported=True))
     reported: list[tuple[str, str, bool]] = []
     answer = github._actions_answer
 

@@ -328,7 +328,7 @@ def _wait(base: Base, pr: int, tmp_path: Path, **extra: str) -> tuple[int, str, 
 def test_the_wait_says_ready_only_once_a_task_of_the_new_revision_is_healthy(
     base: Base, tmp_path: Path
 ) -> None:
-    with Ecs(base, Plan(healthy_after=0.6)) as ecs:
+    with Ecs(base, Plan(healthy_after=0.6, healthy_once_reported=True)) as ecs:
         _open(base, 7, T0)
         status, out, took, _ = _wait(base, 7, tmp_path)
         assert status == 0, (out, ecs.errors)
