@@ -162,27 +162,50 @@ def _status(state: str, **env: str) -> dict[str, str]:
     }
 
 
-def _deploy_job(spec: WorkflowSpec) -> dict[str, Any]:
-    started = expr("steps.start.outputs.deployment-id")
+def _aws_job(
+    name: str,
+    condition: str,
+    timeout_minutes: int,
+    concurrency: dict[str, Any],
+    *,
+    deployments: str,
+    pull_requests: str,
+    steps: list[dict[str, Any]],
+    needs: str | None = None,
+) -> dict[str, Any]:
+    """A job of the ``preview`` environment that reaches AWS (its OIDC token) and tells GitHub
+    (the previews' deployments and sticky comments): deploy, teardown and sweep hold the same
+    token, each saying why it writes deployments and pull requests."""
     return {
-        "name": "Deploy the preview",
-        "needs": "image",
-        "if": deploy_condition(spec),
+        "name": name,
+        **({"needs": needs} if needs else {}),
+        "if": condition,
         "runs-on": RUNNER,
-        "timeout-minutes": 20,
+        "timeout-minutes": timeout_minutes,
         "environment": _environment(),
-        "concurrency": _concurrency(),
+        "concurrency": concurrency,
         "permissions": permissions(
             ("contents", "read"),
             ("id-token", "write"),
             ("deployments", "write"),
             ("pull-requests", "write"),
-            reasons={
-                "deployments": "the preview's transient GitHub deployment",
-                "pull-requests": "the preview's sticky comment",
-            },
+            reasons={"deployments": deployments, "pull-requests": pull_requests},
         ),
-        "steps": [
+        "steps": steps,
+    }
+
+
+def _deploy_job(spec: WorkflowSpec) -> dict[str, Any]:
+    started = expr("steps.start.outputs.deployment-id")
+    return _aws_job(
+        "Deploy the preview",
+        deploy_condition(spec),
+        20,
+        _concurrency(),
+        deployments="the preview's transient GitHub deployment",
+        pull_requests="the preview's sticky comment",
+        needs="image",
+        steps=[
             checkout(sparse=DELIVERED_DIR),
             run(
                 "Report the preview deploying",
@@ -240,30 +263,20 @@ def _deploy_job(spec: WorkflowSpec) -> dict[str, Any]:
                 if_=f"failure() && {STILL_OPEN}",
             ),
         ],
-    }
+    )
 
 
 def preview_workflow(spec: WorkflowSpec) -> dict[str, Any]:
     """The preview workflow as data."""
-    teardown: dict[str, Any] = {
-        "name": "Remove the preview",
-        "if": f"github.event_name == 'pull_request' && github.event.action == 'closed' && "
+    teardown = _aws_job(
+        "Remove the preview",
+        f"github.event_name == 'pull_request' && github.event.action == 'closed' && "
         f"{SAME_REPOSITORY}",
-        "runs-on": RUNNER,
-        "timeout-minutes": 15,
-        "environment": _environment(),
-        "concurrency": _concurrency(),
-        "permissions": permissions(
-            ("contents", "read"),
-            ("id-token", "write"),
-            ("deployments", "write"),
-            ("pull-requests", "write"),
-            reasons={
-                "deployments": "mark the preview's deployments inactive",
-                "pull-requests": "update the preview's comment",
-            },
-        ),
-        "steps": [
+        15,
+        _concurrency(),
+        deployments="mark the preview's deployments inactive",
+        pull_requests="update the preview's comment",
+        steps=[
             checkout(sparse=DELIVERED_DIR),
             aws_credentials("preview-teardown"),
             run(
@@ -280,25 +293,15 @@ def preview_workflow(spec: WorkflowSpec) -> dict[str, Any]:
                 },
             ),
         ],
-    }
-    sweep: dict[str, Any] = {
-        "name": "Sweep previews",
-        "if": "github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'",
-        "runs-on": RUNNER,
-        "timeout-minutes": 30,
-        "environment": _environment(),
-        "concurrency": {"group": "preview-sweep", "cancel-in-progress": False},
-        "permissions": permissions(
-            ("contents", "read"),
-            ("id-token", "write"),
-            ("deployments", "write"),
-            ("pull-requests", "write"),
-            reasons={
-                "deployments": "mark the swept previews' deployments inactive",
-                "pull-requests": "list the open pull requests; update the swept ones' comments",
-            },
-        ),
-        "steps": [
+    )
+    sweep = _aws_job(
+        "Sweep previews",
+        "github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'",
+        30,
+        {"group": "preview-sweep", "cancel-in-progress": False},
+        deployments="mark the swept previews' deployments inactive",
+        pull_requests="list the open pull requests; update the swept ones' comments",
+        steps=[
             checkout(sparse=DELIVERED_DIR),
             run(
                 "List the open pull requests",
@@ -323,7 +326,7 @@ def preview_workflow(spec: WorkflowSpec) -> dict[str, Any]:
                 if_=f"!cancelled() && {SWEPT} != ''",
             ),
         ],
-    }
+    )
     return {
         "name": "Preview",
         "on": {
