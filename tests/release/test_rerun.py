@@ -35,6 +35,7 @@ import pytest
 
 from slipway.workflows import load_yaml, render_workflow_files, scripts
 from slipway.workflows.release import DECIDE_STEP, PUBLISH_SCRIPT, RELEASED_STEP
+from tests.moto_server import moto_server_url
 from tests.release.expressions import (
     Case,
     JobRun,
@@ -179,31 +180,24 @@ def _tag_events(output: Path) -> list[dict[str, str]]:
 def moto_env() -> Iterator[dict[str, str]]:
     """A moto server on 127.0.0.1 (stopped at the end) with the build environment's ECR
     repository, immutable tags as the stack creates it; the AWS CLI's environment for it."""
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    env = {
-        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }
-    try:
+    with moto_server_url() as url:
+        env = {
+            "AWS_ENDPOINT_URL": url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        }
         ecr = boto3.client(
             "ecr",
-            endpoint_url=env["AWS_ENDPOINT_URL"],
+            endpoint_url=url,
             region_name="eu-west-1",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
         ecr.create_repository(repositoryName=ECR_REPOSITORY, imageTagMutability="IMMUTABLE")
         yield env
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

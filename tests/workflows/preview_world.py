@@ -22,6 +22,7 @@ from typing import Any
 
 import boto3
 
+from tests.moto_server import moto_server_url
 from tests.workflows.conftest import tool_env
 
 STEPS = Path(__file__).resolve().parents[2] / "components" / "slipway" / "workflows" / "steps"
@@ -181,20 +182,13 @@ def targets_report_the_health_set_for_them() -> Iterator[None]:
 def moto_server() -> Iterator[str]:
     """A moto server on 127.0.0.1 (with the ECS and ELB behaviour above) until the block ends;
     its endpoint."""
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     with (
         services_keep_their_capacity_provider_strategy(),
         fargate_tasks_take_their_size_from_the_task_definition(),
         targets_report_the_health_set_for_them(),
+        moto_server_url() as url,
     ):
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
+        yield url
 
 
 @dataclass

@@ -43,6 +43,7 @@ from slipway.workflows.deploy import (
 )
 from slipway.workflows.scripts import DELIVERED_DIR, DELIVERED_STEPS
 from tests.aws_models import service_model
+from tests.moto_server import moto_server_url
 from tests.workflows import aws_cli
 from tests.workflows.conftest import SPECS, tool, tool_env, write_files
 from tests.workflows.ecs_rollouts import (
@@ -79,15 +80,8 @@ def ecs_model() -> Iterator[EcsRollouts]:
 @pytest.fixture(scope="module")
 def moto_endpoint(ecs_model: EcsRollouts) -> Iterator[str]:
     """A moto server on 127.0.0.1, in a thread of this process (so the model applies to it)."""
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server_url() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
