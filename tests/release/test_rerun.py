@@ -35,7 +35,7 @@ import pytest
 
 from slipway.workflows import load_yaml, render_workflow_files, scripts
 from slipway.workflows.release import DECIDE_STEP, PUBLISH_SCRIPT, RELEASED_STEP
-from tests.moto_server import moto_server_url
+from tests.local_servers import moto_server_url
 from tests.release.expressions import (
     Case,
     JobRun,

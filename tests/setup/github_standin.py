@@ -10,7 +10,6 @@ import base64
 import copy
 import http.server
 import json
-import threading
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from nacl.public import PrivateKey, SealedBox
 
 from slipway.setup.github import Response, app_manifest
+from tests.local_servers import http_server
 from tests.setup import github_openapi
 
 USER_TOKEN = "gho_standin_user_token"
@@ -555,13 +555,10 @@ def serve_over_http(standin: GitHubStandIn) -> Iterator[dict[str, str]]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(Handler, concurrent=False) as port:
         yield {
             "GH_HOST": GH_HOST,
-            "HTTP_PROXY": f"http://127.0.0.1:{server.server_address[1]}",
+            "HTTP_PROXY": f"http://127.0.0.1:{port}",
             # Only gh's host goes through the stand-in (not "localhost": Go reads it as a suffix,
             # which api.github.localhost has); the AWS CLI (botocore reads the same
             # variables) reaches moto on 127.0.0.1 directly.
@@ -569,9 +566,5 @@ def serve_over_http(standin: GitHubStandIn) -> Iterator[dict[str, str]]:
             "GH_NO_UPDATE_NOTIFIER": "1",
             "GH_PROMPT_DISABLED": "1",
         }
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
     if failures:
         raise failures[0]

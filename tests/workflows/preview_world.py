@@ -22,7 +22,7 @@ from typing import Any
 
 import boto3
 
-from tests.moto_server import moto_server_url
+from tests.local_servers import moto_server_url
 from tests.workflows.conftest import tool_env
 
 STEPS = Path(__file__).resolve().parents[2] / "components" / "slipway" / "workflows" / "steps"

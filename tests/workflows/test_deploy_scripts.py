@@ -22,7 +22,6 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ from slipway.workflows.deploy import (
 )
 from slipway.workflows.scripts import DELIVERED_DIR, DELIVERED_STEPS
 from tests.aws_models import service_model
-from tests.moto_server import moto_server_url
+from tests.local_servers import http_server, moto_server_url
 from tests.workflows import aws_cli
 from tests.workflows.conftest import SPECS, tool, tool_env, write_files
 from tests.workflows.ecs_rollouts import (
@@ -132,14 +131,8 @@ class _Health(http.server.BaseHTTPRequestHandler):
 def health_server() -> Iterator[tuple[str, type[_Health]]]:
     """A local HTTP endpoint whose status the test sets."""
     handler = type("Health", (_Health,), {"posts": []})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(handler) as port:
+        yield f"http://127.0.0.1:{port}", handler
 
 
 def _manifest(seed: str) -> str:

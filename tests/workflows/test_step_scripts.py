@@ -12,7 +12,6 @@ import http.server
 import json
 import re
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from slipway.workflows import WorkflowSpec, load_yaml, render_workflow_files, sc
 from slipway.workflows.paths import DEPLOY_PATH, DOCKER_PATH
 from slipway.workflows.scripts import LIBRARY_DIRECTIVE, SHEBANG, step_library, step_script
 from slipway.workflows.yamlio import header
+from tests.local_servers import http_server
 from tests.workflows.conftest import SPECS, tool, tool_env, write_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -364,14 +364,8 @@ class _Health(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def health() -> Iterator[tuple[str, type[_Health]]]:
     handler = type("Health", (_Health,), {})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(handler) as port:
+        yield f"http://127.0.0.1:{port}", handler
 
 
 @pytest.mark.parametrize("stale", [False, True], ids=["500", "old version"])
