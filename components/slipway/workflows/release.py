@@ -155,6 +155,19 @@ def _release_environment(spec: WorkflowSpec) -> dict[str, Any]:
     return {"name": spec.npm_environment, "deployment": False}
 
 
+def _writes_contents(spec: WorkflowSpec, *, with_app: str, without_app: str) -> Job:
+    """The permissions (and environment) of a job that writes the repository's contents as the
+    release identity: with the release app its own token only reads and the app's token
+    (minted from the key the release environment holds) writes; else ``GITHUB_TOKEN`` writes.
+    ``with_app``/``without_app`` say why, in each mode."""
+    if spec.release_token is ReleaseTokenMode.APP:
+        return {
+            "permissions": permissions(("contents", "read"), reasons={"contents": with_app}),
+            "environment": _release_environment(spec),
+        }
+    return {"permissions": permissions(("contents", "write"), reasons={"contents": without_app})}
+
+
 def _node_steps(spec: WorkflowSpec, *, registry: bool = False) -> list[Step]:
     setup_node: dict[str, Any] = {
         "node-version": spec.node_version,
@@ -421,7 +434,6 @@ def _publish_job(spec: WorkflowSpec) -> Job:
 def _housekeeping_job(spec: WorkflowSpec) -> Job:
     """The latest GitHub Release and the release lines, after a publish. Nothing waits for it:
     its failure fails the run loudly, but never stops the image or the deploy."""
-    app = spec.release_token is ReleaseTokenMode.APP
     on_default_branch = f"github.ref == 'refs/heads/{spec.default_branch}'"
     latest_release = _output("mode", "latest-release-id")
     job: Job = {
@@ -430,17 +442,12 @@ def _housekeeping_job(spec: WorkflowSpec) -> Job:
         "if": "needs.publish.outputs.published == 'true'",
         "runs-on": RUNNER,
         "timeout-minutes": 10,
-        "permissions": permissions(
-            ("contents", "read") if app else ("contents", "write"),
-            reasons={
-                "contents": "check out; the release app's token writes releases and branches"
-                if app
-                else "GitHub Releases, release branches"
-            },
+        **_writes_contents(
+            spec,
+            with_app="check out; the release app's token writes releases and branches",
+            without_app="GitHub Releases, release branches",
         ),
     }
-    if app:
-        job["environment"] = _release_environment(spec)
     job["steps"] = [
         *_app_token_steps(spec, contents="write", pull_requests=None),
         # The tags are the release history the release lines are cut from.

@@ -15,29 +15,23 @@ from __future__ import annotations
 from typing import Any
 
 from slipway.workflows import scripts
-from slipway.workflows.common import RUNNER, checkout, expr, permissions, run
-from slipway.workflows.release import _app_token_steps, _release_environment, _token
-from slipway.workflows.spec import ReleaseTokenMode, WorkflowSpec
+from slipway.workflows.common import RUNNER, checkout, expr, run
+from slipway.workflows.release import _app_token_steps, _token, _writes_contents
+from slipway.workflows.spec import WorkflowSpec
 
 
 def release_line_workflow(spec: WorkflowSpec) -> dict[str, Any]:
     """The on-demand release-line workflow as data."""
-    app = spec.release_token is ReleaseTokenMode.APP
     job: dict[str, Any] = {
         "name": "Cut the release line " + expr("inputs.line"),
         "runs-on": RUNNER,
         "timeout-minutes": 10,
-        "permissions": permissions(
-            ("contents", "read") if app else ("contents", "write"),
-            reasons={
-                "contents": "check out the tags; the release app's token creates the branch"
-                if app
-                else "create the release branch"
-            },
+        **_writes_contents(
+            spec,
+            with_app="check out the tags; the release app's token creates the branch",
+            without_app="create the release branch",
         ),
     }
-    if app:
-        job["environment"] = _release_environment(spec)
     job["steps"] = [
         *_app_token_steps(spec, contents="write", pull_requests=None),
         # The tags are the release history the line is cut from.
