@@ -108,21 +108,28 @@ def _pattern(path: str) -> tuple[str, dict[str, str]]:
     raise AssertionError(f"the client called {path}, which is not among the described PATHS")
 
 
-def validate_request(method: str, path: str, query: dict[str, str], body: bytes | None) -> None:
-    """Raise when a request (JSON body, or none) breaks GitHub's description."""
+def _request(
+    method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes | None
+) -> MockRequest:
+    """The request as openapi-core reads it, matched to its described path."""
     template, params = _pattern(path)
-    request = MockRequest(
+    return MockRequest(
         HOST,
         method,
         path,
         path_pattern=template,
         args=query,
         view_args=params,
-        headers={"Content-Type": "application/json"} if body else {},
+        headers=headers,
         data=body,
-        content_type="application/json" if body else "",
+        content_type=headers.get("Content-Type", "application/json") if body else "",
     )
-    openapi().validate_request(request)
+
+
+def validate_request(method: str, path: str, query: dict[str, str], body: bytes | None) -> None:
+    """Raise when a request (JSON body, or none) breaks GitHub's description."""
+    headers = {"Content-Type": "application/json"} if body else {}
+    openapi().validate_request(_request(method, path, query, headers, body))
 
 
 def validate(
@@ -135,20 +142,9 @@ def validate(
     answer: Any,
 ) -> None:
     """Raise when the request or the answer breaks GitHub's description."""
-    template, params = _pattern(path)
-    request = MockRequest(
-        HOST,
-        method,
-        path,
-        path_pattern=template,
-        args=query,
-        view_args=params,
-        headers=headers,
-        data=body,
-        content_type=headers.get("Content-Type", "application/json") if body else "",
-    )
+    request = _request(method, path, query, headers, body)
     openapi().validate_request(request)
-    described = description()["paths"][template][method.lower()]["responses"]
+    described = description()["paths"][request.path_pattern][method.lower()]["responses"]
     if str(status) not in described and 400 <= status < 500:
         OAS30Validator(description()["components"]["schemas"]["basic-error"]).validate(answer)
         return
