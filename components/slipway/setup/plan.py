@@ -292,11 +292,16 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
         digest = ctx.aws.image_digest(placeholder.REPOSITORY, placeholder.image_tag(architecture))
         return f"{uri}@{digest}" if uri is not None and digest is not None else None
 
+    def unbuilt_placeholders() -> dict[str, str]:
+        """The architectures (and their tags) whose placeholder ECR does not hold yet."""
+        return {
+            key: tag
+            for key, tag in placeholder_tags().items()
+            if ctx.aws.image_digest(placeholder.REPOSITORY, tag) is None
+        }
+
     def placeholder_built() -> bool:
-        return all(
-            ctx.aws.image_digest(placeholder.REPOSITORY, tag) is not None
-            for tag in placeholder_tags().values()
-        )
+        return not unbuilt_placeholders()
 
     def build_placeholder() -> None:
         if ctx.aws.repository_uri(placeholder.REPOSITORY) is None:
@@ -304,11 +309,7 @@ def build(ctx: Context, facts: Facts) -> list[Step]:
                 f"the ECR repository {placeholder.REPOSITORY} does not exist: bootstrap/ makes "
                 "it (step state-backend); run setup again"
             )
-        missing = {
-            key: tag
-            for key, tag in placeholder_tags().items()
-            if ctx.aws.image_digest(placeholder.REPOSITORY, tag) is None
-        }
+        missing = unbuilt_placeholders()
         started = {
             ctx.aws.start_build(
                 placeholder.ARCHITECTURES[key].project, placeholder.buildspec(key)
