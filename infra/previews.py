@@ -22,9 +22,9 @@ from pathlib import Path
 
 from infra.common import NAMESPACE
 from infra.domains.workflows import PREVIEWS_OFF, RepositoryPreviews
-from infra.settings import StackSettings
+from infra.settings import StackSettings, parse_setting
 from infra.stack_files import PROJECT_ROOT, discover_stacks, load_stack_config
-from slipway.errors import ConfigError, invalid
+from slipway.errors import ConfigError
 from slipway.workflows.spec import preview_label_problems
 
 READ_KEYS = ("githubRepository", "previews", "previewLabel")
@@ -71,15 +71,19 @@ def read_stack_file(
         return None
     where = f"(Pulumi.{stack}.yaml)"
     problems: list[str] = []
-    previews = plain.get("previews", "false")
-    if previews not in ("true", "false"):
-        problems.append(invalid(f"{NAMESPACE}:previews {where}", previews, "true or false"))
+    previews = False
+    try:
+        previews = parse_setting(
+            plain.get("previews", "false"), "boolean", f"{NAMESPACE}:previews {where}"
+        )
+    except ConfigError as error:
+        problems += error.problems
     label = plain.get("previewLabel")
     if label is not None:
         problems += preview_label_problems(label, f"{NAMESPACE}:previewLabel {where}")
     if problems:
         raise ConfigError(problems)
-    return PreviewSource(stack, plain["githubRepository"], previews == "true", label)
+    return PreviewSource(stack, plain["githubRepository"], previews, label)
 
 
 def repository_previews(repository: str, sources: Iterable[PreviewSource]) -> RepositoryPreviews:

@@ -234,7 +234,7 @@ def pulumi_type(info: FieldInfo) -> PulumiType:
     return "string"
 
 
-def _parse(raw: str, kind: PulumiType, config_key: str) -> Any:
+def parse_setting(raw: str, kind: PulumiType, config_key: str) -> Any:
     """Turn the string Pulumi hands the program into the declared type."""
     if kind == "integer":
         try:
@@ -485,7 +485,7 @@ def parse_settings(
             continue
         _, info = fields[raw_key]
         try:
-            values[raw_key] = _parse(str(raw_value), pulumi_type(info), config_key)
+            values[raw_key] = parse_setting(str(raw_value), pulumi_type(info), config_key)
         except ConfigError as error:
             problems.extend(error.problems)
 
